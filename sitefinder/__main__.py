@@ -1,0 +1,5 @@
+"""Allow ``python -m sitefinder``."""
+
+from sitefinder.cli import main
+
+main()

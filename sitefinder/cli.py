@@ -1,0 +1,180 @@
+"""The ``sitefinder`` command: parse, make one library call, render.
+
+Project exceptions become ``error: ...`` lines on stderr and exit code 1 in one place
+(:func:`_user_errors`); usage mistakes exit 2 (Typer/Click). Results go to stdout, everything
+else (progress, warnings, messages) to stderr so stdout stays clean for pipes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sitefinder import __version__
+from sitefinder.config import Scenario, load_scenario, with_overrides
+from sitefinder.disclosure import format_count
+from sitefinder.errors import OutputError, SitefinderError
+from sitefinder.export import write_geopackage
+from sitefinder.pipeline import check_inputs, rank
+from sitefinder.report import ranking_table, to_csv, to_json
+from sitefinder.resources import default_scenario_path
+
+app = typer.Typer(
+    name="sitefinder",
+    help="Rank mainstream schools as hosts for new SEND inclusion bases by the journey harm"
+    " they avert.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class OutputFormat(StrEnum):
+    """How ``rank`` writes its rows to stdout."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Scenario TOML file. Default: the bundled demo authority (configs/demo.toml).",
+        show_default=False,
+    ),
+]
+
+
+def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn project exceptions into one ``error:`` line per problem and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except SitefinderError as exc:
+            for problem in exc.problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(code=1) from None
+
+    return wrapper
+
+
+def _scenario(config: Path | None, **overrides: int | None) -> Scenario:
+    return with_overrides(load_scenario(config or default_scenario_path()), **overrides)
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("Evaluating candidates, {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message, completed=done, total=total)
+
+        yield update
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sitefinder {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Rank mainstream schools as hosts for new SEND inclusion bases."""
+
+
+@app.command("rank")
+@_user_errors
+def rank_command(
+    config: ConfigOption = None,
+    bases: Annotated[
+        int | None,
+        typer.Option("--bases", "-k", min=0, help="New bases the plan adds [default: scenario]."),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option("--top", "-n", min=1, help="Ranked candidates to list [default: 10]."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="How to write the ranking to stdout.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write everything to this GeoPackage (.gpkg)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+    ] = False,
+) -> None:
+    """Rank candidate host schools and show the network before and after the new bases."""
+    scenario = _scenario(config, bases=bases, top=top)
+    if output is not None and output.exists() and not overwrite:
+        raise OutputError(f"{output}: already exists (pass --overwrite to replace it)")
+    err = Console(stderr=True)
+    with _progress(err) as progress:
+        result = rank(scenario, progress=progress)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if output_format is OutputFormat.table:
+        Console().print(ranking_table(result, top=scenario.top))
+    elif output_format is OutputFormat.csv:
+        typer.echo(to_csv(result, top=scenario.top), nl=False)
+    else:
+        typer.echo(to_json(result, top=scenario.top), nl=False)
+    if output is not None:
+        write_geopackage(result, output, overwrite=overwrite)
+        typer.echo(f"Wrote {output}", err=True)
+
+
+@app.command("validate")
+@_user_errors
+def validate_command(config: ConfigOption = None) -> None:
+    """Check a scenario and every input file it names; report every problem at once."""
+    scenario = _scenario(config)
+    summary = check_inputs(scenario)
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(
+        f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"
+        f" {summary.eligible} eligible to host), {summary.existing_bases} existing bases"
+        f" ({summary.existing_places:.0f} places), {summary.areas} areas,"
+        f" {format_count(summary.children, scenario.suppression_threshold)} children needing a"
+        " base place."
+    )
+
+
+def main() -> None:
+    """Entry point of the ``sitefinder`` console script."""
+    app(prog_name="sitefinder")

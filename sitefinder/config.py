@@ -1,0 +1,312 @@
+"""Scenario files: a TOML document validated into a frozen :class:`Scenario`.
+
+Precedence is flag > file > default: :func:`load_scenario` reads the file over the defaults
+below, and :func:`with_overrides` applies the few CLI flags, validating them the same way.
+Every problem is reported with its key path (``harm.exponent: must be > 0``), all at once.
+Input paths are relative to the scenario file; ``~`` and ``${VAR}`` are expanded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sitefinder.errors import ScenarioError
+from sitefinder.model.harm import HarmCurve
+
+NEED_CODES: tuple[str, ...] = (
+    "ASD", "SLCN", "SEMH", "MLD", "SLD", "PMLD", "SpLD", "HI", "VI", "MSI", "PD", "OTH",
+)  # fmt: skip
+"""The 12 primary-need codes of the DfE SEN2 return and school census."""
+
+Phase = Literal["primary", "secondary"]
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Inputs(_Section):
+    """Input files; relative paths are resolved against the scenario file's folder."""
+
+    schools: Path
+    bases: Path
+    areas: Path
+    demand: Path
+    boundaries: Path | None = None
+
+
+class NeedGroup(_Section):
+    """A need group: a label for people and the SEN2 need codes it covers."""
+
+    label: str = Field(min_length=1)
+    codes: list[str] = Field(min_length=1)
+
+
+def _default_need_groups() -> dict[str, NeedGroup]:
+    # The four broad areas of need of the SEND Code of Practice (2015), 6.28-6.35. OTH has no
+    # area of its own; it is counted with cognition and learning unless a scenario says otherwise.
+    return {
+        "communication_interaction": NeedGroup(
+            label="Communication and interaction", codes=["ASD", "SLCN"]
+        ),
+        "cognition_learning": NeedGroup(
+            label="Cognition and learning", codes=["MLD", "SLD", "PMLD", "SpLD", "OTH"]
+        ),
+        "semh": NeedGroup(label="Social, emotional and mental health", codes=["SEMH"]),
+        "sensory_physical": NeedGroup(
+            label="Sensory and/or physical", codes=["HI", "VI", "MSI", "PD"]
+        ),
+    }
+
+
+class Journey(_Section):
+    """Journey model: minutes from a child's home area to a school."""
+
+    method: Literal["crowfly"] = "crowfly"
+    circuity: Annotated[float, Field(ge=1)] = 1.35
+    speed_kmh: PositiveFloat = 40.0
+    ride_factor: Annotated[float, Field(ge=1)] = 1.3
+    overhead_minutes: NonNegativeFloat = 5.0
+    max_minutes: PositiveFloat = 120.0
+
+
+class Harm(_Section):
+    """The harm curve (see :mod:`sitefinder.model.harm`)."""
+
+    free_minutes: NonNegativeFloat = 15.0
+    exponent: PositiveFloat = 1.5
+    limit_minutes: dict[Phase, PositiveFloat] = Field(
+        default_factory=lambda: {"primary": 45.0, "secondary": 75.0}
+    )
+    over_limit_step: NonNegativeFloat = 1.0
+    over_limit_per_minute: NonNegativeFloat = 0.1
+    unmet: PositiveFloat = 25.0
+
+    def curve(self, phase: Phase) -> HarmCurve:
+        """Return the harm curve for children of ``phase``."""
+        return HarmCurve(
+            free_minutes=self.free_minutes,
+            limit_minutes=self.limit_minutes[phase],
+            exponent=self.exponent,
+            over_limit_step=self.over_limit_step,
+            over_limit_per_minute=self.over_limit_per_minute,
+        )
+
+
+class Candidates(_Section):
+    """Which schools may host a new base, and what is flagged about them."""
+
+    need_groups: list[str] | None = None
+    min_spare_places: int = 0
+    high_send_share: Annotated[float, Field(gt=0, le=1)] = 0.06
+    exclude_high_send: bool = False
+    exclude_existing_hosts: bool = False
+    exclude_urns: list[int] = Field(default_factory=list)
+
+
+class Scenario(_Section):
+    """A validated, immutable scenario. Build it with :func:`load_scenario`."""
+
+    name: str = "Unnamed scenario"
+    bases: Annotated[int, Field(ge=0, le=200)] = 3
+    base_size: Annotated[int, Field(gt=0, le=200)] = 10
+    top: Annotated[int, Field(gt=0, le=500)] = 10
+    phases: list[Phase] = Field(default_factory=lambda: ["primary", "secondary"], min_length=1)
+    suppression_threshold: Annotated[int, Field(ge=0)] = 5
+    inputs: Inputs
+    need_groups: dict[str, NeedGroup] = Field(default_factory=_default_need_groups)
+    journey: Journey = Field(default_factory=Journey)
+    harm: Harm = Field(default_factory=Harm)
+    candidates: Candidates = Field(default_factory=Candidates)
+    source: Path | None = None
+    source_sha256: str | None = None
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Scenario:
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for key, group in self.need_groups.items():
+            for code in group.codes:
+                if code not in NEED_CODES:
+                    problems.append(
+                        f"need_groups.{key}.codes: unknown need code {code!r}"
+                        f" (use one of {', '.join(NEED_CODES)})"
+                    )
+                elif code in seen:
+                    problems.append(
+                        f"need_groups.{key}.codes: {code} is already in need_groups.{seen[code]}"
+                    )
+                else:
+                    seen[code] = key
+        missing = [code for code in NEED_CODES if code not in seen]
+        if missing:
+            problems.append(
+                f"need_groups: need codes {', '.join(missing)} belong to no group"
+                " (add them to a group's codes)"
+            )
+        if self.candidates.need_groups is not None:
+            for key in self.candidates.need_groups:
+                if key not in self.need_groups:
+                    problems.append(
+                        f"candidates.need_groups: {key!r} is not a need group"
+                        f" (use one of {', '.join(self.need_groups)})"
+                    )
+        for phase in self.phases:
+            if phase not in self.harm.limit_minutes:
+                problems.append(f"harm.limit_minutes.{phase}: required for phase {phase}")
+                continue
+            if self.harm.limit_minutes[phase] <= self.harm.free_minutes:
+                problems.append(
+                    f"harm.limit_minutes.{phase}: must be > harm.free_minutes"
+                    f" ({self.harm.free_minutes:g})"
+                )
+                continue
+            worst = float(self.harm.curve(phase)(self.journey.max_minutes))
+            if self.harm.unmet <= worst:
+                problems.append(
+                    f"harm.unmet: must be > {worst:.2f}, the harm of the longest allowed"
+                    f" {phase} journey ({self.journey.max_minutes:g} minutes), so that no place"
+                    " is never better than a place"
+                )
+        if len(set(self.phases)) != len(self.phases):
+            problems.append("phases: each phase may appear only once")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def new_base_groups(self) -> list[str]:
+        """Need groups a new base may be designated for."""
+        return list(self.candidates.need_groups or self.need_groups)
+
+    def group_of_code(self) -> dict[str, str]:
+        """Map each SEN2 need code to its need group key."""
+        return {code: key for key, group in self.need_groups.items() for code in group.codes}
+
+
+_MESSAGES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "missing": "required key is missing",
+    "too_short": "must have at least {min_length} item(s)",
+    "string_too_short": "must not be empty",
+}
+
+
+def _describe(error: Any) -> list[str]:
+    loc = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"])).splitlines()
+    if kind == "extra_forbidden":
+        return [f"{loc}: unknown key (check the spelling against the scenario reference)"]
+    if kind in _MESSAGES:
+        return [f"{loc}: " + _MESSAGES[kind].format(**ctx)]
+    if kind == "literal_error":
+        return [f"{loc}: must be one of {ctx.get('expected', '')}"]
+    message = error["msg"][0].lower() + error["msg"][1:]
+    return [f"{loc}: {message}"]
+
+
+def _validate(data: dict[str, Any], *, origin: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [p for error in exc.errors() for p in _describe(error)]
+        raise ScenarioError(f"{origin}: {p}" for p in problems) from None
+
+
+_VAR = re.compile(r"\$\{([^}]+)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list[str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        if name not in os.environ:
+            problems.append(
+                f"{origin}: {key}: environment variable {name} is not set"
+                f" (set it, or write the path out in full)"
+            )
+            return match.group(0)
+        return os.environ[name]
+
+    path = Path(_VAR.sub(substitute, raw)).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Parameters
+    ----------
+    path
+        The scenario file. Input paths inside it are relative to its folder.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario, with ``source`` and ``source_sha256`` set.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or unreadable, is not valid TOML, or has unknown keys or bad
+        values (all problems are listed).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(
+            f"{path}: scenario file not found (check the path given to --config)"
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    for reserved in ("source", "source_sha256"):
+        if reserved in data:
+            raise ScenarioError(f"{path}: {reserved}: unknown key (set by sitefinder itself)")
+    problems: list[str] = []
+    inputs = data.get("inputs")
+    if isinstance(inputs, dict):
+        data["inputs"] = {
+            key: _resolve_path(
+                value, base=path.parent, key=f"inputs.{key}", origin=str(path), problems=problems
+            )
+            if isinstance(value, str)
+            else value
+            for key, value in inputs.items()
+        }
+    if problems:
+        raise ScenarioError(problems)
+    data["source"] = str(path.resolve())
+    data["source_sha256"] = hashlib.sha256(raw).hexdigest()
+    return _validate(data, origin=str(path))
+
+
+def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
+    """Return ``scenario`` with top-level fields replaced, validated like the file (flag > file).
+
+    ``None`` values are ignored, so CLI options left unset keep the file's value.
+    """
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    if not changes:
+        return scenario
+    data = scenario.model_dump()
+    data.update(changes)
+    return _validate(data, origin="command line")

@@ -1,0 +1,142 @@
+"""Write a ranking run to a GeoPackage (EPSG:27700) for QGIS and other GIS.
+
+Layers: ``candidates`` (every school with its scores and rank), ``existing_bases``,
+``planned_bases``, ``demand`` (areas with minutes and harm before and after), ``assignments``
+(lines from each area to the base its children are assigned) and the table ``run_info``
+(provenance). Counts of children below the suppression threshold are stored as NULL.
+The file is written to a temporary name beside the target and moved into place only when
+complete, so a failed run never leaves a half-written file, and an existing file is replaced
+only when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+
+from sitefinder import __version__
+from sitefinder.disclosure import mask_counts
+from sitefinder.errors import OutputError
+from sitefinder.pipeline import RankResult
+
+CRS = "EPSG:27700"
+
+
+def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    geometry = shapely.points(table["easting"].to_numpy(), table["northing"].to_numpy())
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=CRS)
+
+
+def _candidates(result: RankResult) -> gpd.GeoDataFrame:
+    table = result.schools.copy()
+    table["rank"] = table["rank"].astype("float64")  # NULL for schools not ranked
+    return _points(table)
+
+
+def _demand(result: RankResult) -> gpd.GeoDataFrame:
+    threshold = result.scenario.suppression_threshold
+    counts = [
+        c for c in result.areas.columns if c == "children" or c.startswith(("unmet", "within"))
+    ]
+    table = mask_counts(result.areas, counts, threshold)
+    if result.data.boundaries is None:
+        return _points(table)
+    polygons = result.data.boundaries.drop_duplicates("area_code").set_index("area_code")
+    shapes = polygons.geometry.reindex(table["area_code"]).to_numpy()
+    fallback = shapely.points(table["easting"].to_numpy(), table["northing"].to_numpy())
+    geometry = [
+        shape if shape is not None else point for shape, point in zip(shapes, fallback, strict=True)
+    ]
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=CRS)
+
+
+def _assignments(result: RankResult) -> gpd.GeoDataFrame:
+    threshold = result.scenario.suppression_threshold
+    table = result.assignments.groupby(
+        ["area_code", "site", "urn", "kind", "phase", "need_group"], as_index=False, sort=True
+    ).agg(children=("children", "sum"), minutes=("minutes", "first"))
+    areas = result.data.areas.set_index("area_code")
+    sites = result.sites
+    start = areas.loc[table["area_code"], ["easting", "northing"]].to_numpy()
+    end = sites.loc[table["site"], ["easting", "northing"]].to_numpy()
+    lines = (
+        shapely.linestrings([[tuple(a), tuple(b)] for a, b in zip(start, end, strict=True)])
+        if len(table)
+        else []
+    )
+    table = mask_counts(table, ["children"], threshold)
+    return gpd.GeoDataFrame(table, geometry=lines, crs=CRS)
+
+
+def _run_info(result: RankResult) -> pd.DataFrame:
+    scenario = result.scenario
+    rows = [
+        ("sitefinder_version", __version__),
+        ("scenario_name", scenario.name),
+        ("scenario_file", str(scenario.source or "")),
+        ("scenario_sha256", scenario.source_sha256 or ""),
+        ("created_utc", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("crs", CRS),
+        ("new_bases", str(scenario.bases)),
+        ("base_size_places", str(scenario.base_size)),
+        ("suppression_threshold", str(scenario.suppression_threshold)),
+        ("suppression_rule", "counts of children > 0 and below the threshold are NULL"),
+    ]
+    rows += [(f"input_sha256_{name}", digest) for name, digest in result.data.checksums.items()]
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def layers(result: RankResult) -> dict[str, pd.DataFrame]:
+    """Build every layer of the GeoPackage (GeoDataFrames, and ``run_info`` as a table)."""
+    existing = result.sites[result.sites["kind"] == "existing"].drop(columns="kind")
+    planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
+    return {
+        "candidates": _candidates(result),
+        "existing_bases": _points(existing.reset_index(names="site")),
+        "planned_bases": _points(planned.reset_index(names="site")),
+        "demand": _demand(result),
+        "assignments": _assignments(result),
+        "run_info": _run_info(result),
+    }
+
+
+def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``result`` to a GeoPackage at ``path`` atomically.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` exists and ``overwrite`` is false, the folder does not exist, or the file
+        cannot be written. The target is left untouched in every case.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise OutputError(f"{path}: the output must be a GeoPackage ending in .gpkg")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists (pass --overwrite to replace it)")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist (create it first)")
+    handle, temporary = tempfile.mkstemp(suffix=".gpkg", prefix=f".{path.stem}-", dir=path.parent)
+    os.close(handle)
+    Path(temporary).unlink()  # GDAL creates the file itself
+    try:
+        for name, frame in layers(result).items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame.to_file(temporary, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG")
+        Path(temporary).replace(path)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise OutputError(f"{path}: cannot write the GeoPackage ({exc})") from None
+    finally:
+        if Path(temporary).exists():
+            Path(temporary).unlink()
+    return path

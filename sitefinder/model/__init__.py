@@ -1,0 +1,1 @@
+"""Numerical cores on plain arrays: harm curve, capacitated assignment, candidate ranking."""

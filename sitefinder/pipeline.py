@@ -1,0 +1,404 @@
+"""The whole ranking run: load -> validate -> demand -> supply -> travel -> model -> tables.
+
+:func:`rank` is what ``sitefinder rank`` calls; it returns plain tables that the report and
+export modules render. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sitefinder.config import Scenario
+from sitefinder.demand import demand_by_group
+from sitefinder.load import AuthorityData, load_inputs
+from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
+from sitefinder.model.network import DemandRows, Metrics, Site, Solution, metrics, solve_network
+from sitefinder.supply import assess_schools, candidate_options
+from sitefinder.travel import crowfly_drive_minutes, journey_minutes
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """Everything a ranking run produced, as tables ready to render or export.
+
+    Attributes
+    ----------
+    ranking
+        The greedy build order, one row per pick (``rank`` 1 first); ``in_plan`` marks the
+        first ``scenario.bases`` rows, the bases the plan adds.
+    schools
+        Every school with its eligibility, notes and standalone harm averted per phase and
+        need group (``standalone_<phase>_<group>``), best option, and rank if picked.
+    sites
+        The bases open after the plan: existing ones and the planned new ones.
+    areas
+        One row per area: children, journey minutes, harm and unmet need before and after.
+    assignments
+        Children from each area to each base after the plan, with journey minutes.
+    before, after
+        Network metrics with today's bases and with the plan's new bases added.
+    """
+
+    scenario: Scenario
+    data: AuthorityData
+    ranking: pd.DataFrame
+    schools: pd.DataFrame
+    sites: pd.DataFrame
+    areas: pd.DataFrame
+    assignments: pd.DataFrame
+    before: Metrics
+    after: Metrics
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems that did not stop the run."""
+        return self.data.warnings
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The arrays the numerical core works on, with the tables they index."""
+
+    demand: pd.DataFrame
+    rows: DemandRows
+    classes: list[tuple[str, str]]
+    minutes: NDArray[np.float64]  # (n_rows, n_schools) journey minutes
+    harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
+
+
+def _build_model(scenario: Scenario, data: AuthorityData) -> _Model:
+    demand = demand_by_group(scenario, data.demand)
+    classes = [(p, g) for p in scenario.phases for g in scenario.need_groups]
+    class_id = {c: i for i, c in enumerate(classes)}
+    klass = np.array(
+        [class_id[(p, g)] for p, g in zip(demand["phase"], demand["need_group"], strict=True)],
+        dtype=np.intp,
+    )
+    limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
+    rows = DemandRows(
+        children=demand["children"].to_numpy(dtype=float),
+        klass=klass,
+        limit_minutes=limits,
+        unmet_harm=np.full(len(demand), scenario.harm.unmet),
+    )
+    areas = data.areas.set_index("area_code").loc[demand["area_code"]]
+    origins = areas[["easting", "northing"]].to_numpy(dtype=float)
+    schools = data.schools[["easting", "northing"]].to_numpy(dtype=float)
+    drive = crowfly_drive_minutes(origins, schools, journey=scenario.journey)
+    minutes = journey_minutes(drive, journey=scenario.journey)
+    harm = np.empty_like(minutes)
+    for phase in scenario.phases:
+        mask = (demand["phase"] == phase).to_numpy()
+        harm[mask] = scenario.harm.curve(phase)(minutes[mask])
+    return _Model(demand, rows, classes, minutes, harm)
+
+
+def _site(
+    model: _Model, scenario: Scenario, *, school: int, classes: frozenset[int], capacity: float
+) -> Site:
+    reachable = model.minutes[:, school] <= scenario.journey.max_minutes
+    rows = np.flatnonzero(np.isin(model.rows.klass, list(classes)) & reachable)
+    return Site(
+        capacity=float(capacity),
+        classes=classes,
+        rows=rows,
+        minutes=model.minutes[rows, school],
+        harm=model.harm[rows, school],
+    )
+
+
+def _existing_sites(
+    model: _Model, scenario: Scenario, data: AuthorityData
+) -> tuple[list[Site], pd.DataFrame]:
+    position = {urn: i for i, urn in enumerate(data.schools["urn"])}
+    groups = scenario.group_of_code()
+    class_id = {c: i for i, c in enumerate(model.classes)}
+    sites, records = [], []
+    for base in data.bases.itertuples():
+        served = sorted({groups[c] for c in base.need_codes})
+        ids = frozenset(class_id[(base.phase, g)] for g in served if (base.phase, g) in class_id)
+        if not ids:  # a base for a phase the scenario does not plan for
+            continue
+        sites.append(
+            _site(model, scenario, school=position[base.urn], classes=ids, capacity=base.capacity)
+        )
+        records.append(
+            {
+                "kind": "existing",
+                "urn": base.urn,
+                "base_name": base.base_name,
+                "base_type": base.base_type,
+                "phase": base.phase,
+                "need_groups": ";".join(served),
+                "capacity": base.capacity,
+            }
+        )
+    return sites, pd.DataFrame.from_records(records)
+
+
+def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
+    n = len(rows)
+    placed = np.bincount(solution.pair_row, weights=solution.flow, minlength=n)
+    minutes = np.bincount(
+        solution.pair_row, weights=solution.flow * solution.pair_minutes, minlength=n
+    )
+    within = np.bincount(
+        solution.pair_row,
+        weights=solution.flow * (solution.pair_minutes <= rows.limit_minutes[solution.pair_row]),
+        minlength=n,
+    )
+    harm = (
+        np.bincount(solution.pair_row, weights=solution.flow * solution.pair_harm, minlength=n)
+        + solution.unmet * rows.unmet_harm
+    )
+    return pd.DataFrame(
+        {
+            "placed": placed,
+            "minutes_sum": minutes,
+            "within_limit": within,
+            "unmet": solution.unmet,
+            "harm": harm,
+        }
+    )
+
+
+def _area_table(
+    model: _Model, data: AuthorityData, before: Solution, after: Solution
+) -> pd.DataFrame:
+    parts = []
+    for label, solution in (("before", before), ("after", after)):
+        totals = _row_totals(model.rows, solution)
+        totals["area_code"] = model.demand["area_code"].to_numpy()
+        summed = totals.groupby("area_code", sort=True).sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            summed["mean_minutes"] = summed["minutes_sum"] / summed["placed"].where(
+                summed["placed"] > 1e-9
+            )
+        parts.append(
+            summed[["mean_minutes", "harm", "unmet", "within_limit"]].add_suffix(f"_{label}")
+        )
+    children = model.demand.groupby("area_code", sort=True)["children"].sum()
+    table = data.areas.set_index("area_code").join(children, how="left").join(parts, how="left")
+    table["children"] = table["children"].fillna(0.0)
+    table["harm_averted"] = table["harm_before"].fillna(0.0) - table["harm_after"].fillna(0.0)
+    return table.reset_index()
+
+
+def _assignment_table(model: _Model, solution: Solution, sites: pd.DataFrame) -> pd.DataFrame:
+    used = solution.flow > 1e-9
+    pairs = pd.DataFrame(
+        {
+            "area_code": model.demand["area_code"].to_numpy()[solution.pair_row[used]],
+            "phase": model.demand["phase"].to_numpy()[solution.pair_row[used]],
+            "need_group": model.demand["need_group"].to_numpy()[solution.pair_row[used]],
+            "site": solution.pair_site[used],
+            "children": solution.flow[used],
+            "minutes": solution.pair_minutes[used],
+        }
+    )
+    table = pairs.merge(sites[["urn", "kind"]], left_on="site", right_index=True)
+    return table.sort_values(["area_code", "site", "phase", "need_group"]).reset_index(drop=True)
+
+
+def _ranking_table(
+    scenario: Scenario,
+    schools: pd.DataFrame,
+    options: pd.DataFrame,
+    greedy: GreedyResult,
+) -> pd.DataFrame:
+    records = []
+    for rank, pick in enumerate(greedy.picks, start=1):
+        option = options.iloc[pick.option]
+        school = schools.iloc[int(option["school"])]
+        records.append(
+            {
+                "rank": rank,
+                "urn": school["urn"],
+                "name": school["name"],
+                "phase": option["phase"],
+                "need_group": option["need_group"],
+                "need_group_label": scenario.need_groups[option["need_group"]].label,
+                "harm_averted": pick.marginal,
+                "harm_averted_standalone": pick.standalone,
+                "children_served": pick.served,
+                "newly_placed": pick.newly_placed,
+                "within_limit_gain": pick.within_limit_gain,
+                "minutes_before": pick.minutes_before,
+                "minutes_after": pick.minutes_after,
+                "in_plan": rank <= scenario.bases,
+                "notes": school["notes"],
+                "easting": school["easting"],
+                "northing": school["northing"],
+            }
+        )
+    return pd.DataFrame.from_records(
+        records,
+        columns=[
+            "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
+            "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
+            "minutes_before", "minutes_after", "in_plan", "notes", "easting", "northing",
+        ],
+    )  # fmt: skip
+
+
+def _school_scores(
+    assessed: pd.DataFrame, options: pd.DataFrame, greedy: GreedyResult, ranking: pd.DataFrame
+) -> pd.DataFrame:
+    scores = options.assign(standalone=greedy.standalone)
+    wide = scores.pivot_table(
+        index="school", columns=["phase", "need_group"], values="standalone", sort=True
+    )
+    wide.columns = [f"standalone_{p}_{g}" for p, g in wide.columns]
+    best = scores.sort_values(["school", "standalone"], ascending=[True, False], kind="stable")
+    best = best.drop_duplicates("school").set_index("school")
+    table = assessed.join(wide)
+    table["best_standalone"] = best["standalone"]
+    table["best_phase"] = best["phase"]
+    table["best_need_group"] = best["need_group"]
+    picked = ranking.drop_duplicates("urn").set_index("urn")
+    table["rank"] = table["urn"].map(picked["rank"]).astype("Int64")
+    table["in_plan"] = table["urn"].map(picked["in_plan"]).fillna(False).astype(bool)
+    return table
+
+
+def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
+    """Rank candidate host schools for new inclusion bases.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario (see :func:`sitefinder.config.load_scenario`).
+    progress
+        Optional ``progress(message, done, total)`` callback for the evaluation step.
+
+    Returns
+    -------
+    RankResult
+        The greedy build order (``max(bases, top)`` picks), every school's scores, and the
+        network before and after the plan's ``scenario.bases`` new bases.
+
+    Raises
+    ------
+    DataError
+        If any input file is missing or invalid (every problem listed).
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    data = load_inputs(scenario)
+    timings["load"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    model = _build_model(scenario, data)
+    existing, existing_table = _existing_sites(model, scenario, data)
+    assessed = assess_schools(scenario, data.schools, data.bases)
+    options = candidate_options(scenario, assessed)
+    class_id = {c: i for i, c in enumerate(model.classes)}
+    option_sites = [
+        _site(
+            model,
+            scenario,
+            school=int(o.school),
+            classes=frozenset({class_id[(o.phase, o.need_group)]}),
+            capacity=scenario.base_size,
+        )
+        for o in options.itertuples()
+    ]
+    timings["prepare"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    greedy = greedy_order(
+        model.rows,
+        existing,
+        option_sites,
+        steps=max(scenario.bases, scenario.top),
+        owner=options["school"].tolist(),
+        progress=progress,
+    )
+    planned = [p.option for p in greedy.picks[: scenario.bases]]
+    before_solution = solve_network(model.rows, existing)
+    after_solution = solve_network(model.rows, [*existing, *(option_sites[i] for i in planned)])
+    timings["evaluate"] = time.perf_counter() - start
+    timings["evaluations"] = float(greedy.evaluations)
+
+    ranking = _ranking_table(scenario, assessed, options, greedy)
+    sites = _sites_table(scenario, data, existing_table, ranking)
+    return RankResult(
+        scenario=scenario,
+        data=data,
+        ranking=ranking,
+        schools=_school_scores(assessed, options, greedy, ranking),
+        sites=sites,
+        areas=_area_table(model, data, before_solution, after_solution),
+        assignments=_assignment_table(model, after_solution, sites),
+        before=metrics(model.rows, before_solution),
+        after=metrics(model.rows, after_solution),
+        timings=timings,
+    )
+
+
+def _sites_table(
+    scenario: Scenario, data: AuthorityData, existing: pd.DataFrame, ranking: pd.DataFrame
+) -> pd.DataFrame:
+    planned = ranking[ranking["in_plan"]]
+    new = pd.DataFrame(
+        {
+            "kind": "new",
+            "urn": planned["urn"],
+            "base_name": [f"New base {r}" for r in planned["rank"]],
+            "base_type": "new",
+            "phase": planned["phase"],
+            "need_groups": planned["need_group"],
+            "capacity": float(scenario.base_size),
+        }
+    )
+    frames: Sequence[pd.DataFrame] = [f for f in (existing, new) if not f.empty]
+    table = pd.concat(frames, ignore_index=True) if frames else new
+    hosts = data.schools.set_index("urn")
+    table["school_name"] = hosts.loc[table["urn"], "name"].to_numpy()
+    table["easting"] = hosts.loc[table["urn"], "easting"].to_numpy()
+    table["northing"] = hosts.loc[table["urn"], "northing"].to_numpy()
+    return table
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """What a scenario's inputs hold, for ``sitefinder validate``."""
+
+    schools: int
+    mainstream: int
+    eligible: int
+    existing_bases: int
+    existing_places: float
+    areas: int
+    children: float
+    warnings: list[str]
+
+
+def check_inputs(scenario: Scenario) -> InputSummary:
+    """Load and validate every input the scenario names, without ranking.
+
+    Raises
+    ------
+    DataError
+        Listing every problem found in every file.
+    """
+    data = load_inputs(scenario)
+    assessed = assess_schools(scenario, data.schools, data.bases)
+    demand = demand_by_group(scenario, data.demand)
+    return InputSummary(
+        schools=len(data.schools),
+        mainstream=int((data.schools["establishment_group"] == "mainstream").sum()),
+        eligible=int(assessed["eligible"].sum()),
+        existing_bases=len(data.bases),
+        existing_places=float(data.bases["capacity"].sum()),
+        areas=len(data.areas),
+        children=float(demand["children"].sum()),
+        warnings=data.warnings,
+    )

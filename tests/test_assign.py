@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitefinder.model.assign import solve_transport
+from sitefinder.model.network import DemandRows, Site, metrics, solve_network
+
+
+def arr(*values):
+    return np.array(values, dtype=float)
+
+
+def idx(*values):
+    return np.array(values, dtype=np.intp)
+
+
+def test_capacity_binds_and_the_cheaper_row_is_filled_first():
+    # one base, 4 places; rows of 3 (1 point each) and 2 children (2 points each); unmet 10
+    result = solve_transport(arr(3, 2), arr(4), idx(0, 1), idx(0, 0), arr(1, 2), arr(10, 10))
+    assert result.flows.tolist() == pytest.approx([3, 1])
+    assert result.unmet.tolist() == pytest.approx([0, 1])
+    assert result.objective == pytest.approx(3 * 1 + 1 * 2 + 1 * 10)
+
+
+def test_optimal_not_nearest_first():
+    # nearest-first would put row 0 in A (5) and row 1 in B (50): 55. Optimal swaps: 15 + 10.
+    result = solve_transport(
+        arr(5, 5), arr(5, 5), idx(0, 0, 1, 1), idx(0, 1, 0, 1), arr(1, 3, 2, 10), arr(99, 99)
+    )
+    assert result.objective == pytest.approx(25)
+    assert result.flows.tolist() == pytest.approx([0, 5, 5, 0])
+
+
+def test_unreachable_demand_is_unmet():
+    result = solve_transport(arr(4), arr(10), idx(), idx(), arr(), arr(7))
+    assert result.unmet.tolist() == [4]
+    assert result.objective == pytest.approx(28)
+
+
+def test_unmet_is_chosen_when_cheaper_than_the_journey():
+    result = solve_transport(arr(2), arr(10), idx(0), idx(0), arr(30), arr(25))
+    assert result.unmet.tolist() == pytest.approx([2])
+
+
+def _rows(children, klass, limit=45.0, unmet=25.0):
+    n = len(children)
+    return DemandRows(
+        children=np.asarray(children, dtype=float),
+        klass=np.asarray(klass, dtype=np.intp),
+        limit_minutes=np.full(n, limit),
+        unmet_harm=np.full(n, unmet),
+    )
+
+
+def _site(capacity, classes, rows, minutes):
+    minutes = np.asarray(minutes, dtype=float)
+    return Site(
+        float(capacity), frozenset(classes), np.asarray(rows, dtype=np.intp), minutes, minutes / 10
+    )
+
+
+def test_a_base_never_serves_another_phase_or_need_group():
+    # row 0 is class 0 (say primary ASD), row 1 class 1 (secondary ASD); the base serves class 0
+    demand = _rows([3, 3], [0, 1])
+    site = _site(10, {0}, [0], [20])
+    solution = solve_network(demand, [site])
+    assert solution.unmet.tolist() == pytest.approx([0, 3])
+    assert solution.objective == pytest.approx(3 * 2.0 + 3 * 25)
+
+
+def test_metrics_hand_checked():
+    demand = _rows([4, 6], [0, 0], limit=45)
+    sites = [_site(4, {0}, [0], [30]), _site(10, {0}, [1], [60])]
+    m = metrics(demand, solve_network(demand, sites))
+    assert m.placed == pytest.approx(10)
+    assert m.within_limit == pytest.approx(4)
+    assert m.mean_minutes == pytest.approx((4 * 30 + 6 * 60) / 10)
+    assert m.p95_minutes == pytest.approx(60)
+    assert m.unmet == pytest.approx(0)
+
+
+@st.composite
+def networks(draw):
+    n_rows = draw(st.integers(1, 6))
+    n_sites = draw(st.integers(1, 4))
+    children = draw(st.lists(st.integers(0, 9), min_size=n_rows, max_size=n_rows))
+    klass = draw(st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows))
+    sites = []
+    for _ in range(n_sites + 1):
+        classes = draw(st.sets(st.integers(0, 1), min_size=1))
+        rows = [r for r in range(n_rows) if klass[r] in classes]
+        minutes = draw(st.lists(st.floats(5, 120), min_size=len(rows), max_size=len(rows)))
+        sites.append(_site(draw(st.integers(0, 12)), classes, rows, minutes))
+    return _rows(children, klass), sites
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_adding_an_open_base_never_increases_total_harm(network):
+    demand, sites = network
+    without = solve_network(demand, sites[:-1]).objective
+    with_extra = solve_network(demand, sites).objective
+    assert with_extra <= without + 1e-7
+    assert without <= float(demand.children @ demand.unmet_harm) + 1e-7

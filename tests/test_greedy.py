@@ -1,0 +1,112 @@
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitefinder.model.greedy import greedy_order
+from sitefinder.model.network import DemandRows, Site, solve_network
+
+
+def _rows(children, klass):
+    n = len(children)
+    return DemandRows(
+        np.asarray(children, dtype=float),
+        np.asarray(klass, dtype=np.intp),
+        np.full(n, 45.0),
+        np.full(n, 25.0),
+    )
+
+
+def _site(capacity, classes, rows, minutes):
+    minutes = np.asarray(minutes, dtype=float)
+    return Site(
+        float(capacity), frozenset(classes), np.asarray(rows, dtype=np.intp), minutes, minutes / 10
+    )
+
+
+def test_hand_checked_order():
+    # Two areas of 6 children, class 0. Existing base: 6 places, 20 minutes from area 0 only.
+    demand = _rows([6, 6], [0, 0])
+    existing = [_site(6, {0}, [0], [20])]
+    options = [
+        _site(10, {0}, [0, 1], [40, 40]),  # helps area 1 (unmet -> 4 points each): 6 * 21
+        _site(10, {0}, [1], [10]),  # area 1 at 1 point each: 6 * 24 = 144
+        _site(10, {0}, [0], [5]),  # only improves area 0 from 2.0 to 0.5: 6 * 1.5 = 9
+    ]
+    result = greedy_order(demand, existing, options, steps=3)
+    assert result.standalone.tolist() == pytest.approx([126, 144, 9])
+    assert [p.option for p in result.picks] == [1, 2]  # then nothing else helps
+    first, second = result.picks
+    assert first.marginal == pytest.approx(144)
+    assert first.served == pytest.approx(6)
+    assert first.newly_placed == pytest.approx(6)
+    assert np.isnan(first.minutes_before)  # they had no place before
+    assert first.minutes_after == pytest.approx(10)
+    assert first.within_limit_gain == pytest.approx(6)
+    assert second.marginal == pytest.approx(9)
+    assert second.minutes_before == pytest.approx(20)
+    assert second.minutes_after == pytest.approx(5)
+
+
+def test_one_pick_per_owner():
+    demand = _rows([6, 6], [0, 1])
+    options = [_site(10, {0}, [0], [10]), _site(10, {1}, [1], [10]), _site(10, {1}, [1], [30])]
+    result = greedy_order(demand, [], options, steps=3, owner=[0, 0, 1])
+    assert [p.option for p in result.picks] == [0, 2]
+
+
+@st.composite
+def instances(draw):
+    n_rows = draw(st.integers(2, 8))
+    klass = draw(st.lists(st.integers(0, 2), min_size=n_rows, max_size=n_rows))
+    children = draw(st.lists(st.integers(1, 9), min_size=n_rows, max_size=n_rows))
+
+    def site(classes):
+        rows = [r for r in range(n_rows) if klass[r] in classes]
+        minutes = draw(st.lists(st.floats(5, 100), min_size=len(rows), max_size=len(rows)))
+        return _site(draw(st.integers(1, 10)), classes, rows, minutes)
+
+    existing = [site(draw(st.sets(st.integers(0, 2), min_size=1, max_size=2))) for _ in range(2)]
+    options = [site({draw(st.integers(0, 2))}) for _ in range(draw(st.integers(1, 6)))]
+    return _rows(children, klass), existing, options
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances())
+def test_marginals_match_full_resolves_and_first_pick_is_best_standalone(instance):
+    demand, existing, options = instance
+    result = greedy_order(demand, existing, options, steps=len(options))
+    if result.picks:
+        assert result.picks[0].marginal == pytest.approx(np.nanmax(result.standalone))
+    open_sites = list(existing)
+    for pick in result.picks:
+        before = solve_network(demand, open_sites).objective
+        open_sites.append(options[pick.option])
+        after = solve_network(demand, open_sites).objective
+        assert pick.marginal == pytest.approx(before - after, abs=1e-6)
+        # and it was the best available option at that step
+        chosen = {p.option for p in result.picks[: result.picks.index(pick)]}
+        best = max(
+            before - solve_network(demand, [*open_sites[:-1], options[i]]).objective
+            for i in range(len(options))
+            if i not in chosen
+        )
+        assert pick.marginal == pytest.approx(best, abs=1e-6)
+
+
+def test_first_pick_is_optimal_single_site_by_brute_force():
+    rng = np.random.default_rng(3)
+    demand = _rows(rng.integers(1, 8, 10), rng.integers(0, 2, 10))
+    options = []
+    for _ in range(8):
+        klass = int(rng.integers(0, 2))
+        rows = np.flatnonzero(demand.klass == klass)
+        options.append(_site(12, {klass}, rows, rng.uniform(5, 90, len(rows))))
+    result = greedy_order(demand, [], options, steps=1)
+    scores = [solve_network(demand, [o]).objective for o in options]
+    assert result.picks[0].option == int(np.argmin(scores))
+    assert list(itertools.islice(result.picks, 1))[0].marginal == pytest.approx(
+        solve_network(demand, []).objective - min(scores)
+    )
