@@ -79,14 +79,21 @@ class Journey(_Section):
     max_minutes: PositiveFloat = 120.0
 
 
+def _default_limits() -> dict[Phase, float]:
+    # DfE home-to-school travel and transport guidance: best-practice maximum one-way journey.
+    return {"primary": 45.0, "secondary": 75.0}
+
+
+def _default_phases() -> list[Phase]:
+    return ["primary", "secondary"]
+
+
 class Harm(_Section):
     """The harm curve (see :mod:`sitefinder.model.harm`)."""
 
     free_minutes: NonNegativeFloat = 15.0
     exponent: PositiveFloat = 1.5
-    limit_minutes: dict[Phase, PositiveFloat] = Field(
-        default_factory=lambda: {"primary": 45.0, "secondary": 75.0}
-    )
+    limit_minutes: dict[Phase, PositiveFloat] = Field(default_factory=_default_limits)
     over_limit_step: NonNegativeFloat = 1.0
     over_limit_per_minute: NonNegativeFloat = 0.1
     unmet: PositiveFloat = 25.0
@@ -120,7 +127,7 @@ class Scenario(_Section):
     bases: Annotated[int, Field(ge=0, le=200)] = 3
     base_size: Annotated[int, Field(gt=0, le=200)] = 10
     top: Annotated[int, Field(gt=0, le=500)] = 10
-    phases: list[Phase] = Field(default_factory=lambda: ["primary", "secondary"], min_length=1)
+    phases: list[Phase] = Field(default_factory=_default_phases, min_length=1)
     suppression_threshold: Annotated[int, Field(ge=0)] = 5
     inputs: Inputs
     need_groups: dict[str, NeedGroup] = Field(default_factory=_default_need_groups)
@@ -160,6 +167,7 @@ class Scenario(_Section):
                         f"candidates.need_groups: {key!r} is not a need group"
                         f" (use one of {', '.join(self.need_groups)})"
                     )
+        worst: tuple[float, str] | None = None
         for phase in self.phases:
             if phase not in self.harm.limit_minutes:
                 problems.append(f"harm.limit_minutes.{phase}: required for phase {phase}")
@@ -170,13 +178,14 @@ class Scenario(_Section):
                     f" ({self.harm.free_minutes:g})"
                 )
                 continue
-            worst = float(self.harm.curve(phase)(self.journey.max_minutes))
-            if self.harm.unmet <= worst:
-                problems.append(
-                    f"harm.unmet: must be > {worst:.2f}, the harm of the longest allowed"
-                    f" {phase} journey ({self.journey.max_minutes:g} minutes), so that no place"
-                    " is never better than a place"
-                )
+            longest = float(self.harm.curve(phase)(self.journey.max_minutes))
+            worst = max(worst or (longest, phase), (longest, phase))
+        if worst is not None and self.harm.unmet <= worst[0]:
+            problems.append(
+                f"harm.unmet: must be > {worst[0]:.2f}, the harm of the longest allowed"
+                f" {worst[1]} journey ({self.journey.max_minutes:g} minutes), so that a child"
+                " is never better off without a place"
+            )
         if len(set(self.phases)) != len(self.phases):
             problems.append("phases: each phase may appear only once")
         if problems:
@@ -213,7 +222,8 @@ def _describe(error: Any) -> list[str]:
     if kind == "extra_forbidden":
         return [f"{loc}: unknown key (check the spelling against the scenario reference)"]
     if kind in _MESSAGES:
-        return [f"{loc}: " + _MESSAGES[kind].format(**ctx)]
+        shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
+        return [f"{loc}: " + _MESSAGES[kind].format(**shown)]
     if kind == "literal_error":
         return [f"{loc}: must be one of {ctx.get('expected', '')}"]
     message = error["msg"][0].lower() + error["msg"][1:]

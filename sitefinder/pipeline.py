@@ -68,7 +68,7 @@ class _Model:
 
     demand: pd.DataFrame
     rows: DemandRows
-    classes: list[tuple[str, str]]
+    classes: Sequence[tuple[str, str]]
     minutes: NDArray[np.float64]  # (n_rows, n_schools) journey minutes
     harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
 

@@ -233,6 +233,6 @@ def greedy_order(
         if picked_per_owner[owner[best]] >= max_per_owner:
             available &= np.asarray(owner) != owner[best]
         for index in np.flatnonzero(available):
-            if components.members(options[index].classes, universe) & merged:
+            if components.members(options[int(index)].classes, universe) & merged:
                 dirty[index] = True
     return GreedyResult(picks, standalone, evaluations)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sitefinder.resources import bundled_root, default_scenario_path
+
+DEMO_DIR = bundled_root() / "data" / "demo"
+
+
+@pytest.fixture
+def demo_config() -> Path:
+    return default_scenario_path()
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path):
+    """Write a scenario TOML into tmp_path that reads the demo inputs, plus extra text."""
+
+    def write(extra: str = "", *, inputs: dict[str, str] | None = None, name: str = "s.toml") -> Path:
+        files = {
+            "schools": DEMO_DIR / "schools.csv",
+            "bases": DEMO_DIR / "bases.csv",
+            "areas": DEMO_DIR / "areas.csv",
+            "demand": DEMO_DIR / "demand.csv",
+        }
+        files.update(inputs or {})
+        lines = ["[inputs]"] + [f'{k} = "{v}"' for k, v in files.items()]
+        path = tmp_path / name
+        path.write_text(extra + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def real_data() -> Path:
+    folder = os.environ.get("SITEFINDER_REAL_DATA")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    return Path(folder)
