@@ -148,7 +148,10 @@ def rank_command(
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if output_format is OutputFormat.table:
-        Console().print(ranking_table(result, top=scenario.top))
+        out = Console()
+        if not out.is_terminal:  # piped to a file: do not squeeze the table into 80 columns
+            out = Console(width=140)
+        out.print(ranking_table(result, top=scenario.top))
     elif output_format is OutputFormat.csv:
         typer.echo(to_csv(result, top=scenario.top), nl=False)
     else:

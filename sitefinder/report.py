@@ -127,31 +127,24 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         caption_justify="left",
     )
     table.add_column("Rank", justify="right")
-    table.add_column("URN")
-    table.add_column("School", max_width=34)
-    table.add_column("Phase")
-    table.add_column("Need group", max_width=22)
-    table.add_column("Averted", justify="right")
-    table.add_column("Alone", justify="right")
-    table.add_column("Served", justify="right")
-    table.add_column("Within limit", justify="right")
-    table.add_column("Minutes before → after", justify="right")
-    table.add_column("Notes", max_width=36)
+    table.add_column("School (URN)", ratio=3)
+    table.add_column("New base", ratio=2)
+    table.add_column("Harm averted\n(alone)", justify="right")
+    table.add_column("Served\n(+ within\nlimit)", justify="right")
+    table.add_column("Minutes\nbefore →\nafter", justify="right")
+    table.add_column("Notes", ratio=3)
     rows = ranking_rows(result, top=top)
     for row in rows:
-        before = "unplaced" if row["minutes_before"] is None else f"{row['minutes_before']:.1f}"
+        before = "none" if row["minutes_before"] is None else f"{row['minutes_before']:.1f}"
         after = "" if row["minutes_after"] is None else f"{row['minutes_after']:.1f}"
         gain = row["within_limit_gain"]
+        gain = gain if gain.startswith(("<", "-")) or gain in ("", "0") else f"+{gain}"
         table.add_row(
             f"{row['rank']}{'*' if row['in_plan'] else ''}",
-            str(row["urn"]),
-            row["name"],
-            row["phase"],
-            row["need_group_label"],
-            f"{row['harm_averted']:.2f}",
-            f"{row['harm_averted_standalone']:.2f}",
-            row["children_served"],
-            gain if gain.startswith(("<", "-")) or gain in ("", "0") else f"+{gain}",
+            f"{row['name']} ({row['urn']})",
+            f"{row['phase']}: {row['need_group_label']}",
+            f"{row['harm_averted']:.2f}\n({row['harm_averted_standalone']:.2f})",
+            f"{row['children_served']}\n({gain})",
             f"{before} → {after}",
             row["notes"],
         )

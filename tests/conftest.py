@@ -19,7 +19,9 @@ def demo_config() -> Path:
 def scenario_file(tmp_path: Path):
     """Write a scenario TOML into tmp_path that reads the demo inputs, plus extra text."""
 
-    def write(extra: str = "", *, inputs: dict[str, str] | None = None, name: str = "s.toml") -> Path:
+    def write(
+        extra: str = "", *, inputs: dict[str, str] | None = None, name: str = "s.toml"
+    ) -> Path:
         files = {
             "schools": DEMO_DIR / "schools.csv",
             "bases": DEMO_DIR / "bases.csv",

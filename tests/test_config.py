@@ -33,9 +33,7 @@ def test_defaults_fill_everything_but_inputs(scenario_file):
 
 def test_missing_file(tmp_path):
     path = tmp_path / "nope.toml"
-    assert problems(path) == [
-        f"{path}: scenario file not found (check the path given to --config)"
-    ]
+    assert problems(path) == [f"{path}: scenario file not found (check the path given to --config)"]
 
 
 def test_unreadable_toml(tmp_path):
