@@ -57,7 +57,7 @@ class AuthorityData:
     warnings: list[str] = field(default_factory=list)
 
 
-def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
+def _read_csv(path: Path, problems: Problems, *, allow_empty: bool = False) -> pd.DataFrame | None:
     if not path.is_file():
         problems.add(path, "file not found (check the path in the scenario's [inputs])")
         return None
@@ -73,7 +73,7 @@ def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
             problems.add(path, f"cannot read as CSV ({str(exc).strip()})")
             return None
         table.columns = [str(c).strip() for c in table.columns]
-        if table.empty:
+        if table.empty and not allow_empty:
             problems.add(path, "has a header but no data rows")
             return None
         return table
@@ -114,7 +114,7 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
 
 
 def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
-    table = _read_csv(path, problems)
+    table = _read_csv(path, problems, allow_empty=True)  # an authority may have no bases yet
     required = ("urn", "base_type", "phase", "capacity", "need_codes")
     if table is None or not problems.require_columns(path, table, required):
         return None
@@ -136,7 +136,7 @@ def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.D
     )
     out["need_codes"] = codes
     if schools is not None:
-        hosts = schools.set_index("urn")
+        hosts = schools.drop_duplicates("urn").set_index("urn")
         known = out["urn"].isin(hosts.index)
         problems.bad_rows(
             path, "urn", ~known, "not a URN in the schools file (add the host school)"

@@ -43,13 +43,15 @@ def assess_schools(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFram
     out = schools.copy()
     out["spare_places"] = out["capacity"] - out["pupils"]
     out["ehcp_share"] = (out["ehcp_pupils"] / out["pupils"].where(out["pupils"] > 0)).round(4)
-    out["existing_base"] = out["urn"].map(hosted).fillna("")
+    out["existing_base"] = [hosted.get(urn, "") for urn in out["urn"]]
     eligible, notes = [], []
     for school in out.itertuples():
         excluded: list[str] = []
         flags: list[str] = []
         if school.establishment_group != "mainstream":
-            excluded.append(f"{school.establishment_group} school: never a host")
+            eligible.append(False)
+            notes.append(f"{school.establishment_group} school: never a host")
+            continue
         if not set(HOSTABLE_PHASES[str(school.phase)]) & set(scenario.phases):
             excluded.append("phase not planned for")
         if school.urn in excluded_urns:

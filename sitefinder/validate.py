@@ -67,7 +67,8 @@ class Problems:
         """Parse ``column`` as numbers, recording blanks, text and values below ``minimum``."""
         raw = table[column].astype("string").str.strip()
         blank = raw.isna() | (raw == "")
-        values = pd.to_numeric(raw.where(~blank), errors="coerce")
+        values = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
+        blank = blank.fillna(True).astype(bool)
         if required:
             self.bad_rows(path, column, blank, "blank value (fill it in)")
         self.bad_rows(path, column, ~blank & values.isna(), "not a number (write digits only)")
@@ -76,7 +77,7 @@ class Problems:
             self.bad_rows(path, column, fractional, "must be a whole number")
         if minimum is not None:
             self.bad_rows(path, column, values < minimum, f"must be >= {minimum:g}")
-        return values.astype("float64")
+        return values
 
     def choices(self, path: Path, table: pd.DataFrame, column: str, allowed: Iterable[str]) -> None:
         """Record values of ``column`` outside ``allowed``."""

@@ -1,0 +1,88 @@
+import hashlib
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+from sitefinder import load_scenario, rank, write_geopackage
+from sitefinder.cli import app
+from sitefinder.errors import OutputError
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_result():
+    from sitefinder.resources import default_scenario_path
+
+    return rank(load_scenario(default_scenario_path()))
+
+
+def test_geopackage_round_trip(tmp_path, demo_result):
+    path = write_geopackage(demo_result, tmp_path / "plan.gpkg")
+    names = [name for name, _ in pyogrio.list_layers(path)]
+    assert names == [
+        "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
+    ]  # fmt: skip
+    candidates = gpd.read_file(path, layer="candidates")
+    assert candidates.crs.to_epsg() == 27700
+    assert len(candidates) == len(demo_result.data.schools)
+    ranked = candidates.dropna(subset=["rank"]).sort_values("rank")
+    assert ranked["urn"].tolist()[:3] == demo_result.ranking["urn"].tolist()[:3]
+    assert not candidates.loc[candidates["establishment_group"] != "mainstream", "eligible"].any()
+    assert len(gpd.read_file(path, layer="existing_bases")) == len(demo_result.data.bases)
+    assert len(gpd.read_file(path, layer="planned_bases")) == demo_result.scenario.bases
+    demand = gpd.read_file(path, layer="demand")
+    assert set(demand.geom_type) == {"Polygon"}
+    assert demand.crs.to_epsg() == 27700
+    lines = gpd.read_file(path, layer="assignments")
+    assert set(lines.geom_type) == {"LineString"}
+    info = dict(pyogrio.read_dataframe(path, layer="run_info")[["key", "value"]].values)
+    assert info["scenario_sha256"] == demo_result.scenario.source_sha256
+    assert (
+        info["input_sha256_schools"]
+        == hashlib.sha256(demo_result.scenario.inputs.schools.read_bytes()).hexdigest()
+    )
+
+
+def test_small_counts_are_null_in_the_geopackage(tmp_path, demo_result):
+    path = write_geopackage(demo_result, tmp_path / "plan.gpkg")
+    lines = gpd.read_file(path, layer="assignments")
+    shown = lines["children"].dropna()
+    assert (shown >= 5).all()
+    assert lines["children"].isna().any()  # the demo has assignments of 1-4 children
+    demand = gpd.read_file(path, layer="demand")
+    assert ((demand["children"].dropna() >= 5) | (demand["children"].dropna() == 0)).all()
+
+
+def test_refuses_to_overwrite_and_leaves_the_file_unchanged(tmp_path, demo_result):
+    path = tmp_path / "plan.gpkg"
+    path.write_bytes(b"first")
+    with pytest.raises(OutputError) as caught:
+        write_geopackage(demo_result, path)
+    assert caught.value.problems == [f"{path}: already exists (pass --overwrite to replace it)"]
+    assert path.read_bytes() == b"first"
+    write_geopackage(demo_result, path, overwrite=True)
+    assert pyogrio.list_layers(path)[0][0] == "candidates"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.gpkg"]  # no temporary left behind
+
+
+def test_cli_second_export_without_overwrite_exits_1(tmp_path):
+    path = tmp_path / "out.gpkg"
+    first = runner.invoke(app, ["rank", "--top", "3", "--output", str(path)])
+    assert first.exit_code == 0, first.output
+    assert first.stderr.endswith(f"Wrote {path}\n")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    second = runner.invoke(app, ["rank", "--top", "3", "--output", str(path)])
+    assert second.exit_code == 1
+    assert second.stderr == f"error: {path}: already exists (pass --overwrite to replace it)\n"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    third = runner.invoke(app, ["rank", "--top", "3", "--output", str(path), "--overwrite"])
+    assert third.exit_code == 0
+
+
+def test_missing_output_folder(tmp_path, demo_result):
+    path = tmp_path / "nowhere" / "plan.gpkg"
+    with pytest.raises(OutputError, match="does not exist"):
+        write_geopackage(demo_result, path)
