@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from sitefinder.disclosure import format_count
+from sitefinder.disclosure import format_count, is_suppressed
 from sitefinder.pipeline import RankResult
 
 COUNT_COLUMNS = ["children_served", "newly_placed", "within_limit_gain"]
@@ -29,6 +29,14 @@ OUTPUT_COLUMNS = [
 
 def _number(value: float, digits: int) -> str:
     return "" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def count_value(value: float, threshold: int) -> int | float | str:
+    """A count for machine output: a number, or ``"<N"`` when suppressed."""
+    if is_suppressed(value, threshold):
+        return f"<{threshold}"
+    whole = round(value)
+    return whole if abs(value - whole) < 0.05 else round(value, 1)
 
 
 def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
@@ -48,7 +56,7 @@ def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
             value = float(row[key])
             row[key] = None if math.isnan(value) else round(value, 1)
         for key in COUNT_COLUMNS:
-            row[key] = format_count(float(row[key]), threshold)
+            row[key] = count_value(float(row[key]), threshold)
         rows.append(row)
     return rows
 
@@ -138,7 +146,7 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         before = "none" if row["minutes_before"] is None else f"{row['minutes_before']:.1f}"
         after = "" if row["minutes_after"] is None else f"{row['minutes_after']:.1f}"
         gain = row["within_limit_gain"]
-        gain = gain if gain.startswith(("<", "-")) or gain in ("", "0") else f"+{gain}"
+        gain = f"+{gain}" if not isinstance(gain, str) and gain > 0 else str(gain)
         table.add_row(
             f"{row['rank']}{'*' if row['in_plan'] else ''}",
             f"{row['name']} ({row['urn']})",
