@@ -21,8 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sitefinder import __version__
 from sitefinder.config import Scenario, load_scenario, with_overrides
 from sitefinder.disclosure import format_count
-from sitefinder.errors import OutputError, SitefinderError
-from sitefinder.export import write_geopackage
+from sitefinder.errors import SitefinderError
+from sitefinder.export import check_target, write_geopackage
 from sitefinder.pipeline import check_inputs, rank
 from sitefinder.report import ranking_table, to_csv, to_json
 from sitefinder.resources import default_scenario_path
@@ -140,8 +140,8 @@ def rank_command(
 ) -> None:
     """Rank candidate host schools and show the network before and after the new bases."""
     scenario = _scenario(config, bases=bases, top=top)
-    if output is not None and output.exists() and not overwrite:
-        raise OutputError(f"{output}: already exists (pass --overwrite to replace it)")
+    if output is not None:
+        check_target(output, overwrite=overwrite)  # fail before the work, not after
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, progress=progress)

@@ -108,6 +108,25 @@ def layers(result: RankResult) -> dict[str, pd.DataFrame]:
     }
 
 
+def check_target(path: str | Path, *, overwrite: bool) -> Path:
+    """Check that a GeoPackage may be written at ``path``, before any work is done.
+
+    Raises
+    ------
+    OutputError
+        If the name does not end in .gpkg, the file exists and ``overwrite`` is false, or the
+        folder does not exist.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise OutputError(f"{path}: the output must be a GeoPackage ending in .gpkg")
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path}: already exists (pass --overwrite to replace it)")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist (create it first)")
+    return path
+
+
 def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``result`` to a GeoPackage at ``path`` atomically.
 
@@ -117,13 +136,7 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
         If ``path`` exists and ``overwrite`` is false, the folder does not exist, or the file
         cannot be written. The target is left untouched in every case.
     """
-    path = Path(path)
-    if path.suffix.lower() != ".gpkg":
-        raise OutputError(f"{path}: the output must be a GeoPackage ending in .gpkg")
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists (pass --overwrite to replace it)")
-    if not path.parent.is_dir():
-        raise OutputError(f"{path}: folder {path.parent} does not exist (create it first)")
+    path = check_target(path, overwrite=overwrite)
     handle, temporary = tempfile.mkstemp(suffix=".gpkg", prefix=f".{path.stem}-", dir=path.parent)
     os.close(handle)
     Path(temporary).unlink()  # GDAL creates the file itself

@@ -86,3 +86,11 @@ def test_missing_output_folder(tmp_path, demo_result):
     path = tmp_path / "nowhere" / "plan.gpkg"
     with pytest.raises(OutputError, match="does not exist"):
         write_geopackage(demo_result, path)
+
+
+def test_cli_rejects_a_non_geopackage_name_before_ranking(tmp_path):
+    path = tmp_path / "plan.shp"
+    result = runner.invoke(app, ["rank", "--output", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {path}: the output must be a GeoPackage ending in .gpkg\n"
+    assert result.stdout == ""
