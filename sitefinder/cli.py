@@ -99,6 +99,13 @@ def _progress(console: Console) -> Iterator[Callable[[str, int, int], None] | No
         yield update
 
 
+def _report(notes: list[str], warnings: list[str]) -> None:
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"sitefinder {__version__}")
@@ -145,8 +152,7 @@ def rank_command(
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, progress=progress)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    _report(result.notes, result.warnings)
     if output_format is OutputFormat.table:
         out = Console()
         if not out.is_terminal:  # piped to a file: do not squeeze the table into 80 columns
@@ -167,8 +173,7 @@ def validate_command(config: ConfigOption = None) -> None:
     """Check a scenario and every input file it names; report every problem at once."""
     scenario = _scenario(config)
     summary = check_inputs(scenario)
-    for warning in summary.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    _report(summary.notes, summary.warnings)
     typer.echo(
         f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"
         f" {summary.eligible} eligible to host), {summary.existing_bases} existing bases"

@@ -15,7 +15,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sitefinder.errors import ScenarioError
 from sitefinder.model.harm import HarmCurve
@@ -34,14 +41,162 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Inputs(_Section):
-    """Input files; relative paths are resolved against the scenario file's folder."""
+def _as_path_table(value: Any) -> Any:
+    # A bare path is shorthand for a table with only ``path`` (sitefinder's own layout).
+    return {"path": value} if isinstance(value, str | Path) else value
 
-    schools: Path
-    bases: Path
-    areas: Path
-    demand: Path
-    boundaries: Path | None = None
+
+class SchoolsInput(_Section):
+    """The schools file and how to read it.
+
+    ``format`` is ``sitefinder`` (sitefinder's own CSV layout), ``gias`` (the GIAS
+    establishment extract, read by its real column names) or ``mapped`` (any CSV or GeoPackage
+    whose columns ``columns`` maps onto sitefinder's fields, with ``values`` translating
+    labels).
+    """
+
+    path: Path
+    format: Literal["sitefinder", "gias", "mapped"] = "sitefinder"
+    authority: str | None = None
+    layer: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    special_urns: list[str] = Field(default_factory=list)
+    default_base_capacity: Annotated[int, Field(gt=0, le=200)] = 10
+    default_base_need_codes: list[str] = Field(default_factory=lambda: list(NEED_CODES))
+
+    @field_validator("special_urns", mode="before")
+    @classmethod
+    def _urns_as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+
+class BoundariesInput(_Section):
+    """Area polygons (GeoJSON, GeoPackage or Shapefile) and the columns naming each area."""
+
+    path: Path
+    layer: str | None = None
+    code_column: str = "area_code"
+    name_column: str | None = "area_name"
+
+
+def _default_ages() -> dict[Phase, tuple[int, int]]:
+    # Reception to Year 6 and Year 7 to Year 11, by age at the start of the school year.
+    return {"primary": (4, 10), "secondary": (11, 15)}
+
+
+class DemandInput(_Section):
+    """Where demand comes from: ``counts`` per area, a ``pupils`` list, or ``modelled``.
+
+    ``modelled`` = child population by area and single year of age (``population``) x the
+    authority's EHC-plan rate by need and age (``sen2_needs``) x ``share``, the share of plans
+    needing a base place (default: the authority's current share placed in mainstream resourced
+    provision or SEN units, from ``sen2_caseload``). ``planning_year`` projects plans forward
+    along the SEN2 time series.
+    """
+
+    method: Literal["counts", "pupils", "modelled"] = "counts"
+    path: Path | None = None
+    population: Path | None = None
+    sen2_needs: Path | None = None
+    sen2_caseload: Path | None = None
+    authority: str | None = None
+    share: Annotated[float, Field(gt=0, le=1)] | None = None
+    planning_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    ages: dict[Phase, tuple[int, int]] = Field(default_factory=_default_ages)
+
+    @model_validator(mode="after")
+    def _check_route(self) -> DemandInput:
+        problems = []
+        if self.method in ("counts", "pupils") and self.path is None:
+            problems.append(f"inputs.demand.path: required for method {self.method!r}")
+        if self.method == "modelled":
+            needed = ["population", "sen2_needs", "authority"]
+            if self.share is None or self.planning_year is not None:
+                needed.append("sen2_caseload")
+            problems += [
+                f"inputs.demand.{key}: required for method 'modelled'"
+                for key in needed
+                if getattr(self, key) is None
+            ]
+        for phase, (low, high) in self.ages.items():
+            if not 2 <= low <= high <= 25:
+                problems.append(
+                    f"inputs.demand.ages.{phase}: must be [youngest, oldest] with"
+                    " 2 <= youngest <= oldest <= 25"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class Inputs(_Section):
+    """Input files; relative paths are resolved against the scenario file's folder.
+
+    Each of ``schools``, ``boundaries`` and ``demand`` is a path (sitefinder's own layout) or
+    a table saying how to read the file.
+    """
+
+    schools: SchoolsInput
+    bases: Path | None = None
+    areas: Path | None = None
+    boundaries: BoundariesInput | None = None
+    demand: DemandInput
+    postcodes: Path | None = None
+
+    @field_validator("schools", "boundaries", mode="before")
+    @classmethod
+    def _path_shorthand(cls, value: Any) -> Any:
+        return _as_path_table(value)
+
+    @field_validator("demand", mode="before")
+    @classmethod
+    def _demand_shorthand(cls, value: Any) -> Any:
+        return {"method": "counts", "path": value} if isinstance(value, str | Path) else value
+
+    @model_validator(mode="after")
+    def _check_sources(self) -> Inputs:
+        problems = []
+        if self.schools.format == "sitefinder" and self.bases is None:
+            problems.append(
+                "inputs.bases: required when inputs.schools is in sitefinder's layout"
+                " (a header-only file if the authority has no bases)"
+            )
+        if self.areas is None and self.boundaries is None:
+            problems.append("inputs.areas: give an areas file, or inputs.boundaries to derive one")
+        if self.schools.format == "gias" and self.schools.columns:
+            problems.append("inputs.schools.columns: only for format 'mapped'")
+        if self.schools.format == "mapped":
+            for key in ("urn", "name"):
+                if key not in self.schools.columns:
+                    problems.append(
+                        f"inputs.schools.columns.{key}: required for format 'mapped'"
+                        " (the column holding it)"
+                    )
+        unknown = [c for c in self.schools.default_base_need_codes if c not in NEED_CODES]
+        if unknown:
+            problems.append(
+                f"inputs.schools.default_base_need_codes: unknown need code(s)"
+                f" {', '.join(unknown)} (use {', '.join(NEED_CODES)})"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def files(self) -> dict[str, Path]:
+        """Every input file named, keyed by its scenario key (for checksums)."""
+        found = {
+            "schools": self.schools.path,
+            "bases": self.bases,
+            "areas": self.areas,
+            "boundaries": self.boundaries.path if self.boundaries else None,
+            "demand": self.demand.path,
+            "population": self.demand.population,
+            "sen2_needs": self.demand.sen2_needs,
+            "sen2_caseload": self.demand.sen2_caseload,
+            "postcodes": self.postcodes,
+        }
+        return {key: path for key, path in found.items() if path is not None}
 
 
 class NeedGroup(_Section):
@@ -256,6 +411,32 @@ def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
+# Keys inside [inputs.*] tables that hold file paths.
+_PATH_KEYS = frozenset({"path", "population", "sen2_needs", "sen2_caseload"})
+
+
+def _resolve_inputs(
+    inputs: dict[str, Any], *, base: Path, origin: str, problems: list[str]
+) -> dict[str, Any]:
+    def resolve(value: str, key: str) -> str:
+        return _resolve_path(value, base=base, key=key, origin=origin, problems=problems)
+
+    resolved: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if isinstance(value, str):
+            resolved[key] = resolve(value, f"inputs.{key}")
+        elif isinstance(value, dict):
+            resolved[key] = {
+                inner: resolve(item, f"inputs.{key}.{inner}")
+                if inner in _PATH_KEYS and isinstance(item, str)
+                else item
+                for inner, item in value.items()
+            }
+        else:
+            resolved[key] = value
+    return resolved
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
 
@@ -294,14 +475,9 @@ def load_scenario(path: str | Path) -> Scenario:
     problems: list[str] = []
     inputs = data.get("inputs")
     if isinstance(inputs, dict):
-        data["inputs"] = {
-            key: _resolve_path(
-                value, base=path.parent, key=f"inputs.{key}", origin=str(path), problems=problems
-            )
-            if isinstance(value, str)
-            else value
-            for key, value in inputs.items()
-        }
+        data["inputs"] = _resolve_inputs(
+            inputs, base=path.parent, origin=str(path), problems=problems
+        )
     if problems:
         raise ScenarioError(problems)
     data["source"] = str(path.resolve())

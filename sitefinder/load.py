@@ -13,14 +13,22 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio.errors
 
-from sitefinder.config import NEED_CODES, Scenario
+from sitefinder.config import NEED_CODES, DemandInput, Scenario
+from sitefinder.demand import fit_growth, modelled_demand
+from sitefinder.readers.areas import area_points, read_boundaries
+from sitefinder.readers.establishments import read_establishments
+from sitefinder.readers.population import read_population
+from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
+from sitefinder.readers.pupils import pupil_counts
+from sitefinder.readers.sen2 import read_caseload, read_needs
+from sitefinder.readers.tables import read_csv
 from sitefinder.validate import Problems
 
-SCHOOL_PHASES = ("primary", "secondary", "all-through")
+SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
 PLACE_PHASES = ("primary", "secondary")
-ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent")
+BASE_PHASES = ("primary", "secondary", "all-through")
+ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
 BASE_TYPES = ("resourced_provision", "sen_unit")
 
 
@@ -46,6 +54,8 @@ class AuthorityData:
         SHA-256 of each input file, keyed by the scenario's input name.
     warnings
         Problems that do not stop a run.
+    notes
+        What the readers did (files read, estimates made), for the record.
     """
 
     schools: pd.DataFrame
@@ -55,30 +65,7 @@ class AuthorityData:
     boundaries: gpd.GeoDataFrame | None
     checksums: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-
-
-def _read_csv(path: Path, problems: Problems, *, allow_empty: bool = False) -> pd.DataFrame | None:
-    if not path.is_file():
-        problems.add(path, "file not found (check the path in the scenario's [inputs])")
-        return None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            problems.add(path, "file is empty (it needs a header row and data rows)")
-            return None
-        except (pd.errors.ParserError, OSError) as exc:
-            problems.add(path, f"cannot read as CSV ({str(exc).strip()})")
-            return None
-        table.columns = [str(c).strip() for c in table.columns]
-        if table.empty and not allow_empty:
-            problems.add(path, "has a header but no data rows")
-            return None
-        return table
-    problems.add(path, "cannot decode the text (save it as UTF-8)")
-    return None
+    notes: list[str] = field(default_factory=list)
 
 
 def _checksum(path: Path) -> str:
@@ -86,7 +73,7 @@ def _checksum(path: Path) -> str:
 
 
 def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
-    table = _read_csv(path, problems)
+    table = read_csv(path, problems)
     required = (
         "urn", "name", "phase", "establishment_group", "capacity", "pupils", "easting", "northing",
     )  # fmt: skip
@@ -114,7 +101,7 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
 
 
 def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
-    table = _read_csv(path, problems, allow_empty=True)  # an authority may have no bases yet
+    table = read_csv(path, problems, allow_empty=True)  # an authority may have no bases yet
     required = ("urn", "base_type", "phase", "capacity", "need_codes")
     if table is None or not problems.require_columns(path, table, required):
         return None
@@ -122,7 +109,7 @@ def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.D
     names = table["base_name"] if "base_name" in table.columns else pd.Series("", index=out.index)
     out["base_name"] = names.str.strip()
     problems.choices(path, table, "base_type", BASE_TYPES)
-    problems.choices(path, table, "phase", PLACE_PHASES)
+    problems.choices(path, table, "phase", BASE_PHASES)
     out["base_type"] = table["base_type"].str.strip()
     out["phase"] = table["phase"].str.strip()
     out["capacity"] = problems.numbers(path, table, "capacity", minimum=1, integer=True)
@@ -165,7 +152,7 @@ def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.D
 
 
 def _areas(path: Path, problems: Problems) -> pd.DataFrame | None:
-    table = _read_csv(path, problems)
+    table = read_csv(path, problems)
     if table is None or not problems.require_columns(
         path, table, ("area_code", "easting", "northing")
     ):
@@ -181,7 +168,7 @@ def _areas(path: Path, problems: Problems) -> pd.DataFrame | None:
 
 
 def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
-    table = _read_csv(path, problems)
+    table = read_csv(path, problems)
     required = ("area_code", "phase", "need_code", "children")
     if table is None or not problems.require_columns(path, table, required):
         return None
@@ -199,24 +186,82 @@ def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.Da
     return out
 
 
-def _boundaries(path: Path, problems: Problems) -> gpd.GeoDataFrame | None:
-    if not path.is_file():
-        problems.add(path, "file not found (check inputs.boundaries, or remove it)")
+def _modelled(spec: DemandInput, problems: Problems, notes: list[str]) -> pd.DataFrame | None:
+    assert spec.population and spec.sen2_needs and spec.authority
+    population = read_population(spec.population, problems)
+    needs = read_needs(spec.sen2_needs, problems, authority=spec.authority)
+    caseload = (
+        read_caseload(spec.sen2_caseload, problems, authority=spec.authority)
+        if spec.sen2_caseload
+        else None
+    )
+    if population is None or needs is None or (spec.sen2_caseload and caseload is None):
         return None
-    try:
-        frame = gpd.read_file(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        problems.add(path, f"cannot read as a vector file ({exc})")
-        return None
-    if "area_code" not in frame.columns:
-        problems.add(path, "missing column area_code (it links polygons to the areas file)")
-        return None
-    if frame.crs is None:
-        problems.add(path, "has no coordinate reference system (set one, e.g. EPSG:4326)")
-        return None
-    frame = frame[["area_code", "geometry"]].to_crs(27700)
-    frame["area_code"] = frame["area_code"].astype(str).str.strip()
-    return frame
+    if spec.share is not None:
+        share, said = spec.share, "the scenario's inputs.demand.share"
+    else:
+        assert caseload is not None
+        share = caseload.base_share
+        said = (
+            f"{spec.authority}'s share placed in mainstream resourced provision or SEN units,"
+            f" January {caseload.latest_year}"
+        )
+    growth = fit_growth(needs, caseload) if spec.planning_year else None
+    table, modelled_notes = modelled_demand(
+        population,
+        needs,
+        share=share,
+        ages=spec.ages,
+        growth=growth,
+        planning_year=spec.planning_year,
+    )
+    notes.append(
+        f"demand modelled: population x {spec.authority}'s EHC-plan rates by need and age"
+        f" (January {needs.year}, {needs.all_plans:,.0f} plans) x {share:.1%} ({said})"
+    )
+    notes.extend(modelled_notes)
+    return table
+
+
+def _areas_and_demand(
+    scenario: Scenario, problems: Problems, postcodes: PostcodeLookup | None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, gpd.GeoDataFrame | None, list[str], list[str]]:
+    files = scenario.inputs
+    notes: list[str] = []
+    warnings: list[str] = []
+    boundaries = read_boundaries(files.boundaries, problems) if files.boundaries else None
+    if files.areas is not None:
+        areas = _areas(files.areas, problems)
+    elif boundaries is not None:
+        areas, how = area_points(boundaries, postcodes)
+        notes.append(
+            f"{len(areas)} areas from {files.boundaries.path if files.boundaries else ''}: {how}"
+        )
+    else:
+        areas = None
+    spec = files.demand
+    demand: pd.DataFrame | None = None
+    if spec.method == "counts":
+        assert spec.path is not None
+        demand = _demand(spec.path, areas, problems)
+    elif spec.method == "pupils":
+        assert spec.path is not None
+        if areas is not None:
+            demand, pupil_warnings = pupil_counts(
+                spec.path, problems, areas=areas, postcodes=postcodes, ages=spec.ages
+            )
+            warnings.extend(pupil_warnings)
+    else:
+        demand = _modelled(spec, problems, notes)
+        if demand is not None and areas is not None:
+            unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
+            if unknown:
+                warnings.append(
+                    f"{spec.population}: {len(unknown)} area(s) have population but no point,"
+                    f" e.g. {', '.join(unknown[:5])}; their children are left out"
+                )
+                demand = demand[demand["area_code"].isin(areas["area_code"])]
+    return areas, demand, boundaries, notes, warnings
 
 
 def load_inputs(scenario: Scenario) -> AuthorityData:
@@ -229,27 +274,50 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     """
     files = scenario.inputs
     problems = Problems()
-    schools = _schools(files.schools, problems)
-    bases = _bases(files.bases, schools, problems)
-    areas = _areas(files.areas, problems)
-    demand = _demand(files.demand, areas, problems)
-    boundaries = _boundaries(files.boundaries, problems) if files.boundaries else None
+    notes: list[str] = []
+    warnings: list[str] = []
+    postcodes = read_postcodes(files.postcodes, problems) if files.postcodes else None
+    bases: pd.DataFrame | None
+    if files.schools.format == "sitefinder":
+        schools = _schools(files.schools.path, problems)
+        bases = _bases(files.bases, schools, problems) if files.bases else None
+    else:
+        found = read_establishments(files.schools, problems, postcodes=postcodes)
+        schools = found.schools if found else None
+        bases = found.bases if found else None
+        if found:
+            notes.extend(found.notes)
+            warnings.extend(found.warnings)
+        if files.bases is not None:
+            bases = _bases(files.bases, schools, problems)
+            notes.append(f"existing bases from the register {files.bases}, not the schools file")
+        elif bases is not None and bases.empty:
+            bases = pd.DataFrame(
+                columns=["urn", "base_name", "base_type", "phase", "capacity", "need_codes",
+                         "easting", "northing"]
+            )  # fmt: skip
+    areas, demand, boundaries, area_notes, area_warnings = _areas_and_demand(
+        scenario, problems, postcodes
+    )
+    notes.extend(area_notes)
+    warnings.extend(area_warnings)
     if schools is not None and not (schools["establishment_group"] == "mainstream").any():
-        problems.add(files.schools, "no mainstream schools, so there is nowhere to put a base")
+        problems.add(files.schools.path, "no mainstream schools, so there is nowhere to put a base")
+    if demand is not None and demand.empty:
+        problems.add(
+            files.demand.path or files.demand.population or "inputs.demand",
+            "no children needing a base place (check the demand inputs)",
+        )
     problems.raise_if_any()
     assert schools is not None and bases is not None and areas is not None
     assert demand is not None
-    warnings = []
     if boundaries is not None:
         missing = sorted(set(areas["area_code"]) - set(boundaries["area_code"]))
         if missing:
             warnings.append(
-                f"{files.boundaries}: no polygon for {len(missing)} area(s), e.g."
-                f" {', '.join(missing[:5])}; those areas are exported as points"
+                f"{files.boundaries.path if files.boundaries else ''}: no polygon for"
+                f" {len(missing)} area(s), e.g. {', '.join(missing[:5])}; those areas are"
+                " exported as points"
             )
-    checksums = {
-        name: _checksum(Path(value))
-        for name, value in files.model_dump().items()
-        if value is not None
-    }
-    return AuthorityData(schools, bases, areas, demand, boundaries, checksums, warnings)
+    checksums = {name: _checksum(path) for name, path in files.files().items()}
+    return AuthorityData(schools, bases, areas, demand, boundaries, checksums, warnings, notes)

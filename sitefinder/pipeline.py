@@ -19,7 +19,7 @@ from sitefinder.demand import demand_by_group
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Site, Solution, metrics, solve_network
-from sitefinder.supply import assess_schools, candidate_options
+from sitefinder.supply import HOSTABLE_PHASES, assess_schools, candidate_options
 from sitefinder.travel import crowfly_drive_minutes, journey_minutes
 
 
@@ -60,6 +60,11 @@ class RankResult:
     def warnings(self) -> list[str]:
         """Problems that did not stop the run."""
         return self.data.warnings
+
+    @property
+    def notes(self) -> list[str]:
+        """What the readers did: files read, estimates and projections made."""
+        return self.data.notes
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,10 @@ def _existing_sites(
     sites, records = [], []
     for base in data.bases.itertuples():
         served = sorted({groups[c] for c in base.need_codes})
-        ids = frozenset(class_id[(base.phase, g)] for g in served if (base.phase, g) in class_id)
+        phases = HOSTABLE_PHASES[str(base.phase)]  # an all-through base serves both phases
+        ids = frozenset(
+            class_id[(phase, g)] for phase in phases for g in served if (phase, g) in class_id
+        )
         if not ids:  # a base for a phase the scenario does not plan for
             continue
         sites.append(
@@ -379,6 +387,7 @@ class InputSummary:
     areas: int
     children: float
     warnings: list[str]
+    notes: list[str]
 
 
 def check_inputs(scenario: Scenario) -> InputSummary:
@@ -401,4 +410,5 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         areas=len(data.areas),
         children=float(demand["children"].sum()),
         warnings=data.warnings,
+        notes=data.notes,
     )

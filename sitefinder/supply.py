@@ -15,6 +15,7 @@ HOSTABLE_PHASES = {
     "primary": ("primary",),
     "secondary": ("secondary",),
     "all-through": ("primary", "secondary"),
+    "other": (),  # nursery and 16-plus establishments
 }
 
 
@@ -57,7 +58,9 @@ def assess_schools(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFram
         if school.urn in excluded_urns:
             excluded.append("excluded by the scenario")
         spare = school.spare_places
-        if spare < rules.min_spare_places:
+        if pd.isna(spare):
+            flags.append("spare places unknown (no capacity or pupil numbers)")
+        elif spare < rules.min_spare_places:
             excluded.append(
                 f"no spare space ({spare:g} spare places, needs {rules.min_spare_places})"
             )

@@ -18,7 +18,7 @@ def test_demo_scenario_loads_with_documented_values(demo_config):
     assert scenario.base_size == 10
     assert scenario.harm.limit_minutes == {"primary": 45.0, "secondary": 75.0}
     assert scenario.group_of_code()["ASD"] == "communication_interaction"
-    assert scenario.inputs.schools.is_absolute()
+    assert scenario.inputs.schools.path.is_absolute()
     assert len(scenario.source_sha256 or "") == 64
 
 
@@ -81,7 +81,7 @@ def test_need_codes_checked(scenario_file):
 def test_environment_variables_expand_in_paths(scenario_file, monkeypatch, tmp_path):
     monkeypatch.setenv("SF_TEST_DIR", str(tmp_path))
     path = scenario_file(inputs={"schools": "${SF_TEST_DIR}/schools.csv"})
-    assert load_scenario(path).inputs.schools == tmp_path / "schools.csv"
+    assert load_scenario(path).inputs.schools.path == tmp_path / "schools.csv"
 
 
 def test_unset_environment_variable_is_an_error(scenario_file, monkeypatch):

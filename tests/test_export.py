@@ -42,7 +42,7 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     assert info["scenario_sha256"] == demo_result.scenario.source_sha256
     assert (
         info["input_sha256_schools"]
-        == hashlib.sha256(demo_result.scenario.inputs.schools.read_bytes()).hexdigest()
+        == hashlib.sha256(demo_result.scenario.inputs.schools.path.read_bytes()).hexdigest()
     )
 
 

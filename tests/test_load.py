@@ -42,9 +42,9 @@ def test_nonsense_values_are_listed_by_line(tmp_path, scenario_file):
     found = problems(scenario_file(inputs={"schools": str(schools)}))
     assert found[:6] == [
         f"{schools}: column urn, line 4: duplicate value (each must appear once)",
-        f"{schools}: column phase, line 3: must be one of primary, secondary, all-through",
+        f"{schools}: column phase, line 3: must be one of primary, secondary, all-through, other",
         f"{schools}: column establishment_group, line 4: must be one of mainstream, special,"
-        " independent",
+        " independent, pru, other",
         f"{schools}: column capacity, line 4: not a number (write digits only)",
         f"{schools}: column capacity, line 3: must be >= 0",
         f"{schools}: column pupils, line 4: blank value (fill it in)",

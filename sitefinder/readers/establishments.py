@@ -1,0 +1,422 @@
+"""Schools and their existing bases from a GIAS extract or any reshaped school table.
+
+Both routes rename the file's columns onto sitefinder's fields (GIAS by its real column names,
+other tables by the scenario's ``columns`` mapping), then share one normaliser: open schools of
+the authority, phase from the phase label and statutory ages, mainstream or not from the
+establishment type, location from Easting/Northing or the geocoded postcode, and a base row for
+every resourced provision or SEN unit flag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from sitefinder.config import NEED_CODES, SchoolsInput
+from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
+from sitefinder.readers.tables import read_any
+from sitefinder.validate import Problems
+
+GIAS_COLUMNS: dict[str, str] = {
+    "urn": "URN",
+    "name": "EstablishmentName",
+    "status": "EstablishmentStatus (name)",
+    "la_code": "LA (code)",
+    "la_name": "LA (name)",
+    "la_gss": "GSSLACode (name)",
+    "establishment_group": "EstablishmentTypeGroup (name)",
+    "establishment_type": "TypeOfEstablishment (name)",
+    "phase": "PhaseOfEducation (name)",
+    "low_age": "StatutoryLowAge",
+    "high_age": "StatutoryHighAge",
+    "capacity": "SchoolCapacity",
+    "pupils": "NumberOfPupils",
+    "ehcp_pupils": "SENStat",
+    "postcode": "Postcode",
+    "easting": "Easting",
+    "northing": "Northing",
+    "base_type": "TypeOfResourcedProvision (name)",
+    "resourced_provision_capacity": "ResourcedProvisionCapacity",
+    "sen_unit_capacity": "SenUnitCapacity",
+}
+GIAS_NEED_COLUMNS = tuple(f"SEN{i} (name)" for i in range(1, 14))
+GIAS_REQUIRED = ("urn", "name", "status", "establishment_group", "phase", "low_age", "high_age")
+
+MAPPED_FIELDS = (
+    "urn", "name", "status", "establishment_group", "establishment_type", "phase", "low_age",
+    "high_age", "capacity", "pupils", "ehcp_pupils", "postcode", "easting", "northing", "lon",
+    "lat", "base_type", "base_capacity", "base_need_codes",
+)  # fmt: skip
+
+# GIAS "EstablishmentTypeGroup (name)" -> sitefinder's establishment group.
+TYPE_GROUPS = {
+    "local authority maintained schools": "mainstream",
+    "academies": "mainstream",
+    "free schools": "mainstream",
+    "special schools": "special",
+    "independent schools": "independent",
+    "colleges": "other",
+    "universities": "other",
+    "other types": "other",
+    "welsh schools": "other",
+    "online provider": "other",
+}
+# GIAS "PhaseOfEducation (name)" (and Trafford Data Lab's spellings) -> school phase.
+PHASES = {
+    "primary": "primary",
+    "middle deemed primary": "primary",
+    "secondary": "secondary",
+    "middle deemed secondary": "secondary",
+    "all-through": "all-through",
+    "all through": "all-through",
+    "nursery": "other",
+    "16 plus": "other",
+    "post 16": "other",
+}
+# GIAS "TypeOfResourcedProvision (name)" -> the base types it records.
+BASE_TYPES = {
+    "resourced provision": ("resourced_provision",),
+    "sen unit": ("sen_unit",),
+    "resourced provision and sen unit": ("resourced_provision", "sen_unit"),
+    "not applicable": (),
+    "na": (),
+    "": (),
+}
+BASE_LABELS = {"resourced_provision": "resourced provision", "sen_unit": "SEN unit"}
+_OPEN = ("open", "open, but proposed to close")
+_CODE_BY_LOWER = {code.lower(): code for code in NEED_CODES}
+
+
+@dataclass(frozen=True)
+class Establishments:
+    """Schools and existing bases in sitefinder's layout, with what the reader noticed."""
+
+    schools: pd.DataFrame
+    bases: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def need_code(label: str) -> str | None:
+    """The SEN2 code of a GIAS need label ('ASD - Autistic Spectrum Disorder' -> 'ASD')."""
+    head = re.split(r"\s+-\s+|\s+", label.strip(), maxsplit=1)[0].lower() if label.strip() else ""
+    return _CODE_BY_LOWER.get(head)
+
+
+def school_phase(label: str, low: float, high: float) -> str:
+    """Phase from the phase label, else from the statutory ages (years)."""
+    named = PHASES.get(label.strip().lower())
+    if named is not None:
+        return named
+    if np.isnan(low) or np.isnan(high):
+        return "other"
+    if high <= 11:
+        return "primary" if high >= 7 else "other"
+    if low >= 11:
+        return "secondary" if low < 16 else "other"
+    return "all-through"
+
+
+def _names(table: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:
+    names = [f"{n} ({u})" for u, n in zip(table["urn"][mask], table["name"][mask], strict=True)]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _rename(
+    raw: pd.DataFrame, path: Path, columns: Mapping[str, str], problems: Problems, *, how: str
+) -> pd.DataFrame | None:
+    missing = [source for source in columns.values() if source not in raw.columns]
+    if missing:
+        problems.add(
+            path,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} ({how})",
+        )
+        return None
+    return pd.DataFrame({target: raw[source].str.strip() for target, source in columns.items()})
+
+
+def _select_authority(
+    table: pd.DataFrame, path: Path, authority: str | None, problems: Problems
+) -> pd.DataFrame | None:
+    keys = [c for c in ("la_code", "la_name", "la_gss") if c in table.columns]
+    if authority is None:
+        found = table[keys[0]].replace("", np.nan).dropna().unique() if keys else []
+        if len(found) > 1:
+            problems.add(
+                path,
+                f"holds {len(found)} local authorities; set inputs.schools.authority to one"
+                " LA code, LA name or GSS code (e.g. 358, Trafford or E08000009)",
+            )
+            return None
+        return table
+    wanted = authority.strip().casefold()
+    mask = pd.Series(False, index=table.index)
+    for key in keys:
+        mask |= table[key].str.casefold() == wanted
+    if not mask.any():
+        examples = ", ".join(sorted(table[keys[-1]].unique())[:5]) if keys else "none"
+        problems.add(
+            path,
+            f"no establishments for authority {authority!r} (inputs.schools.authority matches"
+            f" LA (code), LA (name) or GSSLACode (name); the file has e.g. {examples})",
+        )
+        return None
+    return table[mask]
+
+
+def _groups(table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Problems) -> pd.Series:
+    labels = table["establishment_group"]
+    custom = {k.casefold(): v for k, v in spec.values.get("establishment_group", {}).items()}
+    allowed = ("mainstream", "special", "independent", "pru", "other")
+    mapped = labels.str.casefold().map(lambda v: custom.get(v) or TYPE_GROUPS.get(v) or v)
+    problems.bad_rows(
+        path,
+        spec.columns.get("establishment_group", GIAS_COLUMNS["establishment_group"]),
+        ~mapped.isin(allowed),
+        "unknown establishment type; map it in [inputs.schools.values.establishment_group]"
+        f" to one of {', '.join(allowed)}",
+    )
+    if "establishment_type" in table.columns:
+        kind = table["establishment_type"].str.casefold()
+        mapped = mapped.mask(kind.str.contains("special", regex=False), "special")
+        mapped = mapped.mask(
+            kind.str.contains("pupil referral|alternative provision", regex=True), "pru"
+        )
+    return mapped.mask(table["urn"].isin(spec.special_urns), "special")
+
+
+def _locate(
+    table: pd.DataFrame, path: Path, postcodes: PostcodeLookup | None, problems: Problems
+) -> tuple[pd.Series, pd.Series, list[str]]:
+    notes: list[str] = []
+    if "easting" in table.columns:
+        x = problems.numbers(path, table, "easting", required=False)
+        y = problems.numbers(path, table, "northing", required=False)
+    elif "lon" in table.columns:
+        lon = problems.numbers(path, table, "lon", required=False)
+        lat = problems.numbers(path, table, "lat", required=False)
+        to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
+        xs, ys = to_grid.transform(lon.to_numpy(), lat.to_numpy())
+        x, y = pd.Series(xs, index=table.index), pd.Series(ys, index=table.index)
+    else:
+        x = y = pd.Series(np.nan, index=table.index)
+    blank = x.isna() | y.isna()
+    if blank.any() and "postcode" in table.columns:
+        lookup = postcodes or package_postcodes(table["postcode"][blank])
+        if lookup is not None:
+            found = lookup.find(table["postcode"][blank])
+            x = x.fillna(found["easting"])
+            y = y.fillna(found["northing"])
+            located = found["easting"].notna()
+            notes.append(
+                f"{path}: located {int(located.sum())} school(s) with no coordinates from their"
+                f" postcode ({lookup.source})"
+            )
+    still = (x.isna() | y.isna()).reset_index(drop=True)
+    problems.bad_rows(
+        path,
+        "Easting/Northing",
+        pd.Series(still.to_numpy(), index=table.index),
+        "no coordinates and the postcode was not found (fill them in, or fix the postcode)",
+    )
+    return x, y, notes
+
+
+def _base_rows(
+    table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Problems
+) -> tuple[pd.DataFrame, list[str]]:
+    warnings: list[str] = []
+    custom = {k.casefold(): v for k, v in spec.values.get("base_type", {}).items()}
+
+    def kinds(value: str) -> tuple[str, ...] | None:
+        key = value.strip().casefold()
+        if key in custom:
+            key = custom[key].casefold()
+        if key in ("both", "resourced_provision+sen_unit"):
+            return ("resourced_provision", "sen_unit")
+        if key in ("resourced_provision", "sen_unit"):
+            return (key,)
+        if key == "none":
+            return ()
+        return BASE_TYPES.get(key)
+
+    if "base_type" not in table.columns:
+        return pd.DataFrame(), warnings
+    types = table["base_type"].map(kinds)
+    problems.bad_rows(
+        path,
+        spec.columns.get("base_type", GIAS_COLUMNS["base_type"]),
+        types.isna(),
+        "unknown provision type; map it in [inputs.schools.values.base_type] to"
+        " resourced_provision, sen_unit, both or none",
+    )
+    flagged = types.map(lambda t: bool(t))
+    hosts_elsewhere = flagged & (table["establishment_group"] != "mainstream")
+    if hosts_elsewhere.any():
+        warnings.append(
+            f"{path}: {int(hosts_elsewhere.sum())} school(s) with a resourced provision or SEN"
+            f" unit flag are not mainstream: {_names(table, hosts_elsewhere)}. Inclusion bases"
+            " sit in mainstream schools, so these places count as the school's own specialist"
+            " provision and are left out of the model"
+        )
+    wrong_phase = flagged & ~hosts_elsewhere & (table["phase"] == "other")
+    if wrong_phase.any():
+        warnings.append(
+            f"{path}: bases at {_names(table, wrong_phase)} are left out: the host teaches"
+            " neither primary nor secondary pupils"
+        )
+    records = []
+    no_capacity, no_needs = [], []
+    for position in np.flatnonzero((flagged & ~hosts_elsewhere & ~wrong_phase).to_numpy()):
+        school = table.iloc[position]
+        codes = _base_codes(school)
+        if not codes:
+            no_needs.append(position)
+            codes = tuple(spec.default_base_need_codes)
+        for kind in types.iloc[position]:
+            capacity = _base_capacity(school, kind)
+            if np.isnan(capacity):
+                no_capacity.append(position)
+                capacity = float(spec.default_base_capacity)
+            records.append(
+                {
+                    "urn": school["urn"],
+                    "base_name": f"{school['name']} {BASE_LABELS[kind]}",
+                    "base_type": kind,
+                    "phase": school["phase"],
+                    "capacity": capacity,
+                    "need_codes": codes,
+                    "easting": school["easting"],
+                    "northing": school["northing"],
+                }
+            )
+    for positions, what in (
+        (no_capacity, f"no recorded capacity, so {spec.default_base_capacity} places are"
+         " assumed (set inputs.schools.default_base_capacity, or give a bases register)"),
+        (no_needs, "no recorded need types, so they are taken to serve "
+         + ("every need" if len(spec.default_base_need_codes) == len(NEED_CODES)
+            else ", ".join(spec.default_base_need_codes))
+         + " (set inputs.schools.default_base_need_codes)"),
+    ):  # fmt: skip
+        if positions:
+            mask = pd.Series(False, index=table.index)
+            mask.iloc[sorted(set(positions))] = True
+            warnings.append(
+                f"{path}: {int(mask.sum())} base(s) have {what}: {_names(table, mask, 20)}"
+            )
+    return pd.DataFrame.from_records(records), warnings
+
+
+def _base_codes(school: pd.Series) -> tuple[str, ...]:
+    labels: list[str] = []
+    if "base_need_codes" in school.index:
+        labels = str(school["base_need_codes"]).split(";")
+    labels += [str(school[c]) for c in GIAS_NEED_COLUMNS if c in school.index]
+    codes = [need_code(label) for label in labels]
+    return tuple(dict.fromkeys(c for c in codes if c is not None))
+
+
+def _base_capacity(school: pd.Series, kind: str) -> float:
+    for column in (f"{kind}_capacity", "base_capacity"):
+        if column in school.index:
+            value = pd.to_numeric(pd.Series([school[column]]), errors="coerce").iloc[0]
+            if pd.notna(value) and value > 0:
+                return float(value)
+    return float("nan")
+
+
+def read_establishments(
+    spec: SchoolsInput, problems: Problems, *, postcodes: PostcodeLookup | None = None
+) -> Establishments | None:
+    """Read schools and existing bases from a GIAS extract or a mapped table.
+
+    Parameters
+    ----------
+    spec
+        The scenario's ``[inputs.schools]``: path, format, authority, mappings, defaults.
+    problems
+        Collector for every problem found.
+    postcodes
+        Lookup used to locate schools with blank coordinates (default: the packaged ONSPD).
+
+    Returns
+    -------
+    Establishments or None
+        None when the file cannot be used at all (the reasons are in ``problems``).
+    """
+    path = spec.path
+    raw = read_any(path, problems, layer=spec.layer, hint="inputs.schools")
+    if raw is None:
+        return None
+    if spec.format == "gias":
+        present = {k: v for k, v in GIAS_COLUMNS.items() if v in raw.columns}
+        required = {k: GIAS_COLUMNS[k] for k in GIAS_REQUIRED}
+        table = _rename(raw, path, required | present, problems, how="a GIAS extract has it")
+        if table is None:
+            return None
+        for column in GIAS_NEED_COLUMNS:
+            if column in raw.columns:
+                table[column] = raw[column].str.strip()
+    else:
+        unknown = [k for k in spec.columns if k not in MAPPED_FIELDS]
+        if unknown:
+            problems.add(
+                path,
+                f"inputs.schools.columns: unknown field(s) {', '.join(unknown)}"
+                f" (map onto {', '.join(MAPPED_FIELDS)})",
+            )
+            return None
+        table = _rename(raw, path, spec.columns, problems, how="named in [inputs.schools.columns]")
+        if table is None:
+            return None
+        if "establishment_group" not in table.columns:
+            table["establishment_group"] = "mainstream"
+    read = len(table)
+    if "status" in table.columns:
+        table = table[table["status"].str.casefold().isin(_OPEN)]
+    closed = read - len(table)
+    selected = _select_authority(table, path, spec.authority, problems)
+    if selected is None:
+        return None
+    table = selected.reset_index(drop=True)
+    problems.bad_rows(path, "urn", table["urn"] == "", "blank URN (every school needs one)")
+    problems.unique(path, table, "urn")
+    table["establishment_group"] = _groups(table, spec, path, problems)
+    ages = {
+        key: problems.numbers(path, table, key, required=False)
+        if key in table.columns
+        else pd.Series(np.nan, index=table.index)
+        for key in ("low_age", "high_age")
+    }
+    labels = table["phase"] if "phase" in table.columns else pd.Series("", index=table.index)
+    table["phase"] = [
+        school_phase(label, low, high)
+        for label, low, high in zip(labels, ages["low_age"], ages["high_age"], strict=True)
+    ]
+    for key in ("capacity", "pupils", "ehcp_pupils"):
+        table[key] = (
+            problems.numbers(path, table, key, minimum=0, required=False)
+            if key in table.columns
+            else np.nan
+        )
+    x, y, notes = _locate(table, path, postcodes, problems)
+    table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
+    bases, warnings = _base_rows(table, spec, path, problems)
+    schools = table[
+        ["urn", "name", "phase", "establishment_group", "capacity", "pupils", "ehcp_pupils",
+         "easting", "northing"]
+    ].copy()  # fmt: skip
+    counts = schools["establishment_group"].value_counts()
+    summary = ", ".join(f"{counts[g]} {g}" for g in counts.index)
+    notes.insert(
+        0,
+        f"{path}: read {read - closed} open establishment(s) ({closed} closed skipped): {summary}",
+    )
+    return Establishments(schools, bases, warnings, notes)

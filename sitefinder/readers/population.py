@@ -1,0 +1,54 @@
+"""ONS population estimates by small area and single year of age.
+
+Reads the mid-year estimates as ONS and data teams publish them: one row per area (and sex),
+one column per single year of age (``0`` .. ``90+``, or ``Age 0``/``age_0``). Rows for persons
+are used when present; otherwise females and males are added together.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from sitefinder.readers.tables import read_csv
+from sitefinder.validate import Problems
+
+_CODE_COLUMNS = (
+    "area_code",
+    "lsoa21cd",
+    "lsoa 2021 code",
+    "lsoa_code",
+    "lsoa11cd",
+    "geography code",
+)
+_AGE = re.compile(r"^(?:age[ _]?)?(\d{1,2})$", re.IGNORECASE)
+
+
+def read_population(path: Path, problems: Problems) -> pd.DataFrame | None:
+    """Return children and young people by area (rows) and single year of age (columns 0-25)."""
+    table = read_csv(path, problems, hint="inputs.demand")
+    if table is None:
+        return None
+    lower = {c.lower(): c for c in table.columns}
+    code = next((lower[c] for c in _CODE_COLUMNS if c in lower), None)
+    ages = {int(m.group(1)): c for c in table.columns if (m := _AGE.match(c.strip()))}
+    if code is None or not all(age in ages for age in range(4, 16)):
+        problems.add(
+            path,
+            "needs an area code column (area_code or LSOA21CD) and one column per single year of"
+            " age (0, 1, 2, ... as in the ONS mid-year estimates)",
+        )
+        return None
+    if "sex" in lower:
+        sex = table[lower["sex"]].str.strip().str.casefold()
+        persons = sex.isin(("persons", "all", "all persons"))
+        table = table[persons] if persons.any() else table[sex.isin(("females", "males", "f", "m"))]
+    columns = [ages[a] for a in sorted(ages) if a <= 25]
+    for column in columns:
+        problems.numbers(path, table, column, minimum=0)
+    numbers = table[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    numbers.columns = [a for a in sorted(ages) if a <= 25]
+    numbers.index = table[code].str.strip()
+    return numbers.groupby(level=0, sort=True).sum()

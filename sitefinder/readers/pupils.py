@@ -1,0 +1,113 @@
+"""A pupil list: one row per child needing a base place, aggregated to area counts at once.
+
+Pupil-level rows never leave this module: the result is counts by area, phase and need code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import KDTree
+
+from sitefinder.config import NEED_CODES, Phase
+from sitefinder.readers.establishments import need_code
+from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes, unmatched_summary
+from sitefinder.readers.tables import read_csv
+from sitefinder.validate import Problems
+
+_NEED = ("need_code", "need", "primary_need", "sen_need", "primary_need_code")
+_AGE = ("age",)
+_YEAR = ("nc_year", "year", "ncyear", "national_curriculum_year", "year_group")
+
+
+def _column(table: pd.DataFrame, options: tuple[str, ...]) -> str | None:
+    lower = {c.lower(): c for c in table.columns}
+    return next((lower[o] for o in options if o in lower), None)
+
+
+def _ages(table: pd.DataFrame, path: Path, problems: Problems) -> pd.Series | None:
+    age, year = _column(table, _AGE), _column(table, _YEAR)
+    if age is None and year is None:
+        problems.add(path, "needs an age column (age) or a year column (nc_year): add one")
+        return None
+    if age is not None:
+        return problems.numbers(path, table, age, minimum=2, integer=True)
+    assert year is not None
+    text = table[year].str.strip().str.upper().str.replace(r"^(?:YEAR|Y)\s*", "", regex=True)
+    text = text.replace({"R": "0", "N1": "-2", "N2": "-1"})
+    parsed = problems.numbers(path, table.assign(**{year: text}), year, minimum=-2, integer=True)
+    return parsed + 4  # Reception (year 0) children are 4 at the start of the school year
+
+
+def pupil_counts(
+    path: Path,
+    problems: Problems,
+    *,
+    areas: pd.DataFrame,
+    postcodes: PostcodeLookup | None,
+    ages: Mapping[Phase, tuple[int, int]],
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """Count the children of a pupil list by ``area_code, phase, need_code``.
+
+    A child's area is the postcode's small area when the lookup has areas, else the nearest area
+    point. Children whose postcode is not found are left out with a warning (never silently).
+    """
+    warnings: list[str] = []
+    table = read_csv(path, problems, hint="inputs.demand")
+    if table is None:
+        return None, warnings
+    need, postcode = _column(table, _NEED), _column(table, ("postcode", "home_postcode"))
+    missing = [n for n, c in (("postcode", postcode), ("need_code", need)) if c is None]
+    if missing:
+        problems.add(path, f"missing column {', '.join(missing)} (one row per child)")
+        return None, warnings
+    assert need is not None and postcode is not None
+    codes = table[need].map(lambda v: need_code(str(v)))
+    problems.bad_rows(
+        path, need, codes.isna(), f"unknown need; use a code ({', '.join(NEED_CODES)})"
+    )
+    problems.bad_rows(path, postcode, table[postcode].str.strip() == "", "blank postcode")
+    age = _ages(table, path, problems)
+    if age is None:
+        return None, warnings
+    phase = pd.Series("", index=table.index)
+    for name, (low, high) in ages.items():
+        phase = phase.mask(age.between(low, high), name)
+    given = _column(table, ("phase",))
+    if given is not None:
+        stated = table[given].str.strip().str.lower()
+        phase = phase.mask(stated != "", stated)
+    outside = (phase == "") & age.notna()
+    if outside.any():
+        warnings.append(
+            f"{path}: {int(outside.sum())} child(ren) are outside the planned ages"
+            f" ({'; '.join(f'{p} {lo}-{hi}' for p, (lo, hi) in ages.items())}) and are not counted"
+        )
+    lookup = postcodes or package_postcodes(table[postcode])
+    if lookup is None:
+        problems.add(
+            path, "cannot geocode postcodes: set inputs.postcodes to an ONS Postcode Directory CSV"
+        )
+        return None, warnings
+    found = lookup.find(table[postcode])
+    located = found["easting"].notna()
+    if not located.all():
+        warnings.append(
+            f"{path}: {unmatched_summary(table[postcode][~located])}; those children are not"
+            " counted (correct the postcodes, or add them to inputs.postcodes)"
+        )
+    area = found["area_code"].where(found["area_code"].isin(areas["area_code"]), "")
+    nearest = located & (area == "")
+    if nearest.any():
+        tree = KDTree(areas[["easting", "northing"]].to_numpy(dtype=float))
+        _, index = tree.query(found.loc[nearest, ["easting", "northing"]].to_numpy(dtype=float))
+        area[nearest] = areas["area_code"].to_numpy()[index[:, 0]]
+    keep = located & (phase != "") & codes.notna()
+    frame = pd.DataFrame({"area_code": area, "phase": phase, "need_code": codes})[keep]
+    counted = frame.groupby(["area_code", "phase", "need_code"], as_index=False).size()
+    counted = counted.rename(columns={"size": "children"})
+    counted["children"] = counted["children"].astype(np.float64)
+    return counted, warnings
