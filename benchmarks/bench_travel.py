@@ -1,0 +1,154 @@
+"""Benchmark road-network drive times: real Rutland data, then a million-node synthetic grid.
+
+Run with ``python benchmarks/bench_travel.py [--data DIR] [--grid 1000] [--sources 1000]``.
+``--data`` (default ``$SITEFINDER_REAL_DATA``) holds ``rutland/``; without it the Rutland part
+is skipped. Prints times in seconds and peak memory in MiB (tracemalloc peak of each stage:
+numpy and scipy arrays included; plus the process's maximum resident set size).
+
+(a) Rutland: parse the OSM extract, route every ONSPD postcode to every school with
+    :func:`sitefinder.roads.paths.drive_minutes`, and the same matrix with networkx (one
+    Dijkstra per school on the reversed ``nx.DiGraph`` built from the same edges) to compare
+    speed and check the answers agree.
+(b) Scale: a grid of ``--grid`` x ``--grid`` nodes 100 m apart with seeded speeds, ``--sources``
+    schools and a cutoff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+import tracemalloc
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sitefinder.roads.osm import lonlat_to_grid, network_from_edges, read_road_network
+from sitefinder.roads.paths import drive_minutes, snap
+
+MIB = 1024**2
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def rutland(folder: Path) -> None:
+    pbf = folder / "rutland-2022-07-20.osm.pbf"
+    postcodes = pd.read_csv(folder / "postcodes_onspd_nov2025.csv")
+    schools = pd.read_csv(folder / "schools_osm_2022.csv")
+    origins = postcodes[["oseast1m", "osnrth1m"]].to_numpy(dtype=float)
+    sx, sy = lonlat_to_grid(schools["lon"].to_numpy(), schools["lat"].to_numpy())
+    destinations = np.column_stack([sx, sy])
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    network = read_road_network(pbf)
+    parse_s = time.perf_counter() - start
+    parse_peak = tracemalloc.get_traced_memory()[1] / MIB
+    tracemalloc.reset_peak()
+    start = time.perf_counter()
+    minutes, report = drive_minutes(network, origins, destinations)
+    matrix_s = time.perf_counter() - start
+    matrix_peak = tracemalloc.get_traced_memory()[1] / MIB
+    tracemalloc.stop()
+    print(
+        f"rutland: parse {parse_s:.2f} s (peak {parse_peak:.0f} MiB); graph {network.n_nodes:,}"
+        f" nodes, {network.n_edges:,} edges; dropped {network.dropped_nodes:,} nodes,"
+        f" {network.dropped_edges:,} edges outside the largest strongly connected component"
+    )
+    print(
+        f"rutland: matrix {len(origins):,} postcodes x {len(destinations)} schools in"
+        f" {matrix_s:.3f} s (peak {matrix_peak:.0f} MiB); {np.isinf(minutes).sum()} unreachable;"
+        f" median {np.median(minutes):.1f} min, max {minutes.max():.1f} min;"
+        f" {len(report.far_origins)} postcodes and {len(report.far_destinations)} schools"
+        f" snapped > {report.threshold_metres:.0f} m"
+    )
+
+    # networkx on the same edges, reversed so one search per school gives minutes *to* it.
+    start = time.perf_counter()
+    coo = network.graph.tocoo()
+    reverse = nx.DiGraph()
+    reverse.add_nodes_from(range(network.n_nodes))
+    reverse.add_weighted_edges_from(
+        zip(coo.col.tolist(), coo.row.tolist(), coo.data.tolist(), strict=True)
+    )
+    build_s = time.perf_counter() - start
+    o_node, o_metres = snap(network, origins)
+    d_node, d_metres = snap(network, destinations)
+    per_minute = 15.0 * 1000 / 60  # the default access speed
+    start = time.perf_counter()
+    nx_minutes = np.full(minutes.shape, np.inf)
+    for j, school in enumerate(d_node):
+        lengths = nx.multi_source_dijkstra_path_length(reverse, {int(school)})
+        road = np.array([lengths.get(int(o), np.inf) for o in o_node])
+        nx_minutes[:, j] = road + o_metres / per_minute + d_metres[j] / per_minute
+    nx_s = time.perf_counter() - start
+    difference = np.abs(nx_minutes - minutes).max()
+    print(
+        f"rutland: networkx {nx_s:.2f} s (+{build_s:.2f} s to build the DiGraph);"
+        f" scipy is {nx_s / matrix_s:.0f}x faster; max abs difference {difference:.2e} min"
+    )
+    x, y = lonlat_to_grid(np.array([-0.7275, -0.7220]), np.array([52.6700, 52.5870]))
+    pair, _ = drive_minutes(network, [[x[0], y[0]]], [[x[1], y[1]]])
+    print(f"rutland: Oakham -> Uppingham {pair[0, 0]:.1f} min")
+
+
+def scale(size: int, n_sources: int, n_origins: int, cutoff: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    ix, iy = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    node = (ix * size + iy).ravel()
+    x = 400_000.0 + 100.0 * ix.ravel()
+    y = 200_000.0 + 100.0 * iy.ravel()
+    right = node[(ix < size - 1).ravel()]
+    up = node[(iy < size - 1).ravel()]
+    a = np.concatenate([right, up])
+    b = np.concatenate([right + size, up + 1])
+    # 100 m links at 20-60 km/h, the same both ways
+    link = 0.1 / rng.uniform(20, 60, len(a)) * 60
+    src, dst = np.concatenate([a, b]), np.concatenate([b, a])
+    network = network_from_edges(x, y, src, dst, np.concatenate([link, link]))
+    build_s = time.perf_counter() - start
+    span = 100.0 * (size - 1)
+    corner = np.array([400_000.0, 200_000.0])
+    schools = rng.uniform(0, span, (n_sources, 2)) + corner
+    homes = rng.uniform(0, span, (n_origins, 2)) + corner
+    tracemalloc.start()
+    start = time.perf_counter()
+    minutes, _ = drive_minutes(network, homes, schools, cutoff_minutes=cutoff)
+    matrix_s = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / MIB
+    tracemalloc.stop()
+    print(
+        f"scale: grid {network.n_nodes:,} nodes, {network.n_edges:,} edges built in"
+        f" {build_s:.1f} s; {n_origins:,} homes x {n_sources:,} schools, cutoff {cutoff:g} min:"
+        f" {matrix_s:.1f} s ({matrix_s / n_sources * 1000:.1f} ms per school), peak"
+        f" {peak:.0f} MiB; {np.isfinite(minutes).mean():.1%} of pairs within the cutoff"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=os.environ.get("SITEFINDER_REAL_DATA"))
+    parser.add_argument("--grid", type=int, default=1000, help="grid side, nodes")
+    parser.add_argument("--sources", type=int, default=1000, help="schools (search sources)")
+    parser.add_argument("--origins", type=int, default=10_000, help="home points")
+    parser.add_argument("--cutoff", type=float, default=20.0, help="minutes")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-scale", action="store_true")
+    args = parser.parse_args()
+    if args.data is not None and (Path(args.data) / "rutland").is_dir():
+        rutland(Path(args.data) / "rutland")
+    else:
+        print("rutland: skipped (set SITEFINDER_REAL_DATA or --data)")
+    if not args.skip_scale:
+        scale(args.grid, args.sources, args.origins, args.cutoff, args.seed)
+    print(f"process peak resident memory {_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Offline road-network drive times from OpenStreetMap (taxis and minibuses)."""
