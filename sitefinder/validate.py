@@ -63,9 +63,14 @@ class Problems:
         minimum: float | None = None,
         integer: bool = False,
         required: bool = True,
+        label: str | None = None,
     ) -> pd.Series:
-        """Parse ``column`` as numbers, recording blanks, text and values below ``minimum``."""
+        """Parse ``column`` as numbers, recording blanks, text and values below ``minimum``.
+
+        ``label`` names the column in messages when it differs from ``column`` (a renamed one).
+        """
         raw = table[column].astype("string").str.strip()
+        column = label or column
         blank = raw.isna() | (raw == "")
         values = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
         blank = blank.fillna(True).astype(bool)

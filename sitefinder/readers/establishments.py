@@ -192,21 +192,40 @@ def _groups(table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Probl
     return mapped.mask(table["urn"].isin(spec.special_urns), "special")
 
 
+def _source(spec: SchoolsInput, key: str) -> str:
+    """The file's own name for sitefinder field ``key``, for messages."""
+    return (GIAS_COLUMNS if spec.format == "gias" else spec.columns).get(key, key)
+
+
 def _locate(
-    table: pd.DataFrame, path: Path, postcodes: PostcodeLookup | None, problems: Problems
+    table: pd.DataFrame,
+    path: Path,
+    spec: SchoolsInput,
+    postcodes: PostcodeLookup | None,
+    problems: Problems,
 ) -> tuple[pd.Series, pd.Series, list[str]]:
     notes: list[str] = []
+
+    def number(key: str) -> pd.Series:
+        return problems.numbers(path, table, key, required=False, label=_source(spec, key))
+
     if "easting" in table.columns:
-        x = problems.numbers(path, table, "easting", required=False)
-        y = problems.numbers(path, table, "northing", required=False)
+        x, y = number("easting"), number("northing")
     elif "lon" in table.columns:
-        lon = problems.numbers(path, table, "lon", required=False)
-        lat = problems.numbers(path, table, "lat", required=False)
+        lon, lat = number("lon"), number("lat")
         to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
         xs, ys = to_grid.transform(lon.to_numpy(), lat.to_numpy())
         x, y = pd.Series(xs, index=table.index), pd.Series(ys, index=table.index)
-    else:
+    elif "postcode" in table.columns:
         x = y = pd.Series(np.nan, index=table.index)
+    else:
+        problems.add(
+            path,
+            "no location: map easting and northing, lon and lat, or postcode in"
+            " [inputs.schools.columns]",
+        )
+        nothing = pd.Series(np.nan, index=table.index)
+        return nothing, nothing, notes
     blank = x.isna() | y.isna()
     if blank.any() and "postcode" in table.columns:
         lookup = postcodes or package_postcodes(table["postcode"][blank])
@@ -222,7 +241,11 @@ def _locate(
     still = (x.isna() | y.isna()).reset_index(drop=True)
     problems.bad_rows(
         path,
-        "Easting/Northing",
+        f"{_source(spec, 'easting')}/{_source(spec, 'northing')}"
+        if "easting" in table.columns
+        else f"{_source(spec, 'lon')}/{_source(spec, 'lat')}"
+        if "lon" in table.columns
+        else _source(spec, "postcode"),
         pd.Series(still.to_numpy(), index=table.index),
         "no coordinates and the postcode was not found (fill them in, or fix the postcode)",
     )
@@ -378,19 +401,22 @@ def read_establishments(
             return None
         if "establishment_group" not in table.columns:
             table["establishment_group"] = "mainstream"
-    read = len(table)
-    if "status" in table.columns:
-        table = table[table["status"].str.casefold().isin(_OPEN)]
-    closed = read - len(table)
     selected = _select_authority(table, path, spec.authority, problems)
     if selected is None:
         return None
+    read = len(selected)
+    if "status" in selected.columns:
+        selected = selected[selected["status"].str.casefold().isin(_OPEN)]
+    closed = read - len(selected)
     table = selected.reset_index(drop=True)
-    problems.bad_rows(path, "urn", table["urn"] == "", "blank URN (every school needs one)")
-    problems.unique(path, table, "urn")
+    urn = _source(spec, "urn")
+    problems.bad_rows(path, urn, table["urn"] == "", "blank value (every school needs its URN)")
+    problems.bad_rows(
+        path, urn, table["urn"].duplicated(), "duplicate value (each must appear once)"
+    )
     table["establishment_group"] = _groups(table, spec, path, problems)
     ages = {
-        key: problems.numbers(path, table, key, required=False)
+        key: problems.numbers(path, table, key, required=False, label=_source(spec, key))
         if key in table.columns
         else pd.Series(np.nan, index=table.index)
         for key in ("low_age", "high_age")
@@ -402,11 +428,13 @@ def read_establishments(
     ]
     for key in ("capacity", "pupils", "ehcp_pupils"):
         table[key] = (
-            problems.numbers(path, table, key, minimum=0, required=False)
+            problems.numbers(
+                path, table, key, minimum=0, required=False, label=_source(spec, key)
+            )
             if key in table.columns
             else np.nan
         )
-    x, y, notes = _locate(table, path, postcodes, problems)
+    x, y, notes = _locate(table, path, spec, postcodes, problems)
     table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
     bases, warnings = _base_rows(table, spec, path, problems)
     schools = table[
@@ -415,8 +443,10 @@ def read_establishments(
     ].copy()  # fmt: skip
     counts = schools["establishment_group"].value_counts()
     summary = ", ".join(f"{counts[g]} {g}" for g in counts.index)
+    of = f" of {spec.authority}" if spec.authority else ""
     notes.insert(
         0,
-        f"{path}: read {read - closed} open establishment(s) ({closed} closed skipped): {summary}",
+        f"{path}: read {read - closed} open establishment(s){of} ({closed} closed skipped):"
+        f" {summary}",
     )
     return Establishments(schools, bases, warnings, notes)

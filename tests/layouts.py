@@ -1,0 +1,209 @@
+"""Small input files in the real public layouts (GIAS, SEN2, ONS, ONSPD), written by tests.
+
+Values are invented; column names, encodings and cell conventions are those of the real files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+GIAS_HEADER = [
+    "URN", "LA (code)", "LA (name)", "EstablishmentNumber", "EstablishmentName",
+    "TypeOfEstablishment (name)", "EstablishmentTypeGroup (name)",
+    "EstablishmentStatus (name)", "PhaseOfEducation (name)", "StatutoryLowAge",
+    "StatutoryHighAge", "SchoolCapacity", "NumberOfPupils", "Postcode",
+    *[f"SEN{i} (name)" for i in range(1, 14)],
+    "TypeOfResourcedProvision (name)", "ResourcedProvisionOnRoll", "ResourcedProvisionCapacity",
+    "SenUnitOnRoll", "SenUnitCapacity", "GSSLACode (name)", "Easting", "Northing", "SENStat",
+]  # fmt: skip
+
+_SEN_BLANK = [""] * 13
+
+
+def gias_row(
+    urn: str,
+    name: str,
+    *,
+    group: str = "Local authority maintained schools",
+    kind: str = "Community school",
+    status: str = "Open",
+    phase: str = "Primary",
+    ages: tuple[str, str] = ("4", "11"),
+    capacity: str = "420",
+    pupils: str = "400",
+    postcode: str = "AB1 2CD",
+    needs: list[str] | None = None,
+    provision: str = "Not applicable",
+    rp_capacity: str = "",
+    unit_capacity: str = "",
+    la: tuple[str, str, str] = ("358", "Trafford", "E08000009"),
+    xy: tuple[str, str] = ("377000", "390000"),
+    senstat: str = "10",
+) -> list[str]:
+    """One GIAS row; unspecified SEN columns blank as in the real extract."""
+    sen = (needs or []) + _SEN_BLANK[len(needs or []) :]
+    return [
+        urn, la[0], la[1], "2000", name, kind, group, status, phase, ages[0], ages[1], capacity,
+        pupils, postcode, *sen, provision, "", rp_capacity, "", unit_capacity, la[2], xy[0],
+        xy[1], senstat,
+    ]  # fmt: skip
+
+
+def write_gias(path: Path, rows: list[list[str]]) -> Path:
+    """Write a GIAS extract in Windows-1252, as GIAS publishes it."""
+    lines = [",".join(GIAS_HEADER)] + [",".join(_quote(v) for v in row) for row in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return path
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if "," in value else value
+
+
+def standard_gias(path: Path) -> Path:
+    """Five Trafford schools and one from another LA, covering the awkward cases."""
+    return write_gias(
+        path,
+        [
+            # a curly apostrophe (cp1252 0x92), a unit with a capacity and need labels
+            gias_row(
+                "100001",
+                "St Anne\u2019s CofE Primary School",
+                provision="SEN unit",
+                unit_capacity="8",
+                needs=[
+                    "ASD - Autistic Spectrum Disorder",
+                    "SLCN - Speech, language and Communication",
+                ],
+            ),
+            # resourced provision with a blank capacity and no need labels
+            gias_row(
+                "100002",
+                "Hill Top Academy",
+                group="Academies",
+                kind="Academy converter",
+                phase="Secondary",
+                ages=("11", "16"),
+                capacity="1000",
+                pupils="950",
+                provision="Resourced provision",
+                xy=("378000", "391000"),
+            ),
+            # a special school with a unit flag: never a host, unit left out with a warning
+            gias_row(
+                "100003",
+                "Brook Special School",
+                group="Special schools",
+                kind="Community special school",
+                phase="Not applicable",
+                ages=("5", "19"),
+                capacity="",
+                pupils="120",
+                provision="SEN unit",
+                unit_capacity="12",
+            ),
+            # a closed school: skipped
+            gias_row("100004", "Old Mill Primary (closed)", status="Closed"),
+            # blank Easting/Northing: located from its postcode
+            gias_row("100005", "Meadow Primary", postcode="zz9 9zz", xy=("", "")),
+            # another authority: not selected
+            gias_row("200001", "Elsewhere Primary", la=("359", "Wigan", "E08000010")),
+        ],
+    )
+
+
+def write_postcodes(path: Path) -> Path:
+    """An ONSPD-style lookup (pcds, oseast1m, osnrth1m, lsoa21)."""
+    path.write_text(
+        "pcds,oseast1m,osnrth1m,lsoa21\n"
+        "ZZ9 9ZZ,376500,389500,E01000001\n"
+        "ZZ1 1AA,376000,389000,E01000001\n"
+        "ZZ1 1AB,376200,389200,E01000001\n"
+        "ZZ2 2BB,379000,392000,E01000002\n"
+        "ZZ3 3CC,0,0,\n",  # terminated: no grid reference
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_boundaries(path: Path) -> Path:
+    """Two square LSOAs in WGS84 GeoJSON, 'lsoa21cd'/'lsoa21nm' columns as ONS publishes."""
+
+    def square(x0: float, y0: float) -> list[list[list[float]]]:
+        return [[[x0, y0], [x0 + 0.03, y0], [x0 + 0.03, y0 + 0.02], [x0, y0 + 0.02], [x0, y0]]]
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"lsoa21cd": code, "lsoa21nm": name},
+            "geometry": {"type": "Polygon", "coordinates": square(x, y)},
+        }
+        for code, name, x, y in (
+            ("E01000001", "Testford 001A", -2.36, 53.40),
+            ("E01000002", "Testford 001B", -2.32, 53.42),
+        )
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def write_population(path: Path) -> Path:
+    """ONS mid-year estimates by LSOA and single year of age, with sex rows."""
+    ages = [str(a) for a in range(91)]
+    header = "period,area_code,area_name,geography,sex,all_ages," + ",".join(ages[:-1]) + ",90+"
+    rows = [header]
+    for code, base in (("E01000001", 10), ("E01000002", 30)):
+        for sex, factor in (("Persons", 2), ("Females", 1), ("Males", 1)):
+            values = [str(base * factor) for _ in ages]
+            total = str(sum(int(v) for v in values))
+            rows.append(f"2024-06-30,{code},{code},LSOA,{sex},{total}," + ",".join(values))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+NEED_COLUMNS = ["asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", "sld", "spld", "vi"]
+
+
+def write_sen2_needs(path: Path) -> Path:
+    """The SEN2 primary-need file: All EHC plans and by-age rows; one suppressed cell."""
+    header = (
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,"
+        "region_name,new_la_code,old_la_code,la_name,breakdown_topic,breakdown,ehc_plans,"
+        + ",".join(f"number_{n}" for n in NEED_COLUMNS)
+    )
+    lead = "202425,Academic year,Local authority,E92000001,England,E12000002,North West,"
+    lead += "E08000009,358,Trafford,"
+    rows = [header]
+    rows.append(lead + "All EHC plans,All EHC plans,1200," + ",".join(["100"] * 12))
+    for age in range(3, 20):
+        cells = ["10"] * 12
+        if age == 7:
+            cells[NEED_COLUMNS.index("vi")] = "x"  # suppressed: missing, never zero
+        rows.append(lead + f"Child or young persons age,age {age},120," + ",".join(cells))
+    path.write_bytes(("\ufeff" + "\n".join(rows) + "\n").encode("utf-8"))
+    return path
+
+
+def write_sen2_caseload(path: Path) -> Path:
+    """The SEN2 caseload file: all-plans rows for five years, with base placements."""
+    placements = [
+        f"mainstream_{k}_{p}"
+        for k in ("la_maintained", "academy", "free_school")
+        for p in ("resourced_provision", "senunit")
+    ]
+    header = (
+        "time_period,time_identifier,geographic_level,country_code,country_name,region_code,"
+        "region_name,new_la_code,old_la_code,la_name,breakdown_topic,breakdown,ehcplans,"
+        + ",".join(placements)
+    )
+    rows = [header]
+    for year, plans in ((2021, 1000), (2022, 1100), (2023, 1210), (2024, 1331), (2025, 1464.1)):
+        period = f"{year - 1}{str(year)[2:]}"
+        cells = ["30", "20", "x", "10", "z", "0"]  # 60 placed in bases; x and z are missing
+        rows.append(
+            f"{period},Academic year,Local authority,E92000001,England,E12000002,North West,"
+            f"E08000009,358,Trafford,All EHC plans,All EHC plans,{plans:g}," + ",".join(cells)
+        )
+    path.write_text("\n".join(rows) + "\n")
+    return path
