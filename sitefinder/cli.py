@@ -19,13 +19,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sitefinder import __version__
-from sitefinder.config import Scenario, load_scenario, with_overrides
+from sitefinder.config import Journey, Scenario, load_scenario, with_overrides
 from sitefinder.disclosure import format_count
 from sitefinder.errors import SitefinderError
 from sitefinder.export import check_target, write_geopackage
 from sitefinder.pipeline import check_inputs, rank
 from sitefinder.report import ranking_table, to_csv, to_json
 from sitefinder.resources import default_scenario_path
+from sitefinder.targets import check_target as check_csv_target
+from sitefinder.travel import travel_matrix, write_matrix
 
 app = typer.Typer(
     name="sitefinder",
@@ -181,6 +183,70 @@ def validate_command(config: ConfigOption = None) -> None:
         f" {format_count(summary.children, scenario.suppression_threshold)} children needing a"
         " base place."
     )
+
+
+@app.command("travel")
+@_user_errors
+def travel_command(
+    network: Annotated[
+        Path, typer.Option("--network", help="OpenStreetMap extract (.osm.pbf or .osm).")
+    ],
+    origins: Annotated[
+        Path,
+        typer.Option("--from", help="Origins CSV: id,lon,lat (WGS84) or id,x,y (EPSG:27700)."),
+    ],
+    destinations: Annotated[
+        Path, typer.Option("--to", help="Destinations CSV, same layout as --from.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Matrix CSV to write.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Scenario whose [journey] settings to use; adds journey_minutes.",
+            show_default=False,
+        ),
+    ] = None,
+    cutoff: Annotated[
+        float | None,
+        typer.Option("--cutoff", min=0, help="Drives longer than this (minutes) are left empty."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Cache folder [default: $SITEFINDER_CACHE_DIR or the user cache folder].",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+    ] = False,
+) -> None:
+    """Drive minutes from every origin to every destination over an OpenStreetMap network."""
+    check_csv_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
+    journey = load_scenario(config).journey if config else Journey()
+    matrix = travel_matrix(
+        network,
+        origins,
+        destinations,
+        journey=journey,
+        with_journeys=config is not None,
+        cutoff_minutes=cutoff,
+        cache_dir=cache_dir,
+    )
+    write_matrix(matrix, output, overwrite=overwrite)
+    _report(matrix.notes, matrix.warnings)
+    n_origins = matrix.table["origin_id"].nunique()
+    n_destinations = matrix.table["destination_id"].nunique()
+    typer.echo(
+        f"Wrote {output}: {n_origins:,} origins x {n_destinations:,} destinations,"
+        f" {matrix.unreachable:,} unreachable pair(s) left empty."
+    )
+    shares = ", ".join(f"{m} min {share:.1%}" for m, share in matrix.coverage.items())
+    what = matrix.coverage_column.replace("_", " ")
+    typer.echo(f"Origins within reach of any destination ({what}): {shares}.")
 
 
 def main() -> None:

@@ -224,14 +224,41 @@ def _default_need_groups() -> dict[str, NeedGroup]:
 
 
 class Journey(_Section):
-    """Journey model: minutes from a child's home area to a school."""
+    """Journey model: minutes from a child's home area to a school.
 
-    method: Literal["crowfly"] = "crowfly"
+    ``method`` chooses how drive minutes are found: ``network`` routes over an OpenStreetMap
+    extract (``network``, .osm.pbf or .osm), ``matrix`` reads drive minutes from another engine
+    (``matrix``, CSV ``origin_id`` = area code, ``destination_id`` = URN, ``minutes``), and
+    ``crowfly`` estimates them from straight-line distance x ``circuity`` at ``speed_kmh``.
+    A child's journey is then drive minutes x ``ride_factor`` + ``overhead_minutes``.
+    """
+
+    method: Literal["network", "crowfly", "matrix"] = "crowfly"
+    network: Path | None = None
+    matrix: Path | None = None
+    peak_factor: Annotated[float, Field(ge=1)] = 1.0
+    maxspeed_fraction: Annotated[float, Field(gt=0, le=1)] = 0.8
+    junction_seconds: NonNegativeFloat = 3.0
+    access_speed_kmh: PositiveFloat = 15.0
+    snap_warn_metres: PositiveFloat = 500.0
     circuity: Annotated[float, Field(ge=1)] = 1.35
     speed_kmh: PositiveFloat = 40.0
     ride_factor: Annotated[float, Field(ge=1)] = 1.3
     overhead_minutes: NonNegativeFloat = 5.0
     max_minutes: PositiveFloat = 120.0
+
+    @model_validator(mode="after")
+    def _check_method(self) -> Journey:
+        if self.method == "network" and self.network is None:
+            raise ValueError("journey.network: required for method 'network' (an .osm.pbf file)")
+        if self.method == "matrix" and self.matrix is None:
+            raise ValueError("journey.matrix: required for method 'matrix' (a CSV of minutes)")
+        return self
+
+    @property
+    def drive_cutoff_minutes(self) -> float:
+        """The longest drive (minutes) whose journey stays within ``max_minutes``."""
+        return (self.max_minutes - self.overhead_minutes) / self.ride_factor
 
 
 def _default_limits() -> dict[Phase, float]:
@@ -411,23 +438,24 @@ def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
-# Keys inside [inputs.*] tables that hold file paths.
-_PATH_KEYS = frozenset({"path", "population", "sen2_needs", "sen2_caseload"})
+# Keys that hold file paths: every string directly under [inputs], these keys inside its
+# tables, and these keys under [journey].
+_PATH_KEYS = frozenset({"path", "population", "sen2_needs", "sen2_caseload", "network", "matrix"})
 
 
-def _resolve_inputs(
-    inputs: dict[str, Any], *, base: Path, origin: str, problems: list[str]
+def _resolve_section(
+    table: dict[str, Any], *, section: str, base: Path, origin: str, problems: list[str]
 ) -> dict[str, Any]:
     def resolve(value: str, key: str) -> str:
         return _resolve_path(value, base=base, key=key, origin=origin, problems=problems)
 
     resolved: dict[str, Any] = {}
-    for key, value in inputs.items():
-        if isinstance(value, str):
-            resolved[key] = resolve(value, f"inputs.{key}")
-        elif isinstance(value, dict):
+    for key, value in table.items():
+        if isinstance(value, str) and (section == "inputs" or key in _PATH_KEYS):
+            resolved[key] = resolve(value, f"{section}.{key}")
+        elif isinstance(value, dict) and section == "inputs":
             resolved[key] = {
-                inner: resolve(item, f"inputs.{key}.{inner}")
+                inner: resolve(item, f"{section}.{key}.{inner}")
                 if inner in _PATH_KEYS and isinstance(item, str)
                 else item
                 for inner, item in value.items()
@@ -473,11 +501,12 @@ def load_scenario(path: str | Path) -> Scenario:
         if reserved in data:
             raise ScenarioError(f"{path}: {reserved}: unknown key (set by sitefinder itself)")
     problems: list[str] = []
-    inputs = data.get("inputs")
-    if isinstance(inputs, dict):
-        data["inputs"] = _resolve_inputs(
-            inputs, base=path.parent, origin=str(path), problems=problems
-        )
+    for section in ("inputs", "journey"):
+        if isinstance(data.get(section), dict):
+            data[section] = _resolve_section(
+                data[section], section=section, base=path.parent, origin=str(path),
+                problems=problems,
+            )  # fmt: skip
     if problems:
         raise ScenarioError(problems)
     data["source"] = str(path.resolve())

@@ -26,6 +26,7 @@ from sitefinder import __version__
 from sitefinder.disclosure import mask_counts
 from sitefinder.errors import OutputError
 from sitefinder.pipeline import RankResult
+from sitefinder.targets import check_target as check_path
 
 CRS = "EPSG:27700"
 
@@ -117,14 +118,7 @@ def check_target(path: str | Path, *, overwrite: bool) -> Path:
         If the name does not end in .gpkg, the file exists and ``overwrite`` is false, or the
         folder does not exist.
     """
-    path = Path(path)
-    if path.suffix.lower() != ".gpkg":
-        raise OutputError(f"{path}: the output must be a GeoPackage ending in .gpkg")
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path}: already exists (pass --overwrite to replace it)")
-    if not path.parent.is_dir():
-        raise OutputError(f"{path}: folder {path.parent} does not exist (create it first)")
-    return path
+    return check_path(path, overwrite=overwrite, suffix=".gpkg", kind="GeoPackage")
 
 
 def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -20,7 +20,7 @@ from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Site, Solution, metrics, solve_network
 from sitefinder.supply import HOSTABLE_PHASES, assess_schools, candidate_options
-from sitefinder.travel import crowfly_drive_minutes, journey_minutes
+from sitefinder.travel import DriveTimes, area_school_drive_minutes, journey_minutes
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,18 @@ class RankResult:
     assignments: pd.DataFrame
     before: Metrics
     after: Metrics
+    travel: DriveTimes
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
         """Problems that did not stop the run."""
-        return self.data.warnings
+        return [*self.data.warnings, *self.travel.warnings]
 
     @property
     def notes(self) -> list[str]:
-        """What the readers did: files read, estimates and projections made."""
-        return self.data.notes
+        """What the readers and the router did: files read, estimates, cache use."""
+        return [*self.data.notes, *self.travel.notes]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class _Model:
     classes: Sequence[tuple[str, str]]
     minutes: NDArray[np.float64]  # (n_rows, n_schools) journey minutes
     harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
+    travel: DriveTimes
 
 
 def _build_model(scenario: Scenario, data: AuthorityData) -> _Model:
@@ -93,16 +95,18 @@ def _build_model(scenario: Scenario, data: AuthorityData) -> _Model:
         limit_minutes=limits,
         unmet_harm=np.full(len(demand), scenario.harm.unmet),
     )
-    areas = data.areas.set_index("area_code").loc[demand["area_code"]]
-    origins = areas[["easting", "northing"]].to_numpy(dtype=float)
-    schools = data.schools[["easting", "northing"]].to_numpy(dtype=float)
-    drive = crowfly_drive_minutes(origins, schools, journey=scenario.journey)
-    minutes = journey_minutes(drive, journey=scenario.journey)
-    harm = np.empty_like(minutes)
+    # Route each area once, then give every demand row its area's journeys.
+    travel = area_school_drive_minutes(data.areas, data.schools, journey=scenario.journey)
+    row_area = pd.Index(data.areas["area_code"]).get_indexer(demand["area_code"])
+    minutes = journey_minutes(travel.minutes[row_area], journey=scenario.journey)
+    harm = np.full_like(minutes, np.inf)
     for phase in scenario.phases:
         mask = (demand["phase"] == phase).to_numpy()
-        harm[mask] = scenario.harm.curve(phase)(minutes[mask])
-    return _Model(demand, rows, classes, minutes, harm)
+        reachable = np.isfinite(minutes[mask])
+        phase_harm = np.full(reachable.shape, np.inf)
+        phase_harm[reachable] = scenario.harm.curve(phase)(minutes[mask][reachable])
+        harm[mask] = phase_harm
+    return _Model(demand, rows, classes, minutes, harm, travel)
 
 
 def _site(
@@ -319,6 +323,7 @@ def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
         for o in options.itertuples()
     ]
     timings["prepare"] = time.perf_counter() - start
+    timings["travel"] = model.travel.seconds
 
     start = time.perf_counter()
     greedy = greedy_order(
@@ -347,6 +352,7 @@ def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
         assignments=_assignment_table(model, after_solution, sites),
         before=metrics(model.rows, before_solution),
         after=metrics(model.rows, after_solution),
+        travel=model.travel,
         timings=timings,
     )
 

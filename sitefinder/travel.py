@@ -1,16 +1,30 @@
 """Journeys: minutes from each home area to each school.
 
-For now the crow-fly model: straight-line distance x circuity at an average road speed gives
-drive minutes; a shared SEND transport round takes ``ride_factor`` times as long, plus a fixed
-overhead for pick-up and drop-off.
+Drive minutes come from the scenario's method: routed over an OpenStreetMap road network
+(:mod:`sitefinder.roads`, cached on disk), read from another engine's matrix, or estimated from
+straight-line distance. A shared SEND transport round takes ``ride_factor`` times as long as
+the direct drive, plus a fixed overhead for pick-up and drop-off.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
+from pyproj import Transformer
 
 from sitefinder.config import Journey
+from sitefinder.errors import DataError, OutputError
+from sitefinder.readers.tables import read_csv
+from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
+from sitefinder.roads.matrix import read_matrix_csv
+from sitefinder.roads.osm import RoadNetwork
+from sitefinder.targets import check_target
+from sitefinder.validate import Problems
 
 
 def crowfly_drive_minutes(
@@ -38,3 +52,275 @@ def crowfly_drive_minutes(
 def journey_minutes(drive_minutes: NDArray[np.float64], *, journey: Journey) -> NDArray[np.float64]:
     """Turn drive minutes into a child's journey minutes on shared SEND transport."""
     return np.asarray(drive_minutes * journey.ride_factor + journey.overhead_minutes)
+
+
+@dataclass(frozen=True)
+class DriveTimes:
+    """Drive minutes between two point sets and how they were found.
+
+    ``minutes`` is (n_origins, n_destinations), ``inf`` where unreachable or past the cutoff.
+    """
+
+    minutes: NDArray[np.float64]
+    method: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_network(
+    path: Path, *, journey: Journey, cache_dir: Path | None = None
+) -> tuple[RoadNetwork, str]:
+    """Read (or fetch from the cache) a road network; return it with a note saying which."""
+    if not path.is_file():
+        raise DataError(f"{path}: road network file not found (check journey.network/--network)")
+    start = time.perf_counter()
+    network, hit = cached_road_network(
+        path,
+        peak_factor=journey.peak_factor,
+        maxspeed_fraction=journey.maxspeed_fraction,
+        junction_seconds=journey.junction_seconds,
+        cache_dir=cache_dir,
+    )
+    how = "from the cache" if hit else "parsed"
+    dropped = (
+        f"; dropped {network.dropped_nodes:,} nodes not connected to the main network"
+        if network.dropped_nodes
+        else ""
+    )
+    return network, (
+        f"{path}: road network {how} in {time.perf_counter() - start:.2f} s:"
+        f" {network.n_nodes:,} nodes, {network.n_edges:,} road links{dropped}"
+    )
+
+
+def network_drive_minutes(
+    network: RoadNetwork,
+    origins: NDArray[np.float64],
+    destinations: NDArray[np.float64],
+    *,
+    journey: Journey,
+    cutoff_minutes: float | None,
+    cache_dir: Path | None = None,
+    names: tuple[str, str] = ("origins", "destinations"),
+) -> DriveTimes:
+    """Route every origin to every destination over ``network`` (through the matrix cache)."""
+    start = time.perf_counter()
+    minutes, report, hit = cached_drive_minutes(
+        network,
+        origins,
+        destinations,
+        cutoff_minutes=cutoff_minutes,
+        access_speed_kmh=journey.access_speed_kmh,
+        snap_warn_metres=journey.snap_warn_metres,
+        cache_dir=cache_dir,
+    )
+    seconds = time.perf_counter() - start
+    notes = [
+        f"drive times {'from the cache' if hit else 'routed'} in {seconds:.2f} s"
+        f" ({len(origins):,} x {len(destinations):,})"
+    ]
+    warnings = [
+        f"{len(far)} of the {what} lie more than {report.threshold_metres:g} m from the road"
+        f" network (up to {metres.max():,.0f} m), joined to it at"
+        f" {journey.access_speed_kmh:g} km/h; check their coordinates or the network's extent"
+        for far, metres, what in (
+            (report.far_origins, report.origin_metres, names[0]),
+            (report.far_destinations, report.destination_metres, names[1]),
+        )
+        if len(far)
+    ]
+    return DriveTimes(minutes, "network", seconds, notes, warnings)
+
+
+def area_school_drive_minutes(
+    areas: pd.DataFrame, schools: pd.DataFrame, *, journey: Journey
+) -> DriveTimes:
+    """Drive minutes from every area point to every school by the scenario's method.
+
+    Parameters
+    ----------
+    areas, schools
+        Tables with ``easting``/``northing`` (EPSG:27700 metres) and ``area_code``/``urn``.
+    journey
+        The scenario's journey section.
+    """
+    start = time.perf_counter()
+    origins = areas[["easting", "northing"]].to_numpy(dtype=float)
+    destinations = schools[["easting", "northing"]].to_numpy(dtype=float)
+    if journey.method == "crowfly":
+        minutes = crowfly_drive_minutes(origins, destinations, journey=journey)
+        return DriveTimes(minutes, "crowfly", time.perf_counter() - start)
+    if journey.method == "matrix":
+        assert journey.matrix is not None
+        minutes = read_matrix_csv(
+            journey.matrix,
+            origin_ids=areas["area_code"].astype(str).tolist(),
+            destination_ids=schools["urn"].astype(str).tolist(),
+        )
+        missing = int(np.isinf(minutes).sum())
+        notes = [f"{journey.matrix}: drive minutes for {minutes.size - missing:,} pairs"]
+        if missing:
+            notes.append(f"{missing:,} area-school pairs not in the matrix: taken as unreachable")
+        return DriveTimes(minutes, "matrix", time.perf_counter() - start, notes)
+    assert journey.network is not None
+    network, note = load_network(journey.network, journey=journey)
+    routed = network_drive_minutes(
+        network,
+        origins,
+        destinations,
+        journey=journey,
+        cutoff_minutes=journey.drive_cutoff_minutes,
+        names=("area points", "schools"),
+    )
+    return DriveTimes(
+        routed.minutes,
+        "network",
+        time.perf_counter() - start,
+        [note, *routed.notes],
+        routed.warnings,
+    )
+
+
+@dataclass(frozen=True)
+class Points:
+    """Named points: ``ids`` (text) and ``xy`` (EPSG:27700 metres), read from ``path``."""
+
+    path: Path
+    ids: list[str]
+    xy: NDArray[np.float64]
+
+
+def read_points(path: Path, problems: Problems) -> Points | None:
+    """Read a points CSV with columns ``id,lon,lat`` (WGS84) or ``id,x,y`` (EPSG:27700)."""
+    table = read_csv(path, problems, hint="--from/--to")
+    if table is None:
+        return None
+    columns = set(table.columns)
+    if "id" not in columns or not ({"lon", "lat"} <= columns or {"x", "y"} <= columns):
+        problems.add(
+            path,
+            "needs columns id,lon,lat (WGS84 degrees) or id,x,y (EPSG:27700 metres);"
+            f" the file has: {', '.join(table.columns)}",
+        )
+        return None
+    ids = table["id"].str.strip()
+    problems.bad_rows(path, "id", ids == "", "blank id (every point needs one)")
+    problems.unique(path, table.assign(id=ids), "id")
+    if {"lon", "lat"} <= columns:
+        lon = problems.numbers(path, table, "lon")
+        lat = problems.numbers(path, table, "lat")
+        problems.bad_rows(path, "lon", lon.abs() > 180, "not a longitude (WGS84 degrees)")
+        problems.bad_rows(path, "lat", lat.abs() > 90, "not a latitude (WGS84 degrees)")
+        x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(
+            lon.to_numpy(), lat.to_numpy()
+        )
+    else:
+        xs, ys = problems.numbers(path, table, "x"), problems.numbers(path, table, "y")
+        problems.british_grid(path, xs, ys, ("x", "y"))
+        x, y = xs.to_numpy(), ys.to_numpy()
+    return Points(path, ids.tolist(), np.column_stack([x, y]).astype(float))
+
+
+COVERAGE_MINUTES = (15, 30, 45, 75)
+
+
+@dataclass(frozen=True)
+class TravelMatrix:
+    """Result of :func:`travel_matrix`: the long table and what it says."""
+
+    table: pd.DataFrame
+    unreachable: int
+    coverage: dict[int, float]
+    coverage_column: str
+    notes: list[str]
+    warnings: list[str]
+
+
+def travel_matrix(
+    network_path: Path,
+    origins_path: Path,
+    destinations_path: Path,
+    *,
+    journey: Journey,
+    with_journeys: bool = False,
+    cutoff_minutes: float | None = None,
+    cache_dir: Path | None = None,
+) -> TravelMatrix:
+    """Drive minutes from every origin to every destination over an OSM road network.
+
+    Parameters
+    ----------
+    network_path
+        The .osm.pbf (or .osm) extract.
+    origins_path, destinations_path
+        Points CSVs (see :func:`read_points`).
+    journey
+        Routing parameters; with ``with_journeys`` also the ride factor and overhead that turn
+        drive minutes into journey minutes.
+    cutoff_minutes
+        Drives longer than this (minutes) are unreachable and left empty.
+    cache_dir
+        Cache folder (default ``$SITEFINDER_CACHE_DIR`` or the user cache folder).
+
+    Returns
+    -------
+    TravelMatrix
+        One row per pair (``origin_id, destination_id, drive_minutes`` and, with
+        ``with_journeys``, ``journey_minutes``), the count of unreachable pairs, and coverage:
+        the share of origins within 15, 30, 45 and 75 minutes of any destination.
+    """
+    problems = Problems()
+    origins = read_points(origins_path, problems)
+    destinations = read_points(destinations_path, problems)
+    if not network_path.is_file():
+        problems.add(network_path, "road network file not found (check --network)")
+    problems.raise_if_any()
+    assert origins is not None and destinations is not None
+    network, note = load_network(network_path, journey=journey, cache_dir=cache_dir)
+    routed = network_drive_minutes(
+        network,
+        origins.xy,
+        destinations.xy,
+        journey=journey,
+        cutoff_minutes=cutoff_minutes,
+        cache_dir=cache_dir,
+        names=(f"origins in {origins_path}", f"destinations in {destinations_path}"),
+    )
+    drive = routed.minutes
+    table = pd.DataFrame(
+        {
+            "origin_id": np.repeat(origins.ids, len(destinations.ids)),
+            "destination_id": np.tile(destinations.ids, len(origins.ids)),
+            "drive_minutes": np.where(np.isfinite(drive), drive, np.nan).ravel().round(2),
+        }
+    )
+    best = drive.min(axis=1) if drive.shape[1] else np.full(len(drive), np.inf)
+    column = "drive_minutes"
+    if with_journeys:
+        journeys = journey_minutes(drive, journey=journey)
+        table["journey_minutes"] = np.where(np.isfinite(journeys), journeys, np.nan).ravel()
+        table["journey_minutes"] = table["journey_minutes"].round(2)
+        best = journey_minutes(best, journey=journey)
+        column = "journey_minutes"
+    coverage = {m: float(np.mean(best <= m)) if len(best) else 0.0 for m in COVERAGE_MINUTES}
+    return TravelMatrix(
+        table,
+        int((~np.isfinite(drive)).sum()),
+        coverage,
+        column,
+        [note, *routed.notes],
+        routed.warnings,
+    )
+
+
+def write_matrix(matrix: TravelMatrix, path: Path, *, overwrite: bool) -> None:
+    """Write the matrix CSV atomically; unreachable pairs are empty cells."""
+    check_target(path, overwrite=overwrite, suffix=".csv", kind="CSV file")
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        matrix.table.to_csv(temporary, index=False, na_rep="", lineterminator="\n")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None

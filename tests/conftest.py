@@ -10,6 +10,19 @@ from sitefinder.resources import bundled_root, default_scenario_path
 DEMO_DIR = bundled_root() / "data" / "demo"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep road networks and matrices cached by tests out of the user's cache folder."""
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("SITEFINDER_CACHE_DIR")
+    os.environ["SITEFINDER_CACHE_DIR"] = str(folder)
+    yield
+    if previous is None:
+        del os.environ["SITEFINDER_CACHE_DIR"]
+    else:
+        os.environ["SITEFINDER_CACHE_DIR"] = previous
+
+
 @pytest.fixture
 def demo_config() -> Path:
     return default_scenario_path()

@@ -55,7 +55,7 @@ def test_every_bad_value_reported_at_once(scenario_file):
     path = scenario_file("bases = -1\n[harm]\nexponent = 0\n[journey]\nmethod = 'teleport'\n")
     assert problems(path) == [
         f"{path}: bases: must be >= 0",
-        f"{path}: journey.method: must be one of 'crowfly'",
+        f"{path}: journey.method: must be one of 'network', 'crowfly' or 'matrix'",
         f"{path}: harm.exponent: must be > 0",
     ]
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from sitefinder.errors import DataError
 
 REQUIRED_COLUMNS = ("origin_id", "destination_id", "minutes")
+_SHOWN = 10
 
 
 def read_matrix_csv(
@@ -100,6 +101,9 @@ def read_matrix_csv(
                     matrix[o, d] = minutes
         except (csv.Error, UnicodeDecodeError) as error:
             problems.append(f"{name}: cannot read as CSV ({error})")
+    if len(problems) > _SHOWN:  # a wrong id scheme fails every row: show the first few
+        more = len(problems) - _SHOWN
+        problems = [*problems[:_SHOWN], f"{name}: and {more} more problem(s) like these"]
     if problems:
         raise DataError(problems)
     return matrix
