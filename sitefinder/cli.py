@@ -223,6 +223,13 @@ def travel_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing --output file.")
     ] = False,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Also fit a crow-fly estimator on routed pairs and report its error (minutes).",
+        ),
+    ] = False,
 ) -> None:
     """Drive minutes from every origin to every destination over an OpenStreetMap network."""
     check_csv_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
@@ -235,6 +242,7 @@ def travel_command(
         with_journeys=config is not None,
         cutoff_minutes=cutoff,
         cache_dir=cache_dir,
+        calibrate=calibrate,
     )
     write_matrix(matrix, output, overwrite=overwrite)
     _report(matrix.notes, matrix.warnings)

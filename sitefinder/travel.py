@@ -21,6 +21,7 @@ from sitefinder.config import Journey
 from sitefinder.errors import DataError, OutputError
 from sitefinder.readers.tables import read_csv
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
+from sitefinder.roads.calibrate import fit_crowfly
 from sitefinder.roads.matrix import read_matrix_csv
 from sitefinder.roads.osm import RoadNetwork
 from sitefinder.targets import check_target
@@ -246,6 +247,7 @@ def travel_matrix(
     with_journeys: bool = False,
     cutoff_minutes: float | None = None,
     cache_dir: Path | None = None,
+    calibrate: bool = False,
 ) -> TravelMatrix:
     """Drive minutes from every origin to every destination over an OSM road network.
 
@@ -262,6 +264,9 @@ def travel_matrix(
         Drives longer than this (minutes) are unreachable and left empty.
     cache_dir
         Cache folder (default ``$SITEFINDER_CACHE_DIR`` or the user cache folder).
+    calibrate
+        Also fit a crow-fly estimator on a seeded sample of routed pairs and compare its
+        cross-validated error with the scenario's plain crow-fly estimate (both in minutes).
 
     Returns
     -------
@@ -304,13 +309,39 @@ def travel_matrix(
         best = journey_minutes(best, journey=journey)
         column = "journey_minutes"
     coverage = {m: float(np.mean(best <= m)) if len(best) else 0.0 for m in COVERAGE_MINUTES}
+    notes = [note, *routed.notes]
+    if calibrate:
+        notes.append(_crowfly_check(network, origins.xy, destinations.xy, drive, journey=journey))
     return TravelMatrix(
-        table,
-        int((~np.isfinite(drive)).sum()),
-        coverage,
-        column,
-        [note, *routed.notes],
-        routed.warnings,
+        table, int((~np.isfinite(drive)).sum()), coverage, column, notes, routed.warnings
+    )
+
+
+def _crowfly_check(
+    network: RoadNetwork,
+    origins: NDArray[np.float64],
+    destinations: NDArray[np.float64],
+    drive: NDArray[np.float64],
+    *,
+    journey: Journey,
+) -> str:
+    plain = crowfly_drive_minutes(origins, destinations, journey=journey)
+    routed = np.isfinite(drive)
+    plain_error = float(np.mean(np.abs(plain[routed] - drive[routed])))
+    try:
+        model = fit_crowfly(network, origins, destinations, seed=0)
+    except ValueError as exc:
+        return (
+            f"crow-fly check: the plain estimate is off by {plain_error:.1f} min on average;"
+            f" no calibrated model ({exc})"
+        )
+    kind = model.kind.replace("_", " ")
+    return (
+        f"crow-fly check: the plain estimate (circuity {journey.circuity:g} at"
+        f" {journey.speed_kmh:g} km/h) is off by {plain_error:.1f} min on average against these"
+        f" routes; a calibrated {kind} model on distance and road density"
+        f" ({model.n_pairs:,} routed pairs) has a cross-validated error of"
+        f" {model.cv_mae_minutes:.1f} min"
     )
 
 

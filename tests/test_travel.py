@@ -154,3 +154,18 @@ def test_scenario_errors_for_methods_without_their_file(scenario_file):
     assert caught.value.problems == [
         f"{path}: journey.network: required for method 'network' (an .osm.pbf file)"
     ]
+
+
+def test_travel_calibrate_reports_both_errors(tmp_path, demo_points):
+    origins, destinations = demo_points
+    result = runner.invoke(
+        app,
+        ["travel", "--network", str(NETWORK), "--from", str(origins), "--to",
+         str(destinations), "-o", str(tmp_path / "m.csv"), "--calibrate"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stderr.splitlines() if "crow-fly check" in x)
+    assert line.startswith(
+        "note: crow-fly check: the plain estimate (circuity 1.35 at 40 km/h) is off by"
+    )
+    assert "(60 routed pairs) has a cross-validated error of" in line
