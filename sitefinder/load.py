@@ -248,7 +248,12 @@ def _areas_and_demand(
         assert spec.path is not None
         if areas is not None:
             demand, pupil_warnings = pupil_counts(
-                spec.path, problems, areas=areas, postcodes=postcodes, ages=spec.ages
+                spec.path,
+                problems,
+                areas=areas,
+                postcodes=postcodes,
+                ages=spec.ages,
+                threshold=scenario.suppression_threshold,
             )
             warnings.extend(pupil_warnings)
     else:
@@ -302,7 +307,11 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     notes.extend(area_notes)
     warnings.extend(area_warnings)
     if schools is not None and not (schools["establishment_group"] == "mainstream").any():
-        problems.add(files.schools.path, "no mainstream schools, so there is nowhere to put a base")
+        problems.add(
+            files.schools.path,
+            "no mainstream schools, so there is nowhere to put a base (check"
+            " inputs.schools.authority, the establishment types, or special_urns)",
+        )
     if demand is not None and demand.empty:
         problems.add(
             files.demand.path or files.demand.population or "inputs.demand",

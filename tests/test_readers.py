@@ -293,9 +293,9 @@ def test_pupil_list_aggregates_and_reports_unmatched(tmp_path):
         ["E01000002", "secondary", "SEMH", 1.0],
     ]
     assert warnings == [
-        f"{pupils}: 1 child(ren) are outside the planned ages (primary 4-10; secondary 11-15)"
+        f"{pupils}: <5 child(ren) are outside the planned ages (primary 4-10; secondary 11-15)"
         " and are not counted",
-        f"{pupils}: 1 postcode(s) not found, e.g. QQ1 1QQ; those children are not counted"
+        f"{pupils}: <5 postcode(s) not found, e.g. QQ1 1QQ; those children are not counted"
         " (correct the postcodes, or add them to inputs.postcodes)",
     ]
 
@@ -310,6 +310,6 @@ def test_pupil_list_bad_values_listed(tmp_path):
     assert problems.items == [
         f"{pupils}: column need, line 2: unknown need; use a code (ASD, SLCN, SEMH, MLD, SLD,"
         " PMLD, SpLD, HI, VI, MSI, PD, OTH)",
-        f"{pupils}: column postcode, line 3: blank postcode",
+        f"{pupils}: column postcode, line 3: blank postcode (fill in the child's home postcode)",
         f"{pupils}: column age, line 3: not a number (write digits only)",
     ]

@@ -20,7 +20,7 @@ from pyproj import Transformer
 
 from sitefinder.config import NEED_CODES, SchoolsInput
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
-from sitefinder.readers.tables import read_any
+from sitefinder.readers.tables import FileLines, read_any
 from sitefinder.validate import Problems
 
 GIAS_COLUMNS: dict[str, str] = {
@@ -90,6 +90,7 @@ BASE_TYPES = {
 }
 BASE_LABELS = {"resourced_provision": "resourced provision", "sen_unit": "SEN unit"}
 _OPEN = ("open", "open, but proposed to close")
+_UNKNOWN = ("NA", "N/A", "NULL", "null", "#N/A")
 _CODE_BY_LOWER = {code.lower(): code for code in NEED_CODES}
 
 
@@ -381,7 +382,8 @@ def read_establishments(
     if spec.format == "gias":
         present = {k: v for k, v in GIAS_COLUMNS.items() if v in raw.columns}
         required = {k: GIAS_COLUMNS[k] for k in GIAS_REQUIRED}
-        table = _rename(raw, path, required | present, problems, how="a GIAS extract has it")
+        how = "every GIAS extract has it: download all columns, or set format = 'mapped'"
+        table = _rename(raw, path, required | present, problems, how=how)
         if table is None:
             return None
         for column in GIAS_NEED_COLUMNS:
@@ -399,6 +401,8 @@ def read_establishments(
         table = _rename(raw, path, spec.columns, problems, how="named in [inputs.schools.columns]")
         if table is None:
             return None
+        # Tables written by R or exported from databases mark unknowns NA or NULL.
+        table = table.replace(dict.fromkeys(_UNKNOWN, ""))
         if "establishment_group" not in table.columns:
             table["establishment_group"] = "mainstream"
     selected = _select_authority(table, path, spec.authority, problems)
@@ -408,6 +412,7 @@ def read_establishments(
     if "status" in selected.columns:
         selected = selected[selected["status"].str.casefold().isin(_OPEN)]
     closed = read - len(selected)
+    problems = FileLines(problems, selected.index.to_numpy(), len(raw))  # lines of the file
     table = selected.reset_index(drop=True)
     urn = _source(spec, "urn")
     problems.bad_rows(path, urn, table["urn"] == "", "blank value (every school needs its URN)")
@@ -428,9 +433,7 @@ def read_establishments(
     ]
     for key in ("capacity", "pupils", "ehcp_pupils"):
         table[key] = (
-            problems.numbers(
-                path, table, key, minimum=0, required=False, label=_source(spec, key)
-            )
+            problems.numbers(path, table, key, minimum=0, required=False, label=_source(spec, key))
             if key in table.columns
             else np.nan
         )

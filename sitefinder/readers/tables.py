@@ -5,12 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio.errors
 
 from sitefinder.validate import Problems
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
+
+
+class FileLines(Problems):
+    """``problems`` for a table that keeps some of a file's rows (one authority, open schools).
+
+    Row problems are reported at the rows' lines in the file, not their places in the kept
+    table: ``positions`` holds each kept row's position among the file's ``total`` data rows.
+    """
+
+    def __init__(self, problems: Problems, positions: np.ndarray, total: int) -> None:
+        super().__init__()
+        self.items = problems.items  # one list: what is recorded here is the caller's
+        self._positions = positions
+        self._total = total
+
+    def bad_rows(self, path: Path, column: str, mask: pd.Series, what: str) -> bool:
+        """Record rows where ``mask`` is true, at their lines in the file."""
+        in_file = np.zeros(self._total, dtype=bool)
+        in_file[self._positions[np.asarray(mask, dtype=bool)]] = True
+        return super().bad_rows(path, column, pd.Series(in_file), what)
 
 
 def read_csv(
@@ -60,7 +81,11 @@ def read_vector(
         problems.add(path, "has no features")
         return None
     if frame.crs is None:
-        problems.add(path, "has no coordinate reference system (set one, e.g. EPSG:4326)")
+        problems.add(
+            path,
+            "has no coordinate reference system (save it with one, e.g. EPSG:27700 or"
+            " EPSG:4326; a Shapefile needs its .prj file)",
+        )
         return None
     return frame
 
