@@ -276,7 +276,7 @@ def _school_scores(
     table["best_need_group"] = best["need_group"]
     picked = ranking.drop_duplicates("urn").set_index("urn")
     table["rank"] = table["urn"].map(picked["rank"]).astype("Int64")
-    table["in_plan"] = table["urn"].map(picked["in_plan"]).fillna(False).astype(bool)
+    table["in_plan"] = table["urn"].isin(picked.index[picked["in_plan"].astype(bool)])
     return table
 
 
@@ -360,7 +360,7 @@ def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
 def _sites_table(
     scenario: Scenario, data: AuthorityData, existing: pd.DataFrame, ranking: pd.DataFrame
 ) -> pd.DataFrame:
-    planned = ranking[ranking["in_plan"]]
+    planned = ranking.loc[ranking["in_plan"].astype(bool)]
     new = pd.DataFrame(
         {
             "kind": "new",

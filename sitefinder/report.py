@@ -157,7 +157,14 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
             row["notes"],
         )
     parts: list[RenderableType] = [table]
-    if len(rows) < top:
+    if not rows:
+        parts.append(
+            Text(
+                "No new base would avert any harm: today's bases already place every child"
+                " the candidates could reach."
+            )
+        )
+    elif len(rows) < top:
         parts.append(
             Text(f"Only {len(rows)} candidate(s) avert any harm; the rest would add nothing.")
         )
