@@ -507,11 +507,15 @@ def load_scenario(path: str | Path) -> Scenario:
                 data[section], section=section, base=path.parent, origin=str(path),
                 problems=problems,
             )  # fmt: skip
-    if problems:
-        raise ScenarioError(problems)
     data["source"] = str(path.resolve())
     data["source_sha256"] = hashlib.sha256(raw).hexdigest()
-    return _validate(data, origin=str(path))
+    try:
+        scenario = _validate(data, origin=str(path))
+    except ScenarioError as exc:
+        raise ScenarioError([*problems, *exc.problems]) from None
+    if problems:  # unset variables, reported with any other problem in one pass
+        raise ScenarioError(problems)
+    return scenario
 
 
 def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
