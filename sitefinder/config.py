@@ -302,6 +302,52 @@ class Candidates(_Section):
     exclude_urns: list[int] = Field(default_factory=list)
 
 
+class Selection(_Section):
+    """How the best set of new bases is chosen (see :mod:`sitefinder.model.select`).
+
+    ``method``: ``greedy`` (the ranking's build order, improved by interchange), ``optimal``
+    (an exact mixed-integer programme solved by HiGHS, reporting its optimality gap) or
+    ``auto`` (optimal when the instance is small enough). ``counts`` fixes how many new bases
+    each phase and need group gets (``{ primary = { semh = 1 } }``) instead of ``bases`` in
+    total. ``sizes`` lists alternative base sizes (places) a site may take, at most one each.
+    """
+
+    method: Literal["greedy", "optimal", "auto"] = "auto"
+    time_limit_seconds: PositiveFloat = 60.0
+    counts: dict[Phase, dict[str, Annotated[int, Field(ge=0)]]] | None = None
+    required_urns: list[str] = Field(default_factory=list)
+    sizes: list[Annotated[int, Field(gt=0, le=200)]] | None = None
+
+    @field_validator("required_urns", mode="before")
+    @classmethod
+    def _urns_as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+
+class Robustness(_Section):
+    """Monte Carlo check of the chosen set: how often each site stays in it.
+
+    Each of ``runs`` seeded runs scales every area's children by a lognormal factor with
+    ``demand_noise`` as its standard deviation (on the log scale) and draws each harm parameter
+    uniformly from its range, then chooses the set again.
+    """
+
+    runs: Annotated[int, Field(ge=0, le=1000)] = 0
+    seed: int = 20261123
+    demand_noise: Annotated[float, Field(ge=0, le=2)] = 0.25
+    exponent: tuple[PositiveFloat, PositiveFloat] | None = (1.0, 2.0)
+    free_minutes: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
+    unmet: tuple[PositiveFloat, PositiveFloat] | None = None
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> Robustness:
+        for key in ("exponent", "free_minutes", "unmet"):
+            bounds = getattr(self, key)
+            if bounds is not None and bounds[0] > bounds[1]:
+                raise ValueError(f"robustness.{key}: must be [low, high] with low <= high")
+        return self
+
+
 class Scenario(_Section):
     """A validated, immutable scenario. Build it with :func:`load_scenario`."""
 
@@ -316,6 +362,8 @@ class Scenario(_Section):
     journey: Journey = Field(default_factory=Journey)
     harm: Harm = Field(default_factory=Harm)
     candidates: Candidates = Field(default_factory=Candidates)
+    selection: Selection = Field(default_factory=Selection)
+    robustness: Robustness = Field(default_factory=Robustness)
     source: Path | None = None
     source_sha256: str | None = None
 
@@ -368,6 +416,15 @@ class Scenario(_Section):
                 f" {worst[1]} journey ({self.journey.max_minutes:g} minutes), so that a child"
                 " is never better off without a place"
             )
+        for phase, groups in (self.selection.counts or {}).items():
+            if phase not in self.phases:
+                problems.append(f"selection.counts.{phase}: {phase} is not a planned phase")
+            for key in groups:
+                if key not in self.new_base_groups:
+                    problems.append(
+                        f"selection.counts.{phase}.{key}: not a need group a new base may serve"
+                        f" (use one of {', '.join(self.new_base_groups)})"
+                    )
         if len(set(self.phases)) != len(self.phases):
             problems.append("phases: each phase may appear only once")
         if problems:
@@ -378,6 +435,12 @@ class Scenario(_Section):
     def new_base_groups(self) -> list[str]:
         """Need groups a new base may be designated for."""
         return list(self.candidates.need_groups or self.need_groups)
+
+    @property
+    def new_bases(self) -> int:
+        """New bases the plan adds: the sum of ``selection.counts`` when given, else ``bases``."""
+        counts = self.selection.counts
+        return sum(sum(g.values()) for g in counts.values()) if counts else self.bases
 
     def group_of_code(self) -> dict[str, str]:
         """Map each SEN2 need code to its need group key."""

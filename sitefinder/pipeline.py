@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_group
+from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
-from sitefinder.model.network import DemandRows, Metrics, Site, Solution, metrics, solve_network
-from sitefinder.supply import HOSTABLE_PHASES, assess_schools, candidate_options
-from sitefinder.travel import DriveTimes, area_school_drive_minutes, journey_minutes
+from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
+from sitefinder.supply import assess_schools, candidate_options
+from sitefinder.travel import DriveTimes
 
 
 @dataclass(frozen=True)
@@ -68,93 +68,6 @@ class RankResult:
         return [*self.data.notes, *self.travel.notes]
 
 
-@dataclass(frozen=True)
-class _Model:
-    """The arrays the numerical core works on, with the tables they index."""
-
-    demand: pd.DataFrame
-    rows: DemandRows
-    classes: Sequence[tuple[str, str]]
-    minutes: NDArray[np.float64]  # (n_rows, n_schools) journey minutes
-    harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
-    travel: DriveTimes
-
-
-def _build_model(scenario: Scenario, data: AuthorityData) -> _Model:
-    demand = demand_by_group(scenario, data.demand)
-    classes = [(p, g) for p in scenario.phases for g in scenario.need_groups]
-    class_id = {c: i for i, c in enumerate(classes)}
-    klass = np.array(
-        [class_id[(p, g)] for p, g in zip(demand["phase"], demand["need_group"], strict=True)],
-        dtype=np.intp,
-    )
-    limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
-    rows = DemandRows(
-        children=demand["children"].to_numpy(dtype=float),
-        klass=klass,
-        limit_minutes=limits,
-        unmet_harm=np.full(len(demand), scenario.harm.unmet),
-    )
-    # Route each area once, then give every demand row its area's journeys.
-    travel = area_school_drive_minutes(data.areas, data.schools, journey=scenario.journey)
-    row_area = pd.Index(data.areas["area_code"]).get_indexer(demand["area_code"])
-    minutes = journey_minutes(travel.minutes[row_area], journey=scenario.journey)
-    harm = np.full_like(minutes, np.inf)
-    for phase in scenario.phases:
-        mask = (demand["phase"] == phase).to_numpy()
-        reachable = np.isfinite(minutes[mask])
-        phase_harm = np.full(reachable.shape, np.inf)
-        phase_harm[reachable] = scenario.harm.curve(phase)(minutes[mask][reachable])
-        harm[mask] = phase_harm
-    return _Model(demand, rows, classes, minutes, harm, travel)
-
-
-def _site(
-    model: _Model, scenario: Scenario, *, school: int, classes: frozenset[int], capacity: float
-) -> Site:
-    reachable = model.minutes[:, school] <= scenario.journey.max_minutes
-    rows = np.flatnonzero(np.isin(model.rows.klass, list(classes)) & reachable)
-    return Site(
-        capacity=float(capacity),
-        classes=classes,
-        rows=rows,
-        minutes=model.minutes[rows, school],
-        harm=model.harm[rows, school],
-    )
-
-
-def _existing_sites(
-    model: _Model, scenario: Scenario, data: AuthorityData
-) -> tuple[list[Site], pd.DataFrame]:
-    position = {urn: i for i, urn in enumerate(data.schools["urn"])}
-    groups = scenario.group_of_code()
-    class_id = {c: i for i, c in enumerate(model.classes)}
-    sites, records = [], []
-    for base in data.bases.itertuples():
-        served = sorted({groups[c] for c in base.need_codes})
-        phases = HOSTABLE_PHASES[str(base.phase)]  # an all-through base serves both phases
-        ids = frozenset(
-            class_id[(phase, g)] for phase in phases for g in served if (phase, g) in class_id
-        )
-        if not ids:  # a base for a phase the scenario does not plan for
-            continue
-        sites.append(
-            _site(model, scenario, school=position[base.urn], classes=ids, capacity=base.capacity)
-        )
-        records.append(
-            {
-                "kind": "existing",
-                "urn": base.urn,
-                "base_name": base.base_name,
-                "base_type": base.base_type,
-                "phase": base.phase,
-                "need_groups": ";".join(served),
-                "capacity": base.capacity,
-            }
-        )
-    return sites, pd.DataFrame.from_records(records)
-
-
 def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
     n = len(rows)
     placed = np.bincount(solution.pair_row, weights=solution.flow, minlength=n)
@@ -182,7 +95,7 @@ def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
 
 
 def _area_table(
-    model: _Model, data: AuthorityData, before: Solution, after: Solution
+    model: Instance, data: AuthorityData, before: Solution, after: Solution
 ) -> pd.DataFrame:
     parts = []
     for label, solution in (("before", before), ("after", after)):
@@ -203,7 +116,7 @@ def _area_table(
     return table.reset_index()
 
 
-def _assignment_table(model: _Model, solution: Solution, sites: pd.DataFrame) -> pd.DataFrame:
+def _assignment_table(model: Instance, solution: Solution, sites: pd.DataFrame) -> pd.DataFrame:
     used = solution.flow > 1e-9
     pairs = pd.DataFrame(
         {
@@ -307,13 +220,13 @@ def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
     timings["load"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    model = _build_model(scenario, data)
-    existing, existing_table = _existing_sites(model, scenario, data)
+    model = build_instance(scenario, data)
+    existing, existing_table = existing_sites(model, scenario, data)
     assessed = assess_schools(scenario, data.schools, data.bases)
     options = candidate_options(scenario, assessed)
     class_id = {c: i for i, c in enumerate(model.classes)}
     option_sites = [
-        _site(
+        site_at(
             model,
             scenario,
             school=int(o.school),
