@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sitefinder import __version__
-from sitefinder.config import Journey, Scenario, load_scenario, with_overrides
+from sitefinder.config import Journey, Scenario, load_scenario, with_overrides, with_section
 from sitefinder.disclosure import format_count
 from sitefinder.errors import SitefinderError
 from sitefinder.export import check_target, write_geopackage
@@ -40,6 +40,14 @@ app = typer.Typer(
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class SelectionMethod(StrEnum):
+    """How ``rank`` chooses the plan's set of new bases."""
+
+    greedy = "greedy"
+    optimal = "optimal"
+    auto = "auto"
 
 
 class OutputFormat(StrEnum):
@@ -136,6 +144,25 @@ def rank_command(
         int | None,
         typer.Option("--top", "-n", min=1, help="Ranked candidates to list [default: 10]."),
     ] = None,
+    method: Annotated[
+        SelectionMethod | None,
+        typer.Option(
+            "--method",
+            "-m",
+            help="How the plan's set of new bases is chosen: greedy (build order plus"
+            " interchange), optimal (exact MIP with its gap) or auto [default: scenario].",
+            show_default=False,
+        ),
+    ] = None,
+    runs: Annotated[
+        int | None,
+        typer.Option(
+            "--runs",
+            min=0,
+            help="Robustness runs with noisy demand and harm settings [default: scenario].",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How to write the ranking to stdout.")
     ] = OutputFormat.table,
@@ -149,11 +176,13 @@ def rank_command(
 ) -> None:
     """Rank candidate host schools and show the network before and after the new bases."""
     scenario = _scenario(config, bases=bases, top=top)
+    if runs is not None:
+        scenario = with_section(scenario, "robustness", runs=runs)
     if output is not None:
         check_target(output, overwrite=overwrite)  # fail before the work, not after
     err = Console(stderr=True)
     with _progress(err) as progress:
-        result = rank(scenario, progress=progress)
+        result = rank(scenario, method=method.value if method else None, progress=progress)
     _report(result.notes, result.warnings)
     if output_format is OutputFormat.table:
         out = Console()

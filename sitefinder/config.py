@@ -334,6 +334,7 @@ class Robustness(_Section):
 
     runs: Annotated[int, Field(ge=0, le=1000)] = 0
     seed: int = 20261123
+    time_limit_seconds: PositiveFloat = 5.0
     demand_noise: Annotated[float, Field(ge=0, le=2)] = 0.25
     exponent: tuple[PositiveFloat, PositiveFloat] | None = (1.0, 2.0)
     free_minutes: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
@@ -459,7 +460,7 @@ _MESSAGES = {
 
 
 def _describe(error: Any) -> list[str]:
-    loc = ".".join(str(part) for part in error["loc"])
+    loc = ".".join(str(part) for part in error["loc"] if part != "[key]")
     kind = error["type"]
     ctx = error.get("ctx", {})
     if kind == "value_error":
@@ -591,4 +592,11 @@ def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
         return scenario
     data = scenario.model_dump()
     data.update(changes)
+    return _validate(data, origin="command line")
+
+
+def with_section(scenario: Scenario, section: str, **overrides: Any) -> Scenario:
+    """Return ``scenario`` with keys of one section replaced (e.g. ``robustness.runs``)."""
+    data = scenario.model_dump()
+    data[section] = {**data[section], **overrides}
     return _validate(data, origin="command line")

@@ -29,6 +29,10 @@ from sitefinder.pipeline import RankResult
 from sitefinder.targets import check_target as check_path
 
 CRS = "EPSG:27700"
+_PLAN_ONLY = [
+    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
+    "greedy_rank", "robustness",
+]  # fmt: skip
 
 
 def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -39,7 +43,22 @@ def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
 def _candidates(result: RankResult) -> gpd.GeoDataFrame:
     table = result.schools.copy()
     table["rank"] = table["rank"].astype("float64")  # NULL for schools not ranked
+    plan = result.plan
+    table["robustness"] = (
+        table["urn"].map(plan.robustness).fillna(0.0) if plan.runs else float("nan")
+    )
+    reasons = plan.left_out.drop_duplicates("urn").set_index("urn")["reason"]
+    table["left_out_reason"] = [str(reasons.get(urn, "")) for urn in table["urn"]]
     return _points(table)
+
+
+def _planned(result: RankResult) -> gpd.GeoDataFrame:
+    planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
+    planned = planned.reset_index(names="site")
+    if "children_served" in planned.columns:
+        planned = mask_counts(planned, ["children_served"], result.scenario.suppression_threshold)
+        planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
+    return _points(planned)
 
 
 def _demand(result: RankResult) -> gpd.GeoDataFrame:
@@ -86,7 +105,11 @@ def _run_info(result: RankResult) -> pd.DataFrame:
         ("scenario_sha256", scenario.source_sha256 or ""),
         ("created_utc", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("crs", CRS),
-        ("new_bases", str(scenario.bases)),
+        ("new_bases", str(scenario.new_bases)),
+        ("selection_method", result.plan.method),
+        ("selection_gap", f"{result.plan.gap:.6g}"),
+        ("selection_proven_optimal", str(result.plan.proven)),
+        ("robustness_runs", str(result.plan.runs)),
         ("base_size_places", str(scenario.base_size)),
         ("suppression_threshold", str(scenario.suppression_threshold)),
         ("suppression_rule", "counts of children > 0 and below the threshold are NULL"),
@@ -98,11 +121,11 @@ def _run_info(result: RankResult) -> pd.DataFrame:
 def layers(result: RankResult) -> dict[str, pd.DataFrame]:
     """Build every layer of the GeoPackage (GeoDataFrames, and ``run_info`` as a table)."""
     existing = result.sites[result.sites["kind"] == "existing"].drop(columns="kind")
-    planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
+    existing = existing.drop(columns=[c for c in _PLAN_ONLY if c in existing.columns])
     return {
         "candidates": _candidates(result),
         "existing_bases": _points(existing.reset_index(names="site")),
-        "planned_bases": _points(planned.reset_index(names="site")),
+        "planned_bases": _planned(result),
         "demand": _demand(result),
         "assignments": _assignments(result),
         "run_info": _run_info(result),

@@ -19,6 +19,8 @@ from sitefinder.instance import Instance, build_instance, existing_sites, site_a
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
+from sitefinder.model.select import Method
+from sitefinder.plan import Plan, choose_plan
 from sitefinder.supply import assess_schools, candidate_options
 from sitefinder.travel import DriveTimes
 
@@ -43,6 +45,10 @@ class RankResult:
         Children from each area to each base after the plan, with journey minutes.
     before, after
         Network metrics with today's bases and with the plan's new bases added.
+    travel
+        How journey minutes were found.
+    plan
+        The chosen set of new bases, how it was chosen, and why.
     """
 
     scenario: Scenario
@@ -55,6 +61,7 @@ class RankResult:
     before: Metrics
     after: Metrics
     travel: DriveTimes
+    plan: Plan
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -137,7 +144,10 @@ def _ranking_table(
     schools: pd.DataFrame,
     options: pd.DataFrame,
     greedy: GreedyResult,
+    plan: Plan,
 ) -> pd.DataFrame:
+    picked = plan.chosen.reindex(columns=["urn", "phase", "need_group"])
+    chosen = set(picked.itertuples(index=False, name=None))
     records = []
     for rank, pick in enumerate(greedy.picks, start=1):
         option = options.iloc[pick.option]
@@ -157,7 +167,8 @@ def _ranking_table(
                 "within_limit_gain": pick.within_limit_gain,
                 "minutes_before": pick.minutes_before,
                 "minutes_after": pick.minutes_after,
-                "in_plan": rank <= scenario.bases,
+                "in_plan": (school["urn"], option["phase"], option["need_group"]) in chosen,
+                "robustness": plan.robustness.get(school["urn"], 0.0) if plan.runs else np.nan,
                 "notes": school["notes"],
                 "easting": school["easting"],
                 "northing": school["northing"],
@@ -168,7 +179,8 @@ def _ranking_table(
         columns=[
             "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
             "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
-            "minutes_before", "minutes_after", "in_plan", "notes", "easting", "northing",
+            "minutes_before", "minutes_after", "in_plan", "robustness", "notes", "easting",
+            "northing",
         ],
     )  # fmt: skip
 
@@ -193,21 +205,25 @@ def _school_scores(
     return table
 
 
-def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
+def rank(
+    scenario: Scenario, *, method: Method | None = None, progress: Progress | None = None
+) -> RankResult:
     """Rank candidate host schools for new inclusion bases.
 
     Parameters
     ----------
     scenario
         The validated scenario (see :func:`sitefinder.config.load_scenario`).
+    method
+        How the plan's set of new bases is chosen (default ``scenario.selection.method``).
     progress
         Optional ``progress(message, done, total)`` callback for the evaluation step.
 
     Returns
     -------
     RankResult
-        The greedy build order (``max(bases, top)`` picks), every school's scores, and the
-        network before and after the plan's ``scenario.bases`` new bases.
+        The greedy build order (``max(bases, top)`` picks), every school's scores, the plan
+        (the chosen set of new bases, explained), and the network before and after it.
 
     Raises
     ------
@@ -247,14 +263,28 @@ def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
         owner=options["school"].tolist(),
         progress=progress,
     )
-    planned = [p.option for p in greedy.picks[: scenario.bases]]
     before_solution = solve_network(model.rows, existing)
-    after_solution = solve_network(model.rows, [*existing, *(option_sites[i] for i in planned)])
     timings["evaluate"] = time.perf_counter() - start
     timings["evaluations"] = float(greedy.evaluations)
 
-    ranking = _ranking_table(scenario, assessed, options, greedy)
-    sites = _sites_table(scenario, data, existing_table, ranking)
+    start = time.perf_counter()
+    plan, after_solution = choose_plan(
+        model,
+        scenario,
+        schools=assessed,
+        area_names=data.areas.set_index("area_code")["area_name"],
+        options=options,
+        option_sites=option_sites,
+        existing=existing,
+        greedy=greedy,
+        before=before_solution,
+        method=method,
+        progress=progress,
+    )
+    timings["plan"] = time.perf_counter() - start
+
+    ranking = _ranking_table(scenario, assessed, options, greedy, plan)
+    sites = _sites_table(data, existing_table, plan)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -266,25 +296,27 @@ def rank(scenario: Scenario, *, progress: Progress | None = None) -> RankResult:
         before=metrics(model.rows, before_solution),
         after=metrics(model.rows, after_solution),
         travel=model.travel,
+        plan=plan,
         timings=timings,
     )
 
 
-def _sites_table(
-    scenario: Scenario, data: AuthorityData, existing: pd.DataFrame, ranking: pd.DataFrame
-) -> pd.DataFrame:
-    planned = ranking.loc[ranking["in_plan"].astype(bool)]
+def _sites_table(data: AuthorityData, existing: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    chosen = plan.chosen
     new = pd.DataFrame(
         {
             "kind": "new",
-            "urn": planned["urn"],
-            "base_name": [f"New base {r}" for r in planned["rank"]],
+            "urn": chosen.get("urn", pd.Series(dtype=str)),
+            "base_name": [f"New base {c}" for c in chosen.get("choice", [])],
             "base_type": "new",
-            "phase": planned["phase"],
-            "need_groups": planned["need_group"],
-            "capacity": float(scenario.base_size),
+            "phase": chosen.get("phase", pd.Series(dtype=str)),
+            "need_groups": chosen.get("need_group", pd.Series(dtype=str)),
+            "capacity": chosen.get("places", pd.Series(dtype=float)).astype(float),
         }
     )
+    for column in _EXPLANATION:
+        if column in chosen.columns:
+            new[column] = chosen[column].to_numpy()
     frames: Sequence[pd.DataFrame] = [f for f in (existing, new) if not f.empty]
     table = pd.concat(frames, ignore_index=True) if frames else new
     hosts = data.schools.set_index("urn")
@@ -292,6 +324,12 @@ def _sites_table(
     table["easting"] = hosts.loc[table["urn"], "easting"].to_numpy()
     table["northing"] = hosts.loc[table["urn"], "northing"].to_numpy()
     return table
+
+
+_EXPLANATION = [
+    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
+    "greedy_rank", "robustness",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

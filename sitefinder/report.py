@@ -23,7 +23,12 @@ COUNT_COLUMNS = ["children_served", "newly_placed", "within_limit_gain"]
 OUTPUT_COLUMNS = [
     "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
     "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
-    "minutes_before", "minutes_after", "in_plan", "notes",
+    "minutes_before", "minutes_after", "in_plan", "robustness", "notes",
+]  # fmt: skip
+PLAN_COLUMNS = [
+    "choice", "urn", "name", "phase", "need_group", "need_group_label", "places",
+    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
+    "greedy_rank", "robustness",
 ]  # fmt: skip
 
 
@@ -57,8 +62,48 @@ def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
             row[key] = None if math.isnan(value) else round(value, 1)
         for key in COUNT_COLUMNS:
             row[key] = count_value(float(row[key]), threshold)
+        row["robustness"] = _share(row["robustness"])
         rows.append(row)
     return rows
+
+
+def _share(value: float) -> float | None:
+    return None if value is None or math.isnan(float(value)) else round(float(value), 3)
+
+
+def plan_rows(result: RankResult) -> list[dict[str, Any]]:
+    """The plan's chosen bases as plain rows, counts disclosure-controlled."""
+    threshold = result.scenario.suppression_threshold
+    rows = []
+    for record in result.plan.chosen.reindex(columns=PLAN_COLUMNS).to_dict("records"):
+        row: dict[str, Any] = dict(record)
+        row["choice"] = int(row["choice"])
+        row["places"] = int(row["places"])
+        row["harm_averted"] = round(float(row["harm_averted"]), 2)
+        row["children_served"] = count_value(float(row["children_served"]), threshold)
+        for key in ("minutes_before", "minutes_after"):
+            value = float(row[key])
+            row[key] = None if math.isnan(value) else round(value, 1)
+        row["greedy_rank"] = None if pd.isna(row["greedy_rank"]) else int(row["greedy_rank"])
+        row["robustness"] = _share(row["robustness"])
+        rows.append(row)
+    return rows
+
+
+def plan_summary(result: RankResult) -> dict[str, Any]:
+    """How the plan was chosen: method, gap, total harm against the greedy order's."""
+    plan = result.plan
+    return {
+        "method": plan.method,
+        "proven_optimal": plan.proven,
+        "gap": None if math.isnan(plan.gap) else round(plan.gap, 6),
+        "seconds": round(plan.seconds, 2),
+        "total_harm": round(plan.objective, 2),
+        "greedy_total_harm": None
+        if math.isnan(plan.greedy_objective)
+        else round(plan.greedy_objective, 2),
+        "robustness_runs": plan.runs,
+    }
 
 
 def to_csv(result: RankResult, *, top: int) -> str:
@@ -71,8 +116,19 @@ def to_csv(result: RankResult, *, top: int) -> str:
 
 
 def to_json(result: RankResult, *, top: int) -> str:
-    """Ranked candidates as a JSON array of objects."""
-    return json.dumps(ranking_rows(result, top=top), indent=2, ensure_ascii=False) + "\n"
+    """The ranking, the plan and the candidates left out, as one JSON object."""
+    document = {
+        "ranking": ranking_rows(result, top=top),
+        "plan": {
+            **plan_summary(result),
+            "chosen": plan_rows(result),
+            "left_out": [
+                {**row, "harm_averted_standalone": round(row["harm_averted_standalone"], 2)}
+                for row in result.plan.left_out.to_dict("records")
+            ],
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 _SUMMARY = [
@@ -106,8 +162,92 @@ def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _plan_tables(result: RankResult) -> list[RenderableType]:
+    plan = result.plan
+    summary = plan_summary(result)
+    how = (
+        "proven optimal"
+        if plan.proven
+        else "heuristic, no optimality bound"
+        if summary["gap"] is None
+        else f"optimality gap {plan.gap:.2%}"
+    )
+    method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
+    table = Table(
+        title=f"The plan: {len(plan.chosen)} new base(s) chosen together ({method}, {how},"
+        f" {plan.seconds:.1f} s)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("School (URN)", ratio=3)
+    table.add_column("New base", ratio=2)
+    table.add_column("Harm\naverted", justify="right")
+    table.add_column("Served", justify="right")
+    table.add_column("Minutes\nbefore →\nafter", justify="right")
+    table.add_column("Areas served (children)", ratio=3)
+    table.add_column("Greedy\nrank", justify="right")
+    if plan.runs:
+        table.add_column("Robust", justify="right")
+    for row in plan_rows(result):
+        before = "none" if row["minutes_before"] is None else f"{row['minutes_before']:.1f}"
+        after = "" if row["minutes_after"] is None else f"{row['minutes_after']:.1f}"
+        cells = [
+            str(row["choice"]),
+            f"{row['name']} ({row['urn']})",
+            f"{row['phase']}: {row['need_group_label']}, {row['places']} places",
+            f"{row['harm_averted']:.2f}",
+            str(row["children_served"]),
+            f"{before} → {after}",
+            row["areas_served"],
+            "-" if row["greedy_rank"] is None else str(row["greedy_rank"]),
+        ]
+        if plan.runs:
+            cells.append(f"{row['robustness']:.0%}")
+        table.add_row(*cells)
+    parts: list[RenderableType] = [table]
+    notes = [
+        "Harm averted: what the plan would lose without that base (harm points)."
+        + (f" Robust: share of {plan.runs} runs with noisy demand and harm settings that"
+           " keep the school in the chosen set." if plan.runs else "")
+        + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
+           " found." if plan.unproven_runs else "")
+    ]  # fmt: skip
+    asked = result.scenario.new_bases
+    if len(plan.chosen) < asked:
+        notes.append(
+            f"Only {len(plan.chosen)} of the {asked} new bases asked for avert any harm; the plan"
+            " leaves the rest out."
+        )
+    if summary["greedy_total_harm"] is not None:
+        difference = plan.greedy_objective - plan.objective
+        notes.append(
+            f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
+            f" for the greedy order's first {result.scenario.bases}:"
+            + (f" {difference:.2f} harm points less." if difference > 1e-6 else " the same.")
+        )
+    parts.append(Text("\n".join(notes)))
+    if not plan.left_out.empty:
+        left = Table(
+            title="Strongest candidates left out", box=box.SIMPLE_HEAD, title_justify="left"
+        )
+        left.add_column("School (URN)", ratio=3)
+        left.add_column("New base", ratio=2)
+        left.add_column("Harm averted\n(alone)", justify="right")
+        left.add_column("Why not", ratio=4)
+        for item in plan.left_out.itertuples():
+            left.add_row(
+                f"{item.name} ({item.urn})",
+                f"{item.phase}: {result.scenario.need_groups[str(item.need_group)].label}",
+                f"{item.harm_averted_standalone:.2f}",
+                str(item.reason),
+            )
+        parts.append(left)
+    return parts
+
+
 def _metrics_table(result: RankResult) -> Table:
-    bases = result.scenario.bases
+    bases = len(result.plan.chosen)
     table = Table(
         title=f"Network before and after {bases} new base{'s' if bases != 1 else ''}",
         box=box.SIMPLE_HEAD,
@@ -130,7 +270,7 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         box=box.SIMPLE_HEAD,
         title_justify="left",
         caption="Harm averted in harm points (1 point = one journey at the guidance limit);"
-        f" rows marked * are the plan's {scenario.bases} new base(s). Counts under"
+        " in greedy build order; rows marked * are in the plan. Counts under"
         f" {scenario.suppression_threshold} are suppressed.",
         caption_justify="left",
     )
@@ -168,5 +308,6 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         parts.append(
             Text(f"Only {len(rows)} candidate(s) avert any harm; the rest would add nothing.")
         )
+    parts.extend(_plan_tables(result))
     parts.append(_metrics_table(result))
     return Group(*parts)

@@ -29,7 +29,13 @@ def test_rank_csv_has_k_plan_rows_and_required_columns():
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 5
     assert [r["rank"] for r in rows] == ["1", "2", "3", "4", "5"]
-    assert [r["in_plan"] for r in rows] == ["True"] * 3 + ["False"] * 2
+    # Rows in the plan's chosen set (the exact MIP may differ from the greedy first three).
+    plan = json.loads(invoke("rank", "--bases", "3", "--format", "json").stdout)["plan"]
+    chosen = {(c["urn"], c["phase"], c["need_group"]) for c in plan["chosen"]}
+    assert len(chosen) == 3
+    assert [r["in_plan"] == "True" for r in rows] == [
+        (r["urn"], r["phase"], r["need_group"]) in chosen for r in rows
+    ]
     for column in ("rank", "urn", "name", "phase", "need_group", "harm_averted"):
         assert column in rows[0]
     averted = [float(r["harm_averted"]) for r in rows]
@@ -37,7 +43,7 @@ def test_rank_csv_has_k_plan_rows_and_required_columns():
 
 
 def test_rank_json_matches_csv():
-    as_json = json.loads(invoke("rank", "--top", "3", "--format", "json").stdout)
+    as_json = json.loads(invoke("rank", "--top", "3", "--format", "json").stdout)["ranking"]
     as_csv = list(
         csv.DictReader(io.StringIO(invoke("rank", "--top", "3", "--format", "csv").stdout))
     )
@@ -121,9 +127,41 @@ def test_version():
 
 
 def test_json_counts_are_numbers_or_suppressed_markers():
-    rows = json.loads(invoke("rank", "--top", "10", "--format", "json").stdout)
-    values = [r[k] for r in rows for k in ("children_served", "newly_placed", "within_limit_gain")]
+    document = json.loads(invoke("rank", "--top", "10", "--format", "json").stdout)
+    rows = document["ranking"] + document["plan"]["chosen"]
+    values = [
+        r[k]
+        for r in rows
+        for k in ("children_served", "newly_placed", "within_limit_gain")
+        if k in r
+    ]
     assert all(
         (isinstance(v, int | float) and (v == 0 or abs(v) >= 5)) or v == "<5" for v in values
     )
     assert "<5" in values  # the demo's later picks serve only a few children
+
+
+def test_rank_methods_show_the_plan_greedy_order_and_difference():
+    result = invoke("rank", "--method", "optimal", "--top", "4")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "The plan: 3 new base(s) chosen together (exact MIP, proven optimal," in out
+    assert "candidate host schools for new inclusion bases" in out  # the greedy order
+    assert "Total harm with the plan 328.77 against 328.92 for the greedy order's first 3:" in out
+    assert "Strongest candidates left out" in out
+    greedy = invoke("rank", "--method", "greedy", "--format", "json")
+    plan = json.loads(greedy.stdout)["plan"]
+    assert plan["method"] == "greedy" and plan["gap"] is None and not plan["proven_optimal"]
+    assert plan["total_harm"] <= plan["greedy_total_harm"]
+
+
+def test_robustness_runs_appear_in_the_table_and_json():
+    result = invoke("rank", "--runs", "4", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["plan"]["robustness_runs"] == 4
+    shares = [c["robustness"] for c in document["plan"]["chosen"]]
+    assert all(s in (0.0, 0.25, 0.5, 0.75, 1.0) for s in shares)
+    assert any(s > 0 for s in shares)
+    table = invoke("rank", "--runs", "4").stdout
+    assert "Robust: share of 4 runs" in table

@@ -11,14 +11,21 @@ def demo(request):
     return rank(with_overrides(load_scenario(default_scenario_path()), top=6))
 
 
-def test_plan_harm_equals_today_minus_the_marginals(demo):
-    plan = demo.ranking[demo.ranking["in_plan"]]
-    assert len(plan) == demo.scenario.bases
-    assert demo.after.total_harm == pytest.approx(
-        demo.before.total_harm - plan["harm_averted"].sum(), rel=1e-9
+def test_greedy_marginals_add_up_and_the_plan_is_no_worse(demo):
+    first = demo.ranking.head(demo.scenario.bases)
+    assert demo.plan.greedy_objective == pytest.approx(
+        demo.before.total_harm - first["harm_averted"].sum(), rel=1e-9
     )
+    assert demo.after.total_harm == pytest.approx(demo.plan.objective, rel=1e-12)
+    assert demo.plan.objective <= demo.plan.greedy_objective + 1e-9
+    assert demo.plan.method == "optimal" and demo.plan.proven and demo.plan.gap == 0.0
+    chosen = demo.plan.chosen
+    assert len(chosen) == demo.scenario.bases
+    assert list(chosen["choice"]) == [1, 2, 3]
+    assert (np.diff(chosen["harm_averted"]) <= 1e-9).all()  # most harm averted first
     assert demo.after.unmet <= demo.before.unmet
-    assert demo.after.placed - demo.before.placed == pytest.approx(plan["newly_placed"].sum())
+    marked = demo.ranking[demo.ranking["in_plan"]]
+    assert set(marked["urn"]) <= set(chosen["urn"])
 
 
 def test_first_pick_is_the_best_standalone_option(demo):

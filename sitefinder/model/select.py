@@ -1,0 +1,605 @@
+"""Choose which candidate bases to open so that the network's total harm is least.
+
+Existing bases are always open. New bases are picked from candidates, either ``k`` in total or
+a fixed count per group (e.g. per phase); a candidate may be required or excluded, and
+alternative sizes of one base share a ``location`` of which at most one opens. Children are
+then assigned as in :mod:`sitefinder.model.assign` (capacities hold, leftovers carry the
+unmet-need harm).
+
+Two methods: an exact mixed-integer programme solved by HiGHS (binary ``y`` per candidate,
+continuous flow per allowed pair, unmet slack per row, with the ``x <= min(demand, capacity) y``
+strengthening), and a greedy-add plus interchange heuristic that evaluates each trial set with
+the assignment LP. ``auto`` picks the MIP when the pair count is small enough.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from sitefinder.model._highs import silence_banner
+from sitefinder.model.assign import solve_transport
+from sitefinder.model.network import DemandRows, Site, solve_network
+from sitefinder.model.pmedian import solve_highs
+
+__all__ = ["AUTO_MAX_PAIRS", "Selection", "interchange", "select_sites"]
+
+AUTO_MAX_PAIRS = 200_000
+"""``method="auto"`` solves the MIP up to this many allowed (row, site) pairs."""
+
+Method = Literal["auto", "optimal", "greedy"]
+
+_TOL = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Chosen candidates and the optimal assignment of children to the resulting network.
+
+    Sites are numbered existing first (``0..n_existing-1``) then candidates
+    (``n_existing + c`` for candidate ``c``).
+
+    Attributes
+    ----------
+    chosen
+        Indices of the opened candidates, sorted ascending.
+    pair_row, pair_site
+        Every allowed (demand row, site) pair of the open sites.
+    flow
+        Children assigned along each pair.
+    unmet
+        Children of each demand row left without a place.
+    objective
+        Total harm points (pair harm times flow plus unmet-need harm).
+    gap
+        Relative optimality gap; 0.0 when proven optimal, NaN for the heuristic alone.
+    proven
+        True when the selection is proven optimal.
+    seconds
+        Wall-clock seconds spent.
+    method
+        ``"optimal"`` or ``"greedy"``: the method that was run.
+    """
+
+    chosen: NDArray[np.intp]
+    pair_row: NDArray[np.intp]
+    pair_site: NDArray[np.intp]
+    flow: NDArray[np.float64]
+    unmet: NDArray[np.float64]
+    objective: float
+    gap: float
+    proven: bool
+    seconds: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """Validated selection rules, candidates indexed 0..n-1."""
+
+    demand: DemandRows
+    existing: Sequence[Site]
+    candidates: Sequence[Site]
+    group: NDArray[np.intp]  # group number per candidate
+    count: NDArray[np.intp]  # sites to open per group
+    location: NDArray[np.intp]  # location number per candidate
+    required: NDArray[np.bool_]
+    excluded: NDArray[np.bool_]
+    components: _Components
+
+    def score(self, open_: NDArray[np.bool_]) -> float:
+        """Total harm of the network with ``open_`` candidates, solved per class component.
+
+        Classes no site links are independent assignment problems, so a swap re-solves only
+        the components it touches; every other component's value comes from a cache.
+        """
+        parts = self.components
+        total = 0.0
+        for comp, members in enumerate(parts.members):
+            mine = tuple(int(j) for j in np.flatnonzero(open_ & (parts.candidate == comp)))
+            key = (comp, mine)
+            if key not in parts.memo:
+                sites = [*parts.existing[comp], *(self.candidates[j] for j in mine)]
+                parts.memo[key] = solve_network(self.demand, sites, classes=members).objective
+            total += parts.memo[key]
+        return total
+
+    def evaluate(self, open_: NDArray[np.bool_]) -> tuple[float, _Flows]:
+        sites = list(self.existing) + [s for s, o in zip(self.candidates, open_, strict=True) if o]
+        index = np.r_[
+            np.arange(len(self.existing)), len(self.existing) + np.flatnonzero(open_)
+        ].astype(np.intp)
+        flows = _transport(self.demand, sites, index)
+        return flows.objective, flows
+
+
+@dataclass(frozen=True, slots=True)
+class _Components:
+    """Class components linked by any site (existing or candidate), fixed for the problem."""
+
+    members: list[list[int]]  # class ids of each component
+    existing: list[list[Site]]  # existing sites of each component
+    candidate: NDArray[np.intp]  # component of each candidate
+    memo: dict[tuple[int, tuple[int, ...]], float]
+
+
+def _components(
+    demand: DemandRows, existing: Sequence[Site], candidates: Sequence[Site]
+) -> _Components:
+    classes = sorted(
+        set(np.unique(demand.klass).tolist()).union(*(s.classes for s in [*existing, *candidates]))
+    )
+    parent = {c: c for c in classes}
+
+    def find(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for site in [*existing, *candidates]:
+        linked = sorted(site.classes)
+        for other in linked[1:]:
+            parent[find(other)] = find(linked[0])
+    roots = sorted({find(c) for c in classes})
+    number = {root: i for i, root in enumerate(roots)}
+    members: list[list[int]] = [[] for _ in roots]
+    for c in classes:
+        members[number[find(c)]].append(c)
+    on_site: list[list[Site]] = [[] for _ in roots]
+    for site in existing:
+        if site.classes:
+            on_site[number[find(min(site.classes))]].append(site)
+    candidate = np.array(
+        [number[find(min(s.classes))] if s.classes else -1 for s in candidates], dtype=np.intp
+    )
+    return _Components(members, on_site, candidate, {})
+
+
+@dataclass(frozen=True, slots=True)
+class _Flows:
+    pair_row: NDArray[np.intp]
+    pair_site: NDArray[np.intp]
+    flow: NDArray[np.float64]
+    unmet: NDArray[np.float64]
+    objective: float
+
+
+def _transport(demand: DemandRows, sites: Sequence[Site], index: NDArray[np.intp]) -> _Flows:
+    """Solve the assignment over ``sites``; ``index`` renumbers them in the output."""
+    empty = [np.zeros(0, dtype=np.intp)]
+    pair_row = np.concatenate([s.rows.astype(np.intp) for s in sites] + empty)
+    local = np.concatenate(
+        [np.full(len(s.rows), i, dtype=np.intp) for i, s in enumerate(sites)] + empty
+    )
+    result = solve_transport(
+        demand.children,
+        np.array([s.capacity for s in sites], dtype=np.float64),
+        pair_row,
+        local,
+        np.concatenate([s.harm for s in sites] + [np.zeros(0)]),
+        demand.unmet_harm,
+    )
+    site = index[local]
+    return _Flows(pair_row, site, result.flows, result.unmet, result.objective)
+
+
+def _problem(
+    demand: DemandRows,
+    existing: Sequence[Site],
+    candidates: Sequence[Site],
+    *,
+    k: int | None,
+    per_group: Mapping[str, int] | None,
+    groups: Sequence[str] | None,
+    required: Sequence[int],
+    excluded: Sequence[int],
+    locations: Sequence[Hashable] | None,
+) -> _Problem:
+    n = len(candidates)
+    n_rows = len(demand)
+    for site in [*existing, *candidates]:
+        if len(site.rows) != len(site.harm) or (
+            len(site.rows) and (site.rows.min() < 0 or site.rows.max() >= n_rows)
+        ):
+            raise ValueError("a site lists rows outside the demand or rows and harm disagree")
+    if (k is None) == (per_group is None):
+        raise ValueError("give exactly one of k and per_group")
+    if per_group is not None:
+        if groups is None or len(groups) != n:
+            raise ValueError("per_group needs one group label per candidate")
+        labels = sorted(per_group)
+        number = {label: g for g, label in enumerate(labels)}
+        unknown = {g for g in groups if g not in number}
+        if unknown:
+            raise ValueError(f"candidates in groups without a count: {sorted(unknown)}")
+        group = np.array([number[g] for g in groups], dtype=np.intp)
+        count = np.array([per_group[label] for label in labels], dtype=np.intp)
+    else:
+        group = np.zeros(n, dtype=np.intp)
+        count = np.array([k], dtype=np.intp)
+    if (count < 0).any():
+        raise ValueError("site counts must be non-negative")
+    if locations is None:
+        location = np.arange(n, dtype=np.intp)
+    else:
+        if len(locations) != n:
+            raise ValueError("locations needs one id per candidate")
+        ids: dict[Hashable, int] = {}
+        location = np.array([ids.setdefault(x, len(ids)) for x in locations], dtype=np.intp)
+    must = np.zeros(n, dtype=bool)
+    must[list(required)] = True
+    never = np.zeros(n, dtype=bool)
+    never[list(excluded)] = True
+    if (must & never).any():
+        raise ValueError("a candidate is both required and excluded")
+    if len(np.unique(location[must])) < int(must.sum()):
+        raise ValueError("two required candidates share a location")
+    for g, wanted in enumerate(count):
+        in_group = group == g
+        if int((must & in_group).sum()) > wanted:
+            raise ValueError("more required candidates than sites to open in their group")
+        # At most one per location, so distinct usable locations bound what can open.
+        usable = len(np.unique(location[in_group & ~never]))
+        if usable < wanted:
+            raise ValueError(f"only {usable} openable candidates for a count of {wanted}")
+    return _Problem(
+        demand,
+        existing,
+        candidates,
+        group,
+        count,
+        location,
+        must,
+        never,
+        _components(demand, existing, candidates),
+    )
+
+
+def _greedy_fill(problem: _Problem, open_: NDArray[np.bool_], deadline: float) -> float:
+    """Add the best remaining candidate until every count is met; returns the objective."""
+    objective = problem.score(open_)
+    while True:
+        have = np.bincount(problem.group[open_], minlength=len(problem.count))
+        taken = np.zeros(int(problem.location.max(initial=-1)) + 1, dtype=bool)
+        taken[problem.location[open_]] = True
+        eligible = ~open_ & ~problem.excluded & ~taken[problem.location]
+        eligible &= have[problem.group] < problem.count[problem.group]
+        if not eligible.any():
+            return objective
+        best, best_j = np.inf, -1
+        for j in np.flatnonzero(eligible):
+            open_[j] = True
+            value = problem.score(open_)
+            open_[j] = False
+            if value < best - _TOL:
+                best, best_j = value, int(j)
+            if time.perf_counter() > deadline and best_j >= 0:
+                break
+        open_[best_j] = True
+        objective = best
+
+
+def _interchange(
+    problem: _Problem, deadline: float, start: NDArray[np.bool_] | None = None
+) -> tuple[NDArray[np.bool_], float]:
+    open_ = problem.required.copy() if start is None else start | problem.required
+    objective = _greedy_fill(problem, open_, deadline)
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for out in np.flatnonzero(open_ & ~problem.required):
+            # Same group, and a location not held by another open candidate.
+            taken = np.zeros(int(problem.location.max()) + 1, dtype=bool)
+            taken[problem.location[open_]] = True
+            taken[problem.location[out]] = False
+            trial = ~open_ & ~problem.excluded & ~taken[problem.location]
+            trial &= problem.group == problem.group[out]
+            for j in np.flatnonzero(trial):
+                open_[out], open_[j] = False, True
+                value = problem.score(open_)
+                if value < objective - _TOL * max(1.0, abs(objective)):
+                    objective, improved = value, True
+                    break
+                open_[out], open_[j] = True, False
+            if time.perf_counter() > deadline:
+                break
+    return open_, objective
+
+
+def _valid_start(problem: _Problem, start: Sequence[int] | None) -> NDArray[np.bool_] | None:
+    """``start`` as an open mask when it meets every rule, else None."""
+    if start is None:
+        return None
+    open_ = np.zeros(len(problem.candidates), dtype=bool)
+    open_[list(start)] = True
+    have = np.bincount(problem.group[open_], minlength=len(problem.count))
+    locations = problem.location[open_]
+    if (
+        (open_ & problem.excluded).any()
+        or (problem.required & ~open_).any()
+        or not np.array_equal(have, problem.count)
+        or len(np.unique(locations)) < len(locations)
+    ):
+        return None
+    return open_
+
+
+def _selection(
+    problem: _Problem,
+    open_: NDArray[np.bool_],
+    *,
+    gap: float,
+    proven: bool,
+    started: float,
+    method: str,
+) -> Selection:
+    objective, flows = problem.evaluate(open_)
+    return Selection(
+        np.flatnonzero(open_).astype(np.intp),
+        flows.pair_row,
+        flows.pair_site,
+        flows.flow,
+        flows.unmet,
+        objective,
+        gap,
+        proven,
+        time.perf_counter() - started,
+        method,
+    )
+
+
+def interchange(
+    demand: DemandRows,
+    existing: Sequence[Site],
+    candidates: Sequence[Site],
+    *,
+    k: int | None = None,
+    per_group: Mapping[str, int] | None = None,
+    groups: Sequence[str] | None = None,
+    required: Sequence[int] = (),
+    excluded: Sequence[int] = (),
+    locations: Sequence[Hashable] | None = None,
+    time_limit: float = 60.0,
+) -> Selection:
+    """Greedy add then first-improvement swaps, each trial set solved as an assignment LP.
+
+    Parameters are as for :func:`select_sites`. Swaps stay within a candidate's group and
+    respect locations; required candidates never leave. Stops when no swap lowers the harm or
+    after ``time_limit`` seconds (the greedy fill always completes).
+
+    Returns
+    -------
+    Selection
+        A swap-stable selection (``gap`` NaN, ``proven`` False).
+    """
+    started = time.perf_counter()
+    problem = _problem(
+        demand,
+        existing,
+        candidates,
+        k=k,
+        per_group=per_group,
+        groups=groups,
+        required=required,
+        excluded=excluded,
+        locations=locations,
+    )
+    open_, _ = _interchange(problem, started + time_limit)
+    return _selection(
+        problem, open_, gap=float("nan"), proven=False, started=started, method="greedy"
+    )
+
+
+def _mip(
+    problem: _Problem, start: NDArray[np.bool_], time_limit: float, rel_gap: float
+) -> tuple[NDArray[np.bool_] | None, float]:
+    """Solve the selection MIP; returns the open candidates (None if none found) and bound."""
+    silence_banner()
+    demand = problem.demand
+    n_rows, n_cand = len(demand), len(problem.candidates)
+    sites = [*problem.existing, *problem.candidates]
+    n_ex = len(problem.existing)
+    pair_row = np.concatenate([s.rows.astype(np.intp) for s in sites] or [np.zeros(0, np.intp)])
+    pair_site = np.concatenate(
+        [np.full(len(s.rows), i, dtype=np.intp) for i, s in enumerate(sites)]
+        or [np.zeros(0, np.intp)]
+    )
+    pair_harm = np.concatenate([s.harm for s in sites] or [np.zeros(0)])
+    capacity = np.array([s.capacity for s in sites], dtype=np.float64)
+    n_pairs = len(pair_row)
+    # Columns: y (candidates), x (pairs), u (rows).
+    y0, x0, u0 = 0, n_cand, n_cand + n_pairs
+    n_cols = u0 + n_rows
+    cost = np.concatenate([np.zeros(n_cand), pair_harm, demand.unmet_harm])
+    lower = np.zeros(n_cols)
+    lower[y0 + np.flatnonzero(problem.required)] = 1.0
+    upper = np.full(n_cols, np.inf)
+    upper[:n_cand] = np.where(problem.excluded, 0.0, 1.0)
+    integer = np.zeros(n_cols, dtype=bool)
+    integer[:n_cand] = True
+    ri: list[NDArray[np.intp]] = []
+    ci: list[NDArray[np.intp]] = []
+    va: list[NDArray[np.float64]] = []
+    lo: list[NDArray[np.float64]] = []
+    hi: list[NDArray[np.float64]] = []
+    row = 0
+    # Every child is placed or unmet.
+    pairs = np.arange(n_pairs)
+    ri += [pair_row, np.arange(n_rows)]
+    ci += [x0 + pairs, u0 + np.arange(n_rows)]
+    va += [np.ones(n_pairs), np.ones(n_rows)]
+    lo.append(demand.children.astype(np.float64))
+    hi.append(demand.children.astype(np.float64))
+    row += n_rows
+    # Capacity, switched off for closed candidates.
+    n_sites = len(sites)
+    ri += [row + pair_site, row + n_ex + np.arange(n_cand)]
+    ci += [x0 + pairs, y0 + np.arange(n_cand)]
+    va += [np.ones(n_pairs), -capacity[n_ex:]]
+    lo.append(np.full(n_sites, -np.inf))
+    hi.append(np.r_[capacity[:n_ex], np.zeros(n_cand)])
+    row += n_sites
+    # x <= min(demand, capacity) y: the LP cannot spread a row thinly over half-open sites.
+    new = np.flatnonzero(pair_site >= n_ex)
+    bound = np.minimum(demand.children[pair_row[new]], capacity[pair_site[new]])
+    ri += [row + np.arange(len(new)), row + np.arange(len(new))]
+    ci += [x0 + new, y0 + pair_site[new] - n_ex]
+    va += [np.ones(len(new)), -bound]
+    lo.append(np.full(len(new), -np.inf))
+    hi.append(np.zeros(len(new)))
+    row += len(new)
+    # Counts per group.
+    n_groups = len(problem.count)
+    ri.append(row + problem.group)
+    ci.append(y0 + np.arange(n_cand))
+    va.append(np.ones(n_cand))
+    lo.append(problem.count.astype(np.float64))
+    hi.append(problem.count.astype(np.float64))
+    row += n_groups
+    # At most one alternative per location (only where a location has several).
+    sizes = np.bincount(problem.location, minlength=int(problem.location.max(initial=-1)) + 1)
+    shared = np.flatnonzero(sizes[problem.location] > 1)
+    if len(shared):
+        _, rank = np.unique(problem.location[shared], return_inverse=True)
+        ri.append(row + rank)
+        ci.append(y0 + shared)
+        va.append(np.ones(len(shared)))
+        n_loc = int(rank.max()) + 1
+        lo.append(np.full(n_loc, -np.inf))
+        hi.append(np.ones(n_loc))
+        row += n_loc
+    a = sparse.csr_array(
+        (np.concatenate(va), (np.concatenate(ri), np.concatenate(ci))), shape=(row, n_cols)
+    )
+    # MIP start: the heuristic's sites with their optimal flows.
+    _, flows = problem.evaluate(start)
+    x_start = np.zeros(n_cols)
+    x_start[:n_cand] = start
+    is_open = np.r_[np.ones(n_ex, dtype=bool), start]
+    x_start[x0 + np.flatnonzero(is_open[pair_site])] = flows.flow
+    x_start[u0:] = flows.unmet
+    result = solve_highs(
+        cost,
+        lower,
+        upper,
+        integer,
+        a,
+        np.concatenate(lo),
+        np.concatenate(hi),
+        start=x_start,
+        time_limit=time_limit,
+        rel_gap=rel_gap,
+    )
+    chosen = None if result.x is None else result.x[:n_cand] > 0.5
+    # HiGHS's dual bound stays valid whether it stopped at the gap or proved optimality.
+    return chosen, result.bound if np.isfinite(result.bound) else result.objective
+
+
+def select_sites(
+    demand: DemandRows,
+    existing: Sequence[Site],
+    candidates: Sequence[Site],
+    *,
+    k: int | None = None,
+    per_group: Mapping[str, int] | None = None,
+    groups: Sequence[str] | None = None,
+    required: Sequence[int] = (),
+    excluded: Sequence[int] = (),
+    locations: Sequence[Hashable] | None = None,
+    method: Method = "auto",
+    time_limit: float = 60.0,
+    start: Sequence[int] | None = None,
+    rel_gap: float = 1e-6,
+) -> Selection:
+    """Open candidate bases so that the network's total harm is least.
+
+    Parameters
+    ----------
+    demand
+        Demand rows: children, class, unmet-need harm per child (harm points).
+    existing
+        Bases that are open whatever is chosen.
+    candidates
+        Bases that may be opened; each lists only its allowed (row, harm per child) pairs.
+    k
+        Number of candidates to open in total (counting required ones).
+    per_group, groups
+        Instead of ``k``: candidates to open per group label, and the label of each candidate.
+    required, excluded
+        Candidate indices that must / must not open.
+    locations
+        A location id per candidate; alternatives (e.g. sizes) of one base share an id and at
+        most one of them opens. Default: every candidate is its own location.
+    method
+        ``"optimal"`` (HiGHS MIP started from the heuristic), ``"greedy"`` (greedy add plus
+        interchange only) or ``"auto"`` (the MIP up to :data:`AUTO_MAX_PAIRS` pairs).
+    time_limit
+        Wall-clock seconds overall; the MIP returns its best solution and gap when it is hit.
+    start
+        Candidates to start from (e.g. the greedy build order's first picks). ``greedy`` runs
+        its interchange from them; ``optimal`` gives them to HiGHS as its starting solution
+        instead of running the heuristic first. Ignored unless they meet every rule.
+    rel_gap
+        The MIP stops once its solution is proven within this relative gap of the optimum.
+
+    Returns
+    -------
+    Selection
+        Opened candidates, the optimal flows for them, total harm points, gap and proof flag.
+
+    Raises
+    ------
+    ValueError
+        When the rules contradict each other or cannot be met.
+    """
+    started = time.perf_counter()
+    problem = _problem(
+        demand,
+        existing,
+        candidates,
+        k=k,
+        per_group=per_group,
+        groups=groups,
+        required=required,
+        excluded=excluded,
+        locations=locations,
+    )
+    if method == "auto":
+        n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
+        method = "optimal" if n_pairs <= AUTO_MAX_PAIRS else "greedy"
+    if method not in ("optimal", "greedy"):
+        raise ValueError(f"unknown method {method!r}")
+    given = _valid_start(problem, start)
+    if method == "optimal" and given is not None:
+        open_, upper = given, problem.score(given)
+    else:
+        # The heuristic gets a share of the time so the MIP starts with a good incumbent.
+        share = 1.0 if method == "greedy" else 0.25
+        open_, upper = _interchange(problem, started + share * time_limit, given)
+    if method == "greedy":
+        return _selection(
+            problem, open_, gap=float("nan"), proven=False, started=started, method="greedy"
+        )
+    remaining = time_limit - (time.perf_counter() - started)
+    chosen, bound = _mip(problem, open_, remaining, rel_gap)
+    if chosen is not None:
+        value = problem.score(chosen)
+        if value < upper:
+            open_, upper = chosen, value
+    gap = 0.0 if abs(upper) <= _TOL else max(0.0, (upper - bound) / abs(upper))
+    proven = gap <= max(rel_gap, 1e-6)
+    return _selection(
+        problem,
+        open_,
+        gap=0.0 if proven else gap,
+        proven=proven,
+        started=started,
+        method="optimal",
+    )

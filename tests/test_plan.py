@@ -1,0 +1,119 @@
+"""The plan: the chosen set of new bases, its rules, explanations and robustness."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from sitefinder import load_scenario, rank, write_geopackage
+from sitefinder.config import with_section
+from sitefinder.errors import ScenarioError
+
+
+@pytest.fixture(scope="module")
+def robust(request):
+    from sitefinder.resources import default_scenario_path
+
+    scenario = with_section(load_scenario(default_scenario_path()), "robustness", runs=6)
+    return rank(scenario)
+
+
+def test_robustness_is_seeded_and_covers_the_chosen_sites(robust):
+    plan = robust.plan
+    assert plan.runs == 6
+    shares = plan.chosen["robustness"].to_numpy()
+    assert np.all((shares >= 0) & (shares <= 1)) and shares.max() > 0
+    assert np.allclose(shares * 6, np.round(shares * 6))  # whole runs out of six
+    again = rank(robust.scenario).plan
+    assert again.robustness.sort_index().equals(plan.robustness.sort_index())
+
+
+def test_explanations_add_up(robust):
+    plan, after = robust.plan, robust.after
+    assert plan.chosen["children_served"].sum() == pytest.approx(
+        robust.assignments.loc[robust.assignments["kind"] == "new", "children"].sum()
+    )
+    assert (plan.chosen["harm_averted"] > 0).all()
+    assert after.total_harm == pytest.approx(plan.objective)
+    assert plan.chosen["areas_served"].str.contains(r"\(", regex=True).all()
+
+
+def test_left_out_candidates_have_reasons_in_words(robust):
+    left = robust.plan.left_out
+    assert 1 <= len(left) <= 5
+    assert not set(left["urn"]) & set(robust.plan.chosen["urn"])
+    assert (
+        left["reason"]
+        .str.match(
+            r"^(serves the same areas as .+ \(choice #\d\)( at higher harm)?"
+            r"|adds only \d+\.\d\d harm points once the chosen bases are open"
+            r"|no spare space .+|phase mismatch .+|already high-SEND .+|hosts a base .+"
+            r"|excluded by the scenario)$"
+        )
+        .all()
+    )
+
+
+def test_geopackage_carries_the_plan(robust, tmp_path):
+    path = write_geopackage(robust, tmp_path / "plan.gpkg")
+    with sqlite3.connect(path) as db:
+        columns = {r[1] for r in db.execute("pragma table_info(planned_bases)")}
+        assert {"children_served", "harm_averted", "minutes_after", "areas_served",
+                "greedy_rank", "robustness"} <= columns  # fmt: skip
+        served = [r[0] for r in db.execute("select children_served from planned_bases")]
+        assert all(v is None or v >= 5 for v in served)
+        rows = db.execute(
+            "select urn, robustness, left_out_reason from candidates where left_out_reason != ''"
+        ).fetchall()
+    assert {urn for urn, _, _ in rows} == set(robust.plan.left_out["urn"])
+    info = dict(sqlite3.connect(path).execute("select key, value from run_info"))
+    assert info["selection_method"] == "optimal"
+    assert info["robustness_runs"] == "6"
+
+
+def test_required_counts_and_sizes(scenario_file):
+    scenario = load_scenario(
+        scenario_file(
+            "bases = 2\n[selection]\nrequired_urns = [990007]\nsizes = [6, 12]\n"
+            "counts = { primary = { semh = 1 }, secondary = { communication_interaction = 1 } }\n"
+        )
+    )
+    assert scenario.new_bases == 2
+    plan = rank(scenario).plan
+    chosen = plan.chosen
+    # The required school gets its strongest option among the counted groups, even though
+    # today's bases already place every primary SEMH child the plan could reach.
+    assert sorted(zip(chosen["phase"], chosen["need_group"], strict=True)) == [
+        ("primary", "semh"), ("secondary", "communication_interaction"),
+    ]  # fmt: skip
+    assert chosen.set_index("urn").loc["990007", "phase"] == "primary"
+    assert "990007" in set(chosen["urn"])
+    assert set(chosen["places"]) <= {6, 12}
+    assert np.isnan(plan.greedy_objective)  # the build order does not follow the counts
+
+
+def test_optimal_is_never_worse_than_greedy(scenario_file):
+    scenario = load_scenario(scenario_file("bases = 4\n"))
+    optimal = rank(scenario, method="optimal").plan
+    greedy = rank(scenario, method="greedy").plan
+    assert optimal.proven and optimal.gap == 0.0
+    assert optimal.objective <= greedy.objective + 1e-6
+    assert optimal.objective <= optimal.greedy_objective + 1e-6
+
+
+def test_impossible_rules_are_scenario_errors(scenario_file):
+    path = scenario_file("[selection]\nrequired_urns = [123456]\n")
+    with pytest.raises(ScenarioError) as caught:
+        rank(load_scenario(path))
+    assert caught.value.problems == [
+        "selection.required_urns: 123456 is not an eligible candidate (see its notes in the"
+        " GeoPackage candidates layer, or remove it)"
+    ]
+    path = scenario_file("[selection]\ncounts = { tertiary = { semh = 1 } }\n", name="b.toml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problems == [
+        f"{path}: selection.counts.tertiary: must be one of 'primary' or 'secondary'"
+    ]
