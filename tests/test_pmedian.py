@@ -1,0 +1,160 @@
+from itertools import combinations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitefinder.model.pmedian import p_median, p_median_heuristic
+
+
+def brute_force(cost, p, weights):
+    best = np.inf
+    for subset in combinations(range(cost.shape[1]), p):
+        row = cost[:, list(subset)].min(axis=1)
+        value = float(weights @ np.where(weights > 0, row, 0.0))
+        best = min(best, value)
+    return best
+
+
+def random_instance(rng, n, m, forbid=0.0):
+    cost = rng.integers(0, 50, size=(n, m)).astype(float)
+    cost[rng.random((n, m)) < forbid] = np.inf
+    # every row keeps at least one allowed site
+    cost[np.arange(n), rng.integers(0, m, size=n)] = rng.integers(0, 50, size=n)
+    weights = rng.integers(1, 5, size=n).astype(float)
+    return cost, weights
+
+
+def test_hand_solved_four_by_four():
+    # Pairs (weights 1, 2, 1, 1): {0,1}=10, {0,2}=9, {0,3}=8, {1,2}=6, {1,3}=5, {2,3}=17.
+    cost = np.array(
+        [
+            [0, 3, 9, 7],
+            [3, 0, 4, 6],
+            [9, 4, 0, 2],
+            [7, 6, 3, 0],
+        ],
+        dtype=float,
+    )
+    result = p_median(cost, 2, weights=[1, 2, 1, 1])
+    assert result.sites.tolist() == [1, 3]
+    assert result.objective == 5.0
+    assert result.proven
+    assert result.gap == 0.0
+
+
+def test_unit_weights_by_default():
+    cost = np.array([[1.0, 5.0], [4.0, 2.0], [3.0, 9.0]])
+    result = p_median(cost, 1)
+    assert result.sites.tolist() == [0]
+    assert result.objective == 8.0
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(3, 13)), int(rng.integers(2, 11))
+    p = int(rng.integers(1, m + 1))
+    cost, weights = random_instance(rng, n, m, forbid=0.3 if seed % 2 else 0.0)
+    exact = brute_force(cost, p, weights)
+    if not np.isfinite(exact):
+        with pytest.raises(ValueError, match="no set of"):
+            p_median(cost, p, weights=weights)
+        return
+    result = p_median(cost, p, weights=weights)
+    assert result.proven
+    assert result.objective == pytest.approx(exact)
+    assert len(result.sites) == p
+    assert np.all(np.diff(result.sites) > 0)
+    heuristic = p_median_heuristic(cost, p, weights=weights)
+    assert heuristic.objective >= result.objective - 1e-9
+    assert len(heuristic.sites) == p
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    st.integers(2, 9).flatmap(
+        lambda m: st.tuples(
+            st.just(m),
+            st.integers(1, m),
+            st.lists(
+                st.lists(st.floats(0, 100, allow_nan=False), min_size=m, max_size=m),
+                min_size=1,
+                max_size=10,
+            ),
+        )
+    )
+)
+def test_fractional_costs_match_brute_force(case):
+    _m, p, rows = case
+    cost = np.array(rows, dtype=float)
+    weights = np.linspace(0.5, 2.0, len(cost))
+    result = p_median(cost, p, weights=weights)
+    assert result.objective == pytest.approx(brute_force(cost, p, weights), rel=1e-6, abs=1e-6)
+
+
+def test_zero_weight_rows_may_stay_unserved():
+    cost = np.array([[1.0, np.inf], [np.inf, 1.0], [5.0, 5.0]])
+    result = p_median(cost, 1, weights=[1.0, 0.0, 1.0])
+    assert result.sites.tolist() == [0]
+    assert result.objective == 6.0
+
+
+def test_forbidden_pairs_force_coverage():
+    # Site 0 is cheapest overall but cannot serve row 2, so {0} alone is infeasible.
+    cost = np.array([[0.0, 10.0, 10.0], [0.0, 10.0, 10.0], [np.inf, 10.0, 1.0]])
+    result = p_median(cost, 1)
+    assert result.sites.tolist() == [2]
+    assert result.objective == 21.0
+
+
+def test_all_sites_when_p_equals_n_sites():
+    rng = np.random.default_rng(3)
+    cost, _ = random_instance(rng, 6, 4)
+    result = p_median(cost, 4)
+    assert result.sites.tolist() == [0, 1, 2, 3]
+    assert result.objective == pytest.approx(cost.min(axis=1).sum())
+    assert result.proven
+
+
+def test_tiny_time_limit_still_returns_a_solution():
+    rng = np.random.default_rng(7)
+    cost, weights = random_instance(rng, 60, 60)
+    result = p_median(cost, 5, weights=weights, time_limit=1e-6)
+    assert len(result.sites) == 5
+    assert np.isfinite(result.objective)
+    assert result.seconds < 5
+
+
+def test_larger_instance_is_proven_and_beats_or_ties_heuristic():
+    rng = np.random.default_rng(11)
+    points = rng.random((120, 2))
+    cost = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)).round(3)
+    result = p_median(cost, 8, time_limit=30)
+    heuristic = p_median_heuristic(cost, 8)
+    assert result.proven
+    assert result.objective <= heuristic.objective + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("cost", "p", "weights"),
+    [
+        (np.ones(3), 1, None),
+        (np.ones((3, 2)), 0, None),
+        (np.ones((3, 2)), 3, None),
+        (np.ones((3, 2)), 1, [1.0, 2.0]),
+        (np.ones((3, 2)), 1, [1.0, -1.0, 1.0]),
+        (np.array([[1.0, np.nan]]), 1, None),
+        (np.array([[np.inf, np.inf]]), 1, None),
+    ],
+)
+def test_rejects_bad_input(cost, p, weights):
+    with pytest.raises(ValueError):
+        p_median(cost, p, weights=weights)
+
+
+def test_no_feasible_set_of_p_sites():
+    cost = np.array([[1.0, np.inf], [np.inf, 1.0]])
+    with pytest.raises(ValueError, match="no set of 1 sites"):
+        p_median(cost, 1)
