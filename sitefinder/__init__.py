@@ -14,24 +14,31 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from sitefinder.config import Scenario, load_scenario, with_overrides
+from sitefinder.config import Scenario, load_scenario, with_overrides, with_section
 from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderError
 from sitefinder.export import write_geopackage
 from sitefinder.model.harm import HarmCurve
+from sitefinder.model.pmedian import PMedianResult, p_median
+from sitefinder.model.select import Selection, select_sites
 from sitefinder.pipeline import RankResult, check_inputs, rank
 
 __all__ = [
     "DataError",
     "HarmCurve",
     "OutputError",
+    "PMedianResult",
     "RankResult",
     "Scenario",
     "ScenarioError",
+    "Selection",
     "SitefinderError",
     "__version__",
     "check_inputs",
     "load_scenario",
+    "p_median",
     "rank",
+    "select_sites",
     "with_overrides",
+    "with_section",
     "write_geopackage",
 ]
