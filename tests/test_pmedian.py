@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sitefinder.model import pmedian
 from sitefinder.model.pmedian import p_median, p_median_heuristic
 
 
@@ -158,3 +159,50 @@ def test_no_feasible_set_of_p_sites():
     cost = np.array([[1.0, np.inf], [np.inf, 1.0]])
     with pytest.raises(ValueError, match="no set of 1 sites"):
         p_median(cost, 1)
+
+
+@pytest.fixture(params=["lagrangian", "highs"])
+def exact_path(request, monkeypatch):
+    """Run a test through the Lagrangian tree (small p) and through the HiGHS model."""
+    if request.param == "highs":
+        monkeypatch.setattr(pmedian, "_SMALL_P", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_both_exact_paths_match_brute_force(seed, exact_path):
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(4, 13)), int(rng.integers(3, 11))
+    p = int(rng.integers(1, m))
+    cost, weights = random_instance(rng, n, m, forbid=0.25 if seed % 2 else 0.0)
+    if seed % 3 == 0:
+        cost = cost + rng.random(cost.shape)  # fractional costs: no integrality shortcut
+    exact = brute_force(cost, p, weights)
+    if not np.isfinite(exact):
+        return
+    result = p_median(cost, p, weights=weights)
+    assert result.proven
+    assert result.objective == pytest.approx(exact)
+
+
+def test_lagrangian_tree_on_a_geometric_instance_matches_highs(monkeypatch):
+    rng = np.random.default_rng(5)
+    points = rng.random((150, 2))
+    cost = np.round(100 * np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)))
+    weights = rng.integers(1, 4, size=150).astype(float)
+    tree = p_median(cost, 6, weights=weights)
+    monkeypatch.setattr(pmedian, "_SMALL_P", 0)
+    highs = p_median(cost, 6, weights=weights, time_limit=60)
+    assert tree.proven and highs.proven
+    assert tree.objective == pytest.approx(highs.objective)
+    again = p_median(cost, 6, weights=weights)
+    assert again.sites.tolist() == tree.sites.tolist()  # deterministic
+
+
+def test_lagrangian_time_limit_reports_a_valid_gap():
+    rng = np.random.default_rng(9)
+    points = rng.random((300, 2))
+    cost = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    result = p_median(cost, 10, time_limit=0.05)
+    assert len(result.sites) == 10
+    assert result.proven or result.gap > 0
