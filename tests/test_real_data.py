@@ -26,6 +26,7 @@ from sitefinder.validate import Problems
 TRAFFORD_TOML = Path(__file__).resolve().parents[1] / "configs" / "examples" / "trafford.toml"
 GIAS_LAYOUT = "trafford/schools_gias_layout_cp1252.csv"
 DATA_LAB = "trafford/schools_gias_2024-09-26.csv"
+# Flagged special academies, told apart by their LA establishment numbers (7000-7999).
 SPECIAL_URNS = ["142288", "147372"]  # Manor Academy Sale, Longford Park School
 MOORLANDS_JUNIOR = "106308"  # resourced provision and SEN unit
 
@@ -44,9 +45,7 @@ def _postcodes(folder: Path) -> PostcodeLookup:
 @functools.cache
 def _gias_layout(folder: Path) -> tuple[Establishments, list[str]]:
     problems = Problems()
-    spec = SchoolsInput(
-        path=folder / GIAS_LAYOUT, format="gias", authority="Trafford", special_urns=SPECIAL_URNS
-    )
+    spec = SchoolsInput(path=folder / GIAS_LAYOUT, format="gias", authority="Trafford")
     found = read_establishments(spec, problems, postcodes=_postcodes(folder))
     assert found is not None
     return found, problems.items
@@ -76,10 +75,18 @@ def _flagged(folder: Path) -> set[str]:
     return set(raw.loc[flagged, "URN"])
 
 
-def test_example_scenario_names_the_same_special_urns():
+def test_example_scenario_reads_the_gias_layout():
     schools = tomllib.loads(TRAFFORD_TOML.read_text(encoding="utf-8"))["inputs"]["schools"]
-    assert [str(u) for u in schools["special_urns"]] == SPECIAL_URNS
     assert (schools["format"], schools["authority"]) == ("gias", "Trafford")
+    assert "special_urns" not in schools  # the establishment numbers tell special schools
+
+
+def test_establishment_numbers_find_special_academies_and_the_pru(real_data):
+    found, _ = _gias_layout(real_data)
+    group = found.schools.set_index("urn")["establishment_group"]
+    # Manor Academy Sale, Pictor Academy, The Orchards (free school), Longford Park School
+    assert list(group[["142288", "142289", "142782", "147372"]]) == ["special"] * 4
+    assert group["131134"] == "pru"  # Trafford Alternative Education Provision, 1103
 
 
 def test_gias_layout_reads_103_open_establishments(real_data):
@@ -90,7 +97,7 @@ def test_gias_layout_reads_103_open_establishments(real_data):
     assert "999001" not in set(found.schools["urn"])  # the closed school
     assert found.notes[0] == (
         f"{real_data / GIAS_LAYOUT}: read 103 open establishment(s) of Trafford (1 closed"
-        " skipped): 85 mainstream, 8 special, 8 independent, 2 other"
+        " skipped): 82 mainstream, 10 special, 8 independent, 2 other, 1 pru"
     )
 
 
@@ -194,5 +201,5 @@ def test_validate_trafford_example(real_data, monkeypatch):
     monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
     result = runner.invoke(app, ["validate", "--config", str(TRAFFORD_TOML)])
     assert result.exit_code == 0, result.output
-    assert f"{TRAFFORD_TOML}: valid. 103 schools (85 mainstream" in result.stdout
+    assert f"{TRAFFORD_TOML}: valid. 103 schools (82 mainstream" in result.stdout
     assert "error:" not in result.output

@@ -3,7 +3,8 @@
 Each candidate option is a base of a given size, phase and need group at one school. Its
 *standalone* value is the harm it averts added to today's network alone; its *marginal* value
 is the harm it averts added to the network built so far. Only options whose class component
-changed are re-solved after a pick; every other marginal value is still exact.
+changed are re-solved after a pick; every other marginal value is still exact. Trial options
+are solved on a warm LP of their component (:mod:`sitefinder.model.warm`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitefinder.model.network import DemandRows, Site, Solution, solve_network
+from sitefinder.model.warm import WarmTransport
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
@@ -177,6 +179,7 @@ def greedy_order(
     picked_per_owner: dict[int, int] = {}
     components = _Components(open_sites)
     cache: dict[frozenset[int], Solution] = {}
+    warm: dict[frozenset[int], WarmTransport] = {}
 
     def current(members: frozenset[int]) -> tuple[list[Site], Solution]:
         sites = [s for s in open_sites if s.classes & members]
@@ -186,9 +189,11 @@ def greedy_order(
 
     def gain_of(index: int) -> float:
         members = components.members(options[index].classes, universe)
-        sites, base = current(members)
-        trial = solve_network(demand, [*sites, options[index]], classes=members)
-        return base.objective - trial.objective
+        if members not in warm:
+            sites = [s for s in open_sites if s.classes & members]
+            warm[members] = WarmTransport(demand, sites, members)
+        model = warm[members]
+        return model.objective - model.trial(options[index])
 
     gains = np.full(len(options), np.nan)
     dirty = np.ones(len(options), dtype=bool)
@@ -228,6 +233,7 @@ def greedy_order(
         components.link(options[best].classes)
         merged = components.members(options[best].classes, universe)
         cache = {key: value for key, value in cache.items() if not key & merged}
+        warm = {key: value for key, value in warm.items() if not key & merged}
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
         if picked_per_owner[owner[best]] >= max_per_owner:

@@ -30,6 +30,7 @@ GIAS_COLUMNS: dict[str, str] = {
     "la_code": "LA (code)",
     "la_name": "LA (name)",
     "la_gss": "GSSLACode (name)",
+    "establishment_number": "EstablishmentNumber",
     "establishment_group": "EstablishmentTypeGroup (name)",
     "establishment_type": "TypeOfEstablishment (name)",
     "phase": "PhaseOfEducation (name)",
@@ -49,7 +50,8 @@ GIAS_NEED_COLUMNS = tuple(f"SEN{i} (name)" for i in range(1, 14))
 GIAS_REQUIRED = ("urn", "name", "status", "establishment_group", "phase", "low_age", "high_age")
 
 MAPPED_FIELDS = (
-    "urn", "name", "status", "establishment_group", "establishment_type", "phase", "low_age",
+    "urn", "name", "status", "establishment_group", "establishment_type", "establishment_number",
+    "phase", "low_age",
     "high_age", "capacity", "pupils", "ehcp_pupils", "postcode", "easting", "northing", "lon",
     "lat", "base_type", "base_capacity", "base_need_codes",
 )  # fmt: skip
@@ -184,12 +186,20 @@ def _groups(table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Probl
         "unknown establishment type; map it in [inputs.schools.values.establishment_group]"
         f" to one of {', '.join(allowed)}",
     )
-    if "establishment_type" in table.columns:
-        kind = table["establishment_type"].str.casefold()
-        mapped = mapped.mask(kind.str.contains("special", regex=False), "special")
-        mapped = mapped.mask(
-            kind.str.contains("pupil referral|alternative provision", regex=True), "pru"
-        )
+    kind = (
+        table["establishment_type"].str.casefold()
+        if "establishment_type" in table.columns
+        else pd.Series("", index=table.index)
+    )
+    mapped = mapped.mask(kind.str.contains("special", regex=False), "special")
+    mapped = mapped.mask(kind.str.contains("pupil referral|alternative provision"), "pru")
+    if "establishment_number" in table.columns:
+        # Where the type is blank, the DfE's LA establishment numbering tells: 1100-1199 are
+        # pupil referral units, 7000-7999 special schools (special academies included).
+        number = pd.to_numeric(table["establishment_number"], errors="coerce")
+        unknown = (kind == "") & (mapped == "mainstream")
+        mapped = mapped.mask(unknown & number.between(7000, 7999), "special")
+        mapped = mapped.mask(unknown & number.between(1100, 1199), "pru")
     return mapped.mask(table["urn"].isin(spec.special_urns), "special")
 
 
