@@ -313,3 +313,29 @@ def test_pupil_list_bad_values_listed(tmp_path):
         f"{pupils}: column postcode, line 3: blank postcode (fill in the child's home postcode)",
         f"{pupils}: column age, line 3: not a number (write digits only)",
     ]
+
+
+def test_mapped_geopackage_takes_locations_from_its_geometry(tmp_path):
+    import geopandas as gpd
+
+    path = tmp_path / "schools.gpkg"
+    gpd.GeoDataFrame(
+        {"ref": ["1", "2"], "school": ["North Primary", "South High"],
+         "kind": ["Academies", "Academies"], "low": [4, 11], "high": [11, 16]},
+        geometry=gpd.points_from_xy([-2.35, -2.30], [53.40, 53.41]),
+        crs="EPSG:4326",
+    ).to_file(path, layer="schools")  # fmt: skip
+    spec = SchoolsInput(
+        path=path,
+        format="mapped",
+        layer="schools",
+        columns={"urn": "ref", "name": "school", "establishment_group": "kind",
+                 "low_age": "low", "high_age": "high"},
+    )  # fmt: skip
+    problems = Problems()
+    found = read_establishments(spec, problems)
+    assert problems.items == []
+    schools = found.schools.set_index("urn")
+    assert schools["phase"].tolist() == ["primary", "secondary"]
+    assert 370_000 < schools.loc["1", "easting"] < 380_000  # WGS84 point -> EPSG:27700
+    assert 385_000 < schools.loc["1", "northing"] < 395_000

@@ -20,7 +20,7 @@ from pyproj import Transformer
 
 from sitefinder.config import NEED_CODES, SchoolsInput
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
-from sitefinder.readers.tables import FileLines, read_any
+from sitefinder.readers.tables import VECTOR_SUFFIXES, FileLines, read_any
 from sitefinder.validate import Problems
 
 GIAS_COLUMNS: dict[str, str] = {
@@ -408,7 +408,11 @@ def read_establishments(
                 f" (map onto {', '.join(MAPPED_FIELDS)})",
             )
             return None
-        table = _rename(raw, path, spec.columns, problems, how="named in [inputs.schools.columns]")
+        columns = dict(spec.columns)
+        located = {"easting", "northing", "lon", "lat"} & set(columns)
+        if path.suffix.lower() in VECTOR_SUFFIXES and not located:
+            columns |= {"easting": "easting", "northing": "northing"}  # from the geometry
+        table = _rename(raw, path, columns, problems, how="named in [inputs.schools.columns]")
         if table is None:
             return None
         # Tables written by R or exported from databases mark unknowns NA or NULL.
