@@ -22,11 +22,13 @@ from sitefinder import __version__
 from sitefinder.config import Journey, Scenario, load_scenario, with_overrides, with_section
 from sitefinder.disclosure import format_count
 from sitefinder.errors import SitefinderError
-from sitefinder.export import check_target, write_geopackage
-from sitefinder.pipeline import check_inputs, rank
+from sitefinder.export import check_target as check_geopackage
+from sitefinder.export import write_geopackage
+from sitefinder.pipeline import RankResult, check_inputs, rank
+from sitefinder.render import draw_map, write_report
 from sitefinder.report import ranking_table, to_csv, to_json
 from sitefinder.resources import default_scenario_path
-from sitefinder.targets import check_target as check_csv_target
+from sitefinder.targets import check_target
 from sitefinder.travel import travel_matrix, write_matrix
 
 app = typer.Typer(
@@ -179,7 +181,7 @@ def rank_command(
     if runs is not None:
         scenario = with_section(scenario, "robustness", runs=runs)
     if output is not None:
-        check_target(output, overwrite=overwrite)  # fail before the work, not after
+        check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, method=method.value if method else None, progress=progress)
@@ -212,6 +214,65 @@ def validate_command(config: ConfigOption = None) -> None:
         f" {format_count(summary.children, scenario.suppression_threshold)} children needing a"
         " base place."
     )
+
+
+def _ranked(config: Path | None, bases: int | None, runs: int | None) -> RankResult:
+    scenario = _scenario(config, bases=bases)
+    if runs is not None:
+        scenario = with_section(scenario, "robustness", runs=runs)
+    with _progress(Console(stderr=True)) as progress:
+        result = rank(scenario, progress=progress)
+    _report(result.notes, result.warnings)
+    return result
+
+
+BasesOption = Annotated[
+    int | None,
+    typer.Option("--bases", "-k", min=0, help="New bases the plan adds [default: scenario]."),
+]
+RunsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--runs",
+        min=0,
+        help="Robustness runs with noisy demand and harm settings [default: scenario].",
+        show_default=False,
+    ),
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+]
+
+
+@app.command("map")
+@_user_errors
+def map_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")],
+    config: ConfigOption = None,
+    bases: BasesOption = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Draw an A4 map: journey minutes after the plan, existing and proposed bases."""
+    check_target(output, overwrite=overwrite, suffix=".png", kind="PNG image")
+    result = _ranked(config, bases, None)
+    draw_map(result, output, overwrite=overwrite, top=result.scenario.top)
+    typer.echo(f"Wrote {output}", err=True)
+
+
+@app.command("report")
+@_user_errors
+def report_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    config: ConfigOption = None,
+    bases: BasesOption = None,
+    runs: RunsOption = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Write one self-contained HTML report: plan, ranking, map, metrics and assumptions."""
+    check_target(output, overwrite=overwrite, suffix=".html", kind="HTML report")
+    result = _ranked(config, bases, runs)
+    write_report(result, output, overwrite=overwrite)
+    typer.echo(f"Wrote {output}", err=True)
 
 
 @app.command("travel")
@@ -261,7 +322,7 @@ def travel_command(
     ] = False,
 ) -> None:
     """Drive minutes from every origin to every destination over an OpenStreetMap network."""
-    check_csv_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
+    check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     journey = load_scenario(config).journey if config else Journey()
     matrix = travel_matrix(
         network,

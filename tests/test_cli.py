@@ -165,3 +165,24 @@ def test_robustness_runs_appear_in_the_table_and_json():
     assert any(s > 0 for s in shares)
     table = invoke("rank", "--runs", "4").stdout
     assert "Robust: share of 4 runs" in table
+
+
+def test_map_and_report_commands_write_their_files(tmp_path):
+    png, html = tmp_path / "map.png", tmp_path / "report.html"
+    result = invoke("map", "--output", str(png))
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.stderr.endswith(f"Wrote {png}\n")
+    again = invoke("map", "--output", str(png))
+    assert again.exit_code == 1
+    assert again.stderr == f"error: {png}: already exists (pass --overwrite to replace it)\n"
+    result = invoke("report", "--output", str(html))
+    assert result.exit_code == 0, result.output
+    text = html.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html>")
+    assert "data:image/png;base64," in text and "<script" not in text
+    wrong = invoke("report", "--output", str(tmp_path / "report.pdf"))
+    assert wrong.exit_code == 1
+    assert wrong.stderr == (
+        f"error: {tmp_path / 'report.pdf'}: the output must be a HTML report ending in .html\n"
+    )
