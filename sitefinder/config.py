@@ -529,32 +529,12 @@ def _resolve_section(
     return resolved
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file.
-
-    Parameters
-    ----------
-    path
-        The scenario file. Input paths inside it are relative to its folder.
-
-    Returns
-    -------
-    Scenario
-        The validated scenario, with ``source`` and ``source_sha256`` set.
-
-    Raises
-    ------
-    ScenarioError
-        If the file is missing or unreadable, is not valid TOML, or has unknown keys or bad
-        values (all problems are listed).
-    """
-    path = Path(path)
+def _read_toml(path: Path, *, missing: str) -> tuple[bytes, dict[str, Any]]:
+    # One scenario file's raw bytes and parsed table; ``missing`` ends the not-found message.
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError(
-            f"{path}: scenario file not found (check the path given to --config)"
-        ) from None
+        raise ScenarioError(f"{path}: {missing}") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
     try:
@@ -564,15 +544,117 @@ def load_scenario(path: str | Path) -> Scenario:
     for reserved in ("source", "source_sha256"):
         if reserved in data:
             raise ScenarioError(f"{path}: {reserved}: unknown key (set by sitefinder itself)")
-    problems: list[str] = []
+    return raw, data
+
+
+# Keys under [inputs] that may be a bare path or a table; a child's table merges into a
+# parent's bare path as if the parent had written the table out.
+_SHORTHANDS = frozenset({"schools", "boundaries", "demand"})
+
+
+def _expand_shorthand(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return {"method": "counts", "path": value} if key == "demand" else {"path": value}
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any], *, section: str = "") -> dict[str, Any]:
+    """Merge ``child`` over ``parent``: tables key by key (child wins), anything else replaced."""
+    merged = dict(parent)
+    for key, value in child.items():
+        below = merged.get(key)
+        if section == "inputs" and key in _SHORTHANDS and isinstance(value, dict):
+            below = _expand_shorthand(key, below)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = _merge(below, value, section=key if not section else f"{section}.{key}")
+        else:
+            merged[key] = value
+    return merged
+
+
+def _show_in_chain(path: Path, *, folder: Path) -> str:
+    # Chain members are shown relative to the first file's folder, as a user wrote them.
+    return os.path.relpath(path, folder)
+
+
+def _read_layer(
+    path: Path, *, chain: tuple[Path, ...], top: Path, raws: list[bytes], problems: list[str]
+) -> dict[str, Any]:
+    """Read one scenario file and, through ``extends``, its ancestors, merged (child wins).
+
+    ``chain`` holds the resolved files read so far (this one last); ``raws`` collects each
+    file's bytes in the order read, child first, for the provenance hash.
+    """
+    missing = (
+        "scenario file not found (check the path given to --config)"
+        if len(chain) == 1
+        else "parent scenario file not found (check the path)"
+    )
+    raw, data = _read_toml(path, missing=missing)
+    raws.append(raw)
     for section in ("inputs", "journey"):
         if isinstance(data.get(section), dict):
             data[section] = _resolve_section(
                 data[section], section=section, base=path.parent, origin=str(path),
                 problems=problems,
             )  # fmt: skip
+    if "extends" not in data:
+        return data
+    written = data.pop("extends")
+    if not isinstance(written, str) or not written.strip():
+        raise ScenarioError(
+            [*problems, f"{path}: extends: must be the path of another scenario file (text)"]
+        )
+    unset: list[str] = []
+    parent = Path(
+        _resolve_path(written, base=path.parent, key="extends", origin=str(path), problems=unset)
+    )
+    if unset:
+        raise ScenarioError([*problems, *unset])
+    if parent in chain:
+        folder = chain[0].parent
+        shown = " -> ".join(_show_in_chain(p, folder=folder) for p in (*chain, parent))
+        raise ScenarioError([*problems, f"{top}: extends: cycle {shown}"])
+    if not parent.exists():
+        raise ScenarioError(
+            [*problems, f"{path}: extends: parent file not found: {parent} (check the path)"]
+        )
+    ancestors = _read_layer(parent, chain=(*chain, parent), top=top, raws=raws, problems=problems)
+    return _merge(ancestors, data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file, following ``extends`` to its parents.
+
+    A file may say ``extends = "parent.toml"`` (relative to the file; ``~`` and ``${VAR}``
+    expanded): the parent is read first and the file's own keys override it, tables merging
+    key by key and lists replaced. Each file's relative input paths resolve against its own
+    folder. Chains are followed; a cycle is an error.
+
+    Parameters
+    ----------
+    path
+        The scenario file. Input paths inside it are relative to its folder.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario, with ``source`` (this file) and ``source_sha256`` set; the hash
+        covers the raw bytes of the whole chain, this file first, so it changes when a parent
+        does.
+
+    Raises
+    ------
+    ScenarioError
+        If a file in the chain is missing or unreadable, is not valid TOML, the chain has a
+        cycle, or the merged scenario has unknown keys or bad values (all problems are listed).
+    """
+    path = Path(path)
+    problems: list[str] = []
+    raws: list[bytes] = []
+    data = _read_layer(path, chain=(path.resolve(),), top=path, raws=raws, problems=problems)
     data["source"] = str(path.resolve())
-    data["source_sha256"] = hashlib.sha256(raw).hexdigest()
+    data["source_sha256"] = hashlib.sha256(b"".join(raws)).hexdigest()
     try:
         scenario = _validate(data, origin=str(path))
     except ScenarioError as exc:

@@ -1,0 +1,410 @@
+"""Scenarios side by side: headline figures, comparisons and parameter sweeps.
+
+:func:`headline` reduces a ranking run to one row of figures; :func:`compare` runs several
+scenario files and lines their headlines up, noting which sites each plan adds or drops
+against the first; :func:`sweep` runs a base scenario over a grid of ``--set`` overrides,
+in parallel with dask.distributed (a local cluster by default, or a scheduler's workers).
+
+Counts of children pass through :mod:`sitefinder.disclosure`: below the scenario's
+``suppression_threshold`` they are the text ``<5``, never the number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import logging
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sitefinder.config import Scenario, _validate, load_scenario
+from sitefinder.disclosure import is_suppressed
+from sitefinder.errors import ScenarioError
+from sitefinder.pipeline import RankResult, rank
+
+SweepProgress = Callable[[int, int], None]
+"""``progress(done, total)``: called as each run finishes."""
+
+HEADLINE_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "harm_before",
+    "harm_after",
+    "within_limit_after",
+    "unmet_after",
+    "mean_minutes_after",
+    "p95_minutes_after",
+    "sites",
+    "selection_method",
+    "gap",
+)
+"""The keys of :func:`headline`, in order."""
+
+# Keys a --set may not change: sitefinder sets them, or they only mean something in a file.
+_RESERVED = frozenset({"source", "source_sha256", "extends"})
+
+
+def _count(value: float, threshold: int) -> float | str:
+    # A count of children: the number, or "<threshold" when disclosure control hides it.
+    return f"<{threshold}" if is_suppressed(value, threshold) else float(value)
+
+
+def _site_labels(result: RankResult) -> list[str]:
+    chosen = result.plan.chosen
+    if chosen.empty:
+        return []
+    return [
+        f"{urn} {phase}/{group}"
+        for urn, phase, group in zip(
+            chosen["urn"], chosen["phase"], chosen["need_group"], strict=True
+        )
+    ]
+
+
+def headline(result: RankResult) -> dict[str, Any]:
+    """Return a ranking run's headline figures as one flat row.
+
+    Parameters
+    ----------
+    result
+        A ranking run (see :func:`sitefinder.rank`).
+
+    Returns
+    -------
+    dict
+        Keyed by :data:`HEADLINE_COLUMNS`: ``scenario`` (name), ``harm_before`` and
+        ``harm_after`` (total harm points without and with the plan), ``within_limit_after``
+        (children placed within the guidance limit) and ``unmet_after`` (children without a
+        place) after the plan, ``mean_minutes_after`` and ``p95_minutes_after`` (journey
+        minutes), ``sites`` (the plan's new bases as ``"URN phase/group; ..."``),
+        ``selection_method`` (``optimal`` or ``greedy``) and ``gap`` (the MIP's relative
+        optimality gap; NaN for the heuristic). Counts of children below the scenario's
+        suppression threshold are the text ``"<threshold"``; otherwise floats.
+    """
+    threshold = result.scenario.suppression_threshold
+    after = result.after
+    return {
+        "scenario": result.scenario.name,
+        "harm_before": float(result.before.total_harm),
+        "harm_after": float(after.total_harm),
+        "within_limit_after": _count(after.within_limit, threshold),
+        "unmet_after": _count(after.unmet, threshold),
+        "mean_minutes_after": float(after.mean_minutes),
+        "p95_minutes_after": float(after.p95_minutes),
+        "sites": "; ".join(_site_labels(result)),
+        "selection_method": result.plan.method,
+        "gap": float(result.plan.gap),
+    }
+
+
+def _run(scenario: Scenario) -> dict[str, Any]:
+    """Rank one scenario and return its headline (the unit of work shipped to workers)."""
+    return headline(rank(scenario))
+
+
+def _run_all(
+    scenarios: Sequence[Scenario],
+    *,
+    serial: bool,
+    workers: int | None,
+    scheduler: str | None,
+    progress: SweepProgress | None,
+) -> list[dict[str, Any]]:
+    """Run every scenario, serially or on dask workers; headlines in the input order."""
+    total = len(scenarios)
+    if serial:
+        rows = []
+        for done, scenario in enumerate(scenarios, start=1):
+            rows.append(_run(scenario))
+            if progress is not None:
+                progress(done, total)
+        return rows
+    from distributed import Client, LocalCluster, as_completed
+
+    results: list[dict[str, Any] | None] = [None] * total
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            client = stack.enter_context(Client(scheduler))
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers or 2,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    # The scheduler serves health and metrics routes even without a dashboard,
+                    # by default on port 8787 (warning when taken); a free local port instead.
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        futures = [client.submit(_run, scenario, pure=False) for scenario in scenarios]
+        position = {future.key: i for i, future in enumerate(futures)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[position[future.key]] = future.result()
+            if progress is not None:
+                progress(done, total)
+    return [row for row in results if row is not None]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several scenarios' headlines side by side.
+
+    Attributes
+    ----------
+    table
+        One row per scenario, in the order given: ``file`` (the scenario file), the
+        :data:`HEADLINE_COLUMNS`, and ``sites_added`` / ``sites_removed`` (URNs in this
+        scenario's plan but not the first's, and the reverse, as ``"URN; URN"``; empty for
+        the first).
+    added, removed
+        The same differences as tuples of URNs, one per scenario (empty for the first).
+    """
+
+    table: pd.DataFrame
+    added: tuple[tuple[str, ...], ...]
+    removed: tuple[tuple[str, ...], ...]
+
+    def to_csv(self) -> str:
+        """Return :attr:`table` as CSV text (header + one row per scenario)."""
+        buffer = io.StringIO()
+        self.table.to_csv(buffer, index=False, lineterminator="\n")
+        return buffer.getvalue()
+
+
+def _urns(sites: str) -> list[str]:
+    return [label.split(" ", 1)[0] for label in sites.split("; ") if label]
+
+
+def _load_all(paths: Sequence[Path]) -> list[Scenario]:
+    # Every file is read before anything runs, so all their problems show at once.
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            scenarios.append(load_scenario(path))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
+
+
+def compare(
+    paths: Sequence[Path],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: SweepProgress | None = None,
+) -> Comparison:
+    """Run each scenario file and line their headline figures up.
+
+    Parameters
+    ----------
+    paths
+        Scenario files; the first is the reference the others' sites are compared with.
+    workers
+        Run on a local dask cluster of this many worker processes (default: one by one in
+        this process).
+    scheduler
+        Run on the workers of the dask scheduler at this address instead; the input files
+        must be readable at the same paths on the workers.
+    progress
+        Optional ``progress(done, total)`` callback, called as each run finishes.
+
+    Returns
+    -------
+    Comparison
+        The tidy table and, per scenario, the URNs added to and removed from the first's plan.
+
+    Raises
+    ------
+    ScenarioError
+        If no file is given, or any file is invalid (every file's problems listed), before
+        anything runs.
+    DataError
+        If a scenario's input files are missing or invalid.
+    """
+    if not paths:
+        raise ScenarioError("compare: give at least one scenario file")
+    scenarios = _load_all(paths)
+    serial = workers is None and scheduler is None
+    rows = _run_all(
+        scenarios, serial=serial, workers=workers, scheduler=scheduler, progress=progress
+    )
+    reference = set(_urns(rows[0]["sites"]))
+    added: list[tuple[str, ...]] = []
+    removed: list[tuple[str, ...]] = []
+    for i, row in enumerate(rows):
+        urns = set(_urns(row["sites"]))
+        added.append(() if i == 0 else tuple(sorted(urns - reference)))
+        removed.append(() if i == 0 else tuple(sorted(reference - urns)))
+    table = pd.DataFrame.from_records(rows, columns=list(HEADLINE_COLUMNS))
+    table.insert(0, "file", [str(path) for path in paths])
+    table["sites_added"] = ["; ".join(urns) for urns in added]
+    table["sites_removed"] = ["; ".join(urns) for urns in removed]
+    return Comparison(table=table, added=tuple(added), removed=tuple(removed))
+
+
+def parse_value(text: str) -> Any:
+    """Read a ``--set`` value as a TOML value, or as plain text when it is not one.
+
+    ``"2"`` is an int, ``"1.5"`` a float, ``"true"`` a bool, ``'["primary"]'`` a list,
+    ``'"abc"'`` and ``"abc"`` both the text ``abc``.
+    """
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> str | None:
+    """Set ``data[a][b]...`` for ``key = "a.b..."``; return a problem instead when impossible."""
+    parts = key.split(".")
+    if any(not part for part in parts):
+        return f"{key}: not a key (use dotted names such as harm.exponent)"
+    if parts[0] in _RESERVED:
+        return f"{key}: cannot be set on the command line"
+    table = data
+    for depth, part in enumerate(parts[:-1]):
+        inner = table.get(part)
+        if inner is None:
+            inner = table[part] = {}
+        elif not isinstance(inner, dict):
+            where = ".".join(parts[: depth + 1])
+            return f"{key}: {where} is not a table, so it has no key {parts[depth + 1]!r}"
+        table = inner
+    table[parts[-1]] = value
+    return None
+
+
+def apply_settings(scenario: Scenario, settings: Mapping[str, Any]) -> Scenario:
+    """Return ``scenario`` with dotted keys replaced, validated like the file.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to change.
+    settings
+        Dotted keys (``harm.exponent``) and their values, already parsed.
+
+    Returns
+    -------
+    Scenario
+        A new, validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem as ``command line: <key>: <problem>``.
+    """
+    if not settings:
+        return scenario
+    data = scenario.model_dump()
+    problems = [
+        f"command line: {problem}"
+        for key, value in settings.items()
+        if (problem := _set_dotted(data, key, value)) is not None
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    return _validate(data, origin="command line")
+
+
+def _flag(settings: Mapping[str, str]) -> str:
+    return " ".join(f"--set {key}={value}" for key, value in settings.items())
+
+
+def _grid(
+    base: Scenario, settings: Mapping[str, Sequence[str]]
+) -> tuple[list[dict[str, Any]], list[Scenario]]:
+    """Every grid point's parsed overrides and validated scenario, or every problem at once."""
+    problems: list[str] = []
+    for key, texts in settings.items():
+        if isinstance(texts, str) or not texts:
+            problems.append(f"--set {key}: give one or more values (e.g. {key}=1,2,3)")
+    if problems:
+        raise ScenarioError(problems)
+    # Each value alone first, so a bad one is named once rather than at every grid point.
+    for key, texts in settings.items():
+        for text in texts:
+            try:
+                apply_settings(base, {key: parse_value(text)})
+            except ScenarioError as exc:
+                problems += [f"{p} ({_flag({key: text})})" for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+    points: list[dict[str, Any]] = []
+    scenarios: list[Scenario] = []
+    for combination in itertools.product(*settings.values()):
+        written = dict(zip(settings, combination, strict=True))
+        values = {key: parse_value(text) for key, text in written.items()}
+        try:
+            scenarios.append(apply_settings(base, values))
+        except ScenarioError as exc:
+            problems += [f"{p} ({_flag(written)})" for p in exc.problems]
+        points.append(values)
+    if problems:
+        raise ScenarioError(problems)
+    return points, scenarios
+
+
+def sweep(
+    base: Path,
+    settings: Mapping[str, Sequence[str]],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: SweepProgress | None = None,
+    serial: bool = False,
+) -> pd.DataFrame:
+    """Run a scenario over every combination of overridden settings.
+
+    Parameters
+    ----------
+    base
+        The base scenario file.
+    settings
+        Dotted keys and the text values to try, e.g.
+        ``{"harm.exponent": ["1", "2"], "bases": ["1", "2", "3"]}``. Each value is read as
+        TOML (``"2"`` an int, ``"1.5"`` a float, ``"true"`` a bool), else as plain text. The
+        grid is the cartesian product, the first key varying slowest.
+    workers
+        Worker processes of the local dask cluster started (and closed) for the sweep
+        (default 2; one thread each).
+    scheduler
+        Address of a running dask scheduler whose workers run the sweep instead; the input
+        files must be readable at the same paths on the workers.
+    progress
+        Optional ``progress(done, total)`` callback, called as each run finishes.
+    serial
+        Run one by one in this process, without dask (same results).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per grid point, in grid order: a column per setting (its parsed value), then
+        the :data:`HEADLINE_COLUMNS`.
+
+    Raises
+    ------
+    ScenarioError
+        If the base file is invalid, or any setting is an unknown key or any value invalid
+        (every problem listed, naming its ``--set``), before anything runs.
+    DataError
+        If the scenario's input files are missing or invalid.
+    """
+    scenario = load_scenario(base)
+    points, scenarios = _grid(scenario, settings)
+    rows = _run_all(
+        scenarios, serial=serial, workers=workers, scheduler=scheduler, progress=progress
+    )
+    records = [{**point, **row} for point, row in zip(points, rows, strict=True)]
+    return pd.DataFrame.from_records(records, columns=[*settings, *HEADLINE_COLUMNS])
