@@ -15,20 +15,23 @@ from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from sitefinder import __version__
 from sitefinder.config import Journey, Scenario, load_scenario, with_overrides, with_section
 from sitefinder.disclosure import format_count
-from sitefinder.errors import SitefinderError
+from sitefinder.errors import ScenarioError, SitefinderError
 from sitefinder.export import check_target as check_geopackage
 from sitefinder.export import write_geopackage
 from sitefinder.pipeline import RankResult, check_inputs, rank
 from sitefinder.render import draw_map, write_report
 from sitefinder.report import ranking_table, to_csv, to_json
 from sitefinder.resources import default_scenario_path
-from sitefinder.targets import check_target
+from sitefinder.scenarios import compare, sweep
+from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.travel import travel_matrix, write_matrix
 
 app = typer.Typer(
@@ -273,6 +276,154 @@ def report_command(
     result = _ranked(config, bases, runs)
     write_report(result, output, overwrite=overwrite)
     typer.echo(f"Wrote {output}", err=True)
+
+
+_METRIC_LABELS = {
+    "harm_before": "Total harm before (harm points)",
+    "harm_after": "Total harm after (harm points)",
+    "within_limit_after": "Children within the guidance limit",
+    "unmet_after": "Unmet need (children)",
+    "mean_minutes_after": "Mean journey (minutes)",
+    "p95_minutes_after": "95th percentile journey (minutes)",
+    "selection_method": "Selection method",
+    "gap": "Optimality gap",
+    "sites": "Sites chosen",
+    "sites_added": "Sites not in the first scenario",
+    "sites_removed": "First scenario's sites left out",
+}
+
+
+_COUNTS = ("within_limit_after", "unmet_after")
+
+
+def _cell(key: str, value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        whole = key in _COUNTS and abs(value - round(value)) < 0.05
+        return f"{value:,.0f}" if whole else f"{value:,.1f}" if key in _COUNTS else f"{value:,.2f}"
+    return str(value)
+
+
+@contextmanager
+def _run_progress(console: Console, what: str) -> Iterator[Callable[[int, int], None] | None]:
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@app.command("compare")
+@_user_errors
+def compare_command(
+    configs: Annotated[
+        list[Path], typer.Argument(help="Two or more scenario TOML files.", show_default=False)
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the table as CSV.")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Run the scenarios on a local dask cluster."),
+    ] = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Run scenarios and show their headline figures side by side, and which sites differ."""
+    if len(configs) < 2:
+        raise ScenarioError("compare needs at least two scenario files")
+    if output is not None:
+        check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
+    with _run_progress(Console(stderr=True), "Running scenarios") as progress:
+        comparison = compare(configs, workers=workers, progress=progress)
+    table = Table(title="Scenarios compared", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("")
+    rows = comparison.table.to_dict("records")
+    for row in rows:
+        table.add_column(str(row["scenario"]), overflow="fold")
+    for key, label in _METRIC_LABELS.items():
+        table.add_row(label, *(_cell(key, row[key]) for row in rows))
+    out = Console() if Console().is_terminal else Console(width=140)
+    out.print(table)
+    if output is not None:
+        write_text_atomic(output, comparison.to_csv())
+        typer.echo(f"Wrote {output}", err=True)
+
+
+def _split_values(text: str) -> list[str]:
+    """Split ``V1,V2,...`` on commas outside brackets and quotes (``[1, 2]`` stays whole)."""
+    values, depth, quote, current = [], 0, "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            values.append(current.strip())
+            current = ""
+            continue
+        current += char
+    values.append(current.strip())
+    return values
+
+
+@app.command("sweep")
+@_user_errors
+def sweep_command(
+    settings: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="KEY=V1,V2,... (dotted scenario key, e.g. harm.exponent=1,2,3); repeat for a"
+            " grid.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file, one row per run.")],
+    config: ConfigOption = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local dask workers [default: 2].")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="An existing dask scheduler, e.g. tcp://host:8786."),
+    ] = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Run a grid of scenario overrides in parallel with dask; write one tidy row per run."""
+    grid: dict[str, list[str]] = {}
+    problems = []
+    for item in settings:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            problems.append(f"--set {item}: write KEY=V1,V2,... (e.g. harm.exponent=1,2,3)")
+            continue
+        grid[key.strip()] = _split_values(values)
+    if problems:
+        raise ScenarioError(problems)
+    check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
+    with _run_progress(Console(stderr=True), "Sweeping") as progress:
+        table = sweep(
+            config or default_scenario_path(),
+            grid,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    write_text_atomic(output, table.to_csv(index=False, lineterminator="\n"))
+    typer.echo(f"Wrote {output}: {len(table)} run(s).", err=True)
 
 
 @app.command("travel")

@@ -24,3 +24,14 @@ def check_target(path: str | Path, *, overwrite: bool, suffix: str, kind: str) -
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist (create it first)")
     return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file, so no half file is left."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None

@@ -186,3 +186,42 @@ def test_map_and_report_commands_write_their_files(tmp_path):
     assert wrong.stderr == (
         f"error: {tmp_path / 'report.pdf'}: the output must be a HTML report ending in .html\n"
     )
+
+
+def test_compare_shows_both_scenarios_and_writes_csv(scenario_file, tmp_path):
+    first = scenario_file('name = "One base"\nbases = 1\n', name="one.toml")
+    second = scenario_file('name = "Two bases"\nbases = 2\n', name="two.toml")
+    out = tmp_path / "compare.csv"
+    result = invoke("compare", str(first), str(second), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert "One base" in result.stdout and "Two bases" in result.stdout
+    assert "Sites not in the first scenario" in result.stdout
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [r["scenario"] for r in rows] == ["One base", "Two bases"]
+    assert rows[0]["sites_added"] == "" and rows[1]["sites_added"] != ""
+    assert float(rows[1]["harm_after"]) < float(rows[0]["harm_after"])
+
+
+def test_compare_needs_two_files_and_sweep_checks_its_settings(scenario_file, tmp_path):
+    one = scenario_file("")
+    result = invoke("compare", str(one))
+    assert (result.exit_code, result.stderr) == (
+        1, "error: compare needs at least two scenario files\n",
+    )  # fmt: skip
+    result = invoke(
+        "sweep", "--config", str(one), "--set", "harm.exponent", "--set", "harm.exponent=0,2",
+        "--output", str(tmp_path / "s.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --set harm.exponent: write KEY=V1,V2,... (e.g. harm.exponent=1,2,3)\n"
+    )
+    result = invoke(
+        "sweep", "--config", str(one), "--set", "harm.exponent=0,2", "--set", "bases=1",
+        "--output", str(tmp_path / "s.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: command line: harm.exponent: must be > 0 (--set harm.exponent=0)\n"
+    )
+    assert not (tmp_path / "s.csv").exists()
