@@ -4,6 +4,8 @@ Layers: ``candidates`` (every school with its scores and rank), ``existing_bases
 ``planned_bases``, ``demand`` (areas with minutes and harm before and after), ``assignments``
 (lines from each area to the base its children are assigned) and the table ``run_info``
 (provenance). Counts of children below the suppression threshold are stored as NULL.
+Each spatial layer gets a default QGIS style in the table ``layer_styles``
+(:mod:`sitefinder.styles`), so the file opens styled and labelled in QGIS.
 The file is written to a temporary name beside the target and moved into place only when
 complete, so a failed run never leaves a half-written file, and an existing file is replaced
 only when asked.
@@ -12,6 +14,7 @@ only when asked.
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,7 @@ from sitefinder import __version__
 from sitefinder.disclosure import mask_counts
 from sitefinder.errors import OutputError
 from sitefinder.pipeline import RankResult
+from sitefinder.styles import add_layer_styles
 from sitefinder.targets import check_target as check_path
 
 CRS = "EPSG:27700"
@@ -145,7 +149,7 @@ def check_target(path: str | Path, *, overwrite: bool) -> Path:
 
 
 def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``result`` to a GeoPackage at ``path`` atomically.
+    """Write ``result`` to a GeoPackage at ``path`` atomically, with default QGIS styles.
 
     Raises
     ------
@@ -158,13 +162,20 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
     os.close(handle)
     Path(temporary).unlink()  # GDAL creates the file itself
     try:
-        for name, frame in layers(result).items():
+        frames = layers(result)
+        for name, frame in frames.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 frame.to_file(temporary, layer=name, driver="GPKG", engine="pyogrio")
             else:
                 pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG")
+        add_layer_styles(temporary, frames, label_top=result.scenario.top)
         Path(temporary).replace(path)
-    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except (
+        OSError,
+        sqlite3.Error,
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+    ) as exc:
         raise OutputError(f"{path}: cannot write the GeoPackage ({exc})") from None
     finally:
         if Path(temporary).exists():

@@ -1,0 +1,579 @@
+"""Default QGIS styles for the GeoPackage, stored in its ``layer_styles`` table.
+
+QGIS keeps the styles of GeoPackage layers in a table named ``layer_styles`` and, when a layer
+is added, applies the row with ``useAsDefault = 1`` for it. :func:`add_layer_styles` creates that
+table exactly as QGIS does (the schema GDAL gives it, registered in ``gpkg_contents`` as
+``attributes`` with a ``gpkg_ogr_contents`` row kept up to date by the same triggers GDAL adds)
+and inserts one default style per spatial layer:
+
+- ``candidates``: points categorised as in the plan / eligible host / not eligible, the top
+  ranked schools labelled ``#rank name``;
+- ``existing_bases``: purple square markers;
+- ``planned_bases``: large red star markers labelled with ``base_name``;
+- ``demand``: areas graduated by ``mean_minutes_after`` in five equal-interval classes (a
+  sequential yellow-to-red ramp) whose ranges are computed from the data and cover its minimum
+  and maximum; areas without a value are not drawn;
+- ``assignments``: thin lines coloured by ``kind`` (existing or new base).
+
+The QML is built with :mod:`xml.etree.ElementTree`, so names and expressions are escaped, and
+depends only on the layers' contents: the same run gives the same styles. ``update_time`` is
+left to the column's default (the time the styles were written), as QGIS does; the file records
+its creation time anyway (``run_info.created_utc`` and ``gpkg_contents.last_change``).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+TABLE = "layer_styles"
+QGIS_VERSION = "3.28"
+DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+DEMAND_CLASSES = 5
+DEMAND_FIELD = "mean_minutes_after"
+# ColorBrewer YlOrRd, 5 classes (sequential): short journeys pale, long ones dark red.
+DEMAND_RAMP = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+
+CREATE_TABLE = f"""
+CREATE TABLE "{TABLE}" (
+    "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+    "f_table_catalog" TEXT(256),
+    "f_table_schema" TEXT(256),
+    "f_table_name" TEXT(256),
+    "f_geometry_column" TEXT(256),
+    "styleName" TEXT(30),
+    "styleQML" TEXT,
+    "styleSLD" TEXT,
+    "useAsDefault" BOOLEAN,
+    "description" TEXT,
+    "owner" TEXT(30),
+    "ui" TEXT(30),
+    "update_time" DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+)
+"""
+_COUNT_TRIGGERS = [
+    f'CREATE TRIGGER "trigger_insert_feature_count_{TABLE}" AFTER INSERT ON "{TABLE}" BEGIN '
+    "UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1 "
+    f"WHERE lower(table_name) = lower('{TABLE}'); END",
+    f'CREATE TRIGGER "trigger_delete_feature_count_{TABLE}" AFTER DELETE ON "{TABLE}" BEGIN '
+    "UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1 "
+    f"WHERE lower(table_name) = lower('{TABLE}'); END",
+]
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """One class of a graduated style: ``lower <= value <= upper`` drawn in ``color``."""
+
+    lower: float
+    upper: float
+    color: str
+    label: str
+
+
+# --- QML building blocks ------------------------------------------------------------------------
+
+
+def _rgba(color: str, alpha: int = 255) -> str:
+    """``#rrggbb`` as QGIS's ``r,g,b,a``."""
+    value = color.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return f"{r},{g},{b},{alpha}"
+
+
+def _options(parent: ET.Element, values: Mapping[str, str]) -> ET.Element:
+    """Append QGIS's ``<Option type="Map">`` of string options to ``parent``."""
+    mapping = ET.SubElement(parent, "Option", type="Map")
+    for key, value in values.items():
+        ET.SubElement(mapping, "Option", type="QString", name=key, value=value)
+    return mapping
+
+
+def _no_data_defined(parent: ET.Element) -> None:
+    holder = ET.SubElement(parent, "data_defined_properties")
+    mapping = ET.SubElement(holder, "Option", type="Map")
+    ET.SubElement(mapping, "Option", type="QString", name="name", value="")
+    ET.SubElement(mapping, "Option", name="properties")
+    ET.SubElement(mapping, "Option", type="QString", name="type", value="collection")
+
+
+def _marker(
+    name: str, *, color: str, shape: str, size: float, outline: str = "#232323"
+) -> ET.Element:
+    """A marker symbol of one simple marker layer."""
+    return _symbol(
+        "marker",
+        name,
+        "SimpleMarker",
+        {
+            "angle": "0",
+            "color": _rgba(color),
+            "horizontal_anchor_point": "1",
+            "joinstyle": "bevel",
+            "name": shape,
+            "offset": "0,0",
+            "offset_unit": "MM",
+            "outline_color": _rgba(outline),
+            "outline_style": "solid",
+            "outline_width": "0.3",
+            "outline_width_unit": "MM",
+            "scale_method": "diameter",
+            "size": f"{size:g}",
+            "size_unit": "MM",
+            "vertical_anchor_point": "1",
+        },
+    )
+
+
+def _fill(name: str, *, color: str, outline: str = "#6e6e6e", alpha: int = 255) -> ET.Element:
+    """A fill symbol of one simple fill layer."""
+    return _symbol(
+        "fill",
+        name,
+        "SimpleFill",
+        {
+            "color": _rgba(color, alpha),
+            "joinstyle": "bevel",
+            "offset": "0,0",
+            "offset_unit": "MM",
+            "outline_color": _rgba(outline),
+            "outline_style": "solid",
+            "outline_width": "0.2",
+            "outline_width_unit": "MM",
+            "style": "solid",
+        },
+    )
+
+
+def _line(name: str, *, color: str, width: float, alpha: int = 200) -> ET.Element:
+    """A line symbol of one simple line layer."""
+    return _symbol(
+        "line",
+        name,
+        "SimpleLine",
+        {
+            "capstyle": "round",
+            "customdash": "5;2",
+            "customdash_unit": "MM",
+            "draw_inside_polygon": "0",
+            "joinstyle": "round",
+            "line_color": _rgba(color, alpha),
+            "line_style": "solid",
+            "line_width": f"{width:g}",
+            "line_width_unit": "MM",
+            "offset": "0",
+            "offset_unit": "MM",
+            "ring_filter": "0",
+            "use_custom_dash": "0",
+        },
+    )
+
+
+def _symbol(kind: str, name: str, layer_class: str, properties: Mapping[str, str]) -> ET.Element:
+    symbol = ET.Element(
+        "symbol",
+        type=kind,
+        name=name,
+        alpha="1",
+        clip_to_extent="1",
+        force_rhr="0",
+        frame_rate="10",
+        is_animated="0",
+    )
+    _no_data_defined(symbol)
+    layer = ET.SubElement(symbol, "layer", {"class": layer_class}, enabled="1", locked="0")
+    layer.set("pass", "0")
+    _options(layer, properties)
+    _no_data_defined(layer)
+    return symbol
+
+
+def _renderer(kind: str, **attributes: str) -> ET.Element:
+    common = {
+        "type": kind,
+        "symbollevels": "0",
+        "forceraster": "0",
+        "enableorderby": "0",
+        "referencescale": "-1",
+    }
+    return ET.Element("renderer-v2", {**common, **attributes})
+
+
+def _finish_renderer(renderer: ET.Element) -> None:
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+
+
+def _single(symbol: ET.Element) -> ET.Element:
+    renderer = _renderer("singleSymbol")
+    ET.SubElement(renderer, "symbols").append(symbol)
+    _finish_renderer(renderer)
+    return renderer
+
+
+def _categorized(
+    attribute: str, categories: Sequence[tuple[str, str, ET.Element]], source: ET.Element
+) -> ET.Element:
+    """A categorised renderer; ``categories`` are ``(value, label, symbol named by index)``."""
+    renderer = _renderer("categorizedSymbol", attr=attribute)
+    holder = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for index, (value, label, symbol) in enumerate(categories):
+        ET.SubElement(
+            holder, "category", symbol=str(index), value=value, label=label, render="true"
+        ).set("type", "string")
+        symbol.set("name", str(index))
+        symbols.append(symbol)
+    ET.SubElement(renderer, "source-symbol").append(source)
+    _finish_renderer(renderer)
+    return renderer
+
+
+def _graduated(attribute: str, ranges: Sequence[Range], *, kind: str) -> ET.Element:
+    """A graduated-colour renderer with explicit ``ranges`` for ``kind`` geometry."""
+    renderer = _renderer("graduatedSymbol", attr=attribute, graduatedMethod="GraduatedColor")
+    holder = ET.SubElement(renderer, "ranges")
+    symbols = ET.SubElement(renderer, "symbols")
+    for index, item in enumerate(ranges):
+        ET.SubElement(
+            holder,
+            "range",
+            symbol=str(index),
+            lower=f"{item.lower:.15g}",
+            upper=f"{item.upper:.15g}",
+            label=item.label,
+            render="true",
+        )
+        symbols.append(_shape(kind, str(index), item.color))
+    ET.SubElement(renderer, "source-symbol").append(_shape(kind, "0", ranges[0].color))
+    ramp = ET.SubElement(renderer, "colorramp", type="gradient", name="[source]")
+    stops = ":".join(
+        f"{i / (len(ranges) - 1):.4g};{_rgba(r.color)}" for i, r in enumerate(ranges[1:-1], 1)
+    )
+    _options(
+        ramp,
+        {
+            "color1": _rgba(ranges[0].color),
+            "color2": _rgba(ranges[-1].color),
+            "discrete": "0",
+            "rampType": "gradient",
+            "stops": stops,
+        },
+    )
+    method = ET.SubElement(renderer, "classificationMethod", id="EqualInterval")
+    ET.SubElement(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
+    ET.SubElement(
+        method, "labelFormat", format="%1 - %2", labelprecision="1", trimtrailingzeroes="1"
+    )
+    ET.SubElement(ET.SubElement(method, "parameters"), "Option")
+    ET.SubElement(method, "extraInformation")
+    _finish_renderer(renderer)
+    return renderer
+
+
+def _shape(kind: str, name: str, color: str) -> ET.Element:
+    """A symbol of ``kind`` (``fill``, ``marker`` or ``line``) in ``color``."""
+    if kind == "fill":
+        return _fill(name, color=color, alpha=230)
+    if kind == "line":
+        return _line(name, color=color, width=0.4)
+    return _marker(name, color=color, shape="circle", size=3.0)
+
+
+def _labeling(expression: str, *, is_expression: bool, size: float = 9.0) -> ET.Element:
+    """Simple labelling with a white buffer, placed around the point or over the line."""
+    labeling = ET.Element("labeling", type="simple")
+    settings = ET.SubElement(labeling, "settings", calloutType="simple")
+    style = ET.SubElement(
+        settings,
+        "text-style",
+        fieldName=expression,
+        isExpression="1" if is_expression else "0",
+        fontFamily="Sans Serif",
+        fontSize=f"{size:g}",
+        fontSizeUnit="Point",
+        fontWeight="75",
+        namedStyle="Bold",
+        textColor="0,0,0,255",
+        textOpacity="1",
+        multilineHeight="1",
+        allowHtml="0",
+    )
+    ET.SubElement(
+        style,
+        "text-buffer",
+        bufferDraw="1",
+        bufferSize="1",
+        bufferSizeUnits="MM",
+        bufferColor="255,255,255,255",
+        bufferOpacity="1",
+        bufferJoinStyle="128",
+        bufferNoFill="1",
+    )
+    ET.SubElement(settings, "text-format", wrapChar="", multilineAlign="3", autoWrapLength="0")
+    ET.SubElement(
+        settings,
+        "placement",
+        placement="6",  # cartographic: around the point
+        dist="1.5",
+        distUnits="MM",
+        priority="5",
+        overrunDistance="0",
+        overrunDistanceUnit="MM",
+    )
+    ET.SubElement(
+        settings,
+        "rendering",
+        obstacle="1",
+        scaleVisibility="0",
+        upsidedownLabels="0",
+        displayAll="0",
+        limitNumLabels="0",
+        zIndex="0",
+    )
+    return labeling
+
+
+def _document(renderer: ET.Element, labeling: ET.Element | None = None) -> str:
+    """The QML of one layer: ``renderer-v2`` plus optional labels."""
+    root = ET.Element(
+        "qgis",
+        version=QGIS_VERSION,
+        styleCategories="Symbology|Labeling",
+        labelsEnabled="1" if labeling is not None else "0",
+    )
+    root.append(renderer)
+    if labeling is not None:
+        root.append(labeling)
+    ET.SubElement(root, "blendMode").text = "0"
+    ET.SubElement(root, "featureBlendMode").text = "0"
+    ET.SubElement(root, "layerGeometryType").text = ""
+    ET.indent(root, space=" ")
+    return DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --- one style per layer ------------------------------------------------------------------------
+
+
+def _kind(frame: gpd.GeoDataFrame) -> str:
+    """Symbol kind for the layer's geometry: ``marker``, ``line`` or ``fill``."""
+    types = set(frame.geom_type.dropna())
+    if types and types <= {"Polygon", "MultiPolygon"}:
+        return "fill"
+    if types and types <= {"LineString", "MultiLineString"}:
+        return "line"
+    return "marker"
+
+
+def _geometry_type(kind: str) -> str:
+    return {"marker": "0", "line": "1", "fill": "2"}[kind]
+
+
+def candidates_qml(frame: gpd.GeoDataFrame, *, label_top: int = 10) -> str:
+    """Schools categorised as in the plan / eligible / not eligible; top ranks labelled."""
+    del frame
+    status = """CASE WHEN "in_plan" THEN 'in_plan' WHEN "eligible" THEN 'eligible' \
+ELSE 'not_eligible' END"""
+    renderer = _categorized(
+        status,
+        [
+            ("in_plan", "In the plan", _marker("", color="#d7191c", shape="circle", size=4.2)),
+            ("eligible", "Eligible host", _marker("", color="#2b83ba", shape="circle", size=2.8)),
+            (
+                "not_eligible",
+                "Not eligible",
+                _marker("", color="#bababa", shape="circle", size=2.0, outline="#7a7a7a"),
+            ),
+        ],
+        _marker("0", color="#2b83ba", shape="circle", size=2.8),
+    )
+    label = (
+        f"""CASE WHEN "rank" IS NOT NULL AND "rank" <= {int(label_top)} """
+        """THEN concat('#', to_int("rank"), ' ', "name") END"""
+    )
+    return _with_type(_document(renderer, _labeling(label, is_expression=True)), "marker")
+
+
+def existing_bases_qml(frame: gpd.GeoDataFrame) -> str:
+    """Today's bases as purple squares."""
+    del frame
+    return _with_type(
+        _document(_single(_marker("0", color="#7b3294", shape="square", size=3.6))), "marker"
+    )
+
+
+def planned_bases_qml(frame: gpd.GeoDataFrame) -> str:
+    """The plan's new bases as large red stars labelled with their name."""
+    del frame
+    star = _marker("0", color="#e31a1c", shape="star", size=7.0, outline="#000000")
+    labels = _labeling("base_name", is_expression=False, size=10.0)
+    return _with_type(_document(_single(star), labels), "marker")
+
+
+def demand_ranges(values: pd.Series, classes: int = DEMAND_CLASSES) -> list[Range]:
+    """Equal-interval classes of ``values`` (NaN ignored) covering their minimum and maximum.
+
+    The ends are rounded outwards and the class width up to whole tenths of a minute, so every
+    bound is a round figure; with no values at all the result is empty.
+    """
+    data = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    data = data[np.isfinite(data)]
+    if data.size == 0:
+        return []
+    low = math.floor(float(data.min()) * 10.0) / 10.0
+    high = math.ceil(float(data.max()) * 10.0) / 10.0
+    step = max(math.ceil((high - low) / classes * 10.0) / 10.0, 0.1)  # whole tenths
+    edges = np.round(low + step * np.arange(classes + 1), 1)
+    colours = DEMAND_RAMP if classes == len(DEMAND_RAMP) else _resample(classes)
+    return [
+        Range(
+            float(edges[i]),
+            float(edges[i + 1]),
+            colours[i],
+            f"{edges[i]:.1f} - {edges[i + 1]:.1f} min",
+        )
+        for i in range(classes)
+    ]
+
+
+def _resample(classes: int) -> list[str]:
+    """``classes`` colours picked evenly from :data:`DEMAND_RAMP`."""
+    picks = np.linspace(0, len(DEMAND_RAMP) - 1, classes).round().astype(int)
+    return [DEMAND_RAMP[i] for i in picks]
+
+
+def demand_qml(frame: gpd.GeoDataFrame) -> str:
+    """Areas graduated by mean journey minutes after the plan (NULL areas not drawn)."""
+    kind = _kind(frame)
+    ranges = demand_ranges(frame[DEMAND_FIELD]) if DEMAND_FIELD in frame.columns else []
+    if not ranges:
+        renderer = _single(_shape(kind, "0", DEMAND_RAMP[0]))
+    else:
+        renderer = _graduated(DEMAND_FIELD, ranges, kind=kind)
+    return _with_type(_document(renderer), kind)
+
+
+def assignments_qml(frame: gpd.GeoDataFrame) -> str:
+    """Thin lines from each area to its base, coloured by the kind of base."""
+    del frame
+    renderer = _categorized(
+        "kind",
+        [
+            ("existing", "To an existing base", _line("", color="#2c7bb6", width=0.3)),
+            ("new", "To a new base", _line("", color="#d7191c", width=0.3)),
+        ],
+        _line("0", color="#636363", width=0.3),
+    )
+    return _with_type(_document(renderer), "line")
+
+
+def _with_type(qml: str, kind: str) -> str:
+    return qml.replace(
+        "<layerGeometryType />", f"<layerGeometryType>{_geometry_type(kind)}</layerGeometryType>"
+    )
+
+
+_BUILDERS = {
+    "existing_bases": existing_bases_qml,
+    "planned_bases": planned_bases_qml,
+    "demand": demand_qml,
+    "assignments": assignments_qml,
+}
+
+
+def layer_qml(name: str, frame: gpd.GeoDataFrame, *, label_top: int = 10) -> str:
+    """The default QML of layer ``name``; a plain single-symbol style for other layers."""
+    if name == "candidates":
+        return candidates_qml(frame, label_top=label_top)
+    if name in _BUILDERS:
+        return _BUILDERS[name](frame)
+    kind = _kind(frame)
+    return _with_type(_document(_single(_shape(kind, "0", "#3182bd"))), kind)
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return connection.execute(query, (name,)).fetchone() is not None
+
+
+def add_layer_styles(
+    path: str | Path, layers: Mapping[str, pd.DataFrame], *, label_top: int = 10
+) -> int:
+    """Create ``layer_styles`` in the GeoPackage at ``path`` with a default style per layer.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage already holding the layers (written by GDAL).
+    layers
+        The layers written, by name; GeoDataFrames get a style, plain tables are skipped.
+    label_top
+        Candidates ranked up to this are labelled.
+
+    Returns
+    -------
+    int
+        Number of styles inserted.
+
+    Raises
+    ------
+    sqlite3.Error
+        If the file cannot be updated (the transaction is rolled back).
+    """
+    with closing(sqlite3.connect(path)) as connection, connection:
+        geometry_column = dict(
+            connection.execute("SELECT table_name, column_name FROM gpkg_geometry_columns")
+        )
+        if _has_table(connection, TABLE):
+            connection.execute(f'DELETE FROM "{TABLE}" WHERE "useAsDefault"')
+        else:
+            connection.execute(CREATE_TABLE)
+            connection.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+                f"last_change, srs_id) VALUES (?, 'attributes', ?, '', {_NOW}, 0)",
+                (TABLE, TABLE),
+            )
+            if _has_table(connection, "gpkg_ogr_contents"):  # GDAL's feature counts
+                connection.execute(
+                    "INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, 0)",
+                    (TABLE,),
+                )
+                for trigger in _COUNT_TRIGGERS:
+                    connection.execute(trigger)
+        rows = [
+            (
+                "",
+                "",
+                name,
+                geometry_column.get(name, "geom"),
+                name,
+                layer_qml(name, frame, label_top=label_top),
+                "",
+                1,
+                "sitefinder default style",
+                "",
+                None,
+            )
+            for name, frame in layers.items()
+            if isinstance(frame, gpd.GeoDataFrame)
+        ]
+        connection.executemany(
+            f'INSERT INTO "{TABLE}" ("f_table_catalog", "f_table_schema", "f_table_name", '
+            '"f_geometry_column", "styleName", "styleQML", "styleSLD", "useAsDefault", '
+            '"description", "owner", "ui") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            rows,
+        )
+    return len(rows)
