@@ -273,3 +273,17 @@ def test_sweep_needs_values(scenario_file):
     with pytest.raises(ScenarioError) as caught:
         sweep(scenario_file(), {"bases": []}, serial=True)
     assert caught.value.problems == ["--set bases: give one or more values (e.g. bases=1,2,3)"]
+
+
+def test_sweep_on_an_existing_scheduler_matches_serial(scenario_file):
+    from distributed import LocalCluster
+
+    base = scenario_file('name = "Remote"\n')
+    settings = {"bases": ["1"]}
+    serial = sweep(base, settings, serial=True)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    ) as cluster:  # fmt: skip
+        remote = sweep(base, settings, scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(serial, remote, check_exact=True)
