@@ -73,28 +73,46 @@ class GreedyResult:
 
 
 class _Components:
-    """Union-find over class ids, linked by the bases that serve several classes."""
+    """Independent assignment subproblems: demand rows linked by the open bases reaching them.
 
-    def __init__(self, sites: Sequence[Site]) -> None:
-        self.parent: dict[int, int] = {}
+    Rows that no open base links are separate problems, whatever their class, so with sparse
+    journeys (a cutoff) a national instance falls apart into regional pieces. Each component
+    keeps its rows and the open sites touching them.
+    """
+
+    def __init__(self, n_rows: int, sites: Sequence[Site]) -> None:
+        self.root = np.arange(n_rows, dtype=np.intp)  # component id of each row
+        self.rows: dict[int, NDArray[np.intp]] = {r: np.array([r]) for r in range(n_rows)}
+        self.sites: dict[int, list[Site]] = {}
         for site in sites:
-            self.link(site.classes)
+            self.open(site)
 
-    def find(self, c: int) -> int:
-        self.parent.setdefault(c, c)
-        while self.parent[c] != c:
-            self.parent[c] = self.parent[self.parent[c]]
-            c = self.parent[c]
-        return c
+    def roots(self, site: Site) -> frozenset[int]:
+        """Components the site's rows lie in."""
+        return frozenset(np.unique(self.root[site.rows]).tolist())
 
-    def link(self, classes: frozenset[int]) -> None:
-        first, *rest = sorted(classes)
-        for c in rest:
-            self.parent[self.find(c)] = self.find(first)
+    def open(self, site: Site) -> int:
+        """Add ``site``, merging the components it reaches; return the merged component."""
+        roots = sorted(self.roots(site))
+        if not roots:
+            return -1
+        keep = roots[0]
+        rows = [self.rows[keep]]
+        sites = self.sites.get(keep, [])
+        for other in roots[1:]:
+            rows.append(self.rows.pop(other))
+            sites.extend(self.sites.pop(other, []))
+        merged = np.sort(np.concatenate(rows))
+        self.root[merged] = keep
+        self.rows[keep] = merged
+        self.sites[keep] = [*sites, site]
+        return keep
 
-    def members(self, classes: frozenset[int], universe: Sequence[int]) -> frozenset[int]:
-        roots = {self.find(c) for c in classes}
-        return frozenset(c for c in universe if self.find(c) in roots)
+    def members(self, roots: frozenset[int]) -> tuple[NDArray[np.intp], list[Site]]:
+        """Rows and open sites of the given components together."""
+        ordered = sorted(roots)
+        rows = np.sort(np.concatenate([self.rows[r] for r in ordered]))
+        return rows, [s for r in ordered for s in self.sites.get(r, [])]
 
 
 def _row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:
@@ -174,25 +192,18 @@ def greedy_order(
         Picks in order and the standalone harm averted by each option (harm points).
     """
     owner = list(range(len(options))) if owner is None else list(owner)
-    universe = sorted(set(np.unique(demand.klass).tolist()))
-    open_sites: list[Site] = list(existing)
     picked_per_owner: dict[int, int] = {}
-    components = _Components(open_sites)
-    cache: dict[frozenset[int], Solution] = {}
+    components = _Components(len(demand), existing)
     warm: dict[frozenset[int], WarmTransport] = {}
 
-    def current(members: frozenset[int]) -> tuple[list[Site], Solution]:
-        sites = [s for s in open_sites if s.classes & members]
-        if members not in cache:
-            cache[members] = solve_network(demand, sites, classes=members)
-        return sites, cache[members]
-
     def gain_of(index: int) -> float:
-        members = components.members(options[index].classes, universe)
-        if members not in warm:
-            sites = [s for s in open_sites if s.classes & members]
-            warm[members] = WarmTransport(demand, sites, members)
-        model = warm[members]
+        key = components.roots(options[index])
+        if not key:
+            return 0.0  # reaches no child
+        if key not in warm:
+            rows, sites = components.members(key)
+            warm[key] = WarmTransport(demand, sites, rows)
+        model = warm[key]
         return model.objective - model.trial(options[index])
 
     gains = np.full(len(options), np.nan)
@@ -215,9 +226,10 @@ def greedy_order(
         if not available.any() or live.max() <= _TIE:
             break
         best = int(np.flatnonzero(live >= live.max() - _TIE)[0])
-        members = components.members(options[best].classes, universe)
-        sites, before = current(members)
-        after = solve_network(demand, [*sites, options[best]], classes=members)
+        touched = components.roots(options[best])
+        rows, sites = components.members(touched)
+        before = solve_network(demand, sites, rows=rows)
+        after = solve_network(demand, [*sites, options[best]], rows=rows)
         picks.append(
             _describe(
                 demand,
@@ -229,16 +241,13 @@ def greedy_order(
                 standalone=float(standalone[best]),
             )
         )
-        open_sites.append(options[best])
-        components.link(options[best].classes)
-        merged = components.members(options[best].classes, universe)
-        cache = {key: value for key, value in cache.items() if not key & merged}
-        warm = {key: value for key, value in warm.items() if not key & merged}
+        components.open(options[best])
+        warm = {key: model for key, model in warm.items() if not key & touched}
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
         if picked_per_owner[owner[best]] >= max_per_owner:
             available &= np.asarray(owner) != owner[best]
         for index in np.flatnonzero(available):
-            if components.members(options[int(index)].classes, universe) & merged:
+            if touched & components.roots(options[int(index)]):  # merged rows all join `touched`
                 dirty[index] = True
     return GreedyResult(picks, standalone, evaluations)

@@ -86,22 +86,32 @@ class Solution:
 
 
 def solve_network(
-    demand: DemandRows, sites: Sequence[Site], *, classes: Iterable[int] | None = None
+    demand: DemandRows,
+    sites: Sequence[Site],
+    *,
+    classes: Iterable[int] | None = None,
+    rows: NDArray[np.intp] | None = None,
 ) -> Solution:
-    """Assign the children of ``classes`` (default all) to ``sites`` at least total harm."""
+    """Assign the children of ``classes`` or ``rows`` (default all) to ``sites`` at least harm."""
     n = len(demand)
-    selected = np.ones(n, dtype=bool) if classes is None else np.isin(demand.klass, list(classes))
+    if rows is not None:
+        selected = np.zeros(n, dtype=bool)
+        selected[rows] = True
+    else:
+        selected = (
+            np.ones(n, dtype=bool) if classes is None else np.isin(demand.klass, list(classes))
+        )
     local = np.full(n, -1, dtype=np.intp)
     local[selected] = np.arange(int(selected.sum()))
-    rows, sites_of, minutes, harm, capacity = [], [], [], [], []
+    site_rows, sites_of, minutes, harm, capacity = [], [], [], [], []
     for index, site in enumerate(sites):
         keep = selected[site.rows]
-        rows.append(site.rows[keep])
+        site_rows.append(site.rows[keep])
         sites_of.append(np.full(int(keep.sum()), index, dtype=np.intp))
         minutes.append(site.minutes[keep])
         harm.append(site.harm[keep])
         capacity.append(site.capacity)
-    pair_row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+    pair_row = np.concatenate(site_rows) if site_rows else np.zeros(0, dtype=np.intp)
     pair_site = np.concatenate(sites_of) if sites_of else np.zeros(0, dtype=np.intp)
     pair_minutes = np.concatenate(minutes) if minutes else np.zeros(0)
     pair_harm = np.concatenate(harm) if harm else np.zeros(0)

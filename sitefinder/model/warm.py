@@ -9,7 +9,7 @@ faster with the same optimum.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import highspy
 import numpy as np
@@ -25,21 +25,20 @@ _NO_VALUE = np.zeros(0)
 
 
 class WarmTransport:
-    """The assignment LP of ``sites`` over the rows of ``classes``, kept open in HiGHS.
+    """The assignment LP of ``sites`` over some demand ``rows``, kept open in HiGHS.
 
     Parameters
     ----------
     demand
-        All demand rows; only those of ``classes`` enter the model.
+        All demand rows; only ``rows`` enter the model.
     sites
-        The open bases of the component.
-    classes
-        Class ids of the component.
+        The open bases of the component (pairs with other rows are ignored).
+    rows
+        Indices of the component's demand rows.
     """
 
-    def __init__(self, demand: DemandRows, sites: Sequence[Site], classes: Iterable[int]) -> None:
+    def __init__(self, demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]) -> None:
         silence_banner()
-        rows = np.flatnonzero(np.isin(demand.klass, list(classes)))
         self._local = np.full(len(demand), -1, dtype=np.int64)
         self._local[rows] = np.arange(len(rows))
         self._highs = highspy.Highs()
