@@ -9,6 +9,7 @@ are solved on a warm LP of their component (:mod:`sitefinder.model.warm`).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
 
 _TIE = 1e-9
+_WARM_MODELS = 256  # most recently used warm LPs kept open
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,15 +196,19 @@ def greedy_order(
     owner = list(range(len(options))) if owner is None else list(owner)
     picked_per_owner: dict[int, int] = {}
     components = _Components(len(demand), existing)
-    warm: dict[frozenset[int], WarmTransport] = {}
+    warm: OrderedDict[frozenset[int], WarmTransport] = OrderedDict()
 
     def gain_of(index: int) -> float:
         key = components.roots(options[index])
         if not key:
             return 0.0  # reaches no child
-        if key not in warm:
+        if key in warm:
+            warm.move_to_end(key)
+        else:
             rows, sites = components.members(key)
             warm[key] = WarmTransport(demand, sites, rows)
+            if len(warm) > _WARM_MODELS:  # bounded memory on national instances
+                warm.popitem(last=False)
         model = warm[key]
         return model.objective - model.trial(options[index])
 
@@ -242,7 +248,8 @@ def greedy_order(
             )
         )
         components.open(options[best])
-        warm = {key: model for key, model in warm.items() if not key & touched}
+        for key in [key for key in warm if key & touched]:
+            del warm[key]
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
         if picked_per_owner[owner[best]] >= max_per_owner:
