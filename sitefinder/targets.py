@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from sitefinder.errors import OutputError
@@ -26,12 +27,27 @@ def check_target(path: str | Path, *, overwrite: bool, suffix: str, kind: str) -
     return path
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file, so no half file is left."""
-    temporary = path.with_name(f".{path.name}.partial")
+def write_atomic(path: Path, data: bytes, *, kind: str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then replace.
+
+    Raises
+    ------
+    OutputError
+        If the file cannot be written; the target is left untouched.
+    """
+    temporary = path.with_name(f".{path.stem}-{secrets.token_hex(6)}{path.suffix}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        with temporary.open("xb") as handle:
+            handle.write(data)
         temporary.replace(path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{path}: cannot write the {kind} ({exc.strerror or exc})") from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return path
+
+
+def write_text_atomic(path: Path, text: str, *, kind: str = "CSV file") -> Path:
+    """:func:`write_atomic` for UTF-8 text."""
+    return write_atomic(path, text.encode("utf-8"), kind=kind)

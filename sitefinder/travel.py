@@ -18,13 +18,13 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from sitefinder.config import Journey
-from sitefinder.errors import DataError, OutputError
+from sitefinder.errors import DataError
 from sitefinder.readers.tables import read_csv
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
 from sitefinder.roads.calibrate import fit_crowfly
 from sitefinder.roads.matrix import read_matrix_csv
 from sitefinder.roads.osm import RoadNetwork
-from sitefinder.targets import check_target
+from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.validate import Problems
 
 
@@ -348,10 +348,5 @@ def _crowfly_check(
 def write_matrix(matrix: TravelMatrix, path: Path, *, overwrite: bool) -> None:
     """Write the matrix CSV atomically; unreachable pairs are empty cells."""
     check_target(path, overwrite=overwrite, suffix=".csv", kind="CSV file")
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        matrix.table.to_csv(temporary, index=False, na_rep="", lineterminator="\n")
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+    text = matrix.table.to_csv(index=False, na_rep="", lineterminator="\n")
+    write_text_atomic(path, text)

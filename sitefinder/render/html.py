@@ -28,8 +28,8 @@ from sitefinder import __version__
 from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.pipeline import RankResult
-from sitefinder.render.staticmap import ATTRIBUTION, map_png, write_atomic
-from sitefinder.targets import check_target
+from sitefinder.render.staticmap import ATTRIBUTION, map_png
+from sitefinder.targets import check_target, write_atomic
 
 DEFAULT = "default"
 OVERRIDE = "set when run (command line or program)"

@@ -14,7 +14,6 @@ import functools
 import io
 import math
 import re
-import secrets
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -39,9 +38,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from sitefinder import __version__
-from sitefinder.errors import OutputError
 from sitefinder.pipeline import RankResult
-from sitefinder.targets import check_target
+from sitefinder.targets import check_target, write_atomic
 
 FIGSIZE: tuple[float, float] = (11.7, 8.3)
 """Figure size in inches: A4 landscape (the PNG is ``FIGSIZE x dpi`` pixels)."""
@@ -711,27 +709,6 @@ def map_png(result: RankResult, *, dpi: int = 150, top: int = 10) -> bytes:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
-
-
-def write_atomic(path: Path, data: bytes, *, kind: str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then replace.
-
-    Raises
-    ------
-    OutputError
-        If the file cannot be written; the target is left untouched.
-    """
-    temporary = path.with_name(f".{path.stem}-{secrets.token_hex(6)}{path.suffix}.tmp")
-    try:
-        with temporary.open("xb") as handle:
-            handle.write(data)
-        temporary.replace(path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write the {kind} ({exc.strerror or exc})") from None
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-    return path
 
 
 def draw_map(
