@@ -94,12 +94,14 @@ def _scenario(config: Path | None, **overrides: int | None) -> Scenario:
 
 
 @contextmanager
-def _progress(console: Console) -> Iterator[Callable[[str, int, int], None] | None]:
+def _progress(
+    console: Console, label: str = "Evaluating candidates, "
+) -> Iterator[Callable[[str, int, int], None] | None]:
     if not console.is_terminal:
         yield None
         return
     with Progress(
-        TextColumn("Evaluating candidates, {task.description}"),
+        TextColumn(label + "{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -307,19 +309,9 @@ def _cell(key: str, value: object) -> str:
 
 @contextmanager
 def _run_progress(console: Console, what: str) -> Iterator[Callable[[int, int], None] | None]:
-    if not console.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+    """:func:`_progress` for callers that count runs (``done, total``) without a message."""
+    with _progress(console, what) as update:
+        yield None if update is None else (lambda done, total: update("", done, total))
 
 
 @app.command("compare")
