@@ -23,7 +23,7 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
 
 _TIE = 1e-9
-_WARM_MODELS = 256  # most recently used warm LPs kept open
+_WARM_MODELS = 64  # most recently used warm LPs kept open (each can hold a large region)
 
 
 @dataclass(frozen=True, slots=True)
