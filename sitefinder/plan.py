@@ -22,7 +22,7 @@ from sitefinder.disclosure import format_count
 from sitefinder.errors import ScenarioError
 from sitefinder.instance import Instance, site_at
 from sitefinder.model.greedy import GreedyResult
-from sitefinder.model.network import DemandRows, Site, Solution, solve_network
+from sitefinder.model.network import DemandRows, Site, Solution, row_mean_minutes, solve_network
 from sitefinder.model.select import Method, Selection, select_sites
 from sitefinder.supply import HOSTABLE_PHASES
 
@@ -223,15 +223,6 @@ def _greedy_start(
     return start if len(start) == scenario.bases else None
 
 
-def _row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:
-    placed = np.bincount(solution.pair_row, weights=solution.flow, minlength=n_rows)
-    total = np.bincount(
-        solution.pair_row, weights=solution.flow * solution.pair_minutes, minlength=n_rows
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(placed > 1e-9, total / placed, np.nan)
-
-
 def _areas_text(
     instance: Instance, area_names: pd.Series, rows: NDArray, children: NDArray, threshold: int
 ) -> str:
@@ -261,7 +252,7 @@ def _chosen_table(
 ) -> pd.DataFrame:
     rows = instance.rows
     n_existing = len(existing)
-    before_minutes = _row_mean_minutes(before, len(rows))
+    before_minutes = row_mean_minutes(before, len(rows))
     greedy_rank = {pick.option: rank for rank, pick in enumerate(greedy.picks, start=1)}
     chosen_sites = [candidates.sites[c] for c in chosen]
     records = []
@@ -589,6 +580,7 @@ def choose_plan(
     method = method or scenario.selection.method
     candidates = _candidates(scenario, options, option_sites)
     rules = _rules(scenario, options, candidates, greedy.standalone)
+    start = _greedy_start(greedy, candidates, scenario)
     selection = _select(
         instance.rows,
         existing,
@@ -596,7 +588,7 @@ def choose_plan(
         rules,
         method=method,
         time_limit=scenario.selection.time_limit_seconds,
-        start=_greedy_start(greedy, candidates, scenario),
+        start=start,
     )
     chosen, after = _drop_idle(
         instance.rows,
@@ -606,7 +598,6 @@ def choose_plan(
         rules["required"],  # type: ignore[arg-type]
     )
     greedy_objective = float("nan")
-    start = _greedy_start(greedy, candidates, scenario)
     if start is not None:
         greedy_sites = [candidates.sites[c] for c in start]
         greedy_objective = solve_network(instance.rows, [*existing, *greedy_sites]).objective

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model.network import DemandRows, Site, Solution, solve_network
+from sitefinder.model.network import DemandRows, Site, Solution, row_mean_minutes, solve_network
 from sitefinder.model.warm import WarmTransport
 
 Progress = Callable[[str, int, int], None]
@@ -117,15 +117,6 @@ class _Components:
         return rows, [s for r in ordered for s in self.sites.get(r, [])]
 
 
-def _row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:
-    placed = np.bincount(solution.pair_row, weights=solution.flow, minlength=n_rows)
-    total = np.bincount(
-        solution.pair_row, weights=solution.flow * solution.pair_minutes, minlength=n_rows
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(placed > 1e-9, total / np.where(placed > 1e-9, placed, 1.0), np.nan)
-
-
 def _within(demand: DemandRows, solution: Solution) -> float:
     ok = solution.pair_minutes <= demand.limit_minutes[solution.pair_row]
     return float(solution.flow[ok].sum())
@@ -144,7 +135,7 @@ def _describe(
     mask = (after.pair_site == new_site) & (after.flow > 1e-9)
     rows, flows, minutes = after.pair_row[mask], after.flow[mask], after.pair_minutes[mask]
     served = float(flows.sum())
-    prior = _row_mean_minutes(before, len(demand))[rows]
+    prior = row_mean_minutes(before, len(demand))[rows]
     had = ~np.isnan(prior)
     before_mean = float(flows[had] @ prior[had] / flows[had].sum()) if had.any() else np.nan
     return Pick(

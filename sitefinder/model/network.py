@@ -176,3 +176,13 @@ def metrics(demand: DemandRows, solution: Solution) -> Metrics:
         mean_minutes=mean,
         p95_minutes=weighted_quantile(solution.pair_minutes, flow, 0.95),
     )
+
+
+def row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:
+    """Mean journey minutes of each demand row's placed children (NaN where none are placed)."""
+    placed = np.bincount(solution.pair_row, weights=solution.flow, minlength=n_rows)
+    total = np.bincount(
+        solution.pair_row, weights=solution.flow * solution.pair_minutes, minlength=n_rows
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(placed > 1e-9, total / np.where(placed > 1e-9, placed, 1.0), np.nan)
