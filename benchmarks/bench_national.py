@@ -9,7 +9,8 @@ with a scikit-learn KDTree radius query: no dense areas x schools matrix is ever
 
 Two runs of :func:`sitefinder.model.greedy.greedy_order` for ``--steps`` picks:
 
-1. *national*: one instance, children may cross authority borders;
+1. *national*: one instance, children may cross authority borders; trials are valued in
+   certified neighbourhoods (:mod:`sitefinder.model.local`) on ``--threads`` threads;
 2. *by authority*: one instance per authority (areas and schools of that authority only), one
    task each on a local dask cluster (2 worker processes, 1 thread each).
 
@@ -251,7 +252,7 @@ def rank_authority(world: World, schools: NDArray[np.intp], cutoff: float, steps
     }
 
 
-def run_national(world: World, cutoff: float, steps: int) -> GreedyResult:
+def run_national(world: World, cutoff: float, steps: int, threads: int) -> GreedyResult:
     """Sparse pairs, instance and greedy order for the whole country, timing each stage."""
     start = time.perf_counter()
     schools = np.arange(len(world.school_xy), dtype=np.intp)
@@ -273,7 +274,9 @@ def run_national(world: World, cutoff: float, steps: int) -> GreedyResult:
         f"{time.perf_counter() - start:.2f} s; peak {peak_mib():.0f} MiB"
     )
     start = time.perf_counter()
-    result = greedy_order(model.rows, model.existing, model.options, steps=steps, owner=model.owner)
+    result = greedy_order(
+        model.rows, model.existing, model.options, steps=steps, owner=model.owner, threads=threads
+    )
     seconds = time.perf_counter() - start
     averted = sum(p.marginal for p in result.picks)
     per_lp = f"{seconds / result.evaluations * 1000:.2f} ms each" if result.evaluations else "-"
@@ -344,7 +347,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="greedy picks")
     parser.add_argument("--children-per-row", type=float, default=0.15)
     parser.add_argument("--bases-per-authority", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="dask worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads for the national run")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
@@ -367,9 +371,9 @@ def main() -> None:
         f"in {time.perf_counter() - start:.2f} s; peak {peak_mib():.0f} MiB"
     )
     if not args.skip_national:
-        print(f"national instance, {args.steps} greedy steps:")
+        print(f"national instance, {args.steps} greedy steps, {args.threads} threads:")
         start = time.perf_counter()
-        run_national(world, args.cutoff, args.steps)
+        run_national(world, args.cutoff, args.steps, args.threads)
         print(f"  national total {time.perf_counter() - start:.2f} s; peak {peak_mib():.0f} MiB")
     if not args.skip_dask:
         print(f"by authority on dask ({args.workers} worker processes x 1 thread):")

@@ -2,19 +2,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from networks import demand_rows
 
+from sitefinder.model import greedy
 from sitefinder.model.greedy import greedy_order
-from sitefinder.model.network import DemandRows, Site, solve_network
-
-
-def _rows(children, klass):
-    n = len(children)
-    return DemandRows(
-        np.asarray(children, dtype=float),
-        np.asarray(klass, dtype=np.intp),
-        np.full(n, 45.0),
-        np.full(n, 25.0),
-    )
+from sitefinder.model.network import Site, solve_network
 
 
 def _site(capacity, classes, rows, minutes):
@@ -26,7 +18,7 @@ def _site(capacity, classes, rows, minutes):
 
 def test_hand_checked_order():
     # Two areas of 6 children, class 0. Existing base: 6 places, 20 minutes from area 0 only.
-    demand = _rows([6, 6], [0, 0])
+    demand = demand_rows([6, 6], [0, 0])
     existing = [_site(6, {0}, [0], [20])]
     options = [
         _site(10, {0}, [0, 1], [40, 40]),  # helps area 1 (unmet -> 4 points each): 6 * 21
@@ -49,7 +41,7 @@ def test_hand_checked_order():
 
 
 def test_one_pick_per_owner():
-    demand = _rows([6, 6], [0, 1])
+    demand = demand_rows([6, 6], [0, 1])
     options = [_site(10, {0}, [0], [10]), _site(10, {1}, [1], [10]), _site(10, {1}, [1], [30])]
     result = greedy_order(demand, [], options, steps=3, owner=[0, 0, 1])
     assert [p.option for p in result.picks] == [0, 2]
@@ -68,14 +60,17 @@ def instances(draw):
 
     existing = [site(draw(st.sets(st.integers(0, 2), min_size=1, max_size=2))) for _ in range(2)]
     options = [site({draw(st.integers(0, 2))}) for _ in range(draw(st.integers(1, 6)))]
-    return _rows(children, klass), existing, options
+    return demand_rows(children, klass), existing, options
 
 
+@pytest.mark.parametrize("warm_ratio", [0, 4, 10**9], ids=["neighbourhood", "auto", "component"])
 @settings(max_examples=40, deadline=None)
-@given(instances())
-def test_marginals_match_full_resolves_and_first_pick_is_best_standalone(instance):
+@given(instance=instances())
+def test_marginals_match_full_resolves_and_first_pick_is_best_standalone(warm_ratio, instance):
     demand, existing, options = instance
-    result = greedy_order(demand, existing, options, steps=len(options))
+    with pytest.MonkeyPatch.context() as patch:  # both ways of valuing a trial are exact
+        patch.setattr(greedy, "_WARM_RATIO", warm_ratio)
+        result = greedy_order(demand, existing, options, steps=len(options))
     if result.picks:
         assert result.picks[0].marginal == pytest.approx(np.nanmax(result.standalone))
     open_sites = list(existing)
@@ -96,7 +91,7 @@ def test_marginals_match_full_resolves_and_first_pick_is_best_standalone(instanc
 
 def test_first_pick_is_optimal_single_site_by_brute_force():
     rng = np.random.default_rng(3)
-    demand = _rows(rng.integers(1, 8, 10), rng.integers(0, 2, 10))
+    demand = demand_rows(rng.integers(1, 8, 10), rng.integers(0, 2, 10))
     options = []
     for _ in range(8):
         klass = int(rng.integers(0, 2))
@@ -108,3 +103,27 @@ def test_first_pick_is_optimal_single_site_by_brute_force():
     assert result.picks[0].marginal == pytest.approx(
         solve_network(demand, []).objective - min(scores)
     )
+
+
+def test_threads_give_the_same_order():
+    rng = np.random.default_rng(11)
+    n_rows = 150
+    xy = rng.uniform(0, 100, (n_rows, 2))
+    klass = rng.integers(0, 2, n_rows)
+    demand = demand_rows(rng.integers(0, 4, n_rows), klass)
+
+    def site():
+        at, c = rng.uniform(0, 100, 2), int(rng.integers(0, 2))
+        rows = np.flatnonzero((np.hypot(*(xy - at).T) < 25) & (klass == c))
+        return _site(int(rng.integers(2, 10)), {c}, rows, np.hypot(*(xy[rows] - at).T) * 3)
+
+    existing = [site() for _ in range(10)]
+    options = [site() for _ in range(30)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(greedy, "_WARM_RATIO", 0)  # every trial in a neighbourhood
+        one = greedy_order(demand, existing, options, steps=4)
+        two = greedy_order(demand, existing, options, steps=4, threads=3)
+    assert [p.option for p in two.picks] == [p.option for p in one.picks]
+    assert [p.marginal for p in two.picks] == [p.marginal for p in one.picks]
+    assert two.standalone.tolist() == one.standalone.tolist()
+    assert two.evaluations == one.evaluations

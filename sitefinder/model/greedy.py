@@ -2,28 +2,37 @@
 
 Each candidate option is a base of a given size, phase and need group at one school. Its
 *standalone* value is the harm it averts added to today's network alone; its *marginal* value
-is the harm it averts added to the network built so far. Only options whose class component
-changed are re-solved after a pick; every other marginal value is still exact. Trial options
-are solved on a warm LP of their component (:mod:`sitefinder.model.warm`).
+is the harm it averts added to the network built so far. Every value is exact. A trial is
+solved either on a warm LP of the whole component of the network it joins
+(:mod:`sitefinder.model.warm`, fastest within one authority) or, when that component is much
+larger than the option's reach (a region or the country), on a neighbourhood certified by LP
+prices (:mod:`sitefinder.model.local`). After a pick only the values that could have changed
+are solved again: those in a merged component, or whose neighbourhood or its edge saw a price
+or flow change.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model.network import DemandRows, Site, Solution, row_mean_minutes, solve_network
-from sitefinder.model.warm import WarmTransport
+from sitefinder.model.local import LocalNetwork, Workspace
+from sitefinder.model.network import DemandRows, Site, Solution, row_mean_minutes
+from sitefinder.model.warm import ComponentTrials
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
 
 _TIE = 1e-9
-_WARM_MODELS = 64  # most recently used warm LPs kept open (each can hold a large region)
+# A component LP held warm is fastest when a trial reaches much of its component (one
+# authority); past this many rows per row the option reaches, a neighbourhood LP is faster.
+_WARM_RATIO = 4
+_WARM_MODELS = 64  # most recently used component LPs kept open
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,49 +83,6 @@ class GreedyResult:
     evaluations: int
 
 
-class _Components:
-    """Independent assignment subproblems: demand rows linked by the open bases reaching them.
-
-    Rows that no open base links are separate problems, whatever their class, so with sparse
-    journeys (a cutoff) a national instance falls apart into regional pieces. Each component
-    keeps its rows and the open sites touching them.
-    """
-
-    def __init__(self, n_rows: int, sites: Sequence[Site]) -> None:
-        self.root = np.arange(n_rows, dtype=np.intp)  # component id of each row
-        self.rows: dict[int, NDArray[np.intp]] = {r: np.array([r]) for r in range(n_rows)}
-        self.sites: dict[int, list[Site]] = {}
-        for site in sites:
-            self.open(site)
-
-    def roots(self, site: Site) -> frozenset[int]:
-        """Components the site's rows lie in."""
-        return frozenset(np.unique(self.root[site.rows]).tolist())
-
-    def open(self, site: Site) -> int:
-        """Add ``site``, merging the components it reaches; return the merged component."""
-        roots = sorted(self.roots(site))
-        if not roots:
-            return -1
-        keep = roots[0]
-        rows = [self.rows[keep]]
-        sites = self.sites.get(keep, [])
-        for other in roots[1:]:
-            rows.append(self.rows.pop(other))
-            sites.extend(self.sites.pop(other, []))
-        merged = np.sort(np.concatenate(rows))
-        self.root[merged] = keep
-        self.rows[keep] = merged
-        self.sites[keep] = [*sites, site]
-        return keep
-
-    def members(self, roots: frozenset[int]) -> tuple[NDArray[np.intp], list[Site]]:
-        """Rows and open sites of the given components together."""
-        ordered = sorted(roots)
-        rows = np.sort(np.concatenate([self.rows[r] for r in ordered]))
-        return rows, [s for r in ordered for s in self.sites.get(r, [])]
-
-
 def _within(demand: DemandRows, solution: Solution) -> float:
     ok = solution.pair_minutes <= demand.limit_minutes[solution.pair_row]
     return float(solution.flow[ok].sum())
@@ -161,6 +127,7 @@ def greedy_order(
     owner: Sequence[int] | None = None,
     max_per_owner: int = 1,
     progress: Progress | None = None,
+    threads: int = 1,
 ) -> GreedyResult:
     """Pick up to ``steps`` options one at a time, each averting the most harm given the last.
 
@@ -178,6 +145,9 @@ def greedy_order(
         The school of each option; at most ``max_per_owner`` options of one school are picked.
     progress
         Optional callback reporting evaluations.
+    threads
+        Threads valuing neighbourhood trials at once (HiGHS solves without the GIL); the
+        result is the same for any number.
 
     Returns
     -------
@@ -186,22 +156,40 @@ def greedy_order(
     """
     owner = list(range(len(options))) if owner is None else list(owner)
     picked_per_owner: dict[int, int] = {}
-    components = _Components(len(demand), existing)
-    warm: OrderedDict[frozenset[int], WarmTransport] = OrderedDict()
+    network = LocalNetwork(demand, existing)
+    components = ComponentTrials(demand, existing, keep=_WARM_MODELS)
+    # What each option's last value depended on: its neighbourhood's rows and open sites, or
+    # None when it was valued on its whole component.
+    footprint: list[tuple[NDArray[np.intp], NDArray[np.intp]] | None] = [None] * len(options)
 
-    def gain_of(index: int) -> float:
-        key = components.roots(options[index])
-        if not key:
-            return 0.0  # reaches no child
-        if key in warm:
-            warm.move_to_end(key)
-        else:
-            rows, sites = components.members(key)
-            warm[key] = WarmTransport(demand, sites, rows)
-            if len(warm) > _WARM_MODELS:  # bounded memory on national instances
-                warm.popitem(last=False)
-        model = warm[key]
-        return model.objective - model.trial(options[index])
+    def on_component(index: int) -> bool:
+        option = options[index]
+        return components.rows_reached(option) <= _WARM_RATIO * len(option.rows)
+
+    def in_neighbourhood(index: int, work: Workspace | None = None) -> float:
+        trial = network.trial(options[index], work=work)
+        footprint[index] = (trial.rows, trial.sites)
+        return trial.gain
+
+    def values(todo: list[int]) -> Iterator[tuple[int, float]]:
+        """Each option's value, those on a warm component LP first (they share the LPs)."""
+        warm = [index for index in todo if on_component(index)]
+        local = sorted(set(todo) - set(warm))
+        for index in warm:
+            footprint[index] = None
+            yield index, components.gain(options[index])
+        if threads <= 1 or len(local) < 2 * threads:
+            yield from ((index, in_neighbourhood(index)) for index in local)
+            return
+        spaces = threading.local()
+
+        def run(index: int) -> float:
+            if not hasattr(spaces, "work"):
+                spaces.work = network.workspace()
+            return in_neighbourhood(index, spaces.work)
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            yield from zip(local, pool.map(run, local), strict=True)
 
     gains = np.full(len(options), np.nan)
     dirty = np.ones(len(options), dtype=bool)
@@ -210,9 +198,9 @@ def greedy_order(
     picks: list[Pick] = []
     evaluations = 0
     for step in range(steps):
-        todo = np.flatnonzero(dirty & available)
-        for done, index in enumerate(todo):
-            gains[index] = gain_of(int(index))
+        todo = np.flatnonzero(dirty & available).tolist()
+        for done, (index, gain) in enumerate(values(todo)):
+            gains[index] = gain
             if progress is not None:
                 progress(f"step {step + 1}/{steps}", done + 1, len(todo))
         evaluations += len(todo)
@@ -223,29 +211,36 @@ def greedy_order(
         if not available.any() or live.max() <= _TIE:
             break
         best = int(np.flatnonzero(live >= live.max() - _TIE)[0])
-        touched = components.roots(options[best])
-        rows, sites = components.members(touched)
-        before = solve_network(demand, sites, rows=rows)
-        after = solve_network(demand, [*sites, options[best]], rows=rows)
+        trial = network.trial(options[best])
+        before, after = network.solutions(options[best], trial)
         picks.append(
             _describe(
                 demand,
                 best,
                 before,
                 after,
-                new_site=len(sites),
+                new_site=len(network.sites),
                 marginal=float(gains[best]),
                 standalone=float(standalone[best]),
             )
         )
-        components.open(options[best])
-        for key in [key for key in warm if key & touched]:
-            del warm[key]
+        changed_rows, changed_sites = network.open(options[best], trial)
+        merged = components.open(options[best])
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
         if picked_per_owner[owner[best]] >= max_per_owner:
             available &= np.asarray(owner) != owner[best]
-        for index in np.flatnonzero(available):
-            if touched & components.roots(options[int(index)]):  # merged rows all join `touched`
-                dirty[index] = True
+        # A value is stale if a changed price or flow lies in its neighbourhood or on its edge.
+        halo_sites = np.zeros(len(network.sites), dtype=bool)
+        halo_sites[network.reach(changed_rows)] = True
+        halo_sites[changed_sites] = True
+        halo_rows = np.zeros(len(demand), dtype=bool)
+        halo_rows[network.rows_of(np.flatnonzero(halo_sites))] = True
+        halo_rows[changed_rows] = True
+        for index in np.flatnonzero(available).tolist():
+            near = footprint[index]
+            if near is None:
+                dirty[index] = components.stale(options[index], merged)
+            else:
+                dirty[index] = bool(halo_rows[near[0]].any() or halo_sites[near[1]].any())
     return GreedyResult(picks, standalone, evaluations)

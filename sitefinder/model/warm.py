@@ -9,13 +9,14 @@ faster with the same optimum.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model._highs import silence_banner
+from sitefinder.model._highs import add_pair_columns, add_unit_columns, silence_banner
 from sitefinder.model.assign import SolverError
 from sitefinder.model.network import DemandRows, Site
 
@@ -47,17 +48,7 @@ class WarmTransport:
         n = len(rows)
         children = demand.children[rows].astype(np.float64)
         h.addRows(n, children, children, 0, _NO_INDEX, _NO_INDEX, _NO_VALUE)
-        # Each row's unmet slack: one column in its own demand row.
-        h.addCols(
-            n,
-            demand.unmet_harm[rows].astype(np.float64),
-            np.zeros(n),
-            np.full(n, _INF),
-            n,
-            np.arange(n, dtype=np.int32),
-            np.arange(n, dtype=np.int32),
-            np.ones(n),
-        )
+        add_unit_columns(h, demand.unmet_harm[rows], np.arange(n))  # unmet slack per row
         for site in sites:
             self._add_site(site)
         self._base_cols = h.getNumCol()
@@ -74,19 +65,7 @@ class WarmTransport:
         n = int(keep.sum())
         if n == 0:
             return 0
-        index = np.empty(2 * n, dtype=np.int32)
-        index[0::2] = local[keep]
-        index[1::2] = row
-        h.addCols(
-            n,
-            site.harm[keep].astype(np.float64),
-            np.zeros(n),
-            np.full(n, _INF),
-            2 * n,
-            np.arange(0, 2 * n, 2, dtype=np.int32),
-            index,
-            np.ones(2 * n),
-        )
+        add_pair_columns(h, site.harm[keep], local[keep], np.full(n, row))
         return n
 
     def _solve(self) -> float:
@@ -114,3 +93,101 @@ class WarmTransport:
                 )
                 h.deleteCols(n, columns)
             h.deleteRows(1, np.array([self._base_rows], dtype=np.int32))
+
+
+class _Components:
+    """Independent assignment subproblems: demand rows linked by the open bases reaching them.
+
+    Rows that no open base links are separate problems, whatever their class, so with sparse
+    journeys (a cutoff) a national instance falls apart into regional pieces. Each component
+    keeps its rows and the open sites touching them.
+    """
+
+    def __init__(self, n_rows: int, sites: Sequence[Site]) -> None:
+        self.root = np.arange(n_rows, dtype=np.intp)  # component id of each row
+        self.rows: dict[int, NDArray[np.intp]] = {r: np.array([r]) for r in range(n_rows)}
+        self.sites: dict[int, list[Site]] = {}
+        for site in sites:
+            self.open(site)
+
+    def roots(self, site: Site) -> frozenset[int]:
+        """Components the site's rows lie in."""
+        return frozenset(np.unique(self.root[site.rows]).tolist())
+
+    def open(self, site: Site) -> int:
+        """Add ``site``, merging the components it reaches; return the merged component."""
+        roots = sorted(self.roots(site))
+        if not roots:
+            return -1
+        keep = roots[0]
+        rows = [self.rows[keep]]
+        sites = self.sites.get(keep, [])
+        for other in roots[1:]:
+            rows.append(self.rows.pop(other))
+            sites.extend(self.sites.pop(other, []))
+        merged = np.sort(np.concatenate(rows))
+        self.root[merged] = keep
+        self.rows[keep] = merged
+        self.sites[keep] = [*sites, site]
+        return keep
+
+    def members(self, roots: frozenset[int]) -> tuple[NDArray[np.intp], list[Site]]:
+        """Rows and open sites of the given components together."""
+        ordered = sorted(roots)
+        rows = np.sort(np.concatenate([self.rows[r] for r in ordered]))
+        return rows, [s for r in ordered for s in self.sites.get(r, [])]
+
+
+class ComponentTrials:
+    """Exact trial values from one warm LP per connected component of the open network.
+
+    Fast while components are small (one authority); a component spanning a country is one
+    huge LP, which :class:`sitefinder.model.local.LocalNetwork` avoids.
+
+    Parameters
+    ----------
+    demand
+        All demand rows.
+    sites
+        Bases open at the start.
+    keep
+        Warm LPs kept open, most recently used first (each can hold a large region).
+    """
+
+    def __init__(self, demand: DemandRows, sites: Sequence[Site], *, keep: int = 64) -> None:
+        self._demand = demand
+        self._components = _Components(len(demand), sites)
+        self._warm: OrderedDict[frozenset[int], WarmTransport] = OrderedDict()
+        self._keep = keep
+
+    def rows_reached(self, site: Site) -> int:
+        """Demand rows in the components ``site`` would join (0 when it reaches no child)."""
+        components = self._components
+        return sum(len(components.rows[r]) for r in components.roots(site))
+
+    def gain(self, site: Site) -> float:
+        """Harm points ``site`` would avert added to the open network."""
+        key = self._components.roots(site)
+        if not key:
+            return 0.0
+        if key in self._warm:
+            self._warm.move_to_end(key)
+        else:
+            rows, sites = self._components.members(key)
+            self._warm[key] = WarmTransport(self._demand, sites, rows)
+            if len(self._warm) > self._keep:
+                self._warm.popitem(last=False)
+        model = self._warm[key]
+        return model.objective - model.trial(site)
+
+    def open(self, site: Site) -> frozenset[int]:
+        """Open ``site``; return the components it merged (their LPs are dropped)."""
+        touched = self._components.roots(site)
+        self._components.open(site)
+        for key in [key for key in self._warm if key & touched]:
+            del self._warm[key]
+        return touched
+
+    def stale(self, site: Site, touched: frozenset[int]) -> bool:
+        """Whether ``site``'s value changed when the ``touched`` components merged."""
+        return bool(touched & self._components.roots(site))
