@@ -14,7 +14,7 @@ Two runs of :func:`sitefinder.model.greedy.greedy_order` for ``--steps`` picks:
 2. *by authority*: one instance per authority (areas and schools of that authority only), one
    task each on a local dask cluster (2 worker processes, 1 thread each).
 
-Prints the time of each stage and peak resident memory (``ru_maxrss``) of this process and of
+Prints the time of each stage and peak resident memory (``VmHWM``) of this process and of
 the workers. Smoke run::
 
     python benchmarks/bench_national.py --schools 2000 --areas 3400
@@ -26,6 +26,7 @@ import argparse
 import resource
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,7 +34,7 @@ from sklearn.neighbors import KDTree
 
 from sitefinder.model.greedy import GreedyResult, greedy_order
 from sitefinder.model.harm import HarmCurve
-from sitefinder.model.network import DemandRows, Site
+from sitefinder.model.network import DemandRows, Site, metrics, solve_network
 
 PHASES = ("primary", "secondary")
 GROUPS = 4
@@ -58,8 +59,17 @@ class World:
 
 
 def peak_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's ``VmHWM`` where there is one: ``ru_maxrss`` carries the parent's peak into a
+    spawned worker, which would credit every dask worker with the client's memory.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def make_world(
@@ -129,6 +139,9 @@ def sparse_pairs(
     area_xy: NDArray[np.float64], school_xy: NDArray[np.float64], cutoff: float
 ) -> Pairs:
     """Journey minutes of every area-school pair within ``cutoff`` minutes (KDTree radius)."""
+    if len(area_xy) == 0 or len(school_xy) == 0:  # a small world can leave an authority empty
+        empty = np.zeros(0, dtype=np.intp)
+        return Pairs(np.zeros(len(school_xy) + 1, dtype=np.intp), empty, np.zeros(0))
     drive = (cutoff - OVERHEAD) / RIDE  # drive minutes allowed
     radius = drive * SPEED_KMH * 1000.0 / 60.0 / CIRCUITY  # straight-line metres
     tree = KDTree(area_xy)
@@ -283,6 +296,18 @@ def run_national(world: World, cutoff: float, steps: int, threads: int) -> Greed
     print(
         f"  greedy: {len(result.picks)} picks, {result.evaluations:,} LP evaluations in "
         f"{seconds:.2f} s ({per_lp}), {averted:.1f} harm points averted; "
+        f"peak {peak_mib():.0f} MiB"
+    )
+    start = time.perf_counter()
+    chosen = [model.options[p.option] for p in result.picks]
+    before = metrics(model.rows, solve_network(model.rows, model.existing))
+    after = metrics(model.rows, solve_network(model.rows, [*model.existing, *chosen]))
+    print(
+        f"  before -> after the picks (whole-country LPs, {time.perf_counter() - start:.2f} s): "
+        f"total harm {before.total_harm:,.1f} -> {after.total_harm:,.1f} "
+        f"(difference {before.total_harm - after.total_harm:.1f}), placed "
+        f"{before.placed:,.0f} -> {after.placed:,.0f}, within the limit "
+        f"{before.within_limit:,.0f} -> {after.within_limit:,.0f} of {before.children:,.0f}; "
         f"peak {peak_mib():.0f} MiB"
     )
     return result
