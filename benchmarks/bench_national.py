@@ -23,6 +23,7 @@ the workers. Smoke run::
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import time
 from dataclasses import dataclass
@@ -325,6 +326,7 @@ def run_by_authority(world: World, cutoff: float, steps: int, workers: int) -> N
             processes=True,
             dashboard_address=None,
             scheduler_kwargs={"dashboard": False},  # None alone still serves one on :8787
+            silence_logs=logging.CRITICAL,  # a heartbeat can race the shutdown (ERROR trace)
         ) as cluster,
         Client(cluster) as client,
     ):
