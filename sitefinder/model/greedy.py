@@ -29,8 +29,9 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
 
 _TIE = 1e-9
-# A component LP held warm is fastest when a trial reaches much of its component (one
-# authority); past this many rows per row the option reaches, a neighbourhood LP is faster.
+# A warm component LP is fastest when an option reaches much of its component (one authority);
+# when the component has more than this many rows per row the option reaches, a
+# neighbourhood LP is faster.
 _WARM_RATIO = 4
 _WARM_MODELS = 64  # most recently used component LPs kept open
 
