@@ -306,7 +306,7 @@ class Fallback(_Section):
 
     ``special_school`` (default): the journey to the nearest special school teaching the
     child's phase and serving their need group, within ``journey.max_minutes``; where there is
-    none, an out-of-authority placement ``out_of_authority_minutes`` away.
+    none, or it is further, an out-of-authority placement ``out_of_authority_minutes`` away.
     ``out_of_authority``: that fixed journey for every child. Either way the child's harm is
     the harm curve at the fallback journey plus ``mismatch`` harm points for having no base
     place. ``flat``: ``harm.unmet`` harm points per child, whatever the journey.

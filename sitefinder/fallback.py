@@ -7,7 +7,8 @@ a base) plus a *mismatch* penalty in harm points for having no base place. The s
 ``[fallback]`` section chooses the journey:
 
 - ``special_school``: the nearest special school that teaches the row's phase and serves its
-  need group, within ``journey.max_minutes``; a fixed out-of-authority journey where none is;
+  need group, within ``journey.max_minutes``; a fixed out-of-authority journey where none is,
+  or where that is shorter (so a new special school can only shorten a fallback journey);
 - ``out_of_authority``: the fixed journey for every row;
 - ``flat``: no journey, ``harm.unmet`` harm points per child (the old model).
 
@@ -207,12 +208,16 @@ def build_fallback(
         nearest, school = nearest_within(
             minutes, serves[klass], max_minutes=scenario.journey.max_minutes
         )
-        found = np.where(np.isnan(nearest), far, nearest)
+        # An out-of-authority placement is taken when it is nearer: then adding a special
+        # school can only shorten a fallback journey, never lengthen it.
+        school = np.where(nearest <= far, school, -1).astype(np.intp)
+        found = np.where(school >= 0, nearest, far)
         unknown = special & (schools.get("need_codes", pd.Series("", index=schools.index)) == "")
         notes.append(
             f"fallback: a child without a base place travels to the nearest of {int(special.sum())}"
-            " special school(s) teaching their phase and serving their need group, within"
-            f" journey.max_minutes ({scenario.journey.max_minutes:g}), scored at {how}"
+            " special school(s) teaching their phase and serving their need group, or to an"
+            f" out-of-authority placement {far:g} minutes away when none is nearer"
+            f" (fallback.out_of_authority_minutes), scored at {how}"
         )
         if unknown.any():
             names = ", ".join(f"{r.name} ({r.urn})" for r in schools[unknown].head(10).itertuples())
@@ -224,8 +229,8 @@ def build_fallback(
         if missing:
             notes.append(
                 f"fallback: for {missing} of {n} demand row(s) (area x phase x need group) no"
-                f" such special school is within reach, so an out-of-authority placement"
-                f" {far:g} minutes away is assumed (fallback.out_of_authority_minutes)"
+                f" such special school is within {far:g} minutes, so an out-of-authority"
+                " placement that far away is assumed (fallback.out_of_authority_minutes)"
             )
     journey, mismatch = fallback_harm(scenario.harm, settings, phases=phases, minutes=found)
     return FallbackRows(settings.method, found, school, journey, mismatch, notes)
