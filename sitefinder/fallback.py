@@ -174,36 +174,15 @@ def build_fallback(
     n = len(klass)
     school = np.full(n, -1, dtype=np.intp)
     far = settings.out_of_authority_minutes
+    notes = fallback_notes(scenario, schools)
+    special = (schools["establishment_group"] == "special").to_numpy()
     if settings.method == "flat":
         journey, mismatch = fallback_harm(
             scenario.harm, settings, phases=phases, minutes=np.zeros(n)
         )
-        flat_notes = [
-            f"fallback: flat: a child without a base place counts harm.unmet ="
-            f" {scenario.harm.unmet:g} harm points, whatever their journey"
-        ]
-        return FallbackRows("flat", np.full(n, np.nan), school, journey, mismatch, flat_notes)
-    how = (
-        f"the harm of that journey plus a mismatch of {settings.mismatch:g} harm point(s)"
-        " for having no base place"
-    )
-    fixed = np.full(n, far)
-    special = schools["establishment_group"] == "special"
-    notes: list[str] = []
-    if settings.method == "out_of_authority":
-        found = fixed
-        notes.append(
-            f"fallback: a child without a base place is taken to an out-of-authority placement"
-            f" {far:g} minutes away (fallback.out_of_authority_minutes), scored at {how}"
-        )
-    elif not special.any():
-        found = fixed
-        notes.append(
-            f"fallback: no special school is known, so a child without a base place is taken"
-            f" to an out-of-authority placement {far:g} minutes away"
-            f" (fallback.out_of_authority_minutes), scored at {how}"
-        )
-    else:
+        return FallbackRows("flat", np.full(n, np.nan), school, journey, mismatch, notes)
+    found = np.full(n, far)
+    if settings.method == "special_school" and special.any():
         serves = _serves(scenario, schools, classes)
         nearest, school = nearest_within(
             minutes, serves[klass], max_minutes=scenario.journey.max_minutes
@@ -212,19 +191,6 @@ def build_fallback(
         # school can only shorten a fallback journey, never lengthen it.
         school = np.where(nearest <= far, school, -1).astype(np.intp)
         found = np.where(school >= 0, nearest, far)
-        unknown = special & (schools.get("need_codes", pd.Series("", index=schools.index)) == "")
-        notes.append(
-            f"fallback: a child without a base place travels to the nearest of {int(special.sum())}"
-            " special school(s) teaching their phase and serving their need group, or to an"
-            f" out-of-authority placement {far:g} minutes away when none is nearer"
-            f" (fallback.out_of_authority_minutes), scored at {how}"
-        )
-        if unknown.any():
-            names = ", ".join(f"{r.name} ({r.urn})" for r in schools[unknown].head(10).itertuples())
-            notes.append(
-                f"fallback: {int(unknown.sum())} special school(s) record no type of SEN"
-                f" provision (GIAS SEN1..SEN13), so each is taken to serve every need: {names}"
-            )
         missing = int((school < 0).sum())
         if missing:
             notes.append(
@@ -234,3 +200,48 @@ def build_fallback(
             )
     journey, mismatch = fallback_harm(scenario.harm, settings, phases=phases, minutes=found)
     return FallbackRows(settings.method, found, school, journey, mismatch, notes)
+
+
+def fallback_notes(scenario: Scenario, schools: pd.DataFrame) -> list[str]:
+    """Say how children without a base place are scored, and what is assumed about the
+    special schools (for ``rank`` and ``validate``)."""
+    settings = scenario.fallback
+    if settings.method == "flat":
+        return [
+            f"fallback: flat: a child without a base place counts harm.unmet ="
+            f" {scenario.harm.unmet:g} harm points, whatever their journey"
+        ]
+    far = settings.out_of_authority_minutes
+    how = (
+        f"the harm of that journey plus a mismatch of {settings.mismatch:g} harm point(s)"
+        " for having no base place"
+    )
+    special = schools["establishment_group"] == "special"
+    if settings.method == "out_of_authority":
+        return [
+            f"fallback: a child without a base place is taken to an out-of-authority placement"
+            f" {far:g} minutes away (fallback.out_of_authority_minutes), scored at {how}"
+        ]
+    if not special.any():
+        return [
+            f"fallback: no special school is known, so a child without a base place is taken"
+            f" to an out-of-authority placement {far:g} minutes away"
+            f" (fallback.out_of_authority_minutes), scored at {how}"
+        ]
+    notes = [
+        f"fallback: a child without a base place travels to the nearest of {int(special.sum())}"
+        " special school(s) teaching their phase and serving their need group, or to an"
+        f" out-of-authority placement {far:g} minutes away when none is nearer"
+        f" (fallback.out_of_authority_minutes), scored at {how}"
+    ]
+    codes = schools.get("need_codes", pd.Series("", index=schools.index)).fillna("")
+    unknown = special & (codes == "")
+    if unknown.any():
+        names = ", ".join(f"{r.name} ({r.urn})" for r in schools[unknown].head(10).itertuples())
+        more = int(unknown.sum()) - 10
+        notes.append(
+            f"fallback: {int(unknown.sum())} special school(s) record no type of SEN"
+            f" provision (GIAS SEN1..SEN13, or need_codes), so each is taken to serve every"
+            f" need: {names}" + (f" and {more} more" if more > 0 else "")
+        )
+    return notes

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_group
-from sitefinder.fallback import FallbackRows
+from sitefinder.fallback import FallbackRows, fallback_notes
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
@@ -410,5 +410,5 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         areas=len(data.areas),
         children=float(demand["children"].sum()),
         warnings=data.warnings,
-        notes=data.notes,
+        notes=[*data.notes, *fallback_notes(scenario, data.schools)],
     )

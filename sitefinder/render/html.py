@@ -292,8 +292,8 @@ def _harm_scale(scenario: Scenario) -> str:
     if fallback.method == "flat":
         return text + f" A child without a base place counts {scenario.harm.unmet:g}."
     where = (
-        "the nearest special school serving their need (else an out-of-authority placement"
-        f" {fallback.out_of_authority_minutes:g} minutes away)"
+        "the nearest special school serving their need (or an out-of-authority placement"
+        f" {fallback.out_of_authority_minutes:g} minutes away when that is nearer)"
         if fallback.method == "special_school"
         else f"an out-of-authority placement {fallback.out_of_authority_minutes:g} minutes away"
     )
