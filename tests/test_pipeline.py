@@ -130,7 +130,7 @@ def test_no_child_rides_past_a_nearer_base_with_room(demo_config):
 
 
 def test_a_flat_fallback_puts_all_unmet_harm_in_the_placing_part(scenario_file):
-    scenario = load_scenario(scenario_file("bases = 2\ntop = 3\n[fallback]\nmethod = 'flat'\n"))
+    scenario = load_scenario(scenario_file("bases = 1\ntop = 1\n[fallback]\nmethod = 'flat'\n"))
     result = rank(scenario)
     assert result.before.journey_harm == pytest.approx(
         result.before.total_harm - 25.0 * result.before.unmet
