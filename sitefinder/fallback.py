@@ -183,10 +183,12 @@ def build_fallback(
         return FallbackRows("flat", np.full(n, np.nan), school, journey, mismatch, notes)
     found = np.full(n, far)
     if settings.method == "special_school" and special.any():
-        serves = _serves(scenario, schools, classes)
-        nearest, school = nearest_within(
-            minutes, serves[klass], max_minutes=scenario.journey.max_minutes
+        columns = np.flatnonzero(special)  # only special schools' journeys are looked at
+        serves = _serves(scenario, schools.iloc[columns], classes)
+        nearest, column = nearest_within(
+            minutes[:, columns], serves[klass], max_minutes=scenario.journey.max_minutes
         )
+        school = np.where(column >= 0, columns[column], -1).astype(np.intp)
         # An out-of-authority placement is taken when it is nearer: then adding a special
         # school can only shorten a fallback journey, never lengthen it.
         school = np.where(nearest <= far, school, -1).astype(np.intp)
