@@ -40,7 +40,8 @@ def main() -> None:
     first, second = results.values()
     same = set(first.plan.chosen["urn"]) == set(second.plan.chosen["urn"])
     print(f"same schools chosen: {same}")
-    print(first.ranking[["rank", "urn", "name", "harm_averted", "in_plan"]].to_string(index=False))
+    columns = ["rank", "urn", "harm_averted", "harm_averted_placing", "harm_averted_journeys"]
+    print(first.ranking[[*columns, "in_plan"]].round(2).to_string(index=False))
 
     with tempfile.TemporaryDirectory() as folder:
         path = sitefinder.write_geopackage(second, Path(folder) / "steep.gpkg")

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from sitefinder.errors import ScenarioError
-from sitefinder.model.harm import HarmCurve
+from sitefinder.model.harm import DEFAULT_PER_MINUTE, HarmCurve
 
 NEED_CODES: tuple[str, ...] = (
     "ASD", "SLCN", "SEMH", "MLD", "SLD", "PMLD", "SpLD", "HI", "VI", "MSI", "PD", "OTH",
@@ -271,13 +271,19 @@ def _default_phases() -> list[Phase]:
 
 
 class Harm(_Section):
-    """The harm curve (see :mod:`sitefinder.model.harm`)."""
+    """The harm curve (see :mod:`sitefinder.model.harm`).
+
+    ``per_minute`` is the travel term: harm points per journey minute from the first minute,
+    so the shorter of two journeys the curve scores alike always wins. ``unmet`` is the flat
+    harm of a child without a base place, used only with ``fallback.method = "flat"``.
+    """
 
     free_minutes: NonNegativeFloat = 15.0
     exponent: PositiveFloat = 1.5
     limit_minutes: dict[Phase, PositiveFloat] = Field(default_factory=_default_limits)
     over_limit_step: NonNegativeFloat = 1.0
     over_limit_per_minute: NonNegativeFloat = 0.1
+    per_minute: NonNegativeFloat = DEFAULT_PER_MINUTE
     unmet: PositiveFloat = 25.0
 
     def curve(self, phase: Phase) -> HarmCurve:
@@ -288,7 +294,27 @@ class Harm(_Section):
             exponent=self.exponent,
             over_limit_step=self.over_limit_step,
             over_limit_per_minute=self.over_limit_per_minute,
+            per_minute=self.per_minute,
         )
+
+
+FallbackMethod = Literal["special_school", "out_of_authority", "flat"]
+
+
+class Fallback(_Section):
+    """Where a child without a base place goes, and its harm (see :mod:`sitefinder.fallback`).
+
+    ``special_school`` (default): the journey to the nearest special school teaching the
+    child's phase and serving their need group, within ``journey.max_minutes``; where there is
+    none, or it is further, an out-of-authority placement ``out_of_authority_minutes`` away.
+    ``out_of_authority``: that fixed journey for every child. Either way the child's harm is
+    the harm curve at the fallback journey plus ``mismatch`` harm points for having no base
+    place. ``flat``: ``harm.unmet`` harm points per child, whatever the journey.
+    """
+
+    method: FallbackMethod = "special_school"
+    mismatch: NonNegativeFloat = 1.0
+    out_of_authority_minutes: PositiveFloat = 60.0
 
 
 class Candidates(_Section):
@@ -329,7 +355,8 @@ class Robustness(_Section):
 
     Each of ``runs`` seeded runs scales every area's children by a lognormal factor with
     ``demand_noise`` as its standard deviation (on the log scale) and draws each harm parameter
-    uniformly from its range, then chooses the set again.
+    uniformly from its range, then chooses the set again. ``unmet`` varies ``harm.unmet``
+    (``fallback.method = "flat"`` only); ``mismatch`` varies ``fallback.mismatch``.
     """
 
     runs: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -339,10 +366,11 @@ class Robustness(_Section):
     exponent: tuple[PositiveFloat, PositiveFloat] | None = (1.0, 2.0)
     free_minutes: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
     unmet: tuple[PositiveFloat, PositiveFloat] | None = None
+    mismatch: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Robustness:
-        for key in ("exponent", "free_minutes", "unmet"):
+        for key in ("exponent", "free_minutes", "unmet", "mismatch"):
             bounds = getattr(self, key)
             if bounds is not None and bounds[0] > bounds[1]:
                 raise ValueError(f"robustness.{key}: must be [low, high] with low <= high")
@@ -362,6 +390,7 @@ class Scenario(_Section):
     need_groups: dict[str, NeedGroup] = Field(default_factory=_default_need_groups)
     journey: Journey = Field(default_factory=Journey)
     harm: Harm = Field(default_factory=Harm)
+    fallback: Fallback = Field(default_factory=Fallback)
     candidates: Candidates = Field(default_factory=Candidates)
     selection: Selection = Field(default_factory=Selection)
     robustness: Robustness = Field(default_factory=Robustness)
@@ -411,11 +440,24 @@ class Scenario(_Section):
                 continue
             longest = float(self.harm.curve(phase)(self.journey.max_minutes))
             worst = max(worst or (longest, phase), (longest, phase))
-        if worst is not None and self.harm.unmet <= worst[0]:
+        # A flat penalty must make any allowed journey better than no place. With a fallback
+        # journey, staying unplaced can rightly beat a long ride past a nearer special school.
+        flat = self.fallback.method == "flat"
+        if flat and worst is not None and self.harm.unmet <= worst[0]:
             problems.append(
                 f"harm.unmet: must be > {worst[0]:.2f}, the harm of the longest allowed"
                 f" {worst[1]} journey ({self.journey.max_minutes:g} minutes), so that a child"
                 " is never better off without a place"
+            )
+        if not flat and self.robustness.unmet is not None:
+            problems.append(
+                "robustness.unmet: varies harm.unmet, which only fallback.method = 'flat'"
+                " uses (vary fallback.mismatch with robustness.mismatch instead)"
+            )
+        if flat and self.robustness.mismatch is not None:
+            problems.append(
+                "robustness.mismatch: fallback.method 'flat' has no mismatch penalty"
+                " (vary harm.unmet with robustness.unmet instead)"
             )
         for phase, groups in (self.selection.counts or {}).items():
             if phase not in self.phases:

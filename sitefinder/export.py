@@ -34,8 +34,9 @@ from sitefinder.targets import check_target as check_path
 
 CRS = "EPSG:27700"
 _PLAN_ONLY = [
-    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
-    "greedy_rank", "robustness",
+    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
+    "robustness",
 ]  # fmt: skip
 
 
@@ -60,7 +61,8 @@ def _planned(result: RankResult) -> gpd.GeoDataFrame:
     planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
     planned = planned.reset_index(names="site")
     if "children_served" in planned.columns:
-        planned = mask_counts(planned, ["children_served"], result.scenario.suppression_threshold)
+        counts = [c for c in ("children_served", "newly_placed") if c in planned.columns]
+        planned = mask_counts(planned, counts, result.scenario.suppression_threshold)
         planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
     return _points(planned)
 
@@ -68,7 +70,9 @@ def _planned(result: RankResult) -> gpd.GeoDataFrame:
 def _demand(result: RankResult) -> gpd.GeoDataFrame:
     threshold = result.scenario.suppression_threshold
     counts = [
-        c for c in result.areas.columns if c == "children" or c.startswith(("unmet", "within"))
+        c
+        for c in result.areas.columns
+        if c in ("children", "newly_placed") or c.startswith(("unmet", "within"))
     ]
     table = mask_counts(result.areas, counts, threshold)
     if result.data.boundaries is None:

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_group
+from sitefinder.fallback import FallbackRows, build_fallback
 from sitefinder.load import AuthorityData
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.supply import HOSTABLE_PHASES
@@ -38,6 +39,9 @@ class Instance:
         unreachable.
     travel
         How the drive minutes were found.
+    fallback
+        Where each row's children go without a base place, and the harm of that (the rows'
+        ``unmet_harm``).
     """
 
     demand: pd.DataFrame
@@ -46,6 +50,7 @@ class Instance:
     minutes: NDArray[np.float64]  # (n_rows, n_schools) journey minutes
     harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
     travel: DriveTimes
+    fallback: FallbackRows
 
 
 def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
@@ -58,16 +63,25 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         dtype=np.intp,
     )
     limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
-    rows = DemandRows(
-        children=demand["children"].to_numpy(dtype=float),
-        klass=klass,
-        limit_minutes=limits,
-        unmet_harm=np.full(len(demand), scenario.harm.unmet),
-    )
     # Route each area once, then give every demand row its area's journeys.
     travel = area_school_drive_minutes(data.areas, data.schools, journey=scenario.journey)
     row_area = pd.Index(data.areas["area_code"]).get_indexer(demand["area_code"])
     minutes = journey_minutes(travel.minutes[row_area], journey=scenario.journey)
+    fallback = build_fallback(
+        scenario,
+        data.schools,
+        classes=classes,
+        klass=klass,
+        phases=demand["phase"].tolist(),
+        minutes=minutes,
+    )
+    rows = DemandRows(
+        children=demand["children"].to_numpy(dtype=float),
+        klass=klass,
+        limit_minutes=limits,
+        unmet_harm=fallback.unmet_harm,
+        mismatch_harm=fallback.mismatch_harm,
+    )
     harm = np.full_like(minutes, np.inf)
     for phase in scenario.phases:
         mask = (demand["phase"] == phase).to_numpy()
@@ -75,7 +89,7 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         phase_harm = np.full(reachable.shape, np.inf)
         phase_harm[reachable] = scenario.harm.curve(phase)(minutes[mask][reachable])
         harm[mask] = phase_harm
-    return Instance(demand, rows, classes, minutes, harm, travel)
+    return Instance(demand, rows, classes, minutes, harm, travel, fallback)
 
 
 def site_at(

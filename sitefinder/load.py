@@ -40,7 +40,8 @@ class AuthorityData:
     ----------
     schools
         One row per school: ``urn, name, phase, establishment_group, capacity, pupils,
-        ehcp_pupils, easting, northing`` (metres, EPSG:27700).
+        ehcp_pupils, easting, northing`` (metres, EPSG:27700), ``need_codes`` (SEN2 codes of
+        the SEN provision recorded, separated by ";"; blank when none is recorded).
     bases
         One row per existing base: ``urn, base_name, base_type, phase, capacity, need_codes``
         (``need_codes`` a tuple of SEN2 codes), plus the host's ``easting, northing``.
@@ -97,7 +98,23 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     out["easting"] = problems.numbers(path, table, "easting")
     out["northing"] = problems.numbers(path, table, "northing")
     problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
+    out["need_codes"] = _school_need_codes(path, table, problems)
     return out
+
+
+def _school_need_codes(path: Path, table: pd.DataFrame, problems: Problems) -> pd.Series:
+    """The optional ``need_codes`` column: needs a special school serves (blank = unknown)."""
+    if "need_codes" not in table.columns:
+        return pd.Series("", index=table.index)
+    codes = table["need_codes"].fillna("").str.split(";")
+    codes = codes.map(lambda parts: tuple(p.strip() for p in parts if p.strip()))
+    problems.bad_rows(
+        path,
+        "need_codes",
+        codes.map(lambda cs: any(c not in NEED_CODES for c in cs)),
+        f"need codes separated by ';', each one of {', '.join(NEED_CODES)} (or blank)",
+    )
+    return codes.map(";".join)
 
 
 def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:

@@ -15,10 +15,17 @@ import pandas as pd
 
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_group
+from sitefinder.fallback import FallbackRows, fallback_notes
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
-from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
+from sitefinder.model.network import (
+    DemandRows,
+    Metrics,
+    Solution,
+    metrics,
+    solve_network,
+)
 from sitefinder.model.select import Method
 from sitefinder.plan import Plan, choose_plan
 from sitefinder.supply import assess_schools, candidate_options
@@ -33,14 +40,23 @@ class RankResult:
     ----------
     ranking
         The greedy build order, one row per pick (``rank`` 1 first); ``in_plan`` marks the
-        first ``scenario.bases`` rows, the bases the plan adds.
+        rows the plan adds. ``harm_averted`` (marginal) = ``harm_averted_placing`` (children
+        newly placed x their mismatch penalty) + ``harm_averted_journeys`` (the change in
+        journey harm, fallback journeys included).
     schools
         Every school with its eligibility, notes and standalone harm averted per phase and
-        need group (``standalone_<phase>_<group>``), best option, and rank if picked.
+        need group (``standalone_<phase>_<group>``), best option, and rank if picked with the
+        marginal harm averted at that rank in its two parts (``harm_averted``,
+        ``harm_averted_placing``, ``harm_averted_journeys``).
     sites
         The bases open after the plan: existing ones and the planned new ones.
     areas
-        One row per area: children, journey minutes, harm and unmet need before and after.
+        One row per area: children; mean journey minutes, harm, journey harm (journeys to
+        bases and fallback journeys), unmet need (children without a base place) and children
+        within the limit, ``_before`` and ``_after``; ``fallback_minutes`` (mean fallback
+        journey, not with a flat fallback); and ``harm_averted`` in two parts,
+        ``harm_averted_placing`` (the mismatch of the ``newly_placed`` children) and
+        ``harm_averted_journeys``.
     assignments
         Children from each area to each base after the plan, with journey minutes.
     before, after
@@ -49,6 +65,8 @@ class RankResult:
         How journey minutes were found.
     plan
         The chosen set of new bases, how it was chosen, and why.
+    fallback
+        Where each demand row's children go without a base place (the journey and its harm).
     """
 
     scenario: Scenario
@@ -62,6 +80,7 @@ class RankResult:
     after: Metrics
     travel: DriveTimes
     plan: Plan
+    fallback: FallbackRows
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -72,7 +91,7 @@ class RankResult:
     @property
     def notes(self) -> list[str]:
         """What the readers and the router did: files read, estimates, cache use."""
-        return [*self.data.notes, *self.travel.notes]
+        return [*self.data.notes, *self.travel.notes, *self.fallback.notes]
 
 
 def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
@@ -86,6 +105,7 @@ def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
         weights=solution.flow * (solution.pair_minutes <= rows.limit_minutes[solution.pair_row]),
         minlength=n,
     )
+    mismatch = solution.unmet * rows.mismatch
     harm = (
         np.bincount(solution.pair_row, weights=solution.flow * solution.pair_harm, minlength=n)
         + solution.unmet * rows.unmet_harm
@@ -97,6 +117,8 @@ def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
             "within_limit": within,
             "unmet": solution.unmet,
             "harm": harm,
+            "journey_harm": harm - mismatch,
+            "mismatch_harm": mismatch,
         }
     )
 
@@ -114,13 +136,28 @@ def _area_table(
                 summed["placed"] > 1e-9
             )
         parts.append(
-            summed[["mean_minutes", "harm", "unmet", "within_limit"]].add_suffix(f"_{label}")
+            summed[
+                ["mean_minutes", "harm", "journey_harm", "mismatch_harm", "unmet", "within_limit"]
+            ].add_suffix(f"_{label}")
         )
-    children = model.demand.groupby("area_code", sort=True)["children"].sum()
+    demand = model.demand.assign(
+        fallback_weight=model.demand["children"] * np.nan_to_num(model.fallback.minutes)
+    )
+    by_area = demand.groupby("area_code", sort=True)
+    children = by_area["children"].sum()
     table = data.areas.set_index("area_code").join(children, how="left").join(parts, how="left")
     table["children"] = table["children"].fillna(0.0)
+    if model.fallback.method != "flat":  # the mean fallback journey of the area's children
+        table["fallback_minutes"] = by_area["fallback_weight"].sum() / children.where(
+            children > 1e-9
+        )
     table["harm_averted"] = table["harm_before"].fillna(0.0) - table["harm_after"].fillna(0.0)
-    return table.reset_index()
+    table["newly_placed"] = table["unmet_before"].fillna(0.0) - table["unmet_after"].fillna(0.0)
+    table["harm_averted_placing"] = table["mismatch_harm_before"].fillna(0.0) - table[
+        "mismatch_harm_after"
+    ].fillna(0.0)
+    table["harm_averted_journeys"] = table["harm_averted"] - table["harm_averted_placing"]
+    return table.drop(columns=["mismatch_harm_before", "mismatch_harm_after"]).reset_index()
 
 
 def _assignment_table(model: Instance, solution: Solution, sites: pd.DataFrame) -> pd.DataFrame:
@@ -161,6 +198,8 @@ def _ranking_table(
                 "need_group": option["need_group"],
                 "need_group_label": scenario.need_groups[option["need_group"]].label,
                 "harm_averted": pick.marginal,
+                "harm_averted_placing": pick.mismatch_averted,
+                "harm_averted_journeys": pick.journey_averted,
                 "harm_averted_standalone": pick.standalone,
                 "children_served": pick.served,
                 "newly_placed": pick.newly_placed,
@@ -178,9 +217,9 @@ def _ranking_table(
         records,
         columns=[
             "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
-            "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
-            "minutes_before", "minutes_after", "in_plan", "robustness", "notes", "easting",
-            "northing",
+            "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
+            "children_served", "newly_placed", "within_limit_gain", "minutes_before",
+            "minutes_after", "in_plan", "robustness", "notes", "easting", "northing",
         ],
     )  # fmt: skip
 
@@ -201,6 +240,8 @@ def _school_scores(
     table["best_need_group"] = best["need_group"]
     picked = ranking.drop_duplicates("urn").set_index("urn")
     table["rank"] = table["urn"].map(picked["rank"]).astype("Int64")
+    for column in ("harm_averted", "harm_averted_placing", "harm_averted_journeys"):
+        table[column] = table["urn"].map(picked[column]).astype("float64")  # NaN unranked
     table["in_plan"] = table["urn"].isin(picked.index[picked["in_plan"].astype(bool)])
     return table
 
@@ -297,6 +338,7 @@ def rank(
         after=metrics(model.rows, after_solution),
         travel=model.travel,
         plan=plan,
+        fallback=model.fallback,
         timings=timings,
     )
 
@@ -327,8 +369,9 @@ def _sites_table(data: AuthorityData, existing: pd.DataFrame, plan: Plan) -> pd.
 
 
 _EXPLANATION = [
-    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
-    "greedy_rank", "robustness",
+    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
+    "robustness",
 ]  # fmt: skip
 
 
@@ -367,5 +410,5 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         areas=len(data.areas),
         children=float(demand["children"].sum()),
         warnings=data.warnings,
-        notes=data.notes,
+        notes=[*data.notes, *fallback_notes(scenario, data.schools)],
     )

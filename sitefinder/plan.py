@@ -20,9 +20,17 @@ from numpy.typing import NDArray
 from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.errors import ScenarioError
+from sitefinder.fallback import fallback_harm
 from sitefinder.instance import Instance, site_at
 from sitefinder.model.greedy import GreedyResult
-from sitefinder.model.network import DemandRows, Site, Solution, row_mean_minutes, solve_network
+from sitefinder.model.network import (
+    DemandRows,
+    Site,
+    Solution,
+    mismatch_averted,
+    row_mean_minutes,
+    solve_network,
+)
 from sitefinder.model.select import Method, Selection, select_sites
 from sitefinder.supply import HOSTABLE_PHASES
 
@@ -57,8 +65,11 @@ class Plan:
         Time spent choosing (seconds).
     chosen
         One row per new base: ``choice, urn, name, phase, need_group, need_group_label,
-        places, children_served, harm_averted, minutes_before, minutes_after, areas_served,
-        greedy_rank, robustness``.
+        places, children_served, newly_placed, harm_averted, harm_averted_placing,
+        harm_averted_journeys, minutes_before, minutes_after, areas_served, greedy_rank,
+        robustness``. Harm averted (what the plan would lose without the base) is in two
+        parts: placing (children newly placed x their mismatch penalty) and journeys (the
+        change in journey harm, fallback journeys included).
     left_out
         The strongest candidates not chosen: ``urn, name, phase, need_group,
         harm_averted_standalone, reason``.
@@ -267,6 +278,8 @@ def _chosen_table(
         without = solve_network(rows, [*existing, *others])
         had_place = np.nan_to_num(before_minutes[served_rows], nan=-1.0) >= 0
         weights = flow * had_place
+        averted = without.objective - after.objective
+        mismatch = mismatch_averted(rows, without, after)
         records.append(
             {
                 "candidate": candidate,
@@ -277,7 +290,10 @@ def _chosen_table(
                 "need_group_label": scenario.need_groups[option["need_group"]].label,
                 "places": int(candidates.places[candidate]),
                 "children_served": served,
-                "harm_averted": without.objective - after.objective,
+                "newly_placed": float(without.unmet.sum() - after.unmet.sum()),
+                "harm_averted": averted,
+                "harm_averted_placing": mismatch,
+                "harm_averted_journeys": averted - mismatch,
                 "minutes_before": float(np.average(before_minutes[served_rows], weights=weights))
                 if weights.sum() > 1e-9
                 else float("nan"),
@@ -429,11 +445,13 @@ def _perturbed(
     sigma = rules.demand_noise
     factors = rng.lognormal(mean=-(sigma**2) / 2, sigma=sigma, size=len(rows)) if sigma else 1.0
     update: dict[str, float] = {}
-    for key in ("exponent", "free_minutes", "unmet"):
+    for key in ("exponent", "free_minutes", "unmet", "mismatch"):
         bounds = getattr(rules, key)
         if bounds is not None:
             update[key] = float(rng.uniform(bounds[0], bounds[1]))
+    mismatch = update.pop("mismatch", scenario.fallback.mismatch)
     harm = scenario.harm.model_copy(update=update)
+    fallback = scenario.fallback.model_copy(update={"mismatch": mismatch})
     phase_of_class = np.array([phase for phase, _ in instance.classes])
     curves = {phase: harm.curve(phase) for phase in scenario.phases}
 
@@ -445,11 +463,15 @@ def _perturbed(
             values[mask] = curve(site.minutes[mask])
         return dataclasses.replace(site, harm=values)
 
+    journey, mismatch_harm = fallback_harm(
+        harm, fallback, phases=phase_of_class[rows.klass], minutes=instance.fallback.minutes
+    )
     noisy = DemandRows(
         children=rows.children * factors,
         klass=rows.klass,
         limit_minutes=rows.limit_minutes,
-        unmet_harm=np.full(len(rows), harm.unmet),
+        unmet_harm=journey + mismatch_harm,
+        mismatch_harm=mismatch_harm,
     )
     return noisy, [reharm(site) for site in sites]
 

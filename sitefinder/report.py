@@ -22,13 +22,18 @@ from sitefinder.pipeline import RankResult
 COUNT_COLUMNS = ["children_served", "newly_placed", "within_limit_gain"]
 OUTPUT_COLUMNS = [
     "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
-    "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
-    "minutes_before", "minutes_after", "in_plan", "robustness", "notes",
+    "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
+    "children_served", "newly_placed", "within_limit_gain", "minutes_before", "minutes_after",
+    "in_plan", "robustness", "notes",
 ]  # fmt: skip
 PLAN_COLUMNS = [
     "choice", "urn", "name", "phase", "need_group", "need_group_label", "places",
-    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
-    "greedy_rank", "robustness",
+    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
+    "robustness",
+]  # fmt: skip
+HARM_COLUMNS = [
+    "harm_averted", "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
 ]  # fmt: skip
 
 
@@ -55,7 +60,7 @@ def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
         row: dict[str, Any] = {key: record[key] for key in OUTPUT_COLUMNS}
         row["rank"] = int(row["rank"])
         row["in_plan"] = bool(row["in_plan"])
-        for key in ("harm_averted", "harm_averted_standalone"):
+        for key in HARM_COLUMNS:
             row[key] = round(float(row[key]), 2)
         for key in ("minutes_before", "minutes_after"):
             value = float(row[key])
@@ -79,8 +84,10 @@ def plan_rows(result: RankResult) -> list[dict[str, Any]]:
         row: dict[str, Any] = dict(record)
         row["choice"] = int(row["choice"])
         row["places"] = int(row["places"])
-        row["harm_averted"] = round(float(row["harm_averted"]), 2)
-        row["children_served"] = count_value(float(row["children_served"]), threshold)
+        for key in ("harm_averted", "harm_averted_placing", "harm_averted_journeys"):
+            row[key] = round(float(row[key]), 2)
+        for key in ("children_served", "newly_placed"):
+            row[key] = count_value(float(row[key]), threshold)
         for key in ("minutes_before", "minutes_after"):
             value = float(row[key])
             row[key] = None if math.isnan(value) else round(value, 1)
@@ -133,6 +140,8 @@ def to_json(result: RankResult, *, top: int) -> str:
 
 _SUMMARY = [
     ("Total harm (harm points)", "total_harm", "harm"),
+    ("Journey harm (harm points)", "journey_harm", "harm"),
+    ("Journey share of total harm", "journey_share", "share"),
     ("Children needing a place", "children", "count"),
     ("Children placed", "placed", "count"),
     ("Within the guidance limit", "within_limit", "count"),
@@ -149,6 +158,8 @@ def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
     def show(value: float, kind: str) -> str:
         if kind == "count":
             return format_count(value, threshold)
+        if kind == "share":
+            return "" if math.isnan(value) else f"{value:.0%}"
         return _number(value, 2 if kind == "harm" else 1)
 
     rows = []
@@ -158,8 +169,17 @@ def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
         change = after - before
         sign = "+" if change > 0 else ""
         shown = show(change, kind)
+        if kind == "share" and shown:
+            shown = f"{change * 100:.0f} points"
         rows.append((label, show(before, kind), show(after, kind), sign + shown if shown else ""))
     return rows
+
+
+def _parts(row: dict[str, Any]) -> str:
+    """Harm averted in its two parts, placing + journeys (harm points)."""
+    journeys = row["harm_averted_journeys"]
+    sign = "-" if journeys < 0 else "+"
+    return f"{row['harm_averted_placing']:.2f}\n{sign} {abs(journeys):.2f}"
 
 
 def _plan_tables(result: RankResult) -> list[RenderableType]:
@@ -183,7 +203,8 @@ def _plan_tables(result: RankResult) -> list[RenderableType]:
     table.add_column("School (URN)", ratio=3)
     table.add_column("New base", ratio=2)
     table.add_column("Harm\naverted", justify="right")
-    table.add_column("Served", justify="right")
+    table.add_column("Placing +\njourneys", justify="right")
+    table.add_column("Served\n(newly\nplaced)", justify="right")
     table.add_column("Minutes\nbefore →\nafter", justify="right")
     table.add_column("Areas served (children)", ratio=3)
     table.add_column("Greedy\nrank", justify="right")
@@ -197,7 +218,8 @@ def _plan_tables(result: RankResult) -> list[RenderableType]:
             f"{row['name']} ({row['urn']})",
             f"{row['phase']}: {row['need_group_label']}, {row['places']} places",
             f"{row['harm_averted']:.2f}",
-            str(row["children_served"]),
+            _parts(row),
+            f"{row['children_served']}\n({row['newly_placed']})",
             f"{before} → {after}",
             row["areas_served"],
             "-" if row["greedy_rank"] is None else str(row["greedy_rank"]),
@@ -207,7 +229,9 @@ def _plan_tables(result: RankResult) -> list[RenderableType]:
         table.add_row(*cells)
     parts: list[RenderableType] = [table]
     notes = [
-        "Harm averted: what the plan would lose without that base (harm points)."
+        "Harm averted: what the plan would lose without that base (harm points), in two"
+        " parts: placing children who had no base place (their mismatch penalty) + journeys"
+        " (the change in journey harm, fallback journeys included)."
         + (f" Robust: share of {plan.runs} runs with noisy demand and harm settings that"
            " keep the school in the chosen set." if plan.runs else "")
         + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
@@ -269,7 +293,9 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         f" ({scenario.base_size} places each)",
         box=box.SIMPLE_HEAD,
         title_justify="left",
-        caption="Harm averted in harm points (1 point = one journey at the guidance limit);"
+        caption="Harm averted in harm points (the harm curve scores 1 point at the guidance"
+        f" limit; each journey minute adds {scenario.harm.per_minute:g}), in two parts: placing"
+        " children who had no base place + shorter journeys (fallback journeys included);"
         " in greedy build order; rows marked * are in the plan. Counts under"
         f" {scenario.suppression_threshold} are suppressed.",
         caption_justify="left",
@@ -278,6 +304,7 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
     table.add_column("School (URN)", ratio=3)
     table.add_column("New base", ratio=2)
     table.add_column("Harm averted\n(alone)", justify="right")
+    table.add_column("Placing +\njourneys", justify="right")
     table.add_column("Served\n(+ within\nlimit)", justify="right")
     table.add_column("Minutes\nbefore →\nafter", justify="right")
     table.add_column("Notes", ratio=3)
@@ -292,6 +319,7 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
             f"{row['name']} ({row['urn']})",
             f"{row['phase']}: {row['need_group_label']}",
             f"{row['harm_averted']:.2f}\n({row['harm_averted_standalone']:.2f})",
+            _parts(row),
             f"{row['children_served']}\n({gain})",
             f"{before} → {after}",
             row["notes"],

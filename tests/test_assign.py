@@ -4,7 +4,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitefinder.model.assign import solve_transport
-from sitefinder.model.network import DemandRows, Site, metrics, solve_network
+from sitefinder.model.harm import HarmCurve
+from sitefinder.model.network import (
+    DemandRows,
+    Site,
+    Solution,
+    children_passing_nearer,
+    metrics,
+    solve_network,
+)
 
 
 def arr(*values):
@@ -103,3 +111,79 @@ def test_adding_an_open_base_never_increases_total_harm(network):
     with_extra = solve_network(demand, sites).objective
     assert with_extra <= without + 1e-7
     assert without <= float(demand.children @ demand.unmet_harm) + 1e-7
+
+
+# --- every minute counts: the nearest base with room always wins ----------------------------
+
+PRIMARY = HarmCurve(
+    free_minutes=15, limit_minutes=45, exponent=1.5, over_limit_step=1.0,
+    over_limit_per_minute=0.1, per_minute=0.01,
+)  # fmt: skip
+
+
+def _curve_site(capacity, classes, rows, minutes, curve=PRIMARY):
+    minutes = np.asarray(minutes, dtype=float)
+    return Site(
+        float(capacity),
+        frozenset(classes),
+        np.asarray(rows, dtype=np.intp),
+        minutes,
+        curve(minutes),
+    )
+
+
+def _solution(pair_row, pair_site, pair_minutes, flow, n_rows):
+    return Solution(
+        idx(*pair_row), idx(*pair_site), arr(*pair_minutes), arr(*pair_minutes), arr(*flow),
+        np.zeros(n_rows), np.ones(n_rows, dtype=bool), 0.0,
+    )  # fmt: skip
+
+
+def test_passing_a_nearer_base_with_room_is_counted():
+    # 3 children of row 0 ride 12 minutes to site 1 while site 0, 5 minutes away, has 2 spare
+    sites = [_curve_site(4, {0}, [0], [5]), _curve_site(10, {0}, [0], [12])]
+    wrong = _solution([0, 0], [0, 1], [5, 12], [2, 3], 1)
+    assert children_passing_nearer(sites, wrong) == pytest.approx(3)
+    full = [_curve_site(2, {0}, [0], [5]), sites[1]]  # no room at the nearer base: no one passes
+    assert children_passing_nearer(full, wrong) == 0
+
+
+def test_the_shorter_of_two_journeys_under_the_free_minutes_wins():
+    # Both journeys are under the free minutes, so only the travel term tells them apart.
+    demand = _rows([3], [0], unmet=5.0)
+    sites = [_curve_site(10, {0}, [0], [12]), _curve_site(10, {0}, [0], [5])]
+    solution = solve_network(demand, sites)
+    assert solution.flow.tolist() == pytest.approx([0, 3])
+    assert solution.objective == pytest.approx(3 * 0.05)
+
+
+@st.composite
+def curve_networks(draw):
+    """Random rows of two phases and bases with harm from the real curves (travel term on)."""
+    n_rows = draw(st.integers(1, 7))
+    children = draw(st.lists(st.integers(0, 9), min_size=n_rows, max_size=n_rows))
+    klass = draw(st.lists(st.integers(0, 2), min_size=n_rows, max_size=n_rows))
+    per_minute = draw(st.sampled_from([0.005, 0.01, 0.05]))
+    curves = [
+        HarmCurve(15, limit, 1.5, 1.0, 0.1, per_minute) for limit in (45.0, 45.0, 75.0)
+    ]  # class 2 is secondary
+    sites = []
+    for _ in range(draw(st.integers(1, 5))):
+        classes = draw(st.sets(st.integers(0, 2), min_size=1, max_size=3))
+        rows = [r for r in range(n_rows) if klass[r] in classes]
+        tenths = draw(st.lists(st.integers(10, 1200), min_size=len(rows), max_size=len(rows)))
+        minutes = np.array(tenths, dtype=float) / 10
+        harm = np.array([float(curves[klass[r]](m)) for r, m in zip(rows, minutes, strict=True)])
+        sites.append(
+            Site(float(draw(st.integers(0, 12))), frozenset(classes), idx(*rows), minutes, harm)
+        )
+    unmet = draw(st.floats(0.5, 30))
+    return _rows(children, klass, unmet=unmet), sites
+
+
+@settings(max_examples=80, deadline=None)
+@given(curve_networks())
+def test_no_child_passes_a_nearer_compatible_base_with_spare_places(network):
+    demand, sites = network
+    solution = solve_network(demand, sites)
+    assert children_passing_nearer(sites, solution) == 0

@@ -60,12 +60,47 @@ def test_every_bad_value_reported_at_once(scenario_file):
     ]
 
 
-def test_unmet_harm_must_exceed_longest_journey(scenario_file):
-    path = scenario_file("[harm]\nunmet = 5\n")
+def test_a_flat_unmet_harm_must_exceed_longest_journey(scenario_file):
+    # 120 minutes primary: (105/30)^1.5 = 6.548 + step 1 + 0.1 x 75 + travel 0.01 x 120 = 16.25
+    path = scenario_file("[harm]\nunmet = 5\n[fallback]\nmethod = 'flat'\n")
     assert problems(path) == [
-        f"{path}: harm.unmet: must be > 15.05, the harm of the longest allowed primary journey"
+        f"{path}: harm.unmet: must be > 16.25, the harm of the longest allowed primary journey"
         " (120 minutes), so that a child is never better off without a place"
     ]
+
+
+def test_with_a_fallback_journey_staying_unplaced_may_beat_a_long_ride(scenario_file):
+    # The flat check does not apply: the fallback is scored by its own journey.
+    scenario = load_scenario(scenario_file("[harm]\nunmet = 5\n"))
+    assert scenario.fallback.method == "special_school"
+    assert scenario.fallback.mismatch == 1.0
+    assert scenario.fallback.out_of_authority_minutes == 60.0
+
+
+def test_fallback_keys_checked(scenario_file):
+    path = scenario_file(
+        "[fallback]\nmethod = 'nearest'\nmismatch = -1\nout_of_authority_minutes = 0\n"
+    )
+    assert problems(path) == [
+        f"{path}: fallback.method: must be one of 'special_school', 'out_of_authority' or 'flat'",
+        f"{path}: fallback.mismatch: must be >= 0",
+        f"{path}: fallback.out_of_authority_minutes: must be > 0",
+    ]
+
+
+def test_robustness_ranges_match_the_fallback_method(scenario_file):
+    path = scenario_file("[robustness]\nunmet = [20.0, 30.0]\n")
+    assert problems(path) == [
+        f"{path}: robustness.unmet: varies harm.unmet, which only fallback.method = 'flat'"
+        " uses (vary fallback.mismatch with robustness.mismatch instead)"
+    ]
+    path = scenario_file("[fallback]\nmethod = 'flat'\n[robustness]\nmismatch = [0.5, 2.0]\n")
+    assert problems(path) == [
+        f"{path}: robustness.mismatch: fallback.method 'flat' has no mismatch penalty"
+        " (vary harm.unmet with robustness.unmet instead)"
+    ]
+    path = scenario_file("[robustness]\nmismatch = [2.0, 0.5]\n")
+    assert problems(path) == [f"{path}: robustness.mismatch: must be [low, high] with low <= high"]
 
 
 def test_need_codes_checked(scenario_file):

@@ -12,7 +12,7 @@ from sitefinder.cli import app
 runner = CliRunner()
 
 
-def _scenario(tmp_path, extra=0):
+def _scenario(tmp_path, extra=0, settings=""):
     pupils = tmp_path / "pupils.csv"
     rows = ["pupil_id,postcode,primary_need,nc_year"]
     rows += [f"SECRET{i:03d},ZZ1 1AA,ASD,Y{i % 6 + 1}" for i in range(extra + 7)]
@@ -36,6 +36,7 @@ postcodes = "{write_postcodes(tmp_path / "onspd.csv")}"
 [inputs.demand]
 method = "pupils"
 path = "{pupils}"
+{settings}
 """,
         encoding="utf-8",
     )
@@ -76,8 +77,10 @@ def test_validate_own_data_reports_what_it_read(tmp_path):
 
 def test_nothing_to_gain_is_said_plainly(tmp_path):
     # 7 primary ASD children and 8 unit places; 3 secondary children and a 10-place provision.
+    # Without the travel term a nearer base could only shorten journeys the curve scores 0.
     out = tmp_path / "empty.gpkg"
-    result = runner.invoke(app, ["rank", "-c", str(_scenario(tmp_path)), "-o", str(out)])
+    scenario = _scenario(tmp_path, settings="[harm]\nper_minute = 0.0")
+    result = runner.invoke(app, ["rank", "-c", str(scenario), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "No new base would avert any harm" in result.stdout
     with sqlite3.connect(out) as db:

@@ -70,3 +70,71 @@ def test_excluded_urns_and_no_existing_bases(scenario_file, tmp_path):
     notes = result.schools.set_index("urn").loc["990001", "notes"]
     assert notes.startswith("excluded by the scenario")
     assert len(result.sites) == 2
+
+
+def test_harm_averted_comes_in_two_parts_everywhere(demo):
+    # placing = children newly placed x the mismatch penalty (1 harm point by default);
+    # journeys = the rest of the change in total harm
+    mismatch = demo.scenario.fallback.mismatch
+    for table in (demo.ranking, demo.plan.chosen):
+        assert np.allclose(
+            table["harm_averted"], table["harm_averted_placing"] + table["harm_averted_journeys"]
+        )
+        assert np.allclose(table["harm_averted_placing"], table["newly_placed"] * mismatch)
+    # the before/after metrics: total = journey + mismatch, and the areas add up to them
+    for metrics in (demo.before, demo.after):
+        assert metrics.total_harm == pytest.approx(metrics.journey_harm + metrics.mismatch_harm)
+        assert metrics.mismatch_harm == pytest.approx(metrics.unmet * mismatch)
+    areas = demo.areas
+    assert areas["journey_harm_before"].sum() == pytest.approx(demo.before.journey_harm)
+    assert areas["journey_harm_after"].sum() == pytest.approx(demo.after.journey_harm)
+    assert areas["harm_averted_placing"].sum() == pytest.approx(
+        demo.before.mismatch_harm - demo.after.mismatch_harm
+    )
+    assert areas["newly_placed"].sum() == pytest.approx(demo.before.unmet - demo.after.unmet)
+    assert np.allclose(
+        areas["harm_averted"], areas["harm_averted_placing"] + areas["harm_averted_journeys"]
+    )
+    with_children = areas["children"] > 0
+    assert (areas.loc[with_children, "fallback_minutes"] > 5).all()  # at least the overhead
+    assert areas.loc[~with_children, "fallback_minutes"].isna().all()
+    # the candidates carry their ranked pick's parts
+    ranked = demo.schools.dropna(subset=["rank"]).set_index("urn")
+    first = demo.ranking.drop_duplicates("urn").set_index("urn")
+    assert np.allclose(
+        ranked["harm_averted_journeys"], first.loc[ranked.index, "harm_averted_journeys"]
+    )
+
+
+def test_ties_in_children_placed_are_decided_by_journeys(demo):
+    # Among options placing the same children, the greedy's choice is the one whose journeys
+    # avert most: the placing parts tie, the journey parts decide.
+    first = demo.ranking.iloc[0]
+    same = demo.ranking[
+        np.isclose(demo.ranking["harm_averted_placing"], first["harm_averted_placing"])
+    ]
+    assert len(same) >= 2
+    assert first["harm_averted_journeys"] >= same["harm_averted_journeys"].max() - 1e-9
+
+
+def test_no_child_rides_past_a_nearer_base_with_room(demo_config):
+    from sitefinder.instance import build_instance, existing_sites
+    from sitefinder.load import load_inputs
+    from sitefinder.model.network import children_passing_nearer, solve_network
+
+    scenario = load_scenario(demo_config)
+    data = load_inputs(scenario)
+    instance = build_instance(scenario, data)
+    sites, _ = existing_sites(instance, scenario, data)
+    assert children_passing_nearer(sites, solve_network(instance.rows, sites)) == 0
+
+
+def test_a_flat_fallback_puts_all_unmet_harm_in_the_placing_part(scenario_file):
+    scenario = load_scenario(scenario_file("bases = 1\ntop = 1\n[fallback]\nmethod = 'flat'\n"))
+    result = rank(scenario)
+    assert result.before.journey_harm == pytest.approx(
+        result.before.total_harm - 25.0 * result.before.unmet
+    )
+    chosen = result.plan.chosen
+    assert np.allclose(chosen["harm_averted_placing"], 25.0 * chosen["newly_placed"])
+    assert "fallback_minutes" not in result.areas.columns

@@ -64,6 +64,21 @@ def test_geopackage_carries_the_plan(robust, tmp_path):
                 "greedy_rank", "robustness"} <= columns  # fmt: skip
         served = [r[0] for r in db.execute("select children_served from planned_bases")]
         assert all(v is None or v >= 5 for v in served)
+        parts = db.execute(
+            "select harm_averted, harm_averted_placing, harm_averted_journeys, newly_placed"
+            " from planned_bases"
+        ).fetchall()
+        assert all(t == pytest.approx(a + b) for t, a, b, _ in parts)
+        assert all(n is None or n >= 5 or n == 0 for *_, n in parts)
+        candidates = {r[1] for r in db.execute("pragma table_info(candidates)")}
+        assert {"harm_averted_placing", "harm_averted_journeys"} <= candidates
+        demand = {r[1] for r in db.execute("pragma table_info(demand)")}
+        assert {
+            "journey_harm_before", "journey_harm_after", "fallback_minutes",
+            "harm_averted_placing", "harm_averted_journeys", "newly_placed",
+        } <= demand  # fmt: skip
+        newly = [r[0] for r in db.execute("select newly_placed from demand")]
+        assert all(v is None or v == 0 or abs(v) >= 5 for v in newly)  # suppressed below 5
         rows = db.execute(
             "select urn, robustness, left_out_reason from candidates where left_out_reason != ''"
         ).fetchall()
@@ -117,3 +132,40 @@ def test_impossible_rules_are_scenario_errors(scenario_file):
     assert caught.value.problems == [
         f"{path}: selection.counts.tertiary: must be one of 'primary' or 'secondary'"
     ]
+
+
+def test_robustness_runs_re_derive_each_rows_fallback_harm(demo_config):
+    # With the perturbed settings pinned ([low, high] equal), the noisy rows' unmet harm is the
+    # perturbed curve at each row's fallback journey plus the perturbed mismatch.
+    from sitefinder.instance import build_instance
+    from sitefinder.load import load_inputs
+    from sitefinder.plan import _perturbed
+
+    scenario = with_section(
+        load_scenario(demo_config),
+        "robustness",
+        demand_noise=0.0,
+        exponent=None,
+        free_minutes=(10.0, 10.0),
+        mismatch=(2.0, 2.0),
+    )
+    instance = build_instance(scenario, load_inputs(scenario))
+    rows, _ = _perturbed(instance, scenario, [], np.random.default_rng(1))
+    harm = scenario.harm.model_copy(update={"free_minutes": 10.0})
+    phases = instance.demand["phase"].to_numpy()
+    expected = np.array(
+        [
+            float(harm.curve(p)(m)) + 2.0
+            for p, m in zip(phases, instance.fallback.minutes, strict=True)
+        ]
+    )
+    assert np.allclose(rows.unmet_harm, expected)
+    assert np.allclose(rows.mismatch, 2.0)
+    assert not np.allclose(rows.unmet_harm, instance.rows.unmet_harm)
+
+
+def test_robustness_with_a_mismatch_range_runs(scenario_file):
+    path = scenario_file("bases = 2\n[robustness]\nruns = 2\nmismatch = [0.5, 2.0]\n")
+    plan = rank(load_scenario(path)).plan
+    assert plan.runs == 2
+    assert set(np.round(plan.chosen["robustness"] * 2)) <= {0.0, 1.0, 2.0}

@@ -203,3 +203,24 @@ def test_validate_trafford_example(real_data, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"{TRAFFORD_TOML}: valid. 103 schools (82 mainstream" in result.stdout
     assert "error:" not in result.output
+
+
+def test_trafford_children_go_to_the_nearest_base_with_room(real_data, monkeypatch):
+    # Every minute counts: no child rides past a nearer base with room (the old model, with no
+    # travel term under 15 minutes, sent 26 of Trafford's children past one). Children without
+    # a base place fall back on the nearest of Trafford's special schools.
+    from sitefinder import load_scenario
+    from sitefinder.instance import build_instance, existing_sites
+    from sitefinder.load import load_inputs
+    from sitefinder.model.network import children_passing_nearer, solve_network
+
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    scenario = load_scenario(TRAFFORD_TOML)
+    data = load_inputs(scenario)
+    instance = build_instance(scenario, data)
+    sites, _ = existing_sites(instance, scenario, data)
+    assert children_passing_nearer(sites, solve_network(instance.rows, sites)) == 0
+    assert (instance.fallback.school >= 0).all()  # a special school within 60 minutes
+    special = data.schools["establishment_group"].to_numpy()[instance.fallback.school]
+    assert set(special) == {"special"}
+    assert 5 < instance.fallback.minutes.mean() < 20  # an urban authority

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 
@@ -70,9 +71,9 @@ def test_report_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
 
 def test_report_holds_the_ranking_and_the_plan(report_text, demo_result):
     for name in demo_result.ranking.head(5)["name"]:
-        assert name in report_text
+        assert html.escape(name) in report_text
     for name in demo_result.plan.chosen["name"]:
-        assert name in report_text
+        assert html.escape(name) in report_text
     assert "The plan: 3 new bases chosen together" in report_text
     assert "proven optimal" in report_text or "optimality gap" in report_text
     assert "Generated 2025-01-01 00:00 UTC" in report_text

@@ -22,7 +22,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitefinder.model.local import LocalNetwork, Workspace
-from sitefinder.model.network import DemandRows, Site, Solution, row_mean_minutes
+from sitefinder.model.network import (
+    DemandRows,
+    Site,
+    Solution,
+    mismatch_averted,
+    row_mean_minutes,
+)
 from sitefinder.model.warm import ComponentTrials
 
 Progress = Callable[[str, int, int], None]
@@ -45,7 +51,14 @@ class Pick:
     option
         Index of the chosen option.
     marginal
-        Harm points averted given the bases picked before it.
+        Harm points averted given the bases picked before it: ``mismatch_averted`` +
+        ``journey_averted``.
+    mismatch_averted
+        The part of ``marginal`` from children newly placed in a base: each one's mismatch
+        penalty (harm points).
+    journey_averted
+        The rest of ``marginal``: the change in journey harm, fallback journeys included
+        (harm points; negative when the journeys added outweigh those saved).
     standalone
         Harm points it averts added to today's network alone.
     served
@@ -65,6 +78,8 @@ class Pick:
 
     option: int
     marginal: float
+    mismatch_averted: float
+    journey_averted: float
     standalone: float
     served: float
     newly_placed: float
@@ -105,9 +120,12 @@ def _describe(
     prior = row_mean_minutes(before, len(demand))[rows]
     had = ~np.isnan(prior)
     before_mean = float(flows[had] @ prior[had] / flows[had].sum()) if had.any() else np.nan
+    mismatch = mismatch_averted(demand, before, after)
     return Pick(
         option=option,
         marginal=marginal,
+        mismatch_averted=mismatch,
+        journey_averted=marginal - mismatch,
         standalone=standalone,
         served=served,
         newly_placed=float(before.unmet.sum() - after.unmet.sum()),

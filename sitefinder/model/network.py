@@ -30,16 +30,27 @@ class DemandRows:
     limit_minutes
         The guidance journey limit for the row's phase, in minutes.
     unmet_harm
-        Harm points per child of the row left without a place.
+        Harm points per child of the row left without a base place: the harm of their
+        fallback journey (to a special school or an out-of-authority placement) plus the
+        mismatch penalty.
+    mismatch_harm
+        The mismatch part of ``unmet_harm`` (harm points per child); the rest is the fallback
+        journey's harm. None: all of it (a flat penalty with no journey).
     """
 
     children: NDArray[np.float64]
     klass: NDArray[np.intp]
     limit_minutes: NDArray[np.float64]
     unmet_harm: NDArray[np.float64]
+    mismatch_harm: NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return len(self.children)
+
+    @property
+    def mismatch(self) -> NDArray[np.float64]:
+        """Harm points per child of each row for having no base place (the mismatch part)."""
+        return self.unmet_harm if self.mismatch_harm is None else self.mismatch_harm
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +150,12 @@ def solve_network(
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """Headline figures for a solved network (children may be fractional when modelled)."""
+    """Headline figures for a solved network (children may be fractional when modelled).
+
+    ``total_harm`` (harm points) = ``journey_harm`` (journeys to bases and fallback journeys
+    of children without a base place, harm curve and travel term) + ``mismatch_harm`` (the
+    mismatch penalty of children without a base place).
+    """
 
     total_harm: float
     children: float
@@ -148,6 +164,13 @@ class Metrics:
     within_limit: float
     mean_minutes: float
     p95_minutes: float
+    journey_harm: float
+    mismatch_harm: float
+
+    @property
+    def journey_share(self) -> float:
+        """Share of total harm that is journey harm (NaN when there is no harm)."""
+        return self.journey_harm / self.total_harm if self.total_harm > 1e-12 else float("nan")
 
 
 def weighted_quantile(values: NDArray[np.float64], weights: NDArray[np.float64], q: float) -> float:
@@ -167,6 +190,7 @@ def metrics(demand: DemandRows, solution: Solution) -> Metrics:
     placed = float(flow.sum())
     within = float(flow[solution.pair_minutes <= demand.limit_minutes[solution.pair_row]].sum())
     mean = float(flow @ solution.pair_minutes / placed) if placed > 1e-9 else float("nan")
+    mismatch = float(solution.unmet @ demand.mismatch)
     return Metrics(
         total_harm=solution.objective,
         children=float(demand.children[solution.rows].sum()),
@@ -175,7 +199,37 @@ def metrics(demand: DemandRows, solution: Solution) -> Metrics:
         within_limit=within,
         mean_minutes=mean,
         p95_minutes=weighted_quantile(solution.pair_minutes, flow, 0.95),
+        journey_harm=solution.objective - mismatch,
+        mismatch_harm=mismatch,
     )
+
+
+def mismatch_averted(demand: DemandRows, before: Solution, after: Solution) -> float:
+    """Harm points of mismatch averted from ``before`` to ``after``: children newly placed in a
+    base, each weighted by their row's mismatch penalty. The rest of the change in total harm
+    is journey harm."""
+    return float((before.unmet - after.unmet) @ demand.mismatch)
+
+
+def children_passing_nearer(
+    sites: Sequence[Site], solution: Solution, *, tolerance: float = 1e-6
+) -> float:
+    """Children assigned to a base while a compatible base with spare places is nearer.
+
+    A base is compatible with a row when the row is among its ``rows`` (right class, within
+    reach); it has spare places when fewer than ``capacity - tolerance`` children are assigned
+    to it. Journeys count as nearer only when shorter by more than ``tolerance`` minutes. With a
+    harm curve strictly increasing in minutes an optimal assignment has none.
+    """
+    used = np.bincount(solution.pair_site, weights=solution.flow, minlength=len(sites))
+    capacity = np.array([site.capacity for site in sites], dtype=np.float64)
+    spare = (used < capacity - tolerance)[solution.pair_site]
+    nearest_spare = np.full(len(solution.rows), np.inf)
+    np.minimum.at(nearest_spare, solution.pair_row[spare], solution.pair_minutes[spare])
+    passing = (solution.flow > tolerance) & (
+        solution.pair_minutes > nearest_spare[solution.pair_row] + tolerance
+    )
+    return float(solution.flow[passing].sum())
 
 
 def row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:

@@ -454,9 +454,12 @@ def read_establishments(
     x, y, notes = _locate(table, path, spec, postcodes, problems)
     table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
     bases, warnings = _base_rows(table, spec, path, problems)
+    # The SEN provision types recorded for each school (GIAS SEN1..SEN13): at a special school,
+    # the needs it serves.
+    table["need_codes"] = [";".join(_base_codes(school)) for _, school in table.iterrows()]
     schools = table[
         ["urn", "name", "phase", "establishment_group", "capacity", "pupils", "ehcp_pupils",
-         "easting", "northing"]
+         "easting", "northing", "need_codes"]
     ].copy()  # fmt: skip
     counts = schools["establishment_group"].value_counts()
     summary = ", ".join(f"{counts[g]} {g}" for g in counts.index)

@@ -261,8 +261,10 @@ def _summary(result: RankResult) -> str:
             if before.total_harm > 0
             else "."
         )
-        + " One harm point is one journey at the guidance limit; a child without a place"
-        f" counts {scenario.harm.unmet:g}.",
+        + f" {_harm_scale(scenario)}",
+        f"Journey harm (journeys to bases and fallback journeys): {before.journey_harm:.1f}"
+        f" before ({_percent(before.journey_share)} of total harm), {after.journey_harm:.1f}"
+        f" after ({_percent(after.journey_share)}).",
         f"Children placed within the guidance journey limit: <strong>"
         f"{_e(_count(before.within_limit, t))}</strong> before, <strong>"
         f"{_e(_count(after.within_limit, t))}</strong> after, of"
@@ -278,6 +280,37 @@ def _summary(result: RankResult) -> str:
         f'<ul class="summary">{lis}</ul><p class="small">Counts of fewer than {t} children'
         f" are shown as &lt;{t} to protect individuals.</p>"
     )
+
+
+def _harm_scale(scenario: Scenario) -> str:
+    """One sentence saying what a harm point is and what a child without a base place counts."""
+    text = (
+        "The harm curve scores one harm point for a journey at the guidance limit, and every"
+        f" journey minute adds {scenario.harm.per_minute:g}."
+    )
+    fallback = scenario.fallback
+    if fallback.method == "flat":
+        return text + f" A child without a base place counts {scenario.harm.unmet:g}."
+    where = (
+        "the nearest special school serving their need (or an out-of-authority placement"
+        f" {fallback.out_of_authority_minutes:g} minutes away when that is nearer)"
+        if fallback.method == "special_school"
+        else f"an out-of-authority placement {fallback.out_of_authority_minutes:g} minutes away"
+    )
+    return text + (
+        f" A child without a base place counts the harm of the journey to {where}, plus"
+        f" {fallback.mismatch:g} for having no base place."
+    )
+
+
+def _percent(share: float) -> str:
+    return "n/a" if math.isnan(share) else f"{share:.0%}"
+
+
+def _parts(placing: float, journeys: float) -> str:
+    """Harm averted in its two parts: placing + journeys (harm points)."""
+    sign = "−" if journeys < 0 else "+"
+    return f"{_number(placing, 2)} {sign} {_number(abs(journeys), 2)}"
 
 
 def _minutes(before: float, after: float) -> str:
@@ -304,15 +337,17 @@ def _plan_section(result: RankResult) -> str:
         "Need group",
         "Places",
         "Children served",
+        "Newly placed",
         "Harm averted",
+        "Placing + journeys",
         "Minutes before → after",
         "Areas served (children)",
         "Greedy rank",
     ]
-    numeric = [0, 4, 5, 6, 7, 9]
+    numeric = [0, 4, 5, 6, 7, 8, 9, 11]
     if plan.runs:
         headings.append("Robustness")
-        numeric.append(10)
+        numeric.append(12)
     rows = []
     for row in plan.chosen.to_dict("records"):
         cells = [
@@ -322,7 +357,9 @@ def _plan_section(result: RankResult) -> str:
             _group_label(result, row["need_group"]),
             str(int(row["places"])),
             _count(row["children_served"], t),
+            _count(row["newly_placed"], t),
             _number(row["harm_averted"], 2),
+            _parts(row["harm_averted_placing"], row["harm_averted_journeys"]),
             _minutes(row["minutes_before"], row["minutes_after"]),
             str(row.get("areas_served", "")),
             "-" if pd.isna(row.get("greedy_rank")) else str(int(row["greedy_rank"])),
@@ -332,7 +369,9 @@ def _plan_section(result: RankResult) -> str:
         rows.append(cells)
     parts.append(_table(headings, rows, numeric=numeric))
     notes = [
-        "Harm averted: what the plan would lose without that base (harm points). Minutes: the"
+        "Harm averted: what the plan would lose without that base (harm points), in two"
+        " parts: placing children who had no base place (their mismatch penalty) + journeys"
+        " (the change in journey harm, fallback journeys included). Minutes: the"
         " mean journey in the areas and groups the base serves, before and after it opens"
         " (none: those children had no place before)."
     ]
@@ -369,6 +408,7 @@ def _ranking_section(result: RankResult) -> str:
         "Phase",
         "Need group",
         "Harm averted (in order)",
+        "Placing + journeys",
         "Harm averted (alone)",
         "Children served",
         "Newly placed",
@@ -377,10 +417,10 @@ def _ranking_section(result: RankResult) -> str:
         "In plan",
         "Notes",
     ]
-    numeric = [0, 4, 5, 6, 7, 8, 9]
+    numeric = [0, 4, 5, 6, 7, 8, 9, 10]
     if result.plan.runs:
-        headings.insert(11, "Robustness")
-        numeric.append(11)
+        headings.insert(12, "Robustness")
+        numeric.append(12)
     rows, classes = [], []
     for row in ranking.to_dict("records"):
         cells = [
@@ -389,6 +429,7 @@ def _ranking_section(result: RankResult) -> str:
             str(row["phase"]),
             str(row["need_group_label"]),
             _number(row["harm_averted"], 2),
+            _parts(row["harm_averted_placing"], row["harm_averted_journeys"]),
             _number(row["harm_averted_standalone"], 2),
             _count(row["children_served"], t),
             _count(row["newly_placed"], t),
@@ -398,7 +439,7 @@ def _ranking_section(result: RankResult) -> str:
             str(row["notes"] or ""),
         ]
         if result.plan.runs:
-            cells.insert(11, _share(row["robustness"]))
+            cells.insert(12, _share(row["robustness"]))
         rows.append(cells)
         classes.append("plan" if bool(row["in_plan"]) else "")
     note = (
@@ -414,6 +455,8 @@ def _ranking_section(result: RankResult) -> str:
 
 _METRICS = [
     ("Total harm (harm points)", "total_harm", "harm"),
+    ("Journey harm (harm points)", "journey_harm", "harm"),
+    ("Journey share of total harm", "journey_share", "share"),
     ("Children needing a place", "children", "count"),
     ("Children placed", "placed", "count"),
     ("Placed within the guidance limit", "within_limit", "count"),
@@ -429,6 +472,8 @@ def _metrics_section(result: RankResult) -> str:
     def show(value: float, kind: str) -> str:
         if kind == "count":
             return _count(value, t)
+        if kind == "share":
+            return _percent(value)
         return _number(value, 2 if kind == "harm" else 1)
 
     rows = []
@@ -436,6 +481,8 @@ def _metrics_section(result: RankResult) -> str:
         before = float(getattr(result.before, attribute))
         after = float(getattr(result.after, attribute))
         change = show(after - before, kind)
+        if kind == "share":
+            change = "" if math.isnan(after - before) else f"{(after - before) * 100:.0f} points"
         sign = "+" if after - before > 0 and change and not change.startswith("<") else ""
         rows.append([label, show(before, kind), show(after, kind), sign + change])
     return _table(["Metric", "Before", "After", "Change"], rows, numeric=[1, 2, 3])
@@ -470,6 +517,11 @@ def _robustness_section(result: RankResult) -> str:
         for key in ("exponent", "free_minutes", "unmet")
         if getattr(settings, key) is not None
     ]
+    if settings.mismatch is not None:
+        ranges.append(
+            f"fallback.mismatch drawn from [{_show(settings.mismatch[0])},"
+            f" {_show(settings.mismatch[1])}]"
+        )
     text = (
         f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
         f" scaling every area's children by a random factor (standard deviation of its log"
