@@ -92,6 +92,10 @@ def _scaled(
     return out, said
 
 
+def _bases(count: int) -> str:
+    return f"{count} base{'' if count == 1 else 's'}"
+
+
 def _places_by_phase(capacity: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> list[float]:
     return [float((capacity * weights[:, k])[mask].sum()) for k in range(len(PHASES))]
 
@@ -176,13 +180,13 @@ def check_existing_places(
             ],
         )
     recorded = (
-        f" and {capacity[~assumed].sum():.0f} recorded ({int((~assumed).sum())} bases)"
+        f" and {capacity[~assumed].sum():.0f} recorded ({_bases(int((~assumed).sum()))})"
         if (~assumed).any()
         else ""
     )
     assumed_text = (
-        f"{capacity[assumed].sum():.0f} places assumed ({int(assumed.sum())} bases x"
-        f" {default_capacity}, no capacity in the schools file){recorded}"
+        f"{capacity[assumed].sum():.0f} places assumed ({_bases(int(assumed.sum()))} x"
+        f" {default_capacity} places, no capacity in the schools file){recorded}"
     )
     if capacity_from != "sen2":
         return PlacesCheck(
@@ -206,7 +210,7 @@ def check_existing_places(
         each = f"{low:.0f}" if low == high else f"{low:.0f}-{high:.0f}"
         parts.append(
             f"{phase}: {after[k]:.0f} places for {count(shown[phase])} children"
-            f" ({int(group.sum())} assumed bases, {each} places each)"
+            f" ({_bases(int(group.sum()))} with assumed places, {each} each)"
         )
     note = f"; {'; '.join(said)}" if said else ""
     return PlacesCheck(

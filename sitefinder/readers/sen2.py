@@ -218,7 +218,7 @@ def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
     year = periods.map(years).astype(int)
     _bad_values(
         problems, path, table, "time_period", year < 0,
-        "time_period {value!r} is not a SEN2 period (an academic year such as 202425, for"
+        "{value!r} is not a SEN2 period (an academic year such as 202425, for"
         " January 2025; use the release's file unedited)",
     )  # fmt: skip
     is_age = table["breakdown_topic"].str.strip() == AGE_TOPIC
