@@ -20,6 +20,7 @@ from pathlib import Path
 from sitefinder import load_scenario
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_phase, pooled_share
+from sitefinder.disclosure import format_count
 from sitefinder.load import load_inputs
 from sitefinder.readers.sen2 import caseload_of, needs_of, read_sen2
 from sitefinder.validate import Problems
@@ -68,7 +69,7 @@ def main() -> None:
         parts = []
         for phase, (low, high) in AGES.items():
             parts.append(
-                f"{phase} {own.in_bases_at(low, high):.0f} children,"
+                f"{phase} {format_count(own.in_bases_at(low, high), 5)} children,"
                 f" {pooled_share(own, low, high):.1%} (England {pooled_share(england, low, high):.1%})"
             )
         print(f"  {name:14} all ages {own.base_share:.1%}; " + "; ".join(parts))
@@ -80,8 +81,7 @@ def main() -> None:
     print("\nTrafford demand by phase (children) against SEN2 January 2025 children in bases:")
     print(f"  {'share':12} {'primary':>9} {'secondary':>10} {'total':>8}  seconds")
     print(
-        f"  {'SEN2':12} {sen2['primary']:9.1f} {sen2['secondary']:10.1f}"
-        f" {sum(sen2.values()):8.1f}"
+        f"  {'SEN2':12} {sen2['primary']:9.1f} {sen2['secondary']:10.1f} {sum(sen2.values()):8.1f}"
     )
     for share in ("authority", "higher", "england"):
         start = time.perf_counter()
