@@ -68,9 +68,10 @@ def main() -> None:
         assert own is not None
         parts = []
         for phase, (low, high) in AGES.items():
+            national = pooled_share(england, low, high)
             parts.append(
                 f"{phase} {format_count(own.in_bases_at(low, high), 5)} children,"
-                f" {pooled_share(own, low, high):.1%} (England {pooled_share(england, low, high):.1%})"
+                f" {pooled_share(own, low, high):.1%} (England {national:.1%})"
             )
         print(f"  {name:14} all ages {own.base_share:.1%}; " + "; ".join(parts))
 
