@@ -119,6 +119,39 @@ def test_bad_period_and_age_labels_name_file_line_and_label(tmp_path):
     ]
 
 
+def test_counts_that_are_not_counts_name_their_lines(tmp_path):
+    path = write_sen2_caseload(tmp_path / "c.csv")
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace(",1000,", ",inf,", 1)  # line 2: ehcplans
+    lines[3] = lines[3].rsplit(",", 1)[0] + ",-3"  # line 4: the last base column
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",lots"  # line 6
+    path.write_text("\n".join(lines) + "\n")
+    problems = Problems()
+    assert read_sen2(path, problems, kind="caseload") is None
+    what = (
+        "is not a count of plans (a number from 0 to 10,000,000, or a DfE marker such as x for"
+        " unavailable or z for not applicable)"
+    )
+    assert problems.items == [
+        f"{path}: column ehcplans, line 2: 'inf' {what}",
+        f"{path}: column mainstream_free_school_senunit, line 4: '-3' {what}",
+        f"{path}: column mainstream_free_school_senunit, line 6: 'lots' {what}",
+    ]
+
+
+def test_a_period_given_twice_is_an_error(tmp_path):
+    path = write_sen2_caseload(tmp_path / "c.csv")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # 2021 for Trafford again
+    problems = Problems()
+    file = read_sen2(path, problems, kind="caseload")
+    assert file is not None and caseload_of(file, "358", problems) is None
+    assert problems.items == [
+        f"{path}: lines 2, {len(lines) + 1}: more than one 'All EHC plans' row for Trafford in"
+        " 202021 (each period once: use the release's file unedited)"
+    ]
+
+
 def test_overlapping_age_labels_are_an_error(tmp_path):
     path = write_sen2_needs(tmp_path / "needs.csv")
     path.write_text(

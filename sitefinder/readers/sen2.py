@@ -36,6 +36,8 @@ BASE_PLACEMENTS = tuple(
 )
 AGE_TOPIC = "Child or young persons age"
 ALL_TOPIC = "All EHC plans"
+MAX_COUNT = 10_000_000
+"""More plans than any count in the release could hold (England had 638,745 in 2025)."""
 OLDEST = 25
 """The oldest age an EHC plan covers (years); an open band such as ``20 and over`` ends here."""
 
@@ -175,6 +177,20 @@ def _bad_values(
         problems.add(path, f"column {column}: {len(distinct) - 5} more bad values like these")
 
 
+def _counts_checked(path: Path, table: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
+    """Parse a count column; anything but a count or a DfE marker is reported with its lines."""
+    text = table[column].astype(str).str.strip()
+    marker = text.str.lower().isin(MISSING)
+    values = pd.to_numeric(text.mask(marker), errors="coerce").astype(float)
+    sane = np.isfinite(values) & (values >= 0) & (values <= MAX_COUNT)
+    _bad_values(
+        problems, path, table, column, ~marker & ~sane,
+        "{value!r} is not a count of plans (a number from 0 to 10,000,000, or a DfE marker such"
+        " as x for unavailable or z for not applicable)",
+    )  # fmt: skip
+    return values.where(sane)
+
+
 def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
     """Read and check a SEN2 file of the release: the caseload or the primary-need file.
 
@@ -233,6 +249,8 @@ def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
         problems, path, table, "breakdown", bad_label,
         f"unexpected age label {{value!r}} in the '{AGE_TOPIC}' rows (expected {_EXPECTED})",
     )  # fmt: skip
+    numbers = [*columns, *([UNKNOWN_NEED] if UNKNOWN_NEED in table.columns else [])]
+    parsed = {column: _counts_checked(path, table, column, problems) for column in numbers}
     if len(problems.items) > before:
         return None
     low = pd.Series(-1, index=table.index)
@@ -241,11 +259,10 @@ def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
     high[is_age] = table.loc[is_age, "breakdown"].map(lambda v: bands[v][1])
     # Keep the keys as text and parse every count once, so that taking one geography out of
     # the file is a cheap slice.
-    numbers = [*columns, *([UNKNOWN_NEED] if UNKNOWN_NEED in table.columns else [])]
     keys = [c for c in (*_TEXT, *(k for ks in _KEYS.values() for k in ks)) if c in table.columns]
     rows = pd.DataFrame({c: table[c].str.strip() for c in dict.fromkeys(keys)})
-    for column in numbers:
-        rows[column] = counts(table[column]).to_numpy(dtype=float)
+    for column, values in parsed.items():
+        rows[column] = values.to_numpy(dtype=float)
     rows["year"] = year.to_numpy()
     rows["age_low"] = low.to_numpy()
     rows["age_high"] = high.to_numpy()
@@ -269,6 +286,20 @@ def _ages(path: Path, rows: pd.DataFrame, problems: Problems) -> pd.DataFrame | 
         )
         return None
     return bands
+
+
+def _one_row_a_year(path: Path, overall: pd.DataFrame, problems: Problems) -> bool:
+    """Record a geography with two 'All EHC plans' rows for one year (a file pasted twice)."""
+    twice = overall[overall["year"].duplicated(keep=False)]
+    if twice.empty:
+        return True
+    lines = ", ".join(str(n) for n in twice["line"].head(5))
+    problems.add(
+        path,
+        f"lines {lines}: more than one '{ALL_TOPIC}' row for {_name(overall)} in"
+        f" {twice['time_period'].iloc[0]} (each period once: use the release's file unedited)",
+    )
+    return False
 
 
 def _name(rows: pd.DataFrame) -> str:
@@ -316,6 +347,8 @@ def needs_of(file: Sen2File, geography: str, problems: Problems) -> NeedsByAge |
         return None
     latest = int(rows["year"].max())
     overall_all = rows[rows["breakdown_topic"] == ALL_TOPIC]
+    if not _one_row_a_year(file.path, overall_all, problems):
+        return None
     rows = rows[rows["year"] == latest]
     overall = rows[rows["breakdown_topic"] == ALL_TOPIC]
     by_age = _ages(file.path, rows[rows["breakdown_topic"] == AGE_TOPIC], problems)
@@ -424,6 +457,8 @@ def caseload_of(file: Sen2File, geography: str, problems: Problems) -> Caseload 
     if rows is None:
         return None
     overall = rows[rows["breakdown_topic"] == ALL_TOPIC]
+    if not _one_row_a_year(file.path, overall, problems):
+        return None
     years = overall["year"].to_numpy()
     plans = pd.Series(overall["ehcplans"].to_numpy(), index=years).sort_index()
     in_bases = pd.Series(_in_bases(overall), index=years).sort_index()
