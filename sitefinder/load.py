@@ -25,6 +25,7 @@ from sitefinder.demand import (
     low_demand_warning,
     modelled_demand,
 )
+from sitefinder.disclosure import format_count
 from sitefinder.existing_places import check_existing_places
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.establishments import read_establishments
@@ -238,19 +239,24 @@ def _caseloads(spec: DemandInput, problems: Problems) -> _Sen2 | None:
     authority = caseload_of(file, spec.authority, problems)
     if authority is None:
         return None
-    england = caseload_of(file, "England", Problems()) if file.geographies("national") else None
+    england = caseload_of(file, "England", problems) if file.geographies("national") else None
     return _Sen2(authority, england)
 
 
 def _share_notes(
-    spec: DemandInput, shares: BaseShares, name: str, demand: pd.DataFrame, sen2: _Sen2
+    spec: DemandInput,
+    shares: BaseShares,
+    name: str,
+    demand: pd.DataFrame,
+    sen2: _Sen2,
+    threshold: int,
 ) -> list[str]:
     """Notes on the share used and the modelled demand by phase against SEN2's placements."""
     notes = []
     if any(not np.isnan(v) for v in shares.authority.values()):
         shown = "; ".join(
-            f"{phase} (ages {low}-{high}) {name} {shares.authority[phase]:.1%}, England"
-            f" {shares.england[phase]:.1%}"
+            f"{phase} (ages {low}-{high}) {name} {shares.authority[phase]:.1%}"
+            + (f", England {shares.england[phase]:.1%}" if shares.england[phase] >= 0 else "")
             for phase, (low, high) in spec.ages.items()
         )
         notes.append(
@@ -258,11 +264,13 @@ def _share_notes(
             f" {shares.year}: {shown}"
         )
     totals = demand_by_phase(demand)
-    modelled = ", ".join(f"{phase} {totals.get(phase, 0.0):,.1f}" for phase in spec.ages)
+    modelled = ", ".join(
+        f"{phase} {format_count(float(totals.get(phase, 0.0)), threshold)}" for phase in spec.ages
+    )
     placed = ""
     if sen2.authority is not None and sen2.authority.age_year is not None:
         today = ", ".join(
-            f"{phase} {sen2.authority.in_bases_at(low, high):,.0f}"
+            f"{phase} {format_count(sen2.authority.in_bases_at(low, high), threshold)}"
             for phase, (low, high) in spec.ages.items()
         )
         placed = (
@@ -367,7 +375,9 @@ def _areas_and_demand(
                 demand = demand[demand["area_code"].isin(areas["area_code"])]
         if demand is not None and shares is not None and sen2 is not None:
             warnings.extend(shares.warnings)
-            notes.extend(_share_notes(spec, shares, name, demand, sen2))
+            notes.extend(
+                _share_notes(spec, shares, name, demand, sen2, scenario.suppression_threshold)
+            )
     if demand is not None and not demand.empty:
         source = spec.path or spec.population or "inputs.demand"
         low = low_demand_warning(
@@ -384,9 +394,19 @@ def _check_places(
     scenario: Scenario, bases: pd.DataFrame, sen2: _Sen2 | None
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Existing places against SEN2's children in bases, when the caseload file is given."""
-    if sen2 is None or sen2.authority is None or sen2.authority.age_year is None:
-        return bases, [], []
     spec = scenario.inputs.demand
+    if sen2 is None or sen2.authority is None or sen2.authority.age_year is None:
+        if scenario.inputs.schools.capacity_from == "sen2" and sen2 is not None:
+            return (
+                bases,
+                [
+                    f"{spec.sen2_caseload}: no base placements by age for {spec.authority} in"
+                    ' any year, so inputs.schools.capacity_from = "sen2" cannot scale the'
+                    " assumed places: they are kept"
+                ],
+                [],
+            )
+        return bases, [], []
     children: dict[str, float] = {
         phase: sen2.authority.in_bases_at(low, high) for phase, (low, high) in spec.ages.items()
     }

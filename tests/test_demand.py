@@ -607,7 +607,7 @@ def test_validate_reports_demand_by_phase_against_sen2_and_the_assumed_places(ba
         "share of EHC plans in mainstream resourced provision or SEN units, SEN2 January 2025:"
         " primary (ages 4-10) Trafford 5.0%, England 4.0%; secondary (ages 11-15) Trafford"
         " 5.0%, England 6.0%",
-        "modelled demand by phase: primary 42.0, secondary 36.0 children (SEN2 January 2025,"
+        "modelled demand by phase: primary 42, secondary 36 children (SEN2 January 2025,"
         " children in mainstream bases today: primary 42, secondary 30)",
     ]
     assert [note for note in notes if note in expected] == expected
