@@ -30,7 +30,7 @@ def demand_by_group(scenario: Scenario, demand: pd.DataFrame) -> pd.DataFrame:
     scenario
         Gives the phases planned for and the need-code to need-group mapping.
     demand
-        Rows ``area_code, phase, need_code, children``.
+        Rows ``area_code, phase, need_code, children`` (and ``age``, summed over here).
 
     Returns
     -------
@@ -94,10 +94,6 @@ def _yearly_growth(series: pd.Series) -> float:
     return float(np.expm1(model.coef_[0]))
 
 
-SHARE_CHOICES = ("higher", "authority", "england")
-"""Named shares: the higher of the authority's and England's at each age (the default for
-planning), the authority's own, or England's."""
-
 ShareChoice = str | float | Mapping[Phase, float]
 
 
@@ -125,9 +121,7 @@ def _latest_known_share(caseload: Caseload) -> float:
     return float(known.iloc[-1]) if len(known) else float("nan")
 
 
-def shares_by_single_age(
-    caseload: Caseload, ages: Mapping[Phase, tuple[int, int]]
-) -> tuple[pd.Series, int]:
+def shares_by_single_age(caseload: Caseload, ages: Mapping[Phase, tuple[int, int]]) -> pd.Series:
     """A geography's share of plans in bases at each planned single year of age (fraction).
 
     A band's share applies to every age in it. An age SEN2 gives no share for (no row, no plans,
@@ -136,25 +130,21 @@ def shares_by_single_age(
 
     Returns
     -------
-    tuple
-        The shares (NaN where nothing is known) and how many ages were filled from the phase.
+    pandas.Series
+        The shares by age (years), NaN where nothing is known.
     """
     span = _planned_ages(ages)
     if caseload.by_age is None:
-        return pd.Series(_latest_known_share(caseload), index=span, dtype=float), 0
+        return pd.Series(_latest_known_share(caseload), index=span, dtype=float)
     shares = pd.Series(np.nan, index=span, dtype=float)
     band = caseload.shares_by_age()
     for low, oldest in caseload.by_age["oldest"].items():
         for age in range(int(low), int(oldest) + 1):
             if age in shares.index:
                 shares[age] = band[low]
-    filled = 0
     for low, high in ages.values():
-        gap = shares.loc[low:high].isna()
-        if gap.any():
-            filled += int(gap.sum())
-            shares.loc[low:high] = shares.loc[low:high].fillna(pooled_share(caseload, low, high))
-    return shares, filled
+        shares.loc[low:high] = shares.loc[low:high].fillna(pooled_share(caseload, low, high))
+    return shares
 
 
 @dataclass(frozen=True)
@@ -187,8 +177,8 @@ class BaseShares:
     warnings: list[str] = field(default_factory=list)
 
 
-def _ages_text(ages: Mapping[Phase, tuple[int, int]], phase: str) -> str:
-    low, high = ages[phase]  # type: ignore[index]
+def _ages_text(ages: Mapping[Phase, tuple[int, int]], phase: Phase) -> str:
+    low, high = ages[phase]
     return f"{phase} (ages {low}-{high})"
 
 
@@ -220,16 +210,16 @@ def base_shares(
         The shares, or None, and the problems that stop them (messages without a file name).
     """
     span = _planned_ages(ages)
-    phases = list(ages)
+    phases: list[Phase] = list(ages)
     own: pd.Series | None = None
     national: pd.Series | None = None
     warnings: list[str] = []
     problems: list[str] = []
     name = authority.name if authority is not None and authority.name else "the authority"
     if authority is not None:
-        own, _ = shares_by_single_age(authority, ages)
+        own = shares_by_single_age(authority, ages)
     if england is not None:
-        national, _ = shares_by_single_age(england, ages)
+        national = shares_by_single_age(england, ages)
     year = next(
         (c.age_year for c in (authority, england) if c is not None and c.age_year is not None),
         None,
@@ -266,6 +256,13 @@ def base_shares(
             assert national is not None
             used = national if own is None else pd.Series(np.fmax(own, national), index=span)
             described = f"the higher of {name}'s and England's share at each age ({sen2})"
+        unknown = [p for p in phases if used.loc[ages[p][0] : ages[p][1]].isna().any()]
+        if unknown:
+            return None, [
+                f"share = {choice!r}: the caseload file gives no share of plans in bases for"
+                f" {', '.join(_ages_text(ages, p) for p in unknown)}: set inputs.demand.share to"
+                " a fraction for that phase"
+            ]
     elif isinstance(choice, Mapping):
         used = pd.Series(np.nan, index=span, dtype=float)
         for phase, (low, high) in ages.items():

@@ -284,6 +284,23 @@ def test_named_shares_need_their_rows(tmp_path):
     assert "England's share is used" in shares.warnings[0]
 
 
+def test_a_phase_with_no_known_share_is_a_problem(tmp_path):
+    own, england = _caseloads(write_sen2_caseload(tmp_path / "c.csv"))
+    assert own.by_age is not None
+    by_age = own.by_age.copy()
+    by_age.loc[11:15, "in_bases"] = np.nan  # secondary placements unavailable
+    partial = Caseload(own.plans, own.in_bases, by_age, 2025, "Trafford")
+    shares, problems = base_shares("authority", ages=AGES, authority=partial, england=england)
+    assert shares is None
+    assert problems == [
+        "share = 'authority': the caseload file gives no share of plans in bases for secondary"
+        " (ages 11-15): set inputs.demand.share to a fraction for that phase"
+    ]
+    shares, problems = base_shares("higher", ages=AGES, authority=partial, england=england)
+    assert problems == [] and shares is not None
+    assert shares.by_age.loc[11:15].tolist() == pytest.approx([0.06] * 5)
+
+
 # --- modelled demand ------------------------------------------------------------------------------
 
 

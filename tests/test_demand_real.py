@@ -104,7 +104,7 @@ def test_england_and_authority_shares_by_phase(real_data):
         " provision or SEN units is under half England's (SEN2 January 2025): primary (ages"
         " 4-10) 0.2% against 6.3%; secondary (ages 11-15) 0.2% against 3.9%"
     )
-    national, _ = shares_by_single_age(england, AGES)
+    national = shares_by_single_age(england, AGES)
     assert chosen.by_age.tolist() == pytest.approx(national.tolist())  # England's at every age
 
 
