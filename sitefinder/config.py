@@ -9,6 +9,7 @@ Input paths are relative to the scenario file; ``~`` and ``${VAR}`` are expanded
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tomllib
@@ -52,7 +53,9 @@ class SchoolsInput(_Section):
     ``format`` is ``sitefinder`` (sitefinder's own CSV layout), ``gias`` (the GIAS
     establishment extract, read by its real column names) or ``mapped`` (any CSV or GeoPackage
     whose columns ``columns`` maps onto sitefinder's fields, with ``values`` translating
-    labels).
+    labels). A base with no recorded capacity gets ``default_base_capacity`` places, or, with
+    ``capacity_from = "sen2"``, places scaled so that each phase's total matches the children
+    SEN2 places in mainstream bases (recorded capacities are kept).
     """
 
     path: Path
@@ -63,6 +66,7 @@ class SchoolsInput(_Section):
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     special_urns: list[str] = Field(default_factory=list)
     default_base_capacity: Annotated[int, Field(gt=0, le=200)] = 10
+    capacity_from: Literal["default", "sen2"] = "default"
     default_base_need_codes: list[str] = Field(default_factory=lambda: list(NEED_CODES))
 
     @field_validator("special_urns", mode="before")
@@ -85,14 +89,21 @@ def _default_ages() -> dict[Phase, tuple[int, int]]:
     return {"primary": (4, 10), "secondary": (11, 15)}
 
 
+ShareName = Literal["higher", "authority", "england"]
+Share = ShareName | Annotated[float, Field(gt=0, le=1)] | dict[Phase, float]
+
+
 class DemandInput(_Section):
     """Where demand comes from: ``counts`` per area, a ``pupils`` list, or ``modelled``.
 
     ``modelled`` = child population by area and single year of age (``population``) x the
     authority's EHC-plan rate by need and age (``sen2_needs``) x ``share``, the share of plans
-    needing a base place (default: the authority's current share placed in mainstream resourced
-    provision or SEN units, from ``sen2_caseload``). ``planning_year`` projects plans forward
-    along the SEN2 time series.
+    needing a base place at that age. ``share`` is ``"higher"`` (the default: the higher of the
+    authority's and England's share of plans placed in mainstream resourced provision or SEN
+    units at each age, from ``sen2_caseload``), ``"authority"``, ``"england"``, a fraction for
+    every age, or fractions by phase (``{primary = 0.05, secondary = 0.03}``).
+    ``planning_year`` projects plans forward along the SEN2 time series. ``ages`` gives each
+    phase's youngest and oldest age (years, at the start of the school year).
     """
 
     method: Literal["counts", "pupils", "modelled"] = "counts"
@@ -101,9 +112,41 @@ class DemandInput(_Section):
     sen2_needs: Path | None = None
     sen2_caseload: Path | None = None
     authority: str | None = None
-    share: Annotated[float, Field(gt=0, le=1)] | None = None
+    share: Share = "higher"
     planning_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
     ages: dict[Phase, tuple[int, int]] = Field(default_factory=_default_ages)
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _check_share(cls, value: Any) -> Any:
+        named = '"higher", "authority", "england"'
+        if isinstance(value, str):
+            if value.strip().casefold() not in ("higher", "authority", "england"):
+                raise ValueError(
+                    f"inputs.demand.share: {value!r} is not a share: use {named}, a fraction"
+                    " (e.g. 0.05) or fractions by phase ({ primary = 0.05, secondary = 0.03 })"
+                )
+            return value.strip().casefold()
+        tables = value.items() if isinstance(value, dict) else [(None, value)]
+        problems = []
+        for phase, share in tables:
+            key = "inputs.demand.share" + (f".{phase}" if phase is not None else "")
+            if phase is not None and phase not in ("primary", "secondary"):
+                problems.append(f"{key}: unknown phase (use primary, secondary)")
+            elif isinstance(share, bool) or not isinstance(share, int | float):
+                problems.append(f"{key}: must be a fraction of EHC plans (e.g. 0.05) or {named}")
+            elif share <= 0:
+                problems.append(f"{key}: must be > 0")
+            elif share > 1:
+                problems.append(f"{key}: must be <= 1")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return value
+
+    @property
+    def share_needs_caseload(self) -> bool:
+        """Whether the share comes from the SEN2 caseload file (a named share)."""
+        return isinstance(self.share, str)
 
     @model_validator(mode="after")
     def _check_route(self) -> DemandInput:
@@ -112,18 +155,42 @@ class DemandInput(_Section):
             problems.append(f"inputs.demand.path: required for method {self.method!r}")
         if self.method == "modelled":
             needed = ["population", "sen2_needs", "authority"]
-            if self.share is None or self.planning_year is not None:
+            if self.share_needs_caseload or self.planning_year is not None:
                 needed.append("sen2_caseload")
             problems += [
                 f"inputs.demand.{key}: required for method 'modelled'"
+                + (
+                    f" with share = {self.share!r}"
+                    if key == "sen2_caseload" and self.share_needs_caseload
+                    else ""
+                )
                 for key in needed
                 if getattr(self, key) is None
             ]
+        if self.sen2_caseload is not None and self.authority is None:
+            problems.append(
+                "inputs.demand.authority: required with inputs.demand.sen2_caseload (the"
+                " authority's new_la_code, old_la_code or la_name)"
+            )
         for phase, (low, high) in self.ages.items():
             if not 2 <= low <= high <= 25:
                 problems.append(
                     f"inputs.demand.ages.{phase}: must be [youngest, oldest] with"
                     " 2 <= youngest <= oldest <= 25"
+                )
+        spans = sorted((low, high, phase) for phase, (low, high) in self.ages.items())
+        for (_, high, first), (low, _, second) in itertools.pairwise(spans):
+            if low <= high:
+                problems.append(
+                    f"inputs.demand.ages: {first} and {second} overlap (each age belongs to one"
+                    " phase)"
+                )
+        if isinstance(self.share, dict):
+            missing = [p for p in self.ages if p not in self.share]
+            if missing:
+                problems.append(
+                    f"inputs.demand.share: give a share for {', '.join(missing)} too (every"
+                    " phase in inputs.demand.ages)"
                 )
         if problems:
             raise ValueError("\n".join(problems))
@@ -173,6 +240,11 @@ class Inputs(_Section):
                         f"inputs.schools.columns.{key}: required for format 'mapped'"
                         " (the column holding it)"
                     )
+        if self.schools.capacity_from == "sen2" and self.demand.sen2_caseload is None:
+            problems.append(
+                'inputs.schools.capacity_from: "sen2" needs inputs.demand.sen2_caseload and'
+                " inputs.demand.authority (the SEN2 caseload file gives the children in bases)"
+            )
         unknown = [c for c in self.schools.default_base_need_codes if c not in NEED_CODES]
         if unknown:
             problems.append(

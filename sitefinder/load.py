@@ -8,20 +8,31 @@ coordinates in EPSG:27700 metres.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from sitefinder.config import NEED_CODES, DemandInput, Scenario
-from sitefinder.demand import fit_growth, modelled_demand
+from sitefinder.config import NEED_CODES, DemandInput, Phase, Scenario
+from sitefinder.demand import (
+    BaseShares,
+    base_shares,
+    demand_by_phase,
+    fit_growth,
+    low_demand_warning,
+    modelled_demand,
+)
+from sitefinder.disclosure import format_count
+from sitefinder.existing_places import check_existing_places
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.establishments import read_establishments
 from sitefinder.readers.population import read_population
 from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
-from sitefinder.readers.sen2 import read_caseload, read_needs
+from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2
 from sitefinder.readers.tables import read_csv
 from sitefinder.validate import Problems
 
@@ -43,12 +54,15 @@ class AuthorityData:
         ehcp_pupils, easting, northing`` (metres, EPSG:27700), ``need_codes`` (SEN2 codes of
         the SEN provision recorded, separated by ";"; blank when none is recorded).
     bases
-        One row per existing base: ``urn, base_name, base_type, phase, capacity, need_codes``
-        (``need_codes`` a tuple of SEN2 codes), plus the host's ``easting, northing``.
+        One row per existing base: ``urn, base_name, base_type, phase, capacity,
+        capacity_assumed, need_codes`` (``need_codes`` a tuple of SEN2 codes;
+        ``capacity_assumed`` true where no capacity was recorded), plus the host's
+        ``easting, northing``.
     areas
         One row per small area: ``area_code, area_name, easting, northing``.
     demand
-        Children needing a base place: ``area_code, phase, need_code, children``.
+        Children needing a base place: ``area_code, phase, need_code, age, children`` (``age``
+        in years, blank where the input gives none).
     boundaries
         Area polygons in EPSG:27700 with ``area_code``, or None when not supplied.
     checksums
@@ -130,6 +144,7 @@ def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.D
     out["base_type"] = table["base_type"].str.strip()
     out["phase"] = table["phase"].str.strip()
     out["capacity"] = problems.numbers(path, table, "capacity", minimum=1, integer=True)
+    out["capacity_assumed"] = False
     codes = table["need_codes"].str.split(";").map(lambda parts: tuple(p.strip() for p in parts))
     bad_code = codes.map(lambda cs: not cs or any(c not in NEED_CODES for c in cs))
     problems.bad_rows(
@@ -184,7 +199,12 @@ def _areas(path: Path, problems: Problems) -> pd.DataFrame | None:
     return out
 
 
-def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
+def _demand(
+    path: Path,
+    areas: pd.DataFrame | None,
+    problems: Problems,
+    spec_ages: Mapping[Phase, tuple[int, int]] | None = None,
+) -> pd.DataFrame | None:
     table = read_csv(path, problems)
     required = ("area_code", "phase", "need_code", "children")
     if table is None or not problems.require_columns(path, table, required):
@@ -192,6 +212,21 @@ def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.Da
     out = pd.DataFrame({c: table[c].str.strip() for c in ("area_code", "phase", "need_code")})
     problems.choices(path, table, "phase", PLACE_PHASES)
     problems.choices(path, table, "need_code", NEED_CODES)
+    out["age"] = (
+        problems.numbers(path, table, "age", minimum=0, integer=True, required=False)
+        if "age" in table.columns
+        else pd.Series(float("nan"), index=table.index)
+    ).astype("Int64")
+    problems.bad_rows(path, "age", out["age"].fillna(0) > 25, "must be <= 25 (years)")
+    if spec_ages is not None:
+        outside = pd.Series(False, index=table.index)
+        for phase, (low, high) in spec_ages.items():
+            in_phase = out["phase"] == phase
+            outside |= in_phase & out["age"].notna() & ~out["age"].between(low, high).fillna(True)
+        problems.bad_rows(
+            path, "age", outside.fillna(False).astype(bool),
+            "outside the phase's ages (inputs.demand.ages)",
+        )  # fmt: skip
     out["children"] = problems.numbers(path, table, "children", minimum=0)
     if areas is not None:
         problems.bad_rows(
@@ -200,49 +235,118 @@ def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.Da
             ~out["area_code"].isin(areas["area_code"]),
             "not an area_code in the areas file (add the area or fix the code)",
         )
-    return out
+    return out[["area_code", "phase", "need_code", "age", "children"]]
 
 
-def _modelled(spec: DemandInput, problems: Problems, notes: list[str]) -> pd.DataFrame | None:
+@dataclass(frozen=True)
+class _Sen2:
+    """The authority's and England's SEN2 caseloads, read from one file, once."""
+
+    authority: Caseload | None
+    england: Caseload | None
+
+
+def _caseloads(spec: DemandInput, problems: Problems) -> _Sen2 | None:
+    """Read the caseload file once and take the authority and England out of it."""
+    if spec.sen2_caseload is None or spec.authority is None:
+        return _Sen2(None, None)
+    file = read_sen2(spec.sen2_caseload, problems, kind="caseload")
+    if file is None:
+        return None
+    authority = caseload_of(file, spec.authority, problems)
+    if authority is None:
+        return None
+    england = caseload_of(file, "England", problems) if file.geographies("national") else None
+    return _Sen2(authority, england)
+
+
+def _share_notes(
+    spec: DemandInput,
+    shares: BaseShares,
+    name: str,
+    demand: pd.DataFrame,
+    sen2: _Sen2,
+    threshold: int,
+) -> list[str]:
+    """Notes on the share used and the modelled demand by phase against SEN2's placements."""
+    notes = []
+    if any(not np.isnan(v) for v in shares.authority.values()):
+        shown = "; ".join(
+            f"{phase} (ages {low}-{high}) {name} {shares.authority[phase]:.1%}"
+            + (f", England {shares.england[phase]:.1%}" if shares.england[phase] >= 0 else "")
+            for phase, (low, high) in spec.ages.items()
+        )
+        notes.append(
+            "share of EHC plans in mainstream resourced provision or SEN units, SEN2 January"
+            f" {shares.year}: {shown}"
+        )
+    totals = demand_by_phase(demand)
+    modelled = ", ".join(
+        f"{phase} {format_count(float(totals.get(phase, 0.0)), threshold)}" for phase in spec.ages
+    )
+    placed = ""
+    if sen2.authority is not None and sen2.authority.age_year is not None:
+        today = ", ".join(
+            f"{phase} {format_count(sen2.authority.in_bases_at(low, high), threshold)}"
+            for phase, (low, high) in spec.ages.items()
+        )
+        placed = (
+            f" (SEN2 January {sen2.authority.age_year}, children in mainstream bases today:"
+            f" {today})"
+        )
+    notes.append(f"modelled demand by phase: {modelled} children{placed}")
+    return notes
+
+
+def _modelled(
+    spec: DemandInput, problems: Problems, notes: list[str]
+) -> tuple[pd.DataFrame | None, BaseShares | None, str, _Sen2 | None]:
     assert spec.population and spec.sen2_needs and spec.authority
     population = read_population(spec.population, problems)
-    needs = read_needs(spec.sen2_needs, problems, authority=spec.authority)
-    caseload = (
-        read_caseload(spec.sen2_caseload, problems, authority=spec.authority)
-        if spec.sen2_caseload
-        else None
+    needs_file = read_sen2(spec.sen2_needs, problems, kind="needs")
+    needs = needs_of(needs_file, spec.authority, problems) if needs_file else None
+    sen2 = _caseloads(spec, problems)
+    if population is None or needs is None or sen2 is None:
+        return None, None, "", sen2
+    shares, share_problems = base_shares(
+        spec.share, ages=spec.ages, authority=sen2.authority, england=sen2.england
     )
-    if population is None or needs is None or (spec.sen2_caseload and caseload is None):
-        return None
-    if spec.share is not None:
-        share, said = spec.share, "the scenario's inputs.demand.share"
-    else:
-        assert caseload is not None
-        share = caseload.base_share
-        said = (
-            f"{spec.authority}'s share placed in mainstream resourced provision or SEN units,"
-            f" January {caseload.latest_year}"
-        )
-    growth = fit_growth(needs, caseload) if spec.planning_year else None
+    for message in share_problems:
+        problems.add(spec.sen2_caseload or "inputs.demand.share", message)
+    if shares is None:
+        return None, None, "", sen2
+    growth = fit_growth(needs, sen2.authority) if spec.planning_year else None
     table, modelled_notes = modelled_demand(
         population,
         needs,
-        share=share,
+        share=shares.by_age,
         ages=spec.ages,
         growth=growth,
         planning_year=spec.planning_year,
     )
+    name = needs.name or spec.authority
     notes.append(
-        f"demand modelled: population x {spec.authority}'s EHC-plan rates by need and age"
-        f" (January {needs.year}, {needs.all_plans:,.0f} plans) x {share:.1%} ({said})"
+        f"demand modelled: population x {name}'s EHC-plan rates by need and age (January"
+        f" {needs.year}, {needs.all_plans:,.0f} plans) x the share of plans needing a base"
+        f" place: {shares.described}"
     )
     notes.extend(modelled_notes)
-    return table
+    return table, shares, name, sen2
+
+
+@dataclass(frozen=True)
+class _Demand:
+    areas: pd.DataFrame | None
+    demand: pd.DataFrame | None
+    boundaries: gpd.GeoDataFrame | None
+    sen2: _Sen2 | None
+    notes: list[str]
+    warnings: list[str]
 
 
 def _areas_and_demand(
     scenario: Scenario, problems: Problems, postcodes: PostcodeLookup | None
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, gpd.GeoDataFrame | None, list[str], list[str]]:
+) -> _Demand:
     files = scenario.inputs
     notes: list[str] = []
     warnings: list[str] = []
@@ -258,9 +362,10 @@ def _areas_and_demand(
         areas = None
     spec = files.demand
     demand: pd.DataFrame | None = None
+    sen2: _Sen2 | None = None
     if spec.method == "counts":
         assert spec.path is not None
-        demand = _demand(spec.path, areas, problems)
+        demand = _demand(spec.path, areas, problems, spec.ages)
     elif spec.method == "pupils":
         assert spec.path is not None
         if areas is not None:
@@ -273,8 +378,10 @@ def _areas_and_demand(
                 threshold=scenario.suppression_threshold,
             )
             warnings.extend(pupil_warnings)
+    if spec.method != "modelled":
+        sen2 = _caseloads(spec, problems)  # for the check of existing places
     else:
-        demand = _modelled(spec, problems, notes)
+        demand, shares, name, sen2 = _modelled(spec, problems, notes)
         if demand is not None and areas is not None:
             unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
             if unknown:
@@ -283,7 +390,53 @@ def _areas_and_demand(
                     f" e.g. {', '.join(unknown[:5])}; their children are left out"
                 )
                 demand = demand[demand["area_code"].isin(areas["area_code"])]
-    return areas, demand, boundaries, notes, warnings
+        if demand is not None and shares is not None and sen2 is not None:
+            warnings.extend(shares.warnings)
+            notes.extend(
+                _share_notes(spec, shares, name, demand, sen2, scenario.suppression_threshold)
+            )
+    if demand is not None and not demand.empty:
+        source = spec.path or spec.population or "inputs.demand"
+        low = low_demand_warning(
+            demand[demand["phase"].isin(scenario.phases)],
+            threshold=scenario.suppression_threshold,
+            source=str(source),
+        )
+        if low:
+            warnings.append(low)
+    return _Demand(areas, demand, boundaries, sen2, notes, warnings)
+
+
+def _check_places(
+    scenario: Scenario, bases: pd.DataFrame, sen2: _Sen2 | None
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Existing places against SEN2's children in bases, when the caseload file is given."""
+    spec = scenario.inputs.demand
+    if sen2 is None or sen2.authority is None or sen2.authority.age_year is None:
+        if scenario.inputs.schools.capacity_from == "sen2" and sen2 is not None:
+            return (
+                bases,
+                [
+                    f"{spec.sen2_caseload}: no base placements by age for {spec.authority} in"
+                    ' any year, so inputs.schools.capacity_from = "sen2" cannot scale the'
+                    " assumed places: they are kept"
+                ],
+                [],
+            )
+        return bases, [], []
+    children: dict[str, float] = {
+        phase: sen2.authority.in_bases_at(low, high) for phase, (low, high) in spec.ages.items()
+    }
+    check = check_existing_places(
+        bases,
+        children=children,
+        year=sen2.authority.age_year,
+        name=sen2.authority.name or str(spec.authority),
+        capacity_from=scenario.inputs.schools.capacity_from,
+        default_capacity=scenario.inputs.schools.default_base_capacity,
+        threshold=scenario.suppression_threshold,
+    )
+    return check.bases, check.warnings, check.notes
 
 
 def load_inputs(scenario: Scenario) -> AuthorityData:
@@ -315,14 +468,13 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
             notes.append(f"existing bases from the register {files.bases}, not the schools file")
         elif bases is not None and bases.empty:
             bases = pd.DataFrame(
-                columns=["urn", "base_name", "base_type", "phase", "capacity", "need_codes",
-                         "easting", "northing"]
+                columns=["urn", "base_name", "base_type", "phase", "capacity", "capacity_assumed",
+                         "need_codes", "easting", "northing"]
             )  # fmt: skip
-    areas, demand, boundaries, area_notes, area_warnings = _areas_and_demand(
-        scenario, problems, postcodes
-    )
-    notes.extend(area_notes)
-    warnings.extend(area_warnings)
+    found_demand = _areas_and_demand(scenario, problems, postcodes)
+    areas, demand, boundaries = found_demand.areas, found_demand.demand, found_demand.boundaries
+    notes.extend(found_demand.notes)
+    warnings.extend(found_demand.warnings)
     if schools is not None and not (schools["establishment_group"] == "mainstream").any():
         problems.add(
             files.schools.path,
@@ -337,6 +489,9 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     problems.raise_if_any()
     assert schools is not None and bases is not None and areas is not None
     assert demand is not None
+    bases, place_warnings, place_notes = _check_places(scenario, bases, found_demand.sen2)
+    warnings.extend(place_warnings)
+    notes.extend(place_notes)
     if boundaries is not None:
         missing = sorted(set(areas["area_code"]) - set(boundaries["area_code"]))
         if missing:

@@ -166,7 +166,10 @@ NEED_COLUMNS = ["asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", 
 
 
 def write_sen2_needs(path: Path) -> Path:
-    """The SEN2 primary-need file: All EHC plans and by-age rows; one suppressed cell."""
+    """The SEN2 primary-need file: All EHC plans and by-age rows; one suppressed cell.
+
+    Ages as the DfE labels them: 'under 3' (ages 0-2), then 'age 3' ... 'age 19'.
+    """
     header = (
         "time_period,time_identifier,geographic_level,country_code,country_name,region_code,"
         "region_name,new_la_code,old_la_code,la_name,breakdown_topic,breakdown,ehc_plans,"
@@ -176,6 +179,7 @@ def write_sen2_needs(path: Path) -> Path:
     lead += "E08000009,358,Trafford,"
     rows = [header]
     rows.append(lead + "All EHC plans,All EHC plans,1200," + ",".join(["100"] * 12))
+    rows.append(lead + "Child or young persons age,under 3,12," + ",".join(["1"] * 12))
     for age in range(3, 20):
         cells = ["10"] * 12
         if age == 7:
@@ -185,25 +189,61 @@ def write_sen2_needs(path: Path) -> Path:
     return path
 
 
-def write_sen2_caseload(path: Path) -> Path:
-    """The SEN2 caseload file: all-plans rows for five years, with base placements."""
-    placements = [
-        f"mainstream_{k}_{p}"
-        for k in ("la_maintained", "academy", "free_school")
-        for p in ("resourced_provision", "senunit")
-    ]
+SEN2_PLACEMENTS = [
+    f"mainstream_{k}_{p}"
+    for k in ("la_maintained", "academy", "free_school")
+    for p in ("resourced_provision", "senunit")
+]
+
+
+def _placed(children: int) -> str:
+    # Split over a resourced provision and a SEN unit column, the rest zero.
+    return ",".join([str(children - children // 3), str(children // 3), "0", "0", "0", "0"])
+
+
+def write_sen2_caseload(
+    path: Path,
+    *,
+    primary: int = 6,
+    secondary: int = 6,
+    england: tuple[int, int] = (40, 60),
+) -> Path:
+    """The SEN2 caseload file: all-plans rows for five years, with base placements, and the
+    January 2025 age breakdown, for Trafford and England.
+
+    Trafford: 1,000 plans in 2021 growing 10% a year; 60 placed in bases in 2025, an
+    unavailable cell ('x') in 2021. By age in 2025: 120 plans at each age 3-19 (10 under 3),
+    ``primary`` placed at each age 4-10 and ``secondary`` at each age 11-15 (so 5% by
+    default). England: 1,000 plans at each age, ``england`` placed per age in the two phases
+    (4% and 6% by default).
+    """
     header = (
         "time_period,time_identifier,geographic_level,country_code,country_name,region_code,"
         "region_name,new_la_code,old_la_code,la_name,breakdown_topic,breakdown,ehcplans,"
-        + ",".join(placements)
+        + ",".join(SEN2_PLACEMENTS)
     )
+    authority = "Local authority,E92000001,England,E12000002,North West,E08000009,358,Trafford"
+    national = "National,E92000001,England,,,,,"
     rows = [header]
     for year, plans in ((2021, 1000), (2022, 1100), (2023, 1210), (2024, 1331), (2025, 1464.1)):
         period = f"{year - 1}{str(year)[2:]}"
-        cells = ["30", "20", "x", "10", "z", "0"]  # 60 placed in bases; x and z are missing
+        cells = "x,20,0,10,0,0" if year == 2021 else _placed(60)
         rows.append(
-            f"{period},Academic year,Local authority,E92000001,England,E12000002,North West,"
-            f"E08000009,358,Trafford,All EHC plans,All EHC plans,{plans:g}," + ",".join(cells)
+            f"{period},Academic year,{authority},All EHC plans,All EHC plans,{plans:g},{cells}"
+        )
+        rows.append(
+            f"{period},Academic year,{national},All EHC plans,All EHC plans,17000,{_placed(700)}"
+        )
+    for label, low in [("under 3", 2)] + [(f"age {a}", a) for a in range(3, 20)]:
+        own = primary if 4 <= low <= 10 else secondary if 11 <= low <= 15 else 0
+        rows.append(
+            f"202425,Academic year,{authority},Child or young persons age,{label},"
+            f"{10 if low == 2 else 120},{_placed(own)}"
+        )
+        share = england[0] if 4 <= low <= 10 else england[1] if 11 <= low <= 15 else 0
+        rows.append(
+            f"202425,Academic year,{national},Child or young persons age,{label},1000,"
+            + _placed(share)
         )
     path.write_text("\n".join(rows) + "\n")
     return path

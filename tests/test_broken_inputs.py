@@ -324,10 +324,50 @@ def test_sen2_unknown_authority_reported_for_both_files(base):
 
 def test_sen2_needs_without_age_rows(base):
     rows = base.needs.read_bytes().split(b"\n")
-    base.needs.write_bytes(b"\n".join(row for row in rows if b"age " not in row))
+    base.needs.write_bytes(b"\n".join(row for row in rows if b"persons age" not in row))
     assert errors(base.scenario()) == [
         f"error: {base.needs}: needs 'All EHC plans' and 'Child or young persons age' rows for"
         " 202425 (use the release's sen_needs file)"
+    ]
+
+
+def test_sen2_period_that_is_not_a_period(base):
+    text = base.caseload.read_text().splitlines()
+    text[3] = text[3].replace("202122", "2021/22", 1)  # line 4 of the file
+    base.caseload.write_text("\n".join(text) + "\n")
+    assert errors(base.scenario()) == [
+        f"error: {base.caseload}: column time_period, line 4: '2021/22' is not a SEN2 period (an"
+        " academic year such as 202425, for January 2025; use the release's file unedited)"
+    ]
+
+
+def test_sen2_age_label_without_digits(base):
+    text = base.needs.read_text(encoding="utf-8-sig").replace(",under 3,", ",under three,")
+    base.needs.write_text(text, encoding="utf-8")
+    assert errors(base.scenario()) == [
+        f"error: {base.needs}: column breakdown, line 3: unexpected age label 'under three' in"
+        " the 'Child or young persons age' rows (expected 'under 3', 'age 3' ... 'age 25', 'age"
+        " 20 and over' or 'Total')"
+    ]
+
+
+def test_sen2_caseload_without_englands_rows(base):
+    rows = base.caseload.read_text().splitlines()
+    base.caseload.write_text("\n".join(r for r in rows if ",National," not in r) + "\n")
+    assert errors(base.scenario()) == [
+        f"error: {base.caseload}: share = 'higher' needs England's rows (geographic_level"
+        " National) in the caseload file: use the release's file for all authorities, unedited,"
+        ' or set inputs.demand.share = "authority" or a fraction'
+    ]
+
+
+def test_share_that_is_not_a_share(base):
+    base.demand["share"] = "median"
+    config = base.scenario()
+    assert errors(config) == [
+        f"error: {config}: inputs.demand.share: 'median' is not a share: use \"higher\","
+        ' "authority", "england", a fraction (e.g. 0.05) or fractions by phase ({ primary ='
+        " 0.05, secondary = 0.03 })"
     ]
 
 

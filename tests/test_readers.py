@@ -215,14 +215,19 @@ def test_modelled_demand_by_hand(tmp_path):
         population, needs, share=0.1, ages={"primary": (4, 10), "secondary": (11, 15)}
     )
     # rate = 10 plans / 80 residents per age; area 1 has 20 per age, 7 primary ages:
-    # 20 x 7 x 0.125 x 0.1 = 1.75 per need (VI at age 7 is estimated as 120 x 100/1200 = 10).
-    cell = table.set_index(["area_code", "phase", "need_code"])["children"]
+    # 20 x 7 x 0.125 x 0.1 = 1.75 per need (VI at age 7 is what the age's 120 plans leave
+    # after the 11 known needs: 10).
+    assert list(table.columns) == ["area_code", "phase", "need_code", "age", "children"]
+    cell = table.groupby(["area_code", "phase", "need_code"])["children"].sum()
     assert cell["E01000001", "primary", "ASD"] == pytest.approx(1.75)
     assert cell["E01000001", "primary", "VI"] == pytest.approx(1.75)
     assert cell["E01000002", "secondary", "SEMH"] == pytest.approx(60 * 5 * 0.125 * 0.1)
+    by_age = table.set_index(["area_code", "need_code", "age"])["children"]
+    assert by_age["E01000001", "ASD", 4] == pytest.approx(20 * 0.125 * 0.1)
+    assert sorted(table.loc[table["phase"] == "primary", "age"].unique()) == list(range(4, 11))
     assert notes == [
-        "1 suppressed SEN2 need-by-age cell(s) estimated from the age total and the authority's"
-        " need mix"
+        "1 SEN2 need-by-age cell(s) at the planned ages have no number (suppressed or"
+        " unavailable): estimated from what the age's total leaves, split by Trafford's need mix"
     ]
 
 
@@ -289,8 +294,9 @@ def test_pupil_list_aggregates_and_reports_unmatched(tmp_path):
     )  # fmt: skip
     assert problems.items == []
     assert table.values.tolist() == [
-        ["E01000001", "primary", "ASD", 2.0],
-        ["E01000002", "secondary", "SEMH", 1.0],
+        ["E01000001", "primary", "ASD", 4, 1.0],  # Reception: 4 at the start of the year
+        ["E01000001", "primary", "ASD", 7, 1.0],  # Year 3
+        ["E01000002", "secondary", "SEMH", 13, 1.0],
     ]
     assert warnings == [
         f"{pupils}: <5 child(ren) are outside the planned ages (primary 4-10; secondary 11-15)"

@@ -316,7 +316,8 @@ def _base_rows(
             codes = tuple(spec.default_base_need_codes)
         for kind in types.iloc[position]:
             capacity = _base_capacity(school, kind)
-            if np.isnan(capacity):
+            assumed = bool(np.isnan(capacity))
+            if assumed:
                 no_capacity.append(position)
                 capacity = float(spec.default_base_capacity)
             records.append(
@@ -326,6 +327,7 @@ def _base_rows(
                     "base_type": kind,
                     "phase": school["phase"],
                     "capacity": capacity,
+                    "capacity_assumed": assumed,
                     "need_codes": codes,
                     "easting": school["easting"],
                     "northing": school["northing"],

@@ -52,7 +52,7 @@ def pupil_counts(
     ages: Mapping[Phase, tuple[int, int]],
     threshold: int = 5,
 ) -> tuple[pd.DataFrame | None, list[str]]:
-    """Count the children of a pupil list by ``area_code, phase, need_code``.
+    """Count the children of a pupil list by ``area_code, phase, need_code, age`` (years).
 
     A child's area is the postcode's small area when the lookup has areas, else the nearest area
     point. Children whose postcode is not found are left out with a warning (never silently);
@@ -117,8 +117,12 @@ def pupil_counts(
         _, index = tree.query(found.loc[nearest, ["easting", "northing"]].to_numpy(dtype=float))
         area[nearest] = areas["area_code"].to_numpy()[index[:, 0]]
     keep = located & (phase != "") & codes.notna()
-    frame = pd.DataFrame({"area_code": area, "phase": phase, "need_code": codes})[keep]
-    counted = frame.groupby(["area_code", "phase", "need_code"], as_index=False).size()
+    frame = pd.DataFrame(
+        {"area_code": area, "phase": phase, "need_code": codes, "age": age.astype("Int64")}
+    )[keep]
+    counted = frame.groupby(
+        ["area_code", "phase", "need_code", "age"], as_index=False, dropna=False
+    ).size()
     counted = counted.rename(columns={"size": "children"})
     counted["children"] = counted["children"].astype(np.float64)
     return counted, warnings
