@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from sitefinder.authorities import Authority, find_authority, suggest
 from sitefinder.errors import ScenarioError
 from sitefinder.model.harm import HarmCurve
 
@@ -69,6 +70,22 @@ class SchoolsInput(_Section):
     @classmethod
     def _urns_as_text(cls, value: Any) -> Any:
         return [str(v) for v in value] if isinstance(value, list) else value
+
+
+class BasesInput(_Section):
+    """A register of existing bases: one row per base, read through a column mapping.
+
+    Fields: ``urn`` (host school), ``phase``, ``need_codes`` (SEN2 codes) or ``need_groups``
+    (the scenario's need group keys or labels), ``places``, ``on_roll`` (children in the base
+    today), ``base_type`` and ``base_name``. ``columns`` maps a field onto the file's column
+    when the names differ (by default each field is read from the column of its name, and
+    ``places`` also from ``capacity``, sitefinder's own layout); ``values`` translates labels,
+    e.g. ``values.base_type = { other = "none" }`` leaves rows of that type out.
+    """
+
+    path: Path
+    columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class BoundariesInput(_Section):
@@ -138,13 +155,13 @@ class Inputs(_Section):
     """
 
     schools: SchoolsInput
-    bases: Path | None = None
+    bases: BasesInput | None = None
     areas: Path | None = None
     boundaries: BoundariesInput | None = None
     demand: DemandInput
     postcodes: Path | None = None
 
-    @field_validator("schools", "boundaries", mode="before")
+    @field_validator("schools", "bases", "boundaries", mode="before")
     @classmethod
     def _path_shorthand(cls, value: Any) -> Any:
         return _as_path_table(value)
@@ -187,7 +204,7 @@ class Inputs(_Section):
         """Every input file named, keyed by its scenario key (for checksums)."""
         found = {
             "schools": self.schools.path,
-            "bases": self.bases,
+            "bases": self.bases.path if self.bases else None,
             "areas": self.areas,
             "boundaries": self.boundaries.path if self.boundaries else None,
             "demand": self.demand.path,
@@ -292,10 +309,18 @@ class Harm(_Section):
 
 
 class Candidates(_Section):
-    """Which schools may host a new base, and what is flagged about them."""
+    """Which schools may host a new base, and what is flagged about them.
+
+    Each rule excludes a school that fails it (or only flags it, when its ``exclude_*`` key is
+    false); a school whose data cannot tell is flagged, never excluded. See
+    :func:`sitefinder.supply.assess_schools` for the reasons given.
+    """
 
     need_groups: list[str] | None = None
-    min_spare_places: int = 0
+    exclude_single_sex: bool = True
+    exclude_selective: bool = True
+    exclude_partial_ages: bool = True
+    min_spare_places: int | Literal["base_size"] = "base_size"
     high_send_share: Annotated[float, Field(gt=0, le=1)] = 0.06
     exclude_high_send: bool = False
     exclude_existing_hosts: bool = False
@@ -353,6 +378,7 @@ class Scenario(_Section):
     """A validated, immutable scenario. Build it with :func:`load_scenario`."""
 
     name: str = "Unnamed scenario"
+    authority: str | None = None
     bases: Annotated[int, Field(ge=0, le=200)] = 3
     base_size: Annotated[int, Field(gt=0, le=200)] = 10
     top: Annotated[int, Field(gt=0, le=500)] = 10
@@ -368,9 +394,28 @@ class Scenario(_Section):
     source: Path | None = None
     source_sha256: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _authority_once(cls, data: Any) -> Any:
+        # The authority named once reaches SEN2 as its GSS code, unless inputs.demand names one.
+        if not isinstance(data, dict) or not isinstance(data.get("authority"), str):
+            return data
+        found = find_authority(data["authority"])
+        inputs = data.get("inputs")
+        demand = inputs.get("demand") if isinstance(inputs, dict) else None
+        if found is not None and isinstance(demand, dict) and demand.get("authority") is None:
+            data = {**data, "inputs": {**inputs, "demand": {**demand, "authority": found.gss_code}}}
+        return data
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
         problems: list[str] = []
+        if self.authority is not None and find_authority(self.authority) is None:
+            problems.append(
+                f"authority: {self.authority!r} is not a local authority in England"
+                f"{suggest(self.authority)}; give its name (Trafford), GSS code (E08000009) or"
+                " DfE LA code (358), as in the DfE SEN2 files"
+            )
         seen: dict[str, str] = {}
         for key, group in self.need_groups.items():
             for code in group.codes:
@@ -431,6 +476,17 @@ class Scenario(_Section):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @property
+    def authority_info(self) -> Authority | None:
+        """The authority named by ``authority``, in all its forms (None when not set)."""
+        return find_authority(self.authority) if self.authority else None
+
+    @property
+    def min_spare_places(self) -> int:
+        """Spare places (capacity - pupils) a host needs: ``candidates.min_spare_places``."""
+        wanted = self.candidates.min_spare_places
+        return self.base_size if wanted == "base_size" else wanted
 
     @property
     def new_base_groups(self) -> list[str]:
@@ -549,7 +605,7 @@ def _read_toml(path: Path, *, missing: str) -> tuple[bytes, dict[str, Any]]:
 
 # Keys under [inputs] that may be a bare path or a table; a child's table merges into a
 # parent's bare path as if the parent had written the table out.
-_SHORTHANDS = frozenset({"schools", "boundaries", "demand"})
+_SHORTHANDS = frozenset({"schools", "bases", "boundaries", "demand"})
 
 
 def _expand_shorthand(key: str, value: Any) -> Any:

@@ -14,22 +14,26 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from sitefinder.authorities import Authority
 from sitefinder.config import NEED_CODES, DemandInput, Scenario
 from sitefinder.demand import fit_growth, modelled_demand
 from sitefinder.readers.areas import area_points, read_boundaries
+from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
+from sitefinder.readers.bases import read_register
 from sitefinder.readers.establishments import read_establishments
 from sitefinder.readers.population import read_population
 from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import read_caseload, read_needs
 from sitefinder.readers.tables import read_csv
+from sitefinder.supply import taught_ages
 from sitefinder.validate import Problems
 
 SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
 PLACE_PHASES = ("primary", "secondary")
-BASE_PHASES = ("primary", "secondary", "all-through")
 ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
-BASE_TYPES = ("resourced_provision", "sen_unit")
+GENDERS = ("mixed", "boys", "girls", "")
+ADMISSIONS = ("selective", "non-selective", "not applicable", "")
 
 
 @dataclass(frozen=True)
@@ -94,60 +98,28 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
         )
     else:
         out["ehcp_pupils"] = float("nan")
+    for column, allowed in (("gender", GENDERS), ("admissions_policy", ADMISSIONS)):
+        values = (
+            table[column].str.strip().str.casefold()
+            if column in table.columns
+            else pd.Series("", index=table.index)
+        )
+        problems.bad_rows(
+            path,
+            column,
+            ~values.isin(allowed),
+            f"must be one of {', '.join(a for a in allowed if a)}, or blank when not known",
+        )
+        out[column] = values
+    for column in ("statutory_low_age", "statutory_high_age"):
+        out[column] = (
+            problems.numbers(path, table, column, minimum=0, required=False)
+            if column in table.columns
+            else float("nan")
+        )
     out["easting"] = problems.numbers(path, table, "easting")
     out["northing"] = problems.numbers(path, table, "northing")
     problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
-    return out
-
-
-def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
-    table = read_csv(path, problems, allow_empty=True)  # an authority may have no bases yet
-    required = ("urn", "base_type", "phase", "capacity", "need_codes")
-    if table is None or not problems.require_columns(path, table, required):
-        return None
-    out = pd.DataFrame({"urn": table["urn"].str.strip()})
-    names = table["base_name"] if "base_name" in table.columns else pd.Series("", index=out.index)
-    out["base_name"] = names.str.strip()
-    problems.choices(path, table, "base_type", BASE_TYPES)
-    problems.choices(path, table, "phase", BASE_PHASES)
-    out["base_type"] = table["base_type"].str.strip()
-    out["phase"] = table["phase"].str.strip()
-    out["capacity"] = problems.numbers(path, table, "capacity", minimum=1, integer=True)
-    codes = table["need_codes"].str.split(";").map(lambda parts: tuple(p.strip() for p in parts))
-    bad_code = codes.map(lambda cs: not cs or any(c not in NEED_CODES for c in cs))
-    problems.bad_rows(
-        path,
-        "need_codes",
-        bad_code,
-        f"need codes separated by ';', each one of {', '.join(NEED_CODES)}",
-    )
-    out["need_codes"] = codes
-    if schools is not None:
-        hosts = schools.drop_duplicates("urn").set_index("urn")
-        known = out["urn"].isin(hosts.index)
-        problems.bad_rows(
-            path, "urn", ~known, "not a URN in the schools file (add the host school)"
-        )
-        host = hosts.reindex(out["urn"])
-        not_mainstream = known.to_numpy() & (host["establishment_group"] != "mainstream").to_numpy()
-        problems.bad_rows(
-            path,
-            "urn",
-            pd.Series(not_mainstream, index=out.index),
-            "host is not a mainstream school (inclusion bases sit in mainstream schools)",
-        )
-        mismatch = known.to_numpy() & ~(
-            (host["phase"].to_numpy() == out["phase"].to_numpy())
-            | (host["phase"].to_numpy() == "all-through")
-        )
-        problems.bad_rows(
-            path,
-            "phase",
-            pd.Series(mismatch, index=out.index),
-            "does not match the host school's phase",
-        )
-        out["easting"] = host["easting"].to_numpy()
-        out["northing"] = host["northing"].to_numpy()
     return out
 
 
@@ -186,9 +158,11 @@ def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.Da
     return out
 
 
-def _modelled(spec: DemandInput, problems: Problems, notes: list[str]) -> pd.DataFrame | None:
+def _modelled(
+    spec: DemandInput, problems: Problems, notes: list[str], *, authority: Authority | None = None
+) -> pd.DataFrame | None:
     assert spec.population and spec.sen2_needs and spec.authority
-    population = read_population(spec.population, problems)
+    population = read_population(spec.population, problems, authority=authority, notes=notes)
     needs = read_needs(spec.sen2_needs, problems, authority=spec.authority)
     caseload = (
         read_caseload(spec.sen2_caseload, problems, authority=spec.authority)
@@ -224,12 +198,21 @@ def _modelled(spec: DemandInput, problems: Problems, notes: list[str]) -> pd.Dat
 
 
 def _areas_and_demand(
-    scenario: Scenario, problems: Problems, postcodes: PostcodeLookup | None
+    scenario: Scenario,
+    problems: Problems,
+    postcodes: PostcodeLookup | None,
+    authority: Authority | None,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, gpd.GeoDataFrame | None, list[str], list[str]]:
     files = scenario.inputs
     notes: list[str] = []
     warnings: list[str] = []
-    boundaries = read_boundaries(files.boundaries, problems) if files.boundaries else None
+    boundaries = (
+        read_boundaries(
+            files.boundaries, problems, authority=authority, notes=notes, postcodes=postcodes
+        )
+        if files.boundaries
+        else None
+    )
     if files.areas is not None:
         areas = _areas(files.areas, problems)
     elif boundaries is not None:
@@ -257,7 +240,7 @@ def _areas_and_demand(
             )
             warnings.extend(pupil_warnings)
     else:
-        demand = _modelled(spec, problems, notes)
+        demand = _modelled(spec, problems, notes, authority=authority)
         if demand is not None and areas is not None:
             unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
             if unknown:
@@ -281,28 +264,49 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     problems = Problems()
     notes: list[str] = []
     warnings: list[str] = []
-    postcodes = read_postcodes(files.postcodes, problems) if files.postcodes else None
-    bases: pd.DataFrame | None
+    authority = scenario.authority_info
+    postcodes = (
+        read_postcodes(files.postcodes, problems, authority=authority, notes=notes)
+        if files.postcodes
+        else None
+    )
+    if authority is not None and postcodes is not None:
+        authority = authority.with_districts(postcodes.districts)
+    bases: pd.DataFrame | None = None
     if files.schools.format == "sitefinder":
         schools = _schools(files.schools.path, problems)
-        bases = _bases(files.bases, schools, problems) if files.bases else None
     else:
-        found = read_establishments(files.schools, problems, postcodes=postcodes)
+        found = read_establishments(
+            files.schools, problems, postcodes=postcodes, authority=authority
+        )
         schools = found.schools if found else None
-        bases = found.bases if found else None
         if found:
+            bases = found.bases if not found.bases.empty else pd.DataFrame(columns=BASE_COLUMNS)
             notes.extend(found.notes)
             warnings.extend(found.warnings)
-        if files.bases is not None:
-            bases = _bases(files.bases, schools, problems)
-            notes.append(f"existing bases from the register {files.bases}, not the schools file")
-        elif bases is not None and bases.empty:
-            bases = pd.DataFrame(
-                columns=["urn", "base_name", "base_type", "phase", "capacity", "need_codes",
-                         "easting", "northing"]
-            )  # fmt: skip
+            if authority is not None and authority.is_county:
+                authority = authority.with_districts(found.districts)
+    if schools is not None:
+        schools = taught_ages(schools, ages=files.demand.ages)
+    if files.bases is not None:
+        if bases is not None and len(bases):
+            notes.append(
+                f"existing bases from the register {files.bases.path}, not the schools file"
+                f" ({len(bases)} found there)"
+            )
+        register = read_register(
+            files.bases,
+            problems,
+            schools=schools,
+            need_groups=scenario.need_groups,
+            default_places=files.schools.default_base_capacity,
+        )
+        bases = register.bases if register else None
+        if register:
+            notes.extend(register.notes)
+            warnings.extend(register.warnings)
     areas, demand, boundaries, area_notes, area_warnings = _areas_and_demand(
-        scenario, problems, postcodes
+        scenario, problems, postcodes, authority
     )
     notes.extend(area_notes)
     warnings.extend(area_warnings)
