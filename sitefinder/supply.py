@@ -203,10 +203,11 @@ def _judge(
         if known.spare:
             flags.append("spare places unknown (no capacity or pupil numbers)")
     elif spare < needed:
-        excluded.append(
-            f"no spare space ({spare:g} spare place{'' if spare == 1 else 's'}, needs {needed}:"
-            " candidates.min_spare_places)"
-        )
+        have = (
+            f"{-spare:g} pupil{'' if spare == -1 else 's'} over capacity" if spare < 0
+            else f"{spare:g} spare place{'' if spare == 1 else 's'}"
+        )  # fmt: skip
+        excluded.append(f"no spare space ({have}, needs {needed}: candidates.min_spare_places)")
     elif spare < scenario.base_size:
         flags.append(f"tight on space ({spare:g} spare places)")
     share = school["ehcp_share"]
