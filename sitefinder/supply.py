@@ -183,18 +183,22 @@ def _judge(
             flags.append("selective admissions")
     elif not policy and known.admissions:
         flags.append("admissions policy not recorded (selective rule not checked)")
-    phases = []
+    phases, refused = [], []
     for phase in hostable:
         fit = _age_fit(school, phase, spans)
         if fit is None:
             phases.append(phase)
         elif fit[0] == "none":
-            excluded.append(fit[1])
+            refused.append(fit[1])
         elif rules.exclude_partial_ages:
-            excluded.append(f"{fit[1]} (sitefinder does not yet split demand by age)")
+            refused.append(f"{fit[1]} (sitefinder does not yet split demand by age)")
         else:
             flags.append(fit[1])
             phases.append(phase)
+    if refused and phases:  # another phase can still host: only these bases are ruled out
+        flags.extend(f"{text}, so no base of that phase is offered" for text in refused)
+    else:
+        excluded.extend(refused)
     if hostable and pd.isna(school.get("first_age", np.nan)) and known.ages:
         flags.append("statutory ages not recorded (age rule not checked)")
     spare = school["spare_places"]
