@@ -283,7 +283,8 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
         if found:
             bases = found.bases if not found.bases.empty else pd.DataFrame(columns=BASE_COLUMNS)
             notes.extend(found.notes)
-            warnings.extend(found.warnings)
+            moot = found.base_warnings if files.bases is not None else []
+            warnings.extend(w for w in found.warnings if w not in moot)
             if authority is not None and authority.is_county:
                 authority = authority.with_districts(found.districts)
     if schools is not None:

@@ -127,6 +127,8 @@ class Establishments:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     districts: frozenset[str] = frozenset()
+    base_warnings: list[str] = field(default_factory=list)
+    """The warnings about the bases found (moot when a bases register replaces them)."""
 
 
 def need_code(label: str) -> str | None:
@@ -293,7 +295,9 @@ def _groups(
     mapped = mapped.mask(kind.str.contains("independent", regex=False), "independent")
     mapped = mapped.mask(kind.str.contains("special", regex=False), "special")
     mapped = mapped.mask(kind.str.contains("pupil referral|alternative provision"), "pru")
-    how = how.mask(kind != "", "data")
+    # A type names the group; without a group column, one that names no other group leaves the
+    # school mainstream by default.
+    how = how.mask((kind != "") & (given | (mapped != "mainstream")), "data")
     if "establishment_number" in table.columns:
         # Where the type is blank, the DfE's LA establishment numbering tells: 1100-1199 are
         # pupil referral units, 7000-7999 special schools (special academies included).
@@ -643,4 +647,6 @@ def read_establishments(
         if "district" in table.columns
         else frozenset()
     )
-    return Establishments(schools, bases, inferred_warnings + warnings, notes, districts)
+    return Establishments(
+        schools, bases, inferred_warnings + warnings, notes, districts, base_warnings=warnings
+    )
