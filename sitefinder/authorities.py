@@ -93,7 +93,7 @@ class Authority:
         return self.names | {c.casefold() for c in codes}
 
     def matches(self, values: pd.Series) -> pd.Series:
-        """Which ``values`` name this authority in any of its forms (or are one of its districts)."""
+        """Which ``values`` name this authority in any form (or are one of its districts)."""
         folded = values.astype(str).str.strip().str.casefold()
         districts = {d.casefold() for d in self.districts}
         return folded.isin(self.forms | districts)
@@ -176,7 +176,6 @@ def authority_rows(
         return None
     if not mask.all():
         notes.append(
-            f"{path}: kept {int(mask.sum()):,} of {len(mask):,} rows, {authority.name}'s"
-            f" (by {how})"
+            f"{path}: kept {int(mask.sum()):,} of {len(mask):,} rows, {authority.name}'s (by {how})"
         )
     return mask

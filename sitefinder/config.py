@@ -402,8 +402,10 @@ class Scenario(_Section):
             return data
         found = find_authority(data["authority"])
         inputs = data.get("inputs")
-        demand = inputs.get("demand") if isinstance(inputs, dict) else None
-        if found is not None and isinstance(demand, dict) and demand.get("authority") is None:
+        if found is None or not isinstance(inputs, dict):
+            return data
+        demand = inputs.get("demand")
+        if isinstance(demand, dict) and demand.get("authority") is None:
             data = {**data, "inputs": {**inputs, "demand": {**demand, "authority": found.gss_code}}}
         return data
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,11 @@ class Assessment:
     warnings: list[str] = field(default_factory=list)
 
 
-def _phase_ages(ages: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+def _phase_ages(ages: Mapping[Any, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     return {phase: ages.get(phase, default) for phase, default in PHASE_AGES.items()}
 
 
-def taught_ages(schools: pd.DataFrame, *, ages: Mapping[str, tuple[int, int]]) -> pd.DataFrame:
+def taught_ages(schools: pd.DataFrame, *, ages: Mapping[Any, tuple[int, int]]) -> pd.DataFrame:
     """Add the ages each school teaches within its phases, in the demand's convention.
 
     A school with statutory ages low..high teaches children aged low..high-1 at the start of
@@ -269,7 +270,9 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         spare=bool(out["spare_places"][pool].notna().any()),
         send=bool(out["ehcp_share"][pool].notna().any()),
     )
-    eligible, notes, host_phases = [], [], []
+    eligible: list[bool] = []
+    notes: list[str] = []
+    host_phases: list[tuple[str, ...]] = []
     warnings: list[str] = []
     problems: list[str] = []
     for _, school in out.iterrows():
@@ -339,9 +342,11 @@ def _unchecked(scenario: Scenario, table: pd.DataFrame, pool: pd.Series) -> list
         ("candidates.exclude_single_sex", "single-sex", "gender (GIAS Gender)",
          _column(table, "gender", "") == ""),
         ("candidates.exclude_selective", "selective admissions",
-         "admissions policy (GIAS AdmissionsPolicy)", _column(table, "admissions_policy", "") == ""),
+         "admissions policy (GIAS AdmissionsPolicy)",
+         _column(table, "admissions_policy", "") == ""),
         ("candidates.exclude_partial_ages", "age range",
-         "statutory ages (GIAS StatutoryLowAge/HighAge)", _column(table, "first_age", np.nan).isna()),
+         "statutory ages (GIAS StatutoryLowAge/HighAge)",
+         _column(table, "first_age", np.nan).isna()),
         ("candidates.min_spare_places", "spare places",
          "capacity and pupil numbers (GIAS SchoolCapacity, NumberOfPupils)",
          table["spare_places"].isna()),

@@ -105,7 +105,11 @@ def test_the_table_holds_every_authority_once():
     assert rutland is not None and rutland.label == "Rutland (E06000017, LA 857)"
     # The DfE files North Yorkshire under its county code; ONS files carry the unitary code.
     york = find_authority("E06000065")
-    assert york is not None and york.name == "North Yorkshire" and york.lad_codes == {"E10000023", "E06000065"}
+    assert (
+        york is not None
+        and york.name == "North Yorkshire"
+        and york.lad_codes == {"E10000023", "E06000065"}
+    )
     hull = find_authority("Kingston upon Hull")  # the DfE's name without ", City of"
     assert hull is not None and hull.la_code == "810"
     assert find_authority("Narnia") is None
@@ -115,9 +119,9 @@ def test_an_unknown_authority_is_a_scenario_error(scenario_file):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(scenario_file('authority = "Traford"\n'))
     assert caught.value.problems[0].endswith(
-        "authority: 'Traford' is not a local authority in England (did you mean Trafford or Bradford?);"
-        " give its name (Trafford), GSS code (E08000009) or DfE LA code (358), as in the DfE"
-        " SEN2 files"
+        "authority: 'Traford' is not a local authority in England (did you mean Trafford or"
+        " Bradford?); give its name (Trafford), GSS code (E08000009) or DfE LA code (358), as in"
+        " the DfE SEN2 files"
     )
 
 
@@ -129,7 +133,11 @@ def test_national_inputs_are_cut_to_the_authority(tmp_path):
     assert sorted(data.areas["area_code"]) == ["E01000001", "E01000002"]
     assert set(data.demand["area_code"]) == {"E01000001", "E01000002"}
     assert data.boundaries is not None and len(data.boundaries) == 2
-    onspd, lsoa, population = tmp_path / "onspd.csv", tmp_path / "lsoa.geojson", tmp_path / "population.csv"
+    onspd, lsoa, population = (
+        tmp_path / "onspd.csv",
+        tmp_path / "lsoa.geojson",
+        tmp_path / "population.csv",
+    )
     assert f"{onspd}: kept 3 of 4 postcodes (by laua)" in data.notes
     assert f"{lsoa}: kept 2 of 3 rows, Trafford's (by the area names in LSOA21NM)" in data.notes
     assert f"{population}: kept 2 of 3 rows, Trafford's (by LAD 2021 Code)" in data.notes
@@ -156,10 +164,17 @@ def test_an_authority_missing_from_a_national_file_is_listed(tmp_path):
     with pytest.raises(DataError) as caught:
         load_inputs(load_scenario(_scenario(tmp_path, "Rutland")))
     found = caught.value.problems
-    assert f"{tmp_path / 'onspd.csv'}: no postcodes of authority Rutland (E06000017, LA 857) in" \
+    assert (
+        f"{tmp_path / 'onspd.csv'}: no postcodes of authority Rutland (E06000017, LA 857) in"
         " column laua (check the top-level authority, or that the file covers it)" in found
-    assert any(p.startswith(f"{tmp_path / 'gias.csv'}: no establishments for authority Rutland") for p in found)
-    assert any(p.startswith(f"{tmp_path / 'lsoa.geojson'}: no rows for authority Rutland") for p in found)
+    )
+    assert any(
+        p.startswith(f"{tmp_path / 'gias.csv'}: no establishments for authority Rutland")
+        for p in found
+    )
+    assert any(
+        p.startswith(f"{tmp_path / 'lsoa.geojson'}: no rows for authority Rutland") for p in found
+    )
 
 
 def test_a_county_is_cut_through_its_districts(tmp_path):
@@ -238,7 +253,11 @@ def test_mapped_table_cut_by_a_mapped_authority_column(tmp_path):
 
 def test_demand_authority_given_explicitly_is_kept(tmp_path):
     path = _scenario(tmp_path, "Trafford")
-    path.write_text(path.read_text().replace('method = "modelled"\n', 'method = "modelled"\nauthority = "England"\n'))
+    path.write_text(
+        path.read_text().replace(
+            'method = "modelled"\n', 'method = "modelled"\nauthority = "England"\n'
+        )
+    )
     assert load_scenario(path).inputs.demand.authority == "England"
 
 

@@ -87,7 +87,10 @@ def test_register_by_need_groups_and_on_roll_over_places(tmp_path):
     )
     found, problems = _read(BasesInput(path=path))
     assert problems.items == [] and found is not None
-    assert found.bases["need_codes"].tolist() == [("ASD", "SLCN"), ("SEMH", "HI", "VI", "MSI", "PD")]
+    assert found.bases["need_codes"].tolist() == [
+        ("ASD", "SLCN"),
+        ("SEMH", "HI", "VI", "MSI", "PD"),
+    ]
     assert found.warnings == [
         f"{path}: 1 base(s) have more children on roll than places: Hill College (1)"
     ]
@@ -103,7 +106,7 @@ def test_register_problems_are_listed_by_line(tmp_path):
         "3,secondary,SEMH,10,sen_unit\n",  # a primary school's base said to be secondary
         encoding="utf-8",
     )
-    found, problems = _read(BasesInput(path=path))
+    _, problems = _read(BasesInput(path=path))
     assert problems.items == [
         f"{path}: column base_type, line 3: must be one of resourced_provision, sen_unit, or"
         " none to leave the row out (translate other labels in"
@@ -130,7 +133,9 @@ def test_register_columns_must_exist(tmp_path):
         " [inputs.bases.columns]; the file has: school, stage)"
     ]
     found, problems = _read(BasesInput(path=path, columns={"school_urn": "school"}))
-    assert problems.items[0].startswith(f"{path}: inputs.bases.columns: unknown field(s) school_urn")
+    assert problems.items[0].startswith(
+        f"{path}: inputs.bases.columns: unknown field(s) school_urn"
+    )
 
 
 def test_register_overrides_the_bases_found_in_gias(tmp_path):

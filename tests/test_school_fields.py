@@ -17,11 +17,11 @@ EXTRA = ["Gender (name)", "AdmissionsPolicy (name)"]
 def _gias_with_rules(path: Path) -> Path:
     """A GIAS extract with the Gender and AdmissionsPolicy columns, as the real one has."""
     rows = [
-        gias_row("1", "Girls Grammar", group="Academies", kind="Academy converter",
-                 phase="Secondary", ages=("11", "18")) + ["Girls", "Selective"],
-        gias_row("2", "Town Primary", ages=("3", "11")) + ["Mixed", "Not applicable"],
-        gias_row("3", "Infant School", ages=("5", "7")) + ["Mixed", ""],
-        gias_row("4", "Oak High", phase="Secondary", ages=("11", "16")) + ["", "Non-selective"],
+        [*gias_row("1", "Girls Grammar", group="Academies", kind="Academy converter",
+                   phase="Secondary", ages=("11", "18")), "Girls", "Selective"],
+        [*gias_row("2", "Town Primary", ages=("3", "11")), "Mixed", "Not applicable"],
+        [*gias_row("3", "Infant School", ages=("5", "7")), "Mixed", ""],
+        [*gias_row("4", "Oak High", phase="Secondary", ages=("11", "16")), "", "Non-selective"],
     ]  # fmt: skip
     write_gias(path, [])
     lines = [",".join([*GIAS_HEADER, *EXTRA])] + [",".join(r) for r in rows]
@@ -97,8 +97,14 @@ def test_inferred_establishment_types_are_counted_with_examples(tmp_path):
         tmp_path / "gias.csv",
         [
             gias_row("1", "Town Primary", kind=""),  # blank type: read from the group
-            gias_row("2", "Hill Academy", group="Academies", kind="", phase="Secondary",
-                     ages=("11", "16")),  # fmt: skip
+            gias_row(
+                "2",
+                "Hill Academy",
+                group="Academies",
+                kind="",
+                phase="Secondary",
+                ages=("11", "16"),
+            ),
             gias_row("3", "Vale Primary", kind="Community school"),  # the type says so
         ],
     )
@@ -113,7 +119,9 @@ def test_inferred_establishment_types_are_counted_with_examples(tmp_path):
 
 
 def test_establishment_numbers_are_counted_as_an_inference(tmp_path):
-    path = write_gias(tmp_path / "gias.csv", [gias_row("1", "Brook Academy", group="Academies", kind="")])
+    path = write_gias(
+        tmp_path / "gias.csv", [gias_row("1", "Brook Academy", group="Academies", kind="")]
+    )
     raw = path.read_bytes().decode("cp1252").replace(",2000,", ",7001,")
     path.write_bytes(raw.encode("cp1252"))
     found = read_establishments(SchoolsInput(path=path, format="gias"), Problems())
@@ -138,7 +146,9 @@ def test_a_table_without_a_group_column_warns_that_all_are_mainstream(tmp_path, 
     columns = {"urn": "id", "name": "name", "easting": "x", "northing": "y"}
     if typed:
         columns["establishment_type"] = "type"
-    found = read_establishments(SchoolsInput(path=path, format="mapped", columns=columns), Problems())
+    found = read_establishments(
+        SchoolsInput(path=path, format="mapped", columns=columns), Problems()
+    )
     assert found is not None
     mainstream = 2 if typed else 3
     assert (found.schools["establishment_group"] == "mainstream").sum() == mainstream

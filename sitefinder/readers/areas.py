@@ -36,11 +36,11 @@ def read_boundaries(
         return None
     if authority is not None:
         known = (
-            frozenset(postcodes.table["area_code"]) - {""}
-            if postcodes is not None
-            else frozenset()
+            frozenset(postcodes.table["area_code"]) - {""} if postcodes is not None else frozenset()
         )
-        codes = frame[spec.code_column].astype(str).str.strip() if spec.code_column in frame else None
+        codes = (
+            frame[spec.code_column].astype(str).str.strip() if spec.code_column in frame else None
+        )
         mask = authority_rows(
             frame, authority, path=spec.path, problems=problems,
             notes=notes if notes is not None else [], areas=known, area_codes=codes,

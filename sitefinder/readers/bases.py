@@ -227,7 +227,8 @@ def read_register(
 
     def described(rows: pd.DataFrame) -> str:
         shown = [
-            f"{host_names.get(r.urn, r.urn)} ({r.urn})" + (f" {r.base_name!r}" if r.base_name else "")
+            f"{host_names.get(r.urn, r.urn)} ({r.urn})"
+            + (f" {r.base_name!r}" if r.base_name else "")
             for r in rows.itertuples()
         ]
         return ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
@@ -247,8 +248,7 @@ def read_register(
     over = out[out["on_roll"] > out["capacity"]]
     if len(over):
         warnings.append(
-            f"{path}: {len(over)} base(s) have more children on roll than places:"
-            f" {described(over)}"
+            f"{path}: {len(over)} base(s) have more children on roll than places: {described(over)}"
         )
     notes.append(
         f"existing bases from the register {path}: {len(out)} base(s),"
