@@ -245,8 +245,8 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     Assessment
         ``schools`` gains ``spare_places`` (places), ``ehcp_share`` (fraction of pupils with
         an EHC plan), ``existing_base`` (text, empty if none), ``host_phases`` (the planned
-        phases a new base there could serve), ``eligible`` (bool) and ``notes`` (reasons for
-        exclusion first, then flags, separated by "; ").
+        phases a new base there could serve, as text: "primary, secondary"), ``eligible``
+        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ").
 
     Raises
     ------
@@ -272,7 +272,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     )
     eligible: list[bool] = []
     notes: list[str] = []
-    host_phases: list[tuple[str, ...]] = []
+    host_phases: list[str] = []
     warnings: list[str] = []
     problems: list[str] = []
     for _, school in out.iterrows():
@@ -280,7 +280,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         if school["establishment_group"] != "mainstream":
             eligible.append(False)
             notes.append(f"{school['establishment_group']} school: never a host")
-            host_phases.append(())
+            host_phases.append("")
             continue
         excluded, flags, phases = _judge(scenario, school, known=known, spans=spans)
         if urn in excluded_urns:
@@ -307,7 +307,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
             excluded, phases = [], planned
         eligible.append(not excluded)
         notes.append("; ".join(excluded + flags))
-        host_phases.append(phases if not excluded else ())
+        host_phases.append(", ".join(phases) if not excluded else "")
     for urn in required:
         if urn not in set(out["urn"]):
             problems.append(
@@ -388,7 +388,7 @@ def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFram
         ordered by school, phase, need group (the order breaks ties deterministically).
     """
     phases = (
-        assessed["host_phases"]
+        assessed["host_phases"].map(lambda text: text.split(", ") if text else [])
         if "host_phases" in assessed.columns
         else assessed["phase"].map(lambda p: HOSTABLE_PHASES[str(p)])
     )

@@ -199,7 +199,7 @@ def test_a_required_school_overrides_a_rule_with_a_warning(scenario_file):
         "required by the scenario despite: single-sex school (girls): a base serves every child"
         " of its need group"
     )
-    assert table.loc["Junior School", "host_phases"] == ("primary",)
+    assert table.loc["Junior School", "host_phases"] == "primary"
     assert [w for w in result.warnings if w.startswith("selection")] == [
         "selection.required_urns: Girls High (2) is required, so it stays a candidate although"
         " it fails the rule(s): single-sex school (girls): a base serves every child of its"
