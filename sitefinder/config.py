@@ -128,7 +128,7 @@ class DemandInput(_Section):
         if self.method in ("counts", "pupils") and self.path is None:
             problems.append(f"inputs.demand.path: required for method {self.method!r}")
         if self.method == "modelled":
-            needed = ["population", "sen2_needs", "authority"]
+            needed = ["population", "sen2_needs"]  # authority: here or the scenario's
             if self.share is None or self.planning_year is not None:
                 needed.append("sen2_caseload")
             problems += [
@@ -394,24 +394,15 @@ class Scenario(_Section):
     source: Path | None = None
     source_sha256: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _authority_once(cls, data: Any) -> Any:
-        # The authority named once reaches SEN2 as its GSS code, unless inputs.demand names one.
-        if not isinstance(data, dict) or not isinstance(data.get("authority"), str):
-            return data
-        found = find_authority(data["authority"])
-        inputs = data.get("inputs")
-        if found is None or not isinstance(inputs, dict):
-            return data
-        demand = inputs.get("demand")
-        if isinstance(demand, dict) and demand.get("authority") is None:
-            data = {**data, "inputs": {**inputs, "demand": {**demand, "authority": found.gss_code}}}
-        return data
-
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
         problems: list[str] = []
+        demand = self.inputs.demand
+        if demand.method == "modelled" and demand.authority is None and self.authority is None:
+            problems.append(
+                "inputs.demand.authority: required for method 'modelled' (or name the authority"
+                " once with the top-level authority key)"
+            )
         if self.authority is not None and find_authority(self.authority) is None:
             problems.append(
                 f"authority: {self.authority!r} is not a local authority in England"
@@ -483,6 +474,13 @@ class Scenario(_Section):
     def authority_info(self) -> Authority | None:
         """The authority named by ``authority``, in all its forms (None when not set)."""
         return find_authority(self.authority) if self.authority else None
+
+    @property
+    def sen2_authority(self) -> str | None:
+        """The authority whose SEN2 rows are read: ``inputs.demand.authority``, else the
+        scenario's (by its DfE name)."""
+        found = self.authority_info
+        return self.inputs.demand.authority or (found.name if found else None)
 
     @property
     def min_spare_places(self) -> int:

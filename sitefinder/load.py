@@ -159,13 +159,19 @@ def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.Da
 
 
 def _modelled(
-    spec: DemandInput, problems: Problems, notes: list[str], *, authority: Authority | None = None
+    spec: DemandInput,
+    problems: Problems,
+    notes: list[str],
+    *,
+    authority: Authority | None = None,
+    sen2_authority: str | None = None,
 ) -> pd.DataFrame | None:
-    assert spec.population and spec.sen2_needs and spec.authority
+    named = spec.authority or sen2_authority  # inputs.demand.authority, else the scenario's
+    assert spec.population and spec.sen2_needs and named
     population = read_population(spec.population, problems, authority=authority, notes=notes)
-    needs = read_needs(spec.sen2_needs, problems, authority=spec.authority)
+    needs = read_needs(spec.sen2_needs, problems, authority=named)
     caseload = (
-        read_caseload(spec.sen2_caseload, problems, authority=spec.authority)
+        read_caseload(spec.sen2_caseload, problems, authority=named)
         if spec.sen2_caseload
         else None
     )
@@ -177,7 +183,7 @@ def _modelled(
         assert caseload is not None
         share = caseload.base_share
         said = (
-            f"{spec.authority}'s share placed in mainstream resourced provision or SEN units,"
+            f"{named}'s share placed in mainstream resourced provision or SEN units,"
             f" January {caseload.latest_year}"
         )
     growth = fit_growth(needs, caseload) if spec.planning_year else None
@@ -190,7 +196,7 @@ def _modelled(
         planning_year=spec.planning_year,
     )
     notes.append(
-        f"demand modelled: population x {spec.authority}'s EHC-plan rates by need and age"
+        f"demand modelled: population x {named}'s EHC-plan rates by need and age"
         f" (January {needs.year}, {needs.all_plans:,.0f} plans) x {share:.1%} ({said})"
     )
     notes.extend(modelled_notes)
@@ -240,7 +246,9 @@ def _areas_and_demand(
             )
             warnings.extend(pupil_warnings)
     else:
-        demand = _modelled(spec, problems, notes, authority=authority)
+        demand = _modelled(
+            spec, problems, notes, authority=authority, sen2_authority=scenario.sen2_authority
+        )
         if demand is not None and areas is not None:
             unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
             if unknown:

@@ -127,7 +127,8 @@ def test_an_unknown_authority_is_a_scenario_error(scenario_file):
 
 def test_national_inputs_are_cut_to_the_authority(tmp_path):
     scenario = load_scenario(_scenario(tmp_path, "358"))
-    assert scenario.inputs.demand.authority == "E08000009"  # SEN2 gets the GSS code
+    assert scenario.inputs.demand.authority is None
+    assert scenario.sen2_authority == "Trafford"  # SEN2 rows by the DfE's name
     data = load_inputs(scenario)
     assert "200001" not in set(data.schools["urn"])  # Wigan's school
     assert sorted(data.areas["area_code"]) == ["E01000001", "E01000002"]
@@ -141,6 +142,27 @@ def test_national_inputs_are_cut_to_the_authority(tmp_path):
     assert f"{onspd}: kept 3 of 4 postcodes (by laua)" in data.notes
     assert f"{lsoa}: kept 2 of 3 rows, Trafford's (by the area names in LSOA21NM)" in data.notes
     assert f"{population}: kept 2 of 3 rows, Trafford's (by LAD 2021 Code)" in data.notes
+    assert any(
+        n.startswith("demand modelled: population x Trafford's EHC-plan rates") for n in data.notes
+    )
+
+
+def test_a_sweep_over_authorities_moves_every_input(tmp_path):
+    from sitefinder.scenarios import apply_settings
+
+    scenario = apply_settings(load_scenario(_scenario(tmp_path, "Trafford")), {"authority": "857"})
+    assert (scenario.authority, scenario.sen2_authority) == ("857", "Rutland")
+
+
+def test_modelled_demand_needs_an_authority_somewhere(tmp_path):
+    path = _scenario(tmp_path, "Trafford")
+    path.write_text(path.read_text().replace('authority = "Trafford"\n', ""))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problems == [
+        f"{path}: inputs.demand.authority: required for method 'modelled' (or name the"
+        " authority once with the top-level authority key)"
+    ]
 
 
 def test_a_lad_column_cuts_boundaries_when_present(tmp_path):

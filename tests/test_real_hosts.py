@@ -153,4 +153,5 @@ def test_trafford_example_uses_one_authority(real_data, monkeypatch):
     scenario = load_scenario(EXAMPLES / "trafford.toml")
     assert scenario.authority == "Trafford"
     assert scenario.inputs.schools.authority is None
-    assert scenario.inputs.demand.authority == "E08000009"
+    assert scenario.inputs.demand.authority is None
+    assert scenario.sen2_authority == "Trafford"
