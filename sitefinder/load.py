@@ -171,9 +171,7 @@ def _modelled(
     population = read_population(spec.population, problems, authority=authority, notes=notes)
     needs = read_needs(spec.sen2_needs, problems, authority=named)
     caseload = (
-        read_caseload(spec.sen2_caseload, problems, authority=named)
-        if spec.sen2_caseload
-        else None
+        read_caseload(spec.sen2_caseload, problems, authority=named) if spec.sen2_caseload else None
     )
     if population is None or needs is None or (spec.sen2_caseload and caseload is None):
         return None
