@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from sitefinder.authorities import Authority, find_authority, suggest
 from sitefinder.errors import ScenarioError
 from sitefinder.model.harm import DEFAULT_PER_MINUTE, HarmCurve
 
@@ -73,6 +74,22 @@ class SchoolsInput(_Section):
     @classmethod
     def _urns_as_text(cls, value: Any) -> Any:
         return [str(v) for v in value] if isinstance(value, list) else value
+
+
+class BasesInput(_Section):
+    """A register of existing bases: one row per base, read through a column mapping.
+
+    Fields: ``urn`` (host school), ``phase``, ``need_codes`` (SEN2 codes) or ``need_groups``
+    (the scenario's need group keys or labels), ``places``, ``on_roll`` (children in the base
+    today), ``base_type`` and ``base_name``. ``columns`` maps a field onto the file's column
+    when the names differ (by default each field is read from the column of its name, and
+    ``places`` also from ``capacity``, sitefinder's own layout); ``values`` translates labels,
+    e.g. ``values.base_type = { other = "none" }`` leaves rows of that type out.
+    """
+
+    path: Path
+    columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class BoundariesInput(_Section):
@@ -154,7 +171,7 @@ class DemandInput(_Section):
         if self.method in ("counts", "pupils") and self.path is None:
             problems.append(f"inputs.demand.path: required for method {self.method!r}")
         if self.method == "modelled":
-            needed = ["population", "sen2_needs", "authority"]
+            needed = ["population", "sen2_needs"]  # authority: here or the scenario's
             if self.share_needs_caseload or self.planning_year is not None:
                 needed.append("sen2_caseload")
             problems += [
@@ -167,11 +184,6 @@ class DemandInput(_Section):
                 for key in needed
                 if getattr(self, key) is None
             ]
-        if self.sen2_caseload is not None and self.authority is None:
-            problems.append(
-                "inputs.demand.authority: required with inputs.demand.sen2_caseload (the"
-                " authority's new_la_code, old_la_code or la_name)"
-            )
         for phase, (low, high) in self.ages.items():
             if not 2 <= low <= high <= 25:
                 problems.append(
@@ -205,13 +217,13 @@ class Inputs(_Section):
     """
 
     schools: SchoolsInput
-    bases: Path | None = None
+    bases: BasesInput | None = None
     areas: Path | None = None
     boundaries: BoundariesInput | None = None
     demand: DemandInput
     postcodes: Path | None = None
 
-    @field_validator("schools", "boundaries", mode="before")
+    @field_validator("schools", "bases", "boundaries", mode="before")
     @classmethod
     def _path_shorthand(cls, value: Any) -> Any:
         return _as_path_table(value)
@@ -259,7 +271,7 @@ class Inputs(_Section):
         """Every input file named, keyed by its scenario key (for checksums)."""
         found = {
             "schools": self.schools.path,
-            "bases": self.bases,
+            "bases": self.bases.path if self.bases else None,
             "areas": self.areas,
             "boundaries": self.boundaries.path if self.boundaries else None,
             "demand": self.demand.path,
@@ -390,10 +402,18 @@ class Fallback(_Section):
 
 
 class Candidates(_Section):
-    """Which schools may host a new base, and what is flagged about them."""
+    """Which schools may host a new base, and what is flagged about them.
+
+    Each rule excludes a school that fails it (or only flags it, when its ``exclude_*`` key is
+    false); a school whose data cannot tell is flagged, never excluded. See
+    :func:`sitefinder.supply.assess_schools` for the reasons given.
+    """
 
     need_groups: list[str] | None = None
-    min_spare_places: int = 0
+    exclude_single_sex: bool = True
+    exclude_selective: bool = True
+    exclude_partial_ages: bool = True
+    min_spare_places: int | Literal["base_size"] = "base_size"
     high_send_share: Annotated[float, Field(gt=0, le=1)] = 0.06
     exclude_high_send: bool = False
     exclude_existing_hosts: bool = False
@@ -453,6 +473,7 @@ class Scenario(_Section):
     """A validated, immutable scenario. Build it with :func:`load_scenario`."""
 
     name: str = "Unnamed scenario"
+    authority: str | None = None
     bases: Annotated[int, Field(ge=0, le=200)] = 3
     base_size: Annotated[int, Field(gt=0, le=200)] = 10
     top: Annotated[int, Field(gt=0, le=500)] = 10
@@ -472,6 +493,25 @@ class Scenario(_Section):
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
         problems: list[str] = []
+        demand = self.inputs.demand
+        if demand.authority is None and self.authority is None:
+            if demand.method == "modelled":
+                problems.append(
+                    "inputs.demand.authority: required for method 'modelled' (or name the"
+                    " authority once with the top-level authority key)"
+                )
+            elif demand.sen2_caseload is not None:
+                problems.append(
+                    "inputs.demand.authority: required with inputs.demand.sen2_caseload (the"
+                    " authority's new_la_code, old_la_code or la_name, or name the authority"
+                    " once with the top-level authority key)"
+                )
+        if self.authority is not None and find_authority(self.authority) is None:
+            problems.append(
+                f"authority: {self.authority!r} is not a local authority in England"
+                f"{suggest(self.authority)}; give its name (Trafford), GSS code (E08000009) or"
+                " DfE LA code (358), as in the DfE SEN2 files"
+            )
         seen: dict[str, str] = {}
         for key, group in self.need_groups.items():
             for code in group.codes:
@@ -545,6 +585,24 @@ class Scenario(_Section):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @property
+    def authority_info(self) -> Authority | None:
+        """The authority named by ``authority``, in all its forms (None when not set)."""
+        return find_authority(self.authority) if self.authority else None
+
+    @property
+    def sen2_authority(self) -> str | None:
+        """The authority whose SEN2 rows are read: ``inputs.demand.authority``, else the
+        scenario's (by its DfE name)."""
+        found = self.authority_info
+        return self.inputs.demand.authority or (found.name if found else None)
+
+    @property
+    def min_spare_places(self) -> int:
+        """Spare places (capacity - pupils) a host needs: ``candidates.min_spare_places``."""
+        wanted = self.candidates.min_spare_places
+        return self.base_size if wanted == "base_size" else wanted
 
     @property
     def new_base_groups(self) -> list[str]:
@@ -663,7 +721,7 @@ def _read_toml(path: Path, *, missing: str) -> tuple[bytes, dict[str, Any]]:
 
 # Keys under [inputs] that may be a bare path or a table; a child's table merges into a
 # parent's bare path as if the parent had written the table out.
-_SHORTHANDS = frozenset({"schools", "boundaries", "demand"})
+_SHORTHANDS = frozenset({"schools", "bases", "boundaries", "demand"})
 
 
 def _expand_shorthand(key: str, value: Any) -> Any:

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from sitefinder.authorities import Authority
 from sitefinder.config import NEED_CODES, DemandInput, Phase, Scenario
 from sitefinder.demand import (
     BaseShares,
@@ -28,19 +29,22 @@ from sitefinder.demand import (
 from sitefinder.disclosure import format_count
 from sitefinder.existing_places import check_existing_places
 from sitefinder.readers.areas import area_points, read_boundaries
+from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
+from sitefinder.readers.bases import read_register
 from sitefinder.readers.establishments import read_establishments
 from sitefinder.readers.population import read_population
 from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2
 from sitefinder.readers.tables import read_csv
+from sitefinder.supply import taught_ages
 from sitefinder.validate import Problems
 
 SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
 PLACE_PHASES = ("primary", "secondary")
-BASE_PHASES = ("primary", "secondary", "all-through")
 ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
-BASE_TYPES = ("resourced_provision", "sen_unit")
+GENDERS = ("mixed", "boys", "girls", "")
+ADMISSIONS = ("selective", "non-selective", "not applicable", "")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,25 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
         )
     else:
         out["ehcp_pupils"] = float("nan")
+    for column, allowed in (("gender", GENDERS), ("admissions_policy", ADMISSIONS)):
+        values = (
+            table[column].str.strip().str.casefold()
+            if column in table.columns
+            else pd.Series("", index=table.index)
+        )
+        problems.bad_rows(
+            path,
+            column,
+            ~values.isin(allowed),
+            f"must be one of {', '.join(a for a in allowed if a)}, or blank when not known",
+        )
+        out[column] = values
+    for column in ("statutory_low_age", "statutory_high_age"):
+        out[column] = (
+            problems.numbers(path, table, column, minimum=0, required=False)
+            if column in table.columns
+            else float("nan")
+        )
     out["easting"] = problems.numbers(path, table, "easting")
     out["northing"] = problems.numbers(path, table, "northing")
     problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
@@ -129,58 +152,6 @@ def _school_need_codes(path: Path, table: pd.DataFrame, problems: Problems) -> p
         f"need codes separated by ';', each one of {', '.join(NEED_CODES)} (or blank)",
     )
     return codes.map(";".join)
-
-
-def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
-    table = read_csv(path, problems, allow_empty=True)  # an authority may have no bases yet
-    required = ("urn", "base_type", "phase", "capacity", "need_codes")
-    if table is None or not problems.require_columns(path, table, required):
-        return None
-    out = pd.DataFrame({"urn": table["urn"].str.strip()})
-    names = table["base_name"] if "base_name" in table.columns else pd.Series("", index=out.index)
-    out["base_name"] = names.str.strip()
-    problems.choices(path, table, "base_type", BASE_TYPES)
-    problems.choices(path, table, "phase", BASE_PHASES)
-    out["base_type"] = table["base_type"].str.strip()
-    out["phase"] = table["phase"].str.strip()
-    out["capacity"] = problems.numbers(path, table, "capacity", minimum=1, integer=True)
-    out["capacity_assumed"] = False
-    codes = table["need_codes"].str.split(";").map(lambda parts: tuple(p.strip() for p in parts))
-    bad_code = codes.map(lambda cs: not cs or any(c not in NEED_CODES for c in cs))
-    problems.bad_rows(
-        path,
-        "need_codes",
-        bad_code,
-        f"need codes separated by ';', each one of {', '.join(NEED_CODES)}",
-    )
-    out["need_codes"] = codes
-    if schools is not None:
-        hosts = schools.drop_duplicates("urn").set_index("urn")
-        known = out["urn"].isin(hosts.index)
-        problems.bad_rows(
-            path, "urn", ~known, "not a URN in the schools file (add the host school)"
-        )
-        host = hosts.reindex(out["urn"])
-        not_mainstream = known.to_numpy() & (host["establishment_group"] != "mainstream").to_numpy()
-        problems.bad_rows(
-            path,
-            "urn",
-            pd.Series(not_mainstream, index=out.index),
-            "host is not a mainstream school (inclusion bases sit in mainstream schools)",
-        )
-        mismatch = known.to_numpy() & ~(
-            (host["phase"].to_numpy() == out["phase"].to_numpy())
-            | (host["phase"].to_numpy() == "all-through")
-        )
-        problems.bad_rows(
-            path,
-            "phase",
-            pd.Series(mismatch, index=out.index),
-            "does not match the host school's phase",
-        )
-        out["easting"] = host["easting"].to_numpy()
-        out["northing"] = host["northing"].to_numpy()
-    return out
 
 
 def _areas(path: Path, problems: Problems) -> pd.DataFrame | None:
@@ -299,10 +270,10 @@ def _share_notes(
 
 
 def _modelled(
-    spec: DemandInput, problems: Problems, notes: list[str]
+    spec: DemandInput, problems: Problems, notes: list[str], *, authority: Authority | None
 ) -> tuple[pd.DataFrame | None, BaseShares | None, str, _Sen2 | None]:
     assert spec.population and spec.sen2_needs and spec.authority
-    population = read_population(spec.population, problems)
+    population = read_population(spec.population, problems, authority=authority, notes=notes)
     needs_file = read_sen2(spec.sen2_needs, problems, kind="needs")
     needs = needs_of(needs_file, spec.authority, problems) if needs_file else None
     sen2 = _caseloads(spec, problems)
@@ -334,6 +305,14 @@ def _modelled(
     return table, shares, name, sen2
 
 
+def _demand_spec(scenario: Scenario) -> DemandInput:
+    """``inputs.demand`` with its SEN2 authority: its own, else the scenario's."""
+    spec = scenario.inputs.demand
+    if spec.authority is None and scenario.sen2_authority is not None:
+        return spec.model_copy(update={"authority": scenario.sen2_authority})
+    return spec
+
+
 @dataclass(frozen=True)
 class _Demand:
     areas: pd.DataFrame | None
@@ -345,12 +324,21 @@ class _Demand:
 
 
 def _areas_and_demand(
-    scenario: Scenario, problems: Problems, postcodes: PostcodeLookup | None
+    scenario: Scenario,
+    problems: Problems,
+    postcodes: PostcodeLookup | None,
+    authority: Authority | None,
 ) -> _Demand:
     files = scenario.inputs
     notes: list[str] = []
     warnings: list[str] = []
-    boundaries = read_boundaries(files.boundaries, problems) if files.boundaries else None
+    boundaries = (
+        read_boundaries(
+            files.boundaries, problems, authority=authority, notes=notes, postcodes=postcodes
+        )
+        if files.boundaries
+        else None
+    )
     if files.areas is not None:
         areas = _areas(files.areas, problems)
     elif boundaries is not None:
@@ -360,7 +348,7 @@ def _areas_and_demand(
         )
     else:
         areas = None
-    spec = files.demand
+    spec = _demand_spec(scenario)
     demand: pd.DataFrame | None = None
     sen2: _Sen2 | None = None
     if spec.method == "counts":
@@ -381,7 +369,7 @@ def _areas_and_demand(
     if spec.method != "modelled":
         sen2 = _caseloads(spec, problems)  # for the check of existing places
     else:
-        demand, shares, name, sen2 = _modelled(spec, problems, notes)
+        demand, shares, name, sen2 = _modelled(spec, problems, notes, authority=authority)
         if demand is not None and areas is not None:
             unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
             if unknown:
@@ -411,7 +399,7 @@ def _check_places(
     scenario: Scenario, bases: pd.DataFrame, sen2: _Sen2 | None
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Existing places against SEN2's children in bases, when the caseload file is given."""
-    spec = scenario.inputs.demand
+    spec = _demand_spec(scenario)
     if sen2 is None or sen2.authority is None or sen2.authority.age_year is None:
         if scenario.inputs.schools.capacity_from == "sen2" and sen2 is not None:
             return (
@@ -451,27 +439,49 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     problems = Problems()
     notes: list[str] = []
     warnings: list[str] = []
-    postcodes = read_postcodes(files.postcodes, problems) if files.postcodes else None
-    bases: pd.DataFrame | None
+    authority = scenario.authority_info
+    postcodes = (
+        read_postcodes(files.postcodes, problems, authority=authority, notes=notes)
+        if files.postcodes
+        else None
+    )
+    if authority is not None and postcodes is not None:
+        authority = authority.with_districts(postcodes.districts)
+    bases: pd.DataFrame | None = None
     if files.schools.format == "sitefinder":
         schools = _schools(files.schools.path, problems)
-        bases = _bases(files.bases, schools, problems) if files.bases else None
     else:
-        found = read_establishments(files.schools, problems, postcodes=postcodes)
+        found = read_establishments(
+            files.schools, problems, postcodes=postcodes, authority=authority
+        )
         schools = found.schools if found else None
-        bases = found.bases if found else None
         if found:
+            bases = found.bases if not found.bases.empty else pd.DataFrame(columns=BASE_COLUMNS)
             notes.extend(found.notes)
-            warnings.extend(found.warnings)
-        if files.bases is not None:
-            bases = _bases(files.bases, schools, problems)
-            notes.append(f"existing bases from the register {files.bases}, not the schools file")
-        elif bases is not None and bases.empty:
-            bases = pd.DataFrame(
-                columns=["urn", "base_name", "base_type", "phase", "capacity", "capacity_assumed",
-                         "need_codes", "easting", "northing"]
-            )  # fmt: skip
-    found_demand = _areas_and_demand(scenario, problems, postcodes)
+            moot = found.base_warnings if files.bases is not None else []
+            warnings.extend(w for w in found.warnings if w not in moot)
+            if authority is not None and authority.is_county:
+                authority = authority.with_districts(found.districts)
+    if schools is not None:
+        schools = taught_ages(schools, ages=files.demand.ages)
+    if files.bases is not None:
+        if bases is not None and len(bases):
+            notes.append(
+                f"existing bases from the register {files.bases.path}, not the schools file"
+                f" ({len(bases)} found there)"
+            )
+        register = read_register(
+            files.bases,
+            problems,
+            schools=schools,
+            need_groups=scenario.need_groups,
+            default_places=files.schools.default_base_capacity,
+        )
+        bases = register.bases if register else None
+        if register:
+            notes.extend(register.notes)
+            warnings.extend(register.warnings)
+    found_demand = _areas_and_demand(scenario, problems, postcodes, authority)
     areas, demand, boundaries = found_demand.areas, found_demand.demand, found_demand.boundaries
     notes.extend(found_demand.notes)
     warnings.extend(found_demand.warnings)

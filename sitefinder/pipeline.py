@@ -28,7 +28,7 @@ from sitefinder.model.network import (
 )
 from sitefinder.model.select import Method
 from sitefinder.plan import Plan, choose_plan
-from sitefinder.supply import assess_schools, candidate_options
+from sitefinder.supply import assess, candidate_options
 from sitefinder.travel import DriveTimes
 
 
@@ -82,11 +82,12 @@ class RankResult:
     plan: Plan
     fallback: FallbackRows
     timings: dict[str, float] = field(default_factory=dict)
+    supply_warnings: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
         """Problems that did not stop the run."""
-        return [*self.data.warnings, *self.travel.warnings]
+        return [*self.data.warnings, *self.supply_warnings, *self.travel.warnings]
 
     @property
     def notes(self) -> list[str]:
@@ -279,7 +280,8 @@ def rank(
     start = time.perf_counter()
     model = build_instance(scenario, data)
     existing, existing_table = existing_sites(model, scenario, data)
-    assessed = assess_schools(scenario, data.schools, data.bases)
+    assessment = assess(scenario, data.schools, data.bases)
+    assessed = assessment.schools
     options = candidate_options(scenario, assessed)
     class_id = {c: i for i, c in enumerate(model.classes)}
     option_sites = [
@@ -340,6 +342,7 @@ def rank(
         plan=plan,
         fallback=model.fallback,
         timings=timings,
+        supply_warnings=assessment.warnings,
     )
 
 
@@ -399,7 +402,8 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         Listing every problem found in every file.
     """
     data = load_inputs(scenario)
-    assessed = assess_schools(scenario, data.schools, data.bases)
+    assessment = assess(scenario, data.schools, data.bases)
+    assessed = assessment.schools
     demand = demand_by_group(scenario, data.demand)
     return InputSummary(
         schools=len(data.schools),
@@ -409,6 +413,6 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         existing_places=float(data.bases["capacity"].sum()),
         areas=len(data.areas),
         children=float(demand["children"].sum()),
-        warnings=data.warnings,
+        warnings=[*data.warnings, *assessment.warnings],
         notes=[*data.notes, *fallback_notes(scenario, data.schools)],
     )

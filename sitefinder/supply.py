@@ -1,15 +1,24 @@
 """Supply: existing bases and the schools that could host a new one.
 
-Special and independent schools never host an inclusion base. Mainstream schools are filtered
-by the scenario's candidate rules, and every reason a school is excluded or flagged is kept as a
-note so the ranking can be explained.
+Special and independent schools never host an inclusion base. Mainstream schools are tested
+against the scenario's suitability rules (``[candidates]``): single-sex, selective admissions,
+the ages taught, spare places, an already high share of pupils with EHC plans, a base there
+already, and the scenario's own lists. Every reason a school is excluded or flagged is kept as
+a note in words, so the ranking can be explained; a school whose data cannot tell is flagged,
+never excluded, and the rule left unchecked is named in a warning.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 from sitefinder.config import Scenario
+from sitefinder.errors import ScenarioError
 
 HOSTABLE_PHASES = {
     "primary": ("primary",),
@@ -17,6 +26,68 @@ HOSTABLE_PHASES = {
     "all-through": ("primary", "secondary"),
     "other": (),  # nursery and 16-plus establishments
 }
+# Ages taught in each phase, by age at the start of the school year (Reception to Year 6,
+# Year 7 to Year 11): used where the scenario's demand ages name no phase.
+PHASE_AGES = {"primary": (4, 10), "secondary": (11, 15)}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every school with its eligibility and notes, and the warnings the rules raised."""
+
+    schools: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def _phase_ages(ages: Mapping[Any, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    return {phase: ages.get(phase, default) for phase, default in PHASE_AGES.items()}
+
+
+def taught_ages(schools: pd.DataFrame, *, ages: Mapping[Any, tuple[int, int]]) -> pd.DataFrame:
+    """Add the ages each school teaches within its phases, in the demand's convention.
+
+    A school with statutory ages low..high teaches children aged low..high-1 at the start of
+    the school year (a primary 3-11 teaches 3..10; its primary ages are 4..10). GIAS records a
+    statutory low age of 5 for many primary and infant schools that take Reception (age 4), so
+    5 is read as 4 at a school teaching primary ages.
+
+    Parameters
+    ----------
+    schools
+        Schools with ``phase`` and, where known, ``statutory_low_age``/``statutory_high_age``
+        (years).
+    ages
+        Youngest and oldest age of each phase (``inputs.demand.ages``), years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``schools`` with ``first_age`` and ``last_age`` (years; NaN when the statutory ages are
+        not known), clipped to the ages of the phases the school's phase serves.
+    """
+    spans = _phase_ages(ages)
+    out = schools.copy()
+    low = pd.to_numeric(out.get("statutory_low_age"), errors="coerce")
+    high = pd.to_numeric(out.get("statutory_high_age"), errors="coerce")
+    if low is None or high is None:
+        out["first_age"] = out["last_age"] = np.nan
+        return out
+    firsts, lasts = [], []
+    for phase, lo, hi in zip(out["phase"], low, high, strict=True):
+        served = HOSTABLE_PHASES.get(str(phase), ())
+        if np.isnan(lo) or np.isnan(hi):
+            firsts.append(np.nan)
+            lasts.append(np.nan)
+            continue
+        first, last = (4.0 if lo == 5 and "primary" in served else float(lo)), float(hi) - 1
+        if served:
+            first = max(first, min(spans[p][0] for p in served))
+            last = min(last, max(spans[p][1] for p in served))
+        firsts.append(first)
+        lasts.append(last)
+    out["first_age"] = firsts
+    out["last_age"] = lasts
+    return out
 
 
 def _base_summary(scenario: Scenario, bases: pd.DataFrame) -> dict[str, str]:
@@ -28,56 +99,283 @@ def _base_summary(scenario: Scenario, bases: pd.DataFrame) -> dict[str, str]:
     return {urn: ", ".join(items) for urn, items in summary.items()}
 
 
-def assess_schools(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
-    """Decide which schools may host a new base and note what matters about each.
+def _ages(first: float, last: float) -> str:
+    return f"{first:g}-{last:g}" if first != last else f"{first:g}"
+
+
+def _age_fit(
+    school: pd.Series, phase: str, spans: dict[str, tuple[int, int]]
+) -> tuple[str, str] | None:
+    """(kind, text) when the school teaches only part of ``phase``'s ages, else None.
+
+    ``kind`` is ``none`` (no age of the phase) or ``partial``.
+    """
+    first, last = school.get("first_age", np.nan), school.get("last_age", np.nan)
+    if pd.isna(first) or pd.isna(last):
+        return None
+    low, high = spans[phase]
+    lo, hi = max(first, low), min(last, high)
+    if lo > hi:
+        return "none", f"teaches ages {_ages(first, last)}, none of the {phase} phase's"
+    if (lo, hi) == (low, high):
+        return None
+    kind = (
+        "infant school" if phase == "primary" and lo == low
+        else "junior school" if phase == "primary" and hi == high
+        else f"teaches {phase} ages {_ages(lo, hi)} only"
+    )  # fmt: skip
+    return "partial", f"{kind}: a {phase} base here serves ages {_ages(lo, hi)} only"
+
+
+@dataclass
+class _Known:
+    """Which rules' data some candidate has (a rule nobody's data can check is one warning)."""
+
+    gender: bool
+    admissions: bool
+    ages: bool
+    spare: bool
+    send: bool
+
+
+def _pool(scenario: Scenario, table: pd.DataFrame) -> pd.Series:
+    planned = set(scenario.phases)
+    return (table["establishment_group"] == "mainstream") & table["phase"].map(
+        lambda p: bool(set(HOSTABLE_PHASES.get(str(p), ())) & planned)
+    )
+
+
+def _column(table: pd.DataFrame, name: str, default: object) -> pd.Series:
+    return table[name] if name in table.columns else pd.Series(default, index=table.index)
+
+
+def _judge(
+    scenario: Scenario,
+    school: pd.Series,
+    *,
+    known: _Known,
+    spans: dict[str, tuple[int, int]],
+) -> tuple[list[str], list[str], tuple[str, ...]]:
+    """Reasons to exclude, flags, and the planned phases a base here could serve."""
+    rules = scenario.candidates
+    excluded: list[str] = []
+    flags: list[str] = []
+    hostable = [p for p in HOSTABLE_PHASES[str(school["phase"])] if p in scenario.phases]
+    if not hostable:
+        excluded.append("phase not planned for")
+    gender = str(school.get("gender", "") or "")
+    if gender in ("boys", "girls"):
+        if rules.exclude_single_sex:
+            excluded.append(
+                f"single-sex school ({gender}): a base serves every child of its need group"
+            )
+        else:
+            flags.append(f"single-sex school ({gender})")
+    elif not gender and known.gender:
+        flags.append("gender not recorded (single-sex rule not checked)")
+    policy = str(school.get("admissions_policy", "") or "")
+    if policy == "selective":
+        if rules.exclude_selective:
+            excluded.append(
+                "selective admissions: a base serves every child of its need group, whatever"
+                " their attainment"
+            )
+        else:
+            flags.append("selective admissions")
+    elif not policy and known.admissions:
+        flags.append("admissions policy not recorded (selective rule not checked)")
+    phases, refused = [], []
+    for phase in hostable:
+        fit = _age_fit(school, phase, spans)
+        if fit is None:
+            phases.append(phase)
+        elif fit[0] == "none":
+            refused.append(fit[1])
+        elif rules.exclude_partial_ages:
+            refused.append(f"{fit[1]} (sitefinder does not yet split demand by age)")
+        else:
+            flags.append(fit[1])
+            phases.append(phase)
+    if refused and phases:  # another phase can still host: only these bases are ruled out
+        flags.extend(f"{text}, so no base of that phase is offered" for text in refused)
+    else:
+        excluded.extend(refused)
+    if hostable and pd.isna(school.get("first_age", np.nan)) and known.ages:
+        flags.append("statutory ages not recorded (age rule not checked)")
+    spare = school["spare_places"]
+    needed = scenario.min_spare_places
+    if pd.isna(spare):
+        if known.spare:
+            flags.append("spare places unknown (no capacity or pupil numbers)")
+    elif spare < needed:
+        have = (
+            f"{-spare:g} pupil{'' if spare == -1 else 's'} over capacity" if spare < 0
+            else f"{spare:g} spare place{'' if spare == 1 else 's'}"
+        )  # fmt: skip
+        excluded.append(f"no spare space ({have}, needs {needed}: candidates.min_spare_places)")
+    elif spare < scenario.base_size:
+        flags.append(f"tight on space ({spare:g} spare places)")
+    share = school["ehcp_share"]
+    if pd.notna(share) and share > rules.high_send_share:
+        text = f"already high-SEND ({share:.1%} EHC plans, above {rules.high_send_share:.0%})"
+        (excluded if rules.exclude_high_send else flags).append(text)
+    elif pd.isna(share) and known.send:
+        flags.append("EHC-plan share not recorded (high-SEND rule not checked)")
+    if school["existing_base"]:
+        text = f"hosts a base ({school['existing_base']})"
+        (excluded if rules.exclude_existing_hosts else flags).append(text)
+    return excluded, flags, tuple(phases)
+
+
+def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> Assessment:
+    """Decide which schools may host a new base, say why, and warn where data cannot tell.
+
+    The rules, each a ``[candidates]`` key (default in brackets): ``exclude_single_sex``
+    (true), ``exclude_selective`` (true), ``exclude_partial_ages`` (true: a school teaching
+    only part of a phase's ages, such as an infant or junior school), ``min_spare_places``
+    (the base size: capacity minus pupils), ``exclude_high_send`` (false: flagged above
+    ``high_send_share``), ``exclude_existing_hosts`` (false) and ``exclude_urns``. A school
+    whose data cannot tell is flagged, never excluded. A school in
+    ``selection.required_urns`` that fails a rule stays a candidate, with a warning; one that
+    cannot host at all (not mainstream, no planned phase, unknown, or also in
+    ``exclude_urns``) is an error.
 
     Returns
     -------
-    pandas.DataFrame
-        The schools with added columns ``spare_places``, ``ehcp_share`` (fraction of pupils
-        with an EHC plan), ``existing_base`` (text, empty if none), ``eligible`` (bool) and
-        ``notes`` (reasons for exclusion first, then flags, separated by "; ").
+    Assessment
+        ``schools`` gains ``spare_places`` (places), ``ehcp_share`` (fraction of pupils with
+        an EHC plan), ``existing_base`` (text, empty if none), ``host_phases`` (the planned
+        phases a new base there could serve, as text: "primary, secondary"), ``eligible``
+        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ").
+
+    Raises
+    ------
+    ScenarioError
+        If a required URN cannot host a base at all.
     """
     rules = scenario.candidates
+    spans = _phase_ages(scenario.inputs.demand.ages)
     hosted = _base_summary(scenario, bases)
     excluded_urns = {str(urn) for urn in rules.exclude_urns}
+    required = list(dict.fromkeys(scenario.selection.required_urns))
     out = schools.copy()
     out["spare_places"] = out["capacity"] - out["pupils"]
     out["ehcp_share"] = (out["ehcp_pupils"] / out["pupils"].where(out["pupils"] > 0)).round(4)
     out["existing_base"] = [hosted.get(urn, "") for urn in out["urn"]]
-    eligible, notes = [], []
-    for school in out.itertuples():
-        excluded: list[str] = []
-        flags: list[str] = []
-        if school.establishment_group != "mainstream":
+    pool = _pool(scenario, out) & ~out["urn"].isin(excluded_urns)
+    known = _Known(
+        gender=bool((_column(out, "gender", "")[pool] != "").any()),
+        admissions=bool((_column(out, "admissions_policy", "")[pool] != "").any()),
+        ages=bool(_column(out, "first_age", np.nan)[pool].notna().any()),
+        spare=bool(out["spare_places"][pool].notna().any()),
+        send=bool(out["ehcp_share"][pool].notna().any()),
+    )
+    eligible: list[bool] = []
+    notes: list[str] = []
+    host_phases: list[str] = []
+    warnings: list[str] = []
+    problems: list[str] = []
+    for _, school in out.iterrows():
+        urn = str(school["urn"])
+        if school["establishment_group"] != "mainstream":
             eligible.append(False)
-            notes.append(f"{school.establishment_group} school: never a host")
+            notes.append(f"{school['establishment_group']} school: never a host")
+            host_phases.append("")
             continue
-        if not set(HOSTABLE_PHASES[str(school.phase)]) & set(scenario.phases):
-            excluded.append("phase not planned for")
-        if school.urn in excluded_urns:
-            excluded.append("excluded by the scenario")
-        spare = school.spare_places
-        if pd.isna(spare):
-            flags.append("spare places unknown (no capacity or pupil numbers)")
-        elif spare < rules.min_spare_places:
-            excluded.append(
-                f"no spare space ({spare:g} spare places, needs {rules.min_spare_places})"
+        excluded, flags, phases = _judge(scenario, school, known=known, spans=spans)
+        if urn in excluded_urns:
+            excluded.insert(0, "excluded by the scenario")
+        planned = tuple(p for p in HOSTABLE_PHASES[str(school["phase"])] if p in scenario.phases)
+        if urn in required and urn in excluded_urns:
+            problems.append(
+                f"selection.required_urns: {school['name']} ({urn}) is also in"
+                " candidates.exclude_urns (remove it from one list)"
             )
-        elif spare < scenario.base_size:
-            flags.append(f"tight on space ({spare:g} spare places)")
-        share = school.ehcp_share
-        if pd.notna(share) and share > rules.high_send_share:
-            text = f"already high-SEND ({share:.1%} EHC plans)"
-            (excluded if rules.exclude_high_send else flags).append(text)
-        if school.existing_base:
-            text = f"hosts a base ({school.existing_base})"
-            (excluded if rules.exclude_existing_hosts else flags).append(text)
+        elif urn in required and not planned:
+            problems.append(
+                f"selection.required_urns: {school['name']} ({urn}) teaches no phase being"
+                f" planned for (its phase is {school['phase']}; remove it, or add its phase to"
+                " phases)"
+            )
+        elif urn in required and excluded:
+            # The planner's explicit choice wins over a rule; the warning says what it overrides.
+            warnings.append(
+                f"selection.required_urns: {school['name']} ({urn}) is required, so it stays a"
+                f" candidate although it fails the rule(s): {'; '.join(excluded)}"
+            )
+            flags = [f"required by the scenario despite: {', '.join(excluded)}", *flags]
+            excluded, phases = [], planned
         eligible.append(not excluded)
         notes.append("; ".join(excluded + flags))
+        host_phases.append(", ".join(phases) if not excluded else "")
+    for urn in required:
+        if urn not in set(out["urn"]):
+            problems.append(
+                f"selection.required_urns: {urn} is not a URN in the schools file (check it)"
+            )
+        elif (out.loc[out["urn"] == urn, "establishment_group"] != "mainstream").any():
+            group = out.loc[out["urn"] == urn, "establishment_group"].iloc[0]
+            name = out.loc[out["urn"] == urn, "name"].iloc[0]
+            problems.append(
+                f"selection.required_urns: {name} ({urn}) is a {group} school, never a host of an"
+                " inclusion base (remove it)"
+            )
+    if problems:
+        raise ScenarioError(problems)
     out["eligible"] = eligible
     out["notes"] = notes
-    return out
+    out["host_phases"] = host_phases
+    warnings = _unchecked(scenario, out, pool) + warnings
+    return Assessment(out, warnings)
+
+
+def _names(table: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:
+    names = [f"{n} ({u})" for u, n in zip(table["urn"][mask], table["name"][mask], strict=True)]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _unchecked(scenario: Scenario, table: pd.DataFrame, pool: pd.Series) -> list[str]:
+    """Warnings naming each rule the data could not check, for all or some candidates."""
+    rules = scenario.candidates
+    checks = [
+        ("candidates.exclude_single_sex", "single-sex", "gender (GIAS Gender)",
+         _column(table, "gender", "") == ""),
+        ("candidates.exclude_selective", "selective admissions",
+         "admissions policy (GIAS AdmissionsPolicy)",
+         _column(table, "admissions_policy", "") == ""),
+        ("candidates.exclude_partial_ages", "age range",
+         "statutory ages (GIAS StatutoryLowAge/HighAge)",
+         _column(table, "first_age", np.nan).isna()),
+        ("candidates.min_spare_places", "spare places",
+         "capacity and pupil numbers (GIAS SchoolCapacity, NumberOfPupils)",
+         table["spare_places"].isna()),
+        ("candidates.high_send_share", f"high-SEND (above {rules.high_send_share:.0%} of pupils"
+         " with an EHC plan)", "EHC-plan counts (GIAS SENStat)", table["ehcp_share"].isna()),
+    ]  # fmt: skip
+    warnings = []
+    candidates = int(pool.sum())
+    for key, rule, data, missing in checks:
+        unknown = missing & pool
+        if not unknown.any():
+            continue
+        if int(unknown.sum()) == candidates:
+            warnings.append(
+                f"{key}: no candidate school has its {data} recorded, so the {rule} rule could"
+                " not be checked"
+            )
+        else:
+            warnings.append(
+                f"{key}: {int(unknown.sum())} of {candidates} candidate school(s) have no"
+                f" {data} recorded, so the {rule} rule could not be checked for them (kept and"
+                f" flagged): {_names(table, unknown)}"
+            )
+    return warnings
+
+
+def assess_schools(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
+    """The schools table of :func:`assess` (eligibility and notes), without the warnings."""
+    return assess(scenario, schools, bases).schools
 
 
 def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFrame:
@@ -89,11 +387,18 @@ def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFram
         Columns ``school`` (row position in ``assessed``), ``urn``, ``phase``, ``need_group``,
         ordered by school, phase, need group (the order breaks ties deterministically).
     """
+    phases = (
+        assessed["host_phases"].map(lambda text: text.split(", ") if text else [])
+        if "host_phases" in assessed.columns
+        else assessed["phase"].map(lambda p: HOSTABLE_PHASES[str(p)])
+    )
     rows = [
-        (position, school.urn, phase, group)
-        for position, school in enumerate(assessed.itertuples())
-        if school.eligible
-        for phase in HOSTABLE_PHASES[str(school.phase)]
+        (position, urn, phase, group)
+        for position, (urn, eligible, hosted) in enumerate(
+            zip(assessed["urn"], assessed["eligible"], phases, strict=True)
+        )
+        if eligible
+        for phase in hosted
         if phase in scenario.phases
         for group in scenario.new_base_groups
     ]

@@ -239,9 +239,11 @@ def test_mapped_format_with_an_unknown_field(base):
     )
     assert errors(base.scenario()) == [
         f"error: {base.gias}: inputs.schools.columns: unknown field(s) school_name (map onto urn,"
-        " name, status, establishment_group, establishment_type, establishment_number, phase,"
-        " low_age, high_age, capacity, pupils, ehcp_pupils, postcode, easting, northing, lon,"
-        " lat, base_type, base_capacity, base_need_codes)"
+        " name, status, authority, la_code, la_name, la_gss, establishment_group,"
+        " establishment_type, establishment_number, phase, gender, admissions_policy,"
+        " statutory_low_age, statutory_high_age, low_age, high_age, capacity, pupils,"
+        " ehcp_pupils, postcode, easting, northing, lon, lat, base_type, base_capacity,"
+        " base_need_codes)"
     ]
 
 

@@ -123,8 +123,7 @@ def test_impossible_rules_are_scenario_errors(scenario_file):
     with pytest.raises(ScenarioError) as caught:
         rank(load_scenario(path))
     assert caught.value.problems == [
-        "selection.required_urns: 123456 is not an eligible candidate (see its notes in the"
-        " GeoPackage candidates layer, or remove it)"
+        "selection.required_urns: 123456 is not a URN in the schools file (check it)"
     ]
     path = scenario_file("[selection]\ncounts = { tertiary = { semh = 1 } }\n", name="b.toml")
     with pytest.raises(ScenarioError) as caught:

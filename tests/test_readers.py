@@ -85,8 +85,9 @@ def test_gias_with_two_authorities_needs_one_chosen(tmp_path):
     found, problems = _gias(tmp_path)
     assert found is None
     assert problems.items[0].endswith(
-        "holds 2 local authorities; set inputs.schools.authority to one LA code, LA name or GSS"
-        " code (e.g. 358, Trafford or E08000009)"
+        "holds 2 local authorities; set the scenario's top-level authority (or"
+        " inputs.schools.authority) to one LA name, GSS code or DfE LA code (e.g. Trafford,"
+        " E08000009 or 358)"
     )
 
 

@@ -76,8 +76,10 @@ def _flagged(folder: Path) -> set[str]:
 
 
 def test_example_scenario_reads_the_gias_layout():
-    schools = tomllib.loads(TRAFFORD_TOML.read_text(encoding="utf-8"))["inputs"]["schools"]
-    assert (schools["format"], schools["authority"]) == ("gias", "Trafford")
+    scenario = tomllib.loads(TRAFFORD_TOML.read_text(encoding="utf-8"))
+    schools = scenario["inputs"]["schools"]
+    assert (schools["format"], scenario["authority"]) == ("gias", "Trafford")
+    assert "authority" not in schools and "authority" not in scenario["inputs"]["demand"]
     assert "special_urns" not in schools  # the establishment numbers tell special schools
 
 
@@ -195,6 +197,15 @@ def test_rank_trafford_example(real_data, monkeypatch):
     found, _ = _gias_layout(real_data)
     mainstream = found.schools.loc[found.schools["establishment_group"] == "mainstream", "urn"]
     assert {r["urn"] for r in rows} <= set(mainstream)
+    # No single-sex, selective, infant or junior host (Loreto Grammar, Wellacre, the grammar
+    # schools, ...): the suitability rules leave them out.
+    unsuitable = found.schools[
+        (found.schools["gender"] != "mixed")
+        | (found.schools["admissions_policy"] == "selective")
+        | found.schools["name"].str.contains("Infant|Junior")
+    ]
+    assert {"138464", "136378", "136498"} <= set(unsuitable["urn"])
+    assert not {r["urn"] for r in rows} & set(unsuitable["urn"])
 
 
 def test_validate_trafford_example(real_data, monkeypatch):

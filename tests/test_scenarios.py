@@ -74,7 +74,8 @@ def test_paths_resolve_against_the_file_that_names_them(tmp_path):
     shared, mine = (tmp_path / "shared").resolve(), (tmp_path / "mine").resolve()
     assert scenario.inputs.schools.path == shared / "schools.csv"
     assert scenario.inputs.schools.default_base_capacity == 12  # table merged into a bare path
-    assert scenario.inputs.bases == shared / "bases.csv"
+    assert scenario.inputs.bases is not None
+    assert scenario.inputs.bases.path == shared / "bases.csv"
     assert scenario.inputs.demand.path == mine / "my_demand.csv"
     assert scenario.journey.matrix == shared / "minutes.csv"
 
@@ -235,7 +236,7 @@ def test_sweep_lists_every_bad_setting_before_running(scenario_file, monkeypatch
                 "harm.exponent": ["0", "2"],
                 "harm.exponnent": ["1"],
                 "bases": ["abc", "2"],
-                "inputs.bases.x": ["1"],
+                "inputs.areas.x": ["1"],
                 "source": ["x"],
             },
             serial=True,
@@ -249,8 +250,8 @@ def test_sweep_lists_every_bad_setting_before_running(scenario_file, monkeypatch
     assert found[2].startswith("command line: bases: input should be a valid integer")
     assert found[2].endswith("(--set bases=abc)")
     assert found[3:] == [
-        "command line: inputs.bases.x: inputs.bases is not a table, so it has no key 'x'"
-        " (--set inputs.bases.x=1)",
+        "command line: inputs.areas.x: inputs.areas is not a table, so it has no key 'x'"
+        " (--set inputs.areas.x=1)",
         "command line: source: cannot be set on the command line (--set source=x)",
     ]
 

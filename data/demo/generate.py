@@ -157,9 +157,20 @@ def make_boundaries(areas: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+# Every school is mixed; one grammar school selects by ability (GIAS AdmissionsPolicy), and
+# primary schools have no admissions policy in GIAS's sense ("Not applicable").
+SELECTIVE = {"Demoford Grammar School"}
+
+
 def _school(urn, name, phase, group, ages, capacity, pupils, ehcp, xy) -> dict:
+    admissions = (
+        "selective" if name in SELECTIVE
+        else "not applicable" if phase == "primary"
+        else "non-selective"
+    )  # fmt: skip
     return {
         "urn": urn, "name": name, "phase": phase, "establishment_group": group,
+        "gender": "mixed", "admissions_policy": admissions,
         "statutory_low_age": ages[0], "statutory_high_age": ages[1],
         "capacity": int(capacity), "pupils": int(pupils), "ehcp_pupils": int(ehcp),
         "easting": round(xy[0]), "northing": round(xy[1]),

@@ -10,17 +10,44 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from sitefinder.authorities import Authority, authority_rows
 from sitefinder.config import BoundariesInput
 from sitefinder.readers.postcodes import PostcodeLookup
 from sitefinder.readers.tables import read_vector
 from sitefinder.validate import Problems
 
 
-def read_boundaries(spec: BoundariesInput, problems: Problems) -> gpd.GeoDataFrame | None:
-    """Read area polygons as ``area_code, area_name, geometry`` in EPSG:27700."""
+def read_boundaries(
+    spec: BoundariesInput,
+    problems: Problems,
+    *,
+    authority: Authority | None = None,
+    notes: list[str] | None = None,
+    postcodes: PostcodeLookup | None = None,
+) -> gpd.GeoDataFrame | None:
+    """Read area polygons as ``area_code, area_name, geometry`` in EPSG:27700.
+
+    With ``authority``, only its areas are kept: by a local authority district code column
+    (``LAD21CD``), else by the area names (``Trafford 025A``), else by the areas its postcodes
+    lie in (``postcodes`` cut to the authority and naming each postcode's area).
+    """
     frame = read_vector(spec.path, problems, layer=spec.layer, hint="inputs.boundaries")
     if frame is None:
         return None
+    if authority is not None:
+        known = (
+            frozenset(postcodes.table["area_code"]) - {""} if postcodes is not None else frozenset()
+        )
+        codes = (
+            frame[spec.code_column].astype(str).str.strip() if spec.code_column in frame else None
+        )
+        mask = authority_rows(
+            frame, authority, path=spec.path, problems=problems,
+            notes=notes if notes is not None else [], areas=known, area_codes=codes,
+        )  # fmt: skip
+        if mask is None:
+            return None
+        frame = frame[mask]
     wanted = [spec.code_column] + ([spec.name_column] if spec.name_column else [])
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -42,7 +69,11 @@ def read_boundaries(spec: BoundariesInput, problems: Problems) -> gpd.GeoDataFra
 def area_points(
     boundaries: gpd.GeoDataFrame, postcodes: PostcodeLookup | None
 ) -> tuple[pd.DataFrame, str]:
-    """One point per area, and a sentence saying how the points were placed."""
+    """One point per area, and a sentence saying how the points were placed.
+
+    The mean of the area's postcodes (by the lookup's area codes, or, when it names none, by
+    the polygon each postcode lies in), else a point inside the polygon.
+    """
     inside = boundaries.geometry.representative_point()
     areas = pd.DataFrame(
         {
@@ -52,14 +83,25 @@ def area_points(
             "northing": inside.y.to_numpy(),
         }
     )
-    if postcodes is None or not postcodes.has_areas:
-        return areas, "area points are points inside each polygon (no postcode lookup with areas)"
-    means = postcodes.table.groupby("area_code")[["easting", "northing"]].mean()
+    if postcodes is None or postcodes.table.empty:
+        return areas, "area points are points inside each polygon (no postcode lookup)"
+    if postcodes.has_areas:
+        means = postcodes.table.groupby("area_code")[["easting", "northing"]].mean()
+        how = "the mean of each area's postcodes"
+    else:
+        points = gpd.GeoDataFrame(
+            postcodes.table[["easting", "northing"]].reset_index(drop=True),
+            geometry=gpd.points_from_xy(postcodes.table["easting"], postcodes.table["northing"]),
+            crs=27700,
+        )
+        joined = points.sjoin(boundaries[["area_code", "geometry"]], predicate="within")
+        means = joined.groupby("area_code")[["easting", "northing"]].mean()
+        how = "the mean of the postcodes inside each area's polygon"
     found = areas["area_code"].isin(means.index)
     areas.loc[found, ["easting", "northing"]] = means.loc[
         areas.loc[found, "area_code"], ["easting", "northing"]
     ].to_numpy()
     return areas, (
-        f"area points are the mean of each area's postcodes for {int(found.sum())} of"
-        f" {len(areas)} areas (the rest: a point inside the polygon)"
+        f"area points are {how} for {int(found.sum())} of {len(areas)} areas (the rest: a"
+        " point inside the polygon)"
     )

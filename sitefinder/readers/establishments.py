@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from sitefinder.authorities import Authority, find_authority
 from sitefinder.config import NEED_CODES, SchoolsInput
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
 from sitefinder.readers.tables import VECTOR_SUFFIXES, FileLines, read_any
@@ -30,10 +31,13 @@ GIAS_COLUMNS: dict[str, str] = {
     "la_code": "LA (code)",
     "la_name": "LA (name)",
     "la_gss": "GSSLACode (name)",
+    "district": "DistrictAdministrative (code)",
     "establishment_number": "EstablishmentNumber",
     "establishment_group": "EstablishmentTypeGroup (name)",
     "establishment_type": "TypeOfEstablishment (name)",
     "phase": "PhaseOfEducation (name)",
+    "gender": "Gender (name)",
+    "admissions_policy": "AdmissionsPolicy (name)",
     "low_age": "StatutoryLowAge",
     "high_age": "StatutoryHighAge",
     "capacity": "SchoolCapacity",
@@ -45,16 +49,34 @@ GIAS_COLUMNS: dict[str, str] = {
     "base_type": "TypeOfResourcedProvision (name)",
     "resourced_provision_capacity": "ResourcedProvisionCapacity",
     "sen_unit_capacity": "SenUnitCapacity",
+    "resourced_provision_on_roll": "ResourcedProvisionOnRoll",
+    "sen_unit_on_roll": "SenUnitOnRoll",
 }
 GIAS_NEED_COLUMNS = tuple(f"SEN{i} (name)" for i in range(1, 14))
 GIAS_REQUIRED = ("urn", "name", "status", "establishment_group", "phase", "low_age", "high_age")
 
 MAPPED_FIELDS = (
-    "urn", "name", "status", "establishment_group", "establishment_type", "establishment_number",
-    "phase", "low_age",
-    "high_age", "capacity", "pupils", "ehcp_pupils", "postcode", "easting", "northing", "lon",
-    "lat", "base_type", "base_capacity", "base_need_codes",
+    "urn", "name", "status", "authority", "la_code", "la_name", "la_gss", "establishment_group",
+    "establishment_type", "establishment_number", "phase", "gender", "admissions_policy",
+    "statutory_low_age", "statutory_high_age", "low_age", "high_age", "capacity", "pupils",
+    "ehcp_pupils", "postcode", "easting", "northing", "lon", "lat", "base_type",
+    "base_capacity", "base_need_codes",
 )  # fmt: skip
+# Mapped fields that are other names for one field.
+_ALIASES = {"statutory_low_age": "low_age", "statutory_high_age": "high_age"}
+_AUTHORITY_FIELDS = ("authority", "la_code", "la_name", "la_gss")
+
+# GIAS "Gender (name)" and "AdmissionsPolicy (name)" -> sitefinder's values ("" = unknown).
+GENDERS = {"mixed": "mixed", "boys": "boys", "girls": "girls", "not applicable": "", "": ""}
+ADMISSIONS = {
+    "selective": "selective",
+    "non-selective": "non-selective",
+    "non selective": "non-selective",
+    "comprehensive": "non-selective",
+    "modern": "non-selective",
+    "not applicable": "not applicable",  # GIAS's word for primary schools: none select
+    "": "",
+}
 
 # GIAS "EstablishmentTypeGroup (name)" -> sitefinder's establishment group.
 TYPE_GROUPS = {
@@ -104,6 +126,9 @@ class Establishments:
     bases: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    districts: frozenset[str] = frozenset()
+    base_warnings: list[str] = field(default_factory=list)
+    """The warnings about the bases found (moot when a bases register replaces them)."""
 
 
 def need_code(label: str) -> str | None:
@@ -146,35 +171,104 @@ def _rename(
 
 
 def _select_authority(
-    table: pd.DataFrame, path: Path, authority: str | None, problems: Problems
+    table: pd.DataFrame,
+    path: Path,
+    spec: SchoolsInput,
+    authority: Authority | None,
+    problems: Problems,
+    notes: list[str],
 ) -> pd.DataFrame | None:
-    keys = [c for c in ("la_code", "la_name", "la_gss") if c in table.columns]
-    if authority is None:
+    """The rows of one authority: ``inputs.schools.authority``, else the scenario's."""
+    keys = [c for c in ("la_code", "la_name", "la_gss", "authority") if c in table.columns]
+    if spec.authority is None and authority is None:
         found = table[keys[0]].replace("", np.nan).dropna().unique() if keys else []
         if len(found) > 1:
             problems.add(
                 path,
-                f"holds {len(found)} local authorities; set inputs.schools.authority to one"
-                " LA code, LA name or GSS code (e.g. 358, Trafford or E08000009)",
+                f"holds {len(found)} local authorities; set the scenario's top-level authority"
+                " (or inputs.schools.authority) to one LA name, GSS code or DfE LA code"
+                " (e.g. Trafford, E08000009 or 358)",
             )
             return None
         return table
-    wanted = authority.strip().casefold()
+    key = "inputs.schools.authority" if spec.authority is not None else "authority"
+    wanted = find_authority(spec.authority) if spec.authority is not None else authority
+    shown = wanted.label if wanted is not None else repr(spec.authority)
+    if not keys:
+        if spec.authority is not None:
+            problems.add(
+                path,
+                f"inputs.schools.authority is {spec.authority!r} but no column says which"
+                " authority each school is in (map one onto 'authority' in"
+                " [inputs.schools.columns], or leave inputs.schools.authority out)",
+            )
+            return None
+        notes.append(
+            f"{path}: no authority column, so every establishment is taken as {shown}'s"
+            " (map one onto 'authority' in [inputs.schools.columns] to cut a wider table)"
+        )
+        return table
     mask = pd.Series(False, index=table.index)
-    for key in keys:
-        mask |= table[key].str.casefold() == wanted
+    for column in keys:
+        if wanted is not None:
+            mask |= wanted.matches(table[column])
+        else:  # not a known authority: matched as written
+            mask |= table[column].str.casefold() == str(spec.authority).strip().casefold()
     if not mask.any():
-        examples = ", ".join(sorted(table[keys[-1]].unique())[:5]) if keys else "none"
+        names = [_source(spec, k) for k in keys]
+        columns = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        examples = ", ".join(sorted(table[keys[-1]].unique())[:5])
         problems.add(
             path,
-            f"no establishments for authority {authority!r} (inputs.schools.authority matches"
-            f" LA (code), LA (name) or GSSLACode (name); the file has e.g. {examples})",
+            f"no establishments for authority {shown} ({key} matches {columns}; the file has"
+            f" e.g. {examples})",
         )
         return None
     return table[mask]
 
 
-def _groups(table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Problems) -> pd.Series:
+def _inference_notes(
+    table: pd.DataFrame, spec: SchoolsInput, path: Path, how: pd.Series
+) -> tuple[list[str], list[str]]:
+    """Notes (and warnings) counting the establishment types sitefinder inferred."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    for source, text in (
+        ("group", "TypeOfEstablishment is blank, so the type group is read as the type"
+         " (Local authority maintained schools, Academies and Free Schools as mainstream)"),
+        ("number", "the type is blank and the LA establishment number tells (7000-7999"
+         " special schools, special academies included; 1100-1199 pupil referral units)"),
+    ):  # fmt: skip
+        mask = how == source
+        if mask.any():
+            notes.append(
+                f"{path}: establishment type inferred for {int(mask.sum())} school(s): {text},"
+                f" e.g. {_names(table, mask, 3)}"
+            )
+    mask = how == "default"
+    if mask.any():
+        typed = "establishment_type" in table.columns
+        warnings.append(
+            f"{path}: no establishment_group column is mapped, so {int(mask.sum())} school(s)"
+            " are taken as mainstream"
+            + (" (their establishment_type names no special, PRU or independent type)"
+               if typed else "")
+            + f", e.g. {_names(table, mask, 3)}; map establishment_group in"
+            " [inputs.schools.columns] if the table holds special, independent or PRU"
+            " establishments"
+        )  # fmt: skip
+    return notes, warnings
+
+
+def _groups(
+    table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Problems, *, given: bool
+) -> tuple[pd.Series, pd.Series]:
+    """Each school's establishment group, and how it was found.
+
+    ``how`` is ``data`` (a type or a user's mapping says so), ``group`` (read from a GIAS type
+    group alone), ``number`` (from the LA establishment number) or ``default`` (no group
+    column: taken as mainstream); ``given`` says whether the file has a group column.
+    """
     labels = table["establishment_group"]
     custom = {k.casefold(): v for k, v in spec.values.get("establishment_group", {}).items()}
     allowed = ("mainstream", "special", "independent", "pru", "other")
@@ -191,21 +285,62 @@ def _groups(table: pd.DataFrame, spec: SchoolsInput, path: Path, problems: Probl
         if "establishment_type" in table.columns
         else pd.Series("", index=table.index)
     )
+    if not given:
+        how = pd.Series("default", index=table.index)
+    else:
+        by_group = labels.str.casefold().isin(TYPE_GROUPS) & ~labels.str.casefold().isin(custom)
+        how = pd.Series("data", index=table.index).mask(
+            (kind == "") & by_group & (mapped == "mainstream"), "group"
+        )
+    mapped = mapped.mask(kind.str.contains("independent", regex=False), "independent")
     mapped = mapped.mask(kind.str.contains("special", regex=False), "special")
     mapped = mapped.mask(kind.str.contains("pupil referral|alternative provision"), "pru")
+    # A type names the group; without a group column, one that names no other group leaves the
+    # school mainstream by default.
+    how = how.mask((kind != "") & (given | (mapped != "mainstream")), "data")
     if "establishment_number" in table.columns:
         # Where the type is blank, the DfE's LA establishment numbering tells: 1100-1199 are
         # pupil referral units, 7000-7999 special schools (special academies included).
         number = pd.to_numeric(table["establishment_number"], errors="coerce")
         unknown = (kind == "") & (mapped == "mainstream")
-        mapped = mapped.mask(unknown & number.between(7000, 7999), "special")
-        mapped = mapped.mask(unknown & number.between(1100, 1199), "pru")
-    return mapped.mask(table["urn"].isin(spec.special_urns), "special")
+        special, pru = unknown & number.between(7000, 7999), unknown & number.between(1100, 1199)
+        mapped = mapped.mask(special, "special").mask(pru, "pru")
+        how = how.mask(special | pru, "number")
+    named = table["urn"].isin(spec.special_urns)
+    return mapped.mask(named, "special"), how.mask(named, "data")
+
+
+def _labels(
+    table: pd.DataFrame,
+    key: str,
+    known: Mapping[str, str],
+    spec: SchoolsInput,
+    path: Path,
+    problems: Problems,
+) -> pd.Series:
+    """Translate a label column (gender, admissions policy) to sitefinder's values."""
+    if key not in table.columns:
+        return pd.Series("", index=table.index)
+    custom = {k.strip().casefold(): v for k, v in spec.values.get(key, {}).items()}
+    folded = table[key].str.strip().str.casefold()
+    values = folded.map(lambda v: custom.get(v, v)).str.casefold().map(known)
+    choices = ", ".join(sorted({v for v in known.values() if v}))
+    problems.bad_rows(
+        path,
+        _source(spec, key),
+        values.isna(),
+        f"unknown value; map it in [inputs.schools.values.{key}] to one of {choices}"
+        " (or to '' for unknown)",
+    )
+    return values.fillna("")
 
 
 def _source(spec: SchoolsInput, key: str) -> str:
     """The file's own name for sitefinder field ``key``, for messages."""
-    return (GIAS_COLUMNS if spec.format == "gias" else spec.columns).get(key, key)
+    if spec.format == "gias":
+        return GIAS_COLUMNS.get(key, key)
+    named = {_ALIASES.get(k, k): v for k, v in spec.columns.items()}
+    return named.get(key, key)
 
 
 def _locate(
@@ -327,8 +462,9 @@ def _base_rows(
                     "base_type": kind,
                     "phase": school["phase"],
                     "capacity": capacity,
-                    "capacity_assumed": assumed,
                     "need_codes": codes,
+                    "on_roll": _count(school, f"{kind}_on_roll", minimum=0),
+                    "capacity_assumed": assumed,
                     "easting": school["easting"],
                     "northing": school["northing"],
                 }
@@ -359,17 +495,28 @@ def _base_codes(school: pd.Series) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in codes if c is not None))
 
 
+def _count(school: pd.Series, column: str, *, minimum: float) -> float:
+    """A count from one cell of ``school``: NaN when absent, blank, not a number or too small."""
+    if column not in school.index:
+        return float("nan")
+    value = pd.to_numeric(pd.Series([school[column]]), errors="coerce").iloc[0]
+    return float(value) if pd.notna(value) and value >= minimum else float("nan")
+
+
 def _base_capacity(school: pd.Series, kind: str) -> float:
     for column in (f"{kind}_capacity", "base_capacity"):
-        if column in school.index:
-            value = pd.to_numeric(pd.Series([school[column]]), errors="coerce").iloc[0]
-            if pd.notna(value) and value > 0:
-                return float(value)
+        value = _count(school, column, minimum=1)
+        if not np.isnan(value):
+            return value
     return float("nan")
 
 
 def read_establishments(
-    spec: SchoolsInput, problems: Problems, *, postcodes: PostcodeLookup | None = None
+    spec: SchoolsInput,
+    problems: Problems,
+    *,
+    postcodes: PostcodeLookup | None = None,
+    authority: Authority | None = None,
 ) -> Establishments | None:
     """Read schools and existing bases from a GIAS extract or a mapped table.
 
@@ -381,11 +528,16 @@ def read_establishments(
         Collector for every problem found.
     postcodes
         Lookup used to locate schools with blank coordinates (default: the packaged ONSPD).
+    authority
+        The scenario's authority: the rows kept when ``spec.authority`` is not set.
 
     Returns
     -------
     Establishments or None
-        None when the file cannot be used at all (the reasons are in ``problems``).
+        None when the file cannot be used at all (the reasons are in ``problems``). Schools
+        carry ``gender`` (``mixed|boys|girls``, ``""`` unknown), ``admissions_policy``
+        (``selective|non-selective|not applicable``, ``""`` unknown) and the statutory ages
+        ``statutory_low_age``/``statutory_high_age`` (years; NaN unknown).
     """
     path = spec.path
     raw = read_any(path, problems, layer=spec.layer, hint="inputs.schools")
@@ -401,16 +553,25 @@ def read_establishments(
         for column in GIAS_NEED_COLUMNS:
             if column in raw.columns:
                 table[column] = raw[column].str.strip()
+        given = True
     else:
         unknown = [k for k in spec.columns if k not in MAPPED_FIELDS]
-        if unknown:
-            problems.add(
-                path,
-                f"inputs.schools.columns: unknown field(s) {', '.join(unknown)}"
-                f" (map onto {', '.join(MAPPED_FIELDS)})",
-            )
+        doubled = [k for k in _ALIASES if k in spec.columns and _ALIASES[k] in spec.columns]
+        if unknown or doubled:
+            if unknown:
+                problems.add(
+                    path,
+                    f"inputs.schools.columns: unknown field(s) {', '.join(unknown)}"
+                    f" (map onto {', '.join(MAPPED_FIELDS)})",
+                )
+            for key in doubled:
+                problems.add(
+                    path,
+                    f"inputs.schools.columns: {key} and {_ALIASES[key]} are the same field;"
+                    " map only one",
+                )
             return None
-        columns = dict(spec.columns)
+        columns = {_ALIASES.get(k, k): v for k, v in spec.columns.items()}
         located = {"easting", "northing", "lon", "lat"} & set(columns)
         if path.suffix.lower() in VECTOR_SUFFIXES and not located:
             columns |= {"easting": "easting", "northing": "northing"}  # from the geometry
@@ -419,9 +580,11 @@ def read_establishments(
             return None
         # Tables written by R or exported from databases mark unknowns NA or NULL.
         table = table.replace(dict.fromkeys(_UNKNOWN, ""))
-        if "establishment_group" not in table.columns:
+        given = "establishment_group" in table.columns
+        if not given:
             table["establishment_group"] = "mainstream"
-    selected = _select_authority(table, path, spec.authority, problems)
+    notes: list[str] = []
+    selected = _select_authority(table, path, spec, authority, problems, notes)
     if selected is None:
         return None
     read = len(selected)
@@ -435,7 +598,7 @@ def read_establishments(
     problems.bad_rows(
         path, urn, table["urn"].duplicated(), "duplicate value (each must appear once)"
     )
-    table["establishment_group"] = _groups(table, spec, path, problems)
+    table["establishment_group"], how_grouped = _groups(table, spec, path, problems, given=given)
     ages = {
         key: problems.numbers(path, table, key, required=False, label=_source(spec, key))
         if key in table.columns
@@ -447,28 +610,46 @@ def read_establishments(
         school_phase(label, low, high)
         for label, low, high in zip(labels, ages["low_age"], ages["high_age"], strict=True)
     ]
+    table["statutory_low_age"] = ages["low_age"].to_numpy()
+    table["statutory_high_age"] = ages["high_age"].to_numpy()
+    table["gender"] = _labels(table, "gender", GENDERS, spec, path, problems)
+    table["admissions_policy"] = _labels(
+        table, "admissions_policy", ADMISSIONS, spec, path, problems
+    )
     for key in ("capacity", "pupils", "ehcp_pupils"):
         table[key] = (
             problems.numbers(path, table, key, minimum=0, required=False, label=_source(spec, key))
             if key in table.columns
             else np.nan
         )
-    x, y, notes = _locate(table, path, spec, postcodes, problems)
+    x, y, located_notes = _locate(table, path, spec, postcodes, problems)
     table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
     bases, warnings = _base_rows(table, spec, path, problems)
     # The SEN provision types recorded for each school (GIAS SEN1..SEN13): at a special school,
     # the needs it serves.
     table["need_codes"] = [";".join(_base_codes(school)) for _, school in table.iterrows()]
     schools = table[
-        ["urn", "name", "phase", "establishment_group", "capacity", "pupils", "ehcp_pupils",
+        ["urn", "name", "phase", "establishment_group", "gender", "admissions_policy",
+         "statutory_low_age", "statutory_high_age", "capacity", "pupils", "ehcp_pupils",
          "easting", "northing", "need_codes"]
     ].copy()  # fmt: skip
     counts = schools["establishment_group"].value_counts()
     summary = ", ".join(f"{counts[g]} {g}" for g in counts.index)
-    of = f" of {spec.authority}" if spec.authority else ""
-    notes.insert(
-        0,
+    shown = spec.authority or (authority.name if authority is not None else None)
+    of = f" of {shown}" if shown else ""
+    inferred_notes, inferred_warnings = _inference_notes(table, spec, path, how_grouped)
+    notes = [
         f"{path}: read {read - closed} open establishment(s){of} ({closed} closed skipped):"
         f" {summary}",
+        *located_notes,
+        *notes,
+        *inferred_notes,
+    ]
+    districts = (
+        frozenset(table["district"].str.strip().str.upper()) - {""}
+        if "district" in table.columns
+        else frozenset()
     )
-    return Establishments(schools, bases, warnings, notes)
+    return Establishments(
+        schools, bases, inferred_warnings + warnings, notes, districts, base_warnings=warnings
+    )

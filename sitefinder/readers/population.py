@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sitefinder.authorities import Authority, authority_rows
 from sitefinder.readers.tables import FileLines, read_csv
 from sitefinder.validate import Problems
 
@@ -26,11 +27,30 @@ _CODE_COLUMNS = (
 _AGE = re.compile(r"^(?:age[ _]?)?(\d{1,2})$", re.IGNORECASE)
 
 
-def read_population(path: Path, problems: Problems) -> pd.DataFrame | None:
-    """Return children and young people by area (rows) and single year of age (columns 0-25)."""
+def read_population(
+    path: Path,
+    problems: Problems,
+    *,
+    authority: Authority | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame | None:
+    """Return children and young people by area (rows) and single year of age (columns 0-25).
+
+    With ``authority``, only its areas are kept: by a local authority district code column
+    (``LAD 2021 Code``, ``lad21cd``), else by the area names (``Trafford 025A``); what was done
+    is added to ``notes``.
+    """
     table = read_csv(path, problems, hint="inputs.demand")
     if table is None:
         return None
+    total = len(table)
+    if authority is not None:
+        mask = authority_rows(
+            table, authority, path=path, problems=problems, notes=notes if notes is not None else []
+        )
+        if mask is None:
+            return None
+        table = table[mask]
     lower = {c.lower(): c for c in table.columns}
     code = next((lower[c] for c in _CODE_COLUMNS if c in lower), None)
     ages = {int(m.group(1)): c for c in table.columns if (m := _AGE.match(c.strip()))}
@@ -41,7 +61,6 @@ def read_population(path: Path, problems: Problems) -> pd.DataFrame | None:
             " age (0, 1, 2, ... as in the ONS mid-year estimates)",
         )
         return None
-    total = len(table)
     if "sex" in lower:
         sex = table[lower["sex"]].str.strip().str.casefold()
         persons = sex.isin(("persons", "all", "all persons"))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from sitefinder.authorities import COUNTY_COLUMN, LAD_COLUMN, Authority, find_column
 from sitefinder.disclosure import format_count
 from sitefinder.readers.tables import read_csv
 from sitefinder.validate import Problems
@@ -39,10 +40,14 @@ def tidy_postcode(values: pd.Series) -> pd.Series:
 @dataclass(frozen=True)
 class PostcodeLookup:
     """Postcode points: ``easting``, ``northing`` (EPSG:27700 metres) and ``area_code``
-    (small area, empty when the source has none), indexed by :func:`postcode_key`."""
+    (small area, empty when the source has none), indexed by :func:`postcode_key`.
+
+    ``districts`` holds the LAD codes of the postcodes kept when a county council's postcodes
+    were picked by the county column (its districts)."""
 
     table: pd.DataFrame
     source: str
+    districts: frozenset[str] = frozenset()
 
     @property
     def has_areas(self) -> bool:
@@ -61,11 +66,63 @@ def _first(columns: Iterable[str], options: Iterable[str]) -> str | None:
     return next((lower[o] for o in options if o in lower), None)
 
 
-def read_postcodes(path: Path, problems: Problems) -> PostcodeLookup | None:
-    """Read an ONSPD-style CSV: a postcode column, grid or lon/lat columns, optionally LSOA."""
+def _authority_postcodes(
+    table: pd.DataFrame, path: Path, authority: Authority, problems: Problems, notes: list[str]
+) -> tuple[pd.DataFrame | None, frozenset[str]]:
+    """The postcodes of ``authority`` (by ``laua``, or ``cty`` for a county), its districts."""
+    lad = find_column(table.columns, LAD_COLUMN)
+    county = find_column(table.columns, COUNTY_COLUMN)
+    if authority.is_county and county is not None:
+        mask, how = authority.matches(table[county]), county
+    elif lad is not None and authority.lad_codes:
+        mask, how = authority.matches(table[lad]), lad
+    else:
+        notes.append(
+            f"{path}: not cut to {authority.name}: no "
+            + ("county column (cty)" if authority.is_county else "local authority column (laua)")
+            + " that sitefinder can match (every postcode is kept)"
+        )
+        return table, frozenset()
+    if not mask.any():
+        problems.add(
+            path,
+            f"no postcodes of authority {authority.label} in column {how} (check the top-level"
+            " authority, or that the file covers it)",
+        )
+        return None, frozenset()
+    kept = table[mask]
+    if not mask.all():
+        notes.append(f"{path}: kept {len(kept):,} of {len(table):,} postcodes (by {how})")
+    districts = (
+        frozenset(kept[lad].str.strip().str.upper()) - {""}
+        if authority.is_county and lad is not None
+        else frozenset()
+    )
+    return kept, districts
+
+
+def read_postcodes(
+    path: Path,
+    problems: Problems,
+    *,
+    authority: Authority | None = None,
+    notes: list[str] | None = None,
+) -> PostcodeLookup | None:
+    """Read an ONSPD-style CSV: a postcode column, grid or lon/lat columns, optionally LSOA.
+
+    With ``authority``, only its postcodes are kept (by the ``laua``/``lad..cd`` column, or for
+    a county council by ``cty``); what was done is added to ``notes``.
+    """
     table = read_csv(path, problems, hint="inputs.postcodes")
     if table is None:
         return None
+    districts: frozenset[str] = frozenset()
+    if authority is not None:
+        table, districts = _authority_postcodes(
+            table, path, authority, problems, notes if notes is not None else []
+        )
+        if table is None:
+            return None
     code = _first(table.columns, _POSTCODE_COLUMNS)
     grid = next(
         (pair for pair in _GRID_COLUMNS if all(_first(table.columns, [c]) for c in pair)), None
@@ -102,7 +159,7 @@ def read_postcodes(path: Path, problems: Problems) -> PostcodeLookup | None:
     # ONSPD gives terminated and unplaced postcodes blank or (0, 0) grid references.
     placed = frame["easting"].gt(0) & frame["northing"].gt(0)
     frame = frame[placed].drop_duplicates("key", keep="last").set_index("key")
-    return PostcodeLookup(frame, str(path))
+    return PostcodeLookup(frame, str(path), districts)
 
 
 def package_postcodes(postcodes: pd.Series) -> PostcodeLookup | None:

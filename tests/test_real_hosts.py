@@ -1,0 +1,157 @@
+"""Suitable hosts, the authority named once, and the Rutland example, on the real public files.
+
+Skipped unless ``SITEFINDER_REAL_DATA`` names the shared data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sitefinder.authorities import all_authorities
+from sitefinder.cli import app
+from sitefinder.config import load_scenario
+from sitefinder.load import load_inputs
+from sitefinder.resources import bundled_root
+from sitefinder.supply import assess
+
+EXAMPLES = bundled_root() / "configs" / "examples"
+runner = CliRunner()
+
+# Trafford schools no base should go to, and the first words of the reason given.
+UNSUITABLE = {
+    "138464": "single-sex school (girls)",  # Loreto Grammar School
+    "136378": "single-sex school (boys)",  # Wellacre Technology Academy
+    "136965": "single-sex school (girls)",  # Flixton Girls School
+    "138134": "single-sex school (boys)",  # Saint Ambrose College
+    "136458": "single-sex school (boys)",  # Altrincham Grammar School for Boys
+    "137289": "single-sex school (girls)",  # Altrincham Grammar School for Girls
+    "106368": "selective admissions",  # Stretford Grammar School
+    "136297": "selective admissions",  # Urmston Grammar Academy
+    "136498": "selective admissions",  # Sale Grammar School
+    "106304": "junior school",  # Wellfield Junior School
+    "106308": "junior school",  # Moorlands Junior School
+    "106327": "junior school",  # Victoria Park Junior School
+    "106312": "infant school",  # Templemoor Infant and Nursery School
+    "106313": "infant school",  # Wellfield Infant and Nursery School
+    "106328": "infant school",  # Victoria Park Infant School (statutory ages 5-7)
+    "106375": "no spare space (1 spare place",  # Sale High School
+}
+
+
+@pytest.fixture
+def trafford(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    scenario = load_scenario(EXAMPLES / "trafford.toml")
+    data = load_inputs(scenario)
+    return scenario, data, assess(scenario, data.schools, data.bases)
+
+
+def test_trafford_unsuitable_hosts_are_out_with_their_reasons(trafford):
+    _, _, assessment = trafford
+    table = assessment.schools.set_index("urn")
+    for urn, reason in UNSUITABLE.items():
+        assert not table.loc[urn, "eligible"], table.loc[urn, "name"]
+        assert reason in table.loc[urn, "notes"], (table.loc[urn, "name"], table.loc[urn, "notes"])
+    assert table.loc["138464", "notes"] == (
+        "single-sex school (girls): a base serves every child of its need group; selective"
+        " admissions: a base serves every child of its need group, whatever their attainment"
+    )
+    assert table.loc["106328", ["first_age", "last_age"]].tolist() == [4, 6]  # GIAS 5-7
+
+
+def test_trafford_eligible_hosts_are_mixed_non_selective_whole_phase_with_room(trafford):
+    scenario, _, assessment = trafford
+    hosts = assessment.schools[assessment.schools["eligible"]]
+    assert len(hosts) == 31
+    assert (hosts["establishment_group"] == "mainstream").all()
+    assert (hosts["gender"] == "mixed").all()
+    assert (hosts["admissions_policy"] != "selective").all()
+    spans = {"primary": (4, 10), "secondary": (11, 15)}
+    for school in hosts.itertuples():
+        for phase in school.host_phases.split(", "):  # teaches every age of the phase
+            low, high = spans[phase]
+            assert school.first_age <= low and school.last_age >= high, school.name
+    known = hosts["spare_places"].notna()
+    assert (hosts.loc[known, "spare_places"] >= scenario.base_size).all()
+    assert hosts.loc[~known, "name"].tolist() == ["Broadheath Primary School"]  # flagged
+    assert assessment.warnings[-1] == (
+        "candidates.high_send_share: no candidate school has its EHC-plan counts (GIAS SENStat)"
+        " recorded, so the high-SEND (above 6% of pupils with an EHC plan) rule could not be"
+        " checked"
+    )
+
+
+def test_authorities_table_is_the_dfe_files(real_data):
+    sys.path.insert(0, str(bundled_root() / "data" / "authorities"))
+    try:
+        from generate import authorities  # data/authorities/generate.py
+    finally:
+        sys.path.pop(0)
+    table = authorities(real_data / "dfe" / "ehcp2025_caseload_all_LAs.csv")
+    shipped = pd.DataFrame(
+        [(a.name, a.gss_code, a.la_code, a.ons_code) for a in all_authorities()],
+        columns=["name", "gss_code", "la_code", "ons_code"],
+    )
+    pd.testing.assert_frame_equal(table, shipped)
+
+
+def test_rutland_register_read_as_published(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    data = load_inputs(load_scenario(EXAMPLES / "rutland.toml"))
+    bases = data.bases.set_index("urn")
+    # Uppingham Community College's ERP ("10-15 places": places_min) and Oakham CofE Primary's
+    # DSP (places not stated: the default 10); the nurture provision and the pilot left out.
+    assert bases["capacity"].to_dict() == {"136629": 10.0, "148948": 10.0}
+    assert bases["capacity_assumed"].to_dict() == {"136629": False, "148948": True}
+    assert bases.loc["136629", "need_codes"] == ("ASD", "SLCN")
+    register = real_data / "rutland" / "bases_rutland.csv"
+    assert any(
+        n.startswith(f"{register}: left out 2 row(s) whose base_type is none") for n in data.notes
+    )
+    assert len(data.schools) == 27 and len(data.areas) == 26
+    # Area points: the mean of the postcodes inside each LSOA (the file names no LSOA).
+    assert any(
+        "mean of the postcodes inside each area's polygon for 26 of 26" in n for n in data.notes
+    )
+
+
+def test_rank_rutland_example_on_real_roads(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    config = str(EXAMPLES / "rutland.toml")
+    result = runner.invoke(app, ["validate", "--config", config])
+    assert result.exit_code == 0, result.output
+    assert f"{config}: valid. 27 schools (21 mainstream, 20 eligible to host)" in result.stdout
+    assert "error:" not in result.output
+    result = runner.invoke(app, ["rank", "--config", config, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    scenario = load_scenario(config)
+    data = load_inputs(scenario)
+    schools = assess(scenario, data.schools, data.bases).schools.set_index("urn")
+    chosen = out["plan"]["chosen"]
+    assert len(chosen) == scenario.bases == 2
+    for base in chosen:
+        school = schools.loc[base["urn"]]
+        assert school["eligible"], school["name"]
+        assert base["phase"] in school["host_phases"].split(", "), school["name"]
+        assert base["harm_averted"] > 0
+    assert {r["urn"] for r in out["ranking"]} <= set(schools.index[schools["eligible"]])
+    # Independent schools (Oakham, Uppingham, the special schools) and Harington (16-19)
+    # never appear.
+    assert not {"120320", "120322", "131018", "134938", "141965"} & {
+        r["urn"] for r in out["ranking"]
+    }
+
+
+def test_trafford_example_uses_one_authority(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    scenario = load_scenario(EXAMPLES / "trafford.toml")
+    assert scenario.authority == "Trafford"
+    assert scenario.inputs.schools.authority is None
+    assert scenario.inputs.demand.authority is None
+    assert scenario.sen2_authority == "Trafford"
