@@ -628,34 +628,34 @@ def test_validate_reports_demand_by_phase_against_sen2_and_the_assumed_places(ba
         " children in mainstream bases today: primary 42, secondary 30)",
     ]
     assert [note for note in notes if note in expected] == expected
-    assert warnings[-1] == (
+    assert (
         "existing bases: 10 places assumed (1 base x 10 places, no capacity in the schools file)"
         f" and 8 recorded (1 base) against {SEN2_TODAY} (primary: 8 places for 42 children;"
         ' secondary: 10 places for 30 children); set inputs.schools.capacity_from = "sen2" to'
         " scale the assumed places to SEN2, or give a bases register (inputs.bases)"
-    )
+    ) in warnings
 
 
 def test_validate_with_capacity_from_sen2(base):
     base.schools["capacity_from"] = "sen2"
     stdout, _, warnings = _validate(base.scenario())
     assert "2 existing bases (38 places)" in stdout  # 8 recorded + 30 for SEN2's secondary
-    assert warnings[-1] == (
+    assert (
         "existing bases: 10 places assumed (1 base x 10 places, no capacity in the schools file)"
         ' and 8 recorded (1 base), scaled to SEN2 (inputs.schools.capacity_from = "sen2") against'
         f" {SEN2_TODAY}: secondary: 30 places for 30 children (1 base with assumed places, 30"
         " each); a bases register (inputs.bases) would be better"
-    )
+    ) in warnings
 
 
 def test_validate_warns_when_demand_is_under_the_suppression_threshold(base):
     base.demand["share"] = 0.002
     _, _, warnings = _validate(base.scenario())
-    assert warnings[-2] == (
+    assert (
         f"{base.population}: <5 children in total need a base place, under the suppression"
         " threshold (5); too few to plan bases for: check inputs.demand (the share, the ages,"
         " the authority)"
-    )
+    ) in warnings
 
 
 def test_counts_file_with_and_without_ages(base, tmp_path):

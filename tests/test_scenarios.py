@@ -135,24 +135,24 @@ def test_compare_lines_up_headlines_and_site_changes(scenario_file, tmp_path):
     first = scenario_file('name = "One base"\nbases = 1\n', name="one.toml")
     second = write(
         tmp_path / "two.toml",
-        'extends = "one.toml"\nname = "Two bases, not 990007"\nbases = 2\n'
-        "suppression_threshold = 1000\n[candidates]\nexclude_urns = [990007]\n",
+        'extends = "one.toml"\nname = "Two bases, not 990036"\nbases = 2\n'
+        "suppression_threshold = 1000\n[candidates]\nexclude_urns = [990036]\n",
     )
     done: list[tuple[int, int]] = []
     result = compare([first, second], progress=lambda d, n: done.append((d, n)))
     table = result.table
     assert done == [(1, 2), (2, 2)]
     assert list(table.columns) == ["file", *HEADLINE_COLUMNS, "sites_added", "sites_removed"]
-    assert table["scenario"].tolist() == ["One base", "Two bases, not 990007"]
+    assert table["scenario"].tolist() == ["One base", "Two bases, not 990036"]
     assert table["file"].tolist() == [str(first), str(second)]
     one, two = table.to_dict("records")
-    assert one["sites"] == "990007 primary/communication_interaction"
-    assert two["sites"].count(";") == 1 and "990007" not in two["sites"]
+    assert one["sites"] == "990036 primary/communication_interaction"
+    assert two["sites"].count(";") == 1 and "990036" not in two["sites"]
     assert result.added[0] == () and result.removed[0] == ()
-    assert result.removed[1] == ("990007",)
+    assert result.removed[1] == ("990036",)
     assert len(result.added[1]) == 2
     assert two["sites_added"] == "; ".join(result.added[1])
-    assert two["sites_removed"] == "990007"
+    assert two["sites_removed"] == "990036"
     assert one["harm_after"] < one["harm_before"]
     assert two["harm_before"] == pytest.approx(one["harm_before"])
     assert isinstance(one["within_limit_after"], float)
