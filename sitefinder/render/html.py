@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from sitefinder import __version__
+from sitefinder.version import __version__
 from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.pipeline import RankResult

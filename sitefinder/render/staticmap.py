@@ -37,7 +37,7 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from sitefinder import __version__
+from sitefinder.version import __version__
 from sitefinder.pipeline import RankResult
 from sitefinder.targets import check_target, write_atomic
 
