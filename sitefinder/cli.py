@@ -277,11 +277,19 @@ def report_command(
     bases: BasesOption = None,
     runs: RunsOption = None,
     overwrite: OverwriteOption = False,
+    template_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--template-dir",
+            help="Folder with your own report.html.j2 and/or report.css (restyle the report).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write one self-contained HTML report: plan, ranking, map, metrics and assumptions."""
     check_target(output, overwrite=overwrite, suffix=".html", kind="HTML report")
     result = _ranked(config, bases, runs)
-    write_report(result, output, overwrite=overwrite)
+    write_report(result, output, overwrite=overwrite, template_dir=template_dir)
     typer.echo(f"Wrote {output}", err=True)
 
 
