@@ -9,8 +9,9 @@ passes its figures through :func:`protect`, the one place the rules are applied:
    adds at most ``unmet`` harm points (a child without a place; every allowed journey scores
    less), so a smaller figure divided by one child's harm could give a count under ``t``.
 3. **Rows.** When a count in a row is withheld, every harm figure in that row is withheld with
-   it, and so is every mean or share of the withheld children (the mean journey of a base's
-   children when their count is withheld: a mean of one child is that child's journey).
+   it, and so is any share of the withheld children (a school's share of pupils with an EHC
+   plan, times its pupils, gives the count back). Journey minutes are not withheld: they are
+   measured between an area's point and a school, so they describe places, not children.
 4. **Margins.** Where rows add up to a published total (areas to the authority's totals,
    assignment lines to their area and base), more cells are withheld, smallest first, until
    the withheld cells of each column add up to 0 or to at least ``t`` children (``t x unmet``

@@ -80,7 +80,7 @@ class _Table:
 def _css(column: Column) -> str:
     if column.kind in _NUMERIC:
         return "num"
-    return {"name": "school", "notes": "notes"}.get(column.key, "")
+    return {"name": "school", "notes": "notes"}.get(column.key, "text" if column.show else "")
 
 
 def _view(
