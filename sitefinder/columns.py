@@ -172,7 +172,9 @@ ASSIGNMENTS: tuple[Column, ...] = (
 """Children from each area to each base after the plan (the ``assignments`` layer)."""
 
 PLANNED_BASES: tuple[Column, ...] = tuple(
-    c for c in PLAN if c.key in {"children_served", "harm_averted", "minutes_before", "minutes_after"}
+    c
+    for c in PLAN
+    if c.key in {"children_served", "harm_averted", "minutes_before", "minutes_after"}
 )
 """Figures of the ``planned_bases`` layer that describe children."""
 
@@ -250,8 +252,7 @@ def records(table: pd.DataFrame, columns: Sequence[Column]) -> list[dict[str, ob
     """Rows of a protected table for CSV and JSON, keyed by column, in column order."""
     present = [c for c in columns if c.key in table.columns]
     return [
-        {c.key: machine_value(row[c.key], c) for c in present}
-        for row in table.to_dict("records")
+        {c.key: machine_value(row[c.key], c) for c in present} for row in table.to_dict("records")
     ]
 
 

@@ -775,7 +775,11 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> str | None:
             where = ".".join(parts[: depth + 1])
             return f"{key}: {where} is not a table, so it has no key {parts[depth + 1]!r}"
         table = inner
-    table[parts[-1]] = value
+    below = table.get(parts[-1])
+    if isinstance(value, dict) and isinstance(below, dict):
+        table[parts[-1]] = _merge(below, value)  # a table changes key by key, as in a file
+    else:
+        table[parts[-1]] = value
     return None
 
 

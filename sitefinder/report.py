@@ -120,9 +120,7 @@ def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
         else:
             difference = float(after) - float(before)
             change = signed(text_value(difference, column), difference)
-        rows.append(
-            (column.label, text_value(before, column), text_value(after, column), change)
-        )
+        rows.append((column.label, text_value(before, column), text_value(after, column), change))
     return rows
 
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from sitefinder.config import Scenario, load_scenario, with_settings
 from sitefinder.columns import HEADLINE, protected
+from sitefinder.config import Scenario, load_scenario, with_settings
 from sitefinder.disclosure import Withheld, rule_for
 from sitefinder.errors import ScenarioError
 from sitefinder.pipeline import RankResult, rank
@@ -45,7 +45,6 @@ HEADLINE_COLUMNS: tuple[str, ...] = (
     "gap",
 )
 """The keys of :func:`headline`, in order."""
-
 
 
 def _site_labels(result: RankResult) -> list[str]:

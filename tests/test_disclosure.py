@@ -279,7 +279,9 @@ def test_a_threshold_under_5_needs_allow_small_counts(scenario_file):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(scenario_file("suppression_threshold = 0\n"))
     assert "allow_small_counts = true" in caught.value.problems[0]
-    scenario = load_scenario(scenario_file("suppression_threshold = 3\nallow_small_counts = true\n"))
+    scenario = load_scenario(
+        scenario_file("suppression_threshold = 3\nallow_small_counts = true\n")
+    )
     assert scenario.warnings and "suppression_threshold = 3" in scenario.warnings[0]
     with pytest.raises(ScenarioError):
         with_settings(load_scenario(scenario_file()), {"suppression_threshold": 2})

@@ -142,9 +142,7 @@ def sources_from(text: str) -> dict[str, tuple[str, str]]:
     return {key: (value, source) for key, value, source in found}
 
 
-def test_report_names_the_file_of_the_extends_chain_that_set_each_value(
-    tmp_path, scenario_file
-):
+def test_report_names_the_file_of_the_extends_chain_that_set_each_value(tmp_path, scenario_file):
     parent = scenario_file(
         'name = "Parent"\nbases = 2\n[harm]\nexponent = 2.0\n[journey]\nmethod = "crowfly"\n',
         name="parent.toml",
@@ -170,9 +168,7 @@ def test_a_council_can_restyle_the_report(tmp_path, demo_result):
     styles = tmp_path / "style"
     styles.mkdir()
     (styles / "report.css").write_text("body { color: #123456; }\n", encoding="utf-8")
-    report = write_report(
-        demo_result, tmp_path / "styled.html", generated="", template_dir=styles
-    )
+    report = write_report(demo_result, tmp_path / "styled.html", generated="", template_dir=styles)
     text = report.read_text(encoding="utf-8")
     assert "body { color: #123456; }" in text
     assert "border-bottom: 2px solid #6a1b9a" not in text  # the packaged style is replaced

@@ -220,10 +220,14 @@ def _robustness(result: RankResult) -> dict[str, Any] | None:
     in_plan = set(plan.chosen.get("urn", pd.Series(dtype=str)).astype(str))
     shares = plan.robustness.sort_values(ascending=False, kind="stable")
     rows = [
-        [f"{names.get(urn, '')} ({urn})", f"{float(share):.0%}", "yes" if str(urn) in in_plan else ""]
+        [
+            f"{names.get(urn, '')} ({urn})",
+            f"{float(share):.0%}",
+            "yes" if str(urn) in in_plan else "",
+        ]
         for urn, share in shares.head(15).items()
         if float(share) > 0
-    ]  # fmt: skip
+    ]
     return {
         "text": text,
         "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),

@@ -37,10 +37,10 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from sitefinder.version import __version__
 from sitefinder.pipeline import RankResult
 from sitefinder.resources import bundled_root
 from sitefinder.targets import check_target, write_atomic
+from sitefinder.version import __version__
 
 FIGSIZE: tuple[float, float] = (11.7, 8.3)
 """Figure size in inches: A4 landscape (the PNG is ``FIGSIZE x dpi`` pixels)."""
