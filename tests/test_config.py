@@ -114,9 +114,7 @@ def test_settings_record_where_each_value_came_from(scenario_file):
     assert scenario.origin_of("harm.exponent") == "default"
     assert scenario.origin_of("inputs.schools.path") == written  # schools = "..." shorthand
     assert scenario.origin_of("inputs.schools.format") == "default"
-    changed = with_settings(
-        scenario, {"harm": {"exponent": 2.0}, "top": 4}, origin="sweep --set"
-    )
+    changed = with_settings(scenario, {"harm": {"exponent": 2.0}, "top": 4}, origin="sweep --set")
     assert changed.harm.exponent == 2.0 and changed.harm.limit_minutes["primary"] == 50
     assert changed.origin_of("harm.exponent") == "sweep --set"
     assert changed.origin_of("harm.limit_minutes.primary") == written  # untouched
