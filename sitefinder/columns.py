@@ -34,7 +34,8 @@ class Column:
     digits
         Decimals written (harm 2, minutes 1, shares 3 in machine formats).
     about
-        For a mean or share, the count column of the children it describes (disclosure rule 3).
+        For a harm figure, mean or share, the count column of the children it describes
+        (disclosure rules 2 and 3).
     people
         Shown in the terminal table and the HTML report.
     show
@@ -74,7 +75,7 @@ RANKING: tuple[Column, ...] = (
     Column("phase", "Phase", "text", people=False),
     Column("need_group", "Need group key", "id", people=False),
     Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
-    _h("harm_averted", "Harm averted (in order)"),
+    _h("harm_averted", "Harm averted (in order)", about="children_served"),
     _h("harm_averted_standalone", "Harm averted (alone)"),
     _c("children_served", "Children served"),
     _c("newly_placed", "Newly placed", terminal=False),
@@ -96,7 +97,7 @@ PLAN: tuple[Column, ...] = (
     Column("need_group_label", "New base", "text",
            show="{phase}: {need_group_label}, {places} places"),
     Column("places", "Places", "number", unit="places", digits=0, people=False),
-    _h("harm_averted", "Harm averted"),
+    _h("harm_averted", "Harm averted", about="children_served"),
     _c("children_served", "Children served"),
     _m("minutes_before", "Minutes before → after",
        show="{minutes_before} → {minutes_after}"),
@@ -119,7 +120,7 @@ LEFT_OUT: tuple[Column, ...] = (
 """The strongest candidates left out of the plan, and why."""
 
 METRICS: tuple[Column, ...] = (
-    _h("total_harm", "Total harm (harm points)"),
+    _h("total_harm", "Total harm (harm points)", about="children"),
     _c("children", "Children needing a place"),
     _c("placed", "Children placed"),
     _c("within_limit", "Placed within the guidance limit"),
@@ -132,7 +133,7 @@ METRICS: tuple[Column, ...] = (
 HEADLINE: tuple[Column, ...] = (
     Column("scenario", "Scenario", "text"),
     _h("harm_before", "Total harm before (harm points)"),
-    _h("harm_after", "Total harm after (harm points)"),
+    _h("harm_after", "Total harm after (harm points)", about="within_limit_after"),
     _c("within_limit_after", "Children within the guidance limit"),
     _c("unmet_after", "Unmet need (children)"),
     _m("mean_minutes_after", "Mean journey (minutes)"),
@@ -155,9 +156,9 @@ AREAS: tuple[Column, ...] = (
     _c("children", "Children needing a place"),
     _m("mean_minutes_before", "Mean journey before"),
     _m("mean_minutes_after", "Mean journey after"),
-    _h("harm_before", "Harm before"),
-    _h("harm_after", "Harm after"),
-    _h("harm_averted", "Harm averted"),
+    _h("harm_before", "Harm before", about="children"),
+    _h("harm_after", "Harm after", about="children"),
+    _h("harm_averted", "Harm averted", about="children"),
     _c("unmet_before", "Without a place before"),
     _c("unmet_after", "Without a place after"),
     _c("within_limit_before", "Within the limit before"),

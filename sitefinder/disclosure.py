@@ -5,9 +5,11 @@ passes its figures through :func:`protect`, the one place the rules are applied:
 
 1. **Counts.** A count of children ``x`` with ``0 < |x| < t`` (``t`` the scenario's
    ``suppression_threshold``) is withheld. Zero is shown: it identifies no one.
-2. **Harm.** A harm figure ``h`` with ``0 < |h| < t x unmet`` harm points is withheld. One child
-   adds at most ``unmet`` harm points (a child without a place; every allowed journey scores
-   less), so a smaller figure divided by one child's harm could give a count under ``t``.
+2. **Harm.** A harm figure ``h`` with ``0 < |h| < t x unmet`` harm points is withheld, unless
+   it is spread over a count of at least ``t`` children shown in its row (a base's children
+   served, an area's children). One child adds at most ``unmet`` harm points (a child without
+   a place; every allowed journey scores less), so a smaller figure divided by one child's
+   harm could give a count under ``t``.
 3. **Rows.** When a count in a row is withheld, every harm figure in that row is withheld with
    it, and so is any share of the withheld children (a school's share of pupils with an EHC
    plan, times its pupils, gives the count back). Journey minutes are not withheld: they are
@@ -102,11 +104,17 @@ def rule_for(scenario: Scenario) -> Rule:
 
 
 def _hidden_cells(
-    values: pd.DataFrame, kinds: Mapping[str, Kind], rule: Rule
+    values: pd.DataFrame, kinds: Mapping[str, Kind], about: Mapping[str, str], rule: Rule
 ) -> dict[str, NDArray[np.bool_]]:
     hidden = {}
     for column, kind in kinds.items():
         hidden[column] = np.array([rule.hides(v, kind) for v in values[column]], dtype=bool)
+    for column, kind in kinds.items():
+        count = about.get(column)
+        if kind == "harm" and count in kinds:
+            # Spread over a shown count of at least t children: no small count to divide out.
+            spread = pd.to_numeric(values[count], errors="coerce").fillna(0.0).abs()
+            hidden[column] &= ~(spread >= rule.threshold).to_numpy()
     return hidden
 
 
@@ -181,7 +189,8 @@ def protect(
     rule
         The run's threshold and unmet harm.
     about
-        For a mean or share column, the count column of the children it is about (rule 3).
+        For a harm, mean or share column, the count column of the children it is about
+        (rules 2 and 3).
     margins
         Totals the rows add up to that are published elsewhere: ``None`` for the whole
         table, or a column name for each group's total (e.g. ``"area_code"``).
@@ -193,7 +202,7 @@ def protect(
     """
     kinds = {c: k for c, k in kinds.items() if c in table.columns}
     about = dict(about or {})
-    hidden = _hidden_cells(table, kinds, rule)
+    hidden = _hidden_cells(table, kinds, about, rule)
     _rows_rule(hidden, kinds, about, len(table))
     while margins and _margins(table, hidden, kinds, rule, margins):
         _rows_rule(hidden, kinds, about, len(table))

@@ -99,7 +99,9 @@ def _attack_rows(demo, rows: list[dict[str, object]]) -> list[str]:
         per_child = _per_child(demo.scenario, str(row["phase"]), minutes)
         if found := _divides(harm, per_child, secrets[rank_]):
             leaks.append(f"rank {rank_}: {sorted(found)} from harm {harm}")
-        for value in harm:  # a small harm figure gives a count back with no count shown
+        served = _number(row.get("children_served"))
+        spread = [harm[0] if served is not None and served >= THRESHOLD else None, harm[1]]
+        for value in spread:  # a small harm figure, of no count of 5 or more, gives one back
             if value and 0 < abs(value) < THRESHOLD * demo.scenario.harm.unmet:
                 leaks.append(f"rank {rank_}: harm {value} under {THRESHOLD} children's worth")
     return leaks
@@ -154,8 +156,8 @@ def test_terminal_table_and_html_give_back_no_count(demo, tmp_path):
         phase = cell[3].split(":")[0]
         rows.append(
             {"rank": cell[0], "phase": phase, "harm_averted": cell[4],
-             "harm_averted_standalone": cell[5], "minutes_before": before,
-             "minutes_after": after}
+             "harm_averted_standalone": cell[5], "children_served": cell[6],
+             "minutes_before": before, "minutes_after": after}
         )  # fmt: skip
     assert len(rows) == TOP
     assert _attack_rows(demo, rows) == []
