@@ -42,6 +42,9 @@ class Column:
         For people, a template joining other cells (``"{name} ({urn})"``), else the cell alone.
     terminal
         Also shown in the terminal table (which has less room than the HTML report).
+    first
+        A key column people see right after the row's name (``In plan``), wherever it sits
+        in CSV and JSON.
     """
 
     key: str
@@ -53,6 +56,7 @@ class Column:
     people: bool = True
     show: str | None = None
     terminal: bool = True
+    first: bool = False
 
 
 def _c(key: str, label: str, **more: object) -> Column:
@@ -71,7 +75,6 @@ RANKING: tuple[Column, ...] = (
     Column("rank", "Rank", "number", digits=0),
     Column("urn", "URN", "id", people=False),
     Column("name", "School (URN)", "text", show="{name} ({urn})"),
-    Column("in_plan", "In plan", "flag"),
     Column("phase", "Phase", "text", people=False),
     Column("need_group", "Need group key", "id", people=False),
     Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
@@ -83,6 +86,7 @@ RANKING: tuple[Column, ...] = (
     _m("minutes_before", "Minutes before → after",
        show="{minutes_before} → {minutes_after}"),
     _m("minutes_after", "Minutes after", people=False),
+    Column("in_plan", "In plan", "flag", first=True),
     Column("robustness", "Robust", "share", unit="share of runs", digits=3),
     Column("notes", "Notes", "text"),
 )  # fmt: skip
@@ -262,6 +266,13 @@ def people_rows(
 ) -> tuple[list[Column], list[list[str]]]:
     """The people columns of a protected table and its rows as text (templates filled in)."""
     shown = [c for c in columns if c.people and c.key in table.columns]
+    # Key columns move up to follow the name: the leading columns, then the ``first`` ones.
+    names = next((i + 1 for i, c in enumerate(shown) if c.key == "name"), 0)
+    shown = [
+        *shown[:names],
+        *(c for c in shown if c.first),
+        *(c for c in shown[names:] if not c.first),
+    ]
     blanks = empty or {}
     spec = {c.key: c for c in columns}
     rows = []

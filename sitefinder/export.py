@@ -166,7 +166,10 @@ def _run_info(result: RankResult) -> pd.DataFrame:
         ),
     ]
     rows += [(f"input_sha256_{name}", digest) for name, digest in result.data.checksums.items()]
-    rows += [(f"seconds_{name}", f"{value:.3f}") for name, value in result.timings.items()]
+    rows += [
+        (name, f"{value:.0f}") if name == "evaluations" else (f"seconds_{name}", f"{value:.3f}")
+        for name, value in result.timings.items()
+    ]
     rows += [("seconds_plan_choice", f"{result.plan.seconds:.3f}")]
     return pd.DataFrame(rows, columns=["key", "value"])
 

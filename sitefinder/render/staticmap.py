@@ -571,12 +571,13 @@ def _side_panel(
         lines.extend((f"      {part}", False) for part in textwrap.wrap(detail, _PANEL_CHARS - 6))
     lines.append(("", False))
     lines.append((f"Top {len(ranking)} candidates (greedy build order)", True))
+    hosts = {str(urn) for urn in chosen.get("urn", [])}
     for row in ranking.itertuples():
-        mark = " *" if bool(row.in_plan) else ""
+        mark = " *" if str(row.urn) in hosts else ""
         name = short_name(row.name, limit=_PANEL_CHARS - 18)
         lines.append((f"{row.rank:>2}  {name} ({row.phase}){mark}", False))
-    if ranking["in_plan"].astype(bool).any():
-        lines.append(("* also in the plan", False))
+    if ranking["urn"].astype(str).isin(hosts).any():
+        lines.append(("* hosts a new base in the plan", False))
     y = 0.60
     step = 0.0205
     for text, bold in lines[:_PANEL_LINES]:
