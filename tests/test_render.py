@@ -183,3 +183,22 @@ def test_ranking_table_keeps_key_columns_first(report_text):
     assert headings[:3] == ["Rank", "School (URN)", "In plan"]
     assert "Notes" in headings
     assert '<div class="wide">' in section  # scrolls inside its box when too wide
+
+
+def test_credits_name_only_the_data_used(scenario_file, tmp_path):
+    from types import SimpleNamespace
+
+    from sitefinder.render.staticmap import OGL, OS_DATA, OSM, credits
+
+    demo = load_scenario(default_scenario_path())
+    assert credits(SimpleNamespace(scenario=demo)).startswith("Demo data: the fictional")
+    assert OSM not in credits(SimpleNamespace(scenario=demo))  # a fictional road network
+    boundaries = tmp_path / "lsoa.geojson"
+    routed = scenario_file(
+        f'[journey]\nmethod = "network"\nnetwork = "{tmp_path / "county.osm.pbf"}"\n'
+        f'[inputs.boundaries]\npath = "{boundaries}"\n'
+    )
+    text = credits(SimpleNamespace(scenario=load_scenario(routed)))
+    assert OSM in text and OGL in text and OS_DATA in text and "fictional" not in text
+    crowfly = scenario_file(f'[inputs.boundaries]\npath = "{boundaries}"\n', name="c.toml")
+    assert OSM not in credits(SimpleNamespace(scenario=load_scenario(crowfly)))
