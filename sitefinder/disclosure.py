@@ -16,8 +16,9 @@ passes its figures through :func:`protect`, the one place the rules are applied:
    measured between an area's point and a school, so they describe places, not children.
 4. **Margins.** Where rows add up to a published total (areas to the authority's totals,
    assignment lines to their area and base), more cells are withheld, smallest first, until
-   the withheld cells of each column add up to 0 or to at least ``t`` children (``t x unmet``
-   harm points), so the total minus the shown rows gives back no small count.
+   the withheld cells of each column add up to 0 or to at least ``t`` children (harm: ``t x
+   unmet`` harm points, or the harm of at least ``t`` children together), so the total minus
+   the shown rows gives back no small count.
 
 A withheld count is written ``<t`` (:func:`withheld_count`, the one place that text is made),
 any other withheld figure ``c`` (the DfE's mark for confidential), and NULL in the GeoPackage.
@@ -139,6 +140,7 @@ def _margins(
     values: pd.DataFrame,
     hidden: dict[str, NDArray[np.bool_]],
     kinds: Mapping[str, Kind],
+    about: Mapping[str, str],
     rule: Rule,
     groups: Sequence[str | None],
 ) -> bool:
@@ -161,6 +163,10 @@ def _margins(
                 total = round(float(data[withheld].sum()), 6)
                 if not 0 < total < limit:
                     continue
+                if kind == "harm" and about.get(column) in kinds:
+                    spread = pd.to_numeric(values[about[column]], errors="coerce").fillna(0.0)
+                    if float(spread.abs().to_numpy()[withheld].sum()) >= rule.threshold:
+                        continue  # harm of t or more children together: no small count
                 shown = members[~hidden[column][members] & (data[members] > 1e-9)]
                 if len(shown) == 0:
                     continue
@@ -204,7 +210,7 @@ def protect(
     about = dict(about or {})
     hidden = _hidden_cells(table, kinds, about, rule)
     _rows_rule(hidden, kinds, about, len(table))
-    while margins and _margins(table, hidden, kinds, rule, margins):
+    while margins and _margins(table, hidden, kinds, about, rule, margins):
         _rows_rule(hidden, kinds, about, len(table))
     out = table.copy()
     for column, kind in kinds.items():
