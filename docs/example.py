@@ -30,9 +30,9 @@ def headline(label: str, result: sitefinder.RankResult) -> None:
 
 def main() -> None:
     scenario = sitefinder.load_scenario(default_scenario_path())
-    # Top-level fields with with_overrides, section fields with with_section.
-    base = sitefinder.with_overrides(scenario, bases=2, top=5)
-    steep = sitefinder.with_section(base, "harm", exponent=2.0)
+    # Any setting by its dotted key, validated like the file.
+    base = sitefinder.with_settings(scenario, {"bases": 2, "top": 5})
+    steep = sitefinder.with_settings(base, {"harm.exponent": 2.0})
 
     results = {"exponent 1.5": sitefinder.rank(base), "exponent 2.0": sitefinder.rank(steep)}
     for label, result in results.items():

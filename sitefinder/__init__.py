@@ -12,15 +12,14 @@ The library does the work; the ``sitefinder`` command is a thin layer on top::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from sitefinder.config import Scenario, load_scenario, with_overrides, with_section
+from sitefinder.config import Scenario, load_scenario, with_overrides, with_section, with_settings
 from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderError
 from sitefinder.export import write_geopackage
 from sitefinder.model.harm import HarmCurve
 from sitefinder.model.pmedian import PMedianResult, p_median
 from sitefinder.model.select import Selection, select_sites
 from sitefinder.pipeline import RankResult, check_inputs, rank
+from sitefinder.version import __version__
 
 __all__ = [
     "DataError",
@@ -40,5 +39,6 @@ __all__ = [
     "select_sites",
     "with_overrides",
     "with_section",
+    "with_settings",
     "write_geopackage",
 ]

@@ -15,24 +15,31 @@ from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from sitefinder import __version__
-from sitefinder.config import Journey, Scenario, load_scenario, with_overrides, with_section
+from sitefinder.config import Journey, Scenario, load_scenario, with_settings
 from sitefinder.disclosure import format_count
 from sitefinder.errors import ScenarioError, SitefinderError
 from sitefinder.export import check_target as check_geopackage
 from sitefinder.export import write_geopackage
 from sitefinder.pipeline import RankResult, check_inputs, rank
 from sitefinder.render import draw_map, write_report
-from sitefinder.report import ranking_table, to_csv, to_json
+from sitefinder.report import (
+    compare_csv,
+    compare_table,
+    published_notes,
+    published_warnings,
+    ranking_table,
+    run_notes,
+    to_csv,
+    to_json,
+)
 from sitefinder.resources import default_scenario_path
 from sitefinder.scenarios import compare, sweep
 from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.travel import travel_matrix, write_matrix
+from sitefinder.version import __version__
 
 app = typer.Typer(
     name="sitefinder",
@@ -89,8 +96,10 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _scenario(config: Path | None, **overrides: int | None) -> Scenario:
-    return with_overrides(load_scenario(config or default_scenario_path()), **overrides)
+def _scenario(config: Path | None, **settings: int | None) -> Scenario:
+    """The scenario file (or the demo) with the command line's settings (dotted keys) on top."""
+    scenario = load_scenario(config or default_scenario_path())
+    return with_settings(scenario, {key.replace("__", "."): v for key, v in settings.items()})
 
 
 @contextmanager
@@ -182,15 +191,13 @@ def rank_command(
     ] = False,
 ) -> None:
     """Rank candidate host schools and show the network before and after the new bases."""
-    scenario = _scenario(config, bases=bases, top=top)
-    if runs is not None:
-        scenario = with_section(scenario, "robustness", runs=runs)
+    scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
     if output is not None:
         check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, method=method.value if method else None, progress=progress)
-    _report(result.notes, result.warnings)
+    _report([*published_notes(result), *run_notes(result)], published_warnings(result))
     if output_format is OutputFormat.table:
         out = Console()
         if not out.is_terminal:  # piped to a file: do not squeeze the table into 80 columns
@@ -211,7 +218,7 @@ def validate_command(config: ConfigOption = None) -> None:
     """Check a scenario and every input file it names; report every problem at once."""
     scenario = _scenario(config)
     summary = check_inputs(scenario)
-    _report(summary.notes, summary.warnings)
+    _report(summary.notes, [*scenario.warnings, *summary.warnings])
     typer.echo(
         f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"
         f" {summary.eligible} eligible to host), {summary.existing_bases} existing bases"
@@ -222,12 +229,10 @@ def validate_command(config: ConfigOption = None) -> None:
 
 
 def _ranked(config: Path | None, bases: int | None, runs: int | None) -> RankResult:
-    scenario = _scenario(config, bases=bases)
-    if runs is not None:
-        scenario = with_section(scenario, "robustness", runs=runs)
+    scenario = _scenario(config, bases=bases, robustness__runs=runs)
     with _progress(Console(stderr=True)) as progress:
         result = rank(scenario, progress=progress)
-    _report(result.notes, result.warnings)
+    _report([*published_notes(result), *run_notes(result)], published_warnings(result))
     return result
 
 
@@ -272,39 +277,20 @@ def report_command(
     bases: BasesOption = None,
     runs: RunsOption = None,
     overwrite: OverwriteOption = False,
+    template_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--template-dir",
+            help="Folder with your own report.html.j2 and/or report.css (restyle the report).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write one self-contained HTML report: plan, ranking, map, metrics and assumptions."""
     check_target(output, overwrite=overwrite, suffix=".html", kind="HTML report")
     result = _ranked(config, bases, runs)
-    write_report(result, output, overwrite=overwrite)
+    write_report(result, output, overwrite=overwrite, template_dir=template_dir)
     typer.echo(f"Wrote {output}", err=True)
-
-
-_METRIC_LABELS = {
-    "harm_before": "Total harm before (harm points)",
-    "harm_after": "Total harm after (harm points)",
-    "within_limit_after": "Children within the guidance limit",
-    "unmet_after": "Unmet need (children)",
-    "mean_minutes_after": "Mean journey (minutes)",
-    "p95_minutes_after": "95th percentile journey (minutes)",
-    "selection_method": "Selection method",
-    "gap": "Optimality gap",
-    "sites": "Sites chosen",
-    "sites_added": "Sites not in the first scenario",
-    "sites_removed": "First scenario's sites left out",
-}
-
-
-_COUNTS = ("within_limit_after", "unmet_after")
-
-
-def _cell(key: str, value: object) -> str:
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        whole = key in _COUNTS and abs(value - round(value)) < 0.05
-        return f"{value:,.0f}" if whole else f"{value:,.1f}" if key in _COUNTS else f"{value:,.2f}"
-    return str(value)
 
 
 @contextmanager
@@ -336,17 +322,10 @@ def compare_command(
         check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     with _run_progress(Console(stderr=True), "Running scenarios") as progress:
         comparison = compare(configs, workers=workers, progress=progress)
-    table = Table(title="Scenarios compared", box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("")
-    rows = comparison.table.to_dict("records")
-    for row in rows:
-        table.add_column(str(row["scenario"]), overflow="fold")
-    for key, label in _METRIC_LABELS.items():
-        table.add_row(label, *(_cell(key, row[key]) for row in rows))
     out = Console() if Console().is_terminal else Console(width=140)
-    out.print(table)
+    out.print(compare_table(comparison))
     if output is not None:
-        write_text_atomic(output, comparison.to_csv())
+        write_text_atomic(output, compare_csv(comparison))
         typer.echo(f"Wrote {output}", err=True)
 
 

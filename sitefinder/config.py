@@ -1,9 +1,14 @@
 """Scenario files: a TOML document validated into a frozen :class:`Scenario`.
 
-Precedence is flag > file > default: :func:`load_scenario` reads the file over the defaults
-below, and :func:`with_overrides` applies the few CLI flags, validating them the same way.
-Every problem is reported with its key path (``harm.exponent: must be > 0``), all at once.
-Input paths are relative to the scenario file; ``~`` and ``${VAR}`` are expanded.
+Precedence is flag > file > default: :func:`load_scenario` reads the file (and, through
+``extends``, its parents) over the defaults below, and :func:`with_settings` changes dotted keys
+afterwards (command-line flags, ``--set``, a program), validating them the same way. Every
+problem is reported with its key path (``harm.exponent: must be > 0``), all at once. Input
+paths are relative to the scenario file; ``~`` and ``${VAR}`` are expanded.
+
+Every setting remembers where its value came from (:attr:`Scenario.origins`): the file of the
+``extends`` chain that wrote it, ``"command line"`` (or another origin given to
+:func:`with_settings`), else ``"default"``.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ import itertools
 import os
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -28,6 +36,13 @@ from pydantic import (
 from sitefinder.authorities import Authority, find_authority, suggest
 from sitefinder.errors import ScenarioError
 from sitefinder.model.harm import DEFAULT_PER_MINUTE, HarmCurve
+
+DEFAULT_ORIGIN = "default"
+"""The origin of a setting no file and no override wrote."""
+COMMAND_LINE = "command line"
+"""The default origin of :func:`with_settings`."""
+MIN_THRESHOLD = 5
+"""The smallest ``suppression_threshold`` allowed without ``allow_small_counts = true``."""
 
 NEED_CODES: tuple[str, ...] = (
     "ASD", "SLCN", "SEMH", "MLD", "SLD", "PMLD", "SpLD", "HI", "VI", "MSI", "PD", "OTH",
@@ -478,7 +493,8 @@ class Scenario(_Section):
     base_size: Annotated[int, Field(gt=0, le=200)] = 10
     top: Annotated[int, Field(gt=0, le=500)] = 10
     phases: list[Phase] = Field(default_factory=_default_phases, min_length=1)
-    suppression_threshold: Annotated[int, Field(ge=0)] = 5
+    suppression_threshold: Annotated[int, Field(ge=0, le=1000)] = 5
+    allow_small_counts: bool = False
     inputs: Inputs
     need_groups: dict[str, NeedGroup] = Field(default_factory=_default_need_groups)
     journey: Journey = Field(default_factory=Journey)
@@ -489,6 +505,43 @@ class Scenario(_Section):
     robustness: Robustness = Field(default_factory=Robustness)
     source: Path | None = None
     source_sha256: str | None = None
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def origins(self) -> Mapping[str, str]:
+        """Where each setting written in a file or changed later came from, by dotted key.
+
+        Values are a scenario file's path (the file of the ``extends`` chain that wrote it) or
+        the origin given to :func:`with_settings` (``"command line"`` by default). Keys not
+        listed are defaults: see :func:`origin_of`.
+        """
+        return MappingProxyType(self._origins)
+
+    def origin_of(self, key: str) -> str:
+        """Where the value of dotted ``key`` came from: a file, an override, or ``"default"``.
+
+        A key inside a table written whole (``inputs.schools.path`` for
+        ``inputs.schools = "x.csv"``) takes the table's origin.
+        """
+        parts = key.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self._origins.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        return DEFAULT_ORIGIN
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that weaken a guarantee, to repeat on every run."""
+        if self.suppression_threshold >= MIN_THRESHOLD:
+            return []
+        shown = "off" if self.suppression_threshold == 0 else f"{self.suppression_threshold}"
+        return [
+            f"suppression_threshold = {self.suppression_threshold}: disclosure control is"
+            f" {'switched off' if shown == 'off' else 'below ' + str(MIN_THRESHOLD)}; counts"
+            f" of fewer than {MIN_THRESHOLD} children can be published (allow_small_counts ="
+            " true)"
+        ]
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
@@ -511,6 +564,12 @@ class Scenario(_Section):
                 f"authority: {self.authority!r} is not a local authority in England"
                 f"{suggest(self.authority)}; give its name (Trafford), GSS code (E08000009) or"
                 " DfE LA code (358), as in the DfE SEN2 files"
+            )
+        if self.suppression_threshold < MIN_THRESHOLD and not self.allow_small_counts:
+            problems.append(
+                f"suppression_threshold: must be >= {MIN_THRESHOLD} (counts of fewer children"
+                " could identify a child); to publish smaller counts on purpose, also set"
+                " allow_small_counts = true"
             )
         seen: dict[str, str] = {}
         for key, group in self.need_groups.items():
@@ -749,13 +808,37 @@ def _show_in_chain(path: Path, *, folder: Path) -> str:
     return os.path.relpath(path, folder)
 
 
+def _written(data: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every dotted key a parsed file writes; a bare path under [inputs] counts as its table."""
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if prefix == "inputs" and key in _SHORTHANDS:
+            value = _expand_shorthand(key, value)
+        if isinstance(value, dict) and value:
+            yield from _written(value, dotted)
+        else:
+            yield dotted
+
+
+def _covers(key: str, other: str) -> bool:
+    # One dotted key is the other or a table holding it.
+    return key == other or other.startswith(key + ".") or key.startswith(other + ".")
+
+
+def _override(origins: Mapping[str, str], keys: Mapping[str, str]) -> dict[str, str]:
+    """``origins`` with every key that ``keys`` covers replaced by ``keys``' origins."""
+    kept = {k: v for k, v in origins.items() if not any(_covers(n, k) for n in keys)}
+    return {**kept, **keys}
+
+
 def _read_layer(
     path: Path, *, chain: tuple[Path, ...], top: Path, raws: list[bytes], problems: list[str]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Read one scenario file and, through ``extends``, its ancestors, merged (child wins).
 
     ``chain`` holds the resolved files read so far (this one last); ``raws`` collects each
-    file's bytes in the order read, child first, for the provenance hash.
+    file's bytes in the order read, child first, for the provenance hash. Returns the merged
+    table and, for every dotted key written in the chain, the file that wrote the value kept.
     """
     missing = (
         "scenario file not found (check the path given to --config)"
@@ -770,9 +853,10 @@ def _read_layer(
                 data[section], section=section, base=path.parent, origin=str(path),
                 problems=problems,
             )  # fmt: skip
-    if "extends" not in data:
-        return data
-    written = data.pop("extends")
+    written = data.pop("extends", None)
+    mine = {key: str(path.resolve()) for key in _written(data)}
+    if written is None:
+        return data, mine
     if not isinstance(written, str) or not written.strip():
         raise ScenarioError(
             [*problems, f"{path}: extends: must be the path of another scenario file (text)"]
@@ -791,8 +875,10 @@ def _read_layer(
         raise ScenarioError(
             [*problems, f"{path}: extends: parent file not found: {parent} (check the path)"]
         )
-    ancestors = _read_layer(parent, chain=(*chain, parent), top=top, raws=raws, problems=problems)
-    return _merge(ancestors, data)
+    ancestors, origins = _read_layer(
+        parent, chain=(*chain, parent), top=top, raws=raws, problems=problems
+    )
+    return _merge(ancestors, data), _override(origins, mine)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -813,7 +899,7 @@ def load_scenario(path: str | Path) -> Scenario:
     Scenario
         The validated scenario, with ``source`` (this file) and ``source_sha256`` set; the hash
         covers the raw bytes of the whole chain, this file first, so it changes when a parent
-        does.
+        does. :attr:`Scenario.origins` names the file of the chain that set each key.
 
     Raises
     ------
@@ -824,7 +910,9 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     problems: list[str] = []
     raws: list[bytes] = []
-    data = _read_layer(path, chain=(path.resolve(),), top=path, raws=raws, problems=problems)
+    data, origins = _read_layer(
+        path, chain=(path.resolve(),), top=path, raws=raws, problems=problems
+    )
     data["source"] = str(path.resolve())
     data["source_sha256"] = hashlib.sha256(b"".join(raws)).hexdigest()
     try:
@@ -833,24 +921,96 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([*problems, *exc.problems]) from None
     if problems:  # unset variables, reported with any other problem in one pass
         raise ScenarioError(problems)
+    scenario._origins = origins
     return scenario
 
 
-def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
-    """Return ``scenario`` with top-level fields replaced, validated like the file (flag > file).
+_RESERVED = frozenset({"source", "source_sha256", "extends"})
 
-    ``None`` values are ignored, so CLI options left unset keep the file's value.
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> str | None:
+    """Set ``data[a][b]...`` for ``key = "a.b..."``; return a problem instead when impossible."""
+    parts = key.split(".")
+    if any(not part for part in parts):
+        return f"{key}: not a key (use dotted names such as harm.exponent)"
+    if parts[0] in _RESERVED:
+        return (
+            f"{key}: cannot be changed after loading (sitefinder sets it, or it only means"
+            " something in a file)"
+        )
+    table = data
+    for depth, part in enumerate(parts[:-1]):
+        inner = table.get(part)
+        if inner is None:
+            inner = table[part] = {}
+        elif not isinstance(inner, dict):
+            where = ".".join(parts[: depth + 1])
+            return f"{key}: {where} is not a table, so it has no key {parts[depth + 1]!r}"
+        table = inner
+    below = table.get(parts[-1])
+    if isinstance(value, dict) and isinstance(below, dict):
+        table[parts[-1]] = _merge(below, value)  # a table changes key by key, as in a file
+    else:
+        table[parts[-1]] = value
+    return None
+
+
+def with_settings(
+    scenario: Scenario, settings: Mapping[str, Any], *, origin: str = COMMAND_LINE
+) -> Scenario:
+    """Return ``scenario`` with dotted keys replaced, validated like the file (flag > file).
+
+    The one way to change a loaded scenario: command-line flags, ``sweep --set`` and programs
+    all come here, and the keys changed are recorded with ``origin`` in
+    :attr:`Scenario.origins` (the HTML report lists each setting's origin).
+
+    Parameters
+    ----------
+    scenario
+        The scenario to change.
+    settings
+        Dotted keys (``"harm.exponent"``, ``"bases"``) and their parsed values; a value of
+        ``None`` leaves its key as it is (a command-line option that was not given). A table
+        value (``{"harm": {...}}``) replaces keys inside it one by one.
+    origin
+        Where the values came from, shown as their source in the report.
+
+    Returns
+    -------
+    Scenario
+        A new, validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem as ``<origin>: <key>: <problem>``.
     """
-    changes = {key: value for key, value in overrides.items() if value is not None}
+    changes = {key: value for key, value in settings.items() if value is not None}
     if not changes:
         return scenario
     data = scenario.model_dump()
-    data.update(changes)
-    return _validate(data, origin="command line")
+    problems = [
+        f"{origin}: {problem}"
+        for key, value in changes.items()
+        if (problem := _set_dotted(data, key, value)) is not None
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    changed = _validate(data, origin=origin)
+    written = {
+        key: origin
+        for dotted, value in changes.items()
+        for key in (_written(value, dotted) if isinstance(value, dict) and value else [dotted])
+    }
+    changed._origins = _override(scenario.origins, written)
+    return changed
+
+
+def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
+    """Shorthand for :func:`with_settings` with top-level keys (``bases=5``); kept for old code."""
+    return with_settings(scenario, overrides)
 
 
 def with_section(scenario: Scenario, section: str, **overrides: Any) -> Scenario:
-    """Return ``scenario`` with keys of one section replaced (e.g. ``robustness.runs``)."""
-    data = scenario.model_dump()
-    data[section] = {**data[section], **overrides}
-    return _validate(data, origin="command line")
+    """Shorthand for :func:`with_settings` with one section's keys; kept for old code."""
+    return with_settings(scenario, {f"{section}.{key}": v for key, v in overrides.items()})

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_group
+from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, fallback_notes
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
@@ -93,6 +94,18 @@ class RankResult:
     def notes(self) -> list[str]:
         """What the readers and the router did: files read, estimates, cache use."""
         return [*self.data.notes, *self.travel.notes, *self.fallback.notes]
+
+    @property
+    def disclosure_rule(self) -> Rule:
+        """The run's disclosure rule: its threshold and the harm of one child without a place.
+
+        That harm (its fallback journey plus the mismatch, or the flat ``harm.unmet``; the
+        largest over the demand rows, in harm points) is the per-child constant a reader could
+        divide a harm figure by to count children; journeys to bases differ child by child.
+        """
+        unmet = self.fallback.unmet_harm
+        most = float(unmet.max()) if len(unmet) else self.scenario.harm.unmet
+        return rule_for(self.scenario, per_child=most)
 
 
 def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:

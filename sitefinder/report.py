@@ -1,6 +1,10 @@
-"""Render a :class:`RankResult` for people (a rich table) and for programs (CSV, JSON).
+"""The presentation layer: a :class:`RankResult` as tables for people and for programs.
 
-Counts of children pass through :mod:`sitefinder.disclosure` in every format.
+Each published table is built here once, from the column lists of :mod:`sitefinder.columns`,
+with disclosure control applied once (:func:`sitefinder.columns.protected`); the terminal table
+(rich), CSV, JSON, the HTML report (:mod:`sitefinder.render.html`) and the compare table all
+write from these tables. Nothing here measures time: timings go to :func:`run_notes` (stderr)
+and the GeoPackage's ``run_info``, so the same run gives the same table, JSON and report.
 """
 
 from __future__ import annotations
@@ -8,7 +12,8 @@ from __future__ import annotations
 import io
 import json
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich import box
@@ -16,101 +21,167 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from sitefinder.disclosure import format_count, is_suppressed
+from sitefinder.columns import (
+    COMPARE,
+    LEFT_OUT,
+    METRICS,
+    PLAN,
+    RANKING,
+    Column,
+    people_rows,
+    protected,
+    records,
+    signed,
+    text_value,
+)
+from sitefinder.disclosure import Rule, Withheld
 from sitefinder.pipeline import RankResult
 
-COUNT_COLUMNS = ["children_served", "newly_placed", "within_limit_gain"]
-OUTPUT_COLUMNS = [
-    "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
-    "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
-    "children_served", "newly_placed", "within_limit_gain", "minutes_before", "minutes_after",
-    "in_plan", "robustness", "notes",
-]  # fmt: skip
-PLAN_COLUMNS = [
-    "choice", "urn", "name", "phase", "need_group", "need_group_label", "places",
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
-    "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness",
-]  # fmt: skip
-HARM_COLUMNS = [
-    "harm_averted", "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
-]  # fmt: skip
+if TYPE_CHECKING:
+    from sitefinder.scenarios import Comparison
+
+OUTPUT_COLUMNS = [c.key for c in RANKING]
+"""The CSV columns of ``rank --format csv`` (and the keys of each JSON ranking row)."""
+PLAN_COLUMNS = [c.key for c in PLAN]
+_EMPTY = {"minutes_before": "none", "greedy_rank": "-"}  # no place before; not ranked
 
 
-def _number(value: float, digits: int) -> str:
-    return "" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+def _group_label(result: RankResult, key: object) -> str:
+    group = result.scenario.need_groups.get(str(key))
+    return group.label if group is not None else str(key)
 
 
-def count_value(value: float, threshold: int) -> int | float | str:
-    """A count for machine output: a number, or ``"<N"`` when suppressed."""
-    if is_suppressed(value, threshold):
-        return f"<{threshold}"
-    whole = round(value)
-    return whole if abs(value - whole) < 0.05 else round(value, 1)
+def planned_urns(result: RankResult) -> set[str]:
+    """URNs of the schools that host a new base in the plan (whatever the base's option)."""
+    chosen = result.plan.chosen
+    return set() if chosen.empty else {str(u) for u in chosen["urn"]}
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+def ranking_frame(result: RankResult, *, top: int) -> pd.DataFrame:
+    """The first ``top`` ranked candidates, disclosure-controlled (:data:`RANKING` columns).
+
+    ``in_plan`` is true for every school hosting a new base in the plan, whatever the option
+    the ranking row is about.
+    """
+    table = result.ranking.head(top).reindex(columns=OUTPUT_COLUMNS).copy()
+    table["in_plan"] = table["urn"].astype(str).isin(planned_urns(result))
+    if not result.plan.runs:
+        table["robustness"] = float("nan")
+    return protected(table, RANKING, result.disclosure_rule)
+
+
+def plan_frame(result: RankResult) -> pd.DataFrame:
+    """The plan's new bases, disclosure-controlled (:data:`PLAN` columns)."""
+    table = result.plan.chosen.reindex(columns=PLAN_COLUMNS).copy()
+    if not result.plan.runs:
+        table["robustness"] = float("nan")
+    return protected(table, PLAN, result.disclosure_rule)
+
+
+def left_out_frame(result: RankResult) -> pd.DataFrame:
+    """The strongest candidates left out and why, disclosure-controlled (:data:`LEFT_OUT`)."""
+    table = result.plan.left_out.copy()
+    table["need_group_label"] = [_group_label(result, g) for g in table.get("need_group", [])]
+    table = table.reindex(columns=[c.key for c in LEFT_OUT])
+    return protected(table, LEFT_OUT, result.disclosure_rule)
+
+
+def metrics_frame(result: RankResult) -> pd.DataFrame:
+    """The network before and after the plan (rows ``before``, ``after``), disclosure-controlled.
+
+    Each row is one group of children, so a withheld count withholds its row's total harm.
+    """
+    table = pd.DataFrame(
+        [
+            {c.key: float(getattr(metrics, c.key)) for c in METRICS}
+            for metrics in (result.before, result.after)
+        ],
+        index=["before", "after"],
+    )
+    return protected(table, METRICS, result.disclosure_rule)
+
+
+def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
+    """Network metrics before and after the plan: (label, before, after, change) as text.
+
+    A change is shown when both ends are shown (anyone could subtract them), else withheld.
+    """
+    table = metrics_frame(result)
+    rows = []
+    for column in METRICS:
+        before, after = table.at["before", column.key], table.at["after", column.key]
+        if isinstance(before, Withheld) or isinstance(after, Withheld):
+            change = str(Withheld(column.kind, result.scenario.suppression_threshold))
+        elif math.isnan(float(before)) or math.isnan(float(after)):
+            change = ""
+        else:
+            difference = float(after) - float(before)
+            change = signed(text_value(difference, column), difference)
+        rows.append((column.label, text_value(before, column), text_value(after, column), change))
+    return rows
+
+
+# --- for programs ------------------------------------------------------------------------------
 
 
 def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
-    """Return the first ``top`` ranked candidates as plain rows, counts disclosure-controlled.
+    """The first ``top`` ranked candidates as plain rows (harm 2 decimals, minutes 1).
 
-    Harm is in harm points (2 decimals), minutes to 1 decimal; suppressed counts read ``<N``.
+    Withheld counts read ``<N`` and other withheld figures ``c``.
     """
-    threshold = result.scenario.suppression_threshold
-    rows = []
-    for record in result.ranking.head(top).to_dict("records"):
-        row: dict[str, Any] = {key: record[key] for key in OUTPUT_COLUMNS}
-        row["rank"] = int(row["rank"])
-        row["in_plan"] = bool(row["in_plan"])
-        for key in HARM_COLUMNS:
-            row[key] = round(float(row[key]), 2)
-        for key in ("minutes_before", "minutes_after"):
-            value = float(row[key])
-            row[key] = None if math.isnan(value) else round(value, 1)
-        for key in COUNT_COLUMNS:
-            row[key] = count_value(float(row[key]), threshold)
-        row["robustness"] = _share(row["robustness"])
-        rows.append(row)
-    return rows
-
-
-def _share(value: float) -> float | None:
-    return None if value is None or math.isnan(float(value)) else round(float(value), 3)
+    return records(ranking_frame(result, top=top), RANKING)
 
 
 def plan_rows(result: RankResult) -> list[dict[str, Any]]:
-    """The plan's chosen bases as plain rows, counts disclosure-controlled."""
-    threshold = result.scenario.suppression_threshold
-    rows = []
-    for record in result.plan.chosen.reindex(columns=PLAN_COLUMNS).to_dict("records"):
-        row: dict[str, Any] = dict(record)
-        row["choice"] = int(row["choice"])
-        row["places"] = int(row["places"])
-        for key in ("harm_averted", "harm_averted_placing", "harm_averted_journeys"):
-            row[key] = round(float(row[key]), 2)
-        for key in ("children_served", "newly_placed"):
-            row[key] = count_value(float(row[key]), threshold)
-        for key in ("minutes_before", "minutes_after"):
-            value = float(row[key])
-            row[key] = None if math.isnan(value) else round(value, 1)
-        row["greedy_rank"] = None if pd.isna(row["greedy_rank"]) else int(row["greedy_rank"])
-        row["robustness"] = _share(row["robustness"])
-        rows.append(row)
-    return rows
+    """The plan's chosen bases as plain rows, disclosure-controlled."""
+    return records(plan_frame(result), PLAN)
 
 
 def plan_summary(result: RankResult) -> dict[str, Any]:
-    """How the plan was chosen: method, gap, total harm against the greedy order's."""
+    """How the plan was chosen: method, gap, total harm against the greedy order's.
+
+    Total harm is withheld (``c``) when the network's figures after the plan are.
+    """
     plan = result.plan
+    after = metrics_frame(result).at["after", "total_harm"]
+    hidden = isinstance(after, Withheld)
     return {
         "method": plan.method,
         "proven_optimal": plan.proven,
         "gap": None if math.isnan(plan.gap) else round(plan.gap, 6),
-        "seconds": round(plan.seconds, 2),
-        "total_harm": round(plan.objective, 2),
+        "total_harm": str(after) if hidden else round(plan.objective, 2),
         "greedy_total_harm": None
         if math.isnan(plan.greedy_objective)
+        else str(after)
+        if hidden
         else round(plan.greedy_objective, 2),
         "robustness_runs": plan.runs,
     }
+
+
+def published_warnings(result: RankResult) -> list[str]:
+    """Warnings every output carries: the scenario's own, then the run's."""
+    return [*result.scenario.warnings, *result.warnings]
+
+
+def published_notes(result: RankResult) -> list[str]:
+    """What the readers found (files read, estimates): the same on every run, unlike timings."""
+    return list(result.data.notes)
+
+
+def run_notes(result: RankResult) -> list[str]:
+    """How the run went (cache use, timings): for stderr and ``run_info`` only."""
+    timings = result.timings
+    parts = [
+        f"{name} {timings[name]:.2f} s"
+        for name in ("load", "travel", "evaluate", "plan")
+        if name in timings
+    ]
+    chosen = f"plan chosen in {result.plan.seconds:.2f} s"
+    return [*result.travel.notes, f"{chosen}; timings: {', '.join(parts)}"]
 
 
 def to_csv(result: RankResult, *, top: int) -> str:
@@ -122,112 +193,50 @@ def to_csv(result: RankResult, *, top: int) -> str:
     return buffer.getvalue()
 
 
+def network_summary(result: RankResult) -> dict[str, dict[str, Any]]:
+    """The network before and after the plan for programs: ``{"before": {...}, "after": {...}}``."""
+    table = metrics_frame(result)
+    rows = records(table, METRICS)
+    return dict(zip(table.index, rows, strict=True))
+
+
 def to_json(result: RankResult, *, top: int) -> str:
-    """The ranking, the plan and the candidates left out, as one JSON object."""
+    """The ranking, the plan, the network and the run's warnings, as one JSON object."""
     document = {
+        "scenario": result.scenario.name,
         "ranking": ranking_rows(result, top=top),
         "plan": {
             **plan_summary(result),
             "chosen": plan_rows(result),
-            "left_out": [
-                {**row, "harm_averted_standalone": round(row["harm_averted_standalone"], 2)}
-                for row in result.plan.left_out.to_dict("records")
-            ],
+            "left_out": records(left_out_frame(result), LEFT_OUT),
         },
+        "network": network_summary(result),
+        "suppression_threshold": result.scenario.suppression_threshold,
+        "warnings": published_warnings(result),
+        "notes": published_notes(result),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-_SUMMARY = [
-    ("Total harm (harm points)", "total_harm", "harm"),
-    ("Journey harm (harm points)", "journey_harm", "harm"),
-    ("Journey share of total harm", "journey_share", "share"),
-    ("Children needing a place", "children", "count"),
-    ("Children placed", "placed", "count"),
-    ("Within the guidance limit", "within_limit", "count"),
-    ("Unmet need (children)", "unmet", "count"),
-    ("Mean journey (minutes)", "mean_minutes", "minutes"),
-    ("95th percentile journey (minutes)", "p95_minutes", "minutes"),
-]
+# --- for people --------------------------------------------------------------------------------
 
 
-def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
-    """Network metrics before and after the plan: (label, before, after, change) as text."""
-    threshold = result.scenario.suppression_threshold
-
-    def show(value: float, kind: str) -> str:
-        if kind == "count":
-            return format_count(value, threshold)
-        if kind == "share":
-            return "" if math.isnan(value) else f"{value:.0%}"
-        return _number(value, 2 if kind == "harm" else 1)
-
-    rows = []
-    for label, attribute, kind in _SUMMARY:
-        before = float(getattr(result.before, attribute))
-        after = float(getattr(result.after, attribute))
-        change = after - before
-        sign = "+" if change > 0 else ""
-        shown = show(change, kind)
-        if kind == "share" and shown:
-            shown = f"{change * 100:.0f} points"
-        rows.append((label, show(before, kind), show(after, kind), sign + shown if shown else ""))
-    return rows
-
-
-def _parts(row: dict[str, Any]) -> str:
-    """Harm averted in its two parts, placing + journeys (harm points)."""
-    journeys = row["harm_averted_journeys"]
-    sign = "-" if journeys < 0 else "+"
-    return f"{row['harm_averted_placing']:.2f}\n{sign} {abs(journeys):.2f}"
-
-
-def _plan_tables(result: RankResult) -> list[RenderableType]:
+def method_text(result: RankResult) -> tuple[str, str]:
+    """How the plan was chosen, in words: (method, how proven)."""
     plan = result.plan
-    summary = plan_summary(result)
-    how = (
-        "proven optimal"
-        if plan.proven
-        else "heuristic, no optimality bound"
-        if summary["gap"] is None
-        else f"optimality gap {plan.gap:.2%}"
-    )
     method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
-    table = Table(
-        title=f"The plan: {len(plan.chosen)} new base(s) chosen together ({method}, {how},"
-        f" {plan.seconds:.1f} s)",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-    )
-    table.add_column("#", justify="right")
-    table.add_column("School (URN)", ratio=3)
-    table.add_column("New base", ratio=2)
-    table.add_column("Harm\naverted", justify="right")
-    table.add_column("Placing +\njourneys", justify="right")
-    table.add_column("Served\n(newly\nplaced)", justify="right")
-    table.add_column("Minutes\nbefore →\nafter", justify="right")
-    table.add_column("Areas served (children)", ratio=3)
-    table.add_column("Greedy\nrank", justify="right")
-    if plan.runs:
-        table.add_column("Robust", justify="right")
-    for row in plan_rows(result):
-        before = "none" if row["minutes_before"] is None else f"{row['minutes_before']:.1f}"
-        after = "" if row["minutes_after"] is None else f"{row['minutes_after']:.1f}"
-        cells = [
-            str(row["choice"]),
-            f"{row['name']} ({row['urn']})",
-            f"{row['phase']}: {row['need_group_label']}, {row['places']} places",
-            f"{row['harm_averted']:.2f}",
-            _parts(row),
-            f"{row['children_served']}\n({row['newly_placed']})",
-            f"{before} → {after}",
-            row["areas_served"],
-            "-" if row["greedy_rank"] is None else str(row["greedy_rank"]),
-        ]
-        if plan.runs:
-            cells.append(f"{row['robustness']:.0%}")
-        table.add_row(*cells)
-    parts: list[RenderableType] = [table]
+    if plan.proven:
+        how = "proven optimal"
+    elif math.isnan(plan.gap):
+        how = "heuristic, no optimality bound"
+    else:
+        how = f"optimality gap {plan.gap:.2%}"
+    return method, how
+
+
+def plan_notes(result: RankResult) -> list[str]:
+    """Sentences under the plan table."""
+    plan = result.plan
     notes = [
         "Harm averted: what the plan would lose without that base (harm points), in two"
         " parts: placing children who had no base place (their mismatch penalty) + journeys"
@@ -243,34 +252,124 @@ def _plan_tables(result: RankResult) -> list[RenderableType]:
             f"Only {len(plan.chosen)} of the {asked} new bases asked for avert any harm; the plan"
             " leaves the rest out."
         )
-    if summary["greedy_total_harm"] is not None:
+    summary = plan_summary(result)
+    if summary["greedy_total_harm"] is not None and not isinstance(summary["total_harm"], str):
         difference = plan.greedy_objective - plan.objective
         notes.append(
             f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
             f" for the greedy order's first {result.scenario.bases}:"
             + (f" {difference:.2f} harm points less." if difference > 1e-6 else " the same.")
         )
-    parts.append(Text("\n".join(notes)))
-    if not plan.left_out.empty:
-        left = Table(
-            title="Strongest candidates left out", box=box.SIMPLE_HEAD, title_justify="left"
+    return notes
+
+
+def disclosure_note(result: RankResult) -> str:
+    """The sentence explaining withheld figures."""
+    t = result.scenario.suppression_threshold
+    if t == 0:
+        return "Disclosure control is off (suppression_threshold = 0)."
+    return (
+        f"Counts of fewer than {t} children are shown as <{t}; c marks a figure withheld so"
+        " that no such count can be worked out from it."
+    )
+
+
+def _rich(
+    title: str, columns: list[Column], rows: list[list[str]], *, caption: str | None = None
+) -> Table:
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    shown = [i for i, c in enumerate(columns) if c.terminal]
+    for index in shown:
+        column = columns[index]
+        numeric = column.kind in ("count", "harm", "minutes", "share", "number", "flag")
+        table.add_column(
+            column.label,
+            justify="right" if numeric else "left",
+            ratio=3 if column.kind == "text" else None,
+            min_width=14 if column.kind == "text" else None,
+            max_width=None if column.kind == "text" else 9,
+            overflow="fold",
         )
-        left.add_column("School (URN)", ratio=3)
-        left.add_column("New base", ratio=2)
-        left.add_column("Harm averted\n(alone)", justify="right")
-        left.add_column("Why not", ratio=4)
-        for item in plan.left_out.itertuples():
-            left.add_row(
-                f"{item.name} ({item.urn})",
-                f"{item.phase}: {result.scenario.need_groups[str(item.need_group)].label}",
-                f"{item.harm_averted_standalone:.2f}",
-                str(item.reason),
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    return table
+
+
+def _without_robustness(result: RankResult, columns: list[Column], rows: list[list[str]]) -> None:
+    if result.plan.runs or not any(c.key == "robustness" for c in columns):
+        return
+    index = next(i for i, c in enumerate(columns) if c.key == "robustness")
+    del columns[index]
+    for row in rows:
+        del row[index]
+
+
+def people_table(
+    result: RankResult, frame: pd.DataFrame, spec: tuple[Column, ...]
+) -> tuple[list[Column], list[list[str]]]:
+    """A protected table's people columns and text rows (robustness only when it was run)."""
+    columns, rows = people_rows(frame, spec, empty=_EMPTY)
+    _without_robustness(result, columns, rows)
+    return columns, rows
+
+
+def ranking_table(result: RankResult, *, top: int) -> RenderableType:
+    """The ranked candidates, the plan and the network summary as rich renderables."""
+    scenario = result.scenario
+    columns, rows = people_table(result, ranking_frame(result, top=top), RANKING)
+    parts: list[RenderableType] = [
+        _rich(
+            f"{scenario.name}: candidate host schools for new inclusion bases"
+            f" ({scenario.base_size} places each)",
+            columns,
+            rows,
+            caption="Harm averted in harm points (the harm curve scores 1 point at the guidance"
+            f" limit; each journey minute adds {scenario.harm.per_minute:g}), in two parts:"
+            " placing children who had no base place, and shorter journeys (fallback journeys"
+            " included); in greedy build order; In plan: the school hosts a base in the plan. "
+            + disclosure_note(result),
+        )
+    ]
+    if not rows:
+        parts.append(
+            Text(
+                "No new base would avert any harm: today's bases already place every child"
+                " the candidates could reach."
             )
-        parts.append(left)
-    return parts
+        )
+    elif len(rows) < top:
+        parts.append(
+            Text(f"Only {len(rows)} candidate(s) avert any harm; the rest would add nothing.")
+        )
+    plan = result.plan
+    method, how = method_text(result)
+    columns, rows = people_table(result, plan_frame(result), PLAN)
+    parts.append(
+        _rich(
+            f"The plan: {len(plan.chosen)} new base(s) chosen together ({method}, {how})",
+            columns,
+            rows,
+        )
+    )
+    parts.append(Text("\n".join(plan_notes(result))))
+    if not plan.left_out.empty:
+        columns, rows = people_table(result, left_out_frame(result), LEFT_OUT)
+        parts.append(_rich("Strongest candidates left out", columns, rows))
+    parts.append(metrics_table(result))
+    warnings = published_warnings(result)
+    if warnings:
+        parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in warnings)))
+    return Group(*parts)
 
 
-def _metrics_table(result: RankResult) -> Table:
+def metrics_table(result: RankResult) -> Table:
+    """The network before and after the plan as a rich table."""
     bases = len(result.plan.chosen)
     table = Table(
         title=f"Network before and after {bases} new base{'s' if bases != 1 else ''}",
@@ -285,57 +384,52 @@ def _metrics_table(result: RankResult) -> Table:
     return table
 
 
-def ranking_table(result: RankResult, *, top: int) -> RenderableType:
-    """The ranked candidates and the network summary as rich renderables."""
-    scenario = result.scenario
-    table = Table(
-        title=f"{scenario.name}: candidate host schools for new inclusion bases"
-        f" ({scenario.base_size} places each)",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        caption="Harm averted in harm points (the harm curve scores 1 point at the guidance"
-        f" limit; each journey minute adds {scenario.harm.per_minute:g}), in two parts: placing"
-        " children who had no base place + shorter journeys (fallback journeys included);"
-        " in greedy build order; rows marked * are in the plan. Counts under"
-        f" {scenario.suppression_threshold} are suppressed.",
-        caption_justify="left",
-    )
-    table.add_column("Rank", justify="right")
-    table.add_column("School (URN)", ratio=3)
-    table.add_column("New base", ratio=2)
-    table.add_column("Harm averted\n(alone)", justify="right")
-    table.add_column("Placing +\njourneys", justify="right")
-    table.add_column("Served\n(+ within\nlimit)", justify="right")
-    table.add_column("Minutes\nbefore →\nafter", justify="right")
-    table.add_column("Notes", ratio=3)
-    rows = ranking_rows(result, top=top)
-    for row in rows:
-        before = "none" if row["minutes_before"] is None else f"{row['minutes_before']:.1f}"
-        after = "" if row["minutes_after"] is None else f"{row['minutes_after']:.1f}"
-        gain = row["within_limit_gain"]
-        gain = f"+{gain}" if not isinstance(gain, str) and gain > 0 else str(gain)
-        table.add_row(
-            f"{row['rank']}{'*' if row['in_plan'] else ''}",
-            f"{row['name']} ({row['urn']})",
-            f"{row['phase']}: {row['need_group_label']}",
-            f"{row['harm_averted']:.2f}\n({row['harm_averted_standalone']:.2f})",
-            _parts(row),
-            f"{row['children_served']}\n({gain})",
-            f"{before} → {after}",
-            row["notes"],
-        )
-    parts: list[RenderableType] = [table]
-    if not rows:
-        parts.append(
-            Text(
-                "No new base would avert any harm: today's bases already place every child"
-                " the candidates could reach."
-            )
-        )
-    elif len(rows) < top:
-        parts.append(
-            Text(f"Only {len(rows)} candidate(s) avert any harm; the rest would add nothing.")
-        )
-    parts.extend(_plan_tables(result))
-    parts.append(_metrics_table(result))
-    return Group(*parts)
+# --- compare -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shown:
+    columns: list[Column]
+    rows: list[list[str]]
+
+
+def compare_rows(comparison: Comparison) -> _Shown:
+    """The comparison's people columns (one per metric) and one text row per scenario."""
+    columns, rows = people_rows(comparison.table, COMPARE)
+    return _Shown(columns, rows)
+
+
+def compare_table(comparison: Comparison) -> Table:
+    """Scenarios side by side as a rich table: one row per metric, one column per scenario."""
+    shown = compare_rows(comparison)
+    table = Table(title="Scenarios compared", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("")
+    names = shown.columns.index(next(c for c in shown.columns if c.key == "scenario"))
+    for row in shown.rows:
+        table.add_column(row[names], overflow="fold")
+    for index, column in enumerate(shown.columns):
+        if index == names:
+            continue
+        table.add_row(column.label, *(row[index] for row in shown.rows))
+    return table
+
+
+def compare_csv(comparison: Comparison) -> str:
+    """The comparison as CSV text (header + one row per scenario)."""
+    buffer = io.StringIO()
+    frame = pd.DataFrame(records(comparison.table, COMPARE), columns=[c.key for c in COMPARE])
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "PLAN_COLUMNS",
+    "Rule",
+    "compare_csv",
+    "compare_table",
+    "ranking_rows",
+    "ranking_table",
+    "to_csv",
+    "to_json",
+]

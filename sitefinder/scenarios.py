@@ -5,8 +5,8 @@ scenario files and lines their headlines up, noting which sites each plan adds o
 against the first; :func:`sweep` runs a base scenario over a grid of ``--set`` overrides,
 in parallel with dask.distributed (a local cluster by default, or a scheduler's workers).
 
-Counts of children pass through :mod:`sitefinder.disclosure`: below the scenario's
-``suppression_threshold`` they are the text ``<5``, never the number.
+Figures pass through :mod:`sitefinder.disclosure` (via :data:`sitefinder.columns.HEADLINE`):
+a withheld count is the text ``<5``, another withheld figure ``c``, never the number.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from sitefinder.config import Scenario, _validate, load_scenario
-from sitefinder.disclosure import is_suppressed
+from sitefinder.columns import HEADLINE, protected
+from sitefinder.config import Scenario, load_scenario, with_settings
+from sitefinder.disclosure import Withheld
 from sitefinder.errors import ScenarioError
 from sitefinder.pipeline import RankResult, rank
 
@@ -44,14 +45,6 @@ HEADLINE_COLUMNS: tuple[str, ...] = (
     "gap",
 )
 """The keys of :func:`headline`, in order."""
-
-# Keys a --set may not change: sitefinder sets them, or they only mean something in a file.
-_RESERVED = frozenset({"source", "source_sha256", "extends"})
-
-
-def _count(value: float, threshold: int) -> float | str:
-    # A count of children: the number, or "<threshold" when disclosure control hides it.
-    return f"<{threshold}" if is_suppressed(value, threshold) else float(value)
 
 
 def _site_labels(result: RankResult) -> list[str]:
@@ -83,22 +76,27 @@ def headline(result: RankResult) -> dict[str, Any]:
         place) after the plan, ``mean_minutes_after`` and ``p95_minutes_after`` (journey
         minutes), ``sites`` (the plan's new bases as ``"URN phase/group; ..."``),
         ``selection_method`` (``optimal`` or ``greedy``) and ``gap`` (the MIP's relative
-        optimality gap; NaN for the heuristic). Counts of children below the scenario's
-        suppression threshold are the text ``"<threshold"``; otherwise floats.
+        optimality gap; NaN for the heuristic). Figures withheld by disclosure control
+        (:mod:`sitefinder.disclosure`) are the text ``"<threshold"`` (counts) or ``"c"``;
+        otherwise floats.
     """
-    threshold = result.scenario.suppression_threshold
     after = result.after
-    return {
+    raw = {
         "scenario": result.scenario.name,
         "harm_before": float(result.before.total_harm),
         "harm_after": float(after.total_harm),
-        "within_limit_after": _count(after.within_limit, threshold),
-        "unmet_after": _count(after.unmet, threshold),
+        "within_limit_after": float(after.within_limit),
+        "unmet_after": float(after.unmet),
         "mean_minutes_after": float(after.mean_minutes),
         "p95_minutes_after": float(after.p95_minutes),
         "sites": "; ".join(_site_labels(result)),
         "selection_method": result.plan.method,
         "gap": float(result.plan.gap),
+    }
+    row = protected(pd.DataFrame([raw]), HEADLINE, result.disclosure_rule)
+    return {
+        key: str(value) if isinstance(value, Withheld) else value
+        for key, value in row.iloc[0].to_dict().items()
     }
 
 
@@ -267,59 +265,6 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> str | None:
-    """Set ``data[a][b]...`` for ``key = "a.b..."``; return a problem instead when impossible."""
-    parts = key.split(".")
-    if any(not part for part in parts):
-        return f"{key}: not a key (use dotted names such as harm.exponent)"
-    if parts[0] in _RESERVED:
-        return f"{key}: cannot be set on the command line"
-    table = data
-    for depth, part in enumerate(parts[:-1]):
-        inner = table.get(part)
-        if inner is None:
-            inner = table[part] = {}
-        elif not isinstance(inner, dict):
-            where = ".".join(parts[: depth + 1])
-            return f"{key}: {where} is not a table, so it has no key {parts[depth + 1]!r}"
-        table = inner
-    table[parts[-1]] = value
-    return None
-
-
-def apply_settings(scenario: Scenario, settings: Mapping[str, Any]) -> Scenario:
-    """Return ``scenario`` with dotted keys replaced, validated like the file.
-
-    Parameters
-    ----------
-    scenario
-        The scenario to change.
-    settings
-        Dotted keys (``harm.exponent``) and their values, already parsed.
-
-    Returns
-    -------
-    Scenario
-        A new, validated scenario.
-
-    Raises
-    ------
-    ScenarioError
-        Listing every problem as ``command line: <key>: <problem>``.
-    """
-    if not settings:
-        return scenario
-    data = scenario.model_dump()
-    problems = [
-        f"command line: {problem}"
-        for key, value in settings.items()
-        if (problem := _set_dotted(data, key, value)) is not None
-    ]
-    if problems:
-        raise ScenarioError(problems)
-    return _validate(data, origin="command line")
-
-
 def _flag(settings: Mapping[str, str]) -> str:
     return " ".join(f"--set {key}={value}" for key, value in settings.items())
 
@@ -338,7 +283,7 @@ def _grid(
     for key, texts in settings.items():
         for text in texts:
             try:
-                apply_settings(base, {key: parse_value(text)})
+                with_settings(base, {key: parse_value(text)})
             except ScenarioError as exc:
                 problems += [f"{p} ({_flag({key: text})})" for p in exc.problems]
     if problems:
@@ -349,7 +294,7 @@ def _grid(
         written = dict(zip(settings, combination, strict=True))
         values = {key: parse_value(text) for key, text in written.items()}
         try:
-            scenarios.append(apply_settings(base, values))
+            scenarios.append(with_settings(base, values))
         except ScenarioError as exc:
             problems += [f"{p} ({_flag(written)})" for p in exc.problems]
         points.append(values)

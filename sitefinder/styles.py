@@ -13,7 +13,9 @@ and inserts one default style per spatial layer:
 - ``demand``: areas graduated by ``mean_minutes_after`` in five equal-interval classes (a
   sequential yellow-to-red ramp) whose ranges are computed from the data and cover its minimum
   and maximum; areas without a value are not drawn;
-- ``assignments``: thin lines coloured by ``kind`` (existing or new base).
+- ``assignments``: hairlines (0.1 mm), 75% transparent, coloured by ``kind`` (existing or new
+  base), so that on a real authority (1,117 lines in Trafford) the areas and sites beneath
+  stay readable.
 
 The QML is built with :mod:`xml.etree.ElementTree`, so names and expressions are escaped, and
 depends only on the layers' contents: the same run gives the same styles. ``update_time`` is
@@ -464,15 +466,18 @@ def demand_qml(frame: gpd.GeoDataFrame) -> str:
 
 
 def assignments_qml(frame: gpd.GeoDataFrame) -> str:
-    """Thin lines from each area to its base, coloured by the kind of base."""
+    """Hairlines from each area to its base, coloured by the kind of base, mostly transparent.
+
+    Drawn above the areas, they must not hide them: 0.1 mm wide at 25% opacity.
+    """
     del frame
     renderer = _categorized(
         "kind",
         [
-            ("existing", "To an existing base", _line("", color="#2c7bb6", width=0.3)),
-            ("new", "To a new base", _line("", color="#d7191c", width=0.3)),
+            ("existing", "To an existing base", _line("", color="#2c7bb6", width=0.1, alpha=64)),
+            ("new", "To a new base", _line("", color="#d7191c", width=0.1, alpha=64)),
         ],
-        _line("0", color="#636363", width=0.3),
+        _line("0", color="#636363", width=0.1, alpha=64),
     )
     return _with_type(_document(renderer), "line")
 

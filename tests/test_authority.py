@@ -148,9 +148,9 @@ def test_national_inputs_are_cut_to_the_authority(tmp_path):
 
 
 def test_a_sweep_over_authorities_moves_every_input(tmp_path):
-    from sitefinder.scenarios import apply_settings
+    from sitefinder.config import with_settings
 
-    scenario = apply_settings(load_scenario(_scenario(tmp_path, "Trafford")), {"authority": "857"})
+    scenario = with_settings(load_scenario(_scenario(tmp_path, "Trafford")), {"authority": "857"})
     assert (scenario.authority, scenario.sen2_authority) == ("857", "Rutland")
 
 

@@ -20,7 +20,7 @@ def test_rank_on_the_demo_lists_the_top_rows_and_summary():
     assert result.exit_code == 0, result.output
     assert "candidate host schools" in result.stdout
     assert "Network before and after 2 new bases" in result.stdout
-    assert "2*" in result.stdout and "3*" not in result.stdout
+    assert "In plan" in result.stdout and "yes" in result.stdout
 
 
 def test_rank_csv_has_k_plan_rows_and_required_columns():
@@ -33,13 +33,17 @@ def test_rank_csv_has_k_plan_rows_and_required_columns():
     plan = json.loads(invoke("rank", "--bases", "3", "--format", "json").stdout)["plan"]
     chosen = {(c["urn"], c["phase"], c["need_group"]) for c in plan["chosen"]}
     assert len(chosen) == 3
-    assert [r["in_plan"] == "True" for r in rows] == [
-        (r["urn"], r["phase"], r["need_group"]) in chosen for r in rows
-    ]
+    # A row is in the plan when its school hosts a planned base, whatever the option.
+    hosts = {urn for urn, _, _ in chosen}
+    assert [r["in_plan"] == "True" for r in rows] == [r["urn"] in hosts for r in rows]
+    assert any(
+        r["in_plan"] == "True" and (r["urn"], r["phase"], r["need_group"]) not in chosen
+        for r in rows
+    )  # Millfield: ranked for one need group, planned for another
     for column in ("rank", "urn", "name", "phase", "need_group", "harm_averted"):
         assert column in rows[0]
-    averted = [float(r["harm_averted"]) for r in rows]
-    assert all(a > 0 for a in averted)
+    averted = [float(r["harm_averted"]) for r in rows if r["harm_averted"] != "c"]
+    assert len(averted) >= 4 and all(a > 0 for a in averted)
 
 
 def test_rank_json_matches_csv():
@@ -145,7 +149,7 @@ def test_rank_methods_show_the_plan_greedy_order_and_difference():
     result = invoke("rank", "--method", "optimal", "--top", "4")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "The plan: 3 new base(s) chosen together (exact MIP, proven optimal," in out
+    assert "The plan: 3 new base(s) chosen together (exact MIP, proven optimal)" in out
     assert "candidate host schools for new inclusion bases" in out  # the greedy order
     assert "Total harm with the plan 37.27 against 37.38 for the greedy order's first 3:" in out
     assert "Strongest candidates left out" in out

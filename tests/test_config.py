@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from sitefinder.config import load_scenario, with_overrides
+from sitefinder.config import load_scenario, with_settings
 from sitefinder.errors import ScenarioError
 
 
@@ -130,8 +130,28 @@ def test_unset_environment_variable_is_an_error(scenario_file, monkeypatch):
 
 def test_overrides_take_precedence_and_are_validated(scenario_file):
     scenario = load_scenario(scenario_file("bases = 2\n"))
-    assert with_overrides(scenario, bases=5, top=None).bases == 5
-    assert with_overrides(scenario, bases=None).bases == 2
+    assert with_settings(scenario, {"bases": 5, "top": None}).bases == 5
+    assert with_settings(scenario, {"bases": None}).bases == 2
     with pytest.raises(ScenarioError) as caught:
-        with_overrides(scenario, bases=-2)
-    assert caught.value.problems == ["command line: bases: must be >= 0"]
+        with_settings(scenario, {"bases": -2, "harm.exponent": 0})
+    assert caught.value.problems == [
+        "command line: bases: must be >= 0",
+        "command line: harm.exponent: must be > 0",
+    ]
+
+
+def test_settings_record_where_each_value_came_from(scenario_file):
+    path = scenario_file("bases = 2\n[harm]\nlimit_minutes = { primary = 50, secondary = 80 }\n")
+    scenario = load_scenario(path)
+    written = str(path.resolve())
+    assert scenario.origin_of("bases") == written
+    assert scenario.origin_of("harm.limit_minutes.primary") == written
+    assert scenario.origin_of("harm.exponent") == "default"
+    assert scenario.origin_of("inputs.schools.path") == written  # schools = "..." shorthand
+    assert scenario.origin_of("inputs.schools.format") == "default"
+    changed = with_settings(scenario, {"harm": {"exponent": 2.0}, "top": 4}, origin="sweep --set")
+    assert changed.harm.exponent == 2.0 and changed.harm.limit_minutes["primary"] == 50
+    assert changed.origin_of("harm.exponent") == "sweep --set"
+    assert changed.origin_of("harm.limit_minutes.primary") == written  # untouched
+    assert changed.origin_of("top") == "sweep --set"
+    assert scenario.origin_of("top") == "default"  # the original is unchanged

@@ -95,3 +95,30 @@ def test_cli_rejects_a_non_geopackage_name_before_ranking(tmp_path):
     assert result.exit_code == 1
     assert result.stderr == f"error: {path}: the output must be a GeoPackage ending in .gpkg\n"
     assert result.stdout == ""
+
+
+def test_geopackage_is_version_1_3_for_gdal_3_6(tmp_path, demo_result):
+    """GDAL 3.6 (QGIS 3.22 LTR) warns on every open of a GeoPackage 1.4; 1.3 opens cleanly."""
+    path = write_geopackage(demo_result, tmp_path / "plan.gpkg")
+    header = path.read_bytes()[:100]
+    assert header[:16] == b"SQLite format 3\x00"
+    assert header[68:72] == b"GPKG"  # application_id
+    assert int.from_bytes(header[60:64], "big") == 10300  # user_version: GeoPackage 1.3.0
+
+
+def test_every_planned_host_is_in_plan_and_named(tmp_path, demo_result):
+    path = write_geopackage(demo_result, tmp_path / "plan.gpkg")
+    candidates = gpd.read_file(path, layer="candidates")
+    chosen = demo_result.plan.chosen
+    hosts = set(chosen["urn"].astype(str))
+    assert set(candidates.loc[candidates["in_plan"].astype(bool), "urn"].astype(str)) == hosts
+    assert len(hosts) == 3  # the demo's three hosts, whichever option was ranked
+    planned = gpd.read_file(path, layer="planned_bases")
+    for row in chosen.itertuples():
+        assert f"{row.name} (new base {row.choice})" in planned["base_name"].tolist()
+    # No per-school count of pupils with an EHC plan under the threshold is exported.
+    ehcp = candidates["ehcp_pupils"].dropna()
+    assert ((ehcp == 0) | (ehcp >= 5)).all()
+    assert candidates["ehcp_pupils"].isna().any()  # the demo has schools with 1-4
+    hidden = candidates["ehcp_pupils"].isna()
+    assert candidates.loc[hidden, "ehcp_share"].isna().all()  # share x pupils gives it back

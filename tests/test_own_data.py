@@ -61,7 +61,8 @@ def test_rank_from_a_pupil_list_never_shows_a_child(tmp_path):
             for row in db.execute(f'select * from "{table}"'):
                 assert not any("SECRET" in str(v) for v in row)
         children = dict(db.execute("select area_code, children from demand"))
-    assert children == {"E01000001": 12.0, "E01000002": None}  # 3 children: suppressed (NULL)
+    # 3 children: withheld (NULL); and 12 too, since the published total 15 minus 12 gives 3.
+    assert children == {"E01000001": None, "E01000002": None}
 
 
 def test_validate_own_data_reports_what_it_read(tmp_path):

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from sitefinder import load_scenario, rank, with_overrides
+from sitefinder import load_scenario, rank, with_settings
 
 
 @pytest.fixture(scope="module")
 def demo(request):
     from sitefinder.resources import default_scenario_path
 
-    return rank(with_overrides(load_scenario(default_scenario_path()), top=6))
+    return rank(with_settings(load_scenario(default_scenario_path()), {"top": 6}))
 
 
 def test_greedy_marginals_add_up_and_the_plan_is_no_worse(demo):

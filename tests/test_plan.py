@@ -144,7 +144,7 @@ def test_robustness_runs_re_derive_each_rows_fallback_harm(demo_config):
         load_scenario(demo_config),
         "robustness",
         demand_noise=0.0,
-        exponent=None,
+        exponent=(1.5, 1.5),
         free_minutes=(10.0, 10.0),
         mismatch=(2.0, 2.0),
     )

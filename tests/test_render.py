@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from sitefinder import load_scenario, rank, with_overrides
+from sitefinder import load_scenario, rank, with_settings
 from sitefinder.errors import OutputError
 from sitefinder.render import draw_map, write_report
 from sitefinder.render.html import assumptions
@@ -21,7 +21,7 @@ DPI = 60  # small images keep the tests quick; the size check holds at any resol
 
 @pytest.fixture(scope="module")
 def demo_result():
-    return rank(with_overrides(load_scenario(default_scenario_path()), top=5))
+    return rank(with_settings(load_scenario(default_scenario_path()), {"top": 5}))
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +70,18 @@ def test_report_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
 
 
 def test_report_holds_the_ranking_and_the_plan(report_text, demo_result):
+    text = html.unescape(report_text)
     for name in demo_result.ranking.head(5)["name"]:
-        assert html.escape(name) in report_text
+        assert name in text
     for name in demo_result.plan.chosen["name"]:
-        assert html.escape(name) in report_text
+        assert name in text
     assert "The plan: 3 new bases chosen together" in report_text
     assert "proven optimal" in report_text or "optimality gap" in report_text
     assert "Generated 2025-01-01 00:00 UTC" in report_text
     for digest in demo_result.data.checksums.values():
         assert digest in report_text
-    assert "Contains OS data" in report_text
+    assert "fictional Demoshire" in report_text  # the credits name only the data used
+    assert "OpenStreetMap" not in report_text  # the demo's road network is fictional too
 
 
 def test_report_is_self_contained(report_text):
@@ -99,12 +101,13 @@ def test_report_suppresses_small_counts(report_text, demo_result):
 
 
 def test_assumptions_name_their_source(demo_result):
-    rows = {key: (value, source) for key, value, source in assumptions(demo_result.scenario)[0]}
+    rows = {key: (value, source) for key, value, source in assumptions(demo_result.scenario)}
     source = str(demo_result.scenario.source)
     assert rows["harm.free_minutes"] == ("15.0", source)
-    assert rows["top"] == ("5", "set when run (command line or program)")  # a flag
+    assert rows["top"] == ("5", "command line")  # a flag
     assert rows["journey.matrix"] == ("none", "default")
     assert rows["inputs.schools.format"] == ("sitefinder", "default")
+    assert rows["inputs.schools.path"][1] == source  # written as the shorthand schools = "..."
 
 
 def test_report_escapes_the_scenario_name(tmp_path, scenario_file):
@@ -113,9 +116,9 @@ def test_report_escapes_the_scenario_name(tmp_path, scenario_file):
     report = write_report(result, tmp_path / "named.html", generated="")
     text = report.read_text(encoding="utf-8")
     assert "<b>" not in text
-    assert "Shire &lt;b&gt;&amp; Co&#x27;s &quot;plan&quot; $x$" in text
+    assert "Shire &lt;b&gt;&amp; Co&#39;s &#34;plan&#34; $x$" in text
     assert "Generated" not in text
-    assert rows_from(text, "name") == "Shire &lt;b&gt;&amp; Co&#x27;s &quot;plan&quot; $x$"
+    assert rows_from(text, "name") == "Shire &lt;b&gt;&amp; Co&#39;s &#34;plan&#34; $x$"
     assert str(path.resolve()) in text  # values from the file name it as their source
 
 
@@ -130,3 +133,74 @@ def test_map_text_is_safe_to_draw():
     assert short_name("St Mary's Church of England Primary School") == "St Mary's CE Primary"
     assert short_name("A" * 40).endswith("…")
     assert len(short_name("A" * 40)) == 24
+
+
+def sources_from(text: str) -> dict[str, tuple[str, str]]:
+    """Every assumption row of a report: key -> (value, source), as escaped HTML text."""
+    found = re.findall(
+        r'<td class="key">(.*?)</td><td class="mono">(.*?)</td><td class="small">(.*?)</td>',
+        text,
+    )
+    return {key: (value, source) for key, value, source in found}
+
+
+def test_report_names_the_file_of_the_extends_chain_that_set_each_value(tmp_path, scenario_file):
+    parent = scenario_file(
+        'name = "Parent"\nbases = 2\n[harm]\nexponent = 2.0\n[journey]\nmethod = "crowfly"\n',
+        name="parent.toml",
+    )
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\nname = "Child"\ntop = 4\n', encoding="utf-8")
+    scenario = with_settings(load_scenario(child), {"robustness.seed": 7})
+    report = write_report(rank(scenario), tmp_path / "child.html", generated="")
+    rows = sources_from(report.read_text(encoding="utf-8"))
+    assert rows["name"] == ("Child", str(child.resolve()))  # the child overrides its parent
+    assert rows["top"] == ("4", str(child.resolve()))
+    assert rows["bases"] == ("2", str(parent.resolve()))  # inherited: the parent's file
+    assert rows["harm.exponent"] == ("2.0", str(parent.resolve()))
+    assert rows["journey.method"] == ("crowfly", str(parent.resolve()))
+    assert rows["inputs.schools.path"][1] == str(parent.resolve())
+    assert rows["harm.unmet"] == ("25.0", "default")
+    assert rows["robustness.seed"] == ("7", "command line")
+    text = report.read_text(encoding="utf-8")
+    assert "has changed since this run" not in text and "set when run" not in text
+
+
+def test_a_council_can_restyle_the_report(tmp_path, demo_result):
+    styles = tmp_path / "style"
+    styles.mkdir()
+    (styles / "report.css").write_text("body { color: #123456; }\n", encoding="utf-8")
+    report = write_report(demo_result, tmp_path / "styled.html", generated="", template_dir=styles)
+    text = report.read_text(encoding="utf-8")
+    assert "body { color: #123456; }" in text
+    assert "border-bottom: 2px solid #6a1b9a" not in text  # the packaged style is replaced
+    assert "Ranking of candidate host schools" in text  # the packaged page still used
+    with pytest.raises(OutputError, match="template folder not found"):
+        write_report(demo_result, tmp_path / "x.html", template_dir=tmp_path / "missing")
+
+
+def test_ranking_table_keeps_key_columns_first(report_text):
+    section = report_text.split('<section id="ranking">')[1].split("</section>")[0]
+    headings = re.findall(r"<th(?: class=\"num\")?>(.*?)</th>", section)
+    assert headings[:3] == ["Rank", "School (URN)", "In plan"]
+    assert "Notes" in headings
+    assert '<div class="wide">' in section  # scrolls inside its box when too wide
+
+
+def test_credits_name_only_the_data_used(scenario_file, tmp_path):
+    from types import SimpleNamespace
+
+    from sitefinder.render.staticmap import OGL, OS_DATA, OSM, credits
+
+    demo = load_scenario(default_scenario_path())
+    assert credits(SimpleNamespace(scenario=demo)).startswith("Demo data: the fictional")
+    assert OSM not in credits(SimpleNamespace(scenario=demo))  # a fictional road network
+    boundaries = tmp_path / "lsoa.geojson"
+    routed = scenario_file(
+        f'[journey]\nmethod = "network"\nnetwork = "{tmp_path / "county.osm.pbf"}"\n'
+        f'[inputs.boundaries]\npath = "{boundaries}"\n'
+    )
+    text = credits(SimpleNamespace(scenario=load_scenario(routed)))
+    assert OSM in text and OGL in text and OS_DATA in text and "fictional" not in text
+    crowfly = scenario_file(f'[inputs.boundaries]\npath = "{boundaries}"\n', name="c.toml")
+    assert OSM not in credits(SimpleNamespace(scenario=load_scenario(crowfly)))

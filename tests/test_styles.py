@@ -89,6 +89,10 @@ def test_each_layer_gets_its_symbology(gpkg):
     lines = qml["assignments"].find("renderer-v2")
     assert lines.get("attr") == "kind"
     assert {s.get("type") for s in lines.iter("symbol")} == {"line"}
+    # Hairlines, mostly transparent: the areas and sites under 1,000+ lines stay readable.
+    options = {o.get("name"): o.get("value") for o in lines.iter("Option") if o.get("name")}
+    assert float(options["line_width"]) <= 0.1
+    assert int(options["line_color"].split(",")[3]) <= 64
 
 
 def test_demand_classes_cover_the_data(gpkg):

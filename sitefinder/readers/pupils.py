@@ -1,6 +1,8 @@
 """A pupil list: one row per child needing a base place, aggregated to area counts at once.
 
 Pupil-level rows never leave this module: the result is counts by area, phase and need code.
+Messages say how many children a problem affects (withheld below the threshold), never which:
+no postcode, age or need of a child is ever written in a warning.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sklearn.neighbors import KDTree
 from sitefinder.config import NEED_CODES, Phase
 from sitefinder.disclosure import format_count
 from sitefinder.readers.establishments import need_code
-from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes, unmatched_summary
+from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
 from sitefinder.readers.tables import read_csv
 from sitefinder.validate import Problems
 
@@ -105,10 +107,12 @@ def pupil_counts(
     found = lookup.find(table[postcode])
     located = found["easting"].notna()
     if not located.all():
+        missed = int((~located).sum())
         warnings.append(
-            f"{path}: {unmatched_summary(table[postcode][~located], threshold)}; those children"
-            " are not"
-            " counted (correct the postcodes, or add them to inputs.postcodes)"
+            f"{path}: {format_count(missed, threshold)} child(ren)'s postcode(s) not found"
+            f" in {lookup.source}; those children are not counted (correct the postcodes, or"
+            " add them to inputs.postcodes; the postcodes are not shown, to protect the"
+            " children)"
         )
     area = found["area_code"].where(found["area_code"].isin(areas["area_code"]), "")
     nearest = located & (area == "")

@@ -1,102 +1,112 @@
 """Write a ranking run as ONE self-contained HTML report, fit to attach to a council paper.
 
-The file needs nothing else: styles are inline in a ``<style>`` block, the map is embedded as a
-base64 ``data:`` PNG, and there are no scripts, fonts or links to other resources. It holds a
+The report is rendered from Jinja2 templates shipped in ``sitefinder/render/templates``
+(``report.html.j2`` and ``report.css``), autoescaped, so a council can restyle it: files of the
+same names in a ``template_dir`` (``sitefinder report --template-dir``) replace the packaged
+ones. The file needs nothing else: styles are inline in a ``<style>`` block, the map is
+embedded as a base64 ``data:`` PNG, and there are no scripts, fonts or links. It holds a
 plain-English summary, the map, the plan and how it was chosen, the ranking, the network before
 and after, the strongest candidates left out, robustness (when run), every scenario assumption
-with its value and where it came from, input checksums, the sitefinder version and the
-attribution. Counts of children pass through :mod:`sitefinder.disclosure`; all text is escaped.
-Apart from the ``Generated`` line, the same inputs give the same bytes.
+with its value and where it came from (:attr:`sitefinder.config.Scenario.origins`), input
+checksums, warnings, the sitefinder version and the credits. Every table comes from the
+presentation layer (:mod:`sitefinder.report`), so figures and disclosure control match the
+terminal table, CSV and JSON. The same run gives the same bytes (the ``Generated`` line shows
+the day, or ``SOURCE_DATE_EPOCH``'s).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import math
-import tomllib
+import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pandas as pd
-from pydantic import ValidationError
 
-from sitefinder import __version__
+from sitefinder.columns import LEFT_OUT, PLAN, RANKING, Column
 from sitefinder.config import Scenario
-from sitefinder.disclosure import format_count
+from sitefinder.errors import OutputError
 from sitefinder.pipeline import RankResult
-from sitefinder.render.staticmap import ATTRIBUTION, map_png
+from sitefinder.render.staticmap import credits, map_png
+from sitefinder.report import (
+    disclosure_note,
+    left_out_frame,
+    method_text,
+    people_table,
+    plan_frame,
+    plan_notes,
+    published_notes,
+    published_warnings,
+    ranking_frame,
+    summary_rows,
+)
 from sitefinder.targets import check_target, write_atomic
+from sitefinder.version import __version__
 
-DEFAULT = "default"
-OVERRIDE = "set when run (command line or program)"
+TEMPLATE = "report.html.j2"
+"""The report's template; ``report.css`` holds its style (included inline)."""
 _MAP_DPI = 150
-_STYLE = """
-body { font-family: "Segoe UI", Arial, Helvetica, sans-serif; font-size: 10.5pt;
-       color: #1a1a1a; margin: 1.5em auto; max-width: 60em; padding: 0 1em; line-height: 1.4; }
-h1 { font-size: 1.7em; margin-bottom: 0.1em; }
-h2 { font-size: 1.25em; border-bottom: 2px solid #6a1b9a; padding-bottom: 0.15em;
-     margin-top: 1.6em; }
-p.subtitle { color: #444; margin-top: 0; }
-p.generated, p.small, td.small, figcaption { color: #555; font-size: 0.88em; }
-table { border-collapse: collapse; width: 100%; margin: 0.6em 0 1em; font-size: 0.92em; }
-th, td { border: 1px solid #c8c8c8; padding: 0.25em 0.45em; vertical-align: top;
-         text-align: left; }
-th { background: #efe8f4; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-td.key, td.mono { font-family: Consolas, "DejaVu Sans Mono", monospace; font-size: 0.9em;
-                  word-break: break-all; }
-tr.section td { background: #f5f5f5; font-weight: bold; }
-tr.plan td { background: #f7f1fb; }
-ul.summary li { margin-bottom: 0.25em; }
-figure { margin: 1em 0; }
-figure img { width: 100%; height: auto; border: 1px solid #c8c8c8; }
-footer { margin-top: 2em; border-top: 1px solid #c8c8c8; padding-top: 0.5em; color: #555;
-         font-size: 0.85em; }
-@media print { body { max-width: none; margin: 0; } h2 { break-after: avoid; }
-               tr { break-inside: avoid; } }
-"""
+_NUMERIC = ("count", "harm", "minutes", "share", "number")
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+@dataclass(frozen=True)
+class _Heading:
+    label: str
+    numeric: bool = False
 
 
-def _number(value: float, digits: int, *, empty: str = "") -> str:
-    return empty if value is None or math.isnan(float(value)) else f"{float(value):.{digits}f}"
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    css: str = ""
 
 
-def _count(value: float, threshold: int) -> str:
-    return format_count(float(value), threshold)
+@dataclass(frozen=True)
+class _Row:
+    cells: list[_Cell]
+    css: str = ""
 
 
-def _table(
-    headings: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    numeric: Sequence[int] = (),
-    raw: bool = False,
-    row_classes: Sequence[str] | None = None,
-) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (already-escaped HTML)."""
-    head = "".join(
-        f'<th class="num">{_e(h)}</th>' if i in numeric else f"<th>{_e(h)}</th>"
-        for i, h in enumerate(headings)
+@dataclass(frozen=True)
+class _Table:
+    columns: list[_Heading]
+    rows: list[_Row] = field(default_factory=list)
+
+
+def _css(column: Column) -> str:
+    if column.kind in _NUMERIC:
+        return "num"
+    return {"name": "school", "notes": "notes"}.get(column.key, "text" if column.show else "")
+
+
+def _view(
+    result: RankResult, frame: pd.DataFrame, spec: tuple[Column, ...], *, shade: bool = False
+) -> _Table:
+    """A protected table as headings and text cells (the terminal table's columns and text)."""
+    columns, rows = people_table(result, frame, spec)
+    flags = frame["in_plan"].tolist() if shade and "in_plan" in frame else [False] * len(rows)
+    return _Table(
+        [_Heading(c.label, c.kind in _NUMERIC) for c in columns],
+        [
+            _Row([_Cell(text, _css(c)) for c, text in zip(columns, row, strict=True)],
+                 "plan" if bool(flag) else "")
+            for row, flag in zip(rows, flags, strict=True)
+        ],
+    )  # fmt: skip
+
+
+def _plain(headings: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()):
+    return _Table(
+        [_Heading(h, i in numeric) for i, h in enumerate(headings)],
+        [
+            _Row([_Cell(text, "num" if i in numeric else "") for i, text in enumerate(row)])
+            for row in rows
+        ],
     )
-    body = []
-    for index, row in enumerate(rows):
-        cells = "".join(
-            f'<td class="num">{c if raw else _e(c)}</td>'
-            if i in numeric
-            else f"<td>{c if raw else _e(c)}</td>"
-            for i, c in enumerate(row)
-        )
-        css = row_classes[index] if row_classes else ""
-        body.append(f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,101 +120,6 @@ def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield from _leaves(value[key], f"{prefix}.{key}" if prefix else str(key))
     else:
         yield prefix, value
-
-
-def _lookup(table: dict[str, Any], key: str) -> tuple[str, Any] | None:
-    """Find ``key`` (a dotted path) in a parsed TOML table.
-
-    Returns ``("exact", value)`` when the key is written in the file, ``("shorthand", value)``
-    when a prefix of it is written as a plain value (``schools = "x.csv"`` for
-    ``inputs.schools.path``), else None.
-    """
-    node: Any = table
-    parts = key.split(".")
-    for depth, part in enumerate(parts):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-        if depth < len(parts) - 1 and not isinstance(node, dict):
-            return ("shorthand", node) if parts[-1] == "path" else None
-    return ("exact", node)
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_normal(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _normal(v) for k, v in value.items()}
-    return value
-
-
-def _defaults(scenario: Scenario) -> dict[str, Any] | None:
-    """The dumped scenario with every key at its default (the inputs kept)."""
-    try:
-        built = Scenario.model_validate({"inputs": scenario.inputs.model_dump()})
-    except ValidationError:
-        return None
-    return dict(_leaves(built.model_dump(exclude={"source", "source_sha256"})))
-
-
-def _file_table(scenario: Scenario) -> tuple[dict[str, Any] | None, str]:
-    """The scenario file as parsed TOML (None if unavailable or changed) and a note on it."""
-    source = scenario.source
-    if source is None:
-        return None, "The scenario was built in a program, not read from a file."
-    try:
-        raw = Path(source).read_bytes()
-    except OSError as exc:
-        return None, f"The scenario file {source} could not be read again ({exc.strerror})."
-    if scenario.source_sha256 and hashlib.sha256(raw).hexdigest() != scenario.source_sha256:
-        return None, f"The scenario file {source} has changed since this run."
-    try:
-        return tomllib.loads(raw.decode("utf-8")), ""
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return None, f"The scenario file {source} could not be parsed again."
-
-
-def assumptions(scenario: Scenario) -> tuple[list[tuple[str, str, str]], str]:
-    """Every scenario setting as (key path, value, source), and a note on how sources were found.
-
-    The source is the scenario file's path for values written in it, ``default`` for values
-    the file leaves out, and ``set when run`` for values changed afterwards (e.g. by a
-    command-line flag). File paths are shown resolved.
-
-    Parameters
-    ----------
-    scenario
-        The scenario of the run.
-
-    Returns
-    -------
-    tuple
-        The rows, in the scenario's key order, and a note (empty when nothing to say).
-    """
-    current = scenario.model_dump(exclude={"source", "source_sha256"})
-    defaults = _defaults(scenario)
-    table, note = _file_table(scenario)
-    rows = []
-    for key, value in _leaves(current):
-        default = defaults.get(key, _MISSING) if defaults is not None else _MISSING
-        found = _lookup(table, key) if table is not None else None
-        if found is not None:
-            in_file = (
-                found[0] == "shorthand"
-                or isinstance(value, Path)
-                or key.startswith("inputs.")
-                or _normal(found[1]) == _normal(value)
-            )
-            source = str(scenario.source) if in_file else OVERRIDE
-        elif default is _MISSING:
-            source = DEFAULT if table is not None else "scenario"
-        else:
-            source = DEFAULT if _normal(default) == _normal(value) else OVERRIDE
-        rows.append((key, _show(value), source))
-    return rows, note
-
-
-_MISSING = object()
 
 
 def _show(value: Any) -> str:
@@ -221,69 +136,74 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def assumptions(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """Every scenario setting as (key path, value, source), in the scenario's key order.
+
+    The source is the scenario file that set the value (the file itself or a parent named by
+    ``extends``), the origin of a later change (``command line``), or ``default``. File paths
+    are shown resolved.
+    """
+    current = scenario.model_dump(exclude={"source", "source_sha256"})
+    return [(key, _show(value), scenario.origin_of(key)) for key, value in _leaves(current)]
+
+
+def _assumption_sections(scenario: Scenario) -> list[dict[str, Any]]:
+    sections: list[dict[str, Any]] = []
+    for key, value, source in assumptions(scenario):
+        name = key.split(".", 1)[0] if "." in key else "general"
+        if not sections or sections[-1]["name"] != name:
+            sections.append({"name": name, "rows": []})
+        sections[-1]["rows"].append({"key": key, "value": value, "source": source})
+    return sections
+
+
 # ---------------------------------------------------------------------------------------------
 # Sections
 
 
-def _method_text(result: RankResult) -> str:
+def _method_sentence(result: RankResult) -> str:
     plan = result.plan
     method = (
         "an exact mixed-integer programme (HiGHS)"
         if plan.method == "optimal"
         else "greedy selection improved by interchange"
     )
+    _, how = method_text(result)
     if plan.proven:
         how = "proven optimal (optimality gap 0%)"
-    elif math.isnan(plan.gap):
-        how = "a heuristic with no optimality bound"
-    else:
-        how = f"optimality gap {plan.gap:.2%} when the time limit was reached"
-    return f"Chosen together by {method}: {how}, in {plan.seconds:.1f} s."
+    elif how.startswith("optimality gap"):
+        how += " when the time limit was reached"
+    return f"Chosen together by {method}: {how}."
 
 
-def _summary(result: RankResult) -> str:
-    scenario, plan = result.scenario, result.plan
-    t = scenario.suppression_threshold
-    before, after = result.before, result.after
-    n = len(plan.chosen)
-    items = [
-        f"The plan adds <strong>{n} new inclusion base{'s' if n != 1 else ''}</strong> of"
-        f" {scenario.base_size} places each."
-        + (
-            f" {scenario.new_bases} were asked for; the others would avert no harm."
-            if n < scenario.new_bases
-            else ""
-        ),
-        f"Total harm falls from <strong>{before.total_harm:.1f}</strong> to"
-        f" <strong>{after.total_harm:.1f}</strong> harm points"
-        + (
-            f" ({(before.total_harm - after.total_harm) / before.total_harm:.0%} less)."
-            if before.total_harm > 0
-            else "."
-        )
-        + f" {_harm_scale(scenario)}",
-        f"Journey harm (journeys to bases and fallback journeys): {before.journey_harm:.1f}"
-        f" before ({_percent(before.journey_share)} of total harm), {after.journey_harm:.1f}"
-        f" after ({_percent(after.journey_share)}).",
-        f"Children placed within the guidance journey limit: <strong>"
-        f"{_e(_count(before.within_limit, t))}</strong> before, <strong>"
-        f"{_e(_count(after.within_limit, t))}</strong> after, of"
-        f" {_e(_count(before.children, t))} children needing a place.",
-        f"Unmet need (children with no suitable place): <strong>{_e(_count(before.unmet, t))}"
-        f"</strong> before, <strong>{_e(_count(after.unmet, t))}</strong> after.",
-        f"Mean journey of children placed: {_number(before.mean_minutes, 1, empty='n/a')}"
-        f" minutes before, {_number(after.mean_minutes, 1, empty='n/a')} after (more children"
-        " placed can mean a longer average).",
-    ]
-    lis = "".join(f"<li>{item}</li>" for item in items)
-    return (
-        f'<ul class="summary">{lis}</ul><p class="small">Counts of fewer than {t} children'
-        f" are shown as &lt;{t} to protect individuals.</p>"
-    )
+def _summary(result: RankResult) -> dict[str, Any]:
+    metrics = {label: (before, after) for label, before, after, _ in summary_rows(result)}
+    harm = metrics["Total harm (harm points)"]
+    before, after = result.before.total_harm, result.after.total_harm
+    shown = all(text not in ("c", "") for text in harm)
+    return {
+        "bases": len(result.plan.chosen),
+        "asked": result.scenario.new_bases,
+        "harm_before": harm[0],
+        "harm_after": harm[1],
+        "fall": f"{(before - after) / before:.0%}" if shown and before > 0 else "",
+        "harm_scale": _harm_scale(result.scenario),
+        "journey_before": metrics["Journey harm (harm points)"][0],
+        "journey_after": metrics["Journey harm (harm points)"][1],
+        "journey_share_before": metrics["Journey share of total harm"][0],
+        "journey_share_after": metrics["Journey share of total harm"][1],
+        "within_before": metrics["Placed within the guidance limit"][0],
+        "within_after": metrics["Placed within the guidance limit"][1],
+        "children": metrics["Children needing a place"][0],
+        "unmet_before": metrics["Unmet need (children)"][0],
+        "unmet_after": metrics["Unmet need (children)"][1],
+        "minutes_before": metrics["Mean journey (minutes)"][0] or "n/a",
+        "minutes_after": metrics["Mean journey (minutes)"][1] or "n/a",
+    }
 
 
 def _harm_scale(scenario: Scenario) -> str:
-    """One sentence saying what a harm point is and what a child without a base place counts."""
+    """What a harm point is and what a child without a base place counts, in words."""
     text = (
         "The harm curve scores one harm point for a journey at the guidance limit, and every"
         f" journey minute adds {scenario.harm.per_minute:g}."
@@ -303,214 +223,10 @@ def _harm_scale(scenario: Scenario) -> str:
     )
 
 
-def _percent(share: float) -> str:
-    return "n/a" if math.isnan(share) else f"{share:.0%}"
-
-
-def _parts(placing: float, journeys: float) -> str:
-    """Harm averted in its two parts: placing + journeys (harm points)."""
-    sign = "−" if journeys < 0 else "+"
-    return f"{_number(placing, 2)} {sign} {_number(abs(journeys), 2)}"
-
-
-def _minutes(before: float, after: float) -> str:
-    shown_before = _number(before, 1, empty="none")
-    return f"{shown_before} → {_number(after, 1)}"
-
-
-def _group_label(result: RankResult, key: object) -> str:
-    group = result.scenario.need_groups.get(str(key))
-    return group.label if group is not None else str(key)
-
-
-def _plan_section(result: RankResult) -> str:
-    plan = result.plan
-    t = result.scenario.suppression_threshold
-    parts = [f"<p>{_e(_method_text(result))}</p>"]
-    if plan.chosen.empty:
-        parts.append("<p>No new base would avert any harm.</p>")
-        return "".join(parts)
-    headings = [
-        "Choice",
-        "School (URN)",
-        "Phase",
-        "Need group",
-        "Places",
-        "Children served",
-        "Newly placed",
-        "Harm averted",
-        "Placing + journeys",
-        "Minutes before → after",
-        "Areas served (children)",
-        "Greedy rank",
-    ]
-    numeric = [0, 4, 5, 6, 7, 8, 9, 11]
-    if plan.runs:
-        headings.append("Robustness")
-        numeric.append(12)
-    rows = []
-    for row in plan.chosen.to_dict("records"):
-        cells = [
-            str(int(row["choice"])),
-            f"{row['name']} ({row['urn']})",
-            str(row["phase"]),
-            _group_label(result, row["need_group"]),
-            str(int(row["places"])),
-            _count(row["children_served"], t),
-            _count(row["newly_placed"], t),
-            _number(row["harm_averted"], 2),
-            _parts(row["harm_averted_placing"], row["harm_averted_journeys"]),
-            _minutes(row["minutes_before"], row["minutes_after"]),
-            str(row.get("areas_served", "")),
-            "-" if pd.isna(row.get("greedy_rank")) else str(int(row["greedy_rank"])),
-        ]
-        if plan.runs:
-            cells.append(_share(row.get("robustness")))
-        rows.append(cells)
-    parts.append(_table(headings, rows, numeric=numeric))
-    notes = [
-        "Harm averted: what the plan would lose without that base (harm points), in two"
-        " parts: placing children who had no base place (their mismatch penalty) + journeys"
-        " (the change in journey harm, fallback journeys included). Minutes: the"
-        " mean journey in the areas and groups the base serves, before and after it opens"
-        " (none: those children had no place before)."
-    ]
-    if not math.isnan(plan.greedy_objective):
-        difference = plan.greedy_objective - plan.objective
-        notes.append(
-            f"Total harm with the plan {plan.objective:.2f} harm points against"
-            f" {plan.greedy_objective:.2f} for the greedy order's first"
-            f" {result.scenario.bases}"
-            + (f": {difference:.2f} less." if difference > 1e-6 else ": the same.")
-        )
-    parts.extend(f'<p class="small">{_e(n)}</p>' for n in notes)
-    return "".join(parts)
-
-
-def _share(value: float | None) -> str:
-    if value is None or math.isnan(float(value)):
-        return ""
-    return f"{float(value):.0%}"
-
-
-def _ranking_section(result: RankResult) -> str:
-    t = result.scenario.suppression_threshold
-    top = result.scenario.top
-    ranking = result.ranking.head(top)
-    if ranking.empty:
-        return (
-            "<p>No new base would avert any harm: today's bases already place every child the"
-            " candidates could reach.</p>"
-        )
-    headings = [
-        "Rank",
-        "School (URN)",
-        "Phase",
-        "Need group",
-        "Harm averted (in order)",
-        "Placing + journeys",
-        "Harm averted (alone)",
-        "Children served",
-        "Newly placed",
-        "Brought within limit",
-        "Minutes before → after",
-        "In plan",
-        "Notes",
-    ]
-    numeric = [0, 4, 5, 6, 7, 8, 9, 10]
-    if result.plan.runs:
-        headings.insert(12, "Robustness")
-        numeric.append(12)
-    rows, classes = [], []
-    for row in ranking.to_dict("records"):
-        cells = [
-            str(int(row["rank"])),
-            f"{row['name']} ({row['urn']})",
-            str(row["phase"]),
-            str(row["need_group_label"]),
-            _number(row["harm_averted"], 2),
-            _parts(row["harm_averted_placing"], row["harm_averted_journeys"]),
-            _number(row["harm_averted_standalone"], 2),
-            _count(row["children_served"], t),
-            _count(row["newly_placed"], t),
-            _count(row["within_limit_gain"], t),
-            _minutes(row["minutes_before"], row["minutes_after"]),
-            "yes" if bool(row["in_plan"]) else "",
-            str(row["notes"] or ""),
-        ]
-        if result.plan.runs:
-            cells.insert(12, _share(row["robustness"]))
-        rows.append(cells)
-        classes.append("plan" if bool(row["in_plan"]) else "")
-    note = (
-        f"The first {len(ranking)} candidates in greedy build order: the best new base first,"
-        " then the best given that one, and so on. Harm averted (in order) is the marginal"
-        " value given the bases above; (alone) is the value added to today's network alone."
-        " Shaded rows are in the plan."
-    )
-    return _table(headings, rows, numeric=numeric, row_classes=classes) + (
-        f'<p class="small">{_e(note)}</p>'
-    )
-
-
-_METRICS = [
-    ("Total harm (harm points)", "total_harm", "harm"),
-    ("Journey harm (harm points)", "journey_harm", "harm"),
-    ("Journey share of total harm", "journey_share", "share"),
-    ("Children needing a place", "children", "count"),
-    ("Children placed", "placed", "count"),
-    ("Placed within the guidance limit", "within_limit", "count"),
-    ("Unmet need (children)", "unmet", "count"),
-    ("Mean journey (minutes)", "mean_minutes", "minutes"),
-    ("95th percentile journey (minutes)", "p95_minutes", "minutes"),
-]
-
-
-def _metrics_section(result: RankResult) -> str:
-    t = result.scenario.suppression_threshold
-
-    def show(value: float, kind: str) -> str:
-        if kind == "count":
-            return _count(value, t)
-        if kind == "share":
-            return _percent(value)
-        return _number(value, 2 if kind == "harm" else 1)
-
-    rows = []
-    for label, attribute, kind in _METRICS:
-        before = float(getattr(result.before, attribute))
-        after = float(getattr(result.after, attribute))
-        change = show(after - before, kind)
-        if kind == "share":
-            change = "" if math.isnan(after - before) else f"{(after - before) * 100:.0f} points"
-        sign = "+" if after - before > 0 and change and not change.startswith("<") else ""
-        rows.append([label, show(before, kind), show(after, kind), sign + change])
-    return _table(["Metric", "Before", "After", "Change"], rows, numeric=[1, 2, 3])
-
-
-def _left_out_section(result: RankResult) -> str:
-    left = result.plan.left_out
-    if left.empty:
-        return "<p>No other candidate would avert harm.</p>"
-    rows = [
-        [
-            f"{row['name']} ({row['urn']})",
-            str(row["phase"]),
-            _group_label(result, row["need_group"]),
-            _number(row["harm_averted_standalone"], 2),
-            str(row["reason"]),
-        ]
-        for row in left.to_dict("records")
-    ]
-    return _table(
-        ["School (URN)", "Phase", "Need group", "Harm averted (alone)", "Why not chosen"],
-        rows,
-        numeric=[3],
-    )
-
-
-def _robustness_section(result: RankResult) -> str:
+def _robustness(result: RankResult) -> dict[str, Any] | None:
     plan, settings = result.plan, result.scenario.robustness
+    if not plan.runs:
+        return None
     ranges = [
         f"harm.{key} drawn from [{_show(getattr(settings, key)[0])},"
         f" {_show(getattr(settings, key)[1])}]"
@@ -542,70 +258,53 @@ def _robustness_section(result: RankResult) -> str:
         for urn, share in shares.head(15).items()
         if float(share) > 0
     ]
-    table = (
-        _table(["School (URN)", "Share of runs chosen", "In the plan"], rows, numeric=[1])
-        if rows
-        else ""
-    )
-    return f"<p>{_e(text)}</p>{table}"
+    return {
+        "text": text,
+        "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),
+    }
 
 
-def _assumptions_section(result: RankResult) -> str:
-    rows, note = assumptions(result.scenario)
-    body = []
-    section = None
-    for key, value, source in rows:
-        top = key.split(".", 1)[0] if "." in key else "general"
-        if top != section:
-            section = top
-            body.append(f'<tr class="section"><td colspan="3">{_e(section)}</td></tr>')
-        body.append(
-            f'<tr><td class="key">{_e(key)}</td><td class="mono">{_e(value)}</td>'
-            f'<td class="small">{_e(source)}</td></tr>'
-        )
-    intro = (
-        "Every setting of the scenario, as used in this run. Source: the scenario file for"
-        " values written in it; default for values it leaves out; set when run for values"
-        " changed afterwards (for example by a command-line flag)."
-    )
-    extra = f'<p class="small">{_e(note)}</p>' if note else ""
-    return (
-        f"<p>{_e(intro)}</p>{extra}<table><thead><tr><th>Key</th><th>Value</th><th>Source</th>"
-        f"</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
-
-
-def _provenance_section(result: RankResult) -> str:
+def _provenance(result: RankResult) -> tuple[_Table, _Table]:
     scenario = result.scenario
     files = scenario.inputs.files()
     rows = [
         ["sitefinder version", __version__],
         ["Scenario file", str(scenario.source or "none (built in a program)")],
-        ["Scenario SHA-256", scenario.source_sha256 or ""],
+        ["Scenario SHA-256 (the file and its extends chain)", scenario.source_sha256 or ""],
         ["Journey minutes", result.travel.method],
-        [
-            "Suppression threshold",
-            f"counts of children above 0 and below {scenario.suppression_threshold} are shown"
-            f" as <{scenario.suppression_threshold}"
-            if scenario.suppression_threshold > 0
-            else "none",
-        ],
+        ["Disclosure control", disclosure_note(result)],
     ]
     checksums = [
         [name, str(files.get(name, "")), digest] for name, digest in result.data.checksums.items()
     ]
-    parts = [_table(["Item", "Value"], rows)]
-    if checksums:
-        parts.append("<h3>Input files (SHA-256)</h3>")
-        parts.append(_table(["Input", "File", "SHA-256"], checksums))
-    if result.warnings:
-        parts.append("<h3>Warnings</h3><ul>")
-        parts.extend(f"<li>{_e(w)}</li>" for w in result.warnings)
-        parts.append("</ul>")
-    return "".join(parts)
+    return _plain(["Item", "Value"], rows), _plain(["Input", "File", "SHA-256"], checksums)
 
 
-def render_report(result: RankResult, *, png: bytes, generated: str | None) -> str:
+def _environment(template_dir: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        if not Path(template_dir).is_dir():
+            raise OutputError(
+                f"{template_dir}: template folder not found (give a folder holding"
+                f" {TEMPLATE} and/or report.css)"
+            )
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    loaders.append(jinja2.PackageLoader("sitefinder.render", "templates"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_report(
+    result: RankResult,
+    *,
+    png: bytes,
+    generated: str | None,
+    template_dir: Path | None = None,
+) -> str:
     """Build the report's HTML text around an already-rendered map.
 
     Parameters
@@ -616,64 +315,66 @@ def render_report(result: RankResult, *, png: bytes, generated: str | None) -> s
         The map as PNG bytes (see :func:`sitefinder.render.staticmap.map_png`).
     generated
         The text of the ``Generated`` line, or None to leave the line out.
+    template_dir
+        A folder whose ``report.html.j2`` and/or ``report.css`` replace the packaged ones.
 
     Returns
     -------
     str
         The complete HTML document.
+
+    Raises
+    ------
+    OutputError
+        If ``template_dir`` is not a folder, or a template in it is broken.
     """
-    scenario = result.scenario
-    name = _e(scenario.name)
-    image = base64.b64encode(png).decode("ascii")
-    n = len(result.plan.chosen)
-    sections = [
-        ("summary", "Summary", _summary(result)),
-        (
-            "map",
-            "Map",
-            f'<figure><img alt="Map of {name}: areas shaded by mean journey after the plan,'
-            f' existing and new bases and the top candidates" src="data:image/png;base64,'
-            f'{image}"><figcaption>Areas shaded by the mean one-way journey after the plan;'
-            " hatched areas still have children without a place. New bases are numbered by"
-            " choice, candidates by rank.</figcaption></figure>",
-        ),
-        (
-            "plan",
-            f"The plan: {n} new base{'s' if n != 1 else ''} chosen together",
-            _plan_section(result),
-        ),
-        ("ranking", "Ranking of candidate host schools", _ranking_section(result)),
-        ("network", "The network before and after the plan", _metrics_section(result)),
-        ("left-out", "Strongest candidates left out", _left_out_section(result)),
-    ]
-    if result.plan.runs:
-        sections.append(("robustness", "Robustness", _robustness_section(result)))
-    sections += [
-        ("assumptions", "Assumptions", _assumptions_section(result)),
-        ("provenance", "Inputs and provenance", _provenance_section(result)),
-    ]
-    body = "".join(
-        f'<section id="{key}"><h2>{_e(title)}</h2>{content}</section>'
-        for key, title, content in sections
-    )
-    when = f'<p class="generated">Generated {_e(generated)}</p>' if generated else ""
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{name}: sites for new inclusion bases</title>\n"
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f'<header><h1>{name}</h1>\n<p class="subtitle">Candidate host schools for new SEND'
-        f" inclusion bases ({scenario.base_size} places each), ranked by the journey harm they"
-        f" avert. sitefinder {_e(__version__)}.</p>\n{when}</header>\n"
-        f"{body}\n"
-        f"<footer><p>{_e(ATTRIBUTION)} Made with sitefinder {_e(__version__)}.</p></footer>\n"
-        "</body>\n</html>\n"
-    )
+    plan_view = _view(result, plan_frame(result), PLAN)
+    ranking = _view(result, ranking_frame(result, top=result.scenario.top), RANKING, shade=True)
+    provenance, checksums = _provenance(result)
+    context = {
+        "name": result.scenario.name,
+        "base_size": result.scenario.base_size,
+        "version": __version__,
+        "generated": generated,
+        "summary": _summary(result),
+        "disclosure": disclosure_note(result),
+        "image": base64.b64encode(png).decode("ascii"),
+        "method": _method_sentence(result),
+        "plan": plan_view,
+        "plan_notes": plan_notes(result),
+        "ranking": ranking,
+        "metrics": _plain(["Metric", "Before", "After", "Change"], summary_rows(result), [1, 2, 3]),
+        "left_out": _view(result, left_out_frame(result), LEFT_OUT),
+        "robustness": _robustness(result),
+        "assumptions": _assumption_sections(result.scenario),
+        "provenance": provenance,
+        "checksums": checksums,
+        "warnings": published_warnings(result),
+        "notes": published_notes(result),
+        "credits": credits(result),
+    }
+    environment = _environment(template_dir)
+    try:
+        return environment.get_template(TEMPLATE).render(context)
+    except jinja2.TemplateError as exc:
+        where = template_dir or "the packaged templates"
+        raise OutputError(f"{where}: the report template failed ({exc})") from None
+
+
+def generated_stamp() -> str:
+    """The day the report is made (UTC), or ``SOURCE_DATE_EPOCH``'s day when that is set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%d")
 
 
 def write_report(
-    result: RankResult, path: Path, *, overwrite: bool = False, generated: str | None = None
+    result: RankResult,
+    path: Path,
+    *,
+    overwrite: bool = False,
+    generated: str | None = None,
+    template_dir: Path | None = None,
 ) -> Path:
     """Write ``result`` as one self-contained HTML report (map embedded, no external links).
 
@@ -686,8 +387,10 @@ def write_report(
     overwrite
         Replace an existing file.
     generated
-        Text of the ``Generated`` line; None (the default) uses the current UTC time and an
-        empty string leaves the line out, making the file depend on its inputs alone.
+        Text of the ``Generated`` line; None (the default) uses the day (UTC, or
+        ``SOURCE_DATE_EPOCH``) and an empty string leaves the line out.
+    template_dir
+        A folder whose ``report.html.j2`` and/or ``report.css`` replace the packaged ones.
 
     Returns
     -------
@@ -698,11 +401,12 @@ def write_report(
     ------
     OutputError
         If the name does not end in ``.html``, the file exists and ``overwrite`` is false, the
-        folder does not exist, or the file cannot be written.
+        folder does not exist, the template folder is missing or broken, or the file cannot be
+        written.
     """
     path = check_target(path, overwrite=overwrite, suffix=".html", kind="HTML report")
     if generated is None:
-        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        generated = generated_stamp()
     png = map_png(result, dpi=_MAP_DPI, top=result.scenario.top)
-    text = render_report(result, png=png, generated=generated or None)
+    text = render_report(result, png=png, generated=generated or None, template_dir=template_dir)
     return write_atomic(path, text.encode("utf-8"), kind="HTML report")

@@ -37,18 +37,19 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from sitefinder import __version__
 from sitefinder.pipeline import RankResult
+from sitefinder.resources import bundled_root
 from sitefinder.targets import check_target, write_atomic
+from sitefinder.version import __version__
 
 FIGSIZE: tuple[float, float] = (11.7, 8.3)
 """Figure size in inches: A4 landscape (the PNG is ``FIGSIZE x dpi`` pixels)."""
 
 FONT = "DejaVu Sans"
-ATTRIBUTION = (
-    "Contains OS data © Crown copyright and database right; contains ONS data © Crown"
-    " copyright and database right; © OpenStreetMap contributors, ODbL."
-)
+OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
+OS_DATA = "Contains OS data © Crown copyright and database right."
+OSM = "© OpenStreetMap contributors, ODbL."
+FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area or child)."
 
 _NO_CHILDREN = "#e4e4e4"
 _UNPLACED = "#8c8c8c"
@@ -111,6 +112,50 @@ def short_name(name: object, *, limit: int = _LABEL_CHARS) -> str:
             text = re.sub(r"\s{2,}", " ", shorter)
     text = drawable(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def credits(result: RankResult) -> str:
+    """The credits of the data a run used, and only those (shared/data wording).
+
+    OpenStreetMap is credited only when journeys were routed over a road network; the Open
+    Government Licence when a public dataset was read (GIAS, ONS population, DfE SEN2, LSOA
+    boundaries, the ONS Postcode Directory); OS data with boundaries or postcodes (the
+    packaged ONSPD geocodes pupil lists and schools without a grid reference). Files of the
+    bundled demo are fictional and say so.
+    """
+    scenario = result.scenario
+    inputs, journey = scenario.inputs, scenario.journey
+    demo = bundled_root() / "data" / "demo"
+
+    def real(path: Path | None) -> bool:
+        return path is not None and not Path(path).resolve().is_relative_to(demo.resolve())
+
+    files = [*inputs.files().values(), journey.network, journey.matrix]
+    geocoded = inputs.demand.method == "pupils" or inputs.schools.format != "sitefinder"
+    public = (
+        inputs.schools.format == "gias"
+        or inputs.demand.method == "modelled"
+        or real(inputs.boundaries.path if inputs.boundaries else None)
+        or real(inputs.postcodes)
+        or (geocoded and real(inputs.schools.path))
+    )
+    ordnance = (
+        real(inputs.boundaries.path if inputs.boundaries else None)
+        or real(inputs.postcodes)
+        or (geocoded and real(inputs.schools.path))
+    )
+    parts = []
+    if not any(real(f) for f in files if f is not None):
+        parts.append(FICTIONAL)
+    if public:
+        parts.append(OGL)
+    if ordnance:
+        parts.append(OS_DATA)
+    if journey.method == "network" and real(journey.network):
+        parts.append(OSM)
+    if not parts:
+        parts.append("Data: the scenario's own input files (listed in the HTML report).")
+    return " ".join(parts)
 
 
 def _ring_path(geometry: BaseGeometry) -> MplPath | None:
@@ -526,12 +571,13 @@ def _side_panel(
         lines.extend((f"      {part}", False) for part in textwrap.wrap(detail, _PANEL_CHARS - 6))
     lines.append(("", False))
     lines.append((f"Top {len(ranking)} candidates (greedy build order)", True))
+    hosts = {str(urn) for urn in chosen.get("urn", [])}
     for row in ranking.itertuples():
-        mark = " *" if bool(row.in_plan) else ""
+        mark = " *" if str(row.urn) in hosts else ""
         name = short_name(row.name, limit=_PANEL_CHARS - 18)
         lines.append((f"{row.rank:>2}  {name} ({row.phase}){mark}", False))
-    if ranking["in_plan"].astype(bool).any():
-        lines.append(("* also in the plan", False))
+    if ranking["urn"].astype(str).isin(hosts).any():
+        lines.append(("* hosts a new base in the plan", False))
     y = 0.60
     step = 0.0205
     for text, bold in lines[:_PANEL_LINES]:
@@ -612,12 +658,21 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
     # Marks stay readable: labels avoid the points of new bases (padded in display units).
     taken = [Bbox.from_extents(b.x0 - 7, b.y0 - 7, b.x1 + 7, b.y1 + 7) for b in taken]
     plan_labels = [
-        (float(row.easting), float(row.northing), f"N{row.choice}", _NEW, True)
+        (
+            float(row.easting),
+            float(row.northing),
+            f"N{row.choice} {short_name(row.school_name)}",
+            _NEW,
+            True,
+        )
         for row in new.reset_index(drop=True).assign(choice=_choices(result, new)).itertuples()
     ]
+    planned = {str(urn) for urn in new["urn"]}
     candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
     for row in ranking.itertuples():
         key = str(row.urn)
+        if key in planned:  # labelled as a new base; its ranks are in the side panel
+            continue
         if key in candidate_labels:
             candidate_labels[key][2].append(int(row.rank))
         else:
@@ -654,7 +709,10 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
         color="#333333",
         parse_math=False,
     )
-    fig.text(0.02, 0.035, ATTRIBUTION, fontsize=7, color="#444444", va="center", parse_math=False)
+    fig.text(
+        0.02, 0.035, drawable(credits(result)), fontsize=7, color="#444444", va="center",
+        parse_math=False,
+    )  # fmt: skip
     fig.text(
         0.02,
         0.015,

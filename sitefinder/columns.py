@@ -1,0 +1,316 @@
+"""The column specification of every published table, and how a cell is written.
+
+One :class:`Column` per published figure says what it is (kind, unit, label, decimals); the
+terminal table, CSV, JSON, HTML report, compare table and GeoPackage all read these lists, so a
+new column is one line here. Disclosure control is applied once, by :func:`protected`
+(:func:`sitefinder.disclosure.protect` with the kinds below), before any format writes a cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sitefinder.disclosure import Kind, Rule, Withheld, protect
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One published column.
+
+    Attributes
+    ----------
+    key
+        Its name in CSV, JSON and the GeoPackage.
+    label
+        Its heading for people (terminal table and HTML report).
+    kind
+        What it holds (:data:`sitefinder.disclosure.Kind`); decides disclosure and format.
+    unit
+        Its unit in words ("children", "harm points", "minutes"), for documentation.
+    digits
+        Decimals written (harm 2, minutes 1, shares 3 in machine formats).
+    about
+        For a harm figure, mean or share, the count column of the children it describes
+        (disclosure rules 2 and 3).
+    people
+        Shown in the terminal table and the HTML report.
+    show
+        For people, a template joining other cells (``"{name} ({urn})"``), else the cell alone.
+    terminal
+        Also shown in the terminal table (which has less room than the HTML report).
+    first
+        A key column people see right after the row's name (``In plan``), wherever it sits
+        in CSV and JSON.
+    """
+
+    key: str
+    label: str
+    kind: Kind
+    unit: str = ""
+    digits: int = 2
+    about: str | None = None
+    people: bool = True
+    show: str | None = None
+    terminal: bool = True
+    first: bool = False
+
+
+def _c(key: str, label: str, **more: object) -> Column:
+    return Column(key, label, "count", unit="children", **more)  # type: ignore[arg-type]
+
+
+def _h(key: str, label: str, **more: object) -> Column:
+    return Column(key, label, "harm", unit="harm points", **more)  # type: ignore[arg-type]
+
+
+def _m(key: str, label: str, **more: object) -> Column:
+    return Column(key, label, "minutes", unit="minutes", digits=1, **more)  # type: ignore[arg-type]
+
+
+RANKING: tuple[Column, ...] = (
+    Column("rank", "Rank", "number", digits=0),
+    Column("urn", "URN", "id", people=False),
+    Column("name", "School (URN)", "text", show="{name} ({urn})"),
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
+    _h("harm_averted", "Harm averted (in order)", about="children_served"),
+    _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
+       show="{harm_averted_placing} {harm_averted_journeys_signed}"),
+    _h("harm_averted_journeys", "Journey harm averted", about="children_served", people=False),
+    _h("harm_averted_standalone", "Harm averted (alone)"),
+    _c("children_served", "Children served"),
+    _c("newly_placed", "Newly placed", terminal=False),
+    _c("within_limit_gain", "Brought within limit"),
+    _m("minutes_before", "Minutes before → after",
+       show="{minutes_before} → {minutes_after}"),
+    _m("minutes_after", "Minutes after", people=False),
+    Column("in_plan", "In plan", "flag", first=True),
+    Column("robustness", "Robust", "share", unit="share of runs", digits=3),
+    Column("notes", "Notes", "text"),
+)  # fmt: skip
+"""The ranked candidates (greedy build order), one row per pick."""
+
+PLAN: tuple[Column, ...] = (
+    Column("choice", "#", "number", digits=0),
+    Column("urn", "URN", "id", people=False),
+    Column("name", "School (URN)", "text", show="{name} ({urn})"),
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("need_group_label", "New base", "text",
+           show="{phase}: {need_group_label}, {places} places"),
+    Column("places", "Places", "number", unit="places", digits=0, people=False),
+    _h("harm_averted", "Harm averted", about="children_served"),
+    _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
+       show="{harm_averted_placing} {harm_averted_journeys_signed}"),
+    _h("harm_averted_journeys", "Journey harm averted", about="children_served", people=False),
+    _c("children_served", "Children served"),
+    _c("newly_placed", "Newly placed"),
+    _m("minutes_before", "Minutes before → after",
+       show="{minutes_before} → {minutes_after}"),
+    _m("minutes_after", "Minutes after", people=False),
+    Column("areas_served", "Areas served (children)", "text"),
+    Column("greedy_rank", "Greedy rank", "number", digits=0),
+    Column("robustness", "Robust", "share", unit="share of runs", digits=3),
+)  # fmt: skip
+"""The plan's chosen bases, one row per new base."""
+
+LEFT_OUT: tuple[Column, ...] = (
+    Column("urn", "URN", "id", people=False),
+    Column("name", "School (URN)", "text", show="{name} ({urn})"),
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
+    _h("harm_averted_standalone", "Harm averted (alone)"),
+    Column("reason", "Why not chosen", "text"),
+)
+"""The strongest candidates left out of the plan, and why."""
+
+METRICS: tuple[Column, ...] = (
+    _h("total_harm", "Total harm (harm points)", about="children"),
+    _h("journey_harm", "Journey harm (harm points)", about="children"),
+    Column("journey_share", "Journey share of total harm", "share", unit="share", digits=3),
+    _c("children", "Children needing a place"),
+    _c("placed", "Children placed"),
+    _c("within_limit", "Placed within the guidance limit"),
+    _c("unmet", "Unmet need (children)"),
+    _m("mean_minutes", "Mean journey (minutes)"),
+    _m("p95_minutes", "95th percentile journey (minutes)"),
+)
+"""The network before and after the plan (one row each); the people table shows them as rows."""
+
+HEADLINE: tuple[Column, ...] = (
+    Column("scenario", "Scenario", "text"),
+    _h("harm_before", "Total harm before (harm points)"),
+    _h("harm_after", "Total harm after (harm points)", about="within_limit_after"),
+    _c("within_limit_after", "Children within the guidance limit"),
+    _c("unmet_after", "Unmet need (children)"),
+    _m("mean_minutes_after", "Mean journey (minutes)"),
+    _m("p95_minutes_after", "95th percentile journey (minutes)"),
+    Column("sites", "Sites chosen", "text"),
+    Column("selection_method", "Selection method", "text"),
+    Column("gap", "Optimality gap", "share", digits=6),
+)
+"""One scenario's headline figures (compare and sweep)."""
+
+COMPARE: tuple[Column, ...] = (
+    Column("file", "File", "text", people=False),
+    *HEADLINE,
+    Column("sites_added", "Sites not in the first scenario", "text"),
+    Column("sites_removed", "First scenario's sites left out", "text"),
+)
+"""Scenarios side by side: the headline and which sites differ from the first scenario's."""
+
+AREAS: tuple[Column, ...] = (
+    _c("children", "Children needing a place"),
+    _m("mean_minutes_before", "Mean journey before"),
+    _m("mean_minutes_after", "Mean journey after"),
+    _h("harm_before", "Harm before", about="children"),
+    _h("harm_after", "Harm after", about="children"),
+    _h("harm_averted", "Harm averted", about="children"),
+    _h("journey_harm_before", "Journey harm before", about="children"),
+    _h("journey_harm_after", "Journey harm after", about="children"),
+    _h("harm_averted_placing", "Harm averted placing", about="children"),
+    _h("harm_averted_journeys", "Harm averted journeys", about="children"),
+    _m("fallback_minutes", "Mean fallback journey"),
+    _c("newly_placed", "Newly placed"),
+    _c("unmet_before", "Without a place before"),
+    _c("unmet_after", "Without a place after"),
+    _c("within_limit_before", "Within the limit before"),
+    _c("within_limit_after", "Within the limit after"),
+)
+"""Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged."""
+
+ASSIGNMENTS: tuple[Column, ...] = (
+    _c("children", "Children"),
+    _m("minutes", "Journey minutes"),
+)
+"""Children from each area to each base after the plan (the ``assignments`` layer)."""
+
+PLANNED_BASES: tuple[Column, ...] = tuple(
+    c
+    for c in PLAN
+    if c.key
+    in {
+        "children_served",
+        "newly_placed",
+        "harm_averted",
+        "harm_averted_placing",
+        "harm_averted_journeys",
+        "minutes_before",
+        "minutes_after",
+    }
+)
+"""Figures of the ``planned_bases`` layer that describe children."""
+
+
+def protected(
+    table: pd.DataFrame,
+    columns: Sequence[Column],
+    rule: Rule,
+    *,
+    margins: Sequence[str | None] = (),
+) -> pd.DataFrame:
+    """``table`` with disclosure control applied to the ``columns`` it has (see
+    :func:`sitefinder.disclosure.protect`)."""
+    kinds = {c.key: c.kind for c in columns}
+    about = {c.key: c.about for c in columns if c.about}
+    return protect(table, kinds, rule, about=about, margins=margins)
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def machine_value(value: object, column: Column) -> object:
+    """A cell for CSV and JSON: a rounded number, text, ``<5`` / ``c`` when withheld, or None."""
+    if isinstance(value, Withheld):
+        return str(value)
+    if _missing(value):
+        return None
+    if column.kind == "flag":
+        return bool(value)
+    if column.kind == "count":
+        number = float(value)  # type: ignore[arg-type]
+        whole = round(number)
+        return int(whole) if abs(number - whole) < 0.05 else round(number, 1)
+    if column.kind == "number":
+        number = float(value)  # type: ignore[arg-type]
+        return int(number) if number.is_integer() else round(number, column.digits)
+    if column.kind in ("harm", "minutes", "share"):
+        return round(float(value), column.digits)  # type: ignore[arg-type]
+    if column.kind == "id":
+        return str(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def text_value(value: object, column: Column, *, empty: str = "") -> str:
+    """A cell for people: withheld as ``<5`` / ``c``, counts whole or to 1 decimal, shares as %."""
+    if isinstance(value, Withheld):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if _missing(value):
+        return empty
+    if column.kind == "flag":
+        return "yes" if bool(value) else ""
+    number = float(value)  # type: ignore[arg-type]
+    if column.kind == "count":
+        return f"{number:,.0f}" if abs(number - round(number)) < 0.05 else f"{number:,.1f}"
+    if column.kind == "share":
+        return f"{number:.0%}" if column.key == "robustness" else f"{number:.2%}"
+    if column.kind == "number":
+        return f"{number:.0f}" if number.is_integer() else f"{number:g}"
+    if column.kind in ("harm", "minutes"):
+        return f"{number:.{column.digits}f}"
+    return str(value)
+
+
+def signed(text: str, change: float) -> str:
+    """``text`` of a change with its sign (``+3``, ``-1.20``, ``0``)."""
+    return f"+{text}" if change > 0 and not text.startswith(("+", "-")) else text
+
+
+def records(table: pd.DataFrame, columns: Sequence[Column]) -> list[dict[str, object]]:
+    """Rows of a protected table for CSV and JSON, keyed by column, in column order."""
+    present = [c for c in columns if c.key in table.columns]
+    return [
+        {c.key: machine_value(row[c.key], c) for c in present} for row in table.to_dict("records")
+    ]
+
+
+def people_rows(
+    table: pd.DataFrame, columns: Sequence[Column], *, empty: dict[str, str] | None = None
+) -> tuple[list[Column], list[list[str]]]:
+    """The people columns of a protected table and its rows as text (templates filled in)."""
+    shown = [c for c in columns if c.people and c.key in table.columns]
+    # Key columns move up to follow the name: the leading columns, then the ``first`` ones.
+    names = next((i + 1 for i, c in enumerate(shown) if c.key == "name"), 0)
+    shown = [
+        *shown[:names],
+        *(c for c in shown if c.first),
+        *(c for c in shown[names:] if not c.first),
+    ]
+    blanks = empty or {}
+    spec = {c.key: c for c in columns}
+    rows = []
+    for row in table.to_dict("records"):
+        texts = {
+            key: text_value(value, spec[key], empty=blanks.get(key, "")) if key in spec
+            else ("" if _missing(value) else str(value))
+            for key, value in row.items()
+        }  # fmt: skip
+        for key, value in row.items():  # signed figures for templates ("+0.10", "-0.35")
+            if key in spec and spec[key].kind in ("harm", "minutes") and key in texts:
+                number = None if isinstance(value, Withheld) or _missing(value) else value
+                texts[f"{key}_signed"] = (
+                    texts[key] if number is None else signed(texts[key], float(number))
+                )
+        rows.append([c.show.format(**texts) if c.show else texts[c.key] for c in shown])
+    return shown, rows
