@@ -34,8 +34,8 @@ from sitefinder.targets import check_target as check_path
 
 CRS = "EPSG:27700"
 _PLAN_ONLY = [
-    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
-    "greedy_rank", "robustness",
+    "children_served", "newly_placed", "harm_averted", "minutes_before", "minutes_after",
+    "areas_served", "greedy_rank", "robustness", "alternatives",
 ]  # fmt: skip
 
 
@@ -60,7 +60,9 @@ def _planned(result: RankResult) -> gpd.GeoDataFrame:
     planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
     planned = planned.reset_index(names="site")
     if "children_served" in planned.columns:
-        planned = mask_counts(planned, ["children_served"], result.scenario.suppression_threshold)
+        planned = mask_counts(
+            planned, ["children_served", "newly_placed"], result.scenario.suppression_threshold
+        )
         planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
     return _points(planned)
 
@@ -113,6 +115,8 @@ def _run_info(result: RankResult) -> pd.DataFrame:
         ("selection_method", result.plan.method),
         ("selection_gap", f"{result.plan.gap:.6g}"),
         ("selection_proven_optimal", str(result.plan.proven)),
+        ("selection_proof", result.plan.proof()),
+        ("selection_requested_bases", str(result.plan.requested)),
         ("robustness_runs", str(result.plan.runs)),
         ("base_size_places", str(scenario.base_size)),
         ("suppression_threshold", str(scenario.suppression_threshold)),

@@ -15,12 +15,13 @@ import pandas as pd
 
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_group
+from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
-from sitefinder.model.select import Method
-from sitefinder.plan import Plan, choose_plan
+from sitefinder.model.select import SelectionMethod
+from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.supply import assess_schools, candidate_options
 from sitefinder.travel import DriveTimes
 
@@ -148,10 +149,24 @@ def _ranking_table(
 ) -> pd.DataFrame:
     picked = plan.chosen.reindex(columns=["urn", "phase", "need_group"])
     chosen = set(picked.itertuples(index=False, name=None))
+    stop = StoppingRule.from_scenario(scenario)
+    threshold = scenario.suppression_threshold
     records = []
     for rank, pick in enumerate(greedy.picks, start=1):
         option = options.iloc[pick.option]
         school = schools.iloc[int(option["school"])]
+        passes = stop.passes(
+            newly_placed=pick.newly_placed,
+            harm_averted=pick.marginal,
+            places=scenario.base_size,
+        )
+        notes = [str(school["notes"])] if school["notes"] else []
+        if not passes:
+            notes.append(
+                f"below the stopping rule: places {format_count(pick.newly_placed, threshold)}"
+                f" children who had no base place and averts {pick.marginal:.2f} harm points"
+                f" after the bases above it (needs {stop.describe(scenario.base_size, threshold)})"
+            )
         records.append(
             {
                 "rank": rank,
@@ -169,7 +184,8 @@ def _ranking_table(
                 "minutes_after": pick.minutes_after,
                 "in_plan": (school["urn"], option["phase"], option["need_group"]) in chosen,
                 "robustness": plan.robustness.get(school["urn"], 0.0) if plan.runs else np.nan,
-                "notes": school["notes"],
+                "passes_rule": passes,
+                "notes": "; ".join(notes),
                 "easting": school["easting"],
                 "northing": school["northing"],
             }
@@ -179,8 +195,8 @@ def _ranking_table(
         columns=[
             "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
             "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
-            "minutes_before", "minutes_after", "in_plan", "robustness", "notes", "easting",
-            "northing",
+            "minutes_before", "minutes_after", "in_plan", "robustness", "passes_rule", "notes",
+            "easting", "northing",
         ],
     )  # fmt: skip
 
@@ -206,7 +222,10 @@ def _school_scores(
 
 
 def rank(
-    scenario: Scenario, *, method: Method | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    method: SelectionMethod | str | None = None,
+    progress: Progress | None = None,
 ) -> RankResult:
     """Rank candidate host schools for new inclusion bases.
 
@@ -268,9 +287,8 @@ def rank(
     timings["evaluations"] = float(greedy.evaluations)
 
     start = time.perf_counter()
-    plan, after_solution = choose_plan(
-        model,
-        scenario,
+    inputs = PlanInputs(
+        instance=model,
         schools=assessed,
         area_names=data.areas.set_index("area_code")["area_name"],
         options=options,
@@ -278,9 +296,8 @@ def rank(
         existing=existing,
         greedy=greedy,
         before=before_solution,
-        method=method,
-        progress=progress,
     )
+    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
@@ -327,8 +344,8 @@ def _sites_table(data: AuthorityData, existing: pd.DataFrame, plan: Plan) -> pd.
 
 
 _EXPLANATION = [
-    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
-    "greedy_rank", "robustness",
+    "children_served", "newly_placed", "harm_averted", "minutes_before", "minutes_after",
+    "areas_served", "greedy_rank", "robustness", "alternatives",
 ]  # fmt: skip
 
 

@@ -23,12 +23,12 @@ COUNT_COLUMNS = ["children_served", "newly_placed", "within_limit_gain"]
 OUTPUT_COLUMNS = [
     "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
     "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
-    "minutes_before", "minutes_after", "in_plan", "robustness", "notes",
+    "minutes_before", "minutes_after", "in_plan", "robustness", "passes_rule", "notes",
 ]  # fmt: skip
 PLAN_COLUMNS = [
     "choice", "urn", "name", "phase", "need_group", "need_group_label", "places",
-    "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
-    "greedy_rank", "robustness",
+    "children_served", "newly_placed", "harm_averted", "minutes_before", "minutes_after",
+    "areas_served", "greedy_rank", "robustness", "alternatives",
 ]  # fmt: skip
 
 
@@ -55,6 +55,7 @@ def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
         row: dict[str, Any] = {key: record[key] for key in OUTPUT_COLUMNS}
         row["rank"] = int(row["rank"])
         row["in_plan"] = bool(row["in_plan"])
+        row["passes_rule"] = bool(row["passes_rule"])
         for key in ("harm_averted", "harm_averted_standalone"):
             row[key] = round(float(row[key]), 2)
         for key in ("minutes_before", "minutes_after"):
@@ -80,12 +81,14 @@ def plan_rows(result: RankResult) -> list[dict[str, Any]]:
         row["choice"] = int(row["choice"])
         row["places"] = int(row["places"])
         row["harm_averted"] = round(float(row["harm_averted"]), 2)
-        row["children_served"] = count_value(float(row["children_served"]), threshold)
+        for key in ("children_served", "newly_placed"):
+            row[key] = count_value(float(row[key]), threshold)
         for key in ("minutes_before", "minutes_after"):
             value = float(row[key])
             row[key] = None if math.isnan(value) else round(value, 1)
         row["greedy_rank"] = None if pd.isna(row["greedy_rank"]) else int(row["greedy_rank"])
         row["robustness"] = _share(row["robustness"])
+        row["alternatives"] = row["alternatives"] if isinstance(row["alternatives"], str) else ""
         rows.append(row)
     return rows
 
@@ -96,13 +99,17 @@ def plan_summary(result: RankResult) -> dict[str, Any]:
     return {
         "method": plan.method,
         "proven_optimal": plan.proven,
+        "proof": plan.proof(),
         "gap": None if math.isnan(plan.gap) else round(plan.gap, 6),
+        "stopped_by_limit": plan.limit or None,
+        "requested_bases": plan.requested,
         "seconds": round(plan.seconds, 2),
         "total_harm": round(plan.objective, 2),
         "greedy_total_harm": None
         if math.isnan(plan.greedy_objective)
         else round(plan.greedy_objective, 2),
         "robustness_runs": plan.runs,
+        "notes": list(plan.notes),
     }
 
 
@@ -117,6 +124,7 @@ def to_csv(result: RankResult, *, top: int) -> str:
 
 def to_json(result: RankResult, *, top: int) -> str:
     """The ranking, the plan and the candidates left out, as one JSON object."""
+    threshold = result.scenario.suppression_threshold
     document = {
         "ranking": ranking_rows(result, top=top),
         "plan": {
@@ -125,6 +133,18 @@ def to_json(result: RankResult, *, top: int) -> str:
             "left_out": [
                 {**row, "harm_averted_standalone": round(row["harm_averted_standalone"], 2)}
                 for row in result.plan.left_out.to_dict("records")
+            ],
+            "alternatives": [
+                {**row, "harm_difference": round(row["harm_difference"], 2)}
+                for row in result.plan.alternatives.to_dict("records")
+            ],
+            "stopped": [
+                {
+                    **row,
+                    "newly_placed": count_value(row["newly_placed"], threshold),
+                    "harm_averted": round(row["harm_averted"], 2),
+                }
+                for row in result.plan.stopped.to_dict("records")
             ],
         },
     }
@@ -165,13 +185,7 @@ def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
 def _plan_tables(result: RankResult) -> list[RenderableType]:
     plan = result.plan
     summary = plan_summary(result)
-    how = (
-        "proven optimal"
-        if plan.proven
-        else "heuristic, no optimality bound"
-        if summary["gap"] is None
-        else f"optimality gap {plan.gap:.2%}"
-    )
+    how = plan.proof()
     method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
     table = Table(
         title=f"The plan: {len(plan.chosen)} new base(s) chosen together ({method}, {how},"
@@ -213,19 +227,22 @@ def _plan_tables(result: RankResult) -> list[RenderableType]:
         + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
            " found." if plan.unproven_runs else "")
     ]  # fmt: skip
-    asked = result.scenario.new_bases
-    if len(plan.chosen) < asked:
-        notes.append(
-            f"Only {len(plan.chosen)} of the {asked} new bases asked for avert any harm; the plan"
-            " leaves the rest out."
-        )
+    notes.extend(plan.notes)
     if summary["greedy_total_harm"] is not None:
         difference = plan.greedy_objective - plan.objective
         notes.append(
             f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
-            f" for the greedy order's first {result.scenario.bases}:"
+            f" for the greedy order's first {len(plan.chosen)}:"
             + (f" {difference:.2f} harm points less." if difference > 1e-6 else " the same.")
         )
+    tolerance = result.scenario.selection.tie_tolerance
+    for row in plan_rows(result):
+        if row["alternatives"]:
+            notes.append(
+                f"#{row['choice']} {row['name']}: equivalent alternatives within the"
+                f" {tolerance:.0%} tie tolerance (harm points the plan would add):"
+                f" {row['alternatives']}."
+            )
     parts.append(Text("\n".join(notes)))
     if not plan.left_out.empty:
         left = Table(

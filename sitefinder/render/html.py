@@ -232,13 +232,7 @@ def _method_text(result: RankResult) -> str:
         if plan.method == "optimal"
         else "greedy selection improved by interchange"
     )
-    if plan.proven:
-        how = "proven optimal (optimality gap 0%)"
-    elif math.isnan(plan.gap):
-        how = "a heuristic with no optimality bound"
-    else:
-        how = f"optimality gap {plan.gap:.2%} when the time limit was reached"
-    return f"Chosen together by {method}: {how}, in {plan.seconds:.1f} s."
+    return f"Chosen together by {method}: {plan.proof()}, in {plan.seconds:.1f} s."
 
 
 def _summary(result: RankResult) -> str:
@@ -248,12 +242,7 @@ def _summary(result: RankResult) -> str:
     n = len(plan.chosen)
     items = [
         f"The plan adds <strong>{n} new inclusion base{'s' if n != 1 else ''}</strong> of"
-        f" {scenario.base_size} places each."
-        + (
-            f" {scenario.new_bases} were asked for; the others would avert no harm."
-            if n < scenario.new_bases
-            else ""
-        ),
+        f" {scenario.base_size} places each." + "".join(f" {_e(note)}" for note in plan.notes),
         f"Total harm falls from <strong>{before.total_harm:.1f}</strong> to"
         f" <strong>{after.total_harm:.1f}</strong> harm points"
         + (
@@ -341,9 +330,17 @@ def _plan_section(result: RankResult) -> str:
         notes.append(
             f"Total harm with the plan {plan.objective:.2f} harm points against"
             f" {plan.greedy_objective:.2f} for the greedy order's first"
-            f" {result.scenario.bases}"
+            f" {len(plan.chosen)}"
             + (f": {difference:.2f} less." if difference > 1e-6 else ": the same.")
         )
+    tolerance = result.scenario.selection.tie_tolerance
+    for row in plan.chosen.to_dict("records"):
+        if row.get("alternatives"):
+            notes.append(
+                f"Choice {int(row['choice'])} ({row['name']}): equivalent alternatives within"
+                f" the {tolerance:.0%} tie tolerance (harm points the plan would add):"
+                f" {row['alternatives']}."
+            )
     parts.extend(f'<p class="small">{_e(n)}</p>' for n in notes)
     return "".join(parts)
 
