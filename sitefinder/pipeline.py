@@ -163,9 +163,8 @@ def _ranking_table(
         notes = [str(school["notes"])] if school["notes"] else []
         if not passes:
             notes.append(
-                f"below the stopping rule: places {format_count(pick.newly_placed, threshold)}"
-                f" children who had no base place and averts {pick.marginal:.2f} harm points"
-                f" after the bases above it (needs {stop.describe(scenario.base_size, threshold)})"
+                f"below the stopping rule ({format_count(pick.newly_placed, threshold)} newly"
+                f" placed, {pick.marginal:.2f} harm points)"
             )
         records.append(
             {

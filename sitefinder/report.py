@@ -18,6 +18,7 @@ from rich.text import Text
 
 from sitefinder.disclosure import format_count, is_suppressed
 from sitefinder.pipeline import RankResult
+from sitefinder.plan import StoppingRule
 
 COUNT_COLUMNS = ["children_served", "newly_placed", "within_limit_gain"]
 OUTPUT_COLUMNS = [
@@ -281,6 +282,9 @@ def _metrics_table(result: RankResult) -> Table:
 def ranking_table(result: RankResult, *, top: int) -> RenderableType:
     """The ranked candidates and the network summary as rich renderables."""
     scenario = result.scenario
+    rule = StoppingRule.from_scenario(scenario).describe(
+        scenario.base_size, scenario.suppression_threshold
+    )
     table = Table(
         title=f"{scenario.name}: candidate host schools for new inclusion bases"
         f" ({scenario.base_size} places each)",
@@ -288,7 +292,8 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         title_justify="left",
         caption="Harm averted in harm points (1 point = one journey at the guidance limit);"
         " in greedy build order; rows marked * are in the plan. Counts under"
-        f" {scenario.suppression_threshold} are suppressed.",
+        f" {scenario.suppression_threshold} are suppressed. Stopping rule: a new base must"
+        f" place {rule} (given the bases above it).",
         caption_justify="left",
     )
     table.add_column("Rank", justify="right")

@@ -63,13 +63,16 @@ def test_a_base_that_places_nobody_and_averts_little_is_stopped(tmp_path):
     assert plan.notes[0] == (
         "1 of 2 requested new bases are worth adding: the 2nd (Birch Primary, primary"
         f" communication_interaction) would place 0 children who had no base place and avert"
-        f" {averted:.2f} harm points (the stopping rule: at least 5 children newly placed or 1.00"
-        " harm points averted)."
+        f" {averted:.2f} harm points (the stopping rule: a new base must place at least 5"
+        " children who had no base place or avert 1.00 harm points)."
     )
     ranking = result.ranking.set_index("urn")
     assert bool(ranking.loc["990201", "passes_rule"])
     assert not bool(ranking.loc["990203", "passes_rule"])
-    assert "below the stopping rule: places 0 children" in ranking.loc["990203", "notes"]
+    assert (
+        f"below the stopping rule (0 newly placed, {averted:.2f} harm points)"
+        in (ranking.loc["990203", "notes"])
+    )
 
 
 def test_the_rule_thresholds_and_required_bases(tmp_path):

@@ -95,7 +95,8 @@ def _notes(
         notes.append(
             f"{counts[0]} of {counts[1]} requested new bases are worth adding: "
             + "; ".join(parts)
-            + f" (the stopping rule: {stop.describe(scenario.base_size, threshold)})."
+            + f" (the stopping rule: a new base must place"
+            f" {stop.describe(scenario.base_size, threshold)})."
         )
     if selection.limit == "time":
         notes.append(

@@ -129,13 +129,14 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     time_limited_runs: int = 0
 
-    def proof(self) -> str:
+    def proof(self, *, brief: bool = False) -> str:
         """How close to the best possible set the plan is, in words: the one phrase every
-        output uses."""
+        output uses (``brief`` leaves out the tolerance, for a map's subtitle)."""
         if self.proven:
-            return f"proven optimal (no set is better by more than {ABS_GAP:g} harm points)"
+            tolerance = f" (no set is better by more than {ABS_GAP:g} harm points)"
+            return "proven optimal" + ("" if brief else tolerance)
         if self.method != "optimal":
-            how = "heuristic, no optimality bound"
+            how = "heuristic" if brief else "heuristic, no optimality bound"
         elif self.limit == "nodes":
             how = f"optimality gap {self.gap:.2%} at the node limit"
         else:

@@ -60,10 +60,10 @@ class StoppingRule:
         )
 
     def describe(self, places: float, threshold: int) -> str:
-        """The rule in words for a base of ``places`` places."""
+        """The rule in words for a base of ``places`` places, after "a base must place"."""
         return (
-            f"at least {format_count(self.children_needed(places), threshold)} children newly"
-            f" placed or {self.min_harm_averted:.2f} harm points averted"
+            f"at least {format_count(self.children_needed(places), threshold)} children who had"
+            f" no base place or avert {self.min_harm_averted:.2f} harm points"
         )
 
 

@@ -112,9 +112,12 @@ def alternatives_table(
 
 
 def alternatives_text(alternatives: pd.DataFrame, chosen: pd.Series) -> str:
-    """A chosen base's alternatives in words, best first: ``"School (URN) +0.01 harm points,
-    ... and N more"``; the phase and need group are named where they differ from its own."""
+    """A chosen base's alternatives in words, best first, with the harm points each would add:
+    ``"School A (URN) +0.01, School B (URN) +0.02 harm points; 11 more"``. The phase and need
+    group are named where they differ from the chosen base's own."""
     mine = alternatives[alternatives["choice"] == chosen["choice"]]
+    if mine.empty:
+        return ""
     shown = []
     for row in mine.head(_SHOWN).itertuples():
         option = (
@@ -126,5 +129,4 @@ def alternatives_text(alternatives: pd.DataFrame, chosen: pd.Series) -> str:
             f"{row.alternative_name} ({row.alternative_urn}{option}) +{row.harm_difference:.2f}"
         )
     more = len(mine) - _SHOWN
-    text = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
-    return text + " harm points" if shown else ""
+    return ", ".join(shown) + " harm points" + (f"; {more} more" if more > 0 else "")
