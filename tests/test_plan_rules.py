@@ -281,3 +281,33 @@ def test_the_checker_catches_false_explanations(tmp_path):
         assert left.loc[first, "reason"] != claim
         left.loc[first, "reason"] = claim
         assert check_explanations(with_plan(left_out=left)), claim
+
+
+def test_trafford_plan_passes_the_rule_and_explains_itself_truly(real_data, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    path = Path(__file__).resolve().parents[1] / "configs" / "examples" / "trafford.toml"
+    result = rank(load_scenario(path))
+    plan, rule = result.plan, StoppingRule()
+    assert plan.proven and plan.limit == ""
+    assert len(plan.chosen) + len(plan.stopped) == plan.requested
+    built = rebuild(result)
+    sites = list(plan.sites)
+    full = built.harm(sites)
+    for i in range(len(sites)):
+        without = built.harm(sites[:i] + sites[i + 1 :])
+        placed = without.unmet.sum() - full.unmet.sum()
+        assert rule.passes(
+            newly_placed=placed, harm_averted=without.objective - full.objective, places=10
+        )
+    for row in plan.stopped.itertuples():
+        assert not rule.passes(
+            newly_placed=row.newly_placed, harm_averted=row.harm_averted, places=row.places
+        )
+    averted = plan.chosen.set_index("choice")["harm_averted"]
+    assert (
+        plan.alternatives["harm_difference"]
+        <= 0.01 * plan.alternatives["choice"].map(averted) + 1e-9
+    ).all()
+    assert check_explanations(result) == []
