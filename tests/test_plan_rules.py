@@ -311,3 +311,18 @@ def test_trafford_plan_passes_the_rule_and_explains_itself_truly(real_data, monk
         <= 0.01 * plan.alternatives["choice"].map(averted) + 1e-9
     ).all()
     assert check_explanations(result) == []
+
+
+def test_limits_are_reported_and_the_node_limit_decides(scenario_file):
+    scenario = load_scenario(scenario_file("bases = 5\n"))
+    limited = with_section(scenario, "selection", node_limit=1)
+    plan = rank(limited).plan
+    assert not plan.proven and plan.limit == "nodes" and 0 < plan.gap <= 1
+    assert plan.proof() == f"optimality gap {plan.gap:.2%} at the node limit"
+    assert any("stopped at its node limit (selection.node_limit = 1)" in n for n in plan.notes)
+    again = rank(limited).plan
+    assert again.chosen.equals(plan.chosen) and again.gap == plan.gap  # deterministic
+    clock = rank(with_section(scenario, "selection", time_limit_seconds=0.01)).plan
+    assert clock.limit == "time" and not clock.proven
+    assert clock.proof().endswith("when the time safety net stopped it")
+    assert any("wall-clock safety net" in n for n in clock.notes)

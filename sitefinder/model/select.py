@@ -163,7 +163,8 @@ class SelectionResult:
     objective
         Total harm points (pair harm times flow plus unmet-need harm).
     gap
-        Relative optimality gap; 0.0 when proven optimal, NaN for the heuristic alone.
+        Relative optimality gap (at most 1: harm is never negative); 0.0 when proven optimal,
+        NaN for the heuristic alone.
     proven
         True when the selection is proven optimal (within the settings' gaps).
     seconds
@@ -564,8 +565,11 @@ def _mip(
     x_start[n_cand + len(pair_site) :] = flows.unmet
     result = solve_highs(model, start=x_start, limits=limits)
     chosen = None if result.x is None else result.x[:n_cand] > 0.5
-    # HiGHS's dual bound stays valid whether it stopped at the gap or proved optimality.
-    bound = result.bound if np.isfinite(result.bound) else result.objective
+    # HiGHS's dual bound stays valid whether it stopped at the gap, a limit, or proved
+    # optimality; stopped before it had one, nothing is proven.
+    bound = result.bound
+    if not np.isfinite(bound):
+        bound = result.objective if result.optimal else -np.inf
     return chosen, bound, result.limit
 
 
@@ -631,6 +635,7 @@ def select_sites(
         if value < upper:
             open_, upper = chosen, value
     proven = limits.proven(upper, bound)
-    gap = 0.0 if proven or abs(upper) <= _TOL else max(0.0, (upper - bound) / abs(upper))
+    # Without a lower bound the gap is as wide as the harm itself (harm is never below 0).
+    gap = 0.0 if proven or abs(upper) <= _TOL else min(1.0, (upper - bound) / abs(upper))
     outcome = _Outcome("optimal", gap, proven, "" if proven else limit, started)
     return _selection(problem, open_, outcome)

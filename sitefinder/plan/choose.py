@@ -19,7 +19,7 @@ import pandas as pd
 from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.model.network import Solution, solve_network
-from sitefinder.model.select import SelectionMethod, SelectionResult, SolverSettings
+from sitefinder.model.select import SelectionMethod, SolverSettings
 from sitefinder.plan.candidates import (
     Candidates,
     build_candidates,
@@ -79,7 +79,10 @@ def _stopped_table(
 
 
 def _notes(
-    scenario: Scenario, selection: SelectionResult, stopped: pd.DataFrame, counts: tuple[int, int]
+    scenario: Scenario,
+    searches: list[tuple[int, str, str, float]],
+    stopped: pd.DataFrame,
+    counts: tuple[int, int],
 ) -> list[str]:
     """Sentences about the plan; ``counts`` is (bases chosen, bases requested)."""
     threshold = scenario.suppression_threshold
@@ -98,18 +101,21 @@ def _notes(
             + f" (the stopping rule: a new base must place"
             f" {stop.describe(scenario.base_size, threshold)})."
         )
-    if selection.limit == "time":
-        notes.append(
-            f"The wall-clock safety net (selection.time_limit_seconds ="
-            f" {scenario.selection.time_limit_seconds:g}) stopped the search before its node"
-            " limit: another run may choose differently. Raise the limit."
-        )
-    elif selection.limit == "nodes":
-        notes.append(
-            f"The search stopped at its node limit (selection.node_limit ="
-            f" {scenario.selection.node_limit}) with an optimality gap of {selection.gap:.2%};"
-            " every run stops at the same place. Raise the limit to prove the set optimal."
-        )
+    for bases, method, limit, gap in searches:
+        which = f"The search for the best set of {bases} new base(s)"
+        if limit == "time":
+            before = "its node limit" if method == "optimal" else "its swaps were done"
+            notes.append(
+                f"{which} was stopped by the wall-clock safety net"
+                f" (selection.time_limit_seconds = {scenario.selection.time_limit_seconds:g})"
+                f" before {before}: another run may choose differently. Raise the limit."
+            )
+        elif limit == "nodes":
+            notes.append(
+                f"{which} stopped at its node limit (selection.node_limit ="
+                f" {scenario.selection.node_limit}) with an optimality gap of {gap:.2%}; every"
+                " run stops at the same place. Raise the limit to prove the set optimal."
+            )
     return notes
 
 
@@ -190,7 +196,7 @@ def choose_plan(
             alternatives_text(alternatives, row) for _, row in table.iterrows()
         ]
     stopped = _stopped_table(chosen_set.stopped, candidates, inputs)
-    notes = _notes(scenario, selection, stopped, (len(chosen), rules.total()))
+    notes = _notes(scenario, chosen_set.searches, stopped, (len(chosen), rules.total()))
     if robust.time_limited:
         notes.append(
             f"{robust.time_limited} robustness run(s) were stopped by the wall-clock safety net"

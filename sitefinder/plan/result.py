@@ -89,9 +89,10 @@ class Plan:
     sites
         The chosen bases as model sites (for the network after the plan).
     limit
-        What stopped the plan's search early: ``""`` (nothing: proven, or no improving swap
-        left), ``"nodes"`` (the node limit: deterministic) or ``"time"`` (the wall-clock
-        safety net: the set may differ between runs).
+        What stopped the search for the plan's set early: ``""`` (nothing: proven, or no
+        improving swap left), ``"nodes"`` (the node limit: deterministic) or ``"time"`` (the
+        wall-clock safety net: the set may differ between runs). ``notes`` also name any
+        limit that stopped a search for a larger set the stopping rule then cut.
     requested
         New bases asked for (``bases``, or the sum of ``selection.counts``).
     stopped

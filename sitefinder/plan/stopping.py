@@ -108,6 +108,9 @@ class ChosenSet:
         Bases the rule kept out, in the order it stopped them (largest set first).
     scorer
         Harm of any set of these candidates (cached per class component).
+    searches
+        Every selection made, largest set first: ``(bases, method, limit, gap)``, where
+        ``limit`` is what stopped that search early (``""``, ``"nodes"`` or ``"time"``).
     """
 
     selection: SelectionResult
@@ -115,6 +118,7 @@ class ChosenSet:
     first: list[int]
     stopped: list[Stopped]
     scorer: SetScorer
+    searches: list[tuple[int, str, str, float]]
 
 
 def _select(problem: SetProblem, settings: SolverSettings) -> SelectionResult:
@@ -143,11 +147,13 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
     scorer = SetScorer(problem.demand, problem.existing, candidates.sites)
     required = set(problem.rules.required)
     stopped: list[Stopped] = []
+    searches: list[tuple[int, str, str, float]] = []
     first: list[int] | None = None
     while True:
         selection = _select(problem, settings)
         chosen = [int(c) for c in selection.chosen]
         first = chosen if first is None else first
+        searches.append((len(chosen), selection.method, selection.limit, selection.gap))
         full = scorer.score(chosen)
         failing = []
         for c in chosen:
@@ -159,7 +165,7 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
             if not stop.passes(newly_placed=placed, harm_averted=averted, places=places):
                 failing.append(Stopped(len(chosen), c, max(placed, 0.0), averted))
         if not failing:
-            return ChosenSet(selection, chosen, first, stopped, scorer)
+            return ChosenSet(selection, chosen, first, stopped, scorer, searches)
         weakest = min(failing, key=lambda s: (s.harm_averted, s.newly_placed, s.candidate))
         stopped.append(weakest)
         problem = replace(
