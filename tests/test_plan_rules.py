@@ -326,3 +326,21 @@ def test_limits_are_reported_and_the_node_limit_decides(scenario_file):
     assert clock.limit == "time" and not clock.proven
     assert clock.proof().endswith("when the time safety net stopped it")
     assert any("wall-clock safety net" in n for n in clock.notes)
+
+
+def test_selection_keys_are_validated(scenario_file):
+    from sitefinder.errors import ScenarioError
+
+    path = scenario_file(
+        '[selection]\nmethod = "fast"\ntie_tolerance = 1.5\nmin_children = -1\nnode_limit = 0\n'
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problems == [
+        f"{path}: selection.method: must be one of 'auto', 'optimal' or 'greedy'",
+        f"{path}: selection.node_limit: must be >= 1",
+        f"{path}: selection.min_children: must be >= 0",
+        f"{path}: selection.tie_tolerance: must be < 1",
+    ]
+    scenario = load_scenario(scenario_file('[selection]\nmethod = "greedy"\n', name="g.toml"))
+    assert scenario.selection.method == "greedy" and scenario.selection.min_harm_averted == 1.0

@@ -257,14 +257,8 @@ def why_not(
         position = int(np.argmax(shares))
         match = table.iloc[position]
         school = inputs.schools.iloc[int(inputs.options["school"].iloc[option])]
-        km = (
-            float(
-                np.hypot(
-                    school["easting"] - match["easting"], school["northing"] - match["northing"]
-                )
-            )
-            / 1000
-        )
+        dx, dy = school["easting"] - match["easting"], school["northing"] - match["northing"]
+        km = float(np.hypot(dx, dy)) / 1000
         text = f"serves the same areas as {_label(match)}, {km:.1f} km away"
         if position in swap_of:
             text += (
