@@ -117,6 +117,7 @@ def _run_info(result: RankResult) -> pd.DataFrame:
         ("selection_proven_optimal", str(result.plan.proven)),
         ("selection_proof", result.plan.proof()),
         ("selection_requested_bases", str(result.plan.requested)),
+        ("plan_notes", " ".join(result.plan.notes)),
         ("robustness_runs", str(result.plan.runs)),
         ("base_size_places", str(scenario.base_size)),
         ("suppression_threshold", str(scenario.suppression_threshold)),

@@ -75,6 +75,15 @@ def test_a_base_that_places_nobody_and_averts_little_is_stopped(tmp_path):
     )
 
 
+def test_the_geopackage_says_how_many_bases_were_worth_adding(tmp_path):
+    result = rank(two_areas(tmp_path))
+    path = write_geopackage(result, tmp_path / "rule.gpkg")
+    with sqlite3.connect(path) as db:
+        info = dict(db.execute("select key, value from run_info"))
+    assert info["selection_requested_bases"] == "2"
+    assert info["plan_notes"].startswith("1 of 2 requested new bases are worth adding")
+
+
 def test_the_rule_thresholds_and_required_bases(tmp_path):
     loose = rank(two_areas(tmp_path, "bases = 2\n[selection]\nmin_harm_averted = 0.05\n")).plan
     assert sorted(loose.chosen["urn"]) == ["990201", "990203"] and loose.stopped.empty
