@@ -19,7 +19,13 @@ import time
 
 import numpy as np
 
-from sitefinder import load_scenario, select_sites
+from sitefinder import (
+    SelectionMethod,
+    SelectionRules,
+    SolverSettings,
+    load_scenario,
+    select_sites,
+)
 from sitefinder.instance import build_instance, existing_sites, site_at
 from sitefinder.load import load_inputs
 from sitefinder.model.network import DemandRows, Site
@@ -106,8 +112,13 @@ def main() -> None:
         ]  # fmt: skip
         if len(cands) <= args.bases:
             continue
-        optimal = select_sites(rows, here, cands, k=args.bases, method="optimal")
-        greedy = select_sites(rows, here, cands, k=args.bases, method="greedy")
+        rules = SelectionRules(k=args.bases)
+        optimal = select_sites(
+            rows, here, cands, rules, settings=SolverSettings(method=SelectionMethod.optimal)
+        )
+        greedy = select_sites(
+            rows, here, cands, rules, settings=SolverSettings(method=SelectionMethod.greedy)
+        )
         totals["mip"] += optimal.seconds
         line = (
             f"{phase + '/' + group:<38} {len(rows):>5} {len(cands):>5}"

@@ -17,7 +17,13 @@ from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderE
 from sitefinder.export import write_geopackage
 from sitefinder.model.harm import HarmCurve
 from sitefinder.model.pmedian import PMedianResult, p_median
-from sitefinder.model.select import Selection, select_sites
+from sitefinder.model.select import (
+    SelectionMethod,
+    SelectionResult,
+    SelectionRules,
+    SolverSettings,
+    select_sites,
+)
 from sitefinder.pipeline import RankResult, check_inputs, rank
 from sitefinder.version import __version__
 
@@ -29,8 +35,11 @@ __all__ = [
     "RankResult",
     "Scenario",
     "ScenarioError",
-    "Selection",
+    "SelectionMethod",
+    "SelectionResult",
+    "SelectionRules",
     "SitefinderError",
+    "SolverSettings",
     "__version__",
     "check_inputs",
     "load_scenario",

@@ -23,6 +23,7 @@ from sitefinder.disclosure import format_count
 from sitefinder.errors import ScenarioError, SitefinderError
 from sitefinder.export import check_target as check_geopackage
 from sitefinder.export import write_geopackage
+from sitefinder.model.select import SelectionMethod
 from sitefinder.pipeline import RankResult, check_inputs, rank
 from sitefinder.render import draw_map, write_report
 from sitefinder.report import (
@@ -52,14 +53,6 @@ app = typer.Typer(
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class SelectionMethod(StrEnum):
-    """How ``rank`` chooses the plan's set of new bases."""
-
-    greedy = "greedy"
-    optimal = "optimal"
-    auto = "auto"
 
 
 class OutputFormat(StrEnum):
@@ -196,7 +189,7 @@ def rank_command(
         check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
     err = Console(stderr=True)
     with _progress(err) as progress:
-        result = rank(scenario, method=method.value if method else None, progress=progress)
+        result = rank(scenario, method=method, progress=progress)
     _report([*published_notes(result), *run_notes(result)], published_warnings(result))
     if output_format is OutputFormat.table:
         out = Console()

@@ -91,6 +91,7 @@ RANKING: tuple[Column, ...] = (
     _m("minutes_after", "Minutes after", people=False),
     Column("in_plan", "In plan", "flag", first=True),
     Column("robustness", "Robust", "share", unit="share of runs", digits=3),
+    Column("passes_rule", "Passes the stopping rule", "flag", terminal=False),
     Column("notes", "Notes", "text"),
 )  # fmt: skip
 """The ranked candidates (greedy build order), one row per pick."""
@@ -116,8 +117,35 @@ PLAN: tuple[Column, ...] = (
     Column("areas_served", "Areas served (children)", "text"),
     Column("greedy_rank", "Greedy rank", "number", digits=0),
     Column("robustness", "Robust", "share", unit="share of runs", digits=3),
+    Column("alternatives", "Equivalent alternatives", "text", people=False),
 )  # fmt: skip
 """The plan's chosen bases, one row per new base."""
+
+ALTERNATIVES: tuple[Column, ...] = (
+    Column("choice", "#", "number", digits=0),
+    Column("urn", "URN", "id"),
+    Column("name", "Chosen school", "text"),
+    Column("alternative_urn", "Alternative URN", "id"),
+    Column("alternative_name", "Alternative school", "text"),
+    Column("phase", "Phase", "text"),
+    Column("need_group", "Need group key", "id"),
+    Column("places", "Places", "number", unit="places", digits=0),
+    # A difference between two plans within the tie tolerance: no count of children in it.
+    Column("harm_difference", "Harm added (harm points)", "number", unit="harm points"),
+)
+"""Equivalent alternatives of each chosen base (within the tie tolerance)."""
+
+STOPPED: tuple[Column, ...] = (
+    Column("bases", "Set size", "number", digits=0),
+    Column("urn", "URN", "id"),
+    Column("name", "School", "text"),
+    Column("phase", "Phase", "text"),
+    Column("need_group", "Need group key", "id"),
+    Column("places", "Places", "number", unit="places", digits=0),
+    _c("newly_placed", "Newly placed"),
+    _h("harm_averted", "Harm averted", about="newly_placed"),
+)
+"""Bases the stopping rule kept out of the plan."""
 
 LEFT_OUT: tuple[Column, ...] = (
     Column("urn", "URN", "id", people=False),

@@ -36,6 +36,7 @@ from pydantic import (
 from sitefinder.authorities import Authority, find_authority, suggest
 from sitefinder.errors import ScenarioError
 from sitefinder.model.harm import DEFAULT_PER_MINUTE, HarmCurve
+from sitefinder.model.select import SelectionMethod
 
 DEFAULT_ORIGIN = "default"
 """The origin of a setting no file and no override wrote."""
@@ -440,16 +441,25 @@ class Selection(_Section):
 
     ``method``: ``greedy`` (the ranking's build order, improved by interchange), ``optimal``
     (an exact mixed-integer programme solved by HiGHS, reporting its optimality gap) or
-    ``auto`` (optimal when the instance is small enough). ``counts`` fixes how many new bases
-    each phase and need group gets (``{ primary = { semh = 1 } }``) instead of ``bases`` in
-    total. ``sizes`` lists alternative base sizes (places) a site may take, at most one each.
+    ``auto`` (optimal when the instance is small enough). ``node_limit`` stops the MIP
+    (deterministic: one scenario, one plan); ``time_limit_seconds`` is a safety net whose use is
+    reported. ``counts`` fixes how many new bases each phase and need group gets (``{ primary =
+    { semh = 1 } }``) instead of ``bases`` in total. ``sizes`` lists alternative base sizes
+    (places) a site may take, at most one each. The stopping rule: a new base enters the plan
+    only if it places at least ``min_children`` children who had no base place (default half
+    its places) or averts at least ``min_harm_averted`` harm points. Options within
+    ``tie_tolerance`` (a fraction of a chosen base's harm averted) are equivalent alternatives.
     """
 
-    method: Literal["greedy", "optimal", "auto"] = "auto"
-    time_limit_seconds: PositiveFloat = 60.0
+    method: SelectionMethod = SelectionMethod.auto
+    time_limit_seconds: PositiveFloat = 600.0
+    node_limit: Annotated[int, Field(ge=1)] = 10_000
     counts: dict[Phase, dict[str, Annotated[int, Field(ge=0)]]] | None = None
     required_urns: list[str] = Field(default_factory=list)
     sizes: list[Annotated[int, Field(gt=0, le=200)]] | None = None
+    min_children: NonNegativeFloat | None = None
+    min_harm_averted: NonNegativeFloat = 1.0
+    tie_tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.01
 
     @field_validator("required_urns", mode="before")
     @classmethod
@@ -462,13 +472,15 @@ class Robustness(_Section):
 
     Each of ``runs`` seeded runs scales every area's children by a lognormal factor with
     ``demand_noise`` as its standard deviation (on the log scale) and draws each harm parameter
-    uniformly from its range, then chooses the set again. ``unmet`` varies ``harm.unmet``
-    (``fallback.method = "flat"`` only); ``mismatch`` varies ``fallback.mismatch``.
+    uniformly from its range, then chooses the set again under the same rules (node limit,
+    stopping rule); ``time_limit_seconds`` per run is a safety net whose use is reported.
+    ``unmet`` varies ``harm.unmet`` (``fallback.method = "flat"`` only); ``mismatch`` varies
+    ``fallback.mismatch``.
     """
 
     runs: Annotated[int, Field(ge=0, le=1000)] = 0
     seed: int = 20261123
-    time_limit_seconds: PositiveFloat = 5.0
+    time_limit_seconds: PositiveFloat = 60.0
     demand_noise: Annotated[float, Field(ge=0, le=2)] = 0.25
     exponent: tuple[PositiveFloat, PositiveFloat] | None = (1.0, 2.0)
     free_minutes: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
@@ -701,7 +713,7 @@ def _describe(error: Any) -> list[str]:
     if kind in _MESSAGES:
         shown = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
         return [f"{loc}: " + _MESSAGES[kind].format(**shown)]
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return [f"{loc}: must be one of {ctx.get('expected', '')}"]
     message = error["msg"][0].lower() + error["msg"][1:]
     return [f"{loc}: {message}"]

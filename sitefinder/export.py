@@ -44,7 +44,7 @@ GPKG_USER_VERSION = 10300  # 1.3.0 in the SQLite header (offset 60)
 _PLAN_ONLY = [
     "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness",
+    "robustness", "alternatives",
 ]  # fmt: skip
 
 
@@ -157,6 +157,9 @@ def _run_info(result: RankResult) -> pd.DataFrame:
         ("selection_method", result.plan.method),
         ("selection_gap", f"{result.plan.gap:.6g}"),
         ("selection_proven_optimal", str(result.plan.proven)),
+        ("selection_proof", result.plan.proof()),
+        ("selection_requested_bases", str(result.plan.requested)),
+        ("plan_notes", " ".join(result.plan.notes)),
         ("robustness_runs", str(result.plan.runs)),
         ("base_size_places", str(scenario.base_size)),
         ("suppression_threshold", str(scenario.suppression_threshold)),

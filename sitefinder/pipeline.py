@@ -20,15 +20,9 @@ from sitefinder.fallback import FallbackRows, fallback_notes
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
-from sitefinder.model.network import (
-    DemandRows,
-    Metrics,
-    Solution,
-    metrics,
-    solve_network,
-)
-from sitefinder.model.select import Method
-from sitefinder.plan import Plan, choose_plan
+from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
+from sitefinder.model.select import SelectionMethod
+from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.supply import assess, candidate_options
 from sitefinder.travel import DriveTimes
 
@@ -199,10 +193,19 @@ def _ranking_table(
 ) -> pd.DataFrame:
     picked = plan.chosen.reindex(columns=["urn", "phase", "need_group"])
     chosen = set(picked.itertuples(index=False, name=None))
+    stop = StoppingRule.from_scenario(scenario)
     records = []
     for rank, pick in enumerate(greedy.picks, start=1):
         option = options.iloc[pick.option]
         school = schools.iloc[int(option["school"])]
+        passes = stop.passes(
+            newly_placed=pick.newly_placed,
+            harm_averted=pick.marginal,
+            places=scenario.base_size,
+        )
+        notes = [str(school["notes"])] if school["notes"] else []
+        if not passes:
+            notes.append("below the stopping rule")  # its figures are in the row's columns
         records.append(
             {
                 "rank": rank,
@@ -222,7 +225,8 @@ def _ranking_table(
                 "minutes_after": pick.minutes_after,
                 "in_plan": (school["urn"], option["phase"], option["need_group"]) in chosen,
                 "robustness": plan.robustness.get(school["urn"], 0.0) if plan.runs else np.nan,
-                "notes": school["notes"],
+                "passes_rule": passes,
+                "notes": "; ".join(notes),
                 "easting": school["easting"],
                 "northing": school["northing"],
             }
@@ -233,7 +237,8 @@ def _ranking_table(
             "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
             "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
             "children_served", "newly_placed", "within_limit_gain", "minutes_before",
-            "minutes_after", "in_plan", "robustness", "notes", "easting", "northing",
+            "minutes_after", "in_plan", "robustness", "passes_rule", "notes", "easting",
+            "northing",
         ],
     )  # fmt: skip
 
@@ -261,7 +266,10 @@ def _school_scores(
 
 
 def rank(
-    scenario: Scenario, *, method: Method | None = None, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    method: SelectionMethod | str | None = None,
+    progress: Progress | None = None,
 ) -> RankResult:
     """Rank candidate host schools for new inclusion bases.
 
@@ -324,9 +332,8 @@ def rank(
     timings["evaluations"] = float(greedy.evaluations)
 
     start = time.perf_counter()
-    plan, after_solution = choose_plan(
-        model,
-        scenario,
+    inputs = PlanInputs(
+        instance=model,
         schools=assessed,
         area_names=data.areas.set_index("area_code")["area_name"],
         options=options,
@@ -334,9 +341,8 @@ def rank(
         existing=existing,
         greedy=greedy,
         before=before_solution,
-        method=method,
-        progress=progress,
     )
+    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
@@ -387,7 +393,7 @@ def _sites_table(data: AuthorityData, existing: pd.DataFrame, plan: Plan) -> pd.
 _EXPLANATION = [
     "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness",
+    "robustness", "alternatives",
 ]  # fmt: skip
 
 

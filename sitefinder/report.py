@@ -22,11 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from sitefinder.columns import (
+    ALTERNATIVES,
     COMPARE,
     LEFT_OUT,
     METRICS,
     PLAN,
     RANKING,
+    STOPPED,
     Column,
     people_rows,
     protected,
@@ -36,6 +38,7 @@ from sitefinder.columns import (
 )
 from sitefinder.disclosure import Rule, Withheld
 from sitefinder.pipeline import RankResult
+from sitefinder.plan import StoppingRule
 
 if TYPE_CHECKING:
     from sitefinder.scenarios import Comparison
@@ -151,6 +154,7 @@ def plan_summary(result: RankResult) -> dict[str, Any]:
     return {
         "method": plan.method,
         "proven_optimal": plan.proven,
+        "proof": plan.proof(),
         "gap": None if math.isnan(plan.gap) else round(plan.gap, 6),
         "total_harm": str(after) if hidden else round(plan.objective, 2),
         "greedy_total_harm": None
@@ -159,6 +163,9 @@ def plan_summary(result: RankResult) -> dict[str, Any]:
         if hidden
         else round(plan.greedy_objective, 2),
         "robustness_runs": plan.runs,
+        "stopped_by_limit": plan.limit or None,
+        "requested_bases": plan.requested,
+        "notes": list(plan.notes),
     }
 
 
@@ -209,6 +216,13 @@ def to_json(result: RankResult, *, top: int) -> str:
             **plan_summary(result),
             "chosen": plan_rows(result),
             "left_out": records(left_out_frame(result), LEFT_OUT),
+            "alternatives": records(
+                protected(result.plan.alternatives, ALTERNATIVES, result.disclosure_rule),
+                ALTERNATIVES,
+            ),
+            "stopped": records(
+                protected(result.plan.stopped, STOPPED, result.disclosure_rule), STOPPED
+            ),
         },
         "network": network_summary(result),
         "suppression_threshold": result.scenario.suppression_threshold,
@@ -225,13 +239,7 @@ def method_text(result: RankResult) -> tuple[str, str]:
     """How the plan was chosen, in words: (method, how proven)."""
     plan = result.plan
     method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
-    if plan.proven:
-        how = "proven optimal"
-    elif math.isnan(plan.gap):
-        how = "heuristic, no optimality bound"
-    else:
-        how = f"optimality gap {plan.gap:.2%}"
-    return method, how
+    return method, plan.proof()
 
 
 def plan_notes(result: RankResult) -> list[str]:
@@ -246,20 +254,23 @@ def plan_notes(result: RankResult) -> list[str]:
         + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
            " found." if plan.unproven_runs else "")
     ]  # fmt: skip
-    asked = result.scenario.new_bases
-    if len(plan.chosen) < asked:
-        notes.append(
-            f"Only {len(plan.chosen)} of the {asked} new bases asked for avert any harm; the plan"
-            " leaves the rest out."
-        )
+    notes.extend(plan.notes)
     summary = plan_summary(result)
     if summary["greedy_total_harm"] is not None and not isinstance(summary["total_harm"], str):
         difference = plan.greedy_objective - plan.objective
         notes.append(
             f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
-            f" for the greedy order's first {result.scenario.bases}:"
+            f" for the greedy order's first {len(plan.chosen)}:"
             + (f" {difference:.2f} harm points less." if difference > 1e-6 else " the same.")
         )
+    tolerance = result.scenario.selection.tie_tolerance
+    for row in plan_rows(result):
+        if row.get("alternatives"):
+            notes.append(
+                f"#{row['choice']} {row['name']}: equivalent alternatives within the"
+                f" {tolerance:.0%} tie tolerance (harm points the plan would add):"
+                f" {row['alternatives']}."
+            )
     return notes
 
 
@@ -332,7 +343,12 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
             caption="Harm averted in harm points (the harm curve scores 1 point at the guidance"
             f" limit; each journey minute adds {scenario.harm.per_minute:g}), in two parts:"
             " placing children who had no base place, and shorter journeys (fallback journeys"
-            " included); in greedy build order; In plan: the school hosts a base in the plan. "
+            " included); in greedy build order; In plan: the school hosts a base in the plan."
+            " Stopping rule: a new base must place "
+            + StoppingRule.from_scenario(scenario).describe(
+                scenario.base_size, scenario.suppression_threshold
+            )
+            + " (given the bases above it). "
             + disclosure_note(result),
         )
     ]

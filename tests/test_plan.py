@@ -47,8 +47,14 @@ def test_left_out_candidates_have_reasons_in_words(robust):
     assert (
         left["reason"]
         .str.match(
-            r"^(serves the same areas as .+ \(choice #\d\)( at higher harm)?"
+            r"^(serves the same areas as .+ \(choice #\d\), \d+\.\d km away"
+            r"(; would avert \d+\.\d\d harm points less than .+ in its place)?"
+            r"|an equivalent alternative to .+ \(choice #\d\): in its place the plan's harm"
+            r" would rise by only \d+\.\d\d harm points \(within the 1% tie tolerance\)"
             r"|adds only \d+\.\d\d harm points once the chosen bases are open"
+            r"(; would avert \d+\.\d\d harm points less than .+ \(choice #\d\) in its place)?"
+            r"|would avert \d+\.\d\d harm points less than .+ \(choice #\d\) in its place;"
+            r" as an extra base it would avert \d+\.\d\d harm points"
             r"|no spare space .+|phase mismatch .+|already high-SEND .+|hosts a base .+"
             r"|excluded by the scenario)$"
         )
@@ -138,7 +144,7 @@ def test_robustness_runs_re_derive_each_rows_fallback_harm(demo_config):
     # perturbed curve at each row's fallback journey plus the perturbed mismatch.
     from sitefinder.instance import build_instance
     from sitefinder.load import load_inputs
-    from sitefinder.plan import _perturbed
+    from sitefinder.plan.robustness import _perturbed
 
     scenario = with_section(
         load_scenario(demo_config),

@@ -5,7 +5,16 @@ import pytest
 
 from sitefinder.model.assign import solve_transport
 from sitefinder.model.network import DemandRows, Site
-from sitefinder.model.select import interchange, select_sites
+from sitefinder.model.select import (
+    SelectionMethod,
+    SelectionRules,
+    SolverSettings,
+    interchange,
+    select_sites,
+)
+
+OPTIMAL = SolverSettings(method=SelectionMethod.optimal)
+GREEDY = SolverSettings(method=SelectionMethod.greedy)
 
 
 def make_site(rows, harm, capacity, classes=(0,)):
@@ -76,13 +85,19 @@ def test_optimal_matches_brute_force_over_k_subsets(seed):
     demand, existing, candidates = random_case(rng)
     k = int(rng.integers(1, 4))
     exact = brute_force(demand, existing, candidates, lambda s: len(s) == k)
-    best = select_sites(demand, existing, candidates, k=k, method="optimal", time_limit=20)
+    best = select_sites(
+        demand,
+        existing,
+        candidates,
+        SelectionRules(k=k),
+        settings=SolverSettings(method=SelectionMethod.optimal, time_limit=20),
+    )
     assert best.proven
     assert best.gap == 0.0
     assert best.objective == pytest.approx(exact, abs=1e-6)
     assert len(best.chosen) == k
     check_feasible(best, demand, existing, candidates)
-    greedy = select_sites(demand, existing, candidates, k=k, method="greedy")
+    greedy = select_sites(demand, existing, candidates, SelectionRules(k=k), settings=GREEDY)
     assert greedy.objective >= best.objective - 1e-6
     assert len(greedy.chosen) == k
     check_feasible(greedy, demand, existing, candidates)
@@ -108,17 +123,17 @@ def test_required_excluded_groups_and_locations(seed):
         return len(used) == len(set(used))
 
     exact = brute_force(demand, existing, candidates, ok)
-    options = {
-        "per_group": per_group,
-        "groups": groups,
-        "required": required,
-        "excluded": excluded,
-        "locations": locations,
-    }
-    best = select_sites(demand, existing, candidates, method="optimal", **options)
+    rules = SelectionRules(
+        counts=per_group,
+        groups=groups,
+        required=required,
+        excluded=excluded,
+        locations=locations,
+    )
+    best = select_sites(demand, existing, candidates, rules, settings=OPTIMAL)
     assert best.objective == pytest.approx(exact, abs=1e-6)
     assert best.proven
-    for selection in (best, interchange(demand, existing, candidates, **options)):
+    for selection in (best, interchange(demand, existing, candidates, rules)):
         chosen = set(selection.chosen.tolist())
         assert ok(chosen)
         check_feasible(selection, demand, existing, candidates)
@@ -133,11 +148,11 @@ def test_hand_solved_capacity_beats_nearest():
     )
     a = make_site([0], [1.0], 10)
     b = make_site([0, 1], [2.0, 1.0], 10)
-    result = select_sites(demand, [], [a, b], k=1, method="optimal")
+    result = select_sites(demand, [], [a, b], SelectionRules(k=1), settings=OPTIMAL)
     assert result.chosen.tolist() == [1]
     assert result.objective == pytest.approx(16.0)
     assert result.unmet == pytest.approx([0.0, 0.0])
-    both = select_sites(demand, [], [a, b], k=2)
+    both = select_sites(demand, [], [a, b], SelectionRules(k=2))
     assert both.objective == pytest.approx(10.0)
 
 
@@ -145,7 +160,7 @@ def test_existing_sites_stay_open_and_count_nothing():
     demand = DemandRows(np.array([5.0]), np.zeros(1, np.intp), np.full(1, 45.0), np.full(1, 10.0))
     existing = [make_site([0], [1.0], 3)]
     candidates = [make_site([0], [2.0], 5), make_site([0], [4.0], 5)]
-    result = select_sites(demand, existing, candidates, k=1)
+    result = select_sites(demand, existing, candidates, SelectionRules(k=1))
     assert result.method == "optimal"
     assert result.chosen.tolist() == [0]
     # 3 children at the existing base (1 each), 2 at candidate 0 (2 each)
@@ -159,7 +174,7 @@ def test_auto_switches_to_greedy_above_the_pair_threshold(monkeypatch):
     rng = np.random.default_rng(5)
     demand, existing, candidates = random_case(rng)
     monkeypatch.setattr(select, "AUTO_MAX_PAIRS", 0)
-    result = select_sites(demand, existing, candidates, k=2)
+    result = select_sites(demand, existing, candidates, SelectionRules(k=2))
     assert result.method == "greedy"
     assert np.isnan(result.gap)
     assert not result.proven
@@ -169,9 +184,9 @@ def test_auto_switches_to_greedy_above_the_pair_threshold(monkeypatch):
     "options",
     [
         {},
-        {"k": 1, "per_group": {"a": 1}, "groups": ["a", "a"]},
-        {"per_group": {"a": 1}},
-        {"per_group": {"a": 1}, "groups": ["a", "b"]},
+        {"k": 1, "counts": {"a": 1}, "groups": ["a", "a"]},
+        {"counts": {"a": 1}},
+        {"counts": {"a": 1}, "groups": ["a", "b"]},
         {"k": 1, "required": [0], "excluded": [0]},
         {"k": 1, "required": [0, 1]},
         {"k": 3},
@@ -182,4 +197,4 @@ def test_rejects_contradictory_rules(options):
     demand = DemandRows(np.array([5.0]), np.zeros(1, np.intp), np.full(1, 45.0), np.full(1, 10.0))
     candidates = [make_site([0], [2.0], 5), make_site([0], [4.0], 5)]
     with pytest.raises(ValueError):
-        select_sites(demand, [], candidates, **options)
+        select_sites(demand, [], candidates, SelectionRules(**options))

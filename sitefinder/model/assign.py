@@ -28,11 +28,15 @@ class AssignmentResult:
         Children of each demand row left without a place.
     objective
         Total harm points: pair costs times flows plus unmet-need harm.
+    row_price
+        Optimal LP price of each demand row: the harm points one more child there would add
+        (the duals of the demand rows; any optimal set of them).
     """
 
     flows: NDArray[np.float64]
     unmet: NDArray[np.float64]
     objective: float
+    row_price: NDArray[np.float64] | None = None
 
 
 class SolverError(RuntimeError):
@@ -68,7 +72,8 @@ def solve_transport(
     n_rows, n_sites, n_pairs = len(demand), len(capacity), len(pair_row)
     if n_pairs == 0:
         unmet = np.asarray(demand, dtype=np.float64).copy()
-        return AssignmentResult(np.zeros(0), unmet, float(unmet @ unmet_cost))
+        price = np.asarray(unmet_cost, dtype=np.float64).copy()
+        return AssignmentResult(np.zeros(0), unmet, float(unmet @ unmet_cost), price)
     # Variables: one flow per pair, then one unmet slack per row.
     cost = np.concatenate([pair_cost, unmet_cost])
     pairs = np.arange(n_pairs)
@@ -98,4 +103,5 @@ def solve_transport(
     if result.status != 0:
         raise SolverError(f"HiGHS could not solve the assignment: {result.message}")
     x = np.clip(result.x, 0.0, None)
-    return AssignmentResult(x[:n_pairs], x[n_pairs:], float(result.fun))
+    price = np.asarray(result.eqlin.marginals, dtype=np.float64)
+    return AssignmentResult(x[:n_pairs], x[n_pairs:], float(result.fun), price)

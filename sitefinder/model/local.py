@@ -22,7 +22,7 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model._highs import add_pair_columns, add_unit_columns, silence_banner
+from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
 from sitefinder.model.network import DemandRows, Site, Solution
 
@@ -143,9 +143,7 @@ class Trial:
 
 
 def _new_highs(*, presolve: bool) -> highspy.Highs:
-    silence_banner()
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     if not presolve:
         highs.setOptionValue("presolve", "off")  # twice as fast on neighbourhood LPs
     return highs

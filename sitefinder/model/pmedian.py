@@ -21,14 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from sitefinder.model._highs import silence_banner
+from sitefinder.model._highs import MipLimits, MipModel, MipResult, solve_highs
 
-__all__ = ["MipResult", "PMedianResult", "p_median", "p_median_heuristic", "solve_highs"]
+__all__ = ["PMedianResult", "p_median", "p_median_heuristic"]
 
 _REL_GAP = 1e-7
 
@@ -57,125 +56,6 @@ class PMedianResult:
     gap: float
     proven: bool
     seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class MipResult:
-    """What HiGHS returned for one mixed-integer programme.
-
-    Attributes
-    ----------
-    x
-        Best solution found (None when none was found).
-    objective
-        Its objective value including the offset (inf when none).
-    bound
-        HiGHS's dual bound including the offset (a valid lower bound for a minimisation).
-    optimal
-        True when HiGHS reports the model solved to optimality within the gap tolerance.
-    status
-        HiGHS model status, as text.
-    reduced
-        Reduced costs of the columns when the model was solved as an LP, else None.
-    """
-
-    x: NDArray[np.float64] | None
-    objective: float
-    bound: float
-    optimal: bool
-    status: str
-    reduced: NDArray[np.float64] | None = None
-
-
-def solve_highs(
-    cost: NDArray[np.float64],
-    lower: NDArray[np.float64],
-    upper: NDArray[np.float64],
-    integer: NDArray[np.bool_],
-    a: sparse.csr_array,
-    row_lower: NDArray[np.float64],
-    row_upper: NDArray[np.float64],
-    *,
-    offset: float = 0.0,
-    start: NDArray[np.float64] | None = None,
-    time_limit: float | None = None,
-    rel_gap: float = _REL_GAP,
-) -> MipResult:
-    """Minimise ``cost @ x + offset`` subject to row and column bounds with HiGHS.
-
-    Parameters
-    ----------
-    cost, lower, upper, integer
-        Objective coefficient, bounds and integrality of each column, shape (n_cols,).
-    a, row_lower, row_upper
-        Constraint matrix (n_rows, n_cols) and row bounds (use +-inf for one-sided rows).
-    offset
-        Constant added to the objective.
-    start
-        A feasible starting solution (all columns), passed to HiGHS as a MIP start.
-    time_limit
-        Seconds; None for no limit.
-    rel_gap
-        Relative MIP gap at which HiGHS stops and reports optimal.
-
-    Returns
-    -------
-    MipResult
-        Best solution, its objective, the dual bound and whether it is proven optimal.
-    """
-    silence_banner()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", float(rel_gap))
-    # Fixed seed: the same model always gives the same answer.
-    h.setOptionValue("random_seed", 0)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    n_cols = len(cost)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = a.shape[0]
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.asarray(lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
-    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
-    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
-    lp.offset_ = float(offset)
-    csr = sparse.csr_array(a)
-    csr.sum_duplicates()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = n_cols
-    lp.a_matrix_.num_row_ = a.shape[0]
-    lp.a_matrix_.start_ = csr.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csr.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csr.data.astype(np.float64)
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-        for flag in np.asarray(integer, dtype=bool)
-    ]
-    h.passModel(lp)
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = np.asarray(start, dtype=np.float64).tolist()
-        solution.value_valid = True
-        h.setSolution(solution)
-    h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_solution else None
-    objective = float(info.objective_function_value) if has_solution else float("inf")
-    optimal = status == highspy.HighsModelStatus.kOptimal
-    bound = float(info.mip_dual_bound)
-    reduced = None
-    if not np.asarray(integer, dtype=bool).any():
-        # A pure LP: its optimum is the bound, and reduced costs allow fixing.
-        bound = objective if optimal else -np.inf
-        if optimal:
-            reduced = np.asarray(h.getSolution().col_dual, dtype=np.float64)
-    elif optimal and not np.isfinite(bound):
-        bound = objective
-    return MipResult(x, objective, bound, optimal, h.modelStatusToString(status), reduced)
 
 
 def _validate(
@@ -401,16 +281,9 @@ def _solve_levels(
     flags = np.zeros(len(obj), dtype=bool)
     flags[:m] = integer
     return solve_highs(
-        obj,
-        col_lower,
-        col_upper,
-        flags,
-        a,
-        row_lo,
-        row_hi,
-        offset=offset,
+        MipModel(obj, col_lower, col_upper, flags, a, row_lo, row_hi, offset),
         start=x0,
-        time_limit=time_limit,
+        limits=MipLimits(rel_gap=_REL_GAP, time_limit=time_limit),
     )
 
 

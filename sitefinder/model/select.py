@@ -1,45 +1,150 @@
 """Choose which candidate bases to open so that the network's total harm is least.
 
-Existing bases are always open. New bases are picked from candidates, either ``k`` in total or
-a fixed count per group (e.g. per phase); a candidate may be required or excluded, and
-alternative sizes of one base share a ``location`` of which at most one opens. Children are
-then assigned as in :mod:`sitefinder.model.assign` (capacities hold, leftovers carry the
-unmet-need harm).
+Existing bases are always open. New bases are picked from candidates under
+:class:`SelectionRules`: ``k`` in total or a fixed count per group (e.g. per phase), some
+required or excluded, and alternative sizes of one base sharing a ``location`` of which at
+most one opens. Children are then assigned as in :mod:`sitefinder.model.assign` (capacities
+hold, leftovers carry the unmet-need harm).
 
-Two methods: an exact mixed-integer programme solved by HiGHS (binary ``y`` per candidate,
-continuous flow per allowed pair, unmet slack per row, with the ``x <= min(demand, capacity) y``
-strengthening), and a greedy-add plus interchange heuristic that evaluates each trial set with
-the assignment LP. ``auto`` picks the MIP when the pair count is small enough.
+Two methods (:class:`SelectionMethod`): an exact mixed-integer programme solved by HiGHS
+(binary ``y`` per candidate, continuous flow per allowed pair, unmet slack per row, with the
+``x <= min(demand, capacity) y`` strengthening), and a greedy-add plus interchange heuristic
+that evaluates each trial set with the assignment LP. ``auto`` picks the MIP when the pair
+count is small enough. Both stop on deterministic limits (a node limit, or no improving swap
+left) so one instance always gets one answer; the wall-clock limit is a safety net whose use
+is reported.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from sitefinder.model._highs import silence_banner
+from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import solve_transport
-from sitefinder.model.network import DemandRows, Site, solve_network
-from sitefinder.model.pmedian import solve_highs
+from sitefinder.model.network import DemandRows, Site
+from sitefinder.model.scoring import SetScorer
 
-__all__ = ["AUTO_MAX_PAIRS", "Selection", "interchange", "select_sites"]
+__all__ = [
+    "AUTO_MAX_PAIRS",
+    "SelectionMethod",
+    "SelectionResult",
+    "SelectionRules",
+    "SolverSettings",
+    "interchange",
+    "select_sites",
+]
 
 AUTO_MAX_PAIRS = 200_000
 """``method="auto"`` solves the MIP up to this many allowed (row, site) pairs."""
 
-Method = Literal["auto", "optimal", "greedy"]
-
 _TOL = 1e-9
 
 
+class SelectionMethod(StrEnum):
+    """How a set of new bases is chosen (the scenario's ``selection.method``, ``--method``)."""
+
+    auto = "auto"
+    """The MIP up to :data:`AUTO_MAX_PAIRS` allowed pairs, else greedy."""
+    optimal = "optimal"
+    """An exact mixed-integer programme (HiGHS), with its optimality gap."""
+    greedy = "greedy"
+    """Greedy add, then swaps until none lowers the harm."""
+
+
 @dataclass(frozen=True, slots=True)
-class Selection:
+class SelectionRules:
+    """What a chosen set must satisfy; candidates are numbered 0..n-1.
+
+    Attributes
+    ----------
+    k
+        Candidates to open in total (counting required ones); or give ``counts``.
+    counts, groups
+        Instead of ``k``: candidates to open per group label, and the group label of each
+        candidate (e.g. ``"primary/semh"``).
+    required, excluded
+        Candidates that must / must not open.
+    locations
+        A location id per candidate (e.g. the school); alternatives of one base (its sizes)
+        share an id and at most one candidate per location opens. Default: every candidate is
+        its own location.
+    """
+
+    k: int | None = None
+    counts: Mapping[str, int] | None = None
+    groups: Sequence[str] | None = None
+    required: Sequence[int] = ()
+    excluded: Sequence[int] = ()
+    locations: Sequence[Hashable] | None = None
+
+    def restricted(self, keep: Sequence[int]) -> SelectionRules:
+        """The same rules over the candidates ``keep`` only, renumbered 0..len(keep)-1."""
+        position = {int(c): i for i, c in enumerate(keep)}
+        return replace(
+            self,
+            groups=None if self.groups is None else [self.groups[c] for c in keep],
+            required=[position[c] for c in self.required if c in position],
+            excluded=[position[c] for c in self.excluded if c in position],
+            locations=None if self.locations is None else [self.locations[c] for c in keep],
+        )
+
+    def one_fewer(self, candidate: int) -> SelectionRules:
+        """The same rules with one base fewer in ``candidate``'s group (or in total)."""
+        if self.counts is None or self.groups is None:
+            return replace(self, k=max((self.k or 0) - 1, 0))
+        counts = dict(self.counts)
+        counts[self.groups[candidate]] = max(counts[self.groups[candidate]] - 1, 0)
+        return replace(self, counts=counts)
+
+    def total(self) -> int:
+        """Candidates to open in total."""
+        return int(sum(self.counts.values())) if self.counts is not None else int(self.k or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SolverSettings:
+    """How a selection is solved and when the solver stops.
+
+    Attributes
+    ----------
+    method
+        :class:`SelectionMethod`.
+    node_limit
+        Branch-and-bound nodes the MIP may explore: the deciding limit, deterministic, so the
+        same instance gets the same set and gap in every run.
+    time_limit
+        Wall-clock seconds overall: a safety net only (where it stops depends on the machine);
+        a result it stopped says so (``limit == "time"``).
+    rel_gap, abs_gap
+        The MIP is proven optimal once its set's total harm is within ``max(abs_gap, rel_gap
+        x harm)`` harm points of the lower bound.
+    """
+
+    method: SelectionMethod = SelectionMethod.auto
+    node_limit: int = 10_000
+    time_limit: float = 600.0
+    rel_gap: float = 1e-6
+    abs_gap: float = 1e-6
+
+    def limits(self, time_limit: float) -> MipLimits:
+        """The MIP's gaps and limits with ``time_limit`` seconds left."""
+        return MipLimits(
+            rel_gap=self.rel_gap,
+            abs_gap=self.abs_gap,
+            node_limit=self.node_limit,
+            time_limit=time_limit,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionResult:
     """Chosen candidates and the optimal assignment of children to the resulting network.
 
     Sites are numbered existing first (``0..n_existing-1``) then candidates
@@ -58,13 +163,18 @@ class Selection:
     objective
         Total harm points (pair harm times flow plus unmet-need harm).
     gap
-        Relative optimality gap; 0.0 when proven optimal, NaN for the heuristic alone.
+        Relative optimality gap (at most 1: harm is never negative); 0.0 when proven optimal,
+        NaN for the heuristic alone.
     proven
-        True when the selection is proven optimal.
+        True when the selection is proven optimal (within the settings' gaps).
     seconds
         Wall-clock seconds spent.
     method
         ``"optimal"`` or ``"greedy"``: the method that was run.
+    limit
+        ``""`` when the method finished (proven, or no improving swap left); ``"nodes"``
+        when the MIP's node limit stopped it (deterministic); ``"time"`` when the wall-clock
+        safety net did (the set may then differ between runs).
     """
 
     chosen: NDArray[np.intp]
@@ -77,6 +187,7 @@ class Selection:
     proven: bool
     seconds: float
     method: str
+    limit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +202,11 @@ class _Problem:
     location: NDArray[np.intp]  # location number per candidate
     required: NDArray[np.bool_]
     excluded: NDArray[np.bool_]
-    components: _Components
+    scorer: SetScorer
 
     def score(self, open_: NDArray[np.bool_]) -> float:
-        """Total harm of the network with ``open_`` candidates, solved per class component.
-
-        Classes no site links are independent assignment problems, so a swap re-solves only
-        the components it touches; every other component's value comes from a cache.
-        """
-        parts = self.components
-        total = 0.0
-        for comp, members in enumerate(parts.members):
-            mine = tuple(int(j) for j in np.flatnonzero(open_ & (parts.candidate == comp)))
-            key = (comp, mine)
-            if key not in parts.memo:
-                sites = [*parts.existing[comp], *(self.candidates[j] for j in mine)]
-                parts.memo[key] = solve_network(self.demand, sites, classes=members).objective
-            total += parts.memo[key]
-        return total
+        """Total harm of the network with ``open_`` candidates (components cached)."""
+        return self.scorer.harm(open_)
 
     def evaluate(self, open_: NDArray[np.bool_]) -> tuple[float, _Flows]:
         sites = list(self.existing) + [s for s, o in zip(self.candidates, open_, strict=True) if o]
@@ -117,49 +215,6 @@ class _Problem:
         ].astype(np.intp)
         flows = _transport(self.demand, sites, index)
         return flows.objective, flows
-
-
-@dataclass(frozen=True, slots=True)
-class _Components:
-    """Class components linked by any site (existing or candidate), fixed for the problem."""
-
-    members: list[list[int]]  # class ids of each component
-    existing: list[list[Site]]  # existing sites of each component
-    candidate: NDArray[np.intp]  # component of each candidate
-    memo: dict[tuple[int, tuple[int, ...]], float]
-
-
-def _components(
-    demand: DemandRows, existing: Sequence[Site], candidates: Sequence[Site]
-) -> _Components:
-    classes = sorted(
-        set(np.unique(demand.klass).tolist()).union(*(s.classes for s in [*existing, *candidates]))
-    )
-    parent = {c: c for c in classes}
-
-    def find(c: int) -> int:
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
-    for site in [*existing, *candidates]:
-        linked = sorted(site.classes)
-        for other in linked[1:]:
-            parent[find(other)] = find(linked[0])
-    roots = sorted({find(c) for c in classes})
-    number = {root: i for i, root in enumerate(roots)}
-    members: list[list[int]] = [[] for _ in roots]
-    for c in classes:
-        members[number[find(c)]].append(c)
-    on_site: list[list[Site]] = [[] for _ in roots]
-    for site in existing:
-        if site.classes:
-            on_site[number[find(min(site.classes))]].append(site)
-    candidate = np.array(
-        [number[find(min(s.classes))] if s.classes else -1 for s in candidates], dtype=np.intp
-    )
-    return _Components(members, on_site, candidate, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,17 +245,27 @@ def _transport(demand: DemandRows, sites: Sequence[Site], index: NDArray[np.intp
     return _Flows(pair_row, site, result.flows, result.unmet, result.objective)
 
 
+def _groups(rules: SelectionRules, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    if (rules.k is None) == (rules.counts is None):
+        raise ValueError("give exactly one of k and counts")
+    if rules.counts is None:
+        return np.zeros(n, dtype=np.intp), np.array([rules.k], dtype=np.intp)
+    if rules.groups is None or len(rules.groups) != n:
+        raise ValueError("counts needs one group label per candidate")
+    labels = sorted(rules.counts)
+    number = {label: g for g, label in enumerate(labels)}
+    unknown = {g for g in rules.groups if g not in number}
+    if unknown:
+        raise ValueError(f"candidates in groups without a count: {sorted(unknown)}")
+    group = np.array([number[g] for g in rules.groups], dtype=np.intp)
+    return group, np.array([rules.counts[label] for label in labels], dtype=np.intp)
+
+
 def _problem(
     demand: DemandRows,
     existing: Sequence[Site],
     candidates: Sequence[Site],
-    *,
-    k: int | None,
-    per_group: Mapping[str, int] | None,
-    groups: Sequence[str] | None,
-    required: Sequence[int],
-    excluded: Sequence[int],
-    locations: Sequence[Hashable] | None,
+    rules: SelectionRules,
 ) -> _Problem:
     n = len(candidates)
     n_rows = len(demand)
@@ -209,34 +274,20 @@ def _problem(
             len(site.rows) and (site.rows.min() < 0 or site.rows.max() >= n_rows)
         ):
             raise ValueError("a site lists rows outside the demand or rows and harm disagree")
-    if (k is None) == (per_group is None):
-        raise ValueError("give exactly one of k and per_group")
-    if per_group is not None:
-        if groups is None or len(groups) != n:
-            raise ValueError("per_group needs one group label per candidate")
-        labels = sorted(per_group)
-        number = {label: g for g, label in enumerate(labels)}
-        unknown = {g for g in groups if g not in number}
-        if unknown:
-            raise ValueError(f"candidates in groups without a count: {sorted(unknown)}")
-        group = np.array([number[g] for g in groups], dtype=np.intp)
-        count = np.array([per_group[label] for label in labels], dtype=np.intp)
-    else:
-        group = np.zeros(n, dtype=np.intp)
-        count = np.array([k], dtype=np.intp)
+    group, count = _groups(rules, n)
     if (count < 0).any():
         raise ValueError("site counts must be non-negative")
-    if locations is None:
+    if rules.locations is None:
         location = np.arange(n, dtype=np.intp)
     else:
-        if len(locations) != n:
+        if len(rules.locations) != n:
             raise ValueError("locations needs one id per candidate")
         ids: dict[Hashable, int] = {}
-        location = np.array([ids.setdefault(x, len(ids)) for x in locations], dtype=np.intp)
+        location = np.array([ids.setdefault(x, len(ids)) for x in rules.locations], dtype=np.intp)
     must = np.zeros(n, dtype=bool)
-    must[list(required)] = True
+    must[list(rules.required)] = True
     never = np.zeros(n, dtype=bool)
-    never[list(excluded)] = True
+    never[list(rules.excluded)] = True
     if (must & never).any():
         raise ValueError("a candidate is both required and excluded")
     if len(np.unique(location[must])) < int(must.sum()):
@@ -258,7 +309,7 @@ def _problem(
         location,
         must,
         never,
-        _components(demand, existing, candidates),
+        SetScorer(demand, existing, candidates),
     )
 
 
@@ -288,11 +339,17 @@ def _greedy_fill(problem: _Problem, open_: NDArray[np.bool_], deadline: float) -
 
 def _interchange(
     problem: _Problem, deadline: float, start: NDArray[np.bool_] | None = None
-) -> tuple[NDArray[np.bool_], float]:
+) -> tuple[NDArray[np.bool_], float, bool]:
+    """Greedy fill, then first-improvement swaps until none helps.
+
+    Returns the open set, its harm, and whether the ``deadline`` (the safety net) cut it short.
+    """
     open_ = problem.required.copy() if start is None else start | problem.required
     objective = _greedy_fill(problem, open_, deadline)
     improved = True
-    while improved and time.perf_counter() < deadline:
+    while improved:
+        if time.perf_counter() >= deadline:
+            return open_, objective, True
         improved = False
         for out in np.flatnonzero(open_ & ~problem.required):
             # Same group, and a location not held by another open candidate.
@@ -309,8 +366,8 @@ def _interchange(
                     break
                 open_[out], open_[j] = True, False
             if time.perf_counter() > deadline:
-                break
-    return open_, objective
+                return open_, objective, True
+    return open_, objective, False
 
 
 def _quick_start(problem: _Problem) -> NDArray[np.bool_]:
@@ -360,27 +417,29 @@ def _valid_start(problem: _Problem, start: Sequence[int] | None) -> NDArray[np.b
     return open_
 
 
-def _selection(
-    problem: _Problem,
-    open_: NDArray[np.bool_],
-    *,
-    gap: float,
-    proven: bool,
-    started: float,
-    method: str,
-) -> Selection:
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    method: str
+    gap: float
+    proven: bool
+    limit: str
+    started: float
+
+
+def _selection(problem: _Problem, open_: NDArray[np.bool_], outcome: _Outcome) -> SelectionResult:
     objective, flows = problem.evaluate(open_)
-    return Selection(
+    return SelectionResult(
         np.flatnonzero(open_).astype(np.intp),
         flows.pair_row,
         flows.pair_site,
         flows.flow,
         flows.unmet,
         objective,
-        gap,
-        proven,
-        time.perf_counter() - started,
-        method,
+        outcome.gap,
+        outcome.proven,
+        time.perf_counter() - outcome.started,
+        outcome.method,
+        outcome.limit,
     )
 
 
@@ -388,49 +447,30 @@ def interchange(
     demand: DemandRows,
     existing: Sequence[Site],
     candidates: Sequence[Site],
+    rules: SelectionRules,
     *,
-    k: int | None = None,
-    per_group: Mapping[str, int] | None = None,
-    groups: Sequence[str] | None = None,
-    required: Sequence[int] = (),
-    excluded: Sequence[int] = (),
-    locations: Sequence[Hashable] | None = None,
-    time_limit: float = 60.0,
-) -> Selection:
+    time_limit: float = 600.0,
+) -> SelectionResult:
     """Greedy add then first-improvement swaps, each trial set solved as an assignment LP.
 
     Parameters are as for :func:`select_sites`. Swaps stay within a candidate's group and
-    respect locations; required candidates never leave. Stops when no swap lowers the harm or
-    after ``time_limit`` seconds (the greedy fill always completes).
+    respect locations; required candidates never leave. Stops when no swap lowers the harm;
+    ``time_limit`` seconds is a safety net (the greedy fill always completes).
 
     Returns
     -------
-    Selection
+    SelectionResult
         A swap-stable selection (``gap`` NaN, ``proven`` False).
     """
     started = time.perf_counter()
-    problem = _problem(
-        demand,
-        existing,
-        candidates,
-        k=k,
-        per_group=per_group,
-        groups=groups,
-        required=required,
-        excluded=excluded,
-        locations=locations,
-    )
-    open_, _ = _interchange(problem, started + time_limit)
-    return _selection(
-        problem, open_, gap=float("nan"), proven=False, started=started, method="greedy"
-    )
+    problem = _problem(demand, existing, candidates, rules)
+    open_, _, cut = _interchange(problem, started + time_limit)
+    outcome = _Outcome("greedy", float("nan"), False, "time" if cut else "", started)
+    return _selection(problem, open_, outcome)
 
 
-def _mip(
-    problem: _Problem, start: NDArray[np.bool_], time_limit: float, rel_gap: float
-) -> tuple[NDArray[np.bool_] | None, float]:
-    """Solve the selection MIP; returns the open candidates (None if none found) and bound."""
-    silence_banner()
+def _mip_model(problem: _Problem) -> tuple[MipModel, NDArray[np.intp]]:
+    """The selection MIP; columns are y (candidates), x (pairs), u (rows)."""
     demand = problem.demand
     n_rows, n_cand = len(demand), len(problem.candidates)
     sites = [*problem.existing, *problem.candidates]
@@ -443,7 +483,6 @@ def _mip(
     pair_harm = np.concatenate([s.harm for s in sites] or [np.zeros(0)])
     capacity = np.array([s.capacity for s in sites], dtype=np.float64)
     n_pairs = len(pair_row)
-    # Columns: y (candidates), x (pairs), u (rows).
     y0, x0, u0 = 0, n_cand, n_cand + n_pairs
     n_cols = u0 + n_rows
     cost = np.concatenate([np.zeros(n_cand), pair_harm, demand.unmet_harm])
@@ -507,46 +546,42 @@ def _mip(
     a = sparse.csr_array(
         (np.concatenate(va), (np.concatenate(ri), np.concatenate(ci))), shape=(row, n_cols)
     )
+    model = MipModel(cost, lower, upper, integer, a, np.concatenate(lo), np.concatenate(hi))
+    return model, pair_site
+
+
+def _mip(
+    problem: _Problem, start: NDArray[np.bool_], limits: MipLimits
+) -> tuple[NDArray[np.bool_] | None, float, str]:
+    """Solve the selection MIP: the open candidates (None if none found), bound and limit."""
+    model, pair_site = _mip_model(problem)
+    n_cand, n_ex = len(problem.candidates), len(problem.existing)
     # MIP start: the heuristic's sites with their optimal flows.
     _, flows = problem.evaluate(start)
-    x_start = np.zeros(n_cols)
+    x_start = np.zeros(len(model.cost))
     x_start[:n_cand] = start
     is_open = np.r_[np.ones(n_ex, dtype=bool), start]
-    x_start[x0 + np.flatnonzero(is_open[pair_site])] = flows.flow
-    x_start[u0:] = flows.unmet
-    result = solve_highs(
-        cost,
-        lower,
-        upper,
-        integer,
-        a,
-        np.concatenate(lo),
-        np.concatenate(hi),
-        start=x_start,
-        time_limit=time_limit,
-        rel_gap=rel_gap,
-    )
+    x_start[n_cand + np.flatnonzero(is_open[pair_site])] = flows.flow
+    x_start[n_cand + len(pair_site) :] = flows.unmet
+    result = solve_highs(model, start=x_start, limits=limits)
     chosen = None if result.x is None else result.x[:n_cand] > 0.5
-    # HiGHS's dual bound stays valid whether it stopped at the gap or proved optimality.
-    return chosen, result.bound if np.isfinite(result.bound) else result.objective
+    # HiGHS's dual bound stays valid whether it stopped at the gap, a limit, or proved
+    # optimality; stopped before it had one, nothing is proven.
+    bound = result.bound
+    if not np.isfinite(bound):
+        bound = result.objective if result.optimal else -np.inf
+    return chosen, bound, result.limit
 
 
 def select_sites(
     demand: DemandRows,
     existing: Sequence[Site],
     candidates: Sequence[Site],
+    rules: SelectionRules,
     *,
-    k: int | None = None,
-    per_group: Mapping[str, int] | None = None,
-    groups: Sequence[str] | None = None,
-    required: Sequence[int] = (),
-    excluded: Sequence[int] = (),
-    locations: Sequence[Hashable] | None = None,
-    method: Method = "auto",
-    time_limit: float = 60.0,
+    settings: SolverSettings | None = None,
     start: Sequence[int] | None = None,
-    rel_gap: float = 1e-6,
-) -> Selection:
+) -> SelectionResult:
     """Open candidate bases so that the network's total harm is least.
 
     Parameters
@@ -557,80 +592,50 @@ def select_sites(
         Bases that are open whatever is chosen.
     candidates
         Bases that may be opened; each lists only its allowed (row, harm per child) pairs.
-    k
-        Number of candidates to open in total (counting required ones).
-    per_group, groups
-        Instead of ``k``: candidates to open per group label, and the label of each candidate.
-    required, excluded
-        Candidate indices that must / must not open.
-    locations
-        A location id per candidate; alternatives (e.g. sizes) of one base share an id and at
-        most one of them opens. Default: every candidate is its own location.
-    method
-        ``"optimal"`` (HiGHS MIP started from the heuristic), ``"greedy"`` (greedy add plus
-        interchange only) or ``"auto"`` (the MIP up to :data:`AUTO_MAX_PAIRS` pairs).
-    time_limit
-        Wall-clock seconds overall; the MIP returns its best solution and gap when it is hit.
+    rules
+        How many to open (in total or per group), required and excluded candidates, and
+        locations of which at most one candidate opens.
+    settings
+        Method, limits and gaps (default :class:`SolverSettings`).
     start
         Candidates to start from (e.g. the greedy build order's first picks). ``greedy`` runs
-        its interchange from them; ``optimal`` gives them to HiGHS as its starting solution
-        instead of running the heuristic first. Ignored unless they meet every rule.
-    rel_gap
-        The MIP stops once its solution is proven within this relative gap of the optimum.
+        its interchange from them; ``optimal`` gives them to HiGHS as its starting solution.
+        Ignored unless they meet every rule.
 
     Returns
     -------
-    Selection
-        Opened candidates, the optimal flows for them, total harm points, gap and proof flag.
+    SelectionResult
+        Opened candidates, the optimal flows for them, total harm points, gap, proof flag and
+        the limit that stopped the search, if any.
 
     Raises
     ------
     ValueError
         When the rules contradict each other or cannot be met.
     """
+    settings = settings or SolverSettings()
     started = time.perf_counter()
-    problem = _problem(
-        demand,
-        existing,
-        candidates,
-        k=k,
-        per_group=per_group,
-        groups=groups,
-        required=required,
-        excluded=excluded,
-        locations=locations,
-    )
-    if method == "auto":
+    problem = _problem(demand, existing, candidates, rules)
+    method = SelectionMethod(settings.method)
+    if method is SelectionMethod.auto:
         n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
-        method = "optimal" if n_pairs <= AUTO_MAX_PAIRS else "greedy"
-    if method not in ("optimal", "greedy"):
-        raise ValueError(f"unknown method {method!r}")
+        method = SelectionMethod.optimal if n_pairs <= AUTO_MAX_PAIRS else SelectionMethod.greedy
     given = _valid_start(problem, start)
-    if method == "optimal":
-        # HiGHS improves any feasible start quickly; a costly heuristic start rarely pays.
-        open_ = given if given is not None else _quick_start(problem)
-        upper = problem.score(open_)
-    else:
-        # The heuristic gets a share of the time so the MIP starts with a good incumbent.
-        share = 1.0 if method == "greedy" else 0.25
-        open_, upper = _interchange(problem, started + share * time_limit, given)
-    if method == "greedy":
-        return _selection(
-            problem, open_, gap=float("nan"), proven=False, started=started, method="greedy"
-        )
-    remaining = time_limit - (time.perf_counter() - started)
-    chosen, bound = _mip(problem, open_, remaining, rel_gap)
+    if method is SelectionMethod.greedy:
+        open_, _, cut = _interchange(problem, started + settings.time_limit, given)
+        outcome = _Outcome("greedy", float("nan"), False, "time" if cut else "", started)
+        return _selection(problem, open_, outcome)
+    # HiGHS improves any feasible start quickly; a costly heuristic start rarely pays.
+    open_ = given if given is not None else _quick_start(problem)
+    upper = problem.score(open_)
+    limits = settings.limits(settings.time_limit - (time.perf_counter() - started))
+    chosen, bound, limit = _mip(problem, open_, limits)
     if chosen is not None:
         value = problem.score(chosen)
         if value < upper:
             open_, upper = chosen, value
-    gap = 0.0 if abs(upper) <= _TOL else max(0.0, (upper - bound) / abs(upper))
-    proven = gap <= max(rel_gap, 1e-6)
-    return _selection(
-        problem,
-        open_,
-        gap=0.0 if proven else gap,
-        proven=proven,
-        started=started,
-        method="optimal",
-    )
+    proven = limits.proven(upper, bound)
+    # Without a lower bound the gap is as wide as the harm itself (harm is never below 0).
+    gap = 0.0 if proven or abs(upper) <= _TOL else min(1.0, (upper - bound) / abs(upper))
+    outcome = _Outcome("optimal", gap, proven, "" if proven else limit, started)
+    return _selection(problem, open_, outcome)

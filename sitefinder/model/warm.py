@@ -16,7 +16,7 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model._highs import add_pair_columns, add_unit_columns, silence_banner
+from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
 from sitefinder.model.network import DemandRows, Site
 
@@ -39,11 +39,9 @@ class WarmTransport:
     """
 
     def __init__(self, demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]) -> None:
-        silence_banner()
         self._local = np.full(len(demand), -1, dtype=np.int64)
         self._local[rows] = np.arange(len(rows))
-        self._highs = highspy.Highs()
-        self._highs.setOptionValue("output_flag", False)
+        self._highs = new_highs()
         h = self._highs
         n = len(rows)
         children = demand.children[rows].astype(np.float64)

@@ -35,7 +35,6 @@ from sitefinder.render.staticmap import credits, map_png
 from sitefinder.report import (
     disclosure_note,
     left_out_frame,
-    method_text,
     people_table,
     plan_frame,
     plan_notes,
@@ -168,12 +167,7 @@ def _method_sentence(result: RankResult) -> str:
         if plan.method == "optimal"
         else "greedy selection improved by interchange"
     )
-    _, how = method_text(result)
-    if plan.proven:
-        how = "proven optimal (optimality gap 0%)"
-    elif how.startswith("optimality gap"):
-        how += " when the time limit was reached"
-    return f"Chosen together by {method}: {how}."
+    return f"Chosen together by {method}: {plan.proof()}."
 
 
 def _summary(result: RankResult) -> dict[str, Any]:
@@ -183,7 +177,7 @@ def _summary(result: RankResult) -> dict[str, Any]:
     shown = all(text not in ("c", "") for text in harm)
     return {
         "bases": len(result.plan.chosen),
-        "asked": result.scenario.new_bases,
+        "plan_notes": list(result.plan.notes),
         "harm_before": harm[0],
         "harm_after": harm[1],
         "fall": f"{(before - after) / before:.0%}" if shown and before > 0 else "",

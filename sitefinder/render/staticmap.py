@@ -454,13 +454,7 @@ def _plan_phrase(result: RankResult) -> str:
     plan = result.plan
     n = len(plan.chosen)
     method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
-    how = (
-        "proven optimal"
-        if plan.proven
-        else "heuristic"
-        if math.isnan(plan.gap)
-        else f"optimality gap {plan.gap:.2%}"
-    )
+    how = plan.proof(brief=True)
     return (
         f"Candidate host schools for new SEND inclusion bases: the plan adds {n} new"
         f" base{'s' if n != 1 else ''} of {result.scenario.base_size} places ({method}, {how})."

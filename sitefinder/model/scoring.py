@@ -1,0 +1,181 @@
+"""Total harm of today's bases plus any set of candidate bases, re-solved only where it changed.
+
+Classes of children that no base links are independent assignment problems, so the network
+splits into class *components*; opening or closing a candidate changes only its own component.
+:class:`SetScorer` caches each component's optimum by the candidates open in it, so comparing
+many sets that differ by a swap (selection, the stopping rule, ties, explanations and
+robustness runs) re-solves one or two small LPs per set instead of the whole network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sitefinder.model.assign import AssignmentResult, solve_transport
+from sitefinder.model.network import DemandRows, Site
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One network's optimum: total harm points, children left without a place, and the
+    mismatch harm points of those children (each weighted by their row's mismatch penalty; the
+    rest of ``harm`` is journey harm)."""
+
+    harm: float
+    unmet: float
+    mismatch: float = 0.0
+
+
+class SetScorer:
+    """Harm of the network with today's bases and a set of candidates open.
+
+    Parameters
+    ----------
+    demand
+        Demand rows.
+    existing
+        Bases open in every set.
+    candidates
+        Bases that may be opened, numbered 0..n-1.
+    """
+
+    def __init__(
+        self, demand: DemandRows, existing: Sequence[Site], candidates: Sequence[Site]
+    ) -> None:
+        self.demand = demand
+        self.existing = list(existing)
+        self.candidates = list(candidates)
+        classes = sorted(
+            set(np.unique(demand.klass).tolist()).union(
+                *(s.classes for s in [*existing, *candidates])
+            )
+        )
+        parent = {c: c for c in classes}
+
+        def find(c: int) -> int:
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        for site in [*existing, *candidates]:
+            linked = sorted(site.classes)
+            for other in linked[1:]:
+                parent[find(other)] = find(linked[0])
+        roots = sorted({find(c) for c in classes})
+        number = {root: i for i, root in enumerate(roots)}
+        self.members: list[list[int]] = [[] for _ in roots]
+        for c in classes:
+            self.members[number[find(c)]].append(c)
+        self._rows = [np.flatnonzero(np.isin(demand.klass, m)) for m in self.members]
+        self._existing: list[list[Site]] = [[] for _ in roots]
+        for site in existing:
+            if site.classes:
+                self._existing[number[find(min(site.classes))]].append(site)
+        self.component = np.array(
+            [number[find(min(s.classes))] if s.classes else -1 for s in candidates],
+            dtype=np.intp,
+        )
+        self._memo: dict[tuple[int, tuple[int, ...]], Score] = {}
+
+    def _open(self, chosen: Iterable[int] | NDArray[np.bool_]) -> NDArray[np.intp]:
+        array = np.asarray(list(chosen) if not isinstance(chosen, np.ndarray) else chosen)
+        if array.dtype == bool:
+            return np.flatnonzero(array)
+        return np.unique(array.astype(np.intp))
+
+    def part(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
+        """The optimum of component ``comp`` with the ``chosen`` candidates of it open."""
+        open_ = self._open(chosen)
+        mine = tuple(int(j) for j in open_[self.component[open_] == comp])
+        key = (comp, mine)
+        if key not in self._memo:
+            sites = [*self._existing[comp], *(self.candidates[j] for j in mine)]
+            self._memo[key] = _solve(self.demand, sites, self._rows[comp])
+        return self._memo[key]
+
+    def score(self, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
+        """Total harm points and unmet children with the ``chosen`` candidates open."""
+        open_ = self._open(chosen)
+        parts = [self.part(comp, open_) for comp in range(len(self.members))]
+        return Score(
+            sum(p.harm for p in parts),
+            sum(p.unmet for p in parts),
+            sum(p.mismatch for p in parts),
+        )
+
+    def harm(self, chosen: Iterable[int] | NDArray[np.bool_]) -> float:
+        """Total harm points with the ``chosen`` candidates open."""
+        return self.score(chosen).harm
+
+    def prices(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> NDArray[np.float64]:
+        """LP prices of one more child in each row of component ``comp`` (harm points per
+        child; NaN outside it) with the ``chosen`` candidates open.
+
+        Any optimal prices bound what a new base can gain there (see
+        :func:`sitefinder.model.scoring.gain_bound`).
+        """
+        open_ = self._open(chosen)
+        sites = [
+            *self._existing[comp],
+            *(self.candidates[j] for j in open_ if self.component[j] == comp),
+        ]
+        rows = self._rows[comp]
+        result = _transport(self.demand, sites, rows)
+        prices = np.full(len(self.demand), np.nan)
+        prices[rows] = result.row_price
+        return prices
+
+
+def _transport(
+    demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]
+) -> AssignmentResult:
+    local = np.full(len(demand), -1, dtype=np.intp)
+    local[rows] = np.arange(len(rows))
+    pair_row = np.concatenate([local[s.rows] for s in sites] + [np.zeros(0, np.intp)])
+    pair_site = np.concatenate(
+        [np.full(len(s.rows), i, dtype=np.intp) for i, s in enumerate(sites)]
+        + [np.zeros(0, np.intp)]
+    )
+    harm = np.concatenate([s.harm for s in sites] + [np.zeros(0)])
+    keep = pair_row >= 0
+    return solve_transport(
+        demand.children[rows],
+        np.array([s.capacity for s in sites], dtype=np.float64),
+        pair_row[keep],
+        pair_site[keep],
+        harm[keep],
+        demand.unmet_harm[rows],
+    )
+
+
+def _solve(demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]) -> Score:
+    result = _transport(demand, sites, rows)
+    return Score(
+        result.objective, float(result.unmet.sum()), float(result.unmet @ demand.mismatch[rows])
+    )
+
+
+def gain_bound(prices: NDArray[np.float64], demand: DemandRows, site: Site) -> float:
+    """An upper bound on the harm points ``site`` can avert when added to a network.
+
+    ``prices`` are the network's optimal LP row prices (:meth:`SetScorer.prices`). Weak
+    duality: with the site's capacity priced at ``w``, the old prices capped at ``harm + w``
+    stay feasible for the larger LP, so the gain is at most ``C w + sum_r d_r (p_r - h_r -
+    w)+`` for every ``w >= 0``; the least such value is taken (it lies at ``w = 0`` or a
+    breakpoint).
+    """
+    excess = prices[site.rows] - site.harm
+    keep = np.isfinite(excess) & (excess > 0)
+    excess, children = excess[keep], demand.children[site.rows][keep]
+    if not len(excess):
+        return 0.0
+    candidates = np.r_[0.0, excess]
+    values = [
+        site.capacity * w + float(children @ np.clip(excess - w, 0.0, None)) for w in candidates
+    ]
+    return float(min(values))

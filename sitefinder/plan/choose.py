@@ -1,0 +1,231 @@
+"""Choose the plan: the best set of new bases that are all worth adding, explained.
+
+Steps: every option in every size becomes a candidate (:mod:`.candidates`); the set is chosen
+under the scenario's rules and the stopping rule (:mod:`.stopping`); each chosen base is
+explained and the strongest sites left out get a true reason (:mod:`.explain`); equivalent
+alternatives are found within the tie tolerance (:mod:`.ties`); and the choice is repeated
+under noise (:mod:`.robustness`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from sitefinder.config import Scenario
+from sitefinder.disclosure import Rule, format_count
+from sitefinder.model.network import Solution, solve_network
+from sitefinder.model.select import SelectionMethod, SolverSettings
+from sitefinder.plan.candidates import (
+    Candidates,
+    build_candidates,
+    greedy_start,
+    selection_rules,
+)
+from sitefinder.plan.explain import PlanView, chosen_table, left_out
+from sitefinder.plan.result import ABS_GAP, REL_GAP, Plan, PlanInputs
+from sitefinder.plan.robustness import robustness_runs
+from sitefinder.plan.stopping import SetProblem, Stopped, StoppingRule, choose_set
+from sitefinder.plan.ties import alternatives_table, alternatives_text, find_alternatives
+
+Progress = Callable[[str, int, int], None]
+
+STOPPED_COLUMNS = [
+    "bases", "urn", "name", "phase", "need_group", "places", "newly_placed", "harm_averted",
+]  # fmt: skip
+
+
+def solver_settings(scenario: Scenario, method: SelectionMethod | str | None) -> SolverSettings:
+    """The scenario's method (or ``method``), node limit and time safety net, with the plan's
+    optimality tolerance (:data:`sitefinder.plan.result.ABS_GAP` harm points)."""
+    return SolverSettings(
+        method=SelectionMethod(method or scenario.selection.method),
+        node_limit=scenario.selection.node_limit,
+        time_limit=scenario.selection.time_limit_seconds,
+        rel_gap=REL_GAP,
+        abs_gap=ABS_GAP,
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _stopped_table(
+    stopped: list[Stopped], candidates: Candidates, inputs: PlanInputs
+) -> pd.DataFrame:
+    names = inputs.schools.set_index("urn")["name"]
+    records = []
+    for item in stopped:
+        option = inputs.options.iloc[int(candidates.option[item.candidate])]
+        records.append(
+            {
+                "bases": item.bases,
+                "urn": option["urn"],
+                "name": names.get(option["urn"], ""),
+                "phase": option["phase"],
+                "need_group": option["need_group"],
+                "places": int(candidates.places[item.candidate]),
+                "newly_placed": item.newly_placed,
+                "harm_averted": item.harm_averted,
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=STOPPED_COLUMNS)
+
+
+def _notes(
+    scenario: Scenario,
+    searches: list[tuple[int, str, str, float]],
+    stopped: pd.DataFrame,
+    counts: tuple[int, int],
+) -> list[str]:
+    """Sentences about the plan; ``counts`` is (bases chosen, bases requested)."""
+    threshold = scenario.suppression_threshold
+    stop = StoppingRule.from_scenario(scenario)
+    notes = []
+    if len(stopped):
+        parts = [
+            f"the {_ordinal(int(row.bases))} ({row.name}, {row.phase} {row.need_group}) would"
+            f" place {format_count(float(row.newly_placed), threshold)} children who had no"
+            " base place"
+            # Its harm with a withheld count of children could give that count back.
+            + (
+                f" and avert {row.harm_averted:.2f} harm points"
+                if not Rule(threshold, 0.0).hides(float(row.newly_placed), "count")
+                else ""
+            )
+            for row in stopped.itertuples()
+        ]
+        notes.append(
+            f"{counts[0]} of {counts[1]} requested new bases are worth adding: "
+            + "; ".join(parts)
+            + f" (the stopping rule: a new base must place"
+            f" {stop.describe(scenario.base_size, threshold)})."
+        )
+    for bases, method, limit, gap in searches:
+        which = f"The search for the best set of {bases} new base(s)"
+        if limit == "time":
+            before = "its node limit" if method == "optimal" else "its swaps were done"
+            notes.append(
+                f"{which} was stopped by the wall-clock safety net"
+                f" (selection.time_limit_seconds = {scenario.selection.time_limit_seconds:g})"
+                f" before {before}: another run may choose differently. Raise the limit."
+            )
+        elif limit == "nodes":
+            notes.append(
+                f"{which} stopped at its node limit (selection.node_limit ="
+                f" {scenario.selection.node_limit}) with an optimality gap of {gap:.2%}; every"
+                " run stops at the same place. Raise the limit to prove the set optimal."
+            )
+    return notes
+
+
+def choose_plan(
+    inputs: PlanInputs,
+    scenario: Scenario,
+    *,
+    method: SelectionMethod | str | None = None,
+    progress: Progress | None = None,
+) -> tuple[Plan, Solution]:
+    """Choose the plan's new bases, explain them, and test their robustness.
+
+    Parameters
+    ----------
+    inputs
+        The authority's arrays and tables (:class:`PlanInputs`).
+    scenario
+        ``bases`` or ``selection.counts``, the other ``selection.*`` rules (stopping rule,
+        tie tolerance, limits) and ``robustness.*``.
+    method
+        Overrides ``selection.method``.
+    progress
+        Optional ``progress(message, done, total)`` callback for the robustness runs.
+
+    Returns
+    -------
+    tuple
+        The plan and the network solved with the plan's bases open.
+
+    Raises
+    ------
+    ScenarioError
+        When the selection rules cannot be met (e.g. more bases per group than candidates).
+    """
+    rows, existing = inputs.instance.rows, inputs.existing
+    settings = solver_settings(scenario, method)
+    candidates = build_candidates(scenario, inputs.options, inputs.option_sites)
+    rules = selection_rules(scenario, inputs.options, candidates, inputs.greedy.standalone)
+    problem = SetProblem(
+        rows,
+        existing,
+        candidates,
+        rules,
+        greedy_start(inputs.greedy, candidates, scenario, rules.total()),
+    )
+    started = time.perf_counter()
+    chosen_set = choose_set(problem, settings=settings, stop=StoppingRule.from_scenario(scenario))
+    seconds = time.perf_counter() - started
+    selection, scorer = chosen_set.selection, chosen_set.scorer
+    tolerance = scenario.selection.tie_tolerance
+    # Choice 1 averts the most harm (ties keep the solver's order); the network is solved once,
+    # in that order, so every explanation reads the same flows as the exported assignments.
+    current = scorer.harm(chosen_set.chosen)
+    averted = {
+        c: scorer.harm([o for o in chosen_set.chosen if o != c]) - current
+        for c in chosen_set.chosen
+    }
+    chosen = sorted(chosen_set.chosen, key=lambda c: -averted[c])
+    after = solve_network(rows, [*existing, *(candidates.sites[c] for c in chosen)])
+    view = PlanView(candidates, rules, chosen, after, scorer, tolerance)
+    table = chosen_table(inputs, scenario, view)
+    greedy_set = greedy_start(inputs.greedy, candidates, scenario, len(chosen))
+    greedy_objective = float("nan") if greedy_set is None else scorer.harm(greedy_set)
+    robust = robustness_runs(
+        inputs,
+        scenario,
+        replace(problem, start=chosen_set.first),
+        settings=settings,
+        progress=progress,
+    )
+    if not table.empty:
+        table["robustness"] = table["urn"].map(robust.shares).fillna(0.0) if robust.runs else np.nan
+    found = find_alternatives(scorer, candidates, rules, chosen, tolerance=tolerance)
+    names = inputs.schools.set_index("urn")["name"]
+    alternatives = alternatives_table(found, candidates, inputs.options, names, table)
+    if not table.empty:
+        table["alternatives"] = [
+            alternatives_text(alternatives, row) for _, row in table.iterrows()
+        ]
+    stopped = _stopped_table(chosen_set.stopped, candidates, inputs)
+    notes = _notes(scenario, chosen_set.searches, stopped, (len(chosen), rules.total()))
+    if robust.time_limited:
+        notes.append(
+            f"{robust.time_limited} robustness run(s) were stopped by the wall-clock safety net"
+            " (robustness.time_limit_seconds): their sets may differ from one run to the next."
+        )
+    plan = Plan(
+        method=selection.method,
+        objective=after.objective,
+        greedy_objective=greedy_objective,
+        gap=selection.gap,
+        proven=selection.proven,
+        seconds=seconds,
+        chosen=table,
+        left_out=left_out(inputs, scenario, view, table),
+        robustness=robust.shares,
+        runs=robust.runs,
+        unproven_runs=robust.unproven,
+        sites=[candidates.sites[c] for c in chosen],
+        limit=selection.limit,
+        requested=rules.total(),
+        stopped=stopped,
+        alternatives=alternatives,
+        notes=notes,
+        time_limited_runs=robust.time_limited,
+    )
+    return plan, after
