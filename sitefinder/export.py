@@ -13,9 +13,7 @@ only when asked.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,12 +25,13 @@ import shapely
 
 from sitefinder import __version__
 from sitefinder.disclosure import mask_counts
-from sitefinder.errors import OutputError
 from sitefinder.pipeline import RankResult
 from sitefinder.styles import add_layer_styles
+from sitefinder.targets import atomic_path
 from sitefinder.targets import check_target as check_path
 
 CRS = "EPSG:27700"
+_WRITE_ERRORS = (sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 _PLAN_ONLY = [
     "children_served", "harm_averted", "minutes_before", "minutes_after", "areas_served",
     "greedy_rank", "robustness",
@@ -158,26 +157,14 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
         cannot be written. The target is left untouched in every case.
     """
     path = check_target(path, overwrite=overwrite)
-    handle, temporary = tempfile.mkstemp(suffix=".gpkg", prefix=f".{path.stem}-", dir=path.parent)
-    os.close(handle)
-    Path(temporary).unlink()  # GDAL creates the file itself
-    try:
-        frames = layers(result)
-        for name, frame in frames.items():
+    frames = layers(result)
+    with atomic_path(
+        path, overwrite=overwrite, kind="GeoPackage", errors=_WRITE_ERRORS
+    ) as temporary:
+        for name, frame in frames.items():  # GDAL creates the file itself
             if isinstance(frame, gpd.GeoDataFrame):
                 frame.to_file(temporary, layer=name, driver="GPKG", engine="pyogrio")
             else:
                 pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG")
         add_layer_styles(temporary, frames, label_top=result.scenario.top)
-        Path(temporary).replace(path)
-    except (
-        OSError,
-        sqlite3.Error,
-        pyogrio.errors.DataSourceError,
-        pyogrio.errors.DataLayerError,
-    ) as exc:
-        raise OutputError(f"{path}: cannot write the GeoPackage ({exc})") from None
-    finally:
-        if Path(temporary).exists():
-            Path(temporary).unlink()
     return path

@@ -7,7 +7,6 @@ coordinates in EPSG:27700 metres.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from sitefinder.config import NEED_CODES, DemandInput, Scenario
 from sitefinder.demand import fit_growth, modelled_demand
+from sitefinder.files import file_sha256
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.establishments import read_establishments
 from sitefinder.readers.population import read_population
@@ -23,13 +23,16 @@ from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import read_caseload, read_needs
 from sitefinder.readers.tables import read_csv
-from sitefinder.validate import Problems
+from sitefinder.validate import Problems, check_extent
 
 SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
 PLACE_PHASES = ("primary", "secondary")
 BASE_PHASES = ("primary", "secondary", "all-through")
 ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
 BASE_TYPES = ("resourced_provision", "sen_unit")
+MAX_SCHOOL_PUPILS = 10_000  # the largest English schools have about 3,000 pupils
+MAX_BASE_PLACES = 500  # bases have 5-40 places; 500 leaves room for a register's totals
+MAX_CHILDREN_PER_ROW = 100_000  # children needing a base place in one area, phase and need
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,6 @@ class AuthorityData:
     notes: list[str] = field(default_factory=list)
 
 
-def _checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     table = read_csv(path, problems)
     required = (
@@ -87,10 +86,18 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     out["phase"] = table["phase"].str.strip()
     out["establishment_group"] = table["establishment_group"].str.strip()
     for column in ("capacity", "pupils"):
-        out[column] = problems.numbers(path, table, column, minimum=0, integer=True)
+        out[column] = problems.numbers(
+            path, table, column, minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True
+        )
     if "ehcp_pupils" in table.columns:
         out["ehcp_pupils"] = problems.numbers(
-            path, table, "ehcp_pupils", minimum=0, integer=True, required=False
+            path,
+            table,
+            "ehcp_pupils",
+            minimum=0,
+            maximum=MAX_SCHOOL_PUPILS,
+            integer=True,
+            required=False,
         )
     else:
         out["ehcp_pupils"] = float("nan")
@@ -112,7 +119,16 @@ def _bases(path: Path, schools: pd.DataFrame | None, problems: Problems) -> pd.D
     problems.choices(path, table, "phase", BASE_PHASES)
     out["base_type"] = table["base_type"].str.strip()
     out["phase"] = table["phase"].str.strip()
-    out["capacity"] = problems.numbers(path, table, "capacity", minimum=1, integer=True)
+    out["capacity"] = problems.numbers(
+        path, table, "capacity", minimum=1, maximum=MAX_BASE_PLACES, integer=True
+    )
+    problems.bad_rows(
+        path,
+        "urn",
+        table.duplicated(keep="first"),
+        "repeats an earlier row exactly, which would count that base's places twice: delete"
+        " the copy",
+    )
     codes = table["need_codes"].str.split(";").map(lambda parts: tuple(p.strip() for p in parts))
     bad_code = codes.map(lambda cs: not cs or any(c not in NEED_CODES for c in cs))
     problems.bad_rows(
@@ -175,7 +191,9 @@ def _demand(path: Path, areas: pd.DataFrame | None, problems: Problems) -> pd.Da
     out = pd.DataFrame({c: table[c].str.strip() for c in ("area_code", "phase", "need_code")})
     problems.choices(path, table, "phase", PLACE_PHASES)
     problems.choices(path, table, "need_code", NEED_CODES)
-    out["children"] = problems.numbers(path, table, "children", minimum=0)
+    out["children"] = problems.numbers(
+        path, table, "children", minimum=0, maximum=MAX_CHILDREN_PER_ROW
+    )
     if areas is not None:
         problems.bad_rows(
             path,
@@ -317,6 +335,17 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
             files.demand.path or files.demand.population or "inputs.demand",
             "no children needing a base place (check the demand inputs)",
         )
+    if schools is not None and areas is not None:
+        warnings.extend(
+            check_extent(
+                problems,
+                schools=schools,
+                areas=areas,
+                schools_path=files.schools.path,
+                areas_path=files.areas or (files.boundaries.path if files.boundaries else ""),
+                areas_trusted=files.areas is None,
+            )
+        )
     problems.raise_if_any()
     assert schools is not None and bases is not None and areas is not None
     assert demand is not None
@@ -328,5 +357,5 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
                 f" {len(missing)} area(s), e.g. {', '.join(missing[:5])}; those areas are"
                 " exported as points"
             )
-    checksums = {name: _checksum(path) for name, path in files.files().items()}
+    checksums = {name: file_sha256(path) for name, path in files.files().items()}
     return AuthorityData(schools, bases, areas, demand, boundaries, checksums, warnings, notes)

@@ -653,4 +653,4 @@ def write_report(
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     png = map_png(result, dpi=_MAP_DPI, top=result.scenario.top)
     text = render_report(result, png=png, generated=generated or None)
-    return write_atomic(path, text.encode("utf-8"), kind="HTML report")
+    return write_atomic(path, text.encode("utf-8"), overwrite=overwrite, kind="HTML report")
