@@ -399,7 +399,7 @@ class Scenario(_Section):
     base_size: Annotated[int, within(1, 200, "places")] = 10
     top: Annotated[int, within(1, 500)] = 10
     phases: list[Phase] = Field(default_factory=_default_phases, min_length=1)
-    suppression_threshold: Annotated[int, within(0, 100, "children")] = 5
+    suppression_threshold: Annotated[int, within(0, 1_000_000, "children")] = 5
     inputs: Inputs
     need_groups: dict[str, NeedGroup] = Field(default_factory=_default_need_groups)
     journey: Journey = Field(default_factory=Journey)

@@ -346,6 +346,7 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
                 areas_trusted=files.areas is None,
             )
         )
+    warnings.extend(problems.warnings)
     problems.raise_if_any()
     assert schools is not None and bases is not None and areas is not None
     assert demand is not None

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from sitefinder.config import Journey
 from sitefinder.errors import DataError, processing
@@ -188,7 +187,7 @@ def area_school_drive_minutes(
         "network",
         time.perf_counter() - start,
         [note, *routed.notes],
-        [*cache_warnings, *routed.warnings],
+        list(dict.fromkeys([*cache_warnings, *routed.warnings])),
     )
 
 
@@ -220,11 +219,8 @@ def read_points(path: Path, problems: Problems) -> Points | None:
     if {"lon", "lat"} <= columns:
         lon = problems.numbers(path, table, "lon")
         lat = problems.numbers(path, table, "lat")
-        problems.bad_rows(path, "lon", lon.abs() > 180, "not a longitude (WGS84 degrees)")
-        problems.bad_rows(path, "lat", lat.abs() > 90, "not a latitude (WGS84 degrees)")
-        x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(
-            lon.to_numpy(), lat.to_numpy()
-        )
+        xs, ys = problems.lonlat_to_grid(path, lon, lat, ("lon", "lat"))
+        x, y = xs.to_numpy(), ys.to_numpy()
     else:
         xs, ys = problems.numbers(path, table, "x"), problems.numbers(path, table, "y")
         problems.british_grid(path, xs, ys, ("x", "y"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from sitefinder.errors import DataError
@@ -19,6 +20,9 @@ from sitefinder.errors import DataError
 # British National Grid (EPSG:27700) covers roughly these metres; longitude/latitude do not.
 _EASTING = (0.0, 700_000.0)
 _NORTHING = (0.0, 1_300_000.0)
+_LONGITUDE = (-9.0, 2.5)
+_LATITUDE = (49.0, 61.5)
+_TO_GRID = Transformer.from_crs(4326, 27700, always_xy=True)
 SANE_MAXIMUM = 10_000_000.0
 """Numbers read from input files above this are refused unless a reader sets its own limit
 (no count of children, places or people in one row comes near it; grid metres stay below)."""
@@ -31,15 +35,29 @@ def _lines(mask: pd.Series) -> str:
     return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
 
 
+def in_great_britain(bounds: NDArray[np.float64] | tuple[float, float, float, float]) -> bool:
+    """Whether ``(west, south, east, north)`` in EPSG:27700 metres lies within Great Britain."""
+    west, south, east, north = (float(v) for v in bounds)
+    return (
+        _EASTING[0] <= west <= east <= _EASTING[1]
+        and _NORTHING[0] <= south <= north <= _NORTHING[1]
+    )
+
+
 class Problems:
-    """Problems found in input files, reported together."""
+    """Problems found in input files, reported together; and warnings that do not stop a run."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.warnings: list[str] = []
 
     def add(self, path: Path | str, message: str) -> None:
         """Record one problem in ``path``."""
         self.items.append(f"{path}: {message}")
+
+    def warn(self, path: Path | str, message: str) -> None:
+        """Record a warning about ``path``: something repaired or doubtful, not an error."""
+        self.warnings.append(f"{path}: {message}")
 
     def require_columns(self, path: Path, table: pd.DataFrame, columns: Iterable[str]) -> bool:
         """Record missing columns; return True when all are present."""
@@ -161,14 +179,41 @@ class Problems:
             "outside Great Britain in EPSG:27700 metres (check the coordinate system)",
         )
 
+    def lonlat_to_grid(
+        self, path: Path, lon: pd.Series, lat: pd.Series, columns: tuple[str, str]
+    ) -> tuple[pd.Series, pd.Series]:
+        """Convert WGS84 degrees to British National Grid metres, recording rows that cannot
+        be places in Great Britain (swapped longitude/latitude named as such)."""
+        known = lon.notna() & lat.notna()
+        swapped = known & lon.between(*_LATITUDE) & lat.between(*_LONGITUDE)
+        self.bad_rows(
+            path,
+            f"{columns[0]}/{columns[1]}",
+            swapped,
+            f"the two numbers look swapped ({columns[0]} is the longitude, about -8 to 2 in"
+            f" Great Britain; {columns[1]} the latitude, about 50 to 61): exchange them",
+        )
+        x, y = _TO_GRID.transform(lon.to_numpy(dtype=float), lat.to_numpy(dtype=float))
+        xs = pd.Series(x, index=lon.index).where(known & ~swapped)
+        ys = pd.Series(y, index=lat.index).where(known & ~swapped)
+        inside = xs.between(*_EASTING) & ys.between(*_NORTHING)
+        self.bad_rows(
+            path,
+            f"{columns[0]}/{columns[1]}",
+            known & ~swapped & ~inside,
+            "not a place in Great Britain in longitude/latitude degrees (WGS84): check the"
+            " coordinate system",
+        )
+        return xs.where(inside), ys.where(inside)
+
     def raise_if_any(self) -> None:
         """Raise a :class:`DataError` listing every problem, if there are any."""
         if self.items:
             raise DataError(self.items)
 
 
-FAR_METRES = 3_000.0
-"""A school further than this from every area point, and than five times the areas' usual
+FAR_METRES = 5_000.0
+"""A school further than this from every area point, and than eight times the areas' usual
 spacing, is far from the authority's children (metres)."""
 
 
@@ -215,7 +260,7 @@ def check_extent(
         return []
     tree = cKDTree(points)
     spacing = float(np.median(tree.query(points, k=2)[0][:, 1])) if len(points) > 1 else 0.0
-    far_metres = max(FAR_METRES, 5.0 * spacing)
+    far_metres = max(FAR_METRES, 8.0 * spacing)
     distance = np.full(len(given), np.inf)
     exchanged = np.full(len(given), np.inf)
     distance[located] = tree.query(given[located])[0]

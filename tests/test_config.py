@@ -54,9 +54,9 @@ def test_unknown_key_named_with_its_path(scenario_file):
 def test_every_bad_value_reported_at_once(scenario_file):
     path = scenario_file("bases = -1\n[harm]\nexponent = 0\n[journey]\nmethod = 'teleport'\n")
     assert problems(path) == [
-        f"{path}: bases: must be >= 0",
+        f"{path}: bases: must be from 0 to 200 (got -1)",
         f"{path}: journey.method: must be one of 'network', 'crowfly' or 'matrix'",
-        f"{path}: harm.exponent: must be > 0",
+        f"{path}: harm.exponent: must be above 0 and at most 10 (got 0)",
     ]
 
 
@@ -99,4 +99,4 @@ def test_overrides_take_precedence_and_are_validated(scenario_file):
     assert with_overrides(scenario, bases=None).bases == 2
     with pytest.raises(ScenarioError) as caught:
         with_overrides(scenario, bases=-2)
-    assert caught.value.problems == ["command line: bases: must be >= 0"]
+    assert caught.value.problems == ["command line: bases: must be from 0 to 200 (got -2)"]

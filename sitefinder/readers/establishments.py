@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from sitefinder.config import NEED_CODES, SchoolsInput
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
@@ -222,11 +221,10 @@ def _locate(
 
     if "easting" in table.columns:
         x, y = number("easting"), number("northing")
+        problems.british_grid(path, x, y, (_source(spec, "easting"), _source(spec, "northing")))
     elif "lon" in table.columns:
         lon, lat = number("lon"), number("lat")
-        to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
-        xs, ys = to_grid.transform(lon.to_numpy(), lat.to_numpy())
-        x, y = pd.Series(xs, index=table.index), pd.Series(ys, index=table.index)
+        x, y = problems.lonlat_to_grid(path, lon, lat, (_source(spec, "lon"), _source(spec, "lat")))
     elif "postcode" in table.columns:
         x = y = pd.Series(np.nan, index=table.index)
     else:
@@ -451,6 +449,11 @@ def read_establishments(
             if key in table.columns
             else np.nan
         )
+    for key in ("resourced_provision_capacity", "sen_unit_capacity", "base_capacity"):
+        if key in table.columns:  # checked here: inf or 1e300 places would reach the solver
+            problems.numbers(
+                path, table, key, minimum=0, maximum=500, required=False, label=_source(spec, key)
+            )
     x, y, notes = _locate(table, path, spec, postcodes, problems)
     table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
     bases, warnings = _base_rows(table, spec, path, problems)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio.errors
+import pyogrio.raw
+import shapely
 
 from sitefinder.errors import processing
-from sitefinder.validate import Problems
+from sitefinder.validate import Problems, in_great_britain
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
@@ -27,6 +30,7 @@ class FileLines(Problems):
     def __init__(self, problems: Problems, positions: np.ndarray, total: int) -> None:
         super().__init__()
         self.items = problems.items  # one list: what is recorded here is the caller's
+        self.warnings = problems.warnings
         self._positions = positions
         self._total = total
 
@@ -224,29 +228,109 @@ def _read_table(path: Path, problems: Problems, *, allow_empty: bool) -> pd.Data
     return None
 
 
+def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+    """A vector layer with shapes repaired, and how many needed repair.
+
+    Shapes are parsed from GDAL's WKB with invalid ones fixed (GEOS ``make_valid``): rings
+    that are not closed, self-intersections. Parsing them as GDAL hands them over would fail
+    on the first unclosed ring.
+    """
+    with warnings.catch_warnings():
+        # GDAL accepts unclosed rings with a warning; they are counted and repaired below.
+        warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
+        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer)
+    if wkb is None:
+        wkb = np.full(len(fields[0]) if len(fields) else 0, None, dtype=object)
+    strict = shapely.from_wkb(wkb, on_invalid="ignore")
+    repaired = shapely.from_wkb(wkb, on_invalid="fix")
+    invalid = ~shapely.is_valid(repaired) & ~shapely.is_missing(repaired)
+    repaired[invalid] = shapely.make_valid(repaired[invalid])
+    fixed = int(np.sum(shapely.is_missing(strict) & ~shapely.is_missing(repaired))) + int(
+        invalid.sum()
+    )
+    columns = dict(zip(meta["fields"], fields, strict=True))
+    frame = gpd.GeoDataFrame(columns, geometry=repaired, crs=meta["crs"])
+    return frame, fixed
+
+
+def _coordinates_problem(frame: gpd.GeoDataFrame) -> str | None:
+    """Why the layer's coordinates disagree with its coordinate system label, or None."""
+    present = frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()]
+    if present.empty:
+        return None
+    west, south, east, north = present.total_bounds
+    label = frame.crs.to_string() if frame.crs is not None else "?"
+    looks_like_degrees = -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+    if frame.crs.is_geographic and not looks_like_degrees:
+        return (
+            f"its coordinate system says degrees ({label}) but the coordinates reach"
+            f" {east:,.0f}, {north:,.0f}, which look like metres: the label is wrong"
+            " (British National Grid is EPSG:27700); set the right one and save again"
+        )
+    if frame.crs.is_projected and looks_like_degrees and (east - west) < 20:
+        return (
+            f"its coordinate system says metres ({label}) but the coordinates look like"
+            " longitude/latitude degrees: the label is wrong (degrees are EPSG:4326); set the"
+            " right one and save again"
+        )
+    grid = present.to_crs(27700).total_bounds
+    if not (np.isfinite(grid).all() and in_great_britain(grid)):
+        return (
+            f"lies outside Great Britain once converted from {label}: check its coordinate"
+            " system label"
+        )
+    return None
+
+
 def read_vector(
     path: Path, problems: Problems, *, layer: str | None = None, hint: str = "inputs"
 ) -> gpd.GeoDataFrame | None:
-    """Read a GeoPackage, GeoJSON or Shapefile layer, insisting on a coordinate system."""
-    if not path.is_file():
-        problems.add(path, f"file not found (check the path in the scenario's [{hint}])")
+    """Read a GeoPackage, GeoJSON or Shapefile layer, insisting on a coordinate system.
+
+    Features without a shape are an error; shapes that are invalid (unclosed rings,
+    self-intersections) are repaired with a warning; coordinates that disagree with the
+    coordinate system label (metres labelled as degrees, or the reverse) or that fall outside
+    Great Britain are an error.
+    """
+    if (problem := missing_or_irregular(path, hint)) is not None:
+        problems.add(path, problem)
         return None
-    try:
-        frame = gpd.read_file(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        problems.add(path, f"cannot read as a vector file ({exc})")
-        return None
-    if frame.empty:
-        problems.add(path, "has no features")
-        return None
-    if frame.crs is None:
-        problems.add(
-            path,
-            "has no coordinate reference system (save it with one, e.g. EPSG:27700 or"
-            " EPSG:4326; a Shapefile needs its .prj file)",
-        )
-        return None
-    return frame
+    with processing(path):
+        try:
+            frame, fixed = _read_layer(path, layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+            problems.add(path, f"cannot read as a vector file ({exc})")
+            return None
+        if frame.empty:
+            problems.add(path, "has no features")
+            return None
+        if frame.crs is None:
+            problems.add(
+                path,
+                "has no coordinate reference system (save it with one, e.g. EPSG:27700 or"
+                " EPSG:4326; a Shapefile needs its .prj file)",
+            )
+            return None
+        missing = np.flatnonzero((frame.geometry.isna() | frame.geometry.is_empty).to_numpy())
+        if len(missing):
+            shown = ", ".join(str(i + 1) for i in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            problems.add(
+                path,
+                f"{len(missing)} feature(s) have no shape (features {shown}{more}, counting"
+                " from 1): draw them or delete them",
+            )
+            return None
+        if (problem := _coordinates_problem(frame)) is not None:
+            problems.add(path, problem)
+            return None
+        if fixed:
+            problems.warn(
+                path,
+                f"{fixed} shape(s) were invalid (rings not closed, or crossing themselves) and"
+                " have been repaired; check them in a GIS",
+            )
+        return frame
 
 
 def read_any(

@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 
-from sitefinder.errors import OutputError, SetupError
+from sitefinder.errors import DataError, OutputError, SetupError, processing
 from sitefinder.files import atomic_path, file_sha256, sweep_partials
 from sitefinder.roads.osm import RoadNetwork, read_road_network
 from sitefinder.roads.paths import (
@@ -59,6 +59,7 @@ __all__ = [
     "default_cache_dir",
     "file_sha256",
     "network_sha256",
+    "peek_road_network",
 ]
 
 FORMAT_VERSION = 2  # bump when the stored layout or the routing rules change
@@ -414,3 +415,70 @@ def cached_drive_minutes(
     }
     warnings = _write(entry, arrays, limit=limit) if limit else ()
     return minutes, report, CacheUse(hit=False, warnings=warnings)
+
+
+def _osm_header_problem(path: Path) -> str | None:
+    """Why ``path`` does not start like an OpenStreetMap file, or None."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    if not head:
+        return "is empty (download the extract again)"
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        size = int.from_bytes(head[:4], "big")
+        if not 0 < size < 64 * 1024 or b"OSMHeader" not in head[4 : 4 + size]:
+            return (
+                "is not an OpenStreetMap PBF file (it does not start with an OSMHeader block);"
+                " download the .osm.pbf extract again"
+            )
+    elif name.endswith(".osm") and b"<osm" not in head[:4096]:
+        return "is not an OpenStreetMap XML file (no <osm> element at the start)"
+    return None
+
+
+def peek_road_network(
+    path: Path | str,
+    *,
+    peak_factor: float = 1.0,
+    maxspeed_fraction: float = 0.8,
+    junction_seconds: float = 3.0,
+    cache_dir: Path | str | None = None,
+) -> str:
+    """Check a road network file without parsing it: its cache entry, else its header.
+
+    Returns
+    -------
+    str
+        A note saying what was checked.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, or does not start like an OpenStreetMap file.
+    SetupError
+        If ``$SITEFINDER_CACHE_MAX_MB`` is not a number of megabytes.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: road network file not found (check journey.network)")
+    limit = cache_limit_bytes()
+    with processing(path):
+        try:
+            source = file_sha256(path)
+            params = {
+                "peak_factor": float(peak_factor),
+                "maxspeed_fraction": float(maxspeed_fraction),
+                "junction_seconds": float(junction_seconds),
+            }
+            key = _key("network", {"file": source, **params})
+            stored = _read(_folder(cache_dir) / f"network-{key}.npz") if limit else None
+            if stored is not None:
+                network = _network_from_arrays(stored, params=params, source=source)
+                if network is not None:
+                    return f"{path}: road network in the cache ({network.n_nodes:,} nodes)"
+            problem = _osm_header_problem(path)
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read the road network ({exc.strerror})") from None
+    if problem is not None:
+        raise DataError(f"{path}: {problem}")
+    return f"{path}: road network file starts correctly (it is parsed in full when ranking)"
