@@ -14,13 +14,52 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from sitefinder.config import Scenario, load_scenario, with_overrides, with_section
-from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderError
-from sitefinder.export import write_geopackage
-from sitefinder.model.harm import HarmCurve
-from sitefinder.model.pmedian import PMedianResult, p_median
-from sitefinder.model.select import Selection, select_sites
-from sitefinder.pipeline import RankResult, check_inputs, rank
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sitefinder.config import Scenario, load_scenario, with_overrides, with_section
+    from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderError
+    from sitefinder.export import write_geopackage
+    from sitefinder.model.harm import HarmCurve
+    from sitefinder.model.pmedian import PMedianResult, p_median
+    from sitefinder.model.select import Selection, select_sites
+    from sitefinder.pipeline import RankResult, check_inputs, rank
+
+# The public names load on first use, so the command starts (and answers Ctrl-C, --version
+# and usage errors) without importing pandas, geopandas and HiGHS first.
+_HOMES = {
+    "Scenario": "sitefinder.config",
+    "load_scenario": "sitefinder.config",
+    "with_overrides": "sitefinder.config",
+    "with_section": "sitefinder.config",
+    "DataError": "sitefinder.errors",
+    "OutputError": "sitefinder.errors",
+    "ScenarioError": "sitefinder.errors",
+    "SitefinderError": "sitefinder.errors",
+    "write_geopackage": "sitefinder.export",
+    "HarmCurve": "sitefinder.model.harm",
+    "PMedianResult": "sitefinder.model.pmedian",
+    "p_median": "sitefinder.model.pmedian",
+    "Selection": "sitefinder.model.select",
+    "select_sites": "sitefinder.model.select",
+    "RankResult": "sitefinder.pipeline",
+    "check_inputs": "sitefinder.pipeline",
+    "rank": "sitefinder.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'sitefinder' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "DataError",

@@ -26,6 +26,7 @@ user cache folder (``$XDG_CACHE_HOME/sitefinder`` or ``~/.cache/sitefinder`` on 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import math
@@ -176,6 +177,8 @@ def _write(entry: Path, arrays: dict[str, NDArray[Any]], *, limit: int) -> tuple
         )
     why = ""
     try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder")
         folder.mkdir(parents=True, exist_ok=True)
         sweep_partials(folder, legacy=_LEGACY_TEMPORARIES)
         with (
