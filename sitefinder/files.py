@@ -78,11 +78,13 @@ def read_small(path: Path, *, limit: int) -> bytes:
         descriptor = os.open(path, flags)
     except IsADirectoryError:
         raise NotRegularFileError("is a folder, not a file") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(mode):
+            raise NotRegularFileError("is a folder, not a file")
+        raise NotRegularFileError("is a device, FIFO or socket, not a regular file")
     with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
-            raise NotRegularFileError(f"is {kind}, not a regular file")
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise TooLargeError(f"is larger than {limit:,} bytes")

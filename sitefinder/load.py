@@ -330,11 +330,13 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
             "no mainstream schools, so there is nowhere to put a base (check"
             " inputs.schools.authority, the establishment types, or special_urns)",
         )
-    if demand is not None and demand.empty:
-        problems.add(
-            files.demand.path or files.demand.population or "inputs.demand",
-            "no children needing a base place (check the demand inputs)",
-        )
+    where = files.demand.path or files.demand.population or "inputs.demand"
+    if (
+        demand is not None
+        and demand.empty
+        and not any(item.startswith(f"{where}: ") for item in problems.items)
+    ):  # when its rows were refused above, "no children" would only repeat it
+        problems.add(where, "no children needing a base place (check the demand inputs)")
     if schools is not None and areas is not None:
         warnings.extend(
             check_extent(

@@ -28,6 +28,10 @@ SANE_MAXIMUM = 10_000_000.0
 (no count of children, places or people in one row comes near it; grid metres stay below)."""
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
 def _lines(mask: pd.Series) -> str:
     lines = [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())]
     shown = ", ".join(str(n) for n in lines[:5])
@@ -116,14 +120,14 @@ class Problems:
             self.bad_rows(path, column, fractional, "must be a whole number")
         high = SANE_MAXIMUM if maximum is None else maximum
         both = minimum is not None and maximum is not None
-        span = f"must be from {minimum:,g} to {high:,g}" if both else ""
+        span = f"must be from {_number(minimum or 0)} to {_number(high)}" if both else ""
         if minimum is not None:
             self.bad_rows(path, column, values < minimum, span or f"must be >= {minimum:g}")
         above = values > high
         if maximum is None:
-            self.bad_rows(path, column, above, f"must be <= {high:,g} (surely a mistake)")
+            self.bad_rows(path, column, above, f"must be <= {_number(high)} (surely a mistake)")
         else:
-            self.bad_rows(path, column, above, span or f"must be <= {high:,g}")
+            self.bad_rows(path, column, above, span or f"must be <= {_number(high)}")
         return values.where(~above & ~(values < (minimum if minimum is not None else -np.inf)))
 
     def choices(self, path: Path, table: pd.DataFrame, column: str, allowed: Iterable[str]) -> None:
@@ -260,7 +264,7 @@ def check_extent(
         return []
     tree = cKDTree(points)
     spacing = float(np.median(tree.query(points, k=2)[0][:, 1])) if len(points) > 1 else 0.0
-    far_metres = max(FAR_METRES, 8.0 * spacing)
+    far_metres = min(max(FAR_METRES, 8.0 * spacing), 20_000.0)
     distance = np.full(len(given), np.inf)
     exchanged = np.full(len(given), np.inf)
     distance[located] = tree.query(given[located])[0]

@@ -247,7 +247,12 @@ def _locate(
                 f"{path}: located {int(located.sum())} school(s) with no coordinates from their"
                 f" postcode ({lookup.source})"
             )
-    still = (x.isna() | y.isna()).reset_index(drop=True)
+    # Rows whose typed coordinates were refused above are not "without coordinates" too.
+    typed = pd.Series(False, index=table.index)
+    for key in ("easting", "lon"):
+        if key in table.columns:
+            typed |= table[key].str.strip().ne("")
+    still = ((x.isna() | y.isna()) & ~typed).reset_index(drop=True)
     problems.bad_rows(
         path,
         f"{_source(spec, 'easting')}/{_source(spec, 'northing')}"

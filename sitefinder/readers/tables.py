@@ -120,7 +120,7 @@ def _structure(path: Path) -> tuple[list[str], list[str]]:
             seen.setdefault(name, []).append(position)
     for name, positions in seen.items():
         if len(positions) > 1:
-            at = ", ".join(str(p) for p in positions)
+            at = ", ".join(str(p) for p in positions[:-1]) + f" and {positions[-1]}"
             problems.append(
                 f"column {name} appears {len(positions)} times in the header (columns {at});"
                 " rename or remove the copies, as only one can be read"
@@ -299,7 +299,8 @@ def read_vector(
         try:
             frame, fixed = _read_layer(path, layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-            problems.add(path, f"cannot read as a vector file ({exc})")
+            detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
+            problems.add(path, f"cannot read as a vector file ({detail})")
             return None
         if frame.empty:
             problems.add(path, "has no features")
