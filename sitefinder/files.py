@@ -169,17 +169,18 @@ def write_failure(path: Path, kind: str, exc: BaseException) -> OutputError:
     code = getattr(exc, "errno", None)
     folder = path.parent
     free = free_bytes(folder)
-    if code in (errno.ENOSPC, errno.EDQUOT) or (free is not None and free < _FULL_BELOW_BYTES):
-        why = (
-            f"the disk is full ({free or 0:,} bytes free in {folder}; free some space or"
-            " write to another folder)"
-        )
-    elif code == errno.EROFS:
+    nearly_full = free is not None and free < _FULL_BELOW_BYTES
+    if code == errno.EROFS:
         why = f"the folder {folder} is on a read-only file system (write to another folder)"
     elif code in (errno.EACCES, errno.EPERM):
         why = f"permission denied in the folder {folder} (write to another folder)"
     elif code == errno.ENAMETOOLONG:
         why = "the file name is too long (choose a shorter name)"
+    elif nearly_full or code in (errno.ENOSPC, errno.EDQUOT):
+        # GDAL and SQLite report a full disk in their own words ("no such table"): the free
+        # space tells.
+        left = f"{free:,} bytes free" if nearly_full else "no space left"
+        why = f"the disk is full ({left} in {folder}; free some space or write to another folder)"
     elif code == errno.ENOENT:
         why = f"the folder {folder} has gone or the file was removed while writing"
     else:

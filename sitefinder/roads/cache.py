@@ -172,8 +172,8 @@ def _write(entry: Path, arrays: dict[str, NDArray[Any]], *, limit: int) -> tuple
     size = sum(int(a.nbytes) for a in arrays.values())
     if size > limit:
         return (
-            f"cache: not storing a {size / 2**20:,.0f} MB entry, above the cache's limit of"
-            f" {limit / 2**20:,.0f} MB (raise SITEFINDER_CACHE_MAX_MB to keep it)",
+            f"cache: not storing a {size / 2**20:,.1f} MB entry, above the cache's limit of"
+            f" {limit / 2**20:,.1f} MB (raise SITEFINDER_CACHE_MAX_MB to keep it)",
         )
     why = ""
     try:
