@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from sitefinder.errors import CommandLineError, ScenarioError
+from sitefinder.errors import CommandLineError, ScenarioError, processing
 from sitefinder.files import NotRegularFileError, TooLargeError, read_small
 from sitefinder.model.harm import HarmCurve
 
@@ -670,7 +670,8 @@ def _read_layer(
         if len(chain) == 1
         else "parent scenario file not found (check the path)"
     )
-    raw, data = _read_toml(path, missing=missing)
+    with processing(path):
+        raw, data = _read_toml(path, missing=missing)
     raws.append(raw)
     for section in ("inputs", "journey"):
         if isinstance(data.get(section), dict):

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sitefinder.errors import OutputError
+from sitefinder.errors import OutputError, processing
 
 CHUNK_BYTES = 1 << 20
 NAME_MAX_BYTES = 255  # the file-name limit of ext4, APFS, NTFS and most others
@@ -256,9 +256,10 @@ def atomic_path(
     temporary = partial_name(path)
     failures: tuple[type[BaseException], ...] = (OSError, *errors)
     try:
-        yield temporary
-        _fsync(temporary)
-        _publish(temporary, path, overwrite=overwrite)
+        with processing(path):
+            yield temporary
+            _fsync(temporary)
+            _publish(temporary, path, overwrite=overwrite)
     except FileExistsError:
         raise OutputError(
             f"{path}: already exists (written by another program while this run worked?);"
