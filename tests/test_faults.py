@@ -342,6 +342,7 @@ def _paused_travel(folder: Path, where: str) -> tuple[subprocess.Popen[str], Pat
                               " removed"),
         (signal.SIGINT, 130, "error: interrupted (Ctrl-C); unfinished outputs were removed"),
     ],
+    ids=["SIGTERM", "SIGINT"],
 )  # fmt: skip
 def test_a_signal_in_the_write_window_removes_the_partial_file(tmp_path, sent, code, line):
     child, target = _paused_travel(tmp_path, "write")
