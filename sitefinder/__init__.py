@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sitefinder.config import Scenario, load_scenario, with_overrides, with_section
-    from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderError
+    from sitefinder.errors import (
+        CommandLineError,
+        DataError,
+        OutputError,
+        ScenarioError,
+        SetupError,
+        SitefinderError,
+    )
     from sitefinder.export import write_geopackage
     from sitefinder.model.harm import HarmCurve
     from sitefinder.model.pmedian import PMedianResult, p_median
@@ -33,7 +40,9 @@ _HOMES = {
     "load_scenario": "sitefinder.config",
     "with_overrides": "sitefinder.config",
     "with_section": "sitefinder.config",
+    "CommandLineError": "sitefinder.errors",
     "DataError": "sitefinder.errors",
+    "SetupError": "sitefinder.errors",
     "OutputError": "sitefinder.errors",
     "ScenarioError": "sitefinder.errors",
     "SitefinderError": "sitefinder.errors",
@@ -62,6 +71,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CommandLineError",
     "DataError",
     "HarmCurve",
     "OutputError",
@@ -70,6 +80,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Selection",
+    "SetupError",
     "SitefinderError",
     "__version__",
     "check_inputs",

@@ -187,7 +187,10 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         config = kwargs.get("config")
-        fallback = f"the scenario {config or default_scenario_path()}"
+        if config is None and "network" in kwargs:  # travel reads no scenario by default
+            fallback = f"the inputs of sitefinder {command.__name__.removesuffix('_command')}"
+        else:
+            fallback = f"the scenario {config or default_scenario_path()}"
         try:
             return command(*args, **kwargs)
         except SitefinderError as exc:
