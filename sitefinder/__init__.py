@@ -12,22 +12,82 @@ The library does the work; the ``sitefinder`` command is a thin layer on top::
 
 from __future__ import annotations
 
-from sitefinder.config import Scenario, load_scenario, with_overrides, with_section, with_settings
-from sitefinder.errors import DataError, OutputError, ScenarioError, SitefinderError
-from sitefinder.export import write_geopackage
-from sitefinder.model.harm import HarmCurve
-from sitefinder.model.pmedian import PMedianResult, p_median
-from sitefinder.model.select import (
-    SelectionMethod,
-    SelectionResult,
-    SelectionRules,
-    SolverSettings,
-    select_sites,
-)
-from sitefinder.pipeline import RankResult, check_inputs, rank
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from sitefinder.version import __version__
 
+if TYPE_CHECKING:
+    from sitefinder.config import (
+        Scenario,
+        load_scenario,
+        with_overrides,
+        with_section,
+        with_settings,
+    )
+    from sitefinder.errors import (
+        CommandLineError,
+        DataError,
+        OutputError,
+        ScenarioError,
+        SetupError,
+        SitefinderError,
+    )
+    from sitefinder.export import write_geopackage
+    from sitefinder.model.harm import HarmCurve
+    from sitefinder.model.pmedian import PMedianResult, p_median
+    from sitefinder.model.select import (
+        SelectionMethod,
+        SelectionResult,
+        SelectionRules,
+        SolverSettings,
+        select_sites,
+    )
+    from sitefinder.pipeline import RankResult, check_inputs, rank
+
+# The public names load on first use, so the command starts (and answers Ctrl-C, --version
+# and usage errors) without importing pandas, geopandas and HiGHS first.
+_HOMES = {
+    "Scenario": "sitefinder.config",
+    "load_scenario": "sitefinder.config",
+    "with_overrides": "sitefinder.config",
+    "with_section": "sitefinder.config",
+    "with_settings": "sitefinder.config",
+    "CommandLineError": "sitefinder.errors",
+    "DataError": "sitefinder.errors",
+    "SetupError": "sitefinder.errors",
+    "OutputError": "sitefinder.errors",
+    "ScenarioError": "sitefinder.errors",
+    "SitefinderError": "sitefinder.errors",
+    "write_geopackage": "sitefinder.export",
+    "HarmCurve": "sitefinder.model.harm",
+    "PMedianResult": "sitefinder.model.pmedian",
+    "p_median": "sitefinder.model.pmedian",
+    "SelectionMethod": "sitefinder.model.select",
+    "SelectionResult": "sitefinder.model.select",
+    "SelectionRules": "sitefinder.model.select",
+    "SolverSettings": "sitefinder.model.select",
+    "select_sites": "sitefinder.model.select",
+    "RankResult": "sitefinder.pipeline",
+    "check_inputs": "sitefinder.pipeline",
+    "rank": "sitefinder.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'sitefinder' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
+
 __all__ = [
+    "CommandLineError",
     "DataError",
     "HarmCurve",
     "OutputError",
@@ -38,6 +98,7 @@ __all__ = [
     "SelectionMethod",
     "SelectionResult",
     "SelectionRules",
+    "SetupError",
     "SitefinderError",
     "SolverSettings",
     "__version__",

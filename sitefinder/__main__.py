@@ -1,5 +1,5 @@
 """Allow ``python -m sitefinder``."""
 
-from sitefinder.cli import main
+from sitefinder.console import main
 
 main()

@@ -1,26 +1,35 @@
 """The ``sitefinder`` command: parse, make one library call, render.
 
-Project exceptions become ``error: ...`` lines on stderr and exit code 1 in one place
-(:func:`_user_errors`); usage mistakes exit 2 (Typer/Click). Results go to stdout, everything
-else (progress, warnings, messages) to stderr so stdout stays clean for pipes.
+Every failure ends as ``error: ...`` lines on stderr and an exit code, in two places:
+:func:`_user_errors` around each command (project exceptions: 1, or 2 for command-line
+values; Ctrl-C: 130; SIGTERM or SIGHUP: 143; anything unexpected: one line naming the file
+being processed, 1, with the traceback only under ``SITEFINDER_DEBUG=1``) and
+:class:`_Command` around parsing (usage mistakes: 2). Results go to stdout, everything else
+(progress, warnings, messages) to stderr so stdout stays clean for pipes.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from types import FrameType
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from sitefinder.config import Journey, Scenario, load_scenario, with_settings
 from sitefinder.disclosure import format_count
-from sitefinder.errors import ScenarioError, SitefinderError
+from sitefinder.errors import CommandLineError, SitefinderError, processed_file
 from sitefinder.export import check_target as check_geopackage
 from sitefinder.export import write_geopackage
 from sitefinder.model.select import SelectionMethod
@@ -42,7 +51,82 @@ from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.travel import travel_matrix, write_matrix
 from sitefinder.version import __version__
 
+MAX_SHOWN = 50
+"""Problems listed one per line at most; the rest are counted in one more line."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C so partial files are removed."""
+
+
+@contextmanager
+def _termination_unwinds() -> Iterator[None]:
+    # Python's default for SIGTERM ends the process at once, skipping every ``finally``;
+    # raising instead lets the atomic writers remove their partial files.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        for number in caught:
+            signal.signal(number, signal.SIG_IGN)  # one clean unwind, not a second one inside
+        raise Terminated(signum)
+
+    caught = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {number: signal.signal(number, handler) for number in caught}
+    try:
+        yield
+    finally:
+        for number, action in previous.items():
+            signal.signal(number, action)
+
+
+def _usage_error(exc: typer.TyperException) -> None:
+    context = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
+        typer.echo(context.get_help())  # ``sitefinder`` alone: the help, as Click shows it
+        return
+    hint = f" (see: {context.command_path} --help)" if context is not None else ""
+    message = exc.format_message().strip().replace("\n", " ")
+    typer.echo(f"error: {message}{hint}", err=True)
+
+
+class _Command(TyperGroup):
+    """The command group, with usage mistakes reported as ``error:`` lines (exit 2)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        with _termination_unwinds():
+            try:
+                returned = super().main(
+                    args=args,
+                    prog_name=prog_name,
+                    complete_var=complete_var,
+                    standalone_mode=False,
+                    windows_expand_args=windows_expand_args,
+                    **extra,
+                )
+                code = returned if isinstance(returned, int) else 0
+            except typer.TyperException as exc:  # Click's usage errors, vendored by Typer
+                _usage_error(exc)
+                code = exc.exit_code
+            except typer.Abort:
+                typer.echo("error: aborted", err=True)
+                code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
 app = typer.Typer(
+    cls=_Command,
     name="sitefinder",
     help="Rank mainstream schools as hosts for new SEND inclusion bases by the journey harm"
     " they avert.",
@@ -74,16 +158,71 @@ ConfigOption = Annotated[
 ]
 
 
+def _show_problems(problems: list[str]) -> None:
+    for problem in problems[:MAX_SHOWN]:
+        typer.echo(f"error: {problem}", err=True)
+    if len(problems) > MAX_SHOWN:
+        typer.echo(
+            f"error: ... and {len(problems) - MAX_SHOWN:,} more problem(s) not shown"
+            " (fix these first)",
+            err=True,
+        )
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn project exceptions into one ``error:`` line per problem and exit code 1."""
+    """Turn every failure of ``command`` into ``error:`` lines and an exit code.
+
+    Project exceptions: one line per problem (at most :data:`MAX_SHOWN`), exit 1, or 2 for
+    command-line values. Ctrl-C: 130. SIGTERM/SIGHUP: 143. Out of memory: 1, saying so.
+    Anything else is a bug or an unforeseen fault: one line naming the file being processed
+    and asking for a report, exit 1; ``SITEFINDER_DEBUG=1`` re-raises it to show the traceback.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        config = kwargs.get("config")
+        if config is None and "network" in kwargs:  # travel reads no scenario by default
+            fallback = f"the inputs of sitefinder {command.__name__.removesuffix('_command')}"
+        else:
+            fallback = f"the scenario {config or default_scenario_path()}"
         try:
             return command(*args, **kwargs)
         except SitefinderError as exc:
-            for problem in exc.problems:
-                typer.echo(f"error: {problem}", err=True)
+            _show_problems(exc.problems)
+            raise typer.Exit(code=2 if isinstance(exc, CommandLineError) else 1) from None
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted (Ctrl-C); unfinished outputs were removed", err=True)
+            raise typer.Exit(code=130) from None
+        except Terminated:
+            typer.echo(
+                "error: stopped by a termination signal; unfinished outputs were removed",
+                err=True,
+            )
+            raise typer.Exit(code=143) from None
+        except MemoryError as exc:
+            where = processed_file(exc) or fallback
+            typer.echo(
+                f"error: out of memory while processing {where}; use a smaller extract (one"
+                " authority's rows) or a machine with more memory",
+                err=True,
+            )
+            raise typer.Exit(code=1) from None
+        except Exception as exc:  # the last resort: nothing a user meets ends in a traceback
+            if os.environ.get("SITEFINDER_DEBUG", "").strip() not in ("", "0"):
+                raise
+            where = processed_file(exc) or fallback
+            typer.echo(
+                f"error: unexpected {type(exc).__name__} while processing {where}:"
+                f" {_first_line(exc)}. This is a bug in sitefinder: please report it with the"
+                " command you ran (SITEFINDER_DEBUG=1 shows the details)",
+                err=True,
+            )
             raise typer.Exit(code=1) from None
 
     return wrapper
@@ -147,11 +286,15 @@ def rank_command(
     config: ConfigOption = None,
     bases: Annotated[
         int | None,
-        typer.Option("--bases", "-k", min=0, help="New bases the plan adds [default: scenario]."),
+        typer.Option(
+            "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
+        ),
     ] = None,
     top: Annotated[
         int | None,
-        typer.Option("--top", "-n", min=1, help="Ranked candidates to list [default: 10]."),
+        typer.Option(
+            "--top", "-n", min=1, max=500, help="Ranked candidates to list [default: 10]."
+        ),
     ] = None,
     method: Annotated[
         SelectionMethod | None,
@@ -168,6 +311,7 @@ def rank_command(
         typer.Option(
             "--runs",
             min=0,
+            max=1000,
             help="Robustness runs with noisy demand and harm settings [default: scenario].",
             show_default=False,
         ),
@@ -231,13 +375,16 @@ def _ranked(config: Path | None, bases: int | None, runs: int | None) -> RankRes
 
 BasesOption = Annotated[
     int | None,
-    typer.Option("--bases", "-k", min=0, help="New bases the plan adds [default: scenario]."),
+    typer.Option(
+        "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
+    ),
 ]
 RunsOption = Annotated[
     int | None,
     typer.Option(
         "--runs",
         min=0,
+        max=1000,
         help="Robustness runs with noisy demand and harm settings [default: scenario].",
         show_default=False,
     ),
@@ -304,13 +451,15 @@ def compare_command(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, help="Run the scenarios on a local dask cluster."),
+        typer.Option(
+            "--workers", min=1, max=256, help="Run the scenarios on a local dask cluster."
+        ),
     ] = None,
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run scenarios and show their headline figures side by side, and which sites differ."""
     if len(configs) < 2:
-        raise ScenarioError("compare needs at least two scenario files")
+        raise CommandLineError("compare needs at least two scenario files")
     if output is not None:
         check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     with _run_progress(Console(stderr=True), "Running scenarios") as progress:
@@ -318,7 +467,7 @@ def compare_command(
     out = Console() if Console().is_terminal else Console(width=140)
     out.print(compare_table(comparison))
     if output is not None:
-        write_text_atomic(output, compare_csv(comparison))
+        write_text_atomic(output, compare_csv(comparison), overwrite=overwrite)
         typer.echo(f"Wrote {output}", err=True)
 
 
@@ -358,7 +507,8 @@ def sweep_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV file, one row per run.")],
     config: ConfigOption = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Local dask workers [default: 2].")
+        int | None,
+        typer.Option("--workers", min=1, max=256, help="Local dask workers [default: 2]."),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -376,7 +526,7 @@ def sweep_command(
             continue
         grid[key.strip()] = _split_values(values)
     if problems:
-        raise ScenarioError(problems)
+        raise CommandLineError(problems)
     check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     with _run_progress(Console(stderr=True), "Sweeping") as progress:
         table = sweep(
@@ -386,7 +536,7 @@ def sweep_command(
             scheduler=scheduler,
             progress=progress,
         )
-    write_text_atomic(output, table.to_csv(index=False, lineterminator="\n"))
+    write_text_atomic(output, table.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)
     typer.echo(f"Wrote {output}: {len(table)} run(s).", err=True)
 
 
@@ -415,7 +565,9 @@ def travel_command(
     ] = None,
     cutoff: Annotated[
         float | None,
-        typer.Option("--cutoff", min=0, help="Drives longer than this (minutes) are left empty."),
+        typer.Option(
+            "--cutoff", min=0, max=1440, help="Drives longer than this (minutes) are left empty."
+        ),
     ] = None,
     cache_dir: Annotated[
         Path | None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import os
 import re
 import tomllib
@@ -25,6 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -32,9 +34,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from sitefinder.authorities import Authority, find_authority, suggest
-from sitefinder.errors import ScenarioError
+from sitefinder.errors import CommandLineError, ScenarioError, processing
+from sitefinder.files import NotRegularFileError, TooLargeError, read_small
 from sitefinder.model.harm import DEFAULT_PER_MINUTE, HarmCurve
 from sitefinder.model.select import SelectionMethod
 
@@ -55,8 +59,45 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def within(low: float, high: float, unit: str = "", *, above: bool = False) -> BeforeValidator:
+    """A check that a number is finite and in ``[low, high]`` (``(low, high]`` with ``above``).
+
+    The message states the whole range and the value found, e.g. ``must be above 0 and at most
+    120 km/h (got inf)``. Text and other types pass through to the field's own type check.
+    """
+    span = (
+        f"above {_number(low)} and at most {_number(high)}"
+        if above
+        else f"from {_number(low)} to {_number(high)}"
+    )
+    span += f" {unit}" if unit else ""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        inside = math.isfinite(value) and (value > low if above else value >= low)
+        if not (inside and value <= high):
+            raise PydanticCustomError(
+                "out_of_range", "must be {span} (got {got})", {"span": span, "got": str(value)}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+_Exponent = Annotated[float, within(0, 10, above=True)]
+_FreeMinutes = Annotated[float, within(0, 600, "minutes")]
+_Unmet = Annotated[float, within(0, 1_000_000, "harm points", above=True)]
+_Mismatch = Annotated[float, within(0, 1_000_000, "harm points")]
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: no float anywhere in a scenario may be inf or nan.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _as_path_table(value: Any) -> Any:
@@ -82,7 +123,7 @@ class SchoolsInput(_Section):
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     special_urns: list[str] = Field(default_factory=list)
-    default_base_capacity: Annotated[int, Field(gt=0, le=200)] = 10
+    default_base_capacity: Annotated[int, within(1, 200, "places")] = 10
     capacity_from: Literal["default", "sen2"] = "default"
     default_base_need_codes: list[str] = Field(default_factory=lambda: list(NEED_CODES))
 
@@ -146,7 +187,7 @@ class DemandInput(_Section):
     sen2_caseload: Path | None = None
     authority: str | None = None
     share: Share = "higher"
-    planning_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    planning_year: Annotated[int, within(2000, 2100)] | None = None
     ages: dict[Phase, tuple[int, int]] = Field(default_factory=_default_ages)
 
     @field_validator("share", mode="before")
@@ -168,10 +209,8 @@ class DemandInput(_Section):
                 problems.append(f"{key}: unknown phase (use primary, secondary)")
             elif isinstance(share, bool) or not isinstance(share, int | float):
                 problems.append(f"{key}: must be a fraction of EHC plans (e.g. 0.05) or {named}")
-            elif share <= 0:
-                problems.append(f"{key}: must be > 0")
-            elif share > 1:
-                problems.append(f"{key}: must be <= 1")
+            elif not (math.isfinite(share) and 0 < share <= 1):
+                problems.append(f"{key}: must be above 0 and at most 1 (got {share:g})")
         if problems:
             raise ValueError("\n".join(problems))
         return value
@@ -336,16 +375,16 @@ class Journey(_Section):
     method: Literal["network", "crowfly", "matrix"] = "crowfly"
     network: Path | None = None
     matrix: Path | None = None
-    peak_factor: Annotated[float, Field(ge=1)] = 1.0
-    maxspeed_fraction: Annotated[float, Field(gt=0, le=1)] = 0.8
-    junction_seconds: NonNegativeFloat = 3.0
-    access_speed_kmh: PositiveFloat = 15.0
-    snap_warn_metres: PositiveFloat = 500.0
-    circuity: Annotated[float, Field(ge=1)] = 1.35
-    speed_kmh: PositiveFloat = 40.0
-    ride_factor: Annotated[float, Field(ge=1)] = 1.3
-    overhead_minutes: NonNegativeFloat = 5.0
-    max_minutes: PositiveFloat = 120.0
+    peak_factor: Annotated[float, within(1, 5)] = 1.0
+    maxspeed_fraction: Annotated[float, within(0, 1, above=True)] = 0.8
+    junction_seconds: Annotated[float, within(0, 120, "seconds")] = 3.0
+    access_speed_kmh: Annotated[float, within(0, 120, "km/h", above=True)] = 15.0
+    snap_warn_metres: Annotated[float, within(0, 100_000, "metres", above=True)] = 500.0
+    circuity: Annotated[float, within(1, 5)] = 1.35
+    speed_kmh: Annotated[float, within(0, 120, "km/h", above=True)] = 40.0
+    ride_factor: Annotated[float, within(1, 5)] = 1.3
+    overhead_minutes: Annotated[float, within(0, 240, "minutes")] = 5.0
+    max_minutes: Annotated[float, within(0, 600, "minutes", above=True)] = 120.0
 
     @model_validator(mode="after")
     def _check_method(self) -> Journey:
@@ -378,13 +417,15 @@ class Harm(_Section):
     harm of a child without a base place, used only with ``fallback.method = "flat"``.
     """
 
-    free_minutes: NonNegativeFloat = 15.0
-    exponent: PositiveFloat = 1.5
-    limit_minutes: dict[Phase, PositiveFloat] = Field(default_factory=_default_limits)
-    over_limit_step: NonNegativeFloat = 1.0
-    over_limit_per_minute: NonNegativeFloat = 0.1
-    per_minute: NonNegativeFloat = DEFAULT_PER_MINUTE
-    unmet: PositiveFloat = 25.0
+    free_minutes: Annotated[float, within(0, 600, "minutes")] = 15.0
+    exponent: Annotated[float, within(0, 10, above=True)] = 1.5
+    limit_minutes: dict[Phase, Annotated[float, within(0, 600, "minutes", above=True)]] = Field(
+        default_factory=_default_limits
+    )
+    over_limit_step: Annotated[float, within(0, 1000, "harm points")] = 1.0
+    over_limit_per_minute: Annotated[float, within(0, 100, "harm points per minute")] = 0.1
+    per_minute: Annotated[float, within(0, 10, "harm points per minute")] = DEFAULT_PER_MINUTE
+    unmet: Annotated[float, within(0, 1_000_000, "harm points", above=True)] = 25.0
 
     def curve(self, phase: Phase) -> HarmCurve:
         """Return the harm curve for children of ``phase``."""
@@ -413,8 +454,8 @@ class Fallback(_Section):
     """
 
     method: FallbackMethod = "special_school"
-    mismatch: NonNegativeFloat = 1.0
-    out_of_authority_minutes: PositiveFloat = 60.0
+    mismatch: _Mismatch = 1.0
+    out_of_authority_minutes: Annotated[float, within(0, 600, "minutes", above=True)] = 60.0
 
 
 class Candidates(_Section):
@@ -430,10 +471,27 @@ class Candidates(_Section):
     exclude_selective: bool = True
     exclude_partial_ages: bool = True
     min_spare_places: int | Literal["base_size"] = "base_size"
-    high_send_share: Annotated[float, Field(gt=0, le=1)] = 0.06
+    high_send_share: Annotated[float, within(0, 1, above=True)] = 0.06
     exclude_high_send: bool = False
     exclude_existing_hosts: bool = False
     exclude_urns: list[int] = Field(default_factory=list)
+
+    @field_validator("min_spare_places", mode="before")
+    @classmethod
+    def _check_spare(cls, value: Any) -> Any:
+        if value == "base_size":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(
+                'candidates.min_spare_places: must be a number of places or "base_size"'
+            )
+        # Negative: schools up to that many pupils over capacity may still host.
+        if not (math.isfinite(value) and -5000 <= value <= 5000 and float(value).is_integer()):
+            raise ValueError(
+                f"candidates.min_spare_places: must be a whole number of places from -5,000 to"
+                f" 5,000 (got {value:g})"
+            )
+        return int(value)
 
 
 class Selection(_Section):
@@ -452,14 +510,14 @@ class Selection(_Section):
     """
 
     method: SelectionMethod = SelectionMethod.auto
-    time_limit_seconds: PositiveFloat = 600.0
-    node_limit: Annotated[int, Field(ge=1)] = 10_000
-    counts: dict[Phase, dict[str, Annotated[int, Field(ge=0)]]] | None = None
+    time_limit_seconds: Annotated[float, within(0, 86_400, "seconds", above=True)] = 600.0
+    node_limit: Annotated[int, within(1, 100_000_000, "nodes")] = 10_000
+    counts: dict[Phase, dict[str, Annotated[int, within(0, 200)]]] | None = None
     required_urns: list[str] = Field(default_factory=list)
-    sizes: list[Annotated[int, Field(gt=0, le=200)]] | None = None
-    min_children: NonNegativeFloat | None = None
-    min_harm_averted: NonNegativeFloat = 1.0
-    tie_tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.01
+    sizes: list[Annotated[int, within(1, 200, "places")]] | None = Field(default=None, min_length=1)
+    min_children: Annotated[float, within(0, 200, "children")] | None = None
+    min_harm_averted: Annotated[float, within(0, 1_000_000, "harm points")] = 1.0
+    tie_tolerance: Annotated[float, within(0, 1)] = 0.01
 
     @field_validator("required_urns", mode="before")
     @classmethod
@@ -478,14 +536,14 @@ class Robustness(_Section):
     ``fallback.mismatch``.
     """
 
-    runs: Annotated[int, Field(ge=0, le=1000)] = 0
-    seed: int = 20261123
-    time_limit_seconds: PositiveFloat = 60.0
-    demand_noise: Annotated[float, Field(ge=0, le=2)] = 0.25
-    exponent: tuple[PositiveFloat, PositiveFloat] | None = (1.0, 2.0)
-    free_minutes: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
-    unmet: tuple[PositiveFloat, PositiveFloat] | None = None
-    mismatch: tuple[NonNegativeFloat, NonNegativeFloat] | None = None
+    runs: Annotated[int, within(0, 1000)] = 0
+    seed: Annotated[int, within(0, 2**32 - 1)] = 20261123
+    time_limit_seconds: Annotated[float, within(0, 3600, "seconds", above=True)] = 60.0
+    demand_noise: Annotated[float, within(0, 2)] = 0.25
+    exponent: tuple[_Exponent, _Exponent] | None = (1.0, 2.0)
+    free_minutes: tuple[_FreeMinutes, _FreeMinutes] | None = None
+    unmet: tuple[_Unmet, _Unmet] | None = None
+    mismatch: tuple[_Mismatch, _Mismatch] | None = None
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Robustness:
@@ -501,11 +559,11 @@ class Scenario(_Section):
 
     name: str = "Unnamed scenario"
     authority: str | None = None
-    bases: Annotated[int, Field(ge=0, le=200)] = 3
-    base_size: Annotated[int, Field(gt=0, le=200)] = 10
-    top: Annotated[int, Field(gt=0, le=500)] = 10
+    bases: Annotated[int, within(0, 200)] = 3
+    base_size: Annotated[int, within(1, 200, "places")] = 10
+    top: Annotated[int, within(1, 500)] = 10
     phases: list[Phase] = Field(default_factory=_default_phases, min_length=1)
-    suppression_threshold: Annotated[int, Field(ge=0, le=1000)] = 5
+    suppression_threshold: Annotated[int, within(0, 1_000_000, "children")] = 5
     allow_small_counts: bool = False
     inputs: Inputs
     need_groups: dict[str, NeedGroup] = Field(default_factory=_default_need_groups)
@@ -699,6 +757,7 @@ _MESSAGES = {
     "missing": "required key is missing",
     "too_short": "must have at least {min_length} item(s)",
     "string_too_short": "must not be empty",
+    "finite_number": "must be a finite number",
 }
 
 
@@ -724,7 +783,9 @@ def _validate(data: dict[str, Any], *, origin: str) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [p for error in exc.errors() for p in _describe(error)]
-        raise ScenarioError(f"{origin}: {p}" for p in problems) from None
+        # Values given as flags are command-line mistakes (exit code 2), not scenario ones.
+        kind = CommandLineError if origin == "command line" else ScenarioError
+        raise kind(f"{origin}: {p}" for p in problems) from None
 
 
 _VAR = re.compile(r"\$\{([^}]+)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -772,18 +833,53 @@ def _resolve_section(
     return resolved
 
 
+SCENARIO_MAX_BYTES = 1 << 20
+"""A scenario file is short text: anything larger (1 MiB) is refused before parsing."""
+SCENARIO_MAX_DEPTH = 12
+"""Tables and lists nest at most this deep in a scenario (the deepest real key needs 4)."""
+
+
+def _depth(data: Any) -> int:
+    # Iterative, so a pathological file cannot exhaust the stack here either.
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > SCENARIO_MAX_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((inner, level + 1) for inner in value.values())
+        elif isinstance(value, list):
+            stack.extend((inner, level + 1) for inner in value)
+    return deepest
+
+
 def _read_toml(path: Path, *, missing: str) -> tuple[bytes, dict[str, Any]]:
     # One scenario file's raw bytes and parsed table; ``missing`` ends the not-found message.
     try:
-        raw = path.read_bytes()
+        raw = read_small(path, limit=SCENARIO_MAX_BYTES)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: {missing}") from None
+    except NotRegularFileError as exc:
+        raise ScenarioError(f"{path}: {exc} (a scenario is a TOML text file)") from None
+    except TooLargeError:
+        raise ScenarioError(
+            f"{path}: larger than {SCENARIO_MAX_BYTES // 1024:,} KiB; a scenario is a short TOML"
+            " text file (check the path)"
+        ) from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        data = None  # nested deeper than the parser's stack: too deep by any measure
+    if data is None or _depth(data) > SCENARIO_MAX_DEPTH:
+        raise ScenarioError(
+            f"{path}: tables or lists nested more than {SCENARIO_MAX_DEPTH} levels deep;"
+            " a scenario needs at most 4 (check the file)"
+        )
     for reserved in ("source", "source_sha256"):
         if reserved in data:
             raise ScenarioError(f"{path}: {reserved}: unknown key (set by sitefinder itself)")
@@ -857,7 +953,8 @@ def _read_layer(
         if len(chain) == 1
         else "parent scenario file not found (check the path)"
     )
-    raw, data = _read_toml(path, missing=missing)
+    with processing(path):
+        raw, data = _read_toml(path, missing=missing)
     raws.append(raw)
     for section in ("inputs", "journey"):
         if isinstance(data.get(section), dict):

@@ -15,9 +15,7 @@ only when asked.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,10 +27,10 @@ import shapely
 
 from sitefinder.columns import AREAS, ASSIGNMENTS, PLANNED_BASES, Column, protected
 from sitefinder.disclosure import Kind, Withheld
-from sitefinder.errors import OutputError
 from sitefinder.pipeline import RankResult
 from sitefinder.report import planned_urns
 from sitefinder.styles import add_layer_styles
+from sitefinder.targets import atomic_path
 from sitefinder.targets import check_target as check_path
 from sitefinder.version import __version__
 
@@ -41,6 +39,7 @@ GPKG_VERSION = "1.3"
 """GeoPackage version written: GDAL 3.6 (QGIS 3.22 LTR) warns on opening 1.4 files."""
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG" in the SQLite header (offset 68)
 GPKG_USER_VERSION = 10300  # 1.3.0 in the SQLite header (offset 60)
+_WRITE_ERRORS = (sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 _PLAN_ONLY = [
     "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
@@ -214,12 +213,11 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
         cannot be written. The target is left untouched in every case.
     """
     path = check_target(path, overwrite=overwrite)
-    handle, temporary = tempfile.mkstemp(suffix=".gpkg", prefix=f".{path.stem}-", dir=path.parent)
-    os.close(handle)
-    Path(temporary).unlink()  # GDAL creates the file itself
-    try:
-        frames = layers(result)
-        for name, frame in frames.items():
+    frames = layers(result)
+    with atomic_path(
+        path, overwrite=overwrite, kind="GeoPackage", errors=_WRITE_ERRORS
+    ) as temporary:
+        for name, frame in frames.items():  # GDAL creates the file itself
             options = {"VERSION": GPKG_VERSION} if not Path(temporary).exists() else {}
             if isinstance(frame, gpd.GeoDataFrame):
                 frame.to_file(
@@ -230,15 +228,4 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
                     frame, temporary, layer=name, driver="GPKG", dataset_options=options
                 )
         add_layer_styles(temporary, frames, label_top=result.scenario.top)
-        Path(temporary).replace(path)
-    except (
-        OSError,
-        sqlite3.Error,
-        pyogrio.errors.DataSourceError,
-        pyogrio.errors.DataLayerError,
-    ) as exc:
-        raise OutputError(f"{path}: cannot write the GeoPackage ({exc})") from None
-    finally:
-        if Path(temporary).exists():
-            Path(temporary).unlink()
     return path

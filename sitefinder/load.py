@@ -7,7 +7,6 @@ coordinates in EPSG:27700 metres.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from sitefinder.demand import (
 )
 from sitefinder.disclosure import format_count
 from sitefinder.existing_places import check_existing_places
+from sitefinder.files import file_sha256
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
 from sitefinder.readers.bases import read_register
@@ -38,13 +38,16 @@ from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2
 from sitefinder.readers.tables import read_csv
 from sitefinder.supply import taught_ages
-from sitefinder.validate import Problems
+from sitefinder.validate import Problems, check_extent
 
 SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
 PLACE_PHASES = ("primary", "secondary")
 ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
 GENDERS = ("mixed", "boys", "girls", "")
 ADMISSIONS = ("selective", "non-selective", "not applicable", "")
+MAX_SCHOOL_PUPILS = 10_000  # the largest English schools have about 3,000 pupils
+MAX_BASE_PLACES = 500  # bases have 5-40 places; 500 leaves room for a register's totals
+MAX_CHILDREN_PER_ROW = 100_000  # children needing a base place in one area, phase and need
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,6 @@ class AuthorityData:
     notes: list[str] = field(default_factory=list)
 
 
-def _checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     table = read_csv(path, problems)
     required = (
@@ -106,10 +105,18 @@ def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     out["phase"] = table["phase"].str.strip()
     out["establishment_group"] = table["establishment_group"].str.strip()
     for column in ("capacity", "pupils"):
-        out[column] = problems.numbers(path, table, column, minimum=0, integer=True)
+        out[column] = problems.numbers(
+            path, table, column, minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True
+        )
     if "ehcp_pupils" in table.columns:
         out["ehcp_pupils"] = problems.numbers(
-            path, table, "ehcp_pupils", minimum=0, integer=True, required=False
+            path,
+            table,
+            "ehcp_pupils",
+            minimum=0,
+            maximum=MAX_SCHOOL_PUPILS,
+            integer=True,
+            required=False,
         )
     else:
         out["ehcp_pupils"] = float("nan")
@@ -198,7 +205,9 @@ def _demand(
             path, "age", outside.fillna(False).astype(bool),
             "outside the phase's ages (inputs.demand.ages)",
         )  # fmt: skip
-    out["children"] = problems.numbers(path, table, "children", minimum=0)
+    out["children"] = problems.numbers(
+        path, table, "children", minimum=0, maximum=MAX_CHILDREN_PER_ROW
+    )
     if areas is not None:
         problems.bad_rows(
             path,
@@ -491,11 +500,25 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
             "no mainstream schools, so there is nowhere to put a base (check"
             " inputs.schools.authority, the establishment types, or special_urns)",
         )
-    if demand is not None and demand.empty:
-        problems.add(
-            files.demand.path or files.demand.population or "inputs.demand",
-            "no children needing a base place (check the demand inputs)",
+    where = files.demand.path or files.demand.population or "inputs.demand"
+    if (
+        demand is not None
+        and demand.empty
+        and not any(item.startswith(f"{where}: ") for item in problems.items)
+    ):  # when its rows were refused above, "no children" would only repeat it
+        problems.add(where, "no children needing a base place (check the demand inputs)")
+    if schools is not None and areas is not None:
+        warnings.extend(
+            check_extent(
+                problems,
+                schools=schools,
+                areas=areas,
+                schools_path=files.schools.path,
+                areas_path=files.areas or (files.boundaries.path if files.boundaries else ""),
+                areas_trusted=files.areas is None,
+            )
         )
+    warnings.extend(problems.warnings)
     problems.raise_if_any()
     assert schools is not None and bases is not None and areas is not None
     assert demand is not None
@@ -510,5 +533,5 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
                 f" {len(missing)} area(s), e.g. {', '.join(missing[:5])}; those areas are"
                 " exported as points"
             )
-    checksums = {name: _checksum(path) for name, path in files.files().items()}
+    checksums = {name: file_sha256(path) for name, path in files.files().items()}
     return AuthorityData(schools, bases, areas, demand, boundaries, checksums, warnings, notes)

@@ -23,6 +23,8 @@ from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
 from sitefinder.model.select import SelectionMethod
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
+from sitefinder.roads.cache import peek_road_network
+from sitefinder.roads.matrix import read_matrix_csv
 from sitefinder.supply import assess, candidate_options
 from sitefinder.travel import DriveTimes
 
@@ -415,6 +417,10 @@ class InputSummary:
 def check_inputs(scenario: Scenario) -> InputSummary:
     """Load and validate every input the scenario names, without ranking.
 
+    Everything ``rank`` reads is read: the tables, the travel matrix (in full) and the road
+    network (its cache entry, or else the start of the file; parsing it all is left to
+    ``rank``, which caches it).
+
     Raises
     ------
     DataError
@@ -424,6 +430,29 @@ def check_inputs(scenario: Scenario) -> InputSummary:
     assessment = assess(scenario, data.schools, data.bases)
     assessed = assessment.schools
     demand = demand_by_group(scenario, data.demand)
+    journey = scenario.journey
+    notes = list(data.notes)
+    if journey.method == "matrix":  # read in full, as rank does
+        assert journey.matrix is not None
+        minutes = read_matrix_csv(
+            journey.matrix,
+            origin_ids=data.areas["area_code"].astype(str).tolist(),
+            destination_ids=data.schools["urn"].astype(str).tolist(),
+        )
+        notes.append(
+            f"{journey.matrix}: drive minutes for {int(np.isfinite(minutes).sum()):,} of"
+            f" {minutes.size:,} area-school pairs"
+        )
+    elif journey.method == "network":
+        assert journey.network is not None
+        notes.append(
+            peek_road_network(
+                journey.network,
+                peak_factor=journey.peak_factor,
+                maxspeed_fraction=journey.maxspeed_fraction,
+                junction_seconds=journey.junction_seconds,
+            )
+        )
     return InputSummary(
         schools=len(data.schools),
         mainstream=int((data.schools["establishment_group"] == "mainstream").sum()),
@@ -433,5 +462,5 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         areas=len(data.areas),
         children=float(demand["children"].sum()),
         warnings=[*data.warnings, *assessment.warnings],
-        notes=[*data.notes, *fallback_notes(scenario, data.schools)],
+        notes=[*notes, *fallback_notes(scenario, data.schools)],
     )

@@ -15,7 +15,9 @@ import contextlib
 import io
 import itertools
 import logging
+import socket
 import tomllib
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ import pandas as pd
 from sitefinder.columns import HEADLINE, protected
 from sitefinder.config import Scenario, load_scenario, with_settings
 from sitefinder.disclosure import Withheld
-from sitefinder.errors import ScenarioError
+from sitefinder.errors import CommandLineError, ScenarioError, SetupError
 from sitefinder.pipeline import RankResult, rank
 
 SweepProgress = Callable[[int, int], None]
@@ -105,6 +107,38 @@ def _run(scenario: Scenario) -> dict[str, Any]:
     return headline(rank(scenario))
 
 
+SCHEDULER_CONNECT_SECONDS = 5.0
+"""How long to wait for a ``--scheduler`` to answer before giving up (seconds)."""
+
+
+def _connect(client: Callable[..., Any], scheduler: str) -> Any:
+    """A dask client of ``scheduler``, failing within seconds when it cannot be reached."""
+    parsed = urllib.parse.urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host = port = None
+    network = parsed.scheme in ("tcp", "tls")
+    if parsed.scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss") or (
+        network and (not host or port is None)
+    ):
+        raise CommandLineError(
+            f"--scheduler {scheduler}: not a scheduler address; write tcp://HOST:PORT"
+            " (e.g. tcp://10.0.0.5:8786)"
+        )
+    try:
+        if network:  # a quick probe: dask's own connect waits 30 s before saying anything
+            assert host is not None and port is not None
+            socket.create_connection((host, port), timeout=SCHEDULER_CONNECT_SECONDS).close()
+        return client(scheduler, timeout=f"{SCHEDULER_CONNECT_SECONDS * 2:g}s")
+    except (OSError, TimeoutError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise SetupError(
+            f"--scheduler {scheduler}: cannot reach the dask scheduler ({reason}); start it"
+            " (dask scheduler) or check the address, or leave --scheduler out to run locally"
+        ) from None
+
+
 def _run_all(
     scenarios: Sequence[Scenario],
     *,
@@ -127,7 +161,7 @@ def _run_all(
     results: list[dict[str, Any] | None] = [None] * total
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
-            client = stack.enter_context(Client(scheduler))
+            client = stack.enter_context(_connect(Client, scheduler))
         else:
             cluster = stack.enter_context(
                 LocalCluster(
@@ -278,7 +312,7 @@ def _grid(
         if isinstance(texts, str) or not texts:
             problems.append(f"--set {key}: give one or more values (e.g. {key}=1,2,3)")
     if problems:
-        raise ScenarioError(problems)
+        raise CommandLineError(problems)
     # Each value alone first, so a bad one is named once rather than at every grid point.
     for key, texts in settings.items():
         for text in texts:
@@ -287,7 +321,7 @@ def _grid(
             except ScenarioError as exc:
                 problems += [f"{p} ({_flag({key: text})})" for p in exc.problems]
     if problems:
-        raise ScenarioError(problems)
+        raise CommandLineError(problems)
     points: list[dict[str, Any]] = []
     scenarios: list[Scenario] = []
     for combination in itertools.product(*settings.values()):
@@ -299,7 +333,7 @@ def _grid(
             problems += [f"{p} ({_flag(written)})" for p in exc.problems]
         points.append(values)
     if problems:
-        raise ScenarioError(problems)
+        raise CommandLineError(problems)
     return points, scenarios
 
 

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from sitefinder.config import Journey
-from sitefinder.errors import DataError
+from sitefinder.errors import DataError, processing
 from sitefinder.readers.tables import read_csv
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
 from sitefinder.roads.calibrate import fit_crowfly
@@ -71,27 +70,36 @@ class DriveTimes:
 
 def load_network(
     path: Path, *, journey: Journey, cache_dir: Path | None = None
-) -> tuple[RoadNetwork, str]:
-    """Read (or fetch from the cache) a road network; return it with a note saying which."""
+) -> tuple[RoadNetwork, str, tuple[str, ...]]:
+    """Read (or fetch from the cache) a road network.
+
+    Returns
+    -------
+    network, note, warnings
+        The network, a note saying how it was read, and warnings (the cache not writable).
+    """
     if not path.is_file():
         raise DataError(f"{path}: road network file not found (check journey.network/--network)")
     start = time.perf_counter()
-    network, hit = cached_road_network(
-        path,
-        peak_factor=journey.peak_factor,
-        maxspeed_fraction=journey.maxspeed_fraction,
-        junction_seconds=journey.junction_seconds,
-        cache_dir=cache_dir,
-    )
-    how = "from the cache" if hit else "parsed"
+    with processing(path):
+        network, use = cached_road_network(
+            path,
+            peak_factor=journey.peak_factor,
+            maxspeed_fraction=journey.maxspeed_fraction,
+            junction_seconds=journey.junction_seconds,
+            cache_dir=cache_dir,
+        )
+    how = "from the cache" if use.hit else "parsed"
     dropped = (
         f"; dropped {network.dropped_nodes:,} nodes not connected to the main network"
         if network.dropped_nodes
         else ""
     )
-    return network, (
+    return (
+        network,
         f"{path}: road network {how} in {time.perf_counter() - start:.2f} s:"
-        f" {network.n_nodes:,} nodes, {network.n_edges:,} road links{dropped}"
+        f" {network.n_nodes:,} nodes, {network.n_edges:,} road links{dropped}",
+        use.warnings,
     )
 
 
@@ -107,7 +115,7 @@ def network_drive_minutes(
 ) -> DriveTimes:
     """Route every origin to every destination over ``network`` (through the matrix cache)."""
     start = time.perf_counter()
-    minutes, report, hit = cached_drive_minutes(
+    minutes, report, use = cached_drive_minutes(
         network,
         origins,
         destinations,
@@ -118,10 +126,10 @@ def network_drive_minutes(
     )
     seconds = time.perf_counter() - start
     notes = [
-        f"drive times {'from the cache' if hit else 'routed'} in {seconds:.2f} s"
+        f"drive times {'from the cache' if use.hit else 'routed'} in {seconds:.2f} s"
         f" ({len(origins):,} x {len(destinations):,})"
     ]
-    warnings = [
+    warnings = [*use.warnings] + [
         f"{len(far)} of the {what} lie more than {report.threshold_metres:g} m from the road"
         f" network (up to {metres.max():,.0f} m), joined to it at"
         f" {journey.access_speed_kmh:g} km/h; check their coordinates or the network's extent"
@@ -165,7 +173,7 @@ def area_school_drive_minutes(
             notes.append(f"{missing:,} area-school pairs not in the matrix: taken as unreachable")
         return DriveTimes(minutes, "matrix", time.perf_counter() - start, notes)
     assert journey.network is not None
-    network, note = load_network(journey.network, journey=journey)
+    network, note, cache_warnings = load_network(journey.network, journey=journey)
     routed = network_drive_minutes(
         network,
         origins,
@@ -179,7 +187,7 @@ def area_school_drive_minutes(
         "network",
         time.perf_counter() - start,
         [note, *routed.notes],
-        routed.warnings,
+        list(dict.fromkeys([*cache_warnings, *routed.warnings])),
     )
 
 
@@ -211,11 +219,8 @@ def read_points(path: Path, problems: Problems) -> Points | None:
     if {"lon", "lat"} <= columns:
         lon = problems.numbers(path, table, "lon")
         lat = problems.numbers(path, table, "lat")
-        problems.bad_rows(path, "lon", lon.abs() > 180, "not a longitude (WGS84 degrees)")
-        problems.bad_rows(path, "lat", lat.abs() > 90, "not a latitude (WGS84 degrees)")
-        x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(
-            lon.to_numpy(), lat.to_numpy()
-        )
+        xs, ys = problems.lonlat_to_grid(path, lon, lat, ("lon", "lat"))
+        x, y = xs.to_numpy(), ys.to_numpy()
     else:
         xs, ys = problems.numbers(path, table, "x"), problems.numbers(path, table, "y")
         problems.british_grid(path, xs, ys, ("x", "y"))
@@ -282,7 +287,7 @@ def travel_matrix(
         problems.add(network_path, "road network file not found (check --network)")
     problems.raise_if_any()
     assert origins is not None and destinations is not None
-    network, note = load_network(network_path, journey=journey, cache_dir=cache_dir)
+    network, note, cache_warnings = load_network(network_path, journey=journey, cache_dir=cache_dir)
     routed = network_drive_minutes(
         network,
         origins.xy,
@@ -313,7 +318,12 @@ def travel_matrix(
     if calibrate:
         notes.append(_crowfly_check(network, origins.xy, destinations.xy, drive, journey=journey))
     return TravelMatrix(
-        table, int((~np.isfinite(drive)).sum()), coverage, column, notes, routed.warnings
+        table,
+        int((~np.isfinite(drive)).sum()),
+        coverage,
+        column,
+        notes,
+        list(dict.fromkeys([*cache_warnings, *routed.warnings])),
     )
 
 
@@ -349,4 +359,4 @@ def write_matrix(matrix: TravelMatrix, path: Path, *, overwrite: bool) -> None:
     """Write the matrix CSV atomically; unreachable pairs are empty cells."""
     check_target(path, overwrite=overwrite, suffix=".csv", kind="CSV file")
     text = matrix.table.to_csv(index=False, na_rep="", lineterminator="\n")
-    write_text_atomic(path, text)
+    write_text_atomic(path, text, overwrite=overwrite)

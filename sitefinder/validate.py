@@ -11,12 +11,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
+from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 from sitefinder.errors import DataError
 
 # British National Grid (EPSG:27700) covers roughly these metres; longitude/latitude do not.
 _EASTING = (0.0, 700_000.0)
 _NORTHING = (0.0, 1_300_000.0)
+_LONGITUDE = (-9.0, 2.5)
+_LATITUDE = (49.0, 61.5)
+_TO_GRID = Transformer.from_crs(4326, 27700, always_xy=True)
+SANE_MAXIMUM = 10_000_000.0
+"""Numbers read from input files above this are refused unless a reader sets its own limit
+(no count of children, places or people in one row comes near it; grid metres stay below)."""
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
 def _lines(mask: pd.Series) -> str:
@@ -26,15 +39,29 @@ def _lines(mask: pd.Series) -> str:
     return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
 
 
+def in_great_britain(bounds: NDArray[np.float64] | tuple[float, float, float, float]) -> bool:
+    """Whether ``(west, south, east, north)`` in EPSG:27700 metres lies within Great Britain."""
+    west, south, east, north = (float(v) for v in bounds)
+    return (
+        _EASTING[0] <= west <= east <= _EASTING[1]
+        and _NORTHING[0] <= south <= north <= _NORTHING[1]
+    )
+
+
 class Problems:
-    """Problems found in input files, reported together."""
+    """Problems found in input files, reported together; and warnings that do not stop a run."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.warnings: list[str] = []
 
     def add(self, path: Path | str, message: str) -> None:
         """Record one problem in ``path``."""
         self.items.append(f"{path}: {message}")
+
+    def warn(self, path: Path | str, message: str) -> None:
+        """Record a warning about ``path``: something repaired or doubtful, not an error."""
+        self.warnings.append(f"{path}: {message}")
 
     def require_columns(self, path: Path, table: pd.DataFrame, columns: Iterable[str]) -> bool:
         """Record missing columns; return True when all are present."""
@@ -61,12 +88,16 @@ class Problems:
         column: str,
         *,
         minimum: float | None = None,
+        maximum: float | None = None,
         integer: bool = False,
         required: bool = True,
         label: str | None = None,
     ) -> pd.Series:
-        """Parse ``column`` as numbers, recording blanks, text and values below ``minimum``.
+        """Parse ``column`` as numbers, recording blanks, text, non-finite and out-of-range values.
 
+        Every value must be finite (``inf``, ``nan`` and overflowing numbers such as ``1e400``
+        are recorded) and at most ``maximum``, or :data:`SANE_MAXIMUM` when none is given, so
+        that no absurd number reaches the solvers. Recorded values come back as NaN.
         ``label`` names the column in messages when it differs from ``column`` (a renamed one).
         """
         raw = table[column].astype("string").str.strip()
@@ -74,15 +105,30 @@ class Problems:
         blank = raw.isna() | (raw == "")
         values = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
         blank = blank.fillna(True).astype(bool)
+        text = raw.fillna("").str.casefold()
+        spelled = text.str.fullmatch(r"[+-]?(inf|infinity|nan)")
+        infinite = (values.notna() & ~np.isfinite(values)) | spelled
         if required:
             self.bad_rows(path, column, blank, "blank value (fill it in)")
-        self.bad_rows(path, column, ~blank & values.isna(), "not a number (write digits only)")
+        self.bad_rows(
+            path, column, ~blank & values.isna() & ~infinite, "not a number (write digits only)"
+        )
+        self.bad_rows(path, column, infinite, "not a finite number (write digits only)")
+        values = values.where(~infinite)
         if integer:
             fractional = values.notna() & (values != values.round())
             self.bad_rows(path, column, fractional, "must be a whole number")
+        high = SANE_MAXIMUM if maximum is None else maximum
+        both = minimum is not None and maximum is not None
+        span = f"must be from {_number(minimum or 0)} to {_number(high)}" if both else ""
         if minimum is not None:
-            self.bad_rows(path, column, values < minimum, f"must be >= {minimum:g}")
-        return values
+            self.bad_rows(path, column, values < minimum, span or f"must be >= {minimum:g}")
+        above = values > high
+        if maximum is None:
+            self.bad_rows(path, column, above, f"must be <= {_number(high)} (surely a mistake)")
+        else:
+            self.bad_rows(path, column, above, span or f"must be <= {_number(high)}")
+        return values.where(~above & ~(values < (minimum if minimum is not None else -np.inf)))
 
     def choices(self, path: Path, table: pd.DataFrame, column: str, allowed: Iterable[str]) -> None:
         """Record values of ``column`` outside ``allowed``."""
@@ -107,7 +153,11 @@ class Problems:
     def british_grid(
         self, path: Path, x: pd.Series, y: pd.Series, columns: tuple[str, str]
     ) -> None:
-        """Record coordinates that cannot be British National Grid metres."""
+        """Record coordinates that cannot be British National Grid metres.
+
+        Longitude/latitude in the columns, rows whose two numbers are the wrong way round
+        (a northing where the easting belongs) and rows outside Great Britain are named.
+        """
         lonlat = x.abs().le(180) & y.abs().le(90)
         if lonlat.all() and len(x):
             self.add(
@@ -116,15 +166,127 @@ class Problems:
                 " needs British National Grid metres (EPSG:27700): convert them first",
             )
             return
-        outside = ~(x.between(*_EASTING) & y.between(*_NORTHING)) & x.notna() & y.notna()
+        inside = x.between(*_EASTING) & y.between(*_NORTHING)
+        known = x.notna() & y.notna()
+        swapped = known & ~inside & y.between(*_EASTING) & x.between(*_NORTHING)
         self.bad_rows(
             path,
             f"{columns[0]}/{columns[1]}",
-            outside,
+            swapped,
+            f"the two numbers look swapped ({columns[0]} is the smaller, 0-700,000 metres;"
+            f" {columns[1]} 0-1,300,000): exchange them",
+        )
+        self.bad_rows(
+            path,
+            f"{columns[0]}/{columns[1]}",
+            known & ~inside & ~swapped,
             "outside Great Britain in EPSG:27700 metres (check the coordinate system)",
         )
+
+    def lonlat_to_grid(
+        self, path: Path, lon: pd.Series, lat: pd.Series, columns: tuple[str, str]
+    ) -> tuple[pd.Series, pd.Series]:
+        """Convert WGS84 degrees to British National Grid metres, recording rows that cannot
+        be places in Great Britain (swapped longitude/latitude named as such)."""
+        known = lon.notna() & lat.notna()
+        swapped = known & lon.between(*_LATITUDE) & lat.between(*_LONGITUDE)
+        self.bad_rows(
+            path,
+            f"{columns[0]}/{columns[1]}",
+            swapped,
+            f"the two numbers look swapped ({columns[0]} is the longitude, about -8 to 2 in"
+            f" Great Britain; {columns[1]} the latitude, about 50 to 61): exchange them",
+        )
+        x, y = _TO_GRID.transform(lon.to_numpy(dtype=float), lat.to_numpy(dtype=float))
+        xs = pd.Series(x, index=lon.index).where(known & ~swapped)
+        ys = pd.Series(y, index=lat.index).where(known & ~swapped)
+        inside = xs.between(*_EASTING) & ys.between(*_NORTHING)
+        self.bad_rows(
+            path,
+            f"{columns[0]}/{columns[1]}",
+            known & ~swapped & ~inside,
+            "not a place in Great Britain in longitude/latitude degrees (WGS84): check the"
+            " coordinate system",
+        )
+        return xs.where(inside), ys.where(inside)
 
     def raise_if_any(self) -> None:
         """Raise a :class:`DataError` listing every problem, if there are any."""
         if self.items:
             raise DataError(self.items)
+
+
+FAR_METRES = 5_000.0
+"""A school further than this from every area point, and than eight times the areas' usual
+spacing, is far from the authority's children (metres)."""
+
+
+def _named(schools: pd.DataFrame, mask: NDArray[np.bool_], limit: int = 5) -> str:
+    chosen = schools[mask]
+    names = [f"{n} ({u})" for u, n in zip(chosen["urn"], chosen["name"], strict=True)]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def check_extent(
+    problems: Problems,
+    *,
+    schools: pd.DataFrame,
+    areas: pd.DataFrame,
+    schools_path: Path | str,
+    areas_path: Path | str,
+    areas_trusted: bool,
+) -> list[str]:
+    """Check schools against the authority's extent: the area points of its children.
+
+    Schools far from every area point whose easting and northing, exchanged, land among the
+    areas are recorded as swapped (when the areas come from a file with a coordinate system,
+    the schools file is named; otherwise either file may be the swapped one). Other schools far
+    from every area are returned as one warning.
+
+    Parameters
+    ----------
+    schools, areas
+        Tables with ``easting``/``northing`` (EPSG:27700 metres); schools also ``urn, name``.
+    areas_trusted
+        The area points come from polygons with a coordinate system (not a typed table).
+
+    Returns
+    -------
+    list of str
+        Warnings (at most one).
+    """
+    points = areas[["easting", "northing"]].to_numpy(dtype=float)
+    points = points[np.isfinite(points).all(axis=1)]
+    given = schools[["easting", "northing"]].to_numpy(dtype=float)
+    located = np.isfinite(given).all(axis=1)
+    if len(points) == 0 or not located.any():
+        return []
+    tree = cKDTree(points)
+    spacing = float(np.median(tree.query(points, k=2)[0][:, 1])) if len(points) > 1 else 0.0
+    far_metres = min(max(FAR_METRES, 8.0 * spacing), 20_000.0)
+    distance = np.full(len(given), np.inf)
+    exchanged = np.full(len(given), np.inf)
+    distance[located] = tree.query(given[located])[0]
+    exchanged[located] = tree.query(given[located][:, ::-1])[0]
+    far = located & (distance > far_metres)
+    swapped = far & (exchanged <= far_metres)
+    if swapped.any():
+        where = (
+            f"{schools_path}" if areas_trusted else f"{schools_path} (or the areas in {areas_path})"
+        )
+        problems.add(
+            where,
+            f"easting/northing of {int(swapped.sum())} of {int(located.sum())} school(s) look"
+            f" swapped: they lie {far_metres / 1000:.0f}+ km from every area, and with the"
+            f" two numbers exchanged they lie among the areas ({_named(schools, swapped)});"
+            " exchange the columns",
+        )
+    rest = far & ~swapped
+    if not rest.any():
+        return []
+    return [
+        f"{schools_path}: {int(rest.sum())} of {int(located.sum())} school(s) lie more than"
+        f" {far_metres / 1000:.0f} km from every area's point ({_named(schools, rest)}): check"
+        " their coordinates, or inputs.schools.authority"
+    ]

@@ -90,7 +90,7 @@ def test_bad_value_exit_1(scenario_file):
     path = scenario_file("base_size = 0\n")
     result = invoke("rank", "--config", str(path))
     assert result.exit_code == 1
-    assert result.stderr == f"error: {path}: base_size: must be > 0\n"
+    assert result.stderr == f"error: {path}: base_size: must be from 1 to 200 places (got 0)\n"
 
 
 def test_missing_data_file_and_bad_column_reported_together(scenario_file, tmp_path):
@@ -213,13 +213,13 @@ def test_compare_needs_two_files_and_sweep_checks_its_settings(scenario_file, tm
     one = scenario_file("")
     result = invoke("compare", str(one))
     assert (result.exit_code, result.stderr) == (
-        1, "error: compare needs at least two scenario files\n",
+        2, "error: compare needs at least two scenario files\n",
     )  # fmt: skip
     result = invoke(
         "sweep", "--config", str(one), "--set", "harm.exponent", "--set", "harm.exponent=0,2",
         "--output", str(tmp_path / "s.csv"),
     )  # fmt: skip
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "error: --set harm.exponent: write KEY=V1,V2,... (e.g. harm.exponent=1,2,3)\n"
     )
@@ -227,8 +227,9 @@ def test_compare_needs_two_files_and_sweep_checks_its_settings(scenario_file, tm
         "sweep", "--config", str(one), "--set", "harm.exponent=0,2", "--set", "bases=1",
         "--output", str(tmp_path / "s.csv"),
     )  # fmt: skip
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
-        "error: command line: harm.exponent: must be > 0 (--set harm.exponent=0)\n"
+        "error: command line: harm.exponent: must be above 0 and at most 10 (got 0)"
+        " (--set harm.exponent=0)\n"
     )
     assert not (tmp_path / "s.csv").exists()

@@ -54,9 +54,9 @@ def test_unknown_key_named_with_its_path(scenario_file):
 def test_every_bad_value_reported_at_once(scenario_file):
     path = scenario_file("bases = -1\n[harm]\nexponent = 0\n[journey]\nmethod = 'teleport'\n")
     assert problems(path) == [
-        f"{path}: bases: must be >= 0",
+        f"{path}: bases: must be from 0 to 200 (got -1)",
         f"{path}: journey.method: must be one of 'network', 'crowfly' or 'matrix'",
-        f"{path}: harm.exponent: must be > 0",
+        f"{path}: harm.exponent: must be above 0 and at most 10 (got 0)",
     ]
 
 
@@ -83,8 +83,9 @@ def test_fallback_keys_checked(scenario_file):
     )
     assert problems(path) == [
         f"{path}: fallback.method: must be one of 'special_school', 'out_of_authority' or 'flat'",
-        f"{path}: fallback.mismatch: must be >= 0",
-        f"{path}: fallback.out_of_authority_minutes: must be > 0",
+        f"{path}: fallback.mismatch: must be from 0 to 1,000,000 harm points (got -1)",
+        f"{path}: fallback.out_of_authority_minutes: must be above 0 and at most 600 minutes"
+        " (got 0)",
     ]
 
 
@@ -135,8 +136,8 @@ def test_overrides_take_precedence_and_are_validated(scenario_file):
     with pytest.raises(ScenarioError) as caught:
         with_settings(scenario, {"bases": -2, "harm.exponent": 0})
     assert caught.value.problems == [
-        "command line: bases: must be >= 0",
-        "command line: harm.exponent: must be > 0",
+        "command line: bases: must be from 0 to 200 (got -2)",
+        "command line: harm.exponent: must be above 0 and at most 10 (got 0)",
     ]
 
 

@@ -534,9 +534,9 @@ def test_share_forms():
             ' "england", a fraction (e.g. 0.05) or fractions by phase ({ primary = 0.05,'
             " secondary = 0.03 })",
         ),
-        ({"share": 0}, "inputs.demand.share: must be > 0"),
+        ({"share": 0}, "inputs.demand.share: must be above 0 and at most 1 (got 0)"),
         ({"share": {"primary": 1.5, "secondary": 0.1}},
-         "inputs.demand.share.primary: must be <= 1"),
+         "inputs.demand.share.primary: must be above 0 and at most 1 (got 1.5)"),
         ({"share": {"nursery": 0.1}}, "inputs.demand.share.nursery: unknown phase (use primary,"
          " secondary)"),
         ({"share": True}, 'inputs.demand.share: must be a fraction of EHC plans (e.g. 0.05) or'
@@ -581,18 +581,9 @@ def test_read_caseload_keeps_its_signature(tmp_path):
 
 @pytest.fixture
 def base(tmp_path: Path):
-    from layouts import standard_gias, write_boundaries, write_postcodes
-    from test_broken_inputs import Baseline
+    from test_broken_inputs import gias_baseline
 
-    return Baseline(
-        folder=tmp_path,
-        gias=standard_gias(tmp_path / "gias.csv"),
-        postcodes=write_postcodes(tmp_path / "onspd.csv"),
-        boundaries=write_boundaries(tmp_path / "lsoa.geojson"),
-        population=write_population(tmp_path / "population.csv"),
-        needs=write_sen2_needs(tmp_path / "sen2_needs.csv"),
-        caseload=write_sen2_caseload(tmp_path / "sen2_caseload.csv"),
-    )
+    return gias_baseline(tmp_path)
 
 
 def _validate(config: Path) -> tuple[str, list[str], list[str]]:
@@ -637,7 +628,7 @@ def test_validate_reports_demand_by_phase_against_sen2_and_the_assumed_places(ba
 
 
 def test_validate_with_capacity_from_sen2(base):
-    base.schools["capacity_from"] = "sen2"
+    base.sections["inputs.schools"]["capacity_from"] = "sen2"
     stdout, _, warnings = _validate(base.scenario())
     assert "2 existing bases (38 places)" in stdout  # 8 recorded + 30 for SEN2's secondary
     assert (
@@ -649,7 +640,7 @@ def test_validate_with_capacity_from_sen2(base):
 
 
 def test_validate_warns_when_demand_is_under_the_suppression_threshold(base):
-    base.demand["share"] = 0.002
+    base.sections["inputs.demand"]["share"] = 0.002
     _, _, warnings = _validate(base.scenario())
     assert (
         f"{base.population}: <5 children in total need a base place, under the suppression"

@@ -46,7 +46,7 @@ def test_nonsense_values_are_listed_by_line(tmp_path, scenario_file):
         f"{schools}: column establishment_group, line 4: must be one of mainstream, special,"
         " independent, pru, other",
         f"{schools}: column capacity, line 4: not a number (write digits only)",
-        f"{schools}: column capacity, line 3: must be >= 0",
+        f"{schools}: column capacity, line 3: must be from 0 to 10,000",
         f"{schools}: column pupils, line 4: blank value (fill it in)",
     ]
 

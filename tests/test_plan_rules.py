@@ -344,9 +344,9 @@ def test_selection_keys_are_validated(scenario_file):
         load_scenario(path)
     assert caught.value.problems == [
         f"{path}: selection.method: must be one of 'auto', 'optimal' or 'greedy'",
-        f"{path}: selection.node_limit: must be >= 1",
-        f"{path}: selection.min_children: must be >= 0",
-        f"{path}: selection.tie_tolerance: must be < 1",
+        f"{path}: selection.node_limit: must be from 1 to 100,000,000 nodes (got 0)",
+        f"{path}: selection.min_children: must be from 0 to 200 children (got -1)",
+        f"{path}: selection.tie_tolerance: must be from 0 to 1 (got 1.5)",
     ]
     scenario = load_scenario(scenario_file('[selection]\nmethod = "greedy"\n', name="g.toml"))
     assert scenario.selection.method == "greedy" and scenario.selection.min_harm_averted == 1.0

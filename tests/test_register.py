@@ -115,7 +115,7 @@ def test_register_problems_are_listed_by_line(tmp_path):
         " (translate other labels in [inputs.bases.values.phase])",
         f"{path}: column need_codes, line 2: need codes separated by ';', each one of ASD, SLCN,"
         " SEMH, MLD, SLD, PMLD, SpLD, HI, VI, MSI, PD, OTH",
-        f"{path}: column places, line 3: must be >= 1",
+        f"{path}: column places, line 3: must be from 1 to 500",
         f"{path}: column urn, line 4: not a URN in the schools file (add the host school)",
         f"{path}: column urn, line 3: host is not a mainstream school (inclusion bases sit in"
         " mainstream schools)",

@@ -19,18 +19,18 @@ def osm(tmp_path: Path) -> Path:
 
 def test_network_cache_hits_then_misses_on_changed_content(osm, tmp_path):
     folder = tmp_path / "cache"
-    first, hit = cached_road_network(osm, cache_dir=folder)
-    assert not hit
-    second, hit = cached_road_network(osm, cache_dir=folder)
-    assert hit
+    first, use = cached_road_network(osm, cache_dir=folder)
+    assert not use.hit
+    second, use = cached_road_network(osm, cache_dir=folder)
+    assert use.hit
     np.testing.assert_array_equal(first.graph.toarray(), second.graph.toarray())
     np.testing.assert_array_equal(first.node_ids, second.node_ids)
     assert (second.dropped_nodes, second.dropped_edges) == (first.dropped_nodes, 2)
     # same file name, new content: a 20 mph street becomes 10 mph
     ways = [(w, r, {**t, "maxspeed": "10 mph"} if w == 11 else t) for w, r, t in WAYS]
     write_osm(osm, NODES, ways)
-    changed, hit = cached_road_network(osm, cache_dir=folder)
-    assert not hit
+    changed, use = cached_road_network(osm, cache_dir=folder)
+    assert not use.hit
     assert changed.graph.sum() > first.graph.sum()
 
 
@@ -40,10 +40,10 @@ def test_network_cache_hits_then_misses_on_changed_content(osm, tmp_path):
 def test_network_cache_misses_on_any_parameter(osm, tmp_path, change):
     folder = tmp_path / "cache"
     cached_road_network(osm, cache_dir=folder)
-    _, hit = cached_road_network(osm, cache_dir=folder, **change)
-    assert not hit
-    _, hit = cached_road_network(osm, cache_dir=folder, **change)
-    assert hit
+    _, use = cached_road_network(osm, cache_dir=folder, **change)
+    assert not use.hit
+    _, use = cached_road_network(osm, cache_dir=folder, **change)
+    assert use.hit
 
 
 def test_matrix_cache_misses_on_points_parameters_and_network(osm, tmp_path):
@@ -51,10 +51,10 @@ def test_matrix_cache_misses_on_points_parameters_and_network(osm, tmp_path):
     network, _ = cached_road_network(osm, cache_dir=folder)
     origins = np.vstack([grid(1), grid(2)])
     dests = np.vstack([grid(3)])
-    minutes, report, hit = cached_drive_minutes(network, origins, dests, cache_dir=folder)
-    assert not hit
-    again, report2, hit = cached_drive_minutes(network, origins, dests, cache_dir=folder)
-    assert hit
+    minutes, report, use = cached_drive_minutes(network, origins, dests, cache_dir=folder)
+    assert not use.hit
+    again, report2, use = cached_drive_minutes(network, origins, dests, cache_dir=folder)
+    assert use.hit
     np.testing.assert_array_equal(minutes, again)
     np.testing.assert_array_equal(report.origin_metres, report2.origin_metres)
     changes = [
@@ -64,16 +64,16 @@ def test_matrix_cache_misses_on_points_parameters_and_network(osm, tmp_path):
         {"snap_warn_metres": 100.0},
     ]
     for change in changes:
-        _, _, hit = cached_drive_minutes(network, origins, dests, cache_dir=folder, **change)
-        assert not hit, change
+        _, _, use = cached_drive_minutes(network, origins, dests, cache_dir=folder, **change)
+        assert not use.hit, change
     moved = origins + np.array([[1.0, 0.0], [0.0, 0.0]])
-    _, _, hit = cached_drive_minutes(network, moved, dests, cache_dir=folder)
-    assert not hit
-    _, _, hit = cached_drive_minutes(network, origins[::-1], dests, cache_dir=folder)
-    assert not hit
+    _, _, use = cached_drive_minutes(network, moved, dests, cache_dir=folder)
+    assert not use.hit
+    _, _, use = cached_drive_minutes(network, origins[::-1], dests, cache_dir=folder)
+    assert not use.hit
     slower, _ = cached_road_network(osm, cache_dir=folder, peak_factor=2.0)
-    slow_minutes, _, hit = cached_drive_minutes(slower, origins, dests, cache_dir=folder)
-    assert not hit
+    slow_minutes, _, use = cached_drive_minutes(slower, origins, dests, cache_dir=folder)
+    assert not use.hit
     assert slow_minutes[0, 0] > minutes[0, 0]
 
 
@@ -82,10 +82,10 @@ def test_damaged_entry_is_a_miss_and_no_temp_files_remain(osm, tmp_path):
     cached_road_network(osm, cache_dir=folder)
     (entry,) = folder.glob("network-*.npz")
     entry.write_bytes(b"not a zip")
-    _, hit = cached_road_network(osm, cache_dir=folder)
-    assert not hit
-    _, hit = cached_road_network(osm, cache_dir=folder)
-    assert hit
+    _, use = cached_road_network(osm, cache_dir=folder)
+    assert not use.hit
+    _, use = cached_road_network(osm, cache_dir=folder)
+    assert use.hit
     assert not list(folder.glob(".tmp-*"))
 
 

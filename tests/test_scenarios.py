@@ -246,7 +246,8 @@ def test_sweep_lists_every_bad_setting_before_running(scenario_file, monkeypatch
         )
     found = caught.value.problems
     assert found[:2] == [
-        "command line: harm.exponent: must be > 0 (--set harm.exponent=0)",
+        "command line: harm.exponent: must be above 0 and at most 10 (got 0)"
+        " (--set harm.exponent=0)",
         "command line: harm.exponnent: unknown key (check the spelling against the scenario"
         " reference) (--set harm.exponnent=1)",
     ]

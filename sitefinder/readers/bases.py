@@ -28,6 +28,7 @@ FIELDS = ("urn", "phase", "need_codes", "need_groups", "places", "on_roll", "bas
 DEFAULT_COLUMNS = {"places": ("places", "capacity")}
 BASE_PHASES = ("primary", "secondary", "all-through")
 BASE_TYPES = ("resourced_provision", "sen_unit")
+MAX_PLACES = 500  # bases have 5-40 places; 500 leaves room for a register's totals
 COLUMNS = ["urn", "base_name", "base_type", "phase", "capacity", "need_codes", "on_roll",
            "capacity_assumed", "easting", "northing"]  # fmt: skip
 _CODES = {code.casefold(): code for code in NEED_CODES}
@@ -189,12 +190,23 @@ def read_register(
         choices,
     )
     places = (
-        problems.numbers(path, table, named["places"], minimum=1, required=False)
+        problems.numbers(
+            path, table, named["places"], minimum=1, maximum=MAX_PLACES, required=False
+        )
         if named["places"] is not None
         else pd.Series(np.nan, index=table.index)
     )
+    problems.bad_rows(
+        path,
+        label("urn"),
+        table.duplicated(keep="first"),
+        "repeats an earlier row exactly, which would count that base's places twice: delete"
+        " the copy",
+    )
     on_roll = (
-        problems.numbers(path, table, named["on_roll"], minimum=0, required=False)
+        problems.numbers(
+            path, table, named["on_roll"], minimum=0, maximum=MAX_PLACES, required=False
+        )
         if named["on_roll"] is not None
         else pd.Series(np.nan, index=table.index)
     )

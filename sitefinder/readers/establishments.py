@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from sitefinder.authorities import Authority, find_authority
 from sitefinder.config import NEED_CODES, SchoolsInput
@@ -357,11 +356,10 @@ def _locate(
 
     if "easting" in table.columns:
         x, y = number("easting"), number("northing")
+        problems.british_grid(path, x, y, (_source(spec, "easting"), _source(spec, "northing")))
     elif "lon" in table.columns:
         lon, lat = number("lon"), number("lat")
-        to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
-        xs, ys = to_grid.transform(lon.to_numpy(), lat.to_numpy())
-        x, y = pd.Series(xs, index=table.index), pd.Series(ys, index=table.index)
+        x, y = problems.lonlat_to_grid(path, lon, lat, (_source(spec, "lon"), _source(spec, "lat")))
     elif "postcode" in table.columns:
         x = y = pd.Series(np.nan, index=table.index)
     else:
@@ -384,7 +382,12 @@ def _locate(
                 f"{path}: located {int(located.sum())} school(s) with no coordinates from their"
                 f" postcode ({lookup.source})"
             )
-    still = (x.isna() | y.isna()).reset_index(drop=True)
+    # Rows whose typed coordinates were refused above are not "without coordinates" too.
+    typed = pd.Series(False, index=table.index)
+    for key in ("easting", "lon"):
+        if key in table.columns:
+            typed |= table[key].str.strip().ne("")
+    still = ((x.isna() | y.isna()) & ~typed).reset_index(drop=True)
     problems.bad_rows(
         path,
         f"{_source(spec, 'easting')}/{_source(spec, 'northing')}"
@@ -622,6 +625,11 @@ def read_establishments(
             if key in table.columns
             else np.nan
         )
+    for key in ("resourced_provision_capacity", "sen_unit_capacity", "base_capacity"):
+        if key in table.columns:  # checked here: inf or 1e300 places would reach the solver
+            problems.numbers(
+                path, table, key, minimum=0, maximum=500, required=False, label=_source(spec, key)
+            )
     x, y, located_notes = _locate(table, path, spec, postcodes, problems)
     table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
     bases, warnings = _base_rows(table, spec, path, problems)

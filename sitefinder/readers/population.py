@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
@@ -70,7 +71,8 @@ def read_population(
     for age, column in ages.items():
         if age <= 25:
             rows.numbers(path, table, column, minimum=0, label=f"{column} (age {age})")
-    numbers = table[columns].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    numbers = table[columns].apply(pd.to_numeric, errors="coerce")
+    numbers = numbers.where(np.isfinite(numbers), 0.0)  # bad cells are reported above
     numbers.columns = [a for a in sorted(ages) if a <= 25]
     numbers.index = table[code].str.strip()
     return numbers.groupby(level=0, sort=True).sum()

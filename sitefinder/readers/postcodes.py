@@ -156,8 +156,9 @@ def read_postcodes(
             "area_code": table[area].str.strip() if area else "",
         }
     )
-    # ONSPD gives terminated and unplaced postcodes blank or (0, 0) grid references.
-    placed = frame["easting"].gt(0) & frame["northing"].gt(0)
+    # ONSPD gives terminated and unplaced postcodes blank or (0, 0) grid references; values
+    # outside Great Britain (or not finite) are no place either.
+    placed = frame["easting"].between(1, 700_000) & frame["northing"].between(1, 1_300_000)
     frame = frame[placed].drop_duplicates("key", keep="last").set_index("key")
     return PostcodeLookup(frame, str(path), districts)
 

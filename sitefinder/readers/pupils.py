@@ -23,6 +23,7 @@ from sitefinder.validate import Problems
 
 _NEED = ("need_code", "need", "primary_need", "sen_need", "primary_need_code")
 _AGE = ("age",)
+_OTHER_PHASES = ("nursery", "early years", "post-16", "post 16", "16 plus", "sixth form")
 _YEAR = ("nc_year", "year", "ncyear", "national_curriculum_year", "year_group")
 
 
@@ -89,7 +90,23 @@ def pupil_counts(
     given = _column(table, ("phase",))
     if given is not None:
         stated = table[given].str.strip().str.lower()
+        unknown = (stated != "") & ~stated.isin([*ages, *_OTHER_PHASES])
+        problems.bad_rows(
+            path,
+            given,
+            unknown,
+            f"unknown phase; use {' or '.join(ages)} (or {', '.join(_OTHER_PHASES[:3])}, ...,"
+            " for children not planned for), or leave it blank to go by age",
+        )
         phase = phase.mask(stated != "", stated)
+        other = stated.isin(_OTHER_PHASES)
+        if other.any():
+            warnings.append(
+                f"{path}: {format_count(int(other.sum()), threshold)} child(ren) have a phase"
+                f" not planned for ({', '.join(sorted(set(stated[other])))}) and are not"
+                " counted"
+            )
+        phase = phase.mask(other | unknown, "-")
     outside = (phase == "") & age.notna()
     if outside.any():
         warnings.append(
@@ -120,7 +137,7 @@ def pupil_counts(
         tree = KDTree(areas[["easting", "northing"]].to_numpy(dtype=float))
         _, index = tree.query(found.loc[nearest, ["easting", "northing"]].to_numpy(dtype=float))
         area[nearest] = areas["area_code"].to_numpy()[index[:, 0]]
-    keep = located & (phase != "") & codes.notna()
+    keep = located & phase.isin(list(ages)) & codes.notna()
     frame = pd.DataFrame(
         {"area_code": area, "phase": phase, "need_code": codes, "age": age.astype("Int64")}
     )[keep]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio.errors
+import pyogrio.raw
+import shapely
 
-from sitefinder.validate import Problems
+from sitefinder.errors import processing
+from sitefinder.validate import Problems, in_great_britain
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
@@ -24,6 +30,7 @@ class FileLines(Problems):
     def __init__(self, problems: Problems, positions: np.ndarray, total: int) -> None:
         super().__init__()
         self.items = problems.items  # one list: what is recorded here is the caller's
+        self.warnings = problems.warnings
         self._positions = positions
         self._total = total
 
@@ -34,17 +41,165 @@ class FileLines(Problems):
         return super().bad_rows(path, column, pd.Series(in_file), what)
 
 
+SNIFF_BYTES = 64 * 1024
+_UNDEFINED_IN_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_SAVE_AS = "save it as UTF-8 or Windows-1252 CSV"
+
+
+def not_text(path: Path) -> str | None:
+    """Why ``path`` is not CSV text in an encoding sitefinder reads, or None when it may be.
+
+    Looks at the first 64 KiB: UTF-16/32 byte-order marks, NUL bytes (binary files and UTF-16
+    without a mark), and the signatures of zip files (xlsx) and old Excel workbooks.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return f"is UTF-32 text; {_SAVE_AS}"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return f"is UTF-16 text (as Excel's 'Unicode text' saves it); {_SAVE_AS}"
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return f"is a spreadsheet workbook or a zip file, not CSV text; {_SAVE_AS}"
+    if b"\x00" in head:
+        return (
+            "contains NUL bytes (a binary file, or UTF-16 text without a byte-order mark);"
+            f" {_SAVE_AS}"
+        )
+    return None
+
+
+def missing_or_irregular(path: Path, hint: str) -> str | None:
+    """The problem when ``path`` is not an existing regular file, else None."""
+    if not path.exists():
+        return f"file not found (check the path in the scenario's [{hint}])"
+    if not path.is_file():
+        return "is a folder, device or pipe, not a regular file (check the path)"
+    return None
+
+
+def _line_list(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:5])
+    more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
+    return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
+
+
+def _structure(path: Path) -> tuple[list[str], list[str]]:
+    """The header and the problems of a CSV's shape: repeated column names, rows with more or
+    fewer fields than the header, and a last row cut short.
+
+    Read as Latin-1, which maps every byte to one character, so commas, quotes and line ends
+    are found exactly in UTF-8 and Windows-1252 files alike without decoding them.
+    """
+    problems: list[str] = []
+    header: list[str] = []
+    ragged: list[tuple[int, int]] = []
+    with path.open(encoding="latin-1", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            for row in reader:
+                if not row:
+                    continue  # blank lines are skipped, as pandas does
+                if not header:
+                    header = row
+                    continue
+                if len(row) != len(header):
+                    ragged.append((reader.line_num, len(row)))
+        except csv.Error as exc:
+            problems.append(f"cannot read as CSV at line {reader.line_num} ({exc})")
+            return header, problems
+        handle.seek(0, 2)
+        size = handle.tell()
+        ends_in_newline = True
+        if size:
+            handle.seek(size - 1)
+            ends_in_newline = handle.read(1) in "\r\n"
+    names = [name.strip().removeprefix("\ufeff").removeprefix("ï»¿") for name in header]
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        if name:
+            seen.setdefault(name, []).append(position)
+    for name, positions in seen.items():
+        if len(positions) > 1:
+            at = ", ".join(str(p) for p in positions[:-1]) + f" and {positions[-1]}"
+            problems.append(
+                f"column {name} appears {len(positions)} times in the header (columns {at});"
+                " rename or remove the copies, as only one can be read"
+            )
+    width = len(header)
+    if ragged and not ends_in_newline and ragged[-1][0] == reader.line_num:
+        line, fields = ragged.pop()
+        if fields < width:
+            problems.append(
+                f"ends in the middle of line {line} ({fields} of the header's {width} fields):"
+                " the file looks cut short; download or export it again"
+            )
+        else:
+            ragged.append((line, fields))
+    if len(ragged) == 1:
+        line, fields = ragged[0]
+        why = (
+            "a value with an unquoted comma?"
+            if fields > width
+            else "a row broken over two lines, or missing separators?"
+        )
+        problems.append(
+            f"line {line} has {fields} fields but the header has {width} ({why}); fix that row"
+        )
+    elif ragged:
+        problems.append(
+            f"{_line_list([line for line, _ in ragged])} have a different number of fields from"
+            f" the header's {width} (values with unquoted commas, or rows broken over lines?);"
+            " fix those rows"
+        )
+    return header, problems
+
+
+def _undecodable(path: Path) -> str:
+    # Where the text first fails as Windows-1252 (the last encoding tried), for the message.
+    line = 1
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            for offset, byte in enumerate(block):
+                if byte in _UNDEFINED_IN_CP1252:
+                    line += block.count(b"\n", 0, offset)
+                    return f"cannot decode the text at line {line} (byte 0x{byte:02x}); {_SAVE_AS}"
+            line += block.count(b"\n")
+    return f"cannot decode the text; {_SAVE_AS}"
+
+
 def read_csv(
     path: Path, problems: Problems, *, allow_empty: bool = False, hint: str = "inputs"
 ) -> pd.DataFrame | None:
     """Read a CSV as text columns (blank cells are empty strings).
 
     UTF-8 (with or without a byte-order mark) is tried first, then Windows-1252, the encoding
-    of GIAS extracts and of files saved from Excel.
+    of GIAS extracts and of files saved from Excel. Before pandas reads it, the file's shape is
+    checked, so problems pandas would hide are reported once each: UTF-16 or binary content,
+    a column name repeated in the header (pandas renames the copy), rows with more or fewer
+    fields than the header (pandas pads or shifts them) and a last row cut short.
     """
-    if not path.is_file():
-        problems.add(path, f"file not found (check the path in the scenario's [{hint}])")
+    if (problem := missing_or_irregular(path, hint)) is not None:
+        problems.add(path, problem)
         return None
+    with processing(path):
+        try:
+            problem = not_text(path)
+            if problem is None:
+                _, shape = _structure(path)
+        except OSError as exc:
+            problems.add(path, f"cannot read the file ({exc.strerror or exc})")
+            return None
+        if problem is not None:
+            problems.add(path, problem)
+            return None
+        if shape:
+            for item in shape:
+                problems.add(path, item)
+            return None
+        return _read_table(path, problems, allow_empty=allow_empty)
+
+
+def _read_table(path: Path, problems: Problems, *, allow_empty: bool) -> pd.DataFrame | None:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
@@ -52,6 +207,14 @@ def read_csv(
             continue
         except pd.errors.EmptyDataError:
             problems.add(path, "file is empty (it needs a header row and data rows)")
+            return None
+        except MemoryError:
+            size = path.stat().st_size / 2**20
+            problems.add(
+                path,
+                f"too large to read into memory ({size:,.0f} MB); use an extract with the"
+                " authority's rows only",
+            )
             return None
         except (pd.errors.ParserError, OSError) as exc:
             problems.add(path, f"cannot read as CSV ({str(exc).strip()})")
@@ -61,33 +224,114 @@ def read_csv(
             problems.add(path, "has a header but no data rows")
             return None
         return table
-    problems.add(path, "cannot decode the text (save it as UTF-8)")
+    problems.add(path, _undecodable(path))
+    return None
+
+
+def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+    """A vector layer with shapes repaired, and how many needed repair.
+
+    Shapes are parsed from GDAL's WKB with invalid ones fixed (GEOS ``make_valid``): rings
+    that are not closed, self-intersections. Parsing them as GDAL hands them over would fail
+    on the first unclosed ring.
+    """
+    with warnings.catch_warnings():
+        # GDAL accepts unclosed rings with a warning; they are counted and repaired below.
+        warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
+        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer)
+    if wkb is None:
+        wkb = np.full(len(fields[0]) if len(fields) else 0, None, dtype=object)
+    strict = shapely.from_wkb(wkb, on_invalid="ignore")
+    repaired = shapely.from_wkb(wkb, on_invalid="fix")
+    invalid = ~shapely.is_valid(repaired) & ~shapely.is_missing(repaired)
+    repaired[invalid] = shapely.make_valid(repaired[invalid])
+    fixed = int(np.sum(shapely.is_missing(strict) & ~shapely.is_missing(repaired))) + int(
+        invalid.sum()
+    )
+    columns = dict(zip(meta["fields"], fields, strict=True))
+    frame = gpd.GeoDataFrame(columns, geometry=repaired, crs=meta["crs"])
+    return frame, fixed
+
+
+def _coordinates_problem(frame: gpd.GeoDataFrame) -> str | None:
+    """Why the layer's coordinates disagree with its coordinate system label, or None."""
+    present = frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()]
+    if present.empty:
+        return None
+    west, south, east, north = present.total_bounds
+    label = frame.crs.to_string() if frame.crs is not None else "?"
+    looks_like_degrees = -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+    if frame.crs.is_geographic and not looks_like_degrees:
+        return (
+            f"its coordinate system says degrees ({label}) but the coordinates reach"
+            f" {east:,.0f}, {north:,.0f}, which look like metres: the label is wrong"
+            " (British National Grid is EPSG:27700); set the right one and save again"
+        )
+    if frame.crs.is_projected and looks_like_degrees and (east - west) < 20:
+        return (
+            f"its coordinate system says metres ({label}) but the coordinates look like"
+            " longitude/latitude degrees: the label is wrong (degrees are EPSG:4326); set the"
+            " right one and save again"
+        )
+    grid = present.to_crs(27700).total_bounds
+    if not (np.isfinite(grid).all() and in_great_britain(grid)):
+        return (
+            f"lies outside Great Britain once converted from {label}: check its coordinate"
+            " system label"
+        )
     return None
 
 
 def read_vector(
     path: Path, problems: Problems, *, layer: str | None = None, hint: str = "inputs"
 ) -> gpd.GeoDataFrame | None:
-    """Read a GeoPackage, GeoJSON or Shapefile layer, insisting on a coordinate system."""
-    if not path.is_file():
-        problems.add(path, f"file not found (check the path in the scenario's [{hint}])")
+    """Read a GeoPackage, GeoJSON or Shapefile layer, insisting on a coordinate system.
+
+    Features without a shape are an error; shapes that are invalid (unclosed rings,
+    self-intersections) are repaired with a warning; coordinates that disagree with the
+    coordinate system label (metres labelled as degrees, or the reverse) or that fall outside
+    Great Britain are an error.
+    """
+    if (problem := missing_or_irregular(path, hint)) is not None:
+        problems.add(path, problem)
         return None
-    try:
-        frame = gpd.read_file(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        problems.add(path, f"cannot read as a vector file ({exc})")
-        return None
-    if frame.empty:
-        problems.add(path, "has no features")
-        return None
-    if frame.crs is None:
-        problems.add(
-            path,
-            "has no coordinate reference system (save it with one, e.g. EPSG:27700 or"
-            " EPSG:4326; a Shapefile needs its .prj file)",
-        )
-        return None
-    return frame
+    with processing(path):
+        try:
+            frame, fixed = _read_layer(path, layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+            detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
+            problems.add(path, f"cannot read as a vector file ({detail})")
+            return None
+        if frame.empty:
+            problems.add(path, "has no features")
+            return None
+        if frame.crs is None:
+            problems.add(
+                path,
+                "has no coordinate reference system (save it with one, e.g. EPSG:27700 or"
+                " EPSG:4326; a Shapefile needs its .prj file)",
+            )
+            return None
+        missing = np.flatnonzero((frame.geometry.isna() | frame.geometry.is_empty).to_numpy())
+        if len(missing):
+            shown = ", ".join(str(i + 1) for i in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            problems.add(
+                path,
+                f"{len(missing)} feature(s) have no shape (features {shown}{more}, counting"
+                " from 1): draw them or delete them",
+            )
+            return None
+        if (problem := _coordinates_problem(frame)) is not None:
+            problems.add(path, problem)
+            return None
+        if fixed:
+            problems.warn(
+                path,
+                f"{fixed} shape(s) were invalid (rings not closed, or crossing themselves) and"
+                " have been repaired; check them in a GIS",
+            )
+        return frame
 
 
 def read_any(

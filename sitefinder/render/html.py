@@ -403,4 +403,4 @@ def write_report(
         generated = generated_stamp()
     png = map_png(result, dpi=_MAP_DPI, top=result.scenario.top)
     text = render_report(result, png=png, generated=generated or None, template_dir=template_dir)
-    return write_atomic(path, text.encode("utf-8"), kind="HTML report")
+    return write_atomic(path, text.encode("utf-8"), overwrite=overwrite, kind="HTML report")

@@ -799,4 +799,6 @@ def draw_map(
         folder does not exist, or the file cannot be written.
     """
     path = check_target(path, overwrite=overwrite, suffix=".png", kind="PNG image")
-    return write_atomic(path, map_png(result, dpi=dpi, top=top), kind="PNG image")
+    return write_atomic(
+        path, map_png(result, dpi=dpi, top=top), overwrite=overwrite, kind="PNG image"
+    )
