@@ -533,6 +533,7 @@ def _render_init(result: InitResult) -> None:
             echo(f"  {ROLE_LABELS[item.role]}: {item.effect}.")
             echo(f"    Public source: {item.source}.")
     if result.written is None:
+        echo("\nNo scenario written: the inputs named below are needed.")
         return
     echo(f"\nWrote {result.written}.")
     if result.summary is not None:

@@ -323,7 +323,7 @@ def sen2(candidate: Candidate, authority: Authority) -> Coverage:
     mask = local & _column_match(table, keys, authority)
     names = sorted(set(table.loc[local, "la_name"].str.strip()) - {""}) if keys else []
     england = bool((level == "National").any())
-    detail = f"the file holds {len(names)} authorities" + (
+    detail = f"the file holds {len(names)} {'authority' if len(names) == 1 else 'authorities'}" + (
         " and England" if england else " and no England rows"
     )
     others = _names_of(n for n in names if n.casefold() not in authority.names)

@@ -83,6 +83,7 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _FULL_DATE = re.compile(
     r"(?<!\d)(20\d{2}|19\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)"
 )
+_YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_]?((?:19|20)\d{2})(?!\d)")
 _MONTH_YEAR = re.compile(
     r"(?<![a-z])(" + "|".join(_MONTHS) + r")[a-z]*[-_ ]?(20\d{2}|19\d{2})(?!\d)"
 )
@@ -226,6 +227,9 @@ def date_in_name(name: str) -> tuple[int, ...]:
         text = text.replace(match.group(0), " ")
     for match in _MONTH_YEAR.finditer(text):
         dates.append((int(match.group(2)), _MONTHS.index(match.group(1)[:3]) + 1))
+        text = text.replace(match.group(0), " ")
+    for match in _YEAR_SPAN.finditer(text):  # "20222024": mid-2022 to mid-2024
+        dates.append((max(int(match.group(1)), int(match.group(2))),))
         text = text.replace(match.group(0), " ")
     dates.extend((int(m.group(1)),) for m in _YEAR.finditer(text))
     return max(dates) if dates else ()

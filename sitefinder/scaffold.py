@@ -57,7 +57,7 @@ from sitefinder.targets import check_target, write_text_atomic
 
 SOURCES: dict[str, tuple[str, str]] = {
     "schools": (
-        "a GIAS establishment extract",
+        "GIAS establishment extract",
         "Get Information About Schools, https://get-information-schools.service.gov.uk/Downloads"
         " (establishment fields, CSV)",
     ),
@@ -73,27 +73,27 @@ SOURCES: dict[str, tuple[str, str]] = {
         "populationestimates/datasets/lowersuperoutputareamidyearpopulationestimates",
     ),
     "sen2_needs": (
-        "the DfE SEN2 primary-need file (EHC plans by need and age, all authorities)",
+        "DfE SEN2 primary-need file (EHC plans by need and age, all authorities)",
         "DfE Explore education statistics, 'Education, health and care plans',"
         " https://explore-education-statistics.service.gov.uk/find-statistics/"
         "education-health-and-care-plans (download all data: the sen_needs file)",
     ),
     "sen2_caseload": (
-        "the DfE SEN2 caseload file (EHC plans by placement and age, all authorities)",
+        "DfE SEN2 caseload file (EHC plans by placement and age, all authorities)",
         "DfE Explore education statistics, 'Education, health and care plans',"
         " https://explore-education-statistics.service.gov.uk/find-statistics/"
         "education-health-and-care-plans (download all data: the caseload file)",
     ),
     "postcodes": (
-        "the ONS Postcode Directory (ONSPD)",
+        "ONS Postcode Directory (ONSPD)",
         "the ONS Open Geography Portal, https://geoportal.statistics.gov.uk (search ONSPD)",
     ),
     "network": (
-        "an OpenStreetMap extract of the county (.osm.pbf)",
+        "OpenStreetMap extract of the county (.osm.pbf)",
         "Geofabrik, https://download.geofabrik.de/europe/united-kingdom/england.html",
     ),
     "bases": (
-        "a register of the authority's bases (resourced provisions and SEN units)",
+        "register of the authority's bases (resourced provisions and SEN units)",
         "the authority's own list (its Local Offer); one row per base: urn, phase, need_codes,"
         " places (see the README's 'The bases register')",
     ),
