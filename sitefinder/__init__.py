@@ -21,10 +21,12 @@ from sitefinder.model.harm import HarmCurve
 from sitefinder.model.pmedian import PMedianResult, p_median
 from sitefinder.model.select import Selection, select_sites
 from sitefinder.pipeline import RankResult, check_inputs, rank
+from sitefinder.scaffold import InitResult, init_scenario
 
 __all__ = [
     "DataError",
     "HarmCurve",
+    "InitResult",
     "OutputError",
     "PMedianResult",
     "RankResult",
@@ -34,6 +36,7 @@ __all__ = [
     "SitefinderError",
     "__version__",
     "check_inputs",
+    "init_scenario",
     "load_scenario",
     "p_median",
     "rank",

@@ -197,9 +197,15 @@ def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -
         )  # fmt: skip
     x, y = _grid(table, columns)
     inside = _within(x, y, extent)
+    verdict = (
+        f"none of its {len(table):,} schools lies within {MARGIN_METRES / 1000:g} km of"
+        f" {authority.name}'s extent"
+        if not inside.any()
+        else ""
+    )
     return Coverage(
         int(inside.sum()), len(table), f"its points within {authority.name}'s extent",
-        keys=frozenset(urns[inside & live]),
+        keys=frozenset(urns[inside & live]), verdict=verdict,
     )  # fmt: skip
 
 

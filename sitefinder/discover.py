@@ -390,18 +390,34 @@ def _sniff(path: Path) -> tuple[list[str], str] | str:
     return "cannot decode the text (neither UTF-8 nor Windows-1252)"
 
 
-def read_columns(
-    candidate: Candidate, columns: Iterable[str] | None = None, *, rows: int | None = None
-) -> pd.DataFrame:
-    """Columns of a CSV candidate as text (blank cells empty), in its encoding."""
+def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Columns of a CSV candidate as text (blank cells empty).
+
+    The encoding found in the file's first bytes is tried first, then Windows-1252: a GIAS
+    extract's first accented name may lie far down the file.
+
+    Raises
+    ------
+    pandas.errors.ParserError, UnicodeDecodeError, ValueError, OSError
+        If the file cannot be read as a CSV.
+    """
     wanted = list(dict.fromkeys(columns)) if columns is not None else None
+    encodings = list(dict.fromkeys([candidate.encoding, "cp1252"]))
+    for encoding in encodings[:-1]:
+        try:
+            return pd.read_csv(
+                candidate.path, dtype=str, keep_default_na=False, encoding=encoding,
+                usecols=wanted,
+            )  # fmt: skip
+        except UnicodeDecodeError:
+            continue
     return pd.read_csv(
-        candidate.path, dtype=str, keep_default_na=False, encoding=candidate.encoding,
-        usecols=wanted, nrows=rows,
-    )  # fmt: skip
+        candidate.path, dtype=str, keep_default_na=False, encoding=encodings[-1], usecols=wanted
+    )
 
 
 def named_column(header: Iterable[str], options: Iterable[str]) -> str | None:
+    """The first of ``options`` (lower case) that ``header`` has, as the header spells it."""
     lower = {h.lower(): h for h in header}
     return next((lower[o] for o in options if o in lower), None)
 
@@ -643,12 +659,14 @@ def _mapped_schools(base: Candidate, lower: set[str]) -> Candidate | None:
     table = read_columns(base, list(columns.values()))
     facts: list[str] = []
     left: list[str] = []
-    for key in ("lon", "lat", "easting", "northing"):
-        if key in columns and not ({"lon", "lat"} <= set(columns) if key in ("lon", "lat")
-                                   else {"easting", "northing"} <= set(columns)):  # fmt: skip
-            columns.pop(key)
-    if {"lon", "lat"} <= set(columns) and {"easting", "northing"} <= set(columns):
-        columns.pop("lon"), columns.pop("lat")
+    # Coordinates are read in pairs, grid references before longitude/latitude.
+    for pair in (("lon", "lat"), ("easting", "northing")):
+        if not set(pair) <= set(columns):
+            for key in pair:
+                columns.pop(key, None)
+    if {"easting", "northing"} <= set(columns):
+        columns.pop("lon", None)
+        columns.pop("lat", None)
     # "type" is the type group in some tables and the type in others: the values tell.
     if "establishment_group" not in columns and "establishment_type" not in columns:
         kind = named_column(base.header, ("type",))

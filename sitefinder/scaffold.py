@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from sitefinder import __version__, coverage
 from sitefinder.authorities import Authority, find_authority, suggest
@@ -106,6 +108,11 @@ _SCHOOL_KINDS = {"gias": 3, "sitefinder": 2, "mapped": 1}
 _KIND_WORDS = {"gias": "a GIAS extract", "sitefinder": "sitefinder's layout",
                "mapped": "a mapped table"}  # fmt: skip
 _WIDTH = 99
+UNREADABLE = (
+    pd.errors.ParserError, UnicodeDecodeError, ValueError, KeyError, OSError,
+    pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+)  # fmt: skip
+"""What reading a file that looked right at its header may raise further down."""
 
 
 @dataclass(frozen=True)
@@ -397,7 +404,15 @@ def _choose_all(
     chosen: dict[str, Choice] = {}
 
     def pick(role: str, check: Callable[[Candidate], Coverage], rules: list[Rule]) -> None:
-        found = [(c, check(c)) for c in by_role.get(role, [])]
+        found = []
+        for candidate in by_role.get(role, []):
+            try:
+                found.append((candidate, check(candidate)))
+            except UNREADABLE as exc:
+                reason = (
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                )
+                passed.append(Passed(candidate.path, role, f"cannot be read ({reason})"))
         choice = _choose(role, found, rules, authority, passed)
         if choice is not None:
             chosen[role] = choice

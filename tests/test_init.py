@@ -370,8 +370,8 @@ def test_rutland_from_the_shared_folder_ranks_on_its_roads(real_data, tmp_path):
     }
     # A Trafford table without an authority column is told apart by where its schools are.
     assert (
-        "  trafford/schools_pupils_2024.csv (schools): holds nothing of Rutland (by its points"
-        " within Rutland's extent)" in result.stdout
+        "  trafford/schools_pupils_2024.csv (schools): none of its 103 schools lies within 2 km"
+        " of Rutland's extent" in result.stdout
     )
     _same_inputs(output, EXAMPLES / "rutland.toml")
     ranked = runner.invoke(
@@ -381,3 +381,17 @@ def test_rutland_from_the_shared_folder_ranks_on_its_roads(real_data, tmp_path):
     rows = ranked.stdout.splitlines()
     assert rows[0].startswith("rank,urn,name,phase,need_group")
     assert len(rows) == 4
+
+
+def test_a_windows_1252_character_far_down_a_gias_extract(tmp_path):
+    # The first 64 KB are plain ASCII (readable as UTF-8); a curly apostrophe comes later.
+    data = made_up_folder(tmp_path / "data")
+    rows = [gias_row(f"3{i:05d}", f"School {i}", xy=("377000", "390000")) for i in range(600)]
+    rows.append(gias_row("399999", "St Anne\u2019s Primary"))
+    extract = write_gias(data / "gias" / "edubasealldata20260101.csv", rows)
+    assert extract.stat().st_size > 65_536
+    output = tmp_path / "s.toml"
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    assert "601 of 601 establishments are Trafford's" in result.stdout
+    assert tomllib.loads(output.read_text())["inputs"]["schools"]["path"] == str(extract)
