@@ -6,8 +6,10 @@ import json
 import tomllib
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from layouts import gias_row, standard_gias, write_gias, write_sen2_caseload, write_sen2_needs
+from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from sitefinder.cli import app
@@ -395,3 +397,67 @@ def test_a_windows_1252_character_far_down_a_gias_extract(tmp_path):
     assert result.exit_code == 0, result.output
     assert "601 of 601 establishments are Trafford's" in result.stdout
     assert tomllib.loads(output.read_text())["inputs"]["schools"]["path"] == str(extract)
+
+
+def test_a_reshaped_school_table_and_a_published_register_are_mapped(tmp_path):
+    # No GIAS extract: a data team's school table (type groups in 'type', lon/lat, no LA
+    # column) and a register with its own labels; LSOA polygons in a two-layer GeoPackage.
+    data = made_up_folder(tmp_path / "data")
+    for extract in (data / "gias").iterdir():
+        extract.unlink()
+    (data / "gias" / "schools.csv").write_text(
+        "unique_reference_number,name,type,phase,lowest_admission_age,highest_admission_age,"
+        "lon,lat\n"
+        "100001,Hill Primary,Local authority maintained schools,Primary,4,11,-2.345,53.41\n"
+        "100002,Vale Academy,Academies,Secondary,11,16,-2.305,53.41\n"
+        "100003,Brook School,Special schools,Not applicable,5,19,-2.34,53.405\n"
+        "100004,Dale Primary,Academies,Primary,4,11,-2.30,53.412\n",
+        encoding="utf-8",
+    )
+    (data / "register.csv").write_text(
+        "urn,phase,need_codes,places_min,places_max,base_type\n"
+        "100002,Secondary,ASD;SLCN,8,12,Resourced Provision\n"
+        "100004,primary,SEMH,,,Nurture group\n",
+        encoding="utf-8",
+    )
+    geojson = data / "ons" / "lsoa2021.geojson"
+    polygons = gpd.read_file(geojson)
+    polygons.to_file(data / "ons" / "lsoa.gpkg", layer="LSOA_2021", driver="GPKG")
+    points = gpd.GeoDataFrame({"id": [1]}, geometry=[Point(-2.3, 53.4)], crs=4326)
+    points.to_file(data / "ons" / "lsoa.gpkg", layer="centroids", driver="GPKG")
+    geojson.unlink()
+    output = tmp_path / "s.toml"
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    inputs = tomllib.loads(output.read_text())["inputs"]
+    assert inputs["schools"]["format"] == "mapped"
+    assert inputs["schools"]["columns"] == {
+        "urn": "unique_reference_number", "name": "name", "phase": "phase",
+        "statutory_low_age": "lowest_admission_age",
+        "statutory_high_age": "highest_admission_age", "lon": "lon", "lat": "lat",
+        "establishment_group": "type",
+    }  # fmt: skip
+    assert inputs["bases"]["columns"] == {"places": "places_min"}
+    assert inputs["bases"]["values"] == {
+        "base_type": {"Nurture group": "none", "Resourced Provision": "resourced_provision"}
+    }
+    assert inputs["boundaries"]["layer"] == "LSOA_2021"
+    assert (
+        "4 of 4 establishments are Trafford's (by its points within Trafford's extent)"
+        in result.stdout
+    )
+    assert "1 existing bases (8 places)" in result.stdout
+
+
+def test_two_files_that_tie_on_every_rule_are_said_to(tmp_path):
+    data = made_up_folder(tmp_path / "data")
+    population = data / "ons" / "trafford_sapelsoasyoa2024.csv"
+    (data / "ons" / "copy_of_population.csv").write_bytes(population.read_bytes())
+    population.rename(data / "ons" / "population.csv")
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(tmp_path / "s.toml"))
+    assert result.exit_code == 0, result.output
+    assert "  population: ons/copy_of_population.csv" in result.stdout
+    assert (
+        "  ons/population.csv (population): passed over: ties with the chosen file on every"
+        " rule (the first in path order was taken; remove the one you do not want)"
+    ) in result.stdout
