@@ -41,7 +41,7 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from sitefinder import __version__, coverage
+from sitefinder import coverage
 from sitefinder.authorities import Authority, find_authority, suggest
 from sitefinder.config import load_scenario
 from sitefinder.coverage import Coverage, Extent
@@ -608,6 +608,9 @@ def scenario_text(
 
     def path(role: str) -> str:
         return _q(paths(chosen[role].candidate.path))
+
+    # Imported here, not at the top: the package imports this module while it initialises.
+    from sitefinder import __version__
 
     out = _comment(
         f"{authority.label}: a scenario written by `sitefinder init` (sitefinder"
