@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         select_sites,
     )
     from sitefinder.pipeline import RankResult, check_inputs, rank
+    from sitefinder.scaffold import InitResult, init_scenario
 
 # The public names load on first use, so the command starts (and answers Ctrl-C, --version
 # and usage errors) without importing pandas, geopandas and HiGHS first.
@@ -71,6 +72,8 @@ _HOMES = {
     "RankResult": "sitefinder.pipeline",
     "check_inputs": "sitefinder.pipeline",
     "rank": "sitefinder.pipeline",
+    "InitResult": "sitefinder.scaffold",
+    "init_scenario": "sitefinder.scaffold",
 }
 
 
@@ -90,6 +93,7 @@ __all__ = [
     "CommandLineError",
     "DataError",
     "HarmCurve",
+    "InitResult",
     "OutputError",
     "PMedianResult",
     "RankResult",
@@ -103,6 +107,7 @@ __all__ = [
     "SolverSettings",
     "__version__",
     "check_inputs",
+    "init_scenario",
     "load_scenario",
     "p_median",
     "rank",

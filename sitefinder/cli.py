@@ -29,7 +29,14 @@ from typer.core import TyperGroup
 
 from sitefinder.config import Journey, Scenario, load_scenario, with_settings
 from sitefinder.disclosure import format_count
-from sitefinder.errors import CommandLineError, SitefinderError, processed_file
+from sitefinder.discover import ROLE_LABELS
+from sitefinder.errors import (
+    CommandLineError,
+    DataError,
+    ScenarioError,
+    SitefinderError,
+    processed_file,
+)
 from sitefinder.export import check_target as check_geopackage
 from sitefinder.export import write_geopackage
 from sitefinder.model.select import SelectionMethod
@@ -46,6 +53,9 @@ from sitefinder.report import (
     to_json,
 )
 from sitefinder.resources import default_scenario_path
+from sitefinder.scaffold import InitResult, describe, init_scenario
+from sitefinder.scaffold import resolve_authority as _authority_of
+from sitefinder.scaffold import resolve_data_folder as _folder_of
 from sitefinder.scenarios import compare, sweep
 from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.travel import travel_matrix, write_matrix
@@ -612,6 +622,100 @@ def travel_command(
     shares = ", ".join(f"{m} min {share:.1%}" for m, share in matrix.coverage.items())
     what = matrix.coverage_column.replace("_", " ")
     typer.echo(f"Origins within reach of any destination ({what}): {shares}.")
+
+
+def _parsed(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """A Typer callback: check an option with ``parse``; a mistake exits 2 with its message."""
+
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except ScenarioError as exc:
+            raise typer.BadParameter(exc.problems[0]) from None
+        return value
+
+    return check
+
+
+def _render_init(result: InitResult) -> None:
+    def shown(path: Path) -> str:
+        return path.relative_to(result.folder).as_posix()
+
+    echo = typer.echo
+    echo(f"Files for {result.authority.label} in {result.folder}: {result.examined} looked at.")
+    if result.chosen:
+        echo("\nChosen:")
+        for role, choice in result.chosen.items():
+            echo(f"  {ROLE_LABELS[role]}: {shown(choice.candidate.path)}")
+            echo(f"    {describe(choice, result.authority, facts=False)}")
+    if result.passed:
+        echo("\nNot used:")
+        for passed in sorted(result.passed, key=lambda p: str(p.path)):
+            echo(f"  {shown(passed.path)} ({ROLE_LABELS[passed.role]}): {passed.reason}")
+    if result.unplaced:
+        echo("\nNot recognised (ignored):")
+        for unplaced in sorted(result.unplaced, key=lambda p: str(p.path)):
+            echo(f"  {shown(unplaced.path)}: {unplaced.reason}")
+    optional = [m for m in result.missing if not m.required]
+    if optional:
+        echo("\nNot found:")
+        for item in optional:
+            echo(f"  {ROLE_LABELS[item.role]}: {item.effect}.")
+            echo(f"    Public source: {item.source}.")
+    if result.written is None:
+        echo("\nNo scenario written: the inputs named below are needed.")
+        return
+    echo(f"\nWrote {result.written}.")
+    if result.summary is not None:
+        summary = result.summary
+        threshold = result.suppression_threshold
+        _report(summary.notes, summary.warnings)
+        echo(
+            f"{result.written}: valid. {summary.schools} schools ({summary.mainstream}"
+            f" mainstream, {summary.eligible} eligible to host), {summary.existing_bases}"
+            f" existing bases ({summary.existing_places:.0f} places), {summary.areas} areas,"
+            f" {format_count(summary.children, threshold)} children needing a base place."
+        )
+    else:
+        echo(f"{result.written}: does not validate; fix the problems below and run"
+             f" sitefinder validate --config {result.written}")  # fmt: skip
+
+
+@app.command("init")
+@_user_errors
+def init_command(
+    authority: Annotated[
+        str,
+        typer.Option(
+            "--authority",
+            "-a",
+            help="The local authority: its name, GSS code or DfE LA code (Trafford, E08000009,"
+            " 358).",
+            callback=_parsed(_authority_of),
+            show_default=False,
+        ),
+    ],
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Folder of public files to search (quote '${VAR}' to write paths under the"
+            " variable).",
+            callback=_parsed(_folder_of),
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario TOML file to write.")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+    ] = False,
+) -> None:
+    """Write a commented scenario for an authority from the public files found in a folder."""
+    result = init_scenario(authority=authority, data=data, output=output, overwrite=overwrite)
+    _render_init(result)
+    if result.errors:
+        raise DataError(result.errors)
 
 
 def main() -> None:

@@ -1,0 +1,399 @@
+"""Which authority a recognised input file covers, read from its own codes, names or points.
+
+Each check reads only the columns it needs. A file names its authorities where its layout
+allows (GIAS ``LA (code)``, a school table's LA columns, SEN2 ``la_name``, an ONS LAD code
+column or LSOA names such as ``Rutland 005A``, ONSPD ``laua``); otherwise its points are
+compared with the authority's extent (known from its postcodes or boundaries), a bases
+register's URNs with the authority's schools, and an OpenStreetMap extract's bounding box with
+the extent. :class:`Coverage` says what was found and how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import Transformer
+
+from sitefinder.authorities import (
+    AREA_NAME_COLUMN,
+    COUNTY_COLUMN,
+    LAD_COLUMN,
+    Authority,
+    all_authorities,
+    find_column,
+)
+from sitefinder.discover import (
+    AUTHORITY_FIELDS,
+    GRID_COLUMNS,
+    LONLAT_COLUMNS,
+    POPULATION_CODES,
+    POSTCODE_AREAS,
+    Candidate,
+    named_column,
+    read_columns,
+)
+
+Extent = tuple[float, float, float, float]
+"""(min easting, min northing, max easting, max northing), EPSG:27700 metres."""
+
+MARGIN_METRES = 2_000.0
+"""Points this close outside an authority's extent still count as in it (border schools)."""
+NETWORK_COVER = 0.9
+"""Share of the authority's extent an OpenStreetMap extract must cover to be used."""
+
+_OPEN = ("open", "open, but proposed to close")
+_TO_GRID = Transformer.from_crs(4326, 27700, always_xy=True)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What one file holds of the authority.
+
+    Attributes
+    ----------
+    rows
+        Rows (or features, postcodes, URNs) that are the authority's; None when the file's
+        layout cannot tell.
+    total
+        Rows in the file (None when not counted).
+    how
+        How the rows were matched ("LA (code)", "the area names in LSOA21NM", ...).
+    others
+        Other authorities the file names, for the reason a file is skipped.
+    keys
+        The authority's URNs (schools) or small-area codes (areas, population, postcodes).
+    extent
+        The authority's extent from this file's points (postcodes), when it has them.
+    detail
+        More about the rows, e.g. "103 open".
+    districts
+        LAD codes of a county council's districts, from a postcode file's county column.
+    """
+
+    rows: int | None
+    total: int | None = None
+    how: str = ""
+    others: tuple[str, ...] = ()
+    keys: frozenset[str] = frozenset()
+    extent: Extent | None = None
+    detail: str = ""
+    districts: frozenset[str] = frozenset()
+    england: bool = False
+    verdict: str = ""
+    """Said instead of the row counts where rows are not what is counted (networks)."""
+
+    @property
+    def none(self) -> bool:
+        """Whether the file holds none of the authority's rows (it can tell and there are 0)."""
+        return self.rows == 0
+
+    def described(self, authority: Authority, unit: str = "rows") -> str:
+        """'27 of 27 rows are Rutland's (by la_code)', or that it cannot tell."""
+        if self.verdict:
+            return self.verdict
+        if self.rows is None:
+            return f"cannot tell which authority it covers ({self.how})" if self.how else ""
+        of = f" of {self.total:,}" if self.total is not None else ""
+        by = f" (by {self.how})" if self.how else ""
+        detail = f"; {self.detail}" if self.detail else ""
+        return f"{self.rows:,}{of} {unit} are {authority.name}'s{by}{detail}"
+
+    def skipped(self, authority: Authority) -> str:
+        """Why a file without the authority's rows is skipped."""
+        if self.verdict:
+            return self.verdict
+        others = _listed(self.others)
+        whose = f"covers {others}, not {authority.name}" if others else (
+            f"holds nothing of {authority.name}"
+        )  # fmt: skip
+        return f"{whose} (by {self.how})" if self.how else whose
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    if not names:
+        return ""
+    if len(names) > 3:
+        return f"{len(names)} other authorities ({', '.join(names[:2])}, ...)"
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def _names_of(values: Iterable[str]) -> tuple[str, ...]:
+    """Authority names for codes or names found in a file (unknown values as written)."""
+    forms = {f: a.name for a in all_authorities() for f in a.forms}
+    shown = []
+    for value in values:
+        text = str(value).strip()
+        if text:
+            shown.append(forms.get(text.casefold(), text))
+    return tuple(dict.fromkeys(sorted(shown)))
+
+
+def _column_match(table: pd.DataFrame, columns: Sequence[str], authority: Authority) -> pd.Series:
+    mask = pd.Series(False, index=table.index)
+    for column in columns:
+        mask |= authority.matches(table[column])
+    return mask
+
+
+def gias(candidate: Candidate, authority: Authority) -> Coverage:
+    """A GIAS extract: by ``LA (code)``, ``LA (name)`` and ``GSSLACode (name)``."""
+    keys = [c for c in ("LA (code)", "LA (name)", "GSSLACode (name)") if c in candidate.header]
+    extra = ["URN", "EstablishmentStatus (name)", "TypeOfEstablishment (name)",
+             "DistrictAdministrative (code)", "TypeOfResourcedProvision (name)"]  # fmt: skip
+    table = read_columns(candidate, [*keys, *(c for c in extra if c in candidate.header)])
+    if not keys:
+        return Coverage(None, len(table), "no LA column")
+    mask = _column_match(table, keys, authority)
+    if authority.districts and "DistrictAdministrative (code)" in table.columns:
+        mask |= authority.matches(table["DistrictAdministrative (code)"])
+    open_rows = mask & table["EstablishmentStatus (name)"].str.strip().str.casefold().isin(_OPEN)
+    others = _names_of(table.loc[~mask, keys[0]].unique())
+    detail = f"{int(open_rows.sum()):,} open" if mask.any() else ""
+    if mask.any() and "TypeOfResourcedProvision (name)" in table.columns:
+        kinds = table.loc[open_rows, "TypeOfResourcedProvision (name)"].str.strip().str.casefold()
+        flagged = int(kinds.isin(("resourced provision", "sen unit",
+                                  "resourced provision and sen unit")).sum())  # fmt: skip
+        detail += f", {flagged} with a resourced provision or SEN unit flag"
+    if mask.any() and "TypeOfEstablishment (name)" in table.columns:
+        blank = int((table.loc[open_rows, "TypeOfEstablishment (name)"].str.strip() == "").sum())
+        if blank:
+            detail += (
+                f", {blank} with a blank TypeOfEstablishment (their type is inferred from the"
+                " type group and LA establishment number; validate counts them)"
+            )
+    return Coverage(
+        int(mask.sum()), len(table), keys[0], others,
+        keys=frozenset(table.loc[open_rows, "URN"].str.strip()), detail=detail,
+    )  # fmt: skip
+
+
+def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -> Coverage:
+    """A school table: by its mapped LA columns, else by its points within the extent."""
+    columns = dict(candidate.settings.get("columns", {}))
+    if candidate.kind == "sitefinder":
+        columns = {"urn": "urn", "easting": "easting", "northing": "northing"}
+    wanted = [columns[k] for k in ("urn", *AUTHORITY_FIELDS, "status") if k in columns]
+    points = [columns[k] for k in ("easting", "northing", "lon", "lat") if k in columns]
+    table = read_columns(candidate, [*wanted, *points])
+    urns = table[columns["urn"]].str.strip()
+    live = pd.Series(True, index=table.index)
+    if "status" in columns:
+        live = table[columns["status"]].str.strip().str.casefold().isin(_OPEN)
+    keys = [columns[k] for k in AUTHORITY_FIELDS if k in columns]
+    if keys:
+        mask = _column_match(table, keys, authority)
+        others = _names_of(table.loc[~mask, keys[0]].unique())
+        return Coverage(
+            int(mask.sum()), len(table), keys[0], others, keys=frozenset(urns[mask & live])
+        )
+    if extent is None or not points:
+        return Coverage(
+            None, len(table), "no LA column, and no extent of the authority to check its points",
+            keys=frozenset(urns[live]),
+        )  # fmt: skip
+    x, y = _grid(table, columns)
+    inside = _within(x, y, extent)
+    verdict = (
+        f"none of its {len(table):,} schools lies within {MARGIN_METRES / 1000:g} km of"
+        f" {authority.name}'s extent"
+        if not inside.any()
+        else ""
+    )
+    return Coverage(
+        int(inside.sum()), len(table), f"its points within {authority.name}'s extent",
+        keys=frozenset(urns[inside & live]), verdict=verdict,
+    )  # fmt: skip
+
+
+def _grid(table: pd.DataFrame, columns: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    if "easting" in columns:
+        x = pd.to_numeric(table[columns["easting"]], errors="coerce").to_numpy(float)
+        y = pd.to_numeric(table[columns["northing"]], errors="coerce").to_numpy(float)
+        return x, y
+    lon = pd.to_numeric(table[columns["lon"]], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(table[columns["lat"]], errors="coerce").to_numpy(float)
+    x, y = _TO_GRID.transform(lon, lat)
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def _within(x: np.ndarray, y: np.ndarray, extent: Extent) -> pd.Series:
+    x0, y0, x1, y1 = extent
+    m = MARGIN_METRES
+    return pd.Series((x >= x0 - m) & (x <= x1 + m) & (y >= y0 - m) & (y <= y1 + m))
+
+
+def small_areas(
+    table: pd.DataFrame,
+    authority: Authority,
+    *,
+    code: str | None,
+    known: frozenset[str] = frozenset(),
+) -> Coverage:
+    """A table of small areas (population, boundaries): by a LAD code column, else the area
+    names ('Rutland 005A'), else the area codes ``known`` from another file."""
+    lad = find_column(table.columns, LAD_COLUMN)
+    names = find_column(table.columns, AREA_NAME_COLUMN)
+    codes = table[code].astype(str).str.strip() if code else None
+    if lad is not None and authority.lad_codes:
+        mask = authority.matches(table[lad])
+        how, others = lad, _names_of(table.loc[~mask, lad].unique())
+    elif names is not None and not authority.is_county:
+        mask = authority.owns_area_names(table[names])
+        prefixes = table.loc[~mask, names].astype(str).str.extract(r"^(.+?)\s+\d{3}[A-Z]$")[0]
+        how, others = f"the area names in {names}", _names_of(prefixes.dropna().unique())
+    elif known and codes is not None:
+        mask, how, others = codes.isin(known), "the areas of its postcodes", ()
+    else:
+        return Coverage(
+            None, len(table), "no LA code column and no area names",
+            keys=frozenset(codes) if codes is not None else frozenset(),
+        )  # fmt: skip
+    found = frozenset(codes[mask]) if codes is not None else frozenset()
+    return Coverage(int(mask.sum()), len(table), how, others, keys=found)
+
+
+def population(candidate: Candidate, authority: Authority, known: frozenset[str]) -> Coverage:
+    """ONS population: by a LAD column or the area names (as the population reader cuts it)."""
+    table = read_columns(candidate)
+    code = named_column(candidate.header, POPULATION_CODES)
+    sex = named_column(candidate.header, ("sex",))
+    if sex is not None:  # count areas, not sex rows
+        folded = table[sex].str.strip().str.casefold()
+        persons = folded.isin(("persons", "all", "all persons"))
+        table = table[persons] if persons.any() else table.drop_duplicates(code)
+    return small_areas(table.reset_index(drop=True), authority, code=code, known=known)
+
+
+def boundaries(candidate: Candidate, authority: Authority, known: frozenset[str]) -> Coverage:
+    """LSOA polygons: by a LAD field, the LSOA names, or the authority's known areas."""
+    table = pyogrio.read_dataframe(
+        candidate.path, layer=candidate.settings.get("layer"), read_geometry=False
+    )
+    table = pd.DataFrame(table).astype("string").fillna("").astype(str)
+    return small_areas(table, authority, code=candidate.settings["code_column"], known=known)
+
+
+def postcodes(candidate: Candidate, authority: Authority) -> Coverage:
+    """A postcode directory: by ``laua`` (or ``cty`` for a county council); its extent."""
+    header = candidate.header
+    lad = find_column(list(header), LAD_COLUMN)
+    county = find_column(list(header), COUNTY_COLUMN)
+    grid = next((p for p in GRID_COLUMNS if all(named_column(header, [c]) for c in p)), None)
+    pair = grid or next(p for p in LONLAT_COLUMNS if all(named_column(header, [c]) for c in p))
+    xy = [named_column(header, [c]) or c for c in pair]
+    area = named_column(header, POSTCODE_AREAS)
+    table = read_columns(candidate, [c for c in (lad, county, area, *xy) if c])
+    if authority.is_county and county is not None:
+        how: str | None = county
+    elif lad is not None and authority.lad_codes:
+        how = lad
+    else:
+        how = None
+    if how is None:
+        return Coverage(None, len(table), "no LA column (laua) that sitefinder can match")
+    mask = authority.matches(table[how])
+    others = _names_of(table.loc[~mask, how].unique())
+    kept = table[mask]
+    columns = {"easting": xy[0], "northing": xy[1]} if grid else {"lon": xy[0], "lat": xy[1]}
+    x, y = _grid(kept, columns)
+    placed = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    extent = (
+        (float(x[placed].min()), float(y[placed].min()), float(x[placed].max()),
+         float(y[placed].max()))
+        if placed.any() else None
+    )  # fmt: skip
+    districts = (
+        frozenset(kept[lad].str.strip().str.upper()) - {""}
+        if authority.is_county and lad is not None
+        else frozenset()
+    )
+    areas = frozenset(kept[area].str.strip()) - {""} if area else frozenset()
+    return Coverage(
+        int(mask.sum()), len(table), how, others, keys=areas, extent=extent,
+        districts=districts,
+    )  # fmt: skip
+
+
+def sen2(candidate: Candidate, authority: Authority) -> Coverage:
+    """A SEN2 file: the authority's rows (and whether England's are there too)."""
+    columns = [c for c in ("geographic_level", "new_la_code", "old_la_code", "la_name")
+               if c in candidate.header]  # fmt: skip
+    table = read_columns(candidate, columns)
+    level = table["geographic_level"].str.strip()
+    local = level == "Local authority"
+    keys = [c for c in ("new_la_code", "old_la_code", "la_name") if c in table.columns]
+    mask = local & _column_match(table, keys, authority)
+    names = sorted(set(table.loc[local, "la_name"].str.strip()) - {""}) if keys else []
+    england = bool((level == "National").any())
+    detail = f"the file holds {len(names)} {'authority' if len(names) == 1 else 'authorities'}" + (
+        " and England" if england else " and no England rows"
+    )
+    others = _names_of(n for n in names if n.casefold() not in authority.names)
+    return Coverage(
+        int(mask.sum()), len(table), "la_name and LA codes", others, detail=detail,
+        england=england,
+    )  # fmt: skip
+
+
+def bases(candidate: Candidate, authority: Authority, urns: frozenset[str]) -> Coverage:
+    """A bases register: its URNs among the authority's schools."""
+    columns = candidate.settings.get("columns", {})
+    urn = columns.get("urn", "urn")
+    table = read_columns(candidate, [urn])
+    found = table[urn].str.strip()
+    if not urns:
+        return Coverage(None, len(table), "no schools of the authority to match its URNs")
+    matched = int(found.isin(urns).sum())
+    return Coverage(
+        matched, len(table), "URN",
+        verdict=f"{matched} of its {len(table)} rows name a school of {authority.name}'s"
+        " schools file (by URN)",
+    )  # fmt: skip
+
+
+def network(candidate: Candidate, authority: Authority, extent: Extent | None) -> Coverage:
+    """An OpenStreetMap extract: how much of the authority's extent its bounding box covers."""
+    box = candidate.settings.get("bbox")
+    if box is None:
+        return Coverage(None, None, "its header has no bounding box")
+    if extent is None:
+        return Coverage(None, None, "no extent of the authority to compare with")
+    corners = _TO_GRID.transform([box[0], box[2], box[0], box[2]], [box[1], box[1], box[3], box[3]])
+    bx0, bx1 = min(corners[0]), max(corners[0])
+    by0, by1 = min(corners[1]), max(corners[1])
+    x0, y0, x1, y1 = extent
+    width = max(0.0, min(x1, bx1) - max(x0, bx0))
+    height = max(0.0, min(y1, by1) - max(y0, by0))
+    area = max((x1 - x0) * (y1 - y0), 1.0)
+    share = width * height / area
+    covered = share >= NETWORK_COVER
+    return Coverage(
+        1 if covered else 0, None, "bounding box",
+        verdict=f"its bounding box covers {share:.0%} of {authority.name}'s extent"
+        + ("" if covered else f" (at least {NETWORK_COVER:.0%} needed)"),
+    )  # fmt: skip
+
+
+def areas_table(candidate: Candidate, authority: Authority, extent: Extent | None) -> Coverage:
+    """sitefinder's areas CSV: its points within the authority's extent."""
+    table = read_columns(candidate, ["area_code", "easting", "northing"])
+    codes = table["area_code"].str.strip()
+    if extent is None:
+        return Coverage(None, len(table), "no extent of the authority", keys=frozenset(codes))
+    x, y = _grid(table, {"easting": "easting", "northing": "northing"})
+    inside = _within(x, y, extent)
+    how = f"its points within {authority.name}'s extent"
+    return Coverage(int(inside.sum()), len(table), how, keys=frozenset(codes[inside]))
+
+
+def demand_table(candidate: Candidate, areas: frozenset[str]) -> Coverage:
+    """sitefinder's demand CSV: its areas among the authority's."""
+    table = read_columns(candidate, ["area_code"])
+    codes = table["area_code"].str.strip()
+    if not areas:
+        return Coverage(None, len(table), "no areas of the authority to match")
+    return Coverage(int(codes.isin(areas).sum()), len(table), "its area codes")
