@@ -241,6 +241,14 @@ def _areas_and_demand(
     else:
         demand, shares, name, sen2 = _modelled(spec, problems, notes, authority=authority)
         if demand is not None and areas is not None:
+            uncounted = sorted(set(areas["area_code"]) - set(demand["area_code"]))
+            if uncounted:
+                warnings.append(
+                    f"{spec.population}: no population for {len(uncounted)} of the"
+                    f" {len(areas)} areas, e.g. {', '.join(uncounted[:5])}; no children are"
+                    " modelled there and the authority's EHC plans are spread over the other"
+                    " areas (check that the population file covers every area)"
+                )
             unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
             if unknown:
                 warnings.append(
@@ -271,6 +279,18 @@ def _check_places(
     """Existing places against SEN2's children in bases, when the caseload file is given."""
     spec = _demand_spec(scenario)
     if sen2 is None or sen2.authority is None or sen2.authority.age_year is None:
+        if bases.empty:  # with SEN2's children in bases, check_existing_places says more
+            return (
+                bases,
+                [
+                    "existing bases: none given, and no SEN2 count of children in bases to"
+                    " check against (inputs.demand.sen2_caseload), so every child starts"
+                    " without a base place; if the authority has resourced provision or SEN"
+                    " units, give them (a bases register as inputs.bases, or a schools file"
+                    " with their flags)"
+                ],
+                [],
+            )
         if scenario.inputs.schools.capacity_from == "sen2" and sen2 is not None:
             return (
                 bases,

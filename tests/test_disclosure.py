@@ -368,7 +368,10 @@ def test_notes_give_back_no_ehc_count(scenario_file, tmp_path):
     candidates = gpd.read_file(path, layer="candidates").set_index("urn")
     row = candidates.loc["990041"]
     assert row["pupils"] == 40 and pd.isna(row["ehcp_pupils"]) and pd.isna(row["ehcp_share"])
-    assert "already high-SEND (EHC plans above 6% of pupils; <5 pupils, share withheld)" in row["notes"]
+    assert (
+        "already high-SEND (EHC plans above 6% of pupils; <5 pupils, share withheld)"
+        in row["notes"]
+    )
     for note, pupils in zip(candidates["notes"].fillna(""), candidates["pupils"], strict=True):
         for percent in re.findall(r"(\d+(?:\.\d+)?)% EHC plans", note):
             count = round(float(percent) / 100 * pupils)
