@@ -1,4 +1,4 @@
-"""Demand and existing places against SEN2, on the real public files.
+"""The SEN2 files and the demand and capacity options, on the real public files.
 
 Run with ``SITEFINDER_REAL_DATA=../shared/data python benchmarks/bench_demand.py``. Prints:
 
@@ -8,6 +8,8 @@ Run with ``SITEFINDER_REAL_DATA=../shared/data python benchmarks/bench_demand.py
   with the default capacity and with ``capacity_from = "sen2"``;
 - the shares by phase, authority against England, for Trafford, Rutland and the Isle of Wight;
 - how long reading and checking each SEN2 file and every geography in it takes.
+
+The scenario's own figures against SEN2, with its plan, are in ``bench_defensible.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from sitefinder import load_scenario
-from sitefinder.config import Scenario
+from sitefinder import load_scenario, with_settings
 from sitefinder.demand import demand_by_phase, pooled_share
 from sitefinder.disclosure import format_count
 from sitefinder.load import load_inputs
@@ -27,13 +28,7 @@ from sitefinder.validate import Problems
 
 TRAFFORD = Path(__file__).resolve().parents[1] / "configs" / "examples" / "trafford.toml"
 AGES = {"primary": (4, 10), "secondary": (11, 15)}
-
-
-def _with(scenario: Scenario, section: str, **changes: object) -> Scenario:
-    data = scenario.model_dump()
-    target = data["inputs"][section]
-    target.update(changes)
-    return Scenario.model_validate(data)
+ORIGIN = "bench_demand.py"
 
 
 def main() -> None:
@@ -86,7 +81,7 @@ def main() -> None:
     )
     for share in ("authority", "higher", "england"):
         start = time.perf_counter()
-        data = load_inputs(_with(scenario, "demand", share=share))
+        data = load_inputs(with_settings(scenario, {"inputs.demand.share": share}, origin=ORIGIN))
         seconds = time.perf_counter() - start
         totals = demand_by_phase(data.demand)
         print(
@@ -96,7 +91,9 @@ def main() -> None:
 
     print("\nTrafford existing bases: places against SEN2 children in bases")
     for capacity_from in ("default", "sen2"):
-        data = load_inputs(_with(scenario, "schools", capacity_from=capacity_from))
+        data = load_inputs(
+            with_settings(scenario, {"inputs.schools.capacity_from": capacity_from}, origin=ORIGIN)
+        )
         bases = data.bases
         by_phase = bases.groupby("phase")["capacity"].sum()
         assumed = int(bases["capacity_assumed"].sum())

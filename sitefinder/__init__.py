@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from sitefinder.config import (
         Scenario,
         load_scenario,
-        with_overrides,
-        with_section,
         with_settings,
     )
     from sitefinder.errors import (
@@ -51,8 +49,6 @@ if TYPE_CHECKING:
 _HOMES = {
     "Scenario": "sitefinder.config",
     "load_scenario": "sitefinder.config",
-    "with_overrides": "sitefinder.config",
-    "with_section": "sitefinder.config",
     "with_settings": "sitefinder.config",
     "CommandLineError": "sitefinder.errors",
     "DataError": "sitefinder.errors",
@@ -112,8 +108,6 @@ __all__ = [
     "p_median",
     "rank",
     "select_sites",
-    "with_overrides",
-    "with_section",
     "with_settings",
     "write_geopackage",
 ]

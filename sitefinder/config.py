@@ -1079,8 +1079,9 @@ def with_settings(
         The scenario to change.
     settings
         Dotted keys (``"harm.exponent"``, ``"bases"``) and their parsed values; a value of
-        ``None`` leaves its key as it is (a command-line option that was not given). A table
-        value (``{"harm": {...}}``) replaces keys inside it one by one.
+        ``None`` leaves its key as it is (a command-line option that was not given), so a key
+        cannot be cleared here, as in a TOML file; to stop a ``robustness`` range varying, pin
+        it (``[v, v]``). A table value (``{"harm": {...}}``) replaces keys inside it one by one.
     origin
         Where the values came from, shown as their source in the report.
 
@@ -1113,13 +1114,3 @@ def with_settings(
     }
     changed._origins = _override(scenario.origins, written)
     return changed
-
-
-def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
-    """Shorthand for :func:`with_settings` with top-level keys (``bases=5``); kept for old code."""
-    return with_settings(scenario, overrides)
-
-
-def with_section(scenario: Scenario, section: str, **overrides: Any) -> Scenario:
-    """Shorthand for :func:`with_settings` with one section's keys; kept for old code."""
-    return with_settings(scenario, {f"{section}.{key}": v for key, v in overrides.items()})

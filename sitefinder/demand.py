@@ -299,6 +299,20 @@ def base_shares(
             f"inputs.demand.share: {name}'s share of EHC plans placed in mainstream resourced"
             f" provision or SEN units is under half England's ({sen2}): {shown}; {consequence}"
         )
+    high_share = [
+        p for p in phases if pooled_own[p] > 2.0 * pooled_england[p]
+    ]  # only where the authority's share drives demand ("higher" or "authority")
+    if high_share and choice in ("higher", "authority"):
+        shown = "; ".join(
+            f"{_ages_text(ages, p)} {pooled_own[p]:.1%} against {pooled_england[p]:.1%}"
+            for p in high_share
+        )
+        warnings.append(
+            f"inputs.demand.share: {name}'s share of EHC plans placed in mainstream resourced"
+            f" provision or SEN units is over twice England's ({sen2}): {shown}; demand planned"
+            f" from it follows {name}'s practice of placing children in bases (share ="
+            ' "england" plans from England\'s share instead)'
+        )
     shares = BaseShares(
         by_age=used.astype(float),
         choice=choice,

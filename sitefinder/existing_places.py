@@ -186,7 +186,7 @@ def check_existing_places(
     )
     assumed_text = (
         f"{capacity[assumed].sum():.0f} places assumed ({_bases(int(assumed.sum()))} x"
-        f" {default_capacity} places, no capacity in the schools file){recorded}"
+        f" {default_capacity} places, no capacity recorded){recorded}"
     )
     if capacity_from != "sen2":
         return PlacesCheck(

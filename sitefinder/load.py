@@ -7,16 +7,14 @@ coordinates in EPSG:27700 metres.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from sitefinder.authorities import Authority
-from sitefinder.config import NEED_CODES, DemandInput, Phase, Scenario
+from sitefinder.config import DemandInput, Scenario
 from sitefinder.demand import (
     BaseShares,
     base_shares,
@@ -32,22 +30,13 @@ from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
 from sitefinder.readers.bases import read_register
 from sitefinder.readers.establishments import read_establishments
+from sitefinder.readers.own_layout import read_areas, read_demand_counts, read_schools
 from sitefinder.readers.population import read_population
 from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2
-from sitefinder.readers.tables import read_csv
 from sitefinder.supply import taught_ages
 from sitefinder.validate import Problems, check_extent
-
-SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
-PLACE_PHASES = ("primary", "secondary")
-ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
-GENDERS = ("mixed", "boys", "girls", "")
-ADMISSIONS = ("selective", "non-selective", "not applicable", "")
-MAX_SCHOOL_PUPILS = 10_000  # the largest English schools have about 3,000 pupils
-MAX_BASE_PLACES = 500  # bases have 5-40 places; 500 leaves room for a register's totals
-MAX_CHILDREN_PER_ROW = 100_000  # children needing a base place in one area, phase and need
 
 
 @dataclass(frozen=True)
@@ -88,134 +77,6 @@ class AuthorityData:
     checksums: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _schools(path: Path, problems: Problems) -> pd.DataFrame | None:
-    table = read_csv(path, problems)
-    required = (
-        "urn", "name", "phase", "establishment_group", "capacity", "pupils", "easting", "northing",
-    )  # fmt: skip
-    if table is None or not problems.require_columns(path, table, required):
-        return None
-    out = pd.DataFrame({"urn": table["urn"].str.strip(), "name": table["name"].str.strip()})
-    problems.bad_rows(path, "urn", out["urn"] == "", "blank value (every school needs its URN)")
-    problems.unique(path, out, "urn")
-    problems.choices(path, table, "phase", SCHOOL_PHASES)
-    problems.choices(path, table, "establishment_group", ESTABLISHMENT_GROUPS)
-    out["phase"] = table["phase"].str.strip()
-    out["establishment_group"] = table["establishment_group"].str.strip()
-    for column in ("capacity", "pupils"):
-        out[column] = problems.numbers(
-            path, table, column, minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True
-        )
-    if "ehcp_pupils" in table.columns:
-        out["ehcp_pupils"] = problems.numbers(
-            path,
-            table,
-            "ehcp_pupils",
-            minimum=0,
-            maximum=MAX_SCHOOL_PUPILS,
-            integer=True,
-            required=False,
-        )
-    else:
-        out["ehcp_pupils"] = float("nan")
-    for column, allowed in (("gender", GENDERS), ("admissions_policy", ADMISSIONS)):
-        values = (
-            table[column].str.strip().str.casefold()
-            if column in table.columns
-            else pd.Series("", index=table.index)
-        )
-        problems.bad_rows(
-            path,
-            column,
-            ~values.isin(allowed),
-            f"must be one of {', '.join(a for a in allowed if a)}, or blank when not known",
-        )
-        out[column] = values
-    for column in ("statutory_low_age", "statutory_high_age"):
-        out[column] = (
-            problems.numbers(path, table, column, minimum=0, required=False)
-            if column in table.columns
-            else float("nan")
-        )
-    out["easting"] = problems.numbers(path, table, "easting")
-    out["northing"] = problems.numbers(path, table, "northing")
-    problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
-    out["need_codes"] = _school_need_codes(path, table, problems)
-    return out
-
-
-def _school_need_codes(path: Path, table: pd.DataFrame, problems: Problems) -> pd.Series:
-    """The optional ``need_codes`` column: needs a special school serves (blank = unknown)."""
-    if "need_codes" not in table.columns:
-        return pd.Series("", index=table.index)
-    codes = table["need_codes"].fillna("").str.split(";")
-    codes = codes.map(lambda parts: tuple(p.strip() for p in parts if p.strip()))
-    problems.bad_rows(
-        path,
-        "need_codes",
-        codes.map(lambda cs: any(c not in NEED_CODES for c in cs)),
-        f"need codes separated by ';', each one of {', '.join(NEED_CODES)} (or blank)",
-    )
-    return codes.map(";".join)
-
-
-def _areas(path: Path, problems: Problems) -> pd.DataFrame | None:
-    table = read_csv(path, problems)
-    if table is None or not problems.require_columns(
-        path, table, ("area_code", "easting", "northing")
-    ):
-        return None
-    out = pd.DataFrame({"area_code": table["area_code"].str.strip()})
-    problems.unique(path, out, "area_code")
-    names = table["area_name"] if "area_name" in table.columns else out["area_code"]
-    out["area_name"] = names.str.strip()
-    out["easting"] = problems.numbers(path, table, "easting")
-    out["northing"] = problems.numbers(path, table, "northing")
-    problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
-    return out
-
-
-def _demand(
-    path: Path,
-    areas: pd.DataFrame | None,
-    problems: Problems,
-    spec_ages: Mapping[Phase, tuple[int, int]] | None = None,
-) -> pd.DataFrame | None:
-    table = read_csv(path, problems)
-    required = ("area_code", "phase", "need_code", "children")
-    if table is None or not problems.require_columns(path, table, required):
-        return None
-    out = pd.DataFrame({c: table[c].str.strip() for c in ("area_code", "phase", "need_code")})
-    problems.choices(path, table, "phase", PLACE_PHASES)
-    problems.choices(path, table, "need_code", NEED_CODES)
-    out["age"] = (
-        problems.numbers(path, table, "age", minimum=0, integer=True, required=False)
-        if "age" in table.columns
-        else pd.Series(float("nan"), index=table.index)
-    ).astype("Int64")
-    problems.bad_rows(path, "age", out["age"].fillna(0) > 25, "must be <= 25 (years)")
-    if spec_ages is not None:
-        outside = pd.Series(False, index=table.index)
-        for phase, (low, high) in spec_ages.items():
-            in_phase = out["phase"] == phase
-            outside |= in_phase & out["age"].notna() & ~out["age"].between(low, high).fillna(True)
-        problems.bad_rows(
-            path, "age", outside.fillna(False).astype(bool),
-            "outside the phase's ages (inputs.demand.ages)",
-        )  # fmt: skip
-    out["children"] = problems.numbers(
-        path, table, "children", minimum=0, maximum=MAX_CHILDREN_PER_ROW
-    )
-    if areas is not None:
-        problems.bad_rows(
-            path,
-            "area_code",
-            ~out["area_code"].isin(areas["area_code"]),
-            "not an area_code in the areas file (add the area or fix the code)",
-        )
-    return out[["area_code", "phase", "need_code", "age", "children"]]
 
 
 @dataclass(frozen=True)
@@ -349,7 +210,7 @@ def _areas_and_demand(
         else None
     )
     if files.areas is not None:
-        areas = _areas(files.areas, problems)
+        areas = read_areas(files.areas, problems)
     elif boundaries is not None:
         areas, how = area_points(boundaries, postcodes)
         notes.append(
@@ -362,7 +223,7 @@ def _areas_and_demand(
     sen2: _Sen2 | None = None
     if spec.method == "counts":
         assert spec.path is not None
-        demand = _demand(spec.path, areas, problems, spec.ages)
+        demand = read_demand_counts(spec.path, problems, areas=areas, ages=spec.ages)
     elif spec.method == "pupils":
         assert spec.path is not None
         if areas is not None:
@@ -380,6 +241,14 @@ def _areas_and_demand(
     else:
         demand, shares, name, sen2 = _modelled(spec, problems, notes, authority=authority)
         if demand is not None and areas is not None:
+            uncounted = sorted(set(areas["area_code"]) - set(demand["area_code"]))
+            if uncounted:
+                warnings.append(
+                    f"{spec.population}: no population for {len(uncounted)} of the"
+                    f" {len(areas)} areas, e.g. {', '.join(uncounted[:5])}; no children are"
+                    " modelled there and the authority's EHC plans are spread over the other"
+                    " areas (check that the population file covers every area)"
+                )
             unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
             if unknown:
                 warnings.append(
@@ -410,6 +279,18 @@ def _check_places(
     """Existing places against SEN2's children in bases, when the caseload file is given."""
     spec = _demand_spec(scenario)
     if sen2 is None or sen2.authority is None or sen2.authority.age_year is None:
+        if bases.empty:  # with SEN2's children in bases, check_existing_places says more
+            return (
+                bases,
+                [
+                    "existing bases: none given, and no SEN2 count of children in bases to"
+                    " check against (inputs.demand.sen2_caseload), so every child starts"
+                    " without a base place; if the authority has resourced provision or SEN"
+                    " units, give them (a bases register as inputs.bases, or a schools file"
+                    " with their flags)"
+                ],
+                [],
+            )
         if scenario.inputs.schools.capacity_from == "sen2" and sen2 is not None:
             return (
                 bases,
@@ -458,7 +339,7 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
         authority = authority.with_districts(postcodes.districts)
     bases: pd.DataFrame | None = None
     if files.schools.format == "sitefinder":
-        schools = _schools(files.schools.path, problems)
+        schools = read_schools(files.schools.path, problems)
     else:
         found = read_establishments(
             files.schools, problems, postcodes=postcodes, authority=authority

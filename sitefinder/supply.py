@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.config import Scenario
+from sitefinder.disclosure import rule_for, withheld_count
 from sitefinder.errors import ScenarioError
 
 HOSTABLE_PHASES = {
@@ -149,6 +150,22 @@ def _column(table: pd.DataFrame, name: str, default: object) -> pd.Series:
     return table[name] if name in table.columns else pd.Series(default, index=table.index)
 
 
+def _high_send(scenario: Scenario, *, share: float, count: float) -> str:
+    """The high-SEND note; the exact share only when its count of pupils may be published.
+
+    Notes are published beside the school's pupils, so a share of a withheld count (pupils
+    with an EHC plan under ``suppression_threshold``) would give the count back.
+    """
+    limit = f"{scenario.candidates.high_send_share:.0%}"
+    rule = rule_for(scenario)
+    if rule.hides(count, "count"):
+        few = withheld_count(rule.threshold)
+        return (
+            f"already high-SEND (EHC plans above {limit} of pupils; {few} pupils, share withheld)"
+        )
+    return f"already high-SEND ({share:.1%} EHC plans, above {limit})"
+
+
 def _judge(
     scenario: Scenario,
     school: pd.Series,
@@ -217,7 +234,7 @@ def _judge(
         flags.append(f"tight on space ({spare:g} spare places)")
     share = school["ehcp_share"]
     if pd.notna(share) and share > rules.high_send_share:
-        text = f"already high-SEND ({share:.1%} EHC plans, above {rules.high_send_share:.0%})"
+        text = _high_send(scenario, share=float(share), count=float(school["ehcp_pupils"]))
         (excluded if rules.exclude_high_send else flags).append(text)
     elif pd.isna(share) and known.send:
         flags.append("EHC-plan share not recorded (high-SEND rule not checked)")

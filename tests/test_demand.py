@@ -444,8 +444,8 @@ def test_assumed_places_compared_with_sen2_by_phase():
     check = _check(TRAFFORD_BASES, primary=103, secondary=51)
     assert check.bases["capacity"].sum() == 110
     assert check.warnings == [
-        "existing bases: 110 places assumed (11 bases x 10 places, no capacity in the schools"
-        " file) against 154 of Trafford's children with an EHC plan in mainstream resourced"
+        "existing bases: 110 places assumed (11 bases x 10 places, no capacity recorded)"
+        " against 154 of Trafford's children with an EHC plan in mainstream resourced"
         " provision or SEN units in SEN2 January 2025 (primary: 80 places for 103 children;"
         ' secondary: 30 places for 51 children); set inputs.schools.capacity_from = "sen2" to'
         " scale the assumed places to SEN2, or give a bases register (inputs.bases)"
@@ -457,8 +457,8 @@ def test_capacity_from_sen2_scales_assumed_places_to_whole_places_by_phase():
     capacity = check.bases["capacity"].tolist()
     assert capacity == [13.0] * 7 + [12.0] + [17.0] * 3  # 103 = 7 x 13 + 12; 51 = 3 x 17
     assert check.warnings == [
-        "existing bases: 110 places assumed (11 bases x 10 places, no capacity in the schools"
-        ' file), scaled to SEN2 (inputs.schools.capacity_from = "sen2") against 154 of'
+        "existing bases: 110 places assumed (11 bases x 10 places, no capacity recorded),"
+        ' scaled to SEN2 (inputs.schools.capacity_from = "sen2") against 154 of'
         " Trafford's children with an EHC plan in mainstream resourced provision or SEN units in"
         " SEN2 January 2025: primary: 103 places for 103 children (8 bases with assumed places,"
         " 12-13 each); secondary: 51 places for 51 children (3 bases with assumed places, 17"
@@ -620,7 +620,7 @@ def test_validate_reports_demand_by_phase_against_sen2_and_the_assumed_places(ba
     ]
     assert [note for note in notes if note in expected] == expected
     assert (
-        "existing bases: 10 places assumed (1 base x 10 places, no capacity in the schools file)"
+        "existing bases: 10 places assumed (1 base x 10 places, no capacity recorded)"
         f" and 8 recorded (1 base) against {SEN2_TODAY} (primary: 8 places for 42 children;"
         ' secondary: 10 places for 30 children); set inputs.schools.capacity_from = "sen2" to'
         " scale the assumed places to SEN2, or give a bases register (inputs.bases)"
@@ -632,7 +632,7 @@ def test_validate_with_capacity_from_sen2(base):
     stdout, _, warnings = _validate(base.scenario())
     assert "2 existing bases (38 places)" in stdout  # 8 recorded + 30 for SEN2's secondary
     assert (
-        "existing bases: 10 places assumed (1 base x 10 places, no capacity in the schools file)"
+        "existing bases: 10 places assumed (1 base x 10 places, no capacity recorded)"
         ' and 8 recorded (1 base), scaled to SEN2 (inputs.schools.capacity_from = "sen2") against'
         f" {SEN2_TODAY}: secondary: 30 places for 30 children (1 base with assumed places, 30"
         " each); a bases register (inputs.bases) would be better"

@@ -157,8 +157,8 @@ def test_trafford_assumed_places_against_sen2(trafford_env):
     data = _trafford(trafford_env)
     assert data.bases["capacity"].sum() == 110 and data.bases["capacity_assumed"].all()
     assert (
-        "existing bases: 110 places assumed (11 bases x 10 places, no capacity in the schools"
-        " file) against 154 of Trafford's children with an EHC plan in mainstream resourced"
+        "existing bases: 110 places assumed (11 bases x 10 places, no capacity recorded)"
+        " against 154 of Trafford's children with an EHC plan in mainstream resourced"
         " provision or SEN units in SEN2 January 2025 (primary: 80 places for 103 children;"
         " secondary: 30 places for 51 children)"
     ) in " ".join(data.warnings)

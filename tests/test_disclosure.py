@@ -34,7 +34,7 @@ from sitefinder.disclosure import Rule, Withheld, protect
 from sitefinder.errors import ScenarioError
 from sitefinder.render import write_report
 from sitefinder.report import ranking_table, to_csv, to_json
-from sitefinder.resources import default_scenario_path
+from sitefinder.resources import bundled_root, default_scenario_path
 
 TOP = 10
 THRESHOLD = 5
@@ -354,3 +354,27 @@ def test_trafford_outputs_give_back_no_count(real_data, tmp_path, monkeypatch):
     rows = json.loads(to_json(result, top=TOP))["ranking"]
     assert _attack_rows(result, rows) == []
     test_geopackage_gives_back_no_count_by_division_or_differencing(result, tmp_path)
+
+
+def test_notes_give_back_no_ehc_count(scenario_file, tmp_path):
+    """A small school over the high-SEND share: its note must not give the share of its
+    withheld EHC count, which times the published pupils would give the count back."""
+    schools = pd.read_csv(bundled_root() / "data" / "demo" / "schools.csv", dtype=str)
+    small = schools["urn"] == "990041"
+    schools.loc[small, ["pupils", "ehcp_pupils"]] = ["40", "3"]  # 7.5%, above 6%
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    scenario = load_scenario(scenario_file(inputs={"schools": str(tmp_path / "schools.csv")}))
+    path = write_geopackage(rank(scenario), tmp_path / "s.gpkg")
+    candidates = gpd.read_file(path, layer="candidates").set_index("urn")
+    row = candidates.loc["990041"]
+    assert row["pupils"] == 40 and pd.isna(row["ehcp_pupils"]) and pd.isna(row["ehcp_share"])
+    assert (
+        "already high-SEND (EHC plans above 6% of pupils; <5 pupils, share withheld)"
+        in row["notes"]
+    )
+    for note, pupils in zip(candidates["notes"].fillna(""), candidates["pupils"], strict=True):
+        for percent in re.findall(r"(\d+(?:\.\d+)?)% EHC plans", note):
+            count = round(float(percent) / 100 * pupils)
+            assert not 0 < count < THRESHOLD, note
+    shown = candidates.loc["990022", "notes"]  # 18 of 181 pupils: the share may be shown
+    assert "already high-SEND (9.9% EHC plans, above 6%)" in shown

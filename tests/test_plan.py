@@ -7,8 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from sitefinder import load_scenario, rank, write_geopackage
-from sitefinder.config import with_section
+from sitefinder import load_scenario, rank, with_settings, write_geopackage
 from sitefinder.errors import ScenarioError
 
 
@@ -16,7 +15,7 @@ from sitefinder.errors import ScenarioError
 def robust(request):
     from sitefinder.resources import default_scenario_path
 
-    scenario = with_section(load_scenario(default_scenario_path()), "robustness", runs=6)
+    scenario = with_settings(load_scenario(default_scenario_path()), {"robustness.runs": 6})
     return rank(scenario)
 
 
@@ -146,13 +145,14 @@ def test_robustness_runs_re_derive_each_rows_fallback_harm(demo_config):
     from sitefinder.load import load_inputs
     from sitefinder.plan.robustness import _perturbed
 
-    scenario = with_section(
+    scenario = with_settings(
         load_scenario(demo_config),
-        "robustness",
-        demand_noise=0.0,
-        exponent=(1.5, 1.5),
-        free_minutes=(10.0, 10.0),
-        mismatch=(2.0, 2.0),
+        {
+            "robustness.demand_noise": 0.0,
+            "robustness.exponent": (1.5, 1.5),
+            "robustness.free_minutes": (10.0, 10.0),
+            "robustness.mismatch": (2.0, 2.0),
+        },
     )
     instance = build_instance(scenario, load_inputs(scenario))
     rows, _ = _perturbed(instance, scenario, [], np.random.default_rng(1))

@@ -13,9 +13,8 @@ import pytest
 from plan_checks import check_explanations, random_authority, rebuild, write_authority
 from typer.testing import CliRunner
 
-from sitefinder import load_scenario, rank, write_geopackage
+from sitefinder import load_scenario, rank, with_settings, write_geopackage
 from sitefinder.cli import app
-from sitefinder.config import with_overrides, with_section
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer, gain_bound
 from sitefinder.model.select import SelectionRules
@@ -234,7 +233,7 @@ def test_rank_report_and_geopackage_show_the_same_plan(tmp_path):
 def test_every_reason_and_area_is_true_on_the_demo():
     from sitefinder.resources import default_scenario_path
 
-    scenario = with_overrides(load_scenario(default_scenario_path()), bases=4)
+    scenario = with_settings(load_scenario(default_scenario_path()), {"bases": 4})
     result = rank(scenario)
     assert check_explanations(result) == []
     assert not result.plan.left_out.empty
@@ -243,7 +242,7 @@ def test_every_reason_and_area_is_true_on_the_demo():
 @pytest.mark.parametrize("seed", range(4))
 def test_every_reason_and_area_is_true_on_random_authorities(tmp_path, seed):
     scenario = load_scenario(random_authority(tmp_path, seed, bases=2 + seed % 2))
-    result = rank(with_section(scenario, "selection", tie_tolerance=[0.0, 0.01, 0.0, 0.2][seed]))
+    result = rank(with_settings(scenario, {"selection.tie_tolerance": [0.0, 0.01, 0.0, 0.2][seed]}))
     assert check_explanations(result) == []
     reasons = " ".join(result.plan.left_out["reason"])
     assert "at higher harm" not in reasons
@@ -321,14 +320,14 @@ def test_trafford_plan_passes_the_rule_and_explains_itself_truly(real_data, monk
 
 def test_limits_are_reported_and_the_node_limit_decides(scenario_file):
     scenario = load_scenario(scenario_file("bases = 5\n"))
-    limited = with_section(scenario, "selection", node_limit=1)
+    limited = with_settings(scenario, {"selection.node_limit": 1})
     plan = rank(limited).plan
     assert not plan.proven and plan.limit == "nodes" and 0 < plan.gap <= 1
     assert plan.proof() == f"optimality gap {plan.gap:.2%} at the node limit"
     assert any("stopped at its node limit (selection.node_limit = 1)" in n for n in plan.notes)
     again = rank(limited).plan
     assert again.chosen.equals(plan.chosen) and again.gap == plan.gap  # deterministic
-    clock = rank(with_section(scenario, "selection", time_limit_seconds=0.01)).plan
+    clock = rank(with_settings(scenario, {"selection.time_limit_seconds": 0.01})).plan
     assert clock.limit == "time" and not clock.proven
     assert clock.proof().endswith("when the time safety net stopped it")
     assert any("wall-clock safety net" in n for n in clock.notes)

@@ -1,0 +1,185 @@
+"""sitefinder's own CSV layout: schools, areas and counted demand.
+
+The layout the README documents for authorities that prepare their own tables (``format =
+"sitefinder"`` schools, ``inputs.areas`` and ``inputs.demand.method = "counts"``). Coordinates
+are EPSG:27700 metres; counts are children or pupils.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from sitefinder.config import NEED_CODES, Phase
+from sitefinder.readers.tables import read_csv
+from sitefinder.validate import Problems
+
+SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
+PLACE_PHASES = ("primary", "secondary")
+ESTABLISHMENT_GROUPS = ("mainstream", "special", "independent", "pru", "other")
+GENDERS = ("mixed", "boys", "girls", "")
+ADMISSIONS = ("selective", "non-selective", "not applicable", "")
+MAX_SCHOOL_PUPILS = 10_000  # the largest English schools have about 3,000 pupils
+MAX_CHILDREN_PER_ROW = 100_000  # children needing a base place in one area, phase and need
+
+
+def read_schools(path: Path, problems: Problems) -> pd.DataFrame | None:
+    """Read a schools CSV in sitefinder's layout (``inputs.schools.format = "sitefinder"``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``urn, name, phase, establishment_group, capacity, pupils, ehcp_pupils`` (pupils),
+        ``gender, admissions_policy, statutory_low_age, statutory_high_age`` (years),
+        ``easting, northing`` (EPSG:27700 metres) and ``need_codes`` (SEN2 codes joined by
+        ";", blank when none is recorded); None when the file cannot be used.
+    """
+    table = read_csv(path, problems)
+    required = (
+        "urn", "name", "phase", "establishment_group", "capacity", "pupils", "easting", "northing",
+    )  # fmt: skip
+    if table is None or not problems.require_columns(path, table, required):
+        return None
+    out = pd.DataFrame({"urn": table["urn"].str.strip(), "name": table["name"].str.strip()})
+    problems.bad_rows(path, "urn", out["urn"] == "", "blank value (every school needs its URN)")
+    problems.unique(path, out, "urn")
+    problems.choices(path, table, "phase", SCHOOL_PHASES)
+    problems.choices(path, table, "establishment_group", ESTABLISHMENT_GROUPS)
+    out["phase"] = table["phase"].str.strip()
+    out["establishment_group"] = table["establishment_group"].str.strip()
+    for column in ("capacity", "pupils"):
+        out[column] = problems.numbers(
+            path, table, column, minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True
+        )
+    if "ehcp_pupils" in table.columns:
+        out["ehcp_pupils"] = problems.numbers(
+            path,
+            table,
+            "ehcp_pupils",
+            minimum=0,
+            maximum=MAX_SCHOOL_PUPILS,
+            integer=True,
+            required=False,
+        )
+    else:
+        out["ehcp_pupils"] = float("nan")
+    for column, allowed in (("gender", GENDERS), ("admissions_policy", ADMISSIONS)):
+        values = (
+            table[column].str.strip().str.casefold()
+            if column in table.columns
+            else pd.Series("", index=table.index)
+        )
+        problems.bad_rows(
+            path,
+            column,
+            ~values.isin(allowed),
+            f"must be one of {', '.join(a for a in allowed if a)}, or blank when not known",
+        )
+        out[column] = values
+    for column in ("statutory_low_age", "statutory_high_age"):
+        out[column] = (
+            problems.numbers(path, table, column, minimum=0, required=False)
+            if column in table.columns
+            else float("nan")
+        )
+    out["easting"] = problems.numbers(path, table, "easting")
+    out["northing"] = problems.numbers(path, table, "northing")
+    problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
+    out["need_codes"] = _need_codes(path, table, problems)
+    return out
+
+
+def _need_codes(path: Path, table: pd.DataFrame, problems: Problems) -> pd.Series:
+    """The optional ``need_codes`` column: needs a special school serves (blank = unknown)."""
+    if "need_codes" not in table.columns:
+        return pd.Series("", index=table.index)
+    codes = table["need_codes"].fillna("").str.split(";")
+    codes = codes.map(lambda parts: tuple(p.strip() for p in parts if p.strip()))
+    problems.bad_rows(
+        path,
+        "need_codes",
+        codes.map(lambda cs: any(c not in NEED_CODES for c in cs)),
+        f"need codes separated by ';', each one of {', '.join(NEED_CODES)} (or blank)",
+    )
+    return codes.map(";".join)
+
+
+def read_areas(path: Path, problems: Problems) -> pd.DataFrame | None:
+    """Read an areas CSV: ``area_code, area_name, easting, northing`` (EPSG:27700 metres).
+
+    ``area_name`` is optional (the code stands in for it).
+    """
+    table = read_csv(path, problems)
+    if table is None or not problems.require_columns(
+        path, table, ("area_code", "easting", "northing")
+    ):
+        return None
+    out = pd.DataFrame({"area_code": table["area_code"].str.strip()})
+    problems.unique(path, out, "area_code")
+    names = table["area_name"] if "area_name" in table.columns else out["area_code"]
+    out["area_name"] = names.str.strip()
+    out["easting"] = problems.numbers(path, table, "easting")
+    out["northing"] = problems.numbers(path, table, "northing")
+    problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
+    return out
+
+
+def read_demand_counts(
+    path: Path,
+    problems: Problems,
+    *,
+    areas: pd.DataFrame | None,
+    ages: Mapping[Phase, tuple[int, int]] | None = None,
+) -> pd.DataFrame | None:
+    """Read counted demand: children needing a base place by area, phase and need.
+
+    Parameters
+    ----------
+    path
+        CSV with ``area_code, phase, need_code, children`` and an optional ``age`` (years).
+    areas
+        The areas read, to check every ``area_code`` against (None skips the check).
+    ages
+        Each phase's ages in years (``inputs.demand.ages``); rows whose age falls outside
+        their phase's are refused.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``area_code, phase, need_code, age, children`` (children, may be fractional).
+    """
+    table = read_csv(path, problems)
+    required = ("area_code", "phase", "need_code", "children")
+    if table is None or not problems.require_columns(path, table, required):
+        return None
+    out = pd.DataFrame({c: table[c].str.strip() for c in ("area_code", "phase", "need_code")})
+    problems.choices(path, table, "phase", PLACE_PHASES)
+    problems.choices(path, table, "need_code", NEED_CODES)
+    out["age"] = (
+        problems.numbers(path, table, "age", minimum=0, integer=True, required=False)
+        if "age" in table.columns
+        else pd.Series(float("nan"), index=table.index)
+    ).astype("Int64")
+    problems.bad_rows(path, "age", out["age"].fillna(0) > 25, "must be <= 25 (years)")
+    if ages is not None:
+        outside = pd.Series(False, index=table.index)
+        for phase, (low, high) in ages.items():
+            in_phase = out["phase"] == phase
+            outside |= in_phase & out["age"].notna() & ~out["age"].between(low, high).fillna(True)
+        problems.bad_rows(
+            path, "age", outside.fillna(False).astype(bool),
+            "outside the phase's ages (inputs.demand.ages)",
+        )  # fmt: skip
+    out["children"] = problems.numbers(
+        path, table, "children", minimum=0, maximum=MAX_CHILDREN_PER_ROW
+    )
+    if areas is not None:
+        problems.bad_rows(
+            path,
+            "area_code",
+            ~out["area_code"].isin(areas["area_code"]),
+            "not an area_code in the areas file (add the area or fix the code)",
+        )
+    return out[["area_code", "phase", "need_code", "age", "children"]]
