@@ -821,7 +821,7 @@ def why_text(document: dict[str, Any]) -> RenderableType:
         parts.append(Text("\nIt can take no new base: it is not a mainstream school of a phase"
                           " being planned for."))  # fmt: skip
     if document["planned"] is not None:
-        parts.append(Text("\nIn the plan\n" + "\n".join(f"  {s}" for s in document["in_the_plan"])))
+        parts.append(_bullets("\nIn the plan", document["in_the_plan"]))
         if document["areas_served"]:
             parts.append(
                 _table(
@@ -872,7 +872,7 @@ def why_text(document: dict[str, Any]) -> RenderableType:
         if document["swaps"]:
             parts.append(
                 _table(
-                    "In each chosen base's place",
+                    "\nIn each chosen base's place",
                     [
                         "#",
                         "Chosen base",
@@ -898,14 +898,24 @@ def why_text(document: dict[str, Any]) -> RenderableType:
             )
         if document["to_enter_the_plan"]:
             parts.append(
-                Text(
-                    "\nWhat would have to change for it to enter the plan\n"
-                    + "\n".join(f"  - {s}" for s in document["to_enter_the_plan"])
+                _bullets(
+                    "\nWhat would have to change for it to enter the plan",
+                    document["to_enter_the_plan"],
                 )
             )
     threshold = document["suppression_threshold"]
     parts.append(Text("\n" + _disclosure(threshold)))
     return Group(*parts)
+
+
+def _bullets(title: str, lines: Sequence[str]) -> RenderableType:
+    """A heading and its sentences, each wrapped under a hanging dash."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column(ratio=1)
+    for line in lines:
+        grid.add_row(Text("-"), Text(line))
+    return Group(Text(title), grid)
 
 
 def _text_count(value: object) -> str:
