@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     )
     from sitefinder.pipeline import RankResult, check_inputs, rank
     from sitefinder.scaffold import InitResult, init_scenario
+    from sitefinder.why import SchoolExplanation, explain_school
 
 # The public names load on first use, so the command starts (and answers Ctrl-C, --version
 # and usage errors) without importing pandas, geopandas and HiGHS first.
@@ -74,6 +75,8 @@ _HOMES = {
     "rank": "sitefinder.pipeline",
     "InitResult": "sitefinder.scaffold",
     "init_scenario": "sitefinder.scaffold",
+    "SchoolExplanation": "sitefinder.why",
+    "explain_school": "sitefinder.why",
 }
 
 
@@ -101,12 +104,14 @@ __all__ = [
     "ScenarioError",
     "SelectionMethod",
     "SelectionResult",
+    "SchoolExplanation",
     "SelectionRules",
     "SetupError",
     "SitefinderError",
     "SolverSettings",
     "__version__",
     "check_inputs",
+    "explain_school",
     "init_scenario",
     "load_scenario",
     "p_median",
