@@ -419,9 +419,11 @@ def _instead(result: RankResult, run: _Run, site: Site) -> pd.DataFrame:
             record.update(kind="new", choice=int(chosen["choice"]), urn=str(chosen["urn"]),
                           name=str(chosen["name"]))  # fmt: skip
         children = float(item["children"])
+        # A flat fallback has no journey: its minutes are unknown, not 0.
+        flat = s < 0 and model.instance.fallback.method == "flat"
         record.update(
             children=children,
-            minutes_there=float(item["there"]) / children,
+            minutes_there=float("nan") if flat else float(item["there"]) / children,
             minutes_here=float(item["here"]) / children,
         )
         records.append(record)
@@ -554,7 +556,7 @@ def explain_school(result: RankResult, urn: str | int) -> SchoolExplanation:
         ) == (phase, group)
         # The planned base itself may be of another size (selection.sizes).
         mine = run.sites([run.chosen[own]])[0] if planned and own is not None else site
-        alone = _figures(run, [], site, run.model.before)
+        alone = _figures(run, [], mine, run.model.before)
         with_plan = _figures(run, run.sites(rest), mine, rest_before)
         records.append(
             {

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from test_suitability import AGES, NO_BASES, SCHOOLS, _school
 
 from sitefinder.config import load_scenario
 from sitefinder.supply import RuleCheck, assess, taught_ages
-from test_suitability import AGES, NO_BASES, SCHOOLS, _school
 
 
 def _checks(scenario_file, extra: str = "", schools=None) -> dict[str, list[RuleCheck]]:

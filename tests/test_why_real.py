@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from why_checks import check_claims, check_explanation, leaks
 
 from sitefinder import load_scenario, rank
 from sitefinder.resources import bundled_root
 from sitefinder.why import explain_school
 from sitefinder.why_report import why_document
-from test_why import _check, _claims, _leaks
 
 LORETO, SALE_HIGH = "138464", "106375"
 
@@ -46,9 +46,9 @@ def test_loreto_is_out_for_single_sex_and_selective(trafford):
         "Were the single-sex and selective admissions rules relaxed, its secondary"
     )
     assert not explanation.options["candidate"].any()
-    assert _check(trafford, explanation) == []
-    assert _claims(trafford, document) == []
-    assert _leaks(trafford, explanation, document) == []
+    assert check_explanation(trafford, explanation) == []
+    assert check_claims(trafford, document) == []
+    assert leaks(trafford, explanation, document) == []
 
 
 def test_sale_high_is_out_for_space_and_says_how_many_places(trafford):
@@ -60,8 +60,8 @@ def test_sale_high_is_out_for_space_and_says_how_many_places(trafford):
         "It fails the spare places rule: it needs 10 spare places and has 1 (capacity 1,050,"
         " pupils 1,049; candidates.min_spare_places)."
     )
-    assert _check(trafford, explanation) == []
-    assert _claims(trafford, document) == []
+    assert check_explanation(trafford, explanation) == []
+    assert check_claims(trafford, document) == []
 
 
 def test_the_first_choice_is_in_the_plan(trafford):
@@ -70,5 +70,5 @@ def test_the_first_choice_is_in_the_plan(trafford):
     document = why_document(trafford, explanation)
     assert document["in_plan"] and document["planned"]["choice"] == 1
     assert document["summary"].startswith(f"{first['name']} ({first['urn']}) is in the plan")
-    assert _check(trafford, explanation) == []
-    assert _leaks(trafford, explanation, document) == []
+    assert check_explanation(trafford, explanation) == []
+    assert leaks(trafford, explanation, document) == []
