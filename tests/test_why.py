@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-from why_checks import THRESHOLD, check_claims, check_explanation, leaks
+from why_checks import (
+    THRESHOLD,
+    check_claims,
+    check_explanation,
+    leaks,
+    left_out_standalone_errors,
+)
 
 from sitefinder import load_scenario, rank, with_settings
 from sitefinder.cli import app
@@ -258,3 +264,7 @@ def test_a_plan_the_stopping_rule_cut_says_so():
         " rule kept out the rest. As one more base added to this plan, its"
     )
     assert check_explanation(result, explanation) == []
+
+
+def test_left_out_standalone_figures_are_exact(demo):
+    assert left_out_standalone_errors(demo) == []

@@ -11,7 +11,7 @@ import pandas as pd
 from plan_checks import rebuild
 
 from sitefinder.model.network import solve_network
-from sitefinder.why import OPTION_COLUMNS
+from sitefinder.why import OPTION_COLUMNS, explain_school
 
 THRESHOLD = 5
 
@@ -225,3 +225,15 @@ def leaks(result, explanation, document) -> list[str]:
 
 COUNTS = {"children_served", "newly_placed", "unmet_difference", "children"}
 HARMS = {"harm_averted", "harm_averted_placing", "harm_averted_journeys", "harm_difference"}
+
+
+def left_out_standalone_errors(result) -> list[str]:
+    """The plan's strongest left-out schools: each standalone figure equals ``why``'s exact
+    value of that option alone (a base serving several classes shares its places)."""
+    false = []
+    for row in result.plan.left_out.itertuples():
+        options = explain_school(result, row.urn).options.set_index(["phase", "need_group"])
+        value = float(options.loc[(row.phase, row.need_group), "alone_harm_averted"])
+        if abs(value - row.harm_averted_standalone) > 1e-6:
+            false.append(f"{row.urn}: left out at {row.harm_averted_standalone}, alone {value}")
+    return false
