@@ -72,7 +72,7 @@ def test_the_left_out_school_says_why_in_words_and_numbers(demo):
 
 def test_json_structure(demo):
     document = why_document(demo, explain_school(demo, LEFT_OUT))
-    parsed = json.loads(why_json(document))
+    parsed = json.loads(why_json(document), parse_constant=lambda c: pytest.fail(c))
     assert list(parsed) == [
         "scenario", "urn", "name", "in_plan", "summary", "school", "rules", "options",
         "planned", "in_the_plan", "areas_served", "alternatives", "reference_option",
