@@ -442,10 +442,11 @@ def _existing_table(result: RankResult) -> pd.DataFrame:
 
 
 def _extra(
-    result: RankResult, run: _Run, mine: Sequence[tuple[Site, float]], position: int
+    result: RankResult, run: _Run, mine: Sequence[tuple[float, Site, str, str]], position: int
 ) -> ExtraBase:
-    """This school (its options ``mine``: site, exact harm averted on top of the plan) ranked
-    among the schools without a planned base as one more base on top of the whole plan.
+    """This school (its options ``mine``: exact harm averted on top of the plan, site, phase,
+    need group) ranked among the schools without a planned base as one more base on top of
+    the whole plan.
 
     Every other option's value is exact, on one warm LP per class component of the plan's
     network (:class:`sitefinder.model.warm.ComponentTrials`).
@@ -454,7 +455,6 @@ def _extra(
     options = model.options
     planned = {candidates.locations[c] for c in run.chosen}
     trials = ComponentTrials(model.instance.rows, [*run.existing, *run.sites(run.chosen)])
-    own = max(range(len(mine)), key=lambda i: (mine[i][1], -i))
     best_of: dict[int, tuple[float, Site, str, str]] = {}
     for o, site in enumerate(model.option_sites):
         school = int(options["school"].iloc[o])
@@ -462,24 +462,17 @@ def _extra(
             continue
         value = trials.gain(site)
         if school not in best_of or value > best_of[school][0] + _TIE:
-            best_of[school] = (
-                value,
-                site,
-                str(options["phase"].iloc[o]),
-                str(options["need_group"].iloc[o]),
-            )
-    value = mine[own][1]
-    rank = 1 + sum(1 for v, *_ in best_of.values() if v > value + _TIE)
-    best = max(best_of.items(), key=lambda item: item[1][0], default=None)
-    if best is None or best[1][0] <= value + _TIE:
-        site, (phase, group), urn = mine[own][0], _label_of(mine[own][0], run), position
-    else:
-        _, site, phase, group = best[1]
-        urn = best[0]
-        value = best[1][0]
-    before = solve_network(model.instance.rows, [*run.existing, *run.sites(run.chosen)])
-    figures = _figures(run, run.sites(run.chosen), site, before)
-    school = result.schools.iloc[urn]
+            phase, group = str(options["phase"].iloc[o]), str(options["need_group"].iloc[o])
+            best_of[school] = (value, site, phase, group)
+    own = max(mine, key=lambda item: item[0])  # the first of equals
+    rank = 1 + sum(1 for value, *_ in best_of.values() if value > own[0] + _TIE)
+    host, best = max(
+        [(position, own), *best_of.items()],
+        key=lambda item: item[1][0] - _TIE * (item[0] != position),
+    )
+    _, site, phase, group = best
+    figures = _figures(run, run.sites(run.chosen), site, run.after)
+    school = result.schools.iloc[host]
     return ExtraBase(
         rank=rank,
         schools=len(best_of) + 1,
@@ -491,15 +484,6 @@ def _extra(
         best_newly_placed=figures["newly_placed"],
         best_children_served=figures["children_served"],
     )
-
-
-def _label_of(site: Site, run: _Run) -> tuple[str, str]:
-    """Phase and need group of a site, from an option serving the same classes."""
-    options = run.model.options
-    for i, other in enumerate(run.model.option_sites):
-        if other.classes == site.classes:
-            return str(options["phase"].iloc[i]), str(options["need_group"].iloc[i])
-    raise ValueError("no option serves the classes of this site")
 
 
 def explain_school(result: RankResult, urn: str | int) -> SchoolExplanation:
@@ -636,8 +620,8 @@ def explain_school(result: RankResult, urn: str | int) -> SchoolExplanation:
     phase, group, site, _ = option_sites[reference]
     reason = plan.left_out.loc[plan.left_out["urn"].astype(str) == urn, "reason"]
     values = [
-        (option_sites[i][2], float(options.loc[i, "plan_harm_averted"]))
-        for i in range(len(options))
+        (float(options.loc[i, "plan_harm_averted"]), site, phase, group)
+        for i, (phase, group, site, _) in enumerate(option_sites)
     ]
     return dataclasses.replace(
         explanation,

@@ -61,7 +61,13 @@ def check_explanation(result, explanation) -> list[str]:
         close(option.plan_harm_averted, harm, f"{option.need_group} plan harm")
         close(option.plan_newly_placed, placed, f"{option.need_group} plan placed")
         close(option.plan_children_served, served, f"{option.need_group} plan served")
-        passes = (harm > 1e-6) and (placed >= scenario.base_size / 2 - 1e-9 or harm >= 1 - 1e-9)
+        selection = scenario.selection
+        children = (
+            site.capacity / 2 if selection.min_children is None else selection.min_children
+        )
+        passes = harm > 1e-6 and (
+            placed >= children - 1e-9 or harm >= selection.min_harm_averted - 1e-9
+        )
         if bool(option.passes_rule) != passes:
             false.append(f"{explanation.urn} {option.need_group}: stopping rule {passes}")
         if option.greedy_rank is not pd.NA and option.greedy_rank is not None:
