@@ -60,8 +60,7 @@ from sitefinder.scenarios import compare, sweep
 from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.travel import travel_matrix, write_matrix
 from sitefinder.version import __version__
-from sitefinder.why import explain_school
-from sitefinder.why_report import why_document, why_json, why_text
+from sitefinder.why import explain_school, why_document, why_json, why_text
 
 MAX_SHOWN = 50
 """Problems listed one per line at most; the rest are counted in one more line."""

@@ -31,8 +31,7 @@ from sitefinder import load_scenario, rank, with_settings
 from sitefinder.cli import app
 from sitefinder.errors import DataError
 from sitefinder.resources import default_scenario_path
-from sitefinder.why import explain_school
-from sitefinder.why_report import why_document, why_json, why_text
+from sitefinder.why import explain_school, why_document, why_json, why_text
 
 GOLDEN = Path(__file__).parent / "golden"
 runner = CliRunner()
@@ -278,3 +277,7 @@ def test_a_plan_the_stopping_rule_cut_says_so():
         " base place or avert 11.50 harm points)."
     )
     assert check_explanation(result, explanation) == []
+
+
+def test_left_out_standalone_figures_are_exact(demo):
+    assert left_out_standalone_errors(demo) == []

@@ -14,8 +14,7 @@ from why_checks import check_claims, check_explanation, leaks, left_out_standalo
 
 from sitefinder import load_scenario, rank
 from sitefinder.resources import bundled_root
-from sitefinder.why import explain_school
-from sitefinder.why_report import why_document
+from sitefinder.why import explain_school, why_document
 
 LORETO, SALE_HIGH = "138464", "106375"
 

@@ -11,7 +11,8 @@ import pandas as pd
 from plan_checks import rebuild
 
 from sitefinder.model.network import solve_network
-from sitefinder.why import OPTION_COLUMNS, explain_school
+from sitefinder.why import explain_school
+from sitefinder.why.school import OPTION_COLUMNS
 
 THRESHOLD = 5
 
@@ -62,9 +63,7 @@ def check_explanation(result, explanation) -> list[str]:
         close(option.plan_newly_placed, placed, f"{option.need_group} plan placed")
         close(option.plan_children_served, served, f"{option.need_group} plan served")
         selection = scenario.selection
-        children = (
-            site.capacity / 2 if selection.min_children is None else selection.min_children
-        )
+        children = site.capacity / 2 if selection.min_children is None else selection.min_children
         passes = harm > 1e-6 and (
             placed >= children - 1e-9 or harm >= selection.min_harm_averted - 1e-9
         )

@@ -8,7 +8,7 @@ instead and what would have to change for it to enter. Every figure is an exact 
 assignment LP (:func:`sitefinder.model.network.solve_network`, or the plan's
 :class:`sitefinder.model.scoring.SetScorer`), on the run's own arrays
 (:attr:`RankResult.model`). Figures are *not* disclosure-controlled here; the presentation
-layer (:mod:`sitefinder.why_report`) protects them as every other output does.
+layer (:mod:`sitefinder.why.document`) protects them as every other output does.
 """
 
 from __future__ import annotations
@@ -501,7 +501,7 @@ def explain_school(result: RankResult, urn: str | int) -> SchoolExplanation:
     -------
     SchoolExplanation
         Every figure an exact LP optimum (harm points, children, minutes); not
-        disclosure-controlled (see :mod:`sitefinder.why_report`).
+        disclosure-controlled (see :func:`sitefinder.why.why_document`).
 
     Raises
     ------
