@@ -301,8 +301,8 @@ def _extra_sentence(
     if extra is not None and extra["rank"] == 1:
         sentence += (
             f" Of the {extra['schools']} schools without a planned base, it would be the best"
-            f" {following} base (raise bases to {bases + 1} and run why again to see the best"
-            f" set of {bases + 1}, chosen afresh)."
+            f" {following} base added to these {bases} (the best set of {bases + 1} is chosen"
+            f" afresh: sitefinder why {explanation.urn} --bases {bases + 1})."
         )
     elif extra is not None:
         best_label = option_label(scenario, extra["best_phase"], extra["best_need_group"])
