@@ -357,7 +357,9 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         ``schools`` gains ``spare_places`` (places), ``ehcp_share`` (fraction of pupils with
         an EHC plan), ``existing_base`` (text, empty if none), ``host_phases`` (the planned
         phases a new base there could serve, as text: "primary, secondary"), ``eligible``
-        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ").
+        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ");
+        ``checks`` gives each school's rules one by one (:class:`RuleCheck`, by URN), the
+        structured form of its notes.
 
     Raises
     ------
