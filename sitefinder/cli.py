@@ -454,7 +454,9 @@ class WhyFormat(StrEnum):
 @app.command("why")
 @_user_errors
 def why_command(
-    urn: Annotated[str, typer.Argument(help="The school's URN.", show_default=False)],
+    urn: Annotated[
+        str, typer.Argument(help="The school's URN.", metavar="URN", show_default=False)
+    ],
     config: ConfigOption = None,
     bases: BasesOption = None,
     output_format: Annotated[
