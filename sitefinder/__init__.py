@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from sitefinder.pipeline import RankResult, check_inputs, rank
     from sitefinder.scaffold import InitResult, init_scenario
+    from sitefinder.why import SchoolExplanation, explain_school
 
 # The public names load on first use, so the command starts (and answers Ctrl-C, --version
 # and usage errors) without importing pandas, geopandas and HiGHS first.
@@ -70,6 +71,8 @@ _HOMES = {
     "rank": "sitefinder.pipeline",
     "InitResult": "sitefinder.scaffold",
     "init_scenario": "sitefinder.scaffold",
+    "SchoolExplanation": "sitefinder.why",
+    "explain_school": "sitefinder.why",
 }
 
 
@@ -95,6 +98,7 @@ __all__ = [
     "RankResult",
     "Scenario",
     "ScenarioError",
+    "SchoolExplanation",
     "SelectionMethod",
     "SelectionResult",
     "SelectionRules",
@@ -103,6 +107,7 @@ __all__ = [
     "SolverSettings",
     "__version__",
     "check_inputs",
+    "explain_school",
     "init_scenario",
     "load_scenario",
     "p_median",

@@ -60,6 +60,7 @@ from sitefinder.scenarios import compare, sweep
 from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.travel import travel_matrix, write_matrix
 from sitefinder.version import __version__
+from sitefinder.why import explain_school, why_document, why_json, why_text
 
 MAX_SHOWN = 50
 """Problems listed one per line at most; the rest are counted in one more line."""
@@ -441,6 +442,38 @@ def report_command(
     result = _ranked(config, bases, runs)
     write_report(result, output, overwrite=overwrite, template_dir=template_dir)
     typer.echo(f"Wrote {output}", err=True)
+
+
+class WhyFormat(StrEnum):
+    """How ``why`` writes its explanation to stdout."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("why")
+@_user_errors
+def why_command(
+    urn: Annotated[
+        str, typer.Argument(help="The school's URN.", metavar="URN", show_default=False)
+    ],
+    config: ConfigOption = None,
+    bases: BasesOption = None,
+    output_format: Annotated[
+        WhyFormat, typer.Option("--format", "-f", help="How to write the explanation to stdout.")
+    ] = WhyFormat.text,
+) -> None:
+    """Explain one school: each rule it passes or fails, its options, and why it is in the plan
+    or what would have to change for it to enter."""
+    result = _ranked(config, bases, None)
+    document = why_document(result, explain_school(result, urn))
+    if output_format is WhyFormat.json:
+        typer.echo(why_json(document), nl=False)
+        return
+    out = Console()
+    if not out.is_terminal:  # piped to a file: do not squeeze the tables into 80 columns
+        out = Console(width=140)
+    out.print(why_text(document))
 
 
 @contextmanager

@@ -219,6 +219,76 @@ ASSIGNMENTS: tuple[Column, ...] = (
 )
 """Children from each area to each base after the plan (the ``assignments`` layer)."""
 
+WHY_OPTION: tuple[Column, ...] = (
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
+    Column("candidate", "Offered", "flag"),
+    Column("choice", "Plan choice", "number", digits=0),
+    Column("greedy_rank", "Greedy rank", "number", digits=0),
+    Column("passes_rule", "Passes the stopping rule", "flag"),
+)
+"""``sitefinder why``: one row per option (phase x need group) of the school."""
+
+WHY_FIGURES: tuple[Column, ...] = (
+    _h("harm_averted", "Harm averted", about="children_served"),
+    _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
+       show="{harm_averted_placing} {harm_averted_journeys_signed}"),
+    _h("harm_averted_journeys", "Journey harm averted", about="children_served", people=False),
+    _c("children_served", "Children served"),
+    _c("newly_placed", "Newly placed"),
+    _m("minutes_after", "Minutes to it"),
+)  # fmt: skip
+"""``sitefinder why``: an option's figures, alone or with the plan's other bases (each set
+protected on its own: they describe different networks)."""
+
+WHY_INSTEAD: tuple[Column, ...] = (
+    Column("kind", "Kind", "text", people=False),
+    Column("choice", "Choice", "number", digits=0, people=False),
+    Column("urn", "URN", "id", people=False),
+    Column("name", "School", "text", people=False),
+    Column("base", "In the plan", "text"),
+    _c("children", "Children"),
+    _m("minutes_there", "Mean journey there"),
+    _m("minutes_here", "Mean journey to this school"),
+)
+"""``sitefinder why``: where the children a left-out option would serve are in the plan."""
+
+WHY_SWAPS: tuple[Column, ...] = (
+    Column("choice", "#", "number", digits=0),
+    Column("urn", "URN", "id", people=False),
+    Column("name", "In the place of (URN)", "text", show="{name} ({urn})"),
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group key", "id", people=False),
+    _h("harm_difference", "Plan's harm would change by", about="children_served"),
+    _c("children_served", "Children it would serve"),
+    _c("unmet_difference", "Change in children without a place"),
+    Column("tie", "Equivalent alternative", "flag"),
+    Column("allowed", "May give way", "flag", people=False),
+)
+"""``sitefinder why``: a left-out option in each chosen base's place."""
+
+WHY_AREAS: tuple[Column, ...] = (
+    Column("area_code", "Area code", "id", people=False),
+    Column("area_name", "Area", "text"),
+    _c("children", "Children"),
+    _m("minutes", "Mean journey"),
+)
+"""``sitefinder why``: the areas a planned base serves."""
+
+WHY_EXTRA: tuple[Column, ...] = (
+    Column("rank", "Rank", "number", digits=0),
+    Column("schools", "Schools ranked", "number", digits=0),
+    Column("best_urn", "Best URN", "id"),
+    Column("best_name", "Best school", "text"),
+    Column("best_phase", "Phase", "text"),
+    Column("best_need_group", "Need group key", "id"),
+    _h("harm_averted", "Harm averted", about="children_served"),
+    _c("newly_placed", "Newly placed"),
+    _c("children_served", "Children served"),
+)
+"""``sitefinder why``: the best extra base on top of the plan, and the school's rank."""
+
 PLANNED_BASES: tuple[Column, ...] = tuple(
     c
     for c in PLAN

@@ -64,6 +64,10 @@ class RankResult:
         The chosen set of new bases, how it was chosen, and why.
     fallback
         Where each demand row's children go without a base place (the journey and its harm).
+    model
+        The arrays the plan was chosen from (:class:`sitefinder.plan.PlanInputs`: demand
+        rows, today's bases, every option's site, the greedy order), for explanations that
+        re-solve the network exactly (:func:`sitefinder.why.explain_school`).
     """
 
     scenario: Scenario
@@ -80,6 +84,7 @@ class RankResult:
     fallback: FallbackRows
     timings: dict[str, float] = field(default_factory=dict)
     supply_warnings: list[str] = field(default_factory=list)
+    model: PlanInputs | None = field(default=None, repr=False, compare=False)
 
     @property
     def warnings(self) -> list[str]:
@@ -364,6 +369,7 @@ def rank(
         fallback=model.fallback,
         timings=timings,
         supply_warnings=assessment.warnings,
+        model=inputs,
     )
 
 

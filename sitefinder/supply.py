@@ -10,9 +10,10 @@ never excluded, and the rule left unchecked is named in a warning.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,10 +35,12 @@ PHASE_AGES = {"primary": (4, 10), "secondary": (11, 15)}
 
 @dataclass(frozen=True)
 class Assessment:
-    """Every school with its eligibility and notes, and the warnings the rules raised."""
+    """Every school with its eligibility and notes, the warnings the rules raised, and each
+    school's rule checks by URN (:class:`RuleCheck`, in the order of its notes)."""
 
     schools: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    checks: dict[str, list[RuleCheck]] = field(default_factory=dict)
 
 
 def _phase_ages(ages: Mapping[Any, tuple[int, int]]) -> dict[str, tuple[int, int]]:
@@ -128,6 +131,44 @@ def _age_fit(
     return "partial", f"{kind}: a {phase} base here serves ages {_ages(lo, hi)} only"
 
 
+RuleOutcome = Literal["pass", "fail", "flag", "unknown", "overridden"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """One suitability rule applied to one school: the structured form of its notes.
+
+    Attributes
+    ----------
+    rule
+        Which rule: ``establishment`` (special, independent and PRU schools never host),
+        ``phase`` (a phase being planned for), ``single_sex``, ``selective``, ``ages`` (one
+        check per planned phase), ``spare_places``, ``high_send``, ``existing_base``,
+        ``exclude_urns`` or ``required_urns``.
+    key
+        The scenario key that controls it (``candidates.exclude_single_sex``); ``""`` when
+        none does.
+    outcome
+        ``pass``; ``fail`` (the school is left out, or with ``phase`` set, only that phase's
+        bases); ``flag`` (noted, not left out: a rule switched to a flag, or tight on space);
+        ``unknown`` (the data cannot tell: kept, flagged when some school has the data);
+        ``overridden`` (failed, but the school is in ``selection.required_urns``).
+    note
+        The words it adds to the school's notes (``""`` for none).
+    excludes
+        Whether ``note`` is a reason the school is left out (notes list those first).
+    phase
+        For the ages rule: the phase checked (``""`` when the statutory ages are not known).
+    """
+
+    rule: str
+    key: str
+    outcome: RuleOutcome
+    note: str = ""
+    excludes: bool = False
+    phase: str = ""
+
+
 @dataclass
 class _Known:
     """Which rules' data some candidate has (a rule nobody's data can check is one warning)."""
@@ -172,76 +213,146 @@ def _judge(
     *,
     known: _Known,
     spans: dict[str, tuple[int, int]],
-) -> tuple[list[str], list[str], tuple[str, ...]]:
-    """Reasons to exclude, flags, and the planned phases a base here could serve."""
+) -> tuple[list[RuleCheck], tuple[str, ...]]:
+    """Every rule's check, in the order of the notes, and the planned phases a base here
+    could serve."""
     rules = scenario.candidates
-    excluded: list[str] = []
-    flags: list[str] = []
+    checks: list[RuleCheck] = []
+
+    def check(
+        rule: str,
+        key: str,
+        outcome: RuleOutcome,
+        note: str = "",
+        *,
+        phase: str = "",
+        excludes: bool | None = None,
+    ) -> None:
+        # A failed rule leaves the school out unless it rules out only one phase's bases.
+        left_out = outcome == "fail" and not phase if excludes is None else excludes
+        checks.append(RuleCheck(rule, key, outcome, note, left_out, phase))
+
     hostable = [p for p in HOSTABLE_PHASES[str(school["phase"])] if p in scenario.phases]
-    if not hostable:
-        excluded.append("phase not planned for")
+    check("phase", "phases", "pass" if hostable else "fail", "" if hostable else
+          "phase not planned for")  # fmt: skip
+    key = "candidates.exclude_single_sex"
     gender = str(school.get("gender", "") or "")
     if gender in ("boys", "girls"):
         if rules.exclude_single_sex:
-            excluded.append(
-                f"single-sex school ({gender}): a base serves every child of its need group"
+            check(
+                "single_sex",
+                key,
+                "fail",
+                f"single-sex school ({gender}): a base serves every child of its need group",
             )
         else:
-            flags.append(f"single-sex school ({gender})")
-    elif not gender and known.gender:
-        flags.append("gender not recorded (single-sex rule not checked)")
+            check("single_sex", key, "flag", f"single-sex school ({gender})")
+    elif not gender:
+        check(
+            "single_sex",
+            key,
+            "unknown",
+            "gender not recorded (single-sex rule not checked)" if known.gender else "",
+        )
+    else:
+        check("single_sex", key, "pass")
+    key = "candidates.exclude_selective"
     policy = str(school.get("admissions_policy", "") or "")
     if policy == "selective":
         if rules.exclude_selective:
-            excluded.append(
+            check(
+                "selective",
+                key,
+                "fail",
                 "selective admissions: a base serves every child of its need group, whatever"
-                " their attainment"
+                " their attainment",
             )
         else:
-            flags.append("selective admissions")
-    elif not policy and known.admissions:
-        flags.append("admissions policy not recorded (selective rule not checked)")
-    phases, refused = [], []
+            check("selective", key, "flag", "selective admissions")
+    elif not policy:
+        check(
+            "selective",
+            key,
+            "unknown",
+            "admissions policy not recorded (selective rule not checked)"
+            if known.admissions
+            else "",
+        )
+    else:
+        check("selective", key, "pass")  # fmt: skip
+    key = "candidates.exclude_partial_ages"
+    phases: list[str] = []
+    refused: list[tuple[str, str]] = []
+    ages_known = pd.notna(school.get("first_age", np.nan))
     for phase in hostable:
         fit = _age_fit(school, phase, spans)
         if fit is None:
             phases.append(phase)
+            if ages_known:
+                check("ages", key, "pass", phase=phase)
         elif fit[0] == "none":
-            refused.append(fit[1])
+            refused.append((phase, fit[1]))
         elif rules.exclude_partial_ages:
-            refused.append(f"{fit[1]} (sitefinder does not yet split demand by age)")
+            refused.append((phase, f"{fit[1]} (sitefinder does not yet split demand by age)"))
         else:
-            flags.append(fit[1])
+            check("ages", key, "flag", fit[1], phase=phase)
             phases.append(phase)
-    if refused and phases:  # another phase can still host: only these bases are ruled out
-        flags.extend(f"{text}, so no base of that phase is offered" for text in refused)
-    else:
-        excluded.extend(refused)
-    if hostable and pd.isna(school.get("first_age", np.nan)) and known.ages:
-        flags.append("statutory ages not recorded (age rule not checked)")
+    # Another phase can still host: only these bases are ruled out.
+    for refused_phase, text in refused:
+        if phases:
+            text = f"{text}, so no base of that phase is offered"
+            check("ages", key, "fail", text, phase=refused_phase)
+        else:
+            check("ages", key, "fail", text, phase=refused_phase, excludes=True)
+    if hostable and not ages_known:
+        check(
+            "ages",
+            key,
+            "unknown",
+            "statutory ages not recorded (age rule not checked)" if known.ages else "",
+        )
+    key = "candidates.min_spare_places"
     spare = school["spare_places"]
     needed = scenario.min_spare_places
     if pd.isna(spare):
-        if known.spare:
-            flags.append("spare places unknown (no capacity or pupil numbers)")
+        check(
+            "spare_places",
+            key,
+            "unknown",
+            "spare places unknown (no capacity or pupil numbers)" if known.spare else "",
+        )
     elif spare < needed:
         have = (
-            f"{-spare:g} pupil{'' if spare == -1 else 's'} over capacity" if spare < 0
+            f"{-spare:g} pupil{'' if spare == -1 else 's'} over capacity"
+            if spare < 0
             else f"{spare:g} spare place{'' if spare == 1 else 's'}"
-        )  # fmt: skip
-        excluded.append(f"no spare space ({have}, needs {needed}: candidates.min_spare_places)")
+        )
+        check("spare_places", key, "fail", f"no spare space ({have}, needs {needed}: {key})")
     elif spare < scenario.base_size:
-        flags.append(f"tight on space ({spare:g} spare places)")
+        check("spare_places", key, "flag", f"tight on space ({spare:g} spare places)")
+    else:
+        check("spare_places", key, "pass")  # fmt: skip
+    key = "candidates.high_send_share"
     share = school["ehcp_share"]
     if pd.notna(share) and share > rules.high_send_share:
         text = _high_send(scenario, share=float(share), count=float(school["ehcp_pupils"]))
-        (excluded if rules.exclude_high_send else flags).append(text)
-    elif pd.isna(share) and known.send:
-        flags.append("EHC-plan share not recorded (high-SEND rule not checked)")
+        check("high_send", key, "fail" if rules.exclude_high_send else "flag", text)
+    elif pd.isna(share):
+        check(
+            "high_send",
+            key,
+            "unknown",
+            "EHC-plan share not recorded (high-SEND rule not checked)" if known.send else "",
+        )
+    else:
+        check("high_send", key, "pass")  # fmt: skip
+    key = "candidates.exclude_existing_hosts"
     if school["existing_base"]:
         text = f"hosts a base ({school['existing_base']})"
-        (excluded if rules.exclude_existing_hosts else flags).append(text)
-    return excluded, flags, tuple(phases)
+        check("existing_base", key, "fail" if rules.exclude_existing_hosts else "flag", text)
+    else:
+        check("existing_base", key, "pass")
+    return checks, tuple(phases)
 
 
 def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> Assessment:
@@ -263,7 +374,9 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         ``schools`` gains ``spare_places`` (places), ``ehcp_share`` (fraction of pupils with
         an EHC plan), ``existing_base`` (text, empty if none), ``host_phases`` (the planned
         phases a new base there could serve, as text: "primary, secondary"), ``eligible``
-        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ").
+        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ");
+        ``checks`` gives each school's rules one by one (:class:`RuleCheck`, by URN), the
+        structured form of its notes.
 
     Raises
     ------
@@ -292,16 +405,24 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     host_phases: list[str] = []
     warnings: list[str] = []
     problems: list[str] = []
+    checks: dict[str, list[RuleCheck]] = {}
     for _, school in out.iterrows():
         urn = str(school["urn"])
         if school["establishment_group"] != "mainstream":
+            note = f"{school['establishment_group']} school: never a host"
+            checks[urn] = [RuleCheck("establishment", "", "fail", note, excludes=True)]
             eligible.append(False)
-            notes.append(f"{school['establishment_group']} school: never a host")
+            notes.append(note)
             host_phases.append("")
             continue
-        excluded, flags, phases = _judge(scenario, school, known=known, spans=spans)
+        mine, phases = _judge(scenario, school, known=known, spans=spans)
+        listed = RuleCheck("exclude_urns", "candidates.exclude_urns", "pass")
         if urn in excluded_urns:
-            excluded.insert(0, "excluded by the scenario")
+            listed = RuleCheck(
+                "exclude_urns", "candidates.exclude_urns", "fail", "excluded by the scenario", True
+            )
+        mine = [RuleCheck("establishment", "", "pass"), listed, *mine]
+        excluded = [c.note for c in mine if c.excludes]
         planned = tuple(p for p in HOSTABLE_PHASES[str(school["phase"])] if p in scenario.phases)
         if urn in required and urn in excluded_urns:
             problems.append(
@@ -320,8 +441,24 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
                 f"selection.required_urns: {school['name']} ({urn}) is required, so it stays a"
                 f" candidate although it fails the rule(s): {'; '.join(excluded)}"
             )
-            flags = [f"required by the scenario despite: {', '.join(excluded)}", *flags]
+            overrides = RuleCheck(
+                "required_urns",
+                "selection.required_urns",
+                "pass",
+                f"required by the scenario despite: {', '.join(excluded)}",
+            )
+            mine = [
+                overrides,
+                *(
+                    dataclasses.replace(c, outcome="overridden", excludes=False)
+                    if c.excludes
+                    else c
+                    for c in mine
+                ),
+            ]
             excluded, phases = [], planned
+        flags = [c.note for c in mine if c.note and not c.excludes and c.outcome != "overridden"]
+        checks[urn] = mine
         eligible.append(not excluded)
         notes.append("; ".join(excluded + flags))
         host_phases.append(", ".join(phases) if not excluded else "")
@@ -343,7 +480,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     out["notes"] = notes
     out["host_phases"] = host_phases
     warnings = _unchecked(scenario, out, pool) + warnings
-    return Assessment(out, warnings)
+    return Assessment(out, warnings, checks)
 
 
 def _names(table: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:

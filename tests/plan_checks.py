@@ -225,9 +225,8 @@ def check_explanations(result) -> list[str]:
             ):
                 false.append(f"{item.urn}: tie claim {reason!r}, swap adds {difference}")
             continue
-        members = [s for s in built.existing if s.classes & site.classes]
-        trial = solve_network(rows, [*members, site], classes=sorted(site.classes))
-        mine = (trial.pair_site == len(members)) & (trial.flow > 1e-9)
+        trial = solve_network(rows, [*built.existing, site])
+        mine = (trial.pair_site == len(built.existing)) & (trial.flow > 1e-9)
         children = pd.Series(trial.flow[mine], index=trial.pair_row[mine]).groupby(level=0).sum()
 
         def shared(i: int, children: pd.Series = children) -> float:

@@ -21,6 +21,7 @@ from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site, Solution, row_mean_minutes, solve_network
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
+from sitefinder.model.warm import ComponentTrials
 from sitefinder.plan.candidates import Candidates
 from sitefinder.plan.result import PlanInputs
 from sitefinder.supply import HOSTABLE_PHASES
@@ -122,7 +123,9 @@ def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
     """Standalone value of the best option at mainstream schools the rules excluded."""
     instance, existing = inputs.instance, inputs.existing
     class_id = {c: i for i, c in enumerate(instance.classes)}
-    baseline: dict[int, float] = {}
+    # Exact: each site joins the whole class component of today's network (a base serving
+    # several classes shares its places between them).
+    trials = ComponentTrials(instance.rows, existing)
     records = []
     for position, school in enumerate(inputs.schools.itertuples()):
         if school.establishment_group != "mainstream" or school.eligible:
@@ -139,19 +142,13 @@ def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
                     classes=frozenset({klass}),
                     capacity=scenario.base_size,
                 )
-                members = [s for s in existing if klass in s.classes]
-                if klass not in baseline:
-                    baseline[klass] = solve_network(
-                        instance.rows, members, classes=[klass]
-                    ).objective
-                trial = solve_network(instance.rows, [*members, site], classes=[klass])
                 records.append(
                     {
                         "urn": school.urn,
                         "name": school.name,
                         "phase": phase,
                         "need_group": group,
-                        "harm_averted_standalone": baseline[klass] - trial.objective,
+                        "harm_averted_standalone": trials.gain(site),
                         "reason": str(school.notes).split("; ")[0],
                     }
                 )
@@ -199,9 +196,8 @@ def left_out(
 
 def standalone_flows(inputs: PlanInputs, site: Site) -> tuple[NDArray[np.intp], NDArray]:
     """Rows and children a site serves added alone to today's bases (its standalone trial)."""
-    members = [s for s in inputs.existing if s.classes & site.classes]
-    trial = solve_network(inputs.instance.rows, [*members, site], classes=sorted(site.classes))
-    mine = (trial.pair_site == len(members)) & (trial.flow > _SERVED)
+    trial = solve_network(inputs.instance.rows, [*inputs.existing, site])
+    mine = (trial.pair_site == len(inputs.existing)) & (trial.flow > _SERVED)
     return trial.pair_row[mine], trial.flow[mine]
 
 
