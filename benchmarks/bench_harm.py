@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from sitefinder import load_scenario, rank
+from sitefinder.age_bands import banded_demand
 from sitefinder.config import Scenario, with_section
-from sitefinder.demand import demand_by_group
 from sitefinder.disclosure import format_count
 from sitefinder.instance import build_instance, existing_sites
 from sitefinder.model.network import children_passing_nearer, solve_network
@@ -47,7 +47,8 @@ def _fallback_minutes(result: RankResult) -> str:
     fallback = result.fallback
     if fallback.method == "flat":
         return f"flat: {result.scenario.harm.unmet:g} harm points per child, no journey"
-    rows = demand_by_group(result.scenario, result.data.demand)  # the instance's row order
+    data = result.data  # the instance's rows, in its order
+    rows = banded_demand(result.scenario, data.demand, data.schools).table
     phases, children = rows["phase"].to_numpy(), rows["children"].to_numpy(dtype=float)
     parts = []
     for phase in result.scenario.phases:
