@@ -138,14 +138,15 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     group = (
         demand.groupby(["area_code", "phase", "need_group"], sort=False).ngroup().to_numpy(np.intp)
     )
-    notes = [*banded.notes, *_partial_bases(scenario, data)]
+    notes = [*banded.notes, *partial_age_bases(scenario, data)]
     return Instance(
         demand, rows, classes, minutes, harm, travel, fallback, school_ages, group, notes
     )
 
 
-def _partial_bases(scenario: Scenario, data: AuthorityData) -> list[str]:
-    """A note naming the existing bases whose school teaches only part of their phases."""
+def partial_age_bases(scenario: Scenario, data: AuthorityData) -> list[str]:
+    """A note naming the existing bases whose school teaches only part of their phases, and
+    the ages each serves (none when every base's school teaches its phases whole)."""
     spans = phase_ages(scenario.inputs.demand.ages)
     schools = data.schools.set_index("urn")
     shown = []

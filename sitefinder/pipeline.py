@@ -17,7 +17,13 @@ from sitefinder.age_bands import banded_demand
 from sitefinder.config import Scenario
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, fallback_notes
-from sitefinder.instance import Instance, build_instance, existing_sites, site_at
+from sitefinder.instance import (
+    Instance,
+    build_instance,
+    existing_sites,
+    partial_age_bases,
+    site_at,
+)
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
@@ -476,7 +482,7 @@ def check_inputs(scenario: Scenario) -> InputSummary:
     )
     demand = banded.table
     journey = scenario.journey
-    notes = [*data.notes, *banded.notes]
+    notes = [*data.notes, *banded.notes, *partial_age_bases(scenario, data)]
     if journey.method == "matrix":  # read in full, as rank does
         assert journey.matrix is not None
         minutes = read_matrix_csv(
