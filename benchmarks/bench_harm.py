@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 from sitefinder import load_scenario, rank
-from sitefinder.age_bands import banded_demand
 from sitefinder.config import Scenario, with_section
 from sitefinder.disclosure import format_count
 from sitefinder.instance import build_instance, existing_sites
@@ -47,8 +46,7 @@ def _fallback_minutes(result: RankResult) -> str:
     fallback = result.fallback
     if fallback.method == "flat":
         return f"flat: {result.scenario.harm.unmet:g} harm points per child, no journey"
-    data = result.data  # the instance's rows, in its order
-    rows = banded_demand(result.scenario, data.demand, data.schools).table
+    rows = build_instance(result.scenario, result.data).demand  # the fallback's rows
     phases, children = rows["phase"].to_numpy(), rows["children"].to_numpy(dtype=float)
     parts = []
     for phase in result.scenario.phases:
