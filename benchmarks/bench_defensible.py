@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sitefinder import load_scenario, rank, with_settings
 from sitefinder.config import Scenario
-from sitefinder.demand import demand_by_group, demand_by_phase
+from sitefinder.demand import demand_by_phase
 from sitefinder.disclosure import format_count
 from sitefinder.instance import build_instance, existing_sites
 from sitefinder.model.network import children_passing_nearer, solve_network
@@ -117,7 +117,8 @@ def _fallback(result: RankResult) -> str:
     fallback = result.fallback
     if fallback.method == "flat":
         return f"flat: {result.scenario.harm.unmet:g} harm points per child, no journey"
-    rows = demand_by_group(result.scenario, result.data.demand)  # the instance's row order
+    assert result.model is not None
+    rows = result.model.instance.demand  # the fallback's rows (age bands may merge rows)
     phases, children = rows["phase"].to_numpy(), rows["children"].to_numpy(dtype=float)
     parts = []
     for phase in result.scenario.phases:

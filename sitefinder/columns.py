@@ -39,7 +39,9 @@ class Column:
     people
         Shown in the terminal table and the HTML report.
     show
-        For people, a template joining other cells (``"{name} ({urn})"``), else the cell alone.
+        For people, a template joining other cells (``"{name} ({urn})"``), else the cell alone;
+        the optional ``{ages_note}`` (", ages 4-6" for a base serving part of its phase, added
+        by the report's frames) reads as empty when the table has no such cell.
     terminal
         Also shown in the terminal table (which has less room than the HTML report).
     first
@@ -77,7 +79,8 @@ RANKING: tuple[Column, ...] = (
     Column("name", "School (URN)", "text", show="{name} ({urn})"),
     Column("phase", "Phase", "text", people=False),
     Column("need_group", "Need group key", "id", people=False),
-    Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
+    Column("need_group_label", "New base", "text", show="{phase}{ages_note}: {need_group_label}"),
+    Column("ages", "Ages served", "text", unit="years", people=False),
     _h("harm_averted", "Harm averted (in order)", about="children_served"),
     _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
        show="{harm_averted_placing} {harm_averted_journeys_signed}"),
@@ -103,7 +106,8 @@ PLAN: tuple[Column, ...] = (
     Column("phase", "Phase", "text", people=False),
     Column("need_group", "Need group key", "id", people=False),
     Column("need_group_label", "New base", "text",
-           show="{phase}: {need_group_label}, {places} places"),
+           show="{phase}{ages_note}: {need_group_label}, {places} places"),
+    Column("ages", "Ages served", "text", unit="years", people=False),
     Column("places", "Places", "number", unit="places", digits=0, people=False),
     _h("harm_averted", "Harm averted", about="children_served"),
     _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
@@ -152,7 +156,8 @@ LEFT_OUT: tuple[Column, ...] = (
     Column("name", "School (URN)", "text", show="{name} ({urn})"),
     Column("phase", "Phase", "text", people=False),
     Column("need_group", "Need group key", "id", people=False),
-    Column("need_group_label", "New base", "text", show="{phase}: {need_group_label}"),
+    Column("need_group_label", "New base", "text", show="{phase}{ages_note}: {need_group_label}"),
+    Column("ages", "Ages served", "text", unit="years", people=False),
     _h("harm_averted_standalone", "Harm averted (alone)"),
     Column("reason", "Why not chosen", "text"),
 )
@@ -410,5 +415,18 @@ def people_rows(
                 texts[f"{key}_signed"] = (
                     texts[key] if number is None else signed(texts[key], float(number))
                 )
-        rows.append([c.show.format(**texts) if c.show else texts[c.key] for c in shown])
+        filled = _Blank(texts)
+        rows.append([c.show.format_map(filled) if c.show else texts[c.key] for c in shown])
     return shown, rows
+
+
+class _Blank(dict[str, str]):
+    """Template cells: an optional cell the table does not have reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        if key in _OPTIONAL:
+            return ""
+        raise KeyError(key)
+
+
+_OPTIONAL = frozenset({"ages_note"})

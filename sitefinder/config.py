@@ -469,7 +469,7 @@ class Candidates(_Section):
     need_groups: list[str] | None = None
     exclude_single_sex: bool = True
     exclude_selective: bool = True
-    exclude_partial_ages: bool = True
+    exclude_partial_ages: bool = False
     min_spare_places: int | Literal["base_size"] = "base_size"
     high_send_share: Annotated[float, within(0, 1, above=True)] = 0.06
     exclude_high_send: bool = False

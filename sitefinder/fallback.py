@@ -6,8 +6,9 @@ the harm curve at that *fallback journey* (the same curve, travel term included,
 a base) plus a *mismatch* penalty in harm points for having no base place. The scenario's
 ``[fallback]`` section chooses the journey:
 
-- ``special_school``: the nearest special school that teaches the row's phase and serves its
-  need group, within ``journey.max_minutes``; a fixed out-of-authority journey where none is,
+- ``special_school``: the nearest special school that teaches the row's phase and ages (its
+  statutory ages; unknown = the whole phase) and serves its need group, within
+  ``journey.max_minutes``; a fixed out-of-authority journey where none is,
   or where that is shorter (so a new special school can only shorten a fallback journey);
 - ``out_of_authority``: the fixed journey for every row;
 - ``flat``: no journey, ``harm.unmet`` harm points per child (the old model).
@@ -56,6 +57,17 @@ class FallbackRows:
     journey_harm: NDArray[np.float64]
     mismatch_harm: NDArray[np.float64]
     notes: list[str] = field(default_factory=list)
+
+    def subset(self, rows: NDArray[np.intp]) -> FallbackRows:
+        """The fallback of the given rows only (positions), in that order."""
+        return FallbackRows(
+            self.method,
+            self.minutes[rows],
+            self.school[rows],
+            self.journey_harm[rows],
+            self.mismatch_harm[rows],
+            list(self.notes),
+        )
 
     @property
     def unmet_harm(self) -> NDArray[np.float64]:
@@ -142,6 +154,16 @@ def _serves(
     return serves
 
 
+def _teaches(schools: pd.DataFrame, ages: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each school teaches each row's age band: (n_rows, n_schools)."""
+    missing = pd.Series(np.nan, index=schools.index)
+    first = pd.to_numeric(schools.get("first_age", missing)).to_numpy(dtype=float)
+    last = pd.to_numeric(schools.get("last_age", missing)).to_numpy(dtype=float)
+    unknown = np.isnan(first) | np.isnan(last)
+    inside = (ages[:, :1] >= first[None, :]) & (ages[:, 1:] <= last[None, :])
+    return inside | unknown[None, :]
+
+
 def build_fallback(
     scenario: Scenario,
     schools: pd.DataFrame,
@@ -150,6 +172,7 @@ def build_fallback(
     klass: NDArray[np.intp],
     phases: Sequence[str],
     minutes: NDArray[np.float64],
+    ages: NDArray[np.int64] | None = None,
 ) -> FallbackRows:
     """The fallback of every demand row under the scenario's ``[fallback]`` settings.
 
@@ -159,11 +182,15 @@ def build_fallback(
         The scenario (``fallback``, ``harm``, ``journey.max_minutes``, ``need_groups``).
     schools
         Every school (row order = columns of ``minutes``) with ``establishment_group``,
-        ``phase`` and optional ``need_codes``.
+        ``phase`` and optional ``need_codes``, ``first_age`` and ``last_age``.
     classes, klass, phases
         The (phase, need group) of each class id, each row's class id and phase.
     minutes
         Journey minutes from each row's area to each school, shape (n_rows, n_schools).
+    ages
+        First and last age of each row's age band (years), shape (n_rows, 2): a special school
+        takes a row only when the band lies inside the ages it teaches (unknown ages: every
+        age of its phase). None: every age.
 
     Returns
     -------
@@ -184,9 +211,11 @@ def build_fallback(
     found = np.full(n, far)
     if settings.method == "special_school" and special.any():
         columns = np.flatnonzero(special)  # only special schools' journeys are looked at
-        serves = _serves(scenario, schools.iloc[columns], classes)
+        serves = _serves(scenario, schools.iloc[columns], classes)[klass]
+        if ages is not None:
+            serves &= _teaches(schools.iloc[columns], ages)
         nearest, column = nearest_within(
-            minutes[:, columns], serves[klass], max_minutes=scenario.journey.max_minutes
+            minutes[:, columns], serves, max_minutes=scenario.journey.max_minutes
         )
         school = np.where(column >= 0, columns[column], -1).astype(np.intp)
         # An out-of-authority placement is taken when it is nearer: then adding a special
@@ -196,9 +225,10 @@ def build_fallback(
         missing = int((school < 0).sum())
         if missing:
             notes.append(
-                f"fallback: for {missing} of {n} demand row(s) (area x phase x need group) no"
-                f" such special school is within {far:g} minutes, so an out-of-authority"
-                " placement that far away is assumed (fallback.out_of_authority_minutes)"
+                f"fallback: for {missing} of {n} demand row(s) (area x phase x need group x"
+                f" age band) no such special school is within {far:g} minutes, so an"
+                " out-of-authority placement that far away is assumed"
+                " (fallback.out_of_authority_minutes)"
             )
     journey, mismatch = fallback_harm(scenario.harm, settings, phases=phases, minutes=found)
     return FallbackRows(settings.method, found, school, journey, mismatch, notes)
@@ -232,7 +262,7 @@ def fallback_notes(scenario: Scenario, schools: pd.DataFrame) -> list[str]:
         ]
     notes = [
         f"fallback: a child without a base place travels to the nearest of {int(special.sum())}"
-        " special school(s) teaching their phase and serving their need group, or to an"
+        " special school(s) teaching their phase and age and serving their need group, or to an"
         f" out-of-authority placement {far:g} minutes away when none is nearer"
         f" (fallback.out_of_authority_minutes), scored at {how}"
     ]

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sitefinder.age_bands import band_runs, banded_demand, merge_runs, within
 from sitefinder.config import Scenario
-from sitefinder.demand import demand_by_group
 from sitefinder.fallback import FallbackRows, build_fallback
 from sitefinder.load import AuthorityData
 from sitefinder.model.network import DemandRows, Site
-from sitefinder.supply import HOSTABLE_PHASES
+from sitefinder.supply import HOSTABLE_PHASES, ages_text, phase_ages, served_ages
 from sitefinder.travel import DriveTimes, area_school_drive_minutes, journey_minutes
 
 
@@ -29,7 +29,8 @@ class Instance:
     Attributes
     ----------
     demand
-        Demand rows as a table: ``area_code, phase, need_group, children``.
+        Demand rows as a table: ``area_code, phase, need_group, first_age, last_age,
+        children``, one row per area, class and age band (see :mod:`sitefinder.age_bands`).
     rows
         The same rows as arrays for the solvers.
     classes
@@ -42,6 +43,14 @@ class Instance:
     fallback
         Where each row's children go without a base place, and the harm of that (the rows'
         ``unmet_harm``).
+    school_ages
+        First and last age each school teaches (years), shape (n_schools, 2); NaN where not
+        known (then every age of its phases). A base is offered only the bands inside them.
+    group
+        Each row's (area, phase, need group) as a number: the rows of one group are its age
+        bands (robustness runs scale a group's children together).
+    notes
+        How demand was cut into age bands, and which existing bases serve only some ages.
     """
 
     demand: pd.DataFrame
@@ -51,30 +60,59 @@ class Instance:
     harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
     travel: DriveTimes
     fallback: FallbackRows
+    school_ages: NDArray[np.float64]  # (n_schools, 2) first and last age taught, years
+    group: NDArray[np.intp]
+    notes: list[str]
+
+    @property
+    def band_first(self) -> NDArray[np.int64]:
+        """First age of each row's band (years)."""
+        return self.demand["first_age"].to_numpy(dtype=np.int64)
+
+    @property
+    def band_last(self) -> NDArray[np.int64]:
+        """Last age of each row's band (years)."""
+        return self.demand["last_age"].to_numpy(dtype=np.int64)
 
 
 def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
-    """Demand rows, journey minutes and harm per child from the authority's validated data."""
-    demand = demand_by_group(scenario, data.demand)
+    """Demand rows, journey minutes and harm per child from the authority's validated data.
+
+    Demand is cut into age bands (:func:`sitefinder.age_bands.banded_demand`) so that each base,
+    and each special school children fall back on, is offered only the ages its school teaches.
+    """
+    spec = scenario.inputs.demand
+    banded = banded_demand(
+        scenario, data.demand, data.schools, source=str(spec.path or spec.population or "")
+    )
     classes = [(p, g) for p in scenario.phases for g in scenario.need_groups]
     class_id = {c: i for i, c in enumerate(classes)}
-    klass = np.array(
-        [class_id[(p, g)] for p, g in zip(demand["phase"], demand["need_group"], strict=True)],
-        dtype=np.intp,
-    )
-    limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
+
+    def class_of(table: pd.DataFrame) -> NDArray[np.intp]:
+        pairs = zip(table["phase"], table["need_group"], strict=True)
+        return np.array([class_id[pair] for pair in pairs], dtype=np.intp)
+
     # Route each area once, then give every demand row its area's journeys.
     travel = area_school_drive_minutes(data.areas, data.schools, journey=scenario.journey)
-    row_area = pd.Index(data.areas["area_code"]).get_indexer(demand["area_code"])
-    minutes = journey_minutes(travel.minutes[row_area], journey=scenario.journey)
+    fine = banded.table
+    row_area = pd.Index(data.areas["area_code"]).get_indexer(fine["area_code"])
+    fine_minutes = journey_minutes(travel.minutes[row_area], journey=scenario.journey)
     fallback = build_fallback(
         scenario,
         data.schools,
         classes=classes,
-        klass=klass,
-        phases=demand["phase"].tolist(),
-        minutes=minutes,
+        klass=class_of(fine),
+        phases=fine["phase"].tolist(),
+        minutes=fine_minutes,
+        ages=fine[["first_age", "last_age"]].to_numpy(dtype=np.int64),
     )
+    # Bands that only the fallback tells apart are merged where their fallback is the same:
+    # fewer rows, the same solutions.
+    demand, keep = merge_runs(fine, band_runs(fine, banded.host_bands, fallback.school))
+    fallback = fallback.subset(keep)
+    klass = class_of(demand)
+    limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
+    minutes = fine_minutes[keep]
     rows = DemandRows(
         children=demand["children"].to_numpy(dtype=float),
         klass=klass,
@@ -89,15 +127,60 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         phase_harm = np.full(reachable.shape, np.inf)
         phase_harm[reachable] = scenario.harm.curve(phase)(minutes[mask][reachable])
         harm[mask] = phase_harm
-    return Instance(demand, rows, classes, minutes, harm, travel, fallback)
+    school_ages = np.column_stack(
+        [
+            pd.to_numeric(data.schools.get(c, pd.Series(np.nan, index=data.schools.index)))
+            .astype(float)
+            .to_numpy()
+            for c in ("first_age", "last_age")
+        ]
+    ).reshape(len(data.schools), 2)
+    group = (
+        demand.groupby(["area_code", "phase", "need_group"], sort=False).ngroup().to_numpy(np.intp)
+    )
+    notes = [*banded.notes, *partial_age_bases(scenario, data)]
+    return Instance(
+        demand, rows, classes, minutes, harm, travel, fallback, school_ages, group, notes
+    )
+
+
+def partial_age_bases(scenario: Scenario, data: AuthorityData) -> list[str]:
+    """A note naming the existing bases whose school teaches only part of their phases, and
+    the ages each serves (none when every base's school teaches its phases whole)."""
+    spans = phase_ages(scenario.inputs.demand.ages)
+    schools = data.schools.set_index("urn")
+    shown = []
+    for base in data.bases.itertuples():
+        phases = [p for p in HOSTABLE_PHASES[str(base.phase)] if p in scenario.phases]
+        if not phases or base.urn not in schools.index:
+            continue
+        host = schools.loc[base.urn]
+        ages = served_ages(host.get("first_age"), host.get("last_age"), phases, spans)
+        whole = served_ages(np.nan, np.nan, phases, spans)
+        if ages != whole:
+            shown.append(
+                f"{base.base_name} ({base.urn}): {'/'.join(phases)} ages {ages_text(*ages)}"
+            )
+    if not shown:
+        return []
+    return [
+        "existing bases at schools teaching part of a phase serve only the ages their school"
+        f" teaches: {'; '.join(shown)}"
+    ]
 
 
 def site_at(
     model: Instance, scenario: Scenario, *, school: int, classes: frozenset[int], capacity: float
 ) -> Site:
-    """A base of ``capacity`` places at school position ``school`` serving ``classes``."""
+    """A base of ``capacity`` places at school position ``school`` serving ``classes``.
+
+    It is offered the rows of its classes within ``journey.max_minutes`` whose age band lies
+    inside the ages the school teaches: an infant school's primary base takes ages 4-6 only.
+    """
     reachable = model.minutes[:, school] <= scenario.journey.max_minutes
-    rows = np.flatnonzero(np.isin(model.rows.klass, list(classes)) & reachable)
+    first, last = model.school_ages[school]
+    taught = within(model.band_first, model.band_last, first, last)
+    rows = np.flatnonzero(np.isin(model.rows.klass, list(classes)) & reachable & taught)
     return Site(
         capacity=float(capacity),
         classes=classes,
@@ -112,6 +195,7 @@ def existing_sites(
 ) -> tuple[list[Site], pd.DataFrame]:
     """Today's bases as sites, with a table describing each."""
     position = {urn: i for i, urn in enumerate(data.schools["urn"])}
+    spans = phase_ages(scenario.inputs.demand.ages)
     groups = scenario.group_of_code()
     class_id = {c: i for i, c in enumerate(model.classes)}
     sites, records = [], []
@@ -123,9 +207,10 @@ def existing_sites(
         )
         if not ids:  # a base for a phase the scenario does not plan for
             continue
-        sites.append(
-            site_at(model, scenario, school=position[base.urn], classes=ids, capacity=base.capacity)
-        )
+        school = position[base.urn]
+        sites.append(site_at(model, scenario, school=school, classes=ids, capacity=base.capacity))
+        planned = [p for p in phases if p in scenario.phases]
+        first, last = model.school_ages[school]
         records.append(
             {
                 "kind": "existing",
@@ -135,6 +220,7 @@ def existing_sites(
                 "phase": base.phase,
                 "need_groups": ";".join(served),
                 "capacity": base.capacity,
+                "ages": ages_text(*served_ages(first, last, planned, spans)),
             }
         )
     return sites, pd.DataFrame.from_records(records)

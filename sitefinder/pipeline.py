@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sitefinder.age_bands import banded_demand
 from sitefinder.config import Scenario
-from sitefinder.demand import demand_by_group
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, fallback_notes
-from sitefinder.instance import Instance, build_instance, existing_sites, site_at
+from sitefinder.instance import (
+    Instance,
+    build_instance,
+    existing_sites,
+    partial_age_bases,
+    site_at,
+)
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
@@ -25,7 +31,14 @@ from sitefinder.model.select import SelectionMethod
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.roads.cache import peek_road_network
 from sitefinder.roads.matrix import read_matrix_csv
-from sitefinder.supply import assess, candidate_options
+from sitefinder.supply import (
+    HOSTABLE_PHASES,
+    ages_text,
+    assess,
+    candidate_options,
+    phase_ages,
+    served_ages,
+)
 from sitefinder.travel import DriveTimes
 
 
@@ -68,6 +81,8 @@ class RankResult:
         The arrays the plan was chosen from (:class:`sitefinder.plan.PlanInputs`: demand
         rows, today's bases, every option's site, the greedy order), for explanations that
         re-solve the network exactly (:func:`sitefinder.why.explain_school`).
+    demand_notes
+        How demand was cut into age bands and which existing bases serve only some ages.
     """
 
     scenario: Scenario
@@ -85,6 +100,7 @@ class RankResult:
     timings: dict[str, float] = field(default_factory=dict)
     supply_warnings: list[str] = field(default_factory=list)
     model: PlanInputs | None = field(default=None, repr=False, compare=False)
+    demand_notes: list[str] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -94,7 +110,7 @@ class RankResult:
     @property
     def notes(self) -> list[str]:
         """What the readers and the router did: files read, estimates, cache use."""
-        return [*self.data.notes, *self.travel.notes, *self.fallback.notes]
+        return [*self.data.notes, *self.demand_notes, *self.travel.notes, *self.fallback.notes]
 
     @property
     def disclosure_rule(self) -> Rule:
@@ -176,6 +192,8 @@ def _area_table(
 
 
 def _assignment_table(model: Instance, solution: Solution, sites: pd.DataFrame) -> pd.DataFrame:
+    """Children from each area to each base, one line per area, base, phase and need group
+    (the age bands of a line are added together: a line's journey is the same for each)."""
     used = solution.flow > 1e-9
     pairs = pd.DataFrame(
         {
@@ -187,6 +205,8 @@ def _assignment_table(model: Instance, solution: Solution, sites: pd.DataFrame) 
             "minutes": solution.pair_minutes[used],
         }
     )
+    pairs = pairs.groupby(["area_code", "site", "phase", "need_group"], as_index=False, sort=True)
+    pairs = pairs.agg(children=("children", "sum"), minutes=("minutes", "first"))
     table = pairs.merge(sites[["urn", "kind"]], left_on="site", right_index=True)
     return table.sort_values(["area_code", "site", "phase", "need_group"]).reset_index(drop=True)
 
@@ -201,10 +221,12 @@ def _ranking_table(
     picked = plan.chosen.reindex(columns=["urn", "phase", "need_group"])
     chosen = set(picked.itertuples(index=False, name=None))
     stop = StoppingRule.from_scenario(scenario)
+    spans = phase_ages(scenario.inputs.demand.ages)
     records = []
     for rank, pick in enumerate(greedy.picks, start=1):
         option = options.iloc[pick.option]
         school = schools.iloc[int(option["school"])]
+        ages = served_ages(school["first_age"], school["last_age"], [option["phase"]], spans)
         passes = stop.passes(
             newly_placed=pick.newly_placed,
             harm_averted=pick.marginal,
@@ -221,6 +243,7 @@ def _ranking_table(
                 "phase": option["phase"],
                 "need_group": option["need_group"],
                 "need_group_label": scenario.need_groups[option["need_group"]].label,
+                "ages": ages_text(*ages),
                 "harm_averted": pick.marginal,
                 "harm_averted_placing": pick.mismatch_averted,
                 "harm_averted_journeys": pick.journey_averted,
@@ -241,11 +264,11 @@ def _ranking_table(
     return pd.DataFrame.from_records(
         records,
         columns=[
-            "rank", "urn", "name", "phase", "need_group", "need_group_label", "harm_averted",
-            "harm_averted_placing", "harm_averted_journeys", "harm_averted_standalone",
-            "children_served", "newly_placed", "within_limit_gain", "minutes_before",
-            "minutes_after", "in_plan", "robustness", "passes_rule", "notes", "easting",
-            "northing",
+            "rank", "urn", "name", "phase", "need_group", "need_group_label", "ages",
+            "harm_averted", "harm_averted_placing", "harm_averted_journeys",
+            "harm_averted_standalone", "children_served", "newly_placed", "within_limit_gain",
+            "minutes_before", "minutes_after", "in_plan", "robustness", "passes_rule", "notes",
+            "easting", "northing",
         ],
     )  # fmt: skip
 
@@ -353,7 +376,7 @@ def rank(
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
-    sites = _sites_table(data, existing_table, plan)
+    sites = _sites_table(scenario, data, existing_table, plan)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -370,10 +393,31 @@ def rank(
         timings=timings,
         supply_warnings=assessment.warnings,
         model=inputs,
+        demand_notes=model.notes,
     )
 
 
-def _sites_table(data: AuthorityData, existing: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+def base_ages(
+    scenario: Scenario, schools: pd.DataFrame, urns: Sequence[object], phases: Sequence[object]
+) -> list[str]:
+    """The ages (``4-6``) a base of each phase at each school serves: the ages its school
+    teaches within the phase (every age of the phase when the school's are not known)."""
+    spans = phase_ages(scenario.inputs.demand.ages)
+    taught = schools.set_index(schools["urn"].astype(str))[["first_age", "last_age"]]
+    out = []
+    for urn, phase in zip(urns, phases, strict=True):
+        served = [p for p in HOSTABLE_PHASES.get(str(phase), (str(phase),)) if p in spans]
+        if not served or str(urn) not in taught.index:
+            out.append("")
+            continue
+        first, last = taught.loc[str(urn)]
+        out.append(ages_text(*served_ages(first, last, served, spans)))
+    return out
+
+
+def _sites_table(
+    scenario: Scenario, data: AuthorityData, existing: pd.DataFrame, plan: Plan
+) -> pd.DataFrame:
     chosen = plan.chosen
     new = pd.DataFrame(
         {
@@ -384,6 +428,9 @@ def _sites_table(data: AuthorityData, existing: pd.DataFrame, plan: Plan) -> pd.
             "phase": chosen.get("phase", pd.Series(dtype=str)),
             "need_groups": chosen.get("need_group", pd.Series(dtype=str)),
             "capacity": chosen.get("places", pd.Series(dtype=float)).astype(float),
+            "ages": base_ages(
+                scenario, data.schools, chosen.get("urn", []), chosen.get("phase", [])
+            ),
         }
     )
     for column in _EXPLANATION:
@@ -435,9 +482,13 @@ def check_inputs(scenario: Scenario) -> InputSummary:
     data = load_inputs(scenario)
     assessment = assess(scenario, data.schools, data.bases)
     assessed = assessment.schools
-    demand = demand_by_group(scenario, data.demand)
+    spec = scenario.inputs.demand
+    banded = banded_demand(
+        scenario, data.demand, data.schools, source=str(spec.path or spec.population or "")
+    )
+    demand = banded.table
     journey = scenario.journey
-    notes = list(data.notes)
+    notes = [*data.notes, *banded.notes, *partial_age_bases(scenario, data)]
     if journey.method == "matrix":  # read in full, as rank does
         assert journey.matrix is not None
         minutes = read_matrix_csv(

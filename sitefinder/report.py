@@ -37,8 +37,9 @@ from sitefinder.columns import (
     text_value,
 )
 from sitefinder.disclosure import Rule, Withheld
-from sitefinder.pipeline import RankResult
+from sitefinder.pipeline import RankResult, base_ages
 from sitefinder.plan import StoppingRule
+from sitefinder.supply import ages_text, phase_ages
 
 if TYPE_CHECKING:
     from sitefinder.scenarios import Comparison
@@ -47,6 +48,23 @@ OUTPUT_COLUMNS = [c.key for c in RANKING]
 """The CSV columns of ``rank --format csv`` (and the keys of each JSON ranking row)."""
 PLAN_COLUMNS = [c.key for c in PLAN]
 _EMPTY = {"minutes_before": "none", "greedy_rank": "-"}  # no place before; not ranked
+
+
+def _with_ages(result: RankResult, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``ages`` (the ages each row's base serves, ``4-6``) and, for people,
+    ``ages_note`` (", ages 4-6" where that is only part of the phase, else empty)."""
+    out = table.copy()
+    if "ages" not in out.columns or out["ages"].isna().all():
+        out["ages"] = base_ages(
+            result.scenario, result.data.schools, out.get("urn", []), out.get("phase", [])
+        )
+    spans = phase_ages(result.scenario.inputs.demand.ages)
+    whole = {phase: ages_text(*span) for phase, span in spans.items()}
+    out["ages_note"] = [
+        "" if not ages or ages == whole.get(str(phase)) else f", ages {ages}"
+        for ages, phase in zip(out["ages"].fillna(""), out.get("phase", []), strict=True)
+    ]
+    return out
 
 
 def _group_label(result: RankResult, key: object) -> str:
@@ -69,7 +87,7 @@ def ranking_frame(result: RankResult, *, top: int) -> pd.DataFrame:
     ``in_plan`` is true for every school hosting a new base in the plan, whatever the option
     the ranking row is about.
     """
-    table = result.ranking.head(top).reindex(columns=OUTPUT_COLUMNS).copy()
+    table = _with_ages(result, result.ranking.head(top).reindex(columns=OUTPUT_COLUMNS))
     table["in_plan"] = table["urn"].astype(str).isin(planned_urns(result))
     if not result.plan.runs:
         table["robustness"] = float("nan")
@@ -78,7 +96,7 @@ def ranking_frame(result: RankResult, *, top: int) -> pd.DataFrame:
 
 def plan_frame(result: RankResult) -> pd.DataFrame:
     """The plan's new bases, disclosure-controlled (:data:`PLAN` columns)."""
-    table = result.plan.chosen.reindex(columns=PLAN_COLUMNS).copy()
+    table = _with_ages(result, result.plan.chosen.reindex(columns=PLAN_COLUMNS))
     if not result.plan.runs:
         table["robustness"] = float("nan")
     return protected(table, PLAN, result.disclosure_rule)
@@ -88,7 +106,7 @@ def left_out_frame(result: RankResult) -> pd.DataFrame:
     """The strongest candidates left out and why, disclosure-controlled (:data:`LEFT_OUT`)."""
     table = result.plan.left_out.copy()
     table["need_group_label"] = [_group_label(result, g) for g in table.get("need_group", [])]
-    table = table.reindex(columns=[c.key for c in LEFT_OUT])
+    table = _with_ages(result, table.reindex(columns=[c.key for c in LEFT_OUT]))
     return protected(table, LEFT_OUT, result.disclosure_rule)
 
 
@@ -176,7 +194,7 @@ def published_warnings(result: RankResult) -> list[str]:
 
 def published_notes(result: RankResult) -> list[str]:
     """What the readers found (files read, estimates): the same on every run, unlike timings."""
-    return list(result.data.notes)
+    return [*result.data.notes, *result.demand_notes]
 
 
 def run_notes(result: RankResult) -> list[str]:

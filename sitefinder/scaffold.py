@@ -751,7 +751,10 @@ def scenario_text(
         ),
         *_keyed("exclude_single_sex = true", "boys' and girls' schools out"),
         *_keyed("exclude_selective = true", "selective (grammar) schools out"),
-        *_keyed("exclude_partial_ages = true", "infant and junior schools out"),
+        *_keyed(
+            "exclude_partial_ages = false",
+            "infant and junior schools host bases for their own ages (true: out)",
+        ),
         *_keyed('min_spare_places = "base_size"', "spare places (capacity - pupils) needed"),
         *_keyed("exclude_existing_hosts = false", "true: no second base at a host"),
         *_keyed("exclude_urns = []", "schools never to consider"),

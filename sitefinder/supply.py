@@ -11,7 +11,7 @@ never excluded, and the rule left unchecked is named in a warning.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,8 +43,30 @@ class Assessment:
     checks: dict[str, list[RuleCheck]] = field(default_factory=dict)
 
 
-def _phase_ages(ages: Mapping[Any, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+def phase_ages(ages: Mapping[Any, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """Youngest and oldest age (years) of each phase: ``ages`` (``inputs.demand.ages``) where it
+    names the phase, else :data:`PHASE_AGES`."""
     return {phase: ages.get(phase, default) for phase, default in PHASE_AGES.items()}
+
+
+def served_ages(
+    first: float, last: float, phases: Sequence[str], spans: Mapping[str, tuple[int, int]]
+) -> tuple[int, int]:
+    """Ages (years) a base serving ``phases`` at a school teaching ``first``-``last`` serves.
+
+    The school's taught ages clipped to the phases' ages; a school whose ages are not known
+    (NaN) is taken to teach every age of the phases. An all-through base serves both phases.
+    """
+    low = min(spans[p][0] for p in phases)
+    high = max(spans[p][1] for p in phases)
+    if pd.isna(first) or pd.isna(last):
+        return low, high
+    return max(int(first), low), min(int(last), high)
+
+
+def ages_text(first: float, last: float) -> str:
+    """Ages as people read them: ``4-6``, or ``7`` for one year."""
+    return f"{first:g}-{last:g}" if first != last else f"{first:g}"
 
 
 def taught_ages(schools: pd.DataFrame, *, ages: Mapping[Any, tuple[int, int]]) -> pd.DataFrame:
@@ -69,7 +91,7 @@ def taught_ages(schools: pd.DataFrame, *, ages: Mapping[Any, tuple[int, int]]) -
         ``schools`` with ``first_age`` and ``last_age`` (years; NaN when the statutory ages are
         not known), clipped to the ages of the phases the school's phase serves.
     """
-    spans = _phase_ages(ages)
+    spans = phase_ages(ages)
     out = schools.copy()
     low = pd.to_numeric(out.get("statutory_low_age"), errors="coerce")
     high = pd.to_numeric(out.get("statutory_high_age"), errors="coerce")
@@ -103,10 +125,6 @@ def _base_summary(scenario: Scenario, bases: pd.DataFrame) -> dict[str, str]:
     return {urn: ", ".join(items) for urn, items in summary.items()}
 
 
-def _ages(first: float, last: float) -> str:
-    return f"{first:g}-{last:g}" if first != last else f"{first:g}"
-
-
 def _age_fit(
     school: pd.Series, phase: str, spans: dict[str, tuple[int, int]]
 ) -> tuple[str, str] | None:
@@ -120,15 +138,16 @@ def _age_fit(
     low, high = spans[phase]
     lo, hi = max(first, low), min(last, high)
     if lo > hi:
-        return "none", f"teaches ages {_ages(first, last)}, none of the {phase} phase's"
+        return "none", f"teaches ages {ages_text(first, last)}, none of the {phase} phase's"
     if (lo, hi) == (low, high):
         return None
+    primary_school = phase == "primary" and str(school.get("phase", "")) == "primary"
     kind = (
-        "infant school" if phase == "primary" and lo == low
-        else "junior school" if phase == "primary" and hi == high
-        else f"teaches {phase} ages {_ages(lo, hi)} only"
+        "infant school" if primary_school and lo == low
+        else "junior school" if primary_school and hi == high
+        else f"teaches {phase} ages {ages_text(lo, hi)} only"
     )  # fmt: skip
-    return "partial", f"{kind}: a {phase} base here serves ages {_ages(lo, hi)} only"
+    return "partial", f"{kind}: a {phase} base here serves ages {ages_text(lo, hi)} only"
 
 
 RuleOutcome = Literal["pass", "fail", "flag", "unknown", "overridden"]
@@ -293,7 +312,7 @@ def _judge(
         elif fit[0] == "none":
             refused.append((phase, fit[1]))
         elif rules.exclude_partial_ages:
-            refused.append((phase, f"{fit[1]} (sitefinder does not yet split demand by age)"))
+            refused.append((phase, f"{fit[1]} (candidates.exclude_partial_ages)"))
         else:
             check("ages", key, "flag", fit[1], phase=phase)
             phases.append(phase)
@@ -359,8 +378,9 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     """Decide which schools may host a new base, say why, and warn where data cannot tell.
 
     The rules, each a ``[candidates]`` key (default in brackets): ``exclude_single_sex``
-    (true), ``exclude_selective`` (true), ``exclude_partial_ages`` (true: a school teaching
-    only part of a phase's ages, such as an infant or junior school), ``min_spare_places``
+    (true), ``exclude_selective`` (true), ``exclude_partial_ages`` (false: a school teaching
+    only part of a phase's ages, such as an infant or junior school, hosts a base serving
+    those ages only, flagged; true leaves it out of that phase), ``min_spare_places``
     (the base size: capacity minus pupils), ``exclude_high_send`` (false: flagged above
     ``high_send_share``), ``exclude_existing_hosts`` (false) and ``exclude_urns``. A school
     whose data cannot tell is flagged, never excluded. A school in
@@ -384,7 +404,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         If a required URN cannot host a base at all.
     """
     rules = scenario.candidates
-    spans = _phase_ages(scenario.inputs.demand.ages)
+    spans = phase_ages(scenario.inputs.demand.ages)
     hosted = _base_summary(scenario, bases)
     excluded_urns = {str(urn) for urn in rules.exclude_urns}
     required = list(dict.fromkeys(scenario.selection.required_urns))

@@ -70,6 +70,7 @@ def test_marginals_match_full_resolves_and_first_pick_is_best_standalone(warm_ra
     demand, existing, options = instance
     with pytest.MonkeyPatch.context() as patch:  # both ways of valuing a trial are exact
         patch.setattr(greedy, "_WARM_RATIO", warm_ratio)
+        patch.setattr(greedy, "_WARM_ROWS", 0)  # these components are small: test the ratio
         result = greedy_order(demand, existing, options, steps=len(options))
     if result.picks:
         assert result.picks[0].marginal == pytest.approx(np.nanmax(result.standalone))
@@ -121,6 +122,7 @@ def test_threads_give_the_same_order():
     options = [site() for _ in range(30)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(greedy, "_WARM_RATIO", 0)  # every trial in a neighbourhood
+        patch.setattr(greedy, "_WARM_ROWS", 0)
         one = greedy_order(demand, existing, options, steps=4)
         two = greedy_order(demand, existing, options, steps=4, threads=3)
     assert [p.option for p in two.picks] == [p.option for p in one.picks]

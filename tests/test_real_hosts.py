@@ -33,13 +33,19 @@ UNSUITABLE = {
     "106368": "selective admissions",  # Stretford Grammar School
     "136297": "selective admissions",  # Urmston Grammar Academy
     "136498": "selective admissions",  # Sale Grammar School
-    "106304": "junior school",  # Wellfield Junior School
-    "106308": "junior school",  # Moorlands Junior School
-    "106327": "junior school",  # Victoria Park Junior School
-    "106312": "infant school",  # Templemoor Infant and Nursery School
-    "106313": "infant school",  # Wellfield Infant and Nursery School
-    "106328": "infant school",  # Victoria Park Infant School (statutory ages 5-7)
     "106375": "no spare space (1 spare place",  # Sale High School
+    "106304": "no spare space (16 pupils over capacity",  # Wellfield Junior School
+    "106313": "no spare space (47 pupils over capacity",  # Wellfield Infant and Nursery School
+    "106327": "no spare space (1 spare place",  # Victoria Park Junior School
+}
+# Trafford's infant and junior schools: a base there serves the ages the school teaches.
+PARTIAL = {
+    "106304": "junior school: a primary base here serves ages 7-10 only",  # Wellfield Junior
+    "106308": "junior school: a primary base here serves ages 7-10 only",  # Moorlands Junior
+    "106327": "junior school: a primary base here serves ages 7-10 only",  # Victoria Park Junior
+    "106312": "infant school: a primary base here serves ages 4-6 only",  # Templemoor Infant
+    "106313": "infant school: a primary base here serves ages 4-6 only",  # Wellfield Infant
+    "106328": "infant school: a primary base here serves ages 4-6 only",  # Victoria Park Infant
 }
 
 
@@ -64,18 +70,29 @@ def test_trafford_unsuitable_hosts_are_out_with_their_reasons(trafford):
     assert table.loc["106328", ["first_age", "last_age"]].tolist() == [4, 6]  # GIAS 5-7
 
 
-def test_trafford_eligible_hosts_are_mixed_non_selective_whole_phase_with_room(trafford):
+def test_trafford_infant_and_junior_schools_host_bases_for_their_ages(trafford):
+    _, _, assessment = trafford
+    table = assessment.schools.set_index("urn")
+    for urn, note in PARTIAL.items():
+        assert note in table.loc[urn, "notes"].split("; "), table.loc[urn, "name"]
+    eligible = table.loc[list(PARTIAL), "eligible"]
+    # Moorlands Junior, Templemoor Infant and Victoria Park Infant have room for a base.
+    assert eligible[eligible].index.tolist() == ["106308", "106312", "106328"]
+
+
+def test_trafford_eligible_hosts_are_mixed_non_selective_teaching_the_ages_with_room(trafford):
     scenario, _, assessment = trafford
     hosts = assessment.schools[assessment.schools["eligible"]]
-    assert len(hosts) == 31
+    assert len(hosts) == 34
     assert (hosts["establishment_group"] == "mainstream").all()
     assert (hosts["gender"] == "mixed").all()
     assert (hosts["admissions_policy"] != "selective").all()
     spans = {"primary": (4, 10), "secondary": (11, 15)}
     for school in hosts.itertuples():
-        for phase in school.host_phases.split(", "):  # teaches every age of the phase
+        for phase in school.host_phases.split(", "):  # every age of the phase, or flagged
             low, high = spans[phase]
-            assert school.first_age <= low and school.last_age >= high, school.name
+            whole = school.first_age <= low and school.last_age >= high
+            assert whole or f"a {phase} base here serves ages" in school.notes, school.name
     known = hosts["spare_places"].notna()
     assert (hosts.loc[known, "spare_places"] >= scenario.base_size).all()
     assert hosts.loc[~known, "name"].tolist() == ["Broadheath Primary School"]  # flagged
@@ -156,3 +173,39 @@ def test_trafford_example_uses_one_authority(real_data, monkeypatch):
     assert scenario.inputs.schools.authority is None
     assert scenario.inputs.demand.authority is None
     assert scenario.sen2_authority == "Trafford"
+
+
+def test_trafford_plan_sends_no_child_to_a_base_outside_its_schools_ages(real_data, monkeypatch):
+    # The plan on Trafford: every host suitable, and no child placed in a base (today's, at
+    # Wellfield Infant, Wellfield Junior and Moorlands Junior, or a new one) of an age its
+    # school does not teach.
+    from sitefinder.instance import build_instance, existing_sites
+    from sitefinder.model.network import solve_network
+    from sitefinder.pipeline import rank
+
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    scenario = load_scenario(EXAMPLES / "trafford.toml")
+    result = rank(scenario)
+    schools = result.schools.set_index("urn")
+    chosen = result.plan.chosen
+    assert len(chosen) >= 3
+    for urn in chosen["urn"]:
+        assert schools.loc[urn, "eligible"] and schools.loc[urn, "gender"] == "mixed"
+        assert schools.loc[urn, "admissions_policy"] != "selective"
+    model = build_instance(scenario, result.data)
+    existing, table = existing_sites(model, scenario, result.data)
+    hosts = [*table["urn"], *chosen["urn"]]
+    after = solve_network(model.rows, [*existing, *result.plan.sites])
+    assert after.objective == pytest.approx(result.plan.objective)
+    used = after.flow > 1e-9
+    first = model.band_first[after.pair_row[used]]
+    last = model.band_last[after.pair_row[used]]
+    host = schools.loc[[hosts[s] for s in after.pair_site[used]]]
+    assert (host["first_age"].to_numpy() <= first).all()
+    assert (last <= host["last_age"].to_numpy()).all()
+    # Today's infant base takes 4-6 year-olds only, the junior bases 7-10 year-olds only.
+    served = pd.DataFrame({"urn": host.index, "first": first, "last": last})
+    ages = served.groupby("urn").agg(first=("first", "min"), last=("last", "max"))
+    assert ages.loc["106313"].tolist() == [4, 6]
+    assert ages.loc["106304"].tolist() == [7, 10] and ages.loc["106308"].tolist() == [7, 10]
+    assert set(result.sites.set_index("urn").loc[["106304", "106308"], "ages"]) == {"7-10"}

@@ -39,7 +39,8 @@ def test_every_school_has_every_rule_once(scenario_file):
 
 
 def test_the_checks_say_what_the_notes_say(scenario_file):
-    scenario = load_scenario(scenario_file())
+    # Infant and junior schools are flagged by default; excluded here to check the failures.
+    scenario = load_scenario(scenario_file("[candidates]\nexclude_partial_ages = true\n"))
     table = taught_ages(pd.DataFrame(SCHOOLS), ages=AGES)
     assessment = assess(scenario, table, NO_BASES)
     notes = assessment.schools.set_index("urn")["notes"]
@@ -62,6 +63,11 @@ def test_the_checks_say_what_the_notes_say(scenario_file):
     primary = next(c for c in through if c.rule == "ages" and c.phase == "primary")
     assert primary.outcome == "fail" and not primary.excludes
     assert outcomes["15"]["ages/secondary"] == "pass"
+
+
+def test_partial_ages_are_flagged_by_default(scenario_file):
+    outcomes = {u: _outcomes(c) for u, c in _checks(scenario_file).items()}
+    assert outcomes["5"]["ages/primary"] == "flag"  # an infant school hosts ages 4-6
 
 
 def test_rules_switched_to_flags_and_unknown_data(scenario_file):

@@ -98,11 +98,9 @@ def test_every_rule_excludes_with_its_reason(scenario_file):
         "single-sex school (boys): a base serves every child of its need group; selective"
         " admissions: a base serves every child of its need group, whatever their attainment"
     )
-    assert notes["Infant School"] == (
-        "infant school: a primary base here serves ages 4-6 only (sitefinder does not yet"
-        " split demand by age)"
-    )
-    assert notes["Junior School"].startswith("junior school: a primary base here serves ages 7-10")
+    # A school teaching part of a phase hosts a base for those ages only: flagged, not excluded.
+    assert notes["Infant School"] == "infant school: a primary base here serves ages 4-6 only"
+    assert notes["Junior School"] == "junior school: a primary base here serves ages 7-10 only"
     assert notes["Full High"] == (
         "no spare space (9 spare places, needs 10: candidates.min_spare_places)"
     )
@@ -116,12 +114,11 @@ def test_every_rule_excludes_with_its_reason(scenario_file):
     assert notes["Special School"] == "special school: never a host"
     assert notes["Nursery"] == "phase not planned for"
     assert notes["Through School"] == (  # its secondary ages are whole, its primary ones not
-        "junior school: a primary base here serves ages 7-10 only (sitefinder does not yet split"
-        " demand by age), so no base of that phase is offered"
+        "teaches primary ages 7-10 only: a primary base here serves ages 7-10 only"
     )
     assert eligible[eligible].index.tolist() == [
-        "Open High", "Tight High", "Unknown Roll High", "Unknown Gender High", "Busy SEND High",
-        "Through School",
+        "Open High", "Infant School", "Junior School", "Tight High", "Unknown Roll High",
+        "Unknown Gender High", "Busy SEND High", "Through School",
     ]  # fmt: skip
     # Unknown is flagged, not excluded, and the rule is named in a warning with the schools.
     assert result.warnings == [
@@ -134,12 +131,28 @@ def test_every_rule_excludes_with_its_reason(scenario_file):
     ]
 
 
-def test_partial_ages_exclude_only_the_phase_not_taught(scenario_file):
+def test_partial_ages_host_bases_for_their_ages_by_default(scenario_file):
     result = _assess(scenario_file)
     options = candidate_options(load_scenario(scenario_file()), result.schools)
+    assert set(options.loc[options["urn"] == "15", "phase"]) == {"primary", "secondary"}
+    assert set(options.loc[options["urn"].isin(["5", "6"]), "phase"]) == {"primary"}
+
+
+def test_partial_ages_excluded_only_from_the_phase_not_taught_whole(scenario_file):
+    extra = "[candidates]\nexclude_partial_ages = true\n"
+    result = _assess(scenario_file, extra)
+    notes = result.schools.set_index("name")["notes"]
+    assert notes["Infant School"] == (
+        "infant school: a primary base here serves ages 4-6 only (candidates.exclude_partial_ages)"
+    )
+    assert notes["Through School"] == (
+        "teaches primary ages 7-10 only: a primary base here serves ages 7-10 only"
+        " (candidates.exclude_partial_ages), so no base of that phase is offered"
+    )
+    options = candidate_options(load_scenario(scenario_file(extra)), result.schools)
     through = options[options["urn"] == "15"]
     assert set(through["phase"]) == {"secondary"}  # no primary base: it has no infant classes
-    assert not (options["urn"] == "6").any()
+    assert not options["urn"].isin(["5", "6"]).any()
 
 
 def test_rules_switched_to_flags(scenario_file):
@@ -192,7 +205,8 @@ def test_data_that_cannot_tell_is_one_warning_per_rule(scenario_file):
 
 
 def test_a_required_school_overrides_a_rule_with_a_warning(scenario_file):
-    result = _assess(scenario_file, "[selection]\nrequired_urns = [2, 6]\n")
+    extra = "[candidates]\nexclude_partial_ages = true\n[selection]\nrequired_urns = [2, 6]\n"
+    result = _assess(scenario_file, extra)
     table = result.schools.set_index("name")
     assert table.loc["Girls High", "eligible"] and table.loc["Junior School", "eligible"]
     assert table.loc["Girls High", "notes"] == (
@@ -206,7 +220,7 @@ def test_a_required_school_overrides_a_rule_with_a_warning(scenario_file):
         " need group",
         "selection.required_urns: Junior School (6) is required, so it stays a candidate"
         " although it fails the rule(s): junior school: a primary base here serves ages 7-10"
-        " only (sitefinder does not yet split demand by age)",
+        " only (candidates.exclude_partial_ages)",
     ]
 
 

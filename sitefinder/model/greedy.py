@@ -39,6 +39,10 @@ _TIE = 1e-9
 # when the component has more than this many rows per row the option reaches, a
 # neighbourhood LP is faster.
 _WARM_RATIO = 4
+# A component this small (rows) is always solved warm: an authority's, whose options may reach
+# only some of its rows (a base at an infant school takes ages 4-6 only), and where a
+# neighbourhood would grow to most of it anyway.
+_WARM_ROWS = 4_000
 _WARM_MODELS = 64  # most recently used component LPs kept open
 
 
@@ -183,7 +187,8 @@ def greedy_order(
 
     def on_component(index: int) -> bool:
         option = options[index]
-        return components.rows_reached(option) <= _WARM_RATIO * len(option.rows)
+        reached = components.rows_reached(option)
+        return reached <= _WARM_ROWS or reached <= _WARM_RATIO * len(option.rows)
 
     def in_neighbourhood(index: int, work: Workspace | None = None) -> float:
         trial = network.trial(options[index], work=work)

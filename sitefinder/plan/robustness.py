@@ -1,9 +1,9 @@
 """How robust the plan is: choose it again under seeded noise on demand and harm settings.
 
-Each run scales every demand row's children by a lognormal factor, draws each harm setting
-from its range, and chooses the set again by the plan's own procedure
-(:func:`sitefinder.plan.stopping.choose_set`: the same rules, limits and stopping rule). The
-share of runs in which a school hosts a chosen base is its robustness.
+Each run scales the children of every area, phase and need group (all its age bands alike) by a
+lognormal factor, draws each harm setting from its range, and chooses the set again by the
+plan's own procedure (:func:`sitefinder.plan.stopping.choose_set`: the same rules, limits and
+stopping rule). The share of runs in which a school hosts a chosen base is its robustness.
 """
 
 from __future__ import annotations
@@ -40,7 +40,13 @@ def _perturbed(
     rules = scenario.robustness
     rows = instance.rows
     sigma = rules.demand_noise
-    factors = rng.lognormal(mean=-(sigma**2) / 2, sigma=sigma, size=len(rows)) if sigma else 1.0
+    # One factor per area, phase and need group: its age bands move together.
+    groups = int(instance.group.max()) + 1 if len(instance.group) else 0
+    factors = (
+        rng.lognormal(mean=-(sigma**2) / 2, sigma=sigma, size=groups)[instance.group]
+        if sigma
+        else 1.0
+    )
     update: dict[str, float] = {}
     for key in ("exponent", "free_minutes", "unmet", "mismatch"):
         bounds = getattr(rules, key)
