@@ -20,16 +20,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
-from sitefinder.config import Journey, Scenario, load_scenario, with_settings
-from sitefinder.disclosure import format_count
-from sitefinder.discover import ROLE_LABELS
 from sitefinder.errors import (
     CommandLineError,
     DataError,
@@ -37,29 +33,17 @@ from sitefinder.errors import (
     SitefinderError,
     processed_file,
 )
-from sitefinder.export import check_target as check_geopackage
-from sitefinder.export import write_geopackage
-from sitefinder.model.select import SelectionMethod
-from sitefinder.pipeline import RankResult, check_inputs, rank
-from sitefinder.render import draw_map, write_report
-from sitefinder.report import (
-    compare_csv,
-    compare_table,
-    published_notes,
-    published_warnings,
-    ranking_table,
-    run_notes,
-    to_csv,
-    to_json,
-)
+from sitefinder.model.methods import SelectionMethod
 from sitefinder.resources import default_scenario_path
-from sitefinder.scaffold import InitResult, describe, init_scenario
-from sitefinder.scaffold import resolve_authority as _authority_of
-from sitefinder.scaffold import resolve_data_folder as _folder_of
-from sitefinder.scenarios import compare, sweep
-from sitefinder.targets import check_target, write_text_atomic
-from sitefinder.travel import travel_matrix, write_matrix
-from sitefinder.version import __version__
+
+if TYPE_CHECKING:
+    from sitefinder.config import Scenario
+    from sitefinder.pipeline import RankResult
+    from sitefinder.scaffold import InitResult
+
+# Only what parsing and --help need is imported here: each command imports the library parts
+# it uses (pandas, geopandas, HiGHS, matplotlib, dask, scikit-learn take seconds to load), so
+# ``sitefinder --help``, ``--version`` and usage errors answer at once.
 
 MAX_SHOWN = 50
 """Problems listed one per line at most; the rest are counted in one more line."""
@@ -240,6 +224,8 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def _scenario(config: Path | None, **settings: int | None) -> Scenario:
     """The scenario file (or the demo) with the command line's settings (dotted keys) on top."""
+    from sitefinder.config import load_scenario, with_settings
+
     scenario = load_scenario(config or default_scenario_path())
     return with_settings(scenario, {key.replace("__", "."): v for key, v in settings.items()})
 
@@ -251,6 +237,14 @@ def _progress(
     if not console.is_terminal:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn(label + "{task.description}"),
         BarColumn(),
@@ -276,6 +270,8 @@ def _report(notes: list[str], warnings: list[str]) -> None:
 
 def _version(value: bool) -> None:
     if value:
+        from sitefinder.version import __version__
+
         typer.echo(f"sitefinder {__version__}")
         raise typer.Exit
 
@@ -338,6 +334,18 @@ def rank_command(
     ] = False,
 ) -> None:
     """Rank candidate host schools and show the network before and after the new bases."""
+    from sitefinder.export import check_target as check_geopackage
+    from sitefinder.export import write_geopackage
+    from sitefinder.pipeline import rank
+    from sitefinder.report import (
+        published_notes,
+        published_warnings,
+        ranking_table,
+        run_notes,
+        to_csv,
+        to_json,
+    )
+
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
     if output is not None:
         check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
@@ -363,6 +371,9 @@ def rank_command(
 @_user_errors
 def validate_command(config: ConfigOption = None) -> None:
     """Check a scenario and every input file it names; report every problem at once."""
+    from sitefinder.checks import check_inputs
+    from sitefinder.disclosure import format_count
+
     scenario = _scenario(config)
     summary = check_inputs(scenario)
     _report(summary.notes, [*scenario.warnings, *summary.warnings])
@@ -376,6 +387,9 @@ def validate_command(config: ConfigOption = None) -> None:
 
 
 def _ranked(config: Path | None, bases: int | None, runs: int | None) -> RankResult:
+    from sitefinder.pipeline import rank
+    from sitefinder.report import published_notes, published_warnings, run_notes
+
     scenario = _scenario(config, bases=bases, robustness__runs=runs)
     with _progress(Console(stderr=True)) as progress:
         result = rank(scenario, progress=progress)
@@ -413,6 +427,9 @@ def map_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Draw an A4 map: journey minutes after the plan, existing and proposed bases."""
+    from sitefinder.render import draw_map
+    from sitefinder.targets import check_target
+
     check_target(output, overwrite=overwrite, suffix=".png", kind="PNG image")
     result = _ranked(config, bases, None)
     draw_map(result, output, overwrite=overwrite, top=result.scenario.top)
@@ -437,6 +454,9 @@ def report_command(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report: plan, ranking, map, metrics and assumptions."""
+    from sitefinder.render import write_report
+    from sitefinder.targets import check_target
+
     check_target(output, overwrite=overwrite, suffix=".html", kind="HTML report")
     result = _ranked(config, bases, runs)
     write_report(result, output, overwrite=overwrite, template_dir=template_dir)
@@ -468,6 +488,10 @@ def compare_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run scenarios and show their headline figures side by side, and which sites differ."""
+    from sitefinder.report import compare_csv, compare_table
+    from sitefinder.scenarios import compare
+    from sitefinder.targets import check_target, write_text_atomic
+
     if len(configs) < 2:
         raise CommandLineError("compare needs at least two scenario files")
     if output is not None:
@@ -527,6 +551,9 @@ def sweep_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run a grid of scenario overrides in parallel with dask; write one tidy row per run."""
+    from sitefinder.scenarios import sweep
+    from sitefinder.targets import check_target, write_text_atomic
+
     grid: dict[str, list[str]] = {}
     problems = []
     for item in settings:
@@ -599,6 +626,10 @@ def travel_command(
     ] = False,
 ) -> None:
     """Drive minutes from every origin to every destination over an OpenStreetMap network."""
+    from sitefinder.config import Journey, load_scenario
+    from sitefinder.targets import check_target
+    from sitefinder.travel import travel_matrix, write_matrix
+
     check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     journey = load_scenario(config).journey if config else Journey()
     matrix = travel_matrix(
@@ -624,6 +655,18 @@ def travel_command(
     typer.echo(f"Origins within reach of any destination ({what}): {shares}.")
 
 
+def _authority_of(value: str) -> object:
+    from sitefinder.scaffold import resolve_authority
+
+    return resolve_authority(value)
+
+
+def _folder_of(value: str) -> object:
+    from sitefinder.scaffold import resolve_data_folder
+
+    return resolve_data_folder(value)
+
+
 def _parsed(parse: Callable[[str], object]) -> Callable[[str], str]:
     """A Typer callback: check an option with ``parse``; a mistake exits 2 with its message."""
 
@@ -638,6 +681,10 @@ def _parsed(parse: Callable[[str], object]) -> Callable[[str], str]:
 
 
 def _render_init(result: InitResult) -> None:
+    from sitefinder.disclosure import format_count
+    from sitefinder.discover import ROLE_LABELS
+    from sitefinder.scaffold import describe
+
     def shown(path: Path) -> str:
         return path.relative_to(result.folder).as_posix()
 
@@ -712,6 +759,8 @@ def init_command(
     ] = False,
 ) -> None:
     """Write a commented scenario for an authority from the public files found in a folder."""
+    from sitefinder.scaffold import init_scenario
+
     result = init_scenario(authority=authority, data=data, output=output, overwrite=overwrite)
     _render_init(result)
     if result.errors:

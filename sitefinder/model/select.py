@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +27,7 @@ from scipy import sparse
 
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import solve_transport
+from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
 
@@ -45,17 +45,6 @@ AUTO_MAX_PAIRS = 200_000
 """``method="auto"`` solves the MIP up to this many allowed (row, site) pairs."""
 
 _TOL = 1e-9
-
-
-class SelectionMethod(StrEnum):
-    """How a set of new bases is chosen (the scenario's ``selection.method``, ``--method``)."""
-
-    auto = "auto"
-    """The MIP up to :data:`AUTO_MAX_PAIRS` allowed pairs, else greedy."""
-    optimal = "optimal"
-    """An exact mixed-integer programme (HiGHS), with its optimality gap."""
-    greedy = "greedy"
-    """Greedy add, then swaps until none lowers the harm."""
 
 
 @dataclass(frozen=True, slots=True)
