@@ -38,7 +38,7 @@ from sitefinder.resources import default_scenario_path
 
 if TYPE_CHECKING:
     from sitefinder.config import Scenario
-    from sitefinder.pipeline import RankResult
+    from sitefinder.published import PublishedRun
     from sitefinder.scaffold import InitResult
 
 # Only what parsing and --help need is imported here: each command imports the library parts
@@ -286,16 +286,72 @@ def _root(
     """Rank mainstream schools as hosts for new SEND inclusion bases."""
 
 
+BasesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
+    ),
+]
+RunsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--runs",
+        min=0,
+        max=1000,
+        help="Robustness runs with noisy demand and harm settings [default: scenario].",
+        show_default=False,
+    ),
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+]
+TemplateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--template-dir",
+        help="Folder with your own report.html.j2 and/or report.css (restyle the report).",
+        show_default=False,
+    ),
+]
+FromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from",
+        help="Draw a saved run: the GeoPackage written by sitefinder rank --output (nothing is"
+        " recomputed).",
+        show_default=False,
+    ),
+]
+
+
+def _targets(outputs: list[tuple[Path | None, str, str]], *, overwrite: bool) -> list[Path | None]:
+    """Check every output (path, suffix, kind) before any work: name, folder, permission."""
+    from sitefinder.targets import check_target
+
+    return [
+        None if path is None else check_target(path, overwrite=overwrite, suffix=suffix, kind=kind)
+        for path, suffix, kind in outputs
+    ]
+
+
+def _saved_run(path: Path, **given: object) -> PublishedRun:
+    """The run saved in ``path``, refusing the options it fixed when it was made."""
+    from sitefinder.export import read_run
+
+    clashing = [f"--{name}" for name, value in given.items() if value is not None]
+    if clashing:
+        raise CommandLineError(
+            f"--from draws the saved run {path} as it was made: leave out"
+            f" {', '.join(clashing)} (rank the scenario again to change them)"
+        )
+    return read_run(path)
+
+
 @app.command("rank")
 @_user_errors
 def rank_command(
     config: ConfigOption = None,
-    bases: Annotated[
-        int | None,
-        typer.Option(
-            "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
-        ),
-    ] = None,
+    bases: BasesOption = None,
     top: Annotated[
         int | None,
         typer.Option(
@@ -312,16 +368,7 @@ def rank_command(
             show_default=False,
         ),
     ] = None,
-    runs: Annotated[
-        int | None,
-        typer.Option(
-            "--runs",
-            min=0,
-            max=1000,
-            help="Robustness runs with noisy demand and harm settings [default: scenario].",
-            show_default=False,
-        ),
-    ] = None,
+    runs: RunsOption = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How to write the ranking to stdout.")
     ] = OutputFormat.table,
@@ -329,42 +376,84 @@ def rank_command(
         Path | None,
         typer.Option("--output", "-o", help="Also write everything to this GeoPackage (.gpkg)."),
     ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map", help="Also draw the A4 map to this PNG file.", show_default=False),
+    ] = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write the HTML report to this file.", show_default=False
+        ),
+    ] = None,
+    template_dir: TemplateOption = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+        bool, typer.Option("--overwrite", help="Replace existing --output, --map, --report files.")
     ] = False,
 ) -> None:
-    """Rank candidate host schools and show the network before and after the new bases."""
-    from sitefinder.export import check_target as check_geopackage
-    from sitefinder.export import write_geopackage
-    from sitefinder.pipeline import rank
-    from sitefinder.report import (
-        published_notes,
-        published_warnings,
-        ranking_table,
-        run_notes,
-        to_csv,
-        to_json,
-    )
+    """Rank candidate host schools and show the network before and after the new bases.
 
+    One computation gives every output asked for: the table (or CSV, JSON) on stdout and any
+    of the GeoPackage, the map and the HTML report, which therefore agree.
+    """
+    if template_dir is not None and report_file is None:
+        raise CommandLineError("--template-dir restyles the report: give --report FILE.html too")
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
-    if output is not None:
-        check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
+    # Every target is checked before the work, not after.
+    gpkg, png, html = _targets(
+        [
+            (output, ".gpkg", "GeoPackage"),
+            (map_file, ".png", "PNG image"),
+            (report_file, ".html", "HTML report"),
+        ],
+        overwrite=overwrite,
+    )
+    from sitefinder.pipeline import rank
+    from sitefinder.published import publish
+    from sitefinder.report import ranking_table, run_notes, to_csv, to_json
+
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, method=method, progress=progress)
-    _report([*published_notes(result), *run_notes(result)], published_warnings(result))
+    run = publish(result)
+    _report([*run.notes, *run_notes(result)], run.warnings)
     if output_format is OutputFormat.table:
         out = Console()
         if not out.is_terminal:  # piped to a file: do not squeeze the table into 80 columns
             out = Console(width=140)
-        out.print(ranking_table(result, top=scenario.top))
+        out.print(ranking_table(run, top=scenario.top))
     elif output_format is OutputFormat.csv:
-        typer.echo(to_csv(result, top=scenario.top), nl=False)
+        typer.echo(to_csv(run, top=scenario.top), nl=False)
     else:
-        typer.echo(to_json(result, top=scenario.top), nl=False)
-    if output is not None:
-        write_geopackage(result, output, overwrite=overwrite)
-        typer.echo(f"Wrote {output}", err=True)
+        typer.echo(to_json(run, top=scenario.top), nl=False)
+    _write_outputs(run, gpkg=gpkg, png=png, html=html, overwrite=overwrite, templates=template_dir)
+
+
+def _write_outputs(
+    run: PublishedRun,
+    *,
+    gpkg: Path | None = None,
+    png: Path | None = None,
+    html: Path | None = None,
+    overwrite: bool,
+    templates: Path | None = None,
+) -> None:
+    """Write the files asked for, each from the one published run, each whole or not at all."""
+    if gpkg is not None:
+        from sitefinder.export import write_geopackage
+
+        write_geopackage(run, gpkg, overwrite=overwrite)
+        typer.echo(f"Wrote {gpkg}", err=True)
+    if png is not None:
+        from sitefinder.render import draw_map
+
+        draw_map(run, png, overwrite=overwrite)
+        typer.echo(f"Wrote {png}", err=True)
+    if html is not None:
+        from sitefinder.render import write_report
+
+        write_report(run, html, overwrite=overwrite, template_dir=templates)
+        typer.echo(f"Wrote {html}", err=True)
 
 
 @app.command("validate")
@@ -386,36 +475,20 @@ def validate_command(config: ConfigOption = None) -> None:
     )
 
 
-def _ranked(config: Path | None, bases: int | None, runs: int | None) -> RankResult:
+def _published(config: Path | None, bases: int | None, runs: int | None, saved: Path | None) -> Any:
+    """The run to draw: read from ``saved`` (a GeoPackage), or ranked now and published."""
+    if saved is not None:
+        return _saved_run(saved, config=config, bases=bases, runs=runs)
     from sitefinder.pipeline import rank
-    from sitefinder.report import published_notes, published_warnings, run_notes
+    from sitefinder.published import publish
+    from sitefinder.report import run_notes
 
     scenario = _scenario(config, bases=bases, robustness__runs=runs)
     with _progress(Console(stderr=True)) as progress:
         result = rank(scenario, progress=progress)
-    _report([*published_notes(result), *run_notes(result)], published_warnings(result))
-    return result
-
-
-BasesOption = Annotated[
-    int | None,
-    typer.Option(
-        "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
-    ),
-]
-RunsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--runs",
-        min=0,
-        max=1000,
-        help="Robustness runs with noisy demand and harm settings [default: scenario].",
-        show_default=False,
-    ),
-]
-OverwriteOption = Annotated[
-    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-]
+    run = publish(result)
+    _report([*run.notes, *run_notes(result)], run.warnings)
+    return run
 
 
 @app.command("map")
@@ -424,16 +497,12 @@ def map_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")],
     config: ConfigOption = None,
     bases: BasesOption = None,
+    saved: FromOption = None,
     overwrite: OverwriteOption = False,
 ) -> None:
     """Draw an A4 map: journey minutes after the plan, existing and proposed bases."""
-    from sitefinder.render import draw_map
-    from sitefinder.targets import check_target
-
-    check_target(output, overwrite=overwrite, suffix=".png", kind="PNG image")
-    result = _ranked(config, bases, None)
-    draw_map(result, output, overwrite=overwrite, top=result.scenario.top)
-    typer.echo(f"Wrote {output}", err=True)
+    (png,) = _targets([(output, ".png", "PNG image")], overwrite=overwrite)
+    _write_outputs(_published(config, bases, None, saved), png=png, overwrite=overwrite)
 
 
 @app.command("report")
@@ -443,24 +512,14 @@ def report_command(
     config: ConfigOption = None,
     bases: BasesOption = None,
     runs: RunsOption = None,
+    saved: FromOption = None,
     overwrite: OverwriteOption = False,
-    template_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--template-dir",
-            help="Folder with your own report.html.j2 and/or report.css (restyle the report).",
-            show_default=False,
-        ),
-    ] = None,
+    template_dir: TemplateOption = None,
 ) -> None:
     """Write one self-contained HTML report: plan, ranking, map, metrics and assumptions."""
-    from sitefinder.render import write_report
-    from sitefinder.targets import check_target
-
-    check_target(output, overwrite=overwrite, suffix=".html", kind="HTML report")
-    result = _ranked(config, bases, runs)
-    write_report(result, output, overwrite=overwrite, template_dir=template_dir)
-    typer.echo(f"Wrote {output}", err=True)
+    (html,) = _targets([(output, ".html", "HTML report")], overwrite=overwrite)
+    run = _published(config, bases, runs, saved)
+    _write_outputs(run, html=html, overwrite=overwrite, templates=template_dir)
 
 
 @contextmanager
