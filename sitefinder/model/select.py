@@ -123,12 +123,20 @@ class SolverSettings:
     abs_gap: float = 1e-6
 
     def limits(self, time_limit: float) -> MipLimits:
-        """The MIP's gaps and limits with ``time_limit`` seconds left."""
+        """The MIP's gaps and limits with ``time_limit`` seconds left.
+
+        HiGHS's own heuristics and restarts are off: the selection always starts HiGHS from a
+        feasible set (the greedy build order's, or a quick one), and on a real authority those
+        sub-MIPs and restarts re-solve the root LP several times over without improving on the
+        set the search proves (Trafford, 4 bases: 11 s against 3 s, the same set).
+        """
         return MipLimits(
             rel_gap=self.rel_gap,
             abs_gap=self.abs_gap,
             node_limit=self.node_limit,
             time_limit=time_limit,
+            heuristics=False,
+            restarts=False,
         )
 
 
