@@ -8,11 +8,13 @@ solved either on a warm LP of the whole component of the network it joins
 larger than the option's reach (a region or the country), on a neighbourhood certified by LP
 prices (:mod:`sitefinder.model.local`). After a pick only the values that could have changed
 are stale: those in a merged component, or whose neighbourhood or its edge saw a price or flow
-change. And they are solved again lazily: the harm a base averts never grows as other bases
-open (the assignment's value is submodular in the open bases: a base's places are worth most
-when nothing else is near), so a stale value bounds the fresh one, and options are re-valued
-best bound first until no stale bound can reach the best fresh value. The picks are those of
-valuing every stale option (ties within 1e-9 harm points still go to the lowest index).
+change. And they are solved again lazily, by bounds that never cut off the best option: the
+harm a base averts never grows as other bases open (the assignment's value is submodular in
+the open bases: a base's places are worth most when nothing else is near), so a stale value
+bounds the fresh one; and the open network's LP prices bound it too (weak duality,
+:func:`sitefinder.model.scoring.gain_bound`). Options are re-valued best bound first until no
+bound can reach the best fresh value, so the picks are those of valuing every stale option
+(ties within 1e-9 harm points still go to the lowest index).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ Progress = Callable[[str, int, int], None]
 
 _TIE = 1e-9
 _SLACK = 1e-6  # harm points: a stale value bounds the fresh one up to the LP's round-off
+_DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
 _BATCH = 8  # stale options valued at a time (threads share a batch)
 # A warm component LP is fastest when an option reaches much of its component (one authority);
 # when the component has more than this many rows per row the option reaches, a
@@ -224,7 +227,13 @@ def greedy_order(
     evaluations = 0
     for step in range(steps):
         stale = np.flatnonzero(dirty & available)
-        if step > 0:  # best bound first; a stale gain bounds the fresh one
+        if step > 0:  # best bound first; a stale gain and the LP prices bound the fresh one
+            for index in stale.tolist():
+                if on_component(index):
+                    site = options[index]
+                    slack = _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
+                    priced = components.bound(site) + slack
+                    gains[index] = min(gains[index], priced)
             stale = stale[np.argsort(-gains[stale], kind="stable")]
         fresh = available & ~dirty
         leader = float(gains[fresh].max()) if fresh.any() else -np.inf

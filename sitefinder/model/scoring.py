@@ -112,6 +112,16 @@ class SetScorer:
         """Total harm points with the ``chosen`` candidates open."""
         return self.score(chosen).harm
 
+    def rows(self, comp: int) -> NDArray[np.intp]:
+        """The demand rows of component ``comp``."""
+        return self._rows[comp]
+
+    def sites(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> list[Site]:
+        """The open bases of component ``comp``: today's, then the ``chosen`` candidates of it."""
+        open_ = self._open(chosen)
+        mine = open_[self.component[open_] == comp]
+        return [*self._existing[comp], *(self.candidates[int(j)] for j in mine)]
+
     def prices(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> NDArray[np.float64]:
         """LP prices of one more child in each row of component ``comp`` (harm points per
         child; NaN outside it) with the ``chosen`` candidates open.

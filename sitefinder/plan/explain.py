@@ -21,6 +21,7 @@ from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site, Solution, row_mean_minutes, solve_network
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
+from sitefinder.model.warm import WarmTransport
 from sitefinder.plan.candidates import Candidates
 from sitefinder.plan.result import PlanInputs
 from sitefinder.supply import HOSTABLE_PHASES
@@ -119,10 +120,14 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
 
 
 def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
-    """Standalone value of the best option at mainstream schools the rules excluded."""
+    """Standalone value of the best option at mainstream schools the rules excluded.
+
+    Each is valued on its class alone: today's bases serving the class, at their full places,
+    plus the option, on one warm LP per class (the option added and taken away again).
+    """
     instance, existing = inputs.instance, inputs.existing
     class_id = {c: i for i, c in enumerate(instance.classes)}
-    baseline: dict[int, float] = {}
+    models: dict[int, WarmTransport] = {}
     records = []
     for position, school in enumerate(inputs.schools.itertuples()):
         if school.establishment_group != "mainstream" or school.eligible:
@@ -139,19 +144,18 @@ def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
                     classes=frozenset({klass}),
                     capacity=scenario.base_size,
                 )
-                members = [s for s in existing if klass in s.classes]
-                if klass not in baseline:
-                    baseline[klass] = solve_network(
-                        instance.rows, members, classes=[klass]
-                    ).objective
-                trial = solve_network(instance.rows, [*members, site], classes=[klass])
+                if klass not in models:
+                    members = [s for s in existing if klass in s.classes]
+                    rows = np.flatnonzero(instance.rows.klass == klass)
+                    models[klass] = WarmTransport(instance.rows, members, rows)
+                model = models[klass]
                 records.append(
                     {
                         "urn": school.urn,
                         "name": school.name,
                         "phase": phase,
                         "need_group": group,
-                        "harm_averted_standalone": baseline[klass] - trial.objective,
+                        "harm_averted_standalone": model.objective - model.trial(site),
                         "reason": str(school.notes).split("; ")[0],
                     }
                 )
