@@ -43,7 +43,7 @@ Progress = Callable[[str, int, int], None]
 _TIE = 1e-9
 _SLACK = 1e-6  # harm points: a stale value bounds the fresh one up to the LP's round-off
 _DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
-_BATCH = 8  # stale options valued at a time (threads share a batch)
+_BATCH = 4  # stale options re-valued at a time (threads share one); fixed, so the work is too
 # A warm component LP is fastest when an option reaches much of its component (one authority);
 # when the component has more than this many rows per row the option reaches, a
 # neighbourhood LP is faster.

@@ -184,8 +184,11 @@ def gain_bound(prices: NDArray[np.float64], demand: DemandRows, site: Site) -> f
     excess, children = excess[keep], demand.children[site.rows][keep]
     if not len(excess):
         return 0.0
-    candidates = np.r_[0.0, excess]
-    values = [
-        site.capacity * w + float(children @ np.clip(excess - w, 0.0, None)) for w in candidates
-    ]
-    return float(min(values))
+    # At w = the m-th largest excess, the rows with a larger one add sum d (e - w): prefix sums
+    # give every breakpoint at once.
+    order = np.argsort(-excess, kind="stable")
+    e, d = excess[order], children[order]
+    weight = np.r_[0.0, np.cumsum(d)[:-1]]
+    value = np.r_[0.0, np.cumsum(d * e)[:-1]]
+    at_breaks = site.capacity * e + value - e * weight
+    return float(min(float(d @ e), float(at_breaks.min())))
