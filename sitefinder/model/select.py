@@ -29,7 +29,8 @@ from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import solve_transport
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
-from sitefinder.model.scoring import SetScorer
+from sitefinder.model.scoring import SetScorer, gain_bound
+from sitefinder.model.warm import WarmTransport
 
 __all__ = [
     "AUTO_MAX_PAIRS",
@@ -334,6 +335,68 @@ def _greedy_fill(problem: _Problem, open_: NDArray[np.bool_], deadline: float) -
         objective = best
 
 
+class _Swaps:
+    """Harm of the open set with one candidate closed and another opened, on warm LPs.
+
+    Closing ``out`` changes only its component (re-scored exactly); opening ``j`` is a trial on
+    a warm LP of ``j``'s component (:class:`sitefinder.model.warm.WarmTransport`), ruled out
+    first when even the LP prices' bound on its gain cannot beat ``target``.
+    """
+
+    def __init__(self, problem: _Problem, open_: NDArray[np.bool_], objective: float) -> None:
+        self.problem, self.open, self.objective = problem, open_.copy(), objective
+        self._models: dict[int, WarmTransport] = {}  # components with the open set
+        self._out = -1
+        self._closed: dict[int, WarmTransport] = {}  # out's component without out
+        self._without = objective
+
+    def close(self, out: int) -> float:
+        """Close ``out``; return the harm of the open set without it (harm points)."""
+        scorer = self.problem.scorer
+        self._out = out
+        self._closed = {}
+        comp = int(scorer.component[out])
+        if comp < 0:
+            self._without = self.objective
+            return self._without
+        rest = self.open.copy()
+        rest[out] = False
+        self._without = (
+            self.objective + scorer.part(comp, rest).harm - scorer.part(comp, self.open).harm
+        )
+        return self._without
+
+    def _model(self, comp: int) -> WarmTransport:
+        scorer, demand = self.problem.scorer, self.problem.demand
+        if comp == int(scorer.component[self._out]):
+            if comp not in self._closed:
+                rest = self.open.copy()
+                rest[self._out] = False
+                self._closed[comp] = WarmTransport(
+                    demand, scorer.sites(comp, rest), scorer.rows(comp)
+                )
+            return self._closed[comp]
+        if comp not in self._models:
+            self._models[comp] = WarmTransport(
+                demand, scorer.sites(comp, self.open), scorer.rows(comp)
+            )
+        return self._models[comp]
+
+    def value(self, j: int, target: float) -> float:
+        """Harm with ``out`` closed and ``j`` open; any value at least ``target`` may be
+        returned as ``inf`` (the bound showed it cannot beat ``target``)."""
+        comp = int(self.problem.scorer.component[j])
+        if comp < 0:
+            return self._without
+        model, site = self._model(comp), self.problem.candidates[j]
+        if self._without - gain_bound(model.prices, self.problem.demand, site) >= target + _BOUND:
+            return np.inf
+        return self._without - (model.objective - model.trial(site))
+
+
+_BOUND = 1e-6  # harm points: room for the LP prices' round-off before a bound rules a swap out
+
+
 def _interchange(
     problem: _Problem, deadline: float, start: NDArray[np.bool_] | None = None
 ) -> tuple[NDArray[np.bool_], float, bool]:
@@ -348,6 +411,7 @@ def _interchange(
         if time.perf_counter() >= deadline:
             return open_, objective, True
         improved = False
+        swaps = _Swaps(problem, open_, objective)
         for out in np.flatnonzero(open_ & ~problem.required):
             # Same group, and a location not held by another open candidate.
             taken = np.zeros(int(problem.location.max()) + 1, dtype=bool)
@@ -355,13 +419,14 @@ def _interchange(
             taken[problem.location[out]] = False
             trial = ~open_ & ~problem.excluded & ~taken[problem.location]
             trial &= problem.group == problem.group[out]
+            target = objective - _TOL * max(1.0, abs(objective))
+            swaps.close(int(out))
             for j in np.flatnonzero(trial):
-                open_[out], open_[j] = False, True
-                value = problem.score(open_)
-                if value < objective - _TOL * max(1.0, abs(objective)):
-                    objective, improved = value, True
+                if swaps.value(int(j), target) < target:
+                    open_[out], open_[j] = False, True
+                    objective, improved = problem.score(open_), True
+                    swaps = _Swaps(problem, open_, objective)
                     break
-                open_[out], open_[j] = True, False
             if time.perf_counter() > deadline:
                 return open_, objective, True
     return open_, objective, False
