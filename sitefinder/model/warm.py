@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
+from sitefinder.model.bounds import gain_bound
 from sitefinder.model.network import DemandRows, Site
-from sitefinder.model.scoring import gain_bound
 
 _INF = highspy.kHighsInf
 _NO_INDEX = np.zeros(0, dtype=np.int32)
@@ -54,7 +54,7 @@ class WarmTransport:
         self._base_rows = h.getNumRow()
         self.objective = self._solve()
         # The prices of one more child in each row (harm points): any optimal duals bound
-        # what a trial site can gain (:func:`sitefinder.model.scoring.gain_bound`).
+        # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
         self.prices = np.full(len(demand), np.nan)
         if n:
             self.prices[rows] = np.asarray(h.getSolution().row_dual)[:n]

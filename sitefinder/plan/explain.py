@@ -244,7 +244,7 @@ def why_not(
             continue
         others = [x for x in plan.chosen if x != c]
         averted = scorer.harm(others) - current
-        swaps.append((scorer.harm([*others, o]) - current, averted, position))
+        swaps.append((scorer.plus(others, o) - current, averted, position))
     ties = [s for s in swaps if s[0] <= plan.tolerance * s[1] + 1e-9]
     if ties:
         difference, _, position = min(ties)
@@ -273,7 +273,7 @@ def why_not(
                 f" {match['name']} in its place"
             )
         return text
-    gain = current - scorer.harm([*plan.chosen, o])
+    gain = current - scorer.plus(plan.chosen, o)
     weakest = min(
         (scorer.harm([x for x in plan.chosen if x != c]) - current for c in plan.chosen),
         default=np.inf,
