@@ -110,12 +110,15 @@ def _marked(name: str, table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         return table
     kinds = {c.key: c.kind for c in spec(name, table)}
     out = table.drop(columns=WITHHELD)
-    for index, keys in zip(range(len(out)), table[WITHHELD], strict=True):
+    rows: dict[str, list[int]] = {}
+    for index, keys in enumerate(table[WITHHELD]):
         for key in str(keys or "").split(";"):
-            if key and key in out.columns:
-                column = out[key].astype(object)
-                column.iloc[index] = Withheld(kinds.get(key, "number"), threshold)
-                out[key] = column
+            if key in out.columns:
+                rows.setdefault(key, []).append(index)
+    for key, where in rows.items():
+        column = out[key].astype(object)
+        column.iloc[where] = Withheld(kinds.get(key, "number"), threshold)
+        out[key] = column
     return out
 
 
