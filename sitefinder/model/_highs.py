@@ -204,6 +204,8 @@ class MipResult:
     limit
         ``""`` when HiGHS finished, ``"nodes"`` when the node limit stopped it, ``"time"``
         when the wall-clock safety net did.
+    nodes
+        Branch-and-bound nodes explored (0 for an LP).
     """
 
     x: NDArray[np.float64] | None
@@ -213,6 +215,7 @@ class MipResult:
     status: str
     reduced: NDArray[np.float64] | None = None
     limit: str = ""
+    nodes: int = 0
 
 
 def _pass_model(h: highspy.Highs, model: MipModel) -> None:
@@ -306,4 +309,7 @@ def solve_highs(
         in (highspy.HighsModelStatus.kSolutionLimit, highspy.HighsModelStatus.kIterationLimit)
         else ""
     )
-    return MipResult(x, objective, bound, optimal, h.modelStatusToString(status), reduced, limit)
+    nodes = int(info.mip_node_count) if np.asarray(model.integer, dtype=bool).any() else 0
+    return MipResult(
+        x, objective, bound, optimal, h.modelStatusToString(status), reduced, limit, nodes
+    )

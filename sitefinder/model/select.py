@@ -9,10 +9,14 @@ hold, leftovers carry the unmet-need harm).
 Two methods (:class:`SelectionMethod`): an exact mixed-integer programme solved by HiGHS
 (binary ``y`` per candidate, continuous flow per allowed pair, unmet slack per row, with the
 ``x <= min(demand, capacity) y`` strengthening), and a greedy-add plus interchange heuristic
-that evaluates each trial set with the assignment LP. ``auto`` picks the MIP when the pair
-count is small enough. Both stop on deterministic limits (a node limit, or no improving swap
-left) so one instance always gets one answer; the wall-clock limit is a safety net whose use
-is reported.
+that evaluates each trial set with the assignment LP (swaps on warm LPs, ruled out first by
+the LP prices' bound). The exact method first runs Benders decomposition
+(:mod:`sitefinder.model.benders`: a small master over the sets, cut by the assignment LP of
+each set it proposes), which proves most plans in a handful of rounds; within its fixed
+budgets it either proves the set or hands its best set to the full MIP, which finishes.
+``auto`` picks the exact method when the pair count is small enough. Every stop is on a
+deterministic limit (Benders' budgets, a node limit, or no improving swap left) so one
+instance always gets one answer; the wall-clock limit is a safety net whose use is reported.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from scipy import sparse
 
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import solve_transport
+from sitefinder.model.benders import Rules, benders
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer, gain_bound
@@ -687,15 +692,25 @@ def select_sites(
         open_, _, cut = _interchange(problem, started + settings.time_limit, given)
         outcome = _Outcome("greedy", float("nan"), False, "time" if cut else "", started)
         return _selection(problem, open_, outcome)
-    # HiGHS improves any feasible start quickly; a costly heuristic start rarely pays.
+    # The search improves any feasible start quickly; a costly heuristic start rarely pays.
     open_ = given if given is not None else _quick_start(problem)
     upper = problem.score(open_)
     limits = settings.limits(settings.time_limit - (time.perf_counter() - started))
-    chosen, bound, limit = _mip(problem, open_, limits)
-    if chosen is not None:
-        value = problem.score(chosen)
-        if value < upper:
-            open_, upper = chosen, value
+    arrays = Rules(
+        problem.group, problem.count, problem.location, problem.required, problem.excluded
+    )
+    # Benders first: a few small masters prove most plans; the full MIP finishes the rest.
+    deadline = started + settings.time_limit
+    search = benders(problem.scorer, arrays, open_, limits, deadline=deadline)
+    chosen, bound, limit = search.best, search.bound, ""
+    if not search.proven:
+        seed = open_ if upper <= problem.score(search.best) else search.best
+        limits = settings.limits(settings.time_limit - (time.perf_counter() - started))
+        found, mip_bound, limit = _mip(problem, seed, limits)
+        chosen, bound = (seed if found is None else found), max(bound, mip_bound)
+    value = problem.score(chosen)
+    if value < upper:
+        open_, upper = chosen, value
     proven = limits.proven(upper, bound)
     # Without a lower bound the gap is as wide as the harm itself (harm is never below 0).
     gap = 0.0 if proven or abs(upper) <= _TOL else min(1.0, (upper - bound) / abs(upper))
