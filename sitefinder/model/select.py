@@ -31,6 +31,7 @@ from scipy import sparse
 
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import solve_transport
+from sitefinder.model.benders import NODES as BENDERS_NODES
 from sitefinder.model.benders import Rules, benders
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
@@ -112,8 +113,9 @@ class SolverSettings:
     method
         :class:`SelectionMethod`.
     node_limit
-        Branch-and-bound nodes the MIP may explore: the deciding limit, deterministic, so the
-        same instance gets the same set and gap in every run.
+        Branch-and-bound nodes the exact search may explore (Benders' master problems first,
+        then the full MIP with what is left): the deciding limit, deterministic, so the same
+        instance gets the same set and gap in every run.
     time_limit
         Wall-clock seconds overall: a safety net only (where it stops depends on the machine);
         a result it stopped says so (``limit == "time"``).
@@ -701,11 +703,15 @@ def select_sites(
     )
     # Benders first: a few small masters prove most plans; the full MIP finishes the rest.
     deadline = started + settings.time_limit
-    search = benders(problem.scorer, arrays, open_, limits, deadline=deadline)
+    budget = min(BENDERS_NODES, settings.node_limit)  # its master nodes count to the limit
+    search = benders(problem.scorer, arrays, open_, limits, deadline=deadline, nodes=budget)
     chosen, bound, limit = search.best, search.bound, ""
     if not search.proven:
         seed = open_ if upper <= problem.score(search.best) else search.best
-        limits = settings.limits(settings.time_limit - (time.perf_counter() - started))
+        left = settings.time_limit - (time.perf_counter() - started)
+        limits = replace(settings, node_limit=max(settings.node_limit - search.nodes, 0)).limits(
+            left
+        )
         found, mip_bound, limit = _mip(problem, seed, limits)
         chosen, bound = (seed if found is None else found), max(bound, mip_bound)
     value = problem.score(chosen)
