@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from networks import demand_rows
 
-from sitefinder.model import greedy
+from sitefinder.model import greedy, network
 from sitefinder.model.greedy import greedy_order
 from sitefinder.model.network import Site, solve_network
 
@@ -166,3 +166,17 @@ def test_lazy_re_valuing_picks_what_valuing_every_option_picks(warm_ratio, insta
     assert [p.option for p in lazy.picks] == [p.option for p in eager.picks]
     assert [p.marginal for p in lazy.picks] == pytest.approx([p.marginal for p in eager.picks])
     assert lazy.evaluations <= eager.evaluations
+
+
+def test_minutes_before_counts_only_children_who_moved():
+    # Row 0: 6 children, 6 places at 20 minutes; row 1: 6 children, no place (no prior journey).
+    demand = demand_rows([6, 6], [0, 0])
+    before = solve_network(demand, [_site(6, {0}, [0], [20])])
+    rows = np.array([0, 1], dtype=np.intp)
+    flows = np.array([2.0, 4.0])
+    # Every child served newly placed: nothing moved, so there is no "before" journey.
+    assert np.isnan(network.minutes_before_of_moved(before, rows, flows, newly_placed=6.0))
+    # Two moved: the mean before is row 0's 20 minutes; row 1 (no place before) carries no weight.
+    assert network.minutes_before_of_moved(before, rows, flows, newly_placed=4.0) == pytest.approx(
+        20
+    )

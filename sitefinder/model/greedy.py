@@ -32,8 +32,8 @@ from sitefinder.model.network import (
     DemandRows,
     Site,
     Solution,
+    minutes_before_of_moved,
     mismatch_averted,
-    row_mean_minutes,
 )
 from sitefinder.model.warm import ComponentTrials
 
@@ -130,10 +130,8 @@ def _describe(
     mask = (after.pair_site == new_site) & (after.flow > 1e-9)
     rows, flows, minutes = after.pair_row[mask], after.flow[mask], after.pair_minutes[mask]
     served = float(flows.sum())
-    prior = row_mean_minutes(before, len(demand))[rows]
-    had = ~np.isnan(prior)
-    before_mean = float(flows[had] @ prior[had] / flows[had].sum()) if had.any() else np.nan
     mismatch = mismatch_averted(demand, before, after)
+    newly_placed = float(before.unmet.sum() - after.unmet.sum())
     return Pick(
         option=option,
         marginal=marginal,
@@ -141,9 +139,9 @@ def _describe(
         journey_averted=marginal - mismatch,
         standalone=standalone,
         served=served,
-        newly_placed=float(before.unmet.sum() - after.unmet.sum()),
+        newly_placed=newly_placed,
         within_limit_gain=_within(demand, after) - _within(demand, before),
-        minutes_before=before_mean,
+        minutes_before=minutes_before_of_moved(before, rows, flows, newly_placed=newly_placed),
         minutes_after=float(flows @ minutes / served) if served > 1e-9 else np.nan,
         served_rows=rows,
         served_children=flows,

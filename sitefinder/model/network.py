@@ -240,3 +240,23 @@ def row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(placed > 1e-9, total / np.where(placed > 1e-9, placed, 1.0), np.nan)
+
+
+
+def minutes_before_of_moved(
+    before: Solution, rows: NDArray[np.intp], flows: NDArray[np.float64], *, newly_placed: float
+) -> float:
+    """Mean journey minutes, before, of the children a new base serves who already had a place.
+
+    A new base serving ``flows`` children from demand ``rows`` places ``newly_placed`` children
+    who had no base place; only the rest moved from a base, so with none left over (the usual
+    case) there is no "before" to show: NaN. Otherwise the served rows' mean journeys before,
+    weighted by the children served (rows with no place before carry no weight).
+    """
+    if float(flows.sum()) - newly_placed <= 1e-6:
+        return float("nan")
+    prior = row_mean_minutes(before, len(before.unmet))[rows]
+    weights = flows * ~np.isnan(prior)
+    if weights.sum() <= 1e-9:
+        return float("nan")
+    return float(weights @ np.nan_to_num(prior) / weights.sum())

@@ -18,7 +18,7 @@ from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance, site_at
 from sitefinder.model.greedy import GreedyResult
-from sitefinder.model.network import Site, Solution, row_mean_minutes, solve_network
+from sitefinder.model.network import Site, Solution, minutes_before_of_moved, solve_network
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
 from sitefinder.model.warm import ComponentTrials
@@ -69,7 +69,6 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
     candidates, chosen, after, scorer = plan.candidates, plan.chosen, plan.after, plan.scorer
     greedy: GreedyResult = inputs.greedy
     n_existing = len(inputs.existing)
-    before_minutes = row_mean_minutes(inputs.before, len(instance.rows))
     greedy_rank = {pick.option: rank for rank, pick in enumerate(greedy.picks, start=1)}
     full = scorer.score(chosen)
     records = []
@@ -81,8 +80,7 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
         served_rows = after.pair_row[at_site]
         served = float(flow.sum())
         without = scorer.score([c for c in chosen if c != candidate])
-        had_place = np.nan_to_num(before_minutes[served_rows], nan=-1.0) >= 0
-        weights = flow * had_place
+        newly = max(without.unmet - full.unmet, 0.0)
         records.append(
             {
                 "urn": school["urn"],
@@ -92,14 +90,14 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
                 "need_group_label": scenario.need_groups[option["need_group"]].label,
                 "places": int(candidates.places[candidate]),
                 "children_served": served,
-                "newly_placed": max(without.unmet - full.unmet, 0.0),
+                "newly_placed": newly,
                 "harm_averted": without.harm - full.harm,
                 "harm_averted_placing": without.mismatch - full.mismatch,
                 "harm_averted_journeys": (without.harm - full.harm)
                 - (without.mismatch - full.mismatch),
-                "minutes_before": float(np.average(before_minutes[served_rows], weights=weights))
-                if weights.sum() > 1e-9
-                else float("nan"),
+                "minutes_before": minutes_before_of_moved(
+                    inputs.before, served_rows, flow, newly_placed=newly
+                ),
                 "minutes_after": float(flow @ after.pair_minutes[at_site] / served)
                 if served > 1e-9
                 else float("nan"),
