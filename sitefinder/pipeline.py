@@ -214,7 +214,12 @@ def _ranking_table(
     plan: Plan,
 ) -> pd.DataFrame:
     picked = plan.chosen.reindex(columns=["urn", "phase", "need_group"])
-    chosen = set(picked.itertuples(index=False, name=None))
+    in_order = list(picked.itertuples(index=False, name=None))
+    chosen = set(in_order)
+    planned_at = {
+        urn: (position, phase, group)
+        for position, (urn, phase, group) in enumerate(in_order, start=1)
+    }
     stop = StoppingRule.from_scenario(scenario)
     spans = phase_ages(scenario.inputs.demand.ages)
     records = []
@@ -230,6 +235,13 @@ def _ranking_table(
         notes = [str(school["notes"])] if school["notes"] else []
         if not passes:
             notes.append("below the stopping rule")  # its figures are in the row's columns
+        planned = planned_at.get(school["urn"])
+        if planned is not None and planned[1:] != (option["phase"], option["need_group"]):
+            # The set chosen together can give a school another base than its greedy pick.
+            notes.append(
+                f"the plan's base here is {planned[1]}:"
+                f" {scenario.need_groups[planned[2]].label} (choice #{planned[0]})"
+            )
         records.append(
             {
                 "rank": rank,

@@ -210,3 +210,25 @@ def test_trafford_plan_sends_no_child_to_a_base_outside_its_schools_ages(
     assert ages.loc["106313"].tolist() == [4, 6]
     assert ages.loc["106304"].tolist() == [7, 10] and ages.loc["106308"].tolist() == [7, 10]
     assert set(result.sites.set_index("urn").loc[["106304", "106308"], "ages"]) == {"7-10"}
+
+
+def test_trafford_ranking_says_which_base_the_plan_puts_at_a_ranked_school(trafford_result):
+    # The set chosen together can give a ranked school another base than its greedy pick:
+    # its row is marked in the plan and its notes name the planned base, never silently.
+    result = trafford_result
+    planned = {
+        urn: (choice, phase, group)
+        for choice, urn, phase, group in result.plan.chosen[
+            ["choice", "urn", "phase", "need_group"]
+        ].itertuples(index=False, name=None)
+    }
+    differing = 0
+    for row in result.ranking.itertuples():
+        plan = planned.get(row.urn)
+        if plan is None or plan[1:] == (row.phase, row.need_group):
+            assert "the plan's base here" not in row.notes
+            continue
+        differing += 1
+        label = result.scenario.need_groups[plan[2]].label
+        assert f"the plan's base here is {plan[1]}: {label} (choice #{plan[0]})" in row.notes
+    assert differing >= 1  # Ashton-on-Mersey and Lostock High swap need groups

@@ -242,7 +242,6 @@ def row_mean_minutes(solution: Solution, n_rows: int) -> NDArray[np.float64]:
         return np.where(placed > 1e-9, total / np.where(placed > 1e-9, placed, 1.0), np.nan)
 
 
-
 def minutes_before_of_moved(
     before: Solution, rows: NDArray[np.intp], flows: NDArray[np.float64], *, newly_placed: float
 ) -> float:
