@@ -53,13 +53,21 @@ def withheld_count(threshold: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Withheld:
-    """A figure withheld by disclosure control; ``str()`` gives its published text."""
+    """A figure withheld by disclosure control; ``str()`` gives its published text.
+
+    A count under the threshold reads ``<5``; a count of the threshold or more, withheld only
+    so that a published total gives no small count back (rule 4), reads ``c`` like every
+    other withheld figure: "<5" would be untrue of it.
+    """
 
     kind: Kind
     threshold: int
+    small: bool = True
 
     def __str__(self) -> str:
-        return withheld_count(self.threshold) if self.kind == "count" else CONFIDENTIAL
+        if self.kind == "count" and self.small:
+            return withheld_count(self.threshold)
+        return CONFIDENTIAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +230,9 @@ def protect(
     for column, kind in kinds.items():
         if hidden[column].any():
             values = out[column].astype(object)
-            values[hidden[column]] = Withheld(kind, rule.threshold)
+            for row in np.flatnonzero(hidden[column]):
+                small = kind != "count" or rule.hides(values.iloc[row], "count")
+                values.iloc[row] = Withheld(kind, rule.threshold, small=small)
             out[column] = values
     return out
 

@@ -34,7 +34,7 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
-from sitefinder.disclosure import Withheld
+from sitefinder.disclosure import CONFIDENTIAL, Withheld
 from sitefinder.errors import DataError
 from sitefinder.published import (
     CRS,
@@ -93,7 +93,8 @@ def _nulls(table: pd.DataFrame) -> pd.DataFrame:
             continue
         hidden = values.map(lambda v: isinstance(v, Withheld)).to_numpy(dtype=bool)
         for row in np.flatnonzero(hidden):
-            marks[row].append(str(column))
+            marker = values.iloc[row]
+            marks[row].append(str(column) if marker.small else f"{column}={marker}")
         shown = values.where(~hidden, float("nan"))
         if hidden.any() or _numbers(shown):
             out[column] = pd.to_numeric(shown)
@@ -110,14 +111,16 @@ def _marked(name: str, table: pd.DataFrame, threshold: int) -> pd.DataFrame:
         return table
     kinds = {c.key: c.kind for c in spec(name, table)}
     out = table.drop(columns=WITHHELD)
-    rows: dict[str, list[int]] = {}
+    rows: dict[str, list[tuple[int, bool]]] = {}
     for index, keys in enumerate(table[WITHHELD]):
-        for key in str(keys or "").split(";"):
+        for mark in str(keys or "").split(";"):
+            key, _, text = mark.partition("=")  # "key=c": a count withheld for a margin
             if key in out.columns:
-                rows.setdefault(key, []).append(index)
-    for key, where in rows.items():
+                rows.setdefault(key, []).append((index, text != CONFIDENTIAL))
+    for key, cells in rows.items():
         column = out[key].astype(object)
-        column.iloc[where] = Withheld(kinds.get(key, "number"), threshold)
+        for index, small in cells:
+            column.iloc[index] = Withheld(kinds.get(key, "number"), threshold, small=small)
         out[key] = column
     return out
 

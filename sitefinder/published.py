@@ -396,7 +396,7 @@ def _planned(result: RankResult) -> pd.DataFrame:
         ]
     if "greedy_rank" in planned.columns:
         planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
-    return protected(planned, PLANNED_BASES, result.disclosure_rule)
+    return protected(planned, PLANNED_BASES, result.disclosure_rule, margins=[None])  # as the plan
 
 
 def _existing(result: RankResult) -> pd.DataFrame:

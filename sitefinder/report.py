@@ -104,7 +104,8 @@ def plan_frame(result: RankResult) -> pd.DataFrame:
     table = _with_ages(result, result.plan.chosen.reindex(columns=PLAN_COLUMNS))
     if not result.plan.runs:
         table["robustness"] = float("nan")
-    return protected(table, PLAN, result.disclosure_rule)
+    # The new bases' newly placed add up to the published change in unmet need (a margin).
+    return protected(table, PLAN, result.disclosure_rule, margins=[None])
 
 
 def left_out_frame(result: RankResult) -> pd.DataFrame:

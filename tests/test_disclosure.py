@@ -19,6 +19,7 @@ import io
 import json
 import math
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -274,7 +275,8 @@ def test_rows_and_margins_on_a_hand_checked_table():
     # the shown rows would leave 3, so the smallest other row (d, 6) is withheld too (rule 4).
     assert isinstance(out.at[0, "children"], Withheld) and str(out.at[0, "children"]) == "<5"
     assert isinstance(out.at[0, "harm"], Withheld) and str(out.at[0, "harm"]) == "c"
-    assert isinstance(out.at[3, "children"], Withheld)
+    # d's 6 children are withheld only to protect the total: "c", never an untrue "<5".
+    assert isinstance(out.at[3, "children"], Withheld) and str(out.at[3, "children"]) == "c"
     assert isinstance(out.at[3, "harm"], Withheld)
     assert out.at[1, "children"] == 20.0 and out.at[1, "harm"] == 300.0
     assert out.at[2, "children"] == 0.0  # zero identifies no one
@@ -294,6 +296,27 @@ def test_what_is_withheld_never_adds_up_to_a_small_count(counts, threshold):
     shown = [v for v in out["children"] if not isinstance(v, Withheld)]
     assert all(v == 0 or v >= threshold for v in shown)
     assert sum(hidden) == 0 or sum(hidden) >= threshold or sum(hidden) == sum(counts)
+    # "<t" is said only of a count under t; a larger count withheld for the total reads "c".
+    marks = {str(v) for c, v in zip(counts, out["children"], strict=True) if c >= threshold}
+    assert f"<{threshold}" not in marks
+
+
+def test_a_plan_base_under_the_threshold_is_not_given_back_by_the_network_change(
+    real_data, monkeypatch
+):
+    # Rutland's plan: one base places 10 children, the other under 5; the network's published
+    # change in children placed is their sum, so the 10 is withheld too (as "c": it is not <5).
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    examples = Path(__file__).resolve().parent.parent / "configs" / "examples"
+    scenario = load_scenario(examples / "rutland.toml")
+    data = json.loads(to_json(rank(scenario), top=3))
+    placed = data["network"]["after"]["placed"] - data["network"]["before"]["placed"]
+    newly = [base["newly_placed"] for base in data["plan"]["chosen"]]
+    assert any(n == "<5" for n in newly)
+    shown = [n for n in newly if not isinstance(n, str)]
+    residual = round(placed - sum(shown), 6)
+    assert residual == 0 or residual >= THRESHOLD or residual == round(placed, 6)
+    assert all(n in ("<5", "c") or n >= THRESHOLD for n in newly)
 
 
 # --- threshold and determinism -----------------------------------------------------------------

@@ -197,3 +197,18 @@ def test_every_target_is_checked_before_any_work(tmp_path):
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
     styled = invoke("rank", "--template-dir", str(tmp_path))
     assert styled.exit_code == 2 and "--report" in styled.stderr
+
+
+def test_a_count_withheld_for_a_margin_reads_back_as_c_not_under_5():
+    from sitefinder.disclosure import Rule, protect
+    from sitefinder.export import _marked, _nulls
+
+    rule = Rule(threshold=5, unmet=25.0)
+    table = pd.DataFrame({"area_code": ["a", "b", "c"], "children": [3.0, 6.0, 20.0]})
+    shown = protect(table, {"children": "count"}, rule, margins=[None])
+    assert [str(v) for v in shown["children"]] == ["<5", "c", "20.0"]
+    stored = _nulls(shown)
+    assert stored["withheld"].tolist() == ["children", "children=c", ""]
+    assert stored["children"].isna().tolist() == [True, True, False]
+    back = _marked("demand", stored, 5)
+    assert [str(v) for v in back["children"]] == ["<5", "c", "20.0"]
