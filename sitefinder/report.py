@@ -96,7 +96,12 @@ def ranking_frame(result: RankResult, *, top: int) -> pd.DataFrame:
     table["in_plan"] = table["urn"].astype(str).isin(planned_urns(result))
     if not result.plan.runs:
         table["robustness"] = float("nan")
-    return protected(table, RANKING, result.disclosure_rule)
+    # The first k picks (k new bases) add up to the network's published change whenever the
+    # plan is the greedy order's first k: a margin. Later rows each stand alone.
+    planned = len(result.plan.chosen)
+    table["_prefix"] = [0 if r <= planned else int(r) for r in table["rank"]]
+    protected_table = protected(table, RANKING, result.disclosure_rule, margins=["_prefix"])
+    return protected_table.drop(columns="_prefix")
 
 
 def plan_frame(result: RankResult) -> pd.DataFrame:

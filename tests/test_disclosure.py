@@ -317,6 +317,10 @@ def test_a_plan_base_under_the_threshold_is_not_given_back_by_the_network_change
     residual = round(placed - sum(shown), 6)
     assert residual == 0 or residual >= THRESHOLD or residual == round(placed, 6)
     assert all(n in ("<5", "c") or n >= THRESHOLD for n in newly)
+    # The same plan is the greedy order's first two: the ranking's first rows are a margin too.
+    first = [row["newly_placed"] for row in data["ranking"][: len(newly)]]
+    residual = round(placed - sum(n for n in first if not isinstance(n, str)), 6)
+    assert residual == 0 or residual >= THRESHOLD or residual == round(placed, 6)
 
 
 # --- threshold and determinism -----------------------------------------------------------------
