@@ -26,12 +26,12 @@ every-minute-counts and fallback journeys (``harm.per_minute = 0``, ``fallback.m
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 from pathlib import Path
 
 from sitefinder import load_scenario, rank, with_settings
+from sitefinder.columns import PLAN, STOPPED, protected, text_value
 from sitefinder.config import Scenario
 from sitefinder.demand import demand_by_phase
 from sitefinder.disclosure import format_count
@@ -39,6 +39,7 @@ from sitefinder.instance import build_instance, existing_sites
 from sitefinder.model.network import children_passing_nearer, solve_network
 from sitefinder.pipeline import RankResult
 from sitefinder.readers.sen2 import caseload_of, read_sen2
+from sitefinder.report import plan_frame
 from sitefinder.resources import bundled_root, default_scenario_path
 from sitefinder.validate import Problems
 
@@ -140,25 +141,24 @@ def _fallback(result: RankResult) -> str:
     )
 
 
-def _minutes(value: float) -> str:
-    return "none in a base" if math.isnan(value) else f"{value:.1f}"
-
-
 def _plan(result: RankResult) -> list[str]:
-    plan, threshold = result.plan, result.scenario.suppression_threshold
+    plan = result.plan
     lines = [
         f"plan: {len(plan.chosen)} of {plan.requested} new base(s) requested, {plan.method},"
         f" {plan.proof()}"
     ]
-    for row in plan.chosen.itertuples():
-        sign = "+" if row.harm_averted_journeys >= 0 else "-"
+    # Figures through the one disclosure path, as every output shows them.
+    chosen = plan_frame(result)
+    for row in chosen.itertuples():
+        shown = {c.key: text_value(getattr(row, c.key), c, empty="none") for c in PLAN}
+        journeys = shown["harm_averted_journeys"]
         lines.append(
             f"  {row.choice}. {row.name} ({row.urn}) {row.phase}/{row.need_group}: serves"
-            f" {format_count(float(row.children_served), threshold)}, newly places"
-            f" {format_count(float(row.newly_placed), threshold)}; averts"
-            f" {row.harm_averted:.2f} = {row.harm_averted_placing:.2f} placing {sign}"
-            f" {abs(row.harm_averted_journeys):.2f} journeys; mean minutes of its children"
-            f" {_minutes(row.minutes_before)} -> {_minutes(row.minutes_after)}"
+            f" {shown['children_served']}, newly places {shown['newly_placed']}; averts"
+            f" {shown['harm_averted']} = {shown['harm_averted_placing']} placing"
+            f" {journeys if journeys.startswith(('-', 'c')) else '+' + journeys} journeys;"
+            f" mean minutes of its children {shown['minutes_before']} ->"
+            f" {shown['minutes_after']}"
         )
         same = plan.alternatives[plan.alternatives["choice"] == row.choice]
         if same.empty:
@@ -171,11 +171,13 @@ def _plan(result: RankResult) -> list[str]:
             lines.append(f"     equivalent alternatives: {len(same)}, best {shown}")
     if plan.stopped.empty:
         lines.append("bases stopped by the rule: none")
-    for row in plan.stopped.itertuples():
+    stopped = protected(plan.stopped, STOPPED, result.disclosure_rule)
+    for row in stopped.itertuples():
+        shown = {c.key: text_value(getattr(row, c.key), c) for c in STOPPED if hasattr(row, c.key)}
         lines.append(
             f"stopped by the rule (in a set of {row.bases}): {row.name} ({row.urn})"
-            f" {row.phase}/{row.need_group}, newly places {row.newly_placed:.1f},"
-            f" averts {row.harm_averted:.2f}"
+            f" {row.phase}/{row.need_group}, newly places {shown['newly_placed']},"
+            f" averts {shown['harm_averted']}"
         )
     below = int((~result.ranking["passes_rule"].astype(bool)).sum())
     lines.append(f"ranking rows below the stopping rule: {below} of {len(result.ranking)}")
