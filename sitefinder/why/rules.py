@@ -121,7 +121,9 @@ def rule_data(scenario: Scenario, check: RuleCheck, school: dict[str, Any]) -> s
         span = dict(PHASE_AGES, **dict(scenario.inputs.demand.ages)).get(check.phase)
         first, last = school["first_age"], school["last_age"]
         phase_ages = f"; the {check.phase} phase is ages {ages_text(*span)}" if span else ""
-        return f"statutory ages {low:g}-{high:g}: teaches ages {ages_text(first, last)}{phase_ages}"
+        # first/last are the taught ages within the planned phases: what a base here serves.
+        served = f"a base here serves ages {ages_text(first, last)}"
+        return f"statutory ages {low:g}-{high:g}: {served}{phase_ages}"
     if rule == "spare_places":
         capacity, pupils, spare = school["capacity"], school["pupils"], school["spare_places"]
         if spare is None:

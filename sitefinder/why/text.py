@@ -45,7 +45,7 @@ def _school_lines(document: dict[str, Any]) -> list[str]:
     school = document["school"]
     low, high = school["statutory_low_age"], school["statutory_high_age"]
     ages = (
-        f"statutory ages {low:g}-{high:g}, teaches ages"
+        f"statutory ages {low:g}-{high:g}; a base here serves ages"
         f" {ages_text(school['first_age'], school['last_age'])}"
         if low is not None and high is not None
         else "statutory ages not recorded"
