@@ -337,11 +337,40 @@ def rank_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing --output file.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=256,
+            help='National scenario (authority = "England"): local dask workers ranking the'
+            " authorities [default: 2].",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="National scenario: rank the authorities on an existing dask scheduler, e.g."
+            " tcp://host:8786.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rank candidate host schools and show the network before and after the new bases."""
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
     if output is not None:
         check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
+    if scenario.national:
+        _rank_national(scenario, method, output_format, output, overwrite, workers, scheduler)
+        return
+    if workers is not None or scheduler is not None:
+        typer.echo(
+            "note: --workers and --scheduler rank a national scenario's authorities in"
+            " parallel; this scenario is one authority, ranked here",
+            err=True,
+        )
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, method=method, progress=progress)
@@ -360,12 +389,57 @@ def rank_command(
         typer.echo(f"Wrote {output}", err=True)
 
 
+def _rank_national(
+    scenario: Scenario,
+    method: SelectionMethod | None,
+    output_format: OutputFormat,
+    output: Path | None,
+    overwrite: bool,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """``rank`` of a national scenario: every authority with its own plan, on dask."""
+    from sitefinder.national import outputs, rank_national
+
+    err = Console(stderr=True)
+    with _progress(err, "Ranking authorities: ") as progress:
+        result = rank_national(
+            scenario,
+            method=method,
+            workers=workers if workers is not None or scheduler is not None else 2,
+            scheduler=scheduler,
+            layers=output is not None,
+            progress=progress,
+        )
+    _report(
+        [*outputs.national_notes(result), *outputs.run_notes(result)],
+        outputs.national_warnings(result),
+    )
+    if output_format is OutputFormat.table:
+        out = Console()
+        if not out.is_terminal:
+            out = Console(width=140)
+        out.print(outputs.national_table(result))
+    elif output_format is OutputFormat.csv:
+        typer.echo(outputs.to_national_csv(result), nl=False)
+    else:
+        typer.echo(outputs.to_national_json(result), nl=False)
+    if output is not None:
+        outputs.write_national_geopackage(result, output, overwrite=overwrite)
+        typer.echo(f"Wrote {output}", err=True)
+
+
 @app.command("validate")
 @_user_errors
 def validate_command(config: ConfigOption = None) -> None:
     """Check a scenario and every input file it names; report every problem at once."""
     scenario = _scenario(config)
-    summary = check_inputs(scenario)
+    if scenario.national:
+        from sitefinder.national.run import check_national
+
+        summary = check_national(scenario)
+    else:
+        summary = check_inputs(scenario)
     _report(summary.notes, [*scenario.warnings, *summary.warnings])
     typer.echo(
         f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"

@@ -24,6 +24,7 @@ from sitefinder.demand import (
     modelled_demand,
 )
 from sitefinder.disclosure import format_count
+from sitefinder.errors import ScenarioError
 from sitefinder.existing_places import check_existing_places
 from sitefinder.files import file_sha256
 from sitefinder.readers.areas import area_points, read_boundaries
@@ -210,7 +211,7 @@ def _areas_and_demand(
         else None
     )
     if files.areas is not None:
-        areas = read_areas(files.areas, problems)
+        areas = read_areas(files.areas, problems, authority=authority, notes=notes)
     elif boundaries is not None:
         areas, how = area_points(boundaries, postcodes)
         notes.append(
@@ -325,6 +326,13 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     DataError
         Listing every problem found in every file.
     """
+    if scenario.national:
+        raise ScenarioError(
+            f"authority = {scenario.authority!r}: a national scenario is ranked authority by"
+            " authority by sitefinder rank (and checked by sitefinder validate); this command"
+            " takes one authority: set authority to one of them (its name, GSS code or DfE LA"
+            " code, e.g. --set authority=Trafford with sitefinder sweep)"
+        )
     files = scenario.inputs
     problems = Problems()
     notes: list[str] = []

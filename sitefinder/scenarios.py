@@ -18,7 +18,7 @@ import logging
 import socket
 import tomllib
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,26 +139,12 @@ def _connect(client: Callable[..., Any], scheduler: str) -> Any:
         ) from None
 
 
-def _run_all(
-    scenarios: Sequence[Scenario],
-    *,
-    serial: bool,
-    workers: int | None,
-    scheduler: str | None,
-    progress: SweepProgress | None,
-) -> list[dict[str, Any]]:
-    """Run every scenario, serially or on dask workers; headlines in the input order."""
-    total = len(scenarios)
-    if serial:
-        rows = []
-        for done, scenario in enumerate(scenarios, start=1):
-            rows.append(_run(scenario))
-            if progress is not None:
-                progress(done, total)
-        return rows
-    from distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def dask_client(*, workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A dask client of ``scheduler``, or of a local cluster of ``workers`` processes (default
+    2, one thread each) started here and closed on leaving."""
+    from distributed import Client, LocalCluster
 
-    results: list[dict[str, Any] | None] = [None] * total
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             client = stack.enter_context(_connect(Client, scheduler))
@@ -178,6 +164,30 @@ def _run_all(
                 )
             )
             client = stack.enter_context(Client(cluster))
+        yield client
+
+
+def _run_all(
+    scenarios: Sequence[Scenario],
+    *,
+    serial: bool,
+    workers: int | None,
+    scheduler: str | None,
+    progress: SweepProgress | None,
+) -> list[dict[str, Any]]:
+    """Run every scenario, serially or on dask workers; headlines in the input order."""
+    total = len(scenarios)
+    if serial:
+        rows = []
+        for done, scenario in enumerate(scenarios, start=1):
+            rows.append(_run(scenario))
+            if progress is not None:
+                progress(done, total)
+        return rows
+    from distributed import as_completed
+
+    results: list[dict[str, Any] | None] = [None] * total
+    with dask_client(workers=workers, scheduler=scheduler) as client:
         futures = [client.submit(_run, scenario, pure=False) for scenario in scenarios]
         position = {future.key: i for i, future in enumerate(futures)}
         for done, future in enumerate(as_completed(futures), start=1):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sitefinder.authorities import LAD_COLUMN, Authority, find_column
 from sitefinder.config import NEED_CODES, Phase
 from sitefinder.readers.tables import read_csv
 from sitefinder.validate import Problems
@@ -106,16 +107,40 @@ def _need_codes(path: Path, table: pd.DataFrame, problems: Problems) -> pd.Serie
     return codes.map(";".join)
 
 
-def read_areas(path: Path, problems: Problems) -> pd.DataFrame | None:
+def read_areas(
+    path: Path,
+    problems: Problems,
+    *,
+    authority: Authority | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame | None:
     """Read an areas CSV: ``area_code, area_name, easting, northing`` (EPSG:27700 metres).
 
-    ``area_name`` is optional (the code stands in for it).
+    ``area_name`` is optional (the code stands in for it). With ``authority`` and a local
+    authority district code column (``LAD21CD``, as a national file carries), only the
+    authority's areas are kept; what was done is added to ``notes``.
     """
     table = read_csv(path, problems)
     if table is None or not problems.require_columns(
         path, table, ("area_code", "easting", "northing")
     ):
         return None
+    lad = find_column(table.columns, LAD_COLUMN)
+    if authority is not None and lad is not None and authority.lad_codes:
+        mask = authority.matches(table[lad])
+        if not mask.any():
+            problems.add(
+                path,
+                f"no areas of authority {authority.label} (matched on {lad}); check the"
+                " top-level authority, or that the file covers it",
+            )
+            return None
+        if not mask.all() and notes is not None:
+            notes.append(
+                f"{path}: kept {int(mask.sum()):,} of {len(mask):,} areas, {authority.name}'s"
+                f" (by {lad})"
+            )
+        table = table[mask]
     out = pd.DataFrame({"area_code": table["area_code"].str.strip()})
     problems.unique(path, out, "area_code")
     names = table["area_name"] if "area_name" in table.columns else out["area_code"]
