@@ -15,9 +15,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from sitefinder.version import __version__
-
 if TYPE_CHECKING:
+    from sitefinder.checks import check_inputs
     from sitefinder.config import (
         Scenario,
         load_scenario,
@@ -33,21 +32,24 @@ if TYPE_CHECKING:
     )
     from sitefinder.export import write_geopackage
     from sitefinder.model.harm import HarmCurve
+    from sitefinder.model.methods import SelectionMethod
     from sitefinder.model.pmedian import PMedianResult, p_median
     from sitefinder.model.select import (
-        SelectionMethod,
         SelectionResult,
         SelectionRules,
         SolverSettings,
         select_sites,
     )
-    from sitefinder.pipeline import RankResult, check_inputs, rank
+    from sitefinder.pipeline import RankResult, rank
     from sitefinder.scaffold import InitResult, init_scenario
+    from sitefinder.version import __version__
     from sitefinder.why import SchoolExplanation, explain_school
 
 # The public names load on first use, so the command starts (and answers Ctrl-C, --version
-# and usage errors) without importing pandas, geopandas and HiGHS first.
+# and usage errors) without importing pandas, geopandas and HiGHS first; even the version
+# (package metadata) is read only when asked for.
 _HOMES = {
+    "__version__": "sitefinder.version",
     "Scenario": "sitefinder.config",
     "load_scenario": "sitefinder.config",
     "with_settings": "sitefinder.config",
@@ -61,13 +63,13 @@ _HOMES = {
     "HarmCurve": "sitefinder.model.harm",
     "PMedianResult": "sitefinder.model.pmedian",
     "p_median": "sitefinder.model.pmedian",
-    "SelectionMethod": "sitefinder.model.select",
+    "SelectionMethod": "sitefinder.model.methods",
     "SelectionResult": "sitefinder.model.select",
     "SelectionRules": "sitefinder.model.select",
     "SolverSettings": "sitefinder.model.select",
     "select_sites": "sitefinder.model.select",
     "RankResult": "sitefinder.pipeline",
-    "check_inputs": "sitefinder.pipeline",
+    "check_inputs": "sitefinder.checks",
     "rank": "sitefinder.pipeline",
     "InitResult": "sitefinder.scaffold",
     "init_scenario": "sitefinder.scaffold",

@@ -20,16 +20,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
-from sitefinder.config import Journey, Scenario, load_scenario, with_settings
-from sitefinder.disclosure import format_count
-from sitefinder.discover import ROLE_LABELS
 from sitefinder.errors import (
     CommandLineError,
     DataError,
@@ -37,30 +33,17 @@ from sitefinder.errors import (
     SitefinderError,
     processed_file,
 )
-from sitefinder.export import check_target as check_geopackage
-from sitefinder.export import write_geopackage
-from sitefinder.model.select import SelectionMethod
-from sitefinder.pipeline import RankResult, check_inputs, rank
-from sitefinder.render import draw_map, write_report
-from sitefinder.report import (
-    compare_csv,
-    compare_table,
-    published_notes,
-    published_warnings,
-    ranking_table,
-    run_notes,
-    to_csv,
-    to_json,
-)
+from sitefinder.model.methods import SelectionMethod
 from sitefinder.resources import default_scenario_path
-from sitefinder.scaffold import InitResult, describe, init_scenario
-from sitefinder.scaffold import resolve_authority as _authority_of
-from sitefinder.scaffold import resolve_data_folder as _folder_of
-from sitefinder.scenarios import compare, sweep
-from sitefinder.targets import check_target, write_text_atomic
-from sitefinder.travel import travel_matrix, write_matrix
-from sitefinder.version import __version__
-from sitefinder.why import explain_school, why_document, why_json, why_text
+
+if TYPE_CHECKING:
+    from sitefinder.config import Scenario
+    from sitefinder.published import PublishedRun
+    from sitefinder.scaffold import InitResult
+
+# Only what parsing and --help need is imported here: each command imports the library parts
+# it uses (pandas, geopandas, HiGHS, matplotlib, dask, scikit-learn take seconds to load), so
+# ``sitefinder --help``, ``--version`` and usage errors answer at once.
 
 MAX_SHOWN = 50
 """Problems listed one per line at most; the rest are counted in one more line."""
@@ -241,6 +224,8 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def _scenario(config: Path | None, **settings: int | None) -> Scenario:
     """The scenario file (or the demo) with the command line's settings (dotted keys) on top."""
+    from sitefinder.config import load_scenario, with_settings
+
     scenario = load_scenario(config or default_scenario_path())
     return with_settings(scenario, {key.replace("__", "."): v for key, v in settings.items()})
 
@@ -252,6 +237,14 @@ def _progress(
     if not console.is_terminal:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn(label + "{task.description}"),
         BarColumn(),
@@ -277,6 +270,8 @@ def _report(notes: list[str], warnings: list[str]) -> None:
 
 def _version(value: bool) -> None:
     if value:
+        from sitefinder.version import __version__
+
         typer.echo(f"sitefinder {__version__}")
         raise typer.Exit
 
@@ -291,16 +286,72 @@ def _root(
     """Rank mainstream schools as hosts for new SEND inclusion bases."""
 
 
+BasesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
+    ),
+]
+RunsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--runs",
+        min=0,
+        max=1000,
+        help="Robustness runs with noisy demand and harm settings [default: scenario].",
+        show_default=False,
+    ),
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+]
+TemplateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--template-dir",
+        help="Folder with your own report.html.j2 and/or report.css (restyle the report).",
+        show_default=False,
+    ),
+]
+FromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from",
+        help="Draw a saved run: the GeoPackage written by sitefinder rank --output (nothing is"
+        " recomputed).",
+        show_default=False,
+    ),
+]
+
+
+def _targets(outputs: list[tuple[Path | None, str, str]], *, overwrite: bool) -> list[Path | None]:
+    """Check every output (path, suffix, kind) before any work: name, folder, permission."""
+    from sitefinder.targets import check_target
+
+    return [
+        None if path is None else check_target(path, overwrite=overwrite, suffix=suffix, kind=kind)
+        for path, suffix, kind in outputs
+    ]
+
+
+def _saved_run(path: Path, **given: object) -> PublishedRun:
+    """The run saved in ``path``, refusing the options it fixed when it was made."""
+    from sitefinder.export import read_run
+
+    clashing = [f"--{name}" for name, value in given.items() if value is not None]
+    if clashing:
+        raise CommandLineError(
+            f"--from draws the saved run {path} as it was made: leave out"
+            f" {', '.join(clashing)} (rank the scenario again to change them)"
+        )
+    return read_run(path)
+
+
 @app.command("rank")
 @_user_errors
 def rank_command(
     config: ConfigOption = None,
-    bases: Annotated[
-        int | None,
-        typer.Option(
-            "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
-        ),
-    ] = None,
+    bases: BasesOption = None,
     top: Annotated[
         int | None,
         typer.Option(
@@ -317,16 +368,7 @@ def rank_command(
             show_default=False,
         ),
     ] = None,
-    runs: Annotated[
-        int | None,
-        typer.Option(
-            "--runs",
-            min=0,
-            max=1000,
-            help="Robustness runs with noisy demand and harm settings [default: scenario].",
-            show_default=False,
-        ),
-    ] = None,
+    runs: RunsOption = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How to write the ranking to stdout.")
     ] = OutputFormat.table,
@@ -334,8 +376,19 @@ def rank_command(
         Path | None,
         typer.Option("--output", "-o", help="Also write everything to this GeoPackage (.gpkg)."),
     ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map", help="Also draw the A4 map to this PNG file.", show_default=False),
+    ] = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write the HTML report to this file.", show_default=False
+        ),
+    ] = None,
+    template_dir: TemplateOption = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --output file.")
+        bool, typer.Option("--overwrite", help="Replace existing --output, --map, --report files.")
     ] = False,
     workers: Annotated[
         int | None,
@@ -358,12 +411,38 @@ def rank_command(
         ),
     ] = None,
 ) -> None:
-    """Rank candidate host schools and show the network before and after the new bases."""
+    """Rank candidate host schools and show the network before and after the new bases.
+
+    One computation gives every output asked for: the table (or CSV, JSON) on stdout and any
+    of the GeoPackage, the map and the HTML report, which therefore agree.
+    """
+    if template_dir is not None and report_file is None:
+        raise CommandLineError("--template-dir restyles the report: give --report FILE.html too")
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
-    if output is not None:
-        check_geopackage(output, overwrite=overwrite)  # fail before the work, not after
+    # Every target is checked before the work, not after.
+    gpkg, png, html = _targets(
+        [
+            (output, ".gpkg", "GeoPackage"),
+            (map_file, ".png", "PNG image"),
+            (report_file, ".html", "HTML report"),
+        ],
+        overwrite=overwrite,
+    )
     if scenario.national:
-        _rank_national(scenario, method, output_format, output, overwrite, workers, scheduler)
+        if png is not None or html is not None:
+            raise CommandLineError(
+                "--map and --report draw one authority: a national scenario writes --output"
+                " (one GeoPackage for every authority) and the table, CSV or JSON"
+            )
+        _rank_national(
+            scenario,
+            method=method,
+            output_format=output_format,
+            output=gpkg,
+            overwrite=overwrite,
+            workers=workers,
+            scheduler=scheduler,
+        )
         return
     if workers is not None or scheduler is not None:
         typer.echo(
@@ -371,26 +450,30 @@ def rank_command(
             " parallel; this scenario is one authority, ranked here",
             err=True,
         )
+    from sitefinder.pipeline import rank
+    from sitefinder.published import publish
+    from sitefinder.report import ranking_table, run_notes, to_csv, to_json
+
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, method=method, progress=progress)
-    _report([*published_notes(result), *run_notes(result)], published_warnings(result))
+    run = publish(result)
+    _report([*run.notes, *run_notes(result)], run.warnings)
     if output_format is OutputFormat.table:
         out = Console()
         if not out.is_terminal:  # piped to a file: do not squeeze the table into 80 columns
             out = Console(width=140)
-        out.print(ranking_table(result, top=scenario.top))
+        out.print(ranking_table(run, top=scenario.top))
     elif output_format is OutputFormat.csv:
-        typer.echo(to_csv(result, top=scenario.top), nl=False)
+        typer.echo(to_csv(run, top=scenario.top), nl=False)
     else:
-        typer.echo(to_json(result, top=scenario.top), nl=False)
-    if output is not None:
-        write_geopackage(result, output, overwrite=overwrite)
-        typer.echo(f"Wrote {output}", err=True)
+        typer.echo(to_json(run, top=scenario.top), nl=False)
+    _write_outputs(run, gpkg=gpkg, png=png, html=html, overwrite=overwrite, templates=template_dir)
 
 
 def _rank_national(
     scenario: Scenario,
+    *,
     method: SelectionMethod | None,
     output_format: OutputFormat,
     output: Path | None,
@@ -429,10 +512,40 @@ def _rank_national(
         typer.echo(f"Wrote {output}", err=True)
 
 
+def _write_outputs(
+    run: PublishedRun,
+    *,
+    gpkg: Path | None = None,
+    png: Path | None = None,
+    html: Path | None = None,
+    overwrite: bool,
+    templates: Path | None = None,
+) -> None:
+    """Write the files asked for, each from the one published run, each whole or not at all."""
+    if gpkg is not None:
+        from sitefinder.export import write_geopackage
+
+        write_geopackage(run, gpkg, overwrite=overwrite)
+        typer.echo(f"Wrote {gpkg}", err=True)
+    if png is not None:
+        from sitefinder.render import draw_map
+
+        draw_map(run, png, overwrite=overwrite)
+        typer.echo(f"Wrote {png}", err=True)
+    if html is not None:
+        from sitefinder.render import write_report
+
+        write_report(run, html, overwrite=overwrite, template_dir=templates)
+        typer.echo(f"Wrote {html}", err=True)
+
+
 @app.command("validate")
 @_user_errors
 def validate_command(config: ConfigOption = None) -> None:
     """Check a scenario and every input file it names; report every problem at once."""
+    from sitefinder.checks import check_inputs
+    from sitefinder.disclosure import format_count
+
     scenario = _scenario(config)
     if scenario.national:
         from sitefinder.national.run import check_national
@@ -450,33 +563,20 @@ def validate_command(config: ConfigOption = None) -> None:
     )
 
 
-def _ranked(config: Path | None, bases: int | None, runs: int | None) -> RankResult:
+def _published(config: Path | None, bases: int | None, runs: int | None, saved: Path | None) -> Any:
+    """The run to draw: read from ``saved`` (a GeoPackage), or ranked now and published."""
+    if saved is not None:
+        return _saved_run(saved, config=config, bases=bases, runs=runs)
+    from sitefinder.pipeline import rank
+    from sitefinder.published import publish
+    from sitefinder.report import run_notes
+
     scenario = _scenario(config, bases=bases, robustness__runs=runs)
     with _progress(Console(stderr=True)) as progress:
         result = rank(scenario, progress=progress)
-    _report([*published_notes(result), *run_notes(result)], published_warnings(result))
-    return result
-
-
-BasesOption = Annotated[
-    int | None,
-    typer.Option(
-        "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
-    ),
-]
-RunsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--runs",
-        min=0,
-        max=1000,
-        help="Robustness runs with noisy demand and harm settings [default: scenario].",
-        show_default=False,
-    ),
-]
-OverwriteOption = Annotated[
-    bool, typer.Option("--overwrite", help="Replace an existing --output file.")
-]
+    run = publish(result)
+    _report([*run.notes, *run_notes(result)], run.warnings)
+    return run
 
 
 @app.command("map")
@@ -485,13 +585,12 @@ def map_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")],
     config: ConfigOption = None,
     bases: BasesOption = None,
+    saved: FromOption = None,
     overwrite: OverwriteOption = False,
 ) -> None:
     """Draw an A4 map: journey minutes after the plan, existing and proposed bases."""
-    check_target(output, overwrite=overwrite, suffix=".png", kind="PNG image")
-    result = _ranked(config, bases, None)
-    draw_map(result, output, overwrite=overwrite, top=result.scenario.top)
-    typer.echo(f"Wrote {output}", err=True)
+    (png,) = _targets([(output, ".png", "PNG image")], overwrite=overwrite)
+    _write_outputs(_published(config, bases, None, saved), png=png, overwrite=overwrite)
 
 
 @app.command("report")
@@ -501,21 +600,14 @@ def report_command(
     config: ConfigOption = None,
     bases: BasesOption = None,
     runs: RunsOption = None,
+    saved: FromOption = None,
     overwrite: OverwriteOption = False,
-    template_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--template-dir",
-            help="Folder with your own report.html.j2 and/or report.css (restyle the report).",
-            show_default=False,
-        ),
-    ] = None,
+    template_dir: TemplateOption = None,
 ) -> None:
     """Write one self-contained HTML report: plan, ranking, map, metrics and assumptions."""
-    check_target(output, overwrite=overwrite, suffix=".html", kind="HTML report")
-    result = _ranked(config, bases, runs)
-    write_report(result, output, overwrite=overwrite, template_dir=template_dir)
-    typer.echo(f"Wrote {output}", err=True)
+    (html,) = _targets([(output, ".html", "HTML report")], overwrite=overwrite)
+    run = _published(config, bases, runs, saved)
+    _write_outputs(run, html=html, overwrite=overwrite, templates=template_dir)
 
 
 class WhyFormat(StrEnum):
@@ -539,7 +631,16 @@ def why_command(
 ) -> None:
     """Explain one school: each rule it passes or fails, its options, and why it is in the plan
     or what would have to change for it to enter."""
-    result = _ranked(config, bases, None)
+    from sitefinder.pipeline import rank
+    from sitefinder.published import publish
+    from sitefinder.report import run_notes
+    from sitefinder.why import explain_school, why_document, why_json, why_text
+
+    scenario = _scenario(config, bases=bases)
+    with _progress(Console(stderr=True)) as progress:
+        result = rank(scenario, progress=progress)
+    run = publish(result)
+    _report([*run.notes, *run_notes(result)], run.warnings)
     document = why_document(result, explain_school(result, urn))
     if output_format is WhyFormat.json:
         typer.echo(why_json(document), nl=False)
@@ -575,6 +676,10 @@ def compare_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run scenarios and show their headline figures side by side, and which sites differ."""
+    from sitefinder.report import compare_csv, compare_table
+    from sitefinder.scenarios import compare
+    from sitefinder.targets import check_target, write_text_atomic
+
     if len(configs) < 2:
         raise CommandLineError("compare needs at least two scenario files")
     if output is not None:
@@ -634,6 +739,9 @@ def sweep_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run a grid of scenario overrides in parallel with dask; write one tidy row per run."""
+    from sitefinder.scenarios import sweep
+    from sitefinder.targets import check_target, write_text_atomic
+
     grid: dict[str, list[str]] = {}
     problems = []
     for item in settings:
@@ -706,6 +814,10 @@ def travel_command(
     ] = False,
 ) -> None:
     """Drive minutes from every origin to every destination over an OpenStreetMap network."""
+    from sitefinder.config import Journey, load_scenario
+    from sitefinder.targets import check_target
+    from sitefinder.travel import travel_matrix, write_matrix
+
     check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     journey = load_scenario(config).journey if config else Journey()
     matrix = travel_matrix(
@@ -731,6 +843,18 @@ def travel_command(
     typer.echo(f"Origins within reach of any destination ({what}): {shares}.")
 
 
+def _authority_of(value: str) -> object:
+    from sitefinder.scaffold import resolve_authority
+
+    return resolve_authority(value)
+
+
+def _folder_of(value: str) -> object:
+    from sitefinder.scaffold import resolve_data_folder
+
+    return resolve_data_folder(value)
+
+
 def _parsed(parse: Callable[[str], object]) -> Callable[[str], str]:
     """A Typer callback: check an option with ``parse``; a mistake exits 2 with its message."""
 
@@ -745,6 +869,10 @@ def _parsed(parse: Callable[[str], object]) -> Callable[[str], str]:
 
 
 def _render_init(result: InitResult) -> None:
+    from sitefinder.disclosure import format_count
+    from sitefinder.discover import ROLE_LABELS
+    from sitefinder.scaffold import describe
+
     def shown(path: Path) -> str:
         return path.relative_to(result.folder).as_posix()
 
@@ -819,6 +947,8 @@ def init_command(
     ] = False,
 ) -> None:
     """Write a commented scenario for an authority from the public files found in a folder."""
+    from sitefinder.scaffold import init_scenario
+
     result = init_scenario(authority=authority, data=data, output=output, overwrite=overwrite)
     _render_init(result)
     if result.errors:

@@ -40,7 +40,7 @@ from sitefinder.authorities import Authority, find_authority, suggest
 from sitefinder.errors import CommandLineError, ScenarioError, processing
 from sitefinder.files import NotRegularFileError, TooLargeError, read_small
 from sitefinder.model.harm import DEFAULT_PER_MINUTE, HarmCurve
-from sitefinder.model.select import SelectionMethod
+from sitefinder.model.methods import SelectionMethod
 
 DEFAULT_ORIGIN = "default"
 """The origin of a setting no file and no override wrote."""

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression
 
 from sitefinder.config import NEED_CODES, Phase
 from sitefinder.disclosure import format_count
@@ -60,6 +59,8 @@ def fit_growth(needs: NeedsByAge, caseload: Caseload | None) -> Growth:
 
 
 def _yearly_growth(series: pd.Series) -> float:
+    from sklearn.linear_model import LinearRegression  # only when projecting: slow to import
+
     model = LinearRegression().fit(
         np.asarray(series.index, dtype=float).reshape(-1, 1), np.log(series.to_numpy(dtype=float))
     )

@@ -1,50 +1,72 @@
-"""Write a ranking run to a GeoPackage (EPSG:27700) for QGIS and other GIS.
+"""Write a ranking run to a GeoPackage (EPSG:27700) for QGIS and other GIS, and read it back.
 
 Layers: ``candidates`` (every school with its scores and rank), ``existing_bases``,
 ``planned_bases``, ``demand`` (areas with minutes and harm before and after), ``assignments``
-(lines from each area to the base its children are assigned) and the table ``run_info``
-(provenance and timings). Every figure withheld by disclosure control
-(:mod:`sitefinder.disclosure`) is stored as NULL. The file is a GeoPackage 1.3 (opens
-without warnings in GDAL 3.6 and QGIS 3.22 LTR). Each spatial layer gets a default QGIS style
-in the table ``layer_styles`` (:mod:`sitefinder.styles`), so the file opens styled and
-labelled in QGIS.
-The file is written to a temporary name beside the target and moved into place only when
-complete, so a failed run never leaves a half-written file, and an existing file is replaced
-only when asked.
+(lines from each area to the base its children are assigned). Beside them, as non-spatial
+tables: ``run_info`` (provenance and timings) and everything the map and the HTML report show
+(:class:`~sitefinder.published.PublishedRun`): ``ranking``, ``plan_chosen``, ``plan_left_out``,
+``plan_alternatives``, ``plan_stopped``, ``network``, ``robustness``, ``assumptions``,
+``input_files`` and ``run_facts`` (the run's settings and sentences, values as JSON). Every
+figure withheld by disclosure control (:mod:`sitefinder.disclosure`) is stored as NULL, and
+each row's ``withheld`` column names its withheld figures (so NULL for "withheld" and NULL for
+"none" are told apart). :func:`read_run` reads the published run back:
+``sitefinder map --from`` and ``report --from`` draw it without recomputing, the same bytes as
+``rank --map`` / ``--report`` wrote for that run.
+
+The file is a GeoPackage 1.3 (opens without warnings in GDAL 3.6 and QGIS 3.22 LTR). Each
+spatial layer gets a default QGIS style in the table ``layer_styles`` (:mod:`sitefinder.styles`),
+so the file opens styled and labelled in QGIS. The file is written to a temporary name beside
+the target and moved into place only when complete, so a failed run never leaves a
+half-written file, and an existing file is replaced only when asked.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
 import shapely
 
-from sitefinder.columns import AREAS, ASSIGNMENTS, PLANNED_BASES, Column, protected
-from sitefinder.disclosure import Kind, Withheld
-from sitefinder.pipeline import RankResult
-from sitefinder.report import planned_urns
+from sitefinder.disclosure import Withheld
+from sitefinder.errors import DataError
+from sitefinder.published import (
+    CRS,
+    LAYERS,
+    RUN_FORMAT,
+    TABLES,
+    PublishedRun,
+    RunFacts,
+    is_missing,
+    published,
+    spec,
+)
 from sitefinder.styles import add_layer_styles
 from sitefinder.targets import atomic_path
 from sitefinder.targets import check_target as check_path
-from sitefinder.version import __version__
 
-CRS = "EPSG:27700"
+if TYPE_CHECKING:
+    from sitefinder.pipeline import RankResult
+
 GPKG_VERSION = "1.3"
 """GeoPackage version written: GDAL 3.6 (QGIS 3.22 LTR) warns on opening 1.4 files."""
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG" in the SQLite header (offset 68)
 GPKG_USER_VERSION = 10300  # 1.3.0 in the SQLite header (offset 60)
+WITHHELD = "withheld"
+"""Column naming each row's withheld figures (keys joined by ``;``)."""
 _WRITE_ERRORS = (sqlite3.Error, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
-_PLAN_ONLY = [
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
-    "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness", "alternatives",
-]  # fmt: skip
+_READ_ERRORS = (
+    sqlite3.Error,
+    OSError,
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+)
 
 
 def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -52,143 +74,95 @@ def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=geometry, crs=CRS)
 
 
+def _numbers(values: pd.Series) -> bool:
+    """Whether an object column holds only numbers (and gaps): stored as REAL, not text."""
+    present = [v for v in values if not is_missing(v)]
+    return bool(present) and all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+        for v in present
+    )
+
+
 def _nulls(table: pd.DataFrame) -> pd.DataFrame:
-    """Withheld figures as NULL (NaN), their columns numeric again."""
+    """Withheld figures as NULL (NaN), their columns numeric again, named in ``withheld``."""
     out = table.copy()
+    marks: list[list[str]] = [[] for _ in range(len(out))]
     for column in out.columns:
         values = out[column]
-        if values.dtype == object and values.map(lambda v: isinstance(v, Withheld)).any():
-            out[column] = pd.to_numeric(
-                values.map(lambda v: float("nan") if isinstance(v, Withheld) else v)
-            )
+        if values.dtype != object:
+            continue
+        hidden = values.map(lambda v: isinstance(v, Withheld)).to_numpy(dtype=bool)
+        for row in np.flatnonzero(hidden):
+            marks[row].append(str(column))
+        shown = values.where(~hidden, float("nan"))
+        if hidden.any() or _numbers(shown):
+            out[column] = pd.to_numeric(shown)
+    if marks and any(marks):
+        out[WITHHELD] = [";".join(m) for m in marks]
+    elif WITHHELD not in out.columns:
+        out[WITHHELD] = pd.Series([""] * len(out), index=out.index, dtype=object)
     return out
 
 
-def _school_columns(table: pd.DataFrame) -> list[Column]:
-    # Pupils with an EHC plan are children; the standalone values are harm points.
-    harm: Kind = "harm"
-    columns = [
-        Column("ehcp_pupils", "Pupils with an EHC plan", "count"),
-        Column("ehcp_share", "Share of pupils with an EHC plan", "share", about="ehcp_pupils"),
+def _marked(name: str, table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """``table`` read back: the cells its ``withheld`` column names as Withheld markers."""
+    if WITHHELD not in table.columns:
+        return table
+    kinds = {c.key: c.kind for c in spec(name, table)}
+    out = table.drop(columns=WITHHELD)
+    rows: dict[str, list[int]] = {}
+    for index, keys in enumerate(table[WITHHELD]):
+        for key in str(keys or "").split(";"):
+            if key in out.columns:
+                rows.setdefault(key, []).append(index)
+    for key, where in rows.items():
+        column = out[key].astype(object)
+        column.iloc[where] = Withheld(kinds.get(key, "number"), threshold)
+        out[key] = column
+    return out
+
+
+def _frames(run: PublishedRun) -> dict[str, pd.DataFrame]:
+    """Every layer as a GeoDataFrame and every other table as a DataFrame, file order."""
+    tables = run.tables
+    demand = _nulls(tables["demand"])
+    points = shapely.points(demand["easting"].to_numpy(), demand["northing"].to_numpy())
+    shapes = [
+        shape if shape is not None else point
+        for shape, point in zip(run.area_shapes, points, strict=True)
     ]
-    columns += [
-        Column(c, c, harm)
-        for c in table.columns
-        if c.startswith("standalone_") or c == "best_standalone"
-    ]
-    return columns
-
-
-def _candidates(result: RankResult) -> gpd.GeoDataFrame:
-    table = result.schools.copy()
-    table["rank"] = table["rank"].astype("float64")  # NULL for schools not ranked
-    plan = result.plan
-    table["in_plan"] = table["urn"].astype(str).isin(planned_urns(result))
-    table["robustness"] = (
-        table["urn"].map(plan.robustness).fillna(0.0) if plan.runs else float("nan")
-    )
-    reasons = plan.left_out.drop_duplicates("urn").set_index("urn")["reason"]
-    table["left_out_reason"] = [str(reasons.get(urn, "")) for urn in table["urn"]]
-    table = protected(table, _school_columns(table), result.disclosure_rule)
-    return _points(_nulls(table))
-
-
-def _planned(result: RankResult) -> gpd.GeoDataFrame:
-    planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
-    planned = planned.reset_index(names="site")
-    chosen = result.plan.chosen
-    if not chosen.empty:
-        # The school's name, not "New base N": the label QGIS draws.
-        choices = dict(zip(chosen["urn"].astype(str), chosen["choice"], strict=True))
-        planned["base_name"] = [
-            f"{name} (new base {choices.get(str(urn), '')})".replace(" ()", "")
-            for name, urn in zip(planned["school_name"], planned["urn"], strict=True)
-        ]
-    if "greedy_rank" in planned.columns:
-        planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
-    planned = protected(planned, PLANNED_BASES, result.disclosure_rule)
-    return _points(_nulls(planned))
-
-
-def _demand(result: RankResult) -> gpd.GeoDataFrame:
-    # The areas add up to the network's totals, published in the report: margin rule 4.
-    table = _nulls(protected(result.areas, AREAS, result.disclosure_rule, margins=[None]))
-    if result.data.boundaries is None:
-        return _points(table)
-    polygons = result.data.boundaries.drop_duplicates("area_code").set_index("area_code")
-    shapes = polygons.geometry.reindex(table["area_code"]).to_numpy()
-    fallback = shapely.points(table["easting"].to_numpy(), table["northing"].to_numpy())
-    geometry = [
-        shape if shape is not None else point for shape, point in zip(shapes, fallback, strict=True)
-    ]
-    return gpd.GeoDataFrame(table, geometry=geometry, crs=CRS)
-
-
-def _assignments(result: RankResult) -> gpd.GeoDataFrame:
-    table = result.assignments.groupby(
-        ["area_code", "site", "urn", "kind", "phase", "need_group"], as_index=False, sort=True
-    ).agg(children=("children", "sum"), minutes=("minutes", "first"))
-    areas = result.data.areas.set_index("area_code")
-    sites = result.sites
-    start = areas.loc[table["area_code"], ["easting", "northing"]].to_numpy()
-    end = sites.loc[table["site"], ["easting", "northing"]].to_numpy()
+    assignments = _nulls(tables["assignments"])
+    areas = tables["demand"].set_index("area_code")
+    sites = pd.concat(
+        [tables["existing_bases"], tables["planned_bases"]], ignore_index=True
+    ).set_index("site")
+    start = areas.loc[assignments["area_code"], ["easting", "northing"]].to_numpy(dtype=float)
+    end = sites.loc[assignments["site"], ["easting", "northing"]].to_numpy(dtype=float)
     lines = (
         shapely.linestrings([[tuple(a), tuple(b)] for a, b in zip(start, end, strict=True)])
-        if len(table)
+        if len(assignments)
         else []
     )
-    # Lines add up to each area's children placed and each base's children served.
-    rule = result.disclosure_rule
-    table = _nulls(protected(table, ASSIGNMENTS, rule, margins=[None, "area_code", "site"]))
-    return gpd.GeoDataFrame(table, geometry=lines, crs=CRS)
-
-
-def _run_info(result: RankResult) -> pd.DataFrame:
-    scenario = result.scenario
-    rows = [
-        ("sitefinder_version", __version__),
-        ("scenario_name", scenario.name),
-        ("scenario_file", str(scenario.source or "")),
-        ("scenario_sha256", scenario.source_sha256 or ""),
-        ("created_utc", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("crs", CRS),
-        ("new_bases", str(scenario.new_bases)),
-        ("selection_method", result.plan.method),
-        ("selection_gap", f"{result.plan.gap:.6g}"),
-        ("selection_proven_optimal", str(result.plan.proven)),
-        ("selection_proof", result.plan.proof()),
-        ("selection_requested_bases", str(result.plan.requested)),
-        ("plan_notes", " ".join(result.plan.notes)),
-        ("robustness_runs", str(result.plan.runs)),
-        ("base_size_places", str(scenario.base_size)),
-        ("suppression_threshold", str(scenario.suppression_threshold)),
-        (
-            "suppression_rule",
-            "counts of children > 0 and below the threshold, harm figures > 0 and below"
-            " threshold x harm.unmet, and the figures they could be worked out from are NULL",
-        ),
-    ]
-    rows += [(f"input_sha256_{name}", digest) for name, digest in result.data.checksums.items()]
-    rows += [
-        (name, f"{value:.0f}") if name == "evaluations" else (f"seconds_{name}", f"{value:.3f}")
-        for name, value in result.timings.items()
-    ]
-    rows += [("seconds_plan_choice", f"{result.plan.seconds:.3f}")]
-    return pd.DataFrame(rows, columns=["key", "value"])
-
-
-def layers(result: RankResult) -> dict[str, pd.DataFrame]:
-    """Build every layer of the GeoPackage (GeoDataFrames, and ``run_info`` as a table)."""
-    existing = result.sites[result.sites["kind"] == "existing"].drop(columns="kind")
-    existing = existing.drop(columns=[c for c in _PLAN_ONLY if c in existing.columns])
-    return {
-        "candidates": _candidates(result),
-        "existing_bases": _points(existing.reset_index(names="site")),
-        "planned_bases": _planned(result),
-        "demand": _demand(result),
-        "assignments": _assignments(result),
-        "run_info": _run_info(result),
+    frames: dict[str, pd.DataFrame] = {
+        "candidates": _points(_nulls(tables["candidates"])),
+        "existing_bases": _points(tables["existing_bases"]),
+        "planned_bases": _points(_nulls(tables["planned_bases"])),
+        "demand": gpd.GeoDataFrame(demand, geometry=shapes, crs=CRS),
+        "assignments": gpd.GeoDataFrame(assignments, geometry=lines, crs=CRS),
     }
+    for name in TABLES:
+        if name == "run_facts":
+            frames[name] = pd.DataFrame(run.facts.rows(), columns=["key", "value"])
+        elif name in ("run_info", "robustness", "assumptions", "input_files"):
+            frames[name] = tables[name]
+        else:
+            frames[name] = _nulls(tables[name])
+    return frames
+
+
+def layers(result: RankResult | PublishedRun) -> dict[str, pd.DataFrame]:
+    """Build every layer of the GeoPackage (GeoDataFrames) and its non-spatial tables."""
+    return _frames(published(result))
 
 
 def check_target(path: str | Path, *, overwrite: bool) -> Path:
@@ -203,8 +177,20 @@ def check_target(path: str | Path, *, overwrite: bool) -> Path:
     return check_path(path, overwrite=overwrite, suffix=".gpkg", kind="GeoPackage")
 
 
-def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = False) -> Path:
+def write_geopackage(
+    result: RankResult | PublishedRun, path: str | Path, *, overwrite: bool = False
+) -> Path:
     """Write ``result`` to a GeoPackage at ``path`` atomically, with default QGIS styles.
+
+    Parameters
+    ----------
+    result
+        A ranking run (:func:`sitefinder.rank`), or what it published
+        (:func:`sitefinder.published.publish`).
+    path
+        The file to write (``.gpkg``; the folder must exist).
+    overwrite
+        Replace an existing file.
 
     Raises
     ------
@@ -213,7 +199,8 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
         cannot be written. The target is left untouched in every case.
     """
     path = check_target(path, overwrite=overwrite)
-    frames = layers(result)
+    run = published(result)
+    frames = _frames(run)
     with atomic_path(
         path, overwrite=overwrite, kind="GeoPackage", errors=_WRITE_ERRORS
     ) as temporary:
@@ -227,5 +214,111 @@ def write_geopackage(result: RankResult, path: str | Path, *, overwrite: bool = 
                 pyogrio.write_dataframe(
                     frame, temporary, layer=name, driver="GPKG", dataset_options=options
                 )
-        add_layer_styles(temporary, frames, label_top=result.scenario.top)
+        add_layer_styles(temporary, frames, label_top=run.facts.top)
     return path
+
+
+# --- reading a saved run back -------------------------------------------------------------------
+
+_REMEDY = "write one with sitefinder rank --output FILE.gpkg"
+
+
+def _facts(path: Path) -> RunFacts:
+    """The run's facts, after checking the file is a run this sitefinder can read."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found ({_REMEDY})")
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if header[:16] != b"SQLite format 3\x00" or header[68:72] != b"GPKG":
+        raise DataError(f"{path}: not a GeoPackage ({_REMEDY})")
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            names = {
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            info = (
+                dict(connection.execute('SELECT "key", "value" FROM "run_info"').fetchall())
+                if "run_info" in names
+                else {}
+            )
+            rows = (
+                dict(connection.execute('SELECT "key", "value" FROM "run_facts"').fetchall())
+                if "run_facts" in names
+                else {}
+            )
+    except sqlite3.Error as exc:
+        raise DataError(f"{path}: cannot be read as a GeoPackage ({exc}; {_REMEDY})") from None
+    if "sitefinder_version" not in info:
+        raise DataError(f"{path}: not a GeoPackage written by sitefinder rank ({_REMEDY})")
+    version = info["sitefinder_version"]
+    written = info.get("run_format", "none")
+    if written != str(RUN_FORMAT) or not rows:
+        raise DataError(
+            f"{path}: written by sitefinder {version} in run format {written}; this sitefinder"
+            f" reads run format {RUN_FORMAT} (rank the scenario again with this version:"
+            " sitefinder rank --output FILE.gpkg)"
+        )
+    missing = [name for name in (*LAYERS, *TABLES) if name not in names]
+    if missing:
+        raise DataError(
+            f"{path}: the saved run has no {', '.join(missing)} table(s); it was changed after"
+            f" sitefinder wrote it ({_REMEDY})"
+        )
+    try:
+        return RunFacts.from_rows(rows)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise DataError(
+            f"{path}: run_facts is incomplete ({exc}); it was changed after sitefinder wrote it"
+            f" ({_REMEDY})"
+        ) from None
+
+
+def _table(path: Path, name: str) -> pd.DataFrame:
+    frame = pyogrio.read_dataframe(path, layer=name, read_geometry=False)
+    return pd.DataFrame(frame)
+
+
+def read_run(path: str | Path) -> PublishedRun:
+    """Read back the run a GeoPackage written by ``sitefinder rank --output`` published.
+
+    Parameters
+    ----------
+    path
+        The GeoPackage.
+
+    Returns
+    -------
+    PublishedRun
+        Its tables and facts, as :func:`sitefinder.published.publish` made them: the map and
+        report drawn from it are those of the run (byte for byte, at the same
+        ``SOURCE_DATE_EPOCH``).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, not a GeoPackage, not written by sitefinder, written in
+        another run format (another sitefinder version), or missing a table.
+    """
+    path = Path(path)
+    facts = _facts(path)
+    threshold = facts.suppression_threshold
+    tables: dict[str, pd.DataFrame] = {}
+    try:
+        for name in LAYERS:
+            if name == "demand":
+                demand = pyogrio.read_dataframe(path, layer=name)
+                shapes = [
+                    None if g is None or g.geom_type == "Point" else g for g in demand.geometry
+                ]
+                tables[name] = _marked(
+                    name, pd.DataFrame(demand.drop(columns="geometry")), threshold
+                )
+            else:
+                tables[name] = _marked(name, _table(path, name), threshold)
+        for name in TABLES:
+            if name != "run_facts":
+                tables[name] = _marked(name, _table(path, name), threshold)
+    except _READ_ERRORS as exc:
+        raise DataError(f"{path}: cannot read the saved run ({exc}; {_REMEDY})") from None
+    return PublishedRun(facts, tables, shapes)

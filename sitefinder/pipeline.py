@@ -13,24 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sitefinder.age_bands import banded_demand
+from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario
 from sitefinder.disclosure import Rule, rule_for
-from sitefinder.fallback import FallbackRows, fallback_notes
-from sitefinder.instance import (
-    Instance,
-    build_instance,
-    existing_sites,
-    partial_age_bases,
-    site_at,
-)
+from sitefinder.fallback import FallbackRows
+from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
+from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
-from sitefinder.model.select import SelectionMethod
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
-from sitefinder.roads.cache import peek_road_network
-from sitefinder.roads.matrix import read_matrix_csv
 from sitefinder.supply import (
     HOSTABLE_PHASES,
     ages_text,
@@ -40,6 +32,9 @@ from sitefinder.supply import (
     served_ages,
 )
 from sitefinder.travel import AreaJourneys
+
+# check_inputs and InputSummary live in sitefinder.checks; importable from here as before.
+__all__ = ["InputSummary", "RankResult", "check_inputs", "rank"]
 
 
 @dataclass(frozen=True)
@@ -450,74 +445,3 @@ _EXPLANATION = [
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class InputSummary:
-    """What a scenario's inputs hold, for ``sitefinder validate``."""
-
-    schools: int
-    mainstream: int
-    eligible: int
-    existing_bases: int
-    existing_places: float
-    areas: int
-    children: float
-    warnings: list[str]
-    notes: list[str]
-
-
-def check_inputs(scenario: Scenario) -> InputSummary:
-    """Load and validate every input the scenario names, without ranking.
-
-    Everything ``rank`` reads is read: the tables, the travel matrix (in full) and the road
-    network (its cache entry, or else the start of the file; parsing it all is left to
-    ``rank``, which caches it).
-
-    Raises
-    ------
-    DataError
-        Listing every problem found in every file.
-    """
-    data = load_inputs(scenario)
-    assessment = assess(scenario, data.schools, data.bases)
-    assessed = assessment.schools
-    spec = scenario.inputs.demand
-    banded = banded_demand(
-        scenario, data.demand, data.schools, source=str(spec.path or spec.population or "")
-    )
-    demand = banded.table
-    journey = scenario.journey
-    notes = [*data.notes, *banded.notes, *partial_age_bases(scenario, data)]
-    if journey.method == "matrix":  # read in full, as rank does
-        assert journey.matrix is not None
-        minutes = read_matrix_csv(
-            journey.matrix,
-            origin_ids=data.areas["area_code"].astype(str).tolist(),
-            destination_ids=data.schools["urn"].astype(str).tolist(),
-        )
-        notes.append(
-            f"{journey.matrix}: drive minutes for {int(np.isfinite(minutes).sum()):,} of"
-            f" {minutes.size:,} area-school pairs"
-        )
-    elif journey.method == "network":
-        assert journey.network is not None
-        notes.append(
-            peek_road_network(
-                journey.network,
-                peak_factor=journey.peak_factor,
-                maxspeed_fraction=journey.maxspeed_fraction,
-                junction_seconds=journey.junction_seconds,
-            )
-        )
-    return InputSummary(
-        schools=len(data.schools),
-        mainstream=int((data.schools["establishment_group"] == "mainstream").sum()),
-        eligible=int(assessed["eligible"].sum()),
-        existing_bases=len(data.bases),
-        existing_places=float(data.bases["capacity"].sum()),
-        areas=len(data.areas),
-        children=float(demand["children"].sum()),
-        warnings=[*data.warnings, *assessment.warnings],
-        notes=[*notes, *fallback_notes(scenario, data.schools)],
-    )

@@ -1,10 +1,13 @@
-"""The presentation layer: a :class:`RankResult` as tables for people and for programs.
+"""The presentation layer: a run as tables for people and for programs.
 
-Each published table is built here once, from the column lists of :mod:`sitefinder.columns`,
-with disclosure control applied once (:func:`sitefinder.columns.protected`); the terminal table
-(rich), CSV, JSON, the HTML report (:mod:`sitefinder.render.html`) and the compare table all
-write from these tables. Nothing here measures time: timings go to :func:`run_notes` (stderr)
-and the GeoPackage's ``run_info``, so the same run gives the same table, JSON and report.
+Each published table is built here once from a :class:`RankResult`, from the column lists of
+:mod:`sitefinder.columns`, with disclosure control applied once
+(:func:`sitefinder.columns.protected`), and gathered in a
+:class:`~sitefinder.published.PublishedRun` (:func:`sitefinder.published.publish`). The terminal
+table (rich), CSV and JSON here, the HTML report (:mod:`sitefinder.render.html`), the map and the
+GeoPackage all write from that one object; the compare table from its own. Nothing here
+measures time: timings go to :func:`run_notes` (stderr) and the GeoPackage's ``run_info``, so
+the same run gives the same table, JSON and report.
 """
 
 from __future__ import annotations
@@ -37,11 +40,11 @@ from sitefinder.columns import (
     text_value,
 )
 from sitefinder.disclosure import Rule, Withheld
-from sitefinder.pipeline import RankResult, base_ages
-from sitefinder.plan import StoppingRule
+from sitefinder.published import PublishedRun, published
 from sitefinder.supply import ages_text, phase_ages
 
 if TYPE_CHECKING:
+    from sitefinder.pipeline import RankResult
     from sitefinder.scenarios import Comparison
 
 OUTPUT_COLUMNS = [c.key for c in RANKING]
@@ -53,6 +56,8 @@ _EMPTY = {"minutes_before": "none", "greedy_rank": "-"}  # no place before; not 
 def _with_ages(result: RankResult, table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with ``ages`` (the ages each row's base serves, ``4-6``) and, for people,
     ``ages_note`` (", ages 4-6" where that is only part of the phase, else empty)."""
+    from sitefinder.pipeline import base_ages
+
     out = table.copy()
     if "ages" not in out.columns or out["ages"].isna().all():
         out["ages"] = base_ages(
@@ -125,17 +130,18 @@ def metrics_frame(result: RankResult) -> pd.DataFrame:
     return protected(table, METRICS, result.disclosure_rule)
 
 
-def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
+def summary_rows(run: PublishedRun | RankResult) -> list[tuple[str, str, str, str]]:
     """Network metrics before and after the plan: (label, before, after, change) as text.
 
     A change is shown when both ends are shown (anyone could subtract them), else withheld.
     """
-    table = metrics_frame(result)
+    run = published(run)
+    table = network_frame(run)
     rows = []
     for column in METRICS:
         before, after = table.at["before", column.key], table.at["after", column.key]
         if isinstance(before, Withheld) or isinstance(after, Withheld):
-            change = str(Withheld(column.kind, result.scenario.suppression_threshold))
+            change = str(Withheld(column.kind, run.threshold))
         elif math.isnan(float(before)) or math.isnan(float(after)):
             change = ""
         else:
@@ -145,15 +151,20 @@ def summary_rows(result: RankResult) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def network_frame(run: PublishedRun) -> pd.DataFrame:
+    """The published network table indexed ``before``, ``after`` (:data:`METRICS` columns)."""
+    return run["network"].set_index("state").rename_axis(None)
+
+
 # --- for programs ------------------------------------------------------------------------------
 
 
-def ranking_rows(result: RankResult, *, top: int) -> list[dict[str, Any]]:
+def ranking_rows(run: PublishedRun | RankResult, *, top: int) -> list[dict[str, Any]]:
     """The first ``top`` ranked candidates as plain rows (harm 2 decimals, minutes 1).
 
     Withheld counts read ``<N`` and other withheld figures ``c``.
     """
-    return records(ranking_frame(result, top=top), RANKING)
+    return records(published(run, top=top)["ranking"].head(top), RANKING)
 
 
 def plan_rows(result: RankResult) -> list[dict[str, Any]]:
@@ -209,43 +220,39 @@ def run_notes(result: RankResult) -> list[str]:
     return [*result.travel.notes, f"{chosen}; timings: {', '.join(parts)}"]
 
 
-def to_csv(result: RankResult, *, top: int) -> str:
+def to_csv(run: PublishedRun | RankResult, *, top: int) -> str:
     """Ranked candidates as CSV text (header + one row per candidate)."""
     buffer = io.StringIO()
-    pd.DataFrame(ranking_rows(result, top=top), columns=OUTPUT_COLUMNS).to_csv(
+    pd.DataFrame(ranking_rows(run, top=top), columns=OUTPUT_COLUMNS).to_csv(
         buffer, index=False, lineterminator="\n"
     )
     return buffer.getvalue()
 
 
-def network_summary(result: RankResult) -> dict[str, dict[str, Any]]:
+def network_summary(run: PublishedRun | RankResult) -> dict[str, dict[str, Any]]:
     """The network before and after the plan for programs: ``{"before": {...}, "after": {...}}``."""
-    table = metrics_frame(result)
+    table = network_frame(published(run))
     rows = records(table, METRICS)
     return dict(zip(table.index, rows, strict=True))
 
 
-def to_json(result: RankResult, *, top: int) -> str:
+def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
     """The ranking, the plan, the network and the run's warnings, as one JSON object."""
+    run = published(run, top=top)
     document = {
-        "scenario": result.scenario.name,
-        "ranking": ranking_rows(result, top=top),
+        "scenario": run.facts.scenario_name,
+        "ranking": ranking_rows(run, top=top),
         "plan": {
-            **plan_summary(result),
-            "chosen": plan_rows(result),
-            "left_out": records(left_out_frame(result), LEFT_OUT),
-            "alternatives": records(
-                protected(result.plan.alternatives, ALTERNATIVES, result.disclosure_rule),
-                ALTERNATIVES,
-            ),
-            "stopped": records(
-                protected(result.plan.stopped, STOPPED, result.disclosure_rule), STOPPED
-            ),
+            **run.facts.plan_summary,
+            "chosen": records(run["plan_chosen"], PLAN),
+            "left_out": records(run["plan_left_out"], LEFT_OUT),
+            "alternatives": records(run["plan_alternatives"], ALTERNATIVES),
+            "stopped": records(run["plan_stopped"], STOPPED),
         },
-        "network": network_summary(result),
-        "suppression_threshold": result.scenario.suppression_threshold,
-        "warnings": published_warnings(result),
-        "notes": published_notes(result),
+        "network": network_summary(run),
+        "suppression_threshold": run.threshold,
+        "warnings": run.warnings,
+        "notes": run.notes,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -253,15 +260,15 @@ def to_json(result: RankResult, *, top: int) -> str:
 # --- for people --------------------------------------------------------------------------------
 
 
-def method_text(result: RankResult) -> tuple[str, str]:
+def method_text(run: PublishedRun | RankResult) -> tuple[str, str]:
     """How the plan was chosen, in words: (method, how proven)."""
-    plan = result.plan
-    method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
-    return method, plan.proof()
+    facts = published(run).facts
+    method = "exact MIP" if facts.method == "optimal" else "greedy + interchange"
+    return method, facts.proof
 
 
 def plan_notes(result: RankResult) -> list[str]:
-    """Sentences under the plan table."""
+    """Sentences under the plan table (published with the run: :attr:`RunFacts.plan_notes`)."""
     plan = result.plan
     notes = [
         "Harm averted: what the plan would lose without that base (harm points), in two"
@@ -292,9 +299,15 @@ def plan_notes(result: RankResult) -> list[str]:
     return notes
 
 
-def disclosure_note(result: RankResult) -> str:
+def disclosure_note(run: PublishedRun | RankResult) -> str:
     """The sentence explaining withheld figures."""
-    t = result.scenario.suppression_threshold
+    if isinstance(run, PublishedRun):
+        return run.facts.disclosure_note
+    return disclosure_text(run.scenario.suppression_threshold)
+
+
+def disclosure_text(t: int) -> str:
+    """The sentence explaining figures withheld below a threshold of ``t`` children."""
     if t == 0:
         return "Disclosure control is off (suppression_threshold = 0)."
     return (
@@ -330,8 +343,8 @@ def _rich(
     return table
 
 
-def _without_robustness(result: RankResult, columns: list[Column], rows: list[list[str]]) -> None:
-    if result.plan.runs or not any(c.key == "robustness" for c in columns):
+def _without_robustness(run: PublishedRun, columns: list[Column], rows: list[list[str]]) -> None:
+    if run.facts.runs or not any(c.key == "robustness" for c in columns):
         return
     index = next(i for i, c in enumerate(columns) if c.key == "robustness")
     del columns[index]
@@ -340,34 +353,33 @@ def _without_robustness(result: RankResult, columns: list[Column], rows: list[li
 
 
 def people_table(
-    result: RankResult, frame: pd.DataFrame, spec: tuple[Column, ...]
+    run: PublishedRun, frame: pd.DataFrame, spec: tuple[Column, ...]
 ) -> tuple[list[Column], list[list[str]]]:
     """A protected table's people columns and text rows (robustness only when it was run)."""
     columns, rows = people_rows(frame, spec, empty=_EMPTY)
-    _without_robustness(result, columns, rows)
+    _without_robustness(run, columns, rows)
     return columns, rows
 
 
-def ranking_table(result: RankResult, *, top: int) -> RenderableType:
+def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType:
     """The ranked candidates, the plan and the network summary as rich renderables."""
-    scenario = result.scenario
-    columns, rows = people_table(result, ranking_frame(result, top=top), RANKING)
+    run = published(run, top=top)
+    facts = run.facts
+    columns, rows = people_table(run, run["ranking"].head(top), RANKING)
     parts: list[RenderableType] = [
         _rich(
-            f"{scenario.name}: candidate host schools for new inclusion bases"
-            f" ({scenario.base_size} places each)",
+            f"{facts.scenario_name}: candidate host schools for new inclusion bases"
+            f" ({facts.base_size} places each)",
             columns,
             rows,
             caption="Harm averted in harm points (the harm curve scores 1 point at the guidance"
-            f" limit; each journey minute adds {scenario.harm.per_minute:g}), in two parts:"
+            f" limit; each journey minute adds {facts.per_minute:g}), in two parts:"
             " placing children who had no base place, and shorter journeys (fallback journeys"
             " included); in greedy build order; In plan: the school hosts a base in the plan."
             " Stopping rule: a new base must place "
-            + StoppingRule.from_scenario(scenario).describe(
-                scenario.base_size, scenario.suppression_threshold
-            )
+            + facts.stopping_rule
             + " (given the bases above it). "
-            + disclosure_note(result),
+            + facts.disclosure_note,
         )
     ]
     if not rows:
@@ -381,30 +393,31 @@ def ranking_table(result: RankResult, *, top: int) -> RenderableType:
         parts.append(
             Text(f"Only {len(rows)} candidate(s) avert any harm; the rest would add nothing.")
         )
-    plan = result.plan
-    method, how = method_text(result)
-    columns, rows = people_table(result, plan_frame(result), PLAN)
+    method, how = method_text(run)
+    chosen = run["plan_chosen"]
+    columns, rows = people_table(run, chosen, PLAN)
     parts.append(
         _rich(
-            f"The plan: {len(plan.chosen)} new base(s) chosen together ({method}, {how})",
+            f"The plan: {len(chosen)} new base(s) chosen together ({method}, {how})",
             columns,
             rows,
         )
     )
-    parts.append(Text("\n".join(plan_notes(result))))
-    if not plan.left_out.empty:
-        columns, rows = people_table(result, left_out_frame(result), LEFT_OUT)
+    parts.append(Text("\n".join(facts.plan_notes)))
+    if not run["plan_left_out"].empty:
+        columns, rows = people_table(run, run["plan_left_out"], LEFT_OUT)
         parts.append(_rich("Strongest candidates left out", columns, rows))
-    parts.append(metrics_table(result))
-    warnings = published_warnings(result)
+    parts.append(metrics_table(run))
+    warnings = run.warnings
     if warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in warnings)))
     return Group(*parts)
 
 
-def metrics_table(result: RankResult) -> Table:
+def metrics_table(run: PublishedRun | RankResult) -> Table:
     """The network before and after the plan as a rich table."""
-    bases = len(result.plan.chosen)
+    run = published(run)
+    bases = len(run["plan_chosen"])
     table = Table(
         title=f"Network before and after {bases} new base{'s' if bases != 1 else ''}",
         box=box.SIMPLE_HEAD,
@@ -413,7 +426,7 @@ def metrics_table(result: RankResult) -> Table:
     table.add_column("Metric")
     for heading in ("Before", "After", "Change"):
         table.add_column(heading, justify="right")
-    for row in summary_rows(result):
+    for row in summary_rows(run):
         table.add_row(*row)
     return table
 

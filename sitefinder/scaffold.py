@@ -43,6 +43,7 @@ import pyogrio.errors
 
 from sitefinder import coverage
 from sitefinder.authorities import Authority, find_authority, suggest
+from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import load_scenario
 from sitefinder.coverage import Coverage, Extent
 from sitefinder.discover import (
@@ -54,7 +55,6 @@ from sitefinder.discover import (
     show_date,
 )
 from sitefinder.errors import ScenarioError, SitefinderError
-from sitefinder.pipeline import InputSummary, check_inputs
 from sitefinder.targets import check_target, write_text_atomic
 
 SOURCES: dict[str, tuple[str, str]] = {

@@ -21,7 +21,6 @@ from sitefinder.errors import DataError, processing
 from sitefinder.journeys import SchoolPairs
 from sitefinder.readers.points import read_points
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
-from sitefinder.roads.calibrate import fit_crowfly
 from sitefinder.roads.matrix import read_matrix_csv
 from sitefinder.roads.osm import RoadNetwork
 from sitefinder.targets import check_target, write_text_atomic
@@ -407,6 +406,8 @@ def _crowfly_check(
     routed = np.isfinite(drive)
     plain_error = float(np.mean(np.abs(plain[routed] - drive[routed])))
     try:
+        from sitefinder.roads.calibrate import fit_crowfly  # scikit-learn: only when asked
+
         model = fit_crowfly(network, origins, destinations, seed=0)
     except ValueError as exc:
         return (

@@ -56,3 +56,16 @@ def real_data() -> Path:
     if not folder or not Path(folder).is_dir():
         pytest.skip("SITEFINDER_REAL_DATA is not set")
     return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def trafford_result():
+    """Trafford ranked once per test session with configs/examples/trafford.toml (about 10 s):
+    the real-data tests that read its plan share it. Skips without SITEFINDER_REAL_DATA."""
+    folder = os.environ.get("SITEFINDER_REAL_DATA")
+    if not folder or not Path(folder).is_dir():
+        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    from sitefinder.config import load_scenario
+    from sitefinder.pipeline import rank
+
+    return rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))

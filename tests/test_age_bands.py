@@ -20,6 +20,7 @@ from sitefinder.instance import build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData
 from sitefinder.model.network import solve_network
 from sitefinder.pipeline import rank
+from sitefinder.published import publish
 from sitefinder.report import people_table, plan_frame, ranking_frame, to_csv, to_json
 from sitefinder.supply import taught_ages
 
@@ -207,9 +208,10 @@ def test_a_new_base_at_an_infant_school_is_offered_its_ages_only(tmp_path):
     rows = json.loads(to_json(result, top=3))
     assert {r["urn"]: r["ages"] for r in rows["ranking"]} == {"2": "7-10", "1": "4-6"}
     assert rows["plan"]["chosen"][0]["ages"] == "7-10"
-    _, plan_rows = people_table(result, plan_frame(result), PLAN)
+    run = publish(result, top=3)
+    _, plan_rows = people_table(run, plan_frame(result), PLAN)
     assert "primary, ages 7-10: Communication and interaction, 10 places" in plan_rows[0]
-    _, ranked = people_table(result, ranking_frame(result, top=3), RANKING)
+    _, ranked = people_table(run, ranking_frame(result, top=3), RANKING)
     assert [row[3] for row in ranked] == [
         "primary, ages 7-10: Communication and interaction",
         "primary, ages 4-6: Communication and interaction",

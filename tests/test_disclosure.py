@@ -343,14 +343,9 @@ def test_the_same_run_gives_the_same_bytes(tmp_path, monkeypatch):
     assert "plan chosen in" in runner.invoke(app, ["rank"]).stderr  # timings: stderr only
 
 
-def test_trafford_outputs_give_back_no_count(real_data, tmp_path, monkeypatch):
+def test_trafford_outputs_give_back_no_count(trafford_result, tmp_path):
     """Modelled demand on a real authority: fractional counts, most areas under 5 children."""
-    from sitefinder.resources import bundled_root
-
-    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
-    config = bundled_root() / "configs" / "examples" / "trafford.toml"
-    scenario = with_settings(load_scenario(config), {"selection.time_limit_seconds": 10})
-    result = rank(scenario)
+    result = trafford_result
     rows = json.loads(to_json(result, top=TOP))["ranking"]
     assert _attack_rows(result, rows) == []
     test_geopackage_gives_back_no_count_by_division_or_differencing(result, tmp_path)

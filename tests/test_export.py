@@ -24,7 +24,8 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     names = [name for name, _ in pyogrio.list_layers(path)]
     assert names == [
         "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
-        "layer_styles",
+        "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
+        "network", "robustness", "assumptions", "input_files", "run_facts", "layer_styles",
     ]  # fmt: skip
     candidates = gpd.read_file(path, layer="candidates")
     assert candidates.crs.to_epsg() == 27700

@@ -426,7 +426,7 @@ def test_running_out_of_memory_is_one_line(monkeypatch):
     def huge(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr("sitefinder.cli.check_inputs", huge)
+    monkeypatch.setattr("sitefinder.checks.check_inputs", huge)  # validate imports it on use
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 1
     assert result.stderr == (

@@ -288,12 +288,8 @@ def test_the_checker_catches_false_explanations(tmp_path):
         assert check_explanations(with_plan(left_out=left)), claim
 
 
-def test_trafford_plan_passes_the_rule_and_explains_itself_truly(real_data, monkeypatch):
-    from pathlib import Path
-
-    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
-    path = Path(__file__).resolve().parents[1] / "configs" / "examples" / "trafford.toml"
-    result = rank(load_scenario(path))
+def test_trafford_plan_passes_the_rule_and_explains_itself_truly(trafford_result):
+    result = trafford_result
     plan, rule = result.plan, StoppingRule()
     assert plan.proven and plan.limit == ""
     assert len(plan.chosen) + len(plan.stopped) == plan.requested

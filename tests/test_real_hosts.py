@@ -175,17 +175,18 @@ def test_trafford_example_uses_one_authority(real_data, monkeypatch):
     assert scenario.sen2_authority == "Trafford"
 
 
-def test_trafford_plan_sends_no_child_to_a_base_outside_its_schools_ages(real_data, monkeypatch):
+def test_trafford_plan_sends_no_child_to_a_base_outside_its_schools_ages(
+    real_data, monkeypatch, trafford_result
+):
     # The plan on Trafford: every host suitable, and no child placed in a base (today's, at
     # Wellfield Infant, Wellfield Junior and Moorlands Junior, or a new one) of an age its
     # school does not teach.
     from sitefinder.instance import build_instance, existing_sites
     from sitefinder.model.network import solve_network
-    from sitefinder.pipeline import rank
 
     monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
-    scenario = load_scenario(EXAMPLES / "trafford.toml")
-    result = rank(scenario)
+    result = trafford_result
+    scenario = result.scenario
     schools = result.schools.set_index("urn")
     chosen = result.plan.chosen
     assert len(chosen) >= 3

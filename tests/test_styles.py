@@ -16,6 +16,7 @@ import pytest
 import sitefinder
 import sitefinder.resources
 from sitefinder import styles
+from sitefinder.published import TABLES
 
 SPATIAL = ["candidates", "existing_bases", "planned_bases", "demand", "assignments"]
 
@@ -114,7 +115,9 @@ def test_demand_classes_cover_the_data(gpkg):
 def test_gdal_and_geopandas_still_read_every_layer(gpkg, demo_result):
     listed = dict(pyogrio.list_layers(gpkg))
     assert set(SPATIAL) | {"run_info"} <= set(listed)
-    assert set(listed) - set(SPATIAL) - {"run_info"} <= {"layer_styles"}
+    # Besides the layers: run_info, the published tables the report is drawn from, the styles.
+    assert set(listed) - set(SPATIAL) == {*TABLES, "layer_styles"}
+    assert all(listed[name] is None for name in TABLES)  # plain tables, no geometry
     assert listed.get("layer_styles") is None  # a plain table
     for name in SPATIAL:
         layer = gpd.read_file(gpkg, layer=name)

@@ -7,24 +7,17 @@ for the module (about 20 s).
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from why_checks import check_claims, check_explanation, leaks, left_out_standalone_errors
 
-from sitefinder import load_scenario, rank
-from sitefinder.resources import bundled_root
 from sitefinder.why import explain_school, why_document
 
 LORETO, SALE_HIGH = "138464", "106375"
 
 
 @pytest.fixture(scope="module")
-def trafford():
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder:
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
-    return rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))
+def trafford(trafford_result):
+    return trafford_result
 
 
 def test_loreto_is_out_for_single_sex_and_selective(trafford):

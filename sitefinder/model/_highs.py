@@ -138,6 +138,14 @@ class MipModel:
     offset: float = 0.0
 
 
+_HEURISTICS = (
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_root_reduced_cost",
+    "mip_heuristic_run_feasibility_jump",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class MipLimits:
     """When HiGHS stops.
@@ -152,12 +160,21 @@ class MipLimits:
     time_limit
         Wall-clock seconds; a safety net only, since where it stops depends on the machine
         (None: no limit).
+    heuristics
+        Run HiGHS's own primal heuristics (RINS, RENS, root reduced cost, feasibility jump).
+        Off when the caller gives a good start: each heuristic is a sub-MIP that re-solves
+        the large root LP.
+    restarts
+        Let HiGHS restart its search after fixing columns at the root (each restart solves
+        the root LP again).
     """
 
     rel_gap: float = 1e-7
     abs_gap: float = 1e-6
     node_limit: int | None = None
     time_limit: float | None = None
+    heuristics: bool = True
+    restarts: bool = True
 
     def proven(self, upper: float, bound: float) -> bool:
         """Whether ``upper`` is within these gaps of the lower ``bound``: proven optimal."""
@@ -187,6 +204,8 @@ class MipResult:
     limit
         ``""`` when HiGHS finished, ``"nodes"`` when the node limit stopped it, ``"time"``
         when the wall-clock safety net did.
+    nodes
+        Branch-and-bound nodes explored (0 for an LP).
     """
 
     x: NDArray[np.float64] | None
@@ -196,6 +215,7 @@ class MipResult:
     status: str
     reduced: NDArray[np.float64] | None = None
     limit: str = ""
+    nodes: int = 0
 
 
 def _pass_model(h: highspy.Highs, model: MipModel) -> None:
@@ -252,6 +272,11 @@ def solve_highs(
         h.setOptionValue("mip_max_nodes", int(limits.node_limit))
     if limits.time_limit is not None:
         h.setOptionValue("time_limit", max(float(limits.time_limit), 0.01))
+    if not limits.heuristics:
+        for name in _HEURISTICS:
+            h.setOptionValue(name, False)
+    if not limits.restarts:
+        h.setOptionValue("mip_allow_restart", False)
     _pass_model(h, model)
     if start is not None:
         solution = highspy.HighsSolution()
@@ -284,4 +309,7 @@ def solve_highs(
         in (highspy.HighsModelStatus.kSolutionLimit, highspy.HighsModelStatus.kIterationLimit)
         else ""
     )
-    return MipResult(x, objective, bound, optimal, h.modelStatusToString(status), reduced, limit)
+    nodes = int(info.mip_node_count) if np.asarray(model.integer, dtype=bool).any() else 0
+    return MipResult(
+        x, objective, bound, optimal, h.modelStatusToString(status), reduced, limit, nodes
+    )

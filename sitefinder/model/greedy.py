@@ -7,8 +7,14 @@ solved either on a warm LP of the whole component of the network it joins
 (:mod:`sitefinder.model.warm`, fastest within one authority) or, when that component is much
 larger than the option's reach (a region or the country), on a neighbourhood certified by LP
 prices (:mod:`sitefinder.model.local`). After a pick only the values that could have changed
-are solved again: those in a merged component, or whose neighbourhood or its edge saw a price
-or flow change.
+are stale: those in a merged component, or whose neighbourhood or its edge saw a price or flow
+change. And they are solved again lazily, by bounds that never cut off the best option: the
+harm a base averts never grows as other bases open (the assignment's value is submodular in
+the open bases: a base's places are worth most when nothing else is near), so a stale value
+bounds the fresh one; and the open network's LP prices bound it too (weak duality,
+:func:`sitefinder.model.scoring.gain_bound`). Options are re-valued best bound first until no
+bound can reach the best fresh value, so the picks are those of valuing every stale option
+(ties within 1e-9 harm points still go to the lowest index).
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
 
 _TIE = 1e-9
+_SLACK = 1e-6  # harm points: a stale value bounds the fresh one up to the LP's round-off
+_DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
+_BATCH = 4  # stale options re-valued at a time (threads share one); fixed, so the work is too
 # A warm component LP is fastest when an option reaches much of its component (one authority);
 # when the component has more than this many rows per row the option reaches, a
 # neighbourhood LP is faster.
@@ -222,13 +231,30 @@ def greedy_order(
     picks: list[Pick] = []
     evaluations = 0
     for step in range(steps):
-        todo = np.flatnonzero(dirty & available).tolist()
-        for done, (index, gain) in enumerate(values(todo)):
-            gains[index] = gain
-            if progress is not None:
-                progress(f"step {step + 1}/{steps}", done + 1, len(todo))
-        evaluations += len(todo)
-        dirty[:] = False
+        stale = np.flatnonzero(dirty & available)
+        if step > 0:  # best bound first; a stale gain and the LP prices bound the fresh one
+            for index in stale.tolist():
+                if on_component(index):
+                    site = options[index]
+                    slack = _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
+                    priced = components.bound(site) + slack
+                    gains[index] = min(gains[index], priced)
+            stale = stale[np.argsort(-gains[stale], kind="stable")]
+        fresh = available & ~dirty
+        leader = float(gains[fresh].max()) if fresh.any() else -np.inf
+        done = 0
+        while done < len(stale):
+            if step > 0 and gains[stale[done]] < leader - _TIE - _SLACK:
+                break  # no stale option left can reach the best: they stay stale
+            batch = stale[done : done + (len(stale) if step == 0 else _BATCH)].tolist()
+            for index, gain in values(batch):
+                gains[index] = gain
+                dirty[index] = False
+                leader = max(leader, gain)
+                done += 1
+                if progress is not None:
+                    progress(f"step {step + 1}/{steps}", done, len(stale))
+            evaluations += len(batch)
         if step == 0:
             standalone[:] = gains
         live = np.where(available, gains, -np.inf)
@@ -261,7 +287,7 @@ def greedy_order(
         halo_rows = np.zeros(len(demand), dtype=bool)
         halo_rows[network.rows_of(np.flatnonzero(halo_sites))] = True
         halo_rows[changed_rows] = True
-        for index in np.flatnonzero(available).tolist():
+        for index in np.flatnonzero(available & ~dirty).tolist():
             near = footprint[index]
             if near is None:
                 dirty[index] = components.stale(options[index], merged)

@@ -9,6 +9,7 @@ robustness runs) re-solves one or two small LPs per set instead of the whole net
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitefinder.model.assign import AssignmentResult, solve_transport
+from sitefinder.model.bounds import gain_bound
 from sitefinder.model.network import DemandRows, Site
+from sitefinder.model.warm import WarmTransport
+
+__all__ = ["Score", "SetScorer", "gain_bound"]
+
+_WARM_KEPT = 16  # warm LPs kept for trials against recently used sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,7 @@ class SetScorer:
             dtype=np.intp,
         )
         self._memo: dict[tuple[int, tuple[int, ...]], Score] = {}
+        self._warm: OrderedDict[tuple[int, tuple[int, ...]], WarmTransport] = OrderedDict()
 
     def _open(self, chosen: Iterable[int] | NDArray[np.bool_]) -> NDArray[np.intp]:
         array = np.asarray(list(chosen) if not isinstance(chosen, np.ndarray) else chosen)
@@ -98,6 +106,28 @@ class SetScorer:
             self._memo[key] = _solve(self.demand, sites, self._rows[comp])
         return self._memo[key]
 
+    def plus(self, chosen: Iterable[int] | NDArray[np.bool_], extra: int) -> float:
+        """Total harm points with the ``chosen`` candidates and ``extra`` open.
+
+        The ``chosen`` set is scored exactly (cached); ``extra`` is a trial on a warm LP of its
+        component with the chosen open (kept for the next trial against the same set), so
+        valuing many one-base changes of one set costs a dual simplex restart each.
+        """
+        open_ = self._open(chosen)
+        base = self.harm(open_)
+        comp = int(self.component[extra])
+        if comp < 0 or extra in set(open_.tolist()):
+            return base
+        key = (comp, tuple(int(j) for j in open_[self.component[open_] == comp]))
+        if key in self._warm:
+            self._warm.move_to_end(key)
+        else:
+            self._warm[key] = WarmTransport(self.demand, self.sites(comp, open_), self._rows[comp])
+            if len(self._warm) > _WARM_KEPT:
+                self._warm.popitem(last=False)
+        model = self._warm[key]
+        return base - (model.objective - model.trial(self.candidates[extra]))
+
     def score(self, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
         """Total harm points and unmet children with the ``chosen`` candidates open."""
         open_ = self._open(chosen)
@@ -111,6 +141,16 @@ class SetScorer:
     def harm(self, chosen: Iterable[int] | NDArray[np.bool_]) -> float:
         """Total harm points with the ``chosen`` candidates open."""
         return self.score(chosen).harm
+
+    def rows(self, comp: int) -> NDArray[np.intp]:
+        """The demand rows of component ``comp``."""
+        return self._rows[comp]
+
+    def sites(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> list[Site]:
+        """The open bases of component ``comp``: today's, then the ``chosen`` candidates of it."""
+        open_ = self._open(chosen)
+        mine = open_[self.component[open_] == comp]
+        return [*self._existing[comp], *(self.candidates[int(j)] for j in mine)]
 
     def prices(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> NDArray[np.float64]:
         """LP prices of one more child in each row of component ``comp`` (harm points per
@@ -158,24 +198,3 @@ def _solve(demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]) ->
     return Score(
         result.objective, float(result.unmet.sum()), float(result.unmet @ demand.mismatch[rows])
     )
-
-
-def gain_bound(prices: NDArray[np.float64], demand: DemandRows, site: Site) -> float:
-    """An upper bound on the harm points ``site`` can avert when added to a network.
-
-    ``prices`` are the network's optimal LP row prices (:meth:`SetScorer.prices`). Weak
-    duality: with the site's capacity priced at ``w``, the old prices capped at ``harm + w``
-    stay feasible for the larger LP, so the gain is at most ``C w + sum_r d_r (p_r - h_r -
-    w)+`` for every ``w >= 0``; the least such value is taken (it lies at ``w = 0`` or a
-    breakpoint).
-    """
-    excess = prices[site.rows] - site.harm
-    keep = np.isfinite(excess) & (excess > 0)
-    excess, children = excess[keep], demand.children[site.rows][keep]
-    if not len(excess):
-        return 0.0
-    candidates = np.r_[0.0, excess]
-    values = [
-        site.capacity * w + float(children @ np.clip(excess - w, 0.0, None)) for w in candidates
-    ]
-    return float(min(values))

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
+from sitefinder.model.bounds import gain_bound
 from sitefinder.model.network import DemandRows, Site
 
 _INF = highspy.kHighsInf
@@ -52,6 +53,11 @@ class WarmTransport:
         self._base_cols = h.getNumCol()
         self._base_rows = h.getNumRow()
         self.objective = self._solve()
+        # The prices of one more child in each row (harm points): any optimal duals bound
+        # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
+        self.prices = np.full(len(demand), np.nan)
+        if n:
+            self.prices[rows] = np.asarray(h.getSolution().row_dual)[:n]
 
     def _add_site(self, site: Site) -> int:
         """Add ``site``'s capacity row and pair columns; return the number of columns."""
@@ -163,11 +169,7 @@ class ComponentTrials:
         components = self._components
         return sum(len(components.rows[r]) for r in components.roots(site))
 
-    def gain(self, site: Site) -> float:
-        """Harm points ``site`` would avert added to the open network."""
-        key = self._components.roots(site)
-        if not key:
-            return 0.0
+    def _model(self, key: frozenset[int]) -> WarmTransport:
         if key in self._warm:
             self._warm.move_to_end(key)
         else:
@@ -175,8 +177,23 @@ class ComponentTrials:
             self._warm[key] = WarmTransport(self._demand, sites, rows)
             if len(self._warm) > self._keep:
                 self._warm.popitem(last=False)
-        model = self._warm[key]
+        return self._warm[key]
+
+    def gain(self, site: Site) -> float:
+        """Harm points ``site`` would avert added to the open network."""
+        key = self._components.roots(site)
+        if not key:
+            return 0.0
+        model = self._model(key)
         return model.objective - model.trial(site)
+
+    def bound(self, site: Site) -> float:
+        """An upper bound on :meth:`gain` from the open network's LP prices, without a trial
+        (harm points; up to the LP's dual tolerance, about 1e-7 per child)."""
+        key = self._components.roots(site)
+        if not key:
+            return 0.0
+        return gain_bound(self._model(key).prices, self._demand, site)
 
     def open(self, site: Site) -> frozenset[int]:
         """Open ``site``; return the components it merged (their LPs are dropped)."""

@@ -120,7 +120,11 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
 
 
 def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
-    """Standalone value of the best option at mainstream schools the rules excluded."""
+    """Standalone value of the best option at mainstream schools the rules excluded.
+
+    Each is valued on its class alone: today's bases serving the class, at their full places,
+    plus the option, on one warm LP per class (the option added and taken away again).
+    """
     instance, existing = inputs.instance, inputs.existing
     class_id = {c: i for i, c in enumerate(instance.classes)}
     # Exact: each site joins the whole class component of today's network (a base serving
@@ -236,7 +240,7 @@ def why_not(
             continue
         others = [x for x in plan.chosen if x != c]
         averted = scorer.harm(others) - current
-        swaps.append((scorer.harm([*others, o]) - current, averted, position))
+        swaps.append((scorer.plus(others, o) - current, averted, position))
     ties = [s for s in swaps if s[0] <= plan.tolerance * s[1] + 1e-9]
     if ties:
         difference, _, position = min(ties)
@@ -265,7 +269,7 @@ def why_not(
                 f" {match['name']} in its place"
             )
         return text
-    gain = current - scorer.harm([*plan.chosen, o])
+    gain = current - scorer.plus(plan.chosen, o)
     weakest = min(
         (scorer.harm([x for x in plan.chosen if x != c]) - current for c in plan.chosen),
         default=np.inf,

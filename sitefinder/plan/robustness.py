@@ -152,8 +152,9 @@ def robustness_runs(
         selection = chosen.selection
         unproven += not selection.proven
         time_limited += selection.limit == "time"
-        for urn in set(urns[candidates.option[chosen.chosen]]):
-            hits[str(urn)] = hits.get(str(urn), 0) + 1
+        # Sorted, not in set order: string hashes differ between processes.
+        for urn in sorted({str(u) for u in urns[candidates.option[chosen.chosen]]}):
+            hits[urn] = hits.get(urn, 0) + 1
         if progress is not None:
             progress("robustness runs", run + 1, runs)
     shares = pd.Series({urn: n / runs for urn, n in hits.items()}, dtype=float)

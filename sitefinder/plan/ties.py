@@ -2,9 +2,10 @@
 
 Option ``o`` is an equivalent alternative to chosen base ``c`` when swapping ``c`` for ``o``
 raises the plan's total harm by at most ``tolerance`` x the harm ``c`` averts in the plan.
-Each swap is checked by an exact LP re-solve of the class components it touches; most options
-are ruled out first by a bound that never rules out a true alternative: with ``c`` closed, the
-LP prices of the network cap what ``o`` can gain
+Each swap is checked by an exact LP re-solve of the class component it touches, on one warm
+LP per chosen base (the network with ``c`` closed; :class:`sitefinder.model.warm.WarmTransport`
+adds ``o`` and takes it away); most options are ruled out first by a bound that never rules
+out a true alternative: with ``c`` closed, the LP prices of the network cap what ``o`` can gain
 (:func:`sitefinder.model.scoring.gain_bound`).
 """
 
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from sitefinder.model.scoring import SetScorer, gain_bound
 from sitefinder.model.select import SelectionRules
+from sitefinder.model.warm import WarmTransport
 from sitefinder.plan.candidates import Candidates
 
 _EPS = 1e-9
@@ -64,17 +65,18 @@ def find_alternatives(
         others = [x for x in chosen if x != c]
         without = scorer.harm(others)
         allowed = current + tolerance * (without - current) + _EPS * max(1.0, abs(current))
-        prices: dict[int, np.ndarray] = {}
+        models: dict[int, WarmTransport] = {}  # the network without c, by component
         for o in swap_candidates(candidates, rules, chosen, c):
             comp = int(scorer.component[o])
             if comp < 0:
                 continue
-            if comp not in prices:
-                prices[comp] = scorer.prices(comp, others)
+            if comp not in models:
+                models[comp] = WarmTransport(demand, scorer.sites(comp, others), scorer.rows(comp))
+            model, site = models[comp], candidates.sites[o]
             # Safe: with c closed, o can avert at most this much.
-            if without - gain_bound(prices[comp], demand, candidates.sites[o]) > allowed:
+            if without - gain_bound(model.prices, demand, site) > allowed:
                 continue
-            value = scorer.harm([*others, o])
+            value = without - (model.objective - model.trial(site))
             if value <= allowed:
                 found.append((position, o, value - current))
     return found

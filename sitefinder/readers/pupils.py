@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import KDTree
 
 from sitefinder.config import NEED_CODES, Phase
 from sitefinder.disclosure import format_count
@@ -134,6 +133,8 @@ def pupil_counts(
     area = found["area_code"].where(found["area_code"].isin(areas["area_code"]), "")
     nearest = located & (area == "")
     if nearest.any():
+        from sklearn.neighbors import KDTree  # only for pupil lists: slow to import
+
         tree = KDTree(areas[["easting", "northing"]].to_numpy(dtype=float))
         _, index = tree.query(found.loc[nearest, ["easting", "northing"]].to_numpy(dtype=float))
         area[nearest] = areas["area_code"].to_numpy()[index[:, 0]]

@@ -179,9 +179,13 @@ def _bad_values(
 
 def _counts_checked(path: Path, table: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
     """Parse a count column; anything but a count or a DfE marker is reported with its lines."""
-    text = table[column].astype(str).str.strip()
-    marker = text.str.lower().isin(MISSING)
-    values = pd.to_numeric(text.mask(marker), errors="coerce").astype(float)
+    # Parsed once per distinct text: a national file repeats a few thousand values.
+    codes, distinct = pd.factorize(table[column].astype(str), use_na_sentinel=False)
+    text = pd.Series(distinct).str.strip()
+    is_marker = text.str.lower().isin(MISSING)
+    parsed = pd.to_numeric(text.mask(is_marker), errors="coerce").astype(float).to_numpy()
+    marker = pd.Series(is_marker.to_numpy()[codes], index=table.index)
+    values = pd.Series(parsed[codes], index=table.index)
     sane = np.isfinite(values) & (values >= 0) & (values <= MAX_COUNT)
     _bad_values(
         problems, path, table, column, ~marker & ~sane,

@@ -8,43 +8,37 @@ embedded as a base64 ``data:`` PNG, and there are no scripts, fonts or links. It
 plain-English summary, the map, the plan and how it was chosen, the ranking, the network before
 and after, the strongest candidates left out, robustness (when run), every scenario assumption
 with its value and where it came from (:attr:`sitefinder.config.Scenario.origins`), input
-checksums, warnings, the sitefinder version and the credits. Every table comes from the
-presentation layer (:mod:`sitefinder.report`), so figures and disclosure control match the
-terminal table, CSV and JSON. The same run gives the same bytes (the ``Generated`` line shows
-the day, or ``SOURCE_DATE_EPOCH``'s).
+checksums, warnings, the sitefinder version and the credits. Everything comes from the run's
+published tables and facts (:class:`~sitefinder.published.PublishedRun`), so figures and
+disclosure control match the terminal table, CSV, JSON and GeoPackage, and a report drawn from a
+saved run (``sitefinder report --from run.gpkg``) is the report ``rank --report`` wrote. The
+same run gives the same bytes (the ``Generated`` line shows the day, or ``SOURCE_DATE_EPOCH``'s).
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
 
 from sitefinder.columns import LEFT_OUT, PLAN, RANKING, Column
-from sitefinder.config import Scenario
 from sitefinder.errors import OutputError
-from sitefinder.pipeline import RankResult
-from sitefinder.render.staticmap import credits, map_png
-from sitefinder.report import (
-    disclosure_note,
-    left_out_frame,
-    people_table,
-    plan_frame,
-    plan_notes,
-    published_notes,
-    published_warnings,
-    ranking_frame,
-    summary_rows,
-)
+from sitefinder.published import PublishedRun, assumptions, published
+from sitefinder.render.staticmap import map_png
+from sitefinder.report import people_table, summary_rows
 from sitefinder.targets import check_target, write_atomic
-from sitefinder.version import __version__
+
+if TYPE_CHECKING:
+    from sitefinder.pipeline import RankResult
+
+__all__ = ["TEMPLATE", "assumptions", "generated_stamp", "render_report", "write_report"]
 
 TEMPLATE = "report.html.j2"
 """The report's template; ``report.css`` holds its style (included inline)."""
@@ -83,10 +77,10 @@ def _css(column: Column) -> str:
 
 
 def _view(
-    result: RankResult, frame: pd.DataFrame, spec: tuple[Column, ...], *, shade: bool = False
+    run: PublishedRun, frame: pd.DataFrame, spec: tuple[Column, ...], *, shade: bool = False
 ) -> _Table:
     """A protected table as headings and text cells (the terminal table's columns and text)."""
-    columns, rows = people_table(result, frame, spec)
+    columns, rows = people_table(run, frame, spec)
     flags = frame["in_plan"].tolist() if shade and "in_plan" in frame else [False] * len(rows)
     return _Table(
         [_Heading(c.label, c.kind in _NUMERIC) for c in columns],
@@ -112,43 +106,9 @@ def _plain(headings: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequ
 # Scenario assumptions and where each value came from
 
 
-def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every leaf of a dumped model as (dotted key path, value); empty tables are leaves."""
-    if isinstance(value, dict) and value:
-        for key in value:
-            yield from _leaves(value[key], f"{prefix}.{key}" if prefix else str(key))
-    else:
-        yield prefix, value
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def assumptions(scenario: Scenario) -> list[tuple[str, str, str]]:
-    """Every scenario setting as (key path, value, source), in the scenario's key order.
-
-    The source is the scenario file that set the value (the file itself or a parent named by
-    ``extends``), the origin of a later change (``command line``), or ``default``. File paths
-    are shown resolved.
-    """
-    current = scenario.model_dump(exclude={"source", "source_sha256"})
-    return [(key, _show(value), scenario.origin_of(key)) for key, value in _leaves(current)]
-
-
-def _assumption_sections(scenario: Scenario) -> list[dict[str, Any]]:
+def _assumption_sections(run: PublishedRun) -> list[dict[str, Any]]:
     sections: list[dict[str, Any]] = []
-    for key, value, source in assumptions(scenario):
+    for key, value, source in run["assumptions"].itertuples(index=False, name=None):
         name = key.split(".", 1)[0] if "." in key else "general"
         if not sections or sections[-1]["name"] != name:
             sections.append({"name": name, "rows": []})
@@ -160,28 +120,28 @@ def _assumption_sections(scenario: Scenario) -> list[dict[str, Any]]:
 # Sections
 
 
-def _method_sentence(result: RankResult) -> str:
-    plan = result.plan
+def _method_sentence(run: PublishedRun) -> str:
     method = (
         "an exact mixed-integer programme (HiGHS)"
-        if plan.method == "optimal"
+        if run.facts.method == "optimal"
         else "greedy selection improved by interchange"
     )
-    return f"Chosen together by {method}: {plan.proof()}."
+    return f"Chosen together by {method}: {run.facts.proof}."
 
 
-def _summary(result: RankResult) -> dict[str, Any]:
-    metrics = {label: (before, after) for label, before, after, _ in summary_rows(result)}
+def _summary(run: PublishedRun) -> dict[str, Any]:
+    metrics = {label: (before, after) for label, before, after, _ in summary_rows(run)}
     harm = metrics["Total harm (harm points)"]
-    before, after = result.before.total_harm, result.after.total_harm
+    totals = run["network"].set_index("state")["total_harm"]
     shown = all(text not in ("c", "") for text in harm)
+    before, after = (float(totals["before"]), float(totals["after"])) if shown else (0.0, 0.0)
     return {
-        "bases": len(result.plan.chosen),
-        "plan_notes": list(result.plan.notes),
+        "bases": len(run["plan_chosen"]),
+        "plan_notes": list(run.facts.plan_sentences),
         "harm_before": harm[0],
         "harm_after": harm[1],
         "fall": f"{(before - after) / before:.0%}" if shown and before > 0 else "",
-        "harm_scale": _harm_scale(result.scenario),
+        "harm_scale": run.facts.harm_scale,
         "journey_before": metrics["Journey harm (harm points)"][0],
         "journey_after": metrics["Journey harm (harm points)"][1],
         "journey_share_before": metrics["Journey share of total harm"][0],
@@ -196,81 +156,31 @@ def _summary(result: RankResult) -> dict[str, Any]:
     }
 
 
-def _harm_scale(scenario: Scenario) -> str:
-    """What a harm point is and what a child without a base place counts, in words."""
-    text = (
-        "The harm curve scores one harm point for a journey at the guidance limit, and every"
-        f" journey minute adds {scenario.harm.per_minute:g}."
-    )
-    fallback = scenario.fallback
-    if fallback.method == "flat":
-        return text + f" A child without a base place counts {scenario.harm.unmet:g}."
-    where = (
-        "the nearest special school serving their need (or an out-of-authority placement"
-        f" {fallback.out_of_authority_minutes:g} minutes away when that is nearer)"
-        if fallback.method == "special_school"
-        else f"an out-of-authority placement {fallback.out_of_authority_minutes:g} minutes away"
-    )
-    return text + (
-        f" A child without a base place counts the harm of the journey to {where}, plus"
-        f" {fallback.mismatch:g} for having no base place."
-    )
-
-
-def _robustness(result: RankResult) -> dict[str, Any] | None:
-    plan, settings = result.plan, result.scenario.robustness
-    if not plan.runs:
+def _robustness(run: PublishedRun) -> dict[str, Any] | None:
+    if not run.facts.runs:
         return None
-    ranges = [
-        f"harm.{key} drawn from [{_show(getattr(settings, key)[0])},"
-        f" {_show(getattr(settings, key)[1])}]"
-        for key in ("exponent", "free_minutes", "unmet")
-        if getattr(settings, key) is not None
-    ]
-    if settings.mismatch is not None:
-        ranges.append(
-            f"fallback.mismatch drawn from [{_show(settings.mismatch[0])},"
-            f" {_show(settings.mismatch[1])}]"
-        )
-    text = (
-        f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
-        f" scaling every area's children by a random factor (standard deviation of its log"
-        f" {settings.demand_noise:g})" + (f" with {', '.join(ranges)}" if ranges else "") + "."
-        " Robustness is the share of runs in which the school hosts a chosen base."
-    )
-    if plan.unproven_runs:
-        text += f" {plan.unproven_runs} run(s) stopped at their time limit with the best set found."
-    names = result.schools.drop_duplicates("urn").set_index("urn")["name"]
-    in_plan = set(plan.chosen.get("urn", pd.Series(dtype=str)).astype(str))
-    shares = plan.robustness.sort_values(ascending=False, kind="stable")
+    shares = run["robustness"]
     rows = [
-        [
-            f"{names.get(urn, '')} ({urn})",
-            f"{float(share):.0%}",
-            "yes" if str(urn) in in_plan else "",
-        ]
-        for urn, share in shares.head(15).items()
-        if float(share) > 0
+        [f"{row.name} ({row.urn})", f"{float(row.share):.0%}", "yes" if row.in_plan else ""]
+        for row in shares.head(15).itertuples()
+        if float(row.share) > 0
     ]
     return {
-        "text": text,
+        "text": run.facts.robustness_text,
         "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),
     }
 
 
-def _provenance(result: RankResult) -> tuple[_Table, _Table]:
-    scenario = result.scenario
-    files = scenario.inputs.files()
+def _provenance(run: PublishedRun) -> tuple[_Table, _Table]:
+    facts = run.facts
     rows = [
-        ["sitefinder version", __version__],
-        ["Scenario file", str(scenario.source or "none (built in a program)")],
-        ["Scenario SHA-256 (the file and its extends chain)", scenario.source_sha256 or ""],
-        ["Journey minutes", result.travel.method],
-        ["Disclosure control", disclosure_note(result)],
+        ["sitefinder version", facts.version],
+        ["Scenario file", facts.scenario_file or "none (built in a program)"],
+        ["Scenario SHA-256 (the file and its extends chain)", facts.scenario_sha256],
+        ["Journey minutes", facts.travel_method],
+        ["Disclosure control", facts.disclosure_note],
     ]
-    checksums = [
-        [name, str(files.get(name, "")), digest] for name, digest in result.data.checksums.items()
-    ]
+    checksums = [list(row) for row in run["input_files"].itertuples(index=False, name=None)]
     return _plain(["Item", "Value"], rows), _plain(["Input", "File", "SHA-256"], checksums)
 
 
@@ -293,7 +203,7 @@ def _environment(template_dir: Path | None) -> jinja2.Environment:
 
 
 def render_report(
-    result: RankResult,
+    run: PublishedRun | RankResult,
     *,
     png: bytes,
     generated: str | None,
@@ -303,8 +213,8 @@ def render_report(
 
     Parameters
     ----------
-    result
-        A ranking run.
+    run
+        A ranking run, or what it published (:class:`~sitefinder.published.PublishedRun`).
     png
         The map as PNG bytes (see :func:`sitefinder.render.staticmap.map_png`).
     generated
@@ -322,30 +232,32 @@ def render_report(
     OutputError
         If ``template_dir`` is not a folder, or a template in it is broken.
     """
-    plan_view = _view(result, plan_frame(result), PLAN)
-    ranking = _view(result, ranking_frame(result, top=result.scenario.top), RANKING, shade=True)
-    provenance, checksums = _provenance(result)
+    run = published(run)
+    facts = run.facts
+    plan_view = _view(run, run["plan_chosen"], PLAN)
+    ranking = _view(run, run["ranking"], RANKING, shade=True)
+    provenance, checksums = _provenance(run)
     context = {
-        "name": result.scenario.name,
-        "base_size": result.scenario.base_size,
-        "version": __version__,
+        "name": facts.scenario_name,
+        "base_size": facts.base_size,
+        "version": facts.version,
         "generated": generated,
-        "summary": _summary(result),
-        "disclosure": disclosure_note(result),
+        "summary": _summary(run),
+        "disclosure": facts.disclosure_note,
         "image": base64.b64encode(png).decode("ascii"),
-        "method": _method_sentence(result),
+        "method": _method_sentence(run),
         "plan": plan_view,
-        "plan_notes": plan_notes(result),
+        "plan_notes": list(facts.plan_notes),
         "ranking": ranking,
-        "metrics": _plain(["Metric", "Before", "After", "Change"], summary_rows(result), [1, 2, 3]),
-        "left_out": _view(result, left_out_frame(result), LEFT_OUT),
-        "robustness": _robustness(result),
-        "assumptions": _assumption_sections(result.scenario),
+        "metrics": _plain(["Metric", "Before", "After", "Change"], summary_rows(run), [1, 2, 3]),
+        "left_out": _view(run, run["plan_left_out"], LEFT_OUT),
+        "robustness": _robustness(run),
+        "assumptions": _assumption_sections(run),
         "provenance": provenance,
         "checksums": checksums,
-        "warnings": published_warnings(result),
-        "notes": published_notes(result),
-        "credits": credits(result),
+        "warnings": run.warnings,
+        "notes": run.notes,
+        "credits": facts.credits,
     }
     environment = _environment(template_dir)
     try:
@@ -363,7 +275,7 @@ def generated_stamp() -> str:
 
 
 def write_report(
-    result: RankResult,
+    run: PublishedRun | RankResult,
     path: Path,
     *,
     overwrite: bool = False,
@@ -374,8 +286,10 @@ def write_report(
 
     Parameters
     ----------
-    result
-        A ranking run (:func:`sitefinder.rank`).
+    run
+        A ranking run (:func:`sitefinder.rank`), or what it published
+        (:func:`sitefinder.published.publish`, or read back from its GeoPackage by
+        :func:`sitefinder.export.read_run`).
     path
         Where to write the report (must end in ``.html``; the folder must exist).
     overwrite
@@ -401,6 +315,7 @@ def write_report(
     path = check_target(path, overwrite=overwrite, suffix=".html", kind="HTML report")
     if generated is None:
         generated = generated_stamp()
-    png = map_png(result, dpi=_MAP_DPI, top=result.scenario.top)
-    text = render_report(result, png=png, generated=generated or None, template_dir=template_dir)
+    run = published(run)
+    png = map_png(run, dpi=_MAP_DPI)
+    text = render_report(run, png=png, generated=generated or None, template_dir=template_dir)
     return write_atomic(path, text.encode("utf-8"), overwrite=overwrite, kind="HTML report")

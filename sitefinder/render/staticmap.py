@@ -17,6 +17,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
@@ -37,19 +38,30 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from sitefinder.pipeline import RankResult
-from sitefinder.resources import bundled_root
+from sitefinder.published import (
+    FICTIONAL,
+    OGL,
+    OS_DATA,
+    OSM,
+    PublishedRun,
+    credits,
+    positive,
+    published,
+)
 from sitefinder.targets import check_target, write_atomic
-from sitefinder.version import __version__
+
+if TYPE_CHECKING:
+    from sitefinder.pipeline import RankResult
+
+__all__ = [
+    "FICTIONAL", "FIGSIZE", "OGL", "OSM", "OS_DATA", "credits", "draw_map", "drawable",
+    "map_png", "short_name",
+]  # fmt: skip
 
 FIGSIZE: tuple[float, float] = (11.7, 8.3)
 """Figure size in inches: A4 landscape (the PNG is ``FIGSIZE x dpi`` pixels)."""
 
 FONT = "DejaVu Sans"
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
-OS_DATA = "Contains OS data © Crown copyright and database right."
-OSM = "© OpenStreetMap contributors, ODbL."
-FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area or child)."
 
 _NO_CHILDREN = "#e4e4e4"
 _UNPLACED = "#8c8c8c"
@@ -114,50 +126,6 @@ def short_name(name: object, *, limit: int = _LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def credits(result: RankResult) -> str:
-    """The credits of the data a run used, and only those (shared/data wording).
-
-    OpenStreetMap is credited only when journeys were routed over a road network; the Open
-    Government Licence when a public dataset was read (GIAS, ONS population, DfE SEN2, LSOA
-    boundaries, the ONS Postcode Directory); OS data with boundaries or postcodes (the
-    packaged ONSPD geocodes pupil lists and schools without a grid reference). Files of the
-    bundled demo are fictional and say so.
-    """
-    scenario = result.scenario
-    inputs, journey = scenario.inputs, scenario.journey
-    demo = bundled_root() / "data" / "demo"
-
-    def real(path: Path | None) -> bool:
-        return path is not None and not Path(path).resolve().is_relative_to(demo.resolve())
-
-    files = [*inputs.files().values(), journey.network, journey.matrix]
-    geocoded = inputs.demand.method == "pupils" or inputs.schools.format != "sitefinder"
-    public = (
-        inputs.schools.format == "gias"
-        or inputs.demand.method == "modelled"
-        or real(inputs.boundaries.path if inputs.boundaries else None)
-        or real(inputs.postcodes)
-        or (geocoded and real(inputs.schools.path))
-    )
-    ordnance = (
-        real(inputs.boundaries.path if inputs.boundaries else None)
-        or real(inputs.postcodes)
-        or (geocoded and real(inputs.schools.path))
-    )
-    parts = []
-    if not any(real(f) for f in files if f is not None):
-        parts.append(FICTIONAL)
-    if public:
-        parts.append(OGL)
-    if ordnance:
-        parts.append(OS_DATA)
-    if journey.method == "network" and real(journey.network):
-        parts.append(OSM)
-    if not parts:
-        parts.append("Data: the scenario's own input files (listed in the HTML report).")
-    return " ".join(parts)
-
-
 def _ring_path(geometry: BaseGeometry) -> MplPath | None:
     """One compound path for a (multi)polygon, exteriors anticlockwise and holes clockwise."""
     polygons = [
@@ -193,40 +161,38 @@ def _palette(n: int) -> ListedColormap:
 
 
 def _area_classes(areas: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Split areas into: no children; children but none placed; some still without a place."""
-    children = areas["children"].fillna(0.0).astype(float)
-    minutes = areas["mean_minutes_after"].astype(float)
-    unmet = areas["unmet_after"].fillna(0.0).astype(float)
-    empty = children <= 1e-9
+    """Split areas into: no children; children but none placed; some still without a place.
+
+    ``areas`` is the published demand table: a withheld count is above zero (zero is shown).
+    """
+    children = areas["children"].map(positive).astype(bool)
+    minutes = pd.to_numeric(areas["mean_minutes_after"], errors="coerce").astype(float)
+    unmet = areas["unmet_after"].map(positive).astype(bool)
+    empty = ~children
     unplaced = ~empty & minutes.isna()
-    partial = ~empty & ~unplaced & (unmet > 1e-9)
+    partial = ~empty & ~unplaced & unmet
     return empty, unplaced, partial
 
 
-def _area_shapes(result: RankResult) -> list[MplPath | None]:
-    """Each area's polygon path in ``result.areas`` order (None where there is no polygon)."""
-    boundaries = result.data.boundaries
-    if boundaries is None or boundaries.empty:
-        return [None] * len(result.areas)
-    polygons = boundaries.drop_duplicates("area_code").set_index("area_code").geometry
-    shapes = polygons.reindex(result.areas["area_code"]).to_numpy()
-    return [None if s is None or s.is_empty else _ring_path(s) for s in shapes]
+def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
+    """Each area's polygon path in the demand table's order (None where there is no polygon)."""
+    return [None if s is None else _ring_path(s) for s in run.area_shapes]
 
 
 def _draw_areas(
-    ax: Axes, result: RankResult, norm: BoundaryNorm, cmap: ListedColormap
+    ax: Axes, run: PublishedRun, norm: BoundaryNorm, cmap: ListedColormap
 ) -> list[tuple[float, float, float, float]]:
     """Shade every area; return the extents of what was drawn (for the map's limits)."""
-    areas = result.areas.reset_index(drop=True)
+    areas = run["demand"].reset_index(drop=True)
     empty, unplaced, partial = _area_classes(areas)
-    minutes = areas["mean_minutes_after"].astype(float).to_numpy()
+    minutes = pd.to_numeric(areas["mean_minutes_after"], errors="coerce").to_numpy(dtype=float)
     colours = np.array(
         [
             _NO_CHILDREN if e else _UNPLACED if u else mpl.colors.to_hex(cmap(norm(m)))
             for e, u, m in zip(empty, unplaced, minutes, strict=True)
         ]
     )
-    shapes = _area_shapes(result)
+    shapes = _area_shapes(run)
     has_shape = np.array([s is not None for s in shapes], dtype=bool)
     extents = []
     if has_shape.any():
@@ -450,20 +416,20 @@ def _limits(ax: Axes, extents: list[tuple[float, float, float, float]]) -> None:
     ax.set_aspect("equal", adjustable="box")
 
 
-def _plan_phrase(result: RankResult) -> str:
-    plan = result.plan
-    n = len(plan.chosen)
-    method = "exact MIP" if plan.method == "optimal" else "greedy + interchange"
-    how = plan.proof(brief=True)
+def _plan_phrase(run: PublishedRun) -> str:
+    facts = run.facts
+    n = len(run["plan_chosen"])
+    method = "exact MIP" if facts.method == "optimal" else "greedy + interchange"
+    how = facts.proof_brief
     return (
         f"Candidate host schools for new SEND inclusion bases: the plan adds {n} new"
-        f" base{'s' if n != 1 else ''} of {result.scenario.base_size} places ({method}, {how})."
+        f" base{'s' if n != 1 else ''} of {facts.base_size} places ({method}, {how})."
     )
 
 
 def _side_panel(
     fig: Figure,
-    result: RankResult,
+    run: PublishedRun,
     ranking: pd.DataFrame,
     norm: BoundaryNorm,
     cmap: ListedColormap,
@@ -480,9 +446,8 @@ def _side_panel(
     bar.ax.tick_params(labelsize=7.5)
     bar.set_label("Mean journey after the plan (minutes, one way)", fontsize=8.5)
     bar.ax.xaxis.set_label_position("top")
-    limits = result.scenario.harm.limit_minutes
-    for phase, limit in sorted(limits.items()):
-        if phase in result.scenario.phases and edges[0] <= limit <= edges[-1]:
+    for phase, limit in run.facts.limits.items():
+        if edges[0] <= limit <= edges[-1]:
             bar.ax.axvline(limit, color="black", linewidth=1.2)
             bar.ax.text(
                 limit,
@@ -552,13 +517,11 @@ def _side_panel(
     )
 
     lines: list[tuple[str, bool]] = [("The plan", True)]
-    chosen = result.plan.chosen
-    groups = result.scenario.need_groups
+    chosen = run["plan_chosen"]
     if chosen.empty:
         lines.append(("No new base would avert any harm.", False))
     for row in chosen.itertuples():
-        group = groups.get(str(row.need_group))
-        label = drawable(group.label if group is not None else row.need_group)
+        label = drawable(row.need_group_label)
         name = short_name(row.name, limit=_PANEL_CHARS - 20)
         lines.append((f"N{row.choice}  {name} ({row.places} places)", False))
         detail = f"{row.phase}: {label}"
@@ -587,7 +550,7 @@ def _side_panel(
         y -= step
 
 
-def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
+def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
     fig = Figure(figsize=FIGSIZE, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.075, 0.68, 0.83))
@@ -595,15 +558,18 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
     ax.set_yticks([])
     ax.set_facecolor("#f4f7fa")
 
-    edges = _minute_edges(result.areas["mean_minutes_after"].astype(float))
+    edges = _minute_edges(
+        pd.to_numeric(run["demand"]["mean_minutes_after"], errors="coerce").astype(float)
+    )
     cmap = _palette(len(edges) - 1)
     norm = BoundaryNorm(edges, cmap.N)
-    extents = _draw_areas(ax, result, norm, cmap)
+    extents = _draw_areas(ax, run, norm, cmap)
 
-    sites = result.sites
-    existing = sites[sites["kind"] == "existing"]
-    new = sites[sites["kind"] == "new"]
-    ranking = result.ranking.head(max(top, 0))
+    existing, new = run["existing_bases"], run["planned_bases"]
+    sites = pd.concat(
+        [existing[["easting", "northing"]], new[["easting", "northing"]]], ignore_index=True
+    )
+    ranking = run["ranking"].head(max(top, 0))
     extents.extend(
         (float(x), float(y), float(x), float(y))
         for frame in (sites, ranking)
@@ -659,7 +625,7 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
             _NEW,
             True,
         )
-        for row in new.reset_index(drop=True).assign(choice=_choices(result, new)).itertuples()
+        for row in new.reset_index(drop=True).assign(choice=_choices(run, new)).itertuples()
     ]
     planned = {str(urn) for urn in new["urn"]}
     candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
@@ -683,12 +649,12 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
     _place_labels(ax, canvas, labels, taken)
     _scale_bar(ax)
     _north_arrow(ax)
-    _side_panel(fig, result, ranking, norm, cmap, edges)
+    _side_panel(fig, run, ranking, norm, cmap, edges)
 
     fig.text(
         0.02,
         0.965,
-        drawable(result.scenario.name)[:90],
+        drawable(run.facts.scenario_name)[:90],
         fontsize=17,
         fontweight="bold",
         va="center",
@@ -697,20 +663,21 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
     fig.text(
         0.02,
         0.928,
-        _plan_phrase(result),
+        _plan_phrase(run),
         fontsize=10,
         va="center",
         color="#333333",
         parse_math=False,
     )
     fig.text(
-        0.02, 0.035, drawable(credits(result)), fontsize=7, color="#444444", va="center",
+        0.02, 0.035, drawable(run.facts.credits), fontsize=7, color="#444444", va="center",
         parse_math=False,
     )  # fmt: skip
     fig.text(
         0.02,
         0.015,
-        f"Made with sitefinder {__version__}. Journey minutes: {drawable(result.travel.method)};"
+        f"Made with sitefinder {run.facts.version}. Journey minutes:"
+        f" {drawable(run.facts.travel_method)};"
         " shared SEND transport, one way. Every assumption is listed in the HTML report.",
         fontsize=7,
         color="#444444",
@@ -720,25 +687,25 @@ def _figure(result: RankResult, *, top: int, dpi: int) -> Figure:
     return fig
 
 
-def _choices(result: RankResult, new: pd.DataFrame) -> list[int]:
+def _choices(run: PublishedRun, new: pd.DataFrame) -> list[int]:
     """The plan's choice number of each new base (in ``sites`` order, as built by the pipeline)."""
-    chosen = result.plan.chosen
+    chosen = run["plan_chosen"]
     if "choice" in chosen.columns and len(chosen) == len(new):
         return [int(c) for c in chosen["choice"]]
     return list(range(1, len(new) + 1))
 
 
-def map_png(result: RankResult, *, dpi: int = 150, top: int = 10) -> bytes:
-    """Render the map of ``result`` as PNG bytes (see :func:`draw_map`).
+def map_png(run: PublishedRun | RankResult, *, dpi: int = 150, top: int | None = None) -> bytes:
+    """Render the map of ``run`` as PNG bytes (see :func:`draw_map`).
 
     Parameters
     ----------
-    result
-        A ranking run.
+    run
+        A ranking run, or what it published (:class:`~sitefinder.published.PublishedRun`).
     dpi
         Resolution; the image is ``FIGSIZE x dpi`` pixels.
     top
-        How many of the ranked candidates to mark and label.
+        How many of the ranked candidates to mark and label (default: the run's ``top``).
 
     Returns
     -------
@@ -747,6 +714,8 @@ def map_png(result: RankResult, *, dpi: int = 150, top: int = 10) -> bytes:
     """
     if dpi <= 0:
         raise ValueError("dpi must be positive")
+    run = published(run, top=top)
+    top = run.facts.top if top is None else top
     with mpl.rc_context(
         {
             "font.family": "sans-serif",
@@ -757,14 +726,19 @@ def map_png(result: RankResult, *, dpi: int = 150, top: int = 10) -> bytes:
             "text.usetex": False,
         }
     ):
-        fig = _figure(result, top=top, dpi=dpi)
+        fig = _figure(run, top=top, dpi=dpi)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
 def draw_map(
-    result: RankResult, path: Path, *, overwrite: bool = False, dpi: int = 150, top: int = 10
+    run: PublishedRun | RankResult,
+    path: Path,
+    *,
+    overwrite: bool = False,
+    dpi: int = 150,
+    top: int | None = None,
 ) -> Path:
     """Draw the areas, bases and top candidates of a ranking run as an A4 landscape PNG.
 
@@ -776,8 +750,9 @@ def draw_map(
 
     Parameters
     ----------
-    result
-        A ranking run (:func:`sitefinder.rank`).
+    run
+        A ranking run (:func:`sitefinder.rank`), or what it published (read back from its
+        GeoPackage by :func:`sitefinder.export.read_run`).
     path
         Where to write the PNG (must end in ``.png``; the folder must exist).
     overwrite
@@ -785,7 +760,7 @@ def draw_map(
     dpi
         Resolution; the image is ``FIGSIZE x dpi`` pixels (11.7 x 8.3 inches).
     top
-        How many ranked candidates to mark and label.
+        How many ranked candidates to mark and label (default: the run's ``top``).
 
     Returns
     -------
@@ -799,6 +774,4 @@ def draw_map(
         folder does not exist, or the file cannot be written.
     """
     path = check_target(path, overwrite=overwrite, suffix=".png", kind="PNG image")
-    return write_atomic(
-        path, map_png(result, dpi=dpi, top=top), overwrite=overwrite, kind="PNG image"
-    )
+    return write_atomic(path, map_png(run, dpi=dpi, top=top), overwrite=overwrite, kind="PNG image")

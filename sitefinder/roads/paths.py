@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import dijkstra
-from sklearn.neighbors import KDTree
 
 from sitefinder.roads.contract import ContractedNetwork, contract_graph, contracted_minutes
 from sitefinder.roads.osm import RoadNetwork
+
+if TYPE_CHECKING:
+    from sklearn.neighbors import KDTree
 
 DEFAULT_ACCESS_SPEED_KMH = 15.0
 DEFAULT_SNAP_WARN_METRES = 500.0
@@ -78,6 +81,12 @@ def _points(values: ArrayLike, name: str) -> NDArray[np.float64]:
     return array
 
 
+def _tree(xy: NDArray[np.float64]) -> KDTree:
+    from sklearn.neighbors import KDTree  # only when routing: scikit-learn is slow to import
+
+    return KDTree(xy)
+
+
 def snap(
     network: RoadNetwork, points_xy: ArrayLike, *, tree: KDTree | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
@@ -100,7 +109,7 @@ def snap(
     points = _points(points_xy, "points_xy")
     if len(points) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    tree = tree if tree is not None else KDTree(network.xy)
+    tree = tree if tree is not None else _tree(network.xy)
     distance, index = tree.query(points, k=1)
     return index[:, 0].astype(np.int64), distance[:, 0]
 
@@ -148,7 +157,7 @@ def drive_minutes(
         raise ValueError(f"cutoff_minutes must be >= 0, got {cutoff_minutes}")
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    tree = KDTree(network.xy)
+    tree = _tree(network.xy)
     o_node, o_metres = snap(network, origins, tree=tree)
     d_node, d_metres = snap(network, destinations, tree=tree)
     report = SnapReport(

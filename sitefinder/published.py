@@ -1,0 +1,597 @@
+"""What a run publishes: every table and sentence its outputs show, disclosure-controlled.
+
+:func:`publish` turns a :class:`~sitefinder.pipeline.RankResult` into a :class:`PublishedRun`
+once. The terminal table, CSV and JSON (:mod:`sitefinder.report`), the GeoPackage
+(:mod:`sitefinder.export`), the map and the HTML report (:mod:`sitefinder.render`) are all drawn
+from it, so they agree by construction. The GeoPackage stores all of it (the spatial layers and,
+beside them, the report's tables and the run's facts as non-spatial tables), and
+:func:`sitefinder.export.read_run` gives the same object back: ``sitefinder map --from`` and
+``report --from`` draw a saved run without recomputing it.
+
+Every figure a disclosure rule withholds is a :class:`~sitefinder.disclosure.Withheld` marker in
+the tables here (NULL in the file, with the row's ``withheld`` column naming it).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sitefinder.columns import (
+    ALTERNATIVES,
+    AREAS,
+    ASSIGNMENTS,
+    LEFT_OUT,
+    METRICS,
+    PLAN,
+    PLANNED_BASES,
+    RANKING,
+    STOPPED,
+    Column,
+    protected,
+)
+from sitefinder.disclosure import Kind, Withheld
+from sitefinder.resources import bundled_root
+from sitefinder.version import __version__
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from sitefinder.config import Scenario
+    from sitefinder.pipeline import RankResult
+
+RUN_FORMAT = 1
+"""The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
+CRS = "EPSG:27700"
+OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
+OS_DATA = "Contains OS data © Crown copyright and database right."
+OSM = "© OpenStreetMap contributors, ODbL."
+FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area or child)."
+_PLAN_ONLY = [
+    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
+    "robustness", "alternatives",
+]  # fmt: skip
+LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignments")
+"""The spatial layers, in the file's order."""
+TABLES = (
+    "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
+    "network", "robustness", "assumptions", "input_files", "run_facts",
+)  # fmt: skip
+"""The non-spatial tables, in the file's order (``run_info`` first, as before)."""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """A run's settings, figures and sentences that its outputs show, all already published.
+
+    Attributes
+    ----------
+    format
+        :data:`RUN_FORMAT` of the sitefinder that published it.
+    version
+        The sitefinder version that made the run.
+    scenario_name, scenario_file, scenario_sha256
+        The scenario's name, file (``""`` when built in a program) and SHA-256.
+    base_size
+        Places in each new base.
+    top
+        Ranked candidates shown (rows of the ``ranking`` table).
+    suppression_threshold
+        Counts of children below this are withheld (children).
+    per_minute
+        The harm curve's travel term (harm points per journey minute).
+    stopping_rule
+        The stopping rule in words, after "a new base must place".
+    tie_tolerance
+        The plan's tie tolerance (a fraction of a base's harm averted).
+    harm_scale
+        What a harm point is and what a child without a base place counts, in words.
+    disclosure_note
+        The sentence explaining withheld figures.
+    method, proof, proof_brief
+        How the plan was chosen (``optimal`` or ``greedy``) and how close to the best set it
+        is, in words (long, and short for the map).
+    plan_summary
+        The JSON ``plan`` summary (method, gap, total harm as published, ...).
+    plan_notes
+        Sentences under the plan table.
+    plan_sentences
+        The plan's own notes (how many requested bases are worth adding, limits).
+    runs, unproven_runs
+        Robustness runs made, and those stopped before proving their set.
+    robustness_text
+        How the robustness runs were made, in words (``""`` without runs).
+    travel_method
+        How journey minutes were found, in words.
+    credits
+        The credits of the data the run used.
+    limits
+        The guidance limit of each phase planned for (minutes).
+    warnings, notes
+        The run's published warnings and what the readers found.
+    """
+
+    format: int
+    version: str
+    scenario_name: str
+    scenario_file: str
+    scenario_sha256: str
+    base_size: int
+    top: int
+    suppression_threshold: int
+    per_minute: float
+    stopping_rule: str
+    tie_tolerance: float
+    harm_scale: str
+    disclosure_note: str
+    method: str
+    proof: str
+    proof_brief: str
+    plan_summary: dict[str, Any]
+    plan_notes: list[str]
+    plan_sentences: list[str]
+    runs: int
+    unproven_runs: int
+    robustness_text: str
+    travel_method: str
+    credits: str
+    limits: dict[str, float]
+    warnings: list[str]
+    notes: list[str]
+
+    def rows(self) -> list[tuple[str, str]]:
+        """``(key, JSON value)`` rows for the ``run_facts`` table."""
+        return [(key, json.dumps(value, ensure_ascii=False)) for key, value in asdict(self).items()]
+
+    @classmethod
+    def from_rows(cls, rows: Mapping[str, str]) -> RunFacts:
+        """The facts back from :meth:`rows`.
+
+        Raises
+        ------
+        KeyError, ValueError
+            When a fact is missing or not JSON (the caller names the file).
+        """
+        return cls(**{f.name: json.loads(rows[f.name]) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """Everything a run publishes: the tables of every output and the facts behind them.
+
+    Attributes
+    ----------
+    facts
+        Settings, figures and sentences (:class:`RunFacts`).
+    tables
+        Every published table by its name in the GeoPackage (:data:`LAYERS` and
+        :data:`TABLES`); figures withheld by disclosure control are
+        :class:`~sitefinder.disclosure.Withheld` markers.
+    area_shapes
+        The polygon of each row of ``tables["demand"]`` (None where an area has no polygon;
+        it is drawn at its point).
+    """
+
+    facts: RunFacts
+    tables: Mapping[str, pd.DataFrame]
+    area_shapes: list[BaseGeometry | None] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings every output carries."""
+        return list(self.facts.warnings)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the readers found: files read, estimates."""
+        return list(self.facts.notes)
+
+    @property
+    def threshold(self) -> int:
+        """The suppression threshold (children)."""
+        return self.facts.suppression_threshold
+
+
+def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
+    """The column specification of a published table (its disclosure-controlled columns)."""
+    known = {
+        "ranking": RANKING,
+        "plan_chosen": PLAN,
+        "plan_left_out": LEFT_OUT,
+        "plan_alternatives": ALTERNATIVES,
+        "plan_stopped": STOPPED,
+        "network": METRICS,
+        "demand": AREAS,
+        "assignments": ASSIGNMENTS,
+        "planned_bases": PLANNED_BASES,
+    }
+    if name == "candidates":
+        return school_columns(table)
+    return known.get(name, ())
+
+
+def school_columns(table: pd.DataFrame) -> tuple[Column, ...]:
+    """The figures of the candidates layer that describe children, by kind."""
+    # Pupils with an EHC plan are children; the standalone values are harm points.
+    harm: Kind = "harm"
+    columns = [
+        Column("ehcp_pupils", "Pupils with an EHC plan", "count"),
+        Column("ehcp_share", "Share of pupils with an EHC plan", "share", about="ehcp_pupils"),
+    ]
+    columns += [
+        Column(c, c, harm)
+        for c in table.columns
+        if c.startswith("standalone_") or c == "best_standalone"
+    ]
+    return tuple(columns)
+
+
+# --- scenario facts in words --------------------------------------------------------------------
+
+
+def show(value: Any) -> str:
+    """A scenario value as the report writes it (``none``, ``true``, ``[1, 2]``)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a dumped model as (dotted key path, value); empty tables are leaves."""
+    if isinstance(value, dict) and value:
+        for key in value:
+            yield from _leaves(value[key], f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix, value
+
+
+def assumptions(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """Every scenario setting as (key path, value, source), in the scenario's key order.
+
+    The source is the scenario file that set the value (the file itself or a parent named by
+    ``extends``), the origin of a later change (``command line``), or ``default``. File paths
+    are shown resolved.
+    """
+    current = scenario.model_dump(exclude={"source", "source_sha256"})
+    return [(key, show(value), scenario.origin_of(key)) for key, value in _leaves(current)]
+
+
+def harm_scale(scenario: Scenario) -> str:
+    """What a harm point is and what a child without a base place counts, in words."""
+    text = (
+        "The harm curve scores one harm point for a journey at the guidance limit, and every"
+        f" journey minute adds {scenario.harm.per_minute:g}."
+    )
+    fallback = scenario.fallback
+    if fallback.method == "flat":
+        return text + f" A child without a base place counts {scenario.harm.unmet:g}."
+    where = (
+        "the nearest special school serving their need (or an out-of-authority placement"
+        f" {fallback.out_of_authority_minutes:g} minutes away when that is nearer)"
+        if fallback.method == "special_school"
+        else f"an out-of-authority placement {fallback.out_of_authority_minutes:g} minutes away"
+    )
+    return text + (
+        f" A child without a base place counts the harm of the journey to {where}, plus"
+        f" {fallback.mismatch:g} for having no base place."
+    )
+
+
+def robustness_text(result: RankResult) -> str:
+    """How the robustness runs were made, in words (``""`` without runs)."""
+    plan, settings = result.plan, result.scenario.robustness
+    if not plan.runs:
+        return ""
+    ranges = [
+        f"harm.{key} drawn from [{show(getattr(settings, key)[0])},"
+        f" {show(getattr(settings, key)[1])}]"
+        for key in ("exponent", "free_minutes", "unmet")
+        if getattr(settings, key) is not None
+    ]
+    if settings.mismatch is not None:
+        ranges.append(
+            f"fallback.mismatch drawn from [{show(settings.mismatch[0])},"
+            f" {show(settings.mismatch[1])}]"
+        )
+    text = (
+        f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
+        f" scaling every area's children by a random factor (standard deviation of its log"
+        f" {settings.demand_noise:g})" + (f" with {', '.join(ranges)}" if ranges else "") + "."
+        " Robustness is the share of runs in which the school hosts a chosen base."
+    )
+    if plan.unproven_runs:
+        text += f" {plan.unproven_runs} run(s) stopped at their time limit with the best set found."
+    return text
+
+
+def credits(result: RankResult) -> str:
+    """The credits of the data a run used, and only those (shared/data wording).
+
+    OpenStreetMap is credited only when journeys were routed over a road network; the Open
+    Government Licence when a public dataset was read (GIAS, ONS population, DfE SEN2, LSOA
+    boundaries, the ONS Postcode Directory); OS data with boundaries or postcodes (the
+    packaged ONSPD geocodes pupil lists and schools without a grid reference). Files of the
+    bundled demo are fictional and say so.
+    """
+    scenario = result.scenario
+    inputs, journey = scenario.inputs, scenario.journey
+    demo = bundled_root() / "data" / "demo"
+
+    def real(path: Path | None) -> bool:
+        return path is not None and not Path(path).resolve().is_relative_to(demo.resolve())
+
+    files = [*inputs.files().values(), journey.network, journey.matrix]
+    geocoded = inputs.demand.method == "pupils" or inputs.schools.format != "sitefinder"
+    public = (
+        inputs.schools.format == "gias"
+        or inputs.demand.method == "modelled"
+        or real(inputs.boundaries.path if inputs.boundaries else None)
+        or real(inputs.postcodes)
+        or (geocoded and real(inputs.schools.path))
+    )
+    ordnance = (
+        real(inputs.boundaries.path if inputs.boundaries else None)
+        or real(inputs.postcodes)
+        or (geocoded and real(inputs.schools.path))
+    )
+    parts = []
+    if not any(real(f) for f in files if f is not None):
+        parts.append(FICTIONAL)
+    if public:
+        parts.append(OGL)
+    if ordnance:
+        parts.append(OS_DATA)
+    if journey.method == "network" and real(journey.network):
+        parts.append(OSM)
+    if not parts:
+        parts.append("Data: the scenario's own input files (listed in the HTML report).")
+    return " ".join(parts)
+
+
+# --- the layers ----------------------------------------------------------------------------------
+
+
+def _candidates(result: RankResult, planned: set[str]) -> pd.DataFrame:
+    table = result.schools.copy()
+    table["rank"] = table["rank"].astype("float64")  # NULL for schools not ranked
+    plan = result.plan
+    table["in_plan"] = table["urn"].astype(str).isin(planned)
+    table["robustness"] = (
+        table["urn"].map(plan.robustness).fillna(0.0) if plan.runs else float("nan")
+    )
+    reasons = plan.left_out.drop_duplicates("urn").set_index("urn")["reason"]
+    table["left_out_reason"] = [str(reasons.get(urn, "")) for urn in table["urn"]]
+    return protected(table, school_columns(table), result.disclosure_rule)
+
+
+def _planned(result: RankResult) -> pd.DataFrame:
+    planned = result.sites[result.sites["kind"] == "new"].drop(columns="kind")
+    planned = planned.reset_index(names="site")
+    chosen = result.plan.chosen
+    if not chosen.empty:
+        # The school's name, not "New base N": the label QGIS draws.
+        choices = dict(zip(chosen["urn"].astype(str), chosen["choice"], strict=True))
+        planned["base_name"] = [
+            f"{name} (new base {choices.get(str(urn), '')})".replace(" ()", "")
+            for name, urn in zip(planned["school_name"], planned["urn"], strict=True)
+        ]
+    if "greedy_rank" in planned.columns:
+        planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
+    return protected(planned, PLANNED_BASES, result.disclosure_rule)
+
+
+def _existing(result: RankResult) -> pd.DataFrame:
+    existing = result.sites[result.sites["kind"] == "existing"].drop(columns="kind")
+    existing = existing.drop(columns=[c for c in _PLAN_ONLY if c in existing.columns])
+    return existing.reset_index(names="site")
+
+
+def _demand(result: RankResult) -> tuple[pd.DataFrame, list[BaseGeometry | None]]:
+    # The areas add up to the network's totals, published in the report: margin rule 4.
+    table = protected(result.areas, AREAS, result.disclosure_rule, margins=[None])
+    boundaries = result.data.boundaries
+    if boundaries is None or boundaries.empty:
+        return table, [None] * len(table)
+    polygons = boundaries.drop_duplicates("area_code").set_index("area_code").geometry
+    shapes = polygons.reindex(table["area_code"]).to_numpy()
+    return table, [None if s is None or s.is_empty else s for s in shapes]
+
+
+def _assignments(result: RankResult) -> pd.DataFrame:
+    table = result.assignments.groupby(
+        ["area_code", "site", "urn", "kind", "phase", "need_group"], as_index=False, sort=True
+    ).agg(children=("children", "sum"), minutes=("minutes", "first"))
+    # Lines add up to each area's children placed and each base's children served.
+    rule = result.disclosure_rule
+    return protected(table, ASSIGNMENTS, rule, margins=[None, "area_code", "site"])
+
+
+def _run_info(result: RankResult) -> pd.DataFrame:
+    scenario = result.scenario
+    rows = [
+        ("sitefinder_version", __version__),
+        ("run_format", str(RUN_FORMAT)),
+        ("scenario_name", scenario.name),
+        ("scenario_file", str(scenario.source or "")),
+        ("scenario_sha256", scenario.source_sha256 or ""),
+        ("created_utc", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("crs", CRS),
+        ("new_bases", str(scenario.new_bases)),
+        ("selection_method", result.plan.method),
+        ("selection_gap", f"{result.plan.gap:.6g}"),
+        ("selection_proven_optimal", str(result.plan.proven)),
+        ("selection_proof", result.plan.proof()),
+        ("selection_requested_bases", str(result.plan.requested)),
+        ("plan_notes", " ".join(result.plan.notes)),
+        ("robustness_runs", str(result.plan.runs)),
+        ("base_size_places", str(scenario.base_size)),
+        ("suppression_threshold", str(scenario.suppression_threshold)),
+        (
+            "suppression_rule",
+            "counts of children > 0 and below the threshold, harm figures > 0 and below"
+            " threshold x harm.unmet, and the figures they could be worked out from are NULL",
+        ),
+    ]
+    rows += [(f"input_sha256_{name}", digest) for name, digest in result.data.checksums.items()]
+    rows += [
+        (name, f"{value:.0f}") if name == "evaluations" else (f"seconds_{name}", f"{value:.3f}")
+        for name, value in result.timings.items()
+    ]
+    rows += [("seconds_plan_choice", f"{result.plan.seconds:.3f}")]
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+# --- publish ------------------------------------------------------------------------------------
+
+
+def _robustness_table(result: RankResult) -> pd.DataFrame:
+    plan = result.plan
+    names = result.schools.drop_duplicates("urn").set_index("urn")["name"]
+    in_plan = set(plan.chosen.get("urn", pd.Series(dtype=str)).astype(str))
+    shares = plan.robustness.sort_values(ascending=False, kind="stable")
+    return pd.DataFrame(
+        [
+            {
+                "urn": str(urn),
+                "name": str(names.get(urn, "")),
+                "share": float(share),
+                "in_plan": str(urn) in in_plan,
+            }
+            for urn, share in (shares.items() if plan.runs else [])
+        ],
+        columns=["urn", "name", "share", "in_plan"],
+    )
+
+
+def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
+    """Everything ``result`` publishes, disclosure-controlled, for every output to draw from.
+
+    Parameters
+    ----------
+    result
+        A ranking run (:func:`sitefinder.rank`).
+    top
+        Ranked candidates to publish (default the scenario's ``top``).
+
+    Returns
+    -------
+    PublishedRun
+        Its tables and facts.
+    """
+    from sitefinder import report
+    from sitefinder.plan import StoppingRule
+
+    scenario, plan = result.scenario, result.plan
+    top = scenario.top if top is None else top
+    demand, shapes = _demand(result)
+    network = report.metrics_frame(result)
+    planned = report.planned_urns(result)
+    files = scenario.inputs.files()
+    tables = {
+        "candidates": _candidates(result, planned),
+        "existing_bases": _existing(result),
+        "planned_bases": _planned(result),
+        "demand": demand,
+        "assignments": _assignments(result),
+        "run_info": _run_info(result),
+        "ranking": report.ranking_frame(result, top=top).assign(
+            easting=result.ranking["easting"].head(top).to_numpy(),
+            northing=result.ranking["northing"].head(top).to_numpy(),
+        ),
+        "plan_chosen": report.plan_frame(result),
+        "plan_left_out": report.left_out_frame(result),
+        "plan_alternatives": protected(plan.alternatives, ALTERNATIVES, result.disclosure_rule),
+        "plan_stopped": protected(plan.stopped, STOPPED, result.disclosure_rule),
+        "network": network.rename_axis("state").reset_index(),
+        "robustness": _robustness_table(result),
+        "assumptions": pd.DataFrame(
+            assumptions(scenario), columns=["key", "value", "source"], dtype=object
+        ),
+        "input_files": pd.DataFrame(
+            [
+                (name, str(files.get(name, "")), digest)
+                for name, digest in result.data.checksums.items()
+            ],
+            columns=["name", "file", "sha256"],
+            dtype=object,
+        ),
+    }
+    summary = report.plan_summary(result)
+    facts = RunFacts(
+        format=RUN_FORMAT,
+        version=__version__,
+        scenario_name=scenario.name,
+        scenario_file=str(scenario.source or ""),
+        scenario_sha256=scenario.source_sha256 or "",
+        base_size=scenario.base_size,
+        top=top,
+        suppression_threshold=scenario.suppression_threshold,
+        per_minute=scenario.harm.per_minute,
+        stopping_rule=StoppingRule.from_scenario(scenario).describe(
+            scenario.base_size, scenario.suppression_threshold
+        ),
+        tie_tolerance=scenario.selection.tie_tolerance,
+        harm_scale=harm_scale(scenario),
+        disclosure_note=report.disclosure_text(scenario.suppression_threshold),
+        method=plan.method,
+        proof=plan.proof(),
+        proof_brief=plan.proof(brief=True),
+        plan_summary=summary,
+        plan_notes=report.plan_notes(result),
+        plan_sentences=list(plan.notes),
+        runs=plan.runs,
+        unproven_runs=plan.unproven_runs,
+        robustness_text=robustness_text(result),
+        travel_method=result.travel.method,
+        credits=credits(result),
+        limits={
+            phase: float(limit)
+            for phase, limit in sorted(scenario.harm.limit_minutes.items())
+            if phase in scenario.phases
+        },
+        warnings=report.published_warnings(result),
+        notes=report.published_notes(result),
+    )
+    return PublishedRun(facts, tables, shapes)
+
+
+def published(run: PublishedRun | RankResult, *, top: int | None = None) -> PublishedRun:
+    """``run`` as a :class:`PublishedRun` (published now when it is a ranking run)."""
+    if isinstance(run, PublishedRun):
+        return run
+    return publish(run, top=top)
+
+
+def is_missing(value: object) -> bool:
+    """Whether a cell is empty (None, NA or NaN), not withheld."""
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def positive(value: object) -> bool:
+    """Whether a published count is above zero: a withheld count always is (zero is shown)."""
+    if isinstance(value, Withheld):
+        return True
+    if is_missing(value):
+        return False
+    return float(value) > 1e-9  # type: ignore[arg-type]
