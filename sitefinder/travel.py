@@ -22,7 +22,8 @@ from sitefinder.journeys import SchoolPairs
 from sitefinder.readers.points import read_points
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
 from sitefinder.roads.matrix import read_matrix_csv
-from sitefinder.roads.osm import RoadNetwork
+from sitefinder.roads.osm import RoadNetwork, RoadSpeeds
+from sitefinder.roads.paths import Routing
 from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.validate import Problems
 
@@ -84,9 +85,11 @@ def load_network(
     with processing(path):
         network, use = cached_road_network(
             path,
-            peak_factor=journey.peak_factor,
-            maxspeed_fraction=journey.maxspeed_fraction,
-            junction_seconds=journey.junction_seconds,
+            speeds=RoadSpeeds(
+                peak_factor=journey.peak_factor,
+                maxspeed_fraction=journey.maxspeed_fraction,
+                junction_seconds=journey.junction_seconds,
+            ),
             cache_dir=cache_dir,
         )
     how = "from the cache" if use.hit else "parsed"
@@ -119,9 +122,11 @@ def network_drive_minutes(
         network,
         origins,
         destinations,
-        cutoff_minutes=cutoff_minutes,
-        access_speed_kmh=journey.access_speed_kmh,
-        snap_warn_metres=journey.snap_warn_metres,
+        routing=Routing(
+            cutoff_minutes=cutoff_minutes,
+            access_speed_kmh=journey.access_speed_kmh,
+            snap_warn_metres=journey.snap_warn_metres,
+        ),
         cache_dir=cache_dir,
     )
     seconds = time.perf_counter() - start
