@@ -229,11 +229,10 @@ def _areas_and_demand(
         assert spec.path is not None
         if areas is not None:
             demand, pupil_warnings = pupil_counts(
-                spec.path,
+                spec,
                 problems,
                 areas=areas,
                 postcodes=postcodes,
-                ages=spec.ages,
                 threshold=scenario.suppression_threshold,
             )
             warnings.extend(pupil_warnings)
@@ -402,9 +401,7 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
                 problems,
                 schools=schools,
                 areas=areas,
-                schools_path=files.schools.path,
-                areas_path=files.areas or (files.boundaries.path if files.boundaries else ""),
-                areas_trusted=files.areas is None,
+                inputs=files,
             )
         )
     warnings.extend(problems.warnings)
