@@ -677,7 +677,7 @@ def compare_command(
 ) -> None:
     """Run scenarios and show their headline figures side by side, and which sites differ."""
     from sitefinder.report import compare_csv, compare_table
-    from sitefinder.scenarios import compare
+    from sitefinder.scenarios import Cluster, compare
     from sitefinder.targets import check_target, write_text_atomic
 
     if len(configs) < 2:
@@ -685,7 +685,8 @@ def compare_command(
     if output is not None:
         check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     with _run_progress(Console(stderr=True), "Running scenarios") as progress:
-        comparison = compare(configs, workers=workers, progress=progress)
+        cluster = None if workers is None else Cluster(workers=workers)
+        comparison = compare(configs, cluster=cluster, progress=progress)
     out = Console() if Console().is_terminal else Console(width=140)
     out.print(compare_table(comparison))
     if output is not None:
@@ -739,7 +740,7 @@ def sweep_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run a grid of scenario overrides in parallel with dask; write one tidy row per run."""
-    from sitefinder.scenarios import sweep
+    from sitefinder.scenarios import Cluster, sweep
     from sitefinder.targets import check_target, write_text_atomic
 
     grid: dict[str, list[str]] = {}
@@ -757,8 +758,7 @@ def sweep_command(
         table = sweep(
             config or default_scenario_path(),
             grid,
-            workers=workers,
-            scheduler=scheduler,
+            cluster=Cluster(workers=workers, scheduler=scheduler),
             progress=progress,
         )
     write_text_atomic(output, table.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)
