@@ -17,6 +17,7 @@ from sitefinder.authorities import Authority
 from sitefinder.config import DemandInput, Scenario
 from sitefinder.demand import (
     BaseShares,
+    Projection,
     base_shares,
     demand_by_phase,
     fit_growth,
@@ -155,14 +156,13 @@ def _modelled(
         problems.add(spec.sen2_caseload or "inputs.demand.share", message)
     if shares is None:
         return None, None, "", sen2
-    growth = fit_growth(needs, sen2.authority) if spec.planning_year else None
+    projection = (
+        Projection(fit_growth(needs, sen2.authority), spec.planning_year)
+        if spec.planning_year
+        else None
+    )
     table, modelled_notes = modelled_demand(
-        population,
-        needs,
-        share=shares.by_age,
-        ages=spec.ages,
-        growth=growth,
-        planning_year=spec.planning_year,
+        population, needs, share=shares.by_age, ages=spec.ages, projection=projection
     )
     name = needs.name or spec.authority
     notes.append(

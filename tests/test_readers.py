@@ -18,7 +18,7 @@ from layouts import (
 )
 
 from sitefinder.config import BoundariesInput, DemandInput, SchoolsInput
-from sitefinder.demand import fit_growth, modelled_demand
+from sitefinder.demand import Projection, fit_growth, modelled_demand
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.establishments import need_code, read_establishments, school_phase
 from sitefinder.readers.population import read_population
@@ -241,8 +241,8 @@ def test_projection_fits_the_yearly_growth(tmp_path):
     population = read_population(write_population(tmp_path / "pop.csv"), problems)
     base, _ = modelled_demand(population, needs, share=0.1, ages={"primary": (4, 10)})
     later, notes = modelled_demand(
-        population, needs, share=0.1, ages={"primary": (4, 10)}, growth=growth,
-        planning_year=2027,
+        population, needs, share=0.1, ages={"primary": (4, 10)},
+        projection=Projection(growth, planning_year=2027),
     )  # fmt: skip
     assert later["children"].sum() == pytest.approx(base["children"].sum() * 1.21)
     assert "projected 2025 -> 2027 with yearly growth fitted on all plans" in notes[-1]
