@@ -73,16 +73,22 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def make_world(
-    n_schools: int,
-    n_areas: int,
-    n_authorities: int,
-    *,
-    seed: int,
-    children_per_row: float,
-    bases_per_authority: int,
-) -> World:
+@dataclass(frozen=True)
+class WorldSize:
+    """How big the synthetic country is: schools, areas and authorities; children per
+    (area, class) row on average; existing bases per authority."""
+
+    schools: int
+    areas: int
+    authorities: int
+    children_per_row: float
+    bases_per_authority: int
+
+
+def make_world(size: WorldSize, *, seed: int) -> World:
     """Scatter schools and areas around authority centres; draw demand and existing bases."""
+    n_schools, n_areas, n_authorities = size.schools, size.areas, size.authorities
+    children_per_row, bases_per_authority = size.children_per_row, size.bases_per_authority
     rng = np.random.default_rng(seed)
     centres = rng.uniform(20_000.0, SIDE_M - 20_000.0, size=(n_authorities, 2))
     spread = rng.uniform(6_000.0, 18_000.0, size=n_authorities)  # urban to county sizes
@@ -382,14 +388,14 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    world = make_world(
-        args.schools,
-        args.areas,
-        args.authorities,
-        seed=args.seed,
+    size = WorldSize(
+        schools=args.schools,
+        areas=args.areas,
+        authorities=args.authorities,
         children_per_row=args.children_per_row,
         bases_per_authority=args.bases_per_authority,
     )
+    world = make_world(size, seed=args.seed)
     print(
         f"synthetic world: {args.schools:,} schools ({int(world.eligible.sum()):,} eligible), "
         f"{args.areas:,} areas, {args.authorities} authorities, "

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.roads.osm import lonlat_to_grid, network_from_edges, read_road_network
-from sitefinder.roads.paths import contraction, drive_minutes, road_minutes, snap
+from sitefinder.roads.paths import Routing, contraction, drive_minutes, road_minutes, snap
 
 MIB = 1024**2
 
@@ -151,7 +151,7 @@ def scale(size: int, n_sources: int, n_origins: int, cutoff: float, seed: int) -
     # 100 m links at 20-60 km/h, the same both ways
     link = 0.1 / rng.uniform(20, 60, len(a)) * 60
     src, dst = np.concatenate([a, b]), np.concatenate([b, a])
-    network = network_from_edges(x, y, src, dst, np.concatenate([link, link]))
+    network = network_from_edges(np.column_stack([x, y]), src, dst, np.concatenate([link, link]))
     build_s = time.perf_counter() - start
     start = time.perf_counter()
     contracted = contraction(network)  # once per network; drive_minutes reuses it
@@ -162,7 +162,7 @@ def scale(size: int, n_sources: int, n_origins: int, cutoff: float, seed: int) -
     homes = rng.uniform(0, span, (n_origins, 2)) + corner
     tracemalloc.start()
     start = time.perf_counter()
-    minutes, _ = drive_minutes(network, homes, schools, cutoff_minutes=cutoff)
+    minutes, _ = drive_minutes(network, homes, schools, routing=Routing(cutoff_minutes=cutoff))
     matrix_s = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / MIB
     tracemalloc.stop()

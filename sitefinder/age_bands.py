@@ -252,7 +252,10 @@ def banded_demand(
         .reset_index(drop=True)
     )
     rows[["first_age", "last_age"]] = rows[["first_age", "last_age"]].astype(np.int64)
-    notes = _notes(scenario, bands, host_bands, unknown_children, spread, source)
+    notes = [
+        *_band_notes(bands, host_bands),
+        *_unaged_notes(unknown_children, spread, source, scenario.suppression_threshold),
+    ]
     return BandedDemand(rows, bands, host_bands, notes)
 
 
@@ -262,14 +265,10 @@ def _listed(bands: Mapping[str, Sequence[Band]]) -> str:
     )
 
 
-def _notes(
-    scenario: Scenario,
-    bands: Mapping[str, Sequence[Band]],
-    host_bands: Mapping[str, Sequence[Band]],
-    unknown: float,
-    spread: Sequence[str],
-    source: str,
+def _band_notes(
+    bands: Mapping[str, Sequence[Band]], host_bands: Mapping[str, Sequence[Band]]
 ) -> list[str]:
+    """Notes on how demand is cut into age bands, for bases and for the fallback."""
     if all(len(b) == 1 for b in bands.values()):
         return []
     notes = []
@@ -285,12 +284,18 @@ def _notes(
             " the nearest one differs by age, demand is split further:"
             f" {_listed({p: b for p, b in bands.items() if b != host_bands[p]})}"
         )
-    if unknown > 0:
-        where = f"{source}: " if source else ""
-        notes.append(
-            f"{where}{format_count(unknown, scenario.suppression_threshold)} child(ren) have no"
-            f" age, so each is spread evenly over the single years of their phase"
-            f" ({', '.join(spread)}): a base at a school teaching part of the phase may take"
-            " that share of them (give each child's age to do better)"
-        )
     return notes
+
+
+def _unaged_notes(unknown: float, spread: Sequence[str], source: str, threshold: int) -> list[str]:
+    """A note on the ``unknown`` children without an age, spread over the ``spread`` phases'
+    single years (counts below ``threshold`` withheld); none when there are none."""
+    if not unknown > 0:
+        return []
+    where = f"{source}: " if source else ""
+    return [
+        f"{where}{format_count(unknown, threshold)} child(ren) have no age, so each is spread"
+        f" evenly over the single years of their phase ({', '.join(spread)}): a base at a"
+        " school teaching part of the phase may take that share of them (give each child's"
+        " age to do better)"
+    ]

@@ -100,12 +100,17 @@ class Authority:
 
     def owns_area_names(self, names: pd.Series) -> pd.Series:
         """Which small-area names ('Trafford 025A') carry this authority's name."""
-        prefix = names.astype(str).str.strip().str.extract(_AREA_NAME, expand=False)
-        return prefix.str.casefold().isin(self.names).fillna(False).astype(bool)
+        return area_name_prefix(names).isin(self.names).fillna(False).astype(bool)
 
     def with_districts(self, codes: set[str] | frozenset[str]) -> Authority:
         """This authority with ``codes`` added to its districts."""
         return replace(self, districts=self.districts | {c.strip().upper() for c in codes if c})
+
+
+def area_name_prefix(names: pd.Series) -> pd.Series:
+    """The place each small-area name begins with, case-folded ('Trafford 025A' ->
+    'trafford'); NaN for a name of another form."""
+    return names.astype(str).str.strip().str.extract(_AREA_NAME, expand=False).str.casefold()
 
 
 @cache

@@ -17,6 +17,7 @@ from sitefinder.instance import partial_age_bases
 from sitefinder.load import load_inputs
 from sitefinder.roads.cache import peek_road_network
 from sitefinder.roads.matrix import read_matrix_csv
+from sitefinder.roads.osm import RoadSpeeds
 from sitefinder.supply import assess
 
 
@@ -73,9 +74,11 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         notes.append(
             peek_road_network(
                 journey.network,
-                peak_factor=journey.peak_factor,
-                maxspeed_fraction=journey.maxspeed_fraction,
-                junction_seconds=journey.junction_seconds,
+                speeds=RoadSpeeds(
+                    peak_factor=journey.peak_factor,
+                    maxspeed_fraction=journey.maxspeed_fraction,
+                    junction_seconds=journey.junction_seconds,
+                ),
             )
         )
     return InputSummary(

@@ -390,6 +390,26 @@ def rank_command(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace existing --output, --map, --report files.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=256,
+            help='National scenario (authority = "England"): local dask workers ranking the'
+            " authorities [default: 2].",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="National scenario: rank the authorities on an existing dask scheduler, e.g."
+            " tcp://host:8786.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Rank candidate host schools and show the network before and after the new bases.
 
@@ -408,6 +428,28 @@ def rank_command(
         ],
         overwrite=overwrite,
     )
+    if scenario.national:
+        if png is not None or html is not None:
+            raise CommandLineError(
+                "--map and --report draw one authority: a national scenario writes --output"
+                " (one GeoPackage for every authority) and the table, CSV or JSON"
+            )
+        _rank_national(
+            scenario,
+            method=method,
+            output_format=output_format,
+            output=gpkg,
+            overwrite=overwrite,
+            workers=workers,
+            scheduler=scheduler,
+        )
+        return
+    if workers is not None or scheduler is not None:
+        typer.echo(
+            "note: --workers and --scheduler rank a national scenario's authorities in"
+            " parallel; this scenario is one authority, ranked here",
+            err=True,
+        )
     from sitefinder.pipeline import rank
     from sitefinder.published import publish
     from sitefinder.report import ranking_table, run_notes, to_csv, to_json
@@ -427,6 +469,47 @@ def rank_command(
     else:
         typer.echo(to_json(run, top=scenario.top), nl=False)
     _write_outputs(run, gpkg=gpkg, png=png, html=html, overwrite=overwrite, templates=template_dir)
+
+
+def _rank_national(
+    scenario: Scenario,
+    *,
+    method: SelectionMethod | None,
+    output_format: OutputFormat,
+    output: Path | None,
+    overwrite: bool,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """``rank`` of a national scenario: every authority with its own plan, on dask."""
+    from sitefinder.national import outputs, rank_national
+
+    err = Console(stderr=True)
+    with _progress(err, "Ranking authorities: ") as progress:
+        result = rank_national(
+            scenario,
+            method=method,
+            workers=workers if workers is not None or scheduler is not None else 2,
+            scheduler=scheduler,
+            layers=output is not None,
+            progress=progress,
+        )
+    _report(
+        [*outputs.national_notes(result), *outputs.run_notes(result)],
+        outputs.national_warnings(result),
+    )
+    if output_format is OutputFormat.table:
+        out = Console()
+        if not out.is_terminal:
+            out = Console(width=140)
+        out.print(outputs.national_table(result))
+    elif output_format is OutputFormat.csv:
+        typer.echo(outputs.to_national_csv(result), nl=False)
+    else:
+        typer.echo(outputs.to_national_json(result), nl=False)
+    if output is not None:
+        outputs.write_national_geopackage(result, output, overwrite=overwrite)
+        typer.echo(f"Wrote {output}", err=True)
 
 
 def _write_outputs(
@@ -464,7 +547,12 @@ def validate_command(config: ConfigOption = None) -> None:
     from sitefinder.disclosure import format_count
 
     scenario = _scenario(config)
-    summary = check_inputs(scenario)
+    if scenario.national:
+        from sitefinder.national.run import check_national
+
+        summary = check_national(scenario)
+    else:
+        summary = check_inputs(scenario)
     _report(summary.notes, [*scenario.warnings, *summary.warnings])
     typer.echo(
         f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"
@@ -589,7 +677,7 @@ def compare_command(
 ) -> None:
     """Run scenarios and show their headline figures side by side, and which sites differ."""
     from sitefinder.report import compare_csv, compare_table
-    from sitefinder.scenarios import compare
+    from sitefinder.scenarios import Cluster, compare
     from sitefinder.targets import check_target, write_text_atomic
 
     if len(configs) < 2:
@@ -597,7 +685,8 @@ def compare_command(
     if output is not None:
         check_target(output, overwrite=overwrite, suffix=".csv", kind="CSV file")
     with _run_progress(Console(stderr=True), "Running scenarios") as progress:
-        comparison = compare(configs, workers=workers, progress=progress)
+        cluster = None if workers is None else Cluster(workers=workers)
+        comparison = compare(configs, cluster=cluster, progress=progress)
     out = Console() if Console().is_terminal else Console(width=140)
     out.print(compare_table(comparison))
     if output is not None:
@@ -651,7 +740,7 @@ def sweep_command(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run a grid of scenario overrides in parallel with dask; write one tidy row per run."""
-    from sitefinder.scenarios import sweep
+    from sitefinder.scenarios import Cluster, sweep
     from sitefinder.targets import check_target, write_text_atomic
 
     grid: dict[str, list[str]] = {}
@@ -669,8 +758,7 @@ def sweep_command(
         table = sweep(
             config or default_scenario_path(),
             grid,
-            workers=workers,
-            scheduler=scheduler,
+            cluster=Cluster(workers=workers, scheduler=scheduler),
             progress=progress,
         )
     write_text_atomic(output, table.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)

@@ -554,6 +554,10 @@ class Robustness(_Section):
         return self
 
 
+NATIONAL = frozenset({"england"})
+"""Top-level ``authority`` values that make a scenario national (case-folded)."""
+
+
 class Scenario(_Section):
     """A validated, immutable scenario. Build it with :func:`load_scenario`."""
 
@@ -629,7 +633,9 @@ class Scenario(_Section):
                     " authority's new_la_code, old_la_code or la_name, or name the authority"
                     " once with the top-level authority key)"
                 )
-        if self.authority is not None and find_authority(self.authority) is None:
+        if self.national:
+            problems += self._national_problems()
+        elif self.authority is not None and find_authority(self.authority) is None:
             problems.append(
                 f"authority: {self.authority!r} is not a local authority in England"
                 f"{suggest(self.authority)}; give its name (Trafford), GSS code (E08000009) or"
@@ -714,6 +720,37 @@ class Scenario(_Section):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _national_problems(self) -> list[str]:
+        """What a national scenario cannot have: each authority is ranked on its own rows."""
+        problems = []
+        for key, value in (
+            ("inputs.schools.authority", self.inputs.schools.authority),
+            ("inputs.demand.authority", self.inputs.demand.authority),
+        ):
+            if value is not None:
+                problems.append(
+                    f"{key}: leave it out of a national scenario (authority = {self.authority!r}"
+                    " ranks every authority on its own rows)"
+                )
+        if self.journey.method == "network":
+            problems.append(
+                'journey.method: "network" cannot be used in a national scenario (one road'
+                ' network per authority would be needed): use "crowfly", or route each'
+                ' authority with sitefinder travel into one matrix (method = "matrix")'
+            )
+        if self.inputs.demand.method == "pupils":
+            problems.append(
+                'inputs.demand.method: "pupils" cannot be used in a national scenario (pupil'
+                ' lists are each authority\'s own): use "modelled" or "counts"'
+            )
+        return problems
+
+    @property
+    def national(self) -> bool:
+        """Whether this is a national scenario (``authority = "England"``): every authority of
+        the national files is ranked on its own rows, one by one or on dask workers."""
+        return self.authority is not None and self.authority.strip().casefold() in NATIONAL
 
     @property
     def authority_info(self) -> Authority | None:

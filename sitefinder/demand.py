@@ -31,6 +31,22 @@ class Growth:
     last_year: int
 
 
+@dataclass(frozen=True)
+class Projection:
+    """Demand projected from the census year to a planning year along fitted growth.
+
+    Attributes
+    ----------
+    growth
+        The yearly growth of plans per need code.
+    planning_year
+        The year planned for (a calendar year, e.g. 2028).
+    """
+
+    growth: Growth
+    planning_year: int
+
+
 def fit_growth(needs: NeedsByAge, caseload: Caseload | None) -> Growth:
     """Fit exponential growth of plans per need: log(plans) = a + b x year, growth = e^b - 1.
 
@@ -344,15 +360,14 @@ def modelled_demand(
     *,
     share: float | pd.Series,
     ages: Mapping[Phase, tuple[int, int]],
-    growth: Growth | None = None,
-    planning_year: int | None = None,
+    projection: Projection | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Children needing a base place per area, phase, need code and single year of age.
 
     children = people of that age in the area x the authority's plans of that need and age
     per resident of that age x the share of plans needing a base place at that age
-    (x growth to ``planning_year``). An age band of the needs file (``under 3``) spreads its
-    rate over its single years.
+    (x growth to the projection's planning year). An age band of the needs file (``under 3``)
+    spreads its rate over its single years.
 
     Parameters
     ----------
@@ -365,8 +380,8 @@ def modelled_demand(
         age (a series indexed by age, years).
     ages
         Youngest and oldest age (years) of each phase.
-    growth, planning_year
-        Optional projection from the needs' census year to ``planning_year``.
+    projection
+        Optional growth from the needs' census year to a planning year.
 
     Returns
     -------
@@ -377,7 +392,8 @@ def modelled_demand(
     span = _planned_ages(ages)
     plans, notes = _fill_plans(needs, span)
     factor = pd.Series(1.0, index=plans.columns)
-    if growth is not None and planning_year is not None:
+    if projection is not None:
+        growth, planning_year = projection.growth, projection.planning_year
         factor = (1.0 + growth.per_need) ** (planning_year - needs.year)
         shown = ", ".join(f"{c} {growth.per_need[c]:+.1%}" for c in plans.columns)
         notes.append(

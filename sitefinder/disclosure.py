@@ -133,61 +133,63 @@ def _hidden_cells(
     return hidden
 
 
-def _rows_rule(
-    hidden: dict[str, NDArray[np.bool_]],
-    kinds: Mapping[str, Kind],
-    about: Mapping[str, str],
-    n: int,
-) -> None:
-    row = np.zeros(n, dtype=bool)
-    for column, kind in kinds.items():
-        if kind == "count":
-            row |= hidden[column]
-    for column, kind in kinds.items():
-        if kind == "harm":
-            hidden[column] |= row
-        elif about.get(column) in hidden:
-            hidden[column] |= hidden[about[column]]
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """A table being protected: its columns' kinds, what each harm or mean is about, the rule,
+    and the cells withheld so far (``hidden``, per column, updated in place)."""
 
+    values: pd.DataFrame
+    kinds: Mapping[str, Kind]
+    about: Mapping[str, str]
+    rule: Rule
+    hidden: dict[str, NDArray[np.bool_]]
 
-def _margins(
-    values: pd.DataFrame,
-    hidden: dict[str, NDArray[np.bool_]],
-    kinds: Mapping[str, Kind],
-    about: Mapping[str, str],
-    rule: Rule,
-    groups: Sequence[str | None],
-) -> bool:
-    """One pass of rule 4; returns True when it withheld another cell."""
-    changed = False
-    for group in groups:
-        keys = (
-            np.zeros(len(values), dtype=np.int64)
-            if group is None
-            else pd.factorize(values[group].astype(str), sort=True)[0]
-        )
-        for column, kind in kinds.items():
-            if kind not in ("count", "harm"):
-                continue
-            limit = rule.threshold if kind == "count" else rule.harm_threshold
-            data = pd.to_numeric(values[column], errors="coerce").fillna(0.0).abs().to_numpy()
-            for key in np.unique(keys):
-                members = np.flatnonzero(keys == key)
-                withheld = members[hidden[column][members]]
-                total = round(float(data[withheld].sum()), 6)
-                if not 0 < total < limit:
+    def rows_rule(self) -> None:
+        """Rule 3: a row with a withheld count withholds its harm, and what is about it."""
+        hidden = self.hidden
+        row = np.zeros(len(self.values), dtype=bool)
+        for column, kind in self.kinds.items():
+            if kind == "count":
+                row |= hidden[column]
+        for column, kind in self.kinds.items():
+            if kind == "harm":
+                hidden[column] |= row
+            elif self.about.get(column) in hidden:
+                hidden[column] |= hidden[self.about[column]]
+
+    def margins(self, groups: Sequence[str | None]) -> bool:
+        """One pass of rule 4; returns True when it withheld another cell."""
+        values, kinds, about, rule = self.values, self.kinds, self.about, self.rule
+        hidden = self.hidden
+        changed = False
+        for group in groups:
+            keys = (
+                np.zeros(len(values), dtype=np.int64)
+                if group is None
+                else pd.factorize(values[group].astype(str), sort=True)[0]
+            )
+            for column, kind in kinds.items():
+                if kind not in ("count", "harm"):
                     continue
-                if kind == "harm" and about.get(column) in kinds:
-                    spread = pd.to_numeric(values[about[column]], errors="coerce").fillna(0.0)
-                    if float(spread.abs().to_numpy()[withheld].sum()) >= rule.threshold:
-                        continue  # harm of t or more children together: no small count
-                shown = members[~hidden[column][members] & (data[members] > 1e-9)]
-                if len(shown) == 0:
-                    continue
-                smallest = shown[np.argsort(data[shown], kind="stable")[0]]
-                hidden[column][smallest] = True
-                changed = True
-    return changed
+                limit = rule.threshold if kind == "count" else rule.harm_threshold
+                data = pd.to_numeric(values[column], errors="coerce").fillna(0.0).abs().to_numpy()
+                for key in np.unique(keys):
+                    members = np.flatnonzero(keys == key)
+                    withheld = members[hidden[column][members]]
+                    total = round(float(data[withheld].sum()), 6)
+                    if not 0 < total < limit:
+                        continue
+                    if kind == "harm" and about.get(column) in kinds:
+                        spread = pd.to_numeric(values[about[column]], errors="coerce").fillna(0.0)
+                        if float(spread.abs().to_numpy()[withheld].sum()) >= rule.threshold:
+                            continue  # harm of t or more children together: no small count
+                    shown = members[~hidden[column][members] & (data[members] > 1e-9)]
+                    if len(shown) == 0:
+                        continue
+                    smallest = shown[np.argsort(data[shown], kind="stable")[0]]
+                    hidden[column][smallest] = True
+                    changed = True
+        return changed
 
 
 def protect(
@@ -222,10 +224,11 @@ def protect(
     """
     kinds = {c: k for c, k in kinds.items() if c in table.columns}
     about = dict(about or {})
-    hidden = _hidden_cells(table, kinds, about, rule)
-    _rows_rule(hidden, kinds, about, len(table))
-    while margins and _margins(table, hidden, kinds, about, rule, margins):
-        _rows_rule(hidden, kinds, about, len(table))
+    cells = _Cells(table, kinds, about, rule, _hidden_cells(table, kinds, about, rule))
+    cells.rows_rule()
+    while margins and cells.margins(margins):
+        cells.rows_rule()
+    hidden = cells.hidden
     out = table.copy()
     for column, kind in kinds.items():
         if hidden[column].any():

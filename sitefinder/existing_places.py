@@ -32,6 +32,26 @@ class PlacesCheck:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class InBases:
+    """SEN2's count of an authority's children placed in bases, by phase.
+
+    Attributes
+    ----------
+    children
+        Children with an EHC plan in mainstream resourced provision or SEN units per phase
+        (children; NaN or absent where unavailable).
+    year
+        The January census year of those counts.
+    authority
+        The authority's name, for messages.
+    """
+
+    children: Mapping[str, float]
+    year: int
+    authority: str
+
+
 def _phase_weights(bases: pd.DataFrame, children: Mapping[str, float]) -> np.ndarray:
     """Each base's share of places in each phase: one phase, or split for all-through bases.
 
@@ -103,9 +123,7 @@ def _places_by_phase(capacity: np.ndarray, weights: np.ndarray, mask: np.ndarray
 def check_existing_places(
     bases: pd.DataFrame,
     *,
-    children: Mapping[str, float],
-    year: int,
-    name: str,
+    in_bases: InBases,
     capacity_from: str,
     default_capacity: int,
     threshold: int,
@@ -117,13 +135,9 @@ def check_existing_places(
     bases
         Existing bases (``phase``, ``capacity`` in places; ``capacity_assumed`` marks places
         assumed for want of a recorded capacity; a table without it has recorded places only).
-    children
-        Children in mainstream resourced provision or SEN units per phase in SEN2 (children;
-        NaN where unavailable).
-    year
-        The January census year of those counts.
-    name
-        The authority's name, for messages.
+    in_bases
+        SEN2's children in mainstream resourced provision or SEN units per phase (children),
+        with the census year and the authority's name.
     capacity_from
         ``"default"`` keeps the assumed places; ``"sen2"`` scales them to match SEN2 by phase.
     default_capacity
@@ -136,7 +150,8 @@ def check_existing_places(
     PlacesCheck
         The bases (capacities scaled with ``"sen2"``), warnings and notes.
     """
-    shown = {p: children.get(p, math.nan) for p in PHASES}
+    name, year = in_bases.authority, in_bases.year
+    shown = {p: in_bases.children.get(p, math.nan) for p in PHASES}
     known = [v for v in shown.values() if not math.isnan(v)]
     total = sum(known)
 

@@ -13,7 +13,8 @@ a base) plus a *mismatch* penalty in harm points for having no base place. The s
 - ``out_of_authority``: the fixed journey for every row;
 - ``flat``: no journey, ``harm.unmet`` harm points per child (the old model).
 
-:func:`nearest_within` is the array core; :func:`build_fallback` adapts the school table.
+:func:`nearest_within` (dense) and :func:`nearest_of_pairs` (the pairs within reach) are the
+array cores; :func:`build_fallback` adapts the school table.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sitefinder.config import Fallback, Harm, Phase, Scenario
+from sitefinder.journeys import RowJourneys
 from sitefinder.supply import HOSTABLE_PHASES
 
 
@@ -105,6 +107,45 @@ def nearest_within(
     return np.where(found, best, np.nan), np.where(found, column, -1).astype(np.intp)
 
 
+def nearest_of_pairs(
+    row: NDArray[np.intp],
+    column: NDArray[np.intp],
+    minutes: NDArray[np.float64],
+    *,
+    n_rows: int,
+    max_minutes: float,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """:func:`nearest_within` on the compatible (row, column) pairs only.
+
+    Parameters
+    ----------
+    row, column, minutes
+        Each compatible pair's demand row, school column and journey minutes.
+    n_rows
+        Number of demand rows.
+    max_minutes
+        Longer journeys are not offered (minutes).
+
+    Returns
+    -------
+    tuple
+        As :func:`nearest_within`: minutes of the nearest pair per row (NaN when none within
+        ``max_minutes``) and its column (-1 when none); ties go to the smallest column.
+    """
+    best = np.full(n_rows, np.nan)
+    found = np.full(n_rows, -1, dtype=np.intp)
+    allowed = minutes <= max_minutes
+    row, column, minutes = row[allowed], column[allowed], minutes[allowed]
+    if len(row):
+        order = np.lexsort((column, minutes, row))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = row[order][1:] != row[order][:-1]
+        pick = order[first]
+        best[row[pick]] = minutes[pick]
+        found[row[pick]] = column[pick]
+    return best, found
+
+
 def scenario_phases(phases: NDArray[np.str_]) -> list[Phase]:
     """The distinct phases among ``phases``, in order."""
     return [cast(Phase, str(p)) for p in np.unique(phases)]
@@ -154,14 +195,15 @@ def _serves(
     return serves
 
 
-def _teaches(schools: pd.DataFrame, ages: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Whether each school teaches each row's age band: (n_rows, n_schools)."""
+def _teaches(
+    schools: pd.DataFrame, ages: NDArray[np.int64], row: NDArray[np.intp], column: NDArray[np.intp]
+) -> NDArray[np.bool_]:
+    """Whether school ``column`` teaches row ``row``'s age band, for each pair."""
     missing = pd.Series(np.nan, index=schools.index)
-    first = pd.to_numeric(schools.get("first_age", missing)).to_numpy(dtype=float)
-    last = pd.to_numeric(schools.get("last_age", missing)).to_numpy(dtype=float)
+    first = pd.to_numeric(schools.get("first_age", missing)).to_numpy(dtype=float)[column]
+    last = pd.to_numeric(schools.get("last_age", missing)).to_numpy(dtype=float)[column]
     unknown = np.isnan(first) | np.isnan(last)
-    inside = (ages[:, :1] >= first[None, :]) & (ages[:, 1:] <= last[None, :])
-    return inside | unknown[None, :]
+    return unknown | ((ages[row, 0] >= first) & (ages[row, 1] <= last))
 
 
 def build_fallback(
@@ -171,7 +213,7 @@ def build_fallback(
     classes: Sequence[tuple[str, str]],
     klass: NDArray[np.intp],
     phases: Sequence[str],
-    minutes: NDArray[np.float64],
+    minutes: RowJourneys | NDArray[np.float64],
     ages: NDArray[np.int64] | None = None,
 ) -> FallbackRows:
     """The fallback of every demand row under the scenario's ``[fallback]`` settings.
@@ -186,7 +228,8 @@ def build_fallback(
     classes, klass, phases
         The (phase, need group) of each class id, each row's class id and phase.
     minutes
-        Journey minutes from each row's area to each school, shape (n_rows, n_schools).
+        Journey minutes from each row's area to each school: the pairs within reach
+        (:class:`sitefinder.journeys.RowJourneys`) or a dense (n_rows, n_schools) matrix.
     ages
         First and last age of each row's age band (years), shape (n_rows, 2): a special school
         takes a row only when the band lies inside the ages it teaches (unknown ages: every
@@ -210,12 +253,23 @@ def build_fallback(
         return FallbackRows("flat", np.full(n, np.nan), school, journey, mismatch, notes)
     found = np.full(n, far)
     if settings.method == "special_school" and special.any():
+        if not isinstance(minutes, RowJourneys):
+            minutes = RowJourneys.from_dense(minutes, max_minutes=scenario.journey.max_minutes)
         columns = np.flatnonzero(special)  # only special schools' journeys are looked at
-        serves = _serves(scenario, schools.iloc[columns], classes)[klass]
+        serves = _serves(scenario, schools.iloc[columns], classes)
+        local = np.full(len(schools), -1, dtype=np.intp)
+        local[columns] = np.arange(len(columns))
+        row, school_of, pair = minutes.to_schools(columns)
+        column = local[school_of]
+        ok = serves[klass[row], column]
         if ages is not None:
-            serves &= _teaches(schools.iloc[columns], ages)
-        nearest, column = nearest_within(
-            minutes[:, columns], serves, max_minutes=scenario.journey.max_minutes
+            ok &= _teaches(schools.iloc[columns], ages, row, column)
+        nearest, column = nearest_of_pairs(
+            row[ok],
+            column[ok],
+            minutes.minutes(pair[ok]),
+            n_rows=n,
+            max_minutes=scenario.journey.max_minutes,
         )
         school = np.where(column >= 0, columns[column], -1).astype(np.intp)
         # An out-of-authority placement is taken when it is nearer: then adding a special

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,11 @@ from numpy.typing import NDArray
 from sitefinder.age_bands import band_runs, banded_demand, merge_runs, within
 from sitefinder.config import Scenario
 from sitefinder.fallback import FallbackRows, build_fallback
+from sitefinder.journeys import RowJourneys
 from sitefinder.load import AuthorityData
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.supply import HOSTABLE_PHASES, ages_text, phase_ages, served_ages
-from sitefinder.travel import DriveTimes, area_school_drive_minutes, journey_minutes
+from sitefinder.travel import AreaJourneys, area_school_journeys
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,17 @@ class Instance:
         The same rows as arrays for the solvers.
     classes
         ``(phase, need_group)`` of each class id.
-    minutes, harm
-        Journey minutes and harm points per child, shape (n_rows, n_schools); ``inf`` where
-        unreachable.
+    journeys
+        Journey minutes from each row to each school within ``journey.max_minutes``: only
+        those pairs are kept (:class:`sitefinder.journeys.RowJourneys`, stored per area and
+        school), so memory grows with the pairs within reach, not rows x schools.
+    pair_harm
+        Harm points per child of each (area, school) pair's journey for each planned phase,
+        shape (n_phases, n_pairs): the row's phase picks the line.
+    row_phase
+        Each row's phase as a position in ``scenario.phases``.
     travel
-        How the drive minutes were found.
+        How the journeys were found.
     fallback
         Where each row's children go without a base place, and the harm of that (the rows'
         ``unmet_harm``).
@@ -56,20 +64,21 @@ class Instance:
     demand: pd.DataFrame
     rows: DemandRows
     classes: Sequence[tuple[str, str]]
-    minutes: NDArray[np.float64]  # (n_rows, n_schools) journey minutes
-    harm: NDArray[np.float64]  # (n_rows, n_schools) harm points per child
-    travel: DriveTimes
+    journeys: RowJourneys
+    pair_harm: NDArray[np.float64]  # (n_phases, n_pairs) harm points per child
+    row_phase: NDArray[np.intp]
+    travel: AreaJourneys
     fallback: FallbackRows
     school_ages: NDArray[np.float64]  # (n_schools, 2) first and last age taught, years
     group: NDArray[np.intp]
     notes: list[str]
 
-    @property
+    @cached_property
     def band_first(self) -> NDArray[np.int64]:
         """First age of each row's band (years)."""
         return self.demand["first_age"].to_numpy(dtype=np.int64)
 
-    @property
+    @cached_property
     def band_last(self) -> NDArray[np.int64]:
         """Last age of each row's band (years)."""
         return self.demand["last_age"].to_numpy(dtype=np.int64)
@@ -92,18 +101,18 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         pairs = zip(table["phase"], table["need_group"], strict=True)
         return np.array([class_id[pair] for pair in pairs], dtype=np.intp)
 
-    # Route each area once, then give every demand row its area's journeys.
-    travel = area_school_drive_minutes(data.areas, data.schools, journey=scenario.journey)
+    # Route each area once; every demand row shares its area's journeys.
+    travel = area_school_journeys(data.areas, data.schools, journey=scenario.journey)
     fine = banded.table
     row_area = pd.Index(data.areas["area_code"]).get_indexer(fine["area_code"])
-    fine_minutes = journey_minutes(travel.minutes[row_area], journey=scenario.journey)
+    fine_journeys = RowJourneys(travel.pairs, row_area.astype(np.intp))
     fallback = build_fallback(
         scenario,
         data.schools,
         classes=classes,
         klass=class_of(fine),
         phases=fine["phase"].tolist(),
-        minutes=fine_minutes,
+        minutes=fine_journeys,
         ages=fine[["first_age", "last_age"]].to_numpy(dtype=np.int64),
     )
     # Bands that only the fallback tells apart are merged where their fallback is the same:
@@ -112,7 +121,7 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     fallback = fallback.subset(keep)
     klass = class_of(demand)
     limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
-    minutes = fine_minutes[keep]
+    journeys = fine_journeys.subset(keep)
     rows = DemandRows(
         children=demand["children"].to_numpy(dtype=float),
         klass=klass,
@@ -120,13 +129,12 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         unmet_harm=fallback.unmet_harm,
         mismatch_harm=fallback.mismatch_harm,
     )
-    harm = np.full_like(minutes, np.inf)
-    for phase in scenario.phases:
-        mask = (demand["phase"] == phase).to_numpy()
-        reachable = np.isfinite(minutes[mask])
-        phase_harm = np.full(reachable.shape, np.inf)
-        phase_harm[reachable] = scenario.harm.curve(phase)(minutes[mask][reachable])
-        harm[mask] = phase_harm
+    # Harm per pair for each phase, on the whole array at once (one number per journey).
+    pair_harm = np.vstack(
+        [scenario.harm.curve(phase)(travel.pairs.minutes) for phase in scenario.phases]
+    ).reshape(len(scenario.phases), len(travel.pairs))
+    phase_index = {phase: i for i, phase in enumerate(scenario.phases)}
+    row_phase = np.array([phase_index[p] for p in demand["phase"]], dtype=np.intp)
     school_ages = np.column_stack(
         [
             pd.to_numeric(data.schools.get(c, pd.Series(np.nan, index=data.schools.index)))
@@ -140,7 +148,17 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     )
     notes = [*banded.notes, *partial_age_bases(scenario, data)]
     return Instance(
-        demand, rows, classes, minutes, harm, travel, fallback, school_ages, group, notes
+        demand,
+        rows,
+        classes,
+        journeys,
+        pair_harm,
+        row_phase,
+        travel,
+        fallback,
+        school_ages,
+        group,
+        notes,
     )
 
 
@@ -177,16 +195,18 @@ def site_at(
     It is offered the rows of its classes within ``journey.max_minutes`` whose age band lies
     inside the ages the school teaches: an infant school's primary base takes ages 4-6 only.
     """
-    reachable = model.minutes[:, school] <= scenario.journey.max_minutes
+    rows, _, pair = model.journeys.to_schools(np.array([school], dtype=np.intp))
     first, last = model.school_ages[school]
-    taught = within(model.band_first, model.band_last, first, last)
-    rows = np.flatnonzero(np.isin(model.rows.klass, list(classes)) & reachable & taught)
+    wanted = np.isin(model.rows.klass[rows], list(classes))
+    rows, pair = rows[wanted], pair[wanted]
+    taught = within(model.band_first[rows], model.band_last[rows], first, last)
+    rows, pair = rows[taught], pair[taught]
     return Site(
         capacity=float(capacity),
         classes=classes,
         rows=rows,
-        minutes=model.minutes[rows, school],
-        harm=model.harm[rows, school],
+        minutes=model.journeys.minutes(pair),
+        harm=model.pair_harm[model.row_phase[rows], pair],
     )
 
 

@@ -17,6 +17,7 @@ from sitefinder.authorities import Authority
 from sitefinder.config import DemandInput, Scenario
 from sitefinder.demand import (
     BaseShares,
+    Projection,
     base_shares,
     demand_by_phase,
     fit_growth,
@@ -24,7 +25,8 @@ from sitefinder.demand import (
     modelled_demand,
 )
 from sitefinder.disclosure import format_count
-from sitefinder.existing_places import check_existing_places
+from sitefinder.errors import ScenarioError
+from sitefinder.existing_places import InBases, check_existing_places
 from sitefinder.files import file_sha256
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
@@ -101,26 +103,25 @@ def _caseloads(spec: DemandInput, problems: Problems) -> _Sen2 | None:
     return _Sen2(authority, england)
 
 
-def _share_notes(
-    spec: DemandInput,
-    shares: BaseShares,
-    name: str,
-    demand: pd.DataFrame,
-    sen2: _Sen2,
-    threshold: int,
-) -> list[str]:
-    """Notes on the share used and the modelled demand by phase against SEN2's placements."""
-    notes = []
-    if any(not np.isnan(v) for v in shares.authority.values()):
-        shown = "; ".join(
-            f"{phase} (ages {low}-{high}) {name} {shares.authority[phase]:.1%}"
-            + (f", England {shares.england[phase]:.1%}" if shares.england[phase] >= 0 else "")
-            for phase, (low, high) in spec.ages.items()
-        )
-        notes.append(
-            "share of EHC plans in mainstream resourced provision or SEN units, SEN2 January"
-            f" {shares.year}: {shown}"
-        )
+def _share_notes(spec: DemandInput, shares: BaseShares, name: str) -> list[str]:
+    """A note on the shares of plans in bases by phase, the authority's (``name``) and
+    England's, when the authority's are known."""
+    if all(np.isnan(v) for v in shares.authority.values()):
+        return []
+    shown = "; ".join(
+        f"{phase} (ages {low}-{high}) {name} {shares.authority[phase]:.1%}"
+        + (f", England {shares.england[phase]:.1%}" if shares.england[phase] >= 0 else "")
+        for phase, (low, high) in spec.ages.items()
+    )
+    return [
+        "share of EHC plans in mainstream resourced provision or SEN units, SEN2 January"
+        f" {shares.year}: {shown}"
+    ]
+
+
+def _modelled_note(spec: DemandInput, demand: pd.DataFrame, sen2: _Sen2, threshold: int) -> str:
+    """The modelled demand by phase, against SEN2's children in bases today when known
+    (counts below ``threshold`` withheld)."""
     totals = demand_by_phase(demand)
     modelled = ", ".join(
         f"{phase} {format_count(float(totals.get(phase, 0.0)), threshold)}" for phase in spec.ages
@@ -135,8 +136,7 @@ def _share_notes(
             f" (SEN2 January {sen2.authority.age_year}, children in mainstream bases today:"
             f" {today})"
         )
-    notes.append(f"modelled demand by phase: {modelled} children{placed}")
-    return notes
+    return f"modelled demand by phase: {modelled} children{placed}"
 
 
 def _modelled(
@@ -156,14 +156,13 @@ def _modelled(
         problems.add(spec.sen2_caseload or "inputs.demand.share", message)
     if shares is None:
         return None, None, "", sen2
-    growth = fit_growth(needs, sen2.authority) if spec.planning_year else None
+    projection = (
+        Projection(fit_growth(needs, sen2.authority), spec.planning_year)
+        if spec.planning_year
+        else None
+    )
     table, modelled_notes = modelled_demand(
-        population,
-        needs,
-        share=shares.by_age,
-        ages=spec.ages,
-        growth=growth,
-        planning_year=spec.planning_year,
+        population, needs, share=shares.by_age, ages=spec.ages, projection=projection
     )
     name = needs.name or spec.authority
     notes.append(
@@ -210,7 +209,7 @@ def _areas_and_demand(
         else None
     )
     if files.areas is not None:
-        areas = read_areas(files.areas, problems)
+        areas = read_areas(files.areas, problems, authority=authority, notes=notes)
     elif boundaries is not None:
         areas, how = area_points(boundaries, postcodes)
         notes.append(
@@ -228,11 +227,10 @@ def _areas_and_demand(
         assert spec.path is not None
         if areas is not None:
             demand, pupil_warnings = pupil_counts(
-                spec.path,
+                spec,
                 problems,
                 areas=areas,
                 postcodes=postcodes,
-                ages=spec.ages,
                 threshold=scenario.suppression_threshold,
             )
             warnings.extend(pupil_warnings)
@@ -258,9 +256,8 @@ def _areas_and_demand(
                 demand = demand[demand["area_code"].isin(areas["area_code"])]
         if demand is not None and shares is not None and sen2 is not None:
             warnings.extend(shares.warnings)
-            notes.extend(
-                _share_notes(spec, shares, name, demand, sen2, scenario.suppression_threshold)
-            )
+            notes.extend(_share_notes(spec, shares, name))
+            notes.append(_modelled_note(spec, demand, sen2, scenario.suppression_threshold))
     if demand is not None and not demand.empty:
         source = spec.path or spec.population or "inputs.demand"
         low = low_demand_warning(
@@ -307,9 +304,11 @@ def _check_places(
     }
     check = check_existing_places(
         bases,
-        children=children,
-        year=sen2.authority.age_year,
-        name=sen2.authority.name or str(spec.authority),
+        in_bases=InBases(
+            children=children,
+            year=sen2.authority.age_year,
+            authority=sen2.authority.name or str(spec.authority),
+        ),
         capacity_from=scenario.inputs.schools.capacity_from,
         default_capacity=scenario.inputs.schools.default_base_capacity,
         threshold=scenario.suppression_threshold,
@@ -325,6 +324,13 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     DataError
         Listing every problem found in every file.
     """
+    if scenario.national:
+        raise ScenarioError(
+            f"authority = {scenario.authority!r}: a national scenario is ranked authority by"
+            " authority by sitefinder rank (and checked by sitefinder validate); this command"
+            " takes one authority: set authority to one of them (its name, GSS code or DfE LA"
+            " code, e.g. --set authority=Trafford with sitefinder sweep)"
+        )
     files = scenario.inputs
     problems = Problems()
     notes: list[str] = []
@@ -394,9 +400,7 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
                 problems,
                 schools=schools,
                 areas=areas,
-                schools_path=files.schools.path,
-                areas_path=files.areas or (files.boundaries.path if files.boundaries else ""),
-                areas_trusted=files.areas is None,
+                inputs=files,
             )
         )
     warnings.extend(problems.warnings)

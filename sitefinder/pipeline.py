@@ -31,7 +31,7 @@ from sitefinder.supply import (
     phase_ages,
     served_ages,
 )
-from sitefinder.travel import DriveTimes
+from sitefinder.travel import AreaJourneys
 
 # check_inputs and InputSummary live in sitefinder.checks; importable from here as before.
 __all__ = ["InputSummary", "RankResult", "check_inputs", "rank"]
@@ -67,7 +67,7 @@ class RankResult:
     before, after
         Network metrics with today's bases and with the plan's new bases added.
     travel
-        How journey minutes were found.
+        How journey minutes were found (the pairs within ``journey.max_minutes``).
     plan
         The chosen set of new bases, how it was chosen, and why.
     fallback
@@ -89,7 +89,7 @@ class RankResult:
     assignments: pd.DataFrame
     before: Metrics
     after: Metrics
-    travel: DriveTimes
+    travel: AreaJourneys
     plan: Plan
     fallback: FallbackRows
     timings: dict[str, float] = field(default_factory=dict)

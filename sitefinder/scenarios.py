@@ -18,7 +18,7 @@ import logging
 import socket
 import tomllib
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,26 +139,30 @@ def _connect(client: Callable[..., Any], scheduler: str) -> Any:
         ) from None
 
 
-def _run_all(
-    scenarios: Sequence[Scenario],
-    *,
-    serial: bool,
-    workers: int | None,
-    scheduler: str | None,
-    progress: SweepProgress | None,
-) -> list[dict[str, Any]]:
-    """Run every scenario, serially or on dask workers; headlines in the input order."""
-    total = len(scenarios)
-    if serial:
-        rows = []
-        for done, scenario in enumerate(scenarios, start=1):
-            rows.append(_run(scenario))
-            if progress is not None:
-                progress(done, total)
-        return rows
-    from distributed import Client, LocalCluster, as_completed
+@dataclass(frozen=True)
+class Cluster:
+    """The dask cluster that scenario runs go to.
 
-    results: list[dict[str, Any] | None] = [None] * total
+    Attributes
+    ----------
+    workers
+        Worker processes of a local cluster started (and closed) for the runs (default 2,
+        one thread each).
+    scheduler
+        Address of a running dask scheduler whose workers run them instead; the input files
+        must be readable at the same paths on the workers.
+    """
+
+    workers: int | None = None
+    scheduler: str | None = None
+
+
+@contextlib.contextmanager
+def dask_client(*, workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """A dask client of ``scheduler``, or of a local cluster of ``workers`` processes (default
+    2, one thread each) started here and closed on leaving."""
+    from distributed import Client, LocalCluster
+
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             client = stack.enter_context(_connect(Client, scheduler))
@@ -178,6 +182,26 @@ def _run_all(
                 )
             )
             client = stack.enter_context(Client(cluster))
+        yield client
+
+
+def _run_all(
+    scenarios: Sequence[Scenario], *, cluster: Cluster | None, progress: SweepProgress | None
+) -> list[dict[str, Any]]:
+    """Run every scenario, one by one here (no cluster) or on dask workers; headlines in the
+    input order."""
+    total = len(scenarios)
+    if cluster is None:
+        rows = []
+        for done, scenario in enumerate(scenarios, start=1):
+            rows.append(_run(scenario))
+            if progress is not None:
+                progress(done, total)
+        return rows
+    from distributed import as_completed
+
+    results: list[dict[str, Any] | None] = [None] * total
+    with dask_client(workers=cluster.workers, scheduler=cluster.scheduler) as client:
         futures = [client.submit(_run, scenario, pure=False) for scenario in scenarios]
         position = {future.key: i for i, future in enumerate(futures)}
         for done, future in enumerate(as_completed(futures), start=1):
@@ -234,8 +258,7 @@ def _load_all(paths: Sequence[Path]) -> list[Scenario]:
 def compare(
     paths: Sequence[Path],
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
+    cluster: Cluster | None = None,
     progress: SweepProgress | None = None,
 ) -> Comparison:
     """Run each scenario file and line their headline figures up.
@@ -244,12 +267,9 @@ def compare(
     ----------
     paths
         Scenario files; the first is the reference the others' sites are compared with.
-    workers
-        Run on a local dask cluster of this many worker processes (default: one by one in
-        this process).
-    scheduler
-        Run on the workers of the dask scheduler at this address instead; the input files
-        must be readable at the same paths on the workers.
+    cluster
+        The dask cluster to run on (a local one of some worker processes, or a running
+        scheduler); default: one by one in this process.
     progress
         Optional ``progress(done, total)`` callback, called as each run finishes.
 
@@ -269,10 +289,7 @@ def compare(
     if not paths:
         raise ScenarioError("compare: give at least one scenario file")
     scenarios = _load_all(paths)
-    serial = workers is None and scheduler is None
-    rows = _run_all(
-        scenarios, serial=serial, workers=workers, scheduler=scheduler, progress=progress
-    )
+    rows = _run_all(scenarios, cluster=cluster, progress=progress)
     reference = set(_urns(rows[0]["sites"]))
     added: list[tuple[str, ...]] = []
     removed: list[tuple[str, ...]] = []
@@ -341,10 +358,8 @@ def sweep(
     base: Path,
     settings: Mapping[str, Sequence[str]],
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
+    cluster: Cluster | None = Cluster(),
     progress: SweepProgress | None = None,
-    serial: bool = False,
 ) -> pd.DataFrame:
     """Run a scenario over every combination of overridden settings.
 
@@ -357,16 +372,12 @@ def sweep(
         ``{"harm.exponent": ["1", "2"], "bases": ["1", "2", "3"]}``. Each value is read as
         TOML (``"2"`` an int, ``"1.5"`` a float, ``"true"`` a bool), else as plain text. The
         grid is the cartesian product, the first key varying slowest.
-    workers
-        Worker processes of the local dask cluster started (and closed) for the sweep
-        (default 2; one thread each).
-    scheduler
-        Address of a running dask scheduler whose workers run the sweep instead; the input
-        files must be readable at the same paths on the workers.
+    cluster
+        The dask cluster to run on: by default a local one of 2 worker processes (one thread
+        each), started and closed for the sweep; or a running scheduler. None runs one by one
+        in this process, without dask (same results).
     progress
         Optional ``progress(done, total)`` callback, called as each run finishes.
-    serial
-        Run one by one in this process, without dask (same results).
 
     Returns
     -------
@@ -384,8 +395,6 @@ def sweep(
     """
     scenario = load_scenario(base)
     points, scenarios = _grid(scenario, settings)
-    rows = _run_all(
-        scenarios, serial=serial, workers=workers, scheduler=scheduler, progress=progress
-    )
+    rows = _run_all(scenarios, cluster=cluster, progress=progress)
     records = [{**point, **row} for point, row in zip(points, rows, strict=True)]
     return pd.DataFrame.from_records(records, columns=[*settings, *HEADLINE_COLUMNS])

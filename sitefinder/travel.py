@@ -18,10 +18,12 @@ from numpy.typing import NDArray
 
 from sitefinder.config import Journey
 from sitefinder.errors import DataError, processing
+from sitefinder.journeys import SchoolPairs
 from sitefinder.readers.points import read_points
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network
 from sitefinder.roads.matrix import read_matrix_csv
-from sitefinder.roads.osm import RoadNetwork
+from sitefinder.roads.osm import RoadNetwork, RoadSpeeds
+from sitefinder.roads.paths import Routing
 from sitefinder.targets import check_target, write_text_atomic
 from sitefinder.validate import Problems
 
@@ -83,9 +85,11 @@ def load_network(
     with processing(path):
         network, use = cached_road_network(
             path,
-            peak_factor=journey.peak_factor,
-            maxspeed_fraction=journey.maxspeed_fraction,
-            junction_seconds=journey.junction_seconds,
+            speeds=RoadSpeeds(
+                peak_factor=journey.peak_factor,
+                maxspeed_fraction=journey.maxspeed_fraction,
+                junction_seconds=journey.junction_seconds,
+            ),
             cache_dir=cache_dir,
         )
     how = "from the cache" if use.hit else "parsed"
@@ -118,9 +122,11 @@ def network_drive_minutes(
         network,
         origins,
         destinations,
-        cutoff_minutes=cutoff_minutes,
-        access_speed_kmh=journey.access_speed_kmh,
-        snap_warn_metres=journey.snap_warn_metres,
+        routing=Routing(
+            cutoff_minutes=cutoff_minutes,
+            access_speed_kmh=journey.access_speed_kmh,
+            snap_warn_metres=journey.snap_warn_metres,
+        ),
         cache_dir=cache_dir,
     )
     seconds = time.perf_counter() - start
@@ -141,10 +147,114 @@ def network_drive_minutes(
     return DriveTimes(minutes, "network", seconds, notes, warnings)
 
 
+def crowfly_journey_pairs(
+    origins: NDArray[np.float64],
+    destinations: NDArray[np.float64],
+    *,
+    journey: Journey,
+    chunk: int = 512,
+) -> SchoolPairs:
+    """Crow-fly journey minutes of the origin-destination pairs within ``journey.max_minutes``.
+
+    Candidate pairs come from a KD-tree radius query, so no dense matrix is built; each
+    candidate's minutes are then computed exactly as :func:`crowfly_drive_minutes` and
+    :func:`journey_minutes` compute them (the same numbers as the dense route, bit for bit).
+
+    Parameters
+    ----------
+    origins, destinations
+        Point coordinates in metres (EPSG:27700), shapes (n, 2) and (m, 2).
+    journey
+        ``circuity``, ``speed_kmh``, ``ride_factor``, ``overhead_minutes`` and ``max_minutes``.
+    chunk
+        Destinations queried at once (bounds the memory of the query's lists).
+    """
+    from scipy.spatial import cKDTree
+
+    n, m = len(origins), len(destinations)
+    speed = journey.speed_kmh * 1000.0 / 60.0  # metres a minute
+    drive = (journey.max_minutes - journey.overhead_minutes) / journey.ride_factor
+    if n == 0 or m == 0 or drive < 0:
+        return SchoolPairs(np.zeros(m + 1, dtype=np.intp), np.zeros(0, np.intp), np.zeros(0), n)
+    # A little wider than the cutoff; the exact test is on the minutes below.
+    radius = drive * speed / journey.circuity * (1 + 1e-9) + 1e-3
+    tree = cKDTree(origins)
+    origin_parts, minute_parts, counts = [], [], []
+    for start in range(0, m, chunk):
+        block = destinations[start : start + chunk]
+        hits = tree.query_ball_point(block, r=radius, return_sorted=True)
+        sizes = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(hits))
+        found = (
+            np.concatenate([np.asarray(h, dtype=np.intp) for h in hits])
+            if sizes.sum()
+            else np.zeros(0, np.intp)
+        )
+        school = np.repeat(np.arange(len(block)), sizes)
+        delta = origins[found] - block[school]
+        metres = np.hypot(delta[:, 0], delta[:, 1])
+        minutes = journey_minutes(metres * journey.circuity / speed, journey=journey)
+        keep = minutes <= journey.max_minutes
+        origin_parts.append(found[keep])
+        minute_parts.append(minutes[keep])
+        counts.append(np.bincount(school[keep], minlength=len(block)))
+    indptr = np.zeros(m + 1, dtype=np.intp)
+    np.cumsum(np.concatenate(counts), out=indptr[1:])
+    return SchoolPairs(indptr, np.concatenate(origin_parts), np.concatenate(minute_parts), n)
+
+
+@dataclass(frozen=True)
+class AreaJourneys:
+    """Journey minutes from areas to schools within ``journey.max_minutes``, and how found.
+
+    ``pairs`` holds only the (area, school) pairs within reach, grouped by school, with the
+    child's journey minutes on shared SEND transport (the drive x ``ride_factor`` +
+    ``overhead_minutes``).
+    """
+
+    pairs: SchoolPairs
+    method: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def area_school_journeys(
+    areas: pd.DataFrame, schools: pd.DataFrame, *, journey: Journey
+) -> AreaJourneys:
+    """Journey minutes from every area point to every school within reach, by the scenario's
+    method, as sparse pairs.
+
+    Crow-fly pairs come from a KD-tree radius query; a network or a matrix gives an areas x
+    schools matrix of drive minutes (routing one authority), of which only the pairs within
+    ``journey.max_minutes`` are kept.
+
+    Parameters
+    ----------
+    areas, schools
+        Tables with ``easting``/``northing`` (EPSG:27700 metres) and ``area_code``/``urn``.
+    journey
+        The scenario's journey section.
+    """
+    start = time.perf_counter()
+    origins = areas[["easting", "northing"]].to_numpy(dtype=float)
+    destinations = schools[["easting", "northing"]].to_numpy(dtype=float)
+    if journey.method == "crowfly":
+        pairs = crowfly_journey_pairs(origins, destinations, journey=journey)
+        return AreaJourneys(pairs, "crowfly", time.perf_counter() - start)
+    drive = area_school_drive_minutes(areas, schools, journey=journey)
+    pairs = SchoolPairs.from_dense(
+        journey_minutes(drive.minutes, journey=journey), max_minutes=journey.max_minutes
+    )
+    return AreaJourneys(
+        pairs, drive.method, time.perf_counter() - start, drive.notes, drive.warnings
+    )
+
+
 def area_school_drive_minutes(
     areas: pd.DataFrame, schools: pd.DataFrame, *, journey: Journey
 ) -> DriveTimes:
-    """Drive minutes from every area point to every school by the scenario's method.
+    """Drive minutes from every area point to every school by the scenario's method, as a
+    dense areas x schools matrix (:func:`area_school_journeys` keeps only pairs within reach).
 
     Parameters
     ----------

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,9 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from sitefinder.errors import DataError
+
+if TYPE_CHECKING:
+    from sitefinder.config import Inputs
 
 # British National Grid (EPSG:27700) covers roughly these metres; longitude/latitude do not.
 _EASTING = (0.0, 700_000.0)
@@ -34,6 +39,27 @@ def _to_grid() -> Transformer:
 SANE_MAXIMUM = 10_000_000.0
 """Numbers read from input files above this are refused unless a reader sets its own limit
 (no count of children, places or people in one row comes near it; grid metres stay below)."""
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """What a number column may hold.
+
+    Attributes
+    ----------
+    minimum, maximum
+        Inclusive bounds, in the column's own unit (children, places, metres, years); no
+        maximum means :data:`SANE_MAXIMUM`.
+    integer
+        Whether only whole numbers are allowed.
+    required
+        Whether a blank is a problem; otherwise blanks come back as NaN.
+    """
+
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    required: bool = True
 
 
 def _number(value: float) -> str:
@@ -95,19 +121,18 @@ class Problems:
         table: pd.DataFrame,
         column: str,
         *,
-        minimum: float | None = None,
-        maximum: float | None = None,
-        integer: bool = False,
-        required: bool = True,
+        rule: NumberRule = NumberRule(),
         label: str | None = None,
     ) -> pd.Series:
         """Parse ``column`` as numbers, recording blanks, text, non-finite and out-of-range values.
 
         Every value must be finite (``inf``, ``nan`` and overflowing numbers such as ``1e400``
-        are recorded) and at most ``maximum``, or :data:`SANE_MAXIMUM` when none is given, so
-        that no absurd number reaches the solvers. Recorded values come back as NaN.
-        ``label`` names the column in messages when it differs from ``column`` (a renamed one).
+        are recorded) and within ``rule``'s bounds (at most :data:`SANE_MAXIMUM` when it sets
+        no maximum), so that no absurd number reaches the solvers. Recorded values come back
+        as NaN. ``label`` names the column in messages when it differs from ``column`` (a
+        renamed one).
         """
+        minimum, maximum = rule.minimum, rule.maximum
         raw = table[column].astype("string").str.strip()
         column = label or column
         blank = raw.isna() | (raw == "")
@@ -116,14 +141,14 @@ class Problems:
         text = raw.fillna("").str.casefold()
         spelled = text.str.fullmatch(r"[+-]?(inf|infinity|nan)")
         infinite = (values.notna() & ~np.isfinite(values)) | spelled
-        if required:
+        if rule.required:
             self.bad_rows(path, column, blank, "blank value (fill it in)")
         self.bad_rows(
             path, column, ~blank & values.isna() & ~infinite, "not a number (write digits only)"
         )
         self.bad_rows(path, column, infinite, "not a finite number (write digits only)")
         values = values.where(~infinite)
-        if integer:
+        if rule.integer:
             fractional = values.notna() & (values != values.round())
             self.bad_rows(path, column, fractional, "must be a whole number")
         high = SANE_MAXIMUM if maximum is None else maximum
@@ -137,6 +162,20 @@ class Problems:
         else:
             self.bad_rows(path, column, above, span or f"must be <= {_number(high)}")
         return values.where(~above & ~(values < (minimum if minimum is not None else -np.inf)))
+
+    def bad_values(
+        self, path: Path, table: pd.DataFrame, column: str, mask: pd.Series, what: str
+    ) -> None:
+        """Record rows where ``mask`` is true, one problem per distinct value (at most five).
+
+        ``what`` is formatted with ``value``, e.g. ``"{value!r} is not a year"``.
+        """
+        values = table.loc[mask, column]
+        distinct = list(dict.fromkeys(values))
+        for value in distinct[:5]:
+            self.bad_rows(path, column, mask & (table[column] == value), what.format(value=value))
+        if len(distinct) > 5:
+            self.add(path, f"column {column}: {len(distinct) - 5} more bad values like these")
 
     def choices(self, path: Path, table: pd.DataFrame, column: str, allowed: Iterable[str]) -> None:
         """Record values of ``column`` outside ``allowed``."""
@@ -241,9 +280,7 @@ def check_extent(
     *,
     schools: pd.DataFrame,
     areas: pd.DataFrame,
-    schools_path: Path | str,
-    areas_path: Path | str,
-    areas_trusted: bool,
+    inputs: Inputs,
 ) -> list[str]:
     """Check schools against the authority's extent: the area points of its children.
 
@@ -256,14 +293,18 @@ def check_extent(
     ----------
     schools, areas
         Tables with ``easting``/``northing`` (EPSG:27700 metres); schools also ``urn, name``.
-    areas_trusted
-        The area points come from polygons with a coordinate system (not a typed table).
+    inputs
+        The scenario's ``[inputs]``: the files named in messages, and whether the area points
+        come from boundary polygons with a coordinate system (trusted) or a typed table.
 
     Returns
     -------
     list of str
         Warnings (at most one).
     """
+    schools_path = inputs.schools.path
+    areas_path = inputs.areas or (inputs.boundaries.path if inputs.boundaries else "")
+    areas_trusted = inputs.areas is None
     points = areas[["easting", "northing"]].to_numpy(dtype=float)
     points = points[np.isfinite(points).all(axis=1)]
     given = schools[["easting", "northing"]].to_numpy(dtype=float)

@@ -6,6 +6,7 @@ Values are invented; column names, encodings and cell conventions are those of t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 GIAS_HEADER = [
@@ -21,33 +22,40 @@ GIAS_HEADER = [
 _SEN_BLANK = [""] * 13
 
 
-def gias_row(
-    urn: str,
-    name: str,
-    *,
-    group: str = "Local authority maintained schools",
-    kind: str = "Community school",
-    status: str = "Open",
-    phase: str = "Primary",
-    ages: tuple[str, str] = ("4", "11"),
-    capacity: str = "420",
-    pupils: str = "400",
-    postcode: str = "AB1 2CD",
-    needs: list[str] | None = None,
-    provision: str = "Not applicable",
-    rp_capacity: str = "",
-    unit_capacity: str = "",
-    la: tuple[str, str, str] = ("358", "Trafford", "E08000009"),
-    xy: tuple[str, str] = ("377000", "390000"),
-    senstat: str = "10",
-) -> list[str]:
-    """One GIAS row; unspecified SEN columns blank as in the real extract."""
-    sen = (needs or []) + _SEN_BLANK[len(needs or []) :]
-    return [
-        urn, la[0], la[1], "2000", name, kind, group, status, phase, ages[0], ages[1], capacity,
-        pupils, postcode, *sen, provision, "", rp_capacity, "", unit_capacity, la[2], xy[0],
-        xy[1], senstat,
-    ]  # fmt: skip
+@dataclass(frozen=True)
+class GiasSchool:
+    """One school as a GIAS extract lists it; unspecified SEN columns blank as in the real
+    extract. ``ages`` are the statutory low and high ages (years), ``la`` the DfE LA code, name
+    and GSS code, ``xy`` the easting and northing (EPSG:27700 metres)."""
+
+    urn: str
+    name: str
+    group: str = "Local authority maintained schools"
+    kind: str = "Community school"
+    status: str = "Open"
+    phase: str = "Primary"
+    ages: tuple[str, str] = ("4", "11")
+    capacity: str = "420"
+    pupils: str = "400"
+    postcode: str = "AB1 2CD"
+    needs: tuple[str, ...] = ()
+    provision: str = "Not applicable"
+    rp_capacity: str = ""
+    unit_capacity: str = ""
+    la: tuple[str, str, str] = ("358", "Trafford", "E08000009")
+    xy: tuple[str, str] = ("377000", "390000")
+    senstat: str = "10"
+
+    def row(self) -> list[str]:
+        """The school's cells, in the order of :data:`GIAS_HEADER`."""
+        sen = list(self.needs) + _SEN_BLANK[len(self.needs) :]
+        la, xy = self.la, self.xy
+        return [
+            self.urn, la[0], la[1], "2000", self.name, self.kind, self.group, self.status,
+            self.phase, self.ages[0], self.ages[1], self.capacity, self.pupils, self.postcode,
+            *sen, self.provision, "", self.rp_capacity, "", self.unit_capacity, la[2], xy[0],
+            xy[1], self.senstat,
+        ]  # fmt: skip
 
 
 def write_gias(path: Path, rows: list[list[str]]) -> Path:
@@ -67,18 +75,18 @@ def standard_gias(path: Path) -> Path:
         path,
         [
             # a curly apostrophe (cp1252 0x92), a unit with a capacity and need labels
-            gias_row(
+            GiasSchool(
                 "100001",
                 "St Anne\u2019s CofE Primary School",
                 provision="SEN unit",
                 unit_capacity="8",
-                needs=[
+                needs=(
                     "ASD - Autistic Spectrum Disorder",
                     "SLCN - Speech, language and Communication",
-                ],
-            ),
+                ),
+            ).row(),
             # resourced provision with a blank capacity and no need labels
-            gias_row(
+            GiasSchool(
                 "100002",
                 "Hill Top Academy",
                 group="Academies",
@@ -89,9 +97,9 @@ def standard_gias(path: Path) -> Path:
                 pupils="950",
                 provision="Resourced provision",
                 xy=("378000", "391000"),
-            ),
+            ).row(),
             # a special school with a unit flag: never a host, unit left out with a warning
-            gias_row(
+            GiasSchool(
                 "100003",
                 "Brook Special School",
                 group="Special schools",
@@ -102,13 +110,13 @@ def standard_gias(path: Path) -> Path:
                 pupils="120",
                 provision="SEN unit",
                 unit_capacity="12",
-            ),
+            ).row(),
             # a closed school: skipped
-            gias_row("100004", "Old Mill Primary (closed)", status="Closed"),
+            GiasSchool("100004", "Old Mill Primary (closed)", status="Closed").row(),
             # blank Easting/Northing: located from its postcode
-            gias_row("100005", "Meadow Primary", postcode="zz9 9zz", xy=("", "")),
+            GiasSchool("100005", "Meadow Primary", postcode="zz9 9zz", xy=("", "")).row(),
             # another authority: not selected
-            gias_row("200001", "Elsewhere Primary", la=("359", "Wigan", "E08000010")),
+            GiasSchool("200001", "Elsewhere Primary", la=("359", "Wigan", "E08000010")).row(),
         ],
     )
 

@@ -18,47 +18,50 @@ from sitefinder.model.network import Site, Solution, solve_network
 SCHOOLS = "urn,name,phase,establishment_group,statutory_low_age,statutory_high_age,capacity,pupils,ehcp_pupils,easting,northing"  # noqa: E501
 
 
-def write_authority(
-    folder: Path,
-    *,
-    schools: list[tuple],
-    bases: list[tuple],
-    areas: list[tuple],
-    demand: list[tuple],
-    extra: str = "",
-) -> Path:
-    """Write sitefinder-layout CSVs and a scenario using them; returns the scenario path.
+@dataclass(frozen=True)
+class SmallAuthority:
+    """A small authority's input tables, to write as sitefinder-layout CSVs.
 
     ``schools``: (urn, name, phase, easting, northing); ``bases``: (urn, phase, capacity,
     need_codes); ``areas``: (code, name, easting, northing); ``demand``: (code, phase,
-    need_code, children).
+    need_code, children). Coordinates are EPSG:27700 metres.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = [SCHOOLS]
-    for urn, name, phase, x, y in schools:
-        ages = (4, 11) if phase == "primary" else (11, 16) if phase == "secondary" else (4, 16)
-        lines.append(f"{urn},{name},{phase},mainstream,{ages[0]},{ages[1]},900,600,6,{x},{y}")
-    (folder / "schools.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lines = ["urn,base_name,base_type,phase,capacity,need_codes"]
-    lines += [
-        f"{urn},Base {urn},resourced_provision,{phase},{cap},{codes}"
-        for urn, phase, cap, codes in bases
-    ]
-    (folder / "bases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lines = ["area_code,area_name,easting,northing,child_pop_primary,child_pop_secondary"]
-    lines += [f"{code},{name},{x},{y},100,100" for code, name, x, y in areas]
-    (folder / "areas.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lines = ["area_code,phase,need_code,children"]
-    lines += [f"{code},{phase},{need},{n}" for code, phase, need, n in demand]
-    (folder / "demand.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    path = folder / "scenario.toml"
-    path.write_text(
-        extra
-        + "\n[inputs]\n"
-        + "".join(f'{k} = "{folder / k}.csv"\n' for k in ("schools", "bases", "areas", "demand")),
-        encoding="utf-8",
-    )
-    return path
+
+    schools: list[tuple]
+    bases: list[tuple]
+    areas: list[tuple]
+    demand: list[tuple]
+
+    def write(self, folder: Path, *, extra: str = "") -> Path:
+        """Write the CSVs and a scenario using them (``extra`` TOML first); returns its path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = [SCHOOLS]
+        for urn, name, phase, x, y in self.schools:
+            ages = (4, 11) if phase == "primary" else (11, 16) if phase == "secondary" else (4, 16)
+            lines.append(f"{urn},{name},{phase},mainstream,{ages[0]},{ages[1]},900,600,6,{x},{y}")
+        (folder / "schools.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines = ["urn,base_name,base_type,phase,capacity,need_codes"]
+        lines += [
+            f"{urn},Base {urn},resourced_provision,{phase},{cap},{codes}"
+            for urn, phase, cap, codes in self.bases
+        ]
+        (folder / "bases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines = ["area_code,area_name,easting,northing,child_pop_primary,child_pop_secondary"]
+        lines += [f"{code},{name},{x},{y},100,100" for code, name, x, y in self.areas]
+        (folder / "areas.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines = ["area_code,phase,need_code,children"]
+        lines += [f"{code},{phase},{need},{n}" for code, phase, need, n in self.demand]
+        (folder / "demand.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path = folder / "scenario.toml"
+        path.write_text(
+            extra
+            + "\n[inputs]\n"
+            + "".join(
+                f'{k} = "{folder / k}.csv"\n' for k in ("schools", "bases", "areas", "demand")
+            ),
+            encoding="utf-8",
+        )
+        return path
 
 
 def random_authority(folder: Path, seed: int, *, bases: int = 3) -> Path:
@@ -84,13 +87,8 @@ def random_authority(folder: Path, seed: int, *, bases: int = 3) -> Path:
             for need in rng.choice(["ASD", "SEMH", "MLD", "SLCN"], size=2, replace=False):
                 if rng.random() < 0.45:
                     demand.append((code, phase, need, int(rng.integers(1, 4))))
-    return write_authority(
-        folder,
-        schools=schools,
-        bases=existing,
-        areas=areas,
-        demand=demand,
-        extra=f"bases = {bases}\n",
+    return SmallAuthority(schools, existing, areas, demand).write(
+        folder, extra=f"bases = {bases}\n"
     )
 
 

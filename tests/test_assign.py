@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitefinder.model.assign import solve_transport
+from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.harm import HarmCurve
 from sitefinder.model.network import (
     DemandRows,
@@ -25,7 +25,7 @@ def idx(*values):
 
 def test_capacity_binds_and_the_cheaper_row_is_filled_first():
     # one base, 4 places; rows of 3 (1 point each) and 2 children (2 points each); unmet 10
-    result = solve_transport(arr(3, 2), arr(4), idx(0, 1), idx(0, 0), arr(1, 2), arr(10, 10))
+    result = solve_transport(arr(3, 2), arr(4), Pairs(idx(0, 1), idx(0, 0), arr(1, 2)), arr(10, 10))
     assert result.flows.tolist() == pytest.approx([3, 1])
     assert result.unmet.tolist() == pytest.approx([0, 1])
     assert result.objective == pytest.approx(3 * 1 + 1 * 2 + 1 * 10)
@@ -34,20 +34,23 @@ def test_capacity_binds_and_the_cheaper_row_is_filled_first():
 def test_optimal_not_nearest_first():
     # nearest-first would put row 0 in A (5) and row 1 in B (50): 55. Optimal swaps: 15 + 10.
     result = solve_transport(
-        arr(5, 5), arr(5, 5), idx(0, 0, 1, 1), idx(0, 1, 0, 1), arr(1, 3, 2, 10), arr(99, 99)
+        arr(5, 5),
+        arr(5, 5),
+        Pairs(idx(0, 0, 1, 1), idx(0, 1, 0, 1), arr(1, 3, 2, 10)),
+        arr(99, 99),
     )
     assert result.objective == pytest.approx(25)
     assert result.flows.tolist() == pytest.approx([0, 5, 5, 0])
 
 
 def test_unreachable_demand_is_unmet():
-    result = solve_transport(arr(4), arr(10), idx(), idx(), arr(), arr(7))
+    result = solve_transport(arr(4), arr(10), Pairs(idx(), idx(), arr()), arr(7))
     assert result.unmet.tolist() == [4]
     assert result.objective == pytest.approx(28)
 
 
 def test_unmet_is_chosen_when_cheaper_than_the_journey():
-    result = solve_transport(arr(2), arr(10), idx(0), idx(0), arr(30), arr(25))
+    result = solve_transport(arr(2), arr(10), Pairs(idx(0), idx(0), arr(30)), arr(25))
     assert result.unmet.tolist() == pytest.approx([2])
 
 

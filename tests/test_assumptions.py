@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from layouts import gias_row, write_gias, write_sen2_caseload
+from layouts import GiasSchool, write_gias, write_sen2_caseload
 from test_broken_inputs import Baseline, demo_baseline, gias_baseline, invoke
 
 
@@ -33,7 +33,7 @@ def _warned(config, expected: str) -> None:
 
 def _no_bases_with_sen2(base: Baseline) -> str:
     schools = [  # no base flags
-        gias_row(f"10000{i}", f"Plain Primary {i}", xy=(str(376000 + 500 * i), "390000"))
+        GiasSchool(f"10000{i}", f"Plain Primary {i}", xy=(str(376000 + 500 * i), "390000")).row()
         for i in range(1, 5)
     ]
     write_gias(base.gias, schools)

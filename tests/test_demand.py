@@ -27,7 +27,7 @@ from sitefinder.demand import (
     pooled_share,
 )
 from sitefinder.errors import ScenarioError
-from sitefinder.existing_places import check_existing_places
+from sitefinder.existing_places import InBases, check_existing_places
 from sitefinder.readers.population import read_population
 from sitefinder.readers.sen2 import (
     Caseload,
@@ -428,9 +428,11 @@ def _bases(phases: list[str], capacity: list[float], assumed: list[bool]) -> pd.
 def _check(bases: pd.DataFrame, capacity_from: str = "default", **children: float):
     return check_existing_places(
         bases,
-        children={"primary": math.nan, "secondary": math.nan, **children},
-        year=2025,
-        name="Trafford",
+        in_bases=InBases(
+            children={"primary": math.nan, "secondary": math.nan, **children},
+            year=2025,
+            authority="Trafford",
+        ),
         capacity_from=capacity_from,
         default_capacity=10,
         threshold=5,

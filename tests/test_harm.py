@@ -66,16 +66,23 @@ def test_vectorised_shape_is_preserved():
     assert CURVE(minutes).shape == (2, 2)
 
 
-@given(
-    st.floats(0, 60),
-    st.floats(1, 90),
-    st.floats(0.1, 4),
-    st.floats(0, 5),
-    st.floats(0, 1),
-    st.lists(st.floats(0, 300), min_size=2, max_size=30),
-)
-def test_non_decreasing_in_minutes(free, span, exponent, step, slope, minutes):
-    curve = HarmCurve(free, free + span, exponent, step, slope, 0.0)
+def curves(per_minute: st.SearchStrategy[float]) -> st.SearchStrategy[HarmCurve]:
+    """Harm curves over the ranges a scenario allows (minutes, harm points)."""
+    return st.builds(
+        lambda free, span, exponent, step, slope, per: HarmCurve(
+            free, free + span, exponent, step, slope, per
+        ),
+        st.floats(0, 60),
+        st.floats(1, 90),
+        st.floats(0.1, 4),
+        st.floats(0, 5),
+        st.floats(0, 1),
+        per_minute,
+    )
+
+
+@given(curves(st.just(0.0)), st.lists(st.floats(0, 300), min_size=2, max_size=30))
+def test_non_decreasing_in_minutes(curve, minutes):
     ordered = np.sort(np.array(minutes))
     values = curve(ordered)
     assert np.all(np.diff(values) >= -1e-12)
@@ -83,15 +90,10 @@ def test_non_decreasing_in_minutes(free, span, exponent, step, slope, minutes):
 
 
 @given(
-    st.floats(0, 60),
-    st.floats(1, 90),
-    st.floats(0.1, 4),
-    st.floats(0, 5),
-    st.floats(0, 1),
-    st.floats(0.001, 0.1),
+    curves(st.floats(0.001, 0.1)),
     st.lists(st.integers(0, 3000), min_size=2, max_size=30, unique=True),
 )
-def test_strictly_increasing_with_a_travel_term(free, span, exponent, step, slope, per, tenths):
-    curve = HarmCurve(free, free + span, exponent, step, slope, per)
+def test_strictly_increasing_with_a_travel_term(curve, tenths):
+    per = curve.per_minute
     ordered = np.sort(np.array(tenths, dtype=float)) / 10  # journeys at least 0.1 min apart
     assert np.all(np.diff(curve(ordered)) >= per * 0.1 * (1 - 1e-9))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from layouts import gias_row, standard_gias, write_gias, write_sen2_caseload, write_sen2_needs
+from layouts import GiasSchool, standard_gias, write_gias, write_sen2_caseload, write_sen2_needs
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
@@ -69,7 +69,7 @@ def made_up_folder(folder: Path) -> Path:
     (folder / "ons").mkdir()
     (folder / "dfe").mkdir()
     standard_gias(folder / "gias" / "edubasealldata20250101.csv")
-    write_gias(folder / "gias" / "edubasealldata20240101.csv", [gias_row("100001", "Old")])
+    write_gias(folder / "gias" / "edubasealldata20240101.csv", [GiasSchool("100001", "Old").row()])
     write_lsoas(folder / "ons" / "lsoa2021.geojson")
     write_population(folder / "ons" / "trafford_sapelsoasyoa2024.csv")
     write_population(folder / "ons" / "wigan_sapelsoasyoa2024.csv", "Wigan", first=6000)
@@ -209,7 +209,7 @@ def test_schools_of_another_authority_are_skipped_with_the_reason(tmp_path):
         extract.unlink()
     write_gias(
         data / "gias" / "wigan.csv",
-        [gias_row("200001", "Elsewhere Primary", la=("359", "Wigan", "E08000010"))],
+        [GiasSchool("200001", "Elsewhere Primary", la=("359", "Wigan", "E08000010")).row()],
     )
     result = init("-a", "Trafford", "-d", str(data), "-o", str(tmp_path / "s.toml"))
     assert result.exit_code == 1
@@ -389,8 +389,10 @@ def test_rutland_from_the_shared_folder_ranks_on_its_roads(real_data, tmp_path):
 def test_a_windows_1252_character_far_down_a_gias_extract(tmp_path):
     # The first 64 KB are plain ASCII (readable as UTF-8); a curly apostrophe comes later.
     data = made_up_folder(tmp_path / "data")
-    rows = [gias_row(f"3{i:05d}", f"School {i}", xy=("377000", "390000")) for i in range(600)]
-    rows.append(gias_row("399999", "St Anne\u2019s Primary"))
+    rows = [
+        GiasSchool(f"3{i:05d}", f"School {i}", xy=("377000", "390000")).row() for i in range(600)
+    ]
+    rows.append(GiasSchool("399999", "St Anne\u2019s Primary").row())
     extract = write_gias(data / "gias" / "edubasealldata20260101.csv", rows)
     assert extract.stat().st_size > 65_536
     output = tmp_path / "s.toml"

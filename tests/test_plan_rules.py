@@ -10,7 +10,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from plan_checks import check_explanations, random_authority, rebuild, write_authority
+from plan_checks import SmallAuthority, check_explanations, random_authority, rebuild
 from typer.testing import CliRunner
 
 from sitefinder import load_scenario, rank, with_settings, write_geopackage
@@ -39,8 +39,8 @@ BASES = [("990202", "primary", 3, "ASD;SLCN")]
 
 def two_areas(tmp_path, extra="bases = 2\n", schools=SCHOOLS[:4]):
     return load_scenario(
-        write_authority(
-            tmp_path / "two", schools=schools, bases=BASES, areas=AREAS, demand=DEMAND, extra=extra
+        SmallAuthority(schools=schools, bases=BASES, areas=AREAS, demand=DEMAND).write(
+            tmp_path / "two", extra=extra
         )
     )
 

@@ -17,8 +17,8 @@ from layouts import (
     write_sen2_needs,
 )
 
-from sitefinder.config import BoundariesInput, SchoolsInput
-from sitefinder.demand import fit_growth, modelled_demand
+from sitefinder.config import BoundariesInput, DemandInput, SchoolsInput
+from sitefinder.demand import Projection, fit_growth, modelled_demand
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.establishments import need_code, read_establishments, school_phase
 from sitefinder.readers.population import read_population
@@ -241,8 +241,8 @@ def test_projection_fits_the_yearly_growth(tmp_path):
     population = read_population(write_population(tmp_path / "pop.csv"), problems)
     base, _ = modelled_demand(population, needs, share=0.1, ages={"primary": (4, 10)})
     later, notes = modelled_demand(
-        population, needs, share=0.1, ages={"primary": (4, 10)}, growth=growth,
-        planning_year=2027,
+        population, needs, share=0.1, ages={"primary": (4, 10)},
+        projection=Projection(growth, planning_year=2027),
     )  # fmt: skip
     assert later["children"].sum() == pytest.approx(base["children"].sum() * 1.21)
     assert "projected 2025 -> 2027 with yearly growth fitted on all plans" in notes[-1]
@@ -289,10 +289,10 @@ def test_pupil_list_aggregates_and_reports_unmatched(tmp_path):
         "p5,ZZ2 2BB,SEMH,13\n",
         encoding="utf-8",
     )
-    table, warnings = pupil_counts(
-        pupils, problems, areas=areas, postcodes=lookup,
-        ages={"primary": (4, 10), "secondary": (11, 15)},
-    )  # fmt: skip
+    spec = DemandInput(
+        method="pupils", path=pupils, ages={"primary": (4, 10), "secondary": (11, 15)}
+    )
+    table, warnings = pupil_counts(spec, problems, areas=areas, postcodes=lookup)
     assert problems.items == []
     assert table.values.tolist() == [
         ["E01000001", "primary", "ASD", 4, 1.0],  # Reception: 4 at the start of the year
@@ -315,7 +315,8 @@ def test_pupil_list_bad_values_listed(tmp_path):
     areas = pd.DataFrame({"area_code": ["E01000001"], "easting": [1.0], "northing": [1.0]})
     pupils = tmp_path / "pupils.csv"
     pupils.write_text("postcode,need,age\nZZ1 1AA,Dyslexia,7\n,ASD,seven\n", encoding="utf-8")
-    pupil_counts(pupils, problems, areas=areas, postcodes=lookup, ages={"primary": (4, 10)})
+    spec = DemandInput(method="pupils", path=pupils, ages={"primary": (4, 10)})
+    pupil_counts(spec, problems, areas=areas, postcodes=lookup)
     assert problems.items == [
         f"{pupils}: column need, line 2: unknown need; use a code (ASD, SLCN, SEMH, MLD, SLD,"
         " PMLD, SpLD, HI, VI, MSI, PD, OTH)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +12,18 @@ import pytest
 from sitefinder.errors import DataError
 from sitefinder.roads.osm import (
     MPH,
+    RoadSpeeds,
     lonlat_to_grid,
     network_from_edges,
     parse_maxspeed,
     read_road_network,
     way_speed_kmh,
 )
-from sitefinder.roads.paths import drive_minutes, snap
+from sitefinder.roads.paths import Routing, drive_minutes, snap
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+# Posted limits driven in full and no junction delay: minutes hand-checkable from the tags.
+FULL_LIMIT = RoadSpeeds(maxspeed_fraction=1.0, junction_seconds=0.0)
 
 # Nodes 1-2-3 run north along the meridian 1°W, about 111 m apart; node 5 lies east.
 NODES = {
@@ -69,13 +73,11 @@ def minutes_at(length: float, mph: float) -> float:
 
 @pytest.fixture
 def network(tmp_path: Path):
-    return read_road_network(
-        write_osm(tmp_path / "t.osm"), maxspeed_fraction=1.0, junction_seconds=0.0
-    )
+    return read_road_network(write_osm(tmp_path / "t.osm"), speeds=FULL_LIMIT)
 
 
-def between(network, a: int, b: int, **kwargs) -> float:
-    minutes, _ = drive_minutes(network, grid(a)[None], grid(b)[None], **kwargs)
+def between(network, a: int, b: int) -> float:
+    minutes, _ = drive_minutes(network, grid(a)[None], grid(b)[None])
     return float(minutes[0, 0])
 
 
@@ -96,9 +98,9 @@ def test_one_way_and_20_mph_street(network):
 
 def test_peak_factor_and_maxspeed_fraction_scale_minutes(tmp_path):
     path = write_osm(tmp_path / "t.osm")
-    base = read_road_network(path, maxspeed_fraction=1.0, junction_seconds=0.0)
-    peak = read_road_network(path, maxspeed_fraction=1.0, junction_seconds=0.0, peak_factor=1.5)
-    slow = read_road_network(path, maxspeed_fraction=0.5, junction_seconds=0.0)
+    base = read_road_network(path, speeds=FULL_LIMIT)
+    peak = read_road_network(path, speeds=replace(FULL_LIMIT, peak_factor=1.5))
+    slow = read_road_network(path, speeds=replace(FULL_LIMIT, maxspeed_fraction=0.5))
     assert between(peak, 1, 3) == pytest.approx(1.5 * between(base, 1, 3))
     assert between(slow, 1, 3) == pytest.approx(2.0 * between(base, 1, 3))
 
@@ -107,7 +109,8 @@ def test_junction_delay_on_entering_a_junction():
     x = np.array([0.0, 1000.0, 2000.0, 1000.0])
     y = np.array([0.0, 0.0, 0.0, 1000.0])
     src, dst = np.array([0, 1, 1, 2, 1, 3]), np.array([1, 0, 2, 1, 3, 1])
-    net = network_from_edges(x + 450_000, y + 300_000, src, dst, np.ones(6), junction_seconds=30.0)
+    xy = np.column_stack([x + 450_000, y + 300_000])
+    net = network_from_edges(xy, src, dst, np.ones(6), speeds=RoadSpeeds(junction_seconds=30.0))
     minutes, _ = drive_minutes(net, [[450_000, 300_000]], [[452_000, 300_000]])
     assert minutes[0, 0] == pytest.approx(2.5)  # two 1-minute links + 30 s at node 1
 
@@ -115,7 +118,10 @@ def test_junction_delay_on_entering_a_junction():
 def test_snapping_adds_access_minutes_and_reports_far_points(network):
     origin = grid(1) + np.array([100.0, 0.0])  # 100 m east of node 1; node 5 is ~200 m away
     minutes, report = drive_minutes(
-        network, origin[None], grid(3)[None], access_speed_kmh=15.0, snap_warn_metres=50.0
+        network,
+        origin[None],
+        grid(3)[None],
+        routing=Routing(access_speed_kmh=15.0, snap_warn_metres=50.0),
     )
     assert report.origin_metres[0] == pytest.approx(100.0, abs=1e-6)
     assert report.far_origins.tolist() == [0] and report.far_destinations.tolist() == []
@@ -130,7 +136,7 @@ def test_cutoff_chunks_and_direction_agree(network):
     points = np.vstack([grid(i) for i in (1, 2, 3, 5)])
     full, _ = drive_minutes(network, points, points)
     assert np.diag(full) == pytest.approx(np.zeros(4), abs=1e-9)
-    one, _ = drive_minutes(network, points, points, chunk_size=1)
+    one, _ = drive_minutes(network, points, points, routing=Routing(chunk_size=1))
     np.testing.assert_array_equal(full, one)
     # more origins than destinations runs backward from destinations; fewer runs forward
     few_dest, _ = drive_minutes(network, points, points[:2])
@@ -138,7 +144,7 @@ def test_cutoff_chunks_and_direction_agree(network):
     np.testing.assert_allclose(few_dest, full[:, :2])
     np.testing.assert_allclose(few_orig, full[:2])
     cutoff = float(full[0, 2]) - 1e-6
-    cut, _ = drive_minutes(network, points, points, cutoff_minutes=cutoff)
+    cut, _ = drive_minutes(network, points, points, routing=Routing(cutoff_minutes=cutoff))
     assert np.isinf(cut[0, 2])
     assert np.array_equal(np.isinf(cut), full > cutoff)
 

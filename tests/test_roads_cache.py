@@ -9,6 +9,8 @@ import pytest
 
 from sitefinder.roads import cache
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network, default_cache_dir
+from sitefinder.roads.osm import RoadSpeeds
+from sitefinder.roads.paths import Routing
 from tests.test_roads import NODES, WAYS, grid, write_osm
 
 
@@ -35,14 +37,19 @@ def test_network_cache_hits_then_misses_on_changed_content(osm, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "change", [{"peak_factor": 1.2}, {"maxspeed_fraction": 0.7}, {"junction_seconds": 5.0}]
+    "change",
+    [
+        RoadSpeeds(peak_factor=1.2),
+        RoadSpeeds(maxspeed_fraction=0.7),
+        RoadSpeeds(junction_seconds=5.0),
+    ],
 )
 def test_network_cache_misses_on_any_parameter(osm, tmp_path, change):
     folder = tmp_path / "cache"
     cached_road_network(osm, cache_dir=folder)
-    _, use = cached_road_network(osm, cache_dir=folder, **change)
+    _, use = cached_road_network(osm, speeds=change, cache_dir=folder)
     assert not use.hit
-    _, use = cached_road_network(osm, cache_dir=folder, **change)
+    _, use = cached_road_network(osm, speeds=change, cache_dir=folder)
     assert use.hit
 
 
@@ -58,20 +65,20 @@ def test_matrix_cache_misses_on_points_parameters_and_network(osm, tmp_path):
     np.testing.assert_array_equal(minutes, again)
     np.testing.assert_array_equal(report.origin_metres, report2.origin_metres)
     changes = [
-        {"cutoff_minutes": 5.0},
-        {"chunk_size": 1},
-        {"access_speed_kmh": 10.0},
-        {"snap_warn_metres": 100.0},
+        Routing(cutoff_minutes=5.0),
+        Routing(chunk_size=1),
+        Routing(access_speed_kmh=10.0),
+        Routing(snap_warn_metres=100.0),
     ]
     for change in changes:
-        _, _, use = cached_drive_minutes(network, origins, dests, cache_dir=folder, **change)
+        _, _, use = cached_drive_minutes(network, origins, dests, routing=change, cache_dir=folder)
         assert not use.hit, change
     moved = origins + np.array([[1.0, 0.0], [0.0, 0.0]])
     _, _, use = cached_drive_minutes(network, moved, dests, cache_dir=folder)
     assert not use.hit
     _, _, use = cached_drive_minutes(network, origins[::-1], dests, cache_dir=folder)
     assert not use.hit
-    slower, _ = cached_road_network(osm, cache_dir=folder, peak_factor=2.0)
+    slower, _ = cached_road_network(osm, speeds=RoadSpeeds(peak_factor=2.0), cache_dir=folder)
     slow_minutes, _, use = cached_drive_minutes(slower, origins, dests, cache_dir=folder)
     assert not use.hit
     assert slow_minutes[0, 0] > minutes[0, 0]

@@ -10,7 +10,7 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from sitefinder.roads.contract import contract_graph, contracted_minutes
+from sitefinder.roads.contract import SearchLimits, contract_graph, contracted_minutes
 from sitefinder.roads.osm import read_road_network
 from sitefinder.roads.paths import contraction, road_minutes
 
@@ -100,7 +100,7 @@ def test_random_graphs_match_dijkstra_for_all_pairs(seed: int) -> None:
     contracted = contract_graph(raw_graph(src, dst, weight, n))
     assert contracted.n_junctions < n
     nodes = np.arange(n)
-    got = contracted_minutes(contracted, nodes, nodes, chunk_size=3)
+    got = contracted_minutes(contracted, nodes, nodes, search=SearchLimits(chunk_size=3))
     assert np.array_equal(np.isinf(got), np.isinf(reference))
     finite = np.isfinite(reference)
     assert np.abs(got[finite] - reference[finite]).max() < TOLERANCE
@@ -109,7 +109,7 @@ def test_random_graphs_match_dijkstra_for_all_pairs(seed: int) -> None:
     origins = np.sort(rng.choice(n, size=max(1, n // 4), replace=False))
     limit = cutoff_between(reference)
     expected = dijkstra(least_graph(src, dst, weight, n), indices=origins, limit=limit)
-    got = contracted_minutes(contracted, origins, nodes, limit=limit)
+    got = contracted_minutes(contracted, origins, nodes, search=SearchLimits(cutoff_minutes=limit))
     assert np.array_equal(np.isinf(got), np.isinf(expected))
     finite = np.isfinite(expected)
     assert np.abs(got[finite] - expected[finite]).max() < TOLERANCE
@@ -155,8 +155,16 @@ def test_demo_network_matrix_matches_full_dijkstra() -> None:
     destinations = rng.integers(0, network.n_nodes, 20)
     reference = dijkstra(network.graph, indices=origins)[:, destinations]
     for cutoff in (None, cutoff_between(reference)):
-        full = road_minutes(network, origins, destinations, cutoff_minutes=cutoff, contract=False)
-        fast = road_minutes(network, origins, destinations, cutoff_minutes=cutoff, chunk_size=4)
+        full = road_minutes(
+            network,
+            origins,
+            destinations,
+            search=SearchLimits(cutoff_minutes=cutoff),
+            contract=False,
+        )
+        fast = road_minutes(
+            network, origins, destinations, search=SearchLimits(cutoff_minutes=cutoff, chunk_size=4)
+        )
         assert np.array_equal(np.isinf(fast), np.isinf(full))
         finite = np.isfinite(full)
         assert np.abs(fast[finite] - full[finite]).max() < TOLERANCE

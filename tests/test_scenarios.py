@@ -11,7 +11,7 @@ from sitefinder import scenarios
 from sitefinder.config import load_scenario
 from sitefinder.errors import ScenarioError
 from sitefinder.pipeline import rank
-from sitefinder.scenarios import HEADLINE_COLUMNS, compare, parse_value, sweep
+from sitefinder.scenarios import HEADLINE_COLUMNS, Cluster, compare, parse_value, sweep
 
 
 def problems(path: Path) -> list[str]:
@@ -195,13 +195,18 @@ def test_sweep_serial_and_dask_are_identical(scenario_file):
     base = scenario_file('name = "Sweep"\n')
     settings = {"bases": ["1", "2"], "harm.exponent": ["1.5"]}
     serial_done: list[tuple[int, int]] = []
-    serial = sweep(base, settings, serial=True, progress=lambda d, n: serial_done.append((d, n)))
+    serial = sweep(base, settings, cluster=None, progress=lambda d, n: serial_done.append((d, n)))
     dask_done: list[tuple[int, int]] = []
     with socket.socket() as blocker:  # dask's default HTTP port taken: no warning, no failure
         with contextlib.suppress(OSError):
             blocker.bind(("127.0.0.1", 8787))
             blocker.listen()
-        parallel = sweep(base, settings, workers=2, progress=lambda d, n: dask_done.append((d, n)))
+        parallel = sweep(
+            base,
+            settings,
+            cluster=Cluster(workers=2),
+            progress=lambda d, n: dask_done.append((d, n)),
+        )
     assert serial_done == dask_done == [(1, 2), (2, 2)]
     assert list(serial.columns) == ["bases", "harm.exponent", *HEADLINE_COLUMNS]
     assert serial["bases"].tolist() == [1, 2]
@@ -221,7 +226,7 @@ def test_sweep_grid_order_is_deterministic(scenario_file, monkeypatch):
 
     monkeypatch.setattr(scenarios, "_run", fake_run)
     table = sweep(
-        scenario_file(), {"bases": ["1", "2"], "harm.exponent": ["1", "1.25"]}, serial=True
+        scenario_file(), {"bases": ["1", "2"], "harm.exponent": ["1", "1.25"]}, cluster=None
     )
     assert seen == [(1, 1.0), (1, 1.25), (2, 1.0), (2, 1.25)]
     assert table[["bases", "harm.exponent"]].to_numpy().tolist() == [
@@ -242,7 +247,7 @@ def test_sweep_lists_every_bad_setting_before_running(scenario_file, monkeypatch
                 "inputs.areas.x": ["1"],
                 "source": ["x"],
             },
-            serial=True,
+            cluster=None,
         )
     found = caught.value.problems
     assert found[:2] == [
@@ -267,7 +272,7 @@ def test_sweep_checks_each_combination(scenario_file, monkeypatch):
         sweep(
             scenario_file(),
             {"phases": ['["secondary"]', '["primary"]'], "selection.counts.primary.semh": ["1"]},
-            serial=True,
+            cluster=None,
         )
     assert caught.value.problems == [
         "command line: selection.counts.primary: primary is not a planned phase"
@@ -277,7 +282,7 @@ def test_sweep_checks_each_combination(scenario_file, monkeypatch):
 
 def test_sweep_needs_values(scenario_file):
     with pytest.raises(ScenarioError) as caught:
-        sweep(scenario_file(), {"bases": []}, serial=True)
+        sweep(scenario_file(), {"bases": []}, cluster=None)
     assert caught.value.problems == ["--set bases: give one or more values (e.g. bases=1,2,3)"]
 
 
@@ -286,10 +291,10 @@ def test_sweep_on_an_existing_scheduler_matches_serial(scenario_file):
 
     base = scenario_file('name = "Remote"\n')
     settings = {"bases": ["1"]}
-    serial = sweep(base, settings, serial=True)
+    serial = sweep(base, settings, cluster=None)
     with LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     ) as cluster:  # fmt: skip
-        remote = sweep(base, settings, scheduler=cluster.scheduler_address)
+        remote = sweep(base, settings, cluster=Cluster(scheduler=cluster.scheduler_address))
     pd.testing.assert_frame_equal(serial, remote, check_exact=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from layouts import GIAS_HEADER, gias_row, write_gias
+from layouts import GIAS_HEADER, GiasSchool, write_gias
 
 from sitefinder.config import SchoolsInput
 from sitefinder.readers.establishments import read_establishments
@@ -16,12 +16,16 @@ EXTRA = ["Gender (name)", "AdmissionsPolicy (name)"]
 
 def _gias_with_rules(path: Path) -> Path:
     """A GIAS extract with the Gender and AdmissionsPolicy columns, as the real one has."""
+    grammar = GiasSchool(
+        "1", "Girls Grammar", group="Academies", kind="Academy converter", phase="Secondary",
+        ages=("11", "18"),
+    )  # fmt: skip
     rows = [
-        [*gias_row("1", "Girls Grammar", group="Academies", kind="Academy converter",
-                   phase="Secondary", ages=("11", "18")), "Girls", "Selective"],
-        [*gias_row("2", "Town Primary", ages=("3", "11")), "Mixed", "Not applicable"],
-        [*gias_row("3", "Infant School", ages=("5", "7")), "Mixed", ""],
-        [*gias_row("4", "Oak High", phase="Secondary", ages=("11", "16")), "", "Non-selective"],
+        [*grammar.row(), "Girls", "Selective"],
+        [*GiasSchool("2", "Town Primary", ages=("3", "11")).row(), "Mixed", "Not applicable"],
+        [*GiasSchool("3", "Infant School", ages=("5", "7")).row(), "Mixed", ""],
+        [*GiasSchool("4", "Oak High", phase="Secondary", ages=("11", "16")).row(), "",
+         "Non-selective"],
     ]  # fmt: skip
     write_gias(path, [])
     lines = [",".join([*GIAS_HEADER, *EXTRA])] + [",".join(r) for r in rows]
@@ -96,16 +100,16 @@ def test_inferred_establishment_types_are_counted_with_examples(tmp_path):
     path = write_gias(
         tmp_path / "gias.csv",
         [
-            gias_row("1", "Town Primary", kind=""),  # blank type: read from the group
-            gias_row(
+            GiasSchool("1", "Town Primary", kind="").row(),  # blank type: read from the group
+            GiasSchool(
                 "2",
                 "Hill Academy",
                 group="Academies",
                 kind="",
                 phase="Secondary",
                 ages=("11", "16"),
-            ),
-            gias_row("3", "Vale Primary", kind="Community school"),  # the type says so
+            ).row(),
+            GiasSchool("3", "Vale Primary", kind="Community school").row(),  # the type says so
         ],
     )
     problems = Problems()
@@ -120,7 +124,7 @@ def test_inferred_establishment_types_are_counted_with_examples(tmp_path):
 
 def test_establishment_numbers_are_counted_as_an_inference(tmp_path):
     path = write_gias(
-        tmp_path / "gias.csv", [gias_row("1", "Brook Academy", group="Academies", kind="")]
+        tmp_path / "gias.csv", [GiasSchool("1", "Brook Academy", group="Academies", kind="").row()]
     )
     raw = path.read_bytes().decode("cp1252").replace(",2000,", ",7001,")
     path.write_bytes(raw.encode("cp1252"))

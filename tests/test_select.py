@@ -3,7 +3,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from sitefinder.model.assign import solve_transport
+from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.select import (
     SelectionMethod,
@@ -46,7 +46,7 @@ def harm_of(demand, sites):
     harm = np.concatenate([s.harm for s in sites]) if sites else np.zeros(0)
     capacity = np.array([s.capacity for s in sites])
     return solve_transport(
-        demand.children, capacity, rows, cols.astype(np.intp), harm, demand.unmet_harm
+        demand.children, capacity, Pairs(rows, cols.astype(np.intp), harm), demand.unmet_harm
     ).objective
 
 

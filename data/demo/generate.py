@@ -12,6 +12,7 @@ that is what the demo is meant to show.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -162,17 +163,35 @@ def make_boundaries(areas: pd.DataFrame) -> dict:
 SELECTIVE = {"Demoford Grammar School"}
 
 
-def _school(urn, name, phase, group, ages, capacity, pupils, ehcp, xy) -> dict:
+@dataclass(frozen=True)
+class Kind:
+    """What a school is: its phase, establishment group and statutory ages (years)."""
+
+    phase: str
+    group: str
+    ages: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Roll:
+    """A school's places and pupils, and how many of them have an EHC plan (children)."""
+
+    capacity: int
+    pupils: int
+    ehcp: int
+
+
+def _school(urn, name, kind: Kind, roll: Roll, xy) -> dict:
     admissions = (
         "selective" if name in SELECTIVE
-        else "not applicable" if phase == "primary"
+        else "not applicable" if kind.phase == "primary"
         else "non-selective"
     )  # fmt: skip
     return {
-        "urn": urn, "name": name, "phase": phase, "establishment_group": group,
+        "urn": urn, "name": name, "phase": kind.phase, "establishment_group": kind.group,
         "gender": "mixed", "admissions_policy": admissions,
-        "statutory_low_age": ages[0], "statutory_high_age": ages[1],
-        "capacity": int(capacity), "pupils": int(pupils), "ehcp_pupils": int(ehcp),
+        "statutory_low_age": kind.ages[0], "statutory_high_age": kind.ages[1],
+        "capacity": int(roll.capacity), "pupils": int(roll.pupils), "ehcp_pupils": int(roll.ehcp),
         "easting": round(xy[0]), "northing": round(xy[1]),
     }  # fmt: skip
 
@@ -190,28 +209,26 @@ def make_schools(rng: np.random.Generator) -> pd.DataFrame:
         share = rng.uniform(0.07, 0.10) if rng.uniform() < 0.08 else rng.uniform(0.02, 0.05)
         return round(pupils * share)
 
-    def add(name, phase, group, ages, capacity, xy, pupils=None, send=None):
-        pupils = fill(capacity) if pupils is None else pupils
-        send = ehcp(pupils) if send is None else send
-        rows.append(_school(next(urn), name, phase, group, ages, capacity, pupils, send, xy))
+    def add(name: str, kind: Kind, capacity: int, xy, roll: Roll | None = None) -> None:
+        """Add a school; its pupils and EHC plans are drawn when ``roll`` does not give them."""
+        if roll is None:
+            pupils = fill(capacity)
+            roll = Roll(capacity, pupils, ehcp(pupils))
+        rows.append(_school(next(urn), name, kind, roll, xy))
+
+    primary = Kind("primary", "mainstream", (4, 11))
+    secondary = Kind("secondary", "mainstream", (11, 18))
 
     for name in TOWN_PRIMARY_NAMES:
         capacity = int(rng.choice([210, 315, 420, 630], p=[0.3, 0.2, 0.4, 0.1]))
-        add(
-            name,
-            "primary",
-            "mainstream",
-            (4, 11),
-            capacity,
-            _inside(rng, CENTRE, TOWN_RADIUS / 1.6),
-        )
+        add(name, primary, capacity, _inside(rng, CENTRE, TOWN_RADIUS / 1.6))
     for village, centre, size in _villages():
         count = 3 if size >= 0.9 else 2 if size >= 0.6 else 1
         for k in range(count):
             name = [f"{village} Primary School", f"{village} CofE Primary School",
                     f"St Andrew's {village} Primary School"][k]  # fmt: skip
             capacity = int(rng.choice([90, 105, 140, 210]))
-            add(name, "primary", "mainstream", (4, 11), capacity, _inside(rng, centre, 500))
+            add(name, primary, capacity, _inside(rng, centre, 500))
     secondaries = [
         ("Demoford Academy", CENTRE, 1500), ("Demoford High School", CENTRE, 1200),
         ("St Edmund's Catholic High School", CENTRE, 1000), ("Riverside College", CENTRE, 1650),
@@ -223,19 +240,18 @@ def make_schools(rng: np.random.Generator) -> pd.DataFrame:
     ]  # fmt: skip
     for name, centre, capacity in secondaries:
         spread = TOWN_RADIUS / 1.8 if centre == CENTRE else 600
-        add(name, "secondary", "mainstream", (11, 18), capacity, _inside(rng, centre, spread))
+        add(name, secondary, capacity, _inside(rng, centre, spread))
     for name, centre in [
         ("Demoford All Saints School", CENTRE),
         ("Fenwick Academy", _villages()[7][1]),
     ]:
-        add(name, "all-through", "mainstream", (4, 18), 1400, _inside(rng, centre, 800))
+        add(name, Kind("all-through", "mainstream", (4, 18)), 1400, _inside(rng, centre, 800))
     specials = [("Brook House School", "primary"), ("Demoford Park Special School", "all-through"),
                 ("The Beacon School", "secondary")]  # fmt: skip
     for name, phase in specials:
         pupils = int(rng.integers(80, 160))
-        add(
-            name, phase, "special", (2, 19), pupils + 10, _inside(rng, CENTRE, 3000), pupils, pupils
-        )
+        roll = Roll(pupils + 10, pupils, pupils)  # every pupil of a special school has a plan
+        add(name, Kind(phase, "special", (2, 19)), pupils + 10, _inside(rng, CENTRE, 3000), roll)
     independents = [
         ("Demoford School", "all-through"), ("St Hilda's Preparatory School", "primary"),
         ("Kingsmere Hall School", "secondary"), ("Hadley Manor School", "secondary"),
@@ -244,9 +260,7 @@ def make_schools(rng: np.random.Generator) -> pd.DataFrame:
         ages = {"primary": (3, 11), "secondary": (11, 18), "all-through": (3, 18)}[phase]
         add(
             name,
-            phase,
-            "independent",
-            ages,
+            Kind(phase, "independent", ages),
             int(rng.integers(200, 700)),
             _inside(rng, CENTRE, 6000),
         )

@@ -39,6 +39,23 @@ class AssignmentResult:
     row_price: NDArray[np.float64] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """The allowed (demand row, site) pairs and the harm points per child on each.
+
+    Attributes
+    ----------
+    row, col
+        Demand row and site index of each pair, shape (n_pairs,).
+    cost
+        Harm points per child sent along each pair, shape (n_pairs,).
+    """
+
+    row: NDArray[np.intp]
+    col: NDArray[np.intp]
+    cost: NDArray[np.float64]
+
+
 class SolverError(RuntimeError):
     """HiGHS did not return an optimal solution (should not happen: the LP is always feasible)."""
 
@@ -46,9 +63,7 @@ class SolverError(RuntimeError):
 def solve_transport(
     demand: NDArray[np.float64],
     capacity: NDArray[np.float64],
-    pair_row: NDArray[np.intp],
-    pair_col: NDArray[np.intp],
-    pair_cost: NDArray[np.float64],
+    pairs: Pairs,
     unmet_cost: NDArray[np.float64],
 ) -> AssignmentResult:
     """Assign demand to capacitated sites along allowed pairs at least total cost.
@@ -59,7 +74,7 @@ def solve_transport(
         Children in each demand row, shape (n_rows,), >= 0.
     capacity
         Places at each site, shape (n_sites,), >= 0.
-    pair_row, pair_col, pair_cost
+    pairs
         The allowed (row, site) pairs and the harm points per child on each, shape (n_pairs,).
     unmet_cost
         Harm points per child left without a place, shape (n_rows,).
@@ -69,6 +84,7 @@ def solve_transport(
     AssignmentResult
         Optimal flows per pair, unmet children per row, and the total harm.
     """
+    pair_row, pair_col, pair_cost = pairs.row, pairs.col, pairs.cost
     n_rows, n_sites, n_pairs = len(demand), len(capacity), len(pair_row)
     if n_pairs == 0:
         unmet = np.asarray(demand, dtype=np.float64).copy()
@@ -76,17 +92,17 @@ def solve_transport(
         return AssignmentResult(np.zeros(0), unmet, float(unmet @ unmet_cost), price)
     # Variables: one flow per pair, then one unmet slack per row.
     cost = np.concatenate([pair_cost, unmet_cost])
-    pairs = np.arange(n_pairs)
+    order = np.arange(n_pairs)
     a_eq = sparse.hstack(
         [
-            sparse.csr_array((np.ones(n_pairs), (pair_row, pairs)), shape=(n_rows, n_pairs)),
+            sparse.csr_array((np.ones(n_pairs), (pair_row, order)), shape=(n_rows, n_pairs)),
             sparse.eye_array(n_rows, format="csr"),
         ],
         format="csr",
     )
     a_ub = sparse.hstack(
         [
-            sparse.csr_array((np.ones(n_pairs), (pair_col, pairs)), shape=(n_sites, n_pairs)),
+            sparse.csr_array((np.ones(n_pairs), (pair_col, order)), shape=(n_sites, n_pairs)),
             sparse.csr_array((n_sites, n_rows)),
         ],
         format="csr",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model.assign import solve_transport
+from sitefinder.model.assign import Pairs, solve_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +129,7 @@ def solve_network(
     result = solve_transport(
         demand.children[selected],
         np.asarray(capacity, dtype=np.float64),
-        local[pair_row],
-        pair_site,
-        pair_harm,
+        Pairs(local[pair_row], pair_site, pair_harm),
         demand.unmet_harm[selected],
     )
     unmet = np.zeros(n)

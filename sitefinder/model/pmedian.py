@@ -255,36 +255,45 @@ def _build(
     )
 
 
-def _solve_levels(
-    levels: list[_Levels],
-    w: NDArray[np.float64],
-    keep: NDArray[np.intp],
-    p: int,
-    y_lower: NDArray[np.float64],
-    *,
-    integer: bool,
-    start: NDArray[np.intp] | None,
-    time_limit: float | None,
-) -> MipResult:
-    m = len(y_lower)
-    obj, col_upper, a, row_lo, row_hi, offset, z_start = _build(levels, w, keep, m, p)
-    col_lower = np.zeros(len(obj))
-    col_lower[:m] = y_lower
-    x0 = None
-    if start is not None:
-        x0 = np.zeros(len(obj))
-        x0[start] = 1.0
-        for r, lv in enumerate(levels):
-            row_cost = lv.values[lv.level[np.isin(lv.site, start)]].min(initial=np.inf)
-            # z_k = 1 while the start's cost for the row is above level k.
-            x0[z_start[r] : z_start[r] + keep[r]] = lv.values[: keep[r]] < row_cost
-    flags = np.zeros(len(obj), dtype=bool)
-    flags[:m] = integer
-    return solve_highs(
-        MipModel(obj, col_lower, col_upper, flags, a, row_lo, row_hi, offset),
-        start=x0,
-        limits=MipLimits(rel_gap=_REL_GAP, time_limit=time_limit),
-    )
+@dataclass(frozen=True, eq=False)
+class _LevelModel:
+    """Elloumi's model of one p-median problem: each weighted row's cost levels, and ``p``."""
+
+    levels: list[_Levels]
+    w: NDArray[np.float64]
+    p: int
+
+    def solve(
+        self,
+        keep: NDArray[np.intp],
+        y_lower: NDArray[np.float64],
+        *,
+        integer: bool,
+        start: NDArray[np.intp] | None,
+        time_limit: float | None,
+    ) -> MipResult:
+        """Solve with levels ``0..keep[r]-1`` of each row and sites ``y >= y_lower``: as a
+        MIP from ``start`` when ``integer``, else its LP relaxation."""
+        levels = self.levels
+        m = len(y_lower)
+        obj, col_upper, a, row_lo, row_hi, offset, z_start = _build(levels, self.w, keep, m, self.p)
+        col_lower = np.zeros(len(obj))
+        col_lower[:m] = y_lower
+        x0 = None
+        if start is not None:
+            x0 = np.zeros(len(obj))
+            x0[start] = 1.0
+            for r, lv in enumerate(levels):
+                row_cost = lv.values[lv.level[np.isin(lv.site, start)]].min(initial=np.inf)
+                # z_k = 1 while the start's cost for the row is above level k.
+                x0[z_start[r] : z_start[r] + keep[r]] = lv.values[: keep[r]] < row_cost
+        flags = np.zeros(len(obj), dtype=bool)
+        flags[:m] = integer
+        return solve_highs(
+            MipModel(obj, col_lower, col_upper, flags, a, row_lo, row_hi, offset),
+            start=x0,
+            limits=MipLimits(rel_gap=_REL_GAP, time_limit=time_limit),
+        )
 
 
 def _radius(levels: list[_Levels], row_cost: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -298,9 +307,7 @@ def _radius(levels: list[_Levels], row_cost: NDArray[np.float64]) -> NDArray[np.
     )
 
 
-def _last_z(
-    levels: list[_Levels], keep: NDArray[np.intp], x: NDArray[np.float64], m: int
-) -> NDArray[np.float64]:
+def _last_z(keep: NDArray[np.intp], x: NDArray[np.float64], m: int) -> NDArray[np.float64]:
     ends = m + np.cumsum(keep) - 1
     return x[ends]
 
@@ -347,7 +354,6 @@ class _Lagrangian:
         evaluate: Callable[[NDArray[np.intp]], float],
         upper: float,
         sites: NDArray[np.intp],
-        integral: bool,
     ) -> None:
         self.a = a
         # Site-major copy: row j holds every demand row's cost from site j.
@@ -356,7 +362,11 @@ class _Lagrangian:
         self.evaluate = evaluate
         self.upper = upper
         self.sites = sites
-        self.integral = integral
+        finite = a[np.isfinite(a)]
+        # Whole costs (exactly representable): a better solution is at least 1 better.
+        self.integral = bool(
+            np.all(finite == np.round(finite)) and np.abs(finite).max(initial=0.0) < 2.0**40
+        )
         self.nodes = 0
 
     @property
@@ -545,10 +555,7 @@ def p_median(
     used = np.flatnonzero(w > 0)
     cu, wu = c[used], w[used]
     if p <= _SMALL_P and np.isfinite(upper):
-        a = cu * wu[:, None]
-        finite = a[np.isfinite(a)]
-        integral = bool(np.all(finite == np.round(finite)) and np.abs(finite).max() < 2.0**40)
-        tree = _Lagrangian(a, p, lambda s: _objective(c, w, s), upper, sites, integral)
+        tree = _Lagrangian(cu * wu[:, None], p, lambda s: _objective(c, w, s), upper, sites)
         deadline = None if time_limit is None else started + time_limit
         lower, finished = tree.run(deadline)
         sites, upper = tree.sites, tree.upper
@@ -565,8 +572,8 @@ def p_median(
     # Phase 1: the LP bound, widening rows whose last kept level is still partly uncovered;
     # once none is, the truncated LP equals the full one.
     while (remaining := left()) is None or remaining > 0:
-        lp = _solve_levels(
-            levels, wu, keep, p, np.zeros(m), integer=False, start=None, time_limit=remaining
+        lp = _LevelModel(levels, wu, p).solve(
+            keep, np.zeros(m), integer=False, start=None, time_limit=remaining
         )
         if lp.x is None:
             if lp.status == "Infeasible":
@@ -580,7 +587,7 @@ def p_median(
             polished_cost = _objective(c, w, polished)
             if polished_cost < upper:
                 sites, upper = polished, polished_cost
-        short = (_last_z(levels, keep, lp.x, m) > 1e-7) & (
+        short = (_last_z(keep, lp.x, m) > 1e-7) & (
             keep < np.array([len(lv.values) for lv in levels])
         )
         if not short.any() or close_enough(lower):
@@ -608,11 +615,10 @@ def p_median(
     local = np.searchsorted(columns, sites)
     start = local if np.isin(sites, columns).all() else None
     y_lower = forced[columns].astype(np.float64)
+    model = _LevelModel(levels, wu, p)
     # Phase 2: the MIP on the surviving sites, widening rows priced past their radius.
     while (remaining := left()) is None or remaining > 0:
-        mip = _solve_levels(
-            levels, wu, keep, p, y_lower, integer=True, start=start, time_limit=remaining
-        )
+        mip = model.solve(keep, y_lower, integer=True, start=start, time_limit=remaining)
         if mip.x is None:
             if mip.status == "Infeasible":
                 lower = upper

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model.assign import AssignmentResult, solve_transport
+from sitefinder.model.assign import AssignmentResult, Pairs, solve_transport
 from sitefinder.model.bounds import gain_bound
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.warm import WarmTransport
@@ -186,9 +186,7 @@ def _transport(
     return solve_transport(
         demand.children[rows],
         np.array([s.capacity for s in sites], dtype=np.float64),
-        pair_row[keep],
-        pair_site[keep],
-        harm[keep],
+        Pairs(pair_row[keep], pair_site[keep], harm[keep]),
         demand.unmet_harm[rows],
     )
 

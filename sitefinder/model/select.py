@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
-from sitefinder.model.assign import solve_transport
+from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
 from sitefinder.model.benders import Rules, benders
 from sitefinder.model.methods import SelectionMethod
@@ -241,9 +241,7 @@ def _transport(demand: DemandRows, sites: Sequence[Site], index: NDArray[np.intp
     result = solve_transport(
         demand.children,
         np.array([s.capacity for s in sites], dtype=np.float64),
-        pair_row,
-        local,
-        np.concatenate([s.harm for s in sites] + [np.zeros(0)]),
+        Pairs(pair_row, local, np.concatenate([s.harm for s in sites] + [np.zeros(0)])),
         demand.unmet_harm,
     )
     site = index[local]

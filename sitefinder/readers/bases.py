@@ -11,7 +11,7 @@ sitefinder's own bases layout (``capacity`` for places) is a register too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from sitefinder.config import NEED_CODES, BasesInput, NeedGroup
 from sitefinder.readers.tables import read_csv
-from sitefinder.validate import Problems
+from sitefinder.validate import NumberRule, Problems
 
 FIELDS = ("urn", "phase", "need_codes", "need_groups", "places", "on_roll", "base_type",
           "base_name")  # fmt: skip
@@ -82,6 +82,18 @@ def _codes_of(
     return tuple(dict.fromkeys(codes)), unknown
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """A register file and the column holding each field (None when it has none)."""
+
+    path: Path
+    named: Mapping[str, str | None]
+
+    def label(self, key: str) -> str:
+        """The file's name for field ``key``, for messages."""
+        return self.named[key] or key
+
+
 def read_register(
     spec: BasesInput,
     problems: Problems,
@@ -141,9 +153,8 @@ def read_register(
     n = len(table)
     warnings: list[str] = []
     notes: list[str] = []
-
-    def label(key: str) -> str:
-        return named[key] or key
+    columns = _Columns(path, named)
+    label = columns.label
 
     kinds = (
         _translated(spec, "base_type", text["base_type"])
@@ -191,7 +202,10 @@ def read_register(
     )
     places = (
         problems.numbers(
-            path, table, named["places"], minimum=1, maximum=MAX_PLACES, required=False
+            path,
+            table,
+            named["places"],
+            rule=NumberRule(minimum=1, maximum=MAX_PLACES, required=False),
         )
         if named["places"] is not None
         else pd.Series(np.nan, index=table.index)
@@ -205,7 +219,10 @@ def read_register(
     )
     on_roll = (
         problems.numbers(
-            path, table, named["on_roll"], minimum=0, maximum=MAX_PLACES, required=False
+            path,
+            table,
+            named["on_roll"],
+            rule=NumberRule(minimum=0, maximum=MAX_PLACES, required=False),
         )
         if named["on_roll"] is not None
         else pd.Series(np.nan, index=table.index)
@@ -228,7 +245,7 @@ def read_register(
         }
     )
     if schools is not None:
-        _check_hosts(out, kept, schools, path, label, problems)
+        _check_hosts(out, kept, schools, columns, problems)
     left = out[~kept]
     out = out[kept].reset_index(drop=True)
     host_names = (
@@ -274,11 +291,11 @@ def _check_hosts(
     out: pd.DataFrame,
     kept: pd.Series,
     schools: pd.DataFrame,
-    path: Path,
-    label: Callable[[str], str],
+    columns: _Columns,
     problems: Problems,
 ) -> None:
     """Each base sits in a known mainstream school of its phase; add the host's location."""
+    path, label = columns.path, columns.label
     hosts = schools.drop_duplicates("urn").set_index("urn")
     known = out["urn"].isin(hosts.index)
     problems.bad_rows(

@@ -21,7 +21,7 @@ from sitefinder.authorities import Authority, find_authority
 from sitefinder.config import NEED_CODES, SchoolsInput
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
 from sitefinder.readers.tables import VECTOR_SUFFIXES, FileLines, read_any
-from sitefinder.validate import Problems
+from sitefinder.validate import NumberRule, Problems
 
 GIAS_COLUMNS: dict[str, str] = {
     "urn": "URN",
@@ -115,6 +115,11 @@ BASE_LABELS = {"resourced_provision": "resourced provision", "sen_unit": "SEN un
 _OPEN = ("open", "open, but proposed to close")
 _UNKNOWN = ("NA", "N/A", "NULL", "null", "#N/A")
 _CODE_BY_LOWER = {code.lower(): code for code in NEED_CODES}
+# Number columns of a schools table are optional: a blank is an unknown.
+OPTIONAL = NumberRule(required=False)
+OPTIONAL_COUNT = NumberRule(minimum=0, required=False)  # capacity, pupils: children
+# A school's base places (resourced provision, SEN unit).
+OPTIONAL_PLACES = NumberRule(minimum=0, maximum=500, required=False)
 
 
 @dataclass(frozen=True)
@@ -171,13 +176,13 @@ def _rename(
 
 def _select_authority(
     table: pd.DataFrame,
-    path: Path,
     spec: SchoolsInput,
     authority: Authority | None,
     problems: Problems,
     notes: list[str],
 ) -> pd.DataFrame | None:
     """The rows of one authority: ``inputs.schools.authority``, else the scenario's."""
+    path = spec.path
     keys = [c for c in ("la_code", "la_name", "la_gss", "authority") if c in table.columns]
     if spec.authority is None and authority is None:
         found = table[keys[0]].replace("", np.nan).dropna().unique() if keys else []
@@ -310,12 +315,7 @@ def _groups(
 
 
 def _labels(
-    table: pd.DataFrame,
-    key: str,
-    known: Mapping[str, str],
-    spec: SchoolsInput,
-    path: Path,
-    problems: Problems,
+    table: pd.DataFrame, key: str, known: Mapping[str, str], spec: SchoolsInput, problems: Problems
 ) -> pd.Series:
     """Translate a label column (gender, admissions policy) to sitefinder's values."""
     if key not in table.columns:
@@ -325,7 +325,7 @@ def _labels(
     values = folded.map(lambda v: custom.get(v, v)).str.casefold().map(known)
     choices = ", ".join(sorted({v for v in known.values() if v}))
     problems.bad_rows(
-        path,
+        spec.path,
         _source(spec, key),
         values.isna(),
         f"unknown value; map it in [inputs.schools.values.{key}] to one of {choices}"
@@ -352,7 +352,7 @@ def _locate(
     notes: list[str] = []
 
     def number(key: str) -> pd.Series:
-        return problems.numbers(path, table, key, required=False, label=_source(spec, key))
+        return problems.numbers(path, table, key, rule=OPTIONAL, label=_source(spec, key))
 
     if "easting" in table.columns:
         x, y = number("easting"), number("northing")
@@ -587,7 +587,7 @@ def read_establishments(
         if not given:
             table["establishment_group"] = "mainstream"
     notes: list[str] = []
-    selected = _select_authority(table, path, spec, authority, problems, notes)
+    selected = _select_authority(table, spec, authority, problems, notes)
     if selected is None:
         return None
     read = len(selected)
@@ -603,7 +603,7 @@ def read_establishments(
     )
     table["establishment_group"], how_grouped = _groups(table, spec, path, problems, given=given)
     ages = {
-        key: problems.numbers(path, table, key, required=False, label=_source(spec, key))
+        key: problems.numbers(path, table, key, rule=OPTIONAL, label=_source(spec, key))
         if key in table.columns
         else pd.Series(np.nan, index=table.index)
         for key in ("low_age", "high_age")
@@ -615,21 +615,17 @@ def read_establishments(
     ]
     table["statutory_low_age"] = ages["low_age"].to_numpy()
     table["statutory_high_age"] = ages["high_age"].to_numpy()
-    table["gender"] = _labels(table, "gender", GENDERS, spec, path, problems)
-    table["admissions_policy"] = _labels(
-        table, "admissions_policy", ADMISSIONS, spec, path, problems
-    )
+    table["gender"] = _labels(table, "gender", GENDERS, spec, problems)
+    table["admissions_policy"] = _labels(table, "admissions_policy", ADMISSIONS, spec, problems)
     for key in ("capacity", "pupils", "ehcp_pupils"):
         table[key] = (
-            problems.numbers(path, table, key, minimum=0, required=False, label=_source(spec, key))
+            problems.numbers(path, table, key, rule=OPTIONAL_COUNT, label=_source(spec, key))
             if key in table.columns
             else np.nan
         )
     for key in ("resourced_provision_capacity", "sen_unit_capacity", "base_capacity"):
         if key in table.columns:  # checked here: inf or 1e300 places would reach the solver
-            problems.numbers(
-                path, table, key, minimum=0, maximum=500, required=False, label=_source(spec, key)
-            )
+            problems.numbers(path, table, key, rule=OPTIONAL_PLACES, label=_source(spec, key))
     x, y, located_notes = _locate(table, path, spec, postcodes, problems)
     table["easting"], table["northing"] = x.to_numpy(), y.to_numpy()
     bases, warnings = _base_rows(table, spec, path, problems)

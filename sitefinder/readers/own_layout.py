@@ -8,13 +8,15 @@ are EPSG:27700 metres; counts are children or pupils.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from sitefinder.authorities import LAD_COLUMN, Authority, find_column
 from sitefinder.config import NEED_CODES, Phase
 from sitefinder.readers.tables import read_csv
-from sitefinder.validate import Problems
+from sitefinder.validate import NumberRule, Problems
 
 SCHOOL_PHASES = ("primary", "secondary", "all-through", "other")
 PLACE_PHASES = ("primary", "secondary")
@@ -23,6 +25,8 @@ GENDERS = ("mixed", "boys", "girls", "")
 ADMISSIONS = ("selective", "non-selective", "not applicable", "")
 MAX_SCHOOL_PUPILS = 10_000  # the largest English schools have about 3,000 pupils
 MAX_CHILDREN_PER_ROW = 100_000  # children needing a base place in one area, phase and need
+# A school's capacity or pupils: a whole number of children.
+PUPILS = NumberRule(minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True)
 
 
 def read_schools(path: Path, problems: Problems) -> pd.DataFrame | None:
@@ -50,18 +54,10 @@ def read_schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     out["phase"] = table["phase"].str.strip()
     out["establishment_group"] = table["establishment_group"].str.strip()
     for column in ("capacity", "pupils"):
-        out[column] = problems.numbers(
-            path, table, column, minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True
-        )
+        out[column] = problems.numbers(path, table, column, rule=PUPILS)
     if "ehcp_pupils" in table.columns:
         out["ehcp_pupils"] = problems.numbers(
-            path,
-            table,
-            "ehcp_pupils",
-            minimum=0,
-            maximum=MAX_SCHOOL_PUPILS,
-            integer=True,
-            required=False,
+            path, table, "ehcp_pupils", rule=replace(PUPILS, required=False)
         )
     else:
         out["ehcp_pupils"] = float("nan")
@@ -80,7 +76,7 @@ def read_schools(path: Path, problems: Problems) -> pd.DataFrame | None:
         out[column] = values
     for column in ("statutory_low_age", "statutory_high_age"):
         out[column] = (
-            problems.numbers(path, table, column, minimum=0, required=False)
+            problems.numbers(path, table, column, rule=NumberRule(minimum=0, required=False))
             if column in table.columns
             else float("nan")
         )
@@ -106,16 +102,40 @@ def _need_codes(path: Path, table: pd.DataFrame, problems: Problems) -> pd.Serie
     return codes.map(";".join)
 
 
-def read_areas(path: Path, problems: Problems) -> pd.DataFrame | None:
+def read_areas(
+    path: Path,
+    problems: Problems,
+    *,
+    authority: Authority | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame | None:
     """Read an areas CSV: ``area_code, area_name, easting, northing`` (EPSG:27700 metres).
 
-    ``area_name`` is optional (the code stands in for it).
+    ``area_name`` is optional (the code stands in for it). With ``authority`` and a local
+    authority district code column (``LAD21CD``, as a national file carries), only the
+    authority's areas are kept; what was done is added to ``notes``.
     """
     table = read_csv(path, problems)
     if table is None or not problems.require_columns(
         path, table, ("area_code", "easting", "northing")
     ):
         return None
+    lad = find_column(table.columns, LAD_COLUMN)
+    if authority is not None and lad is not None and authority.lad_codes:
+        mask = authority.matches(table[lad])
+        if not mask.any():
+            problems.add(
+                path,
+                f"no areas of authority {authority.label} (matched on {lad}); check the"
+                " top-level authority, or that the file covers it",
+            )
+            return None
+        if not mask.all() and notes is not None:
+            notes.append(
+                f"{path}: kept {int(mask.sum()):,} of {len(mask):,} areas, {authority.name}'s"
+                f" (by {lad})"
+            )
+        table = table[mask]
     out = pd.DataFrame({"area_code": table["area_code"].str.strip()})
     problems.unique(path, out, "area_code")
     names = table["area_name"] if "area_name" in table.columns else out["area_code"]
@@ -158,7 +178,9 @@ def read_demand_counts(
     problems.choices(path, table, "phase", PLACE_PHASES)
     problems.choices(path, table, "need_code", NEED_CODES)
     out["age"] = (
-        problems.numbers(path, table, "age", minimum=0, integer=True, required=False)
+        problems.numbers(
+            path, table, "age", rule=NumberRule(minimum=0, integer=True, required=False)
+        )
         if "age" in table.columns
         else pd.Series(float("nan"), index=table.index)
     ).astype("Int64")
@@ -173,7 +195,7 @@ def read_demand_counts(
             "outside the phase's ages (inputs.demand.ages)",
         )  # fmt: skip
     out["children"] = problems.numbers(
-        path, table, "children", minimum=0, maximum=MAX_CHILDREN_PER_ROW
+        path, table, "children", rule=NumberRule(minimum=0, maximum=MAX_CHILDREN_PER_ROW)
     )
     if areas is not None:
         problems.bad_rows(

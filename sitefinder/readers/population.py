@@ -15,7 +15,7 @@ import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
 from sitefinder.readers.tables import FileLines, read_csv
-from sitefinder.validate import Problems
+from sitefinder.validate import NumberRule, Problems
 
 _CODE_COLUMNS = (
     "area_code",
@@ -70,7 +70,9 @@ def read_population(
     rows = FileLines(problems, table.index.to_numpy(), total)  # lines of the file
     for age, column in ages.items():
         if age <= 25:
-            rows.numbers(path, table, column, minimum=0, label=f"{column} (age {age})")
+            rows.numbers(
+                path, table, column, rule=NumberRule(minimum=0), label=f"{column} (age {age})"
+            )
     numbers = table[columns].apply(pd.to_numeric, errors="coerce")
     numbers = numbers.where(np.isfinite(numbers), 0.0)  # bad cells are reported above
     numbers.columns = [a for a in sorted(ages) if a <= 25]

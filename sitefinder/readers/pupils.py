@@ -7,18 +7,17 @@ no postcode, age or need of a child is ever written in a warning.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sitefinder.config import NEED_CODES, Phase
+from sitefinder.config import NEED_CODES, DemandInput
 from sitefinder.disclosure import format_count
 from sitefinder.readers.establishments import need_code
 from sitefinder.readers.postcodes import PostcodeLookup, package_postcodes
 from sitefinder.readers.tables import read_csv
-from sitefinder.validate import Problems
+from sitefinder.validate import NumberRule, Problems
 
 _NEED = ("need_code", "need", "primary_need", "sen_need", "primary_need_code")
 _AGE = ("age",)
@@ -37,21 +36,22 @@ def _ages(table: pd.DataFrame, path: Path, problems: Problems) -> pd.Series | No
         problems.add(path, "needs an age column (age) or a year column (nc_year): add one")
         return None
     if age is not None:
-        return problems.numbers(path, table, age, minimum=2, integer=True)
+        return problems.numbers(path, table, age, rule=NumberRule(minimum=2, integer=True))
     assert year is not None
     text = table[year].str.strip().str.upper().str.replace(r"^(?:YEAR|Y)\s*", "", regex=True)
     text = text.replace({"R": "0", "N1": "-2", "N2": "-1"})
-    parsed = problems.numbers(path, table.assign(**{year: text}), year, minimum=-2, integer=True)
+    parsed = problems.numbers(
+        path, table.assign(**{year: text}), year, rule=NumberRule(minimum=-2, integer=True)
+    )
     return parsed + 4  # Reception (year 0) children are 4 at the start of the school year
 
 
 def pupil_counts(
-    path: Path,
+    spec: DemandInput,
     problems: Problems,
     *,
     areas: pd.DataFrame,
     postcodes: PostcodeLookup | None,
-    ages: Mapping[Phase, tuple[int, int]],
     threshold: int = 5,
 ) -> tuple[pd.DataFrame | None, list[str]]:
     """Count the children of a pupil list by ``area_code, phase, need_code, age`` (years).
@@ -59,7 +59,30 @@ def pupil_counts(
     A child's area is the postcode's small area when the lookup has areas, else the nearest area
     point. Children whose postcode is not found are left out with a warning (never silently);
     counts of children in warnings below ``threshold`` are suppressed.
+
+    Parameters
+    ----------
+    spec
+        The scenario's ``[inputs.demand]`` with method ``pupils``: the list (``path``) and each
+        phase's ages (``ages``, years at the start of the school year).
+    problems
+        Collector for every problem found.
+    areas
+        The authority's areas: ``area_code, easting, northing`` (EPSG:27700 metres).
+    postcodes
+        Lookup that places each child's postcode (default: the packaged ONSPD).
+    threshold
+        Counts of children below this are shown as "<threshold" in warnings (children).
+
+    Returns
+    -------
+    counts, warnings
+        Children by area, phase, need code and age (None when the list cannot be used; the
+        reasons are in ``problems``), and warnings.
     """
+    if spec.path is None:
+        raise ValueError("a pupil list needs inputs.demand.path")
+    path, ages = spec.path, spec.ages
     warnings: list[str] = []
     table = read_csv(path, problems, hint="inputs.demand")
     if table is None:

@@ -165,18 +165,6 @@ def _index(rows: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
     return index
 
 
-def _bad_values(
-    problems: Problems, path: Path, rows: pd.DataFrame, column: str, bad: pd.Series, what: str
-) -> None:
-    # One message per distinct bad value, naming the value and its lines (at most 5 values).
-    values = rows.loc[bad, column]
-    distinct = list(dict.fromkeys(values))
-    for value in distinct[:5]:
-        problems.bad_rows(path, column, bad & (rows[column] == value), what.format(value=value))
-    if len(distinct) > 5:
-        problems.add(path, f"column {column}: {len(distinct) - 5} more bad values like these")
-
-
 def _counts_checked(path: Path, table: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
     """Parse a count column; anything but a count or a DfE marker is reported with its lines."""
     # Parsed once per distinct text: a national file repeats a few thousand values.
@@ -187,8 +175,8 @@ def _counts_checked(path: Path, table: pd.DataFrame, column: str, problems: Prob
     marker = pd.Series(is_marker.to_numpy()[codes], index=table.index)
     values = pd.Series(parsed[codes], index=table.index)
     sane = np.isfinite(values) & (values >= 0) & (values <= MAX_COUNT)
-    _bad_values(
-        problems, path, table, column, ~marker & ~sane,
+    problems.bad_values(
+        path, table, column, ~marker & ~sane,
         "{value!r} is not a count of plans (a number from 0 to 10,000,000, or a DfE marker such"
         " as x for unavailable or z for not applicable)",
     )  # fmt: skip
@@ -236,8 +224,8 @@ def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
         except ValueError:
             years[value] = -1
     year = periods.map(years).astype(int)
-    _bad_values(
-        problems, path, table, "time_period", year < 0,
+    problems.bad_values(
+        path, table, "time_period", year < 0,
         "{value!r} is not a SEN2 period (an academic year such as 202425, for"
         " January 2025; use the release's file unedited)",
     )  # fmt: skip
@@ -249,8 +237,8 @@ def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
             bands[label] = age_band(label) or (-1, -1)
         except ValueError:
             bad_label |= is_age & (table["breakdown"] == label)
-    _bad_values(
-        problems, path, table, "breakdown", bad_label,
+    problems.bad_values(
+        path, table, "breakdown", bad_label,
         f"unexpected age label {{value!r}} in the '{AGE_TOPIC}' rows (expected {_EXPECTED})",
     )  # fmt: skip
     numbers = [*columns, *([UNKNOWN_NEED] if UNKNOWN_NEED in table.columns else [])]

@@ -16,6 +16,7 @@ import math
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,6 +161,22 @@ def _palette(n: int) -> ListedColormap:
     return ListedColormap(colours, name="journey_minutes")
 
 
+@dataclass(frozen=True, eq=False)
+class _Shading:
+    """The mean-journey shading: class edges (minutes), their colours and the mapping."""
+
+    edges: list[float]
+    cmap: ListedColormap
+    norm: BoundaryNorm
+
+    @classmethod
+    def for_minutes(cls, values: Iterable[float]) -> _Shading:
+        """Shading whose classes reach past the largest of ``values`` (minutes)."""
+        edges = _minute_edges(values)
+        cmap = _palette(len(edges) - 1)
+        return cls(edges, cmap, BoundaryNorm(edges, cmap.N))
+
+
 def _area_classes(areas: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Split areas into: no children; children but none placed; some still without a place.
 
@@ -180,9 +197,10 @@ def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
 
 
 def _draw_areas(
-    ax: Axes, run: PublishedRun, norm: BoundaryNorm, cmap: ListedColormap
+    ax: Axes, run: PublishedRun, shading: _Shading
 ) -> list[tuple[float, float, float, float]]:
     """Shade every area; return the extents of what was drawn (for the map's limits)."""
+    cmap, norm = shading.cmap, shading.norm
     areas = run["demand"].reset_index(drop=True)
     empty, unplaced, partial = _area_classes(areas)
     minutes = pd.to_numeric(areas["mean_minutes_after"], errors="coerce").to_numpy(dtype=float)
@@ -431,11 +449,10 @@ def _side_panel(
     fig: Figure,
     run: PublishedRun,
     ranking: pd.DataFrame,
-    norm: BoundaryNorm,
-    cmap: ListedColormap,
-    edges: list[float],
+    shading: _Shading,
 ) -> None:
     """Colour bar, legend and the lists of new bases and top candidates, right of the map."""
+    edges, cmap, norm = shading.edges, shading.cmap, shading.norm
     cax = fig.add_axes((0.725, 0.835, 0.25, 0.022))
     bar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=cmap),
@@ -558,12 +575,10 @@ def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
     ax.set_yticks([])
     ax.set_facecolor("#f4f7fa")
 
-    edges = _minute_edges(
+    shading = _Shading.for_minutes(
         pd.to_numeric(run["demand"]["mean_minutes_after"], errors="coerce").astype(float)
     )
-    cmap = _palette(len(edges) - 1)
-    norm = BoundaryNorm(edges, cmap.N)
-    extents = _draw_areas(ax, run, norm, cmap)
+    extents = _draw_areas(ax, run, shading)
 
     existing, new = run["existing_bases"], run["planned_bases"]
     sites = pd.concat(
@@ -649,7 +664,7 @@ def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
     _place_labels(ax, canvas, labels, taken)
     _scale_bar(ax)
     _north_arrow(ax)
-    _side_panel(fig, run, ranking, norm, cmap, edges)
+    _side_panel(fig, run, ranking, shading)
 
     fig.text(
         0.02,

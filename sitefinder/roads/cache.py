@@ -43,13 +43,8 @@ from scipy.sparse import csr_matrix
 
 from sitefinder.errors import DataError, OutputError, SetupError, processing
 from sitefinder.files import atomic_path, file_sha256, sweep_partials
-from sitefinder.roads.osm import RoadNetwork, read_road_network
-from sitefinder.roads.paths import (
-    DEFAULT_ACCESS_SPEED_KMH,
-    DEFAULT_SNAP_WARN_METRES,
-    SnapReport,
-    drive_minutes,
-)
+from sitefinder.roads.osm import DEFAULT_SPEEDS, RoadNetwork, RoadSpeeds, read_road_network
+from sitefinder.roads.paths import DEFAULT_ROUTING, Routing, SnapReport, drive_minutes
 
 __all__ = [
     "DEFAULT_MAX_MB",
@@ -216,9 +211,7 @@ def _read(path: Path) -> dict[str, NDArray[Any]] | None:
 def cached_road_network(
     path: Path | str,
     *,
-    peak_factor: float = 1.0,
-    maxspeed_fraction: float = 0.8,
-    junction_seconds: float = 3.0,
+    speeds: RoadSpeeds = DEFAULT_SPEEDS,
     cache_dir: Path | str | None = None,
 ) -> tuple[RoadNetwork, CacheUse]:
     """Read a road network through the cache.
@@ -238,24 +231,14 @@ def cached_road_network(
     """
     limit = cache_limit_bytes()
     source = file_sha256(path)
-    params = {
-        "peak_factor": float(peak_factor),
-        "maxspeed_fraction": float(maxspeed_fraction),
-        "junction_seconds": float(junction_seconds),
-    }
+    params = speeds.params()
     entry = _folder(cache_dir) / f"network-{_key('network', {'file': source, **params})}.npz"
     stored = _read(entry) if limit else None
     if stored is not None:
         network = _network_from_arrays(stored, params=params, source=source)
         if network is not None:
             return network, CacheUse(hit=True)
-    network = read_road_network(
-        path,
-        peak_factor=peak_factor,
-        maxspeed_fraction=maxspeed_fraction,
-        junction_seconds=junction_seconds,
-        source_sha256=source,
-    )
+    network = read_road_network(path, speeds=speeds, source_sha256=source)
     warnings = _write(entry, _network_arrays(network), limit=limit) if limit else ()
     return network, CacheUse(hit=False, warnings=warnings)
 
@@ -355,17 +338,14 @@ def cached_drive_minutes(
     origins_xy: ArrayLike,
     destinations_xy: ArrayLike,
     *,
-    cutoff_minutes: float | None = None,
-    chunk_size: int | None = None,
-    access_speed_kmh: float = DEFAULT_ACCESS_SPEED_KMH,
-    snap_warn_metres: float = DEFAULT_SNAP_WARN_METRES,
+    routing: Routing = DEFAULT_ROUTING,
     cache_dir: Path | str | None = None,
 ) -> tuple[NDArray[np.float64], SnapReport, CacheUse]:
     """:func:`~sitefinder.roads.paths.drive_minutes` through the cache.
 
     The key covers the network's content (graph and coordinates), both point sets and every
-    parameter, including ``chunk_size`` although it does not change the minutes. The entry
-    also stores the points, and is used only when they equal the points asked for.
+    routing setting, including ``chunk_size`` although it does not change the minutes. The
+    entry also stores the points, and is used only when they equal the points asked for.
 
     Returns
     -------
@@ -382,10 +362,12 @@ def cached_drive_minutes(
     destinations = np.asarray(destinations_xy, dtype=float)
     params = {
         "network": network_sha256(network),
-        "cutoff_minutes": None if cutoff_minutes is None else float(cutoff_minutes),
-        "chunk_size": chunk_size,
-        "access_speed_kmh": float(access_speed_kmh),
-        "snap_warn_metres": float(snap_warn_metres),
+        "cutoff_minutes": (
+            None if routing.cutoff_minutes is None else float(routing.cutoff_minutes)
+        ),
+        "chunk_size": routing.chunk_size,
+        "access_speed_kmh": float(routing.access_speed_kmh),
+        "snap_warn_metres": float(routing.snap_warn_metres),
     }
     entry = _folder(cache_dir) / f"matrix-{_key('matrix', params, (origins, destinations))}.npz"
     stored = _read(entry) if limit else None
@@ -395,20 +377,12 @@ def cached_drive_minutes(
         report = SnapReport(
             origin_metres=origin_metres,
             destination_metres=destination_metres,
-            far_origins=np.flatnonzero(origin_metres > snap_warn_metres),
-            far_destinations=np.flatnonzero(destination_metres > snap_warn_metres),
-            threshold_metres=float(snap_warn_metres),
+            far_origins=np.flatnonzero(origin_metres > routing.snap_warn_metres),
+            far_destinations=np.flatnonzero(destination_metres > routing.snap_warn_metres),
+            threshold_metres=float(routing.snap_warn_metres),
         )
         return minutes, report, CacheUse(hit=True)
-    minutes, report = drive_minutes(
-        network,
-        origins,
-        destinations,
-        cutoff_minutes=cutoff_minutes,
-        chunk_size=chunk_size,
-        access_speed_kmh=access_speed_kmh,
-        snap_warn_metres=snap_warn_metres,
-    )
+    minutes, report = drive_minutes(network, origins, destinations, routing=routing)
     arrays = {
         "minutes": minutes,
         "origin_metres": report.origin_metres,
@@ -442,9 +416,7 @@ def _osm_header_problem(path: Path) -> str | None:
 def peek_road_network(
     path: Path | str,
     *,
-    peak_factor: float = 1.0,
-    maxspeed_fraction: float = 0.8,
-    junction_seconds: float = 3.0,
+    speeds: RoadSpeeds = DEFAULT_SPEEDS,
     cache_dir: Path | str | None = None,
 ) -> str:
     """Check a road network file without parsing it: its cache entry, else its header.
@@ -468,11 +440,7 @@ def peek_road_network(
     with processing(path):
         try:
             source = file_sha256(path)
-            params = {
-                "peak_factor": float(peak_factor),
-                "maxspeed_fraction": float(maxspeed_fraction),
-                "junction_seconds": float(junction_seconds),
-            }
+            params = speeds.params()
             key = _key("network", {"file": source, **params})
             stored = _read(_folder(cache_dir) / f"network-{key}.npz") if limit else None
             if stored is not None:

@@ -28,6 +28,10 @@ from sitefinder.roads.osm import RoadNetwork
 from sitefinder.roads.paths import drive_minutes
 
 FEATURES = ("crow_km", "log_crow_km", "origin_density", "destination_density")
+# Radius of the road-density count, metres: a 1 km disc tells a town centre from a village.
+DENSITY_RADIUS_METRES = 1000.0
+# Cross-validation folds that choose between the two estimators and report the MAE.
+FOLDS = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,10 +104,11 @@ def fit_crowfly(
     *,
     sample: int = 2000,
     seed: int = 0,
-    radius_metres: float = 1000.0,
-    folds: int = 5,
 ) -> CrowflyModel:
     """Route a seeded sample of pairs and fit a crow-fly estimator to their minutes.
+
+    The road-density features count network nodes within :data:`DENSITY_RADIUS_METRES`
+    metres; the two estimators are compared over :data:`FOLDS` cross-validation folds.
 
     Parameters
     ----------
@@ -116,15 +121,12 @@ def fit_crowfly(
         Number of routed pairs to fit on (at most n*m).
     seed
         Seeds the sampling, the folds and the boosting, so the fit is reproducible.
-    radius_metres
-        Radius for the road-density features, metres.
-    folds
-        Cross-validation folds.
 
     Returns
     -------
     CrowflyModel
     """
+    radius_metres, folds = DENSITY_RADIUS_METRES, FOLDS
     a = np.asarray(points_a, dtype=float).reshape(-1, 2)
     b = np.asarray(points_b, dtype=float).reshape(-1, 2)
     rng = np.random.default_rng(seed)

@@ -37,6 +37,47 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 DEFAULT_CHUNK_BYTES = 256 * 1024**2
 
 
+@dataclass(frozen=True)
+class SearchLimits:
+    """How far the Dijkstra searches run and how many sources each call takes.
+
+    Attributes
+    ----------
+    cutoff_minutes
+        Minutes past which a journey comes back as ``inf``; the searches stop there too,
+        which is much faster on a large network. None: no cutoff.
+    chunk_size
+        Sources per Dijkstra call. None: as many as fit ``chunk_bytes``.
+    chunk_bytes
+        Bytes one chunk's (chunk, search nodes) distance block may use when ``chunk_size``
+        is None.
+    """
+
+    cutoff_minutes: float | None = None
+    chunk_size: int | None = None
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
+
+    def __post_init__(self) -> None:
+        if self.cutoff_minutes is not None and not self.cutoff_minutes >= 0:
+            raise ValueError(f"cutoff_minutes must be >= 0, got {self.cutoff_minutes}")
+        if self.chunk_size is not None and self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+
+    @property
+    def limit(self) -> float:
+        """The cutoff in minutes, ``inf`` when there is none (scipy's ``limit``)."""
+        return np.inf if self.cutoff_minutes is None else float(self.cutoff_minutes)
+
+    def sources_per_call(self, n_search: int) -> int:
+        """Sources per Dijkstra call over a graph of ``n_search`` nodes."""
+        if self.chunk_size is not None:
+            return self.chunk_size
+        return max(1, self.chunk_bytes // (8 * max(n_search, 1)))
+
+
+NO_LIMITS = SearchLimits()
+
+
 @dataclass(frozen=True, eq=False)
 class ContractedNetwork:
     """A road graph with its pass-through chains replaced by junction-to-junction edges.
@@ -130,26 +171,29 @@ def _least_parallel(
     return csr_matrix((weight, dst, indptr), shape=(n, n))
 
 
-def _junction_graph(
-    jid: NDArray[np.int64],
-    n_j: int,
-    full: csr_matrix,
-    src: NDArray[np.int64],
-    chain_src: NDArray[np.int64],
-    chain_dst: NDArray[np.int64],
-    chain_minutes: NDArray[np.float64],
-) -> csr_matrix:
+@dataclass(frozen=True, eq=False)
+class _Edges:
+    """Directed edges as parallel arrays: source node, target node, minutes."""
+
+    src: NDArray[np.int64]
+    dst: NDArray[np.int64]
+    minutes: NDArray[np.float64]
+
+
+def _junction_graph(jid: NDArray[np.int64], full: _Edges, chains: _Edges) -> csr_matrix:
     """CSR of the junction graph: the full graph's junction-to-junction edges plus the chain
     edges (junction indices), the least of parallel edges kept. ``jid`` maps full-graph nodes
-    to junction indices (-1 on chains); ``n_j`` is the number of junctions.
+    to junction indices (-1 on chains).
 
     The full graph's edges are already sorted and distinct, so only the (few) chain edges are
     sorted; a chain edge parallel to an existing edge lowers its minutes in place.
     """
-    dst = full.indices
+    n_j = int((jid >= 0).sum())
+    src, dst = full.src, full.dst
+    chain_src, chain_dst, chain_minutes = chains.src, chains.dst, chains.minutes
     direct = (jid[src] >= 0) & (jid[dst] >= 0)
     rows, cols = jid[src[direct]], jid[dst[direct]]
-    minutes = full.data[direct].astype(np.float64)
+    minutes = full.minutes[direct].astype(np.float64)
     keys = rows * n_j + cols  # ascending: jid keeps node order
     chain_keys = chain_src * n_j + chain_dst
     order = np.lexsort((chain_minutes, chain_keys))
@@ -207,21 +251,31 @@ def _edge_minutes(
     return np.where(first, graph.data[at0], np.where(second, graph.data[at1], np.inf))
 
 
-def _walk(
-    graph: csr_matrix,
-    transpose: csr_matrix,
-    junction: NDArray[np.bool_],
-    one_way: NDArray[np.bool_],
-    nb1: NDArray[np.int64],
-    nb2: NDArray[np.int64],
-    in_nb: NDArray[np.int64],
-    out_nb: NDArray[np.int64],
-) -> _Walks:
+@dataclass(frozen=True, eq=False)
+class _Neighbours:
+    """Each node's place in the chain structure, shape (n,) each.
+
+    ``junction`` marks junctions; ``one_way`` one-way pass-through nodes. A pass-through node's
+    two distinct neighbours are ``nb1 < nb2`` (-1 for a junction); a one-way one enters from
+    ``in_nb`` and leaves to ``out_nb``. The arrays are updated in place when rings are broken.
+    """
+
+    junction: NDArray[np.bool_]
+    one_way: NDArray[np.bool_]
+    nb1: NDArray[np.int64]
+    nb2: NDArray[np.int64]
+    in_nb: NDArray[np.int64]
+    out_nb: NDArray[np.int64]
+
+
+def _walk(graph: csr_matrix, transpose: csr_matrix, around: _Neighbours) -> _Walks:
     """Walk every chain from its start junction(s), all chains at once, one node per step.
 
     ``graph`` and ``transpose`` are the canonical CSR graph and its transpose; a pass-through
     node has at most two out-edges and two in-edges, which is all that is looked up.
     """
+    junction, one_way = around.junction, around.one_way
+    nb1, nb2, in_nb, out_nb = around.nb1, around.nb2, around.in_nb, around.out_nb
     n = len(junction)
     chain_node = np.flatnonzero(~junction & (nb1 >= 0))
     starts_v: list[NDArray[np.int64]] = []
@@ -333,8 +387,9 @@ def contract_graph(graph: csr_matrix) -> ContractedNetwork:
     in_nb[pass_nodes] = transpose.indices[transpose.indptr[pass_nodes]]
     out_nb[pass_nodes] = full.indices[full.indptr[pass_nodes]]
     junction = ~passing
+    around = _Neighbours(junction, one_way, nb1, nb2, in_nb, out_nb)
     while True:
-        walks = _walk(full, transpose, junction, one_way, nb1, nb2, in_nb, out_nb)
+        walks = _walk(full, transpose, around)
         seen = np.zeros(n, dtype=bool)
         seen[walks.node] = True
         stuck = np.flatnonzero(~junction & ~seen)
@@ -396,7 +451,9 @@ def contract_graph(graph: csr_matrix) -> ContractedNetwork:
     chain_minutes = np.concatenate([walks.total_fw[keep_walk], walks.total_bw[keep_walk][back]])
     loop = chain_src == chain_dst  # a loop chain back to its junction never shortens a path
     forward = _junction_graph(
-        jid, len(junctions), full, src, chain_src[~loop], chain_dst[~loop], chain_minutes[~loop]
+        jid,
+        _Edges(src, dst, full.data),
+        _Edges(chain_src[~loop], chain_dst[~loop], chain_minutes[~loop]),
     )
     return ContractedNetwork(
         junctions=junctions,
@@ -455,9 +512,7 @@ def contracted_minutes(
     origin_nodes: NDArray[np.int64],
     destination_nodes: NDArray[np.int64],
     *,
-    limit: float = np.inf,
-    chunk_size: int | None = None,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    search: SearchLimits = SearchLimits(),
 ) -> NDArray[np.float64]:
     """Shortest minutes between full-graph nodes, searched over the contracted graph.
 
@@ -470,18 +525,14 @@ def contracted_minutes(
         From :func:`contract_graph` of the full graph.
     origin_nodes, destination_nodes
         Full-graph node indices, shapes (n,) and (m,); distinct nodes avoid repeated searches.
-    limit
-        Minutes past which a journey comes back as ``inf`` (the searches stop there too).
-    chunk_size
-        Sources per Dijkstra call. Default: as many as fit ``chunk_bytes``.
-    chunk_bytes
-        Bytes one chunk's (chunk, search nodes) distance block may use.
+    search
+        The cutoff (minutes) and the sources per Dijkstra call.
 
     Returns
     -------
     numpy.ndarray
         Shape (n, m), minutes from each origin to each destination; ``inf`` where unreachable
-        or past ``limit``.
+        or past the cutoff.
     """
     c = contraction
     origins = np.asarray(origin_nodes, dtype=np.int64)
@@ -512,7 +563,7 @@ def contracted_minutes(
     v_cols = np.column_stack([v_a, v_b])[np.column_stack([has_a, has_b])]
     v_data = np.column_stack([w_a, w_b])[np.column_stack([has_a, has_b])]
     n_search = n_j + len(virtual)
-    search = csr_matrix(
+    search_graph = csr_matrix(
         (
             np.concatenate([graph.data, v_data]),
             np.concatenate([graph.indices, v_cols]),
@@ -521,12 +572,12 @@ def contracted_minutes(
         shape=(n_search, n_search),
     )
     t_a, t_b = c.end_a[targets], c.end_b[targets]
-    if chunk_size is None:
-        chunk_size = max(1, chunk_bytes // (8 * max(n_search, 1)))
+    chunk_size = search.sources_per_call(n_search)
+    limit = search.limit
     block = np.empty((len(sources), len(targets)))
     for first in range(0, len(sources), chunk_size):
         rows = search_index[first : first + chunk_size]
-        dist = dijkstra(search, directed=True, indices=rows, limit=limit)
+        dist = dijkstra(search_graph, directed=True, indices=rows, limit=limit)
         np.minimum(
             dist[:, t_a] + t_off_a, dist[:, t_b] + t_off_b, out=block[first : first + len(rows)]
         )

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import osmium
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
@@ -121,6 +121,62 @@ _NAMED_KMH = {
     "walk": 10.0,  # walking pace for a vehicle, as on shared surfaces
 }
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?$")
+
+
+@dataclass(frozen=True)
+class RoadSpeeds:
+    """How edge minutes are derived from the roads: speed limits, junctions and the peak.
+
+    Attributes
+    ----------
+    peak_factor
+        Multiplies every edge's free-flow minutes (1.0 = free flow; 1.3 = 30 % slower at peak).
+    maxspeed_fraction
+        Share of a posted ``maxspeed`` that traffic averages (dimensionless, 0-1].
+    junction_seconds
+        Seconds added for entering a node where three or more road links meet (before the
+        peak factor is applied).
+    """
+
+    peak_factor: float = 1.0
+    maxspeed_fraction: float = 0.8
+    junction_seconds: float = 3.0
+
+    @property
+    def junction_minutes(self) -> float:
+        """The junction delay in minutes."""
+        return self.junction_seconds / 60.0
+
+    def params(self) -> dict[str, float]:
+        """The settings by name, as recorded on a network and in cache keys."""
+        return {
+            "peak_factor": float(self.peak_factor),
+            "maxspeed_fraction": float(self.maxspeed_fraction),
+            "junction_seconds": float(self.junction_seconds),
+        }
+
+
+DEFAULT_SPEEDS = RoadSpeeds()
+
+
+@dataclass(frozen=True, eq=False)
+class _Nodes:
+    """Graph nodes: OSM id, EPSG:27700 x/y (metres) and WGS84 lon/lat (degrees), shape (n,)."""
+
+    node_ids: NDArray[np.int64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class _Edges:
+    """Directed edges as parallel arrays: source index, target index, free-flow minutes."""
+
+    src: NDArray[np.int64]
+    dst: NDArray[np.int64]
+    minutes: NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,9 +315,7 @@ def way_speed_kmh(
 def read_road_network(
     path: Path | str,
     *,
-    peak_factor: float = 1.0,
-    maxspeed_fraction: float = 0.8,
-    junction_seconds: float = 3.0,
+    speeds: RoadSpeeds = RoadSpeeds(),
     source_sha256: str = "",
 ) -> RoadNetwork:
     """Read a ``.osm.pbf`` or ``.osm`` (XML) file into a :class:`RoadNetwork`.
@@ -270,13 +324,8 @@ def read_road_network(
     ----------
     path
         The OSM file. Its format comes from the file name, as osmium decides.
-    peak_factor
-        Multiplies every edge's free-flow minutes (1.0 = free flow; 1.3 = 30 % slower at peak).
-    maxspeed_fraction
-        Share of a posted ``maxspeed`` that traffic averages (dimensionless, 0-1].
-    junction_seconds
-        Seconds added for entering a node where three or more road links meet (before the
-        peak factor is applied).
+    speeds
+        The peak factor, the share of posted limits driven and the junction delay (seconds).
     source_sha256
         Recorded on the network (the cache passes the file's hash); not checked here.
 
@@ -291,6 +340,8 @@ def read_road_network(
         When the file is missing or unreadable, or holds no drivable road.
     """
     path = Path(path)
+    peak_factor, maxspeed_fraction = speeds.peak_factor, speeds.maxspeed_fraction
+    junction_seconds = speeds.junction_seconds
     if not peak_factor > 0 or not 0 < maxspeed_fraction <= 1 or not junction_seconds >= 0:
         raise DataError(
             f"peak_factor must be > 0 (got {peak_factor}), maxspeed_fraction in (0, 1]"
@@ -302,7 +353,7 @@ def read_road_network(
     lons: list[float] = []
     lats: list[float] = []
     way_ends: list[int] = []  # end offset of each way in refs
-    speeds: list[float] = []
+    way_kmh: list[float] = []
     directions: list[int] = []
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -331,28 +382,21 @@ def read_road_network(
                 del refs[start:], lons[start:], lats[start:]
                 continue
             way_ends.append(len(refs))
-            speeds.append(rule[0])
+            way_kmh.append(rule[0])
             directions.append(rule[1])
     except RuntimeError as error:  # osmium reports unreadable files this way
         raise DataError(f"{path}: cannot read OSM data ({error})") from error
     if not way_ends:
         raise DataError(f"{path}: no drivable roads found (need OSM ways tagged highway=...)")
-    return _build(
-        np.asarray(refs, dtype=np.int64),
-        np.asarray(lons),
-        np.asarray(lats),
-        np.asarray(way_ends, dtype=np.int64),
-        np.asarray(speeds),
-        np.asarray(directions, dtype=np.int8),
-        peak_factor=peak_factor,
-        junction_minutes=junction_seconds / 60.0,
-        params={
-            "peak_factor": peak_factor,
-            "maxspeed_fraction": maxspeed_fraction,
-            "junction_seconds": junction_seconds,
-        },
-        source_sha256=source_sha256,
+    ways = _Ways(
+        refs=np.asarray(refs, dtype=np.int64),
+        lons=np.asarray(lons),
+        lats=np.asarray(lats),
+        way_ends=np.asarray(way_ends, dtype=np.int64),
+        speed_kmh=np.asarray(way_kmh),
+        direction=np.asarray(directions, dtype=np.int8),
     )
+    return _build(ways, speeds=speeds, source_sha256=source_sha256)
 
 
 @functools.cache
@@ -369,21 +413,23 @@ def lonlat_to_grid(
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def _build(
-    refs: NDArray[np.int64],
-    lons: NDArray[np.float64],
-    lats: NDArray[np.float64],
-    way_ends: NDArray[np.int64],
-    speeds: NDArray[np.float64],
-    directions: NDArray[np.int8],
-    *,
-    peak_factor: float,
-    junction_minutes: float,
-    params: dict[str, float],
-    source_sha256: str,
-) -> RoadNetwork:
+@dataclass(frozen=True, eq=False)
+class _Ways:
+    """Drivable ways as read: their node refs and locations concatenated, shape (n_refs,),
+    and per way the end offset into them, speed (km/h) and direction (1, -1 or 0)."""
+
+    refs: NDArray[np.int64]
+    lons: NDArray[np.float64]
+    lats: NDArray[np.float64]
+    way_ends: NDArray[np.int64]
+    speed_kmh: NDArray[np.float64]
+    direction: NDArray[np.int8]
+
+
+def _build(ways: _Ways, *, speeds: RoadSpeeds, source_sha256: str) -> RoadNetwork:
+    refs, way_ends = ways.refs, ways.way_ends
     node_ids, first, index = np.unique(refs, return_index=True, return_inverse=True)
-    lon, lat = lons[first], lats[first]
+    lon, lat = ways.lons[first], ways.lats[first]
     x, y = lonlat_to_grid(lon, lat)
     # Consecutive positions within one way form an edge; the last node of a way does not
     # link to the first node of the next.
@@ -392,46 +438,28 @@ def _build(
     u, v = index[:-1][same_way], index[1:][same_way]
     way = way_of[:-1][same_way]
     metres = np.hypot(x[u] - x[v], y[u] - y[v])
-    minutes = metres / (speeds[way] * 1000.0 / 60.0)
-    direction = directions[way]
+    minutes = metres / (ways.speed_kmh[way] * 1000.0 / 60.0)
+    direction = ways.direction[way]
     forward, backward = direction >= 0, direction <= 0
     src = np.concatenate([u[forward], v[backward]])
     dst = np.concatenate([v[forward], u[backward]])
     weight = np.concatenate([minutes[forward], minutes[backward]])
     return _component(
-        node_ids,
-        x,
-        y,
-        lon,
-        lat,
-        src,
-        dst,
-        weight,
-        peak_factor=peak_factor,
-        junction_minutes=junction_minutes,
-        params=params,
+        _Nodes(node_ids, x, y, lon, lat),
+        _Edges(src, dst, weight),
+        speeds=speeds,
         source_sha256=source_sha256,
     )
 
 
 def _component(
-    node_ids: NDArray[np.int64],
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    lon: NDArray[np.float64],
-    lat: NDArray[np.float64],
-    src: NDArray[np.int64],
-    dst: NDArray[np.int64],
-    weight: NDArray[np.float64],
-    *,
-    peak_factor: float,
-    junction_minutes: float,
-    params: dict[str, float],
-    source_sha256: str,
+    nodes: _Nodes, edges: _Edges, *, speeds: RoadSpeeds, source_sha256: str
 ) -> RoadNetwork:
     """Add junction delays and the peak factor, keep the quickest of parallel edges, then
     keep the largest strongly connected component."""
-    n = len(node_ids)
+    n = len(nodes.node_ids)
+    src, dst, weight = edges.src, edges.dst, edges.minutes
+    peak_factor, junction_minutes = speeds.peak_factor, speeds.junction_minutes
     keep = src != dst
     src, dst, weight = src[keep], dst[keep], weight[keep]
     # csr_matrix would add parallel edges' minutes; keep the quickest instead.
@@ -459,50 +487,48 @@ def _component(
     )
     sub.sort_indices()
     return RoadNetwork(
-        node_ids=node_ids[kept],
-        x=x[kept],
-        y=y[kept],
-        lon=lon[kept],
-        lat=lat[kept],
+        node_ids=nodes.node_ids[kept],
+        x=nodes.x[kept],
+        y=nodes.y[kept],
+        lon=nodes.lon[kept],
+        lat=nodes.lat[kept],
         graph=sub,
         dropped_nodes=n - m,
         dropped_edges=int(len(src) - edge_kept.sum()),
         peak_factor=peak_factor,
         source_sha256=source_sha256,
-        params=dict(params),
+        params=speeds.params(),
     )
 
 
 def network_from_edges(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
+    xy: ArrayLike,
     src: NDArray[np.int64],
     dst: NDArray[np.int64],
     minutes: NDArray[np.float64],
     *,
-    peak_factor: float = 1.0,
-    junction_seconds: float = 0.0,
+    speeds: RoadSpeeds = RoadSpeeds(junction_seconds=0.0),
 ) -> RoadNetwork:
-    """Build a :class:`RoadNetwork` from node coordinates (EPSG:27700 metres) and edges.
+    """Build a :class:`RoadNetwork` from node coordinates and edges.
 
-    For synthetic networks (tests, benchmarks). ``minutes`` are free-flow edge minutes;
-    junction delays (``junction_seconds``) are added and the sum multiplied by
-    ``peak_factor``. Node ids are 1..n; lon/lat are derived from x/y.
+    For synthetic networks (tests, benchmarks). ``xy`` is shape (n, 2), EPSG:27700 metres;
+    ``minutes`` are free-flow edge minutes; junction delays (``speeds.junction_seconds``,
+    none by default) are added and the sum multiplied by ``speeds.peak_factor``. Node ids are
+    1..n; lon/lat are derived from x/y.
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
+    points = np.asarray(xy, dtype=float).reshape(-1, 2)
+    x, y = points[:, 0].copy(), points[:, 1].copy()
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(x, y)
-    return _component(
+    nodes = _Nodes(
         np.arange(1, len(x) + 1, dtype=np.int64),
         x,
         y,
         np.asarray(lon, dtype=float),
         np.asarray(lat, dtype=float),
+    )
+    edges = _Edges(
         np.asarray(src, dtype=np.int64),
         np.asarray(dst, dtype=np.int64),
         np.asarray(minutes, dtype=float),
-        peak_factor=peak_factor,
-        junction_minutes=junction_seconds / 60.0,
-        params={"peak_factor": peak_factor, "junction_seconds": junction_seconds},
-        source_sha256="",
     )
+    return _component(nodes, edges, speeds=speeds, source_sha256="")

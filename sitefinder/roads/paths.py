@@ -28,7 +28,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import dijkstra
 
-from sitefinder.roads.contract import ContractedNetwork, contract_graph, contracted_minutes
+from sitefinder.roads.contract import (
+    NO_LIMITS,
+    ContractedNetwork,
+    SearchLimits,
+    contract_graph,
+    contracted_minutes,
+)
 from sitefinder.roads.osm import RoadNetwork
 
 if TYPE_CHECKING:
@@ -36,13 +42,49 @@ if TYPE_CHECKING:
 
 DEFAULT_ACCESS_SPEED_KMH = 15.0
 DEFAULT_SNAP_WARN_METRES = 500.0
-# Bytes one chunk's distance block may use when chunk_size is not given.
-DEFAULT_CHUNK_BYTES = 256 * 1024**2
 
 # Contractions already built, per live network object (a cache, not a setting).
 _CONTRACTIONS: weakref.WeakKeyDictionary[RoadNetwork, ContractedNetwork] = (
     weakref.WeakKeyDictionary()
 )
+
+
+@dataclass(frozen=True)
+class Routing:
+    """How a drive-minute matrix is routed: its cutoff and chunks, and how points join roads.
+
+    Attributes
+    ----------
+    cutoff_minutes
+        Journeys longer than this, in minutes including the access legs, come back as
+        ``inf``; the searches stop there too, which is much faster on a large network.
+        None: no cutoff.
+    chunk_size
+        Sources per Dijkstra call. None: as many as fit a 256 MiB distance block.
+    access_speed_kmh
+        Speed (km/h) over the straight line between a point and its snap node.
+    snap_warn_metres
+        Points further than this many metres from the network are listed in the report.
+    """
+
+    cutoff_minutes: float | None = None
+    chunk_size: int | None = None
+    access_speed_kmh: float = DEFAULT_ACCESS_SPEED_KMH
+    snap_warn_metres: float = DEFAULT_SNAP_WARN_METRES
+
+    def __post_init__(self) -> None:
+        if not self.access_speed_kmh > 0:
+            raise ValueError(f"access_speed_kmh must be > 0, got {self.access_speed_kmh}")
+        # SearchLimits checks the cutoff and chunk size when made; fail here, not when routing.
+        SearchLimits(cutoff_minutes=self.cutoff_minutes, chunk_size=self.chunk_size)
+
+    @property
+    def search(self) -> SearchLimits:
+        """The Dijkstra searches' cutoff and chunk size."""
+        return SearchLimits(cutoff_minutes=self.cutoff_minutes, chunk_size=self.chunk_size)
+
+
+DEFAULT_ROUTING = Routing()
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,10 +161,7 @@ def drive_minutes(
     origins_xy: ArrayLike,
     destinations_xy: ArrayLike,
     *,
-    cutoff_minutes: float | None = None,
-    chunk_size: int | None = None,
-    access_speed_kmh: float = DEFAULT_ACCESS_SPEED_KMH,
-    snap_warn_metres: float = DEFAULT_SNAP_WARN_METRES,
+    routing: Routing = Routing(),
 ) -> tuple[NDArray[np.float64], SnapReport]:
     """Drive minutes from every origin to every destination.
 
@@ -132,15 +171,9 @@ def drive_minutes(
         The road network (edge weights already include its peak factor).
     origins_xy, destinations_xy
         Points, shapes (n, 2) and (m, 2), EPSG:27700 metres (homes and schools).
-    cutoff_minutes
-        Journeys longer than this, in minutes including the access legs, come back as
-        ``inf``; the searches stop there too, which is much faster on a large network.
-    chunk_size
-        Sources per Dijkstra call. Default: as many as fit a 256 MiB distance block.
-    access_speed_kmh
-        Speed (km/h) over the straight line between a point and its snap node.
-    snap_warn_metres
-        Points further than this many metres from the network are listed in the report.
+    routing
+        The cutoff (minutes, access legs included), the sources per Dijkstra call, the access
+        speed (km/h) and the snap distance (metres) past which a point is reported.
 
     Returns
     -------
@@ -151,29 +184,21 @@ def drive_minutes(
     """
     origins = _points(origins_xy, "origins_xy")
     destinations = _points(destinations_xy, "destinations_xy")
-    if not access_speed_kmh > 0:
-        raise ValueError(f"access_speed_kmh must be > 0, got {access_speed_kmh}")
-    if cutoff_minutes is not None and not cutoff_minutes >= 0:
-        raise ValueError(f"cutoff_minutes must be >= 0, got {cutoff_minutes}")
-    if chunk_size is not None and chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     tree = _tree(network.xy)
     o_node, o_metres = snap(network, origins, tree=tree)
     d_node, d_metres = snap(network, destinations, tree=tree)
     report = SnapReport(
         origin_metres=o_metres,
         destination_metres=d_metres,
-        far_origins=np.flatnonzero(o_metres > snap_warn_metres),
-        far_destinations=np.flatnonzero(d_metres > snap_warn_metres),
-        threshold_metres=float(snap_warn_metres),
+        far_origins=np.flatnonzero(o_metres > routing.snap_warn_metres),
+        far_destinations=np.flatnonzero(d_metres > routing.snap_warn_metres),
+        threshold_metres=float(routing.snap_warn_metres),
     )
-    per_minute = access_speed_kmh * 1000.0 / 60.0
-    road = road_minutes(
-        network, o_node, d_node, cutoff_minutes=cutoff_minutes, chunk_size=chunk_size
-    )
+    per_minute = routing.access_speed_kmh * 1000.0 / 60.0
+    road = road_minutes(network, o_node, d_node, search=routing.search)
     minutes = road + (o_metres / per_minute)[:, None] + (d_metres / per_minute)[None, :]
-    if cutoff_minutes is not None:
-        minutes[minutes > cutoff_minutes] = np.inf
+    if routing.cutoff_minutes is not None:
+        minutes[minutes > routing.cutoff_minutes] = np.inf
     return minutes, report
 
 
@@ -203,8 +228,7 @@ def road_minutes(
     origin_nodes: NDArray[np.int64],
     destination_nodes: NDArray[np.int64],
     *,
-    cutoff_minutes: float | None = None,
-    chunk_size: int | None = None,
+    search: SearchLimits = NO_LIMITS,
     contract: bool = True,
 ) -> NDArray[np.float64]:
     """Network minutes between node indices.
@@ -217,10 +241,9 @@ def road_minutes(
         The road network.
     origin_nodes, destination_nodes
         Node indices into the network, shapes (n,) and (m,).
-    cutoff_minutes
-        Minutes past which a journey comes back as ``inf``; the searches stop there too.
-    chunk_size
-        Sources per Dijkstra call. Default: as many as fit a 256 MiB distance block.
+    search
+        The cutoff (minutes past which a journey comes back as ``inf``; the searches stop
+        there too) and the sources per Dijkstra call (default: as many as fit 256 MiB).
     contract
         Search the network's exact contraction (:func:`contraction`; same minutes, faster)
         rather than the full graph.
@@ -236,20 +259,10 @@ def road_minutes(
         return result
     o_unique, o_inverse = np.unique(origin_nodes, return_inverse=True)
     d_unique, d_inverse = np.unique(destination_nodes, return_inverse=True)
-    limit = np.inf if cutoff_minutes is None else float(cutoff_minutes)
     if contract:
-        unique_matrix = contracted_minutes(
-            contraction(network),
-            o_unique,
-            d_unique,
-            limit=limit,
-            chunk_size=chunk_size,
-            chunk_bytes=DEFAULT_CHUNK_BYTES,
-        )
+        unique_matrix = contracted_minutes(contraction(network), o_unique, d_unique, search=search)
     else:
-        unique_matrix = _full_minutes(
-            network, o_unique, d_unique, limit=limit, chunk_size=chunk_size
-        )
+        unique_matrix = _full_minutes(network, o_unique, d_unique, search=search)
     result[:] = unique_matrix[np.ix_(o_inverse, d_inverse)]
     return result
 
@@ -259,19 +272,17 @@ def _full_minutes(
     o_unique: NDArray[np.int64],
     d_unique: NDArray[np.int64],
     *,
-    limit: float,
-    chunk_size: int | None,
+    search: SearchLimits,
 ) -> NDArray[np.float64]:
     """Minutes between distinct node indices by Dijkstra over the full graph."""
     backward = len(d_unique) <= len(o_unique)
     # From schools over the reversed graph: dist[s, v] is the minutes from v *to* school s.
     graph = network.graph.T.tocsr() if backward else network.graph
     sources, targets = (d_unique, o_unique) if backward else (o_unique, d_unique)
-    if chunk_size is None:
-        chunk_size = max(1, DEFAULT_CHUNK_BYTES // (8 * max(network.n_nodes, 1)))
+    chunk_size = search.sources_per_call(network.n_nodes)
     block = np.empty((len(sources), len(targets)))
     for start in range(0, len(sources), chunk_size):
         chunk = sources[start : start + chunk_size]
-        dist = dijkstra(graph, directed=True, indices=chunk, limit=limit)
+        dist = dijkstra(graph, directed=True, indices=chunk, limit=search.limit)
         block[start : start + len(chunk)] = dist[:, targets]
     return block.T if backward else block  # (origins, destinations)

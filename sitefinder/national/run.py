@@ -1,0 +1,436 @@
+"""Rank a national scenario authority by authority: one task per authority, on dask or here.
+
+Each task writes its authority's slices of the national files (:mod:`sitefinder.national.split`)
+to a temporary folder on the worker, runs the ordinary one-authority pipeline
+(:func:`sitefinder.pipeline.rank`) with its own plan, and returns what the national outputs
+need: the published (disclosure-controlled) ranking, plan and network of the authority, its
+GeoPackage layers when asked, the raw network figures and journeys that national totals are
+made from, and the task's time and memory. Nothing is written until every authority has
+succeeded: an authority's bad input fails the run with every authority's problems listed.
+
+Children crossing authority borders are not modelled: each authority's children are offered
+its own schools only, and a special school over the border is not a fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sitefinder.authorities import Authority
+from sitefinder.config import Scenario, with_settings
+from sitefinder.errors import DataError, ScenarioError, SitefinderError
+from sitefinder.model.network import Metrics, weighted_quantile
+from sitefinder.model.select import SelectionMethod
+from sitefinder.national.split import AuthorityInputs, NationalInputs, split_national
+
+NationalProgress = Callable[[str, int, int], None]
+"""``progress(authority, done, total)``: called as each authority finishes."""
+
+CROSS_BORDER = (
+    "each authority is ranked on its own schools and areas: children crossing authority"
+    " borders (to a base, or to a special school as their fallback) are not modelled"
+)
+"""The sentence every national output carries."""
+
+
+def peak_memory_mib() -> float:
+    """Peak resident memory of this process so far (MiB).
+
+    Linux's ``VmHWM`` where there is one: ``ru_maxrss`` carries a parent's peak into a
+    spawned worker, which would credit every dask worker with the client's memory.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Journeys of the children placed in bases: minutes and children of each (area, base)
+    line, for national percentiles."""
+
+    minutes: NDArray[np.float64]
+    children: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class AuthorityRun:
+    """One authority's run, as the national outputs need it.
+
+    Attributes
+    ----------
+    authority
+        The authority.
+    document
+        Its published ranking, plan, network, warnings and notes
+        (:func:`sitefinder.report.to_json`'s object, disclosure-controlled, in terms of the
+        national files).
+    before, after
+        Its network figures today and with its plan (raw: for national totals only).
+    flows
+        Journeys of the placed children, ``before`` and ``after``.
+    per_child
+        The most harm one child without a place carries in its run (harm points; its
+        disclosure rule).
+    layers
+        Its GeoPackage layers (:func:`sitefinder.export.layers`, ``run_info`` left out), when
+        asked for.
+    timings
+        Seconds per stage of its run (``load, prepare, travel, evaluate, plan``) and the task.
+    peak_mib
+        Peak resident memory of the process that ran it, at its end (MiB).
+    """
+
+    authority: Authority
+    document: dict[str, Any]
+    before: Metrics
+    after: Metrics
+    flows: dict[str, Flows]
+    per_child: float
+    layers: dict[str, pd.DataFrame] | None
+    timings: dict[str, float]
+    peak_mib: float
+
+
+@dataclass(frozen=True)
+class AuthorityFailure:
+    """An authority whose inputs stopped its run: the problems, about the national files."""
+
+    authority: Authority
+    problems: list[str]
+
+
+def _relabel(value: Any, inputs: AuthorityInputs, folder: Path) -> Any:
+    """Every string in a JSON-like value in terms of the national files."""
+    if isinstance(value, str):
+        return inputs.relabel(value, folder)
+    if isinstance(value, list):
+        return [_relabel(v, inputs, folder) for v in value]
+    if isinstance(value, dict):
+        return {k: _relabel(v, inputs, folder) for k, v in value.items()}
+    return value
+
+
+def authority_scenario(scenario: Scenario, inputs: AuthorityInputs, folder: Path) -> Scenario:
+    """The one-authority scenario of ``inputs``: the national scenario with the authority
+    named and its inputs pointed at its slices in ``folder``."""
+    settings = {**inputs.settings(folder), "name": f"{scenario.name}: {inputs.authority.name}"}
+    return with_settings(scenario, settings, origin="national run")
+
+
+def rank_authority(
+    scenario: Scenario,
+    inputs: AuthorityInputs,
+    *,
+    method: SelectionMethod | str | None = None,
+    layers: bool = False,
+) -> AuthorityRun | AuthorityFailure:
+    """One task: rank one authority of a national scenario on its slices of the files.
+
+    Parameters
+    ----------
+    scenario
+        The national scenario.
+    inputs
+        The authority's slices (:func:`sitefinder.national.split.split_national`).
+    method
+        How each plan is chosen (default ``selection.method``).
+    layers
+        Also build its GeoPackage layers.
+    """
+    from sitefinder.export import layers as geopackage_layers
+    from sitefinder.pipeline import rank
+    from sitefinder.report import to_json
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="sitefinder-national-") as name:
+        folder = Path(name)
+        inputs.write(folder)
+        try:
+            result = rank(authority_scenario(scenario, inputs, folder), method=method)
+        except SitefinderError as exc:
+            return AuthorityFailure(
+                inputs.authority, [inputs.relabel(p, folder) for p in exc.problems]
+            )
+        document = _relabel(json.loads(to_json(result, top=scenario.top)), inputs, folder)
+        frames = None
+        if layers:
+            frames = {k: v for k, v in geopackage_layers(result).items() if k != "run_info"}
+    assert result.model is not None
+    before = result.model.before
+    placed = before.flow > 1e-9
+    flows = {
+        "before": Flows(before.pair_minutes[placed], before.flow[placed]),
+        "after": Flows(
+            result.assignments["minutes"].to_numpy(dtype=float),
+            result.assignments["children"].to_numpy(dtype=float),
+        ),
+    }
+    timings = {**result.timings, "task": time.perf_counter() - start}
+    return AuthorityRun(
+        inputs.authority,
+        document,
+        result.before,
+        result.after,
+        flows,
+        result.disclosure_rule.unmet,
+        frames,
+        timings,
+        peak_memory_mib(),
+    )
+
+
+def combined_metrics(runs: list[AuthorityRun], when: str) -> Metrics:
+    """National network figures (``when`` = ``before`` or ``after``): totals added up, the mean
+    journey weighted by children placed, the 95th percentile over every placed child."""
+    parts = [getattr(run, when) for run in runs]
+
+    def total(name: str) -> float:
+        return float(sum(getattr(p, name) for p in parts))
+
+    placed = total("placed")
+    minutes = sum(p.mean_minutes * p.placed for p in parts if p.placed > 1e-9)
+    flows = [run.flows[when] for run in runs]
+    return Metrics(
+        total_harm=total("total_harm"),
+        children=total("children"),
+        placed=placed,
+        unmet=total("unmet"),
+        within_limit=total("within_limit"),
+        mean_minutes=float(minutes / placed) if placed > 1e-9 else float("nan"),
+        p95_minutes=weighted_quantile(
+            np.concatenate([f.minutes for f in flows] or [np.zeros(0)]),
+            np.concatenate([f.children for f in flows] or [np.zeros(0)]),
+            0.95,
+        ),
+        journey_harm=total("journey_harm"),
+        mismatch_harm=total("mismatch_harm"),
+    )
+
+
+@dataclass(frozen=True)
+class NationalResult:
+    """A national scenario ranked authority by authority.
+
+    Attributes
+    ----------
+    scenario
+        The national scenario.
+    runs
+        Each authority's run, in GSS code order.
+    before, after
+        National network figures today and with every authority's plan (raw, as
+        :attr:`sitefinder.pipeline.RankResult.before`; outputs publish them
+        disclosure-controlled through :mod:`sitefinder.national.outputs`).
+    checksums
+        SHA-256 of each national input file.
+    notes
+        How the files were cut, what belonged to no authority, and that children crossing
+        authority borders are not modelled.
+    timings
+        Seconds: ``split`` (reading and cutting the national files), ``cluster`` (starting
+        the dask cluster), ``authorities`` (all authority tasks, wall) and ``total``.
+    peak_mib
+        Peak resident memory (MiB): ``client`` (this process) and one entry per worker.
+    workers
+        Where the tasks ran: ``"this process"``, ``"local cluster of N"`` or the scheduler.
+    """
+
+    scenario: Scenario
+    runs: list[AuthorityRun]
+    before: Metrics
+    after: Metrics
+    checksums: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_mib: dict[str, float] = field(default_factory=dict)
+    workers: str = ""
+
+
+def _serial(
+    tasks: Sequence[tuple[AuthorityInputs, Mapping[str, Any]]],
+    scenario: Scenario,
+    progress: NationalProgress | None,
+) -> Iterator[AuthorityRun | AuthorityFailure]:
+    for done, (inputs, options) in enumerate(tasks, start=1):
+        outcome = rank_authority(scenario, inputs, **options)
+        if progress is not None:
+            progress(inputs.authority.name, done, len(tasks))
+        yield outcome
+
+
+def rank_national(
+    scenario: Scenario,
+    *,
+    method: SelectionMethod | str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    layers: bool = False,
+    progress: NationalProgress | None = None,
+    split: NationalInputs | None = None,
+) -> NationalResult:
+    """Rank every authority of a national scenario, each with its own plan.
+
+    Parameters
+    ----------
+    scenario
+        A national scenario (``authority = "England"``).
+    method
+        How each authority's plan is chosen (default ``selection.method``).
+    workers
+        Run the authorities on a local dask cluster of this many worker processes (one
+        thread each).
+    scheduler
+        Run them on the workers of the dask scheduler at this address instead; the national
+        files are read here and each authority's rows shipped to its task.
+    layers
+        Also build every authority's GeoPackage layers (for
+        :func:`sitefinder.national.outputs.write_national_geopackage`).
+    progress
+        Optional ``progress(authority, done, total)`` callback.
+    split
+        The national files already cut (default: cut them here).
+
+    Without ``workers`` or ``scheduler`` the authorities run one by one in this process.
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario is not national.
+    DataError
+        Listing every problem of every authority (named), before anything is returned.
+    """
+    if not scenario.national:
+        raise ScenarioError(
+            f"authority = {scenario.authority!r}: not a national scenario (use rank, or"
+            ' authority = "England")'
+        )
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    inputs = split if split is not None else split_national(scenario)
+    timings["split"] = time.perf_counter() - started
+    options = {"method": method, "layers": layers}
+    tasks = [(one, options) for one in inputs.authorities]
+    outcomes: list[AuthorityRun | AuthorityFailure] = []
+    peaks: dict[str, float] = {}
+    if workers is None and scheduler is None:
+        where = "this process"
+        begun = time.perf_counter()
+        outcomes = list(_serial(tasks, scenario, progress))
+        timings["authorities"] = time.perf_counter() - begun
+    else:
+        from distributed import as_completed
+
+        from sitefinder.scenarios import dask_client
+
+        begun = time.perf_counter()
+        with dask_client(workers=workers, scheduler=scheduler) as client:
+            timings["cluster"] = time.perf_counter() - begun
+            where = scheduler or f"local cluster of {workers} worker process(es)"
+            begun = time.perf_counter()
+            scattered = client.scatter(scenario, broadcast=True)
+            # The largest authorities first, so that none is left running alone at the end.
+            largest = sorted(tasks, key=lambda task: -task[0].schools * task[0].areas)
+            futures = [
+                client.submit(rank_authority, scattered, one, **opts, pure=False)
+                for one, opts in largest
+            ]
+            found: list[AuthorityRun | AuthorityFailure | None] = [None] * len(futures)
+            position = {one.authority.gss_code: i for i, (one, _) in enumerate(tasks)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcome = future.result()
+                found[position[outcome.authority.gss_code]] = outcome
+                if progress is not None:
+                    progress(outcome.authority.name, done, len(futures))
+            timings["authorities"] = time.perf_counter() - begun
+            worker_peaks = client.run(peak_memory_mib)
+            peaks.update({f"worker {i + 1}": float(v) for i, v in enumerate(worker_peaks.values())})
+        outcomes = [o for o in found if o is not None]
+    failures = [o for o in outcomes if isinstance(o, AuthorityFailure)]
+    if failures:
+        raise DataError(
+            [f"{f.authority.name}: {problem}" for f in failures for problem in f.problems]
+        )
+    runs = [o for o in outcomes if isinstance(o, AuthorityRun)]
+    timings["total"] = time.perf_counter() - started
+    peaks = {"client": peak_memory_mib(), **peaks}
+    return NationalResult(
+        scenario=scenario,
+        runs=runs,
+        before=combined_metrics(runs, "before"),
+        after=combined_metrics(runs, "after"),
+        checksums=inputs.checksums,
+        notes=[*inputs.notes, CROSS_BORDER],
+        timings=timings,
+        peak_mib=peaks,
+        workers=where,
+    )
+
+
+def check_national(scenario: Scenario, *, progress: NationalProgress | None = None) -> Any:
+    """Check a national scenario: cut its files, then check each authority's inputs as
+    ``sitefinder validate`` checks one authority's (serially).
+
+    Returns
+    -------
+    sitefinder.pipeline.InputSummary
+        The authorities' figures added up; every authority's warnings, named.
+
+    Raises
+    ------
+    DataError
+        Listing every problem of the national files and of every authority (named).
+    """
+    from sitefinder.pipeline import InputSummary, check_inputs
+
+    inputs = split_national(scenario)
+    problems: list[str] = []
+    summaries = []
+    for done, one in enumerate(inputs.authorities, start=1):
+        with tempfile.TemporaryDirectory(prefix="sitefinder-national-") as name:
+            folder = Path(name)
+            one.write(folder)
+            try:
+                summary = check_inputs(authority_scenario(scenario, one, folder))
+            except SitefinderError as exc:
+                problems += [
+                    f"{one.authority.name}: {one.relabel(p, folder)}" for p in exc.problems
+                ]
+            else:
+                summaries.append(summary)
+                summary.warnings[:] = [
+                    f"{one.authority.name}: {one.relabel(w, folder)}" for w in summary.warnings
+                ]
+        if progress is not None:
+            progress(one.authority.name, done, len(inputs.authorities))
+    if problems:
+        raise DataError(problems)
+    return InputSummary(
+        schools=sum(s.schools for s in summaries),
+        mainstream=sum(s.mainstream for s in summaries),
+        eligible=sum(s.eligible for s in summaries),
+        existing_bases=sum(s.existing_bases for s in summaries),
+        existing_places=sum(s.existing_places for s in summaries),
+        areas=sum(s.areas for s in summaries),
+        children=sum(s.children for s in summaries),
+        warnings=[w for s in summaries for w in s.warnings],
+        notes=[
+            *inputs.notes,
+            f"{len(summaries)} authorities checked; each authority's notes: sitefinder rank"
+            " --format json",
+        ],
+    )
