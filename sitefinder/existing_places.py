@@ -209,7 +209,7 @@ def check_existing_places(
             warnings=[
                 f"existing bases: {assumed_text} against {sen2} ({comparison}); set"
                 ' inputs.schools.capacity_from = "sen2" to scale the assumed places to SEN2,'
-                " or give a bases register (inputs.bases)"
+                " or record their places in a bases register (inputs.bases)"
             ],
         )
     scaled, said = _scaled(bases, assumed, weights, shown)
@@ -232,7 +232,7 @@ def check_existing_places(
         out,
         warnings=[
             f"existing bases: {assumed_text}, scaled to SEN2 (inputs.schools.capacity_from ="
-            f' "sen2") against {sen2}: {"; ".join(parts)}{note}; a bases register'
-            " (inputs.bases) would be better"
+            f' "sen2") against {sen2}: {"; ".join(parts)}{note}; recorded places'
+            " (a bases register, inputs.bases) would be better"
         ],
     )

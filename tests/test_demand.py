@@ -450,7 +450,8 @@ def test_assumed_places_compared_with_sen2_by_phase():
         " against 154 of Trafford's children with an EHC plan in mainstream resourced"
         " provision or SEN units in SEN2 January 2025 (primary: 80 places for 103 children;"
         ' secondary: 30 places for 51 children); set inputs.schools.capacity_from = "sen2" to'
-        " scale the assumed places to SEN2, or give a bases register (inputs.bases)"
+        " scale the assumed places to SEN2, or record their places in a bases register"
+        " (inputs.bases)"
     ]
 
 
@@ -464,7 +465,7 @@ def test_capacity_from_sen2_scales_assumed_places_to_whole_places_by_phase():
         " Trafford's children with an EHC plan in mainstream resourced provision or SEN units in"
         " SEN2 January 2025: primary: 103 places for 103 children (8 bases with assumed places,"
         " 12-13 each); secondary: 51 places for 51 children (3 bases with assumed places, 17"
-        " each); a bases register (inputs.bases) would be better"
+        " each); recorded places (a bases register, inputs.bases) would be better"
     ]
 
 
@@ -625,7 +626,8 @@ def test_validate_reports_demand_by_phase_against_sen2_and_the_assumed_places(ba
         "existing bases: 10 places assumed (1 base x 10 places, no capacity recorded)"
         f" and 8 recorded (1 base) against {SEN2_TODAY} (primary: 8 places for 42 children;"
         ' secondary: 10 places for 30 children); set inputs.schools.capacity_from = "sen2" to'
-        " scale the assumed places to SEN2, or give a bases register (inputs.bases)"
+        " scale the assumed places to SEN2, or record their places in a bases register"
+        " (inputs.bases)"
     ) in warnings
 
 
@@ -637,7 +639,7 @@ def test_validate_with_capacity_from_sen2(base):
         "existing bases: 10 places assumed (1 base x 10 places, no capacity recorded)"
         ' and 8 recorded (1 base), scaled to SEN2 (inputs.schools.capacity_from = "sen2") against'
         f" {SEN2_TODAY}: secondary: 30 places for 30 children (1 base with assumed places, 30"
-        " each); a bases register (inputs.bases) would be better"
+        " each); recorded places (a bases register, inputs.bases) would be better"
     ) in warnings
 
 

@@ -232,3 +232,13 @@ def test_trafford_ranking_says_which_base_the_plan_puts_at_a_ranked_school(traff
         label = result.scenario.need_groups[plan[2]].label
         assert f"the plan's base here is {plan[1]}: {label} (choice #{plan[0]})" in row.notes
     assert differing >= 1  # Ashton-on-Mersey and Lostock High swap need groups
+
+
+def test_trafford_warnings_count_bases_and_schools_apart(trafford_result):
+    # Moorlands Junior hosts a resourced provision and a SEN unit: 11 bases at 10 schools,
+    # every one without a recorded capacity, as the SEN2 comparison counts them.
+    from sitefinder.published import publish
+
+    warnings = publish(trafford_result).warnings
+    assert any("11 base(s) at 10 schools have no recorded capacity" in w for w in warnings)
+    assert any("110 places assumed (11 bases x 10 places" in w for w in warnings)

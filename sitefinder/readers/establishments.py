@@ -450,7 +450,7 @@ def _base_rows(
         school = table.iloc[position]
         codes = _base_codes(school)
         if not codes:
-            no_needs.append(position)
+            no_needs += [position] * len(types.iloc[position])  # one entry per base
             codes = tuple(spec.default_base_need_codes)
         for kind in types.iloc[position]:
             capacity = _base_capacity(school, kind)
@@ -474,7 +474,8 @@ def _base_rows(
             )
     for positions, what in (
         (no_capacity, f"no recorded capacity, so {spec.default_base_capacity} places are"
-         " assumed (set inputs.schools.default_base_capacity, or give a bases register)"),
+         " assumed (set inputs.schools.default_base_capacity, or record their places in a"
+         " bases register)"),
         (no_needs, "no recorded need types, so they are taken to serve "
          + ("every need" if len(spec.default_base_need_codes) == len(NEED_CODES)
             else ", ".join(spec.default_base_need_codes))
@@ -483,8 +484,11 @@ def _base_rows(
         if positions:
             mask = pd.Series(False, index=table.index)
             mask.iloc[sorted(set(positions))] = True
+            # A school can host both a resourced provision and a SEN unit: two bases.
+            schools = int(mask.sum())
+            at = f" at {schools} schools" if schools != len(positions) else ""
             warnings.append(
-                f"{path}: {int(mask.sum())} base(s) have {what}: {_names(table, mask, 20)}"
+                f"{path}: {len(positions)} base(s){at} have {what}: {_names(table, mask, 20)}"
             )
     return pd.DataFrame.from_records(records), warnings
 
