@@ -38,6 +38,7 @@ from sitefinder.resources import default_scenario_path
 
 if TYPE_CHECKING:
     from sitefinder.config import Scenario
+    from sitefinder.national import NationalResult, Task, Workers
     from sitefinder.published import PublishedRun
     from sitefinder.scaffold import InitResult
 
@@ -434,15 +435,21 @@ def rank_command(
                 "--map and --report draw one authority: a national scenario writes --output"
                 " (one GeoPackage for every authority) and the table, CSV or JSON"
             )
-        _rank_national(
+        from sitefinder.national import Task, Workers
+        from sitefinder.national.outputs import write_national_geopackage
+
+        national = _rank_national(
             scenario,
-            method=method,
-            output_format=output_format,
-            output=gpkg,
-            overwrite=overwrite,
-            workers=workers,
-            scheduler=scheduler,
+            task=Task(method=method, layers=gpkg is not None),
+            workers=Workers(
+                processes=2 if workers is None and scheduler is None else workers,
+                scheduler=scheduler,
+            ),
         )
+        _print_national(national, output_format)
+        if gpkg is not None:
+            write_national_geopackage(national, gpkg, overwrite=overwrite)
+            typer.echo(f"Wrote {gpkg}", err=True)
         return
     if workers is not None or scheduler is not None:
         typer.echo(
@@ -471,33 +478,25 @@ def rank_command(
     _write_outputs(run, gpkg=gpkg, png=png, html=html, overwrite=overwrite, templates=template_dir)
 
 
-def _rank_national(
-    scenario: Scenario,
-    *,
-    method: SelectionMethod | None,
-    output_format: OutputFormat,
-    output: Path | None,
-    overwrite: bool,
-    workers: int | None,
-    scheduler: str | None,
-) -> None:
-    """``rank`` of a national scenario: every authority with its own plan, on dask."""
+def _rank_national(scenario: Scenario, *, task: Task, workers: Workers) -> NationalResult:
+    """``rank`` of a national scenario: every authority with its own plan, on dask, with a
+    progress bar; its notes, timings and memory on stderr."""
     from sitefinder.national import outputs, rank_national
 
     err = Console(stderr=True)
     with _progress(err, "Ranking authorities: ") as progress:
-        result = rank_national(
-            scenario,
-            method=method,
-            workers=workers if workers is not None or scheduler is not None else 2,
-            scheduler=scheduler,
-            layers=output is not None,
-            progress=progress,
-        )
+        result = rank_national(scenario, task=task, workers=workers, progress=progress)
     _report(
         [*outputs.national_notes(result), *outputs.run_notes(result)],
         outputs.national_warnings(result),
     )
+    return result
+
+
+def _print_national(result: NationalResult, output_format: OutputFormat) -> None:
+    """A national run's table, CSV or JSON on stdout."""
+    from sitefinder.national import outputs
+
     if output_format is OutputFormat.table:
         out = Console()
         if not out.is_terminal:
@@ -507,9 +506,6 @@ def _rank_national(
         typer.echo(outputs.to_national_csv(result), nl=False)
     else:
         typer.echo(outputs.to_national_json(result), nl=False)
-    if output is not None:
-        outputs.write_national_geopackage(result, output, overwrite=overwrite)
-        typer.echo(f"Wrote {output}", err=True)
 
 
 def _write_outputs(

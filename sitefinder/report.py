@@ -137,17 +137,22 @@ def metrics_frame(result: RankResult) -> pd.DataFrame:
 
 
 def summary_rows(run: PublishedRun | RankResult) -> list[tuple[str, str, str, str]]:
-    """Network metrics before and after the plan: (label, before, after, change) as text.
+    """Network metrics before and after the plan: (label, before, after, change) as text."""
+    run = published(run)
+    return before_after_rows(network_frame(run), run.threshold)
+
+
+def before_after_rows(table: pd.DataFrame, threshold: int) -> list[tuple[str, str, str, str]]:
+    """(label, before, after, change) as text of a protected network table (rows ``before``
+    and ``after``, :data:`METRICS` columns).
 
     A change is shown when both ends are shown (anyone could subtract them), else withheld.
     """
-    run = published(run)
-    table = network_frame(run)
     rows = []
     for column in METRICS:
         before, after = table.at["before", column.key], table.at["after", column.key]
         if isinstance(before, Withheld) or isinstance(after, Withheld):
-            change = str(Withheld(column.kind, run.threshold))
+            change = str(Withheld(column.kind, threshold))
         elif math.isnan(float(before)) or math.isnan(float(after)):
             change = ""
         else:

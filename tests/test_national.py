@@ -17,11 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from sitefinder.cli import app
+from sitefinder.columns import RANKING
 from sitefinder.config import load_scenario, with_settings
 from sitefinder.errors import DataError, ScenarioError
 from sitefinder.load import load_inputs
 from sitefinder.model.network import Metrics
-from sitefinder.national import rank_national, split_national
+from sitefinder.national import Task, rank_national, split_national
 from sitefinder.national.outputs import (
     NATIONAL_COLUMNS,
     authority_documents,
@@ -35,6 +36,7 @@ from sitefinder.national.synthetic import (
     CASELOAD_COLUMNS,
     GIAS_ALL_COLUMNS,
     NEEDS_COLUMNS,
+    Synthetic,
     write_synthetic_england,
 )
 from sitefinder.pipeline import rank
@@ -44,19 +46,18 @@ from sitefinder.validate import Problems
 
 runner = CliRunner()
 AUTHORITIES = ["Gateshead", "Ealing", "Norfolk"]
+SPEC = Synthetic(schools=45, areas=45, authorities=tuple(AUTHORITIES), seed=3, bases=2, top=3)
 
 
 @pytest.fixture(scope="module")
 def england(tmp_path_factory):
     folder = tmp_path_factory.mktemp("england")
-    return write_synthetic_england(
-        folder, schools=45, areas=45, authorities=AUTHORITIES, seed=3, bases=2, top=3
-    )
+    return write_synthetic_england(folder, SPEC)
 
 
 @pytest.fixture(scope="module")
 def national(england):
-    return rank_national(load_scenario(england.scenario), layers=True)
+    return rank_national(load_scenario(england.scenario), task=Task(layers=True))
 
 
 # --- the synthetic files -----------------------------------------------------------------------
@@ -89,9 +90,7 @@ def test_synthetic_england_is_written_in_the_real_layouts(england, tmp_path):
     england_plans = needs_of(needs, "England", problems).all_plans
     parts = sum(needs_of(needs, a, problems).all_plans for a in AUTHORITIES)
     assert england_plans == parts  # England is the sum of its authorities
-    again = write_synthetic_england(
-        tmp_path, schools=45, areas=45, authorities=AUTHORITIES, seed=3, bases=2, top=3
-    )
+    again = write_synthetic_england(tmp_path, SPEC)
     for key, path in england.files.items():
         assert path.read_bytes() == again.files[key].read_bytes(), key  # seeded
 
@@ -164,6 +163,18 @@ def test_national_outputs(national, tmp_path):
 
 
 # --- disclosure control across the authorities -------------------------------------------------
+
+
+def test_small_counts_are_withheld_in_the_national_csv(national):
+    # The three synthetic authorities have few children: most candidates serve under 5.
+    table = pd.read_csv(pd.io.common.StringIO(to_national_csv(national)), dtype=str)
+    counts = table[[c.key for c in RANKING if c.kind == "count"]].stack()
+    assert (counts == "<5").any()
+    shown = pd.to_numeric(counts[counts != "<5"])
+    assert not ((shown > 0) & (shown < 5)).any()  # no count of 1 to 4 children is written
+    small = table[table["children_served"] == "<5"]
+    harm = [c.key for c in RANKING if c.kind == "harm"]
+    assert (small[harm] == "c").all().all()  # their harm would give the count back
 
 
 def _metrics(children: float, unmet: float) -> Metrics:

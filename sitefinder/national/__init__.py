@@ -14,6 +14,8 @@ from sitefinder.national.run import (
     AuthorityFailure,
     AuthorityRun,
     NationalResult,
+    Task,
+    Workers,
     rank_authority,
     rank_national,
 )
@@ -26,6 +28,8 @@ __all__ = [
     "AuthorityRun",
     "NationalInputs",
     "NationalResult",
+    "Task",
+    "Workers",
     "rank_authority",
     "rank_national",
     "split_national",

@@ -24,16 +24,18 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from sitefinder.columns import METRICS, protected, records, signed, text_value
+from sitefinder.columns import METRICS, PLAN, machine_value, protected, records, text_value
 from sitefinder.disclosure import Rule, Withheld, rule_for
 from sitefinder.national.run import CROSS_BORDER, NationalResult
-from sitefinder.report import OUTPUT_COLUMNS
+from sitefinder.report import OUTPUT_COLUMNS, before_after_rows
 from sitefinder.targets import atomic_path
 from sitefinder.targets import check_target as check_path
 from sitefinder.version import __version__
 
 NATIONAL_COLUMNS = ["authority", "authority_code", *OUTPUT_COLUMNS]
 """The CSV columns of a national ``rank --format csv``: each authority's ranking rows."""
+_PLAN = {c.key: c for c in PLAN if c.key in ("choice", "places", "newly_placed", "harm_averted")}
+TOTAL_HARM = next(c for c in METRICS if c.key == "total_harm")
 LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignments")
 
 
@@ -78,10 +80,11 @@ def authority_documents(result: NationalResult) -> list[dict[str, Any]]:
             when: records(frames[when].loc[[code]], METRICS)[0] for when in ("before", "after")
         }
         plan = dict(document.get("plan", {}))
-        if isinstance(frames["after"].at[code, "total_harm"], Withheld):
+        after = frames["after"].at[code, "total_harm"]
+        if isinstance(after, Withheld):  # as each authority's own run withholds it
             for key in ("total_harm", "greedy_total_harm"):
                 if plan.get(key) is not None:
-                    plan[key] = "c"
+                    plan[key] = machine_value(after, TOTAL_HARM)
         documents.append(
             {
                 "authority": run.authority.name,
@@ -176,16 +179,6 @@ def to_national_json(result: NationalResult) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _shown(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool | str):
-        return str(value)
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
-
-
 def plans_table(result: NationalResult) -> Table:
     """Every authority's new bases as one rich table."""
     table = Table(title="New bases by authority", box=box.SIMPLE_HEAD, title_justify="left")
@@ -195,23 +188,21 @@ def plans_table(result: NationalResult) -> Table:
         ("Harm averted", "right"),
     ):  # fmt: skip
         table.add_column(heading, justify=justify)  # type: ignore[arg-type]
-    groups = result.scenario.need_groups
     for document in authority_documents(result):
         chosen = document["plan"].get("chosen", [])
         if not chosen:
             table.add_row(document["authority"], "", "no new base worth adding", "", "", "", "")
-        for row in chosen:
-            group = groups.get(str(row.get("need_group")))
-            label = group.label if group is not None else str(row.get("need_group"))
+        for row in chosen:  # published cells: withheld ones already read <5 or c
             ages = f", ages {row['ages']}" if row.get("ages") else ""
+            cell = {key: text_value(row.get(key), column) for key, column in _PLAN.items()}
             table.add_row(
                 document["authority"],
-                _shown(row.get("choice")),
+                cell["choice"],
                 f"{row.get('name')} ({row.get('urn')})",
-                f"{row.get('phase')}{ages}: {label}",
-                _shown(row.get("places"), 0),
-                _shown(row.get("newly_placed"), 1),
-                _shown(row.get("harm_averted")),
+                f"{row.get('phase')}{ages}: {row.get('need_group_label')}",
+                cell["places"],
+                cell["newly_placed"],
+                cell["harm_averted"],
             )
     return table
 
@@ -228,18 +219,9 @@ def england_table(result: NationalResult) -> Table:
     table.add_column("Metric")
     for heading in ("Before", "After", "Change"):
         table.add_column(heading, justify="right")
-    threshold = result.scenario.suppression_threshold
-    for column in METRICS:
-        before = frames["before"].at["England", column.key]
-        after = frames["after"].at["England", column.key]
-        if isinstance(before, Withheld) or isinstance(after, Withheld):
-            change = str(Withheld(column.kind, threshold))
-        elif math.isnan(float(before)) or math.isnan(float(after)):
-            change = ""
-        else:
-            difference = float(after) - float(before)
-            change = signed(text_value(difference, column), difference)
-        table.add_row(column.label, text_value(before, column), text_value(after, column), change)
+    england = pd.DataFrame({when: frames[when].loc["England"] for when in ("before", "after")}).T
+    for row in before_after_rows(england, result.scenario.suppression_threshold):
+        table.add_row(*row)
     return table
 
 

@@ -18,7 +18,7 @@ import json
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,12 +132,46 @@ def authority_scenario(scenario: Scenario, inputs: AuthorityInputs, folder: Path
     return with_settings(scenario, settings, origin="national run")
 
 
+@dataclass(frozen=True)
+class Task:
+    """What each authority's task does.
+
+    Attributes
+    ----------
+    method
+        How its plan is chosen (default the scenario's ``selection.method``).
+    layers
+        Also build its GeoPackage layers (for
+        :func:`sitefinder.national.outputs.write_national_geopackage`).
+    """
+
+    method: SelectionMethod | str | None = None
+    layers: bool = False
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where the authorities' tasks run: one by one in this process (the default), on a
+    local dask cluster of ``processes`` worker processes (one thread each), or on the workers
+    of the dask ``scheduler`` at that address (the national files are read here and each
+    authority's rows shipped to its task)."""
+
+    processes: int | None = None
+    scheduler: str | None = None
+
+    @property
+    def here(self) -> bool:
+        """Whether the tasks run in this process, one by one."""
+        return self.processes is None and self.scheduler is None
+
+    def __str__(self) -> str:
+        if self.here:
+            return "this process"
+        return self.scheduler or f"local cluster of {self.processes} worker process(es)"
+
+
 def rank_authority(
-    scenario: Scenario,
-    inputs: AuthorityInputs,
-    *,
-    method: SelectionMethod | str | None = None,
-    layers: bool = False,
+    scenario: Scenario, inputs: AuthorityInputs, task: Task = Task()
 ) -> AuthorityRun | AuthorityFailure:
     """One task: rank one authority of a national scenario on its slices of the files.
 
@@ -147,10 +181,8 @@ def rank_authority(
         The national scenario.
     inputs
         The authority's slices (:func:`sitefinder.national.split.split_national`).
-    method
-        How each plan is chosen (default ``selection.method``).
-    layers
-        Also build its GeoPackage layers.
+    task
+        How its plan is chosen and whether its GeoPackage layers are built.
     """
     from sitefinder.export import layers as geopackage_layers
     from sitefinder.pipeline import rank
@@ -161,14 +193,14 @@ def rank_authority(
         folder = Path(name)
         inputs.write(folder)
         try:
-            result = rank(authority_scenario(scenario, inputs, folder), method=method)
+            result = rank(authority_scenario(scenario, inputs, folder), method=task.method)
         except SitefinderError as exc:
             return AuthorityFailure(
                 inputs.authority, [inputs.relabel(p, folder) for p in exc.problems]
             )
         document = _relabel(json.loads(to_json(result, top=scenario.top)), inputs, folder)
         frames = None
-        if layers:
+        if task.layers:
             frames = {k: v for k, v in geopackage_layers(result).items() if k != "run_info"}
     assert result.model is not None
     before = result.model.before
@@ -262,24 +294,23 @@ class NationalResult:
 
 
 def _serial(
-    tasks: Sequence[tuple[AuthorityInputs, Mapping[str, Any]]],
+    authorities: Sequence[AuthorityInputs],
     scenario: Scenario,
+    task: Task,
     progress: NationalProgress | None,
 ) -> Iterator[AuthorityRun | AuthorityFailure]:
-    for done, (inputs, options) in enumerate(tasks, start=1):
-        outcome = rank_authority(scenario, inputs, **options)
+    for done, inputs in enumerate(authorities, start=1):
+        outcome = rank_authority(scenario, inputs, task)
         if progress is not None:
-            progress(inputs.authority.name, done, len(tasks))
+            progress(inputs.authority.name, done, len(authorities))
         yield outcome
 
 
 def rank_national(
     scenario: Scenario,
     *,
-    method: SelectionMethod | str | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    layers: bool = False,
+    task: Task = Task(),
+    workers: Workers = Workers(),
     progress: NationalProgress | None = None,
     split: NationalInputs | None = None,
 ) -> NationalResult:
@@ -289,23 +320,14 @@ def rank_national(
     ----------
     scenario
         A national scenario (``authority = "England"``).
-    method
-        How each authority's plan is chosen (default ``selection.method``).
+    task
+        How each authority's plan is chosen and whether its GeoPackage layers are built.
     workers
-        Run the authorities on a local dask cluster of this many worker processes (one
-        thread each).
-    scheduler
-        Run them on the workers of the dask scheduler at this address instead; the national
-        files are read here and each authority's rows shipped to its task.
-    layers
-        Also build every authority's GeoPackage layers (for
-        :func:`sitefinder.national.outputs.write_national_geopackage`).
+        Where the authorities are ranked (default: one by one in this process).
     progress
         Optional ``progress(authority, done, total)`` callback.
     split
         The national files already cut (default: cut them here).
-
-    Without ``workers`` or ``scheduler`` the authorities run one by one in this process.
 
     Raises
     ------
@@ -323,14 +345,12 @@ def rank_national(
     timings: dict[str, float] = {}
     inputs = split if split is not None else split_national(scenario)
     timings["split"] = time.perf_counter() - started
-    options = {"method": method, "layers": layers}
-    tasks = [(one, options) for one in inputs.authorities]
+    authorities = inputs.authorities
     outcomes: list[AuthorityRun | AuthorityFailure] = []
     peaks: dict[str, float] = {}
-    if workers is None and scheduler is None:
-        where = "this process"
+    if workers.here:
         begun = time.perf_counter()
-        outcomes = list(_serial(tasks, scenario, progress))
+        outcomes = list(_serial(authorities, scenario, task, progress))
         timings["authorities"] = time.perf_counter() - begun
     else:
         from distributed import as_completed
@@ -338,19 +358,17 @@ def rank_national(
         from sitefinder.scenarios import dask_client
 
         begun = time.perf_counter()
-        with dask_client(workers=workers, scheduler=scheduler) as client:
+        with dask_client(workers=workers.processes, scheduler=workers.scheduler) as client:
             timings["cluster"] = time.perf_counter() - begun
-            where = scheduler or f"local cluster of {workers} worker process(es)"
             begun = time.perf_counter()
             scattered = client.scatter(scenario, broadcast=True)
             # The largest authorities first, so that none is left running alone at the end.
-            largest = sorted(tasks, key=lambda task: -task[0].schools * task[0].areas)
+            largest = sorted(authorities, key=lambda one: -one.schools * one.areas)
             futures = [
-                client.submit(rank_authority, scattered, one, **opts, pure=False)
-                for one, opts in largest
+                client.submit(rank_authority, scattered, one, task, pure=False) for one in largest
             ]
             found: list[AuthorityRun | AuthorityFailure | None] = [None] * len(futures)
-            position = {one.authority.gss_code: i for i, (one, _) in enumerate(tasks)}
+            position = {one.authority.gss_code: i for i, one in enumerate(authorities)}
             for done, future in enumerate(as_completed(futures), start=1):
                 outcome = future.result()
                 found[position[outcome.authority.gss_code]] = outcome
@@ -377,7 +395,7 @@ def rank_national(
         notes=[*inputs.notes, CROSS_BORDER],
         timings=timings,
         peak_mib=peaks,
-        workers=where,
+        workers=str(workers),
     )
 
 

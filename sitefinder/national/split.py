@@ -477,7 +477,7 @@ def split_national(scenario: Scenario) -> NationalInputs:
             national["demand"] = path
             for i, piece in _csv_slices(table, label, path, n).items():
                 slices[i]["demand"] = piece
-            _refuse_unknown(problems, path, "area_code", table["area_code"], label)
+            _refuse_unknown(problems, path, table["area_code"], label)
     for key in ("sen2_needs", "sen2_caseload"):
         path = getattr(files.demand, key)
         if path is None:
@@ -513,7 +513,7 @@ def split_national(scenario: Scenario) -> NationalInputs:
             national["bases"] = path
             for i, piece in _csv_slices(table, label, path, n).items():
                 slices[i]["bases"] = piece
-            _refuse_unknown(problems, path, column, table[column], label, what="school")
+            _refuse_unknown(problems, path, table[column], label, what="school")
     journey = scenario.journey
     if journey.method == "matrix" and journey.matrix is not None:
         path = journey.matrix
@@ -523,11 +523,8 @@ def split_national(scenario: Scenario) -> NationalInputs:
             destination = (
                 table["destination_id"].str.strip().map(urn_owner).fillna(-1).to_numpy(np.intp)
             )
-            _refuse_unknown(problems, path, "origin_id", table["origin_id"], origin)
-            _refuse_unknown(
-                problems, path, "destination_id", table["destination_id"], destination,
-                what="school",
-            )  # fmt: skip
+            _refuse_unknown(problems, path, table["origin_id"], origin)
+            _refuse_unknown(problems, path, table["destination_id"], destination, what="school")
             # Journeys across an authority border are left out: each authority is alone.
             label = np.where(origin == destination, origin, -1)
             national["matrix"] = path
@@ -580,13 +577,13 @@ def _owned(urns: Sequence[str | int], owner: pd.Series, n: int) -> dict[int, lis
 def _refuse_unknown(
     problems: Problems,
     path: Path,
-    column: str,
     values: pd.Series,
     label: NDArray[np.intp],
     *,
     what: str = "area",
 ) -> None:
-    """A problem for rows naming an area (or school) no authority has."""
+    """A problem for rows naming an area (or school) no authority has: ``values`` is the
+    file's column (named by its name), ``label`` each row's authority (-1 for none)."""
     bad = np.flatnonzero(label < 0)
     if len(bad) == 0:
         return
@@ -596,6 +593,6 @@ def _refuse_unknown(
     examples = ", ".join(sorted(set(values.iloc[bad[:_SHOWN]].astype(str))))
     problems.add(
         path,
-        f"line{'s' if len(bad) > 1 else ''} {shown}: {column} names no {what} of any authority"
+        f"line{'s' if len(bad) > 1 else ''} {shown}: {values.name} names no {what} of any authority"
         f" (e.g. {examples}); check the codes against the {what}s' file",
     )

@@ -601,32 +601,42 @@ method = "{method}"
 """
 
 
-def write_synthetic_england(
-    folder: str | Path,
-    *,
-    schools: int = 20_000,
-    areas: int = 34_000,
-    authorities: int | Sequence[str] = 150,
-    seed: int = 20240601,
-    bases: int = 2,
-    top: int = 5,
-    method: str = "greedy",
-) -> SyntheticEngland:
-    """Write a seeded synthetic England in the real public layouts, and its scenario.
+@dataclass(frozen=True)
+class Synthetic:
+    """A synthetic England to invent, and what its scenario asks for.
 
-    Parameters
+    Attributes
     ----------
-    folder
-        Where to write (created if missing; files of the same names are replaced).
     schools, areas
         Establishments (every type; about 1 in 50 closed) and LSOA-like areas in all.
     authorities
         How many of England's 153 authorities to invent data for (a seeded choice), or which
         (names, GSS or DfE LA codes).
     seed
-        Seed of every random draw: the same arguments write the same bytes.
+        Seed of every random draw: the same specification writes the same bytes.
     bases, top, method
-        The scenario's ``bases``, ``top`` and ``selection.method``.
+        The scenario's ``bases`` (new bases per authority), ``top`` (ranked candidates per
+        authority) and ``selection.method``.
+    """
+
+    schools: int = 20_000
+    areas: int = 34_000
+    authorities: int | tuple[str, ...] = 150
+    seed: int = 20240601
+    bases: int = 2
+    top: int = 5
+    method: str = "greedy"
+
+
+def write_synthetic_england(folder: str | Path, spec: Synthetic = Synthetic()) -> SyntheticEngland:
+    """Write a seeded synthetic England in the real public layouts, and its scenario.
+
+    Parameters
+    ----------
+    folder
+        Where to write (created if missing; files of the same names are replaced).
+    spec
+        What to invent: sizes, authorities, seed and the scenario's settings.
 
     Returns
     -------
@@ -635,13 +645,13 @@ def write_synthetic_england(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    chosen = _pick_authorities(authorities, rng)
+    rng = np.random.default_rng(spec.seed)
+    chosen = _pick_authorities(spec.authorities, rng)
     n = len(chosen)
     layout = _layout(n, rng)
     size = rng.gamma(2.0, 1.0, size=n)
-    area_counts = _split(areas, size, 8, rng)
-    school_counts = _split(schools, area_counts.astype(float), 6, rng)
+    area_counts = _split(spec.areas, size, 8, rng)
+    school_counts = _split(spec.schools, area_counts.astype(float), 6, rng)
     area_table = _areas(chosen, area_counts, layout, rng)
     school_table = _schools(chosen, school_counts, area_table, rng)
     population = _population(area_table, rng)
@@ -670,7 +680,8 @@ def write_synthetic_england(
         table.to_csv(files[key], index=False, encoding="utf-8-sig", lineterminator="\n")
     scenario = folder / "england.toml"
     scenario.write_text(
-        SCENARIO.format(seed=seed, bases=bases, top=top, method=method), encoding="utf-8"
+        SCENARIO.format(seed=spec.seed, bases=spec.bases, top=spec.top, method=spec.method),
+        encoding="utf-8",
     )
     return SyntheticEngland(scenario, files, chosen, len(school_table), len(area_table))
 
@@ -686,10 +697,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     made = write_synthetic_england(
         args.folder,
-        schools=args.schools,
-        areas=args.areas,
-        authorities=args.authorities,
-        seed=args.seed,
+        Synthetic(
+            schools=args.schools, areas=args.areas, authorities=args.authorities, seed=args.seed
+        ),
     )
     print(  # noqa: T201 - a script's output
         f"wrote {made.scenario}: {made.schools:,} establishments, {made.areas:,} areas,"
