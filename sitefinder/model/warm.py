@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
-from sitefinder.model.bounds import gain_bound
+from sitefinder.model.bounds import EasedPrices, gain_bound
 from sitefinder.model.network import DemandRows, Site
 
 _INF = highspy.kHighsInf
@@ -56,8 +56,13 @@ class WarmTransport:
         # The prices of one more child in each row (harm points): any optimal duals bound
         # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
         self.prices = np.full(len(demand), np.nan)
+        duals = np.asarray(h.getSolution().row_dual) if n else np.zeros(0)
         if n:
-            self.prices[rows] = np.asarray(h.getSolution().row_dual)[:n]
+            self.prices[rows] = duals[:n]
+        self._demand, self._rows, self._sites = demand, rows, list(sites)
+        # The open bases' prices of one more place (harm points; a row dual of a <= row is <= 0).
+        self._site_prices = -duals[n : n + len(self._sites)] if n else np.zeros(len(sites))
+        self._eased: EasedPrices | None = None
 
     def _add_site(self, site: Site) -> int:
         """Add ``site``'s capacity row and pair columns; return the number of columns."""
@@ -83,6 +88,20 @@ class WarmTransport:
                 f"HiGHS could not solve the assignment: {h.modelStatusToString(status)}"
             )
         return float(h.getInfo().objective_function_value)
+
+    def bound(self, site: Site) -> float:
+        """An upper bound on the harm points ``site`` would avert added to this network, from
+        its LP prices (up to the LP's dual tolerance, about 1e-7 per child): the least of
+        :func:`sitefinder.model.bounds.gain_bound` and
+        :class:`sitefinder.model.bounds.EasedPrices`."""
+        plain = gain_bound(self.prices, self._demand, site)
+        if not len(self._rows):
+            return plain
+        if self._eased is None:
+            self._eased = EasedPrices(
+                self._demand, self._rows, self._sites, self._site_prices, self.objective
+            )
+        return min(plain, self._eased.bound(site))
 
     def trial(self, site: Site) -> float:
         """Total harm of the component with ``site`` added (harm points); the model is restored."""
@@ -193,7 +212,7 @@ class ComponentTrials:
         key = self._components.roots(site)
         if not key:
             return 0.0
-        return gain_bound(self._model(key).prices, self._demand, site)
+        return self._model(key).bound(site)
 
     def open(self, site: Site) -> frozenset[int]:
         """Open ``site``; return the components it merged (their LPs are dropped)."""

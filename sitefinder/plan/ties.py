@@ -7,7 +7,7 @@ LP per chosen base (the network with ``c`` closed, from :meth:`SetScorer.warm`, 
 explanations' swaps share; :class:`sitefinder.model.warm.WarmTransport` adds ``o`` and takes it
 away); most options are ruled out first by a bound that never rules out a true alternative:
 with ``c`` closed, the LP prices of the network cap what ``o`` can gain
-(:func:`sitefinder.model.scoring.gain_bound`).
+(:meth:`sitefinder.model.warm.WarmTransport.bound`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sitefinder.model.scoring import SetScorer, gain_bound
+from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
 from sitefinder.plan.candidates import Candidates
 
@@ -56,7 +56,6 @@ def find_alternatives(
 
     Required bases have no alternatives (they stay).
     """
-    demand = scorer.demand
     current = scorer.harm(chosen)
     found: list[tuple[int, int, float]] = []
     for position, c in enumerate(chosen):
@@ -72,7 +71,7 @@ def find_alternatives(
             # The network without c; the explanations' swaps trial the same LPs.
             model, site = scorer.warm(comp, others), candidates.sites[o]
             # Safe: with c closed, o can avert at most this much.
-            if without - gain_bound(model.prices, demand, site) > allowed:
+            if without - model.bound(site) > allowed:
                 continue
             value = without - (model.objective - model.trial(site))
             if value <= allowed:
