@@ -54,7 +54,8 @@ class EasedPrices:
     cheapest option at the lowered prices: any non-negative site prices give a feasible
     solution of the dual of the network with the new base added (weak duality, exact for any
     ``t``), so the gain is at most ``objective - (network's dual value at t) + gain_bound(at
-    t)``; the least over a few ``t`` is taken (``t = 0``, each base's own price, and midway).
+    t)``; the least over ``t = 0`` and each base's own price is taken (where its price reaches
+    zero).
 
     Parameters
     ----------
@@ -84,7 +85,7 @@ class EasedPrices:
         self._children = demand.children[rows].astype(np.float64)
         mu = np.maximum(np.asarray(site_prices, dtype=np.float64), 0.0)
         steps = np.unique(mu[mu > 0])
-        shifts = np.unique(np.r_[0.0, steps, (np.r_[0.0, steps[:-1]] + steps) / 2])
+        shifts = np.r_[0.0, steps]
         capacity = np.array([s.capacity for s in sites], dtype=np.float64)
         prices = np.tile(demand.unmet_harm[rows].astype(np.float64), (len(shifts), 1))
         for s, site in enumerate(sites):
@@ -100,9 +101,16 @@ class EasedPrices:
         """An upper bound on the harm points ``site`` can avert added to the network."""
         local = self._local[site.rows]
         keep = local >= 0
-        excess = self._prices[:, local[keep]] - site.harm[keep][None, :]
-        children = self._children[local[keep]]
-        return min(
-            float(loss) + _least(e[e > 0], children[e > 0], site.capacity)
-            for loss, e in zip(self._loss.tolist(), excess, strict=True)
+        excess = np.maximum(self._prices[:, local[keep]] - site.harm[keep][None, :], 0.0)
+        if not excess.shape[1]:
+            return float(max(self._loss.min(), 0.0))
+        # gain_bound at every shift at once (rows without excess add nothing).
+        order = np.argsort(-excess, axis=1, kind="stable")
+        e = np.take_along_axis(excess, order, axis=1)
+        d = self._children[local[keep]][order]
+        de = d * e
+        at_breaks = (
+            site.capacity * e + (np.cumsum(de, axis=1) - de) - e * (np.cumsum(d, axis=1) - d)
         )
+        least = np.minimum(de.sum(axis=1), at_breaks.min(axis=1))
+        return float((self._loss + least).min())

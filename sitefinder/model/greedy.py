@@ -12,7 +12,9 @@ change. And they are solved again lazily, by bounds that never cut off the best 
 harm a base averts never grows as other bases open (the assignment's value is submodular in
 the open bases: a base's places are worth most when nothing else is near), so a stale value
 bounds the fresh one; and the open network's LP prices bound it too (weak duality,
-:func:`sitefinder.model.scoring.gain_bound`). Options are re-valued best bound first until no
+:func:`sitefinder.model.scoring.gain_bound`, and with the open bases' place prices eased,
+:class:`sitefinder.model.bounds.EasedPrices`, which sees when few children are left without a
+place). Options are re-valued best bound first until no
 bound can reach the best fresh value, so the picks are those of valuing every stale option
 (ties within 1e-9 harm points still go to the lowest index).
 """
