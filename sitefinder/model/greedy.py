@@ -201,6 +201,11 @@ def greedy_order(
         reached = components.rows_reached(option)
         return reached <= _WARM_ROWS or reached <= _WARM_RATIO * len(option.rows)
 
+    def slack(index: int) -> float:
+        """Harm points a bound from LP prices may fall short by (the dual tolerance)."""
+        site = options[index]
+        return _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
+
     def in_neighbourhood(index: int, work: Workspace | None = None) -> float:
         trial = network.trial(options[index], work=work)
         footprint[index] = (trial.rows, trial.sites)
@@ -237,18 +242,28 @@ def greedy_order(
         if step > 0:  # best bound first; a stale gain and the LP prices bound the fresh one
             for index in stale.tolist():
                 if on_component(index):
-                    site = options[index]
-                    slack = _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
-                    priced = components.bound(site) + slack
+                    priced = components.bound(options[index], enough=np.inf) + slack(index)
                     gains[index] = min(gains[index], priced)
             stale = stale[np.argsort(-gains[stale], kind="stable")]
         fresh = available & ~dirty
         leader = float(gains[fresh].max()) if fresh.any() else -np.inf
-        done = 0
-        while done < len(stale):
-            if step > 0 and gains[stale[done]] < leader - _TIE - _SLACK:
+        position = done = 0
+        while position < len(stale):
+            if step > 0 and gains[stale[position]] < leader - _TIE - _SLACK:
                 break  # no stale option left can reach the best: they stay stale
-            batch = stale[done : done + (len(stale) if step == 0 else _BATCH)].tolist()
+            batch: list[int] = []
+            size = len(stale) if step == 0 else _BATCH
+            while position < len(stale) and len(batch) < size:
+                index = int(stale[position])
+                position += 1
+                if step > 0 and on_component(index):
+                    # The dearer eased-price bound, only for options about to be valued.
+                    enough = leader - _TIE - _SLACK - slack(index)
+                    eased = components.bound(options[index], enough=enough) + slack(index)
+                    gains[index] = min(gains[index], eased)
+                    if gains[index] < leader - _TIE - _SLACK:
+                        continue  # it cannot reach the best: it stays stale
+                batch.append(index)
             for index, gain in values(batch):
                 gains[index] = gain
                 dirty[index] = False

@@ -89,13 +89,17 @@ class WarmTransport:
             )
         return float(h.getInfo().objective_function_value)
 
-    def bound(self, site: Site) -> float:
+    def bound(self, site: Site, *, enough: float = -np.inf) -> float:
         """An upper bound on the harm points ``site`` would avert added to this network, from
-        its LP prices (up to the LP's dual tolerance, about 1e-7 per child): the least of
-        :func:`sitefinder.model.bounds.gain_bound` and
-        :class:`sitefinder.model.bounds.EasedPrices`."""
+        its LP prices (up to the LP's dual tolerance, about 1e-7 per child).
+
+        :func:`sitefinder.model.bounds.gain_bound` first; when that is above ``enough`` (harm
+        points), the least of it and :class:`sitefinder.model.bounds.EasedPrices` (a few times
+        dearer, much tighter when the network is short of places). ``enough = inf`` asks for
+        the cheap bound only.
+        """
         plain = gain_bound(self.prices, self._demand, site)
-        if not len(self._rows):
+        if plain <= enough or not len(self._rows):
             return plain
         if self._eased is None:
             self._eased = EasedPrices(
@@ -206,13 +210,14 @@ class ComponentTrials:
         model = self._model(key)
         return model.objective - model.trial(site)
 
-    def bound(self, site: Site) -> float:
+    def bound(self, site: Site, *, enough: float = -np.inf) -> float:
         """An upper bound on :meth:`gain` from the open network's LP prices, without a trial
-        (harm points; up to the LP's dual tolerance, about 1e-7 per child)."""
+        (harm points; up to the LP's dual tolerance, about 1e-7 per child); the tighter one
+        only when the cheap one is above ``enough`` (:meth:`WarmTransport.bound`)."""
         key = self._components.roots(site)
         if not key:
             return 0.0
-        return self._model(key).bound(site)
+        return self._model(key).bound(site, enough=enough)
 
     def open(self, site: Site) -> frozenset[int]:
         """Open ``site``; return the components it merged (their LPs are dropped)."""

@@ -167,8 +167,9 @@ def _ineligible_options(
     plus the option, on one warm LP per class component (the option added and taken away
     again). Only those that could rank among the :data:`_LEFT_OUT` strongest are valued,
     best bound first: an option whose bound from today's LP prices (weak duality, up to the
-    LP's dual tolerance) falls below the weakest of the strongest so far cannot enter, so the
-    strongest are those of valuing every option. ``leaders`` are the standalone values of the
+    LP's dual tolerance; :meth:`sitefinder.model.warm.ComponentTrials.bound`) falls below the
+    weakest of the strongest so far cannot enter, so the strongest are those of valuing every
+    option. ``leaders`` are the standalone values of the
     eligible sites left out (harm points).
     """
     excluded = _excluded_options(inputs, scenario)
@@ -176,13 +177,12 @@ def _ineligible_options(
     # several classes shares its places between them).
     trials = ComponentTrials(inputs.instance.rows, inputs.existing)
     children = inputs.instance.rows.children
-    bounds = np.array(
-        [
-            trials.bound(item.site)
-            + _DUAL_TOL * (float(children[item.site.rows].sum()) + item.site.capacity)
-            for item in excluded
-        ]
-    )
+    slack = [
+        _DUAL_TOL * (float(children[item.site.rows].sum()) + item.site.capacity)
+        for item in excluded
+    ]
+    cheap = [trials.bound(item.site, enough=np.inf) for item in excluded]
+    bounds = np.array(cheap) + np.array(slack)
     values = np.full(len(excluded), np.nan)
     best: dict[object, float] = {}  # the best value so far of each excluded school
 
@@ -195,6 +195,9 @@ def _ineligible_options(
         if bounds[index] < weakest():
             break  # neither this option nor any after it can enter
         item = excluded[index]
+        enough = weakest() - slack[index]
+        if trials.bound(item.site, enough=enough) + slack[index] < weakest():
+            continue  # the tighter bound rules it out
         values[index] = trials.gain(item.site)
         best[item.urn] = max(best.get(item.urn, -np.inf), float(values[index]))
     records = [

@@ -71,7 +71,7 @@ def find_alternatives(
             # The network without c; the explanations' swaps trial the same LPs.
             model, site = scorer.warm(comp, others), candidates.sites[o]
             # Safe: with c closed, o can avert at most this much.
-            if without - model.bound(site) > allowed:
+            if without - model.bound(site, enough=without - allowed) > allowed:
                 continue
             value = without - (model.objective - model.trial(site))
             if value <= allowed:
