@@ -43,6 +43,9 @@ def _least(excess: NDArray[np.float64], children: NDArray[np.float64], capacity:
     return float(min(float(d @ e), float(at_breaks.min())))
 
 
+_SHIFTS = 16  # most price reductions tried (any is valid; each costs a pass over the rows)
+
+
 class EasedPrices:
     """Bounds on what a new base can gain that allow for the open bases' places growing less
     scarce once it opens.
@@ -55,7 +58,7 @@ class EasedPrices:
     solution of the dual of the network with the new base added (weak duality, exact for any
     ``t``), so the gain is at most ``objective - (network's dual value at t) + gain_bound(at
     t)``; the least over ``t = 0`` and each base's own price is taken (where its price reaches
-    zero).
+    zero; a spread of 16 of them in a region with more bases).
 
     Parameters
     ----------
@@ -80,27 +83,31 @@ class EasedPrices:
         site_prices: NDArray[np.float64],
         objective: float,
     ) -> None:
-        self._local = np.full(len(demand), -1, dtype=np.int64)
-        self._local[rows] = np.arange(len(rows))
-        self._children = demand.children[rows].astype(np.float64)
+        self._rows = np.sort(np.asarray(rows, dtype=np.intp))
+        self._children = demand.children[self._rows].astype(np.float64)
         mu = np.maximum(np.asarray(site_prices, dtype=np.float64), 0.0)
         steps = np.unique(mu[mu > 0])
+        if len(steps) > _SHIFTS:  # a large region: a spread of them keeps the arrays small
+            steps = np.unique(np.quantile(steps, np.linspace(0.0, 1.0, _SHIFTS)))
         shifts = np.r_[0.0, steps]
         capacity = np.array([s.capacity for s in sites], dtype=np.float64)
-        prices = np.tile(demand.unmet_harm[rows].astype(np.float64), (len(shifts), 1))
+        prices = np.tile(demand.unmet_harm[self._rows].astype(np.float64), (len(shifts), 1))
         for s, site in enumerate(sites):
-            local = self._local[site.rows]
-            keep = local >= 0
+            local, keep = self._find(site.rows)
             at = np.maximum(mu[s] - shifts, 0.0)[:, None] + site.harm[keep][None, :]
             prices[:, local[keep]] = np.minimum(prices[:, local[keep]], at)
         self._prices = prices
         lowered = np.maximum(mu[None, :] - shifts[:, None], 0.0)
         self._loss = objective - (prices @ self._children - lowered @ capacity)
 
+    def _find(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+        """Positions of ``rows`` among the network's, and which of them are in it."""
+        local = np.minimum(np.searchsorted(self._rows, rows), max(len(self._rows) - 1, 0))
+        return local, self._rows[local] == rows if len(self._rows) else np.zeros(len(rows), bool)
+
     def bound(self, site: Site) -> float:
         """An upper bound on the harm points ``site`` can avert added to the network."""
-        local = self._local[site.rows]
-        keep = local >= 0
+        local, keep = self._find(site.rows)
         excess = np.maximum(self._prices[:, local[keep]] - site.harm[keep][None, :], 0.0)
         if not excess.shape[1]:
             return float(max(self._loss.min(), 0.0))
