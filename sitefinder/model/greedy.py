@@ -37,7 +37,7 @@ from sitefinder.model.network import (
     mismatch_averted,
     row_mean_minutes,
 )
-from sitefinder.model.warm import ComponentTrials
+from sitefinder.model.warm import ComponentTrials, similar_order
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
@@ -213,7 +213,7 @@ def greedy_order(
 
     def values(todo: list[int]) -> Iterator[tuple[int, float]]:
         """Each option's value, those on a warm component LP first (they share the LPs)."""
-        warm = [index for index in todo if on_component(index)]
+        warm = similar_order(options, [index for index in todo if on_component(index)])
         local = sorted(set(todo) - set(warm))
         for index in warm:
             footprint[index] = None
