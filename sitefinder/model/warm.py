@@ -52,21 +52,41 @@ class WarmTransport:
         children = demand.children[rows].astype(np.float64)
         h.addRows(n, children, children, 0, _NO_INDEX, _NO_INDEX, _NO_VALUE)
         add_unit_columns(h, demand.unmet_harm[rows], np.arange(n))  # unmet slack per row
-        for site in sites:
-            self._add_site(site)
-        self.objective = self._solve()
-        # The prices of one more child in each row (harm points): any optimal duals bound
-        # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
-        self.prices = np.full(len(demand), np.nan)
-        duals = np.asarray(h.getSolution().row_dual) if n else np.zeros(0)
-        if n:
-            self.prices[rows] = duals[:n]
         self._demand, self._rows, self._sites = demand, rows, list(sites)
-        # The open bases' prices of one more place (harm points; a row dual of a <= row is <= 0).
-        self._site_prices = -duals[n : n + len(self._sites)] if n else np.zeros(len(sites))
-        self._eased: EasedPrices | None = None
+        self._site_rows: list[int] = []  # each open base's capacity row
+        for site in sites:
+            self._site_rows.append(h.getNumRow())
+            self._add_site(site)
         self._trial_columns: NDArray[np.int32] | None = None
         self._trial_row = -1
+        self._settle()
+
+    def _settle(self) -> None:
+        """Solve, and keep the optimum, the rows' prices and the open bases' prices."""
+        self.objective = self._solve()
+        n = len(self._rows)
+        duals = np.asarray(self._highs.getSolution().row_dual) if n else np.zeros(0)
+        # The prices of one more child in each row (harm points): any optimal duals bound
+        # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
+        self.prices = np.full(len(self._demand), np.nan)
+        if n:
+            self.prices[self._rows] = duals[:n]
+        # The open bases' prices of one more place (harm points; a row dual of a <= row is <= 0).
+        self._site_prices = -duals[self._site_rows] if n else np.zeros(len(self._sites))
+        self._eased: EasedPrices | None = None
+
+    def open(self, site: Site) -> None:
+        """Open ``site`` for good (its rows lie in this model's) and re-solve from the last
+        basis: a new optimum, prices and trial values as if the model were built with it."""
+        h = self._highs
+        if self._trial_columns is not None:  # close the trial slot
+            n = len(self._trial_columns)
+            h.changeRowBounds(self._trial_row, -_INF, 0.0)
+            h.changeColsBounds(n, self._trial_columns, np.zeros(n), np.zeros(n))
+        self._site_rows.append(h.getNumRow())
+        self._add_site(site)
+        self._sites.append(site)
+        self._settle()
 
     def _add_site(self, site: Site) -> int:
         """Add ``site``'s capacity row and pair columns; return the number of columns."""
@@ -281,11 +301,17 @@ class ComponentTrials:
         return self._model(key).bound(site, enough=enough)
 
     def open(self, site: Site) -> frozenset[int]:
-        """Open ``site``; return the components it merged (their LPs are dropped)."""
+        """Open ``site``; return the components it merged. A site within one component opens
+        in that component's LP (re-solved warm); other LPs it touches are dropped."""
         touched = self._components.roots(site)
         self._components.open(site)
+        # The component keeps its root, so its LP keeps its key.
+        kept = self._warm.get(touched) if len(touched) == 1 else None
         for key in [key for key in self._warm if key & touched]:
             del self._warm[key]
+        if kept is not None:
+            kept.open(site)
+            self._warm[touched] = kept
         return touched
 
     def stale(self, site: Site, touched: frozenset[int]) -> bool:
