@@ -8,6 +8,8 @@ by side, the median wall time of the whole command and its CPU time (user + syst
 figure on a shared machine), the plan's method, proof and gap, the seconds the plan's set took to
 choose, the stages (from the ``note: plan chosen in ...; timings: ...`` line on stderr) and the
 plan's total harm. The first run of each scenario fills an empty road cache and is not counted.
+Then ``sitefinder why`` is timed the same way for the plan's first new base (the command ranks
+the scenario again and explains that school).
 
 To compare with another version, run the same script with ``PYTHONPATH`` pointing at that
 version's source tree: the command is started as ``python -m sitefinder`` and imports whichever
@@ -51,6 +53,7 @@ class Run:
     chosen: float
     stages: str
     harm: object
+    first: str
 
 
 def _children_cpu() -> float:
@@ -68,11 +71,31 @@ def _rank(config: Path, method: str, env: dict[str, str], folder: str) -> Run:
     if done.returncode != 0:
         raise SystemExit(f"{config}: sitefinder rank failed:\n{done.stderr}")
     plan = json.loads(done.stdout)["plan"]
+    first = str(plan["chosen"][0]["urn"]) if plan["chosen"] else ""
     note = _NOTE.search(done.stderr)
     chosen, stages = (float(note.group(1)), note.group(2)) if note else (float("nan"), "")
     return Run(
-        wall, cpu, plan["method"], plan["proof"], plan["gap"], chosen, stages, plan["total_harm"]
+        wall,
+        cpu,
+        plan["method"],
+        plan["proof"],
+        plan["gap"],
+        chosen,
+        stages,
+        plan["total_harm"],
+        first,
     )
+
+
+def _why(config: Path, urn: str, env: dict[str, str], folder: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``sitefinder why URN`` (text out)."""
+    command = [sys.executable, "-m", "sitefinder", "why", urn, "--config", str(config)]
+    cpu, start = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=folder)
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    if done.returncode != 0:
+        raise SystemExit(f"{config}: sitefinder why {urn} failed:\n{done.stderr}")
+    return wall, cpu
 
 
 def main() -> None:
@@ -88,9 +111,11 @@ def main() -> None:
                 print(f"{name}: skipped (set SITEFINDER_REAL_DATA to the shared data folder)")
                 continue
             _rank(config, "greedy", env, cache)  # fills the road cache
+            planned = ""  # the default plan's first new base
             for method in ("auto", "greedy"):
                 runs = [_rank(config, method, env, cache) for _ in range(args.repeat)]
                 last = runs[-1]
+                planned = planned or last.first
                 gap = "n/a" if last.gap is None else f"{last.gap:.2%}"
                 print(
                     f"{name:>8} --method {method:<6}: wall"
@@ -99,6 +124,13 @@ def main() -> None:
                     f" ({last.proof}; gap {gap}) chosen in"
                     f" {statistics.median(r.chosen for r in runs):.2f} s; total harm {last.harm};"
                     f" stages {last.stages}"
+                )
+            if planned:
+                whys = [_why(config, planned, env, cache) for _ in range(args.repeat)]
+                print(
+                    f"{name:>8} why {planned}: wall"
+                    f" {statistics.median(w for w, _ in whys):5.2f} s, cpu"
+                    f" {statistics.median(c for _, c in whys):5.2f} s"
                 )
 
 

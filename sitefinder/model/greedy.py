@@ -12,7 +12,9 @@ change. And they are solved again lazily, by bounds that never cut off the best 
 harm a base averts never grows as other bases open (the assignment's value is submodular in
 the open bases: a base's places are worth most when nothing else is near), so a stale value
 bounds the fresh one; and the open network's LP prices bound it too (weak duality,
-:func:`sitefinder.model.scoring.gain_bound`). Options are re-valued best bound first until no
+:func:`sitefinder.model.scoring.gain_bound`, and with the open bases' place prices eased,
+:class:`sitefinder.model.bounds.EasedPrices`, which sees when few children are left without a
+place). Options are re-valued best bound first until no
 bound can reach the best fresh value, so the picks are those of valuing every stale option
 (ties within 1e-9 harm points still go to the lowest index).
 """
@@ -35,7 +37,7 @@ from sitefinder.model.network import (
     minutes_before_of_moved,
     mismatch_averted,
 )
-from sitefinder.model.warm import ComponentTrials
+from sitefinder.model.warm import ComponentTrials, similar_order
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
@@ -197,6 +199,11 @@ def greedy_order(
         reached = components.rows_reached(option)
         return reached <= _WARM_ROWS or reached <= _WARM_RATIO * len(option.rows)
 
+    def slack(index: int) -> float:
+        """Harm points a bound from LP prices may fall short by (the dual tolerance)."""
+        site = options[index]
+        return _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
+
     def in_neighbourhood(index: int, work: Workspace | None = None) -> float:
         trial = network.trial(options[index], work=work)
         footprint[index] = (trial.rows, trial.sites)
@@ -204,7 +211,7 @@ def greedy_order(
 
     def values(todo: list[int]) -> Iterator[tuple[int, float]]:
         """Each option's value, those on a warm component LP first (they share the LPs)."""
-        warm = [index for index in todo if on_component(index)]
+        warm = similar_order(options, [index for index in todo if on_component(index)])
         local = sorted(set(todo) - set(warm))
         for index in warm:
             footprint[index] = None
@@ -233,18 +240,28 @@ def greedy_order(
         if step > 0:  # best bound first; a stale gain and the LP prices bound the fresh one
             for index in stale.tolist():
                 if on_component(index):
-                    site = options[index]
-                    slack = _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
-                    priced = components.bound(site) + slack
+                    priced = components.bound(options[index], enough=np.inf) + slack(index)
                     gains[index] = min(gains[index], priced)
             stale = stale[np.argsort(-gains[stale], kind="stable")]
         fresh = available & ~dirty
         leader = float(gains[fresh].max()) if fresh.any() else -np.inf
-        done = 0
-        while done < len(stale):
-            if step > 0 and gains[stale[done]] < leader - _TIE - _SLACK:
+        position = done = 0
+        while position < len(stale):
+            if step > 0 and gains[stale[position]] < leader - _TIE - _SLACK:
                 break  # no stale option left can reach the best: they stay stale
-            batch = stale[done : done + (len(stale) if step == 0 else _BATCH)].tolist()
+            batch: list[int] = []
+            size = len(stale) if step == 0 else _BATCH
+            while position < len(stale) and len(batch) < size:
+                index = int(stale[position])
+                position += 1
+                if step > 0 and on_component(index):
+                    # The dearer eased-price bound, only for options about to be valued.
+                    enough = leader - _TIE - _SLACK - slack(index)
+                    eased = components.bound(options[index], enough=enough) + slack(index)
+                    gains[index] = min(gains[index], eased)
+                    if gains[index] < leader - _TIE - _SLACK:
+                        continue  # it cannot reach the best: it stays stale
+                batch.append(index)
             for index, gain in values(batch):
                 gains[index] = gain
                 dirty[index] = False

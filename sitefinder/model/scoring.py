@@ -118,6 +118,14 @@ class SetScorer:
         comp = int(self.component[extra])
         if comp < 0 or extra in set(open_.tolist()):
             return base
+        model = self.warm(comp, open_)
+        return base - (model.objective - model.trial(self.candidates[extra]))
+
+    def warm(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> WarmTransport:
+        """The warm assignment LP of component ``comp`` with the ``chosen`` candidates of it
+        open, for trials of one more base (kept for the next caller asking for the same set:
+        the swaps of the alternatives and of the explanations share them)."""
+        open_ = self._open(chosen)
         key = (comp, tuple(int(j) for j in open_[self.component[open_] == comp]))
         if key in self._warm:
             self._warm.move_to_end(key)
@@ -125,8 +133,7 @@ class SetScorer:
             self._warm[key] = WarmTransport(self.demand, self.sites(comp, open_), self._rows[comp])
             if len(self._warm) > _WARM_KEPT:
                 self._warm.popitem(last=False)
-        model = self._warm[key]
-        return base - (model.objective - model.trial(self.candidates[extra]))
+        return self._warm[key]
 
     def score(self, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
         """Total harm points and unmet children with the ``chosen`` candidates open."""

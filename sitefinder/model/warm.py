@@ -1,10 +1,12 @@
-"""Trial bases on a warm assignment LP: add a site, re-solve from the last basis, take it away.
+"""Trial bases on a warm assignment LP: give its trial slot a site, re-solve from the last basis.
 
 Ranking evaluates hundreds of candidate bases against the same network. Rebuilding the
 transportation LP for each costs most of the time on a real authority (tens of milliseconds
-each); keeping one HiGHS model per class component and adding only the trial site's columns
-and capacity row lets the dual simplex restart from the previous optimal basis, several times
-faster with the same optimum.
+each). Each class component keeps one HiGHS model with one trial slot: a capacity row and a
+column from every demand row, closed until a trial gives them a site's places and journeys.
+Nothing is deleted, so the basis stays valid and the primal simplex restarts from the last
+trial's optimum; trials of similar sites in a row (:func:`similar_order`) take a fraction of
+the iterations, with the same optimum.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from numpy.typing import NDArray
 
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
-from sitefinder.model.bounds import gain_bound
+from sitefinder.model.bounds import EasedPrices, gain_bound
 from sitefinder.model.network import DemandRows, Site
 
 _INF = highspy.kHighsInf
+_PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex
+_CHAIN_CELLS = 2_000_000  # sites x rows ordered into a chain of similar sites; larger keep order
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
 
@@ -48,16 +52,41 @@ class WarmTransport:
         children = demand.children[rows].astype(np.float64)
         h.addRows(n, children, children, 0, _NO_INDEX, _NO_INDEX, _NO_VALUE)
         add_unit_columns(h, demand.unmet_harm[rows], np.arange(n))  # unmet slack per row
+        self._demand, self._rows, self._sites = demand, rows, list(sites)
+        self._site_rows: list[int] = []  # each open base's capacity row
         for site in sites:
+            self._site_rows.append(h.getNumRow())
             self._add_site(site)
-        self._base_cols = h.getNumCol()
-        self._base_rows = h.getNumRow()
+        self._trial_columns: NDArray[np.int32] | None = None
+        self._trial_row = -1
+        self._settle()
+
+    def _settle(self) -> None:
+        """Solve, and keep the optimum, the rows' prices and the open bases' prices."""
         self.objective = self._solve()
+        n = len(self._rows)
+        duals = np.asarray(self._highs.getSolution().row_dual) if n else np.zeros(0)
         # The prices of one more child in each row (harm points): any optimal duals bound
         # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
-        self.prices = np.full(len(demand), np.nan)
+        self.prices = np.full(len(self._demand), np.nan)
         if n:
-            self.prices[rows] = np.asarray(h.getSolution().row_dual)[:n]
+            self.prices[self._rows] = duals[:n]
+        # The open bases' prices of one more place (harm points; a row dual of a <= row is <= 0).
+        self._site_prices = -duals[self._site_rows] if n else np.zeros(len(self._sites))
+        self._eased: EasedPrices | None = None
+
+    def open(self, site: Site) -> None:
+        """Open ``site`` for good (its rows lie in this model's) and re-solve from the last
+        basis: a new optimum, prices and trial values as if the model were built with it."""
+        h = self._highs
+        if self._trial_columns is not None:  # close the trial slot
+            n = len(self._trial_columns)
+            h.changeRowBounds(self._trial_row, -_INF, 0.0)
+            h.changeColsBounds(n, self._trial_columns, np.zeros(n), np.zeros(n))
+        self._site_rows.append(h.getNumRow())
+        self._add_site(site)
+        self._sites.append(site)
+        self._settle()
 
     def _add_site(self, site: Site) -> int:
         """Add ``site``'s capacity row and pair columns; return the number of columns."""
@@ -84,19 +113,94 @@ class WarmTransport:
             )
         return float(h.getInfo().objective_function_value)
 
-    def trial(self, site: Site) -> float:
-        """Total harm of the component with ``site`` added (harm points); the model is restored."""
+    def bound(self, site: Site, *, enough: float = -np.inf) -> float:
+        """An upper bound on the harm points ``site`` would avert added to this network, from
+        its LP prices (up to the LP's dual tolerance, about 1e-7 per child).
+
+        :func:`sitefinder.model.bounds.gain_bound` first; when that is above ``enough`` (harm
+        points), the least of it and :class:`sitefinder.model.bounds.EasedPrices` (a few times
+        dearer, much tighter when the network is short of places). ``enough = inf`` asks for
+        the cheap bound only.
+        """
+        plain = gain_bound(self.prices, self._demand, site)
+        if plain <= enough or not len(self._rows):
+            return plain
+        if self._eased is None:
+            self._eased = EasedPrices(
+                self._demand, self._rows, self._sites, self._site_prices, self.objective
+            )
+        return min(plain, self._eased.bound(site))
+
+    def _install_trial_site(self) -> NDArray[np.int32]:
+        """Add, once, a trial base: a capacity row and a column from every row to it, all
+        closed (capacity 0, columns fixed at 0); return the columns."""
         h = self._highs
-        n = self._add_site(site)
-        try:
-            return self._solve()
-        finally:
-            if n:
-                columns: NDArray[np.int32] = np.arange(
-                    self._base_cols, self._base_cols + n, dtype=np.int32
-                )
-                h.deleteCols(n, columns)
-            h.deleteRows(1, np.array([self._base_rows], dtype=np.int32))
+        n = len(self._rows)
+        self._trial_row = h.getNumRow()
+        h.addRow(-_INF, 0.0, 0, _NO_INDEX, _NO_VALUE)
+        first = h.getNumCol()
+        add_pair_columns(h, np.zeros(n), np.arange(n), np.full(n, self._trial_row))
+        columns = np.arange(first, first + n, dtype=np.int32)
+        h.changeColsBounds(n, columns, np.zeros(n), np.zeros(n))
+        # Each trial starts from the last one's optimal basis, still feasible for the next
+        # trial's base wherever it reaches the same rows: the primal simplex restarts there.
+        h.setOptionValue("simplex_strategy", _PRIMAL)
+        return columns
+
+    def trial(self, site: Site) -> float:
+        """Total harm of the component with ``site`` added (harm points).
+
+        The trial base is the model's one trial slot, given ``site``'s journeys and places;
+        the next trial starts from this one's optimum, so trials of similar bases in a row
+        (:func:`similar_order`) take few simplex iterations.
+        """
+        n = len(self._rows)
+        if not n:
+            return self.objective
+        if self._trial_columns is None:
+            self._trial_columns = self._install_trial_site()
+        h = self._highs
+        cost, upper = np.zeros(n), np.zeros(n)
+        local = self._local[site.rows]
+        keep = local >= 0
+        cost[local[keep]] = site.harm[keep]
+        upper[local[keep]] = _INF
+        h.changeColsCost(n, self._trial_columns, cost)
+        h.changeColsBounds(n, self._trial_columns, np.zeros(n), upper)
+        h.changeRowBounds(self._trial_row, -_INF, float(site.capacity))
+        return self._solve()
+
+
+def similar_order(sites: Sequence[Site], indices: Sequence[int]) -> list[int]:
+    """``indices`` of ``sites`` in an order where each site is like the one before: by class,
+    then a nearest-neighbour chain on their harm per row (unreached rows count as the most
+    harm), so a trial LP starts near the optimum of the last one. The order is fixed by the
+    sites alone; large groups (a region) keep their order.
+    """
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for index in indices:
+        groups.setdefault(tuple(sorted(sites[index].classes)), []).append(int(index))
+    ordered: list[int] = []
+    for key in sorted(groups):
+        members = groups[key]
+        rows = np.unique(np.concatenate([sites[i].rows for i in members]))
+        if len(members) < 3 or len(members) * len(rows) > _CHAIN_CELLS:
+            ordered.extend(members)
+            continue
+        worst = max(float(sites[i].harm.max(initial=0.0)) for i in members)
+        harm = np.full((len(members), len(rows)), worst)
+        for m, i in enumerate(members):
+            harm[m, np.searchsorted(rows, sites[i].rows)] = sites[i].harm
+        left = np.ones(len(members), dtype=bool)
+        at = 0
+        for _ in range(len(members)):
+            ordered.append(members[at])
+            left[at] = False
+            if not left.any():
+                break
+            gaps = np.where(left, ((harm - harm[at]) ** 2).sum(axis=1), np.inf)
+            at = int(np.argmin(gaps))
+    return ordered
 
 
 class _Components:
@@ -187,20 +291,27 @@ class ComponentTrials:
         model = self._model(key)
         return model.objective - model.trial(site)
 
-    def bound(self, site: Site) -> float:
+    def bound(self, site: Site, *, enough: float = -np.inf) -> float:
         """An upper bound on :meth:`gain` from the open network's LP prices, without a trial
-        (harm points; up to the LP's dual tolerance, about 1e-7 per child)."""
+        (harm points; up to the LP's dual tolerance, about 1e-7 per child); the tighter one
+        only when the cheap one is above ``enough`` (:meth:`WarmTransport.bound`)."""
         key = self._components.roots(site)
         if not key:
             return 0.0
-        return gain_bound(self._model(key).prices, self._demand, site)
+        return self._model(key).bound(site, enough=enough)
 
     def open(self, site: Site) -> frozenset[int]:
-        """Open ``site``; return the components it merged (their LPs are dropped)."""
+        """Open ``site``; return the components it merged. A site within one component opens
+        in that component's LP (re-solved warm); other LPs it touches are dropped."""
         touched = self._components.roots(site)
         self._components.open(site)
+        # The component keeps its root, so its LP keeps its key.
+        kept = self._warm.get(touched) if len(touched) == 1 else None
         for key in [key for key in self._warm if key & touched]:
             del self._warm[key]
+        if kept is not None:
+            kept.open(site)
+            self._warm[touched] = kept
         return touched
 
     def stale(self, site: Site, touched: frozenset[int]) -> bool:

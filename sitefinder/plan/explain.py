@@ -30,6 +30,8 @@ _SHOWN_AREAS = 5
 _LEFT_OUT = 5
 _OVERLAP = 0.5  # share of a left-out site's children that a chosen base serves in the plan
 _SERVED = 1e-9  # children: less than this on a pair is no flow
+_NO_HARM = 1e-9  # harm points: a site averting no more than this is not listed as left out
+_DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
 
 
 def areas_text(
@@ -117,18 +119,23 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
     return table
 
 
-def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
-    """Standalone value of the best option at mainstream schools the rules excluded.
+@dataclass(frozen=True)
+class _Excluded:
+    """One option at a mainstream school the rules excluded, not yet valued."""
 
-    Each is valued on its class alone: today's bases serving the class, at their full places,
-    plus the option, on one warm LP per class (the option added and taken away again).
-    """
-    instance, existing = inputs.instance, inputs.existing
+    urn: object
+    name: object
+    phase: str
+    need_group: str
+    reason: str
+    site: Site
+
+
+def _excluded_options(inputs: PlanInputs, scenario: Scenario) -> list[_Excluded]:
+    """Every new-base option at the mainstream schools the rules excluded, in school order."""
+    instance = inputs.instance
     class_id = {c: i for i, c in enumerate(instance.classes)}
-    # Exact: each site joins the whole class component of today's network (a base serving
-    # several classes shares its places between them).
-    trials = ComponentTrials(instance.rows, existing)
-    records = []
+    found = []
     for position, school in enumerate(inputs.schools.itertuples()):
         if school.establishment_group != "mainstream" or school.eligible:
             continue
@@ -136,24 +143,73 @@ def _ineligible_options(inputs: PlanInputs, scenario: Scenario) -> pd.DataFrame:
             for group in scenario.new_base_groups:
                 if (phase, group) not in class_id:
                     continue
-                klass = class_id[(phase, group)]
                 site = site_at(
                     instance,
                     scenario,
                     school=position,
-                    classes=frozenset({klass}),
+                    classes=frozenset({class_id[(phase, group)]}),
                     capacity=scenario.base_size,
                 )
-                records.append(
-                    {
-                        "urn": school.urn,
-                        "name": school.name,
-                        "phase": phase,
-                        "need_group": group,
-                        "harm_averted_standalone": trials.gain(site),
-                        "reason": str(school.notes).split("; ")[0],
-                    }
-                )
+                reason = str(school.notes).split("; ")[0]
+                found.append(_Excluded(school.urn, school.name, phase, group, reason, site))
+    return found
+
+
+def _ineligible_options(
+    inputs: PlanInputs, scenario: Scenario, *, leaders: Sequence[float]
+) -> pd.DataFrame:
+    """Standalone value of the options at mainstream schools the rules excluded that could
+    enter the strongest left out.
+
+    Each is valued on its class alone: today's bases serving the class, at their full places,
+    plus the option, on one warm LP per class component (the option added and taken away
+    again). Only those that could rank among the :data:`_LEFT_OUT` strongest are valued,
+    best bound first: an option whose bound from today's LP prices (weak duality, up to the
+    LP's dual tolerance; :meth:`sitefinder.model.warm.ComponentTrials.bound`) falls below the
+    weakest of the strongest so far cannot enter, so the strongest are those of valuing every
+    option. ``leaders`` are the standalone values of the
+    eligible sites left out (harm points).
+    """
+    excluded = _excluded_options(inputs, scenario)
+    # Exact: each site joins the whole class component of today's network (a base serving
+    # several classes shares its places between them).
+    trials = ComponentTrials(inputs.instance.rows, inputs.existing)
+    children = inputs.instance.rows.children
+    slack = [
+        _DUAL_TOL * (float(children[item.site.rows].sum()) + item.site.capacity)
+        for item in excluded
+    ]
+    cheap = [trials.bound(item.site, enough=np.inf) for item in excluded]
+    bounds = np.array(cheap) + np.array(slack)
+    values = np.full(len(excluded), np.nan)
+    best: dict[object, float] = {}  # the best value so far of each excluded school
+
+    def weakest() -> float:
+        """The value an option must exceed to rank among the strongest left out."""
+        strongest = sorted([*leaders, *best.values()], reverse=True)[:_LEFT_OUT]
+        return max(strongest[-1], _NO_HARM) if len(strongest) == _LEFT_OUT else _NO_HARM
+
+    for index in np.argsort(-bounds, kind="stable").tolist():
+        if bounds[index] < weakest():
+            break  # neither this option nor any after it can enter
+        item = excluded[index]
+        enough = weakest() - slack[index]
+        if trials.bound(item.site, enough=enough) + slack[index] < weakest():
+            continue  # the tighter bound rules it out
+        values[index] = trials.gain(item.site)
+        best[item.urn] = max(best.get(item.urn, -np.inf), float(values[index]))
+    records = [
+        {
+            "urn": item.urn,
+            "name": item.name,
+            "phase": item.phase,
+            "need_group": item.need_group,
+            "harm_averted_standalone": value,
+            "reason": item.reason,
+        }
+        for item, value in zip(excluded, values.tolist(), strict=True)
+        if not np.isnan(value)
+    ]
     return pd.DataFrame.from_records(
         records,
         columns=["urn", "name", "phase", "need_group", "harm_averted_standalone", "reason"],
@@ -177,11 +233,12 @@ def left_out(
     eligible = eligible.drop_duplicates("urn")
     names = schools.set_index("urn")["name"]
     eligible = eligible.assign(name=eligible["urn"].map(names), reason="")
-    others = _ineligible_options(inputs, scenario)
+    leaders = eligible["harm_averted_standalone"].dropna().head(_LEFT_OUT).tolist()
+    others = _ineligible_options(inputs, scenario, leaders=leaders)
     others = others.sort_values("harm_averted_standalone", ascending=False, kind="stable")
     others = others.drop_duplicates("urn")
     pool = pd.concat([eligible, others], ignore_index=True)
-    pool = pool[pool["harm_averted_standalone"] > 1e-9]
+    pool = pool[pool["harm_averted_standalone"] > _NO_HARM]
     pool = pool.sort_values("harm_averted_standalone", ascending=False, kind="stable")
     pool = pool.head(_LEFT_OUT)
     reasons = []

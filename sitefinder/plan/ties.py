@@ -3,10 +3,11 @@
 Option ``o`` is an equivalent alternative to chosen base ``c`` when swapping ``c`` for ``o``
 raises the plan's total harm by at most ``tolerance`` x the harm ``c`` averts in the plan.
 Each swap is checked by an exact LP re-solve of the class component it touches, on one warm
-LP per chosen base (the network with ``c`` closed; :class:`sitefinder.model.warm.WarmTransport`
-adds ``o`` and takes it away); most options are ruled out first by a bound that never rules
-out a true alternative: with ``c`` closed, the LP prices of the network cap what ``o`` can gain
-(:func:`sitefinder.model.scoring.gain_bound`).
+LP per chosen base (the network with ``c`` closed, from :meth:`SetScorer.warm`, which the
+explanations' swaps share; :class:`sitefinder.model.warm.WarmTransport` adds ``o`` and takes it
+away); most options are ruled out first by a bound that never rules out a true alternative:
+with ``c`` closed, the LP prices of the network cap what ``o`` can gain
+(:meth:`sitefinder.model.warm.WarmTransport.bound`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sitefinder.model.scoring import SetScorer, gain_bound
+from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
-from sitefinder.model.warm import WarmTransport
 from sitefinder.plan.candidates import Candidates
 
 _EPS = 1e-9
@@ -56,7 +56,6 @@ def find_alternatives(
 
     Required bases have no alternatives (they stay).
     """
-    demand = scorer.demand
     current = scorer.harm(chosen)
     found: list[tuple[int, int, float]] = []
     for position, c in enumerate(chosen):
@@ -65,16 +64,14 @@ def find_alternatives(
         others = [x for x in chosen if x != c]
         without = scorer.harm(others)
         allowed = current + tolerance * (without - current) + _EPS * max(1.0, abs(current))
-        models: dict[int, WarmTransport] = {}  # the network without c, by component
         for o in swap_candidates(candidates, rules, chosen, c):
             comp = int(scorer.component[o])
             if comp < 0:
                 continue
-            if comp not in models:
-                models[comp] = WarmTransport(demand, scorer.sites(comp, others), scorer.rows(comp))
-            model, site = models[comp], candidates.sites[o]
+            # The network without c; the explanations' swaps trial the same LPs.
+            model, site = scorer.warm(comp, others), candidates.sites[o]
             # Safe: with c closed, o can avert at most this much.
-            if without - gain_bound(model.prices, demand, site) > allowed:
+            if without - model.bound(site, enough=without - allowed) > allowed:
                 continue
             value = without - (model.objective - model.trial(site))
             if value <= allowed:
