@@ -225,7 +225,12 @@ def test_rank_runs_a_national_scenario_on_a_dask_scheduler(england, tmp_path):
 
     with (
         LocalCluster(
-            n_workers=2, processes=False, dashboard_address=None, silence_logs=logging.CRITICAL
+            n_workers=2,
+            processes=False,
+            dashboard_address=None,
+            # Not dask's default port 8787, which another run may hold.
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster),
     ):
