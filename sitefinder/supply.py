@@ -120,9 +120,14 @@ def _base_summary(scenario: Scenario, bases: pd.DataFrame) -> dict[str, str]:
     groups = scenario.group_of_code()
     summary: dict[str, list[str]] = {}
     for base in bases.itertuples():
-        labels = sorted({groups[c] for c in base.need_codes})
-        summary.setdefault(str(base.urn), []).append(f"{base.phase} {'/'.join(labels)}")
-    return {urn: ", ".join(items) for urn, items in summary.items()}
+        served = {groups[c] for c in base.need_codes}
+        needs = (
+            "every need group"
+            if served >= set(scenario.need_groups)
+            else ", ".join(scenario.need_groups[g].label for g in sorted(served))
+        )
+        summary.setdefault(str(base.urn), []).append(f"{base.phase}: {needs}")
+    return {urn: "; ".join(items) for urn, items in summary.items()}
 
 
 def _age_fit(

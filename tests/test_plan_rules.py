@@ -61,7 +61,7 @@ def test_a_base_that_places_nobody_and_averts_little_is_stopped(tmp_path):
     assert stopped["harm_averted"] == pytest.approx(averted, abs=1e-6)
     assert plan.notes[0] == (
         "1 of 2 requested new bases are worth adding: the 2nd (Birch Primary, primary"
-        f" communication_interaction) would place 0 children who had no base place and avert"
+        f" Communication and interaction) would place 0 children who had no base place and avert"
         f" {averted:.2f} harm points (the stopping rule: a new base must place at least 5"
         " children who had no base place or avert 1.00 harm points)."
     )

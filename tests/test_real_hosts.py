@@ -242,3 +242,15 @@ def test_trafford_warnings_count_bases_and_schools_apart(trafford_result):
     warnings = publish(trafford_result).warnings
     assert any("11 base(s) at 10 schools have no recorded capacity" in w for w in warnings)
     assert any("110 places assumed (11 bases x 10 places" in w for w in warnings)
+
+
+def test_trafford_words_name_need_groups_by_their_labels(trafford_result):
+    # Planners read "Communication and interaction", never the key communication_interaction.
+    keys = list(trafford_result.scenario.need_groups)
+    texts = [
+        *trafford_result.plan.chosen["alternatives"],
+        *trafford_result.ranking["notes"],
+        *trafford_result.plan.notes,
+    ]
+    assert any("(138614, secondary Communication and interaction)" in t for t in texts)
+    assert not [t for t in texts if any(key in t for key in keys)]

@@ -90,7 +90,8 @@ def _notes(
     notes = []
     if len(stopped):
         parts = [
-            f"the {_ordinal(int(row.bases))} ({row.name}, {row.phase} {row.need_group}) would"
+            f"the {_ordinal(int(row.bases))} ({row.name}, {row.phase}"
+            f" {scenario.need_groups[row.need_group].label}) would"
             f" place {format_count(float(row.newly_placed), threshold)} children who had no"
             " base place"
             # Its harm with a withheld count of children could give that count back.
@@ -197,9 +198,10 @@ def choose_plan(
     found = find_alternatives(scorer, candidates, rules, chosen, tolerance=tolerance)
     names = inputs.schools.set_index("urn")["name"]
     alternatives = alternatives_table(found, candidates, inputs.options, names, table)
+    labels = {key: group.label for key, group in scenario.need_groups.items()}
     if not table.empty:
         table["alternatives"] = [
-            alternatives_text(alternatives, row) for _, row in table.iterrows()
+            alternatives_text(alternatives, row, labels=labels) for _, row in table.iterrows()
         ]
     stopped = _stopped_table(chosen_set.stopped, candidates, inputs)
     notes = _notes(scenario, chosen_set.searches, stopped, (len(chosen), rules.total()))

@@ -12,7 +12,7 @@ with ``c`` closed, the LP prices of the network cap what ``o`` can gain
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -110,10 +110,13 @@ def alternatives_table(
     return frame.reset_index(drop=True)
 
 
-def alternatives_text(alternatives: pd.DataFrame, chosen: pd.Series) -> str:
+def alternatives_text(
+    alternatives: pd.DataFrame, chosen: pd.Series, *, labels: Mapping[str, str]
+) -> str:
     """A chosen base's alternatives in words, best first, with the harm points each would add:
     ``"School A (URN) +0.01, School B (URN) +0.02 harm points; 11 more"``. The phase and need
-    group are named where they differ from the chosen base's own."""
+    group (its label from ``labels``, by need group key) are named where they differ from the
+    chosen base's own."""
     mine = alternatives[alternatives["choice"] == chosen["choice"]]
     if mine.empty:
         return ""
@@ -122,7 +125,7 @@ def alternatives_text(alternatives: pd.DataFrame, chosen: pd.Series) -> str:
         option = (
             ""
             if (row.phase, row.need_group) == (chosen["phase"], chosen["need_group"])
-            else f", {row.phase} {row.need_group}"
+            else f", {row.phase} {labels.get(str(row.need_group), row.need_group)}"
         )
         shown.append(
             f"{row.alternative_name} ({row.alternative_urn}{option}) +{row.harm_difference:.2f}"
