@@ -290,7 +290,7 @@ def _root(
 BasesOption = Annotated[
     int | None,
     typer.Option(
-        "--bases", "-k", min=0, max=200, help="New bases the plan adds [default: scenario]."
+        "--bases", "-k", min=0, max=200, help="New bases the plan adds (default: scenario)."
     ),
 ]
 RunsOption = Annotated[
@@ -299,7 +299,7 @@ RunsOption = Annotated[
         "--runs",
         min=0,
         max=1000,
-        help="Robustness runs with noisy demand and harm settings [default: scenario].",
+        help="Robustness runs with noisy demand and harm settings (default: scenario).",
         show_default=False,
     ),
 ]
@@ -356,7 +356,7 @@ def rank_command(
     top: Annotated[
         int | None,
         typer.Option(
-            "--top", "-n", min=1, max=500, help="Ranked candidates to list [default: 10]."
+            "--top", "-n", min=1, max=500, help="Ranked candidates to list (default: 10)."
         ),
     ] = None,
     method: Annotated[
@@ -365,7 +365,7 @@ def rank_command(
             "--method",
             "-m",
             help="How the plan's set of new bases is chosen: greedy (build order plus"
-            " interchange), optimal (exact MIP with its gap) or auto [default: scenario].",
+            " interchange), optimal (exact MIP with its gap) or auto (default: scenario).",
             show_default=False,
         ),
     ] = None,
@@ -398,7 +398,7 @@ def rank_command(
             min=1,
             max=256,
             help='National scenario (authority = "England"): local dask workers ranking the'
-            " authorities [default: 2].",
+            " authorities (default: 2).",
             show_default=False,
         ),
     ] = None,
@@ -727,7 +727,7 @@ def sweep_command(
     config: ConfigOption = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", min=1, max=256, help="Local dask workers [default: 2]."),
+        typer.Option("--workers", min=1, max=256, help="Local dask workers (default: 2)."),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -780,7 +780,8 @@ def travel_command(
         typer.Option(
             "--config",
             "-c",
-            help="Scenario whose [journey] settings to use; adds journey_minutes.",
+            help="Scenario whose journey settings (its journey section) to use; adds"
+            " journey_minutes.",
             show_default=False,
         ),
     ] = None,
@@ -794,7 +795,7 @@ def travel_command(
         Path | None,
         typer.Option(
             "--cache-dir",
-            help="Cache folder [default: $SITEFINDER_CACHE_DIR or the user cache folder].",
+            help="Cache folder (default: $SITEFINDER_CACHE_DIR or the user cache folder).",
             show_default=False,
         ),
     ] = None,

@@ -124,6 +124,17 @@ def test_every_command_has_help(command):
     assert len(result.stdout.splitlines()) > 5
 
 
+@pytest.mark.parametrize("command", _commands(app))
+def test_every_option_help_is_shown_whole(command):
+    # Rich reads "[...]" in help text as markup and silently drops it ("[default: 2]").
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    page = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "400"}).stdout
+    shown = " ".join(page.replace("│", " ").split())  # box borders of wrapped lines out
+    for param in click_command.params:
+        text = " ".join((getattr(param, "help", None) or "").split())
+        assert text in shown, (command, text)
+
+
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0
