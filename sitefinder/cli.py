@@ -262,6 +262,13 @@ def _progress(
         yield update
 
 
+def _stdout() -> Console:
+    """The console tables are printed to: text is never read as rich markup (a name like
+    "Trafford [draft]" stays whole), and a pipe gets 140 columns, not a table squeezed to 80."""
+    out = Console(markup=False)
+    return out if out.is_terminal else Console(markup=False, width=140)
+
+
 def _report(notes: list[str], warnings: list[str]) -> None:
     for note in notes:
         typer.echo(f"note: {note}", err=True)
@@ -467,9 +474,7 @@ def rank_command(
     run = publish(result)
     _report([*run.notes, *run_notes(result)], run.warnings)
     if output_format is OutputFormat.table:
-        out = Console()
-        if not out.is_terminal:  # piped to a file: do not squeeze the table into 80 columns
-            out = Console(width=140)
+        out = _stdout()
         out.print(ranking_table(run, top=scenario.top))
     elif output_format is OutputFormat.csv:
         typer.echo(to_csv(run, top=scenario.top), nl=False)
@@ -498,9 +503,7 @@ def _print_national(result: NationalResult, output_format: OutputFormat) -> None
     from sitefinder.national import outputs
 
     if output_format is OutputFormat.table:
-        out = Console()
-        if not out.is_terminal:
-            out = Console(width=140)
+        out = _stdout()
         out.print(outputs.national_table(result))
     elif output_format is OutputFormat.csv:
         typer.echo(outputs.to_national_csv(result), nl=False)
@@ -641,10 +644,7 @@ def why_command(
     if output_format is WhyFormat.json:
         typer.echo(why_json(document), nl=False)
         return
-    out = Console()
-    if not out.is_terminal:  # piped to a file: do not squeeze the tables into 80 columns
-        out = Console(width=140)
-    out.print(why_text(document))
+    _stdout().print(why_text(document))
 
 
 @contextmanager
@@ -683,7 +683,7 @@ def compare_command(
     with _run_progress(Console(stderr=True), "Running scenarios") as progress:
         cluster = None if workers is None else Cluster(workers=workers)
         comparison = compare(configs, cluster=cluster, progress=progress)
-    out = Console() if Console().is_terminal else Console(width=140)
+    out = _stdout()
     out.print(compare_table(comparison))
     if output is not None:
         write_text_atomic(output, compare_csv(comparison), overwrite=overwrite)

@@ -331,10 +331,10 @@ def _rich(
     title: str, columns: list[Column], rows: list[list[str]], *, caption: str | None = None
 ) -> Table:
     table = Table(
-        title=title,
+        title=Text(title),  # as Text: a scenario name like "Trafford [draft]" is not markup
         box=box.SIMPLE_HEAD,
         title_justify="left",
-        caption=caption,
+        caption=None if caption is None else Text(caption),
         caption_justify="left",
     )
     shown = [i for i, c in enumerate(columns) if c.terminal]

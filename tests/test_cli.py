@@ -93,6 +93,14 @@ def test_bad_value_exit_1(scenario_file):
     assert result.stderr == f"error: {path}: base_size: must be from 1 to 200 places (got 0)\n"
 
 
+def test_a_name_in_square_brackets_is_printed_as_written(scenario_file):
+    # Rich would read "[draft]" as a markup tag and drop it from the table's title.
+    path = scenario_file('name = "Demoshire [draft]"\n')
+    result = invoke("rank", "--config", str(path), "--top", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Demoshire [draft]: candidate host schools")
+
+
 def test_missing_data_file_and_bad_column_reported_together(scenario_file, tmp_path):
     schools = tmp_path / "schools.csv"
     schools.write_text("urn,name,phase,capacity,pupils,easting,northing\n1,A,primary,10,5,1,2\n")
