@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import resource
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +34,7 @@ from sklearn.neighbors import KDTree
 from sitefinder.model.greedy import GreedyResult, greedy_order
 from sitefinder.model.harm import HarmCurve
 from sitefinder.model.network import DemandRows, Site, metrics, solve_network
+from sitefinder.national.run import peak_memory_mib
 
 PHASES = ("primary", "secondary")
 GROUPS = 4
@@ -57,20 +56,6 @@ class World:
     area_authority: NDArray[np.intp]
     demand: NDArray[np.float64]  # (n_areas, 8) children per area and class
     bases: list[tuple[int, frozenset[int], float]]  # (school, classes, capacity)
-
-
-def peak_mib() -> float:
-    """Peak resident memory of this process so far, in MiB.
-
-    Linux's ``VmHWM`` where there is one: ``ru_maxrss`` carries the parent's peak into a
-    spawned worker, which would credit every dask worker with the client's memory.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 @dataclass(frozen=True)
@@ -268,7 +253,7 @@ def rank_authority(world: World, schools: NDArray[np.intp], cutoff: float, steps
         "evaluations": result.evaluations,
         "picks": [(model.owner[p.option], round(p.marginal, 6)) for p in result.picks],
         "averted": float(sum(p.marginal for p in result.picks)),
-        "peak_mib": peak_mib(),
+        "peak_mib": peak_memory_mib(),
     }
 
 
@@ -283,7 +268,7 @@ def run_national(world: World, cutoff: float, steps: int, threads: int) -> Greed
         f"  sparse pairs: {pairs.count:,} within {cutoff:g} min "
         f"({pairs.count / (len(world.area_xy) * len(world.school_xy)):.2%} of a dense "
         f"matrix that would take {dense_mib:,.0f} MiB per float64 array) in {t_pairs:.2f} s; "
-        f"peak {peak_mib():.0f} MiB"
+        f"peak {peak_memory_mib():.0f} MiB"
     )
     start = time.perf_counter()
     model = build_model(world, pairs, schools)
@@ -291,7 +276,7 @@ def run_national(world: World, cutoff: float, steps: int, threads: int) -> Greed
     print(
         f"  instance: {len(model.rows):,} demand rows, {len(model.existing):,} existing bases, "
         f"{len(model.options):,} options with {site_pairs:,} (row, site) pairs in "
-        f"{time.perf_counter() - start:.2f} s; peak {peak_mib():.0f} MiB"
+        f"{time.perf_counter() - start:.2f} s; peak {peak_memory_mib():.0f} MiB"
     )
     start = time.perf_counter()
     result = greedy_order(
@@ -303,7 +288,7 @@ def run_national(world: World, cutoff: float, steps: int, threads: int) -> Greed
     print(
         f"  greedy: {len(result.picks)} picks, {result.evaluations:,} LP evaluations in "
         f"{seconds:.2f} s ({per_lp}), {averted:.1f} harm points averted; "
-        f"peak {peak_mib():.0f} MiB"
+        f"peak {peak_memory_mib():.0f} MiB"
     )
     start = time.perf_counter()
     chosen = [model.options[p.option] for p in result.picks]
@@ -315,7 +300,7 @@ def run_national(world: World, cutoff: float, steps: int, threads: int) -> Greed
         f"(difference {before.total_harm - after.total_harm:.1f}), placed "
         f"{before.placed:,.0f} -> {after.placed:,.0f}, within the limit "
         f"{before.within_limit:,.0f} -> {after.within_limit:,.0f} of {before.children:,.0f}; "
-        f"peak {peak_mib():.0f} MiB"
+        f"peak {peak_memory_mib():.0f} MiB"
     )
     return result
 
@@ -349,7 +334,7 @@ def run_by_authority(world: World, cutoff: float, steps: int, workers: int) -> N
             )
         results = client.gather(futures)
         seconds = time.perf_counter() - start
-        worker_peak = client.run(peak_mib)
+        worker_peak = client.run(peak_memory_mib)
     task = np.array([r["seconds"] for r in results])
     averted = sum(r["averted"] for r in results)
     print(
@@ -367,7 +352,7 @@ def run_by_authority(world: World, cutoff: float, steps: int, workers: int) -> N
     print(
         f"  peak memory: workers {', '.join(f'{v:.0f}' for v in worker_peak.values())} MiB "
         f"(largest task saw {max(r['peak_mib'] for r in results):.0f} MiB); "
-        f"client {peak_mib():.0f} MiB"
+        f"client {peak_memory_mib():.0f} MiB"
     )
 
 
@@ -401,13 +386,14 @@ def main() -> None:
         f"{args.areas:,} areas, {args.authorities} authorities, "
         f"{world.demand.sum():,.0f} children in {int((world.demand > 0).sum()):,} rows, "
         f"{len(world.bases):,} existing bases ({sum(b[2] for b in world.bases):,.0f} places) "
-        f"in {time.perf_counter() - start:.2f} s; peak {peak_mib():.0f} MiB"
+        f"in {time.perf_counter() - start:.2f} s; peak {peak_memory_mib():.0f} MiB"
     )
     if not args.skip_national:
         print(f"national instance, {args.steps} greedy steps, {args.threads} threads:")
         start = time.perf_counter()
         run_national(world, args.cutoff, args.steps, args.threads)
-        print(f"  national total {time.perf_counter() - start:.2f} s; peak {peak_mib():.0f} MiB")
+        seconds = time.perf_counter() - start
+        print(f"  national total {seconds:.2f} s; peak {peak_memory_mib():.0f} MiB")
     if not args.skip_dask:
         print(f"by authority on dask ({args.workers} worker processes x 1 thread):")
         run_by_authority(world, args.cutoff, args.steps, args.workers)
