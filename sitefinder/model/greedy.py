@@ -5,7 +5,8 @@ Each candidate option is a base of a given size, phase and need group at one sch
 is the harm it averts added to the network built so far. Every value is exact. A trial is
 solved either on a warm LP of the whole component of the network it joins
 (:mod:`sitefinder.model.warm`, fastest within one authority) or, when that component is much
-larger than the option's reach (a region or the country), on a neighbourhood certified by LP
+larger than the option's neighbourhood would first reach (its rows and every row the open
+bases serving them also serve: a region of the country), on a neighbourhood certified by LP
 prices (:mod:`sitefinder.model.local`). After a pick only the values that could have changed
 are stale: those in a merged component, or whose neighbourhood or its edge saw a price or flow
 change. And they are solved again lazily, by bounds that never cut off the best option: the
