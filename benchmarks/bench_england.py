@@ -15,30 +15,48 @@ minutes and 4 GB on 2 cores. Smoke run::
 
     python benchmarks/bench_england.py --schools 2000 --areas 3400 --authorities 15
 
-Measured (29 Nov 2026, this shared 2-core machine, load average 2.6-4.3 with two other
-helpers' jobs; crow-fly journeys up to the default 120 minutes, greedy plans, 2 bases and 5
-ranked candidates per authority). The target is NOT met:
+Measured (29 Nov 2026, this shared 2-core machine while other helpers' jobs ran, load average
+2-6; crow-fly journeys up to the default 120 minutes, greedy plans, 2 bases and 5 ranked
+candidates per authority). The target is NOT met.
 
-- Smoke size (2,000 schools, 3,400 areas, 15 authorities): 900 s wall, 75 ranked rows;
-  split 0.4 s, cluster 0.8 s, authorities 896 s; tasks 1,417 s in all (load 13.7 s, prepare
-  5.3 s, evaluating the ranking 1,171 s, plans 222 s). One authority (Middlesbrough: 286
-  schools, 539 areas, 6,468 demand rows, 684 options) took 894 s on its own, the other 14
-  together 523 s on the second worker. Peak memory: client 217 MiB, workers 330 and 323 MiB
-  (870 MiB in all).
-- Full size (20,000 schools, 34,000 areas, 150 authorities): files written in 25.6 s, read and
-  cut in 20.6 s (client peak 309 MiB); the largest authorities have 590 x 1,046, 506 x 871
-  and 430 x 758 schools x areas (median 111 x 174). Not run to the end: scaling the smoke
-  run's task time by authority size (schools x areas, to the power 1 to 1.6) gives 16,000 to
-  23,000 s of tasks, 2.2 to 3.2 hours on 2 workers, the largest authority alone 24 to 80
-  minutes. Memory is not the limit (about 330 MiB per worker at the smoke size).
+Smoke size (2,000 schools, 3,400 areas, 15 authorities), before -> after the warm/neighbourhood
+switch below (75 ranked rows each):
 
-Where the time goes (py-spy, cProfile): all but a few per cent in HiGHS, in the ranking's
-greedy build order (:func:`sitefinder.model.greedy.greedy_order`): with every minute counting,
-an option's trial reaches its whole authority, so each is an LP over every demand row (0.29 s
-each at 6,468 rows: Middlesbrough's 948 warm trials took 275 s). Options reaching more than
-4,000 rows are solved as cold neighbourhood LPs that the certificate grows to the whole
-authority: with that switch lifted Middlesbrough's run took 326 s instead of 894 s (evaluate
-238 s, plan 85 s with ``method = "greedy"``).
+- before: 1,090 s wall (900 s in an earlier, quieter run); tasks 1,373 s in all (load 18.3 s,
+  prepare 8.2 s, evaluating the ranking 1,214 s, plans 122 s); Middlesbrough (286 schools,
+  539 areas, 6,468 demand rows, 684 options) 1,080 s of it on its own. Peak memory: client
+  219 MiB, workers 371 and 355 MiB (945 MiB in all).
+- after: 219 s wall; split 0.4 s, cluster 0.7 s, authorities 214 s; tasks 407 s in all (load
+  11.4 s, prepare 6.4 s, evaluating 248 s, plans 134 s); Middlesbrough 197 s. Peak memory:
+  client 218 MiB, workers 361 and 346 MiB (925 MiB in all).
+
+Full size (20,000 schools, 34,000 areas, 150 authorities): files written in 25.6 s, read and
+cut in 20.6 s (client peak 309 MiB); the largest authorities have 590 x 1,046, 506 x 871 and
+430 x 758 schools x areas (median 111 x 174). Not run to the end: scaling the smoke run's task
+time (after) by authority size (schools x areas, to the power 1 to 1.6) gives 4,600 to 6,600 s
+of tasks, 40 to 55 minutes on 2 workers, the largest authority alone 13 to 30 minutes. Memory
+is not the limit (under 400 MiB per worker at the smoke size).
+
+What changed: options whose trial reached more than 4,000 demand rows were solved as cold
+neighbourhood LPs, which with every minute counting grow to the whole authority (each trial a
+whole-authority LP from scratch). An option is now valued on its component's warm LP when its
+neighbourhood's first reach (its rows and every row the open bases serving them serve) covers a
+quarter of the component or more, as within one authority; a region of a national instance
+still goes to neighbourhoods. The published documents are byte-identical (checked on two
+authorities with the old switch forced low, and on the demo, Trafford and Rutland).
+
+Where the time goes now (cProfile, Middlesbrough): two thirds of HiGHS time is the ranking's warm
+trials, one per option for its standalone value (766 trials, 0.11 s each at 6,468 rows), which
+every output of the plan step uses (candidates, left-out explanations, the schools table); the
+plan's 58 s are mostly whole-authority LPs solved from scratch (about a dozen at 1.6-5 s: the
+interchange's closed sets, their warm models, the final evaluation, the network with the plan).
+Next: value only the options an output needs. The eased-price bounds are tight at the first
+step too (synthetic Harrow, 604 options: bounds a median 0.6% above the exact values, all 604
+in 0.4 s against 46 s for the exact trials; only 5 options' bounds reach the fifth-best exact
+value), but the plan step reads every option's standalone value (each school's best option
+becomes its candidate; left-out explanations; the schools table), so a lazy first step needs
+those to ask for values on demand (per school, best bound first: about one trial per school).
+And re-solve the plan's LPs from the greedy's warm bases.
 """
 
 from __future__ import annotations

@@ -180,3 +180,32 @@ def test_minutes_before_counts_only_children_who_moved():
     assert network.minutes_before_of_moved(before, rows, flows, newly_placed=4.0) == pytest.approx(
         20
     )
+
+
+def _warm_valuations(demand, existing, options) -> int:
+    """Options valued on a warm component LP (the rest in neighbourhoods) in one ranking."""
+    counted = []
+    gain = greedy.ComponentTrials.gain
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(greedy, "_WARM_ROWS", 0)  # tiny components: test the reach rule
+        patch.setattr(
+            greedy.ComponentTrials, "gain", lambda self, site: counted.append(1) or gain(self, site)
+        )
+        result = greedy_order(demand, existing, options, steps=1)
+    assert result.evaluations == len(options)
+    return len(counted)
+
+
+def test_options_whose_neighbourhood_covers_the_component_are_valued_warm():
+    # 5 classes of 2 rows; one existing base serves every row (a special school), so an
+    # option's neighbourhood (its 2 rows, then every row that base serves) is the component.
+    demand = demand_rows([1] * 10, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    existing = [_site(3, {0, 1, 2, 3, 4}, range(10), [30] * 10)]
+    options = [_site(2, {c}, [2 * c, 2 * c + 1], [10, 20]) for c in range(5)]
+    assert _warm_valuations(demand, existing, options) == 5
+    # A chain of bases serving 3 rows each links 40 rows into one component; an option's
+    # neighbourhood starts with the few rows near it: valued there, not on the whole chain.
+    demand = demand_rows([1] * 40, [0] * 40)
+    existing = [_site(1, {0}, [2 * k, 2 * k + 1, 2 * k + 2], [30] * 3) for k in range(19)]
+    options = [_site(2, {0}, [2 * k, 2 * k + 1], [10, 20]) for k in range(0, 19, 6)]
+    assert _warm_valuations(demand, existing, options) == 0

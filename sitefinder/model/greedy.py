@@ -5,7 +5,8 @@ Each candidate option is a base of a given size, phase and need group at one sch
 is the harm it averts added to the network built so far. Every value is exact. A trial is
 solved either on a warm LP of the whole component of the network it joins
 (:mod:`sitefinder.model.warm`, fastest within one authority) or, when that component is much
-larger than the option's reach (a region or the country), on a neighbourhood certified by LP
+larger than the option's neighbourhood would first reach (its rows and every row the open
+bases serving them also serve: a region of the country), on a neighbourhood certified by LP
 prices (:mod:`sitefinder.model.local`). After a pick only the values that could have changed
 are stale: those in a merged component, or whose neighbourhood or its edge saw a price or flow
 change. And they are solved again lazily, by bounds that never cut off the best option: the
@@ -46,13 +47,12 @@ _TIE = 1e-9
 _SLACK = 1e-6  # harm points: a stale value bounds the fresh one up to the LP's round-off
 _DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
 _BATCH = 4  # stale options re-valued at a time (threads share one); fixed, so the work is too
-# A warm component LP is fastest when an option reaches much of its component (one authority);
-# when the component has more than this many rows per row the option reaches, a
-# neighbourhood LP is faster.
+# A warm component LP is fastest when an option's neighbourhood would cover much of its
+# component anyway (one authority); when the component has more than this many rows per row
+# of that neighbourhood's first reach (the option's rows and every row the open bases serving
+# them also serve), a neighbourhood LP is faster (a region of a national instance).
 _WARM_RATIO = 4
-# A component this small (rows) is always solved warm: an authority's, whose options may reach
-# only some of its rows (a base at an infant school takes ages 4-6 only), and where a
-# neighbourhood would grow to most of it anyway.
+# A component this small (rows) is always solved warm.
 _WARM_ROWS = 4_000
 _WARM_MODELS = 64  # most recently used component LPs kept open
 
@@ -194,10 +194,17 @@ def greedy_order(
     # None when it was valued on its whole component.
     footprint: list[tuple[NDArray[np.intp], NDArray[np.intp]] | None] = [None] * len(options)
 
+    first_reach: dict[int, int] = {}  # rows of each option's first reach, until the next pick
+
     def on_component(index: int) -> bool:
         option = options[index]
         reached = components.rows_reached(option)
-        return reached <= _WARM_ROWS or reached <= _WARM_RATIO * len(option.rows)
+        if reached <= _WARM_ROWS or reached <= _WARM_RATIO * len(option.rows):
+            return True
+        if index not in first_reach:
+            rows = np.unique(option.rows)
+            first_reach[index] = len(np.union1d(rows, network.rows_of(network.reach(rows))))
+        return reached <= _WARM_RATIO * first_reach[index]
 
     def slack(index: int) -> float:
         """Harm points a bound from LP prices may fall short by (the dual tolerance)."""
@@ -290,6 +297,7 @@ def greedy_order(
             )
         )
         changed_rows, changed_sites = network.open(options[best], trial)
+        first_reach.clear()
         merged = components.open(options[best])
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
