@@ -140,8 +140,12 @@ class Problems:
         blank = raw.isna() | (raw == "")
         values = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
         blank = blank.fillna(True).astype(bool)
-        text = raw.fillna("").str.casefold()
-        spelled = text.str.fullmatch(r"[+-]?(inf|infinity|nan)")
+        # Only cells that did not parse to a finite number can spell one out ("nan", "-inf").
+        doubtful = ~blank & ~np.isfinite(values)
+        spelled = pd.Series(False, index=raw.index)
+        if doubtful.any():
+            text = raw[doubtful].str.casefold()
+            spelled[doubtful] = text.str.fullmatch(r"[+-]?(inf|infinity|nan)").astype(bool)
         infinite = (values.notna() & ~np.isfinite(values)) | spelled
         if rule.required:
             self.bad_rows(path, column, blank, "blank value (fill it in)")

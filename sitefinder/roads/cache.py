@@ -3,7 +3,8 @@
 Entries are ``.npz`` files (numpy arrays only, read with ``allow_pickle=False``) named by a
 SHA-256 key over everything that shapes the result: the network file's *content* (not its name
 or date), the points' coordinates, and every parameter, plus a format version. A changed input
-therefore gets a new key and never reuses a stale entry.
+therefore gets a new key and never reuses a stale entry. Other readers keep their entries here
+through :func:`cache_entry` (the SEN2 reader: :func:`sitefinder.readers.sen2.read_sen2_of`).
 
 The cache never stops a run:
 
