@@ -7,7 +7,8 @@ default method (``auto``: the exact MIP) and with ``--method greedy``, and the s
 by side, the median wall time of the whole command and its CPU time (user + system: the fairer
 figure on a shared machine), the plan's method, proof and gap, the seconds the plan's set took to
 choose, the stages (from the ``note: plan chosen in ...; timings: ...`` line on stderr) and the
-plan's total harm. The first run of each scenario fills an empty road cache and is not counted.
+plan's total harm. The first run of each scenario fills the empty cache (road network,
+matrix, SEN2 rows) and is not counted.
 Then ``sitefinder why`` is timed the same way for the plan's first new base (the command ranks
 the scenario again and explains that school). The load average is printed before and after (the
 machine is shared: compare CPU times when it is high), and ``--json FILE`` writes every figure.
@@ -113,7 +114,7 @@ def main() -> None:
             if name != "demo" and not (real and Path(real).is_dir()):
                 print(f"{name}: skipped (set SITEFINDER_REAL_DATA to the shared data folder)")
                 continue
-            _rank(config, "greedy", env, cache)  # fills the road cache
+            _rank(config, "greedy", env, cache)  # fills the cache: roads, SEN2 rows
             planned = ""  # the default plan's first new base
             for method in ("auto", "greedy"):
                 runs = [_rank(config, method, env, cache) for _ in range(args.repeat)]
