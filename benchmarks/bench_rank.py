@@ -7,9 +7,11 @@ default method (``auto``: the exact MIP) and with ``--method greedy``, and the s
 by side, the median wall time of the whole command and its CPU time (user + system: the fairer
 figure on a shared machine), the plan's method, proof and gap, the seconds the plan's set took to
 choose, the stages (from the ``note: plan chosen in ...; timings: ...`` line on stderr) and the
-plan's total harm. The first run of each scenario fills an empty road cache and is not counted.
+plan's total harm. The first run of each scenario fills the empty cache (road network,
+matrix, SEN2 rows) and is not counted.
 Then ``sitefinder why`` is timed the same way for the plan's first new base (the command ranks
-the scenario again and explains that school).
+the scenario again and explains that school). The load average is printed before and after (the
+machine is shared: compare CPU times when it is high), and ``--json FILE`` writes every figure.
 
 To compare with another version, run the same script with ``PYTHONPATH`` pointing at that
 version's source tree: the command is started as ``python -m sitefinder`` and imports whichever
@@ -101,22 +103,39 @@ def _why(config: Path, urn: str, env: dict[str, str], folder: str) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args()
     real = os.environ.get("SITEFINDER_REAL_DATA", "")
+    figures: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "SITEFINDER_CACHE_DIR": cache}
-        print(f"{args.repeat} run(s) each, medians; {os.cpu_count()} cores")
+        print(f"{args.repeat} run(s) each, medians; {os.cpu_count()} cores; load average {_load()}")
         for name, config in SCENARIOS.items():
             if name != "demo" and not (real and Path(real).is_dir()):
                 print(f"{name}: skipped (set SITEFINDER_REAL_DATA to the shared data folder)")
                 continue
-            _rank(config, "greedy", env, cache)  # fills the road cache
+            _rank(config, "greedy", env, cache)  # fills the cache: roads, SEN2 rows
             planned = ""  # the default plan's first new base
             for method in ("auto", "greedy"):
                 runs = [_rank(config, method, env, cache) for _ in range(args.repeat)]
                 last = runs[-1]
                 planned = planned or last.first
                 gap = "n/a" if last.gap is None else f"{last.gap:.2%}"
+                figures.append(
+                    {
+                        "scenario": name,
+                        "command": f"rank --method {method}",
+                        "wall_seconds": statistics.median(r.wall for r in runs),
+                        "cpu_seconds": statistics.median(r.cpu for r in runs),
+                        "walls": [r.wall for r in runs],
+                        "method": last.method,
+                        "proof": last.proof,
+                        "gap": last.gap,
+                        "chosen_seconds": statistics.median(r.chosen for r in runs),
+                        "stages": last.stages,
+                        "total_harm": last.harm,
+                    }
+                )
                 print(
                     f"{name:>8} --method {method:<6}: wall"
                     f" {statistics.median(r.wall for r in runs):5.2f} s, cpu"
@@ -127,11 +146,31 @@ def main() -> None:
                 )
             if planned:
                 whys = [_why(config, planned, env, cache) for _ in range(args.repeat)]
+                figures.append(
+                    {
+                        "scenario": name,
+                        "command": f"why {planned}",
+                        "wall_seconds": statistics.median(w for w, _ in whys),
+                        "cpu_seconds": statistics.median(c for _, c in whys),
+                        "walls": [w for w, _ in whys],
+                    }
+                )
                 print(
                     f"{name:>8} why {planned}: wall"
                     f" {statistics.median(w for w, _ in whys):5.2f} s, cpu"
                     f" {statistics.median(c for _, c in whys):5.2f} s"
                 )
+
+        print(f"load average {_load()}")
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps({"repeat": args.repeat, "load": _load(), "runs": figures}, indent=2) + "\n"
+        )
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages (processes wanting a core)."""
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

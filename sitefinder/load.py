@@ -8,8 +8,9 @@ coordinates in EPSG:27700 metres.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -36,9 +37,12 @@ from sitefinder.readers.own_layout import read_areas, read_demand_counts, read_s
 from sitefinder.readers.population import read_population
 from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
-from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2
+from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2_of
 from sitefinder.supply import taught_ages
 from sitefinder.validate import Problems, check_extent
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,32 @@ class _Sen2:
     england: Caseload | None
 
 
-def _caseloads(spec: DemandInput, problems: Problems) -> _Sen2 | None:
+class _Digests(dict[str, str]):
+    """SHA-256 of each input file, keyed by path: each file is hashed once a run (for the
+    SEN2 cache's keys and the outputs' checksums)."""
+
+    def of(self, path: Path) -> str | None:
+        """The file's SHA-256, or None when it cannot be read (its reader says why)."""
+        key = str(path)
+        if key not in self:
+            try:
+                self[key] = file_sha256(path)
+            except OSError:
+                return None
+        return self[key]
+
+
+def _caseloads(spec: DemandInput, problems: Problems, digests: _Digests) -> _Sen2 | None:
     """Read the caseload file once and take the authority and England out of it."""
     if spec.sen2_caseload is None or spec.authority is None:
         return _Sen2(None, None)
-    file = read_sen2(spec.sen2_caseload, problems, kind="caseload")
+    file = read_sen2_of(
+        spec.sen2_caseload,
+        problems,
+        kind="caseload",
+        geographies=[spec.authority, "England"],
+        sha256=digests.of(spec.sen2_caseload),
+    )
     if file is None:
         return None
     authority = caseload_of(file, spec.authority, problems)
@@ -140,13 +165,24 @@ def _modelled_note(spec: DemandInput, demand: pd.DataFrame, sen2: _Sen2, thresho
 
 
 def _modelled(
-    spec: DemandInput, problems: Problems, notes: list[str], *, authority: Authority | None
+    spec: DemandInput,
+    problems: Problems,
+    notes: list[str],
+    *,
+    authority: Authority | None,
+    digests: _Digests,
 ) -> tuple[pd.DataFrame | None, BaseShares | None, str, _Sen2 | None]:
     assert spec.population and spec.sen2_needs and spec.authority
     population = read_population(spec.population, problems, authority=authority, notes=notes)
-    needs_file = read_sen2(spec.sen2_needs, problems, kind="needs")
+    needs_file = read_sen2_of(
+        spec.sen2_needs,
+        problems,
+        kind="needs",
+        geographies=[spec.authority],
+        sha256=digests.of(spec.sen2_needs),
+    )
     needs = needs_of(needs_file, spec.authority, problems) if needs_file else None
-    sen2 = _caseloads(spec, problems)
+    sen2 = _caseloads(spec, problems, digests)
     if population is None or needs is None or sen2 is None:
         return None, None, "", sen2
     shares, share_problems = base_shares(
@@ -197,6 +233,7 @@ def _areas_and_demand(
     problems: Problems,
     postcodes: PostcodeLookup | None,
     authority: Authority | None,
+    digests: _Digests,
 ) -> _Demand:
     files = scenario.inputs
     notes: list[str] = []
@@ -235,9 +272,11 @@ def _areas_and_demand(
             )
             warnings.extend(pupil_warnings)
     if spec.method != "modelled":
-        sen2 = _caseloads(spec, problems)  # for the check of existing places
+        sen2 = _caseloads(spec, problems, digests)  # for the check of existing places
     else:
-        demand, shares, name, sen2 = _modelled(spec, problems, notes, authority=authority)
+        demand, shares, name, sen2 = _modelled(
+            spec, problems, notes, authority=authority, digests=digests
+        )
         if demand is not None and areas is not None:
             uncounted = sorted(set(areas["area_code"]) - set(demand["area_code"]))
             if uncounted:
@@ -377,7 +416,8 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
         if register:
             notes.extend(register.notes)
             warnings.extend(register.warnings)
-    found_demand = _areas_and_demand(scenario, problems, postcodes, authority)
+    digests = _Digests()
+    found_demand = _areas_and_demand(scenario, problems, postcodes, authority, digests)
     areas, demand, boundaries = found_demand.areas, found_demand.demand, found_demand.boundaries
     notes.extend(found_demand.notes)
     warnings.extend(found_demand.warnings)
@@ -418,5 +458,7 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
                 f" {len(missing)} area(s), e.g. {', '.join(missing[:5])}; those areas are"
                 " exported as points"
             )
-    checksums = {name: file_sha256(path) for name, path in files.files().items()}
+    checksums = {
+        name: digests.of(path) or file_sha256(path) for name, path in files.files().items()
+    }
     return AuthorityData(schools, bases, areas, demand, boundaries, checksums, warnings, notes)

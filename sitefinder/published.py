@@ -14,9 +14,10 @@ the tables here (NULL in the file, with the row's ``withheld`` column naming it)
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,7 +183,7 @@ class PublishedRun:
 
     facts: RunFacts
     tables: Mapping[str, pd.DataFrame]
-    area_shapes: list[BaseGeometry | None] = field(default_factory=list)
+    area_shapes: Sequence[BaseGeometry | None] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -482,6 +483,39 @@ def _robustness_table(result: RankResult) -> pd.DataFrame:
     )
 
 
+class _Later(Mapping[str, pd.DataFrame]):
+    """Published tables made when first asked for, once each: the table, CSV and JSON on
+    stdout need only the ranking, the plan and the network, the GeoPackage and report all."""
+
+    def __init__(self, makers: dict[str, Callable[[], pd.DataFrame]]) -> None:
+        self._makers = makers
+        self._made: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._made:
+            self._made[name] = self._makers[name]()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+class _Shapes(Sequence["BaseGeometry | None"]):
+    """The demand layer's polygons, found with its table when first asked for."""
+
+    def __init__(self, demand: Callable[[], tuple[pd.DataFrame, list[BaseGeometry | None]]]):
+        self._demand = demand
+
+    def __getitem__(self, index: int) -> BaseGeometry | None:  # type: ignore[override]
+        return self._demand()[1][index]
+
+    def __len__(self) -> int:
+        return len(self._demand()[1])
+
+
 def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
     """Everything ``result`` publishes, disclosure-controlled, for every output to draw from.
 
@@ -502,39 +536,40 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
 
     scenario, plan = result.scenario, result.plan
     top = scenario.top if top is None else top
-    demand, shapes = _demand(result)
-    network = report.metrics_frame(result)
-    planned = report.planned_urns(result)
     files = scenario.inputs.files()
-    tables = {
-        "candidates": _candidates(result, planned),
-        "existing_bases": _existing(result),
-        "planned_bases": _planned(result),
-        "demand": demand,
-        "assignments": _assignments(result),
-        "run_info": _run_info(result),
-        "ranking": report.ranking_frame(result, top=top).assign(
-            easting=result.ranking["easting"].head(top).to_numpy(),
-            northing=result.ranking["northing"].head(top).to_numpy(),
-        ),
-        "plan_chosen": report.plan_frame(result),
-        "plan_left_out": report.left_out_frame(result),
-        "plan_alternatives": protected(plan.alternatives, ALTERNATIVES, result.disclosure_rule),
-        "plan_stopped": protected(plan.stopped, STOPPED, result.disclosure_rule),
-        "network": network.rename_axis("state").reset_index(),
-        "robustness": _robustness_table(result),
-        "assumptions": pd.DataFrame(
-            assumptions(scenario), columns=["key", "value", "source"], dtype=object
-        ),
-        "input_files": pd.DataFrame(
-            [
-                (name, str(files.get(name, "")), digest)
-                for name, digest in result.data.checksums.items()
-            ],
-            columns=["name", "file", "sha256"],
-            dtype=object,
-        ),
-    }
+    demand = functools.cache(lambda: _demand(result))
+    rule = result.disclosure_rule
+    tables = _Later(
+        {
+            "candidates": lambda: _candidates(result, report.planned_urns(result)),
+            "existing_bases": lambda: _existing(result),
+            "planned_bases": lambda: _planned(result),
+            "demand": lambda: demand()[0],
+            "assignments": lambda: _assignments(result),
+            "run_info": lambda: _run_info(result),
+            "ranking": lambda: report.ranking_frame(result, top=top).assign(
+                easting=result.ranking["easting"].head(top).to_numpy(),
+                northing=result.ranking["northing"].head(top).to_numpy(),
+            ),
+            "plan_chosen": lambda: report.plan_frame(result),
+            "plan_left_out": lambda: report.left_out_frame(result),
+            "plan_alternatives": lambda: protected(plan.alternatives, ALTERNATIVES, rule),
+            "plan_stopped": lambda: protected(plan.stopped, STOPPED, rule),
+            "network": lambda: report.metrics_frame(result).rename_axis("state").reset_index(),
+            "robustness": lambda: _robustness_table(result),
+            "assumptions": lambda: pd.DataFrame(
+                assumptions(scenario), columns=["key", "value", "source"], dtype=object
+            ),
+            "input_files": lambda: pd.DataFrame(
+                [
+                    (name, str(files.get(name, "")), digest)
+                    for name, digest in result.data.checksums.items()
+                ],
+                columns=["name", "file", "sha256"],
+                dtype=object,
+            ),
+        }
+    )
     summary = report.plan_summary(result)
     facts = RunFacts(
         format=RUN_FORMAT,
@@ -571,7 +606,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         warnings=report.published_warnings(result),
         notes=report.published_notes(result),
     )
-    return PublishedRun(facts, tables, shapes)
+    return PublishedRun(facts, tables, _Shapes(demand))
 
 
 def published(run: PublishedRun | RankResult, *, top: int | None = None) -> PublishedRun:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pyproj import Transformer
-from scipy.spatial import cKDTree
 
 from sitefinder.errors import DataError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pyproj and scipy.spatial are imported where they are used
+    from pyproj import Transformer
+
     from sitefinder.config import Inputs
 
 # British National Grid (EPSG:27700) covers roughly these metres; longitude/latitude do not.
@@ -33,6 +33,8 @@ _LATITUDE = (49.0, 61.5)
 @functools.cache
 def _to_grid() -> Transformer:
     """WGS84 longitude/latitude to British National Grid (made on first use: 35 ms)."""
+    from pyproj import Transformer
+
     return Transformer.from_crs(4326, 27700, always_xy=True)
 
 
@@ -138,8 +140,12 @@ class Problems:
         blank = raw.isna() | (raw == "")
         values = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
         blank = blank.fillna(True).astype(bool)
-        text = raw.fillna("").str.casefold()
-        spelled = text.str.fullmatch(r"[+-]?(inf|infinity|nan)")
+        # Only cells that did not parse to a finite number can spell one out ("nan", "-inf").
+        doubtful = ~blank & ~np.isfinite(values)
+        spelled = pd.Series(False, index=raw.index)
+        if doubtful.any():
+            text = raw[doubtful].str.casefold()
+            spelled[doubtful] = text.str.fullmatch(r"[+-]?(inf|infinity|nan)").astype(bool)
         infinite = (values.notna() & ~np.isfinite(values)) | spelled
         if rule.required:
             self.bad_rows(path, column, blank, "blank value (fill it in)")
@@ -311,6 +317,8 @@ def check_extent(
     located = np.isfinite(given).all(axis=1)
     if len(points) == 0 or not located.any():
         return []
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(points)
     spacing = float(np.median(tree.query(points, k=2)[0][:, 1])) if len(points) > 1 else 0.0
     far_metres = min(max(FAR_METRES, 8.0 * spacing), 20_000.0)

@@ -7,7 +7,8 @@ the point is the mean of the area's postcode points, a good stand-in for where i
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
@@ -15,6 +16,9 @@ from sitefinder.config import BoundariesInput
 from sitefinder.readers.postcodes import PostcodeLookup
 from sitefinder.readers.tables import read_vector
 from sitefinder.validate import Problems
+
+if TYPE_CHECKING:  # imported where polygons are read: geopandas is slow to import
+    import geopandas as gpd
 
 
 def read_boundaries(
@@ -31,6 +35,8 @@ def read_boundaries(
     (``LAD21CD``), else by the area names (``Trafford 025A``), else by the areas its postcodes
     lie in (``postcodes`` cut to the authority and naming each postcode's area).
     """
+    import geopandas as gpd
+
     frame = read_vector(spec.path, problems, layer=spec.layer, hint="inputs.boundaries")
     if frame is None:
         return None
@@ -89,6 +95,8 @@ def area_points(
         means = postcodes.table.groupby("area_code")[["easting", "northing"]].mean()
         how = "the mean of each area's postcodes"
     else:
+        import geopandas as gpd
+
         points = gpd.GeoDataFrame(
             postcodes.table[["easting", "northing"]].reset_index(drop=True),
             geometry=gpd.points_from_xy(postcodes.table["easting"], postcodes.table["northing"]),

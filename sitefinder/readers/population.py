@@ -15,7 +15,7 @@ import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
 from sitefinder.readers.tables import FileLines, read_csv
-from sitefinder.validate import NumberRule, Problems
+from sitefinder.validate import SANE_MAXIMUM, NumberRule, Problems
 
 _CODE_COLUMNS = (
     "area_code",
@@ -67,13 +67,16 @@ def read_population(
         persons = sex.isin(("persons", "all", "all persons"))
         table = table[persons] if persons.any() else table[sex.isin(("females", "males", "f", "m"))]
     columns = [ages[a] for a in sorted(ages) if a <= 25]
-    rows = FileLines(problems, table.index.to_numpy(), total)  # lines of the file
-    for age, column in ages.items():
-        if age <= 25:
-            rows.numbers(
-                path, table, column, rule=NumberRule(minimum=0), label=f"{column} (age {age})"
-            )
     numbers = table[columns].apply(pd.to_numeric, errors="coerce")
+    cells = numbers.to_numpy(dtype=float)
+    if not (np.isfinite(cells).all() and (cells >= 0).all() and (cells <= SANE_MAXIMUM).all()):
+        # Some cell is blank, text or out of range: check each column to say which.
+        rows = FileLines(problems, table.index.to_numpy(), total)  # lines of the file
+        for age, column in ages.items():
+            if age <= 25:
+                rows.numbers(
+                    path, table, column, rule=NumberRule(minimum=0), label=f"{column} (age {age})"
+                )
     numbers = numbers.where(np.isfinite(numbers), 0.0)  # bad cells are reported above
     numbers.columns = [a for a in sorted(ages) if a <= 25]
     numbers.index = table[code].str.strip()

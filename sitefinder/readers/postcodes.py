@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from sitefinder.authorities import COUNTY_COLUMN, LAD_COLUMN, Authority, find_column
 from sitefinder.disclosure import format_count
@@ -144,6 +143,8 @@ def read_postcodes(
         assert lonlat is not None
         lon = pd.to_numeric(table[_first(table.columns, [lonlat[0]])], errors="coerce")
         lat = pd.to_numeric(table[_first(table.columns, [lonlat[1]])], errors="coerce")
+        from pyproj import Transformer  # only for degrees: slow to import
+
         to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
         xs, ys = to_grid.transform(lon.to_numpy(), lat.to_numpy())
         x, y = pd.Series(xs, index=table.index), pd.Series(ys, index=table.index)

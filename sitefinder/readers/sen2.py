@@ -15,9 +15,10 @@ line and the label.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,9 @@ _BANDS = (
 )  # fmt: skip
 _TOTALS = frozenset({"total", "all ages", "all", "all ehc plans"})
 _EXPECTED = "'under 3', 'age 3' ... 'age 25', 'age 20 and over' or 'Total'"
+PARSER_VERSION = 1
+"""Version of :func:`read_sen2`'s parsing and checks, part of every cache key: bump it when they
+change, so that rows cached by an older version are never used."""
 
 
 def counts(values: pd.Series) -> pd.Series:
@@ -260,6 +264,102 @@ def read_sen2(path: Path, problems: Problems, *, kind: Kind) -> Sen2File | None:
     rows["age_high"] = high.to_numpy()
     rows["line"] = np.arange(len(table)) + 2
     return Sen2File(path, kind, rows, _index(rows))
+
+
+def _cut(file: Sen2File, geographies: Sequence[str]) -> Sen2File:
+    """``file`` cut to the rows of ``geographies`` (in file order, with their row labels)."""
+    found = [
+        file._index.get((level, geography.strip().casefold()))
+        for geography in geographies
+        for level in ("authority", "regional", "national")
+    ]
+    parts = [positions for positions in found if positions is not None]
+    kept = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=int)
+    rows = file.rows.iloc[kept]
+    return Sen2File(file.path, file.kind, rows, _index(rows))
+
+
+def _arrays(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A cut's rows as plain arrays (text as unicode, never objects) for the cache."""
+    arrays: dict[str, np.ndarray] = {
+        "columns": np.array(rows.columns, dtype=str),
+        "labels": rows.index.to_numpy(dtype=np.int64),
+    }
+    for number, column in enumerate(rows.columns):
+        values = rows[column]
+        is_text = not pd.api.types.is_numeric_dtype(values.dtype)
+        arrays[f"c{number}"] = (
+            np.array(values.tolist(), dtype=str) if is_text else values.to_numpy()
+        )
+    return arrays
+
+
+def _from_arrays(
+    path: Path, kind: Kind, stored: dict[str, np.ndarray], text: set[str]
+) -> Sen2File | None:
+    """The cut a cache entry holds, or None when its arrays do not make one (a miss)."""
+    columns, labels = stored.get("columns"), stored.get("labels")
+    if columns is None or labels is None or columns.dtype.kind != "U" or labels.dtype.kind != "i":
+        return None
+    data: dict[str, Any] = {}
+    for number, column in enumerate(columns.tolist()):
+        values = stored.get(f"c{number}")
+        if values is None or values.shape != labels.shape:
+            return None
+        if (values.dtype.kind == "U") != (column in text):
+            return None
+        data[column] = values.tolist() if column in text else values
+    rows = pd.DataFrame(data, index=pd.Index(labels), columns=columns.tolist())
+    return Sen2File(path, kind, rows, _index(rows))
+
+
+def read_sen2_of(
+    path: Path,
+    problems: Problems,
+    *,
+    kind: Kind,
+    geographies: Sequence[str],
+    sha256: str | None,
+) -> Sen2File | None:
+    """:func:`read_sen2` cut to the rows of ``geographies``, through the cache.
+
+    The first run reads and checks the whole file, as :func:`read_sen2` does, and caches the
+    rows of ``geographies`` (authorities by code, old code or name, regions, or ``England``;
+    those in the file), keyed by the file's SHA-256, ``kind``, the geographies and
+    :data:`PARSER_VERSION`. Later runs with the same file read those rows alone. Only a file
+    without problems is cached; a cache that cannot be written is a warning in
+    ``problems.warnings`` and the run goes on.
+
+    Parameters
+    ----------
+    path, problems, kind
+        As :func:`read_sen2`.
+    geographies
+        The geographies the run takes out of the file (:meth:`Sen2File.rows_of`).
+    sha256
+        The file's SHA-256 (hex), or None to read it without the cache.
+    """
+    from sitefinder.roads.cache import cache_entry  # with the road cache's rules and folder
+    from sitefinder.version import __version__
+
+    wanted = sorted({geography.strip().casefold() for geography in geographies})
+    entry = None
+    if sha256 is not None:
+        parts = {"file": sha256, "kind": kind, "geographies": wanted}
+        entry = cache_entry("sen2", {**parts, "parser": PARSER_VERSION, "sitefinder": __version__})
+        stored = entry.read()
+        text = set(_TEXT) | {k for ks in _KEYS.values() for k in ks}
+        cut = _from_arrays(path, kind, stored, text) if stored is not None else None
+        if cut is not None:
+            return cut
+    file = read_sen2(path, problems, kind=kind)
+    if file is None:
+        return None
+    cut = _cut(file, wanted)
+    if entry is not None:
+        for warning in entry.write(_arrays(cut.rows)):
+            problems.warnings.append(warning)
+    return cut
 
 
 def _ages(path: Path, rows: pd.DataFrame, problems: Problems) -> pd.DataFrame | None:

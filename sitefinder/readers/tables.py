@@ -6,16 +6,16 @@ import codecs
 import csv
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio.errors
-import pyogrio.raw
-import shapely
 
 from sitefinder.errors import processing
 from sitefinder.validate import Problems, in_great_britain
+
+if TYPE_CHECKING:  # geopandas, pyogrio and shapely are imported when a vector file is read
+    import geopandas as gpd
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb")
 
@@ -235,6 +235,10 @@ def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     that are not closed, self-intersections. Parsing them as GDAL hands them over would fail
     on the first unclosed ring.
     """
+    import geopandas as gpd
+    import pyogrio.raw
+    import shapely
+
     with warnings.catch_warnings():
         # GDAL accepts unclosed rings with a warning; they are counted and repaired below.
         warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
@@ -295,6 +299,8 @@ def read_vector(
     if (problem := missing_or_irregular(path, hint)) is not None:
         problems.add(path, problem)
         return None
+    import pyogrio.errors
+
     with processing(path):
         try:
             frame, fixed = _read_layer(path, layer)

@@ -1,9 +1,10 @@
-"""On-disk cache for parsed road networks and drive-minute matrices.
+"""On-disk cache for parsed road networks, drive-minute matrices and SEN2 rows.
 
 Entries are ``.npz`` files (numpy arrays only, read with ``allow_pickle=False``) named by a
 SHA-256 key over everything that shapes the result: the network file's *content* (not its name
 or date), the points' coordinates, and every parameter, plus a format version. A changed input
-therefore gets a new key and never reuses a stale entry.
+therefore gets a new key and never reuses a stale entry. Other readers keep their entries here
+through :func:`cache_entry` (the SEN2 reader: :func:`sitefinder.readers.sen2.read_sen2_of`).
 
 The cache never stops a run:
 
@@ -48,7 +49,9 @@ from sitefinder.roads.paths import DEFAULT_ROUTING, Routing, SnapReport, drive_m
 
 __all__ = [
     "DEFAULT_MAX_MB",
+    "CacheEntry",
     "CacheUse",
+    "cache_entry",
     "cache_limit_bytes",
     "cached_drive_minutes",
     "cached_road_network",
@@ -135,8 +138,11 @@ def network_sha256(network: RoadNetwork) -> str:
     )
 
 
+_KINDS = ("network", "matrix", "sen2")
+
+
 def _entries(folder: Path) -> list[Path]:
-    return [*folder.glob("network-*.npz"), *folder.glob("matrix-*.npz")]
+    return [entry for kind in _KINDS for entry in folder.glob(f"{kind}-*.npz")]
 
 
 def _evict(folder: Path, *, limit: int, keep: Path) -> None:
@@ -206,6 +212,40 @@ def _read(path: Path) -> dict[str, NDArray[Any]] | None:
     with contextlib.suppress(OSError):  # a read-only cache still serves hits
         os.utime(path)  # mark it recently used, for eviction
     return stored
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One entry of the cache: ``path`` (in the cache folder) and the folder's size ``limit``
+    in bytes (0: the cache is off, so nothing is read or written)."""
+
+    path: Path
+    limit: int
+
+    def read(self) -> dict[str, NDArray[Any]] | None:
+        """The entry's arrays, or None when it is missing or damaged (a miss)."""
+        return _read(self.path) if self.limit else None
+
+    def write(self, arrays: dict[str, NDArray[Any]]) -> tuple[str, ...]:
+        """Store ``arrays`` (numeric or text arrays, never objects); warnings when it cannot."""
+        return _write(self.path, arrays, limit=self.limit) if self.limit else ()
+
+
+def cache_entry(
+    kind: str, parts: dict[str, Any], *, cache_dir: Path | str | None = None
+) -> CacheEntry:
+    """The cache entry of ``kind`` (one of ``network``, ``matrix``, ``sen2``) keyed by
+    ``parts``: everything that shapes its content, as JSON-able values.
+
+    Raises
+    ------
+    SetupError
+        If ``$SITEFINDER_CACHE_MAX_MB`` is not a number of megabytes.
+    """
+    if kind not in _KINDS:
+        raise ValueError(f"unknown cache entry kind {kind!r}")
+    path = _folder(cache_dir) / f"{kind}-{_key(kind, parts)}.npz"
+    return CacheEntry(path, cache_limit_bytes())
 
 
 def cached_road_network(

@@ -42,15 +42,17 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import osmium
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sitefinder.errors import DataError
+
+if TYPE_CHECKING:  # osmium and pyproj are imported when a file is parsed: a cached network
+    from pyproj import Transformer  # needs neither
 
 MPH = 1.609344  # km/h per mph
 
@@ -355,6 +357,8 @@ def read_road_network(
     way_ends: list[int] = []  # end offset of each way in refs
     way_kmh: list[float] = []
     directions: list[int] = []
+    import osmium
+
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
@@ -402,6 +406,8 @@ def read_road_network(
 @functools.cache
 def _to_grid() -> Transformer:
     """WGS84 longitude/latitude to British National Grid (made on first use: 35 ms)."""
+    from pyproj import Transformer
+
     return Transformer.from_crs(4326, 27700, always_xy=True)
 
 
@@ -518,6 +524,8 @@ def network_from_edges(
     """
     points = np.asarray(xy, dtype=float).reshape(-1, 2)
     x, y = points[:, 0].copy(), points[:, 1].copy()
+    from pyproj import Transformer
+
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(x, y)
     nodes = _Nodes(
         np.arange(1, len(x) + 1, dtype=np.int64),
