@@ -203,7 +203,14 @@ def write_geopackage(
     """
     path = check_target(path, overwrite=overwrite)
     run = published(result)
-    frames = _frames(run)
+    return write_layers(_frames(run), path, overwrite=overwrite, label_top=run.facts.top)
+
+
+def write_layers(
+    frames: dict[str, pd.DataFrame], path: Path, *, overwrite: bool, label_top: int
+) -> Path:
+    """Write ``frames`` (layers and tables, by name) to one GeoPackage at ``path`` atomically,
+    as GeoPackage 1.3, with QGIS styles labelling the first ``label_top`` candidates."""
     with atomic_path(
         path, overwrite=overwrite, kind="GeoPackage", errors=_WRITE_ERRORS
     ) as temporary:
@@ -217,7 +224,7 @@ def write_geopackage(
                 pyogrio.write_dataframe(
                     frame, temporary, layer=name, driver="GPKG", dataset_options=options
                 )
-        add_layer_styles(temporary, frames, label_top=run.facts.top)
+        add_layer_styles(temporary, frames, label_top=label_top)
     return path
 
 

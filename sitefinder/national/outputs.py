@@ -28,7 +28,6 @@ from sitefinder.columns import METRICS, PLAN, machine_value, protected, records,
 from sitefinder.disclosure import Rule, Withheld, rule_for
 from sitefinder.national.run import CROSS_BORDER, NationalResult
 from sitefinder.report import OUTPUT_COLUMNS, before_after_rows
-from sitefinder.targets import atomic_path
 from sitefinder.targets import check_target as check_path
 from sitefinder.version import __version__
 
@@ -323,27 +322,10 @@ def write_national_geopackage(
         If ``path`` exists and ``overwrite`` is false, the folder does not exist, or the file
         cannot be written. The target is left untouched in every case.
     """
-    import pyogrio
-
-    from sitefinder.export import _WRITE_ERRORS, GPKG_VERSION
-    from sitefinder.styles import add_layer_styles
+    from sitefinder.export import write_layers
 
     path = check_path(path, overwrite=overwrite, suffix=".gpkg", kind="GeoPackage")
     if any(run.layers is None for run in result.runs):
         raise ValueError("the national run was made without layers (rank_national(layers=True))")
     frames = national_layers(result)
-    with atomic_path(
-        path, overwrite=overwrite, kind="GeoPackage", errors=_WRITE_ERRORS
-    ) as temporary:
-        for name, frame in frames.items():  # GDAL creates the file itself
-            options = {"VERSION": GPKG_VERSION} if not Path(temporary).exists() else {}
-            if isinstance(frame, gpd.GeoDataFrame):
-                frame.to_file(
-                    temporary, layer=name, driver="GPKG", engine="pyogrio", dataset_options=options
-                )
-            else:
-                pyogrio.write_dataframe(
-                    frame, temporary, layer=name, driver="GPKG", dataset_options=options
-                )
-        add_layer_styles(temporary, frames, label_top=result.scenario.top)
-    return path
+    return write_layers(frames, path, overwrite=overwrite, label_top=result.scenario.top)
