@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -429,15 +430,17 @@ def metrics_table(run: PublishedRun | RankResult) -> Table:
     """The network before and after the plan as a rich table."""
     run = published(run)
     bases = len(run["plan_chosen"])
-    table = Table(
-        title=f"Network before and after {bases} new base{'s' if bases != 1 else ''}",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-    )
+    title = f"Network before and after {bases} new base{'s' if bases != 1 else ''}"
+    return before_after_table(title, summary_rows(run))
+
+
+def before_after_table(title: str, rows: Iterable[Sequence[str]]) -> Table:
+    """A rich table of (metric, before, after, change) rows, as text."""
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("Metric")
     for heading in ("Before", "After", "Change"):
         table.add_column(heading, justify="right")
-    for row in summary_rows(run):
+    for row in rows:
         table.add_row(*row)
     return table
 

@@ -27,7 +27,7 @@ from rich.text import Text
 from sitefinder.columns import METRICS, PLAN, machine_value, protected, records, text_value
 from sitefinder.disclosure import Rule, Withheld, rule_for
 from sitefinder.national.run import CROSS_BORDER, NationalResult
-from sitefinder.report import OUTPUT_COLUMNS, before_after_rows
+from sitefinder.report import OUTPUT_COLUMNS, before_after_rows, before_after_table
 from sitefinder.targets import check_target as check_path
 from sitefinder.version import __version__
 
@@ -210,18 +210,11 @@ def england_table(result: NationalResult) -> Table:
     """England's network before and after every authority's plan."""
     frames = network_frames(result)
     bases = sum(len(d["plan"].get("chosen", [])) for d in authority_documents(result))
-    table = Table(
-        title=f"England before and after {bases} new bases in {len(result.runs)} authorities",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-    )
-    table.add_column("Metric")
-    for heading in ("Before", "After", "Change"):
-        table.add_column(heading, justify="right")
     england = pd.DataFrame({when: frames[when].loc["England"] for when in ("before", "after")}).T
-    for row in before_after_rows(england, result.scenario.suppression_threshold):
-        table.add_row(*row)
-    return table
+    return before_after_table(
+        f"England before and after {bases} new bases in {len(result.runs)} authorities",
+        before_after_rows(england, result.scenario.suppression_threshold),
+    )
 
 
 def national_table(result: NationalResult) -> RenderableType:
