@@ -73,27 +73,40 @@ def _m(key: str, label: str, **more: object) -> Column:
     return Column(key, label, "minutes", unit="minutes", digits=1, **more)  # type: ignore[arg-type]
 
 
-RANKING: tuple[Column, ...] = (
-    Column("rank", "Rank", "number", digits=0),
+# Columns several tables share, defined once.
+_SCHOOL: tuple[Column, ...] = (
     Column("urn", "URN", "id", people=False),
     Column("name", "School (URN)", "text", show="{name} ({urn})"),
     Column("phase", "Phase", "text", people=False),
     Column("need_group", "Need group key", "id", people=False),
-    Column("need_group_label", "New base", "text", show="{phase}{ages_note}: {need_group_label}"),
-    Column("ages", "Ages served", "text", unit="years", people=False),
-    _h("harm_averted", "Harm averted (in order)", about="children_served"),
+)
+_AGES = Column("ages", "Ages served", "text", unit="years", people=False)
+_TWO_PARTS: tuple[Column, ...] = (
     _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
        show="{harm_averted_placing} {harm_averted_journeys_signed}"),
     _h("harm_averted_journeys", "Journey harm averted", about="children_served", people=False),
+)  # fmt: skip
+_MINUTES: tuple[Column, ...] = (
+    _m("minutes_before", "Minutes before → after", show="{minutes_before} → {minutes_after}"),
+    _m("minutes_after", "Minutes after", people=False),
+)
+_ROBUST = Column("robustness", "Robust", "share", unit="share of runs", digits=3)
+
+
+RANKING: tuple[Column, ...] = (
+    Column("rank", "Rank", "number", digits=0),
+    *_SCHOOL,
+    Column("need_group_label", "New base", "text", show="{phase}{ages_note}: {need_group_label}"),
+    _AGES,
+    _h("harm_averted", "Harm averted (in order)", about="children_served"),
+    *_TWO_PARTS,
     _h("harm_averted_standalone", "Harm averted (alone)"),
     _c("children_served", "Children served"),
     _c("newly_placed", "Newly placed", terminal=False),
     _c("within_limit_gain", "Brought within limit"),
-    _m("minutes_before", "Minutes before → after",
-       show="{minutes_before} → {minutes_after}"),
-    _m("minutes_after", "Minutes after", people=False),
+    *_MINUTES,
     Column("in_plan", "In plan", "flag", first=True),
-    Column("robustness", "Robust", "share", unit="share of runs", digits=3),
+    _ROBUST,
     Column("passes_rule", "Passes the stopping rule", "flag", terminal=False),
     Column("notes", "Notes", "text"),
 )  # fmt: skip
@@ -101,26 +114,19 @@ RANKING: tuple[Column, ...] = (
 
 PLAN: tuple[Column, ...] = (
     Column("choice", "#", "number", digits=0),
-    Column("urn", "URN", "id", people=False),
-    Column("name", "School (URN)", "text", show="{name} ({urn})"),
-    Column("phase", "Phase", "text", people=False),
-    Column("need_group", "Need group key", "id", people=False),
+    *_SCHOOL,
     Column("need_group_label", "New base", "text",
            show="{phase}{ages_note}: {need_group_label}, {places} places"),
-    Column("ages", "Ages served", "text", unit="years", people=False),
+    _AGES,
     Column("places", "Places", "number", unit="places", digits=0, people=False),
     _h("harm_averted", "Harm averted", about="children_served"),
-    _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
-       show="{harm_averted_placing} {harm_averted_journeys_signed}"),
-    _h("harm_averted_journeys", "Journey harm averted", about="children_served", people=False),
+    *_TWO_PARTS,
     _c("children_served", "Children served"),
     _c("newly_placed", "Newly placed"),
-    _m("minutes_before", "Minutes before → after",
-       show="{minutes_before} → {minutes_after}"),
-    _m("minutes_after", "Minutes after", people=False),
+    *_MINUTES,
     Column("areas_served", "Areas served (children)", "text"),
     Column("greedy_rank", "Greedy rank", "number", digits=0),
-    Column("robustness", "Robust", "share", unit="share of runs", digits=3),
+    _ROBUST,
     Column("alternatives", "Equivalent alternatives", "text", people=False),
 )  # fmt: skip
 """The plan's chosen bases, one row per new base."""
@@ -152,12 +158,9 @@ STOPPED: tuple[Column, ...] = (
 """Bases the stopping rule kept out of the plan."""
 
 LEFT_OUT: tuple[Column, ...] = (
-    Column("urn", "URN", "id", people=False),
-    Column("name", "School (URN)", "text", show="{name} ({urn})"),
-    Column("phase", "Phase", "text", people=False),
-    Column("need_group", "Need group key", "id", people=False),
+    *_SCHOOL,
     Column("need_group_label", "New base", "text", show="{phase}{ages_note}: {need_group_label}"),
-    Column("ages", "Ages served", "text", unit="years", people=False),
+    _AGES,
     _h("harm_averted_standalone", "Harm averted (alone)"),
     Column("reason", "Why not chosen", "text"),
 )
@@ -237,9 +240,7 @@ WHY_OPTION: tuple[Column, ...] = (
 
 WHY_FIGURES: tuple[Column, ...] = (
     _h("harm_averted", "Harm averted", about="children_served"),
-    _h("harm_averted_placing", "Placing, journeys", about="newly_placed",
-       show="{harm_averted_placing} {harm_averted_journeys_signed}"),
-    _h("harm_averted_journeys", "Journey harm averted", about="children_served", people=False),
+    *_TWO_PARTS,
     _c("children_served", "Children served"),
     _c("newly_placed", "Newly placed"),
     _m("minutes_after", "Minutes to it"),
