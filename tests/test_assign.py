@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from networks import site
 
 from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.harm import HarmCurve
@@ -64,25 +65,18 @@ def _rows(children, klass, limit=45.0, unmet=25.0):
     )
 
 
-def _site(capacity, classes, rows, minutes):
-    minutes = np.asarray(minutes, dtype=float)
-    return Site(
-        float(capacity), frozenset(classes), np.asarray(rows, dtype=np.intp), minutes, minutes / 10
-    )
-
-
 def test_a_base_never_serves_another_phase_or_need_group():
     # row 0 is class 0 (say primary ASD), row 1 class 1 (secondary ASD); the base serves class 0
     demand = _rows([3, 3], [0, 1])
-    site = _site(10, {0}, [0], [20])
-    solution = solve_network(demand, [site])
+    base = site(10, {0}, [0], [20])
+    solution = solve_network(demand, [base])
     assert solution.unmet.tolist() == pytest.approx([0, 3])
     assert solution.objective == pytest.approx(3 * 2.0 + 3 * 25)
 
 
 def test_metrics_hand_checked():
     demand = _rows([4, 6], [0, 0], limit=45)
-    sites = [_site(4, {0}, [0], [30]), _site(10, {0}, [1], [60])]
+    sites = [site(4, {0}, [0], [30]), site(10, {0}, [1], [60])]
     m = metrics(demand, solve_network(demand, sites))
     assert m.placed == pytest.approx(10)
     assert m.within_limit == pytest.approx(4)
@@ -102,7 +96,7 @@ def networks(draw):
         classes = draw(st.sets(st.integers(0, 1), min_size=1))
         rows = [r for r in range(n_rows) if klass[r] in classes]
         minutes = draw(st.lists(st.floats(5, 120), min_size=len(rows), max_size=len(rows)))
-        sites.append(_site(draw(st.integers(0, 12)), classes, rows, minutes))
+        sites.append(site(draw(st.integers(0, 12)), classes, rows, minutes))
     return _rows(children, klass), sites
 
 
@@ -124,7 +118,7 @@ PRIMARY = HarmCurve(
 )  # fmt: skip
 
 
-def _curve_site(capacity, classes, rows, minutes, curve=PRIMARY):
+def _curvesite(capacity, classes, rows, minutes, curve=PRIMARY):
     minutes = np.asarray(minutes, dtype=float)
     return Site(
         float(capacity),
@@ -144,17 +138,17 @@ def _solution(pair_row, pair_site, pair_minutes, flow, n_rows):
 
 def test_passing_a_nearer_base_with_room_is_counted():
     # 3 children of row 0 ride 12 minutes to site 1 while site 0, 5 minutes away, has 2 spare
-    sites = [_curve_site(4, {0}, [0], [5]), _curve_site(10, {0}, [0], [12])]
+    sites = [_curvesite(4, {0}, [0], [5]), _curvesite(10, {0}, [0], [12])]
     wrong = _solution([0, 0], [0, 1], [5, 12], [2, 3], 1)
     assert children_passing_nearer(sites, wrong) == pytest.approx(3)
-    full = [_curve_site(2, {0}, [0], [5]), sites[1]]  # no room at the nearer base: no one passes
+    full = [_curvesite(2, {0}, [0], [5]), sites[1]]  # no room at the nearer base: no one passes
     assert children_passing_nearer(full, wrong) == 0
 
 
 def test_the_shorter_of_two_journeys_under_the_free_minutes_wins():
     # Both journeys are under the free minutes, so only the travel term tells them apart.
     demand = _rows([3], [0], unmet=5.0)
-    sites = [_curve_site(10, {0}, [0], [12]), _curve_site(10, {0}, [0], [5])]
+    sites = [_curvesite(10, {0}, [0], [12]), _curvesite(10, {0}, [0], [5])]
     solution = solve_network(demand, sites)
     assert solution.flow.tolist() == pytest.approx([0, 3])
     assert solution.objective == pytest.approx(3 * 0.05)

@@ -5,18 +5,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from networks import demand_rows
+from networks import demand_rows, random_networks, site
 
 from sitefinder.model.bounds import gain_bound
-from sitefinder.model.network import Site, solve_network
+from sitefinder.model.network import solve_network
 from sitefinder.model.warm import WarmTransport
-
-
-def _site(capacity, classes, rows, minutes):
-    minutes = np.asarray(minutes, dtype=float)
-    return Site(
-        float(capacity), frozenset(classes), np.asarray(rows, dtype=np.intp), minutes, minutes / 10
-    )
 
 
 def test_eased_prices_see_that_only_two_children_are_left_without_a_place():
@@ -24,8 +17,8 @@ def test_eased_prices_see_that_only_two_children_are_left_without_a_place():
     # 2 children go without (25 points each): 10 + 50 = 60 harm points. A second 10-place base
     # at 10 minutes can only place those 2: it averts 2 x (25 - 1) = 48 points.
     demand = demand_rows([12], [0])
-    existing = [_site(10, {0}, [0], [10])]
-    option = _site(10, {0}, [0], [10])
+    existing = [site(10, {0}, [0], [10])]
+    option = site(10, {0}, [0], [10])
     network = WarmTransport(demand, existing, np.arange(1))
     assert network.objective == pytest.approx(60)
     exact = network.objective - network.trial(option)
@@ -36,20 +29,11 @@ def test_eased_prices_see_that_only_two_children_are_left_without_a_place():
     assert network.bound(option) == pytest.approx(48)
 
 
-@st.composite
-def networks(draw):
-    n_rows = draw(st.integers(1, 8))
-    klass = draw(st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows))
-    children = draw(st.lists(st.floats(0.1, 9), min_size=n_rows, max_size=n_rows))
-
-    def site(classes):
-        rows = [r for r in range(n_rows) if klass[r] in classes]
-        minutes = draw(st.lists(st.floats(0, 300), min_size=len(rows), max_size=len(rows)))
-        return _site(draw(st.integers(1, 10)), classes, rows, minutes)
-
-    existing = [site(draw(st.sets(st.integers(0, 1), min_size=1, max_size=2))) for _ in range(3)]
-    options = [site({draw(st.integers(0, 1))}) for _ in range(draw(st.integers(1, 4)))]
-    return demand_rows(children, klass), existing, options
+def networks():
+    return random_networks(
+        rows=(1, 8), classes=2, children=st.floats(0.1, 9), minutes=st.floats(0, 300),
+        existing=3, options=4,
+    )  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)

@@ -2,28 +2,21 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from networks import demand_rows
+from networks import demand_rows, random_networks, site
 
 from sitefinder.model import greedy, network
 from sitefinder.model.greedy import greedy_order
-from sitefinder.model.network import Site, solve_network
-
-
-def _site(capacity, classes, rows, minutes):
-    minutes = np.asarray(minutes, dtype=float)
-    return Site(
-        float(capacity), frozenset(classes), np.asarray(rows, dtype=np.intp), minutes, minutes / 10
-    )
+from sitefinder.model.network import solve_network
 
 
 def test_hand_checked_order():
     # Two areas of 6 children, class 0. Existing base: 6 places, 20 minutes from area 0 only.
     demand = demand_rows([6, 6], [0, 0])
-    existing = [_site(6, {0}, [0], [20])]
+    existing = [site(6, {0}, [0], [20])]
     options = [
-        _site(10, {0}, [0, 1], [40, 40]),  # helps area 1 (unmet -> 4 points each): 6 * 21
-        _site(10, {0}, [1], [10]),  # area 1 at 1 point each: 6 * 24 = 144
-        _site(10, {0}, [0], [5]),  # only improves area 0 from 2.0 to 0.5: 6 * 1.5 = 9
+        site(10, {0}, [0, 1], [40, 40]),  # helps area 1 (unmet -> 4 points each): 6 * 21
+        site(10, {0}, [1], [10]),  # area 1 at 1 point each: 6 * 24 = 144
+        site(10, {0}, [0], [5]),  # only improves area 0 from 2.0 to 0.5: 6 * 1.5 = 9
     ]
     result = greedy_order(demand, existing, options, steps=3)
     assert result.standalone.tolist() == pytest.approx([126, 144, 9])
@@ -42,25 +35,16 @@ def test_hand_checked_order():
 
 def test_one_pick_per_owner():
     demand = demand_rows([6, 6], [0, 1])
-    options = [_site(10, {0}, [0], [10]), _site(10, {1}, [1], [10]), _site(10, {1}, [1], [30])]
+    options = [site(10, {0}, [0], [10]), site(10, {1}, [1], [10]), site(10, {1}, [1], [30])]
     result = greedy_order(demand, [], options, steps=3, owner=[0, 0, 1])
     assert [p.option for p in result.picks] == [0, 2]
 
 
-@st.composite
-def instances(draw):
-    n_rows = draw(st.integers(2, 8))
-    klass = draw(st.lists(st.integers(0, 2), min_size=n_rows, max_size=n_rows))
-    children = draw(st.lists(st.integers(1, 9), min_size=n_rows, max_size=n_rows))
-
-    def site(classes):
-        rows = [r for r in range(n_rows) if klass[r] in classes]
-        minutes = draw(st.lists(st.floats(5, 100), min_size=len(rows), max_size=len(rows)))
-        return _site(draw(st.integers(1, 10)), classes, rows, minutes)
-
-    existing = [site(draw(st.sets(st.integers(0, 2), min_size=1, max_size=2))) for _ in range(2)]
-    options = [site({draw(st.integers(0, 2))}) for _ in range(draw(st.integers(1, 6)))]
-    return demand_rows(children, klass), existing, options
+def instances():
+    return random_networks(
+        rows=(2, 8), classes=3, children=st.integers(1, 9), minutes=st.floats(5, 100),
+        existing=2, options=6,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("warm_ratio", [0, 4, 10**9], ids=["neighbourhood", "auto", "component"])
@@ -97,7 +81,7 @@ def test_first_pick_is_optimal_single_site_by_brute_force():
     for _ in range(8):
         klass = int(rng.integers(0, 2))
         rows = np.flatnonzero(demand.klass == klass)
-        options.append(_site(12, {klass}, rows, rng.uniform(5, 90, len(rows))))
+        options.append(site(12, {klass}, rows, rng.uniform(5, 90, len(rows))))
     result = greedy_order(demand, [], options, steps=1)
     scores = [solve_network(demand, [o]).objective for o in options]
     assert result.picks[0].option == int(np.argmin(scores))
@@ -113,13 +97,13 @@ def test_threads_give_the_same_order():
     klass = rng.integers(0, 2, n_rows)
     demand = demand_rows(rng.integers(0, 4, n_rows), klass)
 
-    def site():
+    def random_site():
         at, c = rng.uniform(0, 100, 2), int(rng.integers(0, 2))
         rows = np.flatnonzero((np.hypot(*(xy - at).T) < 25) & (klass == c))
-        return _site(int(rng.integers(2, 10)), {c}, rows, np.hypot(*(xy[rows] - at).T) * 3)
+        return site(int(rng.integers(2, 10)), {c}, rows, np.hypot(*(xy[rows] - at).T) * 3)
 
-    existing = [site() for _ in range(10)]
-    options = [site() for _ in range(30)]
+    existing = [random_site() for _ in range(10)]
+    options = [random_site() for _ in range(30)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(greedy, "_WARM_RATIO", 0)  # every trial in a neighbourhood
         patch.setattr(greedy, "_WARM_ROWS", 0)
@@ -171,7 +155,7 @@ def test_lazy_re_valuing_picks_what_valuing_every_option_picks(warm_ratio, insta
 def test_minutes_before_counts_only_children_who_moved():
     # Row 0: 6 children, 6 places at 20 minutes; row 1: 6 children, no place (no prior journey).
     demand = demand_rows([6, 6], [0, 0])
-    before = solve_network(demand, [_site(6, {0}, [0], [20])])
+    before = solve_network(demand, [site(6, {0}, [0], [20])])
     rows = np.array([0, 1], dtype=np.intp)
     flows = np.array([2.0, 4.0])
     # Every child served newly placed: nothing moved, so there is no "before" journey.
@@ -200,12 +184,12 @@ def test_options_whose_neighbourhood_covers_the_component_are_valued_warm():
     # 5 classes of 2 rows; one existing base serves every row (a special school), so an
     # option's neighbourhood (its 2 rows, then every row that base serves) is the component.
     demand = demand_rows([1] * 10, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
-    existing = [_site(3, {0, 1, 2, 3, 4}, range(10), [30] * 10)]
-    options = [_site(2, {c}, [2 * c, 2 * c + 1], [10, 20]) for c in range(5)]
+    existing = [site(3, {0, 1, 2, 3, 4}, range(10), [30] * 10)]
+    options = [site(2, {c}, [2 * c, 2 * c + 1], [10, 20]) for c in range(5)]
     assert _warm_valuations(demand, existing, options) == 5
     # A chain of bases serving 3 rows each links 40 rows into one component; an option's
     # neighbourhood starts with the few rows near it: valued there, not on the whole chain.
     demand = demand_rows([1] * 40, [0] * 40)
-    existing = [_site(1, {0}, [2 * k, 2 * k + 1, 2 * k + 2], [30] * 3) for k in range(19)]
-    options = [_site(2, {0}, [2 * k, 2 * k + 1], [10, 20]) for k in range(0, 19, 6)]
+    existing = [site(1, {0}, [2 * k, 2 * k + 1, 2 * k + 2], [30] * 3) for k in range(19)]
+    options = [site(2, {0}, [2 * k, 2 * k + 1], [10, 20]) for k in range(0, 19, 6)]
     assert _warm_valuations(demand, existing, options) == 0
