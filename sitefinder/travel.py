@@ -218,6 +218,11 @@ class AreaJourneys:
     warnings: list[str] = field(default_factory=list)
 
 
+def _xy(table: pd.DataFrame) -> NDArray[np.float64]:
+    """A table's points as (easting, northing) rows, EPSG:27700 metres."""
+    return table[["easting", "northing"]].to_numpy(dtype=float)
+
+
 def area_school_journeys(
     areas: pd.DataFrame, schools: pd.DataFrame, *, journey: Journey
 ) -> AreaJourneys:
@@ -236,10 +241,8 @@ def area_school_journeys(
         The scenario's journey section.
     """
     start = time.perf_counter()
-    origins = areas[["easting", "northing"]].to_numpy(dtype=float)
-    destinations = schools[["easting", "northing"]].to_numpy(dtype=float)
     if journey.method == "crowfly":
-        pairs = crowfly_journey_pairs(origins, destinations, journey=journey)
+        pairs = crowfly_journey_pairs(_xy(areas), _xy(schools), journey=journey)
         return AreaJourneys(pairs, "crowfly", time.perf_counter() - start)
     drive = area_school_drive_minutes(areas, schools, journey=journey)
     pairs = SchoolPairs.from_dense(
@@ -264,8 +267,7 @@ def area_school_drive_minutes(
         The scenario's journey section.
     """
     start = time.perf_counter()
-    origins = areas[["easting", "northing"]].to_numpy(dtype=float)
-    destinations = schools[["easting", "northing"]].to_numpy(dtype=float)
+    origins, destinations = _xy(areas), _xy(schools)
     if journey.method == "crowfly":
         minutes = crowfly_drive_minutes(origins, destinations, journey=journey)
         return DriveTimes(minutes, "crowfly", time.perf_counter() - start)
