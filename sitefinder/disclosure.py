@@ -51,6 +51,17 @@ def withheld_count(threshold: int) -> str:
     return f"<{threshold}"
 
 
+def disclosure_text(threshold: int) -> str:
+    """The sentence explaining figures withheld below ``threshold`` children."""
+    if threshold == 0:
+        return "Disclosure control is off (suppression_threshold = 0)."
+    return (
+        f"Counts of fewer than {threshold} children are shown as {withheld_count(threshold)};"
+        f" {CONFIDENTIAL} marks a figure withheld so that no such count can be worked out from"
+        " it."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Withheld:
     """A figure withheld by disclosure control; ``str()`` gives its published text.

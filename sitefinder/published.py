@@ -38,7 +38,7 @@ from sitefinder.columns import (
     Column,
     protected,
 )
-from sitefinder.disclosure import Kind, Withheld
+from sitefinder.disclosure import Kind, Withheld, disclosure_text
 from sitefinder.resources import bundled_root
 from sitefinder.version import __version__
 
@@ -586,7 +586,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         ),
         tie_tolerance=scenario.selection.tie_tolerance,
         harm_scale=harm_scale(scenario),
-        disclosure_note=report.disclosure_text(scenario.suppression_threshold),
+        disclosure_note=disclosure_text(scenario.suppression_threshold),
         method=plan.method,
         proof=plan.proof(),
         proof_brief=plan.proof(brief=True),

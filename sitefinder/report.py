@@ -40,7 +40,7 @@ from sitefinder.columns import (
     signed,
     text_value,
 )
-from sitefinder.disclosure import Rule, Withheld
+from sitefinder.disclosure import Rule, Withheld, disclosure_text
 from sitefinder.published import PublishedRun, published
 from sitefinder.supply import ages_text, phase_ages
 
@@ -316,16 +316,6 @@ def disclosure_note(run: PublishedRun | RankResult) -> str:
     if isinstance(run, PublishedRun):
         return run.facts.disclosure_note
     return disclosure_text(run.scenario.suppression_threshold)
-
-
-def disclosure_text(t: int) -> str:
-    """The sentence explaining figures withheld below a threshold of ``t`` children."""
-    if t == 0:
-        return "Disclosure control is off (suppression_threshold = 0)."
-    return (
-        f"Counts of fewer than {t} children are shown as <{t}; c marks a figure withheld so"
-        " that no such count can be worked out from it."
-    )
 
 
 def _rich(

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sitefinder.columns import signed
+from sitefinder.disclosure import disclosure_text
 from sitefinder.why.cells import ages_text, number_of, places_text, text_of
 
 
@@ -232,7 +233,7 @@ def why_text(document: dict[str, Any]) -> RenderableType:
                 )
             )
     threshold = document["suppression_threshold"]
-    parts.append(Text("\n" + _disclosure(threshold)))
+    parts.append(Text("\n" + disclosure_text(threshold)))
     return Group(*parts)
 
 
@@ -254,12 +255,3 @@ def _signed_harm(value: object) -> str:
     number = number_of(value)
     text = text_of(value, "harm_difference")
     return text if number is None else signed(text, number)
-
-
-def _disclosure(threshold: int) -> str:
-    if threshold == 0:
-        return "Disclosure control is off (suppression_threshold = 0)."
-    return (
-        f"Counts of fewer than {threshold} children are shown as <{threshold}; c marks a figure"
-        " withheld so that no such count can be worked out from it."
-    )
