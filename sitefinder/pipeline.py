@@ -7,8 +7,9 @@ export modules render. Nothing here prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,8 @@ class RankResult:
         Every school with its eligibility, notes and standalone harm averted per phase and
         need group (``standalone_<phase>_<group>``), best option, and rank if picked with the
         marginal harm averted at that rank in its two parts (``harm_averted``,
-        ``harm_averted_placing``, ``harm_averted_journeys``).
+        ``harm_averted_placing``, ``harm_averted_journeys``). Made when first read (it values
+        every option alone: the outputs that list every school read it).
     sites
         The bases open after the plan: existing ones and the planned new ones.
     areas
@@ -83,7 +85,7 @@ class RankResult:
     scenario: Scenario
     data: AuthorityData
     ranking: pd.DataFrame
-    schools: pd.DataFrame
+    school_scores: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
     sites: pd.DataFrame
     areas: pd.DataFrame
     assignments: pd.DataFrame
@@ -96,6 +98,11 @@ class RankResult:
     supply_warnings: list[str] = field(default_factory=list)
     model: PlanInputs | None = field(default=None, repr=False, compare=False)
     demand_notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def schools(self) -> pd.DataFrame:
+        """Every school's scores (see the class docstring), made when first read."""
+        return self.school_scores()
 
     @property
     def warnings(self) -> list[str]:
@@ -283,7 +290,7 @@ def _ranking_table(
 def _school_scores(
     assessed: pd.DataFrame, options: pd.DataFrame, greedy: GreedyResult, ranking: pd.DataFrame
 ) -> pd.DataFrame:
-    scores = options.assign(standalone=greedy.standalone)
+    scores = options.assign(standalone=greedy.standalone.all())
     wide = scores.pivot_table(
         index="school", columns=["phase", "need_group"], values="standalone", sort=True
     )
@@ -388,7 +395,7 @@ def rank(
         scenario=scenario,
         data=data,
         ranking=ranking,
-        schools=_school_scores(assessed, options, greedy, ranking),
+        school_scores=partial(_school_scores, assessed, options, greedy, ranking),
         sites=sites,
         areas=_area_table(model, data, before_solution, after_solution),
         assignments=_assignment_table(model, after_solution, sites),

@@ -19,7 +19,7 @@ def test_hand_checked_order():
         site(10, {0}, [0], [5]),  # only improves area 0 from 2.0 to 0.5: 6 * 1.5 = 9
     ]
     result = greedy_order(demand, existing, options, steps=3)
-    assert result.standalone.tolist() == pytest.approx([126, 144, 9])
+    assert result.standalone.all().tolist() == pytest.approx([126, 144, 9])
     assert [p.option for p in result.picks] == [1, 2]  # then nothing else helps
     first, second = result.picks
     assert first.marginal == pytest.approx(144)
@@ -57,7 +57,7 @@ def test_marginals_match_full_resolves_and_first_pick_is_best_standalone(warm_ra
         patch.setattr(greedy, "_WARM_ROWS", 0)  # these components are small: test the ratio
         result = greedy_order(demand, existing, options, steps=len(options))
     if result.picks:
-        assert result.picks[0].marginal == pytest.approx(np.nanmax(result.standalone))
+        assert result.picks[0].marginal == pytest.approx(np.nanmax(result.standalone.all()))
     open_sites = list(existing)
     for pick in result.picks:
         before = solve_network(demand, open_sites).objective
@@ -111,7 +111,7 @@ def test_threads_give_the_same_order():
         two = greedy_order(demand, existing, options, steps=4, threads=3)
     assert [p.option for p in two.picks] == [p.option for p in one.picks]
     assert [p.marginal for p in two.picks] == [p.marginal for p in one.picks]
-    assert two.standalone.tolist() == one.standalone.tolist()
+    assert two.standalone.all().tolist() == one.standalone.all().tolist()
     assert two.evaluations == one.evaluations
 
 

@@ -30,7 +30,6 @@ from scipy import sparse
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.bounds import gain_bound
 from sitefinder.model.scoring import SetScorer
-from sitefinder.model.warm import WarmTransport
 
 ROUNDS = 30
 """Sets proposed by the master before the full MIP takes over."""
@@ -96,7 +95,7 @@ class _Cuts:
             key = (part, chosen)
             if key not in self.harm:
                 rows = scorer.rows(part)
-                model = WarmTransport(demand, scorer.sites(part, chosen), rows)
+                model = scorer.warm(part, chosen)
                 prices = model.prices
                 children = demand.children[rows]
                 constant = float(children @ prices[rows]) - sum(

@@ -17,7 +17,12 @@ bounds the fresh one; and the open network's LP prices bound it too (weak dualit
 :class:`sitefinder.model.bounds.EasedPrices`, which sees when few children are left without a
 place). Options are re-valued best bound first until no
 bound can reach the best fresh value, so the picks are those of valuing every stale option
-(ties within 1e-9 harm points still go to the lowest index).
+(ties within 1e-9 harm points still go to the lowest index). The first step works the same way
+from today's LP prices, so only the options that could be the first pick are valued; the
+others' standalone values are valued when an output reads them
+(:class:`sitefinder.model.standalone.StandaloneValues`). A pick valued on its component's warm
+LP is described by that LP re-solved with it open; the neighbourhood network is solved only
+once an option is valued on a neighbourhood.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +43,7 @@ from sitefinder.model.network import (
     minutes_before_of_moved,
     mismatch_averted,
 )
+from sitefinder.model.standalone import StandaloneValues
 from sitefinder.model.warm import ComponentTrials, similar_order
 
 Progress = Callable[[str, int, int], None]
@@ -107,10 +113,11 @@ class Pick:
 
 @dataclass(frozen=True, slots=True)
 class GreedyResult:
-    """The greedy picks in order and the standalone value of every option (harm points)."""
+    """The greedy picks in order and the standalone value of every option (harm points,
+    valued when read)."""
 
     picks: list[Pick]
-    standalone: NDArray[np.float64]
+    standalone: StandaloneValues
     evaluations: int
 
 
@@ -127,7 +134,6 @@ def _describe(
     *,
     new_site: int,
     marginal: float,
-    standalone: float,
 ) -> Pick:
     mask = (after.pair_site == new_site) & (after.flow > 1e-9)
     rows, flows, minutes = after.pair_row[mask], after.flow[mask], after.pair_minutes[mask]
@@ -139,7 +145,7 @@ def _describe(
         marginal=marginal,
         mismatch_averted=mismatch,
         journey_averted=marginal - mismatch,
-        standalone=standalone,
+        standalone=np.nan,  # filled in once the greedy ends
         served=served,
         newly_placed=newly_placed,
         within_limit_gain=_within(demand, after) - _within(demand, before),
@@ -223,6 +229,8 @@ def greedy_order(
         for index in warm:
             footprint[index] = None
             yield index, components.gain(options[index])
+        if local:
+            network.solve()  # once, before any thread's trial
         if threads <= 1 or len(local) < 2 * threads:
             yield from ((index, in_neighbourhood(index)) for index in local)
             return
@@ -236,32 +244,32 @@ def greedy_order(
         with ThreadPoolExecutor(max_workers=threads) as pool:
             yield from zip(local, pool.map(run, local), strict=True)
 
-    gains = np.full(len(options), np.nan)
+    # Before an option is valued its gain is a bound: +inf, or from the LP prices.
+    gains = np.full(len(options), np.inf)
     dirty = np.ones(len(options), dtype=bool)
-    standalone = np.full(len(options), np.nan)
     available = np.ones(len(options), dtype=bool)
     picks: list[Pick] = []
+    standalone: StandaloneValues | None = None
     evaluations = 0
     for step in range(steps):
         stale = np.flatnonzero(dirty & available)
-        if step > 0:  # best bound first; a stale gain and the LP prices bound the fresh one
-            for index in stale.tolist():
-                if on_component(index):
-                    priced = components.bound(options[index], enough=np.inf) + slack(index)
-                    gains[index] = min(gains[index], priced)
-            stale = stale[np.argsort(-gains[stale], kind="stable")]
+        # Best bound first; a stale gain and the LP prices bound the fresh one.
+        for index in stale.tolist():
+            if on_component(index):
+                priced = components.bound(options[index], enough=np.inf) + slack(index)
+                gains[index] = min(gains[index], priced)
+        stale = stale[np.argsort(-gains[stale], kind="stable")]
         fresh = available & ~dirty
         leader = float(gains[fresh].max()) if fresh.any() else -np.inf
         position = done = 0
         while position < len(stale):
-            if step > 0 and gains[stale[position]] < leader - _TIE - _SLACK:
+            if gains[stale[position]] < leader - _TIE - _SLACK:
                 break  # no stale option left can reach the best: they stay stale
             batch: list[int] = []
-            size = len(stale) if step == 0 else _BATCH
-            while position < len(stale) and len(batch) < size:
+            while position < len(stale) and len(batch) < _BATCH:
                 index = int(stale[position])
                 position += 1
-                if step > 0 and on_component(index):
+                if on_component(index):
                     # The dearer eased-price bound, only for options about to be valued.
                     enough = leader - _TIE - _SLACK - slack(index)
                     eased = components.bound(options[index], enough=enough) + slack(index)
@@ -278,42 +286,66 @@ def greedy_order(
                     progress(f"step {step + 1}/{steps}", done, len(stale))
             evaluations += len(batch)
         if step == 0:
-            standalone[:] = gains
+            # Today's network, kept for the standalone values the first step left unknown.
+            valued = np.where(dirty, np.nan, gains)
+            standalone = StandaloneValues(options, valued, gains, components.copy())
         live = np.where(available, gains, -np.inf)
         if not available.any() or live.max() <= _TIE:
             break
         best = int(np.flatnonzero(live >= live.max() - _TIE)[0])
-        trial = network.trial(options[best])
-        before, after = network.solutions(options[best], trial)
+        model = components.model_of(options[best])
+        if network.solved or footprint[best] is not None or model is None:
+            trial = network.trial(options[best])
+            before, after = network.solutions(options[best], trial)
+            new_site = len(network.sites)
+            changed: tuple[NDArray[np.intp], NDArray[np.intp]] | None
+            changed = network.open(options[best], trial)
+            merged = components.open(options[best])
+        else:
+            # Valued on its component's warm LP, as every option so far: that LP, re-solved
+            # with the pick open, describes it, and the neighbourhood network (used by no
+            # option yet) is not solved at all.
+            before = model.solution()
+            merged = components.open(options[best])
+            model = components.model_of(options[best])
+            assert model is not None  # a site within one component keeps it
+            after = model.solution()
+            new_site = model.sites - 1
+            network.add(options[best])
+            changed = None
         picks.append(
             _describe(
                 demand,
                 best,
                 before,
                 after,
-                new_site=len(network.sites),
+                new_site=new_site,
                 marginal=float(gains[best]),
-                standalone=float(standalone[best]),
             )
         )
-        changed_rows, changed_sites = network.open(options[best], trial)
         first_reach.clear()
-        merged = components.open(options[best])
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
         if picked_per_owner[owner[best]] >= max_per_owner:
             available &= np.asarray(owner) != owner[best]
         # A value is stale if a changed price or flow lies in its neighbourhood or on its edge.
         halo_sites = np.zeros(len(network.sites), dtype=bool)
-        halo_sites[network.reach(changed_rows)] = True
-        halo_sites[changed_sites] = True
         halo_rows = np.zeros(len(demand), dtype=bool)
-        halo_rows[network.rows_of(np.flatnonzero(halo_sites))] = True
-        halo_rows[changed_rows] = True
+        if changed is not None:
+            changed_rows, changed_sites = changed
+            halo_sites[network.reach(changed_rows)] = True
+            halo_sites[changed_sites] = True
+            halo_rows[network.rows_of(np.flatnonzero(halo_sites))] = True
+            halo_rows[changed_rows] = True
         for index in np.flatnonzero(available & ~dirty).tolist():
             near = footprint[index]
             if near is None:
                 dirty[index] = components.stale(options[index], merged)
             else:
                 dirty[index] = bool(halo_rows[near[0]].any() or halo_sites[near[1]].any())
+    if standalone is None:  # no step taken: nothing valued, nothing opened
+        unknown = np.full(len(options), np.nan)
+        standalone = StandaloneValues(options, unknown, np.full(len(options), np.inf), components)
+    alone = standalone.of([pick.option for pick in picks])
+    picks = [replace(pick, standalone=float(v)) for pick, v in zip(picks, alone, strict=True)]
     return GreedyResult(picks, standalone, evaluations)

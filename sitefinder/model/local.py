@@ -186,6 +186,32 @@ class LocalNetwork:
         self._pair_minutes = self._concat([s.minutes for s in self.sites], np.float64)
         self._capacity = np.array([s.capacity for s in self.sites], dtype=np.float64)
         self._index_rows()
+        self._solved = False
+        self._work = self.workspace()
+
+    @property
+    def objective(self) -> float:
+        """Total harm points of the open network (solving it if not yet solved)."""
+        self.solve()
+        return self._objective
+
+    @property
+    def unmet(self) -> NDArray[np.float64]:
+        """Children of each demand row left without a place (solving it if not yet solved)."""
+        self.solve()
+        return self._unmet
+
+    @property
+    def solved(self) -> bool:
+        """Whether the network's LP has been solved (it is, at the first trial)."""
+        return self._solved
+
+    def solve(self) -> None:
+        """Solve the whole network, once, from scratch: flows, unmet children and prices
+        (trials do this first; call it before trials on several threads)."""
+        if self._solved:
+            return
+        demand = self.demand
         lp = _solve_lp(
             _new_highs(presolve=True),
             demand.children.astype(np.float64),
@@ -197,11 +223,27 @@ class LocalNetwork:
             _Edge.empty(),
         )
         self._flow = lp.flow
-        self.unmet = lp.unmet
+        self._unmet = lp.unmet
         self._row_price = lp.row_price
         self._site_price = lp.site_price
-        self.objective = float(self._flow @ self._pair_harm + self.unmet @ demand.unmet_harm)
+        self._objective = float(self._flow @ self._pair_harm + self._unmet @ demand.unmet_harm)
+        self._solved = True
+
+    def add(self, site: Site) -> None:
+        """Open ``site`` before the network is solved (its LP is solved with it when first
+        needed); after that, open sites with :meth:`open` and their trial."""
+        if self._solved:
+            raise ValueError("the network is solved: open a site with its trial")
+        new = len(self.sites)
+        self.sites.append(site)
+        self._site_ptr = np.append(self._site_ptr, self._site_ptr[-1] + len(site.rows))
+        self._pair_row = np.concatenate([self._pair_row, site.rows.astype(np.intp)])
+        self._pair_site = np.concatenate([self._pair_site, np.full(len(site.rows), new)])
+        self._pair_harm = np.concatenate([self._pair_harm, site.harm])
+        self._pair_minutes = np.concatenate([self._pair_minutes, site.minutes])
+        self._capacity = np.append(self._capacity, site.capacity)
         self._work = self.workspace()
+        self._index_rows()
 
     @staticmethod
     def _concat(parts: list[NDArray], dtype: type) -> NDArray:
@@ -237,6 +279,7 @@ class LocalNetwork:
 
         Trials on different threads at once each need their own ``work`` space.
         """
+        self.solve()
         work = self._work if work is None else work
         rows = np.unique(site.rows)
         sites = self.reach(rows)
@@ -294,7 +337,7 @@ class LocalNetwork:
         traded = edge.grows[lp.edge > _FLOW_TOL]  # places worth moving across the edge
         before = float(
             self._flow[free] @ self._pair_harm[free]
-            + self.unmet[rows] @ self.demand.unmet_harm[rows]
+            + self._unmet[rows] @ self.demand.unmet_harm[rows]
         )
         trial = Trial(before - lp.objective, rows, sites, 1, free, lp)
         # Crossing pairs: new prices inside, old outside; reduced cost = harm - row + site.
@@ -390,7 +433,7 @@ class LocalNetwork:
         mask = np.zeros(n, dtype=bool)
         mask[trial.rows] = True
         unmet_before = np.zeros(n)
-        unmet_before[trial.rows] = self.unmet[trial.rows]
+        unmet_before[trial.rows] = self._unmet[trial.rows]
         unmet_after = np.zeros(n)
         unmet_after[trial.rows] = trial._lp.unmet
         new = len(site.rows)
@@ -429,17 +472,17 @@ class LocalNetwork:
         n_free = len(free)
         changed_pairs = free[np.abs(self._flow[free] - lp.flow[:n_free]) > _FLOW_TOL]
         changed_rows = (np.abs(self._row_price[rows] - lp.row_price) > _PRICE_TOL) | (
-            np.abs(self.unmet[rows] - lp.unmet) > _FLOW_TOL
+            np.abs(self._unmet[rows] - lp.unmet) > _FLOW_TOL
         )
         changed_sites = np.abs(self._site_price[trial.sites] - lp.site_price[:-1]) > _PRICE_TOL
         touched_rows = np.union1d(rows[changed_rows], self._pair_row[changed_pairs])
         touched_sites = np.union1d(trial.sites[changed_sites], self._pair_site[changed_pairs])
 
         self._flow[free] = lp.flow[:n_free]
-        self.unmet[rows] = lp.unmet
+        self._unmet[rows] = lp.unmet
         self._row_price[rows] = lp.row_price
         self._site_price[trial.sites] = lp.site_price[:-1]
-        self.objective -= trial.gain
+        self._objective -= trial.gain
         new = len(self.sites)
         self.sites.append(site)
         self._site_ptr = np.append(self._site_ptr, self._site_ptr[-1] + len(site.rows))

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model.assign import AssignmentResult, Pairs, solve_transport
 from sitefinder.model.bounds import gain_bound
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.warm import WarmTransport
@@ -89,6 +88,7 @@ class SetScorer:
         )
         self._memo: dict[tuple[int, tuple[int, ...]], Score] = {}
         self._warm: OrderedDict[tuple[int, tuple[int, ...]], WarmTransport] = OrderedDict()
+        self._today: dict[int, WarmTransport] = {}  # each component with today's bases only
 
     def _open(self, chosen: Iterable[int] | NDArray[np.bool_]) -> NDArray[np.intp]:
         array = np.asarray(list(chosen) if not isinstance(chosen, np.ndarray) else chosen)
@@ -96,14 +96,29 @@ class SetScorer:
             return np.flatnonzero(array)
         return np.unique(array.astype(np.intp))
 
+    def _key(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> tuple[int, ...]:
+        open_ = self._open(chosen)
+        return tuple(int(j) for j in open_[self.component[open_] == comp])
+
+    def _solved(self, comp: int, mine: tuple[int, ...]) -> WarmTransport:
+        """Component ``comp`` with the candidates ``mine`` open, solved: a copy of today's
+        network of it (solved once from scratch) with each opened, re-solved warm."""
+        if comp not in self._today:
+            self._today[comp] = WarmTransport(self.demand, self._existing[comp], self._rows[comp])
+        model = self._today[comp].copy()
+        for j in mine:
+            model.open(self.candidates[j])
+        return model
+
     def part(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
         """The optimum of component ``comp`` with the ``chosen`` candidates of it open."""
-        open_ = self._open(chosen)
-        mine = tuple(int(j) for j in open_[self.component[open_] == comp])
-        key = (comp, mine)
+        key = (comp, self._key(comp, chosen))
         if key not in self._memo:
-            sites = [*self._existing[comp], *(self.candidates[j] for j in mine)]
-            self._memo[key] = _solve(self.demand, sites, self._rows[comp])
+            model = self._warm.get(key) or self._solved(comp, key[1])
+            unmet, rows = model.unmet, self._rows[comp]
+            self._memo[key] = Score(
+                model.objective, float(unmet.sum()), float(unmet @ self.demand.mismatch[rows])
+            )
         return self._memo[key]
 
     def plus(self, chosen: Iterable[int] | NDArray[np.bool_], extra: int) -> float:
@@ -125,12 +140,11 @@ class SetScorer:
         """The warm assignment LP of component ``comp`` with the ``chosen`` candidates of it
         open, for trials of one more base (kept for the next caller asking for the same set:
         the swaps of the alternatives and of the explanations share them)."""
-        open_ = self._open(chosen)
-        key = (comp, tuple(int(j) for j in open_[self.component[open_] == comp]))
+        key = (comp, self._key(comp, chosen))
         if key in self._warm:
             self._warm.move_to_end(key)
         else:
-            self._warm[key] = WarmTransport(self.demand, self.sites(comp, open_), self._rows[comp])
+            self._warm[key] = self._solved(comp, key[1])
             if len(self._warm) > _WARM_KEPT:
                 self._warm.popitem(last=False)
         return self._warm[key]
@@ -166,40 +180,4 @@ class SetScorer:
         Any optimal prices bound what a new base can gain there (see
         :func:`sitefinder.model.scoring.gain_bound`).
         """
-        open_ = self._open(chosen)
-        sites = [
-            *self._existing[comp],
-            *(self.candidates[j] for j in open_ if self.component[j] == comp),
-        ]
-        rows = self._rows[comp]
-        result = _transport(self.demand, sites, rows)
-        prices = np.full(len(self.demand), np.nan)
-        prices[rows] = result.row_price
-        return prices
-
-
-def _transport(
-    demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]
-) -> AssignmentResult:
-    local = np.full(len(demand), -1, dtype=np.intp)
-    local[rows] = np.arange(len(rows))
-    pair_row = np.concatenate([local[s.rows] for s in sites] + [np.zeros(0, np.intp)])
-    pair_site = np.concatenate(
-        [np.full(len(s.rows), i, dtype=np.intp) for i, s in enumerate(sites)]
-        + [np.zeros(0, np.intp)]
-    )
-    harm = np.concatenate([s.harm for s in sites] + [np.zeros(0)])
-    keep = pair_row >= 0
-    return solve_transport(
-        demand.children[rows],
-        np.array([s.capacity for s in sites], dtype=np.float64),
-        Pairs(pair_row[keep], pair_site[keep], harm[keep]),
-        demand.unmet_harm[rows],
-    )
-
-
-def _solve(demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]) -> Score:
-    result = _transport(demand, sites, rows)
-    return Score(
-        result.objective, float(result.unmet.sum()), float(result.unmet @ demand.mismatch[rows])
-    )
+        return self.warm(comp, chosen).prices

@@ -269,6 +269,7 @@ def _problem(
     existing: Sequence[Site],
     candidates: Sequence[Site],
     rules: SelectionRules,
+    scorer: SetScorer | None = None,
 ) -> _Problem:
     n = len(candidates)
     n_rows = len(demand)
@@ -312,7 +313,7 @@ def _problem(
         location,
         must,
         never,
-        SetScorer(demand, existing, candidates),
+        scorer or SetScorer(demand, existing, candidates),
     )
 
 
@@ -372,19 +373,15 @@ class _Swaps:
         return self._without
 
     def _model(self, comp: int) -> WarmTransport:
-        scorer, demand = self.problem.scorer, self.problem.demand
+        scorer = self.problem.scorer
         if comp == int(scorer.component[self._out]):
             if comp not in self._closed:
                 rest = self.open.copy()
                 rest[self._out] = False
-                self._closed[comp] = WarmTransport(
-                    demand, scorer.sites(comp, rest), scorer.rows(comp)
-                )
+                self._closed[comp] = scorer.warm(comp, rest)
             return self._closed[comp]
         if comp not in self._models:
-            self._models[comp] = WarmTransport(
-                demand, scorer.sites(comp, self.open), scorer.rows(comp)
-            )
+            self._models[comp] = scorer.warm(comp, self.open)
         return self._models[comp]
 
     def value(self, j: int, target: float) -> float:
@@ -648,6 +645,7 @@ def select_sites(
     *,
     settings: SolverSettings | None = None,
     start: Sequence[int] | None = None,
+    scorer: SetScorer | None = None,
 ) -> SelectionResult:
     """Open candidate bases so that the network's total harm is least.
 
@@ -668,6 +666,9 @@ def select_sites(
         Candidates to start from (e.g. the greedy build order's first picks). ``greedy`` runs
         its interchange from them; ``optimal`` gives them to HiGHS as its starting solution.
         Ignored unless they meet every rule.
+    scorer
+        A :class:`SetScorer` of the same demand, existing bases and candidates to share (its
+        solved sets and warm LPs), e.g. across the searches of the stopping rule.
 
     Returns
     -------
@@ -682,7 +683,7 @@ def select_sites(
     """
     settings = settings or SolverSettings()
     started = time.perf_counter()
-    problem = _problem(demand, existing, candidates, rules)
+    problem = _problem(demand, existing, candidates, rules, scorer)
     method = SelectionMethod(settings.method)
     if method is SelectionMethod.auto:
         n_pairs = sum(len(s.rows) for s in [*existing, *candidates])

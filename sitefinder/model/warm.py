@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
 from sitefinder.model.bounds import EasedPrices, gain_bound
-from sitefinder.model.network import DemandRows, Site
+from sitefinder.model.network import DemandRows, Site, Solution
 
 _INF = highspy.kHighsInf
 _PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex
@@ -54,6 +54,9 @@ class WarmTransport:
         add_unit_columns(h, demand.unmet_harm[rows], np.arange(n))  # unmet slack per row
         self._demand, self._rows, self._sites = demand, rows, list(sites)
         self._site_rows: list[int] = []  # each open base's capacity row
+        # Each open base's first pair column and its pairs' rows, minutes and harm.
+        self._pairs: list[tuple[int, NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]]
+        self._pairs = []
         for site in sites:
             self._site_rows.append(h.getNumRow())
             self._add_site(site)
@@ -61,11 +64,63 @@ class WarmTransport:
         self._trial_row = -1
         self._settle()
 
+    def copy(self) -> WarmTransport:
+        """An independent copy at the same optimum: its LP and basis passed to a new solver
+        (milliseconds, where building the LP again solves it from scratch)."""
+        clone = object.__new__(WarmTransport)
+        clone.__dict__.update(self.__dict__)
+        h = new_highs()
+        h.passModel(self._highs.getLp())
+        if self._trial_columns is not None:
+            h.setOptionValue("simplex_strategy", _PRIMAL)
+        if len(self._rows):
+            h.setBasis(self._highs.getBasis())
+        clone._highs = h
+        clone._sites = list(self._sites)
+        clone._site_rows = list(self._site_rows)
+        clone._pairs = list(self._pairs)
+        return clone
+
+    @property
+    def sites(self) -> int:
+        """Open bases in the model."""
+        return len(self._sites)
+
+    def solution(self) -> Solution:
+        """The model's optimum (trials aside) as a :class:`Solution` over its rows: the pairs
+        of its open bases, numbered in the order they joined it, and unmet children (zero
+        outside its rows)."""
+        empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
+        parts = [(first, rows, minutes, harm) for first, rows, minutes, harm in self._pairs]
+        pair_row = np.concatenate([p[1] for p in parts] + [empty_rows]).astype(np.intp)
+        pair_site = np.concatenate(
+            [np.full(len(p[1]), k, dtype=np.intp) for k, p in enumerate(parts)] + [empty_rows]
+        )
+        flow = np.concatenate([self._x[p[0] : p[0] + len(p[1])] for p in parts] + [empty])
+        unmet = np.zeros(len(self._demand))
+        unmet[self._rows] = self.unmet
+        solved = np.zeros(len(self._demand), dtype=bool)
+        solved[self._rows] = True
+        return Solution(
+            pair_row,
+            pair_site,
+            np.concatenate([p[2] for p in parts] + [empty]),
+            np.concatenate([p[3] for p in parts] + [empty]),
+            np.clip(flow, 0.0, None),
+            unmet,
+            solved,
+            self.objective,
+        )
+
     def _settle(self) -> None:
         """Solve, and keep the optimum, the rows' prices and the open bases' prices."""
         self.objective = self._solve()
         n = len(self._rows)
-        duals = np.asarray(self._highs.getSolution().row_dual) if n else np.zeros(0)
+        solution = self._highs.getSolution() if n else None
+        duals = np.asarray(solution.row_dual) if solution is not None else np.zeros(0)
+        # Children of each of the model's rows left without a place (the unmet columns).
+        self._x = np.asarray(solution.col_value) if solution is not None else np.zeros(0)
+        self.unmet = np.clip(self._x[:n], 0.0, None)
         # The prices of one more child in each row (harm points): any optimal duals bound
         # what a trial site can gain (:func:`sitefinder.model.bounds.gain_bound`).
         self.prices = np.full(len(self._demand), np.nan)
@@ -96,6 +151,7 @@ class WarmTransport:
         local = self._local[site.rows]
         keep = local >= 0
         n = int(keep.sum())
+        self._pairs.append((h.getNumCol(), site.rows[keep], site.minutes[keep], site.harm[keep]))
         if n == 0:
             return 0
         add_pair_columns(h, site.harm[keep], local[keep], np.full(n, row))
@@ -218,6 +274,14 @@ class _Components:
         for site in sites:
             self.open(site)
 
+    def copy(self) -> _Components:
+        """An independent copy (opening sites in it leaves this one as it is)."""
+        clone = object.__new__(_Components)
+        clone.root = self.root.copy()
+        clone.rows = dict(self.rows)
+        clone.sites = {root: list(sites) for root, sites in self.sites.items()}
+        return clone
+
     def roots(self, site: Site) -> frozenset[int]:
         """Components the site's rows lie in."""
         return frozenset(np.unique(self.root[site.rows]).tolist())
@@ -268,6 +332,16 @@ class ComponentTrials:
         self._warm: OrderedDict[frozenset[int], WarmTransport] = OrderedDict()
         self._keep = keep
 
+    def copy(self) -> ComponentTrials:
+        """An independent copy of the open network and its warm LPs (each passed to a new
+        solver at its optimum: milliseconds each)."""
+        clone = object.__new__(ComponentTrials)
+        clone._demand = self._demand
+        clone._components = self._components.copy()
+        clone._warm = OrderedDict((key, model.copy()) for key, model in self._warm.items())
+        clone._keep = self._keep
+        return clone
+
     def rows_reached(self, site: Site) -> int:
         """Demand rows in the components ``site`` would join (0 when it reaches no child)."""
         components = self._components
@@ -282,6 +356,12 @@ class ComponentTrials:
             if len(self._warm) > self._keep:
                 self._warm.popitem(last=False)
         return self._warm[key]
+
+    def model_of(self, site: Site) -> WarmTransport | None:
+        """The warm LP of the one component ``site`` would join (None: it reaches several
+        components, or no child)."""
+        key = self._components.roots(site)
+        return self._model(key) if len(key) == 1 else None
 
     def gain(self, site: Site) -> float:
         """Harm points ``site`` would avert added to the open network."""

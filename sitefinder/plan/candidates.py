@@ -15,6 +15,7 @@ from sitefinder.errors import ScenarioError
 from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site
 from sitefinder.model.select import SelectionRules
+from sitefinder.model.standalone import StandaloneValues
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,10 @@ def build_candidates(
 
 
 def selection_rules(
-    scenario: Scenario, options: pd.DataFrame, candidates: Candidates, standalone: NDArray
+    scenario: Scenario,
+    options: pd.DataFrame,
+    candidates: Candidates,
+    standalone: StandaloneValues,
 ) -> SelectionRules:
     """The scenario's ``bases`` or ``selection.counts`` and required URNs as rules.
 
@@ -114,7 +118,7 @@ def selection_rules(
             )
             continue
         # The school's strongest option, in the scenario's base size when that is offered.
-        best = mine[np.argmax(np.nan_to_num(standalone[candidates.option[mine]], nan=-1.0))]
+        best = mine[np.argmax(np.nan_to_num(standalone.of(candidates.option[mine]), nan=-1.0))]
         required.append(candidates.of_option(int(candidates.option[best]), scenario.base_size))
     if problems:
         raise ScenarioError(problems)

@@ -21,7 +21,6 @@ from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site, Solution, minutes_before_of_moved, solve_network
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
-from sitefinder.model.warm import ComponentTrials
 from sitefinder.plan.candidates import Candidates
 from sitefinder.plan.result import PlanInputs
 from sitefinder.supply import HOSTABLE_PHASES
@@ -173,7 +172,7 @@ def _ineligible_options(
     excluded = _excluded_options(inputs, scenario)
     # Exact: each site joins the whole class component of today's network (a base serving
     # several classes shares its places between them).
-    trials = ComponentTrials(inputs.instance.rows, inputs.existing)
+    trials = inputs.greedy.standalone.today()
     children = inputs.instance.rows.children
     slack = [
         _DUAL_TOL * (float(children[item.site.rows].sum()) + item.site.capacity)
@@ -225,10 +224,13 @@ def left_out(
     """
     options, schools = inputs.options, inputs.schools
     taken = set(table["urn"]) if not table.empty else set()
-    eligible = options.assign(
-        harm_averted_standalone=inputs.greedy.standalone, option=range(len(options))
-    )
-    eligible = eligible[~eligible["urn"].isin(taken)]
+    free = np.flatnonzero(~options["urn"].isin(taken).to_numpy())
+    # Only the options that could be among the strongest schools are valued (NaN: not).
+    urns = options["urn"].tolist()
+    value = np.full(len(options), np.nan)
+    value[free] = inputs.greedy.standalone.strongest(free, _LEFT_OUT, key=urns)
+    eligible = options.assign(harm_averted_standalone=value, option=range(len(options)))
+    eligible = eligible.iloc[free]
     eligible = eligible.sort_values("harm_averted_standalone", ascending=False, kind="stable")
     eligible = eligible.drop_duplicates("urn")
     names = schools.set_index("urn")["name"]

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from sitefinder.config import Scenario
 from sitefinder.fallback import fallback_harm
 from sitefinder.instance import Instance
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.select import SelectionRules, SolverSettings
+from sitefinder.model.standalone import StandaloneValues
 from sitefinder.plan.candidates import Candidates
 from sitefinder.plan.result import PlanInputs
 from sitefinder.plan.stopping import SetProblem, StoppingRule, choose_set
@@ -80,7 +80,10 @@ def _perturbed(
 
 
 def _contenders(
-    candidates: Candidates, rules: SelectionRules, standalone: NDArray, keep: Sequence[int]
+    candidates: Candidates,
+    rules: SelectionRules,
+    standalone: StandaloneValues,
+    keep: Sequence[int],
 ) -> tuple[Candidates, SelectionRules, list[int]]:
     """The candidates in contention: the strongest alone in each group, plus ``keep``.
 
@@ -89,9 +92,16 @@ def _contenders(
     """
     grouped = rules.counts is not None
     labels = np.asarray(candidates.labels if grouped else [""] * len(candidates.sites))
-    value = np.nan_to_num(standalone[candidates.option], nan=-np.inf)
     counts = rules.counts if rules.counts is not None else {"": rules.total()}
     per_group = max(_CONTENDERS, 6 * max(counts.values(), default=0))
+    # Only the options that could be among each group's strongest are valued (NaN: not).
+    value = np.full(len(candidates.sites), -np.inf)
+    for label in np.unique(labels):
+        mine = np.flatnonzero(labels == label)
+        found = standalone.strongest(np.unique(candidates.option[mine]), per_group)
+        known = dict(zip(np.unique(candidates.option[mine]).tolist(), found.tolist(), strict=True))
+        value[mine] = [known[int(o)] for o in candidates.option[mine]]
+    value = np.nan_to_num(value, nan=-np.inf)
     chosen = set(keep) | set(rules.required)
     for label in np.unique(labels):
         mine = np.flatnonzero(labels == label)

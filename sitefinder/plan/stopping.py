@@ -121,7 +121,7 @@ class ChosenSet:
     searches: list[tuple[int, str, str, float]]
 
 
-def _select(problem: SetProblem, settings: SolverSettings) -> SelectionResult:
+def _select(problem: SetProblem, settings: SolverSettings, scorer: SetScorer) -> SelectionResult:
     try:
         return select_sites(
             problem.demand,
@@ -130,6 +130,7 @@ def _select(problem: SetProblem, settings: SolverSettings) -> SelectionResult:
             problem.rules,
             settings=settings,
             start=problem.start,
+            scorer=scorer,
         )
     except ValueError as exc:
         raise ScenarioError(f"selection: {exc}") from None
@@ -150,7 +151,7 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
     searches: list[tuple[int, str, str, float]] = []
     first: list[int] | None = None
     while True:
-        selection = _select(problem, settings)
+        selection = _select(problem, settings, scorer)
         chosen = [int(c) for c in selection.chosen]
         first = chosen if first is None else first
         searches.append((len(chosen), selection.method, selection.limit, selection.gap))
