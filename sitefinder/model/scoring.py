@@ -101,13 +101,20 @@ class SetScorer:
         return tuple(int(j) for j in open_[self.component[open_] == comp])
 
     def _solved(self, comp: int, mine: tuple[int, ...]) -> WarmTransport:
-        """Component ``comp`` with the candidates ``mine`` open, solved: a copy of today's
-        network of it (solved once from scratch) with each opened, re-solved warm."""
+        """Component ``comp`` with the candidates ``mine`` open, solved: a copy of the kept LP
+        with the most of them open (else today's network of it, solved once from scratch),
+        with the rest opened one by one, re-solved warm."""
         if comp not in self._today:
             self._today[comp] = WarmTransport(self.demand, self._existing[comp], self._rows[comp])
-        model = self._today[comp].copy()
+        start = self._today[comp]
+        opened: tuple[int, ...] = ()
+        for (part, kept), model in self._warm.items():  # the largest solved subset of mine
+            if part == comp and len(kept) > len(opened) and set(kept) <= set(mine):
+                start, opened = model, kept
+        model = start.copy()
         for j in mine:
-            model.open(self.candidates[j])
+            if j not in opened:
+                model.open(self.candidates[j])
         return model
 
     def part(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:

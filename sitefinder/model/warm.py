@@ -26,6 +26,7 @@ from sitefinder.model.network import DemandRows, Site, Solution
 _INF = highspy.kHighsInf
 _PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex
 _CHAIN_CELLS = 2_000_000  # sites x rows ordered into a chain of similar sites; larger keep order
+_IPM_ROWS = 2_000  # demand rows from which a model is first solved by interior point
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
 
@@ -62,7 +63,12 @@ class WarmTransport:
             self._add_site(site)
         self._trial_columns: NDArray[np.int32] | None = None
         self._trial_row = -1
+        # From scratch, a large LP solves about twice as fast by interior point (its crossover
+        # leaves an optimal basis for the warm re-solves, which use the simplex).
+        if n >= _IPM_ROWS:
+            h.setOptionValue("solver", "ipm")
         self._settle()
+        h.setOptionValue("solver", "choose")
 
     def copy(self) -> WarmTransport:
         """An independent copy at the same optimum: its LP and basis passed to a new solver
@@ -362,6 +368,18 @@ class ComponentTrials:
         components, or no child)."""
         key = self._components.roots(site)
         return self._model(key) if len(key) == 1 else None
+
+    def with_site(self, site: Site) -> WarmTransport:
+        """The LP of the components ``site`` joins, solved with it open as its last base: a
+        warm copy of that component's LP (several components: solved from scratch)."""
+        key = self._components.roots(site)
+        if len(key) == 1:
+            model = self._model(key).copy()
+        else:
+            rows, sites = self._components.members(key)
+            model = WarmTransport(self._demand, sites, rows)
+        model.open(site)
+        return model
 
     def gain(self, site: Site) -> float:
         """Harm points ``site`` would avert added to the open network."""

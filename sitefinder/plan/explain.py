@@ -18,7 +18,7 @@ from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance, site_at
 from sitefinder.model.greedy import GreedyResult
-from sitefinder.model.network import Site, Solution, minutes_before_of_moved, solve_network
+from sitefinder.model.network import Site, Solution, minutes_before_of_moved
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
 from sitefinder.plan.candidates import Candidates
@@ -257,8 +257,9 @@ def left_out(
 
 def standalone_flows(inputs: PlanInputs, site: Site) -> tuple[NDArray[np.intp], NDArray]:
     """Rows and children a site serves added alone to today's bases (its standalone trial)."""
-    trial = solve_network(inputs.instance.rows, [*inputs.existing, site])
-    mine = (trial.pair_site == len(inputs.existing)) & (trial.flow > _SERVED)
+    model = inputs.greedy.standalone.today().with_site(site)
+    trial = model.solution()
+    mine = (trial.pair_site == model.sites - 1) & (trial.flow > _SERVED)
     return trial.pair_row[mine], trial.flow[mine]
 
 
