@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -159,12 +159,10 @@ class SelectionResult:
     ----------
     chosen
         Indices of the opened candidates, sorted ascending.
-    pair_row, pair_site
-        Every allowed (demand row, site) pair of the open sites.
-    flow
-        Children assigned along each pair.
-    unmet
-        Children of each demand row left without a place.
+    assignment
+        The optimal flows, solved when first read: ``pair_row``, ``pair_site`` (every allowed
+        (demand row, site) pair of the open sites), ``flow`` (children assigned along each
+        pair) and ``unmet`` (children of each demand row left without a place).
     objective
         Total harm points (pair harm times flow plus unmet-need harm).
     gap
@@ -183,16 +181,43 @@ class SelectionResult:
     """
 
     chosen: NDArray[np.intp]
-    pair_row: NDArray[np.intp]
-    pair_site: NDArray[np.intp]
-    flow: NDArray[np.float64]
-    unmet: NDArray[np.float64]
+    assignment: _Assignment = field(repr=False, compare=False)
     objective: float
     gap: float
     proven: bool
     seconds: float
     method: str
     limit: str = ""
+
+    @property
+    def pair_row(self) -> NDArray[np.intp]:
+        return self.assignment.flows().pair_row
+
+    @property
+    def pair_site(self) -> NDArray[np.intp]:
+        return self.assignment.flows().pair_site
+
+    @property
+    def flow(self) -> NDArray[np.float64]:
+        return self.assignment.flows().flow
+
+    @property
+    def unmet(self) -> NDArray[np.float64]:
+        return self.assignment.flows().unmet
+
+
+class _Assignment:
+    """The optimal flows of a chosen set, solved when first read (the plan re-solves its
+    network in its own order, so most selections never need them)."""
+
+    def __init__(self, problem: _Problem, open_: NDArray[np.bool_]) -> None:
+        self._problem, self._open = problem, open_.copy()
+        self._flows: _Flows | None = None
+
+    def flows(self) -> _Flows:
+        if self._flows is None:
+            self._flows = self._problem.evaluate(self._open)[1]
+        return self._flows
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,14 +516,10 @@ class _Outcome:
 
 
 def _selection(problem: _Problem, open_: NDArray[np.bool_], outcome: _Outcome) -> SelectionResult:
-    objective, flows = problem.evaluate(open_)
     return SelectionResult(
         np.flatnonzero(open_).astype(np.intp),
-        flows.pair_row,
-        flows.pair_site,
-        flows.flow,
-        flows.unmet,
-        objective,
+        _Assignment(problem, open_),
+        problem.score(open_),
         outcome.gap,
         outcome.proven,
         time.perf_counter() - outcome.started,
