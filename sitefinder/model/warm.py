@@ -25,8 +25,11 @@ from sitefinder.model.network import DemandRows, Site, Solution
 
 _INF = highspy.kHighsInf
 _PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex
+_DUAL = 1  # HiGHS simplex_strategy: the dual simplex
 _CHAIN_CELLS = 2_000_000  # sites x rows ordered into a chain of similar sites; larger keep order
-_IPM_ROWS = 2_000  # demand rows from which a model is first solved by interior point
+# From this many demand rows a model is first solved by interior point and its trials by the
+# dual simplex: on large LPs each about one and a half to two times faster (measured).
+_LARGE_ROWS = 2_000
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
 
@@ -65,7 +68,7 @@ class WarmTransport:
         self._trial_row = -1
         # From scratch, a large LP solves about twice as fast by interior point (its crossover
         # leaves an optimal basis for the warm re-solves, which use the simplex).
-        if n >= _IPM_ROWS:
+        if n >= _LARGE_ROWS:
             h.setOptionValue("solver", "ipm")
         self._settle()
         h.setOptionValue("solver", "choose")
@@ -78,7 +81,7 @@ class WarmTransport:
         h = new_highs()
         h.passModel(self._highs.getLp())
         if self._trial_columns is not None:
-            h.setOptionValue("simplex_strategy", _PRIMAL)
+            h.setOptionValue("simplex_strategy", self._strategy())
         if len(self._rows):
             h.setBasis(self._highs.getBasis())
         clone._highs = h
@@ -205,9 +208,13 @@ class WarmTransport:
         columns = np.arange(first, first + n, dtype=np.int32)
         h.changeColsBounds(n, columns, np.zeros(n), np.zeros(n))
         # Each trial starts from the last one's optimal basis, still feasible for the next
-        # trial's base wherever it reaches the same rows: the primal simplex restarts there.
-        h.setOptionValue("simplex_strategy", _PRIMAL)
+        # trial's base wherever it reaches the same rows: the primal simplex restarts there
+        # (on a large LP the dual simplex gets there sooner, in more but cheaper iterations).
+        h.setOptionValue("simplex_strategy", self._strategy())
         return columns
+
+    def _strategy(self) -> int:
+        return _DUAL if len(self._rows) >= _LARGE_ROWS else _PRIMAL
 
     def trial(self, site: Site) -> float:
         """Total harm of the component with ``site`` added (harm points).
