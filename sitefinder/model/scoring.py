@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from sitefinder.model.bounds import gain_bound
 from sitefinder.model.network import DemandRows, Site
-from sitefinder.model.warm import WarmTransport
+from sitefinder.model.warm import ComponentTrials, WarmTransport
 
 __all__ = ["Score", "SetScorer", "gain_bound"]
 
@@ -47,12 +47,21 @@ class SetScorer:
         Bases open in every set.
     candidates
         Bases that may be opened, numbered 0..n-1.
+    today
+        Today's network (the same demand and bases) as warm LPs, e.g. the greedy order's: a
+        component it has solved is copied rather than solved again from scratch.
     """
 
     def __init__(
-        self, demand: DemandRows, existing: Sequence[Site], candidates: Sequence[Site]
+        self,
+        demand: DemandRows,
+        existing: Sequence[Site],
+        candidates: Sequence[Site],
+        *,
+        today: ComponentTrials | None = None,
     ) -> None:
         self.demand = demand
+        self._trials = today
         self.existing = list(existing)
         self.candidates = list(candidates)
         classes = sorted(
@@ -105,7 +114,9 @@ class SetScorer:
         with the most of them open (else today's network of it, solved once from scratch),
         with the rest opened one by one, re-solved warm."""
         if comp not in self._today:
-            self._today[comp] = WarmTransport(self.demand, self._existing[comp], self._rows[comp])
+            rows = self._rows[comp]
+            copied = self._trials.copy_over(rows) if self._trials is not None else None
+            self._today[comp] = copied or WarmTransport(self.demand, self._existing[comp], rows)
         start = self._today[comp]
         opened: tuple[int, ...] = ()
         for (part, kept), model in self._warm.items():  # the largest solved subset of mine

@@ -376,6 +376,17 @@ class ComponentTrials:
         key = self._components.roots(site)
         return self._model(key) if len(key) == 1 else None
 
+    def copy_over(self, rows: NDArray[np.intp]) -> WarmTransport | None:
+        """A warm copy of the LP of the component whose rows are exactly ``rows`` (sorted),
+        or None when no component has those rows."""
+        if not len(rows):
+            return None
+        root = int(self._components.root[rows[0]])
+        mine = self._components.rows.get(root)
+        if mine is None or not np.array_equal(mine, rows):
+            return None
+        return self._model(frozenset({root})).copy()
+
     def with_site(self, site: Site) -> WarmTransport:
         """The LP of the components ``site`` joins, solved with it open as its last base: a
         warm copy of that component's LP (several components: solved from scratch)."""

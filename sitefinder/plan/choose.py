@@ -167,6 +167,7 @@ def choose_plan(
         candidates,
         rules,
         greedy_start(inputs.greedy, candidates, scenario, rules.total()),
+        today=inputs.greedy.standalone.today(),
     )
     started = time.perf_counter()
     chosen_set = choose_set(problem, settings=settings, stop=StoppingRule.from_scenario(scenario))

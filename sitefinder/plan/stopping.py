@@ -19,6 +19,7 @@ from sitefinder.errors import ScenarioError
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionResult, SelectionRules, SolverSettings, select_sites
+from sitefinder.model.warm import ComponentTrials
 from sitefinder.plan.candidates import Candidates
 
 _IDLE = 1e-6  # harm points: a base averting less than this averts nothing
@@ -82,7 +83,8 @@ class SetProblem:
     """A set to choose: demand, today's bases, the candidates, the rules and a start.
 
     ``start`` lists candidates to start from (e.g. the greedy build order's first picks);
-    ignored unless they meet the rules.
+    ignored unless they meet the rules. ``today`` is today's network of this demand and these
+    bases as warm LPs (the greedy order's), which the set's LPs start from when given.
     """
 
     demand: DemandRows
@@ -90,6 +92,7 @@ class SetProblem:
     candidates: Candidates
     rules: SelectionRules
     start: Sequence[int] | None = None
+    today: ComponentTrials | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
         When the selection rules cannot be met.
     """
     candidates = problem.candidates
-    scorer = SetScorer(problem.demand, problem.existing, candidates.sites)
+    scorer = SetScorer(problem.demand, problem.existing, candidates.sites, today=problem.today)
     required = set(problem.rules.required)
     stopped: list[Stopped] = []
     searches: list[tuple[int, str, str, float]] = []
