@@ -23,6 +23,7 @@ from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
+from sitefinder.model.warm import read_warm
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.supply import (
     HOSTABLE_PHASES,
@@ -371,7 +372,11 @@ def rank(
         owner=options["school"].tolist(),
         progress=progress,
     )
-    before_solution = solve_network(model.rows, existing)
+    before_solution = (
+        greedy.standalone.today().solution(existing)
+        if read_warm(model.rows)
+        else solve_network(model.rows, existing)
+    )
     timings["evaluate"] = time.perf_counter() - start
     timings["evaluations"] = float(greedy.evaluations)
 

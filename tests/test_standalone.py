@@ -7,8 +7,10 @@ from hypothesis import strategies as st
 from networks import demand_rows, random_networks, site
 
 from sitefinder.model import greedy
+from sitefinder.model import warm as warm_module
 from sitefinder.model.greedy import greedy_order
 from sitefinder.model.network import mismatch_averted, solve_network
+from sitefinder.model.scoring import SetScorer
 from sitefinder.model.warm import ComponentTrials, WarmTransport
 
 
@@ -123,7 +125,9 @@ def test_picks_described_on_their_component_match_the_neighbourhood_network(inst
     demand, existing, options = instance
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(greedy, "_WARM_RATIO", 10**9)  # every option on its component
+        patch.setattr(warm_module, "_LARGE_ROWS", 0)  # read as a large network is
         warm = greedy_order(demand, existing, options, steps=3)
+        patch.setattr(warm_module, "_LARGE_ROWS", 10**9)
         patch.setattr(greedy, "_WARM_RATIO", 0)
         patch.setattr(greedy, "_WARM_ROWS", 0)  # every option on a neighbourhood
         local = greedy_order(demand, existing, options, steps=3)
@@ -140,3 +144,30 @@ def test_picks_described_on_their_component_match_the_neighbourhood_network(inst
         assert a.mismatch_averted == pytest.approx(
             mismatch_averted(demand, before, after), abs=1e-6
         )
+
+
+def _check_network(demand, sites, solution):
+    exact = solve_network(demand, sites)
+    harm = solution.flow @ solution.pair_harm + solution.unmet @ demand.unmet_harm
+    assert harm == pytest.approx(exact.objective, abs=1e-6)
+    assert solution.objective == pytest.approx(exact.objective, abs=1e-6)
+    # Laid out as solve_network lays it out: the same pairs in the same order.
+    assert solution.pair_row.tolist() == exact.pair_row.tolist()
+    assert solution.pair_site.tolist() == exact.pair_site.tolist()
+    placed = np.bincount(solution.pair_row, weights=solution.flow, minlength=len(demand))
+    assert placed + solution.unmet == pytest.approx(demand.children, abs=1e-7)
+    used = np.bincount(solution.pair_site, weights=solution.flow, minlength=len(sites))
+    assert (used <= np.array([s.capacity for s in sites]) + 1e-7).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(instance=instances(), chosen=st.sets(st.integers(0, 7), max_size=3))
+def test_whole_networks_read_from_warm_lps_are_optima_laid_out_as_solved(instance, chosen):
+    demand, existing, options = instance
+    trials = ComponentTrials(demand, existing)
+    for option in options:
+        trials.gain(option)  # touches some components' LPs, not necessarily all
+    _check_network(demand, existing, trials.copy().solution(existing))
+    picked = sorted(c for c in chosen if c < len(options))[::-1]  # any order
+    scorer = SetScorer(demand, existing, options, today=trials)
+    _check_network(demand, [*existing, *(options[c] for c in picked)], scorer.solution(picked))

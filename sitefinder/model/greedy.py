@@ -20,9 +20,10 @@ bound can reach the best fresh value, so the picks are those of valuing every st
 (ties within 1e-9 harm points still go to the lowest index). The first step works the same way
 from today's LP prices, so only the options that could be the first pick are valued; the
 others' standalone values are valued when an output reads them
-(:class:`sitefinder.model.standalone.StandaloneValues`). A pick valued on its component's warm
-LP is described by that LP re-solved with it open; the neighbourhood network is solved only
-once an option is valued on a neighbourhood.
+(:class:`sitefinder.model.standalone.StandaloneValues`). On a large network
+(:func:`sitefinder.model.warm.read_warm`) a pick valued on its component's warm LP is described
+by that LP re-solved with it open, and the neighbourhood network is solved only once an option
+is valued on a neighbourhood.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from sitefinder.model.network import (
     mismatch_averted,
 )
 from sitefinder.model.standalone import StandaloneValues
-from sitefinder.model.warm import ComponentTrials, similar_order
+from sitefinder.model.warm import ComponentTrials, read_warm, similar_order
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(message, done, total)`` while options are evaluated."""
@@ -294,7 +295,8 @@ def greedy_order(
             break
         best = int(np.flatnonzero(live >= live.max() - _TIE)[0])
         model = components.model_of(options[best])
-        if network.solved or footprint[best] is not None or model is None:
+        on_lp = model is not None and footprint[best] is None and not network.solved
+        if not (on_lp and read_warm(demand)):
             trial = network.trial(options[best])
             before, after = network.solutions(options[best], trial)
             new_site = len(network.sites)
@@ -302,9 +304,10 @@ def greedy_order(
             changed = network.open(options[best], trial)
             merged = components.open(options[best])
         else:
-            # Valued on its component's warm LP, as every option so far: that LP, re-solved
-            # with the pick open, describes it, and the neighbourhood network (used by no
-            # option yet) is not solved at all.
+            # On a large network, valued on its component's warm LP as every option so far:
+            # that LP, re-solved with the pick open, describes it, and the neighbourhood
+            # network (used by no option yet) is not solved at all.
+            assert model is not None
             before = model.solution()
             merged = components.open(options[best])
             model = components.model_of(options[best])

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitefinder.model.bounds import gain_bound
-from sitefinder.model.network import DemandRows, Site
-from sitefinder.model.warm import ComponentTrials, WarmTransport
+from sitefinder.model.network import DemandRows, Site, Solution
+from sitefinder.model.warm import ComponentTrials, WarmTransport, network_solution
 
 __all__ = ["Score", "SetScorer", "gain_bound"]
 
@@ -180,6 +180,14 @@ class SetScorer:
     def harm(self, chosen: Iterable[int] | NDArray[np.bool_]) -> float:
         """Total harm points with the ``chosen`` candidates open."""
         return self.score(chosen).harm
+
+    def solution(self, chosen: Sequence[int]) -> Solution:
+        """The network's optimum with the ``chosen`` candidates open, as
+        :func:`sitefinder.model.network.solve_network` lays it out with today's bases then
+        ``chosen`` in that order (from the warm LPs of its components)."""
+        models = [self.warm(comp, chosen) for comp in range(len(self.members))]
+        sites = [*self.existing, *(self.candidates[int(j)] for j in chosen)]
+        return network_solution(self.demand, models, sites)
 
     def rows(self, comp: int) -> NDArray[np.intp]:
         """The demand rows of component ``comp``."""

@@ -240,6 +240,47 @@ class WarmTransport:
         return self._solve()
 
 
+def read_warm(demand: DemandRows) -> bool:
+    """Whether a whole network's optimum is read from solved warm LPs (:func:`network_solution`)
+    rather than solved again from scratch: on large networks, where that costs seconds. On
+    smaller ones the solve from scratch is cheap and keeps the assignment it finds (several
+    assignments can tie at the optimum; either is exact)."""
+    return len(demand) >= _LARGE_ROWS
+
+
+def network_solution(
+    demand: DemandRows, models: Sequence[WarmTransport], sites: Sequence[Site]
+) -> Solution:
+    """The whole network's optimum from solved warm LPs of its components, as
+    :func:`sitefinder.model.network.solve_network` lays it out: the pairs of ``sites`` (every
+    open base, each in one of ``models``) in that order, and every demand row's unmet children
+    (all of a row's children when no model holds it)."""
+    flows: dict[int, NDArray[np.float64]] = {}
+    unmet = demand.children.astype(np.float64).copy()
+    held = np.zeros(len(demand), dtype=bool)
+    objective = 0.0
+    for model in models:
+        for site, (first, rows, _, _) in zip(model._sites, model._pairs, strict=True):
+            flows[id(site)] = np.clip(model._x[first : first + len(rows)], 0.0, None)
+        unmet[model._rows] = model.unmet
+        held[model._rows] = True
+        objective += model.objective
+    objective += float(unmet[~held] @ demand.unmet_harm[~held])
+    empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
+    return Solution(
+        np.concatenate([s.rows for s in sites] + [empty_rows]).astype(np.intp),
+        np.concatenate(
+            [np.full(len(s.rows), i, dtype=np.intp) for i, s in enumerate(sites)] + [empty_rows]
+        ),
+        np.concatenate([s.minutes for s in sites] + [empty]),
+        np.concatenate([s.harm for s in sites] + [empty]),
+        np.concatenate([flows.get(id(s), np.zeros(len(s.rows))) for s in sites] + [empty]),
+        unmet,
+        np.ones(len(demand), dtype=bool),
+        objective,
+    )
+
+
 def similar_order(sites: Sequence[Site], indices: Sequence[int]) -> list[int]:
     """``indices`` of ``sites`` in an order where each site is like the one before: by class,
     then a nearest-neighbour chain on their harm per row (unreached rows count as the most
@@ -375,6 +416,13 @@ class ComponentTrials:
         components, or no child)."""
         key = self._components.roots(site)
         return self._model(key) if len(key) == 1 else None
+
+    def solution(self, sites: Sequence[Site]) -> Solution:
+        """The open network's optimum over every demand row (:func:`network_solution`);
+        ``sites`` are its open bases in the order the solution numbers them."""
+        components = self._components
+        models = [self._model(frozenset({root})) for root in sorted(components.sites)]
+        return network_solution(self._demand, models, sites)
 
     def copy_over(self, rows: NDArray[np.intp]) -> WarmTransport | None:
         """A warm copy of the LP of the component whose rows are exactly ``rows`` (sorted),

@@ -20,6 +20,7 @@ from sitefinder.config import Scenario
 from sitefinder.disclosure import Rule, format_count
 from sitefinder.model.network import Solution, solve_network
 from sitefinder.model.select import SelectionMethod, SolverSettings
+from sitefinder.model.warm import read_warm
 from sitefinder.plan.candidates import (
     Candidates,
     build_candidates,
@@ -182,7 +183,11 @@ def choose_plan(
         for c in chosen_set.chosen
     }
     chosen = sorted(chosen_set.chosen, key=lambda c: -averted[c])
-    after = solve_network(rows, [*existing, *(candidates.sites[c] for c in chosen)])
+    after = (
+        scorer.solution(chosen)
+        if read_warm(rows)
+        else solve_network(rows, [*existing, *(candidates.sites[c] for c in chosen)])
+    )
     view = PlanView(candidates, rules, chosen, after, scorer, tolerance)
     table = chosen_table(inputs, scenario, view)
     greedy_set = greedy_start(inputs.greedy, candidates, scenario, len(chosen))
