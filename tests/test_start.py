@@ -78,3 +78,13 @@ def test_rank_to_stdout_imports_no_geometry_renderer_or_scipy_extra(scenario_fil
     )
     loaded = _loaded(_command("rank", "--config", str(config), "--format", "json"), NOT_TO_RANK)
     assert loaded == []
+
+
+def test_the_console_script_leaves_the_garbage_collector_nothing_to_trace_at_exit():
+    # Shutdown would otherwise trace every object of the scientific stack (about 0.2 s).
+    script = "import gc, sys\n" + _command("--version") + "print(gc.get_freeze_count())\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines()[0].startswith("sitefinder ")
+    assert int(done.stdout.splitlines()[-1]) > 1000
