@@ -95,12 +95,12 @@ def solve_transport(
         return AssignmentResult(np.zeros(0), unmet, float(unmet @ unmet_cost), price)
     import highspy
 
-    from sitefinder.model._highs import new_highs
+    from sitefinder.model._highs import _run, new_highs
 
     highs = new_highs()
     highs.setOptionValue("simplex_strategy", _DUAL)
     highs.passModel(_transport_lp(demand, capacity, pairs, unmet_cost))
-    highs.run()
+    _run(highs)
     status = highs.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(
