@@ -48,7 +48,7 @@ def check_inputs(scenario: Scenario) -> InputSummary:
     DataError
         Listing every problem found in every file.
     """
-    data = load_inputs(scenario)
+    data = load_inputs(scenario, defer_boundaries=False)  # every file's problems at once
     assessment = assess(scenario, data.schools, data.bases)
     assessed = assessment.schools
     spec = scenario.inputs.demand

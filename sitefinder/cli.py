@@ -471,6 +471,8 @@ def rank_command(
     err = Console(stderr=True)
     with _progress(err) as progress:
         result = rank(scenario, method=method, progress=progress)
+    if gpkg is not None or png is not None or html is not None:
+        result.data.read_boundaries()  # drawn there: read (and checked) before publishing
     run = publish(result)
     _report([*run.notes, *run_notes(result)], run.warnings)
     if output_format is OutputFormat.table:
@@ -573,6 +575,7 @@ def _published(config: Path | None, bases: int | None, runs: int | None, saved: 
     scenario = _scenario(config, bases=bases, robustness__runs=runs)
     with _progress(Console(stderr=True)) as progress:
         result = rank(scenario, progress=progress)
+    result.data.read_boundaries()  # the map and report draw them: read before publishing
     run = publish(result)
     _report([*run.notes, *run_notes(result)], run.warnings)
     return run

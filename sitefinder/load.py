@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.authorities import Authority
-from sitefinder.config import DemandInput, Scenario
+from sitefinder.config import BoundariesInput, DemandInput, Scenario
 from sitefinder.demand import (
     BaseShares,
     Projection,
@@ -45,6 +45,74 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 
+class DeferredBoundaries:
+    """A boundaries file read when its polygons are first asked for.
+
+    When the areas come from their own table, only the GeoPackage, the map and the report draw
+    the polygons; reading them (GeoPandas, GDAL and a projection) would add about 0.2 s to every
+    ``rank``. ``validate`` still reads them with every other file (:func:`load_inputs`).
+
+    Parameters
+    ----------
+    spec
+        The scenario's ``[inputs.boundaries]``.
+    authority, postcodes
+        What cuts the file to the authority, as when read at once.
+    area_codes
+        The areas of the run: those without a polygon are named in a warning.
+    """
+
+    def __init__(
+        self,
+        spec: BoundariesInput,
+        *,
+        authority: Authority | None,
+        postcodes: PostcodeLookup | None,
+        area_codes: pd.Series,
+    ) -> None:
+        self._spec, self._authority, self._postcodes = spec, authority, postcodes
+        self._area_codes = area_codes
+        self._frame: gpd.GeoDataFrame | None = None
+        self._read = False
+
+    def read(self, warnings: list[str], notes: list[str]) -> gpd.GeoDataFrame | None:
+        """The polygons, read once; the reader's warnings and notes are added to ``warnings``
+        and ``notes``.
+
+        Raises
+        ------
+        DataError
+            Listing every problem in the file.
+        """
+        if not self._read:
+            problems = Problems()
+            found: list[str] = []
+            frame = read_boundaries(
+                self._spec, problems, authority=self._authority, notes=found,
+                postcodes=self._postcodes,
+            )  # fmt: skip
+            problems.raise_if_any()
+            notes.extend(found)
+            warnings.extend(problems.warnings)
+            if frame is not None:
+                warnings.extend(_missing_polygons(self._area_codes, frame, self._spec.path))
+            self._frame, self._read = frame, True
+        return self._frame
+
+
+def _missing_polygons(
+    area_codes: pd.Series, boundaries: gpd.GeoDataFrame, path: Path | str
+) -> list[str]:
+    """A warning naming the areas that have no polygon (none when every area has one)."""
+    missing = sorted(set(area_codes) - set(boundaries["area_code"]))
+    if not missing:
+        return []
+    return [
+        f"{path}: no polygon for {len(missing)} area(s), e.g. {', '.join(missing[:5])}; those"
+        " areas are exported as points"
+    ]
+
+
 @dataclass(frozen=True)
 class AuthorityData:
     """The validated inputs of one authority.
@@ -65,8 +133,9 @@ class AuthorityData:
     demand
         Children needing a base place: ``area_code, phase, need_code, age, children`` (``age``
         in years, blank where the input gives none).
-    boundaries
-        Area polygons in EPSG:27700 with ``area_code``, or None when not supplied.
+    polygons
+        Area polygons in EPSG:27700 with ``area_code``, a file read when they are first asked
+        for (:class:`DeferredBoundaries`), or None when not supplied; use :attr:`boundaries`.
     checksums
         SHA-256 of each input file, keyed by the scenario's input name.
     warnings
@@ -79,10 +148,29 @@ class AuthorityData:
     bases: pd.DataFrame
     areas: pd.DataFrame
     demand: pd.DataFrame
-    boundaries: gpd.GeoDataFrame | None
+    polygons: gpd.GeoDataFrame | DeferredBoundaries | None
     checksums: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def boundaries(self) -> gpd.GeoDataFrame | None:
+        """Area polygons in EPSG:27700 with ``area_code``, or None when not supplied (read
+        from their file now if deferred: :meth:`read_boundaries`)."""
+        return self.read_boundaries()
+
+    def read_boundaries(self) -> gpd.GeoDataFrame | None:
+        """The area polygons, read now if deferred, adding the reader's warnings and notes to
+        this data's (so read them before publishing a run that draws them).
+
+        Raises
+        ------
+        DataError
+            Listing every problem in the boundaries file.
+        """
+        if isinstance(self.polygons, DeferredBoundaries):
+            return self.polygons.read(self.warnings, self.notes)
+        return self.polygons
 
 
 @dataclass(frozen=True)
@@ -222,7 +310,7 @@ def _demand_spec(scenario: Scenario) -> DemandInput:
 class _Demand:
     areas: pd.DataFrame | None
     demand: pd.DataFrame | None
-    boundaries: gpd.GeoDataFrame | None
+    boundaries: gpd.GeoDataFrame | None  # None also when deferred
     sen2: _Sen2 | None
     notes: list[str]
     warnings: list[str]
@@ -234,6 +322,8 @@ def _areas_and_demand(
     postcodes: PostcodeLookup | None,
     authority: Authority | None,
     digests: _Digests,
+    *,
+    boundaries_now: bool,
 ) -> _Demand:
     files = scenario.inputs
     notes: list[str] = []
@@ -242,7 +332,7 @@ def _areas_and_demand(
         read_boundaries(
             files.boundaries, problems, authority=authority, notes=notes, postcodes=postcodes
         )
-        if files.boundaries
+        if files.boundaries and boundaries_now
         else None
     )
     if files.areas is not None:
@@ -355,8 +445,17 @@ def _check_places(
     return check.bases, check.warnings, check.notes
 
 
-def load_inputs(scenario: Scenario) -> AuthorityData:
+def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> AuthorityData:
     """Read and validate every input file the scenario names.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    defer_boundaries
+        When the areas come from their own table, leave the boundaries file (only drawn by the
+        GeoPackage, the map and the report) to be read and checked when first asked for
+        (:attr:`AuthorityData.boundaries`); False reads and checks it now with the others.
 
     Raises
     ------
@@ -417,7 +516,11 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
             notes.extend(register.notes)
             warnings.extend(register.warnings)
     digests = _Digests()
-    found_demand = _areas_and_demand(scenario, problems, postcodes, authority, digests)
+    # Without their own table the areas are the polygons: read them now whatever was asked.
+    deferred = defer_boundaries and files.areas is not None and files.boundaries is not None
+    found_demand = _areas_and_demand(
+        scenario, problems, postcodes, authority, digests, boundaries_now=not deferred
+    )
     areas, demand, boundaries = found_demand.areas, found_demand.demand, found_demand.boundaries
     notes.extend(found_demand.notes)
     warnings.extend(found_demand.warnings)
@@ -450,15 +553,18 @@ def load_inputs(scenario: Scenario) -> AuthorityData:
     bases, place_warnings, place_notes = _check_places(scenario, bases, found_demand.sen2)
     warnings.extend(place_warnings)
     notes.extend(place_notes)
-    if boundaries is not None:
-        missing = sorted(set(areas["area_code"]) - set(boundaries["area_code"]))
-        if missing:
-            warnings.append(
-                f"{files.boundaries.path if files.boundaries else ''}: no polygon for"
-                f" {len(missing)} area(s), e.g. {', '.join(missing[:5])}; those areas are"
-                " exported as points"
-            )
+    polygons: gpd.GeoDataFrame | DeferredBoundaries | None = boundaries
+    if boundaries is not None and files.boundaries is not None:
+        warnings.extend(_missing_polygons(areas["area_code"], boundaries, files.boundaries.path))
+    if deferred:
+        assert files.boundaries is not None
+        polygons = DeferredBoundaries(
+            files.boundaries,
+            authority=authority,
+            postcodes=postcodes,
+            area_codes=areas["area_code"],
+        )
     checksums = {
         name: digests.of(path) or file_sha256(path) for name, path in files.files().items()
     }
-    return AuthorityData(schools, bases, areas, demand, boundaries, checksums, warnings, notes)
+    return AuthorityData(schools, bases, areas, demand, polygons, checksums, warnings, notes)

@@ -153,12 +153,15 @@ def crowfly_journey_pairs(
     *,
     journey: Journey,
     chunk: int = 512,
+    all_pairs: int = 4_000_000,
 ) -> SchoolPairs:
     """Crow-fly journey minutes of the origin-destination pairs within ``journey.max_minutes``.
 
-    Candidate pairs come from a KD-tree radius query, so no dense matrix is built; each
-    candidate's minutes are then computed exactly as :func:`crowfly_drive_minutes` and
-    :func:`journey_minutes` compute them (the same numbers as the dense route, bit for bit).
+    Up to ``all_pairs`` origin-destination pairs (one authority), every pair is a candidate;
+    beyond (a region, England), candidates come from a KD-tree radius query, so no dense
+    matrix is built. Each candidate's minutes are then computed exactly as
+    :func:`crowfly_drive_minutes` and :func:`journey_minutes` compute them (the same numbers
+    as the dense route, bit for bit, either way).
 
     Parameters
     ----------
@@ -168,9 +171,10 @@ def crowfly_journey_pairs(
         ``circuity``, ``speed_kmh``, ``ride_factor``, ``overhead_minutes`` and ``max_minutes``.
     chunk
         Destinations queried at once (bounds the memory of the query's lists).
+    all_pairs
+        Pairs up to which every pair is measured (numpy alone: scipy.spatial takes about
+        0.2 s to import).
     """
-    from scipy.spatial import cKDTree
-
     n, m = len(origins), len(destinations)
     speed = journey.speed_kmh * 1000.0 / 60.0  # metres a minute
     drive = (journey.max_minutes - journey.overhead_minutes) / journey.ride_factor
@@ -178,17 +182,26 @@ def crowfly_journey_pairs(
         return SchoolPairs(np.zeros(m + 1, dtype=np.intp), np.zeros(0, np.intp), np.zeros(0), n)
     # A little wider than the cutoff; the exact test is on the minutes below.
     radius = drive * speed / journey.circuity * (1 + 1e-9) + 1e-3
-    tree = cKDTree(origins)
+    tree = None
+    step = max(1, min(chunk, 250_000 // n))  # every pair: 250,000 pairs at once (about 15 MB)
+    if n * m > all_pairs:
+        from scipy.spatial import cKDTree
+
+        tree, step = cKDTree(origins), chunk
     origin_parts, minute_parts, counts = [], [], []
-    for start in range(0, m, chunk):
-        block = destinations[start : start + chunk]
-        hits = tree.query_ball_point(block, r=radius, return_sorted=True)
-        sizes = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(hits))
-        found = (
-            np.concatenate([np.asarray(h, dtype=np.intp) for h in hits])
-            if sizes.sum()
-            else np.zeros(0, np.intp)
-        )
+    for start in range(0, m, step):
+        block = destinations[start : start + step]
+        if tree is None:  # every origin, in order, as the query would list them
+            sizes = np.full(len(block), n, dtype=np.intp)
+            found = np.tile(np.arange(n, dtype=np.intp), len(block))
+        else:
+            hits = tree.query_ball_point(block, r=radius, return_sorted=True)
+            sizes = np.fromiter((len(h) for h in hits), dtype=np.intp, count=len(hits))
+            found = (
+                np.concatenate([np.asarray(h, dtype=np.intp) for h in hits])
+                if sizes.sum()
+                else np.zeros(0, np.intp)
+            )
         school = np.repeat(np.arange(len(block)), sizes)
         delta = origins[found] - block[school]
         metres = np.hypot(delta[:, 0], delta[:, 1])
@@ -229,9 +242,9 @@ def area_school_journeys(
     """Journey minutes from every area point to every school within reach, by the scenario's
     method, as sparse pairs.
 
-    Crow-fly pairs come from a KD-tree radius query; a network or a matrix gives an areas x
-    schools matrix of drive minutes (routing one authority), of which only the pairs within
-    ``journey.max_minutes`` are kept.
+    Crow-fly pairs come straight from the points (:func:`crowfly_journey_pairs`); a network or
+    a matrix gives an areas x schools matrix of drive minutes (routing one authority), of
+    which only the pairs within ``journey.max_minutes`` are kept.
 
     Parameters
     ----------

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from sitefinder.errors import DataError
 
-if TYPE_CHECKING:  # pyproj and scipy.spatial are imported where they are used
+if TYPE_CHECKING:  # pyproj is imported where it is used
     from pyproj import Transformer
 
     from sitefinder.config import Inputs
@@ -269,6 +269,37 @@ class Problems:
             raise DataError(self.items)
 
 
+_BRUTE_FORCE_PAIRS = 4_000_000
+"""Point pairs up to which :func:`nearest_metres` measures every pair in numpy (milliseconds, and
+no scipy.spatial, which takes about 0.2 s to import); beyond, a KD-tree."""
+_BLOCK_PAIRS = 250_000  # pairs measured at once (4 MB of float64)
+
+
+def nearest_metres(
+    points: NDArray[np.float64], queries: NDArray[np.float64], *, k: int = 1
+) -> NDArray[np.float64]:
+    """Distance (metres) from each query to its ``k``-th nearest point (``k = 2`` with the
+    points themselves as queries: to the nearest other one).
+
+    Exact either way: the distances are ``sqrt(dx * dx + dy * dy)`` as the KD-tree computes
+    them, bit for bit. Needs at least ``k`` points.
+    """
+    if len(points) * len(queries) > _BRUTE_FORCE_PAIRS:
+        from scipy.spatial import cKDTree
+
+        found = cKDTree(points).query(queries, k=k)[0]
+        return np.asarray(found if k == 1 else found[:, k - 1], dtype=np.float64)
+    out = np.empty(len(queries))
+    rows = max(1, _BLOCK_PAIRS // max(len(points), 1))
+    for start in range(0, len(queries), rows):
+        block = queries[start : start + rows]
+        dx = block[:, 0, None] - points[None, :, 0]
+        dy = block[:, 1, None] - points[None, :, 1]
+        squared = np.partition(dx * dx + dy * dy, k - 1, axis=1)[:, k - 1]
+        out[start : start + len(block)] = np.sqrt(squared)
+    return out
+
+
 FAR_METRES = 5_000.0
 """A school further than this from every area point, and than eight times the areas' usual
 spacing, is far from the authority's children (metres)."""
@@ -317,15 +348,12 @@ def check_extent(
     located = np.isfinite(given).all(axis=1)
     if len(points) == 0 or not located.any():
         return []
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(points)
-    spacing = float(np.median(tree.query(points, k=2)[0][:, 1])) if len(points) > 1 else 0.0
+    spacing = float(np.median(nearest_metres(points, points, k=2))) if len(points) > 1 else 0.0
     far_metres = min(max(FAR_METRES, 8.0 * spacing), 20_000.0)
     distance = np.full(len(given), np.inf)
     exchanged = np.full(len(given), np.inf)
-    distance[located] = tree.query(given[located])[0]
-    exchanged[located] = tree.query(given[located][:, ::-1])[0]
+    distance[located] = nearest_metres(points, given[located])
+    exchanged[located] = nearest_metres(points, given[located][:, ::-1])
     far = located & (distance > far_metres)
     swapped = far & (exchanged <= far_metres)
     if swapped.any():

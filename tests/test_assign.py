@@ -32,6 +32,55 @@ def test_capacity_binds_and_the_cheaper_row_is_filled_first():
     assert result.objective == pytest.approx(3 * 1 + 1 * 2 + 1 * 10)
 
 
+def test_row_prices_are_the_harm_of_one_more_child():
+    # As above: row 1's next child goes unmet (10); row 0's takes the place of a row-1 child,
+    # who goes unmet instead: 1 - 2 + 10 = 9.
+    result = solve_transport(arr(3, 2), arr(4), Pairs(idx(0, 1), idx(0, 0), arr(1, 2)), arr(10, 10))
+    assert result.row_price.tolist() == pytest.approx([9, 10])
+    nothing = solve_transport(arr(4, 1), arr(10), Pairs(idx(), idx(), arr()), arr(7, 3))
+    assert nothing.row_price.tolist() == [7, 3]
+
+
+@st.composite
+def transport_cases(draw):
+    n_rows, n_sites = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    pairs = draw(st.sets(st.tuples(st.integers(0, n_rows - 1), st.integers(0, n_sites - 1))))
+    pairs = sorted(pairs)
+    cost = draw(st.lists(st.integers(0, 30), min_size=len(pairs), max_size=len(pairs)))
+    demand = draw(st.lists(st.integers(0, 8), min_size=n_rows, max_size=n_rows))
+    capacity = draw(st.lists(st.integers(0, 12), min_size=n_sites, max_size=n_sites))
+    unmet = draw(st.lists(st.integers(5, 40), min_size=n_rows, max_size=n_rows))
+    return (
+        np.array(demand, dtype=float),
+        np.array(capacity, dtype=float),
+        Pairs(
+            np.array([r for r, _ in pairs], dtype=np.intp),
+            np.array([c for _, c in pairs], dtype=np.intp),
+            np.array(cost, dtype=float),
+        ),
+        np.array(unmet, dtype=float),
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(transport_cases(), st.data())
+def test_row_prices_bound_the_harm_of_a_child_more_or_less(case, data):
+    # Any optimal duals are a subgradient of the least harm in the demand: one more child in
+    # row r adds at least row_price[r], one fewer saves at most row_price[r] (harm points).
+    demand, capacity, pairs, unmet = case
+    base = solve_transport(demand, capacity, pairs, unmet)
+    r = data.draw(st.integers(0, len(demand) - 1))
+    step = np.zeros(len(demand))
+    step[r] = 1.0
+    more = solve_transport(demand + step, capacity, pairs, unmet).objective
+    assert more - base.objective >= base.row_price[r] - 1e-7
+    if demand[r] >= 1:
+        fewer = solve_transport(demand - step, capacity, pairs, unmet).objective
+        assert base.objective - fewer <= base.row_price[r] + 1e-7
+    flows = np.bincount(pairs.row, weights=base.flows, minlength=len(demand))
+    assert np.allclose(flows + base.unmet, demand)
+
+
 def test_optimal_not_nearest_first():
     # nearest-first would put row 0 in A (5) and row 1 in B (50): 55. Optimal swaps: 15 + 10.
     result = solve_transport(

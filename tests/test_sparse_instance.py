@@ -97,10 +97,11 @@ def test_nearest_of_pairs_is_nearest_within(minutes, data):
     arrays(np.float64, st.tuples(st.integers(0, 40), st.just(2)), elements=st.floats(0, 90_000)),
     arrays(np.float64, st.tuples(st.integers(0, 12), st.just(2)), elements=st.floats(0, 90_000)),
     st.floats(6, 200),
+    st.sampled_from([0, 4_000_000]),  # candidates from the KD-tree, or every pair
 )
-def test_crowfly_pairs_are_the_dense_journeys_within_reach(origins, destinations, cutoff):
+def test_crowfly_pairs_are_the_dense_journeys_within_reach(origins, destinations, cutoff, every):
     journey = Journey(max_minutes=cutoff)
-    pairs = crowfly_journey_pairs(origins, destinations, journey=journey, chunk=5)
+    pairs = crowfly_journey_pairs(origins, destinations, journey=journey, chunk=5, all_pairs=every)
     dense = journey_minutes(
         crowfly_drive_minutes(origins, destinations, journey=journey), journey=journey
     )

@@ -12,18 +12,26 @@ import subprocess
 import sys
 
 import pytest
+from conftest import DEMO_DIR
 
 HEAVY = ("sklearn", "geopandas", "matplotlib", "dask", "highspy")
 """Never needed to parse a command line or answer --help and --version."""
 SLOW = ("pandas", "scipy", "pyogrio", "jinja2", "osmium")
 """Also not needed before a command runs."""
+NOT_TO_RANK = (
+    "sklearn", "geopandas", "pyogrio", "shapely", "pyproj", "matplotlib", "dask", "jinja2",
+    "osmium", "scipy.optimize", "scipy.spatial", "scipy.sparse.csgraph",
+)  # fmt: skip
+"""Not needed to rank one authority to stdout when the areas have their own table: the
+polygons are read only for the outputs that draw them, the LPs go to HiGHS directly, and
+nearest distances and crow-fly pairs of one authority are measured in numpy."""
 
 
-def _loaded(code: str) -> list[str]:
+def _loaded(code: str, modules: tuple[str, ...] = HEAVY + SLOW) -> list[str]:
     script = (
         "import json, sys\n"
         f"{code}\n"
-        f"print(json.dumps(sorted(m for m in {list(HEAVY + SLOW)!r} if m in sys.modules)))\n"
+        f"print(json.dumps(sorted(m for m in {list(modules)!r} if m in sys.modules)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
@@ -59,3 +67,24 @@ def test_validate_imports_no_solver_renderer_or_cluster():
     loaded = _loaded(_command("validate"))
     assert not set(loaded) & {"sklearn", "matplotlib", "dask", "highspy", "jinja2"}
     assert "pandas" in loaded  # it does read the files: the check itself is real
+
+
+def test_rank_to_stdout_imports_no_geometry_renderer_or_scipy_extra(scenario_file):
+    # The demo's areas table and polygons, crow-fly journeys (a road network would be built
+    # on the first run of an empty cache, which is when graph searches are imported).
+    config = scenario_file(
+        '[journey]\nmethod = "crowfly"\n',
+        inputs={"boundaries": str(DEMO_DIR / "boundaries.geojson")},
+    )
+    loaded = _loaded(_command("rank", "--config", str(config), "--format", "json"), NOT_TO_RANK)
+    assert loaded == []
+
+
+def test_the_console_script_leaves_the_garbage_collector_nothing_to_trace_at_exit():
+    # Shutdown would otherwise trace every object of the scientific stack (about 0.2 s).
+    script = "import gc, sys\n" + _command("--version") + "print(gc.get_freeze_count())\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines()[0].startswith("sitefinder ")
+    assert int(done.stdout.splitlines()[-1]) > 1000

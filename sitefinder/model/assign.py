@@ -2,18 +2,22 @@
 
 This is a transportation problem: demand rows (children of one phase and need group in one
 area) are sent to open bases along allowed pairs at a harm per child, bases hold at most their
-capacity, and any child left over carries the unmet-need harm. HiGHS (through scipy) solves it.
-The core takes plain arrays so it can be checked on hand-solved cases.
+capacity, and any child left over carries the unmet-need harm. HiGHS solves it with the dual
+simplex. The core takes plain arrays so it can be checked on hand-solved cases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy.optimize import linprog
+
+if TYPE_CHECKING:  # imported where an LP is solved: `validate` needs only this module's types
+    import highspy
+
+_DUAL = 1  # HiGHS simplex_strategy: the serial dual simplex
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,40 +88,64 @@ def solve_transport(
     AssignmentResult
         Optimal flows per pair, unmet children per row, and the total harm.
     """
-    pair_row, pair_col, pair_cost = pairs.row, pairs.col, pairs.cost
-    n_rows, n_sites, n_pairs = len(demand), len(capacity), len(pair_row)
+    n_sites, n_pairs = len(capacity), len(pairs.row)
     if n_pairs == 0:
         unmet = np.asarray(demand, dtype=np.float64).copy()
         price = np.asarray(unmet_cost, dtype=np.float64).copy()
         return AssignmentResult(np.zeros(0), unmet, float(unmet @ unmet_cost), price)
-    # Variables: one flow per pair, then one unmet slack per row.
-    cost = np.concatenate([pair_cost, unmet_cost])
-    order = np.arange(n_pairs)
-    a_eq = sparse.hstack(
-        [
-            sparse.csr_array((np.ones(n_pairs), (pair_row, order)), shape=(n_rows, n_pairs)),
-            sparse.eye_array(n_rows, format="csr"),
-        ],
-        format="csr",
-    )
-    a_ub = sparse.hstack(
-        [
-            sparse.csr_array((np.ones(n_pairs), (pair_col, order)), shape=(n_sites, n_pairs)),
-            sparse.csr_array((n_sites, n_rows)),
-        ],
-        format="csr",
-    )
-    result = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=capacity,
-        A_eq=a_eq,
-        b_eq=demand,
-        bounds=(0, None),
-        method="highs",
-    )
-    if result.status != 0:
-        raise SolverError(f"HiGHS could not solve the assignment: {result.message}")
-    x = np.clip(result.x, 0.0, None)
-    price = np.asarray(result.eqlin.marginals, dtype=np.float64)
-    return AssignmentResult(x[:n_pairs], x[n_pairs:], float(result.fun), price)
+    import highspy
+
+    from sitefinder.model._highs import _run, new_highs
+
+    highs = new_highs()
+    highs.setOptionValue("simplex_strategy", _DUAL)
+    highs.passModel(_transport_lp(demand, capacity, pairs, unmet_cost))
+    _run(highs)
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SolverError(
+            f"HiGHS could not solve the assignment: {highs.modelStatusToString(status)}"
+        )
+    solution = highs.getSolution()
+    x = np.clip(np.asarray(solution.col_value, dtype=np.float64), 0.0, None)
+    price = np.asarray(solution.row_dual, dtype=np.float64)[n_sites:]
+    objective = float(highs.getInfo().objective_function_value)
+    return AssignmentResult(x[:n_pairs], x[n_pairs:], objective, price)
+
+
+def _transport_lp(
+    demand: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+    pairs: Pairs,
+    unmet_cost: NDArray[np.float64],
+) -> highspy.HighsLp:
+    """The LP by columns: one flow per pair, then one unmet slack per demand row; rows are the
+    sites' capacities (<=), then the demand rows (=)."""
+    import highspy
+
+    n_rows, n_sites, n_pairs = len(demand), len(capacity), len(pairs.row)
+    n_cols = n_pairs + n_rows
+    # A pair's column has a 1 in its site's row and in its demand row (after the site rows).
+    index = np.empty(2 * n_pairs + n_rows, dtype=np.int32)
+    index[0 : 2 * n_pairs : 2] = pairs.col
+    index[1 : 2 * n_pairs : 2] = n_sites + np.asarray(pairs.row)
+    index[2 * n_pairs :] = n_sites + np.arange(n_rows)
+    start = np.concatenate(
+        [np.arange(0, 2 * n_pairs, 2), 2 * n_pairs + np.arange(n_rows + 1)]
+    ).astype(np.int32)
+    demand = np.asarray(demand, dtype=np.float64)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_sites + n_rows
+    lp.col_cost_ = np.concatenate([pairs.cost, unmet_cost]).astype(np.float64)
+    lp.col_lower_ = np.zeros(n_cols)
+    lp.col_upper_ = np.full(n_cols, highspy.kHighsInf)
+    lp.row_lower_ = np.concatenate([np.full(n_sites, -highspy.kHighsInf), demand])
+    lp.row_upper_ = np.concatenate([np.asarray(capacity, dtype=np.float64), demand])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_sites + n_rows
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = np.ones(len(index))
+    return lp

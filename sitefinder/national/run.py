@@ -194,6 +194,8 @@ def rank_authority(
         inputs.write(folder)
         try:
             result = rank(authority_scenario(scenario, inputs, folder), method=task.method)
+            if task.layers:  # drawn in the layers: read from the folder before it goes
+                result.data.read_boundaries()
         except SitefinderError as exc:
             return AuthorityFailure(
                 inputs.authority, [inputs.relabel(p, folder) for p in exc.problems]

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
 
 # Bytes one chunk's distance block may use when chunk_size is not given.
 DEFAULT_CHUNK_BYTES = 256 * 1024**2
@@ -361,6 +360,8 @@ def contract_graph(graph: csr_matrix) -> ContractedNetwork:
     ContractedNetwork
         The junction graph and every node's place on its chain.
     """
+    from scipy.sparse.csgraph import connected_components  # slow to import: not for a cached graph
+
     n = int(graph.shape[0])
     full = _canonical(graph)
     transpose = full.T.tocsr()  # row v lists v's in-edges by source
@@ -534,6 +535,8 @@ def contracted_minutes(
         Shape (n, m), minutes from each origin to each destination; ``inf`` where unreachable
         or past the cutoff.
     """
+    from scipy.sparse.csgraph import dijkstra  # slow to import: not for a cached graph
+
     c = contraction
     origins = np.asarray(origin_nodes, dtype=np.int64)
     destinations = np.asarray(destination_nodes, dtype=np.int64)

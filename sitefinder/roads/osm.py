@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from sitefinder.errors import DataError
 
@@ -463,6 +462,8 @@ def _component(
 ) -> RoadNetwork:
     """Add junction delays and the peak factor, keep the quickest of parallel edges, then
     keep the largest strongly connected component."""
+    from scipy.sparse.csgraph import connected_components  # slow to import: not for a cached graph
+
     n = len(nodes.node_ids)
     src, dst, weight = edges.src, edges.dst, edges.minutes
     peak_factor, junction_minutes = speeds.peak_factor, speeds.junction_minutes

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import dijkstra
 
 from sitefinder.roads.contract import (
     NO_LIMITS,
@@ -275,6 +274,8 @@ def _full_minutes(
     search: SearchLimits,
 ) -> NDArray[np.float64]:
     """Minutes between distinct node indices by Dijkstra over the full graph."""
+    from scipy.sparse.csgraph import dijkstra  # slow to import: not for a cached graph
+
     backward = len(d_unique) <= len(o_unique)
     # From schools over the reversed graph: dist[s, v] is the minutes from v *to* school s.
     graph = network.graph.T.tocsr() if backward else network.graph
