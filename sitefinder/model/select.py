@@ -35,7 +35,7 @@ from sitefinder.model.benders import NODES as BENDERS_NODES
 from sitefinder.model.benders import Rules, benders
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
-from sitefinder.model.scoring import SetScorer, gain_bound
+from sitefinder.model.scoring import SetScorer
 from sitefinder.model.warm import WarmTransport
 
 __all__ = [
@@ -416,7 +416,10 @@ class _Swaps:
         if comp < 0:
             return self._without
         model, site = self._model(comp), self.problem.candidates[j]
-        if self._without - gain_bound(model.prices, self.problem.demand, site) >= target + _BOUND:
+        # The plain price bound first, the eased one only when that does not rule it out.
+        if self._without - model.bound(site, enough=self._without - target - _BOUND) >= (
+            target + _BOUND
+        ):
             return np.inf
         return self._without - (model.objective - model.trial(site))
 
