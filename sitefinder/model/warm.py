@@ -325,6 +325,9 @@ class _Components:
         self.root = np.arange(n_rows, dtype=np.intp)  # component id of each row
         self.rows: dict[int, NDArray[np.intp]] = {r: np.array([r]) for r in range(n_rows)}
         self.sites: dict[int, list[Site]] = {}
+        # Each site's components, until the next opening merges any (the site is kept so that
+        # its id cannot be reused by another).
+        self._roots: dict[int, tuple[Site, frozenset[int]]] = {}
         for site in sites:
             self.open(site)
 
@@ -334,15 +337,23 @@ class _Components:
         clone.root = self.root.copy()
         clone.rows = dict(self.rows)
         clone.sites = {root: list(sites) for root, sites in self.sites.items()}
+        clone._roots = dict(self._roots)
         return clone
 
     def roots(self, site: Site) -> frozenset[int]:
         """Components the site's rows lie in."""
-        return frozenset(np.unique(self.root[site.rows]).tolist())
+        known = self._roots.get(id(site))
+        if known is not None and known[0] is site:
+            return known[1]
+        roots = frozenset(np.unique(self.root[site.rows]).tolist())
+        self._roots[id(site)] = (site, roots)
+        return roots
 
     def open(self, site: Site) -> int:
         """Add ``site``, merging the components it reaches; return the merged component."""
         roots = sorted(self.roots(site))
+        if len(roots) > 1:
+            self._roots.clear()  # merged: other sites' components may have changed
         if not roots:
             return -1
         keep = roots[0]
