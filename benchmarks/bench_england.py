@@ -15,48 +15,35 @@ minutes and 4 GB on 2 cores. Smoke run::
 
     python benchmarks/bench_england.py --schools 2000 --areas 3400 --authorities 15
 
-Measured (29 Nov 2026, this shared 2-core machine while other helpers' jobs ran, load average
-2-6; crow-fly journeys up to the default 120 minutes, greedy plans, 2 bases and 5 ranked
-candidates per authority). The target is NOT met.
+Measured (30 Nov 2026, this 2-core machine idle but for the run; crow-fly journeys up to the
+default 120 minutes, greedy plans, 2 bases and 5 ranked candidates per authority). The target
+is met.
 
-Smoke size (2,000 schools, 3,400 areas, 15 authorities), before -> after the warm/neighbourhood
-switch below (75 ranked rows each):
+Full size (20,000 schools, 34,000 areas, 150 authorities; the largest authorities 590 x 1,046,
+506 x 871 and 430 x 758 schools x areas, the median 111 x 174): 274 s wall, load average 1.2
+before and 2.7 during; files read and cut 3.9 s, cluster 0.6 s, authorities 267 s; tasks 530 s
+in all (load 29 s, prepare 24 s, evaluate 279 s, plans 189 s), Lambeth (590 x 1,046, about
+12,500 demand rows) 123 s. Peak memory: client 305 MiB, workers 635 and 406 MiB (1,346 MiB in
+all). Before this round it was estimated at 40-55 minutes; Lambeth alone took 1,004 s
+(measured, in one process, other jobs running).
 
-- before: 1,090 s wall (900 s in an earlier, quieter run); tasks 1,373 s in all (load 18.3 s,
-  prepare 8.2 s, evaluating the ranking 1,214 s, plans 122 s); Middlesbrough (286 schools,
-  539 areas, 6,468 demand rows, 684 options) 1,080 s of it on its own. Peak memory: client
-  219 MiB, workers 371 and 355 MiB (945 MiB in all).
-- after: 219 s wall; split 0.4 s, cluster 0.7 s, authorities 214 s; tasks 407 s in all (load
-  11.4 s, prepare 6.4 s, evaluating 248 s, plans 134 s); Middlesbrough 197 s. Peak memory:
-  client 218 MiB, workers 361 and 346 MiB (925 MiB in all).
+Smoke size (2,000 schools, 3,400 areas, 15 authorities): 90 s wall on an idle machine at the
+start of this round (tasks 160 s; Middlesbrough, 286 schools and 6,468 demand rows, 76 s), 28 s
+after (tasks 46 s; Middlesbrough 15 s), with the same plans and rankings in every authority
+(the JSON documents differ only in three journeys' "minutes before", by 0.1-0.3 minutes:
+equally optimal assignments). Two rounds before: 1,090 s.
 
-Full size (20,000 schools, 34,000 areas, 150 authorities): files written in 25.6 s, read and
-cut in 20.6 s (client peak 309 MiB); the largest authorities have 590 x 1,046, 506 x 871 and
-430 x 758 schools x areas (median 111 x 174). Not run to the end: scaling the smoke run's task
-time (after) by authority size (schools x areas, to the power 1 to 1.6) gives 4,600 to 6,600 s
-of tasks, 40 to 55 minutes on 2 workers, the largest authority alone 13 to 30 minutes. Memory
-is not the limit (under 400 MiB per worker at the smoke size).
+What changed (see the README's Benchmarks): the build order's first step values only the
+options whose LP-price bounds could make them the first pick (Middlesbrough: 712 exact trials
+-> 41), other standalone values are valued when an output reads them; every LP of a set in the
+plan step is a warm copy of today's network (one solve from scratch per component, shared with
+the build order) with the set's bases opened; the networks before and after the plan are read
+from those LPs; large LPs are first solved by interior point and their trials by the dual
+simplex; the neighbourhood network is solved only when an option needs it.
 
-What changed: options whose trial reached more than 4,000 demand rows were solved as cold
-neighbourhood LPs, which with every minute counting grow to the whole authority (each trial a
-whole-authority LP from scratch). An option is now valued on its component's warm LP when its
-neighbourhood's first reach (its rows and every row the open bases serving them serve) covers a
-quarter of the component or more, as within one authority; a region of a national instance
-still goes to neighbourhoods. The published documents are byte-identical (checked on two
-authorities with the old switch forced low, and on the demo, Trafford and Rutland).
-
-Where the time goes now (cProfile, Middlesbrough): two thirds of HiGHS time is the ranking's warm
-trials, one per option for its standalone value (766 trials, 0.11 s each at 6,468 rows), which
-every output of the plan step uses (candidates, left-out explanations, the schools table); the
-plan's 58 s are mostly whole-authority LPs solved from scratch (about a dozen at 1.6-5 s: the
-interchange's closed sets, their warm models, the final evaluation, the network with the plan).
-Next: value only the options an output needs. The eased-price bounds are tight at the first
-step too (synthetic Harrow, 604 options: bounds a median 0.6% above the exact values, all 604
-in 0.4 s against 46 s for the exact trials; only 5 options' bounds reach the fifth-best exact
-value), but the plan step reads every option's standalone value (each school's best option
-becomes its candidate; left-out explanations; the schools table), so a lazy first step needs
-those to ask for values on demand (per school, best bound first: about one trial per school).
-And re-solve the plan's LPs from the greedy's warm bases.
+Where the time goes now (cProfile of the smoke size in one process, 49 s): HiGHS 27 s (1,141
+warm trials 22 s: each moves up to 10 children through hundreds of simplex iterations), bounds
+5 s, reading 5.6 s, the rest Python bookkeeping.
 """
 
 from __future__ import annotations

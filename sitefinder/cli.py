@@ -469,10 +469,10 @@ def rank_command(
     from sitefinder.report import ranking_table, run_notes, to_csv, to_json
 
     err = Console(stderr=True)
+    drawn = gpkg is not None or png is not None or html is not None
     with _progress(err) as progress:
-        result = rank(scenario, method=method, progress=progress)
-    if gpkg is not None or png is not None or html is not None:
-        result.data.read_boundaries()  # drawn there: read (and checked) before publishing
+        # Boundaries drawn in an output are read and checked with every other input.
+        result = rank(scenario, method=method, progress=progress, boundaries=drawn)
     run = publish(result)
     _report([*run.notes, *run_notes(result)], run.warnings)
     if output_format is OutputFormat.table:
@@ -574,8 +574,7 @@ def _published(config: Path | None, bases: int | None, runs: int | None, saved: 
 
     scenario = _scenario(config, bases=bases, robustness__runs=runs)
     with _progress(Console(stderr=True)) as progress:
-        result = rank(scenario, progress=progress)
-    result.data.read_boundaries()  # the map and report draw them: read before publishing
+        result = rank(scenario, progress=progress, boundaries=True)  # the map and report draw them
     run = publish(result)
     _report([*run.notes, *run_notes(result)], run.warnings)
     return run

@@ -315,6 +315,7 @@ def rank(
     *,
     method: SelectionMethod | str | None = None,
     progress: Progress | None = None,
+    boundaries: bool = False,
 ) -> RankResult:
     """Rank candidate host schools for new inclusion bases.
 
@@ -326,6 +327,10 @@ def rank(
         How the plan's set of new bases is chosen (default ``scenario.selection.method``).
     progress
         Optional ``progress(message, done, total)`` callback for the evaluation step.
+    boundaries
+        Read and check the areas' boundaries file with the other inputs (for the outputs that
+        draw them: the GeoPackage, the map and the report); otherwise, when the areas come
+        from their own table, it is read when first asked for.
 
     Returns
     -------
@@ -340,7 +345,7 @@ def rank(
     """
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    data = load_inputs(scenario)
+    data = load_inputs(scenario, defer_boundaries=not boundaries)
     timings["load"] = time.perf_counter() - start
 
     start = time.perf_counter()

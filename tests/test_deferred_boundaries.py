@@ -1,8 +1,8 @@
 """Boundaries that only the outputs draw are read when an output draws them.
 
 With the areas in their own table, the polygons are drawn only by the GeoPackage, the map and the
-report: ``rank`` to stdout leaves the file unread, an output that draws them reads and checks it
-before anything is written, and ``validate`` checks it with every other file.
+report: ``rank`` to stdout leaves the file unread, while ``validate``, ``rank`` with an output that
+draws them, ``map`` and ``report`` check it with every other file, before anything is written.
 """
 
 import json
@@ -63,12 +63,24 @@ def test_an_output_that_draws_them_checks_them_before_writing_anything(tmp_path,
     assert len(errors) == 1 and _unreadable(broken) in errors[0]
 
 
-def test_validate_lists_them_with_every_other_problem(tmp_path, scenario_file):
+@pytest.mark.parametrize(
+    "command",
+    [["validate"], ["rank", "--output", "run.gpkg"], ["rank", "--map", "map.png"], ["report"]],
+    ids=["validate", "rank-output", "rank-map", "report"],
+)
+def test_commands_that_draw_them_list_them_with_every_other_problem(
+    tmp_path, scenario_file, command
+):
     broken = _broken(tmp_path)
     missing = tmp_path / "no_demand.csv"
     config = scenario_file(inputs={"boundaries": str(broken), "demand": str(missing)})
-    result = runner.invoke(app, ["validate", "--config", str(config)])
+    args = [command[0], "--config", str(config)]
+    args += [str(tmp_path / a) if a.endswith((".gpkg", ".png")) else a for a in command[1:]]
+    if command == ["report"]:
+        args += ["--output", str(tmp_path / "report.html")]
+    result = runner.invoke(app, args)
     assert result.exit_code == 1
+    assert not list(tmp_path.glob("*.gpkg")) and not list(tmp_path.glob("*.png"))
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert any(_unreadable(broken) in line for line in errors)
     assert any(f"{missing}: file not found" in line for line in errors)
