@@ -18,9 +18,10 @@ from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance, site_at
 from sitefinder.model.greedy import GreedyResult
-from sitefinder.model.network import Site, Solution, minutes_before_of_moved
+from sitefinder.model.network import Site, Solution, minutes_before_of_moved, solve_network
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
+from sitefinder.model.warm import read_warm
 from sitefinder.plan.candidates import Candidates
 from sitefinder.plan.result import PlanInputs
 from sitefinder.supply import HOSTABLE_PHASES
@@ -257,9 +258,13 @@ def left_out(
 
 def standalone_flows(inputs: PlanInputs, site: Site) -> tuple[NDArray[np.intp], NDArray]:
     """Rows and children a site serves added alone to today's bases (its standalone trial)."""
-    model = inputs.greedy.standalone.today().with_site(site)
-    trial = model.solution()
-    mine = (trial.pair_site == model.sites - 1) & (trial.flow > _SERVED)
+    rows = inputs.instance.rows
+    if read_warm(rows):  # a large network: a warm copy of today's LP, not a solve from scratch
+        model = inputs.greedy.standalone.today().with_site(site)
+        trial, new = model.solution(), model.sites - 1
+    else:
+        trial, new = solve_network(rows, [*inputs.existing, site]), len(inputs.existing)
+    mine = (trial.pair_site == new) & (trial.flow > _SERVED)
     return trial.pair_row[mine], trial.flow[mine]
 
 
