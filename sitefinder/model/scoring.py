@@ -4,7 +4,9 @@ Classes of children that no base links are independent assignment problems, so t
 splits into class *components*; opening or closing a candidate changes only its own component.
 :class:`SetScorer` caches each component's optimum by the candidates open in it, so comparing
 many sets that differ by a swap (selection, the stopping rule, ties, explanations and
-robustness runs) re-solves one or two small LPs per set instead of the whole network.
+robustness runs) re-solves one or two small LPs per set instead of the whole network; and each
+is re-solved warm, a copy of today's network (or of the kept set with the most of its bases)
+with the rest of its bases opened, not solved again from scratch.
 """
 
 from __future__ import annotations

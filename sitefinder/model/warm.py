@@ -6,13 +6,18 @@ each). Each class component keeps one HiGHS model with one trial slot: a capacit
 column from every demand row, closed until a trial gives them a site's places and journeys.
 Nothing is deleted, so the basis stays valid and the primal simplex restarts from the last
 trial's optimum; trials of similar sites in a row (:func:`similar_order`) take a fraction of
-the iterations, with the same optimum.
+the iterations, with the same optimum. A model is copied, at its optimum, by passing its LP and
+basis to a new solver (milliseconds, where solving it again from scratch takes seconds on a
+large authority), so today's network is solved from scratch once and every set of bases the
+plan weighs starts from it. On large LPs the first solve is by interior point and trials by the
+dual simplex, each faster there; and a whole network's optimum can be read from the solved
+LPs of its components (:func:`network_solution`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import highspy
 import numpy as np
@@ -100,7 +105,7 @@ class WarmTransport:
         of its open bases, numbered in the order they joined it, and unmet children (zero
         outside its rows)."""
         empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
-        parts = [(first, rows, minutes, harm) for first, rows, minutes, harm in self._pairs]
+        parts = self._pairs
         pair_row = np.concatenate([p[1] for p in parts] + [empty_rows]).astype(np.intp)
         pair_site = np.concatenate(
             [np.full(len(p[1]), k, dtype=np.intp) for k, p in enumerate(parts)] + [empty_rows]
@@ -120,6 +125,17 @@ class WarmTransport:
             solved,
             self.objective,
         )
+
+    def site_flows(self) -> Iterator[tuple[Site, NDArray[np.float64]]]:
+        """Each open base with the children on each of its pairs at the optimum (trials
+        aside), in the order of its rows."""
+        for site, (first, rows, _, _) in zip(self._sites, self._pairs, strict=True):
+            yield site, np.clip(self._x[first : first + len(rows)], 0.0, None)
+
+    @property
+    def rows(self) -> NDArray[np.intp]:
+        """The demand rows in the model."""
+        return self._rows
 
     def _settle(self) -> None:
         """Solve, and keep the optimum, the rows' prices and the open bases' prices."""
@@ -260,10 +276,9 @@ def network_solution(
     held = np.zeros(len(demand), dtype=bool)
     objective = 0.0
     for model in models:
-        for site, (first, rows, _, _) in zip(model._sites, model._pairs, strict=True):
-            flows[id(site)] = np.clip(model._x[first : first + len(rows)], 0.0, None)
-        unmet[model._rows] = model.unmet
-        held[model._rows] = True
+        flows.update((id(site), flow) for site, flow in model.site_flows())
+        unmet[model.rows] = model.unmet
+        held[model.rows] = True
         objective += model.objective
     objective += float(unmet[~held] @ demand.unmet_harm[~held])
     empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
