@@ -178,3 +178,29 @@ def test_whole_networks_read_from_warm_lps_are_optima_laid_out_as_solved(instanc
     picked = sorted(c for c in chosen if c < len(options))[::-1]  # any order
     scorer = SetScorer(demand, existing, options, today=trials)
     _check_network(demand, [*existing, *(options[c] for c in picked)], scorer.solution(picked))
+
+
+def test_the_large_network_path_ranks_and_plans_as_the_small_one(monkeypatch):
+    """With every network counted large (interior point first, dual simplex trials, picks
+    described and whole networks read from warm LPs) the demo's ranking, plan and network
+    figures are those of the usual path; only the choice among equally optimal assignments
+    may differ."""
+    from sitefinder import load_scenario, rank
+    from sitefinder.resources import default_scenario_path
+
+    scenario = load_scenario(default_scenario_path())
+    small = rank(scenario)
+    monkeypatch.setattr(warm_module, "_LARGE_ROWS", 0)
+    large = rank(scenario)
+    columns = ["urn", "phase", "need_group", "in_plan"]
+    assert large.ranking[columns].equals(small.ranking[columns])
+    for column in ("harm_averted", "harm_averted_placing", "newly_placed"):
+        assert large.ranking[column].tolist() == pytest.approx(small.ranking[column].tolist())
+    assert large.plan.chosen["urn"].tolist() == small.plan.chosen["urn"].tolist()
+    assert large.plan.objective == pytest.approx(small.plan.objective)
+    for when in ("before", "after"):
+        a, b = getattr(large, when), getattr(small, when)
+        assert (a.total_harm, a.placed, a.unmet) == pytest.approx((b.total_harm, b.placed, b.unmet))
+    placed = large.assignments.groupby("urn")["children"].sum()
+    capacity = large.sites.groupby("urn")["capacity"].sum()
+    assert (placed <= capacity.reindex(placed.index) + 1e-6).all()
