@@ -24,14 +24,15 @@ Full size (20,000 schools, 34,000 areas, 150 authorities; the largest authoritie
 before; files read and cut 3.6 s, cluster 0.6 s, authorities 237 s; tasks 471 s in all (load
 23 s, prepare 18 s, evaluate 247 s, plans 175 s), Lambeth (590 x 1,046, about 12,500 demand
 rows) 112 s. Peak memory: client 280 MiB, workers 415 and 633 MiB (1,328 MiB in all). With
-other work on the machine (load average 2.7) the same round took 274 s. Before this round it was estimated at 40-55 minutes; Lambeth alone took 1,004 s
-(measured, in one process, other jobs running).
+other work on the machine (load average 2.7) the same round took 274 s. Before this round it
+was estimated at 40-55 minutes; Lambeth alone took 1,004 s (measured, in one process, other
+jobs running).
 
 Smoke size (2,000 schools, 3,400 areas, 15 authorities): 90 s wall on an idle machine at the
 start of this round (tasks 160 s; Middlesbrough, 286 schools and 6,468 demand rows, 76 s),
-28-30 s after (tasks 46-49 s; Middlesbrough 15 s; 721 MiB in all), with the same plans and rankings in every authority
-(the JSON documents differ only in three journeys' "minutes before", by 0.1-0.3 minutes:
-equally optimal assignments). Two rounds before: 1,090 s.
+28-30 s after (tasks 46-49 s; Middlesbrough 15 s; 721 MiB in all), with the same plans and
+rankings in every authority (the JSON documents differ only in three journeys' "minutes
+before", by 0.1-0.3 minutes: equally optimal assignments). Two rounds before: 1,090 s.
 
 What changed (see the README's Benchmarks): the build order's first step values only the
 options whose LP-price bounds could make them the first pick (Middlesbrough: 712 exact trials
