@@ -294,9 +294,11 @@ def greedy_order(
         if not available.any() or live.max() <= _TIE:
             break
         best = int(np.flatnonzero(live >= live.max() - _TIE)[0])
-        model = components.model_of(options[best])
-        on_lp = model is not None and footprint[best] is None and not network.solved
-        if not (on_lp and read_warm(demand)):
+        # Only a large network valued on component LPs alone reads the pick from its LP (not
+        # built here for a pick valued on a neighbourhood: it may span a region).
+        on_lp = footprint[best] is None and not network.solved and read_warm(demand)
+        model = components.model_of(options[best]) if on_lp else None
+        if model is None:
             trial = network.trial(options[best])
             before, after = network.solutions(options[best], trial)
             new_site = len(network.sites)
@@ -304,10 +306,8 @@ def greedy_order(
             changed = network.open(options[best], trial)
             merged = components.open(options[best])
         else:
-            # On a large network, valued on its component's warm LP as every option so far:
-            # that LP, re-solved with the pick open, describes it, and the neighbourhood
-            # network (used by no option yet) is not solved at all.
-            assert model is not None
+            # Valued on its component's warm LP, as every option so far: that LP, re-solved
+            # with the pick open, describes it, and the neighbourhood network is not solved.
             before = model.solution()
             merged = components.open(options[best])
             model = components.model_of(options[best])

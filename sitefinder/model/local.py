@@ -234,6 +234,10 @@ class LocalNetwork:
         needed); after that, open sites with :meth:`open` and their trial."""
         if self._solved:
             raise ValueError("the network is solved: open a site with its trial")
+        self._append(site)
+
+    def _append(self, site: Site) -> int:
+        """Add ``site``'s pairs and places to the open network; return its index."""
         new = len(self.sites)
         self.sites.append(site)
         self._site_ptr = np.append(self._site_ptr, self._site_ptr[-1] + len(site.rows))
@@ -244,6 +248,7 @@ class LocalNetwork:
         self._capacity = np.append(self._capacity, site.capacity)
         self._work = self.workspace()
         self._index_rows()
+        return new
 
     @staticmethod
     def _concat(parts: list[NDArray], dtype: type) -> NDArray:
@@ -483,16 +488,7 @@ class LocalNetwork:
         self._row_price[rows] = lp.row_price
         self._site_price[trial.sites] = lp.site_price[:-1]
         self._objective -= trial.gain
-        new = len(self.sites)
-        self.sites.append(site)
-        self._site_ptr = np.append(self._site_ptr, self._site_ptr[-1] + len(site.rows))
-        self._pair_row = np.concatenate([self._pair_row, site.rows.astype(np.intp)])
-        self._pair_site = np.concatenate([self._pair_site, np.full(len(site.rows), new)])
-        self._pair_harm = np.concatenate([self._pair_harm, site.harm])
-        self._pair_minutes = np.concatenate([self._pair_minutes, site.minutes])
+        new = self._append(site)
         self._flow = np.concatenate([self._flow, lp.flow[n_free:]])
-        self._capacity = np.append(self._capacity, site.capacity)
         self._site_price = np.append(self._site_price, lp.site_price[-1])
-        self._work = self.workspace()
-        self._index_rows()
         return np.union1d(touched_rows, site.rows), np.append(touched_sites, new)

@@ -121,8 +121,9 @@ class SetScorer:
             self._today[comp] = copied or WarmTransport(self.demand, self._existing[comp], rows)
         start = self._today[comp]
         opened: tuple[int, ...] = ()
+        wanted = set(mine)
         for (part, kept), model in self._warm.items():  # the largest solved subset of mine
-            if part == comp and len(kept) > len(opened) and set(kept) <= set(mine):
+            if part == comp and len(kept) > len(opened) and wanted.issuperset(kept):
                 start, opened = model, kept
         model = start.copy()
         for j in mine:

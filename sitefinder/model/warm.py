@@ -63,9 +63,8 @@ class WarmTransport:
         add_unit_columns(h, demand.unmet_harm[rows], np.arange(n))  # unmet slack per row
         self._demand, self._rows, self._sites = demand, rows, list(sites)
         self._site_rows: list[int] = []  # each open base's capacity row
-        # Each open base's first pair column and its pairs' rows, minutes and harm.
-        self._pairs: list[tuple[int, NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]]
-        self._pairs = []
+        # Each open base's first pair column and which of its rows have a pair in the model.
+        self._pairs: list[tuple[int, NDArray[np.bool_]]] = []
         for site in sites:
             self._site_rows.append(h.getNumRow())
             self._add_site(site)
@@ -101,36 +100,18 @@ class WarmTransport:
         return len(self._sites)
 
     def solution(self) -> Solution:
-        """The model's optimum (trials aside) as a :class:`Solution` over its rows: the pairs
-        of its open bases, numbered in the order they joined it, and unmet children (zero
-        outside its rows)."""
-        empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
-        parts = self._pairs
-        pair_row = np.concatenate([p[1] for p in parts] + [empty_rows]).astype(np.intp)
-        pair_site = np.concatenate(
-            [np.full(len(p[1]), k, dtype=np.intp) for k, p in enumerate(parts)] + [empty_rows]
-        )
-        flow = np.concatenate([self._x[p[0] : p[0] + len(p[1])] for p in parts] + [empty])
-        unmet = np.zeros(len(self._demand))
-        unmet[self._rows] = self.unmet
-        solved = np.zeros(len(self._demand), dtype=bool)
-        solved[self._rows] = True
-        return Solution(
-            pair_row,
-            pair_site,
-            np.concatenate([p[2] for p in parts] + [empty]),
-            np.concatenate([p[3] for p in parts] + [empty]),
-            np.clip(flow, 0.0, None),
-            unmet,
-            solved,
-            self.objective,
-        )
+        """The model's optimum (trials aside) as a :class:`Solution` over every demand row
+        (:func:`network_solution`): the pairs of its open bases, numbered in the order they
+        joined it."""
+        return network_solution(self._demand, [self], self._sites)
 
     def site_flows(self) -> Iterator[tuple[Site, NDArray[np.float64]]]:
         """Each open base with the children on each of its pairs at the optimum (trials
-        aside), in the order of its rows."""
-        for site, (first, rows, _, _) in zip(self._sites, self._pairs, strict=True):
-            yield site, np.clip(self._x[first : first + len(rows)], 0.0, None)
+        aside), in the order of its rows (none on rows outside the model)."""
+        for site, (first, keep) in zip(self._sites, self._pairs, strict=True):
+            flow = np.zeros(len(site.rows))
+            flow[keep] = np.clip(self._x[first : first + int(keep.sum())], 0.0, None)
+            yield site, flow
 
     @property
     def rows(self) -> NDArray[np.intp]:
@@ -176,7 +157,7 @@ class WarmTransport:
         local = self._local[site.rows]
         keep = local >= 0
         n = int(keep.sum())
-        self._pairs.append((h.getNumCol(), site.rows[keep], site.minutes[keep], site.harm[keep]))
+        self._pairs.append((h.getNumCol(), keep))
         if n == 0:
             return 0
         add_pair_columns(h, site.harm[keep], local[keep], np.full(n, row))

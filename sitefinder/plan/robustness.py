@@ -98,9 +98,8 @@ def _contenders(
     value = np.full(len(candidates.sites), -np.inf)
     for label in np.unique(labels):
         mine = np.flatnonzero(labels == label)
-        found = standalone.strongest(np.unique(candidates.option[mine]), per_group)
-        known = dict(zip(np.unique(candidates.option[mine]).tolist(), found.tolist(), strict=True))
-        value[mine] = [known[int(o)] for o in candidates.option[mine]]
+        options, where = np.unique(candidates.option[mine], return_inverse=True)
+        value[mine] = standalone.strongest(options, per_group)[where]
     value = np.nan_to_num(value, nan=-np.inf)
     chosen = set(keep) | set(rules.required)
     for label in np.unique(labels):
