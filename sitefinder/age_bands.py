@@ -77,10 +77,14 @@ def _school_ranges(
     for row in schools.itertuples():
         if row.establishment_group not in groups:
             continue
-        if phase not in HOSTABLE_PHASES.get(str(row.phase), ()):
-            continue
         first, last = getattr(row, "first_age", np.nan), getattr(row, "last_age", np.nan)
-        if pd.notna(first) and pd.notna(last):
+        known = pd.notna(first) and pd.notna(last)
+        # A special school whose phase is "Not applicable" or unknown serves the phases its
+        # ages overlap (sitefinder.fallback.fallback_schools): it cuts them too.
+        unnamed = known and row.establishment_group == "special" and str(row.phase) == "other"
+        if phase not in HOSTABLE_PHASES.get(str(row.phase), ()) and not unnamed:
+            continue
+        if known:
             ranges.append((float(first), float(last)))
     return ranges
 
@@ -281,7 +285,7 @@ def _band_notes(
     if bands != host_bands:
         notes.append(
             "fallback: special schools teaching part of a phase take only those ages, so where"
-            " the nearest one differs by age, demand is split further:"
+            " the special schools within reach differ by age, demand is split further:"
             f" {_listed({p: b for p, b in bands.items() if b != host_bands[p]})}"
         )
     return notes

@@ -12,7 +12,7 @@ import numpy as np
 
 from sitefinder.age_bands import banded_demand
 from sitefinder.config import Scenario
-from sitefinder.fallback import fallback_notes
+from sitefinder.fallback import fallback_schools, method_notes
 from sitefinder.instance import partial_age_bases
 from sitefinder.load import load_inputs
 from sitefinder.roads.cache import peek_road_network
@@ -81,6 +81,7 @@ def check_inputs(scenario: Scenario) -> InputSummary:
                 ),
             )
         )
+    special = fallback_schools(scenario, data.schools)
     return InputSummary(
         schools=len(data.schools),
         mainstream=int((data.schools["establishment_group"] == "mainstream").sum()),
@@ -89,6 +90,6 @@ def check_inputs(scenario: Scenario) -> InputSummary:
         existing_places=float(data.bases["capacity"].sum()),
         areas=len(data.areas),
         children=float(demand["children"].sum()),
-        warnings=[*data.warnings, *assessment.warnings],
-        notes=[*notes, *fallback_notes(scenario, data.schools)],
+        warnings=[*data.warnings, *assessment.warnings, *special.warnings],
+        notes=[*notes, *method_notes(scenario, special)],
     )

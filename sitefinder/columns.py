@@ -218,8 +218,50 @@ AREAS: tuple[Column, ...] = (
     _c("unmet_after", "Without a place after"),
     _c("within_limit_before", "Within the limit before"),
     _c("within_limit_after", "Within the limit after"),
+    _c("unplaced_special", "Without a place: special school"),
+    _c("unplaced_independent", "Without a place: independent special school"),
+    _c("unplaced_non_maintained", "Without a place: non-maintained special school"),
+    _c("unplaced_out_of_authority", "Without a place: out of authority"),
 )
 """Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged."""
+
+FALLBACK: tuple[Column, ...] = (
+    Column("network", "Network", "text", people=False),
+    Column("area_code", "Area", "id", people=False),
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group", "id", people=False),
+    Column("kind", "Goes to", "text", people=False),
+    Column("urn", "URN", "id", people=False),
+    Column("name", "School", "text", people=False),
+    _c("children", "Children"),
+    _m("minutes", "Journey minutes"),
+    Column("cross_border", "Across the border", "flag", people=False),
+)
+"""Where children without a base place go (the ``fallback`` table): one row per network
+(``today``, ``plan``), area, phase, need group and destination."""
+
+FALLBACK_TOTALS: tuple[Column, ...] = (
+    Column("kind", "Goes to", "text"),
+    _c("today", "Today"),
+    _c("plan", "With the plan"),
+    Column("schools", "Schools", "number", digits=0),
+    _m("minutes_today", "Mean journey today"),
+    _m("minutes_plan", "Mean journey with the plan"),
+)
+"""Children without a base place by where they go, today and with the plan."""
+
+SPECIAL_SCHOOLS: tuple[Column, ...] = (
+    Column("urn", "URN", "id"),
+    Column("name", "School", "text"),
+    Column("kind", "Kind", "text"),
+    Column("used", "Used", "flag"),
+    Column("phases", "Phases", "text"),
+    Column("places", "Places", "number", digits=0),
+    Column("places_source", "Places from", "text"),
+    _c("children_today", "Children today"),
+    _c("children_plan", "Children with the plan"),
+)
+"""Each special school and how the fallback used it (the ``special_schools`` table)."""
 
 ASSIGNMENTS: tuple[Column, ...] = (
     _c("children", "Children"),

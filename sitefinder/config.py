@@ -19,10 +19,10 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -31,6 +31,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -442,20 +443,88 @@ class Harm(_Section):
 FallbackMethod = Literal["special_school", "out_of_authority", "flat"]
 
 
+class FallbackKind(_Section):
+    """Whether one kind of special school takes children without a base place, and at what
+    extra harm (harm points per child, on top of the journey and the mismatch)."""
+
+    use: bool = True
+    extra_harm: Annotated[float, within(0, 1_000_000, "harm points")] = 0.0
+
+
+# Each number of a per-phase key, checked as its one-number form is (with the same message).
+_PER_PHASE_CHECKS = {
+    "mismatch": cast(Callable[[Any], Any], within(0, 1_000_000, "harm points").func),
+    "out_of_authority_minutes": cast(
+        Callable[[Any], Any], within(0, 600, "minutes", above=True).func
+    ),
+}
+
+
 class Fallback(_Section):
     """Where a child without a base place goes, and its harm (see :mod:`sitefinder.fallback`).
 
-    ``special_school`` (default): the journey to the nearest special school teaching the
-    child's phase and serving their need group, within ``journey.max_minutes``; where there is
-    none, or it is further, an out-of-authority placement ``out_of_authority_minutes`` away.
-    ``out_of_authority``: that fixed journey for every child. Either way the child's harm is
-    the harm curve at the fallback journey plus ``mismatch`` harm points for having no base
-    place. ``flat``: ``harm.unmet`` harm points per child, whatever the journey.
+    ``special_school`` (default): children without a base place fill the places of the special
+    schools that teach their phase and age and serve their need group, at least harm (an exact
+    assignment, nearest first), maintained and academy special schools (``special``) before
+    independent (``independent``) and non-maintained (``non_maintained``) special schools,
+    each kind with its own ``use`` and ``extra_harm``; the children no such place takes go to
+    an out-of-authority placement ``out_of_authority_minutes`` away. A special school's places
+    are its capacity (``places = "capacity"``: today's pupils are not counted against them,
+    the children modelled being taken as among them) or its capacity minus its pupils
+    (``"spare"``); a ``special_places`` column in the schools table (a register) overrides both;
+    ``default_places`` where neither is known. ``out_of_authority``: that fixed journey for
+    every child. Either way the child's harm is the harm curve at the fallback journey plus
+    ``mismatch`` harm points for having no base place. ``flat``: ``harm.unmet`` harm points
+    per child, whatever the journey. ``mismatch`` and ``out_of_authority_minutes`` take one
+    number or one per phase (``{ primary = 45, secondary = 75 }``).
     """
 
     method: FallbackMethod = "special_school"
-    mismatch: _Mismatch = 1.0
-    out_of_authority_minutes: Annotated[float, within(0, 600, "minutes", above=True)] = 60.0
+    mismatch: float | dict[Phase, float] = 1.0
+    out_of_authority_minutes: float | dict[Phase, float] = 60.0
+    places: Literal["capacity", "spare"] = "capacity"
+    default_places: Annotated[float, within(0, 10_000, "places")] = 100.0
+    special: FallbackKind = Field(default_factory=FallbackKind)
+    independent: FallbackKind = Field(default_factory=FallbackKind)
+    non_maintained: FallbackKind = Field(default_factory=FallbackKind)
+
+    @field_validator("mismatch", "out_of_authority_minutes", mode="before")
+    @classmethod
+    def _check_phases(cls, value: Any, info: ValidationInfo) -> Any:
+        check = _PER_PHASE_CHECKS[str(info.field_name)]
+        if not isinstance(value, dict):
+            return check(value)
+        for number in value.values():
+            check(number)
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - {"primary", "secondary"})
+            if unknown:
+                raise ValueError(
+                    f"fallback.{info.field_name}: unknown phase {', '.join(map(str, unknown))}"
+                    " (give primary and/or secondary, or one number for both)"
+                )
+            missing = sorted({"primary", "secondary"} - set(value))
+            if missing:
+                raise ValueError(
+                    f"fallback.{info.field_name}: no value for {', '.join(missing)}"
+                    " (give both phases, or one number for both)"
+                )
+        return value
+
+    def mismatch_of(self, phase: str) -> float:
+        """The mismatch penalty of a child of ``phase`` (harm points)."""
+        value = self.mismatch
+        return float(value[cast(Phase, phase)] if isinstance(value, dict) else value)
+
+    def minutes_of(self, phase: str) -> float:
+        """The out-of-authority journey of a child of ``phase`` (minutes)."""
+        far = self.out_of_authority_minutes
+        return float(far[cast(Phase, phase)] if isinstance(far, dict) else far)
+
+    def kind(self, name: str) -> FallbackKind:
+        """The settings of one kind of special school (``special``, ``independent`` or
+        ``non_maintained``)."""
+        return cast(FallbackKind, getattr(self, name))
 
 
 class Candidates(_Section):

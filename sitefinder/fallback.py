@@ -1,27 +1,31 @@
-"""Where a child without a base place goes, and the harm of that, per demand row.
+"""Where a child without a base place goes, and the harm of that.
 
-A child with no place in an inclusion base is not nowhere: they travel to a special school, to
+A child with no place in an inclusion base is not nowhere: they take a special school's place,
 an out-of-authority placement, or stay in mainstream without specialist support. Their harm is
 the harm curve at that *fallback journey* (the same curve, travel term included, as a journey to
 a base) plus a *mismatch* penalty in harm points for having no base place. The scenario's
 ``[fallback]`` section chooses the journey:
 
-- ``special_school``: the nearest special school that teaches the row's phase and ages (its
-  statutory ages; unknown = the whole phase) and serves its need group, within
-  ``journey.max_minutes``; a fixed out-of-authority journey where none is,
-  or where that is shorter (so a new special school can only shorten a fallback journey);
-- ``out_of_authority``: the fixed journey for every row;
+- ``special_school``: special schools' places, as always-open sites of the assignment
+  (:class:`sitefinder.model.network.Site` with ``fallback``): children without a base place
+  fill them at least harm (nearest first) where the school teaches their phase and age and
+  serves their need group, within ``journey.max_minutes``, each school up to its places;
+  maintained and academy special schools, independent and non-maintained ones are kinds with
+  their own ``use`` and ``extra_harm``. The children no place takes go out of authority,
+  ``out_of_authority_minutes`` away (per phase where set): the unmet slack of the assignment.
+- ``out_of_authority``: the fixed journey for every child;
 - ``flat``: no journey, ``harm.unmet`` harm points per child (the old model).
 
-:func:`nearest_within` (dense) and :func:`nearest_of_pairs` (the pairs within reach) are the
-array cores; :func:`build_fallback` adapts the school table.
+:func:`fallback_schools` says which special schools are used and how (the notes of ``validate``
+and ``rank`` come from it); :func:`build_fallback` makes the per-row out-of-authority harm and
+:func:`fallback_sites` the special schools' sites.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -29,126 +33,274 @@ from numpy.typing import NDArray
 
 from sitefinder.config import Fallback, Harm, Phase, Scenario
 from sitefinder.journeys import RowJourneys
-from sitefinder.supply import HOSTABLE_PHASES
+from sitefinder.model.network import Site, Solution
+from sitefinder.supply import HOSTABLE_PHASES, phase_ages
+
+if TYPE_CHECKING:
+    from sitefinder.instance import Instance
+
+KINDS = ("special", "independent", "non_maintained")
+KIND_LABELS = {
+    "special": "maintained or academy special school",
+    "independent": "independent special school",
+    "non_maintained": "non-maintained special school",
+}
 
 
 @dataclass(frozen=True)
 class FallbackRows:
-    """The fallback of each demand row and its harm per child.
+    """The last-resort fallback of each demand row and its harm per child.
 
     Attributes
     ----------
     method
         The scenario's ``fallback.method``.
     minutes
-        Fallback journey minutes per row (NaN with ``flat``).
-    school
-        Position (in the school table) of the special school each row falls back on; -1 for
-        the out-of-authority journey and with ``flat``.
+        Minutes of each row's last resort: out of authority, or (after :func:`fold`) a
+        special school too roomy ever to fill where that is less harm (NaN with ``flat``).
     journey_harm
-        Harm points per child of the fallback journey (0 with ``flat``).
+        Harm points per child of that journey, any extra harm of its kind included (0 with
+        ``flat``).
     mismatch_harm
         Harm points per child for having no base place (``harm.unmet`` with ``flat``).
     notes
         What was assumed, for the record.
+    school
+        The last resort's special school (its row in :attr:`FallbackSchools.used`), -1 out
+        of authority; None: out of authority for every row.
     """
 
     method: str
     minutes: NDArray[np.float64]
-    school: NDArray[np.intp]
     journey_harm: NDArray[np.float64]
     mismatch_harm: NDArray[np.float64]
     notes: list[str] = field(default_factory=list)
+    school: NDArray[np.intp] | None = None
 
     def subset(self, rows: NDArray[np.intp]) -> FallbackRows:
         """The fallback of the given rows only (positions), in that order."""
         return FallbackRows(
             self.method,
             self.minutes[rows],
-            self.school[rows],
             self.journey_harm[rows],
             self.mismatch_harm[rows],
             list(self.notes),
+            None if self.school is None else self.school[rows],
         )
 
     @property
+    def destination(self) -> NDArray[np.intp]:
+        """Each row's last resort: a never-full special school's row in
+        :attr:`FallbackSchools.used`, or -1 out of authority."""
+        if self.school is None:
+            return np.full(len(self.minutes), -1, dtype=np.intp)
+        return self.school
+
+    @property
     def unmet_harm(self) -> NDArray[np.float64]:
-        """Harm points per child of each row left without a base place."""
+        """Harm points per child of each row placed out of authority (or, ``flat``, unmet)."""
         return self.journey_harm + self.mismatch_harm
 
 
-def nearest_within(
-    minutes: NDArray[np.float64], compatible: NDArray[np.bool_], *, max_minutes: float
-) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """The shortest compatible journey of each row, within ``max_minutes``.
+@dataclass(frozen=True)
+class FallbackSchools:
+    """The special schools children without a base place may go to, as the model uses them.
 
-    Parameters
+    Attributes
     ----------
-    minutes
-        Journey minutes, shape (n_rows, n_schools); ``inf`` where unreachable.
-    compatible
-        Whether each school may take each row's children, same shape.
-    max_minutes
-        Longer journeys are not offered (minutes).
-
-    Returns
-    -------
-    tuple
-        Minutes of the nearest compatible school per row (NaN when there is none within
-        ``max_minutes``) and its column (-1 when none). Ties go to the first column.
+    table
+        One row per special school in the schools table: ``position`` (its row there),
+        ``urn, name, kind`` (``special``, ``independent``, ``non_maintained``), ``used``
+        (False: its kind is switched off or it teaches none of the planned phases),
+        ``phases`` (``;``-joined), ``first_age``, ``last_age`` (years; NaN: every age of its
+        phases), ``need_codes`` (empty: every need), ``places`` (for children without a base
+        place), ``places_source`` and ``cross_border``.
+    notes, warnings
+        What was assumed, and what a planner should fix.
     """
-    allowed = compatible & (minutes <= max_minutes)
-    masked = np.where(allowed, minutes, np.inf)
-    if masked.shape[1] == 0:
-        return np.full(masked.shape[0], np.nan), np.full(masked.shape[0], -1, dtype=np.intp)
-    column = np.argmin(masked, axis=1).astype(np.intp)
-    best = masked[np.arange(len(masked)), column]
-    found = np.isfinite(best)
-    return np.where(found, best, np.nan), np.where(found, column, -1).astype(np.intp)
+
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def used(self) -> pd.DataFrame:
+        """The schools the model offers places at."""
+        return self.table[self.table["used"] & (self.table["places"] > 0)]
 
 
-def nearest_of_pairs(
-    row: NDArray[np.intp],
-    column: NDArray[np.intp],
-    minutes: NDArray[np.float64],
-    *,
-    n_rows: int,
-    max_minutes: float,
-) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """:func:`nearest_within` on the compatible (row, column) pairs only.
+def _kind_of(schools: pd.DataFrame) -> pd.Series:
+    if "special_kind" in schools.columns:
+        return schools["special_kind"].fillna("").replace("", "special").astype(str)
+    return pd.Series("special", index=schools.index)
 
-    Parameters
-    ----------
-    row, column, minutes
-        Each compatible pair's demand row, school column and journey minutes.
-    n_rows
-        Number of demand rows.
-    max_minutes
-        Longer journeys are not offered (minutes).
 
-    Returns
-    -------
-    tuple
-        As :func:`nearest_within`: minutes of the nearest pair per row (NaN when none within
-        ``max_minutes``) and its column (-1 when none); ties go to the smallest column.
+def _places(settings: Fallback, schools: pd.DataFrame) -> tuple[NDArray[np.float64], list[str]]:
+    """Each special school's places for children without a base place, and their source."""
+    n = len(schools)
+
+    def column(name: str) -> NDArray[np.float64]:
+        if name not in schools.columns:
+            return np.full(n, np.nan)
+        return pd.to_numeric(schools[name], errors="coerce").to_numpy(dtype=float)
+
+    register, capacity, pupils = column("special_places"), column("capacity"), column("pupils")
+    places = np.full(n, settings.default_places)
+    source = ["assumed (fallback.default_places)"] * n
+    for i in range(n):
+        if not np.isnan(register[i]):
+            places[i], source[i] = register[i], "register"
+        elif settings.places == "spare" and not np.isnan(capacity[i]):
+            if np.isnan(pupils[i]):
+                places[i], source[i] = capacity[i], "capacity (pupils unknown)"
+            else:
+                places[i], source[i] = max(capacity[i] - pupils[i], 0.0), "capacity - pupils"
+        elif settings.places == "capacity" and not np.isnan(capacity[i]):
+            places[i], source[i] = capacity[i], "capacity"
+        elif settings.places == "capacity" and not np.isnan(pupils[i]):
+            places[i], source[i] = pupils[i], "pupils (capacity unknown)"
+    return places, source
+
+
+def _listed(table: pd.DataFrame, limit: int = 10) -> str:
+    names = [f"{r.name} ({r.urn})" for r in table.head(limit).itertuples()]
+    more = len(table) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def fallback_schools(scenario: Scenario, schools: pd.DataFrame) -> FallbackSchools:
+    """The special schools of ``schools`` and how the fallback uses each.
+
+    A special school teaches the phases its phase names; one whose phase is "Not applicable"
+    or unknown teaches the planned phases its statutory ages overlap, or, with no ages either,
+    every planned phase at every age (a warning names it and the fix). It serves the need
+    groups its recorded SEN provision names (GIAS ``SEN1``..``SEN13``), or every need when it
+    records none.
     """
-    best = np.full(n_rows, np.nan)
-    found = np.full(n_rows, -1, dtype=np.intp)
-    allowed = minutes <= max_minutes
-    row, column, minutes = row[allowed], column[allowed], minutes[allowed]
-    if len(row):
-        order = np.lexsort((column, minutes, row))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = row[order][1:] != row[order][:-1]
-        pick = order[first]
-        best[row[pick]] = minutes[pick]
-        found[row[pick]] = column[pick]
-    return best, found
+    settings = scenario.fallback
+    special = (schools["establishment_group"] == "special").to_numpy()
+    chosen = schools[special]
+    spans = phase_ages(scenario.inputs.demand.ages)
+    kinds = _kind_of(chosen)
+    places, source = _places(settings, chosen)
+    records = []
+    guessed = []
+    for i, (position, school) in enumerate(
+        zip(np.flatnonzero(special), chosen.itertuples(), strict=True)
+    ):
+        first = float(pd.to_numeric(getattr(school, "first_age", np.nan), errors="coerce"))
+        last = float(pd.to_numeric(getattr(school, "last_age", np.nan), errors="coerce"))
+        named = HOSTABLE_PHASES.get(str(school.phase))
+        if named:
+            phases = [p for p in named if p in scenario.phases]
+        elif not (np.isnan(first) or np.isnan(last)):
+            phases = [p for p in scenario.phases if first <= spans[p][1] and last >= spans[p][0]]
+        else:
+            phases = list(scenario.phases)
+            guessed.append(i)
+        kind = str(kinds.iloc[i])
+        records.append(
+            {
+                "position": int(position),
+                "urn": school.urn,
+                "name": school.name,
+                "kind": kind,
+                "used": bool(phases) and settings.kind(kind).use,
+                "phases": ";".join(phases),
+                "first_age": first,
+                "last_age": last,
+                "need_codes": str(getattr(school, "need_codes", "") or ""),
+                "places": float(places[i]),
+                "places_source": source[i],
+                "cross_border": bool(getattr(school, "cross_border", False) or False),
+            }
+        )
+    table = pd.DataFrame.from_records(
+        records,
+        columns=[
+            "position", "urn", "name", "kind", "used", "phases", "first_age", "last_age",
+            "need_codes", "places", "places_source", "cross_border",
+        ],
+    )  # fmt: skip
+    table["used"] = table["used"].astype(bool)
+    notes, warnings = _school_notes(scenario, table, guessed)
+    return FallbackSchools(table, notes, warnings)
 
 
-def scenario_phases(phases: NDArray[np.str_]) -> list[Phase]:
-    """The distinct phases among ``phases``, in order."""
-    return [cast(Phase, str(p)) for p in np.unique(phases)]
+def _school_notes(
+    scenario: Scenario, table: pd.DataFrame, guessed: list[int]
+) -> tuple[list[str], list[str]]:
+    settings = scenario.fallback
+    notes: list[str] = []
+    warnings: list[str] = []
+    if settings.method != "special_school" or table.empty:
+        return notes, warnings
+    if guessed:
+        warnings.append(
+            f"fallback: {len(guessed)} special school(s) record neither a phase nor statutory"
+            " ages, so each is taken to teach every planned phase at every age:"
+            f" {_listed(table.iloc[guessed])}; give statutory_low_age and statutory_high_age"
+            " (or the phase) in the schools file to fix"
+        )
+    for kind in KINDS:
+        mine = table[table["kind"] == kind]
+        if mine.empty:
+            continue
+        label = KIND_LABELS[kind]
+        if not settings.kind(kind).use:
+            notes.append(
+                f"fallback: {len(mine)} {label}(s) not used (fallback.{kind}.use = false):"
+                f" {_listed(mine)}"
+            )
+            continue
+        unused = mine[mine["phases"] == ""]
+        if not unused.empty:
+            notes.append(
+                f"fallback: {len(unused)} {label}(s) teach none of the planned phases' ages:"
+                f" {_listed(unused)}"
+            )
+        extra = settings.kind(kind).extra_harm
+        if extra and not mine[mine["used"]].empty:
+            notes.append(
+                f"fallback: a place at an {label} adds {extra:g} harm point(s) per child"
+                f" (fallback.{kind}.extra_harm), so maintained places are filled first"
+            )
+    used = table[table["used"]]
+    how = {
+        "capacity": "capacity (today's pupils are not counted against it: fallback.places)",
+        "spare": 'capacity minus pupils (fallback.places = "spare")',
+    }[settings.places]
+    if not used.empty:
+        counts = used["places_source"].value_counts()
+        sources = ", ".join(f"{counts[s]} from {s}" for s in counts.index)
+        notes.append(
+            f"fallback: special schools' places for children without a base place are each"
+            f" school's {how}: {used['places'].sum():,.0f} places at {len(used)} school(s)"
+            f" ({sources})"
+        )
+        assumed = used[used["places_source"].str.startswith("assumed")]
+        if not assumed.empty:
+            warnings.append(
+                f"fallback: {len(assumed)} special school(s) record no capacity or pupils, so"
+                f" each is taken to have {settings.default_places:g} places"
+                f" (fallback.default_places): {_listed(assumed)}; give capacity, or a"
+                " special_places column (a register's figure), in the schools file to fix"
+            )
+        full = used[used["places"] <= 0]
+        if not full.empty:
+            notes.append(
+                f"fallback: {len(full)} special school(s) have no places to offer"
+                f" ({how}): {_listed(full)}"
+            )
+    codes = used["need_codes"] if not used.empty else pd.Series(dtype=str)
+    unknown = used[codes == ""] if not used.empty else used
+    if not unknown.empty:
+        notes.append(
+            f"fallback: {len(unknown)} special school(s) record no type of SEN"
+            f" provision (GIAS SEN1..SEN13, or need_codes), so each is taken to serve every"
+            f" need: {_listed(unknown)}"
+        )
+    return notes, warnings
 
 
 def fallback_harm(
@@ -167,167 +319,361 @@ def fallback_harm(
     if fallback.method == "flat":
         return np.zeros(n), np.full(n, harm.unmet)
     journey = np.zeros(n)
+    mismatch = np.zeros(n)
     phase_of = np.asarray(phases)
-    for phase in scenario_phases(phase_of):
+    for phase in [cast(Phase, str(p)) for p in np.unique(phase_of)]:
         mask = phase_of == phase
         journey[mask] = harm.curve(phase)(minutes[mask])
-    return journey, np.full(n, fallback.mismatch)
+        mismatch[mask] = fallback.mismatch_of(phase)
+    return journey, mismatch
 
 
-def _serves(
-    scenario: Scenario, schools: pd.DataFrame, classes: Sequence[tuple[str, str]]
-) -> NDArray[np.bool_]:
-    """Whether each special school serves each class (phase, need group): (n_classes, n_schools).
-
-    A school serves a phase it teaches (an all-through school both) and a need group sharing a
-    code with its recorded provision; one with no provision recorded serves every need.
-    """
-    special = (schools["establishment_group"] == "special").to_numpy()
-    codes = schools.get("need_codes", pd.Series("", index=schools.index)).fillna("")
-    needs = [set(str(c).split(";")) - {""} for c in codes]
-    serves = np.zeros((len(classes), len(schools)), dtype=bool)
-    for k, (phase, group) in enumerate(classes):
-        group_codes = set(scenario.need_groups[group].codes)
-        for j, school in enumerate(schools.itertuples()):
-            if not special[j] or phase not in HOSTABLE_PHASES.get(str(school.phase), ()):
-                continue
-            serves[k, j] = not needs[j] or bool(needs[j] & group_codes)
-    return serves
-
-
-def _teaches(
-    schools: pd.DataFrame, ages: NDArray[np.int64], row: NDArray[np.intp], column: NDArray[np.intp]
-) -> NDArray[np.bool_]:
-    """Whether school ``column`` teaches row ``row``'s age band, for each pair."""
-    missing = pd.Series(np.nan, index=schools.index)
-    first = pd.to_numeric(schools.get("first_age", missing)).to_numpy(dtype=float)[column]
-    last = pd.to_numeric(schools.get("last_age", missing)).to_numpy(dtype=float)[column]
-    unknown = np.isnan(first) | np.isnan(last)
-    return unknown | ((ages[row, 0] >= first) & (ages[row, 1] <= last))
-
-
-def build_fallback(
-    scenario: Scenario,
-    schools: pd.DataFrame,
-    *,
-    classes: Sequence[tuple[str, str]],
-    klass: NDArray[np.intp],
-    phases: Sequence[str],
-    minutes: RowJourneys | NDArray[np.float64],
-    ages: NDArray[np.int64] | None = None,
-) -> FallbackRows:
-    """The fallback of every demand row under the scenario's ``[fallback]`` settings.
-
-    Parameters
-    ----------
-    scenario
-        The scenario (``fallback``, ``harm``, ``journey.max_minutes``, ``need_groups``).
-    schools
-        Every school (row order = columns of ``minutes``) with ``establishment_group``,
-        ``phase`` and optional ``need_codes``, ``first_age`` and ``last_age``.
-    classes, klass, phases
-        The (phase, need group) of each class id, each row's class id and phase.
-    minutes
-        Journey minutes from each row's area to each school: the pairs within reach
-        (:class:`sitefinder.journeys.RowJourneys`) or a dense (n_rows, n_schools) matrix.
-    ages
-        First and last age of each row's age band (years), shape (n_rows, 2): a special school
-        takes a row only when the band lies inside the ages it teaches (unknown ages: every
-        age of its phase). None: every age.
-
-    Returns
-    -------
-    FallbackRows
-        Fallback minutes, school, and harm points per row, with notes saying what was assumed.
-    """
+def build_fallback(scenario: Scenario, *, phases: Sequence[str]) -> FallbackRows:
+    """The out-of-authority fallback of every demand row (of ``phases``) under the scenario's
+    ``[fallback]`` settings: the journey every child no special school place takes makes."""
     settings = scenario.fallback
-    n = len(klass)
-    school = np.full(n, -1, dtype=np.intp)
-    far = settings.out_of_authority_minutes
-    notes = fallback_notes(scenario, schools)
-    special = (schools["establishment_group"] == "special").to_numpy()
+    n = len(phases)
     if settings.method == "flat":
         journey, mismatch = fallback_harm(
             scenario.harm, settings, phases=phases, minutes=np.zeros(n)
         )
-        return FallbackRows("flat", np.full(n, np.nan), school, journey, mismatch, notes)
-    found = np.full(n, far)
-    if settings.method == "special_school" and special.any():
-        if not isinstance(minutes, RowJourneys):
-            minutes = RowJourneys.from_dense(minutes, max_minutes=scenario.journey.max_minutes)
-        columns = np.flatnonzero(special)  # only special schools' journeys are looked at
-        serves = _serves(scenario, schools.iloc[columns], classes)
-        local = np.full(len(schools), -1, dtype=np.intp)
-        local[columns] = np.arange(len(columns))
-        row, school_of, pair = minutes.to_schools(columns)
-        column = local[school_of]
-        ok = serves[klass[row], column]
-        if ages is not None:
-            ok &= _teaches(schools.iloc[columns], ages, row, column)
-        nearest, column = nearest_of_pairs(
-            row[ok],
-            column[ok],
-            minutes.minutes(pair[ok]),
-            n_rows=n,
-            max_minutes=scenario.journey.max_minutes,
-        )
-        school = np.where(column >= 0, columns[column], -1).astype(np.intp)
-        # An out-of-authority placement is taken when it is nearer: then adding a special
-        # school can only shorten a fallback journey, never lengthen it.
-        school = np.where(nearest <= far, school, -1).astype(np.intp)
-        found = np.where(school >= 0, nearest, far)
-        missing = int((school < 0).sum())
-        if missing:
-            notes.append(
-                f"fallback: for {missing} of {n} demand row(s) (area x phase x need group x"
-                f" age band) no such special school is within {far:g} minutes, so an"
-                " out-of-authority placement that far away is assumed"
-                " (fallback.out_of_authority_minutes)"
+        return FallbackRows("flat", np.full(n, np.nan), journey, mismatch)
+    far = np.array([settings.minutes_of(p) for p in phases], dtype=float)
+    journey, mismatch = fallback_harm(scenario.harm, settings, phases=phases, minutes=far)
+    return FallbackRows(settings.method, far, journey, mismatch)
+
+
+def offered_rows(
+    school: Any,
+    *,
+    class_ids: dict[tuple[str, str], int],
+    scenario: Scenario,
+    klass: NDArray[np.intp],
+    first: NDArray[np.int64],
+    last: NDArray[np.int64],
+    rows: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """Which of ``rows`` a special school (a :func:`fallback_schools` table row) may take:
+    its phases and need groups, and age bands inside the ages it teaches (unknown: all)."""
+    phases = [p for p in str(school.phases).split(";") if p]
+    codes = set(str(school.need_codes).split(";")) - {""}
+    groups = [g for g, spec in scenario.need_groups.items() if not codes or codes & set(spec.codes)]
+    ids = [class_ids[(p, g)] for p in phases for g in groups if (p, g) in class_ids]
+    ok = np.isin(klass[rows], ids)
+    lo, hi = float(school.first_age), float(school.last_age)
+    if not (np.isnan(lo) or np.isnan(hi)):
+        ok &= (first[rows] >= lo) & (last[rows] <= hi)
+    return ok
+
+
+def fallback_keys(n_rows: int, last: FallbackRows, places: FallbackPlaces) -> NDArray[np.intp]:
+    """A number per demand row, the same for rows with the same last resort and offered the
+    same places that can fill (:func:`fold`): neighbouring age bands with the same number may
+    be merged without changing a solution."""
+    offered = np.zeros((n_rows, len(places.sites) + 1), dtype=np.int64)
+    offered[:, 0] = last.destination
+    for j, site in enumerate(places.sites, start=1):
+        offered[site.rows, j] = 1
+    _, key = np.unique(offered, axis=0, return_inverse=True)
+    return key.reshape(-1).astype(np.intp)
+
+
+def fallback_sites(
+    scenario: Scenario,
+    schools: FallbackSchools,
+    *,
+    classes: Sequence[tuple[str, str]],
+    klass: NDArray[np.intp],
+    ages: NDArray[np.int64],
+    journeys: RowJourneys,
+    pair_harm: NDArray[np.float64],
+    row_phase: NDArray[np.intp],
+    mismatch: NDArray[np.float64],
+) -> tuple[list[Site], NDArray[np.intp]]:
+    """Each used special school's places as an always-open site of the assignment.
+
+    Parameters
+    ----------
+    scenario, schools
+        The scenario and :func:`fallback_schools` of its schools table.
+    classes, klass, ages
+        Class (phase, need group) of each class id; each demand row's class and age band
+        (first and last age, years).
+    journeys, pair_harm, row_phase
+        The rows' journeys, harm points per child of each pair by phase, and each row's phase.
+    mismatch
+        Harm points per child of each row for having no base place.
+
+    Returns
+    -------
+    sites, school
+        One site per used school with places: its ``harm`` per row is the journey's harm +
+        the row's mismatch + its kind's ``extra_harm``; and each one's row in
+        :attr:`FallbackSchools.used`.
+    """
+    if scenario.fallback.method != "special_school":
+        return [], np.zeros(0, dtype=np.intp)
+    class_ids = {c: i for i, c in enumerate(classes)}
+    sites = []
+    for school in schools.used.itertuples():
+        rows, _, pair = journeys.to_schools(np.array([school.position], dtype=np.intp))
+        ok = offered_rows(
+            school, class_ids=class_ids, scenario=scenario, klass=klass,
+            first=ages[:, 0], last=ages[:, 1], rows=rows,
+        )  # fmt: skip
+        rows, pair = rows[ok], pair[ok]
+        extra = scenario.fallback.kind(str(school.kind)).extra_harm
+        sites.append(
+            Site(
+                capacity=float(school.places),
+                classes=frozenset(int(c) for c in np.unique(klass[rows])),
+                rows=rows,
+                minutes=journeys.minutes(pair),
+                harm=pair_harm[row_phase[rows], pair] + mismatch[rows] + extra,
+                fallback=True,
+                extra=extra,
             )
-    journey, mismatch = fallback_harm(scenario.harm, settings, phases=phases, minutes=found)
-    return FallbackRows(settings.method, found, school, journey, mismatch, notes)
+        )
+    return sites, np.arange(len(sites), dtype=np.intp)
 
 
-def fallback_notes(scenario: Scenario, schools: pd.DataFrame) -> list[str]:
-    """Say how children without a base place are scored, and what is assumed about the
-    special schools (for ``rank`` and ``validate``)."""
+@dataclass(frozen=True)
+class FallbackPlaces:
+    """The special schools' places as the assignment sees them.
+
+    Attributes
+    ----------
+    sites, school
+        Places some children may be turned away from (always-open sites of the
+        assignment, :class:`~sitefinder.model.network.Site` with ``fallback``), and each
+        one's row in :attr:`FallbackSchools.used`; only their pairs that can be less harm
+        than the row's last resort are kept.
+    roomy, roomy_school
+        Places every child they may take would not fill: each row's cheapest is its own
+        last resort (nothing to share), folded into the rows' unmet harm by :func:`fold`.
+    offered, offered_school
+        Every used school's places as first offered (before :func:`fold`), to fold again
+        under other settings (the robustness runs).
+    far
+        The out-of-authority fallback alone, before the folding.
+    """
+
+    sites: list[Site]
+    school: NDArray[np.intp]
+    roomy: list[Site]
+    roomy_school: NDArray[np.intp]
+    offered: list[Site]
+    offered_school: NDArray[np.intp]
+    far: FallbackRows
+
+
+def fold(
+    children: NDArray[np.float64],
+    klass: NDArray[np.intp],
+    sites: Sequence[Site],
+    school: NDArray[np.intp],
+    far: FallbackRows,
+) -> tuple[FallbackRows, FallbackPlaces]:
+    """Fold the special schools too roomy ever to fill into the rows' last resort.
+
+    A school whose places are at least all the children it may take never turns one away,
+    so its place is, for each of those rows, a fixed option like the out-of-authority
+    journey: each row's last resort becomes the least harm of the two. A place no less harm
+    than a row's last resort is never needed by that row (its children can take the last
+    resort instead at no more harm), so that pair is dropped; a school left with fewer
+    children than places becomes roomy in turn. The assignment keeps only the places that
+    can fill, with the same optimum and far fewer links between classes (what keeps ranking
+    fast when special schools serve several phases and needs).
+    """
+    unmet = far.unmet_harm.copy()
+    minutes = far.minutes.copy()
+    last = np.full(len(unmet), -1, dtype=np.intp)
+    open_ = list(zip(sites, (int(i) for i in school), strict=True))
+    roomy: list[tuple[Site, int]] = []
+    changed = True
+    while changed:
+        changed = False
+        kept = []
+        for site, index in open_:
+            better = site.harm < unmet[site.rows] - 1e-12
+            if not better.all():
+                site = _pairs(site, better, klass)
+            if not len(site.rows):
+                continue
+            if site.capacity < float(children[site.rows].sum()) + 1e-9:
+                kept.append((site, index))
+                continue
+            roomy.append((site, index))
+            changed = True
+            rows = site.rows
+            cheaper = site.harm < unmet[rows]
+            unmet[rows[cheaper]] = site.harm[cheaper]
+            minutes[rows[cheaper]] = site.minutes[cheaper]
+            last[rows[cheaper]] = index
+        open_ = kept
+    folded = FallbackRows(
+        far.method, minutes, unmet - far.mismatch_harm, far.mismatch_harm, far.notes, last
+    )
+    places = FallbackPlaces(
+        [s for s, _ in open_],
+        np.array([i for _, i in open_], dtype=np.intp),
+        [s for s, _ in roomy],
+        np.array([i for _, i in roomy], dtype=np.intp),
+        list(sites),
+        np.asarray(school, dtype=np.intp),
+        far,
+    )
+    return folded, places
+
+
+def _pairs(site: Site, keep: NDArray[np.bool_], klass: NDArray[np.intp]) -> Site:
+    """``site`` offered only the rows ``keep`` marks (its classes those rows')."""
+    rows = site.rows[keep]
+    return replace(
+        site,
+        rows=rows,
+        minutes=site.minutes[keep],
+        harm=site.harm[keep],
+        classes=frozenset(int(c) for c in np.unique(klass[rows])),
+    )
+
+
+def method_notes(scenario: Scenario, found: FallbackSchools) -> list[str]:
     settings = scenario.fallback
     if settings.method == "flat":
         return [
             f"fallback: flat: a child without a base place counts harm.unmet ="
             f" {scenario.harm.unmet:g} harm points, whatever their journey"
         ]
-    far = settings.out_of_authority_minutes
-    how = (
-        f"the harm of that journey plus a mismatch of {settings.mismatch:g} harm point(s)"
-        " for having no base place"
-    )
-    special = schools["establishment_group"] == "special"
+    far = _per_phase(scenario, settings.minutes_of, "minutes")
+    mismatch = _per_phase(scenario, settings.mismatch_of, "harm point(s)")
+    how = f"the harm of that journey plus a mismatch of {mismatch} for having no base place"
     if settings.method == "out_of_authority":
         return [
             f"fallback: a child without a base place is taken to an out-of-authority placement"
-            f" {far:g} minutes away (fallback.out_of_authority_minutes), scored at {how}"
+            f" {far} away (fallback.out_of_authority_minutes), scored at {how}"
         ]
-    if not special.any():
+    used = found.used
+    if used.empty:
         return [
-            f"fallback: no special school is known, so a child without a base place is taken"
-            f" to an out-of-authority placement {far:g} minutes away"
-            f" (fallback.out_of_authority_minutes), scored at {how}"
+            f"fallback: no special school with places teaches the planned phases, so a child"
+            f" without a base place is taken to an out-of-authority placement {far} away"
+            f" (fallback.out_of_authority_minutes, an assumption), scored at {how}",
+            *found.notes,
         ]
-    notes = [
-        f"fallback: a child without a base place travels to the nearest of {int(special.sum())}"
-        " special school(s) teaching their phase and age and serving their need group, or to an"
-        f" out-of-authority placement {far:g} minutes away when none is nearer"
-        f" (fallback.out_of_authority_minutes), scored at {how}"
+    counts = used["kind"].value_counts()
+    kinds = ", ".join(f"{counts[k]} {KIND_LABELS[k]}(s)" for k in KINDS if k in counts.index)
+    return [
+        f"fallback: children without a base place fill the places of {len(used)} special"
+        f" school(s) ({kinds}) teaching their phase and age and serving their need group, at"
+        f" least harm (nearest first, each school up to its places); those no place takes go"
+        f" to an out-of-authority placement {far} away (fallback.out_of_authority_minutes, an"
+        f" assumption); scored at {how}",
+        *found.notes,
     ]
-    codes = schools.get("need_codes", pd.Series("", index=schools.index)).fillna("")
-    unknown = special & (codes == "")
-    if unknown.any():
-        names = ", ".join(f"{r.name} ({r.urn})" for r in schools[unknown].head(10).itertuples())
-        more = int(unknown.sum()) - 10
-        notes.append(
-            f"fallback: {int(unknown.sum())} special school(s) record no type of SEN"
-            f" provision (GIAS SEN1..SEN13, or need_codes), so each is taken to serve every"
-            f" need: {names}" + (f" and {more} more" if more > 0 else "")
+
+
+def _per_phase(scenario: Scenario, value_of: Callable[[str], float], unit: str) -> str:
+    values = {phase: value_of(phase) for phase in scenario.phases}
+    if len(set(values.values())) == 1:
+        return f"{next(iter(values.values())):g} {unit}"
+    return " and ".join(f"{v:g} {unit} ({p})" for p, v in values.items())
+
+
+def where_unplaced(
+    instance: Instance, solution: Solution, *, first_site: int, network: str
+) -> pd.DataFrame:
+    """Where each area's children without a base place go in ``solution``: one row per area,
+    phase, need group and destination (a special school, or out of authority).
+
+    Parameters
+    ----------
+    instance
+        The model instance (its demand table, special schools and out-of-authority minutes).
+    solution
+        A network's optimum (:class:`sitefinder.model.network.Solution`).
+    first_site
+        The site number of the first special school's places (today's bases come before).
+    network
+        ``today`` or ``plan``: which network the rows describe.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``network, area_code, phase, need_group, kind`` (``special``, ``independent``,
+        ``non_maintained``, ``out_of_authority``, or ``flat`` with no journey), ``urn, name``
+        (empty out of authority), ``children, minutes, cross_border``.
+    """
+    demand = instance.demand
+    used = instance.special.used.reset_index(drop=True)
+    flows = solution.fallback
+    parts = []
+    if flows is not None and len(flows.row):
+        school = used.iloc[instance.places.school[flows.site - first_site]]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "area_code": demand["area_code"].to_numpy()[flows.row],
+                    "phase": demand["phase"].to_numpy()[flows.row],
+                    "need_group": demand["need_group"].to_numpy()[flows.row],
+                    "kind": school["kind"].to_numpy(),
+                    "urn": school["urn"].astype(str).to_numpy(),
+                    "name": school["name"].astype(str).to_numpy(),
+                    "children": flows.flow,
+                    "minutes": flows.minutes,
+                    "cross_border": school["cross_border"].to_numpy(dtype=bool),
+                }
+            )
         )
-    return notes
+    far = flows.out_of_authority if flows is not None else solution.unmet
+    rows = np.flatnonzero((far > 1e-9) & solution.rows)
+    flat = instance.fallback.method == "flat"
+    last = instance.fallback.destination[rows]
+    known = last >= 0
+    school = used.iloc[last[known]]
+    kind = np.full(len(rows), "flat" if flat else "out_of_authority", dtype=object)
+    urn = np.full(len(rows), "", dtype=object)
+    name = np.full(len(rows), "", dtype=object)
+    cross = np.zeros(len(rows), dtype=bool)
+    kind[known] = school["kind"].to_numpy()
+    urn[known] = school["urn"].astype(str).to_numpy()
+    name[known] = school["name"].astype(str).to_numpy()
+    cross[known] = school["cross_border"].to_numpy(dtype=bool)
+    parts.append(
+        pd.DataFrame(
+            {
+                "area_code": demand["area_code"].to_numpy()[rows],
+                "phase": demand["phase"].to_numpy()[rows],
+                "need_group": demand["need_group"].to_numpy()[rows],
+                "kind": kind,
+                "urn": urn,
+                "name": name,
+                "children": far[rows],
+                "minutes": instance.fallback.minutes[rows],
+                "cross_border": cross,
+            }
+        )
+    )
+    table = pd.concat(parts, ignore_index=True)
+    keys = ["area_code", "phase", "need_group", "kind", "urn", "name", "cross_border"]
+    table = table.groupby(keys, as_index=False, sort=True, dropna=False).agg(
+        children=("children", "sum"), minutes=("minutes", "first")
+    )
+    table = table[table["children"] > 1e-9]
+    table.insert(0, "network", network)
+    columns = ["network", "area_code", "phase", "need_group", "kind", "urn", "name",
+               "children", "minutes", "cross_border"]  # fmt: skip
+    return table[columns].reset_index(drop=True)
+
+
+def special_school_table(special: FallbackSchools, unplaced: pd.DataFrame) -> pd.DataFrame:
+    """Each special school with how the fallback used it: its kind, phases, ages, needs,
+    places and their source, and the children in its places today and with the plan."""
+    table = special.table.drop(columns=["position"]).copy()
+    for network in ("today", "plan"):
+        mine = unplaced[(unplaced["network"] == network) & (unplaced["urn"] != "")]
+        children = mine.groupby("urn")["children"].sum()
+        table[f"children_{network}"] = (
+            table["urn"].astype(str).map(children).fillna(0.0).to_numpy(dtype=float)
+        )
+    return table

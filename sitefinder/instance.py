@@ -7,7 +7,7 @@ everything the solvers see is built here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -16,7 +16,17 @@ from numpy.typing import NDArray
 
 from sitefinder.age_bands import band_runs, banded_demand, merge_runs, within
 from sitefinder.config import Scenario
-from sitefinder.fallback import FallbackRows, build_fallback
+from sitefinder.fallback import (
+    FallbackPlaces,
+    FallbackRows,
+    FallbackSchools,
+    build_fallback,
+    fallback_keys,
+    fallback_schools,
+    fallback_sites,
+    fold,
+    method_notes,
+)
 from sitefinder.journeys import RowJourneys
 from sitefinder.load import AuthorityData
 from sitefinder.model.network import DemandRows, Site
@@ -49,8 +59,8 @@ class Instance:
     travel
         How the journeys were found.
     fallback
-        Where each row's children go without a base place, and the harm of that (the rows'
-        ``unmet_harm``).
+        The out-of-authority journey of each row's children no special school place takes,
+        and its harm (the rows' ``unmet_harm``).
     school_ages
         First and last age each school teaches (years), shape (n_schools, 2); NaN where not
         known (then every age of its phases). A base is offered only the bands inside them.
@@ -59,6 +69,12 @@ class Instance:
         bands (robustness runs scale a group's children together).
     notes
         How demand was cut into age bands, and which existing bases serve only some ages.
+    special
+        The special schools and how the fallback uses each (places, phases, ages, needs).
+    places
+        The used special schools' places: those that can fill as always-open sites of the
+        assignment (children without a base place fill them at least harm), the rest folded
+        into the rows' last resort (:func:`sitefinder.fallback.fold`).
     """
 
     demand: pd.DataFrame
@@ -72,6 +88,13 @@ class Instance:
     school_ages: NDArray[np.float64]  # (n_schools, 2) first and last age taught, years
     group: NDArray[np.intp]
     notes: list[str]
+    special: FallbackSchools
+    places: FallbackPlaces
+
+    @property
+    def fallback_sites(self) -> list[Site]:
+        """The special schools' places that can fill, as always-open sites (``fallback``)."""
+        return self.places.sites
 
     @cached_property
     def band_first(self) -> NDArray[np.int64]:
@@ -106,22 +129,41 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     fine = banded.table
     row_area = pd.Index(data.areas["area_code"]).get_indexer(fine["area_code"])
     fine_journeys = RowJourneys(travel.pairs, row_area.astype(np.intp))
-    fallback = build_fallback(
-        scenario,
-        data.schools,
-        classes=classes,
-        klass=class_of(fine),
-        phases=fine["phase"].tolist(),
-        minutes=fine_journeys,
-        ages=fine[["first_age", "last_age"]].to_numpy(dtype=np.int64),
-    )
-    # Bands that only the fallback tells apart are merged where their fallback is the same:
-    # fewer rows, the same solutions.
-    demand, keep = merge_runs(fine, band_runs(fine, banded.host_bands, fallback.school))
-    fallback = fallback.subset(keep)
+    special = fallback_schools(scenario, data.schools)
+    # Harm per pair for each phase, on the whole array at once (one number per journey).
+    pair_harm = np.vstack(
+        [scenario.harm.curve(phase)(travel.pairs.minutes) for phase in scenario.phases]
+    ).reshape(len(scenario.phases), len(travel.pairs))
+    phase_index = {phase: i for i, phase in enumerate(scenario.phases)}
+
+    def fallback_of(
+        table: pd.DataFrame, journeys: RowJourneys
+    ) -> tuple[FallbackRows, FallbackPlaces]:
+        far = build_fallback(scenario, phases=table["phase"].tolist())
+        far = replace(far, notes=method_notes(scenario, special))
+        klass = class_of(table)
+        sites, school = fallback_sites(
+            scenario,
+            special,
+            classes=classes,
+            klass=klass,
+            ages=table[["first_age", "last_age"]].to_numpy(dtype=np.int64),
+            journeys=journeys,
+            pair_harm=pair_harm,
+            row_phase=np.array([phase_index[p] for p in table["phase"]], dtype=np.intp),
+            mismatch=far.mismatch_harm,
+        )
+        return fold(table["children"].to_numpy(dtype=float), klass, sites, school, far)
+
+    # Bands that only the special schools tell apart are merged where the same places can
+    # take them and their last resort is the same: fewer rows, the same solutions.
+    keys = fallback_keys(len(fine), *fallback_of(fine, fine_journeys))
+    demand, keep = merge_runs(fine, band_runs(fine, banded.host_bands, keys))
+    journeys = fine_journeys.subset(keep)
+    fallback, places = fallback_of(demand, journeys)
     klass = class_of(demand)
     limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
-    journeys = fine_journeys.subset(keep)
+    row_phase = np.array([phase_index[p] for p in demand["phase"]], dtype=np.intp)
     rows = DemandRows(
         children=demand["children"].to_numpy(dtype=float),
         klass=klass,
@@ -129,12 +171,6 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         unmet_harm=fallback.unmet_harm,
         mismatch_harm=fallback.mismatch_harm,
     )
-    # Harm per pair for each phase, on the whole array at once (one number per journey).
-    pair_harm = np.vstack(
-        [scenario.harm.curve(phase)(travel.pairs.minutes) for phase in scenario.phases]
-    ).reshape(len(scenario.phases), len(travel.pairs))
-    phase_index = {phase: i for i, phase in enumerate(scenario.phases)}
-    row_phase = np.array([phase_index[p] for p in demand["phase"]], dtype=np.intp)
     school_ages = np.column_stack(
         [
             pd.to_numeric(data.schools.get(c, pd.Series(np.nan, index=data.schools.index)))
@@ -159,6 +195,8 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
         school_ages,
         group,
         notes,
+        special,
+        places,
     )
 
 
@@ -213,7 +251,9 @@ def site_at(
 def existing_sites(
     model: Instance, scenario: Scenario, data: AuthorityData
 ) -> tuple[list[Site], pd.DataFrame]:
-    """Today's bases as sites, with a table describing each."""
+    """Today's bases as sites, then the special schools' places (``model.fallback_sites``),
+    with a table describing each base (the bases only: the special schools are in
+    ``model.special``)."""
     position = {urn: i for i, urn in enumerate(data.schools["urn"])}
     spans = phase_ages(scenario.inputs.demand.ages)
     groups = scenario.group_of_code()
@@ -243,4 +283,4 @@ def existing_sites(
                 "ages": ages_text(*served_ages(first, last, planned, spans)),
             }
         )
-    return sites, pd.DataFrame.from_records(records)
+    return [*sites, *model.fallback_sites], pd.DataFrame.from_records(records)

@@ -17,7 +17,7 @@ import pandas as pd
 from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario
 from sitefinder.disclosure import Rule, rule_for
-from sitefinder.fallback import FallbackRows
+from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
@@ -81,6 +81,13 @@ class RankResult:
         re-solve the network exactly (:func:`sitefinder.why.explain_school`).
     demand_notes
         How demand was cut into age bands and which existing bases serve only some ages.
+    unplaced
+        Where children without a base place go, today and with the plan
+        (:func:`sitefinder.fallback.where_unplaced`): one row per network, area, phase, need
+        group and destination (``kind``: a special school's places, or out of authority).
+    special_schools
+        Each special school and how the fallback used it: kind, phases, ages, needs, places
+        and their source, and the children in its places today and with the plan.
     """
 
     scenario: Scenario
@@ -97,8 +104,11 @@ class RankResult:
     fallback: FallbackRows
     timings: dict[str, float] = field(default_factory=dict)
     supply_warnings: list[str] = field(default_factory=list)
+    fallback_warnings: list[str] = field(default_factory=list)
     model: PlanInputs | None = field(default=None, repr=False, compare=False)
     demand_notes: list[str] = field(default_factory=list)
+    unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
+    special_schools: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @cached_property
     def schools(self) -> pd.DataFrame:
@@ -108,7 +118,12 @@ class RankResult:
     @property
     def warnings(self) -> list[str]:
         """Problems that did not stop the run."""
-        return [*self.data.warnings, *self.supply_warnings, *self.travel.warnings]
+        return [
+            *self.data.warnings,
+            *self.supply_warnings,
+            *self.travel.warnings,
+            *self.fallback_warnings,
+        ]
 
     @property
     def notes(self) -> list[str]:
@@ -125,6 +140,9 @@ class RankResult:
         """
         unmet = self.fallback.unmet_harm
         most = float(unmet.max()) if len(unmet) else self.scenario.harm.unmet
+        if self.model is not None:  # a special school's place may weigh more (extra harm)
+            for site in self.model.instance.fallback_sites:
+                most = max(most, float(site.harm.max(initial=0.0)))
         return rule_for(self.scenario, per_child=most)
 
 
@@ -140,10 +158,9 @@ def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
         minlength=n,
     )
     mismatch = solution.unmet * rows.mismatch
-    harm = (
-        np.bincount(solution.pair_row, weights=solution.flow * solution.pair_harm, minlength=n)
-        + solution.unmet * rows.unmet_harm
-    )
+    harm = np.bincount(
+        solution.pair_row, weights=solution.flow * solution.pair_harm, minlength=n
+    ) + solution.unplaced_harm(rows)
     return pd.DataFrame(
         {
             "placed": placed,
@@ -157,8 +174,32 @@ def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
     )
 
 
+def _unplaced_by_kind(fallback: pd.DataFrame) -> pd.DataFrame:
+    """Each area's children without a base place after the plan, by where they go, and the
+    mean journey of those with one (``fallback_minutes``)."""
+    after = fallback[fallback["network"] == "plan"]
+    wide = after.pivot_table(
+        index="area_code", columns="kind", values="children", aggfunc="sum", fill_value=0.0
+    )
+    wide = wide.reindex(columns=list(UNPLACED_KINDS), fill_value=0.0)
+    wide.columns = [f"unplaced_{kind}" for kind in UNPLACED_KINDS]
+    timed = after[after["kind"] != "flat"]
+    weight = timed["children"] * timed["minutes"]
+    summed = weight.groupby(timed["area_code"]).sum()
+    counted = timed.groupby("area_code")["children"].sum()
+    wide["fallback_minutes"] = summed / counted.where(counted > 1e-9)
+    return wide
+
+
+UNPLACED_KINDS = ("special", "independent", "non_maintained", "out_of_authority")
+
+
 def _area_table(
-    model: Instance, data: AuthorityData, before: Solution, after: Solution
+    model: Instance,
+    data: AuthorityData,
+    before: Solution,
+    after: Solution,
+    fallback: pd.DataFrame,
 ) -> pd.DataFrame:
     parts = []
     for label, solution in (("before", before), ("after", after)):
@@ -174,17 +215,14 @@ def _area_table(
                 ["mean_minutes", "harm", "journey_harm", "mismatch_harm", "unmet", "within_limit"]
             ].add_suffix(f"_{label}")
         )
-    demand = model.demand.assign(
-        fallback_weight=model.demand["children"] * np.nan_to_num(model.fallback.minutes)
-    )
-    by_area = demand.groupby("area_code", sort=True)
-    children = by_area["children"].sum()
+    children = model.demand.groupby("area_code", sort=True)["children"].sum()
     table = data.areas.set_index("area_code").join(children, how="left").join(parts, how="left")
     table["children"] = table["children"].fillna(0.0)
-    if model.fallback.method != "flat":  # the mean fallback journey of the area's children
-        table["fallback_minutes"] = by_area["fallback_weight"].sum() / children.where(
-            children > 1e-9
-        )
+    table = table.join(_unplaced_by_kind(fallback), how="left")
+    for kind in UNPLACED_KINDS:  # no child without a base place: none goes anywhere
+        table[f"unplaced_{kind}"] = table[f"unplaced_{kind}"].fillna(0.0)
+    if model.fallback.method == "flat":  # no fallback journey to average
+        table = table.drop(columns=["fallback_minutes"])
     table["harm_averted"] = table["harm_before"].fillna(0.0) - table["harm_after"].fillna(0.0)
     table["newly_placed"] = table["unmet_before"].fillna(0.0) - table["unmet_after"].fillna(0.0)
     table["harm_averted_placing"] = table["mismatch_harm_before"].fillna(0.0) - table[
@@ -401,13 +439,21 @@ def rank(
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
     sites = _sites_table(scenario, data, existing_table, plan)
+    first_site = len(existing) - len(model.fallback_sites)
+    unplaced = pd.concat(
+        [
+            where_unplaced(model, before_solution, first_site=first_site, network="today"),
+            where_unplaced(model, after_solution, first_site=first_site, network="plan"),
+        ],
+        ignore_index=True,
+    )
     return RankResult(
         scenario=scenario,
         data=data,
         ranking=ranking,
         school_scores=partial(_school_scores, assessed, options, greedy, ranking),
         sites=sites,
-        areas=_area_table(model, data, before_solution, after_solution),
+        areas=_area_table(model, data, before_solution, after_solution, unplaced),
         assignments=_assignment_table(model, after_solution, sites),
         before=metrics(model.rows, before_solution),
         after=metrics(model.rows, after_solution),
@@ -418,6 +464,9 @@ def rank(
         supply_warnings=assessment.warnings,
         model=inputs,
         demand_notes=model.notes,
+        unplaced=unplaced,
+        special_schools=special_school_table(model.special, unplaced),
+        fallback_warnings=model.special.warnings,
     )
 
 

@@ -29,11 +29,14 @@ from sitefinder.columns import (
     ALTERNATIVES,
     AREAS,
     ASSIGNMENTS,
+    FALLBACK,
+    FALLBACK_TOTALS,
     LEFT_OUT,
     METRICS,
     PLAN,
     PLANNED_BASES,
     RANKING,
+    SPECIAL_SCHOOLS,
     STOPPED,
     Column,
     protected,
@@ -48,7 +51,7 @@ if TYPE_CHECKING:
     from sitefinder.config import Scenario
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 1
+RUN_FORMAT = 2
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -64,7 +67,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 """The spatial layers, in the file's order."""
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-    "network", "robustness", "assumptions", "input_files", "run_facts",
+    "network", "fallback", "fallback_totals", "special_schools", "robustness", "assumptions",
+    "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -215,6 +219,9 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "network": METRICS,
         "demand": AREAS,
         "assignments": ASSIGNMENTS,
+        "fallback": FALLBACK,
+        "fallback_totals": FALLBACK_TOTALS,
+        "special_schools": SPECIAL_SCHOOLS,
         "planned_bases": PLANNED_BASES,
     }
     if name == "candidates":
@@ -426,6 +433,36 @@ def _assignments(result: RankResult) -> pd.DataFrame:
     return protected(table, ASSIGNMENTS, rule, margins=[None, "area_code", "site"])
 
 
+def _fallback(result: RankResult) -> pd.DataFrame:
+    table = result.unplaced.assign(urn=result.unplaced["urn"].astype(str))
+    return protected(table, FALLBACK, result.disclosure_rule)
+
+
+def fallback_totals(unplaced: pd.DataFrame) -> pd.DataFrame:
+    """Children without a base place by where they go (``kind``), today and with the plan:
+    children, schools taking them, and their mean journey (minutes)."""
+    rows = []
+    for kind in ("special", "independent", "non_maintained", "out_of_authority", "flat"):
+        mine = unplaced[unplaced["kind"] == kind]
+        if mine.empty:
+            continue
+        row: dict[str, object] = {"kind": kind}
+        for network in ("today", "plan"):
+            part = mine[mine["network"] == network]
+            children = float(part["children"].sum())
+            row[network] = children
+            row[f"minutes_{network}"] = (
+                float((part["children"] * part["minutes"]).sum() / children)
+                if children > 1e-9 and kind != "flat"
+                else float("nan")
+            )
+        row["schools"] = int(mine.loc[mine["urn"] != "", "urn"].nunique())
+        rows.append(row)
+    return pd.DataFrame(
+        rows, columns=["kind", "today", "plan", "schools", "minutes_today", "minutes_plan"]
+    )
+
+
 def _run_info(result: RankResult) -> pd.DataFrame:
     scenario = result.scenario
     rows = [
@@ -556,6 +593,17 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             "plan_alternatives": lambda: protected(plan.alternatives, ALTERNATIVES, rule),
             "plan_stopped": lambda: protected(plan.stopped, STOPPED, rule),
             "network": lambda: report.metrics_frame(result).rename_axis("state").reset_index(),
+            "fallback": lambda: _fallback(result),
+            "fallback_totals": lambda: protected(
+                fallback_totals(result.unplaced), FALLBACK_TOTALS, rule
+            ),
+            "special_schools": lambda: protected(
+                result.special_schools[[c.key for c in SPECIAL_SCHOOLS]].assign(
+                    urn=result.special_schools["urn"].astype(str)
+                ),
+                SPECIAL_SCHOOLS,
+                rule,
+            ),
             "robustness": lambda: _robustness_table(result),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object

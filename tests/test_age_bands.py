@@ -391,7 +391,15 @@ def test_no_flow_to_a_base_from_a_band_outside_its_schools_ages(
         expected = mine.loc[known, "children"].sum() + spread
         assert model.rows.children[row] == pytest.approx(expected)
     # Children fall back only on special schools teaching their band.
-    for row, school in enumerate(model.fallback.school):
+    positions = model.special.used["position"].to_numpy()
+    for row, school in enumerate(model.fallback.destination):
         if school >= 0:
-            low, high = table.loc[school, ["first_age", "last_age"]]
+            low, high = table.loc[positions[school], ["first_age", "last_age"]]
             assert np.isnan(low) or (low <= first[row] and last[row] <= high)
+    places = solution.fallback
+    assert places is not None
+    n_bases = len(existing) - len(model.fallback_sites)
+    for row, site in zip(places.row, places.site, strict=True):
+        school = positions[model.places.school[site - n_bases]]
+        low, high = table.loc[school, ["first_age", "last_age"]]
+        assert np.isnan(low) or (low <= first[row] and last[row] <= high)

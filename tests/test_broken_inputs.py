@@ -560,7 +560,7 @@ GIAS_CASES = [
             " establishment_type, establishment_number, phase, gender, admissions_policy,"
             " statutory_low_age, statutory_high_age, low_age, high_age, capacity, pupils,"
             " ehcp_pupils, postcode, easting, northing, lon, lat, base_type, base_capacity,"
-            " base_need_codes)"
+            " base_need_codes, special_places)"
         ],
     ),
     Case(

@@ -1,4 +1,4 @@
-"""Where a child without a base place goes: special schools, out of authority, or flat."""
+"""Where a child without a base place goes: special schools' places, out of authority, flat."""
 
 from __future__ import annotations
 
@@ -13,21 +13,24 @@ from layouts import GiasSchool, write_gias
 
 from sitefinder import load_scenario
 from sitefinder.config import SchoolsInput
-from sitefinder.fallback import build_fallback, nearest_within
-from sitefinder.instance import build_instance
+from sitefinder.errors import DataError, ScenarioError
+from sitefinder.fallback import fallback_schools, where_unplaced
+from sitefinder.instance import build_instance, existing_sites
 from sitefinder.load import load_inputs
-from sitefinder.readers.establishments import read_establishments
-from sitefinder.resources import default_scenario_path
+from sitefinder.model.network import DemandRows, Site, solve_network
+from sitefinder.readers.establishments import read_establishments, special_kinds
+from sitefinder.supply import taught_ages
 from sitefinder.validate import Problems
 
 # --- a hand case on sitefinder's own layout, crow-fly journeys --------------------------------
 
-SCHOOLS = """urn,name,phase,establishment_group,capacity,pupils,easting,northing,need_codes
-1,Near Primary,primary,mainstream,420,400,401000,300000,
-2,Brook SEMH School,primary,special,60,50,404000,300000,SEMH
-3,Hill Special School,all-through,special,120,110,408000,300000,
-4,Sixth Form Special,other,special,40,30,400500,300000,
-5,Vale Autism School,secondary,special,80,70,406000,300000,ASD;SLCN
+SCHOOLS = """urn,name,phase,establishment_group,capacity,pupils,easting,northing,need_codes,\
+statutory_low_age,statutory_high_age
+1,Near Primary,primary,mainstream,420,400,401000,300000,,4,11
+2,Brook SEMH School,primary,special,60,50,404000,300000,SEMH,4,11
+3,Hill Special School,all-through,special,120,110,408000,300000,,4,19
+4,Sixth Form Special,other,special,40,30,400500,300000,,16,19
+5,Vale Autism School,secondary,special,80,70,406000,300000,ASD;SLCN,11,19
 """
 AREAS = """area_code,area_name,easting,northing
 A,Town,400000,300000
@@ -56,8 +59,12 @@ def _secondary(t: float) -> float:
     return max(t - 15, 0) ** 1.5 / 60**1.5 + 0.01 * t
 
 
-def _hand_case(tmp_path: Path, extra: str = "") -> Path:
-    for name, text in (("schools", SCHOOLS), ("areas", AREAS), ("demand", DEMAND)):
+# 60 minutes out of authority, primary: (45/30)^1.5 + step 1 + 0.1 x 15 past the limit + 0.6
+FAR_PRIMARY = 1.5**1.5 + 1 + 1.5 + 0.6
+
+
+def _hand_case(tmp_path: Path, extra: str = "", schools: str = SCHOOLS) -> Path:
+    for name, text in (("schools", schools), ("areas", AREAS), ("demand", DEMAND)):
         (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
     (tmp_path / "bases.csv").write_text(
         "urn,base_type,phase,capacity,need_codes\n", encoding="utf-8"
@@ -71,82 +78,182 @@ def _hand_case(tmp_path: Path, extra: str = "") -> Path:
     return path
 
 
-def _rows(path: Path):
+def _today(path: Path):
+    """Today's network of the hand case (no bases): where the children go, and its harm."""
     scenario = load_scenario(path)
-    instance = build_instance(scenario, load_inputs(scenario))
-    table = instance.demand[["area_code", "phase", "need_group"]].assign(
-        minutes=instance.fallback.minutes,
-        school=instance.fallback.school,
-        unmet=instance.rows.unmet_harm,
-        mismatch=instance.rows.mismatch,
+    data = load_inputs(scenario)
+    instance = build_instance(scenario, data)
+    sites, table = existing_sites(instance, scenario, data)
+    solution = solve_network(instance.rows, sites)
+    where = where_unplaced(instance, solution, first_site=len(table), network="today")
+    return where.set_index(["area_code", "phase", "need_group"]), solution, instance
+
+
+def test_children_fill_the_nearest_special_school_serving_their_need_and_age(tmp_path):
+    where, solution, _ = _today(_hand_case(tmp_path))
+    # primary communication: Brook serves SEMH only and the sixth form teaches 16-19, so the
+    # three go to Hill (8 km, every need); primary SEMH to Brook (4 km); secondary
+    # communication to Vale (6 km, ASD and SLCN); secondary SEMH to Hill
+    expected = {
+        ("A", "primary", "communication_interaction"): ("3", 3, _journey(8000)),
+        ("A", "primary", "semh"): ("2", 2, _journey(4000)),
+        ("A", "secondary", "communication_interaction"): ("5", 4, _journey(6000)),
+        ("A", "secondary", "semh"): ("3", 1, _journey(8000)),
+        ("B", "primary", "communication_interaction"): ("", 1, 60.0),  # none within 120 min
+    }
+    assert len(where) == len(expected)
+    for key, (urn, children, minutes) in expected.items():
+        row = where.loc[key]
+        assert (row["urn"], row["children"]) == (urn, pytest.approx(children))
+        assert row["minutes"] == pytest.approx(minutes)
+        assert row["kind"] == ("out_of_authority" if urn == "" else "special")
+    total = (
+        3 * _primary(_journey(8000))
+        + 2 * _primary(_journey(4000))
+        + 4 * _secondary(_journey(6000))
+        + 1 * _secondary(_journey(8000))
+        + FAR_PRIMARY
+        + 11 * 1.0  # every child without a base place: the mismatch
     )
-    return table.set_index(["area_code", "phase", "need_group"]), instance
+    assert solution.objective == pytest.approx(total)
+    assert solution.unmet.sum() == pytest.approx(11)  # all without a base place
 
 
-def test_unmet_harm_is_the_curve_at_the_nearest_compatible_special_school_plus_mismatch(
-    tmp_path,
-):
-    rows, instance = _rows(_hand_case(tmp_path))
-    # primary communication: Brook serves SEMH only, the sixth form teaches neither phase, so
-    # Hill (8 km, every need) is nearest
-    asd = rows.loc[("A", "primary", "communication_interaction")]
-    assert asd["minutes"] == pytest.approx(_journey(8000))  # 26.06 minutes
-    assert asd["school"] == 2  # Hill, the third school
-    assert asd["unmet"] == pytest.approx(_primary(_journey(8000)) + 1.0)
-    # primary SEMH: Brook, 4 km
-    semh = rows.loc[("A", "primary", "semh")]
-    assert semh["minutes"] == pytest.approx(_journey(4000))  # 15.53 minutes
-    assert semh["unmet"] == pytest.approx(_primary(_journey(4000)) + 1.0)
-    # secondary communication: Vale (6 km, ASD and SLCN); secondary SEMH: Hill (8 km)
-    vale = rows.loc[("A", "secondary", "communication_interaction")]
-    assert vale["unmet"] == pytest.approx(_secondary(_journey(6000)) + 1.0)
-    hill = rows.loc[("A", "secondary", "semh")]
-    assert hill["unmet"] == pytest.approx(_secondary(_journey(8000)) + 1.0)
-    # 200 km away no special school is within 120 minutes: an out-of-authority placement,
-    # 60 minutes: (45/30)^1.5 + step 1 + 0.1 x 15 past the limit + 0.6 travel, + 1 mismatch
-    far = rows.loc[("B", "primary", "communication_interaction")]
-    assert far["school"] == -1 and far["minutes"] == 60
-    assert far["unmet"] == pytest.approx(1.5**1.5 + 1 + 1.5 + 0.6 + 1.0)
-    assert (rows["mismatch"] == 1.0).all()
+def test_the_notes_name_the_schools_the_model_used(tmp_path):
+    where, _, instance = _today(_hand_case(tmp_path))
     notes = " ".join(instance.fallback.notes)
-    assert "nearest of 4 special school(s)" in notes
-    assert "2 special school(s) record no type of SEN provision" in notes  # Hill, Sixth Form
-    assert "for 1 of 5 demand row(s)" in notes
+    assert "fill the places of 3 special school(s)" in notes
+    assert "teach none of the planned phases' ages: Sixth Form Special (4)" in notes
+    used = set(instance.special.used["urn"])
+    went = set(where["urn"]) - {""}
+    assert went <= used and used == {"2", "3", "5"}
 
 
-def test_fallback_settings_change_the_journey_and_the_penalty(tmp_path):
-    rows, _ = _rows(
+def test_a_full_special_school_sends_its_next_children_to_the_next_one(tmp_path):
+    # Brook has 1 place on the register: one SEMH child there, the other to Hill (8 km)
+    schools = SCHOOLS.replace("statutory_high_age\n", "statutory_high_age,special_places\n")
+    schools = schools.replace(",4,11\n2,", ",4,11,\n2,").replace("SEMH,4,11\n", "SEMH,4,11,1\n")
+    schools = "\n".join(
+        line if line.count(",") == 11 else line + "," for line in schools.strip().splitlines()
+    )
+    where, solution, _ = _today(_hand_case(tmp_path, schools=schools + "\n"))
+    semh = where.loc[("A", "primary", "semh")].set_index("urn")
+    assert semh.loc["2", "children"] == pytest.approx(1)
+    assert semh.loc["3", "children"] == pytest.approx(1)
+    flows = solution.fallback
+    assert flows is not None
+    assert flows.flow[flows.site == 0].sum() <= 1 + 1e-9  # Brook: never past its place
+
+
+def test_spare_places_count_todays_pupils(tmp_path):
+    # Hill is full (120 of 120), so primary communication has no special school left
+    full = SCHOOLS.replace(",120,110,", ",120,120,")
+    where, _, instance = _today(
+        _hand_case(tmp_path, '[fallback]\nplaces = "spare"\n', schools=full)
+    )
+    row = where.loc[("A", "primary", "communication_interaction")]
+    assert row["kind"] == "out_of_authority" and row["children"] == pytest.approx(3)
+    assert "1 special school(s) have no places to offer" in " ".join(instance.fallback.notes)
+    brook = instance.special.table.set_index("urn").loc["2"]
+    assert (brook["places"], brook["places_source"]) == (10, "capacity - pupils")
+
+
+INDEPENDENT = SCHOOLS.replace("statutory_high_age\n", "statutory_high_age,special_kind\n")
+INDEPENDENT = "\n".join(line + "," for line in INDEPENDENT.strip().splitlines()[1:])
+INDEPENDENT = (
+    SCHOOLS.splitlines()[0]
+    + ",special_kind\n"
+    + INDEPENDENT
+    + "\n6,Lea House,all-through,special,12,7,402000,300000,,4,19,independent\n"
+)
+
+
+def test_independent_places_are_a_kind_of_their_own(tmp_path):
+    # by default a place is a place: Lea House (independent, 2 km, 12 places) is nearest and
+    # takes all 10 children of area A
+    where, _, instance = _today(_hand_case(tmp_path, schools=INDEPENDENT))
+    lea = where[where["urn"] == "6"]
+    assert lea["kind"].eq("independent").all() and lea["children"].sum() == pytest.approx(10)
+    assert instance.special.table.set_index("urn").loc["6", "kind"] == "independent"
+    # with 0.5 extra harm points an independent place comes after Hill (8 km) for primary
+    assert _primary(_journey(8000)) < _primary(_journey(2000)) + 0.5
+    where, _, instance = _today(
+        _hand_case(tmp_path, "[fallback.independent]\nextra_harm = 0.5\n", schools=INDEPENDENT)
+    )
+    assert where.loc[("A", "primary", "communication_interaction"), "urn"] == "3"
+    assert "adds 0.5 harm point(s) per child" in " ".join(instance.fallback.notes)
+    # switched off, it takes none, and the notes say so
+    where, _, instance = _today(
+        _hand_case(tmp_path, "[fallback.independent]\nuse = false\n", schools=INDEPENDENT)
+    )
+    assert "6" not in set(where["urn"])
+    assert "1 independent special school(s) not used" in " ".join(instance.fallback.notes)
+
+
+def test_per_phase_mismatch_and_out_of_authority_minutes(tmp_path):
+    rows = _today(
         _hand_case(
             tmp_path,
-            "[fallback]\nmethod = 'out_of_authority'\nout_of_authority_minutes = 30\n"
-            "mismatch = 2.5\n",
+            "[fallback]\nmethod = 'out_of_authority'\n"
+            "out_of_authority_minutes = { primary = 30, secondary = 90 }\n"
+            "mismatch = { primary = 2.5, secondary = 0.5 }\n",
         )
+    )[2]
+    phases = rows.demand["phase"].to_numpy()
+    assert np.allclose(rows.rows.unmet_harm[phases == "primary"], _primary(30) + 2.5)
+    secondary = 1.5**1.5 + 0.01 * 90  # 75 minutes at the limit: (75/60)^1.5 ... past it
+    assert rows.fallback.minutes[phases == "secondary"].tolist() == [90.0, 90.0]
+    assert np.all(rows.rows.unmet_harm[phases == "secondary"] > secondary)
+    assert np.allclose(rows.rows.mismatch[phases == "secondary"], 0.5)
+
+
+def test_a_per_phase_value_must_name_both_phases(tmp_path):
+    with pytest.raises(ScenarioError, match=r"fallback.mismatch: unknown phase nursery"):
+        load_scenario(_hand_case(tmp_path, "[fallback]\nmismatch = { nursery = 1 }\n"))
+    with pytest.raises(ScenarioError, match=r"no value for secondary"):
+        load_scenario(_hand_case(tmp_path, "[fallback]\nmismatch = { primary = 1 }\n"))
+
+
+def test_out_of_authority_and_flat_methods(tmp_path):
+    where, _, _ = _today(
+        _hand_case(tmp_path, "[fallback]\nmethod = 'out_of_authority'\nmismatch = 2.5\n")
     )
-    assert (rows["minutes"] == 30).all() and (rows["school"] == -1).all()
-    primary = rows.xs("primary", level="phase")["unmet"]
-    assert np.allclose(primary, _primary(30) + 2.5)
-    flat, instance = _rows(_hand_case(tmp_path, "[fallback]\nmethod = 'flat'\n"))
-    assert (flat["unmet"] == 25.0).all() and (flat["mismatch"] == 25.0).all()
-    assert flat["minutes"].isna().all()
+    assert set(where["kind"]) == {"out_of_authority"} and (where["minutes"] == 60).all()
+    where, solution, instance = _today(_hand_case(tmp_path, "[fallback]\nmethod = 'flat'\n"))
+    assert set(where["kind"]) == {"flat"}
+    assert solution.objective == pytest.approx(11 * 25.0)
     assert instance.fallback.notes[0].startswith("fallback: flat:")
 
 
-def test_without_special_schools_everyone_gets_the_out_of_authority_journey(tmp_path):
-    path = _hand_case(tmp_path)
-    schools = tmp_path / "schools.csv"
-    schools.write_text(SCHOOLS.replace(",special,", ",independent,"), encoding="utf-8")
-    rows, instance = _rows(path)
-    assert (rows["minutes"] == 60).all()
-    assert "no special school is known" in instance.fallback.notes[0]
+def test_without_special_schools_everyone_goes_out_of_authority(tmp_path):
+    path = _hand_case(tmp_path, schools=SCHOOLS.replace(",special,", ",independent,"))
+    where, _, instance = _today(path)
+    assert set(where["kind"]) == {"out_of_authority"}
+    assert "no special school with places teaches" in instance.fallback.notes[0]
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_bad_places_and_kinds_of_special_schools_are_reported_together(tmp_path):
+    schools = INDEPENDENT.replace("special_kind\n", "special_kind,special_places\n")
+    lines = schools.strip().splitlines()
+    lines = [lines[0]] + [line + "," for line in lines[1:]]
+    lines[2] = lines[2] + "-3"  # Brook: negative places
+    lines[3] = lines[3] + "lots"  # Hill: not a number
+    lines[6] = lines[6].replace(",independent,", ",private,")  # Lea House: unknown kind
+    path = _hand_case(tmp_path, schools="\n".join(lines) + "\n")
+    with pytest.raises(DataError) as caught:
+        load_inputs(load_scenario(path))
+    problems = "\n".join(caught.value.problems)
+    file = tmp_path / "schools.csv"
+    assert f"{file}: column special_kind, line 7: must be one of special, independent," in problems
+    assert f"{file}: column special_places, line 3" in problems
+    assert f"{file}: column special_places, line 4" in problems
 
 
 def test_bad_need_codes_of_a_special_school_are_reported(tmp_path):
-    from sitefinder.errors import DataError
-
-    path = _hand_case(tmp_path)
-    (tmp_path / "schools.csv").write_text(
-        SCHOOLS.replace("ASD;SLCN", "ASD;AUTISM"), encoding="utf-8"
-    )
+    path = _hand_case(tmp_path, schools=SCHOOLS.replace("ASD;SLCN", "ASD;AUTISM"))
     with pytest.raises(DataError) as caught:
         load_inputs(load_scenario(path))
     assert caught.value.problems == [
@@ -155,145 +262,147 @@ def test_bad_need_codes_of_a_special_school_are_reported(tmp_path):
     ]
 
 
-def test_gias_types_of_sen_provision_say_which_needs_a_special_school_serves(tmp_path):
-    path = write_gias(
+# --- GIAS: phase "Not applicable", no ages, and the kinds of special school --------------------
+
+
+def _gias_special(tmp_path: Path) -> Path:
+    special = {"group": "Special schools", "phase": "Not applicable", "capacity": "", "pupils": ""}
+    return write_gias(
         tmp_path / "gias.csv",
         [
             GiasSchool("100001", "Oak Primary").row(),
             GiasSchool(
                 "100002",
                 "Elm SEMH School",
-                group="Special schools",
                 kind="Community special school",
-                phase="Not applicable",
                 ages=("5", "16"),
                 needs=("SEMH - Social, Emotional and Mental Health",),
+                **special,
             ).row(),
             GiasSchool(
                 "100003",
                 "Ash Special School",
-                group="Special schools",
-                kind="Community special school",
-                phase="Not applicable",
-                ages=("2", "19"),
+                kind="Academy special converter",
+                ages=("", ""),
+                **special,
+            ).row(),
+            GiasSchool(
+                "100004",
+                "Yew House",
+                kind="Other independent special school",
+                ages=("", ""),
+                **special,
+            ).row(),
+            GiasSchool(
+                "100005",
+                "Fir Trust School",
+                kind="Non-maintained special school",
+                ages=("11", "19"),
+                **special,
             ).row(),
         ],
     )
+
+
+def test_special_schools_with_no_phase_or_ages_are_used_and_named(tmp_path):
     problems = Problems()
     found = read_establishments(
-        SchoolsInput(path=path, format="gias", authority="Trafford"), problems
+        SchoolsInput(path=_gias_special(tmp_path), format="gias", authority="Trafford"),
+        problems,
     )
     assert problems.items == []
     schools = found.schools.set_index("urn")
     assert schools.loc["100002", "need_codes"] == "SEMH"
     assert schools.loc["100003", "need_codes"] == ""  # not recorded: serves every need
     assert schools.loc["100002", "phase"] == "all-through"  # from the statutory ages
+    assert schools["special_kind"].to_dict() == {
+        "100001": "", "100002": "special", "100003": "special", "100004": "independent",
+        "100005": "non_maintained",
+    }  # fmt: skip
+    scenario = load_scenario(_hand_case(tmp_path))
+    special = fallback_schools(
+        scenario, taught_ages(found.schools, ages=scenario.inputs.demand.ages)
+    )
+    table = special.table.set_index("urn")
+    assert table["used"].all()  # nothing silently dropped
+    assert table.loc["100003", "phases"] == "primary;secondary"  # no phase, no ages: every one
+    assert table.loc["100005", "phases"] == "secondary"  # from its ages, 11-19
+    assert (table["places_source"] == "assumed (fallback.default_places)").all()
+    warnings = " ".join(special.warnings)
+    assert (
+        "2 special school(s) record neither a phase nor statutory ages, so each is taken to"
+        " teach every planned phase at every age: Ash Special School (100003), Yew House"
+        " (100004); give statutory_low_age and statutory_high_age" in warnings
+    )
+    assert "each is taken to have 100 places (fallback.default_places)" in warnings
 
 
-# --- the array core and its properties ---------------------------------------------------------
+def test_an_independent_schools_number_tells_its_kind_where_the_type_is_blank():
+    table = pd.DataFrame(
+        {
+            "establishment_type": ["", "", "", "Foundation special school"],
+            "establishment_number": ["6019", "7001", "6000", "6019"],
+        }
+    )
+    groups = pd.Series(["special", "special", "independent", "special"])
+    assert special_kinds(table, groups).tolist() == ["independent", "special", "", "special"]
 
 
-def test_nearest_within_hand_case():
-    minutes = np.array([[30.0, 10.0, 5.0], [200.0, np.inf, 130.0]])
-    compatible = np.array([[True, True, False], [True, True, True]])
-    found, column = nearest_within(minutes, compatible, max_minutes=120)
-    assert found[0] == 10.0 and column[0] == 1  # the nearest one is not compatible
-    assert np.isnan(found[1]) and column[1] == -1  # nothing within 120 minutes
-
-
-SCENARIO = load_scenario(default_scenario_path())
-CLASSES = [(p, g) for p in SCENARIO.phases for g in SCENARIO.need_groups]
-GROUP_CODES = [code for group in SCENARIO.need_groups.values() for code in group.codes]
+# --- properties of the capacitated fallback ------------------------------------------------------
 
 
 @st.composite
-def special_schools(draw, n):
-    return pd.DataFrame(
-        {
-            "urn": [str(i) for i in range(n)],
-            "name": [f"School {i}" for i in range(n)],
-            "establishment_group": draw(
-                st.lists(st.sampled_from(["special", "mainstream"]), min_size=n, max_size=n)
-            ),
-            "phase": draw(
-                st.lists(
-                    st.sampled_from(["primary", "secondary", "all-through", "other"]),
-                    min_size=n,
-                    max_size=n,
-                )
-            ),
-            "need_codes": [
-                ";".join(codes)
-                for codes in draw(
-                    st.lists(
-                        st.lists(st.sampled_from(GROUP_CODES), max_size=3, unique=True),
-                        min_size=n,
-                        max_size=n,
-                    )
-                )
-            ],
-        }
+def fallback_networks(draw):
+    """Demand rows of one class and special schools' places with random journeys' harm."""
+    n_rows = draw(st.integers(1, 6))
+    n_sites = draw(st.integers(1, 4))
+    children = np.array(draw(st.lists(st.floats(0.5, 8), min_size=n_rows, max_size=n_rows)))
+    unmet = np.array(draw(st.lists(st.floats(2, 4), min_size=n_rows, max_size=n_rows)))
+    demand = DemandRows(
+        children=children,
+        klass=np.zeros(n_rows, dtype=np.intp),
+        limit_minutes=np.full(n_rows, 45.0),
+        unmet_harm=unmet,
+        mismatch_harm=np.ones(n_rows),
     )
+    sites = []
+    for _ in range(n_sites):
+        rows = np.array(
+            sorted(draw(st.sets(st.integers(0, n_rows - 1), min_size=1))), dtype=np.intp
+        )
+        minutes = np.array(draw(st.lists(st.floats(1, 90), min_size=len(rows), max_size=len(rows))))
+        sites.append(
+            Site(
+                capacity=draw(st.floats(0, 10)),
+                classes=frozenset({0}),
+                rows=rows,
+                minutes=minutes,
+                harm=1.0 + minutes / 60.0,
+                fallback=True,
+            )
+        )
+    return demand, sites
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.data())
-def test_a_nearer_special_school_never_raises_an_areas_unmet_harm(data):
-    n_rows = data.draw(st.integers(1, 8))
-    n_schools = data.draw(st.integers(0, 5))
-    klass = np.array(
-        data.draw(st.lists(st.integers(0, len(CLASSES) - 1), min_size=n_rows, max_size=n_rows)),
-        dtype=np.intp,
+@given(fallback_networks(), st.data())
+def test_more_places_at_a_special_school_never_raise_harm_and_none_is_overfilled(network, data):
+    demand, sites = network
+    before = solve_network(demand, sites)
+    assert before.fallback is not None
+    for index, site in enumerate(sites):  # at capacity it takes no more children
+        assert before.fallback.flow[before.fallback.site == index].sum() <= site.capacity + 1e-7
+    assert len(before.pair_row) == 0  # special schools' places are not base places
+    assert np.allclose(before.unmet, demand.children)
+    which = data.draw(st.integers(0, len(sites) - 1))
+    more = data.draw(st.floats(0.5, 10))
+    grown = list(sites)
+    grown[which] = Site(
+        sites[which].capacity + more,
+        sites[which].classes,
+        sites[which].rows,
+        sites[which].minutes,
+        sites[which].harm,
+        fallback=True,
     )
-    phases = [CLASSES[k][0] for k in klass]
-    minutes = np.array(
-        data.draw(
-            st.lists(
-                st.lists(st.floats(1, 200), min_size=n_schools, max_size=n_schools),
-                min_size=n_rows,
-                max_size=n_rows,
-            )
-        ),
-        dtype=float,
-    ).reshape(n_rows, n_schools)
-    schools = data.draw(special_schools(n_schools))
-    before = build_fallback(
-        SCENARIO, schools, classes=CLASSES, klass=klass, phases=phases, minutes=minutes
-    )
-    # open one more special school, at any distance from each area
-    extra = data.draw(special_schools(1)).assign(urn="new", establishment_group="special")
-    column = np.array(data.draw(st.lists(st.floats(1, 200), min_size=n_rows, max_size=n_rows)))
-    after = build_fallback(
-        SCENARIO,
-        pd.concat([schools, extra], ignore_index=True),
-        classes=CLASSES,
-        klass=klass,
-        phases=phases,
-        minutes=np.column_stack([minutes, column]),
-    )
-    assert np.all(after.unmet_harm <= before.unmet_harm + 1e-12)
-    # where the new school is used, it is nearer than the old fallback and within reach
-    used = after.school == n_schools
-    assert np.all(column[used] <= np.minimum(before.minutes[used], 120.0))
-    assert np.all(after.unmet_harm[used] < before.unmet_harm[used] + 1e-12)
-
-
-def test_demo_rows_fall_back_on_their_nearest_special_school(demo_config):
-    scenario = load_scenario(demo_config)
-    instance = build_instance(scenario, load_inputs(scenario))
-    data = load_inputs(scenario)
-    special = np.flatnonzero((data.schools["establishment_group"] == "special").to_numpy())
-    phase_ok = {
-        "primary": {"primary", "all-through"},
-        "secondary": {"secondary", "all-through"},
-    }
-    minutes = instance.journeys.dense()  # inf past journey.max_minutes
-    for row, phase in enumerate(instance.demand["phase"]):
-        teaching = [
-            j for j in special if data.schools["phase"].iloc[j] in phase_ok[phase]
-        ]  # the demo's special schools record no needs: every need
-        reach = [minutes[row, j] for j in teaching if minutes[row, j] <= 120]
-        expected = min([*reach, 60.0])  # or out of authority, 60 minutes, when nearer
-        assert instance.fallback.minutes[row] == pytest.approx(expected)
-        curve = scenario.harm.curve(phase)
-        assert instance.rows.unmet_harm[row] == pytest.approx(float(curve(expected)) + 1.0)
+    assert solve_network(demand, grown).objective <= before.objective + 1e-9

@@ -230,7 +230,13 @@ def test_trafford_children_go_to_the_nearest_base_with_room(real_data, monkeypat
     instance = build_instance(scenario, data)
     sites, _ = existing_sites(instance, scenario, data)
     assert children_passing_nearer(sites, solve_network(instance.rows, sites)) == 0
-    assert (instance.fallback.school >= 0).all()  # a special school within 60 minutes
-    special = data.schools["establishment_group"].to_numpy()[instance.fallback.school]
-    assert set(special) == {"special"}
+    # Trafford's special schools have room for every child without a base place, so each
+    # row's last resort is a special school within 60 minutes, of the kinds GIAS records
+    assert instance.fallback_sites == [] and (instance.fallback.destination >= 0).all()
+    used = instance.special.used.iloc[instance.fallback.destination]
+    assert set(data.schools["establishment_group"].to_numpy()[used["position"]]) == {"special"}
+    assert set(used["kind"]) <= {"special", "independent"}
     assert 5 < instance.fallback.minutes.mean() < 20  # an urban authority
+    kinds = instance.special.table.set_index("name")["kind"]
+    assert kinds["Fairfield House School"] == "independent"  # establishment number 6019
+    assert kinds["Changing Lives"] == "independent"  # 6010

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sitefinder.config import Journey, load_scenario, with_settings
-from sitefinder.fallback import _serves, nearest_of_pairs, nearest_within
 from sitefinder.instance import build_instance, existing_sites, site_at
 from sitefinder.journeys import RowJourneys, SchoolPairs
 from sitefinder.load import load_inputs
@@ -72,24 +71,6 @@ def test_pairs_round_trip_a_dense_matrix(minutes, data):
     )
     assert np.array_equal(again.dense(), expected)
     assert np.array_equal(again.indptr, pairs.indptr)
-
-
-@settings(max_examples=80, deadline=None)
-@given(
-    arrays(np.float64, st.tuples(st.integers(1, 7), st.integers(0, 5)), elements=finite),
-    st.data(),
-)
-def test_nearest_of_pairs_is_nearest_within(minutes, data):
-    # ties in minutes are likely with few distinct values: both take the first column
-    minutes = np.round(minutes / 40.0) * 40.0
-    compatible = data.draw(arrays(np.bool_, minutes.shape))
-    row, column = np.nonzero(compatible)
-    found, where = nearest_of_pairs(
-        row, column, minutes[row, column], n_rows=minutes.shape[0], max_minutes=120.0
-    )
-    expected, expected_where = nearest_within(minutes, compatible, max_minutes=120.0)
-    assert np.array_equal(found, expected, equal_nan=True)
-    assert np.array_equal(where, expected_where)
 
 
 @settings(max_examples=60, deadline=None)
@@ -157,20 +138,31 @@ def _check_against_dense(scenario):
         checked += 1
     sites, _ = existing_sites(instance, scenario, data)
     assert checked > 0 and len(sites) > 0
-    # the fallback: the nearest special school teaching the row's band and serving its class
-    special = np.flatnonzero((data.schools["establishment_group"] == "special").to_numpy())
-    serves = _serves(scenario, data.schools.iloc[special], instance.classes)[instance.rows.klass]
-    ages = instance.school_ages[special]
-    unknown = np.isnan(ages).any(axis=1)
-    teaches = unknown[None, :] | (
-        (first[:, None] >= ages[None, :, 0]) & (last[:, None] <= ages[None, :, 1])
-    )
-    nearest, column = nearest_within(minutes[:, special], serves & teaches, max_minutes=limit)
-    far = scenario.fallback.out_of_authority_minutes
-    expected = np.where(nearest <= far, nearest, far)
-    assert np.array_equal(instance.fallback.minutes, expected)
-    school = np.where((column >= 0) & (nearest <= far), special[column], -1)
-    assert np.array_equal(instance.fallback.school, school)
+    # the fallback: each used special school's places are offered the rows of its classes
+    # within reach whose band it teaches, at the journey's harm + the mismatch
+    used = instance.special.used.iloc[instance.places.offered_school]
+    assert len(instance.places.offered) == len(instance.special.used)
+    for school, site in zip(used.itertuples(), instance.places.offered, strict=True):
+        j = int(school.position)
+        phases = str(school.phases).split(";")
+        codes = set(str(school.need_codes).split(";")) - {""}
+        ids = [
+            class_id[(p, g)]
+            for p in phases
+            for g, spec in scenario.need_groups.items()
+            if (p, g) in class_id and (not codes or codes & set(spec.codes))
+        ]
+        low, high = school.first_age, school.last_age
+        taught = (
+            np.ones(len(first), bool)
+            if np.isnan(low) or np.isnan(high)
+            else (first >= low) & (last <= high)
+        )
+        rows = np.flatnonzero(np.isin(instance.rows.klass, ids) & (minutes[:, j] <= limit) & taught)
+        assert site.fallback and site.capacity == school.places
+        assert np.array_equal(site.rows, rows)
+        assert np.array_equal(site.minutes, minutes[rows, j])
+        assert np.array_equal(site.harm, harm[rows, j] + instance.rows.mismatch[rows])
     return instance
 
 

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
-from sitefinder.model.network import DemandRows, Site, Solution
+from sitefinder.model.network import DemandRows, Site, Solution, folded
 
 _INF = highspy.kHighsInf
 _PRICE_TOL = 1e-6  # harm points per child; HiGHS's dual tolerance is 1e-7
@@ -442,7 +442,9 @@ class LocalNetwork:
         unmet_after = np.zeros(n)
         unmet_after[trial.rows] = trial._lp.unmet
         new = len(site.rows)
-        before = Solution(
+        opened = [*self.sites, site]
+        before = folded(
+            opened,
             self._pair_row[row_pairs],
             self._pair_site[row_pairs],
             self._pair_minutes[row_pairs],
@@ -453,7 +455,8 @@ class LocalNetwork:
             float(self._flow[row_pairs] @ self._pair_harm[row_pairs])
             + float(unmet_before @ self.demand.unmet_harm),
         )
-        after = Solution(
+        after = folded(
+            opened,
             np.concatenate([self._pair_row[row_pairs], site.rows]),
             np.concatenate([self._pair_site[row_pairs], np.full(new, len(self.sites))]),
             np.concatenate([self._pair_minutes[row_pairs], site.minutes]),

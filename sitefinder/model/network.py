@@ -69,6 +69,12 @@ class Site:
         Journey minutes from each of ``rows`` to the base.
     harm
         Harm points per child for each of ``rows``.
+    fallback
+        A special school's places for children without a base place (always open, its
+        ``harm`` including the mismatch penalty), not a base: its children count as unplaced.
+    extra
+        With ``fallback``: the harm points per child its kind adds (an independent school's),
+        kept so that the harm can be derived again under other settings.
     """
 
     capacity: float
@@ -76,14 +82,38 @@ class Site:
     rows: NDArray[np.intp]
     minutes: NDArray[np.float64]
     harm: NDArray[np.float64]
+    fallback: bool = False
+    extra: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackFlows:
+    """Children without a base place: those in special schools' places (one entry per pair
+    with a flow) and those out of authority (one entry per demand row)."""
+
+    row: NDArray[np.intp]
+    site: NDArray[np.intp]
+    minutes: NDArray[np.float64]
+    harm: NDArray[np.float64]
+    flow: NDArray[np.float64]
+    out_of_authority: NDArray[np.float64]
+
+    @staticmethod
+    def none(out_of_authority: NDArray[np.float64]) -> FallbackFlows:
+        """Every child without a base place out of authority."""
+        empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
+        return FallbackFlows(empty_rows, empty_rows, empty, empty, empty, out_of_authority)
 
 
 @dataclass(frozen=True, slots=True)
 class Solution:
     """Optimal flows for a set of open sites over some classes.
 
-    ``pair_*`` arrays list every allowed (row, site) pair with its flow; ``unmet`` has one entry
-    per demand row (zero for rows outside the solved classes); ``rows`` marks the solved rows.
+    ``pair_*`` arrays list every allowed (row, base) pair with its flow; ``unmet`` has one entry
+    per demand row: its children without a base place (in a special school's place or out of
+    authority: ``fallback`` says which; zero for rows outside the solved classes); ``rows``
+    marks the solved rows. Made by :func:`folded`, which takes the special schools' pairs out
+    of the ``pair_*`` arrays (their site numbers are never reused, so a base keeps its number).
     """
 
     pair_row: NDArray[np.intp]
@@ -94,6 +124,62 @@ class Solution:
     unmet: NDArray[np.float64]
     rows: NDArray[np.bool_]
     objective: float
+    fallback: FallbackFlows | None = None
+
+    def unplaced_harm(self, demand: DemandRows) -> NDArray[np.float64]:
+        """Harm points of each row's children without a base place (their fallback journeys,
+        mismatch and any extra harm of the kind of place)."""
+        if self.fallback is None:
+            return self.unmet * demand.unmet_harm
+        f = self.fallback
+        return f.out_of_authority * demand.unmet_harm + np.bincount(
+            f.row, weights=f.flow * f.harm, minlength=len(self.unmet)
+        )
+
+    def unplaced_minutes(self, far: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Mean fallback journey minutes of each row's children without a base place, with
+        ``far`` the out-of-authority minutes per row (``far`` where none is unplaced)."""
+        if self.fallback is None:
+            return far.astype(np.float64)
+        f = self.fallback
+        total = f.out_of_authority * far + np.bincount(
+            f.row, weights=f.flow * f.minutes, minlength=len(self.unmet)
+        )
+        some = self.unmet > 1e-12
+        return np.where(some, total / np.where(some, self.unmet, 1.0), far)
+
+
+def folded(
+    sites: Sequence[Site],
+    pair_row: NDArray[np.intp],
+    pair_site: NDArray[np.intp],
+    pair_minutes: NDArray[np.float64],
+    pair_harm: NDArray[np.float64],
+    flow: NDArray[np.float64],
+    slack: NDArray[np.float64],
+    rows: NDArray[np.bool_],
+    objective: float,
+) -> Solution:
+    """A :class:`Solution` from an LP's flows over ``sites`` (``pair_site`` numbering them) and
+    each row's ``slack`` (children out of authority): the pairs of special schools' places are
+    moved out of the base pairs into ``fallback``, their children counted as unplaced."""
+    is_fallback = np.array([s.fallback for s in sites], dtype=bool)
+    if not is_fallback.any():
+        return Solution(
+            pair_row, pair_site, pair_minutes, pair_harm, flow, slack, rows, objective,
+            FallbackFlows.none(slack),
+        )  # fmt: skip
+    mine = is_fallback[pair_site]
+    used = mine & (flow > 0.0)
+    fallback = FallbackFlows(
+        pair_row[used], pair_site[used], pair_minutes[used], pair_harm[used], flow[used], slack
+    )
+    unmet = slack + np.bincount(pair_row[used], weights=flow[used], minlength=len(slack))
+    keep = ~mine
+    return Solution(
+        pair_row[keep], pair_site[keep], pair_minutes[keep], pair_harm[keep], flow[keep],
+        unmet, rows, objective, fallback,
+    )  # fmt: skip
 
 
 def solve_network(
@@ -134,16 +220,10 @@ def solve_network(
     )
     unmet = np.zeros(n)
     unmet[selected] = result.unmet
-    return Solution(
-        pair_row,
-        pair_site,
-        pair_minutes,
-        pair_harm,
-        result.flows,
-        unmet,
-        selected,
+    return folded(
+        sites, pair_row, pair_site, pair_minutes, pair_harm, result.flows, unmet, selected,
         result.objective,
-    )
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
 from sitefinder.model.assign import SolverError
 from sitefinder.model.bounds import EasedPrices, gain_bound
-from sitefinder.model.network import DemandRows, Site, Solution
+from sitefinder.model.network import DemandRows, Site, Solution, folded
 
 _INF = highspy.kHighsInf
 _PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex
@@ -117,6 +117,18 @@ class WarmTransport:
     def rows(self) -> NDArray[np.intp]:
         """The demand rows in the model."""
         return self._rows
+
+    @property
+    def unplaced(self) -> NDArray[np.float64]:
+        """Children of each of the model's rows without a base place at the optimum: out of
+        authority (the unmet columns) or in a special school's places (fallback sites)."""
+        unplaced = self.unmet.copy()
+        for site, flow in self.site_flows():
+            if site.fallback:
+                local = self._local[site.rows]
+                keep = local >= 0
+                np.add.at(unplaced, local[keep], flow[keep])
+        return unplaced
 
     def _settle(self) -> None:
         """Solve, and keep the optimum, the rows' prices and the open bases' prices."""
@@ -263,7 +275,8 @@ def network_solution(
         objective += model.objective
     objective += float(unmet[~held] @ demand.unmet_harm[~held])
     empty_rows, empty = np.zeros(0, dtype=np.intp), np.zeros(0)
-    return Solution(
+    return folded(
+        sites,
         np.concatenate([s.rows for s in sites] + [empty_rows]).astype(np.intp),
         np.concatenate(
             [np.full(len(s.rows), i, dtype=np.intp) for i, s in enumerate(sites)] + [empty_rows]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.config import Scenario
-from sitefinder.fallback import fallback_harm
+from sitefinder.fallback import fallback_harm, fold
 from sitefinder.instance import Instance
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.select import SelectionRules, SolverSettings
@@ -36,7 +36,9 @@ def _perturbed(
     scenario: Scenario,
     sites: Sequence[Site],
     rng: np.random.Generator,
-) -> tuple[DemandRows, list[Site]]:
+) -> tuple[DemandRows, list[Site], list[Site]]:
+    """Demand and sites under one run's noise: the rows, ``sites`` re-harmed, and the special
+    schools' places that can fill (always open)."""
     rules = scenario.robustness
     rows = instance.rows
     sigma = rules.demand_noise
@@ -58,25 +60,40 @@ def _perturbed(
     phase_of_class = np.array([phase for phase, _ in instance.classes])
     curves = {phase: harm.curve(phase) for phase in scenario.phases}
 
+    far = instance.places.far
+    journey, mismatch_harm = fallback_harm(
+        harm, fallback, phases=phase_of_class[rows.klass], minutes=far.minutes
+    )
+
     def reharm(site: Site) -> Site:
         values = np.empty_like(site.minutes)
         phases = phase_of_class[rows.klass[site.rows]]
         for phase, curve in curves.items():
             mask = phases == phase
             values[mask] = curve(site.minutes[mask])
+        if site.fallback:  # a special school's place: the journey, the mismatch, its kind's
+            values += mismatch_harm[site.rows] + site.extra
         return dataclasses.replace(site, harm=values)
 
-    journey, mismatch_harm = fallback_harm(
-        harm, fallback, phases=phase_of_class[rows.klass], minutes=instance.fallback.minutes
+    children = rows.children * factors
+    # The special schools' places under these settings and this demand: a school roomy for
+    # today's children may fill with more of them, so which can fill is found again.
+    places = instance.places
+    last, special = fold(
+        children,
+        rows.klass,
+        [reharm(site) for site in places.offered],
+        places.offered_school,
+        dataclasses.replace(far, journey_harm=journey, mismatch_harm=mismatch_harm),
     )
     noisy = DemandRows(
-        children=rows.children * factors,
+        children=children,
         klass=rows.klass,
         limit_minutes=rows.limit_minutes,
-        unmet_harm=journey + mismatch_harm,
+        unmet_harm=last.unmet_harm,
         mismatch_harm=mismatch_harm,
     )
-    return noisy, [reharm(site) for site in sites]
+    return noisy, [reharm(site) for site in sites], special.sites
 
 
 def _contenders(
@@ -145,15 +162,18 @@ def robustness_runs(
     )
     stop = StoppingRule.from_scenario(scenario)
     urns = inputs.options["urn"].to_numpy()
-    existing = inputs.existing
+    places = inputs.instance.places
+    bases = inputs.existing[: len(inputs.existing) - len(places.sites)]
     hits: dict[str, int] = {}
     unproven = time_limited = 0
     for run in range(runs):
-        rows, sites = _perturbed(inputs.instance, scenario, [*existing, *candidates.sites], rng)
+        rows, sites, special = _perturbed(
+            inputs.instance, scenario, [*bases, *candidates.sites], rng
+        )
         noisy = SetProblem(
             rows,
-            sites[: len(existing)],
-            dataclasses.replace(candidates, sites=sites[len(existing) :]),
+            [*sites[: len(bases)], *special],
+            dataclasses.replace(candidates, sites=sites[len(bases) :]),
             rules,
             start,  # the plan itself: a good first incumbent under any noise
         )

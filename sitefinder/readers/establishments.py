@@ -59,7 +59,7 @@ MAPPED_FIELDS = (
     "establishment_type", "establishment_number", "phase", "gender", "admissions_policy",
     "statutory_low_age", "statutory_high_age", "low_age", "high_age", "capacity", "pupils",
     "ehcp_pupils", "postcode", "easting", "northing", "lon", "lat", "base_type",
-    "base_capacity", "base_need_codes",
+    "base_capacity", "base_need_codes", "special_places",
 )  # fmt: skip
 # Mapped fields that are other names for one field.
 _ALIASES = {"statutory_low_age": "low_age", "statutory_high_age": "high_age"}
@@ -120,6 +120,8 @@ OPTIONAL = NumberRule(required=False)
 OPTIONAL_COUNT = NumberRule(minimum=0, required=False)  # capacity, pupils: children
 # A school's base places (resourced provision, SEN unit).
 OPTIONAL_PLACES = NumberRule(minimum=0, maximum=500, required=False)
+# A special school's places for children without a base place (a register's figure).
+SPECIAL_PLACES = NumberRule(minimum=0, maximum=5000, required=False)
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,31 @@ def _groups(
         how = how.mask(special | pru, "number")
     named = table["urn"].isin(spec.special_urns)
     return mapped.mask(named, "special"), how.mask(named, "data")
+
+
+def special_kinds(table: pd.DataFrame, groups: pd.Series) -> pd.Series:
+    """The kind of each special school: ``special`` (maintained, academy and free special
+    schools), ``independent`` or ``non_maintained``; empty for other schools.
+
+    The type names the kind; where it is blank, the DfE's LA establishment numbering tells an
+    independent special school (6000-6999, the independent schools' range) from the rest.
+    """
+    kind = (
+        table["establishment_type"].fillna("").str.casefold()
+        if "establishment_type" in table.columns
+        else pd.Series("", index=table.index)
+    )
+    out = pd.Series("", index=table.index).mask(groups == "special", "special")
+    out = out.mask((groups == "special") & kind.str.contains("independent"), "independent")
+    out = out.mask(
+        (groups == "special") & kind.str.contains("non-maintained|non maintained"), "non_maintained"
+    )
+    if "establishment_number" in table.columns:
+        number = pd.to_numeric(table["establishment_number"], errors="coerce")
+        out = out.mask(
+            (groups == "special") & (kind == "") & number.between(6000, 6999), "independent"
+        )
+    return out
 
 
 def _labels(
@@ -613,6 +640,11 @@ def read_establishments(
         for key in ("low_age", "high_age")
     }
     labels = table["phase"] if "phase" in table.columns else pd.Series("", index=table.index)
+    # A 16-plus establishment with no ages recorded teaches 16-19: never a primary or
+    # secondary child's school, a special one included.
+    post16 = labels.str.strip().str.casefold().isin(("16 plus", "post 16"))
+    ages["low_age"] = ages["low_age"].mask(post16 & ages["low_age"].isna(), 16.0)
+    ages["high_age"] = ages["high_age"].mask(post16 & ages["high_age"].isna(), 19.0)
     table["phase"] = [
         school_phase(label, low, high)
         for label, low, high in zip(labels, ages["low_age"], ages["high_age"], strict=True)
@@ -627,6 +659,18 @@ def read_establishments(
             if key in table.columns
             else np.nan
         )
+    table["special_kind"] = special_kinds(table, table["establishment_group"])
+    table["special_places"] = (
+        problems.numbers(
+            path,
+            table,
+            "special_places",
+            rule=SPECIAL_PLACES,
+            label=_source(spec, "special_places"),
+        )
+        if "special_places" in table.columns
+        else np.nan
+    )
     for key in ("resourced_provision_capacity", "sen_unit_capacity", "base_capacity"):
         if key in table.columns:  # checked here: inf or 1e300 places would reach the solver
             problems.numbers(path, table, key, rule=OPTIONAL_PLACES, label=_source(spec, key))
@@ -639,7 +683,7 @@ def read_establishments(
     schools = table[
         ["urn", "name", "phase", "establishment_group", "gender", "admissions_policy",
          "statutory_low_age", "statutory_high_age", "capacity", "pupils", "ehcp_pupils",
-         "easting", "northing", "need_codes"]
+         "easting", "northing", "need_codes", "special_kind", "special_places"]
     ].copy()  # fmt: skip
     counts = schools["establishment_group"].value_counts()
     summary = ", ".join(f"{counts[g]} {g}" for g in counts.index)

@@ -25,6 +25,8 @@ GENDERS = ("mixed", "boys", "girls", "")
 ADMISSIONS = ("selective", "non-selective", "not applicable", "")
 MAX_SCHOOL_PUPILS = 10_000  # the largest English schools have about 3,000 pupils
 MAX_CHILDREN_PER_ROW = 100_000  # children needing a base place in one area, phase and need
+# The kinds of special school a child without a base place may go to.
+SPECIAL_KINDS = ("special", "independent", "non_maintained")
 # A school's capacity or pupils: a whole number of children.
 PUPILS = NumberRule(minimum=0, maximum=MAX_SCHOOL_PUPILS, integer=True)
 
@@ -37,8 +39,11 @@ def read_schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     pandas.DataFrame or None
         ``urn, name, phase, establishment_group, capacity, pupils, ehcp_pupils`` (pupils),
         ``gender, admissions_policy, statutory_low_age, statutory_high_age`` (years),
-        ``easting, northing`` (EPSG:27700 metres) and ``need_codes`` (SEN2 codes joined by
-        ";", blank when none is recorded); None when the file cannot be used.
+        ``easting, northing`` (EPSG:27700 metres), ``need_codes`` (SEN2 codes joined by
+        ";", blank when none is recorded), and, for special schools, ``special_kind``
+        (``special``, ``independent`` or ``non_maintained``; blank: ``special``) and
+        ``special_places`` (a register's places for children without a base place; blank:
+        from capacity); None when the file cannot be used.
     """
     table = read_csv(path, problems)
     required = (
@@ -84,6 +89,26 @@ def read_schools(path: Path, problems: Problems) -> pd.DataFrame | None:
     out["northing"] = problems.numbers(path, table, "northing")
     problems.british_grid(path, out["easting"], out["northing"], ("easting", "northing"))
     out["need_codes"] = _need_codes(path, table, problems)
+    kinds = (
+        table["special_kind"].fillna("").str.strip().str.casefold()
+        if "special_kind" in table.columns
+        else pd.Series("", index=table.index)
+    )
+    problems.bad_rows(
+        path,
+        "special_kind",
+        ~kinds.isin(("", *SPECIAL_KINDS)),
+        f"must be one of {', '.join(SPECIAL_KINDS)}, or blank (a special school's kind)",
+    )
+    special = out["establishment_group"] == "special"
+    out["special_kind"] = kinds.mask(special & (kinds == ""), "special").where(special, "")
+    out["special_places"] = (
+        problems.numbers(
+            path, table, "special_places", rule=NumberRule(minimum=0, maximum=5000, required=False)
+        )
+        if "special_places" in table.columns
+        else float("nan")
+    )
     return out
 
 

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import pandas as pd
 
-from sitefinder.columns import LEFT_OUT, PLAN, RANKING, Column
+from sitefinder.columns import (
+    FALLBACK_TOTALS,
+    LEFT_OUT,
+    PLAN,
+    RANKING,
+    SPECIAL_SCHOOLS,
+    Column,
+)
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
 from sitefinder.render.staticmap import map_png
@@ -251,6 +258,8 @@ def render_report(
         "ranking": ranking,
         "metrics": _plain(["Metric", "Before", "After", "Change"], summary_rows(run), [1, 2, 3]),
         "left_out": _view(run, run["plan_left_out"], LEFT_OUT),
+        "fallback": _view(run, run["fallback_totals"], FALLBACK_TOTALS),
+        "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
         "robustness": _robustness(run),
         "assumptions": _assumption_sections(run),
         "provenance": provenance,

@@ -385,7 +385,7 @@ def _instead(result: RankResult, run: _Run, site: Site) -> pd.DataFrame:
     )
     unmet_rows = share.index.to_numpy()
     unmet = after.unmet[unmet_rows] * share.to_numpy() / rows.children[unmet_rows]
-    fallback = np.nan_to_num(model.instance.fallback.minutes[unmet_rows])
+    fallback = np.nan_to_num(after.unplaced_minutes(model.instance.fallback.minutes)[unmet_rows])
     frame = pd.concat(
         [
             frame,
