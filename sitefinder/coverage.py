@@ -76,7 +76,8 @@ class Coverage:
     keys
         The authority's URNs (schools) or small-area codes (areas, population, postcodes).
     extent
-        The authority's extent from this file's points (postcodes), when it has them.
+        The authority's extent from this file's points (postcodes, or its schools' points),
+        when it has them.
     detail
         More about the rows, e.g. "103 open".
     districts
@@ -215,7 +216,8 @@ def gias(candidate: Candidate, authority: Authority) -> Coverage:
     """A GIAS extract: by ``LA (code)``, ``LA (name)`` and ``GSSLACode (name)``."""
     keys = [c for c in ("LA (code)", "LA (name)", "GSSLACode (name)") if c in candidate.header]
     extra = ["URN", "EstablishmentStatus (name)", "TypeOfEstablishment (name)",
-             "DistrictAdministrative (code)", "TypeOfResourcedProvision (name)"]  # fmt: skip
+             "DistrictAdministrative (code)", "TypeOfResourcedProvision (name)", "Easting",
+             "Northing"]  # fmt: skip
     table = read_columns(candidate, [*keys, *(c for c in extra if c in candidate.header)])
     if not keys:
         return Coverage(None, len(table), "no LA column")
@@ -242,9 +244,14 @@ def gias(candidate: Candidate, authority: Authority) -> Coverage:
         if authority.is_county and "DistrictAdministrative (code)" in table.columns
         else frozenset()
     )
+    extent = (
+        _extent(*_grid(table[open_rows], {"easting": "Easting", "northing": "Northing"}))
+        if {"Easting", "Northing"} <= set(table.columns)
+        else None
+    )
     return Coverage(
         int(mask.sum()), len(table), keys[0], others,
-        keys=frozenset(table.loc[open_rows, "URN"].str.strip()), detail=detail,
+        keys=frozenset(table.loc[open_rows, "URN"].str.strip()), extent=extent, detail=detail,
         districts=districts,
     )  # fmt: skip
 
@@ -265,9 +272,11 @@ def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -
     if keys:
         mask = _column_match(table, keys, authority)
         others = _names_of(table.loc[~mask, keys[0]].unique())
+        extent = _extent(*_grid(table[mask & live], columns)) if points else None
         return Coverage(
-            int(mask.sum()), len(table), keys[0], others, keys=frozenset(urns[mask & live])
-        )
+            int(mask.sum()), len(table), keys[0], others, keys=frozenset(urns[mask & live]),
+            extent=extent,
+        )  # fmt: skip
     if extent is None or not points:
         return Coverage(
             None, len(table), "no LA column, and no extent of the authority to check its points",
@@ -296,6 +305,15 @@ def _grid(table: pd.DataFrame, columns: dict[str, str]) -> tuple[np.ndarray, np.
     lat = pd.to_numeric(table[columns["lat"]], errors="coerce").to_numpy(float)
     x, y = _TO_GRID.transform(lon, lat)
     return np.asarray(x, float), np.asarray(y, float)
+
+
+def _extent(x: np.ndarray, y: np.ndarray) -> Extent | None:
+    """The extent of the located points (a zero or blank coordinate is no location)."""
+    placed = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if not placed.any():
+        return None
+    return (float(x[placed].min()), float(y[placed].min()), float(x[placed].max()),
+            float(y[placed].max()))  # fmt: skip
 
 
 def _within(x: np.ndarray, y: np.ndarray, extent: Extent) -> pd.Series:
@@ -428,13 +446,7 @@ def postcodes(candidate: Candidate, authority: Authority) -> Coverage:
     others = _names_of(table.loc[~mask, how].unique())
     kept = table[mask]
     columns = {"easting": xy[0], "northing": xy[1]} if grid else {"lon": xy[0], "lat": xy[1]}
-    x, y = _grid(kept, columns)
-    placed = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    extent = (
-        (float(x[placed].min()), float(y[placed].min()), float(x[placed].max()),
-         float(y[placed].max()))
-        if placed.any() else None
-    )  # fmt: skip
+    extent = _extent(*_grid(kept, columns))
     districts = (
         frozenset(kept[lad].str.strip().str.upper()) - {""}
         if authority.is_county and lad is not None

@@ -505,6 +505,8 @@ def _choose_all(
 
     pick("schools", school_check, _school_rules())
     urns = chosen["schools"].coverage.keys if "schools" in chosen else frozenset()
+    if extent is None and "schools" in chosen:  # no postcodes nor boundaries: its schools'
+        extent = chosen["schools"].coverage.extent
     pick("bases", lambda c: coverage.bases(c, authority, urns), [_ROWS, _OWN, _DATE])
     pick("network", lambda c: coverage.network(c, authority, extent), _network_rules())
     for role in ("sen2_needs", "sen2_caseload"):
