@@ -290,9 +290,19 @@ def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -
         if not inside.any()
         else ""
     )
+    # Without an authority column the schools reader takes every row as the authority's: a
+    # table mostly of schools elsewhere (a neighbour's, with a few near the border) is refused.
+    refused = (
+        f"only {int(inside.sum()):,} of its {len(table):,} schools lie within"
+        f" {MARGIN_METRES / 1000:g} km of {authority.name}'s extent, and it has no authority"
+        f" column, so every school would be read as {authority.name}'s (map an LA column onto"
+        f" 'authority', or give a file of {authority.name}'s schools alone)"
+        if inside.any() and 2 * int(inside.sum()) < len(table)
+        else ""
+    )
     return Coverage(
         int(inside.sum()), len(table), f"its points within {authority.name}'s extent",
-        keys=frozenset(urns[inside & live]), verdict=verdict,
+        keys=frozenset(urns[inside & live]), verdict=verdict, refused=refused,
     )  # fmt: skip
 
 

@@ -585,3 +585,26 @@ def test_files_holding_none_of_the_authority_are_never_taken(tmp_path):
     ) in chosen
     assert "  postcodes: onspd_kent.csv\n" in chosen
     assert "trafford" not in chosen
+
+
+def test_a_table_of_schools_mostly_elsewhere_without_an_authority_column_is_refused(tmp_path):
+    # It would be read whole (every school taken as Trafford's), so a few schools near the
+    # border do not make it Trafford's.
+    data = made_up_folder(tmp_path / "data")
+    for extract in (data / "gias").iterdir():
+        extract.unlink()
+    (data / "gias" / "schools.csv").write_text(
+        "urn,name,phase,easting,northing\n"
+        "100001,Hill Primary,Primary,377000,390000\n"
+        "200001,Far Primary,Primary,358000,405000\n"
+        "200002,Farther Primary,Primary,357000,406000\n"
+        "200003,Farthest Primary,Primary,356000,407000\n",
+        encoding="utf-8",
+    )
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(tmp_path / "s.toml"))
+    assert result.exit_code == 1
+    assert (
+        "  gias/schools.csv (schools): only 1 of its 4 schools lie within 2 km of Trafford's"
+        " extent, and it has no authority column, so every school would be read as Trafford's"
+        " (map an LA column onto 'authority', or give a file of Trafford's schools alone)"
+    ) in result.stdout
