@@ -6,12 +6,20 @@ column or LSOA names such as ``Rutland 005A``, ONSPD ``laua``); otherwise its po
 compared with the authority's extent (known from its postcodes or boundaries), a bases
 register's URNs with the authority's schools, and an OpenStreetMap extract's bounding box with
 the extent. :class:`Coverage` says what was found and how.
+
+A file is only usable for an authority when it is read as it was checked: a file holding other
+authorities' rows must be one the reader cuts to the authority (by the same column), never one
+read whole. So a file that names only other authorities holds none of this one (Trafford's
+LSOA names for Kent), and one that holds other authorities' rows but cannot be cut to this one
+(a county council whose districts are not known, or areas matched only through another file) is
+refused with the reason (:attr:`Coverage.refused`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -24,6 +32,7 @@ from sitefinder.authorities import (
     LAD_COLUMN,
     Authority,
     all_authorities,
+    area_name_prefix,
     find_column,
 )
 from sitefinder.discover import (
@@ -67,11 +76,13 @@ class Coverage:
     keys
         The authority's URNs (schools) or small-area codes (areas, population, postcodes).
     extent
-        The authority's extent from this file's points (postcodes), when it has them.
+        The authority's extent from this file's points (postcodes, or its schools' points),
+        when it has them.
     detail
         More about the rows, e.g. "103 open".
     districts
-        LAD codes of a county council's districts, from a postcode file's county column.
+        LAD codes of a county council's districts, from a postcode file's county column or a
+        GIAS extract's ``DistrictAdministrative (code)``.
     """
 
     rows: int | None
@@ -85,11 +96,28 @@ class Coverage:
     england: bool = False
     verdict: str = ""
     """Said instead of the row counts where rows are not what is counted (networks)."""
+    refused: str = ""
+    """Why the file cannot be used for the authority though it may hold its rows: it holds
+    other authorities' rows and would be read whole, not cut to the authority."""
 
     @property
     def none(self) -> bool:
         """Whether the file holds none of the authority's rows (it can tell and there are 0)."""
         return self.rows == 0
+
+    @property
+    def usable(self) -> bool:
+        """Whether the file may fill the input: it may hold the authority's rows, and is read
+        cut to them (or holds nothing else that it can tell)."""
+        return not self.none and not self.refused
+
+    @property
+    def beyond(self) -> int | None:
+        """Rows that are not the authority's (0 for a file of the authority alone; None when
+        the file cannot tell, or is not counted in rows)."""
+        if self.rows is None or self.total is None:
+            return None
+        return max(self.total - self.rows, 0)
 
     def described(self, authority: Authority, unit: str = "rows") -> str:
         """'27 of 27 rows are Rutland's (by la_code)', or that it cannot tell."""
@@ -103,7 +131,9 @@ class Coverage:
         return f"{self.rows:,}{of} {unit} are {authority.name}'s{by}{detail}"
 
     def skipped(self, authority: Authority) -> str:
-        """Why a file without the authority's rows is skipped."""
+        """Why a file without the authority's rows (or refused for it) is skipped."""
+        if self.refused:
+            return self.refused
         if self.verdict:
             return self.verdict
         others = _listed(self.others)
@@ -132,6 +162,49 @@ def _names_of(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sorted(shown)))
 
 
+@cache
+def _own_forms() -> dict[str, str]:
+    """Forms (case-folded codes and names) of the authorities ONS files carry under their own
+    code and name, to the authority's name. A county council is not among them: its small
+    areas and postcodes carry its districts' codes and names."""
+    return {f: a.name for a in all_authorities() if not a.is_county for f in a.forms}
+
+
+def _others_only(values: pd.Series, authority: Authority) -> tuple[pd.Series, tuple[str, ...]]:
+    """Which ``values`` (LAD codes, or the places small-area names begin with) certainly name
+    another authority, and those authorities' names. Used where the authority's own codes are
+    not known (a county council before its districts are learned): a value naming no known
+    authority may be one of its districts, so it is never counted as another's."""
+    forms = _own_forms()
+    folded = values.astype(str).str.strip().str.casefold()
+    mine = authority.forms
+    foreign = folded.isin(forms.keys() - mine)
+    names = tuple(sorted({forms[v] for v in folded[foreign].unique()}))
+    return foreign, names
+
+
+def _unknown_districts(
+    values: pd.Series, authority: Authority, *, how: str, unit: str, total: int
+) -> Coverage | None:
+    """For a county council whose districts are not known: None when ``values`` name no other
+    authority (the file cannot tell); else the file holds none of its rows (every value names
+    another authority) or is refused (it holds others' rows and cannot be cut to it)."""
+    foreign, names = _others_only(values, authority)
+    blank = values.astype(str).str.strip() == ""
+    if not foreign.any():
+        return None
+    if (foreign | blank).all():
+        return Coverage(0, total, how, names)
+    return Coverage(
+        None, total, how, names,
+        refused=f"holds other authorities' {unit} ({_listed(names)}, by {how}) and cannot be"
+        f" cut to {authority.name}: a county council's {unit} carry its districts' codes, and"
+        f" {authority.name}'s districts are not known (give a postcode directory with a county"
+        " column, cty, or a GIAS extract with DistrictAdministrative (code); or a file of"
+        f" {authority.name} alone)",
+    )  # fmt: skip
+
+
 def _column_match(table: pd.DataFrame, columns: Sequence[str], authority: Authority) -> pd.Series:
     mask = pd.Series(False, index=table.index)
     for column in columns:
@@ -143,7 +216,8 @@ def gias(candidate: Candidate, authority: Authority) -> Coverage:
     """A GIAS extract: by ``LA (code)``, ``LA (name)`` and ``GSSLACode (name)``."""
     keys = [c for c in ("LA (code)", "LA (name)", "GSSLACode (name)") if c in candidate.header]
     extra = ["URN", "EstablishmentStatus (name)", "TypeOfEstablishment (name)",
-             "DistrictAdministrative (code)", "TypeOfResourcedProvision (name)"]  # fmt: skip
+             "DistrictAdministrative (code)", "TypeOfResourcedProvision (name)", "Easting",
+             "Northing"]  # fmt: skip
     table = read_columns(candidate, [*keys, *(c for c in extra if c in candidate.header)])
     if not keys:
         return Coverage(None, len(table), "no LA column")
@@ -165,9 +239,20 @@ def gias(candidate: Candidate, authority: Authority) -> Coverage:
                 f", {blank} with a blank TypeOfEstablishment (their type is inferred from the"
                 " type group and LA establishment number; validate counts them)"
             )
+    districts = (
+        frozenset(table.loc[mask, "DistrictAdministrative (code)"].str.strip().str.upper()) - {""}
+        if authority.is_county and "DistrictAdministrative (code)" in table.columns
+        else frozenset()
+    )
+    extent = (
+        _extent(*_grid(table[open_rows], {"easting": "Easting", "northing": "Northing"}))
+        if {"Easting", "Northing"} <= set(table.columns)
+        else None
+    )
     return Coverage(
         int(mask.sum()), len(table), keys[0], others,
-        keys=frozenset(table.loc[open_rows, "URN"].str.strip()), detail=detail,
+        keys=frozenset(table.loc[open_rows, "URN"].str.strip()), extent=extent, detail=detail,
+        districts=districts,
     )  # fmt: skip
 
 
@@ -187,9 +272,11 @@ def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -
     if keys:
         mask = _column_match(table, keys, authority)
         others = _names_of(table.loc[~mask, keys[0]].unique())
+        extent = _extent(*_grid(table[mask & live], columns)) if points else None
         return Coverage(
-            int(mask.sum()), len(table), keys[0], others, keys=frozenset(urns[mask & live])
-        )
+            int(mask.sum()), len(table), keys[0], others, keys=frozenset(urns[mask & live]),
+            extent=extent,
+        )  # fmt: skip
     if extent is None or not points:
         return Coverage(
             None, len(table), "no LA column, and no extent of the authority to check its points",
@@ -203,9 +290,19 @@ def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -
         if not inside.any()
         else ""
     )
+    # Without an authority column the schools reader takes every row as the authority's: a
+    # table mostly of schools elsewhere (a neighbour's, with a few near the border) is refused.
+    refused = (
+        f"only {int(inside.sum()):,} of its {len(table):,} schools lie within"
+        f" {MARGIN_METRES / 1000:g} km of {authority.name}'s extent, and it has no authority"
+        f" column, so every school would be read as {authority.name}'s (map an LA column onto"
+        f" 'authority', or give a file of {authority.name}'s schools alone)"
+        if inside.any() and 2 * int(inside.sum()) < len(table)
+        else ""
+    )
     return Coverage(
         int(inside.sum()), len(table), f"its points within {authority.name}'s extent",
-        keys=frozenset(urns[inside & live]), verdict=verdict,
+        keys=frozenset(urns[inside & live]), verdict=verdict, refused=refused,
     )  # fmt: skip
 
 
@@ -220,6 +317,15 @@ def _grid(table: pd.DataFrame, columns: dict[str, str]) -> tuple[np.ndarray, np.
     return np.asarray(x, float), np.asarray(y, float)
 
 
+def _extent(x: np.ndarray, y: np.ndarray) -> Extent | None:
+    """The extent of the located points (a zero or blank coordinate is no location)."""
+    placed = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if not placed.any():
+        return None
+    return (float(x[placed].min()), float(y[placed].min()), float(x[placed].max()),
+            float(y[placed].max()))  # fmt: skip
+
+
 def _within(x: np.ndarray, y: np.ndarray, extent: Extent) -> pd.Series:
     x0, y0, x1, y1 = extent
     m = MARGIN_METRES
@@ -232,9 +338,18 @@ def small_areas(
     *,
     code: str | None,
     known: frozenset[str] = frozenset(),
+    known_from: str = "its postcodes",
+    cut_by_known: bool = True,
+    unit: str = "areas",
 ) -> Coverage:
     """A table of small areas (population, boundaries): by a LAD code column, else the area
-    names ('Rutland 005A'), else the area codes ``known`` from another file."""
+    names ('Rutland 005A'), else the area codes ``known`` from another file (``known_from``).
+
+    ``cut_by_known`` says whether the file's reader can cut it by those areas too; when it
+    cannot, a file holding areas beyond them is refused (it would be read whole). A county
+    council whose districts are not known is told apart only from files naming other
+    authorities (see :func:`_unknown_districts`).
+    """
     lad = find_column(table.columns, LAD_COLUMN)
     names = find_column(table.columns, AREA_NAME_COLUMN)
     codes = table[code].astype(str).str.strip() if code else None
@@ -245,13 +360,26 @@ def small_areas(
         mask = authority.owns_area_names(table[names])
         prefixes = table.loc[~mask, names].astype(str).str.extract(r"^(.+?)\s+\d{3}[A-Z]$")[0]
         how, others = f"the area names in {names}", _names_of(prefixes.dropna().unique())
-    elif known and codes is not None:
-        mask, how, others = codes.isin(known), "the areas of its postcodes", ()
     else:
-        return Coverage(
-            None, len(table), "no LA code column and no area names",
-            keys=frozenset(codes) if codes is not None else frozenset(),
-        )  # fmt: skip
+        if lad is not None or names is not None:  # a county council, its districts not known
+            values = table[lad] if lad is not None else area_name_prefix(table[names]).fillna("")
+            how = lad if lad is not None else f"the area names in {names}"
+            told = _unknown_districts(values, authority, how=how, unit=unit, total=len(table))
+            if told is not None:
+                return told
+        if not known or codes is None:
+            return Coverage(
+                None, len(table), "no LA code column and no area names",
+                keys=frozenset(codes) if codes is not None else frozenset(),
+            )  # fmt: skip
+        mask, how, others = codes.isin(known), f"the areas of {known_from}", ()
+        if mask.any() and not mask.all() and not cut_by_known:
+            return Coverage(
+                None, len(table), how,
+                refused=f"holds {int((~mask).sum()):,} {unit} beyond {authority.name}'s (by"
+                f" {how}) but is read whole: it has no LAD code column or LSOA names to cut it"
+                f" by; give a file of {authority.name} alone, or one with a LAD code column",
+            )  # fmt: skip
     found = frozenset(codes[mask]) if codes is not None else frozenset()
     return Coverage(int(mask.sum()), len(table), how, others, keys=found)
 
@@ -265,16 +393,39 @@ def population(candidate: Candidate, authority: Authority, known: frozenset[str]
         folded = table[sex].str.strip().str.casefold()
         persons = folded.isin(("persons", "all", "all persons"))
         table = table[persons] if persons.any() else table.drop_duplicates(code)
-    return small_areas(table.reset_index(drop=True), authority, code=code, known=known)
-
-
-def boundaries(candidate: Candidate, authority: Authority, known: frozenset[str]) -> Coverage:
-    """LSOA polygons: by a LAD field, the LSOA names, or the authority's known areas."""
-    table = pyogrio.read_dataframe(
-        candidate.path, layer=candidate.settings.get("layer"), read_geometry=False
+    # The population reader cuts by a LAD code column or the area names, never by other areas.
+    return small_areas(
+        table.reset_index(drop=True), authority, code=code, known=known, cut_by_known=False
     )
+
+
+def boundaries(
+    candidate: Candidate,
+    authority: Authority,
+    postcode_areas: frozenset[str],
+    population_areas: frozenset[str] = frozenset(),
+) -> Coverage:
+    """LSOA polygons: by a LAD field, the LSOA names, or the authority's known areas.
+
+    Only the fields that tell are read (not the polygons), as the boundaries reader cuts the
+    file: by the LAD field, the names, or the areas of the postcode directory. Areas known only
+    from the population file tell the authority's polygons but cannot cut them when read.
+    """
+    header = list(candidate.header)
+    code = candidate.settings["code_column"]
+    wanted = [code, *(c for c in (find_column(header, LAD_COLUMN),
+                                  find_column(header, AREA_NAME_COLUMN)) if c)]  # fmt: skip
+    table = pyogrio.read_dataframe(
+        candidate.path, layer=candidate.settings.get("layer"), read_geometry=False,
+        columns=list(dict.fromkeys(wanted)),
+    )  # fmt: skip
     table = pd.DataFrame(table).astype("string").fillna("").astype(str)
-    return small_areas(table, authority, code=candidate.settings["code_column"], known=known)
+    if postcode_areas or not population_areas:
+        return small_areas(table, authority, code=code, known=postcode_areas, unit="polygons")
+    return small_areas(
+        table, authority, code=code, known=population_areas, known_from="the population file",
+        cut_by_known=False, unit="polygons",
+    )  # fmt: skip
 
 
 def postcodes(candidate: Candidate, authority: Authority) -> Coverage:
@@ -294,18 +445,18 @@ def postcodes(candidate: Candidate, authority: Authority) -> Coverage:
     else:
         how = None
     if how is None:
+        if lad is not None:  # a county council without a county column: others' postcodes?
+            told = _unknown_districts(
+                table[lad], authority, how=lad, unit="postcodes", total=len(table)
+            )
+            if told is not None:
+                return told
         return Coverage(None, len(table), "no LA column (laua) that sitefinder can match")
     mask = authority.matches(table[how])
     others = _names_of(table.loc[~mask, how].unique())
     kept = table[mask]
     columns = {"easting": xy[0], "northing": xy[1]} if grid else {"lon": xy[0], "lat": xy[1]}
-    x, y = _grid(kept, columns)
-    placed = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    extent = (
-        (float(x[placed].min()), float(y[placed].min()), float(x[placed].max()),
-         float(y[placed].max()))
-        if placed.any() else None
-    )  # fmt: skip
+    extent = _extent(*_grid(kept, columns))
     districts = (
         frozenset(kept[lad].str.strip().str.upper()) - {""}
         if authority.is_county and lad is not None

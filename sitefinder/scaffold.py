@@ -9,16 +9,26 @@ Rules, in order, when several files could fill one input (the first rule that te
 apart decides, and the report says which):
 
 1. a file that holds the authority's rows beats one whose layout cannot tell; a file that
-   holds none of them is skipped;
+   holds none of them is skipped, and so is one that holds other authorities' rows but would
+   be read whole, not cut to the authority (see :mod:`sitefinder.coverage`);
 2. schools: a GIAS extract, then sitefinder's layout, then a mapped table; postcodes: one that
    names each postcode's LSOA; boundaries: the one holding most of the population's areas;
    SEN2: one with England's rows (the default share needs them);
-3. the newest date, read from the content (SEN2 ``time_period``, the population's period, the
+3. the least reach beyond the authority: its own file (at least half its rows the
+   authority's, so a few border rows do not count against it) beats a regional one, which
+   beats a national one, by the order of magnitude of rows per row of the authority's; a
+   national file, when chosen, is read cut to the authority and its comment says by what. Not
+   for SEN2 files, national by nature, nor road networks (rule 5 takes the smaller extract);
+4. the newest date, read from the content (SEN2 ``time_period``, the population's period, the
    OpenStreetMap header) or else the file name (``2024-09-26``, ``20251101``, ``nov2025``,
    a year);
-4. more of the authority's rows (mapped school tables: more columns read first); road
+5. more of the authority's rows (mapped school tables: more columns read first); road
    networks: the smaller file;
-5. path order (said as a tie).
+6. path order (said as a tie).
+
+Rule 3 comes after rule 2, so a national GIAS extract still beats the authority's own mapped
+table (it is read by its real column names and cut by ``LA (code)``), and a national boundaries
+file beats one of the authority that lacks some of its areas.
 
 Paths are written as ``--data`` was given: under ``${VAR}`` when it names an environment
 variable (the scenario moves with the variable), absolute when it is absolute, otherwise
@@ -28,6 +38,7 @@ relative to the scenario file's folder (as scenarios read them).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import textwrap
@@ -268,8 +279,38 @@ def _why_rows(win: Choice, lose: Choice, authority: Authority) -> str:
     )
 
 
+def _unit(role: str) -> str:
+    return {"schools": "establishments", "boundaries": "polygons", "postcodes": "postcodes",
+            "population": "areas"}.get(role, "rows")  # fmt: skip
+
+
+def _reach(choice: Choice) -> int:
+    """How far beyond the authority a file reaches: 0 when at least half its rows are the
+    authority's (its own file, border rows and all); else the order of magnitude of its rows
+    per row of the authority's (1: up to 10 times as many, a region; 2: up to 100; 3 and more:
+    a national file). 0 when the file cannot tell (rule 1 has ranked it already)."""
+    rows, total = choice.coverage.rows, choice.coverage.total
+    if not rows or total is None or total <= 2 * rows:
+        return 0
+    return max(1, math.ceil(math.log10(total / rows) - 1e-9))
+
+
+def _why_reach(win: Choice, lose: Choice, authority: Authority) -> str:
+    unit = _unit(lose.candidate.role)
+
+    def held(c: Choice) -> str:
+        return f"{c.coverage.rows or 0:,} of {c.coverage.total or 0:,}"
+
+    return (
+        f"reaches further beyond {authority.name} ({held(lose)} {unit} are {authority.name}'s,"
+        f" against {held(win)}): a file of {authority.name} alone, or the one holding least"
+        " beyond it, is preferred to a regional or national one"
+    )
+
+
 _DATE: Rule = (lambda c: c.candidate.date, _why_date)
 _ROWS: Rule = (lambda c: c.coverage.rows or 0, _why_rows)
+_OWN: Rule = (lambda c: -_reach(c), _why_reach)
 
 
 def _school_rules() -> list[Rule]:
@@ -292,7 +333,7 @@ def _school_rules() -> list[Rule]:
     def why_fields(win: Choice, lose: Choice, authority: Authority) -> str:
         return f"fewer columns sitefinder can read ({fields(lose)}, against {fields(win)})"
 
-    return [(kind, why_kind), _DATE, (fields, why_fields), _ROWS]
+    return [(kind, why_kind), _OWN, _DATE, (fields, why_fields), _ROWS]
 
 
 def _postcode_rules() -> list[Rule]:
@@ -302,7 +343,7 @@ def _postcode_rules() -> list[Rule]:
     def why(win: Choice, lose: Choice, authority: Authority) -> str:
         return "names no LSOA for its postcodes (the chosen file does)"
 
-    return [(areas, why), _DATE, _ROWS]
+    return [(areas, why), _OWN, _DATE, _ROWS]
 
 
 def _boundary_rules(population: frozenset[str]) -> list[Rule]:
@@ -315,7 +356,7 @@ def _boundary_rules(population: frozenset[str]) -> list[Rule]:
             f" {overlap(win):,})"
         )
 
-    return [(overlap, why), _DATE, _ROWS]
+    return [(overlap, why), _OWN, _DATE, _ROWS]
 
 
 def _sen2_rules() -> list[Rule]:
@@ -349,7 +390,7 @@ def _choose(
     """The best file for ``role`` by ``rules``; the rest are added to ``passed`` with why."""
     usable: list[Choice] = []
     for candidate, cover in found:
-        if cover.none:
+        if not cover.usable:
             passed.append(Passed(candidate.path, role, cover.skipped(authority)))
         else:
             usable.append(Choice(candidate, cover))
@@ -395,6 +436,25 @@ def _boundary_extent(candidate: Candidate, keys: frozenset[str]) -> Extent | Non
     return (x0, y0, x1, y1) if np.isfinite([x0, y0, x1, y1]).all() else None
 
 
+def _gias_districts(schools: list[Candidate], authority: Authority) -> Authority:
+    """A county council with the districts of the GIAS extract that will be chosen for its
+    schools (``DistrictAdministrative (code)``), as the schools reader learns them: ONS files
+    carry the districts' codes. A GIAS extract holding the county's rows wins the schools input
+    whatever the extent (rule 2), so it can be chosen before the boundaries are."""
+    found = []
+    for candidate in schools:
+        if candidate.kind != "gias":
+            continue
+        try:
+            found.append((candidate, coverage.gias(candidate, authority)))
+        except UNREADABLE:
+            continue  # the schools input says why, when it is chosen
+    choice = _choose("schools", found, _school_rules(), authority, [])
+    if choice is None or not choice.coverage.districts:
+        return authority
+    return authority.with_districts(choice.coverage.districts)
+
+
 def _choose_all(
     candidates: list[Candidate], authority: Authority, passed: list[Passed]
 ) -> tuple[dict[str, Choice], Authority]:
@@ -423,26 +483,31 @@ def _choose_all(
     known = postcodes.coverage.keys if postcodes else frozenset()
     if postcodes and postcodes.coverage.districts:
         authority = authority.with_districts(postcodes.coverage.districts)
-    pick("population", lambda c: coverage.population(c, authority, known), [_DATE, _ROWS])
+    schools_authority = authority  # the schools reader learns GIAS districts after reading
+    if authority.is_county:
+        authority = _gias_districts(by_role.get("schools", []), authority)
+    pick("population", lambda c: coverage.population(c, authority, known), [_OWN, _DATE, _ROWS])
     population = chosen["population"].coverage.keys if "population" in chosen else frozenset()
     pick(
         "boundaries",
-        lambda c: coverage.boundaries(c, authority, known | population),
+        lambda c: coverage.boundaries(c, authority, known, population),
         _boundary_rules(population),
     )
     if extent is None and "boundaries" in chosen:
         boundaries = chosen["boundaries"]
         extent = _boundary_extent(boundaries.candidate, boundaries.coverage.keys)
-    pick("areas", lambda c: coverage.areas_table(c, authority, extent), [_DATE, _ROWS])
+    pick("areas", lambda c: coverage.areas_table(c, authority, extent), [_OWN, _DATE, _ROWS])
 
     def school_check(c: Candidate) -> Coverage:
         if c.kind == "gias":
-            return coverage.gias(c, authority)
-        return coverage.schools(c, authority, extent)
+            return coverage.gias(c, schools_authority)
+        return coverage.schools(c, schools_authority, extent)
 
     pick("schools", school_check, _school_rules())
     urns = chosen["schools"].coverage.keys if "schools" in chosen else frozenset()
-    pick("bases", lambda c: coverage.bases(c, authority, urns), [_ROWS, _DATE])
+    if extent is None and "schools" in chosen:  # no postcodes nor boundaries: its schools'
+        extent = chosen["schools"].coverage.extent
+    pick("bases", lambda c: coverage.bases(c, authority, urns), [_ROWS, _OWN, _DATE])
     pick("network", lambda c: coverage.network(c, authority, extent), _network_rules())
     for role in ("sen2_needs", "sen2_caseload"):
         pick(role, lambda c: coverage.sen2(c, authority), _sen2_rules())
@@ -451,7 +516,7 @@ def _choose_all(
         if "areas" in chosen
         else population | (chosen["boundaries"].coverage.keys if "boundaries" in chosen else set())
     )
-    pick("demand", lambda c: coverage.demand_table(c, frozenset(areas)), [_DATE, _ROWS])
+    pick("demand", lambda c: coverage.demand_table(c, frozenset(areas)), [_OWN, _DATE, _ROWS])
     return chosen, authority
 
 
@@ -562,14 +627,15 @@ class _Paths:
 def describe(choice: Choice, authority: Authority, *, facts: bool = True) -> str:
     """What a chosen file is and holds of the authority, in one sentence (or two)."""
     candidate, cover = choice.candidate, choice.coverage
-    unit = {"schools": "establishments", "boundaries": "polygons", "postcodes": "postcodes",
-            "population": "areas"}.get(candidate.role, "rows")  # fmt: skip
     what = candidate.layout
     if facts and candidate.facts:
         what += f": {'; '.join(candidate.facts)}"
-    found = cover.described(authority, unit)
+    found = cover.described(authority, _unit(candidate.role))
     what = what[0].upper() + what[1:]
-    return f"{what}. {found[0].upper()}{found[1:]}." if found else f"{what}."
+    text = f"{what}. {found[0].upper()}{found[1:]}." if found else f"{what}."
+    if candidate.role in ("boundaries", "population") and cover.beyond:
+        text += f" It is cut to them by {cover.how} when read (the top-level authority)."
+    return text
 
 
 def _about(choice: Choice, authority: Authority, shown: Callable[[Path], str]) -> list[str]:

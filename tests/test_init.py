@@ -464,3 +464,147 @@ def test_two_files_that_tie_on_every_rule_are_said_to(tmp_path):
         "  ons/population.csv (population): passed over: ties with the chosen file on every"
         " rule (the first in path order was taken; remove the one you do not want)"
     ) in result.stdout
+
+
+# -- an authority's own file, a national one, and other authorities' files --------------------
+
+
+def write_national_lsoas(path: Path, areas: list[tuple[str, str, str]]) -> Path:
+    """LSOA polygons of several authorities, each with its district's code (LAD24CD), as
+    ONS's national files carry them: ``areas`` are (LSOA21CD, LSOA21NM, LAD24CD)."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"LSOA21CD": code, "LSOA21NM": name, "LAD24CD": lad},
+            "geometry": {"type": "Polygon", "coordinates": _square(-2.36 + 0.04 * i, 53.40)},
+        }
+        for i, (code, name, lad) in enumerate(areas)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+TRAFFORD_AREAS = [("E01000001", "Trafford 001A", "E08000009"),
+                  ("E01000002", "Trafford 001B", "E08000009")]  # fmt: skip
+WIGAN_AREAS = [(f"E0100{6000 + i:04d}", f"Wigan 00{i}A", "E08000010") for i in range(6)]
+KENT_AREAS = [("E01024001", "Ashford 001A", "E07000105"),
+              ("E01024002", "Ashford 001B", "E07000105"),
+              ("E01024500", "Maidstone 001A", "E07000110")]  # fmt: skip
+
+
+def test_the_authority_s_own_file_beats_a_national_one(tmp_path):
+    # National boundaries and population, dated newer than Trafford's own files: Trafford's
+    # own are chosen all the same; without its own boundaries, the national file is taken and
+    # read cut to Trafford.
+    data = made_up_folder(tmp_path / "data")
+    (data / "national").mkdir()
+    write_national_lsoas(
+        data / "national" / "lsoa2021_england_2025.geojson", TRAFFORD_AREAS + WIGAN_AREAS
+    )
+    ages = ",".join(str(a) for a in range(90)) + ",90+"
+    rows = [f"period,area_code,area_name,lad21cd,sex,all_ages,{ages}"]
+    for code, name, lad in TRAFFORD_AREAS + WIGAN_AREAS:
+        rows.append(f"2025-06-30,{code},{name},{lad},Persons,3640,{','.join(['40'] * 91)}")
+    (data / "national" / "population_england_2025.csv").write_text("\n".join(rows) + "\n")
+    output = tmp_path / "s.toml"
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    inputs = tomllib.loads(output.read_text())["inputs"]
+    assert inputs["boundaries"]["path"] == str(data / "ons" / "lsoa2021.geojson")
+    assert inputs["demand"]["population"] == str(data / "ons" / "trafford_sapelsoasyoa2024.csv")
+    assert (
+        "  national/lsoa2021_england_2025.geojson (LSOA boundaries): passed over: reaches"
+        " further beyond Trafford (2 of 8 polygons are Trafford's, against 2 of 2): a file of"
+        " Trafford alone, or the one holding least beyond it, is preferred to a regional or"
+        " national one"
+    ) in result.stdout
+    assert (
+        "  national/population_england_2025.csv (population): passed over: reaches further"
+        " beyond Trafford (2 of 8 areas are Trafford's, against 2 of 2)"
+    ) in result.stdout
+
+    (data / "ons" / "lsoa2021.geojson").unlink()
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(output), "--overwrite")
+    assert result.exit_code == 0, result.output
+    boundaries = tomllib.loads(output.read_text())["inputs"]["boundaries"]
+    assert boundaries["path"] == str(data / "national" / "lsoa2021_england_2025.geojson")
+    said = "2 of 8 polygons are Trafford's (by LAD24CD). It is cut to them by LAD24CD when read"
+    assert said in result.stdout
+    assert said in flat(output.read_text().replace("#", " "))  # the scenario's comment too
+    assert ", 2 areas," in result.stdout  # validate read it cut, not whole
+
+
+def test_files_holding_none_of_the_authority_are_never_taken(tmp_path):
+    # Kent is a county council: ONS files carry its districts' codes and names, not its own.
+    # Trafford's files name only Trafford, so they hold none of Kent; a national file cannot
+    # be cut to Kent until Kent's districts are known, and then it is read cut.
+    data = tmp_path / "data"
+    data.mkdir()
+    kent = ("886", "Kent", "E10000016")
+    write_gias(
+        data / "gias_kent.csv",
+        [GiasSchool("300001", "Downs Primary", la=kent, xy=("601000", "142000")).row()],
+    )
+    write_lsoas(data / "lsoa_trafford.geojson")
+    write_population(data / "population_trafford.csv")
+    write_onspd(data / "onspd_trafford.csv")
+    write_national_lsoas(data / "lsoa_england.geojson", TRAFFORD_AREAS + KENT_AREAS)
+    output = tmp_path / "kent.toml"
+    result = init("-a", "Kent", "-d", str(data), "-o", str(output))
+    assert result.exit_code == 1
+    assert not output.exists()
+    report = result.stdout
+    for line in (
+        "  lsoa_trafford.geojson (LSOA boundaries): covers Trafford, not Kent (by the area names"
+        " in LSOA21NM)",
+        "  population_trafford.csv (population): covers Trafford, not Kent (by the area names in"
+        " area_name)",
+        "  onspd_trafford.csv (postcodes): covers Trafford and Wigan, not Kent (by laua)",
+        "  lsoa_england.geojson (LSOA boundaries): holds other authorities' polygons (Trafford,"
+        " by LAD24CD) and cannot be cut to Kent: a county council's polygons carry its"
+        " districts' codes, and Kent's districts are not known",
+    ):
+        assert line in report
+    assert "Chosen:\n  schools: gias_kent.csv\n" in report
+    assert "LSOA boundaries:" not in report.split("Not used:")[0]
+
+    # A postcode directory with a county column names Kent's districts: the national file is
+    # now cut to them (and Trafford's files are still not taken).
+    (data / "onspd_kent.csv").write_text(
+        "pcds,oseast1m,osnrth1m,lsoa21,laua,cty\n"
+        "TN1 1AA,601000,142000,E01024001,E07000105,E10000016\n"
+        "TN1 1AB,601500,142500,E01024002,E07000105,E10000016\n",
+        encoding="utf-8",
+    )
+    result = init("-a", "Kent", "-d", str(data), "-o", str(output))
+    chosen = result.stdout.split("Not used:")[0]
+    assert (
+        "  LSOA boundaries: lsoa_england.geojson\n    LSOA 2021 boundaries (geojson). 2 of 5"
+        " polygons are Kent's (by LAD24CD). It is cut to them by LAD24CD when read (the"
+        " top-level authority).\n"
+    ) in chosen
+    assert "  postcodes: onspd_kent.csv\n" in chosen
+    assert "trafford" not in chosen
+
+
+def test_a_table_of_schools_mostly_elsewhere_without_an_authority_column_is_refused(tmp_path):
+    # It would be read whole (every school taken as Trafford's), so a few schools near the
+    # border do not make it Trafford's.
+    data = made_up_folder(tmp_path / "data")
+    for extract in (data / "gias").iterdir():
+        extract.unlink()
+    (data / "gias" / "schools.csv").write_text(
+        "urn,name,phase,easting,northing\n"
+        "100001,Hill Primary,Primary,377000,390000\n"
+        "200001,Far Primary,Primary,358000,405000\n"
+        "200002,Farther Primary,Primary,357000,406000\n"
+        "200003,Farthest Primary,Primary,356000,407000\n",
+        encoding="utf-8",
+    )
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(tmp_path / "s.toml"))
+    assert result.exit_code == 1
+    assert (
+        "  gias/schools.csv (schools): only 1 of its 4 schools lie within 2 km of Trafford's"
+        " extent, and it has no authority column, so every school would be read as Trafford's"
+        " (map an LA column onto 'authority', or give a file of Trafford's schools alone)"
+    ) in result.stdout

@@ -1,8 +1,10 @@
 """Every file in the shared real-data folder, given in every role a user could plausibly give
 it, is validated without a traceback (issue 13's "Done when").
 
-Each case puts one real file (Trafford, Rutland, the DfE SEN2 files, the OSM extract, even the
-data guidance and the folder's README) into one input of a valid baseline and runs
+Each case puts one real file (Trafford, Rutland, the DfE SEN2 files, the OSM extract, England's
+national files (GIAS, the school census and SEN tables, the district lookup and the LSOA
+GeoPackage), even the data guidance and the folders' READMEs) into one input of a valid
+baseline and runs
 ``sitefinder validate`` in-process: it must exit 0, or 1 with ``error:`` lines naming the
 problem, and every line on stderr must be an ``error:``, ``warning:`` or ``note:`` line.
 """
@@ -83,13 +85,15 @@ ROLES: dict[str, Callable[[Path, Path], Baseline]] = {
 
 
 # The roles a file of each kind could plausibly be given (a table in any table's role; a map
-# layer or an OSM extract where a map or a table is read; the data guidance and the folder's
-# README where a DfE or ONS file is expected).
+# layer (GeoJSON, or England's LSOA GeoPackage) or an OSM extract where a map or a table is
+# read; the data guidance and the folders' READMEs where a DfE or ONS file is expected).
 TABLE_ROLES = [role for role in ROLES if role != "road network"]
+MAP_ROLES = ["schools (GIAS)", "schools (sitefinder layout)", "areas", "boundaries",
+             "road network"]  # fmt: skip
 PLAUSIBLE = {
     ".csv": TABLE_ROLES,
-    ".geojson": ["schools (GIAS)", "schools (sitefinder layout)", "areas", "boundaries",
-                 "road network"],
+    ".geojson": MAP_ROLES,
+    ".gpkg": MAP_ROLES,
     ".pbf": ["schools (GIAS)", "boundaries", "road network", "travel matrix"],
     ".txt": ["schools (GIAS)", "population", "SEN2 needs", "SEN2 caseload"],
     ".md": ["schools (GIAS)", "population", "SEN2 needs", "SEN2 caseload"],
