@@ -25,8 +25,18 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     assert names == [
         "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
         "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-        "network", "robustness", "assumptions", "input_files", "run_facts", "layer_styles",
+        "network", "fallback", "fallback_totals", "special_schools", "robustness",
+        "assumptions", "input_files", "run_facts", "layer_styles",
     ]  # fmt: skip
+    # where the unplaced go: the fallback table adds up to each area's children without a place
+    fallback = gpd.read_file(path, layer="fallback")
+    areas = demo_result.areas.set_index("area_code")
+    plan = fallback[fallback["network"] == "plan"]
+    assert set(plan["kind"]) <= {"special", "independent", "non_maintained", "out_of_authority"}
+    counted = demo_result.unplaced[demo_result.unplaced["network"] == "plan"]
+    assert counted.groupby("area_code")["children"].sum().to_dict() == pytest.approx(
+        areas.loc[areas["unmet_after"] > 1e-9, "unmet_after"].to_dict()
+    )
     candidates = gpd.read_file(path, layer="candidates")
     assert candidates.crs.to_epsg() == 27700
     assert len(candidates) == len(demo_result.data.schools)
