@@ -260,6 +260,7 @@ SPECIAL_SCHOOLS: tuple[Column, ...] = (
     Column("places_source", "Places from", "text"),
     _c("children_today", "Children today"),
     _c("children_plan", "Children with the plan"),
+    Column("cross_border", "Across the border", "flag"),
 )
 """Each special school and how the fallback used it (the ``special_schools`` table)."""
 

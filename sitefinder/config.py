@@ -114,7 +114,10 @@ class SchoolsInput(_Section):
     whose columns ``columns`` maps onto sitefinder's fields, with ``values`` translating
     labels). A base with no recorded capacity gets ``default_base_capacity`` places, or, with
     ``capacity_from = "sen2"``, places scaled so that each phase's total matches the children
-    SEN2 places in mainstream bases (recorded capacities are kept).
+    SEN2 places in mainstream bases (recorded capacities are kept). Where the file holds
+    other authorities too, their special schools within ``cross_border_km`` of the
+    authority's areas are kept as places children without a base place may take (flagged
+    cross-border); 0 keeps none.
     """
 
     path: Path
@@ -127,6 +130,7 @@ class SchoolsInput(_Section):
     default_base_capacity: Annotated[int, within(1, 200, "places")] = 10
     capacity_from: Literal["default", "sen2"] = "default"
     default_base_need_codes: list[str] = Field(default_factory=lambda: list(NEED_CODES))
+    cross_border_km: Annotated[float, within(0, 200, "km")] = 30.0
 
     @field_validator("special_urns", mode="before")
     @classmethod
@@ -268,12 +272,16 @@ class DemandInput(_Section):
 class Inputs(_Section):
     """Input files; relative paths are resolved against the scenario file's folder.
 
+    ``special_schools`` is an optional register of special schools (kind, places, need
+    designations, ages: :mod:`sitefinder.readers.special`).
+
     Each of ``schools``, ``boundaries`` and ``demand`` is a path (sitefinder's own layout) or
     a table saying how to read the file.
     """
 
     schools: SchoolsInput
     bases: BasesInput | None = None
+    special_schools: Path | None = None
     areas: Path | None = None
     boundaries: BoundariesInput | None = None
     demand: DemandInput
@@ -328,6 +336,7 @@ class Inputs(_Section):
         found = {
             "schools": self.schools.path,
             "bases": self.bases.path if self.bases else None,
+            "special_schools": self.special_schools,
             "areas": self.areas,
             "boundaries": self.boundaries.path if self.boundaries else None,
             "demand": self.demand.path,

@@ -283,8 +283,9 @@ def _school_notes(
             warnings.append(
                 f"fallback: {len(assumed)} special school(s) record no capacity or pupils, so"
                 f" each is taken to have {settings.default_places:g} places"
-                f" (fallback.default_places): {_listed(assumed)}; give capacity, or a"
-                " special_places column (a register's figure), in the schools file to fix"
+                f" (fallback.default_places): {_listed(assumed)}; give their places in a"
+                " special schools register (inputs.special_schools), or capacity in the"
+                " schools file, to fix"
             )
         full = used[used["places"] <= 0]
         if not full.empty:

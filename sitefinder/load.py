@@ -38,8 +38,9 @@ from sitefinder.readers.population import read_population
 from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2_of
+from sitefinder.readers.special import apply_special_register
 from sitefinder.supply import taught_ages
-from sitefinder.validate import Problems, check_extent
+from sitefinder.validate import Problems, check_extent, nearest_metres
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -445,6 +446,42 @@ def _check_places(
     return check.bases, check.warnings, check.notes
 
 
+def _within_border_reach(
+    schools: pd.DataFrame, areas: pd.DataFrame, *, km: float, crowfly: bool
+) -> tuple[pd.DataFrame, list[str]]:
+    """The authority's schools and the special schools of other authorities within ``km`` of
+    one of ``areas``' points (the areas its children live in; the rest are beyond any journey
+    a child would make to them)."""
+    if "cross_border" not in schools.columns or not schools["cross_border"].any():
+        return schools, []
+    points = areas[["easting", "northing"]].to_numpy(dtype=float)
+    points = points[np.isfinite(points).all(axis=1)]
+    across = schools["cross_border"].to_numpy(dtype=bool)
+    xy = schools[["easting", "northing"]].to_numpy(dtype=float)
+    near = np.zeros(len(schools), dtype=bool)
+    located = across & np.isfinite(xy).all(axis=1)
+    if len(points) and located.any():
+        near[located] = nearest_metres(points, xy[located]) <= km * 1000.0
+    kept = schools[~across | near].reset_index(drop=True)
+    shown = kept[kept["cross_border"]]
+    names = ", ".join(f"{r.name} ({r.urn})" for r in shown.head(10).itertuples())
+    names += f" and {len(shown) - 10} more" if len(shown) > 10 else ""
+    count = int(near.sum())
+    note = (
+        f"{count} special school(s) of other authorities lie within {km:g} km of the areas and"
+        f" may take children without a base place (cross-border): {names}"
+        + (
+            "; their journeys are crow-fly estimates, which do not see water: where the border"
+            " is an estuary or the sea, route on roads or set inputs.schools.cross_border_km = 0"
+            if crowfly
+            else ""
+        )
+        if count
+        else f"no special school of another authority lies within {km:g} km of the areas"
+    )
+    return kept, [note]
+
+
 def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> AuthorityData:
     """Read and validate every input file the scenario names.
 
@@ -496,6 +533,11 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
             warnings.extend(w for w in found.warnings if w not in moot)
             if authority is not None and authority.is_county:
                 authority = authority.with_districts(found.districts)
+    if schools is not None and files.special_schools is not None:
+        listed = apply_special_register(files.special_schools, problems, schools=schools)
+        schools = listed.schools if listed else None
+        if listed:
+            notes.extend(listed.notes)
     if schools is not None:
         schools = taught_ages(schools, ages=files.demand.ages)
     if files.bases is not None:
@@ -538,10 +580,23 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     ):  # when its rows were refused above, "no children" would only repeat it
         problems.add(where, "no children needing a base place (check the demand inputs)")
     if schools is not None and areas is not None:
+        lived = (
+            areas
+            if demand is None
+            else areas[areas["area_code"].isin(demand.loc[demand["children"] > 0, "area_code"])]
+        )
+        schools, kept = _within_border_reach(
+            schools,
+            lived,
+            km=files.schools.cross_border_km,
+            crowfly=scenario.journey.method == "crowfly",
+        )
+        notes.extend(kept)
+        own = ~schools["cross_border"] if "cross_border" in schools.columns else slice(None)
         warnings.extend(
             check_extent(
                 problems,
-                schools=schools,
+                schools=schools[own],
                 areas=areas,
                 inputs=files,
             )

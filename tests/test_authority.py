@@ -178,7 +178,9 @@ def test_per_input_keys_stay_overrides(tmp_path):
     text = path.read_text().replace('format = "gias"\n', 'format = "gias"\nauthority = "Wigan"\n')
     path.write_text(text)
     data = load_inputs(load_scenario(path))
-    assert data.schools["urn"].tolist() == ["200001"]
+    assert data.schools.loc[~data.schools["cross_border"], "urn"].tolist() == ["200001"]
+    # Trafford's special school, next to the areas, is a place across Wigan's border
+    assert data.schools.loc[data.schools["cross_border"], "urn"].tolist() == ["100003"]
     assert sorted(data.areas["area_code"]) == ["E01000001", "E01000002"]
 
 

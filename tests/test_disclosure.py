@@ -304,11 +304,15 @@ def test_what_is_withheld_never_adds_up_to_a_small_count(counts, threshold):
 def test_a_plan_base_under_the_threshold_is_not_given_back_by_the_network_change(
     real_data, monkeypatch
 ):
-    # Rutland's plan: one base places 10 children, the other under 5; the network's published
-    # change in children placed is their sum, so the 10 is withheld too (as "c": it is not <5).
+    # Rutland's plan with every child without a base place out of authority (its independent
+    # special schools not used): one base places 10 children, the other under 5; the network's
+    # published change in children placed is their sum, so the 10 is withheld too (as "c": it
+    # is not <5).
     monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
     examples = Path(__file__).resolve().parent.parent / "configs" / "examples"
-    scenario = load_scenario(examples / "rutland.toml")
+    scenario = with_settings(
+        load_scenario(examples / "rutland.toml"), {"fallback.independent.use": False}
+    )
     data = json.loads(to_json(rank(scenario), top=3))
     placed = data["network"]["after"]["placed"] - data["network"]["before"]["placed"]
     newly = [base["newly_placed"] for base in data["plan"]["chosen"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -406,3 +407,137 @@ def test_more_places_at_a_special_school_never_raise_harm_and_none_is_overfilled
         fallback=True,
     )
     assert solve_network(demand, grown).objective <= before.objective + 1e-9
+
+
+# --- across the border ---------------------------------------------------------------------------
+
+
+def test_a_special_school_across_the_border_takes_children_and_is_flagged(tmp_path):
+    # Trafford's own special school is 9 km from the area; Manchester's is 1 km away, across
+    # the border: the children fill its places first, and every output says it is cross-border
+    manchester = ("352", "Manchester", "E08000003")
+    gias = write_gias(
+        tmp_path / "gias.csv",
+        [
+            GiasSchool("100001", "Oak Primary", xy=("377000", "390000")).row(),
+            GiasSchool(
+                "100002", "Home Special", group="Special schools",
+                kind="Community special school", ages=("4", "11"), xy=("386000", "390000"),
+                capacity="100", pupils="90",
+            ).row(),
+            GiasSchool(
+                "200001", "Over The Border Special", group="Special schools",
+                kind="Community special school", ages=("4", "11"), xy=("378000", "390000"),
+                capacity="3", pupils="1", la=manchester,
+            ).row(),
+            GiasSchool(
+                "200002", "Far Away Special", group="Special schools",
+                kind="Community special school", ages=("4", "11"), xy=("450000", "390000"),
+                la=manchester,
+            ).row(),
+            GiasSchool(
+                "200003", "Manchester Primary", xy=("378500", "390000"), la=manchester
+            ).row(),
+        ],
+    )  # fmt: skip
+    (tmp_path / "areas.csv").write_text(
+        "area_code,area_name,easting,northing\nA,Town,377000,390000\n", encoding="utf-8"
+    )
+    (tmp_path / "demand.csv").write_text(
+        "area_code,phase,need_code,children\nA,primary,ASD,5\n", encoding="utf-8"
+    )
+    (tmp_path / "bases.csv").write_text(
+        "urn,base_type,phase,capacity,need_codes\n", encoding="utf-8"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'authority = "Trafford"\nphases = ["primary"]\nbases = 0\n'
+        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
+        '[inputs]\nbases = "bases.csv"\nareas = "areas.csv"\ndemand = "demand.csv"\n',
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path)
+    data = load_inputs(scenario)
+    urns = set(data.schools["urn"])
+    assert "200001" in urns and "200002" not in urns  # 73 km away: beyond the 30 km reach
+    assert "200003" not in urns  # another authority's mainstream school is no host
+    assert any("1 special school(s) of other authorities" in n for n in data.notes)
+    where, _, _ = _today(path)
+    across = where[where["urn"] == "200001"]
+    assert across["children"].sum() == pytest.approx(3)  # its capacity
+    assert across["cross_border"].all()
+    home = where[where["urn"] == "100002"]
+    assert home["children"].sum() == pytest.approx(2) and not home["cross_border"].any()
+    from sitefinder import rank
+    from sitefinder.report import to_json
+
+    result = rank(scenario)
+    table = result.special_schools.set_index("urn")
+    assert bool(table.loc["200001", "cross_border"]) and not table.loc["100002", "cross_border"]
+    document = json.loads(to_json(result, top=3))
+    flagged = {row["urn"] for row in document["fallback"] if row["cross_border"]}
+    assert flagged == {"200001"}
+    assert {row["urn"]: row["cross_border"] for row in document["special_schools"]} == {
+        "100002": False,
+        "200001": True,
+    }
+
+
+# --- the special schools register --------------------------------------------------------------
+
+
+def _with_register(tmp_path: Path, register: str, schools: str = SCHOOLS) -> Path:
+    path = _hand_case(tmp_path, schools=schools)
+    (tmp_path / "special.csv").write_text(register, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + 'special_schools = "special.csv"\n', encoding="utf-8")
+    return path
+
+
+def test_a_register_gives_places_needs_kind_and_ages(tmp_path):
+    # Near Primary is no special school in the schools file; the register says it is an
+    # independent one for autism (ASD) with 2 places, and Hill has only 1 place
+    register = (
+        "urn,kind,places,need_codes,statutory_low_age,statutory_high_age\n"
+        "1,independent,2,asd,4,11\n"
+        "3,,1,,,\n"
+    )
+    schools = SCHOOLS + "7,Far Primary,primary,mainstream,420,400,430000,300000,,4,11\n"
+    where, _, instance = _today(_with_register(tmp_path, register, schools=schools))
+    table = instance.special.table.set_index("urn")
+    assert table.loc["1", "kind"] == "independent" and table.loc["1", "need_codes"] == "ASD"
+    assert table.loc["1", "places"] == 2 and table.loc["1", "places_source"] == "register"
+    assert table.loc["3", "kind"] == "special" and table.loc["3", "places"] == 1
+    asd = where.loc[("A", "primary", "communication_interaction")].set_index("urn")
+    # 3 primary ASD children: 2 at Near Primary (1 km), 1 at Hill (8 km); none left over
+    assert asd.loc["1", "children"] == pytest.approx(2)
+    assert asd.loc["3", "children"] == pytest.approx(1)
+    assert any("special schools register" in n for n in instance_notes(tmp_path))
+
+
+def instance_notes(tmp_path: Path) -> list[str]:
+    return load_inputs(load_scenario(tmp_path / "s.toml")).notes
+
+
+def test_a_bad_register_is_reported_row_by_row(tmp_path):
+    register = (
+        "urn,kind,places,need_codes\n"
+        "2,academy,3,SEMH\n"  # line 2: an unknown kind
+        "3,special,-1,\n"  # line 3: negative places
+        "5,special,4,ASD;AUTISM\n"  # line 4: a need code nobody knows
+        "99,special,4,\n"  # line 5: not in the schools file
+    )
+    with pytest.raises(DataError) as caught:
+        load_inputs(load_scenario(_with_register(tmp_path, register)))
+    file = tmp_path / "special.csv"
+    problems = caught.value.problems
+    assert (
+        f"{file}: column urn, line 5: not in the schools file (each special school needs its"
+        " row there, with its location)" in problems
+    )
+    assert (
+        f"{file}: column kind, line 2: must be one of special, independent,"
+        " non_maintained, or blank" in problems
+    )
+    assert any(p.startswith(f"{file}: column places, line 3") for p in problems)
+    assert any(p.startswith(f"{file}: column need_codes, line 4") for p in problems)

@@ -72,7 +72,12 @@ def test_gias_bases_capacities_needs_and_special_hosts(tmp_path):
 
 def test_gias_authority_by_gss_code_and_unknown_authority(tmp_path):
     found, _ = _gias(tmp_path, authority="e08000010")
-    assert found.schools["urn"].tolist() == ["200001"]
+    own = found.schools[~found.schools["cross_border"]]
+    assert own["urn"].tolist() == ["200001"]
+    # the other authority's special school is kept, flagged, as a place across the border
+    across = found.schools[found.schools["cross_border"]]
+    assert across["urn"].tolist() == ["100003"]
+    assert (across["establishment_group"] == "special").all()
     found, problems = _gias(tmp_path, authority="Narnia")
     assert found is None
     assert problems.items[0].endswith(

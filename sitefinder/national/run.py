@@ -8,8 +8,9 @@ GeoPackage layers when asked, the raw network figures and journeys that national
 made from, and the task's time and memory. Nothing is written until every authority has
 succeeded: an authority's bad input fails the run with every authority's problems listed.
 
-Children crossing authority borders are not modelled: each authority's children are offered
-its own schools only, and a special school over the border is not a fallback.
+Children crossing authority borders to a base are not modelled: each authority's children are
+offered its own schools as hosts; special schools over the border within
+``inputs.schools.cross_border_km`` are places its children without a base place may take.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ NationalProgress = Callable[[str, int, int], None]
 
 CROSS_BORDER = (
     "each authority is ranked on its own schools and areas: children crossing authority"
-    " borders (to a base, or to a special school as their fallback) are not modelled"
+    " borders to a base are not modelled; special schools of other authorities within"
+    " inputs.schools.cross_border_km of its areas are places its children without a base"
+    " place may take"
 )
 """The sentence every national output carries."""
 

@@ -47,7 +47,7 @@ from sitefinder.authorities import (
     area_name_prefix,
     find_column,
 )
-from sitefinder.config import Scenario
+from sitefinder.config import Scenario, SchoolsInput
 from sitefinder.errors import DataError, processing
 from sitefinder.files import file_sha256
 from sitefinder.readers.establishments import GIAS_COLUMNS
@@ -236,9 +236,15 @@ def _encoding(path: Path) -> str:
 
 
 def _csv_slices(
-    table: pd.DataFrame, labels: NDArray[np.intp], path: Path, n: int
+    table: pd.DataFrame,
+    labels: NDArray[np.intp],
+    path: Path,
+    n: int,
+    *,
+    neighbours: Callable[[int, NDArray[np.intp]], NDArray[np.intp]] | None = None,
 ) -> dict[int, Slice]:
-    """Each authority's rows of a CSV table, in the file's encoding and column order."""
+    """Each authority's rows of a CSV table, in the file's encoding and column order, and the
+    rows ``neighbours`` adds to them (other authorities' special schools within reach)."""
     encoding = _encoding(path)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n + 1))
@@ -246,12 +252,59 @@ def _csv_slices(
     out = {}
     for i in range(n):
         rows = order[bounds[i] : bounds[i + 1]]
+        if neighbours is not None:
+            rows = np.concatenate([rows, neighbours(i, rows)])
         buffer = io.StringIO()
         (table.iloc[rows] if len(rows) else header).to_csv(
             buffer, index=False, lineterminator="\r\n" if encoding == "cp1252" else "\n"
         )
         out[i] = Slice(path.name, buffer.getvalue().encode(encoding), rows.astype(np.int64) + 2)
     return out
+
+
+def _special_neighbours(
+    schools: pd.DataFrame, spec: SchoolsInput, owner: NDArray[np.intp]
+) -> Callable[[int, NDArray[np.intp]], NDArray[np.intp]] | None:
+    """Other authorities' special schools an authority's slice carries, as its run alone on
+    the national file keeps them (``inputs.schools.cross_border_km`` of its areas, cut when
+    its areas are read): those within that distance and a margin of its own schools' extent
+    (all of them where the file has no coordinates)."""
+    if spec.cross_border_km <= 0:
+        return None
+    named = {**GIAS_COLUMNS} if spec.format == "gias" else dict(spec.columns)
+    special = np.zeros(len(schools), dtype=bool)
+    for key in ("establishment_type", "establishment_group"):
+        column = named.get(key)
+        if column in schools.columns:
+            special |= schools[column].fillna("").str.casefold().str.contains("special").to_numpy()
+    x_column, y_column = named.get("easting"), named.get("northing")
+    located = x_column in schools.columns and y_column in schools.columns
+    xy = (
+        np.column_stack(
+            [pd.to_numeric(schools[c], errors="coerce").to_numpy(dtype=float)
+             for c in (x_column, y_column)]
+        )
+        if located
+        else np.zeros((len(schools), 2))
+    )  # fmt: skip
+    reach = (spec.cross_border_km + _AREA_MARGIN_KM) * 1000.0
+
+    def rows(i: int, own: NDArray[np.intp]) -> NDArray[np.intp]:
+        others = np.flatnonzero(special & (owner != i))
+        if not located:
+            return others
+        mine = xy[own][np.isfinite(xy[own]).all(axis=1)]
+        if not len(mine):
+            return others
+        low, high = mine.min(axis=0) - reach, mine.max(axis=0) + reach
+        inside = ((xy[others] >= low) & (xy[others] <= high)).all(axis=1)
+        return others[inside]
+
+    return rows
+
+
+_AREA_MARGIN_KM = 25.0
+"""How far an authority's area points may lie beyond its schools' extent (km)."""
 
 
 def _vector_slices(
@@ -360,7 +413,8 @@ def split_national(scenario: Scenario) -> NationalInputs:
     n = len(authorities)
     slices: dict[int, dict[str, Slice]] = {i: {} for i in range(n)}
     national: dict[str, Path] = {"schools": spec.path}
-    for i, piece in _csv_slices(schools, school_of, spec.path, n).items():
+    near = _special_neighbours(schools, spec, school_of)
+    for i, piece in _csv_slices(schools, school_of, spec.path, n, neighbours=near).items():
         slices[i]["schools"] = piece
     urn_column = GIAS_COLUMNS["urn"] if spec.format == "gias" else spec.columns["urn"]
     urn_owner = pd.Series(school_of, index=schools[urn_column].str.strip())
@@ -561,7 +615,9 @@ def split_national(scenario: Scenario) -> NationalInputs:
     notes.insert(
         0,
         f"national scenario: {n} authorities with establishments in {spec.path}, each ranked"
-        " on its own schools and areas (children crossing authority borders are not modelled)",
+        " on its own schools and areas (children crossing authority borders to a base are not"
+        " modelled; other authorities' special schools within reach are places children"
+        " without a base place may take)",
     )
     return NationalInputs(result, checksums, notes)
 

@@ -316,6 +316,15 @@ def _groups(
     return mapped.mask(named, "special"), how.mask(named, "data")
 
 
+def _looks_special(table: pd.DataFrame) -> pd.Series:
+    """Whether each row's type or type group names a special school (read before mapping)."""
+    out = pd.Series(False, index=table.index)
+    for column in ("establishment_type", "establishment_group"):
+        if column in table.columns:
+            out |= table[column].fillna("").str.casefold().str.contains("special")
+    return out
+
+
 def special_kinds(table: pd.DataFrame, groups: pd.Series) -> pd.Series:
     """The kind of each special school: ``special`` (maintained, academy and free special
     schools), ``independent`` or ``non_maintained``; empty for other schools.
@@ -621,6 +630,12 @@ def read_establishments(
     selected = _select_authority(table, spec, authority, problems, notes)
     if selected is None:
         return None
+    # Special schools of other authorities in a wider file: places across the border.
+    neighbours = table.loc[table.index.difference(selected.index)]
+    neighbours = neighbours[_looks_special(neighbours)] if spec.cross_border_km > 0 else table[:0]
+    selected = pd.concat(
+        [selected.assign(cross_border=False), neighbours.assign(cross_border=True)]
+    )
     read = len(selected)
     if "status" in selected.columns:
         selected = selected[selected["status"].str.casefold().isin(_OPEN)]
@@ -683,16 +698,26 @@ def read_establishments(
     schools = table[
         ["urn", "name", "phase", "establishment_group", "gender", "admissions_policy",
          "statutory_low_age", "statutory_high_age", "capacity", "pupils", "ehcp_pupils",
-         "easting", "northing", "need_codes", "special_kind", "special_places"]
+         "easting", "northing", "need_codes", "special_kind", "special_places", "cross_border"]
     ].copy()  # fmt: skip
-    counts = schools["establishment_group"].value_counts()
+    schools["cross_border"] = schools["cross_border"].astype(bool)
+    own = ~schools["cross_border"]
+    counts = schools.loc[own, "establishment_group"].value_counts()
     summary = ", ".join(f"{counts[g]} {g}" for g in counts.index)
     shown = spec.authority or (authority.name if authority is not None else None)
     of = f" of {shown}" if shown else ""
     inferred_notes, inferred_warnings = _inference_notes(table, spec, path, how_grouped)
+    across = int((~own).sum())
+    beyond = (
+        f"; and {across:,} open special school(s) of other authorities, kept as places"
+        f" across the border where within {spec.cross_border_km:g} km of the areas"
+        " (inputs.schools.cross_border_km)"
+        if across
+        else ""
+    )
     notes = [
-        f"{path}: read {read - closed} open establishment(s){of} ({closed} closed skipped):"
-        f" {summary}",
+        f"{path}: read {int(own.sum())} open establishment(s){of}"
+        f" ({closed} closed skipped): {summary}{beyond}",
         *located_notes,
         *notes,
         *inferred_notes,
