@@ -119,25 +119,25 @@ def _fallback(result: RankResult) -> str:
     if fallback.method == "flat":
         return f"flat: {result.scenario.harm.unmet:g} harm points per child, no journey"
     assert result.model is not None
-    rows = result.model.instance.demand  # the fallback's rows (age bands may merge rows)
-    phases, children = rows["phase"].to_numpy(), rows["children"].to_numpy(dtype=float)
+    today = result.unplaced[result.unplaced["network"] == "today"]
     parts = []
     for phase in result.scenario.phases:
-        weight = children[phases == phase]
+        mine = today[today["phase"] == phase]
+        weight = mine["children"].to_numpy(dtype=float)
         if weight.sum() <= 1e-9:
             continue
-        mean = float(weight @ fallback.minutes[phases == phase] / weight.sum())
-        far = float(weight[fallback.school[phases == phase] < 0].sum() / weight.sum())
-        parts.append(f"{phase} mean {mean:.1f} min ({far:.0%} out of authority)")
+        mean = float(weight @ mine["minutes"].to_numpy(dtype=float) / weight.sum())
+        far = float(weight[(mine["kind"] == "out_of_authority").to_numpy()].sum() / weight.sum())
+        parts.append(f"{phase} today mean {mean:.1f} min ({far:.0%} out of authority)")
     areas = result.areas
     unplaced = areas["unmet_after"].fillna(0.0)
     if unplaced.sum() > 1e-9:
         mean = float((unplaced * areas["fallback_minutes"].fillna(0.0)).sum() / unplaced.sum())
         parts.append(f"children still without a base place: {mean:.1f} min")
-    special = int((result.data.schools["establishment_group"] == "special").sum())
+    special = len(result.model.instance.special.used)
     return (
-        f"{fallback.method}, mismatch {result.scenario.fallback.mismatch:g} harm points"
-        f" ({special} special schools known): " + "; ".join(parts)
+        f"{fallback.method}, mismatch {result.scenario.fallback.mismatch} harm points"
+        f" ({special} special schools' places): " + "; ".join(parts)
     )
 
 

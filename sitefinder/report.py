@@ -285,6 +285,40 @@ def method_text(run: PublishedRun | RankResult) -> tuple[str, str]:
     return method, facts.proof
 
 
+_KIND_WORDS = {
+    "special": "in maintained or academy special schools' places",
+    "independent": "in independent special schools' places",
+    "non_maintained": "in non-maintained special schools' places",
+    "out_of_authority": "out of authority",
+    "flat": "without a base place (flat harm)",
+}
+
+
+def unplaced_sentences(result: RankResult) -> list[str]:
+    """Where children without a base place go, today and with the plan, in words (rounded:
+    the totals of modelled estimates; a count under the threshold is not given)."""
+    from sitefinder.published import fallback_totals
+
+    totals = fallback_totals(result.unplaced)
+    if totals.empty:
+        return []
+    threshold = result.scenario.suppression_threshold
+
+    def count(value: float) -> str:
+        return f"{value:,.0f}" if value >= threshold else f"fewer than {threshold}"
+
+    out = []
+    for network, label in (("today", "Today"), ("plan", "With the plan")):
+        parts = [
+            f"{count(float(row[network]))} {_KIND_WORDS[str(row['kind'])]}"
+            for _, row in totals.iterrows()
+            if float(row[network]) > 1e-9
+        ]
+        if parts:
+            out.append(f"{label}, children without a base place go: {'; '.join(parts)}.")
+    return out
+
+
 def plan_notes(result: RankResult) -> list[str]:
     """Sentences under the plan table (published with the run: :attr:`RunFacts.plan_notes`)."""
     plan = result.plan
@@ -298,6 +332,7 @@ def plan_notes(result: RankResult) -> list[str]:
            " found." if plan.unproven_runs else "")
     ]  # fmt: skip
     notes.extend(plan.notes)
+    notes.extend(unplaced_sentences(result))
     summary = plan_summary(result)
     if summary["greedy_total_harm"] is not None and not isinstance(summary["total_harm"], str):
         difference = plan.greedy_objective - plan.objective

@@ -541,3 +541,49 @@ def test_a_bad_register_is_reported_row_by_row(tmp_path):
     )
     assert any(p.startswith(f"{file}: column places, line 3") for p in problems)
     assert any(p.startswith(f"{file}: column need_codes, line 4") for p in problems)
+
+
+def test_an_island_whose_special_schools_record_no_phase_or_ages_uses_them(tmp_path):
+    # The Isle of Wight's shape: special schools with phase "Not applicable" and no ages.
+    # Before, each was dropped and every child went 60 minutes out of authority; now they take
+    # the children (each, with no ages, every phase and age), and a warning names them.
+    special = {"group": "Special schools", "phase": "Not applicable", "ages": ("", "")}
+    gias = write_gias(
+        tmp_path / "gias.csv",
+        [
+            GiasSchool("100001", "Oak Primary", xy=("450000", "90000")).row(),
+            GiasSchool(
+                "100002", "Island Special", kind="Community special school",
+                xy=("452000", "90000"), **special,
+            ).row(),
+            GiasSchool(
+                "100003", "Harbour House", kind="Other independent special school",
+                xy=("449000", "90000"), capacity="6", pupils="5", **special,
+            ).row(),
+        ],
+    )  # fmt: skip
+    (tmp_path / "areas.csv").write_text(
+        "area_code,area_name,easting,northing\nA,Newport,450000,90000\n", encoding="utf-8"
+    )
+    (tmp_path / "demand.csv").write_text(
+        "area_code,phase,need_code,children\nA,primary,SEMH,4\nA,secondary,ASD,5\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "bases.csv").write_text(
+        "urn,base_type,phase,capacity,need_codes\n", encoding="utf-8"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'authority = "Trafford"\nbases = 0\n'
+        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
+        '[inputs]\nbases = "bases.csv"\nareas = "areas.csv"\ndemand = "demand.csv"\n',
+        encoding="utf-8",
+    )
+    where, solution, instance = _today(path)
+    assert set(where["kind"]) == {"special", "independent"}  # nobody out of authority
+    # Harbour House (1 km, independent) is full at 6 places; the rest go to Island Special
+    assert where.loc[where["urn"] == "100003", "children"].sum() == pytest.approx(6)
+    assert where.loc[where["urn"] == "100002", "children"].sum() == pytest.approx(3)
+    assert solution.objective < 9 * (FAR_PRIMARY + 1.0) / 2  # far below everyone at 60 min
+    warnings = " ".join(instance.special.warnings)
+    assert "Island Special (100002), Harbour House (100003)" in warnings
