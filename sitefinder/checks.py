@@ -81,7 +81,7 @@ def check_inputs(scenario: Scenario) -> InputSummary:
                 ),
             )
         )
-    special = fallback_schools(scenario, data.schools)
+    special = fallback_schools(scenario, data.schools, data.border_bases)
     return InputSummary(
         schools=len(data.schools),
         mainstream=int((data.schools["establishment_group"] == "mainstream").sum()),

@@ -221,6 +221,7 @@ AREAS: tuple[Column, ...] = (
     _c("unplaced_special", "Without a place: special school"),
     _c("unplaced_independent", "Without a place: independent special school"),
     _c("unplaced_non_maintained", "Without a place: non-maintained special school"),
+    _c("unplaced_base_cross_border", "In a base across the border"),
     _c("unplaced_out_of_authority", "Without a place: out of authority"),
 )
 """Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged."""

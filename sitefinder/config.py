@@ -476,7 +476,9 @@ class Fallback(_Section):
     schools that teach their phase and age and serve their need group, at least harm (an exact
     assignment, nearest first), maintained and academy special schools (``special``) before
     independent (``independent``) and non-maintained (``non_maintained``) special schools,
-    each kind with its own ``use`` and ``extra_harm``; the children no such place takes go to
+    each kind with its own ``use`` and ``extra_harm``, and bases of other authorities within
+    reach (``base_cross_border``: a base place, so no mismatch; their places taken as open to
+    the authority's children); the children no such place takes go to
     an out-of-authority placement ``out_of_authority_minutes`` away. A special school's places
     are its capacity (``places = "capacity"``: today's pupils are not counted against them,
     the children modelled being taken as among them) or its capacity minus its pupils
@@ -496,6 +498,7 @@ class Fallback(_Section):
     special: FallbackKind = Field(default_factory=FallbackKind)
     independent: FallbackKind = Field(default_factory=FallbackKind)
     non_maintained: FallbackKind = Field(default_factory=FallbackKind)
+    base_cross_border: FallbackKind = Field(default_factory=FallbackKind)
 
     @field_validator("mismatch", "out_of_authority_minutes", mode="before")
     @classmethod
@@ -531,8 +534,8 @@ class Fallback(_Section):
         return float(far[cast(Phase, phase)] if isinstance(far, dict) else far)
 
     def kind(self, name: str) -> FallbackKind:
-        """The settings of one kind of special school (``special``, ``independent`` or
-        ``non_maintained``)."""
+        """The settings of one kind of place (``special``, ``independent``, ``non_maintained``
+        or ``base_cross_border``)."""
         return cast(FallbackKind, getattr(self, name))
 
 

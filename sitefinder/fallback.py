@@ -39,11 +39,12 @@ from sitefinder.supply import HOSTABLE_PHASES, phase_ages
 if TYPE_CHECKING:
     from sitefinder.instance import Instance
 
-KINDS = ("special", "independent", "non_maintained")
+KINDS = ("special", "independent", "non_maintained", "base_cross_border")
 KIND_LABELS = {
     "special": "maintained or academy special school",
     "independent": "independent special school",
     "non_maintained": "non-maintained special school",
+    "base_cross_border": "base across the border",
 }
 
 
@@ -168,14 +169,18 @@ def _listed(table: pd.DataFrame, limit: int = 10) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
-def fallback_schools(scenario: Scenario, schools: pd.DataFrame) -> FallbackSchools:
+def fallback_schools(
+    scenario: Scenario, schools: pd.DataFrame, border_bases: pd.DataFrame | None = None
+) -> FallbackSchools:
     """The special schools of ``schools`` and how the fallback uses each.
 
     A special school teaches the phases its phase names; one whose phase is "Not applicable"
     or unknown teaches the planned phases its statutory ages overlap, or, with no ages either,
     every planned phase at every age (a warning names it and the fix). It serves the need
     groups its recorded SEN provision names (GIAS ``SEN1``..``SEN13``), or every need when it
-    records none.
+    records none. Each of ``border_bases`` (other authorities' bases within reach: the
+    :class:`~sitefinder.load.AuthorityData` ``border_bases``) is a place of kind
+    ``base_cross_border``: its phases, needs and places.
     """
     settings = scenario.fallback
     special = (schools["establishment_group"] == "special").to_numpy()
@@ -215,6 +220,7 @@ def fallback_schools(scenario: Scenario, schools: pd.DataFrame) -> FallbackSchoo
                 "cross_border": bool(getattr(school, "cross_border", False) or False),
             }
         )
+    records += _border_base_records(scenario, schools, border_bases)
     table = pd.DataFrame.from_records(
         records,
         columns=[
@@ -225,6 +231,40 @@ def fallback_schools(scenario: Scenario, schools: pd.DataFrame) -> FallbackSchoo
     table["used"] = table["used"].astype(bool)
     notes, warnings = _school_notes(scenario, table, guessed)
     return FallbackSchools(table, notes, warnings)
+
+
+def _border_base_records(
+    scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame | None
+) -> list[dict[str, object]]:
+    if bases is None or bases.empty:
+        return []
+    position = {str(u): i for i, u in enumerate(schools["urn"])}
+    records: list[dict[str, object]] = []
+    for base in bases.itertuples():
+        at = position.get(str(base.urn))
+        if at is None:
+            continue
+        host = schools.iloc[at]
+        phases = [p for p in HOSTABLE_PHASES.get(str(base.phase), ()) if p in scenario.phases]
+        records.append(
+            {
+                "position": at,
+                "urn": str(base.urn),
+                "name": str(base.base_name),
+                "kind": "base_cross_border",
+                "used": bool(phases) and scenario.fallback.base_cross_border.use,
+                "phases": ";".join(phases),
+                "first_age": float(pd.to_numeric(host.get("first_age"), errors="coerce")),
+                "last_age": float(pd.to_numeric(host.get("last_age"), errors="coerce")),
+                "need_codes": ";".join(base.need_codes),
+                "places": float(base.capacity),
+                "places_source": "assumed (default_base_capacity)"
+                if bool(getattr(base, "capacity_assumed", False))
+                else "the base's places",
+                "cross_border": True,
+            }
+        )
+    return records
 
 
 def _school_notes(
@@ -424,15 +464,19 @@ def fallback_sites(
         )  # fmt: skip
         rows, pair = rows[ok], pair[ok]
         extra = scenario.fallback.kind(str(school.kind)).extra_harm
+        # In a base across the border a child has a base place: no mismatch.
+        placed = school.kind == "base_cross_border"
+        charged = np.zeros(len(rows)) if placed else mismatch[rows]
         sites.append(
             Site(
                 capacity=float(school.places),
                 classes=frozenset(int(c) for c in np.unique(klass[rows])),
                 rows=rows,
                 minutes=journeys.minutes(pair),
-                harm=pair_harm[row_phase[rows], pair] + mismatch[rows] + extra,
+                harm=pair_harm[row_phase[rows], pair] + charged + extra,
                 fallback=True,
                 extra=extra,
+                mismatch=charged if placed else None,
             )
         )
     return sites, np.arange(len(sites), dtype=np.intp)
@@ -501,7 +545,10 @@ def fold(
                 site = _pairs(site, better, klass)
             if not len(site.rows):
                 continue
-            if site.capacity < float(children[site.rows].sum()) + 1e-9:
+            # A base across the border (its own mismatch: none) stays a site: folded, its
+            # children would be charged the row's mismatch.
+            roomy_enough = site.capacity >= float(children[site.rows].sum()) + 1e-9
+            if site.mismatch is not None or not roomy_enough:
                 kept.append((site, index))
                 continue
             roomy.append((site, index))
@@ -536,6 +583,7 @@ def _pairs(site: Site, keep: NDArray[np.bool_], klass: NDArray[np.intp]) -> Site
         minutes=site.minutes[keep],
         harm=site.harm[keep],
         classes=frozenset(int(c) for c in np.unique(klass[rows])),
+        mismatch=None if site.mismatch is None else site.mismatch[keep],
     )
 
 

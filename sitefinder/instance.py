@@ -129,7 +129,7 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     fine = banded.table
     row_area = pd.Index(data.areas["area_code"]).get_indexer(fine["area_code"])
     fine_journeys = RowJourneys(travel.pairs, row_area.astype(np.intp))
-    special = fallback_schools(scenario, data.schools)
+    special = fallback_schools(scenario, data.schools, data.border_bases)
     # Harm per pair for each phase, on the whole array at once (one number per journey).
     pair_harm = np.vstack(
         [scenario.harm.curve(phase)(travel.pairs.minutes) for phase in scenario.phases]

@@ -153,6 +153,7 @@ class AuthorityData:
     checksums: dict[str, str]
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    border_bases: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def boundaries(self) -> gpd.GeoDataFrame | None:
@@ -557,6 +558,7 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
         if register:
             notes.extend(register.notes)
             warnings.extend(register.warnings)
+    border = pd.DataFrame(columns=BASE_COLUMNS)
     digests = _Digests()
     # Without their own table the areas are the polygons: read them now whatever was asked.
     deferred = defer_boundaries and files.areas is not None and files.boundaries is not None
@@ -592,6 +594,13 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
             crowfly=scenario.journey.method == "crowfly",
         )
         notes.extend(kept)
+        if bases is not None and "cross_border" in schools.columns:
+            # Bases at other authorities' schools within reach are places across the border
+            # (sitefinder.fallback), not the authority's own.
+            across = set(schools.loc[schools["cross_border"], "urn"])
+            border = bases[bases["urn"].isin(across)].reset_index(drop=True)
+            dropped = set(bases["urn"]) - set(schools["urn"])
+            bases = bases[~bases["urn"].isin(across | dropped)].reset_index(drop=True)
         own = ~schools["cross_border"] if "cross_border" in schools.columns else slice(None)
         warnings.extend(
             check_extent(
@@ -622,4 +631,6 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     checksums = {
         name: digests.of(path) or file_sha256(path) for name, path in files.files().items()
     }
-    return AuthorityData(schools, bases, areas, demand, polygons, checksums, warnings, notes)
+    return AuthorityData(
+        schools, bases, areas, demand, polygons, checksums, warnings, notes, border
+    )

@@ -157,7 +157,7 @@ def _row_totals(rows: DemandRows, solution: Solution) -> pd.DataFrame:
         weights=solution.flow * (solution.pair_minutes <= rows.limit_minutes[solution.pair_row]),
         minlength=n,
     )
-    mismatch = solution.unmet * rows.mismatch
+    mismatch = solution.mismatch_harm(rows)
     harm = np.bincount(
         solution.pair_row, weights=solution.flow * solution.pair_harm, minlength=n
     ) + solution.unplaced_harm(rows)
@@ -191,7 +191,13 @@ def _unplaced_by_kind(fallback: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
-UNPLACED_KINDS = ("special", "independent", "non_maintained", "out_of_authority")
+UNPLACED_KINDS = (
+    "special",
+    "independent",
+    "non_maintained",
+    "base_cross_border",
+    "out_of_authority",
+)
 
 
 def _area_table(

@@ -442,7 +442,8 @@ def fallback_totals(unplaced: pd.DataFrame) -> pd.DataFrame:
     """Children without a base place by where they go (``kind``), today and with the plan:
     children, schools taking them, and their mean journey (minutes)."""
     rows = []
-    for kind in ("special", "independent", "non_maintained", "out_of_authority", "flat"):
+    kinds = ("special", "independent", "non_maintained", "base_cross_border", "out_of_authority")
+    for kind in (*kinds, "flat"):
         mine = unplaced[unplaced["kind"] == kind]
         if mine.empty:
             continue

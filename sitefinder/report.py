@@ -289,6 +289,7 @@ _KIND_WORDS = {
     "special": "in maintained or academy special schools' places",
     "independent": "in independent special schools' places",
     "non_maintained": "in non-maintained special schools' places",
+    "base_cross_border": "in bases across the border",
     "out_of_authority": "out of authority",
     "flat": "without a base place (flat harm)",
 }

@@ -206,8 +206,11 @@ class _Known:
 
 def _pool(scenario: Scenario, table: pd.DataFrame) -> pd.Series:
     planned = set(scenario.phases)
-    return (table["establishment_group"] == "mainstream") & table["phase"].map(
-        lambda p: bool(set(HOSTABLE_PHASES.get(str(p), ())) & planned)
+    across = _column(table, "cross_border", False).fillna(False).astype(bool)
+    return (
+        (table["establishment_group"] == "mainstream")
+        & ~across
+        & table["phase"].map(lambda p: bool(set(HOSTABLE_PHASES.get(str(p), ())) & planned))
     )
 
 
@@ -433,8 +436,13 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     checks: dict[str, list[RuleCheck]] = {}
     for _, school in out.iterrows():
         urn = str(school["urn"])
-        if school["establishment_group"] != "mainstream":
-            note = f"{school['establishment_group']} school: never a host"
+        across = bool(school.get("cross_border", False))
+        if school["establishment_group"] != "mainstream" or across:
+            note = (
+                "another authority's school (across the border): never a host here"
+                if across
+                else f"{school['establishment_group']} school: never a host"
+            )
             checks[urn] = [RuleCheck("establishment", "", "fail", note, excludes=True)]
             eligible.append(False)
             notes.append(note)

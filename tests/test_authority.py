@@ -179,8 +179,12 @@ def test_per_input_keys_stay_overrides(tmp_path):
     path.write_text(text)
     data = load_inputs(load_scenario(path))
     assert data.schools.loc[~data.schools["cross_border"], "urn"].tolist() == ["200001"]
-    # Trafford's special school, next to the areas, is a place across Wigan's border
-    assert data.schools.loc[data.schools["cross_border"], "urn"].tolist() == ["100003"]
+    # Trafford's special school and its bases, next to the areas, are places across Wigan's
+    # border; none is Wigan's own base
+    assert data.schools.loc[data.schools["cross_border"], "urn"].tolist() == [
+        "100001", "100002", "100003",
+    ]  # fmt: skip
+    assert data.bases.empty and set(data.border_bases["urn"]) == {"100001", "100002"}
     assert sorted(data.areas["area_code"]) == ["E01000001", "E01000002"]
 
 

@@ -587,3 +587,58 @@ def test_an_island_whose_special_schools_record_no_phase_or_ages_uses_them(tmp_p
     assert solution.objective < 9 * (FAR_PRIMARY + 1.0) / 2  # far below everyone at 60 min
     warnings = " ".join(instance.special.warnings)
     assert "Island Special (100002), Harbour House (100003)" in warnings
+
+
+def test_a_base_across_the_border_is_a_place_with_no_mismatch(tmp_path):
+    # Manchester's primary 1 km from the area has a 4-place resourced provision: 4 children
+    # take it (a base place: no mismatch), the fifth goes to Trafford's special school; the
+    # Manchester school is never a host for Trafford
+    manchester = ("352", "Manchester", "E08000003")
+    gias = write_gias(
+        tmp_path / "gias.csv",
+        [
+            GiasSchool("100001", "Oak Primary", xy=("390000", "390000")).row(),
+            GiasSchool(
+                "100002", "Home Special", group="Special schools",
+                kind="Community special school", ages=("4", "11"), xy=("380000", "390000"),
+            ).row(),
+            GiasSchool(
+                "200001", "Border Primary", xy=("378000", "390000"), la=manchester,
+                provision="Resourced provision", rp_capacity="4",
+            ).row(),
+        ],
+    )  # fmt: skip
+    (tmp_path / "areas.csv").write_text(
+        "area_code,area_name,easting,northing\nA,Town,377000,390000\n", encoding="utf-8"
+    )
+    (tmp_path / "demand.csv").write_text(
+        "area_code,phase,need_code,children\nA,primary,ASD,5\n", encoding="utf-8"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'authority = "Trafford"\nphases = ["primary"]\nbases = 1\n'
+        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
+        '[inputs]\nareas = "areas.csv"\ndemand = "demand.csv"\n',
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path)
+    data = load_inputs(scenario)
+    assert data.bases.empty  # Trafford has no base of its own
+    assert data.border_bases["urn"].tolist() == ["200001"]
+    where, solution, instance = _today(path)
+    border = where[where["kind"] == "base_cross_border"]
+    assert border["urn"].tolist() == ["200001"] and border["cross_border"].all()
+    assert border["children"].sum() == pytest.approx(4)
+    assert where.loc[where["urn"] == "100002", "children"].sum() == pytest.approx(1)
+    from sitefinder.model.network import metrics
+
+    today = metrics(instance.rows, solution)
+    assert today.unmet == pytest.approx(5)  # none has one of Trafford's base places
+    assert today.mismatch_harm == pytest.approx(1.0)  # but only one has no base place at all
+    from sitefinder import rank
+
+    result = rank(scenario)
+    hosts = set(result.schools.loc[result.schools["eligible"], "urn"])
+    assert "200001" not in hosts and "100001" in hosts
+    reasons = result.schools.set_index("urn").loc["200001", "notes"]
+    assert "another authority's school (across the border)" in reasons

@@ -74,10 +74,13 @@ def test_gias_authority_by_gss_code_and_unknown_authority(tmp_path):
     found, _ = _gias(tmp_path, authority="e08000010")
     own = found.schools[~found.schools["cross_border"]]
     assert own["urn"].tolist() == ["200001"]
-    # the other authority's special school is kept, flagged, as a place across the border
-    across = found.schools[found.schools["cross_border"]]
-    assert across["urn"].tolist() == ["100003"]
-    assert (across["establishment_group"] == "special").all()
+    # the other authority's special school and its schools with bases are kept, flagged, as
+    # places across the border
+    across = found.schools[found.schools["cross_border"]].set_index("urn")
+    assert across["establishment_group"].to_dict() == {
+        "100001": "mainstream", "100002": "mainstream", "100003": "special",
+    }  # fmt: skip
+    assert found.bases["cross_border"].all()
     found, problems = _gias(tmp_path, authority="Narnia")
     assert found is None
     assert problems.items[0].endswith(

@@ -75,6 +75,9 @@ class Site:
     extra
         With ``fallback``: the harm points per child its kind adds (an independent school's),
         kept so that the harm can be derived again under other settings.
+    mismatch
+        With ``fallback``: the mismatch part of ``harm`` for each of ``rows`` (harm points per
+        child; zero at a base across the border, where the child has a base place).
     """
 
     capacity: float
@@ -84,6 +87,7 @@ class Site:
     harm: NDArray[np.float64]
     fallback: bool = False
     extra: float = 0.0
+    mismatch: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class FallbackFlows:
     harm: NDArray[np.float64]
     flow: NDArray[np.float64]
     out_of_authority: NDArray[np.float64]
+    mismatch: NDArray[np.float64] | None = None  # per pair; None: each row's own
 
     @staticmethod
     def none(out_of_authority: NDArray[np.float64]) -> FallbackFlows:
@@ -136,6 +141,19 @@ class Solution:
             f.row, weights=f.flow * f.harm, minlength=len(self.unmet)
         )
 
+    def mismatch_harm(self, demand: DemandRows) -> NDArray[np.float64]:
+        """Mismatch harm points of each row's children without a base place: out of authority
+        at the row's mismatch, in a special school's place at that place's (none in a base
+        across the border)."""
+        f = self.fallback
+        if f is None:
+            return self.unmet * demand.mismatch
+        own = demand.mismatch[f.row]
+        pair = own if f.mismatch is None else np.where(np.isnan(f.mismatch), own, f.mismatch)
+        return f.out_of_authority * demand.mismatch + np.bincount(
+            f.row, weights=f.flow * pair, minlength=len(self.unmet)
+        )
+
     def unplaced_minutes(self, far: NDArray[np.float64]) -> NDArray[np.float64]:
         """Mean fallback journey minutes of each row's children without a base place, with
         ``far`` the out-of-authority minutes per row (``far`` where none is unplaced)."""
@@ -171,9 +189,13 @@ def folded(
         )  # fmt: skip
     mine = is_fallback[pair_site]
     used = mine & (flow > 0.0)
+    mismatch = None
+    if any(s.fallback and s.mismatch is not None for s in sites):
+        mismatch = _pair_mismatch(sites, pair_site[used], pair_row[used])
     fallback = FallbackFlows(
-        pair_row[used], pair_site[used], pair_minutes[used], pair_harm[used], flow[used], slack
-    )
+        pair_row[used], pair_site[used], pair_minutes[used], pair_harm[used], flow[used], slack,
+        mismatch,
+    )  # fmt: skip
     unmet = slack + np.bincount(pair_row[used], weights=flow[used], minlength=len(slack))
     keep = ~mine
     return Solution(
@@ -226,6 +248,23 @@ def solve_network(
     )  # fmt: skip
 
 
+def _pair_mismatch(
+    sites: Sequence[Site], site: NDArray[np.intp], row: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """The mismatch part of each (row, fallback site) pair's harm (NaN where a site does not
+    say: the row's own is meant)."""
+    out = np.full(len(site), np.nan)
+    for index in np.unique(site):
+        mismatch = sites[index].mismatch
+        if mismatch is None:
+            continue
+        here = site == index
+        lookup = np.full(int(max(row[here].max(), sites[index].rows.max(initial=0))) + 1, np.nan)
+        lookup[sites[index].rows] = mismatch
+        out[here] = lookup[row[here]]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Metrics:
     """Headline figures for a solved network (children may be fractional when modelled).
@@ -268,7 +307,7 @@ def metrics(demand: DemandRows, solution: Solution) -> Metrics:
     placed = float(flow.sum())
     within = float(flow[solution.pair_minutes <= demand.limit_minutes[solution.pair_row]].sum())
     mean = float(flow @ solution.pair_minutes / placed) if placed > 1e-9 else float("nan")
-    mismatch = float(solution.unmet @ demand.mismatch)
+    mismatch = float(solution.mismatch_harm(demand)[solution.rows].sum())
     return Metrics(
         total_harm=solution.objective,
         children=float(demand.children[solution.rows].sum()),
@@ -286,7 +325,7 @@ def mismatch_averted(demand: DemandRows, before: Solution, after: Solution) -> f
     """Harm points of mismatch averted from ``before`` to ``after``: children newly placed in a
     base, each weighted by their row's mismatch penalty. The rest of the change in total harm
     is journey harm."""
-    return float((before.unmet - after.unmet) @ demand.mismatch)
+    return float(before.mismatch_harm(demand).sum() - after.mismatch_harm(demand).sum())
 
 
 def children_passing_nearer(

@@ -136,9 +136,8 @@ class SetScorer:
         key = (comp, self._key(comp, chosen))
         if key not in self._memo:
             model = self._warm.get(key) or self._solved(comp, key[1])
-            unmet, rows = model.unplaced, self._rows[comp]
             self._memo[key] = Score(
-                model.objective, float(unmet.sum()), float(unmet @ self.demand.mismatch[rows])
+                model.objective, float(model.unplaced.sum()), model.mismatch_harm
             )
         return self._memo[key]
 

@@ -119,6 +119,18 @@ class WarmTransport:
         return self._rows
 
     @property
+    def mismatch_harm(self) -> float:
+        """Mismatch harm points of the model's children without a base place at the optimum:
+        out of authority at their row's mismatch, in a special school's place at its own."""
+        total = float(self.unmet @ self._demand.mismatch[self._rows])
+        for site, flow in self.site_flows():
+            if site.fallback:
+                own = self._demand.mismatch[site.rows]
+                part = own if site.mismatch is None else site.mismatch
+                total += float(flow @ part)
+        return total
+
+    @property
     def unplaced(self) -> NDArray[np.float64]:
         """Children of each of the model's rows without a base place at the optimum: out of
         authority (the unmet columns) or in a special school's places (fallback sites)."""

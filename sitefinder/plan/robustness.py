@@ -72,7 +72,8 @@ def _perturbed(
             mask = phases == phase
             values[mask] = curve(site.minutes[mask])
         if site.fallback:  # a special school's place: the journey, the mismatch, its kind's
-            values += mismatch_harm[site.rows] + site.extra
+            own = mismatch_harm[site.rows] if site.mismatch is None else site.mismatch
+            values += own + site.extra
         return dataclasses.replace(site, harm=values)
 
     children = rows.children * factors

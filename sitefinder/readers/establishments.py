@@ -325,6 +325,16 @@ def _looks_special(table: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _has_base(table: pd.DataFrame, spec: SchoolsInput) -> pd.Series:
+    """Whether each row records a resourced provision or SEN unit (read before mapping)."""
+    if "base_type" not in table.columns:
+        return pd.Series(False, index=table.index)
+    custom = {k.casefold(): v.casefold() for k, v in spec.values.get("base_type", {}).items()}
+    folded = table["base_type"].fillna("").str.strip().str.casefold()
+    folded = folded.map(lambda v: custom.get(v, v))
+    return ~folded.isin(["", "none", "not applicable", "na"])
+
+
 def special_kinds(table: pd.DataFrame, groups: pd.Series) -> pd.Series:
     """The kind of each special school: ``special`` (maintained, academy and free special
     schools), ``independent`` or ``non_maintained``; empty for other schools.
@@ -467,32 +477,39 @@ def _base_rows(
     )
     flagged = types.map(lambda t: bool(t))
     hosts_elsewhere = flagged & (table["establishment_group"] != "mainstream")
-    if hosts_elsewhere.any():
+    across = (
+        table["cross_border"].astype(bool)
+        if "cross_border" in table.columns
+        else pd.Series(False, index=table.index)
+    )
+    named = hosts_elsewhere & ~across
+    if named.any():
         warnings.append(
-            f"{path}: {int(hosts_elsewhere.sum())} school(s) with a resourced provision or SEN"
-            f" unit flag are not mainstream: {_names(table, hosts_elsewhere)}. Inclusion bases"
+            f"{path}: {int(named.sum())} school(s) with a resourced provision or SEN"
+            f" unit flag are not mainstream: {_names(table, named)}. Inclusion bases"
             " sit in mainstream schools, so these places count as the school's own specialist"
             " provision and are left out of the model"
         )
     wrong_phase = flagged & ~hosts_elsewhere & (table["phase"] == "other")
-    if wrong_phase.any():
+    if (wrong_phase & ~across).any():
         warnings.append(
-            f"{path}: bases at {_names(table, wrong_phase)} are left out: the host teaches"
-            " neither primary nor secondary pupils"
+            f"{path}: bases at {_names(table, wrong_phase & ~across)} are left out: the host"
+            " teaches neither primary nor secondary pupils"
         )
     records = []
     no_capacity, no_needs = [], []
     for position in np.flatnonzero((flagged & ~hosts_elsewhere & ~wrong_phase).to_numpy()):
         school = table.iloc[position]
         codes = _base_codes(school)
+        mine = not bool(school.get("cross_border", False))  # warnings name the authority's
         if not codes:
-            no_needs += [position] * len(types.iloc[position])  # one entry per base
+            no_needs += [position] * len(types.iloc[position]) * mine  # one entry per base
             codes = tuple(spec.default_base_need_codes)
         for kind in types.iloc[position]:
             capacity = _base_capacity(school, kind)
             assumed = bool(np.isnan(capacity))
             if assumed:
-                no_capacity.append(position)
+                no_capacity += [position] * mine
                 capacity = float(spec.default_base_capacity)
             records.append(
                 {
@@ -506,6 +523,7 @@ def _base_rows(
                     "capacity_assumed": assumed,
                     "easting": school["easting"],
                     "northing": school["northing"],
+                    "cross_border": bool(school.get("cross_border", False)),
                 }
             )
     for positions, what in (
@@ -632,7 +650,8 @@ def read_establishments(
         return None
     # Special schools of other authorities in a wider file: places across the border.
     neighbours = table.loc[table.index.difference(selected.index)]
-    neighbours = neighbours[_looks_special(neighbours)] if spec.cross_border_km > 0 else table[:0]
+    wanted = _looks_special(neighbours) | _has_base(neighbours, spec)
+    neighbours = neighbours[wanted] if spec.cross_border_km > 0 else table[:0]
     selected = pd.concat(
         [selected.assign(cross_border=False), neighbours.assign(cross_border=True)]
     )
