@@ -182,7 +182,10 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         config = kwargs.get("config")
-        if config is None and "network" in kwargs:  # travel reads no scenario by default
+        configs = kwargs.get("configs")
+        if isinstance(configs, list) and configs:  # compare: the files it was given
+            fallback = "the scenarios " + ", ".join(str(path) for path in configs)
+        elif config is None and "network" in kwargs:  # travel reads no scenario by default
             fallback = f"the inputs of sitefinder {command.__name__.removesuffix('_command')}"
         else:
             fallback = f"the scenario {config or default_scenario_path()}"
@@ -559,7 +562,7 @@ def validate_command(config: ConfigOption = None) -> None:
         f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"
         f" {summary.eligible} eligible to host), {summary.existing_bases} existing bases"
         f" ({summary.existing_places:.0f} places), {summary.areas} areas,"
-        f" {format_count(summary.children, scenario.suppression_threshold)} children needing a"
+        f" {format_count(summary.children, scenario.count_threshold)} children needing a"
         " base place."
     )
 

@@ -375,8 +375,12 @@ def _missing(value: object) -> bool:
 
 
 def machine_value(value: object, column: Column) -> object:
-    """A cell for CSV and JSON: a rounded number, text, ``<5`` / ``c`` when withheld, or None."""
-    if isinstance(value, Withheld):
+    """A cell for CSV and JSON: a rounded number, text, ``<5`` / ``c`` when withheld, or None.
+
+    A withheld figure may come as its marker or as its published text (``"c"``, ``"<5"``, as
+    :func:`sitefinder.scenarios.headline` gives it): either is written as that text.
+    """
+    if isinstance(value, Withheld | str):
         return str(value)
     if _missing(value):
         return None
@@ -454,7 +458,7 @@ def people_rows(
         }  # fmt: skip
         for key, value in row.items():  # signed figures for templates ("+0.10", "-0.35")
             if key in spec and spec[key].kind in ("harm", "minutes") and key in texts:
-                number = None if isinstance(value, Withheld) or _missing(value) else value
+                number = None if isinstance(value, Withheld | str) or _missing(value) else value
                 texts[f"{key}_signed"] = (
                     texts[key] if number is None else signed(texts[key], float(number))
                 )

@@ -222,7 +222,7 @@ def _high_send(scenario: Scenario, *, share: float, count: float) -> str:
     with an EHC plan under ``suppression_threshold``) would give the count back.
     """
     limit = f"{scenario.candidates.high_send_share:.0%}"
-    rule = rule_for(scenario)
+    rule = rule_for(scenario).of_records()  # real pupils, even when demand is modelled
     if rule.hides(count, "count"):
         few = withheld_count(rule.threshold)
         return (
