@@ -128,8 +128,10 @@ PLAN: tuple[Column, ...] = (
     Column("greedy_rank", "Greedy rank", "number", digits=0),
     _ROBUST,
     Column("alternatives", "Equivalent alternatives", "text", people=False),
+    Column("caveats", "Caveats", "text"),
 )  # fmt: skip
-"""The plan's chosen bases, one row per new base."""
+"""The plan's chosen bases, one row per new base; ``caveats`` is what its host comes with
+(flags and rules its data cannot check, :func:`sitefinder.supply.caveats`)."""
 
 ALTERNATIVES: tuple[Column, ...] = (
     Column("choice", "#", "number", digits=0),

@@ -61,7 +61,7 @@ FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area 
 _PLAN_ONLY = [
     "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness", "alternatives",
+    "robustness", "alternatives", "caveats",
 ]  # fmt: skip
 LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignments")
 """The spatial layers, in the file's order."""

@@ -107,6 +107,7 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
                     instance, inputs.area_names, served_rows, flow, scenario.count_threshold
                 ),
                 "greedy_rank": greedy_rank.get(int(candidates.option[candidate])),
+                "caveats": str(school.get("caveats", "") or ""),
                 "easting": school["easting"],
                 "northing": school["northing"],
             }
