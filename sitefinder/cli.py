@@ -79,7 +79,11 @@ def _termination_unwinds() -> Iterator[None]:
 def _usage_error(exc: typer.TyperException) -> None:
     context = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
-        typer.echo(context.get_help())  # ``sitefinder`` alone: the help, as Click shows it
+        # ``sitefinder`` alone: the help, once. Click builds the error from ``get_help()``,
+        # which Typer's rich help prints as it goes (returning ""); plain help is its message.
+        text = exc.format_message()
+        if text.strip():
+            typer.echo(text)
         return
     hint = f" (see: {context.command_path} --help)" if context is not None else ""
     message = exc.format_message().strip().replace("\n", " ")
