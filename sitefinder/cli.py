@@ -79,7 +79,11 @@ def _termination_unwinds() -> Iterator[None]:
 def _usage_error(exc: typer.TyperException) -> None:
     context = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
-        typer.echo(context.get_help())  # ``sitefinder`` alone: the help, as Click shows it
+        # ``sitefinder`` alone: the help, once. Click builds the error from ``get_help()``,
+        # which Typer's rich help prints as it goes (returning ""); plain help is its message.
+        text = exc.format_message()
+        if text.strip():
+            typer.echo(text)
         return
     hint = f" (see: {context.command_path} --help)" if context is not None else ""
     message = exc.format_message().strip().replace("\n", " ")
@@ -182,7 +186,10 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         config = kwargs.get("config")
-        if config is None and "network" in kwargs:  # travel reads no scenario by default
+        configs = kwargs.get("configs")
+        if isinstance(configs, list) and configs:  # compare: the files it was given
+            fallback = "the scenarios " + ", ".join(str(path) for path in configs)
+        elif config is None and "network" in kwargs:  # travel reads no scenario by default
             fallback = f"the inputs of sitefinder {command.__name__.removesuffix('_command')}"
         else:
             fallback = f"the scenario {config or default_scenario_path()}"
@@ -559,7 +566,7 @@ def validate_command(config: ConfigOption = None) -> None:
         f"{scenario.source}: valid. {summary.schools} schools ({summary.mainstream} mainstream,"
         f" {summary.eligible} eligible to host), {summary.existing_bases} existing bases"
         f" ({summary.existing_places:.0f} places), {summary.areas} areas,"
-        f" {format_count(summary.children, scenario.suppression_threshold)} children needing a"
+        f" {format_count(summary.children, scenario.count_threshold)} children needing a"
         " base place."
     )
 

@@ -128,8 +128,10 @@ PLAN: tuple[Column, ...] = (
     Column("greedy_rank", "Greedy rank", "number", digits=0),
     _ROBUST,
     Column("alternatives", "Equivalent alternatives", "text", people=False),
+    Column("caveats", "Caveats", "text"),
 )  # fmt: skip
-"""The plan's chosen bases, one row per new base."""
+"""The plan's chosen bases, one row per new base; ``caveats`` is what its host comes with
+(flags and rules its data cannot check, :func:`sitefinder.supply.caveats`)."""
 
 ALTERNATIVES: tuple[Column, ...] = (
     Column("choice", "#", "number", digits=0),
@@ -377,8 +379,12 @@ def _missing(value: object) -> bool:
 
 
 def machine_value(value: object, column: Column) -> object:
-    """A cell for CSV and JSON: a rounded number, text, ``<5`` / ``c`` when withheld, or None."""
-    if isinstance(value, Withheld):
+    """A cell for CSV and JSON: a rounded number, text, ``<5`` / ``c`` when withheld, or None.
+
+    A withheld figure may come as its marker or as its published text (``"c"``, ``"<5"``, as
+    :func:`sitefinder.scenarios.headline` gives it): either is written as that text.
+    """
+    if isinstance(value, Withheld | str):
         return str(value)
     if _missing(value):
         return None
@@ -456,7 +462,7 @@ def people_rows(
         }  # fmt: skip
         for key, value in row.items():  # signed figures for templates ("+0.10", "-0.35")
             if key in spec and spec[key].kind in ("harm", "minutes") and key in texts:
-                number = None if isinstance(value, Withheld) or _missing(value) else value
+                number = None if isinstance(value, Withheld | str) or _missing(value) else value
                 texts[f"{key}_signed"] = (
                     texts[key] if number is None else signed(texts[key], float(number))
                 )

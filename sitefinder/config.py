@@ -635,6 +635,19 @@ class Robustness(_Section):
         return self
 
 
+class Disclosure(_Section):
+    """How small-count control treats modelled demand.
+
+    Small-count control protects figures derived from child-level records (a pupil list, a
+    counts file). Modelled demand (``inputs.demand.method = "modelled"``: ONS population x
+    published DfE SEN2 rates) counts no identified child, so by default its figures are shown
+    rounded, with a note that they are estimates (``modelled = "show"``); ``"protect"`` applies
+    the same control as to child-level figures.
+    """
+
+    modelled: Literal["show", "protect"] = "show"
+
+
 NATIONAL = frozenset({"england"})
 """Top-level ``authority`` values that make a scenario national (case-folded)."""
 
@@ -658,6 +671,7 @@ class Scenario(_Section):
     candidates: Candidates = Field(default_factory=Candidates)
     selection: Selection = Field(default_factory=Selection)
     robustness: Robustness = Field(default_factory=Robustness)
+    disclosure: Disclosure = Field(default_factory=Disclosure)
     source: Path | None = None
     source_sha256: str | None = None
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -684,6 +698,19 @@ class Scenario(_Section):
             if found is not None:
                 return found
         return DEFAULT_ORIGIN
+
+    @property
+    def estimates(self) -> bool:
+        """Whether the run's children are modelled estimates shown as such: demand modelled
+        from published statistics and ``disclosure.modelled = "show"`` (no small-count
+        control of the children's figures; see :class:`Disclosure`)."""
+        return self.inputs.demand.method == "modelled" and self.disclosure.modelled == "show"
+
+    @property
+    def count_threshold(self) -> int:
+        """Counts of the run's children below this are withheld: ``suppression_threshold``,
+        or 0 when they are modelled estimates (:attr:`estimates`)."""
+        return 0 if self.estimates else self.suppression_threshold
 
     @property
     def warnings(self) -> list[str]:

@@ -22,6 +22,13 @@ passes its figures through :func:`protect`, the one place the rules are applied:
 
 A withheld count is written ``<t`` (:func:`withheld_count`, the one place that text is made),
 any other withheld figure ``c`` (the DfE's mark for confidential), and NULL in the GeoPackage.
+
+The rules protect figures derived from child-level records (a pupil list, a counts file).
+Demand modelled from published statistics (ONS population x DfE SEN2 rates) counts no
+identified child: its figures are *estimates*, shown rounded with a note saying so
+(:attr:`Rule.estimates`), unless the scenario sets ``disclosure.modelled = "protect"``.
+Pupils with an EHC plan at a school (GIAS) are counts of real children: they are protected in
+every run (:meth:`Rule.of_records`).
 """
 
 from __future__ import annotations
@@ -51,8 +58,25 @@ def withheld_count(threshold: int) -> str:
     return f"<{threshold}"
 
 
-def disclosure_text(threshold: int) -> str:
-    """The sentence explaining figures withheld below ``threshold`` children."""
+ESTIMATES_NOTE = (
+    "Children's figures are modelled estimates from published statistics (ONS population x"
+    " DfE SEN2 rates), not counts of identified children: they are shown rounded (children to"
+    " 1 decimal, harm points to 2) and are not withheld as small counts"
+    ' (disclosure.modelled = "protect" withholds them).'
+)
+"""The note of a run whose children's figures are modelled estimates."""
+
+
+def disclosure_text(threshold: int, *, estimates: bool = False) -> str:
+    """The sentence explaining figures withheld below ``threshold`` children; with
+    ``estimates``, that the children's figures are modelled estimates shown rounded."""
+    if estimates:
+        if threshold == 0:
+            return ESTIMATES_NOTE
+        return (
+            f"{ESTIMATES_NOTE} Pupils with an EHC plan at a school are counts: fewer than"
+            f" {threshold} are shown as {withheld_count(threshold)}."
+        )
     if threshold == 0:
         return "Disclosure control is off (suppression_threshold = 0)."
     return (
@@ -91,10 +115,19 @@ class Rule:
         Counts of children below this (and above 0) are withheld (children).
     unmet
         Harm points of one child without a place, the most one child can add (harm points).
+    estimates
+        The children's figures are modelled estimates from published statistics: nothing is
+        withheld (:meth:`of_records` is the rule for counts of real children in the same run).
     """
 
     threshold: int
     unmet: float
+    estimates: bool = False
+
+    def of_records(self) -> Rule:
+        """This rule for counts of real children (a school's pupils with an EHC plan), which
+        are protected even when the run's children are estimates."""
+        return Rule(self.threshold, self.unmet)
 
     @property
     def harm_threshold(self) -> float:
@@ -103,7 +136,7 @@ class Rule:
 
     def hides(self, value: object, kind: Kind) -> bool:
         """Whether ``value`` of ``kind`` is withheld on its own (rules 1 and 2)."""
-        if value is None or isinstance(value, Withheld | str | bool):
+        if self.estimates or value is None or isinstance(value, Withheld | str | bool):
             return False
         try:
             size = abs(round(float(value), 6))  # type: ignore[arg-type]
@@ -123,10 +156,11 @@ def rule_for(scenario: Scenario, *, per_child: float | None = None) -> Rule:
 
     ``per_child`` is that harm (harm points) when the run knows it (its fallback journeys, see
     :attr:`sitefinder.pipeline.RankResult.disclosure_rule`); else ``harm.unmet``, which exceeds
-    every allowed journey's harm under the flat fallback.
+    every allowed journey's harm under the flat fallback. The rule's ``estimates`` is the
+    scenario's (:attr:`sitefinder.config.Scenario.estimates`).
     """
     unmet = scenario.harm.unmet if per_child is None else per_child
-    return Rule(threshold=scenario.suppression_threshold, unmet=unmet)
+    return Rule(threshold=scenario.suppression_threshold, unmet=unmet, estimates=scenario.estimates)
 
 
 def _hidden_cells(

@@ -206,6 +206,16 @@ def write_geopackage(
     return write_layers(_frames(run), path, overwrite=overwrite, label_top=run.facts.top)
 
 
+GEOMETRY_TYPES = {
+    "candidates": "Point",
+    "existing_bases": "Point",
+    "planned_bases": "Point",
+    "assignments": "LineString",
+}
+"""Each spatial layer's geometry type, written even when the layer is empty (an authority
+with no bases today, a plan of no bases), so GIS software shows it as that kind of layer."""
+
+
 def write_layers(
     frames: dict[str, pd.DataFrame], path: Path, *, overwrite: bool, label_top: int
 ) -> Path:
@@ -217,8 +227,16 @@ def write_layers(
         for name, frame in frames.items():  # GDAL creates the file itself
             options = {"VERSION": GPKG_VERSION} if not Path(temporary).exists() else {}
             if isinstance(frame, gpd.GeoDataFrame):
+                # Empty, the geometry type cannot be read from the rows: say it.
+                known = GEOMETRY_TYPES.get(name)
+                kind = {"geometry_type": known} if frame.empty and known else {}
                 frame.to_file(
-                    temporary, layer=name, driver="GPKG", engine="pyogrio", dataset_options=options
+                    temporary,
+                    layer=name,
+                    driver="GPKG",
+                    engine="pyogrio",
+                    dataset_options=options,
+                    **kind,
                 )
             else:
                 pyogrio.write_dataframe(

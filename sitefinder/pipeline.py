@@ -527,5 +527,5 @@ def _sites_table(
 _EXPLANATION = [
     "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness", "alternatives",
+    "robustness", "alternatives", "caveats",
 ]  # fmt: skip

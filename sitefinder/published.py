@@ -61,7 +61,7 @@ FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area 
 _PLAN_ONLY = [
     "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
-    "robustness", "alternatives",
+    "robustness", "alternatives", "caveats",
 ]  # fmt: skip
 LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignments")
 """The spatial layers, in the file's order."""
@@ -388,7 +388,13 @@ def _candidates(result: RankResult, planned: set[str]) -> pd.DataFrame:
     )
     reasons = plan.left_out.drop_duplicates("urn").set_index("urn")["reason"]
     table["left_out_reason"] = [str(reasons.get(urn, "")) for urn in table["urn"]]
-    return protected(table, school_columns(table), result.disclosure_rule)
+    rule, columns = result.disclosure_rule, school_columns(table)
+    if not rule.estimates:
+        return protected(table, columns, rule)
+    # Modelled children are estimates; a school's pupils with an EHC plan are real children.
+    pupils = [c for c in columns if c.key.startswith("ehcp_")]
+    table = protected(table, pupils, rule.of_records())
+    return protected(table, [c for c in columns if c not in pupils], rule)
 
 
 def _planned(result: RankResult) -> pd.DataFrame:
@@ -631,11 +637,13 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         suppression_threshold=scenario.suppression_threshold,
         per_minute=scenario.harm.per_minute,
         stopping_rule=StoppingRule.from_scenario(scenario).describe(
-            scenario.base_size, scenario.suppression_threshold
+            scenario.base_size, scenario.count_threshold
         ),
         tie_tolerance=scenario.selection.tie_tolerance,
         harm_scale=harm_scale(scenario),
-        disclosure_note=disclosure_text(scenario.suppression_threshold),
+        disclosure_note=disclosure_text(
+            scenario.suppression_threshold, estimates=scenario.estimates
+        ),
         method=plan.method,
         proof=plan.proof(),
         proof_brief=plan.proof(brief=True),

@@ -269,6 +269,7 @@ def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
         "fallback_totals": records(run["fallback_totals"], FALLBACK_TOTALS),
         "special_schools": records(run["special_schools"], SPECIAL_SCHOOLS),
         "suppression_threshold": run.threshold,
+        "disclosure": run.facts.disclosure_note,
         "warnings": run.warnings,
         "notes": run.notes,
     }
@@ -357,7 +358,8 @@ def disclosure_note(run: PublishedRun | RankResult) -> str:
     """The sentence explaining withheld figures."""
     if isinstance(run, PublishedRun):
         return run.facts.disclosure_note
-    return disclosure_text(run.scenario.suppression_threshold)
+    scenario = run.scenario
+    return disclosure_text(scenario.suppression_threshold, estimates=scenario.estimates)
 
 
 def _rich(

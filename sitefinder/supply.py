@@ -193,6 +193,30 @@ class RuleCheck:
     phase: str = ""
 
 
+UNKNOWN_NOTES: dict[str, str] = {
+    "single_sex": "gender not recorded (single-sex rule not checked)",
+    "selective": "admissions policy not recorded (selective rule not checked)",
+    "ages": "statutory ages not recorded (age rule not checked)",
+    "spare_places": "spare places unknown (no capacity or pupil numbers)",
+    "high_send": "EHC-plan share not recorded (high-SEND rule not checked)",
+}
+"""What a school's note says when its data cannot check a rule (:data:`RuleOutcome` unknown)."""
+
+
+def caveats(checks: Sequence[RuleCheck]) -> str:
+    """A host's caveats in words, ``"; "``-joined: every rule it is flagged by (tight on space,
+    high-SEND, single-sex when allowed, part of a phase's ages, an existing base), every rule
+    its data cannot check (said even when no school's data can, where the notes leave it to
+    one warning) and a rule a required school overrides."""
+    said = []
+    for check in checks:
+        if check.outcome == "unknown":
+            said.append(check.note or UNKNOWN_NOTES.get(check.rule, f"{check.rule} not checked"))
+        elif check.outcome == "flag" or (check.rule == "required_urns" and check.note):
+            said.append(check.note)
+    return "; ".join(dict.fromkeys(text for text in said if text))
+
+
 @dataclass
 class _Known:
     """Which rules' data some candidate has (a rule nobody's data can check is one warning)."""
@@ -225,7 +249,7 @@ def _high_send(scenario: Scenario, *, share: float, count: float) -> str:
     with an EHC plan under ``suppression_threshold``) would give the count back.
     """
     limit = f"{scenario.candidates.high_send_share:.0%}"
-    rule = rule_for(scenario)
+    rule = rule_for(scenario).of_records()  # real pupils, even when demand is modelled
     if rule.hides(count, "count"):
         few = withheld_count(rule.threshold)
         return (
@@ -279,7 +303,7 @@ def _judge(
             "single_sex",
             key,
             "unknown",
-            "gender not recorded (single-sex rule not checked)" if known.gender else "",
+            UNKNOWN_NOTES["single_sex"] if known.gender else "",
         )
     else:
         check("single_sex", key, "pass")
@@ -301,9 +325,7 @@ def _judge(
             "selective",
             key,
             "unknown",
-            "admissions policy not recorded (selective rule not checked)"
-            if known.admissions
-            else "",
+            UNKNOWN_NOTES["selective"] if known.admissions else "",
         )
     else:
         check("selective", key, "pass")  # fmt: skip
@@ -336,7 +358,7 @@ def _judge(
             "ages",
             key,
             "unknown",
-            "statutory ages not recorded (age rule not checked)" if known.ages else "",
+            UNKNOWN_NOTES["ages"] if known.ages else "",
         )
     key = "candidates.min_spare_places"
     spare = school["spare_places"]
@@ -346,7 +368,7 @@ def _judge(
             "spare_places",
             key,
             "unknown",
-            "spare places unknown (no capacity or pupil numbers)" if known.spare else "",
+            UNKNOWN_NOTES["spare_places"] if known.spare else "",
         )
     elif spare < needed:
         have = (
@@ -369,7 +391,7 @@ def _judge(
             "high_send",
             key,
             "unknown",
-            "EHC-plan share not recorded (high-SEND rule not checked)" if known.send else "",
+            UNKNOWN_NOTES["high_send"] if known.send else "",
         )
     else:
         check("high_send", key, "pass")  # fmt: skip
@@ -402,7 +424,8 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         ``schools`` gains ``spare_places`` (places), ``ehcp_share`` (fraction of pupils with
         an EHC plan), ``existing_base`` (text, empty if none), ``host_phases`` (the planned
         phases a new base there could serve, as text: "primary, secondary"), ``eligible``
-        (bool) and ``notes`` (reasons for exclusion first, then flags, separated by "; ");
+        (bool), ``notes`` (reasons for exclusion first, then flags, separated by "; ") and
+        ``caveats`` (what a host there comes with: :func:`caveats`);
         ``checks`` gives each school's rules one by one (:class:`RuleCheck`, by URN), the
         structured form of its notes.
 
@@ -430,6 +453,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     )
     eligible: list[bool] = []
     notes: list[str] = []
+    cautions: list[str] = []
     host_phases: list[str] = []
     warnings: list[str] = []
     problems: list[str] = []
@@ -446,6 +470,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
             checks[urn] = [RuleCheck("establishment", "", "fail", note, excludes=True)]
             eligible.append(False)
             notes.append(note)
+            cautions.append("")
             host_phases.append("")
             continue
         mine, phases = _judge(scenario, school, known=known, spans=spans)
@@ -494,6 +519,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         checks[urn] = mine
         eligible.append(not excluded)
         notes.append("; ".join(excluded + flags))
+        cautions.append(caveats(mine))
         host_phases.append(", ".join(phases) if not excluded else "")
     for urn in required:
         if urn not in set(out["urn"]):
@@ -511,6 +537,7 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
         raise ScenarioError(problems)
     out["eligible"] = eligible
     out["notes"] = notes
+    out["caveats"] = cautions
     out["host_phases"] = host_phases
     warnings = _unchecked(scenario, out, pool) + warnings
     return Assessment(out, warnings, checks)

@@ -152,7 +152,7 @@ def check_explanations(result) -> list[str]:
     """Recompute every left-out reason and every areas-served entry; return what is false."""
     plan, scenario = result.plan, result.scenario
     tol = scenario.selection.tie_tolerance
-    threshold = scenario.suppression_threshold
+    threshold = scenario.count_threshold  # 0 for modelled estimates: shown as they are
     built = rebuild(result)
     rows = built.model.rows
     n_existing = len(built.existing)

@@ -252,3 +252,18 @@ def test_compare_needs_two_files_and_sweep_checks_its_settings(scenario_file, tm
         " (--set harm.exponent=0)\n"
     )
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_bare_sitefinder_prints_its_help_once():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "sitefinder"], capture_output=True, text=True, cwd=root, timeout=60
+    )
+    assert done.stdout.count("Usage: sitefinder [OPTIONS] COMMAND [ARGS]...") == 1, done.stdout
+    assert " rank " in done.stdout and done.stderr == ""
+    in_process = CliRunner().invoke(app, [])
+    assert in_process.stdout.count("Usage: sitefinder") == 1

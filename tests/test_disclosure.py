@@ -307,11 +307,12 @@ def test_a_plan_base_under_the_threshold_is_not_given_back_by_the_network_change
     # Rutland's plan with every child without a base place out of authority (its independent
     # special schools not used): one base places 10 children, the other under 5; the network's
     # published change in children placed is their sum, so the 10 is withheld too (as "c": it
-    # is not <5).
+    # is not <5). Its modelled estimates are protected on request (by default they are shown).
     monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
     examples = Path(__file__).resolve().parent.parent / "configs" / "examples"
     scenario = with_settings(
-        load_scenario(examples / "rutland.toml"), {"fallback.independent.use": False}
+        load_scenario(examples / "rutland.toml"),
+        {"fallback.independent.use": False, "disclosure.modelled": "protect"},
     )
     data = json.loads(to_json(rank(scenario), top=3))
     placed = data["network"]["after"]["placed"] - data["network"]["before"]["placed"]
@@ -375,9 +376,15 @@ def test_the_same_run_gives_the_same_bytes(tmp_path, monkeypatch):
 
 
 def test_trafford_outputs_give_back_no_count(trafford_result, tmp_path):
-    """Modelled demand on a real authority: fractional counts, most areas under 5 children."""
-    result = trafford_result
+    """Modelled demand on a real authority, protected on request (disclosure.modelled =
+    "protect"): fractional counts, most areas under 5 children. By default its estimates are
+    shown."""
+    shown = json.loads(to_json(trafford_result, top=TOP))
+    assert not [row for row in shown["ranking"] if {"<5", "c"} & set(map(str, row.values()))]
+    assert "modelled estimates" in shown["disclosure"]
+    result = rank(with_settings(trafford_result.scenario, {"disclosure.modelled": "protect"}))
     rows = json.loads(to_json(result, top=TOP))["ranking"]
+    assert "<5" in [row["children_served"] for row in rows]
     assert _attack_rows(result, rows) == []
     test_geopackage_gives_back_no_count_by_division_or_differencing(result, tmp_path)
 

@@ -8,6 +8,9 @@ from typer.testing import CliRunner
 from sitefinder import load_scenario, rank, write_geopackage
 from sitefinder.cli import app
 from sitefinder.errors import OutputError
+from sitefinder.resources import bundled_root
+
+DEMO_BASES = bundled_root() / "data" / "demo" / "bases.csv"
 
 runner = CliRunner()
 
@@ -133,3 +136,23 @@ def test_every_planned_host_is_in_plan_and_named(tmp_path, demo_result):
     assert candidates["ehcp_pupils"].isna().any()  # the demo has schools with 1-4
     hidden = candidates["ehcp_pupils"].isna()
     assert candidates.loc[hidden, "ehcp_share"].isna().all()  # share x pupils gives it back
+
+
+def test_empty_layers_keep_their_geometry_type_and_crs(tmp_path, scenario_file):
+    # An authority with no bases today, and a plan of none: empty point layers, still points.
+    bases = tmp_path / "no_bases.csv"
+    header = DEMO_BASES.read_text(encoding="utf-8").splitlines()[0]
+    bases.write_text(header + "\n", encoding="utf-8")
+    scenario = load_scenario(scenario_file("bases = 0\n", inputs={"bases": str(bases)}))
+    path = write_geopackage(rank(scenario), tmp_path / "empty.gpkg")
+    kinds = dict(pyogrio.list_layers(path))
+    assert {name: kinds[name] for name in ("existing_bases", "planned_bases")} == {
+        "existing_bases": "Point",
+        "planned_bases": "Point",
+    }
+    for name in ("existing_bases", "planned_bases"):
+        info = pyogrio.read_info(path, layer=name)
+        assert (info["features"], info["crs"]) == (0, "EPSG:27700")
+    from sitefinder.export import read_run
+
+    assert read_run(path)["existing_bases"].empty  # and the run reads back

@@ -85,7 +85,7 @@ def test_json_structure(demo):
         "scenario", "urn", "name", "in_plan", "summary", "school", "rules", "options",
         "planned", "in_the_plan", "areas_served", "alternatives", "reference_option",
         "served_instead", "swaps", "extra_base", "plan_reason", "to_enter_the_plan",
-        "suppression_threshold", "warnings",
+        "suppression_threshold", "disclosure", "warnings",
     ]  # fmt: skip
     assert parsed["urn"] == LEFT_OUT and parsed["in_plan"] is False
     assert [r["rule"] for r in parsed["rules"]] == [

@@ -167,8 +167,20 @@ def _number(value: object) -> float | None:
 
 
 def leaks(result, explanation, document) -> list[str]:
-    """Division and differencing attacks on one document; returns what they recover."""
+    """Division and differencing attacks on one document; returns what they recover.
+
+    A run of modelled estimates (``disclosure.modelled = "show"``) withholds nothing of its
+    children by design: then every figure must be shown, and a withheld one is reported.
+    """
     t = THRESHOLD
+    if result.disclosure_rule.estimates:
+        return [
+            f"{option['need_group']} {part} {key} withheld in a run of estimates"
+            for option in document["options"]
+            for part in ("alone", "with_plan")
+            for key, value in option[part].items()
+            if value in ("c", f"<{t}")
+        ]
     unmet = result.disclosure_rule.unmet
     unmets = sorted({round(float(u), 9) for u in result.fallback.unmet_harm})
     per_child = [*unmets, result.scenario.fallback.mismatch]

@@ -598,6 +598,9 @@ sen2_caseload = "sen2_caseload.csv"
 
 [selection]
 method = "{method}"
+
+[disclosure]
+modelled = "protect"             # withhold small modelled figures too (the tests attack them)
 """
 
 

@@ -86,7 +86,7 @@ def _notes(
     counts: tuple[int, int],
 ) -> list[str]:
     """Sentences about the plan; ``counts`` is (bases chosen, bases requested)."""
-    threshold = scenario.suppression_threshold
+    threshold = scenario.count_threshold
     stop = StoppingRule.from_scenario(scenario)
     notes = []
     if len(stopped):

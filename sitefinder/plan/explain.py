@@ -104,9 +104,10 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
                 if served > 1e-9
                 else float("nan"),
                 "areas_served": areas_text(
-                    instance, inputs.area_names, served_rows, flow, scenario.suppression_threshold
+                    instance, inputs.area_names, served_rows, flow, scenario.count_threshold
                 ),
                 "greedy_rank": greedy_rank.get(int(candidates.option[candidate])),
+                "caveats": str(school.get("caveats", "") or ""),
                 "easting": school["easting"],
                 "northing": school["northing"],
             }

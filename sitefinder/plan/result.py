@@ -75,7 +75,7 @@ class Plan:
     chosen
         One row per new base: ``choice, urn, name, phase, need_group, need_group_label,
         places, children_served, newly_placed, harm_averted, minutes_before, minutes_after,
-        areas_served, greedy_rank, robustness``.
+        areas_served, greedy_rank, robustness, caveats`` (what its host comes with).
     left_out
         The strongest candidates not chosen: ``urn, name, phase, need_group,
         harm_averted_standalone, reason``.

@@ -99,13 +99,22 @@ def _view(
     )  # fmt: skip
 
 
-def _plain(headings: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()):
+def _plain(
+    headings: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[int] = (),
+    *,
+    long: Sequence[int] = (),
+) -> _Table:
+    """A table of text; ``long`` columns hold unbroken text (paths, checksums) that may wrap
+    anywhere, so the table fits a printed page."""
+
+    def css(i: int) -> str:
+        return "num" if i in numeric else "long" if i in long else ""
+
     return _Table(
         [_Heading(h, i in numeric) for i, h in enumerate(headings)],
-        [
-            _Row([_Cell(text, "num" if i in numeric else "") for i, text in enumerate(row)])
-            for row in rows
-        ],
+        [_Row([_Cell(text, css(i)) for i, text in enumerate(row)]) for row in rows],
     )
 
 
@@ -188,7 +197,10 @@ def _provenance(run: PublishedRun) -> tuple[_Table, _Table]:
         ["Disclosure control", facts.disclosure_note],
     ]
     checksums = [list(row) for row in run["input_files"].itertuples(index=False, name=None)]
-    return _plain(["Item", "Value"], rows), _plain(["Input", "File", "SHA-256"], checksums)
+    return (
+        _plain(["Item", "Value"], rows, long=[1]),
+        _plain(["Input", "File", "SHA-256"], checksums, long=[1, 2]),
+    )
 
 
 def _environment(template_dir: Path | None) -> jinja2.Environment:

@@ -27,7 +27,7 @@ from sitefinder.config import Scenario
 from sitefinder.disclosure import Rule, Withheld
 from sitefinder.pipeline import RankResult
 from sitefinder.plan import StoppingRule
-from sitefinder.report import plan_frame, published_warnings
+from sitefinder.report import disclosure_note, plan_frame, published_warnings
 from sitefinder.why.cells import number_of, ordinal, text_of
 from sitefinder.why.rules import failed_names, failed_rule, published_school, rule_rows
 from sitefinder.why.school import SchoolExplanation
@@ -272,7 +272,7 @@ def _extra_sentence(
 ) -> list[str]:
     scenario = result.scenario
     bases, requested = explanation.bases, explanation.requested
-    threshold = scenario.suppression_threshold
+    threshold = scenario.count_threshold
     rule = StoppingRule.from_scenario(scenario).describe(scenario.base_size, threshold)
     if requested == 0:
         return ["The scenario asks for no new bases (bases = 0)."]
@@ -321,7 +321,9 @@ def why_document(result: RankResult, explanation: SchoolExplanation) -> dict[str
 
     Keys: ``scenario, urn, name, in_plan, summary, school, rules, options, planned,
     areas_served, alternatives, reference_option, served_instead, swaps, extra_base,
-    plan_reason, to_enter_the_plan, suppression_threshold, warnings``.
+    plan_reason, to_enter_the_plan, suppression_threshold, disclosure, warnings``
+    (``disclosure``: the sentence saying what is withheld, or that the children's figures are
+    modelled estimates).
     """
     scenario = result.scenario
     rule = result.disclosure_rule
@@ -374,6 +376,7 @@ def why_document(result: RankResult, explanation: SchoolExplanation) -> dict[str
         "plan_reason": explanation.plan_reason or None,
         "to_enter_the_plan": to_enter,
         "suppression_threshold": threshold,
+        "disclosure": disclosure_note(result),
         "warnings": published_warnings(result),
     }
 

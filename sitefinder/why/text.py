@@ -232,8 +232,8 @@ def why_text(document: dict[str, Any]) -> RenderableType:
                     document["to_enter_the_plan"],
                 )
             )
-    threshold = document["suppression_threshold"]
-    parts.append(Text("\n" + disclosure_text(threshold)))
+    note = document.get("disclosure") or disclosure_text(document["suppression_threshold"])
+    parts.append(Text("\n" + note))
     return Group(*parts)
 
 
