@@ -594,8 +594,8 @@ def method_notes(scenario: Scenario, found: FallbackSchools) -> list[str]:
             f"fallback: flat: a child without a base place counts harm.unmet ="
             f" {scenario.harm.unmet:g} harm points, whatever their journey"
         ]
-    far = _per_phase(scenario, settings.minutes_of, "minutes")
-    mismatch = _per_phase(scenario, settings.mismatch_of, "harm point(s)")
+    far = per_phase_text(scenario, settings.minutes_of, "minutes")
+    mismatch = per_phase_text(scenario, settings.mismatch_of, "harm point(s)")
     how = f"the harm of that journey plus a mismatch of {mismatch} for having no base place"
     if settings.method == "out_of_authority":
         return [
@@ -612,17 +612,27 @@ def method_notes(scenario: Scenario, found: FallbackSchools) -> list[str]:
         ]
     counts = used["kind"].value_counts()
     kinds = ", ".join(f"{counts[k]} {KIND_LABELS[k]}(s)" for k in KINDS if k in counts.index)
+    across = int(used["cross_border"].sum())
+    # The places across the border within reach are modelled, each up to its places: the
+    # journey past them all is not the nearest one's, so it stays an assumption.
+    beyond = (
+        f": beyond the {across} place(s) across the border within reach, whose places are modelled"
+        if across
+        else ""
+    )
     return [
         f"fallback: children without a base place fill the places of {len(used)} special"
         f" school(s) ({kinds}) teaching their phase and age and serving their need group, at"
         f" least harm (nearest first, each school up to its places); those no place takes go"
         f" to an out-of-authority placement {far} away (fallback.out_of_authority_minutes, an"
-        f" assumption); scored at {how}",
+        f" assumption{beyond}); scored at {how}",
         *found.notes,
     ]
 
 
-def _per_phase(scenario: Scenario, value_of: Callable[[str], float], unit: str) -> str:
+def per_phase_text(scenario: Scenario, value_of: Callable[[str], float], unit: str) -> str:
+    """A setting that may differ by phase, in words: ``60 minutes``, or ``45 minutes (primary)
+    and 75 minutes (secondary)``."""
     values = {phase: value_of(phase) for phase in scenario.phases}
     if len(set(values.values())) == 1:
         return f"{next(iter(values.values())):g} {unit}"

@@ -42,6 +42,7 @@ from sitefinder.columns import (
     protected,
 )
 from sitefinder.disclosure import Kind, Withheld, disclosure_text
+from sitefinder.fallback import per_phase_text
 from sitefinder.resources import bundled_root
 from sitefinder.version import __version__
 
@@ -292,15 +293,17 @@ def harm_scale(scenario: Scenario) -> str:
     fallback = scenario.fallback
     if fallback.method == "flat":
         return text + f" A child without a base place counts {scenario.harm.unmet:g}."
+    far = per_phase_text(scenario, fallback.minutes_of, "minutes")
+    mismatch = per_phase_text(scenario, fallback.mismatch_of, "harm point(s)")
     where = (
-        "the nearest special school serving their need (or an out-of-authority placement"
-        f" {fallback.out_of_authority_minutes:g} minutes away when that is nearer)"
+        "a special school's place (nearest first, each school up to its places) or an"
+        f" out-of-authority placement {far} away when none is left"
         if fallback.method == "special_school"
-        else f"an out-of-authority placement {fallback.out_of_authority_minutes:g} minutes away"
+        else f"an out-of-authority placement {far} away"
     )
     return text + (
         f" A child without a base place counts the harm of the journey to {where}, plus"
-        f" {fallback.mismatch:g} for having no base place."
+        f" {mismatch} for having no base place."
     )
 
 

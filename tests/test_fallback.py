@@ -642,3 +642,29 @@ def test_a_base_across_the_border_is_a_place_with_no_mismatch(tmp_path):
     assert "200001" not in hosts and "100001" in hosts
     reasons = result.schools.set_index("urn").loc["200001", "notes"]
     assert "another authority's school (across the border)" in reasons
+
+
+def test_per_phase_settings_reach_every_output(tmp_path, demo_config):
+    from sitefinder import rank, with_settings
+    from sitefinder.published import publish
+    from sitefinder.render import write_report
+    from sitefinder.report import to_json
+
+    scenario = with_settings(
+        load_scenario(demo_config),
+        {
+            "fallback.mismatch": {"primary": 1.5, "secondary": 0.5},
+            "fallback.out_of_authority_minutes": {"primary": 40, "secondary": 80},
+        },
+    )
+    result = rank(scenario)
+    facts = publish(result).facts
+    assert (
+        "an out-of-authority placement 40 minutes (primary) and 80 minutes (secondary) away"
+        in facts.harm_scale
+    )
+    assert "1.5 harm point(s) (primary) and 0.5 harm point(s) (secondary)" in facts.harm_scale
+    assert json.loads(to_json(result, top=3))["fallback_totals"]
+    assert write_report(result, tmp_path / "r.html").stat().st_size > 0
+    phases = result.model.instance.demand["phase"].to_numpy()
+    assert np.allclose(result.model.instance.rows.mismatch[phases == "primary"], 1.5)
