@@ -253,6 +253,18 @@ FALLBACK_TOTALS: tuple[Column, ...] = (
 )
 """Children without a base place by where they go, today and with the plan."""
 
+SUFFICIENCY: tuple[Column, ...] = (
+    Column("year", "Year", "number", digits=0),
+    Column("phase", "Phase", "text"),
+    Column("need_group", "Need group", "id"),
+    _c("children", "Children needing a place"),
+    Column("places_today", "Places today", "number", digits=1),
+    Column("places_source", "Places from", "text"),
+    Column("places_added", "Places added", "number", digits=1),
+    Column("gap", "Gap", "number", digits=1),
+)
+"""The sufficiency statement (the ``sufficiency`` table): a negative gap is a surplus."""
+
 SPECIAL_SCHOOLS: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
     Column("name", "School", "text"),

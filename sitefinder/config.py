@@ -652,6 +652,53 @@ NATIONAL = frozenset({"england"})
 """Top-level ``authority`` values that make a scenario national (case-folded)."""
 
 
+class Programme(_Section):
+    """The sufficiency programme's horizon and its demand projection
+    (:mod:`sitefinder.programme`).
+
+    ``years`` are January census years (2027: the school year 2026/27; default the five after
+    the data's SEN2 year). Demand is projected along the authority's SEN2 series of EHC plans
+    (England's where the authority's is short or erratic), its yearly growth damped by
+    ``damping`` each year ahead, cohorts ageing a year each year; ``growth`` (one yearly rate,
+    or one per year) replaces the fitted trend, and ``children`` (per year and phase) sets the
+    totals the projection is scaled to.
+    """
+
+    years: list[Annotated[int, within(2000, 2100)]] | None = None
+    damping: Annotated[float, within(0, 1)] = 0.8
+    growth: float | dict[int, float] | None = None
+    children: dict[int, dict[Phase, Annotated[float, within(0, 1_000_000, "children")]]] | None = (
+        None
+    )
+
+    @field_validator("growth", mode="before")
+    @classmethod
+    def _check_growth(cls, value: Any) -> Any:
+        check = cast(Callable[[Any], Any], within(-0.5, 1, "a year").func)
+        if isinstance(value, dict):
+            for number in value.values():
+                check(number)
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float | None):
+            raise ValueError(
+                "programme.growth: must be a yearly rate (e.g. 0.05) or one per year"
+                " ({ 2027 = 0.05, 2028 = 0.04 })"
+            )
+        return check(value) if value is not None else value
+
+    @field_validator("years")
+    @classmethod
+    def _check_years(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("programme.years: give at least one year, or leave it out")
+            if any(b <= a for a, b in itertools.pairwise(value)):
+                raise ValueError(
+                    "programme.years: must be in order, each year once (e.g. [2026, 2027, 2028])"
+                )
+        return value
+
+
 class Scenario(_Section):
     """A validated, immutable scenario. Build it with :func:`load_scenario`."""
 
@@ -671,6 +718,7 @@ class Scenario(_Section):
     candidates: Candidates = Field(default_factory=Candidates)
     selection: Selection = Field(default_factory=Selection)
     robustness: Robustness = Field(default_factory=Robustness)
+    programme: Programme = Field(default_factory=Programme)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     source: Path | None = None
     source_sha256: str | None = None

@@ -22,6 +22,25 @@ from sitefinder.readers.sen2 import OLDEST, Caseload, NeedsByAge
 
 
 @dataclass(frozen=True)
+class DemandBasis:
+    """What demand was built from, for projecting it (:mod:`sitefinder.programme`).
+
+    Attributes
+    ----------
+    population
+        Population by area (rows, ``area_code``) and single year of age (columns, years), when
+        demand was modelled; None otherwise.
+    authority, england
+        The authority's and England's SEN2 caseloads (EHC plans per census year), when the
+        caseload file was given.
+    """
+
+    population: pd.DataFrame | None = None
+    authority: Caseload | None = None
+    england: Caseload | None = None
+
+
+@dataclass(frozen=True)
 class Growth:
     """Fitted yearly growth of EHC plans per need code (fraction per year, e.g. 0.08)."""
 

@@ -18,6 +18,7 @@ from sitefinder.authorities import Authority
 from sitefinder.config import BoundariesInput, DemandInput, Scenario
 from sitefinder.demand import (
     BaseShares,
+    DemandBasis,
     Projection,
     base_shares,
     demand_by_phase,
@@ -154,6 +155,7 @@ class AuthorityData:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     border_bases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    basis: DemandBasis | None = None
 
     @property
     def boundaries(self) -> gpd.GeoDataFrame | None:
@@ -261,7 +263,7 @@ def _modelled(
     *,
     authority: Authority | None,
     digests: _Digests,
-) -> tuple[pd.DataFrame | None, BaseShares | None, str, _Sen2 | None]:
+) -> tuple[pd.DataFrame | None, BaseShares | None, str, _Sen2 | None, pd.DataFrame | None]:
     assert spec.population and spec.sen2_needs and spec.authority
     population = read_population(spec.population, problems, authority=authority, notes=notes)
     needs_file = read_sen2_of(
@@ -274,14 +276,14 @@ def _modelled(
     needs = needs_of(needs_file, spec.authority, problems) if needs_file else None
     sen2 = _caseloads(spec, problems, digests)
     if population is None or needs is None or sen2 is None:
-        return None, None, "", sen2
+        return None, None, "", sen2, None
     shares, share_problems = base_shares(
         spec.share, ages=spec.ages, authority=sen2.authority, england=sen2.england
     )
     for message in share_problems:
         problems.add(spec.sen2_caseload or "inputs.demand.share", message)
     if shares is None:
-        return None, None, "", sen2
+        return None, None, "", sen2, None
     projection = (
         Projection(fit_growth(needs, sen2.authority), spec.planning_year)
         if spec.planning_year
@@ -297,7 +299,7 @@ def _modelled(
         f" place: {shares.described}"
     )
     notes.extend(modelled_notes)
-    return table, shares, name, sen2
+    return table, shares, name, sen2, population
 
 
 def _demand_spec(scenario: Scenario) -> DemandInput:
@@ -316,6 +318,7 @@ class _Demand:
     sen2: _Sen2 | None
     notes: list[str]
     warnings: list[str]
+    population: pd.DataFrame | None = None
 
 
 def _areas_and_demand(
@@ -349,6 +352,7 @@ def _areas_and_demand(
     spec = _demand_spec(scenario)
     demand: pd.DataFrame | None = None
     sen2: _Sen2 | None = None
+    population: pd.DataFrame | None = None
     if spec.method == "counts":
         assert spec.path is not None
         demand = read_demand_counts(spec.path, problems, areas=areas, ages=spec.ages)
@@ -366,7 +370,7 @@ def _areas_and_demand(
     if spec.method != "modelled":
         sen2 = _caseloads(spec, problems, digests)  # for the check of existing places
     else:
-        demand, shares, name, sen2 = _modelled(
+        demand, shares, name, sen2, population = _modelled(
             spec, problems, notes, authority=authority, digests=digests
         )
         if demand is not None and areas is not None:
@@ -398,7 +402,7 @@ def _areas_and_demand(
         )
         if low:
             warnings.append(low)
-    return _Demand(areas, demand, boundaries, sen2, notes, warnings)
+    return _Demand(areas, demand, boundaries, sen2, notes, warnings, population)
 
 
 def _check_places(
@@ -631,6 +635,12 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     checksums = {
         name: digests.of(path) or file_sha256(path) for name, path in files.files().items()
     }
+    sen2 = found_demand.sen2
+    basis = DemandBasis(
+        population=found_demand.population,
+        authority=sen2.authority if sen2 is not None else None,
+        england=sen2.england if sen2 is not None else None,
+    )
     return AuthorityData(
-        schools, bases, areas, demand, polygons, checksums, warnings, notes, border
+        schools, bases, areas, demand, polygons, checksums, warnings, notes, border, basis
     )

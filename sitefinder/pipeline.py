@@ -25,6 +25,7 @@ from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
 from sitefinder.model.warm import read_warm
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
+from sitefinder.programme import Sufficiency, sufficiency_of
 from sitefinder.supply import (
     HOSTABLE_PHASES,
     ages_text,
@@ -109,6 +110,14 @@ class RankResult:
     demand_notes: list[str] = field(default_factory=list)
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     special_schools: pd.DataFrame = field(default_factory=pd.DataFrame)
+    programme: Sufficiency | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sufficiency(self) -> pd.DataFrame:
+        """The sufficiency statement: one row per year, phase and need group with
+        ``children`` (projected to need a base place), ``places_today`` (and
+        ``places_source``), ``places_added`` (the plan's) and ``gap``."""
+        return self.programme.table if self.programme is not None else pd.DataFrame()
 
     @cached_property
     def schools(self) -> pd.DataFrame:
@@ -128,7 +137,13 @@ class RankResult:
     @property
     def notes(self) -> list[str]:
         """What the readers and the router did: files read, estimates, cache use."""
-        return [*self.data.notes, *self.demand_notes, *self.travel.notes, *self.fallback.notes]
+        return [
+            *self.data.notes,
+            *self.demand_notes,
+            *self.travel.notes,
+            *self.fallback.notes,
+            *(self.programme.notes if self.programme is not None else []),
+        ]
 
     @property
     def disclosure_rule(self) -> Rule:
@@ -472,6 +487,15 @@ def rank(
         demand_notes=model.notes,
         unplaced=unplaced,
         special_schools=special_school_table(model.special, unplaced),
+        programme=sufficiency_of(
+            scenario,
+            data,
+            model,
+            existing=existing,
+            existing_table=existing_table,
+            before=before_solution,
+            chosen=plan.chosen,
+        ),
         fallback_warnings=model.special.warnings,
     )
 

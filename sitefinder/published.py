@@ -38,6 +38,7 @@ from sitefinder.columns import (
     RANKING,
     SPECIAL_SCHOOLS,
     STOPPED,
+    SUFFICIENCY,
     Column,
     protected,
 )
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from sitefinder.config import Scenario
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 2
+RUN_FORMAT = 3
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -68,8 +69,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 """The spatial layers, in the file's order."""
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-    "network", "fallback", "fallback_totals", "special_schools", "robustness", "assumptions",
-    "input_files", "run_facts",
+    "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "robustness",
+    "assumptions", "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -223,6 +224,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "fallback": FALLBACK,
         "fallback_totals": FALLBACK_TOTALS,
         "special_schools": SPECIAL_SCHOOLS,
+        "sufficiency": SUFFICIENCY,
         "planned_bases": PLANNED_BASES,
     }
     if name == "candidates":
@@ -606,6 +608,11 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             "fallback": lambda: _fallback(result),
             "fallback_totals": lambda: protected(
                 fallback_totals(result.unplaced), FALLBACK_TOTALS, rule
+            ),
+            "sufficiency": lambda: protected(
+                result.sufficiency.reindex(columns=[c.key for c in SUFFICIENCY]),
+                SUFFICIENCY,
+                rule,
             ),
             "special_schools": lambda: protected(
                 result.special_schools[[c.key for c in SPECIAL_SCHOOLS]].assign(

@@ -36,6 +36,7 @@ from sitefinder.columns import (
     RANKING,
     SPECIAL_SCHOOLS,
     STOPPED,
+    SUFFICIENCY,
     Column,
     people_rows,
     protected,
@@ -268,6 +269,7 @@ def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
         "fallback": records(run["fallback"], FALLBACK),
         "fallback_totals": records(run["fallback_totals"], FALLBACK_TOTALS),
         "special_schools": records(run["special_schools"], SPECIAL_SCHOOLS),
+        "sufficiency": records(run["sufficiency"], SUFFICIENCY),
         "suppression_threshold": run.threshold,
         "disclosure": run.facts.disclosure_note,
         "warnings": run.warnings,
@@ -454,10 +456,62 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
         columns, rows = people_table(run, run["plan_left_out"], LEFT_OUT)
         parts.append(_rich("Strongest candidates left out", columns, rows))
     parts.append(metrics_table(run))
+    gap = sufficiency_table(run)
+    if gap is not None:
+        parts.append(gap)
     warnings = run.warnings
     if warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in warnings)))
     return Group(*parts)
+
+
+def sufficiency_rows(run: PublishedRun | RankResult) -> list[list[str]]:
+    """The sufficiency statement by year and phase (need groups added up), as text rows:
+    year, phase, children, places today, places added, gap."""
+    table = published(run)["sufficiency"]
+    if table.empty:
+        return []
+    numbers = table.assign(
+        children=pd.to_numeric(table["children"], errors="coerce"),
+    )
+    rows = []
+    for (year, phase), part in numbers.groupby(["year", "phase"], sort=True):
+        children = part["children"]
+        shown = f"{children.sum():,.1f}" if children.notna().all() else "c"
+        rows.append(
+            [
+                str(int(year)),
+                str(phase),
+                shown,
+                f"{part['places_today'].sum():,.1f}",
+                f"{part['places_added'].sum():,.1f}",
+                f"{pd.to_numeric(part['gap']).sum():+,.1f}" if shown != "c" else "c",
+            ]
+        )
+    return rows
+
+
+def sufficiency_table(run: PublishedRun | RankResult) -> Table | None:
+    """The sufficiency statement by year and phase as a rich table (None when there is none)."""
+    rows = sufficiency_rows(run)
+    if not rows:
+        return None
+    table = Table(
+        title=Text("Sufficiency: children needing a base place against places, by year"),
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        caption="Gap = children - places today - places added (negative: a surplus); by need"
+        " group in the JSON, CSV and GeoPackage table sufficiency.",
+        caption_justify="left",
+    )
+    for heading, right in (
+        ("Year", False), ("Phase", False), ("Children", True), ("Places today", True),
+        ("Places added", True), ("Gap", True),
+    ):  # fmt: skip
+        table.add_column(heading, justify="right" if right else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def metrics_table(run: PublishedRun | RankResult) -> Table:

@@ -46,16 +46,18 @@ def _problems(layout: dict[str, Any]) -> list[str]:
     return found
 
 
-def _check(report: Path, tmp_path: Path) -> None:
+def _check(report: Path, tmp_path: Path, *, sufficiency: bool = False) -> None:
+    # a run with a sufficiency statement shows it before where the unplaced go
+    sections = [*SECTIONS[:5], "sufficiency", *SECTIONS[5:]] if sufficiency else SECTIONS
     for paper in ("A4", "Letter"):
         layout = print_layout(report, paper=paper)
         assert len(layout["tables"]) >= 8, layout["tables"]
         assert _problems(layout) == [], paper
         breaks = {s["id"]: s["break_before"] for s in layout["sections"]}
-        assert list(breaks) == SECTIONS
+        assert list(breaks) == sections
         assert [s for s, b in breaks.items() if b != "page"] == ["summary"]
     pages = pdf_pages(print_pdf(report, tmp_path / "report.pdf"))
-    assert len(pages) >= len(SECTIONS)
+    assert len(pages) >= len(sections)
     assert all(abs(w - A4_POINTS[0]) < 1 and abs(h - A4_POINTS[1]) < 1 for w, h in pages), pages
 
 
@@ -65,7 +67,7 @@ def test_the_demo_report_prints_on_a4(tmp_path):
 
 
 def test_the_trafford_report_prints_on_a4(trafford_result, tmp_path):
-    _check(write_report(trafford_result, tmp_path / "trafford.html"), tmp_path)
+    _check(write_report(trafford_result, tmp_path / "trafford.html"), tmp_path, sufficiency=True)
 
 
 def test_the_measure_sees_a_table_wider_than_the_page(tmp_path):

@@ -34,6 +34,7 @@ from sitefinder.columns import (
     PLAN,
     RANKING,
     SPECIAL_SCHOOLS,
+    SUFFICIENCY,
     Column,
 )
 from sitefinder.errors import OutputError
@@ -272,6 +273,7 @@ def render_report(
         "left_out": _view(run, run["plan_left_out"], LEFT_OUT),
         "fallback": _view(run, run["fallback_totals"], FALLBACK_TOTALS),
         "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
+        "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
         "robustness": _robustness(run),
         "assumptions": _assumption_sections(run),
         "provenance": provenance,

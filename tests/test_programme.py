@@ -1,0 +1,206 @@
+"""The sufficiency statement: demand projected along a damped SEN2 trend, cohorts ageing."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitefinder import load_scenario, rank, with_settings
+from sitefinder.config import Programme
+from sitefinder.errors import CommandLineError
+from sitefinder.programme import fit_trend, project_demand, statement
+from sitefinder.programme.projection import Trend
+from sitefinder.readers.sen2 import Caseload
+from sitefinder.report import to_json
+
+AGES = {"primary": (4, 10), "secondary": (11, 15)}
+
+
+def _caseload(plans: dict[int, float], name: str = "Testshire") -> Caseload:
+    series = pd.Series(plans, dtype=float)
+    return Caseload(plans=series, in_bases=series * 0.05, name=name)
+
+
+def test_a_damped_trend_by_hand():
+    trend = Trend(0.10, 0.5, "test", pd.Series(dtype=float))
+    assert trend.factor(2025, 2025) == 1.0
+    assert trend.factor(2025, 2026) == pytest.approx(1.10)
+    # the second year grows by half the first year's log-growth
+    assert trend.factor(2025, 2027) == pytest.approx(1.10**1.5)
+    assert trend.factor(2025, 2028) == pytest.approx(1.10**1.75)
+    given_years = Trend(0.0, 0.8, "test", pd.Series(dtype=float), {2026: 0.2, 2027: -0.1})
+    assert given_years.factor(2025, 2027) == pytest.approx(1.2 * 0.9)
+
+
+def test_the_authority_s_own_trend_is_fitted_and_stated():
+    plans = {y: 100 * 1.08 ** (y - 2019) for y in range(2019, 2026)}
+    trend, notes = fit_trend(Programme(), authority=_caseload(plans), england=None)
+    assert trend.rate == pytest.approx(0.08)
+    assert trend.source == "Testshire's SEN2 series"
+    assert "a fitted growth of +8.0% a year (R squared 1.00), damped by 0.8" in notes[0]
+
+
+def test_a_short_or_erratic_series_falls_back_on_england():
+    england = _caseload({y: 1000 * 1.05 ** (y - 2019) for y in range(2019, 2026)}, "England")
+    short, notes = fit_trend(
+        Programme(), authority=_caseload({2024: 10, 2025: 30}), england=england
+    )
+    assert short.rate == pytest.approx(0.05) and short.source == "England's SEN2 series"
+    assert "has 2 census year(s), under 4" in notes[0]
+    erratic = _caseload({2019: 50, 2020: 90, 2021: 40, 2022: 85, 2023: 45, 2024: 95, 2025: 50})
+    jumpy, notes = fit_trend(Programme(), authority=erratic, england=england)
+    assert jumpy.source == "England's SEN2 series" and "is erratic" in notes[0]
+    with pytest.raises(
+        ValueError, match=r"give inputs\.demand\.sen2_caseload, or programme\.growth"
+    ):
+        fit_trend(Programme(), authority=None, england=None)
+
+
+def test_a_scenario_s_growth_replaces_the_trend():
+    trend, notes = fit_trend(Programme(growth=0.2, damping=1.0), authority=None, england=None)
+    assert trend.factor(2025, 2027) == pytest.approx(1.44)
+    assert "programme.growth" in notes[0]
+
+
+def _demand(rows):
+    return pd.DataFrame(rows, columns=["area_code", "phase", "need_code", "age", "children"])
+
+
+def test_cohorts_age_a_year_each_year_without_population():
+    demand = _demand(
+        [
+            ("A", "primary", "ASD", 4, 1.0),
+            ("A", "primary", "ASD", 10, 3.0),
+            ("A", "secondary", "ASD", 15, 2.0),
+            ("A", "primary", "SEMH", np.nan, 5.0),  # no age: grows, does not age
+        ]
+    )
+    flat = Trend(0.0, 1.0, "test", pd.Series(dtype=float))
+    out = project_demand(demand, years=[2026], base_year=2025, trend=flat, ages=AGES)
+    asd = out[out["need_code"] == "ASD"].set_index("age")
+    # the 10-year-olds are 11 and in secondary; the 15-year-olds have left; a new cohort of 4
+    assert asd.loc[11, "children"] == 3.0 and asd.loc[11, "phase"] == "secondary"
+    assert asd.loc[5, "children"] == 1.0 and asd.loc[4, "children"] == 1.0
+    assert 16 not in asd.index and 15 not in asd.index
+    assert out.loc[out["need_code"] == "SEMH", "children"].sum() == 5.0
+
+
+def test_with_population_a_cohort_keeps_its_size_at_its_new_age():
+    demand = _demand([("A", "secondary", "ASD", 11, 6.0), ("B", "secondary", "ASD", 11, 6.0)])
+    # area A has 120 children aged 10 and 100 aged 11: next year's 11-year-olds are 20% more
+    population = pd.DataFrame({10: [120.0, 50.0], 11: [100.0, 100.0]}, index=["A", "B"])
+    trend = Trend(0.1, 1.0, "test", pd.Series(dtype=float))
+    out = project_demand(
+        demand, years=[2026], base_year=2025, trend=trend, ages=AGES, population=population
+    )
+    by_area = out.set_index("area_code")["children"]
+    assert by_area["A"] == pytest.approx(6.0 * 1.2 * 1.1)
+    assert by_area["B"] == pytest.approx(6.0 * 0.5 * 1.1)
+
+
+def test_children_per_year_scale_the_projection():
+    demand = _demand([("A", "primary", "ASD", 5, 2.0), ("B", "primary", "SEMH", 6, 6.0)])
+    flat = Trend(0.0, 1.0, "test", pd.Series(dtype=float))
+    out = project_demand(
+        demand,
+        years=[2026],
+        base_year=2025,
+        trend=flat,
+        ages=AGES,
+        children={2026: {"primary": 16.0}},
+    )
+    assert out["children"].sum() == pytest.approx(16.0)
+    assert out.set_index("area_code")["children"]["A"] == pytest.approx(4.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 50.0), min_size=3, max_size=3),
+    st.lists(st.floats(0.0, 40.0), min_size=3, max_size=3),
+    st.lists(st.floats(0.0, 20.0), min_size=3, max_size=3),
+)
+def test_every_statement_row_reconciles(children, today, added):
+    scenario = load_scenario_default()
+    groups = list(scenario.need_groups)[:3]
+    codes = [scenario.need_groups[g].codes[0] for g in groups]
+    projected = pd.DataFrame(
+        {"year": 2026, "phase": "primary", "need_code": codes, "children": children}
+    )
+    places = pd.DataFrame(
+        {"phase": "primary", "need_group": groups, "places": today, "places_source": "register"}
+    )
+    new = pd.DataFrame({"phase": "primary", "need_group": groups, "places": added})
+    rows = statement(scenario, projected=projected, today=places, added=new, years=[2026])
+    assert np.allclose(rows["gap"], rows["children"] - rows["places_today"] - rows["places_added"])
+    mine = rows[rows["phase"] == "primary"].set_index("need_group").loc[groups]
+    assert np.allclose(mine["children"], children)
+    assert np.allclose(mine["places_added"], added)
+
+
+def load_scenario_default():
+    from sitefinder.resources import default_scenario_path
+
+    return load_scenario(default_scenario_path())
+
+
+def test_bad_programme_settings_are_named():
+    scenario = load_scenario_default()
+    for update, message in (
+        ({"programme.years": [2028, 2027]}, "programme.years: must be in order"),
+        ({"programme.growth": float("inf")}, "programme.growth: must be from -0.5 to 1"),
+        ({"programme.growth": "fast"}, "programme.growth: must be a yearly rate"),
+        ({"programme.damping": 1.5}, "programme.damping: must be from 0 to 1"),
+    ):
+        with pytest.raises(CommandLineError, match=message):
+            with_settings(scenario, update)
+
+
+def test_the_demo_statement_in_every_output(tmp_path):
+    scenario = with_settings(
+        load_scenario_default(),
+        {"programme.years": [2026, 2027, 2028], "programme.growth": 0.1},
+    )
+    result = rank(scenario)
+    table = result.sufficiency
+    assert sorted(table["year"].unique()) == [2026, 2027, 2028]
+    assert np.allclose(
+        table["gap"], table["children"] - table["places_today"] - table["places_added"]
+    )
+    # places today are today's bases' (70 on the demo's register), added the plan's
+    first = table[table["year"] == 2026]
+    assert first["places_today"].sum() == pytest.approx(result.data.bases["capacity"].sum())
+    assert first["places_added"].sum() == pytest.approx(result.plan.chosen["places"].sum())
+    # the children grow with the trend, the cohorts ageing (the demo's counts have ages)
+    totals = table.groupby("year")["children"].sum()
+    today = float(result.data.demand["children"].sum())
+    assert totals[2026] == pytest.approx(today * 1.1, rel=0.15)
+    document = json.loads(to_json(result, top=3))
+    assert len(document["sufficiency"]) == len(table)
+    assert set(document["sufficiency"][0]) >= {
+        "year", "phase", "need_group", "children", "places_today", "places_added", "gap",
+    }  # fmt: skip
+
+
+def test_trafford_demand_grows_along_its_sen2_series(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    from sitefinder.resources import bundled_root
+
+    result = rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))
+    table = result.sufficiency
+    assert sorted(table["year"].unique()) == [2026, 2027, 2028, 2029, 2030]
+    assert any("Trafford's EHC plans in January" in n for n in result.notes)
+    totals = table.groupby("year")["children"].sum()
+    today = float(result.data.demand.loc[
+        result.data.demand["phase"].isin(result.scenario.phases), "children"
+    ].sum())  # fmt: skip
+    assert totals[2026] > today  # growing, about 10% a year in SEN2 2019-2025
+    assert math.isclose(totals[2030], totals.max(), rel_tol=0.05)
+    assert np.allclose(
+        table["gap"], table["children"] - table["places_today"] - table["places_added"]
+    )
