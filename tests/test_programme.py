@@ -182,6 +182,11 @@ def test_the_demo_statement_in_every_output(tmp_path):
     assert totals[2026] == pytest.approx(today * 1.1, rel=0.15)
     document = json.loads(to_json(result, top=3))
     assert len(document["sufficiency"]) == len(table)
+    from sitefinder.render import write_report
+
+    report = write_report(result, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="sufficiency"' in report
+    assert report.count("data:image/png;base64,") == 2  # the map and the sufficiency chart
     assert set(document["sufficiency"][0]) >= {
         "year", "phase", "need_group", "children", "places_today", "places_added", "gap",
     }  # fmt: skip

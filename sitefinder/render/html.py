@@ -39,6 +39,7 @@ from sitefinder.columns import (
 )
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
+from sitefinder.render.charts import sufficiency_png
 from sitefinder.render.staticmap import map_png
 from sitefinder.report import people_table, summary_rows
 from sitefinder.targets import check_target, write_atomic
@@ -274,6 +275,7 @@ def render_report(
         "fallback": _view(run, run["fallback_totals"], FALLBACK_TOTALS),
         "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
+        "sufficiency_chart": _png_text(sufficiency_png(run)),
         "robustness": _robustness(run),
         "assumptions": _assumption_sections(run),
         "provenance": provenance,
@@ -288,6 +290,10 @@ def render_report(
     except jinja2.TemplateError as exc:
         where = template_dir or "the packaged templates"
         raise OutputError(f"{where}: the report template failed ({exc})") from None
+
+
+def _png_text(png: bytes | None) -> str:
+    return base64.b64encode(png).decode("ascii") if png else ""
 
 
 def generated_stamp() -> str:
