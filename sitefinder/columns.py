@@ -265,6 +265,19 @@ SUFFICIENCY: tuple[Column, ...] = (
 )
 """The sufficiency statement (the ``sufficiency`` table): a negative gap is a surplus."""
 
+PROGRAMME: tuple[Column, ...] = (
+    Column("year", "Opens", "number", digits=0),
+    Column("urn", "URN", "id"),
+    Column("name", "School", "text"),
+    Column("phase", "Phase", "text"),
+    Column("need_groups", "Need group", "id"),
+    Column("places", "Places", "number", digits=0),
+    _c("children_expected", "Children expected"),
+    _c("newly_placed", "Newly placed"),
+    _h("harm_averted", "Harm averted", about="children_expected"),
+)
+"""The programme (the ``programme`` table): the new bases opened in each year."""
+
 SPECIAL_SCHOOLS: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
     Column("name", "School", "text"),

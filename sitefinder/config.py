@@ -599,6 +599,7 @@ class Selection(_Section):
     min_children: Annotated[float, within(0, 200, "children")] | None = None
     min_harm_averted: Annotated[float, within(0, 1_000_000, "harm points")] = 1.0
     tie_tolerance: Annotated[float, within(0, 1)] = 0.01
+    min_occupancy: Annotated[float, within(0, 1)] = 0.8
 
     @field_validator("required_urns", mode="before")
     @classmethod
@@ -665,6 +666,7 @@ class Programme(_Section):
     """
 
     years: list[Annotated[int, within(2000, 2100)]] | None = None
+    bases: Literal["auto"] | Annotated[int, within(0, 50)] = "auto"
     damping: Annotated[float, within(0, 1)] = 0.8
     growth: float | dict[int, float] | None = None
     children: dict[int, dict[Phase, Annotated[float, within(0, 1_000_000, "children")]]] | None = (

@@ -110,14 +110,20 @@ class RankResult:
     demand_notes: list[str] = field(default_factory=list)
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     special_schools: pd.DataFrame = field(default_factory=pd.DataFrame)
-    programme: Sufficiency | None = field(default=None, repr=False, compare=False)
+    projection: Sufficiency | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def programme(self) -> pd.DataFrame:
+        """The programme: the new bases opened in each year of the horizon (``year, urn, name,
+        phase, need_groups, places, children_expected, newly_placed, harm_averted``)."""
+        return self.projection.programme if self.projection is not None else pd.DataFrame()
 
     @property
     def sufficiency(self) -> pd.DataFrame:
         """The sufficiency statement: one row per year, phase and need group with
         ``children`` (projected to need a base place), ``places_today`` (and
         ``places_source``), ``places_added`` (the plan's) and ``gap``."""
-        return self.programme.table if self.programme is not None else pd.DataFrame()
+        return self.projection.table if self.projection is not None else pd.DataFrame()
 
     @cached_property
     def schools(self) -> pd.DataFrame:
@@ -142,7 +148,7 @@ class RankResult:
             *self.demand_notes,
             *self.travel.notes,
             *self.fallback.notes,
-            *(self.programme.notes if self.programme is not None else []),
+            *(self.projection.notes if self.projection is not None else []),
         ]
 
     @property
@@ -487,7 +493,7 @@ def rank(
         demand_notes=model.notes,
         unplaced=unplaced,
         special_schools=special_school_table(model.special, unplaced),
-        programme=sufficiency_of(
+        projection=sufficiency_of(
             scenario,
             data,
             model,
@@ -495,6 +501,10 @@ def rank(
             existing_table=existing_table,
             before=before_solution,
             chosen=plan.chosen,
+            options=options.assign(
+                name=assessed["name"].to_numpy()[options["school"].to_numpy(dtype=int)]
+            ),
+            option_sites=option_sites,
         ),
         fallback_warnings=model.special.warnings,
     )

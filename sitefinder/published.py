@@ -35,6 +35,7 @@ from sitefinder.columns import (
     METRICS,
     PLAN,
     PLANNED_BASES,
+    PROGRAMME,
     RANKING,
     SPECIAL_SCHOOLS,
     STOPPED,
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from sitefinder.config import Scenario
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 3
+RUN_FORMAT = 4
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -69,8 +70,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 """The spatial layers, in the file's order."""
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-    "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "robustness",
-    "assumptions", "input_files", "run_facts",
+    "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
+    "robustness", "assumptions", "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -225,6 +226,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "fallback_totals": FALLBACK_TOTALS,
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
+        "programme": PROGRAMME,
         "planned_bases": PLANNED_BASES,
     }
     if name == "candidates":
@@ -612,6 +614,13 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             "sufficiency": lambda: protected(
                 result.sufficiency.reindex(columns=[c.key for c in SUFFICIENCY]),
                 SUFFICIENCY,
+                rule,
+            ),
+            "programme": lambda: protected(
+                result.programme.reindex(columns=[c.key for c in PROGRAMME]).assign(
+                    urn=lambda t: t["urn"].astype(str)
+                ),
+                PROGRAMME,
                 rule,
             ),
             "special_schools": lambda: protected(

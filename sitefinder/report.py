@@ -33,6 +33,7 @@ from sitefinder.columns import (
     LEFT_OUT,
     METRICS,
     PLAN,
+    PROGRAMME,
     RANKING,
     SPECIAL_SCHOOLS,
     STOPPED,
@@ -270,6 +271,7 @@ def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
         "fallback_totals": records(run["fallback_totals"], FALLBACK_TOTALS),
         "special_schools": records(run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": records(run["sufficiency"], SUFFICIENCY),
+        "programme": records(run["programme"], PROGRAMME),
         "suppression_threshold": run.threshold,
         "disclosure": run.facts.disclosure_note,
         "warnings": run.warnings,
@@ -459,6 +461,10 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
     gap = sufficiency_table(run)
     if gap is not None:
         parts.append(gap)
+    programme = published(run)["programme"]
+    if not programme.empty:
+        columns, rows = people_rows(programme, PROGRAMME)
+        parts.append(_rich("The programme: new bases by the year they open", columns, rows))
     warnings = run.warnings
     if warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in warnings)))

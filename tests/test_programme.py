@@ -172,10 +172,14 @@ def test_the_demo_statement_in_every_output(tmp_path):
     assert np.allclose(
         table["gap"], table["children"] - table["places_today"] - table["places_added"]
     )
-    # places today are today's bases' (70 on the demo's register), added the plan's
+    # places today are today's bases' (70 on the demo's register), added the programme's by
+    # the year each opens
     first = table[table["year"] == 2026]
     assert first["places_today"].sum() == pytest.approx(result.data.bases["capacity"].sum())
-    assert first["places_added"].sum() == pytest.approx(result.plan.chosen["places"].sum())
+    programme = result.programme
+    for year in (2026, 2027, 2028):
+        opened = programme.loc[programme["year"] <= year, "places"].sum()
+        assert table.loc[table["year"] == year, "places_added"].sum() == pytest.approx(opened)
     # the children grow with the trend, the cohorts ageing (the demo's counts have ages)
     totals = table.groupby("year")["children"].sum()
     today = float(result.data.demand["children"].sum())
@@ -214,3 +218,56 @@ def test_trafford_demand_grows_along_its_sen2_series(real_data, monkeypatch, tmp
 
     report = write_report(result, tmp_path / "t.html").read_text(encoding="utf-8")
     assert report.count("data:image/png;base64,") == 2  # the map and the sufficiency chart
+
+
+def test_a_programme_of_one_year_on_today_s_children_follows_today_s_build_order():
+    from sitefinder.instance import build_instance, existing_sites, site_at
+    from sitefinder.load import load_inputs
+    from sitefinder.programme.schedule import schedule
+    from sitefinder.supply import assess, candidate_options
+
+    scenario = with_settings(load_scenario_default(), {"selection.min_occupancy": 0.5})
+    data = load_inputs(scenario)
+    instance = build_instance(scenario, data)
+    existing, _ = existing_sites(instance, scenario, data)
+    assessed = assess(scenario, data.schools, data.bases).schools
+    options = candidate_options(scenario, assessed)
+    options = options.assign(name=assessed["name"].to_numpy()[options["school"].to_numpy()])
+    class_id = {c: i for i, c in enumerate(instance.classes)}
+    sites = [
+        site_at(
+            instance, scenario, school=int(o.school),
+            classes=frozenset({class_id[(o.phase, o.need_group)]}), capacity=scenario.base_size,
+        )
+        for o in options.itertuples()
+    ]  # fmt: skip
+    today = data.demand.assign(year=2026)
+    programme, _ = schedule(
+        instance, scenario, years=[2026], projected=today, existing=existing,
+        options=options, option_sites=sites,
+    )  # fmt: skip
+    ranked = rank(scenario).ranking
+    passing = ranked[ranked["passes_rule"] & (ranked["children_served"] >= 5 - 1e-9)]
+    assert len(programme) >= 1
+    # the programme's bases are today's build order's, in order, those that pass the rules
+    assert programme["urn"].tolist() == passing["urn"].tolist()[: len(programme)]
+    assert (programme["children_expected"] >= 0.5 * programme["places"] - 1e-9).all()
+    assert np.allclose(programme["harm_averted"], passing["harm_averted"][: len(programme)])
+
+
+def test_rutland_s_programme_opens_no_base_under_its_occupancy(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    from sitefinder.resources import bundled_root
+
+    result = rank(load_scenario(bundled_root() / "configs" / "examples" / "rutland.toml"))
+    programme = result.programme
+    assert len(programme) >= 2 and programme["year"].is_monotonic_increasing
+    assert (programme["children_expected"] >= 0.8 * programme["places"] - 1e-9).all()
+    table = result.sufficiency
+    for (year, phase, group), places in (
+        programme.groupby(["year", "phase", "need_groups"])["places"].sum().items()
+    ):
+        later = table[(table["year"] >= year) & (table["phase"] == phase)]
+        assert later.loc[later["need_group"] == group, "places_added"].min() >= places
+    document = json.loads(to_json(result, top=3))
+    assert [row["urn"] for row in document["programme"]] == programme["urn"].astype(str).tolist()

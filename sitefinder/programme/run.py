@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sitefinder.programme.projection import fit_trend, project_demand
+from sitefinder.programme.schedule import schedule
 from sitefinder.programme.sufficiency import COLUMNS, Sufficiency, base_places, statement
 
 if TYPE_CHECKING:
@@ -46,6 +47,15 @@ def _sources(scenario: Scenario, bases: pd.DataFrame, table: pd.DataFrame) -> li
     return out
 
 
+def asked_for(scenario: Scenario) -> bool:
+    """Whether the scenario asks for a programme: any ``[programme]`` key it sets (the
+    programme's year-by-year search costs a greedy build order a year)."""
+    return any(
+        scenario.origin_of(f"programme.{key}") != "default"
+        for key in ("years", "bases", "damping", "growth", "children")
+    )
+
+
 def sufficiency_of(
     scenario: Scenario,
     data: AuthorityData,
@@ -55,6 +65,8 @@ def sufficiency_of(
     existing_table: pd.DataFrame,
     before: Solution,
     chosen: pd.DataFrame,
+    options: pd.DataFrame,
+    option_sites: Sequence[Site],
 ) -> Sufficiency:
     """The sufficiency statement of a run: projected demand against places, by year.
 
@@ -67,7 +79,11 @@ def sufficiency_of(
     before
         Today's network's optimum (who each base serves).
     chosen
-        The plan's new bases (``phase, need_group, places``), taken to open in the first year.
+        The plan's new bases (``phase, need_group, places``): the places added from the first
+        year when no programme is asked for.
+    options, option_sites
+        The candidate new bases (``urn, name, phase, need_group, school``) and their sites,
+        for the programme (:func:`sitefinder.programme.schedule.schedule`).
 
     Returns
     -------
@@ -123,15 +139,33 @@ def sufficiency_of(
         for i, site in enumerate(existing[:n_bases])
     }
     today = base_places(table, served, classes=classes)
-    added = chosen.reindex(columns=["phase", "need_group", "places"]).dropna()
+    if asked_for(scenario):
+        programme, programme_notes = schedule(
+            instance,
+            scenario,
+            years=years,
+            projected=projected,
+            existing=existing,
+            options=options,
+            option_sites=option_sites,
+        )
+        notes.extend(programme_notes)
+        added = programme.rename(columns={"need_groups": "need_group"})
+    else:  # the plan, open from the first year
+        programme = pd.DataFrame()
+        added = chosen.reindex(columns=["phase", "need_group", "places"]).dropna()
+        notes.append(
+            f"programme: none asked for (a [programme] section runs one), so the plan's new"
+            f" bases are counted from {years[0]}"
+        )
     rows = statement(scenario, projected=projected, today=today, added=added, years=years)
     notes.append(
         "sufficiency: children projected to need a base place each year against the places"
         " today (a base serving several needs lends its places to each in proportion to the"
-        " children it serves today) and the plan's new places, taken to open in"
-        f" {years[0]}; gap = children - places today - places added"
+        " children it serves today) and the places the programme has opened by then; gap ="
+        " children - places today - places added"
     )
-    return Sufficiency(rows, projected, trend.series, notes)
+    return Sufficiency(rows, projected, trend.series, notes, programme)
 
 
 def _empty(note: str) -> Sufficiency:

@@ -2,10 +2,10 @@
 
 For each year of the horizon and each phase x need group: the children projected to need a
 base place (:mod:`sitefinder.programme.projection`), the places today (with where their
-numbers come from), the places the plan adds by then, and the gap (children - places today -
-places added; negative is a surplus). A base serving several need groups (or both phases)
-lends its places to each in proportion to the children it serves of each today (evenly when it
-serves none). The plan's new bases are taken to open in the horizon's first year.
+numbers come from), the places the programme has added by then, and the gap (children -
+places today - places added; negative is a surplus). A base serving several need groups (or
+both phases) lends its places to each in proportion to the children it serves of each today
+(evenly when it serves none).
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ class Sufficiency:
         gave the growth), for the report's chart.
     notes
         How demand was projected and the places counted.
+    programme
+        The new bases opened in each year (:mod:`sitefinder.programme.schedule`).
     """
 
     table: pd.DataFrame
     projected: pd.DataFrame
     series: pd.Series
     notes: list[str] = field(default_factory=list)
+    programme: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def base_places(
@@ -111,7 +114,8 @@ def statement(
     today
         Places today by class (:func:`base_places`).
     added
-        The plan's new bases: ``phase, need_group, places``, open from the first year.
+        New bases: ``phase, need_group, places`` and the ``year`` each opens (open from the
+        first year without one); their places count from that year on.
     years
         The horizon.
     """
@@ -120,7 +124,7 @@ def statement(
     children = demand.groupby(["year", "phase", "need_group"])["children"].sum()
     places = today.groupby(["phase", "need_group"])["places"].sum()
     sources = today.groupby(["phase", "need_group"]).apply(_sources, include_groups=False)
-    new = added.groupby(["phase", "need_group"])["places"].sum()
+    opened = added if "year" in added.columns else added.assign(year=years[0] if years else 0)
     rows = []
     for year in years:
         for phase in scenario.phases:
@@ -128,7 +132,12 @@ def statement(
                 key = (phase, group)
                 count = float(children.get((year, phase, group), 0.0))
                 have = float(places.get(key, 0.0))
-                more = float(new.get(key, 0.0))
+                mine = opened[
+                    (opened["year"] <= year)
+                    & (opened["phase"] == phase)
+                    & (opened["need_group"] == group)
+                ]
+                more = float(mine["places"].sum())
                 rows.append(
                     {
                         "year": int(year),
