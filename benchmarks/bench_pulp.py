@@ -1,0 +1,147 @@
+"""The plan's selection with its stopping rule: sitefinder against the same model in PuLP.
+
+Run with ``SITEFINDER_REAL_DATA=... python benchmarks/bench_pulp.py [--bases 4 8 12]
+[--solvers cbc highs] [--config configs/examples/trafford.toml]``. PuLP is a benchmark-only
+dependency (the ``bench`` extra).
+
+The instance is the one ``sitefinder rank --method optimal --bases K`` chooses from (demand
+rows, today's bases, every candidate option, the rules). sitefinder chooses the plan as
+``rank`` does (:func:`sitefinder.plan.stopping.choose_set`: Benders then the full MIP, and the
+stopping rule choosing again with one base fewer while a base fails). PuLP builds the same MIP
+(binary per candidate, flow per allowed pair, unmet slack per row, ``x <= min(demand,
+capacity) y``, the count and one base per school) and solves it with CBC or with HiGHS,
+one thread, the plan's gaps (0.01 harm points or a millionth of the harm), under the same
+rule: the weakest failing base (valued exactly by sitefinder's assignment LPs) out and the
+MIP solved again with one base fewer. Prints each one's seconds (model building included),
+bases kept and total harm, checks the harms agree within the plan's tolerance, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import numpy as np
+import pulp
+
+import sitefinder.plan.choose as choose_module
+from sitefinder import load_scenario
+from sitefinder.model.scoring import SetScorer
+from sitefinder.pipeline import rank
+from sitefinder.plan.result import ABS_GAP, REL_GAP
+from sitefinder.plan.stopping import SetProblem, StoppingRule, _Worth, choose_set
+
+
+class _CapturedError(Exception):
+    pass
+
+
+def plan_problem(config: str, bases: int) -> tuple[SetProblem, object, StoppingRule]:
+    """The set problem, solver settings and stopping rule ``rank`` hands to ``choose_set``."""
+    captured = {}
+
+    def capture(problem, *, settings, stop):
+        captured.update(problem=problem, settings=settings, stop=stop)
+        raise _CapturedError
+
+    scenario = load_scenario(config).model_copy(update={"bases": bases})
+    original = choose_module.choose_set
+    choose_module.choose_set = capture
+    try:
+        rank(scenario, method="optimal")
+    except _CapturedError:
+        pass
+    finally:
+        choose_module.choose_set = original
+    return captured["problem"], captured["settings"], captured["stop"]
+
+
+def pulp_select(problem: SetProblem, k: int, solver: str) -> list[int]:
+    """The best set of ``k`` new bases by the selection MIP in PuLP."""
+    demand, candidates = problem.demand, problem.candidates.sites
+    existing = list(problem.existing)
+    sites = [*existing, *candidates]
+    n_ex = len(existing)
+    model = pulp.LpProblem("selection", pulp.LpMinimize)
+    y = [pulp.LpVariable(f"y{j}", cat="Binary") for j in range(len(candidates))]
+    u = [pulp.LpVariable(f"u{r}", lowBound=0) for r in range(len(demand))]
+    by_row: list[list] = [[] for _ in range(len(demand))]
+    cost = []
+    for i, site in enumerate(sites):
+        flows = []
+        for r, h in zip(site.rows.tolist(), site.harm.tolist(), strict=True):
+            x = pulp.LpVariable(f"x{i}_{r}", lowBound=0)
+            flows.append(x)
+            by_row[r].append(x)
+            cost.append(h * x)
+            if i >= n_ex:
+                model += x <= min(float(demand.children[r]), site.capacity) * y[i - n_ex]
+        if i < n_ex:
+            model += pulp.lpSum(flows) <= site.capacity
+        else:
+            model += pulp.lpSum(flows) <= site.capacity * y[i - n_ex]
+    for r in range(len(demand)):
+        model += pulp.lpSum(by_row[r]) + u[r] == float(demand.children[r])
+    cost += [float(demand.unmet_harm[r]) * u[r] for r in range(len(demand))]
+    model += pulp.lpSum(cost)
+    model += pulp.lpSum(y) == k
+    for j in problem.rules.required:
+        model += y[j] == 1
+    locations = np.asarray(problem.candidates.locations)
+    for place in np.unique(locations):
+        members = np.flatnonzero(locations == place)
+        if len(members) > 1:
+            model += pulp.lpSum(y[j] for j in members) <= 1
+    options = {"msg": False, "gapRel": REL_GAP, "gapAbs": ABS_GAP, "threads": 1}
+    options["timeLimit"] = 600
+    engine = pulp.PULP_CBC_CMD(**options) if solver == "cbc" else pulp.HiGHS(**options)
+    model.solve(engine)
+    return [j for j, v in enumerate(y) if (v.value() or 0.0) > 0.5]
+
+
+def pulp_plan(problem: SetProblem, stop: StoppingRule, solver: str) -> list[int]:
+    """PuLP's plan under the stopping rule: fewer bases while one fails."""
+    scorer = SetScorer(problem.demand, problem.existing, problem.candidates.sites)
+    worth = _Worth(scorer, stop, problem.candidates)
+    k = problem.rules.total()
+    while True:
+        chosen = pulp_select(problem, k, solver)
+        if worth.weakest(chosen, set(problem.rules.required)) is None:
+            return chosen
+        k -= 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/examples/trafford.toml")
+    parser.add_argument("--bases", type=int, nargs="+", default=[4, 8, 12])
+    parser.add_argument("--solvers", nargs="+", default=["cbc", "highs"])
+    args = parser.parse_args()
+    for bases in args.bases:
+        problem, settings, stop = plan_problem(args.config, bases)
+        problem = replace(problem, rules=replace(problem.rules, k=bases))
+        started = time.perf_counter()
+        ours = choose_set(problem, settings=settings, stop=stop)
+        seconds = time.perf_counter() - started
+        harm = ours.scorer.harm(ours.chosen)
+        print(
+            f"{bases} bases asked: sitefinder {seconds:.2f} s, {len(ours.chosen)} kept,"
+            f" harm {harm:.4f}, proven {ours.selection.proven}",
+            flush=True,
+        )
+        for solver in args.solvers:
+            started = time.perf_counter()
+            theirs = pulp_plan(problem, stop, solver)
+            other = time.perf_counter() - started
+            value = ours.scorer.harm(theirs)
+            agree = abs(value - harm) <= max(ABS_GAP, REL_GAP * harm)
+            print(
+                f"  PuLP+{solver}: {other:.2f} s, {len(theirs)} kept, harm {value:.4f},"
+                f" {'agree' if agree else 'DISAGREE'}; {other / seconds:.1f}x sitefinder's time",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
