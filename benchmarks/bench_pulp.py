@@ -30,7 +30,7 @@ from sitefinder import load_scenario
 from sitefinder.model.scoring import SetScorer
 from sitefinder.pipeline import rank
 from sitefinder.plan.result import ABS_GAP, REL_GAP
-from sitefinder.plan.stopping import SetProblem, StoppingRule, _Worth, choose_set
+from sitefinder.plan.stopping import SetProblem, StoppingRule, choose_set
 
 
 class _CapturedError(Exception):
@@ -100,14 +100,34 @@ def pulp_select(problem: SetProblem, k: int, solver: str) -> list[int]:
     return [j for j, v in enumerate(y) if (v.value() or 0.0) > 0.5]
 
 
+def _some_base_fails(
+    scorer: SetScorer, problem: SetProblem, stop: StoppingRule, chosen: list[int]
+) -> bool:
+    """Whether a chosen base (not required) fails the stopping rule given the others: the
+    children it newly places and the harm it averts, by exact re-solves of its component."""
+    required = set(problem.rules.required)
+    for j in chosen:
+        comp = int(scorer.component[j])
+        if j in required or comp < 0:
+            continue
+        full = scorer.part(comp, chosen)
+        without = scorer.part(comp, [c for c in chosen if c != j])
+        if not stop.passes(
+            newly_placed=without.unmet - full.unmet,
+            harm_averted=without.harm - full.harm,
+            places=float(problem.candidates.places[j]),
+        ):
+            return True
+    return False
+
+
 def pulp_plan(problem: SetProblem, stop: StoppingRule, solver: str) -> list[int]:
     """PuLP's plan under the stopping rule: fewer bases while one fails."""
     scorer = SetScorer(problem.demand, problem.existing, problem.candidates.sites)
-    worth = _Worth(scorer, stop, problem.candidates)
     k = problem.rules.total()
     while True:
         chosen = pulp_select(problem, k, solver)
-        if worth.weakest(chosen, set(problem.rules.required)) is None:
+        if not _some_base_fails(scorer, problem, stop, chosen):
             return chosen
         k -= 1
 
