@@ -16,6 +16,7 @@ import pandas as pd
 
 from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario
+from sitefinder.costs import BusinessCase, plan_case
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -88,6 +89,10 @@ class RankResult:
     special_schools
         Each special school and how the fallback used it: kind, phases, ages, needs, places
         and their source, and the children in its places today and with the plan.
+    costs
+        The plan's business case (:class:`sitefinder.costs.BusinessCase`): capital (£),
+        revenue, the change in transport and placement costs and the net saving (£ a year),
+        payback (years), per new base and in total, from the scenario's ``[costs]``.
     """
 
     scenario: Scenario
@@ -109,6 +114,7 @@ class RankResult:
     demand_notes: list[str] = field(default_factory=list)
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     special_schools: pd.DataFrame = field(default_factory=pd.DataFrame)
+    costs: BusinessCase | None = None
 
     @cached_property
     def schools(self) -> pd.DataFrame:
@@ -453,6 +459,7 @@ def rank(
         ],
         ignore_index=True,
     )
+    before, after = metrics(model.rows, before_solution), metrics(model.rows, after_solution)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -461,8 +468,8 @@ def rank(
         sites=sites,
         areas=_area_table(model, data, before_solution, after_solution, unplaced),
         assignments=_assignment_table(model, after_solution, sites),
-        before=metrics(model.rows, before_solution),
-        after=metrics(model.rows, after_solution),
+        before=before,
+        after=after,
         travel=model.travel,
         plan=plan,
         fallback=model.fallback,
@@ -473,6 +480,7 @@ def rank(
         unplaced=unplaced,
         special_schools=special_school_table(model.special, unplaced),
         fallback_warnings=model.special.warnings,
+        costs=plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced),
     )
 
 
