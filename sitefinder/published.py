@@ -29,6 +29,7 @@ from sitefinder.columns import (
     ALTERNATIVES,
     AREAS,
     ASSIGNMENTS,
+    COSTS,
     FALLBACK,
     FALLBACK_TOTALS,
     LEFT_OUT,
@@ -50,9 +51,10 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from sitefinder.config import Scenario
+    from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 2
+RUN_FORMAT = 3
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -68,8 +70,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 """The spatial layers, in the file's order."""
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-    "network", "fallback", "fallback_totals", "special_schools", "robustness", "assumptions",
-    "input_files", "run_facts",
+    "network", "fallback", "fallback_totals", "special_schools", "costs", "robustness",
+    "assumptions", "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -123,6 +125,13 @@ class RunFacts:
         The guidance limit of each phase planned for (minutes).
     warnings, notes
         The run's published warnings and what the readers found.
+    cost_placements
+        Children without a base place by kind of place, today and with the plan, and what
+        those places cost a year (JSON rows of :data:`sitefinder.columns.COST_PLACEMENTS`).
+    cost_notes
+        The business case worked through in words (:func:`sitefinder.costs.words.cost_notes`).
+    cost_sources
+        Each ``costs`` figure as ``[key, value, source]``.
     """
 
     format: int
@@ -152,6 +161,9 @@ class RunFacts:
     limits: dict[str, float]
     warnings: list[str]
     notes: list[str]
+    cost_placements: list[dict[str, Any]] = field(default_factory=list)
+    cost_notes: list[str] = field(default_factory=list)
+    cost_sources: list[list[str]] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str]]:
         """``(key, JSON value)`` rows for the ``run_facts`` table."""
@@ -224,6 +236,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "fallback_totals": FALLBACK_TOTALS,
         "special_schools": SPECIAL_SCHOOLS,
         "planned_bases": PLANNED_BASES,
+        "costs": COSTS,
     }
     if name == "candidates":
         return school_columns(table)
@@ -579,6 +592,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         Its tables and facts.
     """
     from sitefinder import report
+    from sitefinder.costs.words import cost_notes, cost_sources, cost_table, placement_rows
     from sitefinder.plan import StoppingRule
 
     scenario, plan = result.scenario, result.plan
@@ -614,6 +628,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
                 SPECIAL_SCHOOLS,
                 rule,
             ),
+            "costs": lambda: cost_table(case),
             "robustness": lambda: _robustness_table(result),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object
@@ -629,6 +644,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         }
     )
     summary = report.plan_summary(result)
+    case = result.costs if result.costs is not None else _no_case(result)
     facts = RunFacts(
         format=RUN_FORMAT,
         version=__version__,
@@ -665,8 +681,24 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         },
         warnings=report.published_warnings(result),
         notes=report.published_notes(result),
+        cost_placements=placement_rows(case, rule),
+        cost_notes=cost_notes(case, scenario, threshold=scenario.count_threshold),
+        cost_sources=cost_sources(scenario),
     )
     return PublishedRun(facts, tables, _Shapes(demand))
+
+
+def _no_case(result: RankResult) -> BusinessCase:
+    """The business case of a result made without one (built by hand in a program)."""
+    from sitefinder.costs import plan_case
+
+    return plan_case(
+        result.scenario,
+        plan=result.plan,
+        before=result.before,
+        after=result.after,
+        unplaced=result.unplaced,
+    )
 
 
 def published(run: PublishedRun | RankResult, *, top: int | None = None) -> PublishedRun:

@@ -48,8 +48,9 @@ PLACE_KINDS = ("special", "independent", "non_maintained", "base_cross_border", 
 BASE_COLUMNS = [
     "choice", "urn", "name", "phase", "need_group", "places", "capital", "revenue_per_year",
     "transport_change_per_year", "placement_change_per_year", "net_saving_per_year",
-    "payback_years", "children_served", "newly_placed", "harm_averted", "share",
-    "cost_per_child_placed", "cost_per_harm_point",
+    "payback_years", "discounted_payback_years", "net_present_value", "annual_capital",
+    "net_cost_per_year", "cost_per_child_placed", "cost_per_harm_point", "children_served",
+    "newly_placed", "harm_averted", "share",
 ]  # fmt: skip
 """The columns of :attr:`BusinessCase.bases`, in order."""
 
@@ -143,8 +144,12 @@ class BusinessCase:
         One row per new base (:data:`BASE_COLUMNS`): ``places``, ``capital`` (£),
         ``revenue_per_year``, ``transport_change_per_year``, ``placement_change_per_year``
         and ``net_saving_per_year`` (£ a year; a change below 0 is a saving),
-        ``payback_years`` (NaN: never), its ``share`` of the plan's changes, and the figures
-        it comes with from the plan (``children_served``, ``newly_placed``, ``harm_averted``).
+        ``payback_years`` and ``discounted_payback_years`` (NaN: never),
+        ``net_present_value`` (£), ``annual_capital`` and ``net_cost_per_year`` (£ a year),
+        ``cost_per_child_placed`` (£ a year a child newly placed) and ``cost_per_harm_point``
+        (£ a year a harm point averted; NaN when it places none or averts none), its
+        ``share`` of the plan's changes, and the figures it comes with from the plan
+        (``children_served``, ``newly_placed``, ``harm_averted``).
     total
         The plan's totals (:data:`TOTAL_KEYS`); None where a figure does not exist (no
         payback, no child placed).
@@ -276,9 +281,16 @@ def business_case(
     table["payback_years"] = [
         np.nan if a.payback_years is None else a.payback_years for a in per_base
     ]
-    net_cost = np.array([a.annual_capital for a in per_base], dtype=float) - table[
+    table["discounted_payback_years"] = [
+        np.nan if a.discounted_payback_years is None else a.discounted_payback_years
+        for a in per_base
+    ]
+    table["net_present_value"] = [a.net_present_value for a in per_base]
+    table["annual_capital"] = [a.annual_capital for a in per_base]
+    net_cost = table["annual_capital"].to_numpy(dtype=float) - table[
         "net_saving_per_year"
     ].to_numpy(dtype=float)
+    table["net_cost_per_year"] = net_cost
     table["cost_per_child_placed"] = [
         np.nan if (r := _ratio(c, float(n))) is None else r
         for c, n in zip(net_cost, table["newly_placed"].fillna(0.0), strict=True)
