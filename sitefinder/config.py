@@ -107,7 +107,7 @@ def _money(high: float, unit: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-_Capital = Annotated[float, _money(100_000_000, "")]
+_Capital = Annotated[float, _money(10_000_000_000, "")]
 _PerPlace = Annotated[float, _money(10_000_000, "a place")]
 _PerChild = Annotated[float, _money(10_000_000, "a child a year")]
 _PerMinute = Annotated[float, _money(1_000_000, "a child a year per journey minute")]
@@ -611,6 +611,7 @@ class Selection(_Section):
     only if it places at least ``min_children`` children who had no base place (default half
     its places) or averts at least ``min_harm_averted`` harm points. Options within
     ``tie_tolerance`` (a fraction of a chosen base's harm averted) are equivalent alternatives.
+    ``capital_budget`` (£) caps the plan's capital (see :mod:`sitefinder.costs.budget`).
     """
 
     method: SelectionMethod = SelectionMethod.auto
@@ -622,6 +623,7 @@ class Selection(_Section):
     min_children: Annotated[float, within(0, 200, "children")] | None = None
     min_harm_averted: Annotated[float, within(0, 1_000_000, "harm points")] = 1.0
     tie_tolerance: Annotated[float, within(0, 1)] = 0.01
+    capital_budget: _Capital | None = None
 
     @field_validator("required_urns", mode="before")
     @classmethod
@@ -882,9 +884,41 @@ class Scenario(_Section):
                     )
         if len(set(self.phases)) != len(self.phases):
             problems.append("phases: each phase may appear only once")
+        problems += self._budget_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _budget_problems(self) -> list[str]:
+        """What ``selection.capital_budget`` cannot do without a budget row in the MIP."""
+        from sitefinder.costs.budget import affordable, base_capital
+
+        selection = self.selection
+        if selection.capital_budget is None:
+            return []
+        problems = []
+        if len(set(selection.sizes or [])) > 1:
+            problems.append(
+                "selection.capital_budget: cannot be used with several selection.sizes yet"
+                " (bases of different sizes cost different sums, and the best set within a"
+                " budget then needs a budget constraint in the selection MIP); give one size"
+            )
+            return problems
+        afford = affordable(self)
+        if selection.counts and afford < self.new_bases:
+            problems.append(
+                f"selection.capital_budget: pays for {afford} new base(s) of"
+                f" £{base_capital(self):,.0f} but selection.counts asks for {self.new_bases};"
+                " which to leave out needs a budget constraint in the selection MIP: raise the"
+                " budget or lower the counts"
+            )
+        if len(selection.required_urns) > afford:
+            problems.append(
+                f"selection.capital_budget: pays for {afford} new base(s) of"
+                f" £{base_capital(self):,.0f} but selection.required_urns names"
+                f" {len(selection.required_urns)}: raise the budget or require fewer"
+            )
+        return problems
 
     def _national_problems(self) -> list[str]:
         """What a national scenario cannot have: each authority is ranked on its own rows."""

@@ -6,6 +6,7 @@ export modules render. Nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pandas as pd
 from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario
 from sitefinder.costs import BusinessCase, plan_case
+from sitefinder.costs.budget import within_budget
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -446,7 +448,10 @@ def rank(
         greedy=greedy,
         before=before_solution,
     )
-    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
+    budgeted, budget_note = within_budget(scenario)
+    plan, after_solution = choose_plan(inputs, budgeted, method=method, progress=progress)
+    if budget_note is not None:
+        plan = dataclasses.replace(plan, notes=[budget_note, *plan.notes])
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
