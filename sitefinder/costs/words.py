@@ -85,9 +85,11 @@ def placement_rows(case: BusinessCase, rule: Rule) -> list[dict[str, Any]]:
 
 
 def _count(value: float, threshold: int) -> str:
+    """Children for the working: whole, else to 2 decimals (modelled estimates), so that the
+    sums can be redone by hand; withheld under ``threshold``."""
     if 0 < value < threshold:
         return f"fewer than {threshold}"
-    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 else f"{value:,.1f}"
+    return f"{value:,.0f}" if abs(value - round(value)) < 0.005 else f"{value:,.2f}"
 
 
 def _years(value: float | None) -> str:
@@ -123,7 +125,7 @@ def cost_notes(case: BusinessCase, scenario: Scenario, *, threshold: int) -> lis
         row = transport.loc[network]
         parts.append(
             f"{words} {_count(float(row['children']), threshold)} children x"
-            f" {money(costs.transport_per_child)} + {float(row['child_minutes']):,.0f} one-way"
+            f" {money(costs.transport_per_child)} + {float(row['child_minutes']):,.1f} one-way"
             f" journey minutes x {money(costs.transport_per_minute)} ="
             f" {money(float(row['cost_per_year']))} a year"
         )
