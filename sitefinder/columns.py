@@ -73,6 +73,10 @@ def _m(key: str, label: str, **more: object) -> Column:
     return Column(key, label, "minutes", unit="minutes", digits=1, **more)  # type: ignore[arg-type]
 
 
+def _money(key: str, label: str, **more: object) -> Column:
+    return Column(key, label, "money", unit="£", digits=0, **more)  # type: ignore[arg-type]
+
+
 # Columns several tables share, defined once.
 _SCHOOL: tuple[Column, ...] = (
     Column("urn", "URN", "id", people=False),
@@ -189,6 +193,9 @@ HEADLINE: tuple[Column, ...] = (
     _c("unmet_after", "Unmet need (children)"),
     _m("mean_minutes_after", "Mean journey (minutes)"),
     _m("p95_minutes_after", "95th percentile journey (minutes)"),
+    _money("capital", "Capital"),
+    _money("net_saving_per_year", "Net saving a year"),
+    Column("payback_years", "Payback (years)", "number", unit="years", digits=1),
     Column("sites", "Sites chosen", "text"),
     Column("selection_method", "Selection method", "text"),
     Column("gap", "Optimality gap", "share", digits=6),
@@ -291,6 +298,43 @@ SPECIAL_SCHOOLS: tuple[Column, ...] = (
     Column("cross_border", "Across the border", "flag"),
 )
 """Each special school and how the fallback used it (the ``special_schools`` table)."""
+
+COSTS: tuple[Column, ...] = (
+    Column("row", "Row", "text", people=False),
+    Column("label", "New base", "text"),
+    Column("choice", "#", "number", digits=0, people=False),
+    Column("urn", "URN", "id", people=False),
+    Column("name", "School", "text", people=False),
+    Column("phase", "Phase", "text", people=False),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("places", "Places", "number", unit="places", digits=0),
+    _money("capital", "Capital"),
+    _money("revenue_per_year", "Revenue a year"),
+    _money("transport_change_per_year", "Transport change a year"),
+    _money("placement_change_per_year", "Placement change a year"),
+    _money("net_saving_per_year", "Net saving a year"),
+    Column("payback_years", "Payback (years)", "number", unit="years", digits=1),
+    Column("discounted_payback_years", "Discounted payback (years)", "number", unit="years",
+           digits=1, terminal=False),
+    _money("net_present_value", "Net present value", terminal=False),
+    _money("annual_capital", "Capital as a sum a year", people=False),
+    _money("net_cost_per_year", "Net cost a year", terminal=False),
+    _money("cost_per_child_placed", "Net cost a year per child placed", terminal=False),
+    _money("cost_per_harm_point", "Net cost a year per harm point averted", terminal=False),
+    Column("share", "Share of the plan's changes", "share", unit="share", digits=3,
+           people=False),
+)  # fmt: skip
+"""The business case (the ``costs`` table): one row per new base (``row = "base"``), then the
+plan's total (``row = "total"``). Money is never withheld: it is not a count of children."""
+
+COST_PLACEMENTS: tuple[Column, ...] = (
+    Column("kind", "Place", "text"),
+    _money("cost_per_child", "Cost a child a year"),
+    _c("today", "Children today"),
+    _c("plan", "Children with the plan"),
+    _money("change_per_year", "Change a year"),
+)
+"""Children without a base place by the kind of place they take, and what it costs a year."""
 
 ASSIGNMENTS: tuple[Column, ...] = (
     _c("children", "Children"),
@@ -422,6 +466,8 @@ def machine_value(value: object, column: Column) -> object:
     if column.kind == "number":
         number = float(value)  # type: ignore[arg-type]
         return int(number) if number.is_integer() else round(number, column.digits)
+    if column.kind == "money":
+        return round(float(value))  # type: ignore[arg-type]  # whole pounds
     if column.kind in ("harm", "minutes", "share"):
         return round(float(value), column.digits)  # type: ignore[arg-type]
     if column.kind == "id":
@@ -440,6 +486,8 @@ def text_value(value: object, column: Column, *, empty: str = "") -> str:
     if column.kind == "flag":
         return "yes" if bool(value) else ""
     number = float(value)  # type: ignore[arg-type]
+    if column.kind == "money":
+        return money(number)
     if column.kind == "count":
         return f"{number:,.0f}" if abs(number - round(number)) < 0.05 else f"{number:,.1f}"
     if column.kind == "share":
@@ -449,6 +497,16 @@ def text_value(value: object, column: Column, *, empty: str = "") -> str:
     if column.kind in ("harm", "minutes"):
         return f"{number:.{column.digits}f}"
     return str(value)
+
+
+def money(value: float, *, sign: bool = False) -> str:
+    """A sum of money for people: whole pounds with thousands separators (``£19,559``,
+    ``-£1,235``; ``+£12,000`` with ``sign``)."""
+    pounds = round(value)
+    if pounds == 0:
+        return "£0"
+    text = f"£{abs(pounds):,}"
+    return f"-{text}" if pounds < 0 else f"+{text}" if sign else text
 
 
 def signed(text: str, change: float) -> str:

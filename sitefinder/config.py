@@ -90,6 +90,29 @@ def within(low: float, high: float, unit: str = "", *, above: bool = False) -> B
     return BeforeValidator(check)
 
 
+def _money(high: float, unit: str) -> BeforeValidator:
+    """A check that a sum of money is finite and from £0 to ``high`` (``unit`` follows it, e.g.
+    ``"a place"``): ``must be a sum from £0 to £10,000,000 a place (got -1)``."""
+    span = f"a sum from £0 to £{high:,.0f}" + (f" {unit}" if unit else "")
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        if not (math.isfinite(value) and 0 <= value <= high):
+            raise PydanticCustomError(
+                "out_of_range", "must be {span} (got {got})", {"span": span, "got": str(value)}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+_Capital = Annotated[float, _money(10_000_000_000, "")]
+_PerPlace = Annotated[float, _money(10_000_000, "a place")]
+_PerChild = Annotated[float, _money(10_000_000, "a child a year")]
+_PerMinute = Annotated[float, _money(1_000_000, "a child a year per journey minute")]
+
+
 _Exponent = Annotated[float, within(0, 10, above=True)]
 _FreeMinutes = Annotated[float, within(0, 600, "minutes")]
 _Unmet = Annotated[float, within(0, 1_000_000, "harm points", above=True)]
@@ -588,6 +611,7 @@ class Selection(_Section):
     only if it places at least ``min_children`` children who had no base place (default half
     its places) or averts at least ``min_harm_averted`` harm points. Options within
     ``tie_tolerance`` (a fraction of a chosen base's harm averted) are equivalent alternatives.
+    ``capital_budget`` (£) caps the plan's capital (see :mod:`sitefinder.costs.budget`).
     """
 
     method: SelectionMethod = SelectionMethod.auto
@@ -600,11 +624,45 @@ class Selection(_Section):
     min_harm_averted: Annotated[float, within(0, 1_000_000, "harm points")] = 1.0
     tie_tolerance: Annotated[float, within(0, 1)] = 0.01
     min_occupancy: Annotated[float, within(0, 1)] = 0.8
+    capital_budget: _Capital | None = None
 
     @field_validator("required_urns", mode="before")
     @classmethod
     def _urns_as_text(cls, value: Any) -> Any:
         return [str(v) for v in value] if isinstance(value, list) else value
+
+
+class Costs(_Section):
+    """The figures of the business case (see :mod:`sitefinder.costs`), in pounds.
+
+    Every default is a public figure named with its source and year in
+    :data:`sitefinder.costs.SOURCES` (and the README's scenario reference); an authority's own
+    figures replace them. Capital: ``capital_per_place`` x places + ``capital_per_base`` for
+    each new base (£). Revenue: ``revenue_per_place`` (place funding + top-up, £ a place a
+    year, paid for every place whether filled or not). Transport: ``transport_per_child`` +
+    ``transport_per_minute`` x the one-way journey minutes (£ a child a year; how the cost
+    grows with the journey is a stated assumption). Placements: what a child without a base
+    place costs a year in each kind of place (``special_place``, ``independent_place``,
+    ``non_maintained_place``, ``out_of_authority_place``, ``base_cross_border_place``).
+    ``discount_rate`` (a fraction a year) and ``appraisal_years`` discount the savings.
+    """
+
+    capital_per_place: _PerPlace = 19_559.0
+    capital_per_base: _Capital = 0.0
+    revenue_per_place: Annotated[float, _money(10_000_000, "a place a year")] = 17_412.0
+    transport_per_child: _PerChild = 4_058.0
+    transport_per_minute: _PerMinute = 135.0
+    special_place: _PerChild = 24_484.0
+    independent_place: _PerChild = 64_000.0
+    non_maintained_place: _PerChild = 64_000.0
+    out_of_authority_place: _PerChild = 64_000.0
+    base_cross_border_place: _PerChild = 17_412.0
+    discount_rate: Annotated[float, within(0, 1, "a year")] = 0.035
+    appraisal_years: Annotated[int, within(1, 100, "years")] = 10
+
+    def place_cost(self, kind: str) -> float:
+        """What a child in a place of ``kind`` costs a year (£; 0 for ``flat``, no place)."""
+        return 0.0 if kind == "flat" else float(getattr(self, f"{kind}_place"))
 
 
 class Robustness(_Section):
@@ -722,6 +780,7 @@ class Scenario(_Section):
     robustness: Robustness = Field(default_factory=Robustness)
     programme: Programme = Field(default_factory=Programme)
     disclosure: Disclosure = Field(default_factory=Disclosure)
+    costs: Costs = Field(default_factory=Costs)
     source: Path | None = None
     source_sha256: str | None = None
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -875,9 +934,41 @@ class Scenario(_Section):
                     )
         if len(set(self.phases)) != len(self.phases):
             problems.append("phases: each phase may appear only once")
+        problems += self._budget_problems()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _budget_problems(self) -> list[str]:
+        """What ``selection.capital_budget`` cannot do without a budget row in the MIP."""
+        from sitefinder.costs.budget import affordable, base_capital
+
+        selection = self.selection
+        if selection.capital_budget is None:
+            return []
+        problems = []
+        if len(set(selection.sizes or [])) > 1:
+            problems.append(
+                "selection.capital_budget: cannot be used with several selection.sizes yet"
+                " (bases of different sizes cost different sums, and the best set within a"
+                " budget then needs a budget constraint in the selection MIP); give one size"
+            )
+            return problems
+        afford = affordable(self)
+        if selection.counts and afford < self.new_bases:
+            problems.append(
+                f"selection.capital_budget: pays for {afford} new base(s) of"
+                f" £{base_capital(self):,.0f} but selection.counts asks for {self.new_bases};"
+                " which to leave out needs a budget constraint in the selection MIP: raise the"
+                " budget or lower the counts"
+            )
+        if len(selection.required_urns) > afford:
+            problems.append(
+                f"selection.capital_budget: pays for {afford} new base(s) of"
+                f" £{base_capital(self):,.0f} but selection.required_urns names"
+                f" {len(selection.required_urns)}: raise the budget or require fewer"
+            )
+        return problems
 
     def _national_problems(self) -> list[str]:
         """What a national scenario cannot have: each authority is ranked on its own rows."""

@@ -45,10 +45,11 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from sitefinder.config import Scenario
 
-Kind = Literal["count", "harm", "minutes", "share", "number", "text", "flag", "id"]
+Kind = Literal["count", "harm", "minutes", "share", "number", "money", "text", "flag", "id"]
 """What a column holds: children (``count``), harm points (``harm``), journey minutes or their
 mean (``minutes``), a fraction (``share``: of runs, a gap), another number (``number``: ranks,
-places), or ``text``, ``flag`` (true/false) and ``id`` (URNs, area codes)."""
+places), a sum of money (``money``: pounds, never withheld), or ``text``, ``flag``
+(true/false) and ``id`` (URNs, area codes)."""
 CONFIDENTIAL = "c"
 """The mark of a withheld figure that is not a count (DfE and ONS use ``c``)."""
 

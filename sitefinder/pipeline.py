@@ -6,6 +6,7 @@ export modules render. Nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ import pandas as pd
 
 from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario
+from sitefinder.costs import BusinessCase, plan_case
+from sitefinder.costs.budget import within_budget
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -89,6 +92,10 @@ class RankResult:
     special_schools
         Each special school and how the fallback used it: kind, phases, ages, needs, places
         and their source, and the children in its places today and with the plan.
+    costs
+        The plan's business case (:class:`sitefinder.costs.BusinessCase`): capital (£),
+        revenue, the change in transport and placement costs and the net saving (£ a year),
+        payback (years), per new base and in total, from the scenario's ``[costs]``.
     """
 
     scenario: Scenario
@@ -124,6 +131,8 @@ class RankResult:
         ``children`` (projected to need a base place), ``places_today`` (and
         ``places_source``), ``places_added`` (the plan's) and ``gap``."""
         return self.projection.table if self.projection is not None else pd.DataFrame()
+
+    costs: BusinessCase | None = None
 
     @cached_property
     def schools(self) -> pd.DataFrame:
@@ -461,7 +470,10 @@ def rank(
         greedy=greedy,
         before=before_solution,
     )
-    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
+    budgeted, budget_note = within_budget(scenario)
+    plan, after_solution = choose_plan(inputs, budgeted, method=method, progress=progress)
+    if budget_note is not None:
+        plan = dataclasses.replace(plan, notes=[budget_note, *plan.notes])
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
@@ -474,6 +486,7 @@ def rank(
         ],
         ignore_index=True,
     )
+    before, after = metrics(model.rows, before_solution), metrics(model.rows, after_solution)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -482,8 +495,8 @@ def rank(
         sites=sites,
         areas=_area_table(model, data, before_solution, after_solution, unplaced),
         assignments=_assignment_table(model, after_solution, sites),
-        before=metrics(model.rows, before_solution),
-        after=metrics(model.rows, after_solution),
+        before=before,
+        after=after,
         travel=model.travel,
         plan=plan,
         fallback=model.fallback,
@@ -507,6 +520,7 @@ def rank(
             option_sites=option_sites,
         ),
         fallback_warnings=model.special.warnings,
+        costs=plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced),
     )
 
 

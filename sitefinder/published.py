@@ -29,6 +29,7 @@ from sitefinder.columns import (
     ALTERNATIVES,
     AREAS,
     ASSIGNMENTS,
+    COSTS,
     FALLBACK,
     FALLBACK_TOTALS,
     LEFT_OUT,
@@ -52,9 +53,10 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from sitefinder.config import Scenario
+    from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 4
+RUN_FORMAT = 5
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -71,7 +73,7 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "robustness", "assumptions", "input_files", "run_facts",
+    "costs", "robustness", "assumptions", "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -125,6 +127,13 @@ class RunFacts:
         The guidance limit of each phase planned for (minutes).
     warnings, notes
         The run's published warnings and what the readers found.
+    cost_placements
+        Children without a base place by kind of place, today and with the plan, and what
+        those places cost a year (JSON rows of :data:`sitefinder.columns.COST_PLACEMENTS`).
+    cost_notes
+        The business case worked through in words (:func:`sitefinder.costs.words.cost_notes`).
+    cost_sources
+        Each ``costs`` figure as ``[key, value, source]``.
     """
 
     format: int
@@ -154,6 +163,9 @@ class RunFacts:
     limits: dict[str, float]
     warnings: list[str]
     notes: list[str]
+    cost_placements: list[dict[str, Any]] = field(default_factory=list)
+    cost_notes: list[str] = field(default_factory=list)
+    cost_sources: list[list[str]] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str]]:
         """``(key, JSON value)`` rows for the ``run_facts`` table."""
@@ -228,6 +240,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
         "planned_bases": PLANNED_BASES,
+        "costs": COSTS,
     }
     if name == "candidates":
         return school_columns(table)
@@ -583,6 +596,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         Its tables and facts.
     """
     from sitefinder import report
+    from sitefinder.costs.words import cost_notes, cost_sources, cost_table, placement_rows
     from sitefinder.plan import StoppingRule
 
     scenario, plan = result.scenario, result.plan
@@ -630,6 +644,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
                 SPECIAL_SCHOOLS,
                 rule,
             ),
+            "costs": lambda: cost_table(case),
             "robustness": lambda: _robustness_table(result),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object
@@ -645,6 +660,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         }
     )
     summary = report.plan_summary(result)
+    case = result.costs if result.costs is not None else _no_case(result)
     facts = RunFacts(
         format=RUN_FORMAT,
         version=__version__,
@@ -681,8 +697,24 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         },
         warnings=report.published_warnings(result),
         notes=report.published_notes(result),
+        cost_placements=placement_rows(case, rule),
+        cost_notes=cost_notes(case, scenario, threshold=scenario.count_threshold),
+        cost_sources=cost_sources(scenario),
     )
     return PublishedRun(facts, tables, _Shapes(demand))
+
+
+def _no_case(result: RankResult) -> BusinessCase:
+    """The business case of a result made without one (built by hand in a program)."""
+    from sitefinder.costs import plan_case
+
+    return plan_case(
+        result.scenario,
+        plan=result.plan,
+        before=result.before,
+        after=result.after,
+        unplaced=result.unplaced,
+    )
 
 
 def published(run: PublishedRun | RankResult, *, top: int | None = None) -> PublishedRun:

@@ -28,6 +28,8 @@ from rich.text import Text
 from sitefinder.columns import (
     ALTERNATIVES,
     COMPARE,
+    COST_PLACEMENTS,
+    COSTS,
     FALLBACK,
     FALLBACK_TOTALS,
     LEFT_OUT,
@@ -272,12 +274,67 @@ def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
         "special_schools": records(run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": records(run["sufficiency"], SUFFICIENCY),
         "programme": records(run["programme"], PROGRAMME),
+        "costs": costs_document(run),
         "suppression_threshold": run.threshold,
         "disclosure": run.facts.disclosure_note,
         "warnings": run.warnings,
         "notes": run.notes,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def costs_document(run: PublishedRun | RankResult) -> dict[str, Any]:
+    """The business case for programs: ``{"bases": [...], "total": {...}, "placements":
+    [...], "sources": {...}, "notes": [...]}``; money in whole pounds, payback in years (None:
+    never)."""
+    run = published(run)
+    table = run["costs"]
+    bases = table[table["row"] == "base"].drop(columns=["row", "label"])
+    total = records(table[table["row"] == "total"], COSTS)
+    totals = {
+        k: v
+        for k, v in (total[0] if total else {}).items()
+        if k not in ("row", "label", "choice", "urn", "name", "phase", "need_group", "share")
+    }
+    return {
+        "bases": records(bases, COSTS),
+        "total": totals,
+        "placements": list(run.facts.cost_placements),
+        "sources": {key: {"value": value, "source": source}
+                    for key, value, source in run.facts.cost_sources},
+        "notes": list(run.facts.cost_notes),
+    }  # fmt: skip
+
+
+def costs_people(run: PublishedRun) -> tuple[list[Column], list[list[str]]]:
+    """The ``costs`` table's people columns and text rows (payback ``never`` when none)."""
+    never = {"payback_years": "never", "discounted_payback_years": "never"}
+    return people_rows(run["costs"], COSTS, empty=never)
+
+
+def placements_people(run: PublishedRun) -> tuple[list[Column], list[list[str]]]:
+    """The placements of children without a base place and their cost a year, as text."""
+    from sitefinder.costs.words import PLACE_WORDS
+
+    frame = pd.DataFrame(run.facts.cost_placements, columns=[c.key for c in COST_PLACEMENTS])
+    frame["kind"] = [PLACE_WORDS.get(str(k), str(k)) for k in frame["kind"]]
+    return people_rows(frame, COST_PLACEMENTS)
+
+
+def costs_table(run: PublishedRun | RankResult) -> RenderableType:
+    """The business case as rich renderables: per base and in total, and its working."""
+    run = published(run)
+    columns, rows = costs_people(run)
+    return Group(
+        _rich(
+            "The business case (£; a change below 0 is a saving)",
+            columns,
+            rows,
+            caption="Capital once; revenue, transport and placements a year. Sources of the"
+            " figures: the report's business case section, or --format json (costs.sources).",
+        ),
+        Text("\n".join(run.facts.cost_notes)),
+    )
 
 
 # --- for people --------------------------------------------------------------------------------
@@ -379,13 +436,13 @@ def _rich(
     shown = [i for i, c in enumerate(columns) if c.terminal]
     for index in shown:
         column = columns[index]
-        numeric = column.kind in ("count", "harm", "minutes", "share", "number", "flag")
+        numeric = column.kind in ("count", "harm", "minutes", "share", "number", "money", "flag")
         table.add_column(
             column.label,
             justify="right" if numeric else "left",
             ratio=3 if column.kind == "text" else None,
             min_width=14 if column.kind == "text" else None,
-            max_width=None if column.kind == "text" else 9,
+            max_width=None if column.kind == "text" else 12 if column.kind == "money" else 9,
             overflow="fold",
         )
     for row in rows:
@@ -465,6 +522,7 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
     if not programme.empty:
         columns, rows = people_rows(programme, PROGRAMME)
         parts.append(_rich("The programme: new bases by the year they open", columns, rows))
+    parts.append(costs_table(run))
     warnings = run.warnings
     if warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in warnings)))
@@ -550,7 +608,7 @@ class _Shown:
 
 def compare_rows(comparison: Comparison) -> _Shown:
     """The comparison's people columns (one per metric) and one text row per scenario."""
-    columns, rows = people_rows(comparison.table, COMPARE)
+    columns, rows = people_rows(comparison.table, COMPARE, empty={"payback_years": "never"})
     return _Shown(columns, rows)
 
 

@@ -42,6 +42,9 @@ HEADLINE_COLUMNS: tuple[str, ...] = (
     "unmet_after",
     "mean_minutes_after",
     "p95_minutes_after",
+    "capital",
+    "net_saving_per_year",
+    "payback_years",
     "sites",
     "selection_method",
     "gap",
@@ -76,13 +79,18 @@ def headline(result: RankResult) -> dict[str, Any]:
         ``harm_after`` (total harm points without and with the plan), ``within_limit_after``
         (children placed within the guidance limit) and ``unmet_after`` (children without a
         place) after the plan, ``mean_minutes_after`` and ``p95_minutes_after`` (journey
-        minutes), ``sites`` (the plan's new bases as ``"URN phase/group; ..."``),
+        minutes), ``capital`` (£), ``net_saving_per_year`` (£ a year) and ``payback_years``
+        (years; NaN when the plan saves nothing) of the plan's business case
+        (:mod:`sitefinder.costs`; money is never withheld), ``sites`` (the plan's new bases
+        as ``"URN phase/group; ..."``),
         ``selection_method`` (``optimal`` or ``greedy``) and ``gap`` (the MIP's relative
         optimality gap; NaN for the heuristic). Figures withheld by disclosure control
         (:mod:`sitefinder.disclosure`) are the text ``"<threshold"`` (counts) or ``"c"``;
         otherwise floats.
     """
     after = result.after
+    total = result.costs.total if result.costs is not None else {}
+    payback = total.get("payback_years")
     raw = {
         "scenario": result.scenario.name,
         "harm_before": float(result.before.total_harm),
@@ -91,6 +99,9 @@ def headline(result: RankResult) -> dict[str, Any]:
         "unmet_after": float(after.unmet),
         "mean_minutes_after": float(after.mean_minutes),
         "p95_minutes_after": float(after.p95_minutes),
+        "capital": float(total.get("capital") or 0.0),
+        "net_saving_per_year": float(total.get("net_saving_per_year") or 0.0),
+        "payback_years": float("nan") if payback is None else round(payback, 1),
         "sites": "; ".join(_site_labels(result)),
         "selection_method": result.plan.method,
         "gap": float(result.plan.gap),

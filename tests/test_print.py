@@ -18,7 +18,7 @@ from sitefinder.resources import default_scenario_path
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
 
-SECTIONS = ["summary", "map", "plan", "ranking", "network", "fallback", "left-out",
+SECTIONS = ["summary", "map", "plan", "ranking", "network", "costs", "fallback", "left-out",
             "assumptions", "provenance"]  # fmt: skip
 A4_POINTS = (595.3, 841.9)
 

@@ -42,7 +42,7 @@ from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
 from sitefinder.render.charts import sufficiency_png
 from sitefinder.render.staticmap import map_png
-from sitefinder.report import people_table, summary_rows
+from sitefinder.report import costs_people, people_table, placements_people, summary_rows
 from sitefinder.targets import check_target, write_atomic
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ __all__ = ["TEMPLATE", "assumptions", "generated_stamp", "render_report", "write
 TEMPLATE = "report.html.j2"
 """The report's template; ``report.css`` holds its style (included inline)."""
 _MAP_DPI = 150
-_NUMERIC = ("count", "harm", "minutes", "share", "number")
+_NUMERIC = ("count", "harm", "minutes", "share", "number", "money")
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,18 @@ def _view(
             _Row([_Cell(text, _css(c)) for c, text in zip(columns, row, strict=True)],
                  "plan" if bool(flag) else "")
             for row, flag in zip(rows, flags, strict=True)
+        ],
+    )  # fmt: skip
+
+
+def _columns(columns: list[Column], rows: list[list[str]], *, total: bool = False) -> _Table:
+    """Text rows under their columns' headings; with ``total`` the last row is shaded."""
+    return _Table(
+        [_Heading(c.label, c.kind in _NUMERIC) for c in columns],
+        [
+            _Row([_Cell(text, _css(c)) for c, text in zip(columns, row, strict=True)],
+                 "plan" if total and i == len(rows) - 1 else "")
+            for i, row in enumerate(rows)
         ],
     )  # fmt: skip
 
@@ -278,6 +290,10 @@ def render_report(
         "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
         "programme": _view(run, run["programme"], PROGRAMME),
         "sufficiency_chart": _png_text(sufficiency_png(run)),
+        "costs": _columns(*costs_people(run), total=True),
+        "cost_placements": _columns(*placements_people(run)),
+        "cost_notes": list(facts.cost_notes),
+        "cost_sources": _plain(["Key", "Value", "Source"], facts.cost_sources, [1]),
         "robustness": _robustness(run),
         "assumptions": _assumption_sections(run),
         "provenance": provenance,
