@@ -217,6 +217,7 @@ class DemandInput(_Section):
     share: Share = "higher"
     planning_year: Annotated[int, within(2000, 2100)] | None = None
     ages: dict[Phase, tuple[int, int]] = Field(default_factory=_default_ages)
+    additional: Path | None = None
 
     @field_validator("share", mode="before")
     @classmethod
@@ -366,6 +367,7 @@ class Inputs(_Section):
             "population": self.demand.population,
             "sen2_needs": self.demand.sen2_needs,
             "sen2_caseload": self.demand.sen2_caseload,
+            "additional": self.demand.additional,
             "postcodes": self.postcodes,
         }
         return {key: path for key, path in found.items() if path is not None}
@@ -813,7 +815,10 @@ class Scenario(_Section):
         """Whether the run's children are modelled estimates shown as such: demand modelled
         from published statistics and ``disclosure.modelled = "show"`` (no small-count
         control of the children's figures; see :class:`Disclosure`)."""
-        return self.inputs.demand.method == "modelled" and self.disclosure.modelled == "show"
+        demand = self.inputs.demand
+        # Children the authority counted itself (inputs.demand.additional) are child-level.
+        modelled = demand.method == "modelled" and demand.additional is None
+        return modelled and self.disclosure.modelled == "show"
 
     @property
     def count_threshold(self) -> int:
@@ -1094,7 +1099,9 @@ def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list
 
 # Keys that hold file paths: every string directly under [inputs], these keys inside its
 # tables, and these keys under [journey].
-_PATH_KEYS = frozenset({"path", "population", "sen2_needs", "sen2_caseload", "network", "matrix"})
+_PATH_KEYS = frozenset(
+    {"path", "population", "sen2_needs", "sen2_caseload", "additional", "network", "matrix"}
+)
 
 
 def _resolve_section(

@@ -7,6 +7,7 @@ coordinates in EPSG:27700 metres.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.authorities import Authority
-from sitefinder.config import BoundariesInput, DemandInput, Scenario
+from sitefinder.config import BoundariesInput, DemandInput, Phase, Scenario
 from sitefinder.demand import (
     BaseShares,
     DemandBasis,
@@ -40,8 +41,9 @@ from sitefinder.readers.postcodes import PostcodeLookup, read_postcodes
 from sitefinder.readers.pupils import pupil_counts
 from sitefinder.readers.sen2 import Caseload, caseload_of, needs_of, read_sen2_of
 from sitefinder.readers.special import apply_special_register
+from sitefinder.readers.tables import read_csv
 from sitefinder.supply import taught_ages
-from sitefinder.validate import Problems, check_extent, nearest_metres
+from sitefinder.validate import NumberRule, Problems, check_extent, nearest_metres
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -156,6 +158,7 @@ class AuthorityData:
     notes: list[str] = field(default_factory=list)
     border_bases: pd.DataFrame = field(default_factory=pd.DataFrame)
     basis: DemandBasis | None = None
+    additional: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def boundaries(self) -> gpd.GeoDataFrame | None:
@@ -451,6 +454,35 @@ def _check_places(
     return check.bases, check.warnings, check.notes
 
 
+def _empty_additional() -> pd.DataFrame:
+    return pd.DataFrame(columns=["year", "area_code", "phase", "need_code", "age", "children"])
+
+
+def _additional(
+    path: Path, problems: Problems, *, areas: pd.DataFrame, ages: Mapping[Phase, tuple[int, int]]
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Children the authority knows need a base place beyond the model
+    (``inputs.demand.additional``): those with no ``year`` (today's) and those with one."""
+    found = read_demand_counts(path, problems, areas=areas, ages=ages)
+    table = read_csv(path, problems)
+    if found is None or table is None:
+        return None
+    year = (
+        problems.numbers(
+            path,
+            table,
+            "year",
+            rule=NumberRule(minimum=2000, maximum=2100, integer=True, required=False),
+        )
+        if "year" in table.columns
+        else pd.Series(np.nan, index=table.index)
+    )
+    dated = year.notna().to_numpy()
+    now = found[~dated].reset_index(drop=True)
+    later = found[dated].assign(year=year[dated].to_numpy(dtype=int)).reset_index(drop=True)
+    return now, later[["year", "area_code", "phase", "need_code", "age", "children"]]
+
+
 def _within_border_reach(
     schools: pd.DataFrame, areas: pd.DataFrame, *, km: float, crowfly: bool
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -572,6 +604,23 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     areas, demand, boundaries = found_demand.areas, found_demand.demand, found_demand.boundaries
     notes.extend(found_demand.notes)
     warnings.extend(found_demand.warnings)
+    later = _empty_additional()
+    extra_path = files.demand.additional
+    if extra_path is not None and areas is not None:
+        found_extra = _additional(extra_path, problems, areas=areas, ages=files.demand.ages)
+        if found_extra is not None:
+            now, later = found_extra
+            if demand is not None:
+                demand = pd.concat([demand, now], ignore_index=True)
+            notes.append(
+                f"{extra_path}: {now['children'].sum():,.1f} children the authority knows need a"
+                f" base place added to today's demand (inputs.demand.additional)"
+                + (
+                    f"; {later['children'].sum():,.1f} more from the years given (the programme)"
+                    if len(later)
+                    else ""
+                )
+            )
     if schools is not None and not (schools["establishment_group"] == "mainstream").any():
         problems.add(
             files.schools.path,
@@ -642,5 +691,5 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
         england=sen2.england if sen2 is not None else None,
     )
     return AuthorityData(
-        schools, bases, areas, demand, polygons, checksums, warnings, notes, border, basis
+        schools, bases, areas, demand, polygons, checksums, warnings, notes, border, basis, later
     )

@@ -271,3 +271,74 @@ def test_rutland_s_programme_opens_no_base_under_its_occupancy(real_data, monkey
         assert later.loc[later["need_group"] == group, "places_added"].min() >= places
     document = json.loads(to_json(result, top=3))
     assert [row["urn"] for row in document["programme"]] == programme["urn"].astype(str).tolist()
+
+
+def _with_additional(tmp_path, text: str):
+    from sitefinder.resources import default_scenario_path
+
+    extra = tmp_path / "additional.csv"
+    extra.write_text(text, encoding="utf-8")
+    return with_settings(
+        load_scenario(default_scenario_path()),
+        {
+            "inputs.demand.additional": str(extra),
+            "programme.years": [2026, 2027],
+            "programme.growth": 0.0,
+        },
+    )
+
+
+def test_children_the_authority_knows_of_join_today_s_demand_and_the_programme_s(tmp_path):
+    from sitefinder.load import load_inputs
+
+    scenario = _with_additional(
+        tmp_path,
+        "area_code,phase,need_code,children,year\n"
+        "E90000001,primary,ASD,3,\n"  # waiting today
+        "E90000002,secondary,SEMH,4,2027\n",  # returning from an independent school in 2027
+    )
+    plain = load_inputs(load_scenario_default())
+    data = load_inputs(scenario)
+    assert data.demand["children"].sum() == pytest.approx(plain.demand["children"].sum() + 3)
+    assert data.additional["year"].tolist() == [2027]
+    assert any("inputs.demand.additional" in n for n in data.notes)
+
+    def semh(run):
+        projected = run.projection.projected
+        mine = projected[
+            (projected["area_code"] == "E90000002") & (projected["need_code"] == "SEMH")
+        ]
+        return mine.groupby("year")["children"].sum().reindex([2026, 2027], fill_value=0.0)
+
+    with_them = semh(rank(scenario))
+    without = semh(
+        rank(
+            with_settings(
+                load_scenario_default(),
+                {"programme.years": [2026, 2027], "programme.growth": 0.0},
+            )
+        )
+    )
+    # the 4 returning in 2027 are there from 2027, not before
+    assert (with_them - without).tolist() == pytest.approx([0.0, 4.0])
+    assert not scenario.estimates  # counted children are child-level
+
+
+def test_a_bad_additional_file_is_reported_row_by_row(tmp_path):
+    from sitefinder.errors import DataError
+    from sitefinder.load import load_inputs
+
+    scenario = _with_additional(
+        tmp_path,
+        "area_code,phase,need_code,children,year\n"
+        "E90000001,primary,AUTISM,3,\n"
+        "NOWHERE,primary,ASD,2,\n"
+        "E90000002,secondary,SEMH,4,next year\n",
+    )
+    with pytest.raises(DataError) as caught:
+        load_inputs(scenario)
+    problems = "\n".join(caught.value.problems)
+    path = tmp_path / "additional.csv"
+    assert f"{path}: column need_code, line 2" in problems
+    assert f"{path}: column year, line 4" in problems
+    assert "NOWHERE" in problems or f"{path}: column area_code, line 3" in problems

@@ -163,6 +163,7 @@ def project_demand(
     ages: Mapping[Phase, tuple[int, int]],
     population: pd.DataFrame | None = None,
     children: Mapping[int, Mapping[Phase, float]] | None = None,
+    additional: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Demand in each of ``years``: ``year, area_code, phase, need_code, age, children``.
 
@@ -184,6 +185,9 @@ def project_demand(
         was modelled: cohorts are scaled by their own size (see the module docstring).
     children
         Totals per year and phase to scale the projection to (``programme.children``).
+    additional
+        Children the authority knows need a place from a given ``year`` on
+        (``inputs.demand.additional``): added to each year from theirs, as they are.
     """
     known = demand[demand["age"].notna()]
     unknown = demand[demand["age"].isna()]
@@ -207,6 +211,9 @@ def project_demand(
                 now = float(frame.loc[mine, "children"].sum())
                 if now > 0:
                     frame.loc[mine, "children"] *= float(total) / now
+        if additional is not None and len(additional):
+            known = additional[additional["year"] <= year].drop(columns="year")
+            frame = pd.concat([frame, known], ignore_index=True)
         frame.insert(0, "year", year)
         frames.append(frame[["year", "area_code", "phase", "need_code", "age", "children"]])
     if not frames:

@@ -123,6 +123,7 @@ def sufficiency_of(
         ages={p: ages[p] for p in scenario.phases},
         population=basis.population if basis is not None else None,
         children=settings.children,
+        additional=data.additional,
     )
     n_bases = len(existing_table)
     table = existing_table.assign(places_source=_sources(scenario, data.bases, existing_table))
