@@ -285,6 +285,20 @@ PROGRAMME: tuple[Column, ...] = (
 )
 """The programme (the ``programme`` table): the new bases opened in each year."""
 
+PATHWAY: tuple[Column, ...] = (
+    Column("urn", "URN", "id"),
+    Column("name", "Primary base", "text"),
+    Column("kind", "Base", "text"),
+    Column("need_group", "Need group", "id"),
+    _c("children", "Children"),
+    _c("leaving_each_year", "Leaving at 11 each year"),
+    Column("secondary_bases", "Secondary bases within the limit", "text"),
+    Column("secondary_places", "Their places", "number", digits=0),
+    Column("secondary_spare", "Spare with the plan", "number", digits=1),
+    _c("shortfall", "Shortfall each year"),
+)
+"""Where each primary base's children can continue at 11 (the ``pathway`` table)."""
+
 SPECIAL_SCHOOLS: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
     Column("name", "School", "text"),

@@ -29,6 +29,7 @@ from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, sol
 from sitefinder.model.warm import read_warm
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.programme import Sufficiency, sufficiency_of
+from sitefinder.programme.pathway import pathways
 from sitefinder.supply import (
     HOSTABLE_PHASES,
     ages_text,
@@ -92,6 +93,9 @@ class RankResult:
     special_schools
         Each special school and how the fallback used it: kind, phases, ages, needs, places
         and their source, and the children in its places today and with the plan.
+    pathway
+        Where each primary base's children can continue at 11
+        (:func:`sitefinder.programme.pathway.pathways`).
     costs
         The plan's business case (:class:`sitefinder.costs.BusinessCase`): capital (£),
         revenue, the change in transport and placement costs and the net saving (£ a year),
@@ -118,6 +122,7 @@ class RankResult:
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     special_schools: pd.DataFrame = field(default_factory=pd.DataFrame)
     projection: Sufficiency | None = field(default=None, repr=False, compare=False)
+    pathway: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def programme(self) -> pd.DataFrame:
@@ -478,6 +483,14 @@ def rank(
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
     sites = _sites_table(scenario, data, existing_table, plan)
+    pathway = pathways(
+        scenario,
+        data,
+        model,
+        sites=[*existing, *plan.sites],
+        table=_site_names(data, existing_table, len(model.fallback_sites), plan.chosen),
+        after=after_solution,
+    )
     first_site = len(existing) - len(model.fallback_sites)
     unplaced = pd.concat(
         [
@@ -520,8 +533,28 @@ def rank(
             option_sites=option_sites,
         ),
         fallback_warnings=model.special.warnings,
+        pathway=pathway,
         costs=plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced),
     )
+
+
+def _site_names(
+    data: AuthorityData, existing: pd.DataFrame, n_fallback: int, chosen: pd.DataFrame
+) -> pd.DataFrame:
+    """``urn, name, kind`` of each site as the plan's network numbers them: today's bases,
+    the special schools' places, then the plan's new bases."""
+    names = data.schools.set_index(data.schools["urn"].astype(str))["name"]
+    today = pd.DataFrame(
+        {
+            "urn": existing.get("urn", pd.Series(dtype=str)).astype(str),
+            "name": existing.get("base_name", pd.Series(dtype=str)).astype(str),
+            "kind": "existing",
+        }
+    )
+    special = pd.DataFrame({"urn": [""] * n_fallback, "name": "", "kind": "special"})
+    new = pd.DataFrame({"urn": chosen.get("urn", pd.Series(dtype=str)).astype(str), "kind": "new"})
+    new["name"] = new["urn"].map(names)
+    return pd.concat([today, special, new], ignore_index=True)[["urn", "name", "kind"]]
 
 
 def base_ages(

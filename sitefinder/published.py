@@ -34,6 +34,7 @@ from sitefinder.columns import (
     FALLBACK_TOTALS,
     LEFT_OUT,
     METRICS,
+    PATHWAY,
     PLAN,
     PLANNED_BASES,
     PROGRAMME,
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 5
+RUN_FORMAT = 6
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -73,7 +74,7 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "costs", "robustness", "assumptions", "input_files", "run_facts",
+    "pathway", "costs", "robustness", "assumptions", "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -239,6 +240,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
+        "pathway": PATHWAY,
         "planned_bases": PLANNED_BASES,
         "costs": COSTS,
     }
@@ -629,6 +631,9 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
                 result.sufficiency.reindex(columns=[c.key for c in SUFFICIENCY]),
                 SUFFICIENCY,
                 rule,
+            ),
+            "pathway": lambda: protected(
+                result.pathway.reindex(columns=[c.key for c in PATHWAY]), PATHWAY, rule
             ),
             "programme": lambda: protected(
                 result.programme.reindex(columns=[c.key for c in PROGRAMME]).assign(

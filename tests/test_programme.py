@@ -342,3 +342,37 @@ def test_a_bad_additional_file_is_reported_row_by_row(tmp_path):
     assert f"{path}: column need_code, line 2" in problems
     assert f"{path}: column year, line 4" in problems
     assert "NOWHERE" in problems or f"{path}: column area_code, line 3" in problems
+
+
+def test_each_primary_base_s_pathway_at_11(tmp_path):
+    result = rank(load_scenario_default())
+    pathway = result.pathway
+    assert len(pathway) >= 3
+    # leavers are the base's 10-year-olds: never more than its children; the shortfall is the
+    # leavers beyond the spare secondary places within the limit of their homes
+    assert (pathway["leaving_each_year"] <= pathway["children"] + 1e-9).all()
+    assert np.allclose(
+        pathway["shortfall"],
+        np.maximum(pathway["leaving_each_year"] - pathway["secondary_spare"], 0.0),
+    )
+    assert (pathway["secondary_spare"] <= pathway["secondary_places"] + 1e-9).all()
+    # the demo's counts give no ages, so each band's children are spread evenly over its years:
+    # a seventh of a 4-10 base's children are 10 and leave each year
+    assert result.data.demand["age"].isna().all()
+    assert np.allclose(pathway["leaving_each_year"], pathway["children"] / 7)
+    listed = set(pathway["kind"])
+    assert listed <= {"existing", "new"} and "new" in listed  # the plan's bases too
+    document = json.loads(to_json(result, top=3))
+    assert len(document["pathway"]) == len(pathway)
+
+
+def test_trafford_s_infant_base_sends_no_one_to_secondary(real_data, monkeypatch):
+    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
+    from sitefinder.resources import bundled_root
+
+    result = rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))
+    pathway = result.pathway.set_index(["name", "need_group"])
+    infant = pathway.xs("Wellfield Infant and Nursery School SEN unit", level="name")
+    assert (infant["leaving_each_year"] == 0).all()  # it teaches 4-6: its children go on at 7
+    junior = pathway.xs("Wellfield Junior School SEN unit", level="name")
+    assert (junior["leaving_each_year"] > 0).all()

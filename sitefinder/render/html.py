@@ -31,6 +31,7 @@ import pandas as pd
 from sitefinder.columns import (
     FALLBACK_TOTALS,
     LEFT_OUT,
+    PATHWAY,
     PLAN,
     PROGRAMME,
     RANKING,
@@ -289,6 +290,7 @@ def render_report(
         "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
         "programme": _view(run, run["programme"], PROGRAMME),
+        "pathway": _view(run, run["pathway"], PATHWAY),
         "sufficiency_chart": _png_text(sufficiency_png(run)),
         "costs": _columns(*costs_people(run), total=True),
         "cost_placements": _columns(*placements_people(run)),
