@@ -409,6 +409,32 @@ def test_more_places_at_a_special_school_never_raise_harm_and_none_is_overfilled
     assert solve_network(demand, grown).objective <= before.objective + 1e-9
 
 
+def _gias_case(
+    tmp_path: Path,
+    rows: list[list[str]],
+    *,
+    areas: str = "A,Town,377000,390000\n",
+    demand: str = "A,primary,ASD,5\n",
+    top: str = 'phases = ["primary"]\nbases = 0\n',
+) -> Path:
+    """A Trafford scenario on a GIAS extract of ``rows`` and areas and demand of its own."""
+    gias = write_gias(tmp_path / "gias.csv", rows)
+    (tmp_path / "areas.csv").write_text(
+        "area_code,area_name,easting,northing\n" + areas, encoding="utf-8"
+    )
+    (tmp_path / "demand.csv").write_text(
+        "area_code,phase,need_code,children\n" + demand, encoding="utf-8"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f'authority = "Trafford"\n{top}'
+        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
+        '[inputs]\nareas = "areas.csv"\ndemand = "demand.csv"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 # --- across the border ---------------------------------------------------------------------------
 
 
@@ -416,8 +442,8 @@ def test_a_special_school_across_the_border_takes_children_and_is_flagged(tmp_pa
     # Trafford's own special school is 9 km from the area; Manchester's is 1 km away, across
     # the border: the children fill its places first, and every output says it is cross-border
     manchester = ("352", "Manchester", "E08000003")
-    gias = write_gias(
-        tmp_path / "gias.csv",
+    path = _gias_case(
+        tmp_path,
         [
             GiasSchool("100001", "Oak Primary", xy=("377000", "390000")).row(),
             GiasSchool(
@@ -440,22 +466,6 @@ def test_a_special_school_across_the_border_takes_children_and_is_flagged(tmp_pa
             ).row(),
         ],
     )  # fmt: skip
-    (tmp_path / "areas.csv").write_text(
-        "area_code,area_name,easting,northing\nA,Town,377000,390000\n", encoding="utf-8"
-    )
-    (tmp_path / "demand.csv").write_text(
-        "area_code,phase,need_code,children\nA,primary,ASD,5\n", encoding="utf-8"
-    )
-    (tmp_path / "bases.csv").write_text(
-        "urn,base_type,phase,capacity,need_codes\n", encoding="utf-8"
-    )
-    path = tmp_path / "s.toml"
-    path.write_text(
-        'authority = "Trafford"\nphases = ["primary"]\nbases = 0\n'
-        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
-        '[inputs]\nbases = "bases.csv"\nareas = "areas.csv"\ndemand = "demand.csv"\n',
-        encoding="utf-8",
-    )
     scenario = load_scenario(path)
     data = load_inputs(scenario)
     urns = set(data.schools["urn"])
@@ -548,8 +558,8 @@ def test_an_island_whose_special_schools_record_no_phase_or_ages_uses_them(tmp_p
     # Before, each was dropped and every child went 60 minutes out of authority; now they take
     # the children (each, with no ages, every phase and age), and a warning names them.
     special = {"group": "Special schools", "phase": "Not applicable", "ages": ("", "")}
-    gias = write_gias(
-        tmp_path / "gias.csv",
+    path = _gias_case(
+        tmp_path,
         [
             GiasSchool("100001", "Oak Primary", xy=("450000", "90000")).row(),
             GiasSchool(
@@ -561,24 +571,10 @@ def test_an_island_whose_special_schools_record_no_phase_or_ages_uses_them(tmp_p
                 xy=("449000", "90000"), capacity="6", pupils="5", **special,
             ).row(),
         ],
+        areas="A,Newport,450000,90000\n",
+        demand="A,primary,SEMH,4\nA,secondary,ASD,5\n",
+        top="bases = 0\n",
     )  # fmt: skip
-    (tmp_path / "areas.csv").write_text(
-        "area_code,area_name,easting,northing\nA,Newport,450000,90000\n", encoding="utf-8"
-    )
-    (tmp_path / "demand.csv").write_text(
-        "area_code,phase,need_code,children\nA,primary,SEMH,4\nA,secondary,ASD,5\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "bases.csv").write_text(
-        "urn,base_type,phase,capacity,need_codes\n", encoding="utf-8"
-    )
-    path = tmp_path / "s.toml"
-    path.write_text(
-        'authority = "Trafford"\nbases = 0\n'
-        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
-        '[inputs]\nbases = "bases.csv"\nareas = "areas.csv"\ndemand = "demand.csv"\n',
-        encoding="utf-8",
-    )
     where, solution, instance = _today(path)
     assert set(where["kind"]) == {"special", "independent"}  # nobody out of authority
     # Harbour House (1 km, independent) is full at 6 places; the rest go to Island Special
@@ -594,8 +590,8 @@ def test_a_base_across_the_border_is_a_place_with_no_mismatch(tmp_path):
     # take it (a base place: no mismatch), the fifth goes to Trafford's special school; the
     # Manchester school is never a host for Trafford
     manchester = ("352", "Manchester", "E08000003")
-    gias = write_gias(
-        tmp_path / "gias.csv",
+    path = _gias_case(
+        tmp_path,
         [
             GiasSchool("100001", "Oak Primary", xy=("390000", "390000")).row(),
             GiasSchool(
@@ -607,20 +603,8 @@ def test_a_base_across_the_border_is_a_place_with_no_mismatch(tmp_path):
                 provision="Resourced provision", rp_capacity="4",
             ).row(),
         ],
+        top='phases = ["primary"]\nbases = 1\n',
     )  # fmt: skip
-    (tmp_path / "areas.csv").write_text(
-        "area_code,area_name,easting,northing\nA,Town,377000,390000\n", encoding="utf-8"
-    )
-    (tmp_path / "demand.csv").write_text(
-        "area_code,phase,need_code,children\nA,primary,ASD,5\n", encoding="utf-8"
-    )
-    path = tmp_path / "s.toml"
-    path.write_text(
-        'authority = "Trafford"\nphases = ["primary"]\nbases = 1\n'
-        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
-        '[inputs]\nareas = "areas.csv"\ndemand = "demand.csv"\n',
-        encoding="utf-8",
-    )
     scenario = load_scenario(path)
     data = load_inputs(scenario)
     assert data.bases.empty  # Trafford has no base of its own
