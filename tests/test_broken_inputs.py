@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
+import pyogrio
 import pytest
 from layouts import (
     GIAS_HEADER,
@@ -639,6 +641,32 @@ def _labelled(base: Baseline, crs: str, to: int | None = None) -> None:
     base.sections["inputs.boundaries"]["path"] = str(path)
 
 
+def _layers(base: Baseline, key: str, section: str, layers: dict[str, slice | None]) -> Path:
+    """Write ``key``'s features to a GeoPackage of ``layers`` (name: rows, None for a table
+    without shapes) and point ``section`` at it."""
+    if key == "schools":
+        table = pd.read_csv(base.schools, dtype=str, keep_default_na=False)
+        xy = gpd.points_from_xy(table["easting"].astype(float), table["northing"].astype(float))
+        frame = gpd.GeoDataFrame(table, geometry=xy, crs=27700)
+    else:
+        frame = gpd.read_file(base.files[key])
+    path = base.folder / f"{key}.gpkg"
+    for name, rows in layers.items():
+        if rows is None:  # a non-spatial table, as QGIS keeps its styles in layer_styles
+            table = pd.DataFrame({"styleName": ["default"]})
+            pyogrio.write_dataframe(table, path, layer=name, append=path.exists())
+        else:
+            frame.iloc[rows].to_file(path, layer=name, mode="a" if path.exists() else "w")
+    if section == "inputs" and key == "schools":
+        base.sections["inputs"].pop("schools")
+        columns = {"urn": "urn", "name": "name", "phase": "phase"}
+        base.sections["inputs.schools"] = {"path": str(path), "format": "mapped"}
+        base.sections["inputs.schools"]["columns"] = columns
+    else:
+        base.sections[section]["path"] = str(path)
+    return path
+
+
 def _areas_in_france(base: Baseline) -> None:
     def move(data: dict) -> None:
         for feature in data["features"]:
@@ -741,6 +769,30 @@ OTHER_FILE_CASES = [
             f"error: {b.folder / 'labelled.gpkg'}: its coordinate system says metres"
             " (EPSG:27700) but the coordinates look like longitude/latitude degrees: the label"
             " is wrong (degrees are EPSG:4326); set the right one and save again"
+        ],
+    ),
+    Case(
+        "boundaries GeoPackage of two layers, none named (GDAL would read the first)",
+        lambda b: _layers(
+            b, "boundaries", "inputs.boundaries", {"england": slice(0, 1), "lsoa": slice(None)}
+        ),
+        lambda b: [
+            f"error: {b.folder / 'boundaries.gpkg'}: has 2 layers (england, lsoa) and no layer is"
+            " named, so which to read is not clear; set layer in [inputs.boundaries] to the one"
+            " to read"
+        ],
+    ),
+    Case(
+        "boundaries layer named that the GeoPackage lacks",
+        both(
+            lambda b: _layers(
+                b, "boundaries", "inputs.boundaries", {"england": slice(0, 1), "lsoa": slice(None)}
+            ),
+            setting("inputs.boundaries", "layer", "LSOA"),
+        ),
+        lambda b: [
+            f"error: {b.folder / 'boundaries.gpkg'}: has no layer 'LSOA' (its layers: england,"
+            " lsoa); set layer in [inputs.boundaries] to one of them"
         ],
     ),
     Case(
@@ -959,6 +1011,16 @@ def _network(data: bytes | None, name: str = "roads.osm.pbf") -> Edit:
 
 
 DEMO_CASES = [
+    Case(
+        "schools GeoPackage of two layers, none named",
+        lambda b: _layers(b, "schools", "inputs", {"open": slice(None), "closed": slice(0, 3)}),
+        lambda b: [
+            f"error: {b.folder / 'schools.gpkg'}: has 2 layers (open, closed) and no layer is"
+            " named, so which to read is not clear; set layer in [inputs.schools] to the one to"
+            " read"
+        ],
+        layout="demo",
+    ),
     Case(
         "schools missing a column",
         edit_csv("schools", lambda rows: [row.pop(3) for row in rows]),
@@ -1923,3 +1985,20 @@ def test_share_that_is_not_a_share(base):
         ' "authority", "england", a fraction (e.g. 0.05) or fractions by phase ({ primary ='
         " 0.05, secondary = 0.03 })"
     ]
+
+
+@pytest.mark.parametrize(
+    ("layers", "named"),
+    [
+        ({"england": slice(0, 1), "lsoa": slice(None)}, "lsoa"),  # several: the one named
+        ({"lsoa": slice(None), "layer_styles": None}, None),  # one with shapes beside a table
+        ({"layer_styles": None, "lsoa": slice(None)}, None),  # GDAL would read the table
+    ],
+)
+def test_the_layer_read_is_the_one_named_or_the_only_one_with_shapes(base, layers, named):
+    _layers(base, "boundaries", "inputs.boundaries", layers)
+    if named:
+        base.sections["inputs.boundaries"]["layer"] = named
+    result = invoke(["validate", "--config", str(base.scenario())])
+    assert result.exit_code == 0, result.output
+    assert f"note: 2 areas from {base.folder / 'boundaries.gpkg'}:" in result.stderr

@@ -286,6 +286,46 @@ def _coordinates_problem(frame: gpd.GeoDataFrame) -> str | None:
     return None
 
 
+def _which_layer(
+    path: Path, layer: str | None, problems: Problems, hint: str
+) -> tuple[bool, str | None]:
+    """Whether the layer of ``path`` to read is clear (else the problem is recorded), and it.
+
+    A file of one layer needs no name. With several, GDAL would read the first in silence, so
+    the layer must be named, unless only one of them has shapes (a GeoPackage saved with its
+    QGIS styles holds a ``layer_styles`` table beside the layer). A name the file lacks is
+    an error listing the layers it has.
+    """
+    import pyogrio
+    import pyogrio.errors
+
+    try:
+        found = pyogrio.list_layers(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
+        return True, layer  # not a vector file: reading it says why
+    names = [str(name) for name, _ in found]
+    listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    if layer is not None:
+        if layer in names or not names:
+            return True, layer
+        problems.add(
+            path,
+            f"has no layer {layer!r} (its layers: {listed}); set layer in [{hint}] to one of them",
+        )
+        return False, None
+    if len(names) <= 1:
+        return True, None
+    spatial = [str(name) for name, kind in found if kind is not None]
+    if len(spatial) == 1:
+        return True, spatial[0]
+    problems.add(
+        path,
+        f"has {len(names)} layers ({listed}) and no layer is named, so which to read is not"
+        f" clear; set layer in [{hint}] to the one to read",
+    )
+    return False, None
+
+
 def read_vector(
     path: Path, problems: Problems, *, layer: str | None = None, hint: str = "inputs"
 ) -> gpd.GeoDataFrame | None:
@@ -303,6 +343,9 @@ def read_vector(
 
     with processing(path):
         try:
+            clear, layer = _which_layer(path, layer, problems, hint)
+            if not clear:
+                return None
             frame, fixed = _read_layer(path, layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
             detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
