@@ -19,6 +19,7 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1743,6 +1744,73 @@ COMMAND_CASES = [
 ]
 
 
+# --- saved runs changed after rank wrote them (in QGIS, a spreadsheet, SQLite) ------------------
+
+
+def _saved_run(*statements: str) -> Edit:
+    """Rank the demo to ``run.gpkg``, then change it with SQL ``statements``."""
+
+    def edit(base: Baseline) -> None:
+        run = base.folder / "run.gpkg"
+        ranked = invoke(["rank", "--config", str(base.scenario()), "--output", str(run)])
+        assert ranked.exit_code == 0, ranked.output
+        with sqlite3.connect(run) as connection:
+            for statement in statements:
+                connection.execute(statement)
+        connection.close()
+
+    return edit
+
+
+def _from(command: str) -> Callable[[Baseline], list[str]]:
+    suffix = {"report": "html", "map": "png"}[command]
+    return lambda b: [
+        command, "--from", str(b.folder / "run.gpkg"), "--output", str(b.folder / f"out.{suffix}")
+    ]  # fmt: skip
+
+
+_PUT_BACK = "put it back, or write the run again with sitefinder rank --output FILE.gpkg"
+
+SAVED_RUN_CASES = [
+    Case(
+        "report --from a run whose harm averted was edited to text (it showed 0.00)",
+        _saved_run("UPDATE ranking SET harm_averted = 'lots' WHERE rank = 2"),
+        lambda b: [
+            f"error: {b.folder / 'run.gpkg'}: layer ranking, row 2, column harm_averted: 'lots'"
+            f" is not a number (changed after sitefinder wrote it); {_PUT_BACK}"
+        ],
+        layout="demo",
+        argv=_from("report"),
+    ),
+    Case(
+        "map --from a run whose harm averted was renamed",
+        _saved_run("ALTER TABLE ranking RENAME COLUMN harm_averted TO harm"),
+        lambda b: [
+            f"error: {b.folder / 'run.gpkg'}: layer ranking has no column harm_averted (renamed"
+            f" or deleted after sitefinder wrote it; it has harm instead: renamed?); {_PUT_BACK}"
+        ],
+        layout="demo",
+        argv=_from("map"),
+    ),
+    Case(
+        "report --from a run with a column deleted and text in several rows of another",
+        _saved_run(
+            "ALTER TABLE demand DROP COLUMN easting",
+            "UPDATE ranking SET minutes_before = 'far' WHERE rank IN (1, 3, 4, 5, 6, 9, 10)",
+        ),
+        lambda b: [
+            f"error: {b.folder / 'run.gpkg'}: layer demand has no column easting (renamed or"
+            f" deleted after sitefinder wrote it); {_PUT_BACK}",
+            f"error: {b.folder / 'run.gpkg'}: layer ranking, rows 1, 3, 4, 5, 6 and 2 more,"
+            f" column minutes_before: 'far' is not a number (changed after sitefinder wrote it);"
+            f" {_PUT_BACK}",
+        ],
+        layout="demo",
+        argv=_from("report"),
+    ),
+]
+
+
 # --- outputs and the environment (exit 1) --------------------------------------------------------
 
 ENVIRONMENT_CASES = [
@@ -1858,7 +1926,7 @@ ENVIRONMENT_CASES = [
 
 ALL_CASES = [
     *GIAS_CASES, *OTHER_FILE_CASES, *DEMO_CASES, *SCENARIO_CASES, *COMMAND_CASES,
-    *ENVIRONMENT_CASES,
+    *SAVED_RUN_CASES, *ENVIRONMENT_CASES,
 ]  # fmt: skip
 
 
