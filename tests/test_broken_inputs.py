@@ -397,6 +397,21 @@ GIAS_CASES = [
         ],
     ),
     Case(
+        "gias saved by a European Excel (semicolons, not commas)",
+        content(
+            "gias",
+            lambda data: b"\r\n".join(
+                ";".join(row).encode("cp1252")
+                for row in csv.reader(data.decode("cp1252").splitlines())
+            ),
+        ),
+        lambda b: [
+            f"error: {b.gias}: is separated by semicolons, not commas (its header at line 1 reads"
+            " URN;LA (code);LA (name);..., as Excel saves CSV under European settings); save it"
+            " again as 'CSV UTF-8 (Comma delimited)', or with the list separator set to a comma"
+        ],
+    ),
+    Case(
         "gias unknown authority",
         setting("inputs.schools", "authority", "Narnia"),
         lambda b: [
@@ -688,6 +703,19 @@ def _population_row(column: int, value: str) -> Edit:
     return edit
 
 
+def _nomis_titles(base: Baseline) -> None:
+    # A Nomis download: title lines above the header, a blank line, a note below the table.
+    text = base.population.read_text(encoding="utf-8")
+    base.population.write_text(
+        '"Population estimates - small area based by single year of age"\n'
+        '"ONS Crown Copyright Reserved [from Nomis on 7 December 2025]"\n'
+        '"geography: 2021 super output areas - lower layer"\n\n'
+        + text
+        + '\n"Figures may not sum because of rounding"\n',
+        encoding="utf-8",
+    )
+
+
 def _pupils(text: str) -> Edit:
     def edit(base: Baseline) -> None:
         pupils = base.folder / "pupils.csv"
@@ -708,6 +736,15 @@ _SEN2_AUTHORITY = (
 )
 
 OTHER_FILE_CASES = [
+    Case(
+        "population downloaded from Nomis with title lines above the header",
+        _nomis_titles,
+        lambda b: [
+            f"error: {b.population}: starts with title lines above the table (its 97 column names"
+            " are at line 5, as Nomis downloads come); delete the lines above them and any notes"
+            " below the table, or download the data as a plain CSV"
+        ],
+    ),
     Case(
         "boundaries without a coordinate system",
         _shapefile_without_prj,
