@@ -1083,6 +1083,11 @@ _VAR = re.compile(r"\$\{([^}]+)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list[str]) -> str:
+    """``raw`` with ``~`` and ``${VARIABLE}`` expanded, relative to ``base`` (the scenario's
+    folder). A variable that begins the path and holds a relative path (``SITEFINDER_REAL_DATA=
+    ../shared/data`` in ``${SITEFINDER_REAL_DATA}/dfe``) is relative to the working directory
+    it was set in, as every tool takes it; later in the path a variable is only text."""
+
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         if name not in os.environ:
@@ -1091,7 +1096,17 @@ def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list
                 f" (set it, or write the path out in full)"
             )
             return match.group(0)
-        return os.environ[name]
+        value = os.environ[name]
+        if match.start() != 0 or not value or value.startswith("~") or Path(value).is_absolute():
+            return value
+        try:
+            return str((Path.cwd() / value).resolve())
+        except OSError:
+            problems.append(
+                f"{origin}: {key}: environment variable {name} holds a relative path ({value})"
+                " but the working directory it is relative to is gone; give an absolute path"
+            )
+            return value
 
     path = Path(_VAR.sub(substitute, raw)).expanduser()
     return str(path if path.is_absolute() else (base / path).resolve())

@@ -18,6 +18,7 @@ import csv
 import io
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,8 +212,25 @@ def find_files(
             if len(found) >= max_files:
                 passed.append(Unplaced(here / name, f"not looked at: over {max_files} files"))
                 continue
+            if (irregular := _not_regular(here / name)) is not None:
+                passed.append(Unplaced(here / name, irregular))
+                continue
             found.append(here / name)
     return found, passed
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why ``path`` is not opened (a FIFO would block the read for ever, a device never
+    end), or None for a regular file. A symbolic link is judged by what it points to."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        why = "a broken symbolic link" if path.is_symlink() else (exc.strerror or str(exc))
+        return f"not opened: {why}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+    return f"not opened: {kind}, not a regular file"
 
 
 def date_in_name(name: str) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ half-written file, and an existing file is replaced only when asked.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -242,8 +243,90 @@ def write_layers(
                 pyogrio.write_dataframe(
                     frame, temporary, layer=name, driver="GPKG", dataset_options=options
                 )
+        _record_columns(temporary, frames)
         add_layer_styles(temporary, frames, label_top=label_top)
     return path
+
+
+COLUMNS_RECORD = "sitefinder columns: "
+"""How ``gpkg_contents.description`` of each layer and table starts: its columns and their
+SQLite types as written, as JSON after it, so :func:`read_run` can tell a column renamed,
+deleted or retyped after writing (in QGIS, or a spreadsheet) from one the run never had."""
+
+_NUMERIC = frozenset({"INTEGER", "REAL", "BOOLEAN", "MEDIUMINT", "SMALLINT", "TINYINT", "FLOAT"})
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(connection: sqlite3.Connection, name: str) -> dict[str, str]:
+    """The attribute columns of table ``name`` and their declared types (not fid, geometry)."""
+    rows = connection.execute(f"PRAGMA table_info({_quoted(name)})").fetchall()
+    geometry = {
+        row[0]
+        for row in connection.execute(
+            "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
+        )
+    }
+    return {
+        str(row[1]): str(row[2]).upper()
+        for row in rows
+        if not row[5] and row[1] not in geometry  # row[5]: part of the primary key (fid)
+    }
+
+
+def _record_columns(path: str | Path, frames: dict[str, pd.DataFrame]) -> None:
+    with closing(sqlite3.connect(path)) as connection, connection:
+        for name in frames:
+            record = COLUMNS_RECORD + json.dumps(_columns(connection, name))
+            connection.execute(
+                "UPDATE gpkg_contents SET description = ? WHERE table_name = ?", (record, name)
+            )
+
+
+def _changed_columns(path: Path, names: tuple[str, ...]) -> list[str]:
+    """What was changed in the columns of the run's ``names`` after sitefinder wrote them:
+    a column renamed or deleted, text in a column of numbers. One line each, every table."""
+    problems: list[str] = []
+    fix = "put it back, or write the run again with sitefinder rank --output FILE.gpkg"
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+        described = dict(
+            connection.execute("SELECT table_name, description FROM gpkg_contents").fetchall()
+        )
+        for name in names:
+            now = _columns(connection, name)
+            text = str(described.get(name) or "")
+            written = (
+                json.loads(text.removeprefix(COLUMNS_RECORD))
+                if text.startswith(COLUMNS_RECORD)
+                else now  # written before columns were recorded: check the values only
+            )
+            gone = [column for column in written if column not in now]
+            new = [column for column in now if column not in written]
+            for column in gone:
+                renamed = f"; it has {', '.join(new)} instead: renamed?" if new else ""
+                problems.append(
+                    f"{path}: layer {name} has no column {column} (renamed or deleted after"
+                    f" sitefinder wrote it{renamed}); {fix}"
+                )
+            for column, kind in written.items():
+                if column not in now or kind not in _NUMERIC:
+                    continue
+                bad = connection.execute(
+                    f"SELECT n, value FROM (SELECT row_number() OVER (ORDER BY rowid) AS n,"
+                    f" {_quoted(column)} AS value FROM {_quoted(name)})"
+                    " WHERE typeof(value) NOT IN ('integer', 'real', 'null') ORDER BY n"
+                ).fetchall()
+                if bad:
+                    rows = [str(n) for n, _ in bad[:5]]
+                    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+                    where = f"row{'s' if len(bad) > 1 else ''} {', '.join(rows)}{more}"
+                    problems.append(
+                        f"{path}: layer {name}, {where}, column {column}: {str(bad[0][1])!r}"
+                        f" is not a number (changed after sitefinder wrote it); {fix}"
+                    )
+    return problems
 
 
 # --- reading a saved run back -------------------------------------------------------------------
@@ -333,6 +416,9 @@ def read_run(path: str | Path) -> PublishedRun:
     threshold = facts.suppression_threshold
     tables: dict[str, pd.DataFrame] = {}
     try:
+        changed = _changed_columns(path, (*LAYERS, *TABLES))
+        if changed:
+            raise DataError(changed)
         for name in LAYERS:
             if name == "demand":
                 demand = pyogrio.read_dataframe(path, layer=name)

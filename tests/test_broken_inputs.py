@@ -19,12 +19,15 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
+import pyogrio
 import pytest
 from layouts import (
     GIAS_HEADER,
@@ -394,6 +397,21 @@ GIAS_CASES = [
         ],
     ),
     Case(
+        "gias saved by a European Excel (semicolons, not commas)",
+        content(
+            "gias",
+            lambda data: b"\r\n".join(
+                ";".join(row).encode("cp1252")
+                for row in csv.reader(data.decode("cp1252").splitlines())
+            ),
+        ),
+        lambda b: [
+            f"error: {b.gias}: is separated by semicolons, not commas (its header at line 1 reads"
+            " URN;LA (code);LA (name);..., as Excel saves CSV under European settings); save it"
+            " again as 'CSV UTF-8 (Comma delimited)', or with the list separator set to a comma"
+        ],
+    ),
+    Case(
         "gias unknown authority",
         setting("inputs.schools", "authority", "Narnia"),
         lambda b: [
@@ -639,6 +657,32 @@ def _labelled(base: Baseline, crs: str, to: int | None = None) -> None:
     base.sections["inputs.boundaries"]["path"] = str(path)
 
 
+def _layers(base: Baseline, key: str, section: str, layers: dict[str, slice | None]) -> Path:
+    """Write ``key``'s features to a GeoPackage of ``layers`` (name: rows, None for a table
+    without shapes) and point ``section`` at it."""
+    if key == "schools":
+        table = pd.read_csv(base.schools, dtype=str, keep_default_na=False)
+        xy = gpd.points_from_xy(table["easting"].astype(float), table["northing"].astype(float))
+        frame = gpd.GeoDataFrame(table, geometry=xy, crs=27700)
+    else:
+        frame = gpd.read_file(base.files[key])
+    path = base.folder / f"{key}.gpkg"
+    for name, rows in layers.items():
+        if rows is None:  # a non-spatial table, as QGIS keeps its styles in layer_styles
+            table = pd.DataFrame({"styleName": ["default"]})
+            pyogrio.write_dataframe(table, path, layer=name, append=path.exists())
+        else:
+            frame.iloc[rows].to_file(path, layer=name, mode="a" if path.exists() else "w")
+    if section == "inputs" and key == "schools":
+        base.sections["inputs"].pop("schools")
+        columns = {"urn": "urn", "name": "name", "phase": "phase"}
+        base.sections["inputs.schools"] = {"path": str(path), "format": "mapped"}
+        base.sections["inputs.schools"]["columns"] = columns
+    else:
+        base.sections[section]["path"] = str(path)
+    return path
+
+
 def _areas_in_france(base: Baseline) -> None:
     def move(data: dict) -> None:
         for feature in data["features"]:
@@ -657,6 +701,19 @@ def _population_row(column: int, value: str) -> Edit:
         base.population.write_text("\n".join(lines) + "\n")
 
     return edit
+
+
+def _nomis_titles(base: Baseline) -> None:
+    # A Nomis download: title lines above the header, a blank line, a note below the table.
+    text = base.population.read_text(encoding="utf-8")
+    base.population.write_text(
+        '"Population estimates - small area based by single year of age"\n'
+        '"ONS Crown Copyright Reserved [from Nomis on 7 December 2025]"\n'
+        '"geography: 2021 super output areas - lower layer"\n\n'
+        + text
+        + '\n"Figures may not sum because of rounding"\n',
+        encoding="utf-8",
+    )
 
 
 def _pupils(text: str) -> Edit:
@@ -679,6 +736,15 @@ _SEN2_AUTHORITY = (
 )
 
 OTHER_FILE_CASES = [
+    Case(
+        "population downloaded from Nomis with title lines above the header",
+        _nomis_titles,
+        lambda b: [
+            f"error: {b.population}: starts with title lines above the table (its 97 column names"
+            " are at line 5, as Nomis downloads come); delete the lines above them and any notes"
+            " below the table, or download the data as a plain CSV"
+        ],
+    ),
     Case(
         "boundaries without a coordinate system",
         _shapefile_without_prj,
@@ -741,6 +807,30 @@ OTHER_FILE_CASES = [
             f"error: {b.folder / 'labelled.gpkg'}: its coordinate system says metres"
             " (EPSG:27700) but the coordinates look like longitude/latitude degrees: the label"
             " is wrong (degrees are EPSG:4326); set the right one and save again"
+        ],
+    ),
+    Case(
+        "boundaries GeoPackage of two layers, none named (GDAL would read the first)",
+        lambda b: _layers(
+            b, "boundaries", "inputs.boundaries", {"england": slice(0, 1), "lsoa": slice(None)}
+        ),
+        lambda b: [
+            f"error: {b.folder / 'boundaries.gpkg'}: has 2 layers (england, lsoa) and no layer is"
+            " named, so which to read is not clear; set layer in [inputs.boundaries] to the one"
+            " to read"
+        ],
+    ),
+    Case(
+        "boundaries layer named that the GeoPackage lacks",
+        both(
+            lambda b: _layers(
+                b, "boundaries", "inputs.boundaries", {"england": slice(0, 1), "lsoa": slice(None)}
+            ),
+            setting("inputs.boundaries", "layer", "LSOA"),
+        ),
+        lambda b: [
+            f"error: {b.folder / 'boundaries.gpkg'}: has no layer 'LSOA' (its layers: england,"
+            " lsoa); set layer in [inputs.boundaries] to one of them"
         ],
     ),
     Case(
@@ -959,6 +1049,16 @@ def _network(data: bytes | None, name: str = "roads.osm.pbf") -> Edit:
 
 
 DEMO_CASES = [
+    Case(
+        "schools GeoPackage of two layers, none named",
+        lambda b: _layers(b, "schools", "inputs", {"open": slice(None), "closed": slice(0, 3)}),
+        lambda b: [
+            f"error: {b.folder / 'schools.gpkg'}: has 2 layers (open, closed) and no layer is"
+            " named, so which to read is not clear; set layer in [inputs.schools] to the one to"
+            " read"
+        ],
+        layout="demo",
+    ),
     Case(
         "schools missing a column",
         edit_csv("schools", lambda rows: [row.pop(3) for row in rows]),
@@ -1681,6 +1781,73 @@ COMMAND_CASES = [
 ]
 
 
+# --- saved runs changed after rank wrote them (in QGIS, a spreadsheet, SQLite) ------------------
+
+
+def _saved_run(*statements: str) -> Edit:
+    """Rank the demo to ``run.gpkg``, then change it with SQL ``statements``."""
+
+    def edit(base: Baseline) -> None:
+        run = base.folder / "run.gpkg"
+        ranked = invoke(["rank", "--config", str(base.scenario()), "--output", str(run)])
+        assert ranked.exit_code == 0, ranked.output
+        with sqlite3.connect(run) as connection:
+            for statement in statements:
+                connection.execute(statement)
+        connection.close()
+
+    return edit
+
+
+def _from(command: str) -> Callable[[Baseline], list[str]]:
+    suffix = {"report": "html", "map": "png"}[command]
+    return lambda b: [
+        command, "--from", str(b.folder / "run.gpkg"), "--output", str(b.folder / f"out.{suffix}")
+    ]  # fmt: skip
+
+
+_PUT_BACK = "put it back, or write the run again with sitefinder rank --output FILE.gpkg"
+
+SAVED_RUN_CASES = [
+    Case(
+        "report --from a run whose harm averted was edited to text (it showed 0.00)",
+        _saved_run("UPDATE ranking SET harm_averted = 'lots' WHERE rank = 2"),
+        lambda b: [
+            f"error: {b.folder / 'run.gpkg'}: layer ranking, row 2, column harm_averted: 'lots'"
+            f" is not a number (changed after sitefinder wrote it); {_PUT_BACK}"
+        ],
+        layout="demo",
+        argv=_from("report"),
+    ),
+    Case(
+        "map --from a run whose harm averted was renamed",
+        _saved_run("ALTER TABLE ranking RENAME COLUMN harm_averted TO harm"),
+        lambda b: [
+            f"error: {b.folder / 'run.gpkg'}: layer ranking has no column harm_averted (renamed"
+            f" or deleted after sitefinder wrote it; it has harm instead: renamed?); {_PUT_BACK}"
+        ],
+        layout="demo",
+        argv=_from("map"),
+    ),
+    Case(
+        "report --from a run with a column deleted and text in several rows of another",
+        _saved_run(
+            "ALTER TABLE demand DROP COLUMN easting",
+            "UPDATE ranking SET minutes_before = 'far' WHERE rank IN (1, 3, 4, 5, 6, 9, 10)",
+        ),
+        lambda b: [
+            f"error: {b.folder / 'run.gpkg'}: layer demand has no column easting (renamed or"
+            f" deleted after sitefinder wrote it); {_PUT_BACK}",
+            f"error: {b.folder / 'run.gpkg'}: layer ranking, rows 1, 3, 4, 5, 6 and 2 more,"
+            f" column minutes_before: 'far' is not a number (changed after sitefinder wrote it);"
+            f" {_PUT_BACK}",
+        ],
+        layout="demo",
+        argv=_from("report"),
+    ),
+]
+
+
 # --- outputs and the environment (exit 1) --------------------------------------------------------
 
 ENVIRONMENT_CASES = [
@@ -1796,7 +1963,7 @@ ENVIRONMENT_CASES = [
 
 ALL_CASES = [
     *GIAS_CASES, *OTHER_FILE_CASES, *DEMO_CASES, *SCENARIO_CASES, *COMMAND_CASES,
-    *ENVIRONMENT_CASES,
+    *SAVED_RUN_CASES, *ENVIRONMENT_CASES,
 ]  # fmt: skip
 
 
@@ -1923,3 +2090,20 @@ def test_share_that_is_not_a_share(base):
         ' "authority", "england", a fraction (e.g. 0.05) or fractions by phase ({ primary ='
         " 0.05, secondary = 0.03 })"
     ]
+
+
+@pytest.mark.parametrize(
+    ("layers", "named"),
+    [
+        ({"england": slice(0, 1), "lsoa": slice(None)}, "lsoa"),  # several: the one named
+        ({"lsoa": slice(None), "layer_styles": None}, None),  # one with shapes beside a table
+        ({"layer_styles": None, "lsoa": slice(None)}, None),  # GDAL would read the table
+    ],
+)
+def test_the_layer_read_is_the_one_named_or_the_only_one_with_shapes(base, layers, named):
+    _layers(base, "boundaries", "inputs.boundaries", layers)
+    if named:
+        base.sections["inputs.boundaries"]["layer"] = named
+    result = invoke(["validate", "--config", str(base.scenario())])
+    assert result.exit_code == 0, result.output
+    assert f"note: 2 areas from {base.folder / 'boundaries.gpkg'}:" in result.stderr

@@ -120,6 +120,30 @@ def test_environment_variables_expand_in_paths(scenario_file, monkeypatch, tmp_p
     assert load_scenario(path).inputs.schools.path == tmp_path / "schools.csv"
 
 
+def test_a_relative_path_in_a_variable_is_relative_to_the_working_directory(
+    scenario_file, monkeypatch, tmp_path
+):
+    # SITEFINDER_REAL_DATA=../shared/data, as the README's worked examples set it: relative to
+    # where the command runs, not to the scenario's folder; later in a path a variable is text.
+    (tmp_path / "scenarios" / "trafford").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("SF_TEST_DIR", "../shared/data")
+    monkeypatch.setenv("SF_TEST_NAME", "schools")
+    path = scenario_file(
+        inputs={
+            "schools": "${SF_TEST_DIR}/schools.csv",
+            "bases": "$SF_TEST_DIR/bases.csv",
+            "areas": "data/${SF_TEST_NAME}.csv",
+        },
+        name="scenarios/trafford/s.toml",
+    )
+    inputs = load_scenario(path).inputs
+    assert inputs.schools.path == tmp_path / "shared/data/schools.csv"
+    assert inputs.bases is not None and inputs.bases.path == tmp_path / "shared/data/bases.csv"
+    assert inputs.areas == tmp_path / "scenarios/trafford/data/schools.csv"
+
+
 def test_unset_environment_variable_is_an_error(scenario_file, monkeypatch):
     monkeypatch.delenv("SF_UNSET_DIR", raising=False)
     path = scenario_file(inputs={"schools": "${SF_UNSET_DIR}/schools.csv"})

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -608,3 +611,30 @@ def test_a_table_of_schools_mostly_elsewhere_without_an_authority_column_is_refu
         " extent, and it has no authority column, so every school would be read as Trafford's"
         " (map an LA column onto 'authority', or give a file of Trafford's schools alone)"
     ) in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices and FIFOs")
+def test_a_fifo_or_a_device_in_the_folder_is_passed_by_never_opened(tmp_path):
+    # Opening a FIFO for reading blocks until a writer comes (for ever); /dev/zero never ends.
+    # Run as a process with a time limit, so a regression fails instead of hanging the tests.
+    data = made_up_folder(tmp_path / "data")
+    os.mkfifo(data / "ons" / "onspd_live.csv")
+    (data / "dfe" / "zeros.csv").symlink_to("/dev/zero")
+    (data / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    output = tmp_path / "trafford.toml"
+    done = subprocess.run(
+        [sys.executable, "-m", "sitefinder", "init", "--authority", "358", "--data", str(data),
+         "--output", str(output)],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Files for Trafford (E08000009, LA 358) in {data}: 10 looked")
+    assert (
+        "Not recognised (ignored):\n"
+        "  dfe/zeros.csv: not opened: a device or socket, not a regular file\n"
+        "  export.csv: binary content, not a text table\n"
+        "  gone.csv: not opened: a broken symbolic link\n"
+        "  notes.txt: not a comma-separated table (one column)\n"
+        "  ons/onspd_live.csv: not opened: a FIFO (named pipe), not a regular file\n"
+    ) in done.stdout
+    assert "Traceback" not in done.stderr and f"{output}: valid." in done.stdout

@@ -93,14 +93,19 @@ def _structure(path: Path) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     header: list[str] = []
     ragged: list[tuple[int, int]] = []
+    widths: dict[int, tuple[int, int]] = {}  # fields: (rows, first line)
+    header_line = 0
     with path.open(encoding="latin-1", newline="") as handle:
         reader = csv.reader(handle)
         try:
             for row in reader:
                 if not row:
                     continue  # blank lines are skipped, as pandas does
+                count, first = widths.get(len(row), (0, reader.line_num))
+                widths[len(row)] = (count + 1, first)
                 if not header:
                     header = row
+                    header_line = reader.line_num
                     continue
                 if len(row) != len(header):
                     ragged.append((reader.line_num, len(row)))
@@ -113,6 +118,8 @@ def _structure(path: Path) -> tuple[list[str], list[str]]:
         if size:
             handle.seek(size - 1)
             ends_in_newline = handle.read(1) in "\r\n"
+    if (layout := _other_layout(header, header_line, ragged, widths)) is not None:
+        return header, [layout]
     names = [name.strip().removeprefix("\ufeff").removeprefix("ï»¿") for name in header]
     seen: dict[str, list[int]] = {}
     for position, name in enumerate(names, start=1):
@@ -152,6 +159,32 @@ def _structure(path: Path) -> tuple[list[str], list[str]]:
             " fix those rows"
         )
     return header, problems
+
+
+def _other_layout(
+    header: list[str], line: int, ragged: list[tuple[int, int]], widths: dict[int, tuple[int, int]]
+) -> str | None:
+    """Why the file is not a comma-separated table with its header first, told by what is in
+    it, or None: separated by semicolons (Excel's CSV under European settings), or a table
+    with title lines above its header (as Nomis downloads come)."""
+    text = ",".join(header)
+    if len(header) <= 2 and text.count(";") >= 2:
+        shown = ";".join(text.split(";")[:3])
+        return (
+            f"is separated by semicolons, not commas (its header at line {line} reads {shown};...,"
+            " as Excel saves CSV under European settings); save it again as 'CSV UTF-8 (Comma"
+            " delimited)', or with the list separator set to a comma"
+        )
+    if not ragged or len(header) > 2:
+        return None
+    fields, (rows, first) = max(widths.items(), key=lambda item: item[1][0])
+    if fields <= len(header) or rows < 2 * len(ragged) / 3:
+        return None
+    return (
+        f"starts with title lines above the table (its {fields} column names are at line"
+        f" {first}, as Nomis downloads come); delete the lines above them and any notes below"
+        " the table, or download the data as a plain CSV"
+    )
 
 
 def _undecodable(path: Path) -> str:
@@ -286,6 +319,46 @@ def _coordinates_problem(frame: gpd.GeoDataFrame) -> str | None:
     return None
 
 
+def _which_layer(
+    path: Path, layer: str | None, problems: Problems, hint: str
+) -> tuple[bool, str | None]:
+    """Whether the layer of ``path`` to read is clear (else the problem is recorded), and it.
+
+    A file of one layer needs no name. With several, GDAL would read the first in silence, so
+    the layer must be named, unless only one of them has shapes (a GeoPackage saved with its
+    QGIS styles holds a ``layer_styles`` table beside the layer). A name the file lacks is
+    an error listing the layers it has.
+    """
+    import pyogrio
+    import pyogrio.errors
+
+    try:
+        found = pyogrio.list_layers(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
+        return True, layer  # not a vector file: reading it says why
+    names = [str(name) for name, _ in found]
+    listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    if layer is not None:
+        if layer in names or not names:
+            return True, layer
+        problems.add(
+            path,
+            f"has no layer {layer!r} (its layers: {listed}); set layer in [{hint}] to one of them",
+        )
+        return False, None
+    if len(names) <= 1:
+        return True, None
+    spatial = [str(name) for name, kind in found if kind is not None]
+    if len(spatial) == 1:
+        return True, spatial[0]
+    problems.add(
+        path,
+        f"has {len(names)} layers ({listed}) and no layer is named, so which to read is not"
+        f" clear; set layer in [{hint}] to the one to read",
+    )
+    return False, None
+
+
 def read_vector(
     path: Path, problems: Problems, *, layer: str | None = None, hint: str = "inputs"
 ) -> gpd.GeoDataFrame | None:
@@ -303,6 +376,9 @@ def read_vector(
 
     with processing(path):
         try:
+            clear, layer = _which_layer(path, layer, problems, hint)
+            if not clear:
+                return None
             frame, fixed = _read_layer(path, layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
             detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
