@@ -46,6 +46,8 @@ from sitefinder.columns import (
 )
 from sitefinder.disclosure import Kind, Withheld, disclosure_text
 from sitefinder.fallback import per_phase_text
+from sitefinder.plan.ranges import assumptions as varied_assumptions
+from sitefinder.plan.ranges import ignored
 from sitefinder.resources import bundled_root
 from sitefinder.version import __version__
 
@@ -330,22 +332,21 @@ def robustness_text(result: RankResult) -> str:
     if not plan.runs:
         return ""
     ranges = [
-        f"harm.{key} drawn from [{show(getattr(settings, key)[0])},"
-        f" {show(getattr(settings, key)[1])}]"
-        for key in ("exponent", "free_minutes", "unmet")
-        if getattr(settings, key) is not None
+        f"{a.section}.{a.key} drawn from [{a.text(a.low)}, {a.text(a.high)}]"
+        for a in varied_assumptions(result.scenario)
     ]
-    if settings.mismatch is not None:
-        ranges.append(
-            f"fallback.mismatch drawn from [{show(settings.mismatch[0])},"
-            f" {show(settings.mismatch[1])}]"
-        )
     text = (
         f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
         f" scaling every area's children by a random factor (standard deviation of its log"
         f" {settings.demand_noise:g})" + (f" with {', '.join(ranges)}" if ranges else "") + "."
-        " Robustness is the share of runs in which the school hosts a chosen base."
+        " Robustness is the share of runs in which the school hosts a chosen base. Each varied"
+        " assumption was also set alone at each end of its range (the sensitivity)."
     )
+    if ignored(result.scenario):
+        text += (
+            f" Not varied: robustness.{', robustness.'.join(ignored(result.scenario))}"
+            f" (crow-fly journeys only; these are {result.scenario.journey.method} journeys)."
+        )
     if plan.unproven_runs:
         text += f" {plan.unproven_runs} run(s) stopped at their time limit with the best set found."
     return text
