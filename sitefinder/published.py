@@ -48,6 +48,8 @@ from sitefinder.disclosure import Kind, Withheld, disclosure_text
 from sitefinder.fallback import per_phase_text
 from sitefinder.plan.ranges import assumptions as varied_assumptions
 from sitefinder.plan.ranges import ignored
+from sitefinder.plan.stability import COLUMNS as STABILITY_COLUMNS
+from sitefinder.plan.stability import SENSITIVITY_COLUMNS
 from sitefinder.resources import bundled_root
 from sitefinder.version import __version__
 
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 5
+RUN_FORMAT = 6
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -75,7 +77,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "costs", "robustness", "assumptions", "input_files", "run_facts",
+    "costs", "robustness", "stability", "sensitivity", "assumptions", "input_files",
+    "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -548,6 +551,14 @@ def _robustness_table(result: RankResult) -> pd.DataFrame:
     )
 
 
+def _stability_table(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The stability statement or the sensitivity as published (its columns, text URNs)."""
+    frame = table.reindex(columns=columns)
+    if "urn" in frame.columns:
+        frame = frame.assign(urn=frame["urn"].astype(str))
+    return frame.astype({c: object for c in columns if c not in ("share_of_runs", "in_plan")})
+
+
 class _Later(Mapping[str, pd.DataFrame]):
     """Published tables made when first asked for, once each: the table, CSV and JSON on
     stdout need only the ranking, the plan and the network, the GeoPackage and report all."""
@@ -647,6 +658,8 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             ),
             "costs": lambda: cost_table(case),
             "robustness": lambda: _robustness_table(result),
+            "stability": lambda: _stability_table(plan.stability, STABILITY_COLUMNS),
+            "sensitivity": lambda: _stability_table(plan.sensitivity, SENSITIVITY_COLUMNS),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object
             ),

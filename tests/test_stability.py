@@ -165,3 +165,32 @@ def test_stability_shares_are_runs_out_of_the_total_and_seeded(demo_config):
     assert first.stability.equals(second.stability)
     assert list(first.stability.columns[:4]) == ["urn", "name", "phase", "need_group"]
     assert rank(with_settings(scenario, {"robustness.runs": 0})).stability.empty
+
+
+def test_every_output_carries_the_same_statement(demo_config, tmp_path):
+    import json
+    import sqlite3
+    from contextlib import closing
+
+    from sitefinder import write_geopackage
+    from sitefinder.render.html import write_report
+    from sitefinder.report import to_json
+
+    result = rank(with_settings(load_scenario(demo_config), {"robustness.runs": 3}))
+    document = json.loads(to_json(result, top=5))
+    rows = document["stability"]
+    assert rows and {"urn", "name", "phase", "need_group", "share_of_runs", "flipped_by"} <= set(
+        rows[0]
+    )
+    expected = result.stability
+    assert [r["urn"] for r in rows] == list(expected["urn"].astype(str))
+    assert [r["share_of_runs"] for r in rows] == list(expected["share_of_runs"])
+    assert len(document["sensitivity"]) == len(result.sensitivity) > 0
+    path = write_geopackage(result, tmp_path / "run.gpkg")
+    with closing(sqlite3.connect(path)) as connection:
+        stored = connection.execute(
+            "SELECT urn, share_of_runs, flipped_by FROM stability"
+        ).fetchall()
+    assert [(u, s) for u, s, _ in stored] == [(r["urn"], r["share_of_runs"]) for r in rows]
+    text = write_report(result, tmp_path / "report.html").read_text()
+    assert "Stability of each base" in text and "One assumption at a time" in text
