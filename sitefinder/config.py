@@ -494,6 +494,29 @@ _PER_PHASE_CHECKS = {
 }
 
 
+def _per_phase(value: Any, key: str, section: str) -> Any:
+    """Check one number or a per-phase table of ``key`` (``mismatch`` or
+    ``out_of_authority_minutes``) as its one-number form is checked."""
+    check = _PER_PHASE_CHECKS[key]
+    if not isinstance(value, dict):
+        return check(value)
+    for number in value.values():
+        check(number)
+    unknown = sorted(set(value) - {"primary", "secondary"})
+    if unknown:
+        raise ValueError(
+            f"{section}.{key}: unknown phase {', '.join(map(str, unknown))}"
+            " (give primary and/or secondary, or one number for both)"
+        )
+    missing = sorted({"primary", "secondary"} - set(value))
+    if missing:
+        raise ValueError(
+            f"{section}.{key}: no value for {', '.join(missing)}"
+            " (give both phases, or one number for both)"
+        )
+    return value
+
+
 class Fallback(_Section):
     """Where a child without a base place goes, and its harm (see :mod:`sitefinder.fallback`).
 
@@ -528,25 +551,7 @@ class Fallback(_Section):
     @field_validator("mismatch", "out_of_authority_minutes", mode="before")
     @classmethod
     def _check_phases(cls, value: Any, info: ValidationInfo) -> Any:
-        check = _PER_PHASE_CHECKS[str(info.field_name)]
-        if not isinstance(value, dict):
-            return check(value)
-        for number in value.values():
-            check(number)
-        if isinstance(value, dict):
-            unknown = sorted(set(value) - {"primary", "secondary"})
-            if unknown:
-                raise ValueError(
-                    f"fallback.{info.field_name}: unknown phase {', '.join(map(str, unknown))}"
-                    " (give primary and/or secondary, or one number for both)"
-                )
-            missing = sorted({"primary", "secondary"} - set(value))
-            if missing:
-                raise ValueError(
-                    f"fallback.{info.field_name}: no value for {', '.join(missing)}"
-                    " (give both phases, or one number for both)"
-                )
-        return value
+        return _per_phase(value, str(info.field_name), "fallback")
 
     def mismatch_of(self, phase: str) -> float:
         """The mismatch penalty of a child of ``phase`` (harm points)."""
@@ -667,33 +672,95 @@ class Costs(_Section):
         return 0.0 if kind == "flat" else float(getattr(self, f"{kind}_place"))
 
 
+# What each end of a fallback range may be: one number, or one per phase.
+_RangeEnd = float | dict[Phase, float]
+DEFAULT_MISMATCH_RANGE = (0.5, 2.0)
+"""``robustness.mismatch`` when unset (harm points): half to twice the default penalty of 1."""
+DEFAULT_OUT_OF_AUTHORITY_RANGE = (30.0, 90.0)
+"""``robustness.out_of_authority_minutes`` when unset (minutes): the default 60 +-50%."""
+
+
+def _off(value: Any) -> Any:
+    # ``false`` in a file switches a range off (TOML has no null).
+    return None if value is False else value
+
+
 class Robustness(_Section):
-    """Monte Carlo check of the chosen set: how often each site stays in it.
+    """Monte Carlo check of the chosen set: how often each site stays in it, and what flips it.
 
     Each of ``runs`` seeded runs scales every area's children by a lognormal factor with
-    ``demand_noise`` as its standard deviation (on the log scale) and draws each harm parameter
-    uniformly from its range, then chooses the set again under the same rules (node limit,
-    stopping rule); ``time_limit_seconds`` per run is a safety net whose use is reported.
-    ``unmet`` varies ``harm.unmet`` (``fallback.method = "flat"`` only); ``mismatch`` varies
-    ``fallback.mismatch``.
+    ``demand_noise`` as its standard deviation (on the log scale) and draws each assumption
+    uniformly from its range (``[low, high]``), then chooses the set again under the same rules
+    (node limit, stopping rule); ``time_limit_seconds`` per run is a safety net whose use is
+    reported. The ranges: ``exponent`` and ``free_minutes`` vary ``harm.*``; ``unmet`` varies
+    ``harm.unmet`` (``fallback.method = "flat"`` only); ``mismatch`` and
+    ``out_of_authority_minutes`` vary ``fallback.*`` (each end one number or one per phase;
+    unset: :data:`DEFAULT_MISMATCH_RANGE` and :data:`DEFAULT_OUT_OF_AUTHORITY_RANGE`, none with
+    ``flat``); ``speed_kmh``, ``circuity`` (crow-fly journeys only) and ``ride_factor`` vary
+    ``journey.*``, every journey's minutes with them. ``false`` switches a range off (``[v, v]``
+    holds its setting at v). With runs, each assumption is also set at each end of its range,
+    the others at their settings (one-at-a-time sensitivity).
     """
 
     runs: Annotated[int, within(0, 1000)] = 0
     seed: Annotated[int, within(0, 2**32 - 1)] = 20261123
     time_limit_seconds: Annotated[float, within(0, 3600, "seconds", above=True)] = 60.0
     demand_noise: Annotated[float, within(0, 2)] = 0.25
-    exponent: tuple[_Exponent, _Exponent] | None = (1.0, 2.0)
-    free_minutes: tuple[_FreeMinutes, _FreeMinutes] | None = None
-    unmet: tuple[_Unmet, _Unmet] | None = None
-    mismatch: tuple[_Mismatch, _Mismatch] | None = None
+    exponent: Annotated[tuple[_Exponent, _Exponent] | None, BeforeValidator(_off)] = (1.0, 2.0)
+    free_minutes: Annotated[tuple[_FreeMinutes, _FreeMinutes] | None, BeforeValidator(_off)] = None
+    unmet: Annotated[tuple[_Unmet, _Unmet] | None, BeforeValidator(_off)] = None
+    mismatch: tuple[_RangeEnd, _RangeEnd] | Literal[False] | None = None
+    out_of_authority_minutes: tuple[_RangeEnd, _RangeEnd] | Literal[False] | None = None
+    speed_kmh: Annotated[
+        tuple[
+            Annotated[float, within(0, 120, "km/h", above=True)],
+            Annotated[float, within(0, 120, "km/h", above=True)],
+        ]
+        | None,
+        BeforeValidator(_off),
+    ] = None
+    circuity: Annotated[
+        tuple[Annotated[float, within(1, 5)], Annotated[float, within(1, 5)]] | None,
+        BeforeValidator(_off),
+    ] = None
+    ride_factor: Annotated[
+        tuple[Annotated[float, within(1, 5)], Annotated[float, within(1, 5)]] | None,
+        BeforeValidator(_off),
+    ] = None
+
+    @field_validator("mismatch", "out_of_authority_minutes", mode="before")
+    @classmethod
+    def _check_ends(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or value is False:
+            return value
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ValueError(
+                "must be [low, high] (each a number or { primary = ..., secondary = ... }),"
+                " or false"
+            )
+        key = str(info.field_name)
+        return tuple(_per_phase(end, key, "robustness") for end in value)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Robustness:
-        for key in ("exponent", "free_minutes", "unmet", "mismatch"):
+        for key in RANGE_KEYS:
             bounds = getattr(self, key)
-            if bounds is not None and bounds[0] > bounds[1]:
-                raise ValueError(f"robustness.{key}: must be [low, high] with low <= high")
+            if not bounds:
+                continue
+            low, high = bounds
+            for phase in ("primary", "secondary"):
+                lo = low[phase] if isinstance(low, dict) else low
+                hi = high[phase] if isinstance(high, dict) else high
+                if lo > hi:
+                    raise ValueError(f"robustness.{key}: must be [low, high] with low <= high")
         return self
+
+
+RANGE_KEYS = (
+    "exponent", "free_minutes", "unmet", "mismatch", "out_of_authority_minutes", "speed_kmh",
+    "circuity", "ride_factor",
+)  # fmt: skip
+"""The ``[robustness]`` keys that are ranges (``[low, high]``) of another setting."""
 
 
 class Disclosure(_Section):
@@ -918,16 +985,18 @@ class Scenario(_Section):
                 f" {worst[1]} journey ({self.journey.max_minutes:g} minutes), so that a child"
                 " is never better off without a place"
             )
-        if not flat and self.robustness.unmet is not None:
+        if not flat and self.robustness.unmet:
             problems.append(
                 "robustness.unmet: varies harm.unmet, which only fallback.method = 'flat'"
                 " uses (vary fallback.mismatch with robustness.mismatch instead)"
             )
-        if flat and self.robustness.mismatch is not None:
-            problems.append(
-                "robustness.mismatch: fallback.method 'flat' has no mismatch penalty"
-                " (vary harm.unmet with robustness.unmet instead)"
-            )
+        what = {"mismatch": "mismatch penalty", "out_of_authority_minutes": "fallback journey"}
+        for key, name in what.items():
+            if flat and getattr(self.robustness, key):
+                problems.append(
+                    f"robustness.{key}: fallback.method 'flat' has no {name}"
+                    " (vary harm.unmet with robustness.unmet instead)"
+                )
         for phase, groups in (self.selection.counts or {}).items():
             if phase not in self.phases:
                 problems.append(f"selection.counts.{phase}: {phase} is not a planned phase")

@@ -5,7 +5,8 @@ Layers: ``candidates`` (every school with its scores and rank), ``existing_bases
 (lines from each area to the base its children are assigned). Beside them, as non-spatial
 tables: ``run_info`` (provenance and timings) and everything the map and the HTML report show
 (:class:`~sitefinder.published.PublishedRun`): ``ranking``, ``plan_chosen``, ``plan_left_out``,
-``plan_alternatives``, ``plan_stopped``, ``network``, ``robustness``, ``assumptions``,
+``plan_alternatives``, ``plan_stopped``, ``network``, ``robustness``, ``stability``,
+``sensitivity``, ``assumptions``,
 ``input_files`` and ``run_facts`` (the run's settings and sentences, values as JSON). Every
 figure withheld by disclosure control (:mod:`sitefinder.disclosure`) is stored as NULL, and
 each row's ``withheld`` column names its withheld figures (so NULL for "withheld" and NULL for
@@ -157,7 +158,14 @@ def _frames(run: PublishedRun) -> dict[str, pd.DataFrame]:
     for name in TABLES:
         if name == "run_facts":
             frames[name] = pd.DataFrame(run.facts.rows(), columns=["key", "value"])
-        elif name in ("run_info", "robustness", "assumptions", "input_files"):
+        elif name in (
+            "run_info",
+            "robustness",
+            "stability",
+            "sensitivity",
+            "assumptions",
+            "input_files",
+        ):
             frames[name] = tables[name]
         else:
             frames[name] = _nulls(tables[name])

@@ -131,6 +131,19 @@ class RankResult:
         return self.projection.programme if self.projection is not None else pd.DataFrame()
 
     @property
+    def stability(self) -> pd.DataFrame:
+        """The stability statement (with robustness runs): one row per base in the plan or
+        strongly in contention, ``urn, name, phase, need_group, in_plan, share_of_runs,
+        flipped_by`` (the assumptions that flip it one at a time, in words)."""
+        return self.plan.stability
+
+    @property
+    def sensitivity(self) -> pd.DataFrame:
+        """The one-at-a-time sensitivity: ``assumption, label, end, value, changed, enters,
+        leaves`` (with robustness runs)."""
+        return self.plan.sensitivity
+
+    @property
     def sufficiency(self) -> pd.DataFrame:
         """The sufficiency statement: one row per year, phase and need group with
         ``children`` (projected to need a base place), ``places_today`` (and

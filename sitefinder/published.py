@@ -47,6 +47,10 @@ from sitefinder.columns import (
 )
 from sitefinder.disclosure import Kind, Withheld, disclosure_text
 from sitefinder.fallback import per_phase_text
+from sitefinder.plan.ranges import assumptions as varied_assumptions
+from sitefinder.plan.ranges import ignored
+from sitefinder.plan.stability import COLUMNS as STABILITY_COLUMNS
+from sitefinder.plan.stability import SENSITIVITY_COLUMNS
 from sitefinder.resources import bundled_root
 from sitefinder.version import __version__
 
@@ -57,7 +61,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 6
+RUN_FORMAT = 7
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -74,7 +78,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "pathway", "costs", "robustness", "assumptions", "input_files", "run_facts",
+    "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
+    "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
 
@@ -332,22 +337,21 @@ def robustness_text(result: RankResult) -> str:
     if not plan.runs:
         return ""
     ranges = [
-        f"harm.{key} drawn from [{show(getattr(settings, key)[0])},"
-        f" {show(getattr(settings, key)[1])}]"
-        for key in ("exponent", "free_minutes", "unmet")
-        if getattr(settings, key) is not None
+        f"{a.section}.{a.key} drawn from [{a.text(a.low)}, {a.text(a.high)}]"
+        for a in varied_assumptions(result.scenario)
     ]
-    if settings.mismatch is not None:
-        ranges.append(
-            f"fallback.mismatch drawn from [{show(settings.mismatch[0])},"
-            f" {show(settings.mismatch[1])}]"
-        )
     text = (
         f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
         f" scaling every area's children by a random factor (standard deviation of its log"
         f" {settings.demand_noise:g})" + (f" with {', '.join(ranges)}" if ranges else "") + "."
-        " Robustness is the share of runs in which the school hosts a chosen base."
+        " Robustness is the share of runs in which the school hosts a chosen base. Each varied"
+        " assumption was also set alone at each end of its range (the sensitivity)."
     )
+    if ignored(result.scenario):
+        text += (
+            f" Not varied: robustness.{', robustness.'.join(ignored(result.scenario))}"
+            f" (crow-fly journeys only; these are {result.scenario.journey.method} journeys)."
+        )
     if plan.unproven_runs:
         text += f" {plan.unproven_runs} run(s) stopped at their time limit with the best set found."
     return text
@@ -549,6 +553,14 @@ def _robustness_table(result: RankResult) -> pd.DataFrame:
     )
 
 
+def _stability_table(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The stability statement or the sensitivity as published (its columns, text URNs)."""
+    frame = table.reindex(columns=columns)
+    if "urn" in frame.columns:
+        frame = frame.assign(urn=frame["urn"].astype(str))
+    return frame.astype({c: object for c in columns if c not in ("share_of_runs", "in_plan")})
+
+
 class _Later(Mapping[str, pd.DataFrame]):
     """Published tables made when first asked for, once each: the table, CSV and JSON on
     stdout need only the ranking, the plan and the network, the GeoPackage and report all."""
@@ -651,6 +663,8 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             ),
             "costs": lambda: cost_table(case),
             "robustness": lambda: _robustness_table(result),
+            "stability": lambda: _stability_table(plan.stability, STABILITY_COLUMNS),
+            "sensitivity": lambda: _stability_table(plan.sensitivity, SENSITIVITY_COLUMNS),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object
             ),

@@ -277,12 +277,27 @@ def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
         "programme": records(run["programme"], PROGRAMME),
         "pathway": records(run["pathway"], PATHWAY),
         "costs": costs_document(run),
+        "stability": _plain_records(run["stability"]),
+        "sensitivity": _plain_records(run["sensitivity"]),
         "suppression_threshold": run.threshold,
         "disclosure": run.facts.disclosure_note,
         "warnings": run.warnings,
         "notes": run.notes,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _plain_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table of names, shares and words as JSON rows (no child counts in it)."""
+    return [
+        {
+            key: (bool(v) if key in ("in_plan", "changed") else float(v))
+            if key in ("in_plan", "changed", "share_of_runs")
+            else ("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+            for key, v in row.items()
+        }
+        for row in table.to_dict("records")
+    ]
 
 
 def costs_document(run: PublishedRun | RankResult) -> dict[str, Any]:

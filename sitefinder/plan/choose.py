@@ -30,6 +30,7 @@ from sitefinder.plan.candidates import (
 from sitefinder.plan.explain import PlanView, chosen_table, left_out
 from sitefinder.plan.result import ABS_GAP, REL_GAP, Plan, PlanInputs
 from sitefinder.plan.robustness import robustness_runs
+from sitefinder.plan.stability import sensitivity_table, stability_table
 from sitefinder.plan.stopping import SetProblem, Stopped, StoppingRule, choose_set
 from sitefinder.plan.ties import alternatives_table, alternatives_text, find_alternatives
 
@@ -235,5 +236,7 @@ def choose_plan(
         alternatives=alternatives,
         notes=notes,
         time_limited_runs=robust.time_limited,
+        stability=stability_table(robust, names),
+        sensitivity=sensitivity_table(robust, names),
     )
     return plan, after

@@ -109,6 +109,13 @@ class Plan:
         adding; a safety net that stopped the search).
     time_limited_runs
         Robustness runs stopped by the wall-clock safety net.
+    stability
+        The stability statement (with runs): one row per base in the plan or strongly in
+        contention, ``urn, name, phase, need_group, in_plan, share_of_runs, flipped_by``
+        (:func:`sitefinder.plan.stability.stability_table`).
+    sensitivity
+        The one-at-a-time sensitivity (with runs): ``assumption, label, end, value, changed,
+        enters, leaves`` (:func:`sitefinder.plan.stability.sensitivity_table`).
     """
 
     method: str
@@ -129,6 +136,8 @@ class Plan:
     alternatives: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     time_limited_runs: int = 0
+    stability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def proof(self, *, brief: bool = False) -> str:
         """How close to the best possible set the plan is, in words: the one phrase every

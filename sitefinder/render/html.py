@@ -197,9 +197,36 @@ def _robustness(run: PublishedRun) -> dict[str, Any] | None:
         for row in shares.head(15).itertuples()
         if float(row.share) > 0
     ]
+    stability = [
+        [
+            f"{row.name} ({row.urn})",
+            str(row.phase),
+            "yes" if row.in_plan else "",
+            f"{float(row.share_of_runs):.0%}",
+            str(row.flipped_by or "no single assumption within its range"),
+        ]
+        for row in run["stability"].head(15).itertuples()
+    ]
+    sensitivity = [
+        [
+            str(row.label),
+            f"{row.end}: {row.value}",
+            str(row.enters or ""),
+            str(row.leaves or ""),
+        ]
+        for row in run["sensitivity"].itertuples()
+    ]
     return {
         "text": run.facts.robustness_text,
         "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),
+        "stability": _plain(
+            ["Base (URN)", "Phase", "In the plan", "Share of runs", "Flipped by (one at a time)"],
+            stability,
+            [3],
+        ),
+        "sensitivity": _plain(
+            ["Assumption", "Set at", "Enters the plan", "Leaves it"], sensitivity, []
+        ),
     }
 
 
