@@ -20,13 +20,14 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from sitefinder.errors import (
+    WRITE_FAILURES,
     CommandLineError,
     DataError,
     ScenarioError,
@@ -215,19 +216,45 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
                 err=True,
             )
             raise typer.Exit(code=1) from None
-        except Exception as exc:  # the last resort: nothing a user meets ends in a traceback
-            if os.environ.get("SITEFINDER_DEBUG", "").strip() not in ("", "0"):
-                raise
-            where = processed_file(exc) or fallback
+        except OSError as exc:
+            if exc.errno not in WRITE_FAILURES or processed_file(exc) is not None:
+                _unexpected(exc, processed_file(exc) or fallback)
+            if exc.filename:  # an output file: its path too long, its disk full
+                shown = str(exc.filename)
+                shown = shown if len(shown) <= 120 else shown[:57] + "..." + shown[-60:]
+                typer.echo(
+                    f"error: {shown}: cannot be written ({exc.strerror or exc}): choose a"
+                    " shorter path, or a folder on a disk with room",
+                    err=True,
+                )
+                raise typer.Exit(code=1) from None
+            # Standard output full or gone (a full disk, a closed pipe): say so once.
+            sys.stdout = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115
             typer.echo(
-                f"error: unexpected {type(exc).__name__} while processing {where}:"
-                f" {_first_line(exc)}. This is a bug in sitefinder: please report it with the"
-                " command you ran (SITEFINDER_DEBUG=1 shows the details)",
+                f"error: the output could not be written ({exc.strerror or exc}): check the disk"
+                " or pipe it goes to, or write it to a file with --output",
                 err=True,
             )
             raise typer.Exit(code=1) from None
+        except Exception as exc:  # noqa: BLE001 - the last resort: _unexpected says it or re-raises
+            _unexpected(exc, processed_file(exc) or fallback)
+        raise AssertionError("unreachable")  # every branch above returns or raises
 
     return wrapper
+
+
+def _unexpected(exc: Exception, where: str) -> NoReturn:
+    """One line for a failure nothing foresaw, naming the file being processed; exit 1
+    (``SITEFINDER_DEBUG=1`` re-raises it to show the traceback)."""
+    if os.environ.get("SITEFINDER_DEBUG", "").strip() not in ("", "0"):
+        raise exc
+    typer.echo(
+        f"error: unexpected {type(exc).__name__} while processing {where}:"
+        f" {_first_line(exc)}. This is a bug in sitefinder: please report it with the"
+        " command you ran (SITEFINDER_DEBUG=1 shows the details)",
+        err=True,
+    )
+    raise typer.Exit(code=1) from None
 
 
 def _scenario(config: Path | None, **settings: int | None) -> Scenario:

@@ -11,11 +11,19 @@ inside it (a bug, or a fault no check foresaw) can still be reported with the fi
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 _FILE_NOTE = "sitefinder: while processing "
+
+
+WRITE_FAILURES = frozenset(
+    {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EBADF, errno.EDQUOT, errno.ENAMETOOLONG}
+)
+"""Error numbers of an output that cannot be written: a full disk or quota, a closed pipe or
+stream, a failing device, a path too long."""
 
 
 class SitefinderError(Exception):
