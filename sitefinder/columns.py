@@ -148,8 +148,10 @@ ALTERNATIVES: tuple[Column, ...] = (
     Column("places", "Places", "number", unit="places", digits=0),
     # A difference between two plans within the tie tolerance: no count of children in it.
     Column("harm_difference", "Harm added (harm points)", "number", unit="harm points"),
+    Column("equivalent_by", "Equivalent within", "text"),
 )
-"""Equivalent alternatives of each chosen base (within the tie tolerance)."""
+"""Equivalent alternatives of each chosen base: within the tie tolerance, or within what the
+accuracy of the journeys could change."""
 
 STOPPED: tuple[Column, ...] = (
     Column("bases", "Set size", "number", digits=0),

@@ -420,6 +420,17 @@ class Journey(_Section):
     ride_factor: Annotated[float, within(1, 5)] = 1.3
     overhead_minutes: Annotated[float, within(0, 240, "minutes")] = 5.0
     max_minutes: Annotated[float, within(0, 600, "minutes", above=True)] = 120.0
+    accuracy_minutes: Annotated[float, within(0, 60, "minutes")] | None = None
+
+    def accuracy(self) -> float:
+        """How far a child's estimated journey may be from the real one (minutes, one way):
+        ``accuracy_minutes``, else by method: crow-fly 5 (a straight line x circuity at an
+        average speed misses a road's detours and traffic by several minutes on a 20-30
+        minute journey), road network 2 and matrix 2 (routed, missing only waits and traffic).
+        A stated assumption: set your own from your transport data."""
+        if self.accuracy_minutes is not None:
+            return float(self.accuracy_minutes)
+        return 5.0 if self.method == "crowfly" else 2.0
 
     @model_validator(mode="after")
     def _check_method(self) -> Journey:

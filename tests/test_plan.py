@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import numpy as np
@@ -176,3 +177,24 @@ def test_robustness_with_a_mismatch_range_runs(scenario_file):
     plan = rank(load_scenario(path)).plan
     assert plan.runs == 2
     assert set(np.round(plan.chosen["robustness"] * 2)) <= {0.0, 1.0, 2.0}
+
+
+def test_a_near_tie_within_the_accuracy_of_the_journeys_is_said(demo_config):
+    # On the demo (road routes, 2 minutes), St Joseph's would add 0.12 harm points in place of
+    # Victoria Primary (choice #2): far beyond the 1% tie tolerance (0.0x of its ~10 points
+    # averted) yet within what 2 minutes on each of its 10 children's journeys could change.
+    from sitefinder.report import to_json
+
+    exact = with_settings(load_scenario(demo_config), {"selection.method": "optimal"})
+    result = rank(exact)
+    alternatives = result.plan.alternatives
+    loose = alternatives[alternatives["equivalent_by"] == "journey accuracy"]
+    assert not loose.empty and result.plan.tied_within_journeys
+    victoria = loose[loose["choice"] == 2]
+    assert victoria["harm_difference"].min() == pytest.approx(0.12, abs=0.01)
+    assert result.plan.proof().startswith("proven optimal for the model")
+    assert json.loads(to_json(result, top=3))["plan"]["proven_optimal"] is True
+    # with journeys taken as exact, only the tie tolerance is left: the plan is simply optimal
+    sharp = rank(with_settings(exact, {"journey.accuracy_minutes": 0}))
+    assert not sharp.plan.tied_within_journeys
+    assert sharp.plan.proof() == "proven optimal (no set is better by more than 0.01 harm points)"

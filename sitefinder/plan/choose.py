@@ -10,13 +10,14 @@ under noise (:mod:`.robustness`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from sitefinder.config import Scenario
+from sitefinder.config import Phase, Scenario
 from sitefinder.disclosure import Rule, format_count
 from sitefinder.model.network import Solution, solve_network
 from sitefinder.model.select import SelectionMethod, SolverSettings
@@ -78,6 +79,47 @@ def _stopped_table(
             }
         )
     return pd.DataFrame.from_records(records, columns=STOPPED_COLUMNS)
+
+
+def journey_slack(
+    scenario: Scenario, table: pd.DataFrame, chosen: Sequence[int]
+) -> tuple[dict[int, float], float]:
+    """What the journeys' accuracy could move each chosen base's comparison by (harm points):
+    its children x the harm of ``journey.accuracy()`` more minutes at their mean journey; and
+    that accuracy (minutes)."""
+    accuracy = scenario.journey.accuracy()
+    slack: dict[int, float] = {}
+    if table.empty:
+        return slack, accuracy
+    for c, row in zip(chosen, table.itertuples(), strict=True):
+        minutes = float(row.minutes_after) if pd.notna(row.minutes_after) else 0.0
+        curve = scenario.harm.curve(cast(Phase, str(row.phase)))
+        per_child = float(curve(minutes + accuracy) - curve(minutes))
+        slack[c] = float(row.children_served) * per_child
+    return slack, accuracy
+
+
+def _accuracy_notes(alternatives: pd.DataFrame, accuracy: float, scenario: Scenario) -> list[str]:
+    """Say which chosen bases are tied with another within the accuracy of the journeys."""
+    if alternatives.empty or "equivalent_by" not in alternatives.columns:
+        return []
+    loose = alternatives[alternatives["equivalent_by"] == "journey accuracy"]
+    if loose.empty:
+        return []
+    method = {"crowfly": "crow-fly estimates", "network": "road-network routes"}.get(
+        scenario.journey.method, "the journey matrix"
+    )
+    named = "; ".join(
+        f"#{choice} {part['name'].iloc[0]}: {len(part)} ({part['alternative_name'].iloc[0]}"
+        f" +{part['harm_difference'].iloc[0]:.2f} harm points)"
+        for choice, part in loose.groupby("choice", sort=True)
+    )
+    return [
+        f"Within the accuracy of the journeys (each child's journey within {accuracy:g} minutes"
+        f" of the real one, {method}: journey.accuracy_minutes), these chosen bases have"
+        f" equivalent alternatives, so the plan is proven optimal for the model, not for the"
+        f" world: {named}."
+    ]
 
 
 def _notes(
@@ -202,9 +244,13 @@ def choose_plan(
     )
     if not table.empty:
         table["robustness"] = table["urn"].map(robust.shares).fillna(0.0) if robust.runs else np.nan
-    found = find_alternatives(scorer, candidates, rules, chosen, tolerance=tolerance)
+    slack, accuracy = journey_slack(scenario, table, chosen)
+    found = find_alternatives(scorer, candidates, rules, chosen, tolerance=tolerance, slack=slack)
     names = inputs.schools.set_index("urn")["name"]
-    alternatives = alternatives_table(found, candidates, inputs.options, names, table)
+    alternatives = alternatives_table(
+        found, candidates, inputs.options, names, table,
+        tie=[tolerance * averted[c] for c in chosen],
+    )  # fmt: skip
     labels = {key: group.label for key, group in scenario.need_groups.items()}
     if not table.empty:
         table["alternatives"] = [
@@ -212,6 +258,7 @@ def choose_plan(
         ]
     stopped = _stopped_table(chosen_set.stopped, candidates, inputs)
     notes = _notes(scenario, chosen_set.searches, stopped, (len(chosen), rules.total()))
+    notes.extend(_accuracy_notes(alternatives, accuracy, scenario))
     if robust.time_limited:
         notes.append(
             f"{robust.time_limited} robustness run(s) were stopped by the wall-clock safety net"

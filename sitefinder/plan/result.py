@@ -139,11 +139,30 @@ class Plan:
     stability: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @property
+    def tied_within_journeys(self) -> bool:
+        """Whether an alternative is as good as a chosen base within the accuracy of the
+        journeys (beyond the tie tolerance): the plan is then optimal for the model only."""
+        table = self.alternatives
+        return (
+            not table.empty
+            and "equivalent_by" in table.columns
+            and bool((table["equivalent_by"] == "journey accuracy").any())
+        )
+
     def proof(self, *, brief: bool = False) -> str:
         """How close to the best possible set the plan is, in words: the one phrase every
         output uses (``brief`` leaves out the tolerance, for a map's subtitle)."""
         if self.proven:
             tolerance = f" (no set is better by more than {ABS_GAP:g} harm points)"
+            if self.tied_within_journeys:
+                # Proven for the model; the journeys' accuracy cannot tell some sets apart.
+                return "proven optimal for the model" + (
+                    ""
+                    if brief
+                    else tolerance + "; within the accuracy of the journeys other sets are as"
+                    " good (the equivalent alternatives)"
+                )
             return "proven optimal" + ("" if brief else tolerance)
         if self.method != "optimal":
             how = "heuristic" if brief else "heuristic, no optimality bound"

@@ -24,7 +24,7 @@ _EPS = 1e-9
 _SHOWN = 3
 COLUMNS = [
     "choice", "urn", "name", "alternative_urn", "alternative_name", "phase", "need_group",
-    "places", "harm_difference",
+    "places", "harm_difference", "equivalent_by",
 ]  # fmt: skip
 
 
@@ -51,8 +51,11 @@ def find_alternatives(
     chosen: Sequence[int],
     *,
     tolerance: float,
+    slack: Mapping[int, float] | None = None,
 ) -> list[tuple[int, int, float]]:
-    """Every ``(position of c in chosen, alternative o, harm difference)`` within tolerance.
+    """Every ``(position of c in chosen, alternative o, harm difference)`` within tolerance:
+    ``tolerance`` x the harm ``c`` averts, or ``slack[c]`` harm points where larger (what the
+    journeys' accuracy could move the comparison by).
 
     Required bases have no alternatives (they stay).
     """
@@ -63,7 +66,8 @@ def find_alternatives(
             continue
         others = [x for x in chosen if x != c]
         without = scorer.harm(others)
-        allowed = current + tolerance * (without - current) + _EPS * max(1.0, abs(current))
+        margin = max(tolerance * (without - current), (slack or {}).get(c, 0.0))
+        allowed = current + margin + _EPS * max(1.0, abs(current))
         for o in swap_candidates(candidates, rules, chosen, c):
             comp = int(scorer.component[o])
             if comp < 0:
@@ -85,8 +89,14 @@ def alternatives_table(
     options: pd.DataFrame,
     names: pd.Series,
     table: pd.DataFrame,
+    *,
+    tie: Sequence[float] | None = None,
 ) -> pd.DataFrame:
-    """The alternatives as rows, best first within each choice, one row per school and option."""
+    """The alternatives as rows, best first within each choice, one row per school and option.
+
+    ``tie`` is each chosen base's tie tolerance in harm points: an alternative beyond it is
+    equivalent only within the accuracy of the journeys (``equivalent_by``).
+    """
     records = []
     for position, o, difference in found:
         option = options.iloc[int(candidates.option[o])]
@@ -102,6 +112,9 @@ def alternatives_table(
                 "need_group": option["need_group"],
                 "places": int(candidates.places[o]),
                 "harm_difference": max(difference, 0.0),
+                "equivalent_by": "journey accuracy"
+                if tie is not None and difference > tie[position] + _EPS
+                else "tie tolerance",
             }
         )
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
