@@ -307,10 +307,11 @@ def test_trafford_plan_passes_the_rule_and_explains_itself_truly(trafford_result
             newly_placed=row.newly_placed, harm_averted=row.harm_averted, places=row.places
         )
     averted = plan.chosen.set_index("choice")["harm_averted"]
-    assert (
-        plan.alternatives["harm_difference"]
-        <= 0.01 * plan.alternatives["choice"].map(averted) + 1e-9
-    ).all()
+    tied = plan.alternatives[plan.alternatives["equivalent_by"] == "tie tolerance"]
+    assert (tied["harm_difference"] <= 0.01 * tied["choice"].map(averted) + 1e-9).all()
+    # the rest are within what the journeys' accuracy could change: beyond the tolerance
+    loose = plan.alternatives[plan.alternatives["equivalent_by"] == "journey accuracy"]
+    assert (loose["harm_difference"] > 0.01 * loose["choice"].map(averted)).all()
     assert check_explanations(result) == []
 
 

@@ -162,13 +162,18 @@ def _in_plan(
     )
     if explanation.urn in {str(u) for u in scenario.selection.required_urns}:
         lines.append("The scenario requires it (selection.required_urns).")
+    accuracy = scenario.journey.accuracy()
+    within = (
+        f"within the {tolerance:.0%} tie tolerance or the accuracy of the journeys ({accuracy:g}"
+        " minutes a child)"
+    )
     if planned.get("alternatives"):
         lines.append(
-            f"Equivalent alternatives within the {tolerance:.0%} tie tolerance (harm points"
-            f" the plan would add): {planned['alternatives']}."
+            f"Equivalent alternatives {within} (harm points the plan would add):"
+            f" {planned['alternatives']}."
         )
     else:
-        lines.append(f"It has no equivalent alternative within the {tolerance:.0%} tie tolerance.")
+        lines.append(f"It has no equivalent alternative {within}.")
     return lines
 
 
