@@ -300,8 +300,9 @@ def _real(name: str):
 
 
 @pytest.mark.parametrize("name", ["trafford", "rutland"])
-def test_the_examples_show_a_case_a_planner_can_check(name):
-    result = _real(name)
+def test_the_examples_show_a_case_a_planner_can_check(name, request):
+    # Trafford is ranked once a session (the shared fixture); Rutland is quick
+    result = request.getfixturevalue("trafford_result") if name == "trafford" else _real(name)
     case, costs = result.costs, result.scenario.costs
     bases = case.bases
     assert len(bases) == len(result.plan.chosen) > 0

@@ -197,11 +197,8 @@ def test_the_demo_statement_in_every_output(tmp_path):
     }  # fmt: skip
 
 
-def test_trafford_demand_grows_along_its_sen2_series(real_data, monkeypatch, tmp_path):
-    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
-    from sitefinder.resources import bundled_root
-
-    result = rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))
+def test_trafford_demand_grows_along_its_sen2_series(trafford_result, tmp_path):
+    result = trafford_result
     table = result.sufficiency
     assert sorted(table["year"].unique()) == [2026, 2027, 2028, 2029, 2030]
     assert any("Trafford's EHC plans in January" in n for n in result.notes)
@@ -366,12 +363,8 @@ def test_each_primary_base_s_pathway_at_11(tmp_path):
     assert len(document["pathway"]) == len(pathway)
 
 
-def test_trafford_s_infant_base_sends_no_one_to_secondary(real_data, monkeypatch):
-    monkeypatch.setenv("SITEFINDER_REAL_DATA", str(real_data))
-    from sitefinder.resources import bundled_root
-
-    result = rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))
-    pathway = result.pathway.set_index(["name", "need_group"])
+def test_trafford_s_infant_base_sends_no_one_to_secondary(trafford_result):
+    pathway = trafford_result.pathway.set_index(["name", "need_group"])
     infant = pathway.xs("Wellfield Infant and Nursery School SEN unit", level="name")
     assert (infant["leaving_each_year"] == 0).all()  # it teaches 4-6: its children go on at 7
     junior = pathway.xs("Wellfield Junior School SEN unit", level="name")
