@@ -114,9 +114,7 @@ async def _measure(page: Path, width: int, height: int) -> dict[str, Any]:
         )  # fmt: skip
         try:
             port = _port(Path(profile) / "DevToolsActivePort", browser)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
-                targets = json.load(r)
-            url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+            url = _page_target(port)
             socket = await websocket_connect(url, max_message_size=64 * 2**20)
             calls = iter(range(1, 10**6))
 
@@ -149,6 +147,25 @@ async def _measure(page: Path, width: int, height: int) -> dict[str, Any]:
         finally:
             browser.terminate()
             browser.wait(timeout=30)
+
+
+def _page_target(port: int) -> str:
+    """The debugging URL of chromium's page, asked for again while a loaded machine's browser
+    is still starting (its port open before it answers, or before the page is listed)."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=15) as r:
+                targets = json.load(r)
+            pages = [t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"]
+            if pages:
+                return pages[0]
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise RuntimeError("chromium lists no page to measure")
+        time.sleep(0.5)
 
 
 def _port(path: Path, browser: subprocess.Popen[bytes]) -> int:
