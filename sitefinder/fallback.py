@@ -78,17 +78,6 @@ class FallbackRows:
     notes: list[str] = field(default_factory=list)
     school: NDArray[np.intp] | None = None
 
-    def subset(self, rows: NDArray[np.intp]) -> FallbackRows:
-        """The fallback of the given rows only (positions), in that order."""
-        return FallbackRows(
-            self.method,
-            self.minutes[rows],
-            self.journey_harm[rows],
-            self.mismatch_harm[rows],
-            list(self.notes),
-            None if self.school is None else self.school[rows],
-        )
-
     @property
     def destination(self) -> NDArray[np.intp]:
         """Each row's last resort: a never-full special school's row in
