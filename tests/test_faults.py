@@ -324,6 +324,9 @@ def _paused_travel(folder: Path, where: str) -> tuple[subprocess.Popen[str], Pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background by a shell inherits SIGINT ignored, and a child
+        # that starts with it ignored never turns Ctrl-C into KeyboardInterrupt.
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not flag.exists():
@@ -332,6 +335,10 @@ def _paused_travel(folder: Path, where: str) -> tuple[subprocess.Popen[str], Pat
             pytest.fail(f"the child never paused: {child.communicate()}")
         time.sleep(0.05)
     return child, target
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
