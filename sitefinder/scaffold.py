@@ -108,7 +108,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "bases": (
         "register of the authority's bases (resourced provisions and SEN units)",
         "the authority's own list (its Local Offer); one row per base: urn, phase, need_codes,"
-        " places (see the README's 'The bases register')",
+        " places (see docs/data.md, 'The bases register')",
     ),
 }
 """What each input is and where the public file comes from."""
@@ -812,7 +812,7 @@ def scenario_text(
         "",
         "[candidates]",
         *_comment(
-            "REVIEW: which schools may host a new base (the defaults; see the README's"
+            "REVIEW: which schools may host a new base (the defaults; see docs/scenario.md,"
             ' "Candidate host rules").'
         ),
         *_keyed("exclude_single_sex = true", "boys' and girls' schools out"),

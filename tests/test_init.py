@@ -120,7 +120,7 @@ Not recognised (ignored):
 
 Not found:
   bases register: existing bases come from the schools file's resourced provision and SEN unit flags, with places assumed where none are recorded.
-    Public source: the authority's own list (its Local Offer); one row per base: urn, phase, need_codes, places (see the README's 'The bases register').
+    Public source: the authority's own list (its Local Offer); one row per base: urn, phase, need_codes, places (see docs/data.md, 'The bases register').
   road network: journeys are estimated crow-fly (straight line x 1.35 at 40 km/h), not routed on roads; with an extract, set [journey] method = "network" and network = its path.
     Public source: Geofabrik, https://download.geofabrik.de/europe/united-kingdom/england.html.
 

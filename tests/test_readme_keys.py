@@ -1,4 +1,4 @@
-"""The README's scenario-key table documents every key of the scenario model, with a unit and
+"""The scenario reference's key table (docs/scenario.md) documents every key of the scenario model, with a unit and
 a default, and its simple defaults (numbers, true/false, names) are the model's."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from pydantic_core import PydanticUndefined
 
 from sitefinder.config import NeedGroup, Scenario
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "scenario.md"
 INTERNAL = {"source", "source_sha256"}  # set by sitefinder, never written in a file
 
 
 def _table() -> dict[str, tuple[str, str]]:
     """README key -> (unit, default), from the table under "Scenario files"."""
-    text = README.read_text(encoding="utf-8").split("## Scenario files", 1)[1]
+    text = README.read_text(encoding="utf-8").split("# Scenario files", 1)[1]
     text = text.split("\n## ", 1)[0]
     rows = {}
     for line in text.splitlines():

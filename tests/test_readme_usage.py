@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 from sitefinder.cli import app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+COMMANDS = README.parent / "docs" / "commands.md"
 
 
 def _usage_lines() -> dict[str, str]:
-    text = README.read_text(encoding="utf-8")
-    block = text.split("## Commands", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    text = COMMANDS.read_text(encoding="utf-8")
+    block = text.split("# Commands", 1)[1].split("```text", 1)[1].split("```", 1)[0]
     commands: dict[str, str] = {}
     current = ""
     for line in block.splitlines():
