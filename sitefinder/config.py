@@ -654,7 +654,7 @@ class Costs(_Section):
     """The figures of the business case (see :mod:`sitefinder.costs`), in pounds.
 
     Every default is a public figure named with its source and year in
-    :data:`sitefinder.costs.SOURCES` (and the scenario reference (docs/scenario.md)); an authority's own
+    :data:`sitefinder.costs.SOURCES` (and docs/scenario.md); an authority's own
     figures replace them. Capital: ``capital_per_place`` x places + ``capital_per_base`` for
     each new base (£). Revenue: ``revenue_per_place`` (place funding + top-up, £ a place a
     year, paid for every place whether filled or not). Transport: ``transport_per_child`` +

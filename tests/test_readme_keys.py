@@ -1,5 +1,6 @@
-"""The scenario reference's key table (docs/scenario.md) documents every key of the scenario model, with a unit and
-a default, and its simple defaults (numbers, true/false, names) are the model's."""
+"""The scenario reference's key table (docs/scenario.md) documents every key of the scenario
+model, with a unit and a default, and its simple defaults (numbers, true/false, names) are
+the model's."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Where each default figure of the business case comes from (``costs.*`` keys).
 
 The figures are the public ones gathered in the project's reference note on costs and trends;
-each default says its source and year here, in the scenario reference (docs/scenario.md) and in every
+each default says its source and year here, in docs/scenario.md and in every
 report. An authority's own figures always beat them: set the key in the scenario file.
 """
 
