@@ -487,6 +487,7 @@ def rank(
         existing=existing,
         greedy=greedy,
         before=before_solution,
+        data=data,
     )
     budgeted, budget_note = within_budget(scenario)
     plan, after_solution = choose_plan(inputs, budgeted, method=method, progress=progress)

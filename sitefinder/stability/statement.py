@@ -1,37 +1,39 @@
 """The stability statement: how often each base is in the plan, and what flips it.
 
-From the robustness runs (:func:`sitefinder.plan.robustness.robustness_runs`): one row per base
+From the robustness runs (:func:`sitefinder.stability.runs.robustness_runs`): one row per base
 in the plan and per strong alternative (a base chosen in some run, or at some end of an
 assumption's range), with the share of runs in which it is in the plan and, in words, the
 assumptions that flip it one at a time (``"enters the plan when out-of-authority journeys are
-under 47 minutes"``); and the one-at-a-time sensitivity as a table.
+under 47 minutes or the mismatch penalty is over 1.8 harm points"``); and the one-at-a-time
+sensitivity as a table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from sitefinder.plan.ranges import Assumption, End
-from sitefinder.plan.robustness import Key, RobustnessRuns
+from sitefinder.columns import SENSITIVITY, STABILITY
+from sitefinder.stability.outcome import Flip, Key, RobustnessRuns
 
-COLUMNS = ["urn", "name", "phase", "need_group", "in_plan", "share_of_runs", "flipped_by"]
-SENSITIVITY_COLUMNS = ["assumption", "label", "end", "value", "changed", "enters", "leaves"]
+COLUMNS = [c.key for c in STABILITY]
+SENSITIVITY_COLUMNS = [c.key for c in SENSITIVITY]
+_ALTERNATIVE = (
+    0.1  # an alternative chosen in fewer runs than this, and flipped by none, is left out
+)
 
 
-def _mean(value: End) -> float:
-    return sum(value.values()) / len(value) if isinstance(value, dict) else float(value)
-
-
-def flip_text(assumption: Assumption, end: str, enters: bool, value: End) -> str:
-    """One flip in words: ``"enters the plan when the mismatch penalty is over 1.6 harm
-    points"``."""
-    below = _mean(assumption.high if end == "high" else assumption.low) < _mean(assumption.setting)
-    verb = "enters the plan" if enters else "leaves the plan"
-    return f"{verb} when {assumption.label} is {'under' if below else 'over'} " + (
-        assumption.text(value)
-    )
+def flipped_by(flips: Iterable[Flip]) -> str:
+    """One base's flips in words, in the order given: ``"enters the plan when out-of-authority
+    journeys are under 47 minutes or the mismatch penalty is over 1.6 harm points"``
+    (``""``: none)."""
+    found = list(flips)
+    if not found:
+        return ""
+    verb = "enters the plan" if found[0].enters else "leaves the plan"
+    conditions = [f.assumption.condition(f.value, f.end) for f in found]
+    return f"{verb} when " + " or ".join(dict.fromkeys(conditions))
 
 
 def stability_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.DataFrame:
@@ -44,10 +46,11 @@ def stability_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.Data
     """
     if not robust.runs:
         return pd.DataFrame(columns=COLUMNS)
-    keys: set[Key] = set(robust.plan) | set(robust.hits) | {k for k, *_ in robust.flips}
-    words: dict[Key, list[str]] = {}
-    for key, assumption, end, enters, value in robust.flips:
-        words.setdefault(key, []).append(flip_text(assumption, end, enters, value))
+    keys: set[Key] = set(robust.plan) | set(robust.hits) | {f.key for f in robust.flips}
+    order = {a.key: i for i, a in enumerate(robust.assumptions)}
+    mine: dict[Key, list[Flip]] = {}
+    for flip in sorted(robust.flips, key=lambda f: (order.get(f.assumption.key, 0), f.end)):
+        mine.setdefault(flip.key, []).append(flip)
     records = [
         {
             "urn": urn,
@@ -56,7 +59,7 @@ def stability_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.Data
             "need_group": group,
             "in_plan": (urn, phase, group) in robust.plan,
             "share_of_runs": robust.hits.get((urn, phase, group), 0) / robust.runs,
-            "flipped_by": "; ".join(words.get((urn, phase, group), [])),
+            "flipped_by": flipped_by(mine.get((urn, phase, group), [])),
         }
         for urn, phase, group in keys
     ]
@@ -70,12 +73,15 @@ def stability_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.Data
 
 
 def sensitivity_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.DataFrame:
-    """The one-at-a-time sensitivity: one row per assumption and end of its range,
-    ``assumption, label, end, value`` (in words, with its unit), ``changed`` (whether the
-    plan differs), ``enters`` and ``leaves`` (the schools, by name and URN)."""
+    """The one-at-a-time sensitivity: one row per assumption and end of its range (or other
+    choice), ``assumption, label, end, value`` (in words, with its unit), ``changed`` (whether
+    the plan differs), ``enters`` and ``leaves`` (the schools, by name and URN),
+    ``harm_averted`` (harm points the bases chosen there avert against today's network),
+    ``change`` (that less the plan's at the settings) and ``regret`` (the harm points the
+    plan's bases would add there in place of the bases chosen there)."""
 
-    def listed(keys: object) -> str:
-        return ", ".join(f"{names.get(u, '')} ({u})" for u, _, _ in keys)  # type: ignore[attr-defined]
+    def listed(keys: Iterable[Key]) -> str:
+        return ", ".join(f"{names.get(u, '')} ({u})" for u, _, _ in keys)
 
     by_key = {a.key: a for a in robust.assumptions}
     records = [
@@ -85,8 +91,11 @@ def sensitivity_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.Da
             "end": row["end"],
             "value": by_key[str(row["assumption"])].text(row["value"]),  # type: ignore[arg-type]
             "changed": bool(row["changed"]),
-            "enters": listed(row["enters"]),
-            "leaves": listed(row["leaves"]),
+            "enters": listed(row["enters"]),  # type: ignore[arg-type]
+            "leaves": listed(row["leaves"]),  # type: ignore[arg-type]
+            "harm_averted": float(row["harm_averted"]),  # type: ignore[arg-type]
+            "change": float(row["change"]),  # type: ignore[arg-type]
+            "regret": max(float(row["regret"]), 0.0),  # type: ignore[arg-type]
         }
         for row in robust.sensitivity
     ]
@@ -99,7 +108,7 @@ def stability_text(stability: pd.DataFrame, runs: int) -> list[str]:
     lines = []
     for row in stability.itertuples():
         share = f"in the plan in {row.share_of_runs:.0%} of {runs} runs"
-        if not row.in_plan and row.share_of_runs < 0.1 and not row.flipped_by:
+        if not row.in_plan and row.share_of_runs < _ALTERNATIVE and not row.flipped_by:
             continue
         what = "chosen" if row.in_plan else "alternative"
         flipped = f"; {row.flipped_by}" if row.flipped_by else "; no single assumption flips it"
