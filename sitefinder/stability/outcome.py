@@ -29,6 +29,8 @@ class Flip:
     value
         The value past which it does, on the way from the setting towards ``end`` (a choice:
         the choice itself).
+    at_end
+        Whether it is only known to flip by the end (``value``), not searched for.
     """
 
     key: Key
@@ -36,6 +38,7 @@ class Flip:
     end: str
     enters: bool
     value: End
+    at_end: bool = False
 
 
 @dataclass(frozen=True)

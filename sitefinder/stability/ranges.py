@@ -145,12 +145,13 @@ class Assumption:
             return ", ".join(f"{one(v)} ({p})" for p, v in value.items())
         return one(float(value))
 
-    def condition(self, value: End, end: str) -> str:
+    def condition(self, value: End, end: str, *, at_end: bool = False) -> str:
         """When the plan changes, in words: ``"out-of-authority journeys are under 47
-        minutes"`` (past ``value`` on the way from the setting towards ``end``), or ``"the share
-        of EHC plans needing a base place is England's"``."""
+        minutes"`` (past ``value`` on the way from the setting towards ``end``), ``"the
+        mismatch penalty is 2 harm points"`` (``at_end``: at ``value``, the end), or ``"the
+        share of EHC plans needing a base place is England's"``."""
         verb = "are" if self.plural else "is"
-        if self.choices:
+        if self.choices or at_end:
             return f"{self.label} {verb} {self.text(value)}"
         towards = self.high if end == "high" else self.low
         below = mean(towards) < mean(self.setting)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -49,9 +49,12 @@ Progress = Callable[[str, int, int], None]
 # Robustness runs stop within 0.5% of their optimum: far inside the noise they are testing.
 _ROBUST_GAP = 0.005
 _CONTENDERS = 30  # candidates per group kept in contention for robustness runs
-BISECTIONS = 6
-"""Halvings of the way from a setting to the end of its range that flips a base: the flip
-value is found within 1/128 of that way."""
+STRONG = 0.1
+"""A base chosen in at least this share of the runs is a strong alternative: where it enters
+the plan is searched for, not only said to be by the end of a range."""
+BISECTIONS = 4
+"""Halvings of the way from a setting to the end of its range where the plan changes: the
+value at which a base flips is found within 1/32 of that way."""
 
 
 def _contenders(
@@ -205,29 +208,44 @@ class Search:
     there: frozenset[Key]
 
 
-def bisect(trial: Trial, search: Search) -> list[float]:
-    """The point of the way at which each base of ``search`` flips, by bisection (a task:
-    run here or on a worker; its choices are shared by its bases)."""
-    cache: dict[float, frozenset[Key]] = {0.0: search.plan, 1.0: search.there}
+def bisect(trial: Trial, search: Search) -> dict[Key, float]:
+    """The point of the way from the setting (0) to the end (1) at which each base of
+    ``search`` first flips, and any other base that flips on the way (a task: run here or on a
+    worker).
+
+    The plan is a step function of the point: an interval whose two ends have the same plan is
+    taken to hold it throughout, and one whose ends differ is halved, nearer half first, until
+    it is ``1 / 2**BISECTIONS`` wide; a base flips in the middle of the first such interval
+    that moves it. The search stops once every base asked about has flipped, so bases flipping
+    together cost one search, and changes beyond them cost nothing.
+    """
     assumption = search.assumption
+    found: dict[Key, float] = {}
 
     def at(t: float) -> frozenset[Key]:
-        if t not in cache:
-            value = between(assumption.setting, search.end, t)
-            cache[t] = solve(trial, Job({assumption.key: value}, exact=True)).keys
-        return cache[t]
+        value = between(assumption.setting, search.end, t)
+        return solve(trial, Job({assumption.key: value}, exact=True)).keys
 
-    points = []
-    for key in search.keys:
-        inside, outside = 0.0, 1.0  # key's membership is the plan's at inside, not outside
-        for _ in range(BISECTIONS):
-            middle = (inside + outside) / 2
-            if (key in at(middle)) == (key in search.plan):
-                inside = middle
-            else:
-                outside = middle
-        points.append((inside + outside) / 2)
-    return points
+    def split(low: float, high: float, first: frozenset[Key], last: frozenset[Key]) -> None:
+        if first == last or all(key in found for key in search.keys):
+            return
+        if high - low <= 1.0 / 2**BISECTIONS:
+            for key in sorted(first ^ last):
+                if key not in found and (key in last) != (key in search.plan):
+                    found[key] = (low + high) / 2
+            return
+        middle = (low + high) / 2
+        inside = at(middle)
+        split(low, middle, first, inside)
+        split(middle, high, inside, last)
+
+    split(0.0, 1.0, search.plan, search.there)
+    return found
+
+
+def _task(trial: Trial, item: Job | Search) -> Outcome | dict[Key, float]:
+    """A job's set, or a search's flips (the pool's one task)."""
+    return solve(trial, item) if isinstance(item, Job) else bisect(trial, item)
 
 
 def _trial(
@@ -261,6 +279,19 @@ def _trial(
     )
 
 
+def _shares(outcomes: Sequence[Outcome]) -> tuple[pd.Series, dict[Key, int]]:
+    """Each school's share of the runs in which it hosts a chosen base (a school hosting two
+    in one run counts that run once), and the runs that chose each base."""
+    hits: dict[Key, int] = {}
+    by_urn: dict[str, set[int]] = {}
+    for run, outcome in enumerate(outcomes):
+        for key in outcome.keys:
+            hits[key] = hits.get(key, 0) + 1
+            by_urn.setdefault(key[0], set()).add(run)
+    shares = {urn: len(found) / len(outcomes) for urn, found in sorted(by_urn.items())}
+    return pd.Series(shares, dtype=float), hits
+
+
 def robustness_runs(
     inputs: PlanInputs,
     scenario: Scenario,
@@ -269,9 +300,10 @@ def robustness_runs(
     settings: SolverSettings,
     progress: Progress | None = None,
 ) -> RobustnessRuns:
-    """Choose the set ``scenario.robustness.runs`` times under the draws, then once at each
-    end of each assumption's range (the others at their settings, no demand noise), and find
-    where each base that changes there flips.
+    """Choose the set ``scenario.robustness.runs`` times under the draws, and once at each end
+    of each assumption's range (the others at their settings, no demand noise), and find where
+    the bases that change there flip: every base of the plan, and every strong alternative
+    (chosen in :data:`STRONG` of the runs); a weaker one is said to flip by the end.
 
     ``problem`` is the plan's own (candidates, rules, and the plan's first set as each run's
     starting point); each run keeps only the candidates in contention.
@@ -285,48 +317,50 @@ def robustness_runs(
     draws = [draw(inputs.instance, scenario, varied, rng) for _ in range(runs)]
     reference = solve(trial, Job({}, exact=True))
     trial = dataclasses.replace(trial, plan=reference.chosen)
-    ends = [
-        (assumption, name, value)
-        for assumption in varied
-        if assumption.varies
-        for name, value in assumption.ends()
-    ]
-    # An end at the setting is the reference itself.
+    plan = reference.keys
+    ends = [(a, name, value) for a in varied if a.varies for name, value in a.ends()]
     moved = [i for i, (a, _, value) in enumerate(ends) if value != a.setting]
-    jobs = [Job(values, factors) for values, factors in draws]
-    jobs += [Job({ends[i][0].key: ends[i][2]}, exact=True) for i in moved]
+    at_end = [reference] * len(ends)  # an end at the setting is the reference itself
     with pool(trial, workers=scenario.robustness.workers) as workers:
-        outcomes = workers.map(solve, jobs, label="robustness runs", progress=progress)
-        at_end = [reference] * len(ends)
-        for i, outcome in zip(moved, outcomes[runs:], strict=True):
+        jobs = [Job({ends[i][0].key: ends[i][2]}, exact=True) for i in moved]
+        measured = workers.map(solve, jobs, label="one assumption at a time", progress=progress)
+        for i, outcome in zip(moved, measured, strict=True):
             at_end[i] = outcome
-        plan = reference.keys
-        searches = []
-        for (assumption, name, value), there in zip(ends, at_end, strict=True):
-            flipped = tuple(sorted(there.keys ^ plan))
-            if flipped and not assumption.choices:
-                searches.append(Search(assumption, name, value, flipped, plan, there.keys))
-        points = workers.map(bisect, searches, label="where each base flips", progress=progress)
-    done = [reference, *outcomes]
-    hits: dict[Key, int] = {}
-    for outcome in outcomes[:runs]:
-        for key in outcome.keys:
-            hits[key] = hits.get(key, 0) + 1
-    by_urn: dict[str, set[int]] = {}
-    for run, outcome in enumerate(outcomes[:runs]):
-        for urn, _, _ in outcome.keys:
-            by_urn.setdefault(urn, set()).add(run)
-    # A school hosting two chosen bases in one run counts that run once.
-    shares = pd.Series(
-        {urn: len(found) / runs for urn, found in sorted(by_urn.items())}, dtype=float
-    )
+        ranged = [
+            (a, name, value, outcome.keys)
+            for (a, name, value), outcome in zip(ends, at_end, strict=True)
+            if not a.choices and outcome.keys != plan
+        ]
+        # Where each base of the plan leaves it: the longest tasks, so first, the runs filling
+        # in around them.
+        leaving = [
+            Search(a, name, value, tuple(sorted(plan - keys)), plan, keys)
+            for a, name, value, keys in ranged
+        ]
+        items: list[Job | Search] = [*leaving, *(Job(v, f) for v, f in draws)]
+        done = workers.map(_task, items, label="robustness runs", progress=progress)
+        flipped = cast(list[dict[Key, float]], done[: len(leaving)])
+        outcomes = cast(list[Outcome], done[len(leaving) :])
+        shares, hits = _shares(outcomes)
+        # Then where each strong alternative enters, unless it entered as a base left.
+        entering = []
+        for (a, name, value, keys), known in zip(ranged, flipped, strict=True):
+            strong = [
+                k for k in sorted(keys - plan) if k not in known and hits.get(k, 0) >= runs * STRONG
+            ]
+            if strong:
+                entering.append(Search(a, name, value, tuple(strong), plan, keys))
+        flipped += workers.map(bisect, entering, label="where each base flips", progress=progress)
+    points: dict[tuple[str, str], dict[Key, float]] = {}
+    for search, known in zip([*leaving, *entering], flipped, strict=True):
+        points.setdefault((search.assumption.key, search.name), {}).update(known)
     sensitivity: list[dict[str, object]] = []
     flips: list[Flip] = []
-    for (assumption, name, value), there in zip(ends, at_end, strict=True):
+    for (a, name, value), there in zip(ends, at_end, strict=True):
         sensitivity.append(
             {
-                "assumption": assumption.key,
-                "label": assumption.label,
+                "assumption": a.key,
+                "label": a.label,
                 "end": name,
                 "value": value,
                 "changed": there.keys != plan,
@@ -337,19 +371,19 @@ def robustness_runs(
                 "regret": there.regret,
             }
         )
-        if assumption.choices:
-            flips += [
-                Flip(k, assumption, name, k not in plan, value) for k in sorted(there.keys ^ plan)
-            ]
-    for search, found in zip(searches, points, strict=True):
-        for key, t in zip(search.keys, found, strict=True):
-            value = between(search.assumption.setting, search.end, t)
-            flips.append(Flip(key, search.assumption, search.name, key not in plan, value))
+        known = points.get((a.key, name), {})
+        for key in sorted(there.keys ^ plan):
+            if key in known:
+                point = between(a.setting, value, known[key])
+                flips.append(Flip(key, a, name, key not in plan, point))
+            else:  # a choice, or a weak alternative: it flips by the end
+                flips.append(Flip(key, a, name, key not in plan, value, at_end=True))
+    solved = [reference, *measured, *outcomes]
     return RobustnessRuns(
         shares,
         runs,
-        unproven=sum(not o.proven for o in done),
-        time_limited=sum(o.time_limited for o in done),
+        unproven=sum(not o.proven for o in solved),
+        time_limited=sum(o.time_limited for o in solved),
         hits=hits,
         plan=plan,
         averted=reference.averted,

@@ -32,7 +32,7 @@ def flipped_by(flips: Iterable[Flip]) -> str:
     if not found:
         return ""
     verb = "enters the plan" if found[0].enters else "leaves the plan"
-    conditions = [f.assumption.condition(f.value, f.end) for f in found]
+    conditions = [f.assumption.condition(f.value, f.end, at_end=f.at_end) for f in found]
     return f"{verb} when " + " or ".join(dict.fromkeys(conditions))
 
 
