@@ -139,8 +139,8 @@ class RankResult:
 
     @property
     def sensitivity(self) -> pd.DataFrame:
-        """The one-at-a-time sensitivity: ``assumption, label, end, value, changed, enters,
-        leaves`` (with robustness runs)."""
+        """The one-at-a-time sensitivity (with robustness runs): ``assumption, label, end,
+        value, changed, enters, leaves, harm_averted, change, regret`` (harm points)."""
         return self.plan.sensitivity
 
     @property

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -198,7 +198,8 @@ def solve(trial: Trial, job: Job) -> Outcome:
 @dataclass(frozen=True)
 class Search:
     """Where the bases ``keys`` flip as ``assumption`` goes from its setting (0) to ``end``
-    (1), where the plan is ``there``."""
+    (1), where the plan is ``there``; ``solved`` holds the plans already found on the way, by
+    point."""
 
     assumption: Assumption
     name: str
@@ -206,9 +207,18 @@ class Search:
     keys: tuple[Key, ...]
     plan: frozenset[Key]
     there: frozenset[Key]
+    solved: Mapping[float, frozenset[Key]] = field(default_factory=dict)
 
 
-def bisect(trial: Trial, search: Search) -> dict[Key, float]:
+@dataclass(frozen=True)
+class Found:
+    """What a search found: the point at which each base flips, and the plans it solved."""
+
+    points: dict[Key, float]
+    solved: dict[float, frozenset[Key]]
+
+
+def bisect(trial: Trial, search: Search) -> Found:
     """The point of the way from the setting (0) to the end (1) at which each base of
     ``search`` first flips, and any other base that flips on the way (a task: run here or on a
     worker).
@@ -221,10 +231,13 @@ def bisect(trial: Trial, search: Search) -> dict[Key, float]:
     """
     assumption = search.assumption
     found: dict[Key, float] = {}
+    solved = dict(search.solved)
 
     def at(t: float) -> frozenset[Key]:
-        value = between(assumption.setting, search.end, t)
-        return solve(trial, Job({assumption.key: value}, exact=True)).keys
+        if t not in solved:
+            value = between(assumption.setting, search.end, t)
+            solved[t] = solve(trial, Job({assumption.key: value}, exact=True)).keys
+        return solved[t]
 
     def split(low: float, high: float, first: frozenset[Key], last: frozenset[Key]) -> None:
         if first == last or all(key in found for key in search.keys):
@@ -240,10 +253,10 @@ def bisect(trial: Trial, search: Search) -> dict[Key, float]:
         split(middle, high, inside, last)
 
     split(0.0, 1.0, search.plan, search.there)
-    return found
+    return Found(found, solved)
 
 
-def _task(trial: Trial, item: Job | Search) -> Outcome | dict[Key, float]:
+def _task(trial: Trial, item: Job | Search) -> Outcome | Found:
     """A job's set, or a search's flips (the pool's one task)."""
     return solve(trial, item) if isinstance(item, Job) else bisect(trial, item)
 
@@ -339,21 +352,24 @@ def robustness_runs(
         ]
         items: list[Job | Search] = [*leaving, *(Job(v, f) for v, f in draws)]
         done = workers.map(_task, items, label="robustness runs", progress=progress)
-        flipped = cast(list[dict[Key, float]], done[: len(leaving)])
+        flipped = cast(list[Found], done[: len(leaving)])
         outcomes = cast(list[Outcome], done[len(leaving) :])
         shares, hits = _shares(outcomes)
-        # Then where each strong alternative enters, unless it entered as a base left.
+        # Then where each strong alternative enters, unless it entered as a base left, going
+        # on from the plans the search for the bases leaving found.
         entering = []
         for (a, name, value, keys), known in zip(ranged, flipped, strict=True):
             strong = [
-                k for k in sorted(keys - plan) if k not in known and hits.get(k, 0) >= runs * STRONG
+                k
+                for k in sorted(keys - plan)
+                if k not in known.points and hits.get(k, 0) >= runs * STRONG
             ]
             if strong:
-                entering.append(Search(a, name, value, tuple(strong), plan, keys))
+                entering.append(Search(a, name, value, tuple(strong), plan, keys, known.solved))
         flipped += workers.map(bisect, entering, label="where each base flips", progress=progress)
     points: dict[tuple[str, str], dict[Key, float]] = {}
     for search, known in zip([*leaving, *entering], flipped, strict=True):
-        points.setdefault((search.assumption.key, search.name), {}).update(known)
+        points.setdefault((search.assumption.key, search.name), {}).update(known.points)
     sensitivity: list[dict[str, object]] = []
     flips: list[Flip] = []
     for (a, name, value), there in zip(ends, at_end, strict=True):
@@ -371,10 +387,10 @@ def robustness_runs(
                 "regret": there.regret,
             }
         )
-        known = points.get((a.key, name), {})
+        where = points.get((a.key, name), {})
         for key in sorted(there.keys ^ plan):
-            if key in known:
-                point = between(a.setting, value, known[key])
+            if key in where:
+                point = between(a.setting, value, where[key])
                 flips.append(Flip(key, a, name, key not in plan, point))
             else:  # a choice, or a weak alternative: it flips by the end
                 flips.append(Flip(key, a, name, key not in plan, value, at_end=True))

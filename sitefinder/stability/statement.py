@@ -19,9 +19,6 @@ from sitefinder.stability.outcome import Flip, Key, RobustnessRuns
 
 COLUMNS = [c.key for c in STABILITY]
 SENSITIVITY_COLUMNS = [c.key for c in SENSITIVITY]
-_ALTERNATIVE = (
-    0.1  # an alternative chosen in fewer runs than this, and flipped by none, is left out
-)
 
 
 def flipped_by(flips: Iterable[Flip]) -> str:
@@ -100,17 +97,3 @@ def sensitivity_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.Da
         for row in robust.sensitivity
     ]
     return pd.DataFrame.from_records(records, columns=SENSITIVITY_COLUMNS)
-
-
-def stability_text(stability: pd.DataFrame, runs: int) -> list[str]:
-    """The statement in sentences, one per base (the plan's, then alternatives chosen in at
-    least one run in ten or flipped in by one assumption)."""
-    lines = []
-    for row in stability.itertuples():
-        share = f"in the plan in {row.share_of_runs:.0%} of {runs} runs"
-        if not row.in_plan and row.share_of_runs < _ALTERNATIVE and not row.flipped_by:
-            continue
-        what = "chosen" if row.in_plan else "alternative"
-        flipped = f"; {row.flipped_by}" if row.flipped_by else "; no single assumption flips it"
-        lines.append(f"{row.name} ({row.urn}, {what}): {share}{flipped}.")
-    return lines
