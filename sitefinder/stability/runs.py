@@ -39,6 +39,7 @@ from sitefinder.stability.perturb import draw, perturb
 from sitefinder.stability.pool import pool
 from sitefinder.stability.ranges import Assumption, End, assumptions, between, settings_at
 from sitefinder.stability.shifts import Shifts, shifts_of
+from sitefinder.stability.statement import STRONG
 
 if TYPE_CHECKING:
     from sitefinder.plan.candidates import Candidates
@@ -49,9 +50,6 @@ Progress = Callable[[str, int, int], None]
 # Robustness runs stop within 0.5% of their optimum: far inside the noise they are testing.
 _ROBUST_GAP = 0.005
 _CONTENDERS = 30  # candidates per group kept in contention for robustness runs
-STRONG = 0.1
-"""A base chosen in at least this share of the runs is a strong alternative: where it enters
-the plan is searched for, not only said to be by the end of a range."""
 BISECTIONS = 4
 """Halvings of the way from a setting to the end of its range where the plan changes: the
 value at which a base flips is found within 1/32 of that way."""
