@@ -162,8 +162,11 @@ STOPPED: tuple[Column, ...] = (
     Column("places", "Places", "number", unit="places", digits=0),
     _c("newly_placed", "Newly placed"),
     _h("harm_averted", "Harm averted", about="newly_placed"),
+    _c("children_served", "Children it would serve"),
+    Column("reason", "Kept out by", "text"),
 )
-"""Bases the stopping rule kept out of the plan."""
+"""Bases the stopping rule kept out of the plan (``reason``: ``rule``, the stopping rule;
+``occupancy``, under ``selection.min_occupancy``; ``smaller``, cut to a smaller size)."""
 
 LEFT_OUT: tuple[Column, ...] = (
     *_SCHOOL,

@@ -6,7 +6,6 @@ export modules render. Nothing here prints.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.checks import InputSummary, check_inputs
-from sitefinder.config import Scenario
+from sitefinder.config import Scenario, groups_in
 from sitefinder.costs import BusinessCase, plan_case
-from sitefinder.costs.budget import within_budget
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -349,7 +347,7 @@ def _ranking_table(
                 "name": school["name"],
                 "phase": option["phase"],
                 "need_group": option["need_group"],
-                "need_group_label": scenario.need_groups[option["need_group"]].label,
+                "need_group_label": scenario.group_label(option["need_group"]),
                 "ages": ages_text(*ages),
                 "harm_averted": pick.marginal,
                 "harm_averted_placing": pick.mismatch_averted,
@@ -452,7 +450,9 @@ def rank(
             model,
             scenario,
             school=int(o.school),
-            classes=frozenset({class_id[(o.phase, o.need_group)]}),
+            classes=frozenset(
+                class_id[(o.phase, g)] for g in groups_in(o.need_group) if (o.phase, g) in class_id
+            ),
             capacity=scenario.base_size,
         )
         for o in options.itertuples()
@@ -488,10 +488,7 @@ def rank(
         greedy=greedy,
         before=before_solution,
     )
-    budgeted, budget_note = within_budget(scenario)
-    plan, after_solution = choose_plan(inputs, budgeted, method=method, progress=progress)
-    if budget_note is not None:
-        plan = dataclasses.replace(plan, notes=[budget_note, *plan.notes])
+    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)

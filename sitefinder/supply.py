@@ -593,7 +593,8 @@ def assess_schools(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFram
 
 
 def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFrame:
-    """List every possible new base: eligible school x phase it can host x need group.
+    """List every possible new base: eligible school x phase it can host x need group (each
+    single group, then each set of ``selection.need_group_sets`` by its key).
 
     Returns
     -------
@@ -614,6 +615,6 @@ def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFram
         if eligible
         for phase in hosted
         if phase in scenario.phases
-        for group in scenario.new_base_groups
+        for group in scenario.new_base_keys
     ]
     return pd.DataFrame(rows, columns=["school", "urn", "phase", "need_group"])

@@ -89,7 +89,7 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
                 "name": school["name"],
                 "phase": option["phase"],
                 "need_group": option["need_group"],
-                "need_group_label": scenario.need_groups[option["need_group"]].label,
+                "need_group_label": scenario.group_label(option["need_group"]),
                 "places": int(candidates.places[candidate]),
                 "children_served": served,
                 "newly_placed": newly,

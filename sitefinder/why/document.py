@@ -124,8 +124,7 @@ def _extra(explanation: SchoolExplanation, rule: Rule) -> dict[str, Any] | None:
 
 
 def option_label(scenario: Scenario, phase: str, group: str) -> str:
-    need = scenario.need_groups.get(group)
-    return f"{phase} {need.label if need is not None else group}"
+    return f"{phase} {scenario.group_label(group)}"
 
 
 def _in_plan(
