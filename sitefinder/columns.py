@@ -126,6 +126,8 @@ PLAN: tuple[Column, ...] = (
     _h("harm_averted", "Harm averted", about="children_served"),
     *_TWO_PARTS,
     _c("children_served", "Children served"),
+    Column("fill", "Fill", "share", unit="share of its places", digits=3, about="children_served"),
+    Column("mix", "Children by need group", "text", terminal=False),
     _c("newly_placed", "Newly placed"),
     *_MINUTES,
     Column("areas_served", "Areas served (children)", "text"),
@@ -435,6 +437,7 @@ PLANNED_BASES: tuple[Column, ...] = tuple(
     if c.key
     in {
         "children_served",
+        "fill",
         "newly_placed",
         "harm_averted",
         "harm_averted_placing",
@@ -510,7 +513,7 @@ def text_value(value: object, column: Column, *, empty: str = "") -> str:
     if column.kind == "count":
         return f"{number:,.0f}" if abs(number - round(number)) < 0.05 else f"{number:,.1f}"
     if column.kind == "share":
-        return f"{number:.0%}" if column.key == "robustness" else f"{number:.2%}"
+        return f"{number:.0%}" if column.key in ("robustness", "fill") else f"{number:.2%}"
     if column.kind == "number":
         return f"{number:.0f}" if number.is_integer() else f"{number:g}"
     if column.kind in ("harm", "minutes"):

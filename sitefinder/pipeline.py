@@ -616,7 +616,7 @@ def _sites_table(
 
 
 _EXPLANATION = [
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "children_served", "fill", "mix", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives", "caveats",
 ]  # fmt: skip

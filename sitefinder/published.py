@@ -69,7 +69,7 @@ OS_DATA = "Contains OS data © Crown copyright and database right."
 OSM = "© OpenStreetMap contributors, ODbL."
 FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area or child)."
 _PLAN_ONLY = [
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "children_served", "fill", "mix", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives", "caveats",
 ]  # fmt: skip

@@ -1,0 +1,89 @@
+"""Bases of more than one need and of several sizes, and the minimum occupancy, in the plan.
+
+One area of 5 children with autism (communication and interaction) and 4 with SEMH, no base
+within reach; two schools beside it. A 10-place base for one need fills 50% or 40% of its
+places, under the default minimum occupancy of 80%; a base for both needs fills 90%.
+"""
+
+from __future__ import annotations
+
+import pytest
+from plan_checks import SmallAuthority
+
+from sitefinder import load_scenario, rank
+from sitefinder.errors import ScenarioError
+
+SCHOOLS = [
+    ("990301", "Oak Primary", "primary", 400_300, 300_000),
+    ("990302", "Elm Primary", "primary", 400_600, 300_000),
+]
+AREAS = [("E90000011", "Area A", 400_000, 300_000), ("E90000012", "Area B", 430_000, 300_000)]
+DEMAND = [
+    ("E90000011", "primary", "ASD", 5),
+    ("E90000011", "primary", "SEMH", 4),
+    ("E90000012", "primary", "ASD", 1),
+]
+BASES = [("990302", "primary", 1, "ASD")]  # one place, full with area A's nearest child
+SETS = '[["communication_interaction", "semh"]]'
+
+
+def _scenario(tmp_path, extra: str):
+    authority = SmallAuthority(schools=SCHOOLS, bases=BASES, areas=AREAS, demand=DEMAND)
+    return load_scenario(authority.write(tmp_path / "one", extra=extra))
+
+
+def test_single_need_bases_are_kept_out_by_the_minimum_occupancy(tmp_path):
+    plan = rank(_scenario(tmp_path, 'bases = 1\nphases = ["primary"]\n')).plan
+    assert plan.chosen.empty
+    assert set(plan.stopped["reason"]) == {"occupancy"}
+    note = next(n for n in plan.notes if n.startswith("Minimum occupancy"))
+    assert "would serve 5 children (50% of its places)" in note  # the autism base
+
+
+def test_a_base_for_both_needs_enters_and_says_its_fill_and_mix(tmp_path):
+    extra = f'bases = 1\nphases = ["primary"]\nallow_small_counts = true\n'
+    extra += f"suppression_threshold = 0\n[selection]\nneed_group_sets = {SETS}\n"
+    result = rank(_scenario(tmp_path, extra))
+    chosen = result.plan.chosen.iloc[0]
+    assert chosen["need_group"] == "communication_interaction+semh"
+    assert chosen["need_group_label"] == (
+        "Communication and interaction + Social, emotional and mental health"
+    )
+    assert chosen["children_served"] == pytest.approx(9.0)
+    assert chosen["fill"] == pytest.approx(0.9)
+    assert chosen["mix"] == (
+        "Communication and interaction 5; Social, emotional and mental health 4"
+    )
+
+
+def test_a_smaller_size_is_taken_where_the_larger_would_be_half_empty(tmp_path):
+    extra = 'bases = 1\nphases = ["primary"]\n[selection]\nsizes = [5, 10]\n'
+    plan = rank(_scenario(tmp_path, extra)).plan
+    chosen = plan.chosen.iloc[0]
+    assert (chosen["need_group"], chosen["places"]) == ("communication_interaction", 5)
+    assert chosen["fill"] == pytest.approx(1.0)
+    assert "smaller" in set(plan.stopped["reason"])
+    assert "so its smaller sizes were tried" in " ".join(plan.notes)
+
+
+def test_min_occupancy_zero_lets_a_half_empty_base_in(tmp_path):
+    extra = 'bases = 1\nphases = ["primary"]\n[selection]\nmin_occupancy = 0\n'
+    plan = rank(_scenario(tmp_path, extra)).plan
+    assert list(plan.chosen["need_group"]) == ["communication_interaction"]
+    assert plan.chosen["fill"].iloc[0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        ('[["communication_interaction", "autism"]]',
+         "selection.need_group_sets[0]: 'autism' is not a need group a new base may serve"),
+        ('[["semh"]]', "selection.need_group_sets[0]: a set needs two or more need groups"),
+        ('[["semh", "semh"]]', "selection.need_group_sets[0]: names a need group twice"),
+        ('[["semh", "communication_interaction"], ["communication_interaction", "semh"]]',
+         "selection.need_group_sets: a set is listed twice"),
+    ],
+)  # fmt: skip
+def test_bad_need_group_sets_are_named(tmp_path, sets, message):
+    with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        _scenario(tmp_path, f"[selection]\nneed_group_sets = {sets}\n")
