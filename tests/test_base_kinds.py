@@ -1,7 +1,7 @@
 """Bases of more than one need and of several sizes, and the minimum occupancy, in the plan.
 
 One area of 5 children with autism (communication and interaction) and 4 with SEMH, no base
-within reach; two schools beside it. A 10-place base for one need fills 50% or 40% of its
+within reach; one school beside it. A 10-place base for one need fills 50% or 40% of its
 places, under the default minimum occupancy of 80%; a base for both needs fills 90%.
 """
 
@@ -15,7 +15,7 @@ from sitefinder.errors import ScenarioError
 
 SCHOOLS = [
     ("990301", "Oak Primary", "primary", 400_300, 300_000),
-    ("990302", "Elm Primary", "primary", 400_600, 300_000),
+    ("990302", "Elm Primary", "primary", 430_300, 300_000),
 ]
 AREAS = [("E90000011", "Area A", 400_000, 300_000), ("E90000012", "Area B", 430_000, 300_000)]
 DEMAND = [
@@ -23,7 +23,7 @@ DEMAND = [
     ("E90000011", "primary", "SEMH", 4),
     ("E90000012", "primary", "ASD", 1),
 ]
-BASES = [("990302", "primary", 1, "ASD")]  # one place, full with area A's nearest child
+BASES = [("990302", "primary", 1, "ASD")]  # area B's one child, far from area A
 SETS = '[["communication_interaction", "semh"]]'
 
 
@@ -41,7 +41,7 @@ def test_single_need_bases_are_kept_out_by_the_minimum_occupancy(tmp_path):
 
 
 def test_a_base_for_both_needs_enters_and_says_its_fill_and_mix(tmp_path):
-    extra = f'bases = 1\nphases = ["primary"]\nallow_small_counts = true\n'
+    extra = 'bases = 1\nphases = ["primary"]\nallow_small_counts = true\n'
     extra += f"suppression_threshold = 0\n[selection]\nneed_group_sets = {SETS}\n"
     result = rank(_scenario(tmp_path, extra))
     chosen = result.plan.chosen.iloc[0]
