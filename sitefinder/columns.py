@@ -284,13 +284,52 @@ PROGRAMME: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
     Column("name", "School", "text"),
     Column("phase", "Phase", "text"),
-    Column("need_groups", "Need group", "id"),
+    Column("need_groups", "Need group key", "id", people=False),
+    Column("need_group_label", "Need group", "text"),
     Column("places", "Places", "number", digits=0),
     _c("children_expected", "Children expected"),
+    Column("fill", "Fill", "share", unit="share of its places", digits=3,
+           about="children_expected"),
+    Column("mix", "Children by need group", "text", terminal=False),
     _c("newly_placed", "Newly placed"),
     _h("harm_averted", "Harm averted", about="children_expected"),
+    _money("capital", "Capital"),
+)  # fmt: skip
+"""The programme (the ``programme`` table): the new bases opened in each year, with the
+children expected in its first year, the share of its places they fill and (a base of
+several needs) their mix by need group, and its capital (£)."""
+
+PROGRAMME_YEARS: tuple[Column, ...] = (
+    Column("year", "Year", "number", digits=0),
+    Column("bases_opened", "Bases opening", "number", digits=0),
+    Column("places_opened", "Places opening", "number", digits=0),
+    _money("capital", "Capital that year"),
+    _c("children", "Children needing a place"),
+    _c("unplaced_without", "Without a place, today's bases only"),
+    _c("unplaced_with", "Without a place, with the programme"),
+    _h("harm_without", "Harm, today's bases only", about="children", terminal=False),
+    _h("harm_with", "Harm with the programme", about="children"),
+    _h("harm_bound", "Bound on the harm", about="children"),
+    Column("gap_to_bound", "Gap to the bound", "share", unit="share", digits=4),
 )
-"""The programme (the ``programme`` table): the new bases opened in each year."""
+"""The programme's years (the ``programme_years`` table): what opens, the children left
+without a base place without and with the programme, its harm, and a bound on the harm of any
+programme with as many bases open that year (see :mod:`sitefinder.programme.schedule`)."""
+
+COST_YEARS: tuple[Column, ...] = (
+    Column("label", "Programme year", "text"),
+    Column("places", "Places open", "number", unit="places", digits=0),
+    _money("capital", "Capital that year"),
+    _money("capital_to_date", "Capital to date"),
+    _money("revenue_per_year", "Revenue that year"),
+    _money("transport_change_per_year", "Transport change"),
+    _money("placement_change_per_year", "Placement change"),
+    _money("net_saving_per_year", "Net saving that year"),
+    Column("payback_years", "Payback of capital to date (years)", "number", unit="years",
+           digits=1),
+)  # fmt: skip
+"""The business case of each programme year, for people (the ``costs`` table's ``year``
+rows)."""
 
 PATHWAY: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
@@ -323,6 +362,7 @@ SPECIAL_SCHOOLS: tuple[Column, ...] = (
 COSTS: tuple[Column, ...] = (
     Column("row", "Row", "text", people=False),
     Column("label", "New base", "text"),
+    Column("year", "Year", "number", digits=0, people=False),
     Column("choice", "#", "number", digits=0, people=False),
     Column("urn", "URN", "id", people=False),
     Column("name", "School", "text", people=False),
@@ -330,6 +370,7 @@ COSTS: tuple[Column, ...] = (
     Column("need_group", "Need group key", "id", people=False),
     Column("places", "Places", "number", unit="places", digits=0),
     _money("capital", "Capital"),
+    _money("capital_to_date", "Capital to date", terminal=False),
     _money("revenue_per_year", "Revenue a year"),
     _money("transport_change_per_year", "Transport change a year"),
     _money("placement_change_per_year", "Placement change a year"),
@@ -346,7 +387,9 @@ COSTS: tuple[Column, ...] = (
            people=False),
 )  # fmt: skip
 """The business case (the ``costs`` table): one row per new base (``row = "base"``), then the
-plan's total (``row = "total"``). Money is never withheld: it is not a count of children."""
+plan's total (``row = "total"``), then with a programme one row per programme year
+(``row = "year"``, see :func:`sitefinder.costs.words.cost_table`). Money is never withheld: it
+is not a count of children."""
 
 COST_PLACEMENTS: tuple[Column, ...] = (
     Column("kind", "Place", "text"),

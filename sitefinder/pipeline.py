@@ -6,6 +6,7 @@ export modules render. Nothing here prints.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pandas as pd
 from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario, groups_in
 from sitefinder.costs import BusinessCase, plan_case
+from sitefinder.costs.programme import programme_case
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -127,6 +129,13 @@ class RankResult:
         """The programme: the new bases opened in each year of the horizon (``year, urn, name,
         phase, need_groups, places, children_expected, newly_placed, harm_averted``)."""
         return self.projection.programme if self.projection is not None else pd.DataFrame()
+
+    @property
+    def programme_years(self) -> pd.DataFrame:
+        """The programme's years: ``year, bases_opened, places_opened, capital, children,
+        unplaced_without, unplaced_with, harm_without, harm_with, harm_bound, gap_to_bound``
+        (see :data:`sitefinder.programme.schedule.YEAR_COLUMNS`)."""
+        return self.projection.years if self.projection is not None else pd.DataFrame()
 
     @property
     def stability(self) -> pd.DataFrame:
@@ -510,6 +519,23 @@ def rank(
         ignore_index=True,
     )
     before, after = metrics(model.rows, before_solution), metrics(model.rows, after_solution)
+    projection = sufficiency_of(
+        scenario,
+        data,
+        model,
+        existing=existing,
+        existing_table=existing_table,
+        before=before_solution,
+        chosen=plan.chosen,
+        options=options.assign(
+            name=assessed["name"].to_numpy()[options["school"].to_numpy(dtype=int)]
+        ),
+        option_sites=option_sites,
+    )
+    costs = plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced)
+    if projection.states:
+        years = programme_case(scenario, model, projection.states, first_site=first_site)
+        costs = dataclasses.replace(costs, years=years)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -529,22 +555,10 @@ def rank(
         demand_notes=model.notes,
         unplaced=unplaced,
         special_schools=special_school_table(model.special, unplaced),
-        projection=sufficiency_of(
-            scenario,
-            data,
-            model,
-            existing=existing,
-            existing_table=existing_table,
-            before=before_solution,
-            chosen=plan.chosen,
-            options=options.assign(
-                name=assessed["name"].to_numpy()[options["school"].to_numpy(dtype=int)]
-            ),
-            option_sites=option_sites,
-        ),
+        projection=projection,
         fallback_warnings=model.special.warnings,
         pathway=pathway,
-        costs=plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced),
+        costs=costs,
     )
 
 

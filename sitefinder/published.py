@@ -38,6 +38,7 @@ from sitefinder.columns import (
     PLAN,
     PLANNED_BASES,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
     SPECIAL_SCHOOLS,
     STOPPED,
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 7
+RUN_FORMAT = 8
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -78,7 +79,7 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
+    "programme_years", "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
     "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
@@ -140,6 +141,9 @@ class RunFacts:
         The business case worked through in words (:func:`sitefinder.costs.words.cost_notes`).
     cost_sources
         Each ``costs`` figure as ``[key, value, source]``.
+    programme_notes
+        How demand was projected, how the programme was chosen, and what each of its years
+        opens, keeps out and leaves (:attr:`sitefinder.programme.Sufficiency.notes`).
     """
 
     format: int
@@ -172,6 +176,7 @@ class RunFacts:
     cost_placements: list[dict[str, Any]] = field(default_factory=list)
     cost_notes: list[str] = field(default_factory=list)
     cost_sources: list[list[str]] = field(default_factory=list)
+    programme_notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str]]:
         """``(key, JSON value)`` rows for the ``run_facts`` table."""
@@ -245,6 +250,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
+        "programme_years": PROGRAMME_YEARS,
         "pathway": PATHWAY,
         "planned_bases": PLANNED_BASES,
         "costs": COSTS,
@@ -654,6 +660,11 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
                 PROGRAMME,
                 rule,
             ),
+            "programme_years": lambda: protected(
+                result.programme_years.reindex(columns=[c.key for c in PROGRAMME_YEARS]),
+                PROGRAMME_YEARS,
+                rule,
+            ),
             "special_schools": lambda: protected(
                 result.special_schools[[c.key for c in SPECIAL_SCHOOLS]].assign(
                     urn=result.special_schools["urn"].astype(str)
@@ -719,6 +730,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         cost_placements=placement_rows(case, rule),
         cost_notes=cost_notes(case, scenario, threshold=scenario.count_threshold),
         cost_sources=cost_sources(scenario),
+        programme_notes=list(result.projection.notes) if result.projection is not None else [],
     )
     return PublishedRun(facts, tables, _Shapes(demand))
 

@@ -690,6 +690,32 @@ def _mip(
     return chosen, bound, result.limit
 
 
+def _best_one(problem: _Problem) -> NDArray[np.bool_]:
+    """The best single candidate, exactly: each allowed one tried on a warm LP of today's
+    network, best price bound first, until no bound can beat the best found (ties to the
+    lowest index); none when none is allowed (a budget below them all)."""
+    open_ = np.zeros(len(problem.candidates), dtype=bool)
+    scorer = problem.scorer
+    allowed = [int(j) for j in np.flatnonzero(~problem.excluded) if scorer.component[j] >= 0]
+    if not allowed:
+        return open_
+    none = np.zeros(0, dtype=np.intp)
+    bounds = np.array(
+        [scorer.warm(int(scorer.component[j]), none).bound(problem.candidates[j]) for j in allowed]
+    )
+    best, best_j = -np.inf, allowed[0]
+    for i in np.argsort(-bounds, kind="stable"):
+        if bounds[i] < best - _BOUND:
+            break
+        j = allowed[int(i)]
+        model = scorer.warm(int(scorer.component[j]), none)
+        gain = model.objective - model.trial(problem.candidates[j])
+        if gain > best + _TOL or (gain >= best - _TOL and j < best_j):
+            best, best_j = gain, j
+    open_[best_j] = True
+    return open_
+
+
 def select_sites(
     demand: DemandRows,
     existing: Sequence[Site],
@@ -746,6 +772,8 @@ def select_sites(
         open_, _, cut = _interchange(problem, started + settings.time_limit, given)
         outcome = _Outcome("greedy", float("nan"), False, "time" if cut else "", started)
         return _selection(problem, open_, outcome)
+    if len(problem.count) == 1 and int(problem.count[0]) == 1 and not problem.required.any():
+        return _selection(problem, _best_one(problem), _Outcome("optimal", 0.0, True, "", started))
     # The search improves any feasible start quickly; a costly heuristic start rarely pays.
     open_ = given if given is not None else _quick_start(problem)
     upper = problem.score(open_)

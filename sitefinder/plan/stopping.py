@@ -6,11 +6,14 @@ at least ``min_harm_averted`` harm points (default 1: one journey at the guidanc
 that averts no harm never is. Nor is a base the children it is expected to serve (its flow in
 the set's optimum) would fill less than ``min_occupancy`` of (``selection.min_occupancy``):
 no half-empty base passes on harm points alone. :func:`choose_set` chooses the best set; if
-one of its bases fails it chooses again with one base fewer, until every base passes
-(required bases stay whatever they add). A base that fails on occupancy alone, where a
-smaller size of it (``selection.sizes``) would be filled, is first cut to that size: the
-larger sizes of it are excluded and the set chosen again with as many bases. The same
-procedure chooses the plan, every robustness run and each year of the programme.
+one of its bases fails the stopping rule it chooses again with one base fewer, until every
+base passes (required bases stay whatever they add). A base that fails on occupancy is left
+out instead, with as many bases sought (the best set would otherwise keep choosing it, a base
+averting much harm, and drop good bases one by one); a base with fewer children within reach
+than its occupancy needs is left out from the start: where a smaller size
+of it (``selection.sizes``) would be filled, only its larger sizes are left out; else every
+size of it. The same procedure chooses the plan, every robustness run and each year of the
+programme.
 """
 
 from __future__ import annotations
@@ -131,6 +134,11 @@ class ChosenSet:
     searches
         Every selection made, largest set first: ``(bases, method, limit, gap)``, where
         ``limit`` is what stopped that search early (``""``, ``"nodes"`` or ``"time"``).
+    rules
+        The rules of the last selection (the candidates left out on occupancy excluded).
+    unfillable
+        Candidates left out from the start: fewer children within reach than their
+        occupancy needs.
     """
 
     selection: SelectionResult
@@ -140,6 +148,7 @@ class ChosenSet:
     scorer: SetScorer
     searches: list[tuple[int, str, str, float]]
     rules: SelectionRules | None = None
+    unfillable: int = 0
 
 
 def _select(problem: SetProblem, settings: SolverSettings, scorer: SetScorer) -> SelectionResult:
@@ -171,6 +180,12 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
     stopped: list[Stopped] = []
     searches: list[tuple[int, str, str, float]] = []
     first: list[int] | None = None
+    hopeless = _unfillable(problem, stop)
+    if hopeless:  # fewer children within reach than the occupancy needs: never in the set
+        rules = replace(
+            problem.rules, excluded=sorted({*problem.rules.excluded, *hopeless} - required)
+        )
+        problem = replace(problem, rules=_within_reach(rules, candidates))
     while True:
         selection = _select(problem, settings, scorer)
         chosen = [int(c) for c in selection.chosen]
@@ -193,7 +208,9 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
                     Stopped(len(chosen), c, max(placed, 0.0), averted, reason, served.get(c, 0.0))
                 )
         if not failing:
-            return ChosenSet(selection, chosen, first, stopped, scorer, searches, problem.rules)
+            return ChosenSet(
+                selection, chosen, first, stopped, scorer, searches, problem.rules, len(hopeless)
+            )
         smaller = _smaller(candidates, failing, stop)
         if smaller:  # cut to a size it fills, with as many bases
             stopped.extend(replace(s, reason="smaller") for s in failing if s.candidate in smaller)
@@ -204,6 +221,14 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
                 start=[c for c in chosen if c not in smaller],
             )
             continue
+        emptier = [s for s in failing if s.reason == "occupancy"]
+        if emptier:  # the best set would keep choosing them: out, in every size
+            stopped.extend(emptier)
+            failed = candidates.option[[s.candidate for s in emptier]]
+            out = set(np.flatnonzero(np.isin(candidates.option, failed)).tolist())
+            rules = replace(problem.rules, excluded=sorted({*problem.rules.excluded, *out}))
+            problem = replace(problem, rules=_within_reach(rules, candidates), start=None)
+            continue
         weakest = min(failing, key=lambda s: (s.harm_averted, s.newly_placed, s.candidate))
         stopped.append(weakest)
         problem = replace(
@@ -211,6 +236,30 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
             rules=problem.rules.one_fewer(weakest.candidate),
             start=[c for c in chosen if c != weakest.candidate],
         )
+
+
+def _unfillable(problem: SetProblem, stop: StoppingRule) -> list[int]:
+    """Candidates with fewer children in all the rows they may serve than ``stop``'s minimum
+    occupancy of their places: no set can fill them (not required ones)."""
+    if stop.min_occupancy <= 0:
+        return []
+    children = problem.demand.children
+    required = set(problem.rules.required)
+    return [
+        c
+        for c, site in enumerate(problem.candidates.sites)
+        if c not in required
+        and not stop.fills(served=float(children[site.rows].sum()), places=site.capacity)
+    ]
+
+
+def _within_reach(rules: SelectionRules, candidates: Candidates) -> SelectionRules:
+    """``rules`` asking for no more bases in total than distinct schools left to host one."""
+    if rules.counts is not None or rules.k is None:
+        return rules
+    left = set(rules.excluded)
+    usable = len({candidates.locations[c] for c in range(len(candidates.sites)) if c not in left})
+    return replace(rules, k=min(rules.k, usable))
 
 
 def _served(scorer: SetScorer, chosen: Sequence[int]) -> dict[int, float]:

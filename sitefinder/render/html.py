@@ -34,6 +34,7 @@ from sitefinder.columns import (
     PATHWAY,
     PLAN,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
     SPECIAL_SCHOOLS,
     SUFFICIENCY,
@@ -43,7 +44,13 @@ from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
 from sitefinder.render.charts import sufficiency_png
 from sitefinder.render.staticmap import map_png
-from sitefinder.report import costs_people, people_table, placements_people, summary_rows
+from sitefinder.report import (
+    cost_years_people,
+    costs_people,
+    people_table,
+    placements_people,
+    summary_rows,
+)
 from sitefinder.targets import check_target, write_atomic
 
 if TYPE_CHECKING:
@@ -317,10 +324,13 @@ def render_report(
         "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
         "programme": _view(run, run["programme"], PROGRAMME),
+        "programme_years": _view(run, run["programme_years"], PROGRAMME_YEARS),
+        "programme_notes": list(facts.programme_notes),
         "pathway": _view(run, run["pathway"], PATHWAY),
         "sufficiency_chart": _png_text(sufficiency_png(run)),
         "costs": _columns(*costs_people(run), total=True),
         "cost_placements": _columns(*placements_people(run)),
+        "cost_years": _columns(*cost_years_people(run)),
         "cost_notes": list(facts.cost_notes),
         "cost_sources": _plain(["Key", "Value", "Source"], facts.cost_sources, [1]),
         "robustness": _robustness(run),
