@@ -29,8 +29,8 @@ def test_geopackage_round_trip(tmp_path, demo_result):
         "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
         "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
         "network", "fallback", "fallback_totals", "special_schools", "sufficiency",
-        "programme", "pathway", "costs", "robustness", "stability", "sensitivity",
-        "assumptions", "input_files", "run_facts",
+        "programme", "programme_years", "pathway", "costs", "robustness", "stability",
+        "sensitivity", "assumptions", "input_files", "run_facts",
         "layer_styles",
     ]  # fmt: skip
     # where the unplaced go: the fallback table adds up to each area's children without a place
