@@ -457,7 +457,14 @@ def plan_notes(result: RankResult) -> list[str]:
         notes.append(
             f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
             f" for the greedy order's first {len(plan.chosen)}:"
-            + (f" {difference:.2f} harm points less." if difference > 1e-6 else " the same.")
+            + (
+                f" {difference:.2f} harm points less."
+                if difference > 1e-6
+                else f" {-difference:.2f} harm points more (some of the greedy order's bases"
+                " would fail the minimum occupancy)."
+                if difference < -1e-6
+                else " the same."
+            )
         )
     tolerance = result.scenario.selection.tie_tolerance
     for row in plan_rows(result):

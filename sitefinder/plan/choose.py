@@ -131,8 +131,10 @@ def _notes(
     searches: list[tuple[int, str, str, float]],
     stopped: pd.DataFrame,
     counts: tuple[int, int],
+    unfillable: int = 0,
 ) -> list[str]:
-    """Sentences about the plan; ``counts`` is (bases chosen, bases requested)."""
+    """Sentences about the plan; ``counts`` is (bases chosen, bases requested);
+    ``unfillable`` the candidates the minimum occupancy left out from the start."""
     threshold = scenario.count_threshold
     stop = StoppingRule.from_scenario(scenario)
     notes = []
@@ -160,7 +162,7 @@ def _notes(
         )
     occupancy = scenario.selection.min_occupancy
     kept = everything[everything["reason"] != "rule"] if len(everything) else everything
-    if len(kept):
+    if len(kept) or unfillable:
         parts = [
             f"{row.name} ({row.phase} {scenario.group_label(str(row.need_group))},"
             f" {int(row.places)} places) would serve"
@@ -173,6 +175,11 @@ def _notes(
             + (", so its smaller sizes were tried" if row.reason == "smaller" else "")
             for row in kept.itertuples()
         ]
+        if unfillable:
+            parts.append(
+                f"{unfillable} candidate base(s) have fewer children within reach than"
+                f" {occupancy:.0%} of their places, so never entered"
+            )
         notes.append(
             f"Minimum occupancy (selection.min_occupancy = {occupancy:g}): a new base enters"
             f" only if the children it is expected to serve fill {occupancy:.0%} of its places;"
@@ -299,7 +306,13 @@ def choose_plan(
             alternatives_text(alternatives, row, labels=labels) for _, row in table.iterrows()
         ]
     stopped = _stopped_table(chosen_set.stopped, candidates, inputs)
-    notes = _notes(scenario, chosen_set.searches, stopped, (len(chosen), rules.total()))
+    notes = _notes(
+        scenario,
+        chosen_set.searches,
+        stopped,
+        (len(chosen), rules.total()),
+        chosen_set.unfillable,
+    )
     if budget is not None:
         notes.insert(0, budget)
     notes.extend(_accuracy_notes(alternatives, accuracy, scenario))
