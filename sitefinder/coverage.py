@@ -41,6 +41,7 @@ from sitefinder.discover import (
     LONLAT_COLUMNS,
     POPULATION_CODES,
     POSTCODE_AREAS,
+    VECTOR_SUFFIXES,
     Candidate,
     named_column,
     read_columns,
@@ -385,7 +386,10 @@ def small_areas(
 
 
 def population(candidate: Candidate, authority: Authority, known: frozenset[str]) -> Coverage:
-    """ONS population: by a LAD column or the area names (as the population reader cuts it)."""
+    """ONS population: by a LAD column or the area names (as the population reader cuts it);
+    a map layer's (England's LSOA GeoPackage) from its fields alone."""
+    if candidate.path.suffix.lower() in VECTOR_SUFFIXES:
+        return _layer_population(candidate, authority, known)
     table = read_columns(candidate)
     code = named_column(candidate.header, POPULATION_CODES)
     sex = named_column(candidate.header, ("sex",))
@@ -397,6 +401,50 @@ def population(candidate: Candidate, authority: Authority, known: frozenset[str]
     return small_areas(
         table.reset_index(drop=True), authority, code=code, known=known, cut_by_known=False
     )
+
+
+def _layer_population(
+    candidate: Candidate, authority: Authority, known: frozenset[str]
+) -> Coverage:
+    header = list(candidate.header)
+    code = named_column(header, POPULATION_CODES) or candidate.header[0]
+    wanted = [code, *(c for c in (find_column(header, LAD_COLUMN),
+                                  find_column(header, AREA_NAME_COLUMN)) if c)]  # fmt: skip
+    table = pyogrio.read_dataframe(
+        candidate.path, layer=candidate.settings.get("layer"), read_geometry=False,
+        columns=list(dict.fromkeys(wanted)),
+    )  # fmt: skip
+    table = pd.DataFrame(table).astype("string").fillna("").astype(str)
+    return small_areas(table, authority, code=code, known=known, cut_by_known=False)
+
+
+def census(candidate: Candidate, authority: Authority, urns: frozenset[str]) -> Coverage:
+    """A school census file: its URNs among the authority's schools (it is read by URN)."""
+    column = next(h for h in candidate.header if h.strip().lower() == "urn")
+    table = read_columns(candidate, [column])
+    if not urns:
+        return Coverage(None, len(table), "no schools of the authority to match its URNs")
+    found = table[column].str.strip()
+    matched = int(found.isin(urns).sum())
+    return Coverage(
+        matched, len(table), "URN",
+        verdict=f"{matched:,} of {authority.name}'s {len(urns):,} open establishments are in it"
+        " (by URN)",
+    )  # fmt: skip
+
+
+def districts(candidate: Candidate, authority: Authority) -> Coverage:
+    """A district lookup: the districts it gives the authority (by its authority columns)."""
+    lad = candidate.settings["lad_column"]
+    named = list(candidate.settings["authority_columns"])
+    table = read_columns(candidate, [lad, *named])
+    mask = _column_match(table, named, authority)
+    codes = frozenset(table.loc[mask, lad].str.strip().str.upper())
+    others = _names_of(table.loc[~mask, named[0]].unique())
+    return Coverage(
+        int(mask.sum()), len(table), ", ".join(named), others, keys=codes, districts=codes,
+        detail=f"districts {', '.join(sorted(codes))}" if codes else "",
+    )  # fmt: skip
 
 
 def boundaries(

@@ -34,6 +34,8 @@ from sitefinder.files import file_sha256
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
 from sitefinder.readers.bases import read_register
+from sitefinder.readers.census import apply_census
+from sitefinder.readers.districts import read_districts
 from sitefinder.readers.establishments import read_establishments
 from sitefinder.readers.own_layout import read_areas, read_demand_counts, read_schools
 from sitefinder.readers.population import read_population
@@ -555,6 +557,10 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     )
     if authority is not None and postcodes is not None:
         authority = authority.with_districts(postcodes.districts)
+    if authority is not None and files.districts is not None:
+        authority = authority.with_districts(
+            read_districts(files.districts, problems, authority=authority, notes=notes)
+        )
     bases: pd.DataFrame | None = None
     if files.schools.format == "sitefinder":
         schools = read_schools(files.schools.path, problems)
@@ -575,6 +581,14 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
         schools = listed.schools if listed else None
         if listed:
             notes.extend(listed.notes)
+    if schools is not None and (files.schools.census or files.schools.census_sen):
+        filled = apply_census(
+            schools, census=files.schools.census, sen=files.schools.census_sen, problems=problems
+        )
+        schools = filled.schools if filled else None
+        if filled:
+            notes.extend(filled.notes)
+            warnings.extend(filled.warnings)
     if schools is not None:
         schools = taught_ages(schools, ages=files.demand.ages)
     if files.bases is not None:

@@ -61,6 +61,7 @@ from sitefinder.discover import (
     ROLE_LABELS,
     Candidate,
     Unplaced,
+    also_population,
     examine,
     find_files,
     show_date,
@@ -104,6 +105,23 @@ SOURCES: dict[str, tuple[str, str]] = {
     "network": (
         "OpenStreetMap extract of the county (.osm.pbf)",
         "Geofabrik, https://download.geofabrik.de/europe/united-kingdom/england.html",
+    ),
+    "census": (
+        "DfE school census, school level (sex of school, admissions policy, pupils by age)",
+        "DfE Explore education statistics, 'Schools, pupils and their characteristics',"
+        " https://explore-education-statistics.service.gov.uk/find-statistics/"
+        "school-pupils-and-their-characteristics (school-level underlying data)",
+    ),
+    "census_sen": (
+        "DfE school-level SEN file (pupils with EHC plans and SEN support)",
+        "DfE Explore education statistics, 'Special educational needs in England',"
+        " https://explore-education-statistics.service.gov.uk/find-statistics/"
+        "special-educational-needs-in-england (school-level underlying data)",
+    ),
+    "districts": (
+        "lookup of local authority districts to upper-tier (education) authorities",
+        "the ONS Open Geography Portal, https://geoportal.statistics.gov.uk (search 'LAD to"
+        " UTLA lookup')",
     ),
     "bases": (
         "register of the authority's bases (resourced provisions and SEN units)",
@@ -281,7 +299,7 @@ def _why_rows(win: Choice, lose: Choice, authority: Authority) -> str:
 
 def _unit(role: str) -> str:
     return {"schools": "establishments", "boundaries": "polygons", "postcodes": "postcodes",
-            "population": "areas"}.get(role, "rows")  # fmt: skip
+            "population": "areas", "districts": "districts"}.get(role, "rows")  # fmt: skip
 
 
 def _reach(choice: Choice) -> int:
@@ -477,6 +495,13 @@ def _choose_all(
         if choice is not None:
             chosen[role] = choice
 
+    pick("districts", lambda c: coverage.districts(c, authority), [_DATE, _ROWS])
+    if "districts" in chosen and authority.is_county:
+        authority = authority.with_districts(chosen["districts"].coverage.districts)
+    elif "districts" in chosen:  # its own code: the lookup adds nothing, so it is not written
+        lookup = chosen.pop("districts")
+        passed.append(Passed(lookup.candidate.path, "districts", "not needed: ONS files carry"
+                             f" {authority.name}'s own code ({authority.gss_code})"))  # fmt: skip
     pick("postcodes", lambda c: coverage.postcodes(c, authority), _postcode_rules())
     postcodes = chosen.get("postcodes")
     extent = postcodes.coverage.extent if postcodes else None
@@ -508,6 +533,17 @@ def _choose_all(
     if extent is None and "schools" in chosen:  # no postcodes nor boundaries: its schools'
         extent = chosen["schools"].coverage.extent
     pick("bases", lambda c: coverage.bases(c, authority, urns), [_ROWS, _OWN, _DATE])
+    lacking = _school_gaps(chosen.get("schools"))
+    for role, fields in (("census", {"gender", "admissions_policy", "ages"}),
+                         ("census_sen", {"ehcp_pupils"})):  # fmt: skip
+        if lacking & fields:
+            pick(role, lambda c: coverage.census(c, authority, urns), [_DATE, _ROWS])
+        else:
+            passed.extend(
+                Passed(c.path, role, "not needed: the schools file has what it would fill"
+                       + ("" if "schools" in chosen else " (no schools file was chosen)"))
+                for c in by_role.get(role, [])
+            )  # fmt: skip
     pick("network", lambda c: coverage.network(c, authority, extent), _network_rules())
     for role in ("sen2_needs", "sen2_caseload"):
         pick(role, lambda c: coverage.sen2(c, authority), _sen2_rules())
@@ -518,6 +554,24 @@ def _choose_all(
     )
     pick("demand", lambda c: coverage.demand_table(c, frozenset(areas)), [_OWN, _DATE, _ROWS])
     return chosen, authority
+
+
+_GIAS_FIELDS = {"gender": "Gender (name)", "admissions_policy": "AdmissionsPolicy (name)",
+                "ages": "StatutoryLowAge", "ehcp_pupils": "SENStat"}  # fmt: skip
+
+
+def _school_gaps(schools: Choice | None) -> set[str]:
+    """What the chosen schools file lacks of what the census files fill: ``gender``,
+    ``admissions_policy``, ``ages``, ``ehcp_pupils`` (none for sitefinder's own layout, read
+    as it is)."""
+    if schools is None or schools.candidate.kind == "sitefinder":
+        return set()
+    if schools.candidate.kind == "gias":
+        header = set(schools.candidate.header)
+        return {key for key, column in _GIAS_FIELDS.items() if column not in header}
+    columns = set(schools.candidate.settings.get("columns", {}))
+    has = {"ages"} if columns & {"statutory_low_age", "low_age"} else set()
+    return {"gender", "admissions_policy", "ages", "ehcp_pupils"} - columns - has
 
 
 # -- what is missing ----------------------------------------------------------------------------
@@ -724,7 +778,7 @@ def scenario_text(
     values = settings.pop("values", None)
     bases = chosen.get("bases")
     # Inputs given by their path alone sit in [inputs] itself, before its sub-tables.
-    flat: list[str] = [role for role in ("postcodes", "areas") if role in chosen]
+    flat: list[str] = [role for role in ("districts", "postcodes", "areas") if role in chosen]
     if schools.candidate.kind == "sitefinder":
         flat.append("schools")
     if bases is not None and not bases.candidate.settings:
@@ -743,6 +797,9 @@ def scenario_text(
                 '# capacity_from = "sen2"',
                 "or scale assumed places to SEN2's children in bases, by phase",
             )
+        for role in ("census", "census_sen"):
+            if role in chosen:
+                out += [*about(role), f"{role} = {path(role)}"]
         if columns:
             out += ["", *_table_lines("inputs.schools.columns", columns)]
         if values:
@@ -882,6 +939,8 @@ def init_scenario(
             unplaced.append(found)
         else:
             candidates.append(found)
+            extra = also_population(found)  # a map layer holding population by age too
+            candidates += [extra] if extra is not None else []
     passed: list[Passed] = []
     chosen, place = _choose_all(candidates, place, passed)
     missing = _missing(chosen)
@@ -898,8 +957,9 @@ def init_scenario(
             )
         return InitResult(place, folder, len(files), chosen, passed, unplaced, missing, None,
                           errors=errors)  # fmt: skip
-    order = ["schools", "bases", "areas", "boundaries", "postcodes", "population", "sen2_needs",
-             "sen2_caseload", "demand", "network"]  # fmt: skip
+    order = ["schools", "census", "census_sen", "bases", "districts", "areas", "boundaries",
+             "postcodes", "population", "sen2_needs", "sen2_caseload", "demand",
+             "network"]  # fmt: skip
     chosen = {role: chosen[role] for role in order if role in chosen}
     text = scenario_text(
         authority=place, chosen=chosen, missing=missing,

@@ -323,8 +323,9 @@ def check_extent(
 
     Schools far from every area point whose easting and northing, exchanged, land among the
     areas are recorded as swapped (when the areas come from a file with a coordinate system,
-    the schools file is named; otherwise either file may be the swapped one). Other schools far
-    from every area are returned as one warning.
+    the schools file is named; otherwise either file may be the swapped one). When no school
+    lies near any area, the files are of different places: an error. Other schools far from
+    every area are returned as one warning.
 
     Parameters
     ----------
@@ -369,6 +370,15 @@ def check_extent(
         )
     rest = far & ~swapped
     if not rest.any():
+        return []
+    if not (located & ~far).any():  # not one school among the areas: two different places
+        problems.add(
+            schools_path,
+            f"none of its {int(located.sum())} located school(s) lies within"
+            f" {far_metres / 1000:.0f} km of any area of {areas_path or 'the areas'}: the schools"
+            " and the areas are of different places (check that both files cover the"
+            " authority, and the top-level authority or inputs.schools.authority)",
+        )
         return []
     return [
         f"{schools_path}: {int(rest.sum())} of {int(located.sum())} school(s) lie more than"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
 from sitefinder.config import BoundariesInput
+from sitefinder.readers.population_bands import layer_cut
 from sitefinder.readers.postcodes import PostcodeLookup
 from sitefinder.readers.tables import read_vector
 from sitefinder.validate import Problems
@@ -37,9 +38,15 @@ def read_boundaries(
     """
     import geopandas as gpd
 
-    frame = read_vector(spec.path, problems, layer=spec.layer, hint="inputs.boundaries")
+    cut = layer_cut(spec.path, spec.layer, authority)
+    frame = read_vector(
+        spec.path, problems, layer=spec.layer, hint="inputs.boundaries",
+        where=(cut.where, cut.none_kept) if cut else None,
+    )  # fmt: skip
     if frame is None:
         return None
+    if cut is not None and notes is not None:
+        notes.append(cut.note(spec.path, len(frame)))
     if authority is not None:
         known = (
             frozenset(postcodes.table["area_code"]) - {""} if postcodes is not None else frozenset()

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
-from sitefinder.readers.tables import FileLines, read_csv
+from sitefinder.readers.population_bands import read_population_fields, single_years
+from sitefinder.readers.tables import FileLines
 from sitefinder.validate import SANE_MAXIMUM, NumberRule, Problems
 
 _CODE_COLUMNS = (
@@ -41,7 +42,10 @@ def read_population(
     (``LAD 2021 Code``, ``lad21cd``), else by the area names (``Trafford 025A``); what was done
     is added to ``notes``.
     """
-    table = read_csv(path, problems, hint="inputs.demand")
+    found: list[str] = notes if notes is not None else []
+    table = read_population_fields(
+        path, problems, authority=authority, notes=found, hint="inputs.demand"
+    )  # a CSV, or a GeoPackage's fields cut to the authority's districts
     if table is None:
         return None
     total = len(table)
@@ -52,6 +56,9 @@ def read_population(
         if mask is None:
             return None
         table = table[mask]
+    table = single_years(table, path=path, problems=problems, total=total, notes=found)
+    if table is None:  # age bands spread over single years (population_bands)
+        return None
     lower = {c.lower(): c for c in table.columns}
     code = next((lower[c] for c in _CODE_COLUMNS if c in lower), None)
     ages = {int(m.group(1)): c for c in table.columns if (m := _AGE.match(c.strip()))}

@@ -261,7 +261,9 @@ def _read_table(path: Path, problems: Problems, *, allow_empty: bool) -> pd.Data
     return None
 
 
-def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+def _read_layer(
+    path: Path, layer: str | None, where: str | None = None
+) -> tuple[gpd.GeoDataFrame, int]:
     """A vector layer with shapes repaired, and how many needed repair.
 
     Shapes are parsed from GDAL's WKB with invalid ones fixed (GEOS ``make_valid``): rings
@@ -275,7 +277,7 @@ def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     with warnings.catch_warnings():
         # GDAL accepts unclosed rings with a warning; they are counted and repaired below.
         warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
-        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer)
+        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, where=where)
     if wkb is None:
         wkb = np.full(len(fields[0]) if len(fields) else 0, None, dtype=object)
     strict = shapely.from_wkb(wkb, on_invalid="ignore")
@@ -360,9 +362,18 @@ def _which_layer(
 
 
 def read_vector(
-    path: Path, problems: Problems, *, layer: str | None = None, hint: str = "inputs"
+    path: Path,
+    problems: Problems,
+    *,
+    layer: str | None = None,
+    hint: str = "inputs",
+    where: tuple[str, str] | None = None,
 ) -> gpd.GeoDataFrame | None:
     """Read a GeoPackage, GeoJSON or Shapefile layer, insisting on a coordinate system.
+
+    ``where`` is an OGR SQL condition on the layer's fields and the problem to record when it
+    keeps no feature: only the features it keeps are read (a GeoPackage answers it from its
+    SQLite table, so the shapes of the rest are never decoded).
 
     Features without a shape are an error; shapes that are invalid (unclosed rings,
     self-intersections) are repaired with a warning; coordinates that disagree with the
@@ -379,13 +390,13 @@ def read_vector(
             clear, layer = _which_layer(path, layer, problems, hint)
             if not clear:
                 return None
-            frame, fixed = _read_layer(path, layer)
+            frame, fixed = _read_layer(path, layer, where[0] if where else None)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
             detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
             problems.add(path, f"cannot read as a vector file ({detail})")
             return None
         if frame.empty:
-            problems.add(path, "has no features")
+            problems.add(path, where[1] if where else "has no features")
             return None
         if frame.crs is None:
             problems.add(
