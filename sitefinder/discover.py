@@ -181,6 +181,11 @@ class Candidate:
     header: tuple[str, ...] = ()
     encoding: str = "utf-8-sig"
     size: int = 0
+    tables: dict[tuple[str | None, ...], pd.DataFrame] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Columns already read (:func:`read_columns`, :func:`read_fields`), so that checking one
+    folder for many authorities reads each national file's columns once."""
 
 
 @dataclass(frozen=True)
@@ -429,6 +434,13 @@ def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> 
         If the file cannot be read as a CSV.
     """
     wanted = list(dict.fromkeys(columns)) if columns is not None else None
+    key: tuple[str | None, ...] = ("csv", *wanted) if wanted is not None else ("csv", None)
+    if key not in candidate.tables:
+        candidate.tables[key] = _read_columns(candidate, wanted)
+    return candidate.tables[key].copy(deep=False)  # columns added by a caller stay its own
+
+
+def _read_columns(candidate: Candidate, wanted: list[str] | None) -> pd.DataFrame:
     encodings = list(dict.fromkeys([candidate.encoding, "cp1252"]))
     for encoding in encodings[:-1]:
         try:
@@ -441,6 +453,25 @@ def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> 
     return pd.read_csv(
         candidate.path, dtype=str, keep_default_na=False, encoding=encodings[-1], usecols=wanted
     )
+
+
+def read_fields(candidate: Candidate, columns: Iterable[str]) -> pd.DataFrame:
+    """Fields of a vector candidate's layer as text (blank cells empty), without its shapes.
+
+    Raises
+    ------
+    pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError
+        If the layer cannot be read.
+    """
+    wanted = list(dict.fromkeys(columns))
+    layer = candidate.settings.get("layer")
+    key = ("fields", layer, *wanted)
+    if key not in candidate.tables:
+        frame = pyogrio.read_dataframe(
+            candidate.path, layer=layer, read_geometry=False, columns=wanted
+        )
+        candidate.tables[key] = pd.DataFrame(frame).astype("string").fillna("").astype(str)
+    return candidate.tables[key].copy(deep=False)
 
 
 def named_column(header: Iterable[str], options: Iterable[str]) -> str | None:
@@ -514,7 +545,7 @@ def _gias(base: Candidate, lower: set[str]) -> Candidate | None:
 def _fields(base: Candidate) -> dict[str, Any]:
     return {
         "path": base.path, "header": base.header, "encoding": base.encoding, "size": base.size,
-        "date": base.date, "date_from": base.date_from,
+        "date": base.date, "date_from": base.date_from, "tables": base.tables,
     }  # fmt: skip
 
 

@@ -67,6 +67,7 @@ from sitefinder.discover import (
     show_date,
 )
 from sitefinder.errors import ScenarioError, SitefinderError
+from sitefinder.readers.population_bands import layer_cut
 from sitefinder.targets import check_target, write_text_atomic
 
 SOURCES: dict[str, tuple[str, str]] = {
@@ -351,7 +352,16 @@ def _school_rules() -> list[Rule]:
     def why_fields(win: Choice, lose: Choice, authority: Authority) -> str:
         return f"fewer columns sitefinder can read ({fields(lose)}, against {fields(win)})"
 
-    return [(kind, why_kind), _OWN, _DATE, (fields, why_fields), _ROWS]
+    def named(c: Choice) -> bool:
+        return not c.coverage.how.startswith("its points")
+
+    def why_named(win: Choice, lose: Choice, authority: Authority) -> str:
+        return (
+            f"has no authority column, so {authority.name}'s schools are told only by where they"
+            f" lie; the chosen file names them (by {win.coverage.how})"
+        )
+
+    return [(kind, why_kind), (named, why_named), _OWN, _DATE, (fields, why_fields), _ROWS]
 
 
 def _postcode_rules() -> list[Rule]:
@@ -442,15 +452,22 @@ def _negated(value: Any) -> Any:
     raise TypeError(f"not a rule value: {value!r}")
 
 
-def _boundary_extent(candidate: Candidate, keys: frozenset[str]) -> Extent | None:
+def _boundary_shapes(candidate: Candidate, keys: frozenset[str], authority: Authority) -> Any:
+    """The authority's polygons in the boundaries file (EPSG:27700), or None."""
     code = candidate.settings["code_column"]
+    layer = candidate.settings.get("layer")
+    cut = layer_cut(candidate.path, layer, authority)  # a national layer: its shapes, not all
     frame = pyogrio.read_dataframe(
-        candidate.path, layer=candidate.settings.get("layer"), columns=[code]
+        candidate.path, layer=layer, columns=[code], where=cut.where if cut else None
     )
     mine = frame[frame[code].astype(str).str.strip().isin(keys)] if keys else frame
     if mine.empty or mine.crs is None:
         return None
-    x0, y0, x1, y1 = (float(v) for v in mine.to_crs(27700).total_bounds)
+    return mine.geometry.to_crs(27700)
+
+
+def _shapes_extent(shapes: Any) -> Extent | None:
+    x0, y0, x1, y1 = (float(v) for v in shapes.total_bounds)
     return (x0, y0, x1, y1) if np.isfinite([x0, y0, x1, y1]).all() else None
 
 
@@ -518,15 +535,18 @@ def _choose_all(
         lambda c: coverage.boundaries(c, authority, known, population),
         _boundary_rules(population),
     )
-    if extent is None and "boundaries" in chosen:
+    shapes = None
+    if "boundaries" in chosen:
         boundaries = chosen["boundaries"]
-        extent = _boundary_extent(boundaries.candidate, boundaries.coverage.keys)
+        shapes = _boundary_shapes(boundaries.candidate, boundaries.coverage.keys, authority)
+        if extent is None and shapes is not None:
+            extent = _shapes_extent(shapes)
     pick("areas", lambda c: coverage.areas_table(c, authority, extent), [_OWN, _DATE, _ROWS])
 
     def school_check(c: Candidate) -> Coverage:
         if c.kind == "gias":
             return coverage.gias(c, schools_authority)
-        return coverage.schools(c, schools_authority, extent)
+        return coverage.schools(c, schools_authority, extent, shapes=shapes)
 
     pick("schools", school_check, _school_rules())
     urns = chosen["schools"].coverage.keys if "schools" in chosen else frozenset()
@@ -888,12 +908,41 @@ def scenario_text(
 # -- the command ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Examined:
+    """What a data folder holds: every file looked at, the inputs each can be, and the files
+    that are none. Examine a folder once to write scenarios for many authorities from it
+    (:func:`examine_folder`): the columns read while checking each authority are kept with
+    the candidates, so a national file's are read once."""
+
+    folder: Path
+    files: list[Path]
+    candidates: list[Candidate]
+    unplaced: list[Unplaced]
+
+
+def examine_folder(folder: Path) -> Examined:
+    """Recognise every file under ``folder`` (see :func:`sitefinder.discover.find_files`)."""
+    files, unplaced = find_files(folder)
+    candidates: list[Candidate] = []
+    for path in files:
+        found = examine(path)
+        if isinstance(found, Unplaced):
+            unplaced.append(found)
+        else:
+            candidates.append(found)
+            extra = also_population(found)  # a map layer holding population by age too
+            candidates += [extra] if extra is not None else []
+    return Examined(folder, files, candidates, unplaced)
+
+
 def init_scenario(
     *,
     authority: str,
     data: str,
     output: str | Path,
     overwrite: bool = False,
+    examined: Examined | None = None,
 ) -> InitResult:
     """Write a commented scenario for ``authority`` from the files found in ``data``.
 
@@ -910,6 +959,10 @@ def init_scenario(
         The scenario file to write (``.toml``).
     overwrite
         Replace an existing ``output``.
+    examined
+        The folder examined already (:func:`examine_folder` on the folder ``data`` names), to
+        write scenarios for many authorities without examining it again; else it is
+        examined now.
 
     Returns
     -------
@@ -929,18 +982,11 @@ def init_scenario(
     target = check_target(output, overwrite=overwrite, suffix=".toml", kind="scenario file")
     place = resolve_authority(authority)
     folder = resolve_data_folder(data)
-    files, unplaced = find_files(folder)
-    candidates: list[Candidate] = []
-    for path in files:
-        if path.absolute() == target.absolute():
-            continue
-        found = examine(path)
-        if isinstance(found, Unplaced):
-            unplaced.append(found)
-        else:
-            candidates.append(found)
-            extra = also_population(found)  # a map layer holding population by age too
-            candidates += [extra] if extra is not None else []
+    if examined is None or examined.folder != folder:
+        examined = examine_folder(folder)
+    files = examined.files
+    unplaced = [u for u in examined.unplaced if u.path.absolute() != target.absolute()]
+    candidates = [c for c in examined.candidates if c.path.absolute() != target.absolute()]
     passed: list[Passed] = []
     chosen, place = _choose_all(candidates, place, passed)
     missing = _missing(chosen)

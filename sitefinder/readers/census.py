@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sitefinder.readers.indexed import read_by_key
 from sitefinder.readers.sen2 import census_year
 from sitefinder.readers.tables import FileLines, read_csv
 from sitefinder.validate import NumberRule, Problems
@@ -148,23 +149,27 @@ class CensusFill:
 def _cut(
     path: Path, problems: Problems, urns: set[str], layout: dict[str, str] | None, what: str
 ) -> tuple[pd.DataFrame, FileLines, int | None] | None:
-    """The file's rows of ``urns`` (by URN), the problems at their lines, and the year."""
-    table = read_csv(path, problems, hint="inputs.schools")
-    if table is None:
-        return None
+    """The file's rows of ``urns`` (by URN, through the indexed copy: the file is parsed once
+    for every authority), the problems at their lines, and the census year."""
     if layout is None:
+        read_csv(path, problems, hint="inputs.schools")  # says why it cannot be read
         return None
-    period = table[layout["period"]] if "period" in layout else None
-    year = file_year(path, period)
-    urn = table[layout["urn"]].str.strip()
-    kept = urn.isin(urns) & (urn != "")
-    doubled = kept & urn.duplicated(keep=False)
+    columns = [*layout.values(), *(c for cs in age_columns(read_csv_header(path) or []).values()
+                                   for c in cs)]  # fmt: skip
+    found = read_by_key(
+        path, problems, key=layout["urn"], values=urns, columns=columns, hint="inputs.schools"
+    )
+    if found is None:
+        return None
+    rows = found.rows
+    year = file_year(path, rows[layout["period"]] if "period" in layout and len(rows) else None)
+    urn = rows[layout["urn"]].str.strip()
+    doubled = urn.duplicated(keep=False)
     if doubled.any():
         shown = ", ".join(sorted(set(urn[doubled]))[:5])
         problems.add(path, f"URN {shown} appears more than once ({what}: one row per school)")
         return None
-    rows = table[kept]
-    return rows, FileLines(problems, rows.index.to_numpy(), len(table)), year
+    return rows, FileLines(problems, found.positions, found.total), year
 
 
 def _missing(
@@ -252,16 +257,7 @@ def _fill_census(
     rows, lines, year = cut
     ages = age_columns(rows.columns)
     before = len(problems.items)
-    by_age = pd.DataFrame(
-        {
-            age: sum(
-                lines.numbers(path, rows, c, rule=NumberRule(minimum=0)).fillna(0.0)
-                for c in columns
-            )
-            for age, columns in sorted(ages.items())
-        },
-        index=rows.index,
-    )
+    by_age = _pupils_by_age(path, rows, ages, lines)
     pupils = (
         lines.numbers(path, rows, layout["pupils"], rule=NumberRule(minimum=0, required=False))
         if "pupils" in layout
@@ -328,6 +324,21 @@ def _fill_census(
         year,
     )  # fmt: skip
     return out, note, warning
+
+
+def _pupils_by_age(
+    path: Path, rows: pd.DataFrame, ages: Mapping[int, list[str]], lines: FileLines
+) -> pd.DataFrame:
+    """Pupils by single year of age (columns), the columns of each age added together."""
+    columns = [c for age in sorted(ages) for c in ages[age]]
+    cells = rows[columns].apply(lambda c: pd.to_numeric(c.str.strip(), errors="coerce"))
+    values = cells.to_numpy(dtype=float)
+    if not (np.isfinite(values) & (values >= 0)).all():  # say which cells, column by column
+        for column in columns:
+            lines.numbers(path, rows, column, rule=NumberRule(minimum=0))
+    return pd.DataFrame(
+        {age: cells[ages[age]].fillna(0.0).sum(axis=1) for age in sorted(ages)}, index=rows.index
+    )
 
 
 def _fill_sen(

@@ -572,6 +572,35 @@ def _base_capacity(school: pd.Series, kind: str) -> float:
     return float("nan")
 
 
+BORDER_SLACK_METRES = 10_000.0
+"""Beyond ``cross_border_km``, how far outside the box of the authority's own schools a
+neighbour's special school is still read: its areas' points may lie past its outermost school
+(the exact distance to the areas is measured once they are read)."""
+
+
+def _near(neighbours: pd.DataFrame, own: pd.DataFrame, metres: float) -> pd.DataFrame:
+    """The ``neighbours`` within ``metres`` of the box around ``own``'s grid references (all
+    of them when either has none: they are measured against the areas later). A national
+    extract holds some 2,000 special schools; a border keeps tens."""
+    if neighbours.empty or not {"easting", "northing"} <= set(own.columns):
+        return neighbours
+
+    def grid(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        x = pd.to_numeric(table["easting"], errors="coerce")
+        y = pd.to_numeric(table["northing"], errors="coerce")
+        placed = (x > 0) & (y > 0)  # GIAS writes 0 for no location
+        return x.where(placed), y.where(placed)
+
+    x, y = grid(own)
+    if x.isna().all():
+        return neighbours
+    nx, ny = grid(neighbours)
+    inside = nx.between(x.min() - metres, x.max() + metres) & ny.between(
+        y.min() - metres, y.max() + metres
+    )
+    return neighbours[inside | nx.isna() | ny.isna()]
+
+
 def read_establishments(
     spec: SchoolsInput,
     problems: Problems,
@@ -652,6 +681,7 @@ def read_establishments(
     neighbours = table.loc[table.index.difference(selected.index)]
     wanted = _looks_special(neighbours) | _has_base(neighbours, spec)
     neighbours = neighbours[wanted] if spec.cross_border_km > 0 else table[:0]
+    neighbours = _near(neighbours, selected, spec.cross_border_km * 1000.0 + BORDER_SLACK_METRES)
     selected = pd.concat(
         [selected.assign(cross_border=False), neighbours.assign(cross_border=True)]
     )

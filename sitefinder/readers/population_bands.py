@@ -240,23 +240,18 @@ def read_population_fields(
                 " read the population from; give a file of one layer",
             )
             return None
-        fields = [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
-        cut = lad_filter(fields, authority)
+        cut = layer_cut(path, layer, authority)
         frame = pyogrio.read_dataframe(
-            path, layer=layer, read_geometry=False, where=cut[0] if cut else None
+            path, layer=layer, read_geometry=False, where=cut.where if cut else None
         )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         problems.add(path, f"cannot read as a vector file ({str(exc).splitlines()[0]})")
         return None
+    if frame.empty:
+        problems.add(path, cut.none_kept if cut is not None else "has no features")
+        return None
     if cut is not None:
-        assert authority is not None
-        notes.append(
-            f"{path}: read the {len(frame):,} areas of {authority.name}'s districts by"
-            f" {cut[1]} (a filter, not the whole layer)"
-        )
+        notes.append(cut.note(path, len(frame)))
     table = pd.DataFrame(frame).astype("string").fillna("").astype(str)
     table.columns = [str(c).strip() for c in table.columns]
-    if table.empty and cut is None:
-        problems.add(path, "has no features")
-        return None
     return table
