@@ -595,7 +595,10 @@ class Candidates(_Section):
 
     Each rule excludes a school that fails it (or only flags it, when its ``exclude_*`` key is
     false); a school whose data cannot tell is flagged, never excluded. See
-    :func:`sitefinder.supply.assess_schools` for the reasons given.
+    :func:`sitefinder.supply.assess_schools` for the reasons given. ``cross_border`` lets the
+    mainstream schools of other authorities within ``inputs.schools.cross_border_km`` of the
+    areas host a new base (the schools file must hold them: a national or regional extract);
+    they are flagged in every output, and the children are still the authority's own.
     """
 
     need_groups: list[str] | None = None
@@ -607,6 +610,7 @@ class Candidates(_Section):
     exclude_high_send: bool = False
     exclude_existing_hosts: bool = False
     exclude_urns: list[int] = Field(default_factory=list)
+    cross_border: bool = False
 
     @field_validator("min_spare_places", mode="before")
     @classmethod

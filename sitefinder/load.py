@@ -502,10 +502,11 @@ def _within_border_reach(
     if len(points) and located.any():
         near[located] = nearest_metres(points, xy[located]) <= km * 1000.0
     kept = schools[~across | near].reset_index(drop=True)
-    shown = kept[kept["cross_border"]]
+    shown = kept[kept["cross_border"] & (kept["establishment_group"] != "mainstream")]
+    hosts = kept[kept["cross_border"] & (kept["establishment_group"] == "mainstream")]
     names = ", ".join(f"{r.name} ({r.urn})" for r in shown.head(10).itertuples())
     names += f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-    count = int(near.sum())
+    count = len(shown)
     note = (
         f"{count} special school(s) of other authorities lie within {km:g} km of the areas and"
         f" may take children without a base place (cross-border): {names}"
@@ -518,6 +519,13 @@ def _within_border_reach(
         if count
         else f"no special school of another authority lies within {km:g} km of the areas"
     )
+    if len(hosts):
+        listed = ", ".join(f"{r.name} ({r.urn})" for r in hosts.head(10).itertuples())
+        listed += f" and {len(hosts) - 10} more" if len(hosts) > 10 else ""
+        note += (
+            f"; {len(hosts)} mainstream school(s) of other authorities within {km:g} km may host"
+            f" a new base (candidates.cross_border), flagged in every output: {listed}"
+        )
     return kept, [note]
 
 
@@ -566,8 +574,9 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
         schools = read_schools(files.schools.path, problems)
     else:
         found = read_establishments(
-            files.schools, problems, postcodes=postcodes, authority=authority
-        )
+            files.schools, problems, postcodes=postcodes, authority=authority,
+            hosts_across=scenario.candidates.cross_border,
+        )  # fmt: skip
         schools = found.schools if found else None
         if found:
             bases = found.bases if not found.bases.empty else pd.DataFrame(columns=BASE_COLUMNS)

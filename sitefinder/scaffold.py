@@ -632,8 +632,10 @@ def _missing(chosen: dict[str, Choice]) -> list[Missing]:
                 "existing bases come from the schools file's resourced provision and SEN unit"
                 " flags, with places assumed where none are recorded"
                 if has_flags
-                else "no existing bases are known, so demand near today's bases looks unmet"
-                " (validate warns when SEN2 says children are in bases)",
+                else "no existing bases are known (the schools file records no resourced"
+                " provision or SEN unit flags or places: England's national GIAS subset has"
+                " none), so demand near today's bases looks unmet (validate warns when SEN2 says"
+                " children are in bases)",
             )
     if "postcodes" not in chosen and "areas" not in chosen:
         lacks(
@@ -902,6 +904,12 @@ def scenario_text(
         *_keyed("exclude_existing_hosts = false", "true: no second base at a host"),
         *_keyed("exclude_urns = []", "schools never to consider"),
     ]
+    if schools.coverage.beyond:  # a wider extract: other authorities' schools near the border
+        out += _keyed(
+            "cross_border = false",
+            "true: other authorities' mainstream schools within inputs.schools.cross_border_km"
+            " may host too (flagged in every output)",
+        )
     return "\n".join(out) + "\n"
 
 

@@ -272,3 +272,68 @@ def test_a_census_file_in_another_layout_or_with_bad_cells_is_an_error(tmp_path)
     problems = Problems()
     assert apply_census(schools, census=bad, sen=None, problems=problems) is None
     assert "admissions_policy" in problems.items[0] and "line 2" in problems.items[0]
+
+
+# --- hosts across the border ---------------------------------------------------------------------
+
+
+def _pair(tmp_path: Path, *, hosts_across: bool) -> Path:
+    """Trafford's children in one area; its own primary 4 km away, Manchester's 1 km away
+    across the border, and Manchester's special school 2 km away."""
+    from layouts import GiasSchool, write_gias
+
+    manchester = ("352", "Manchester", "E08000003")
+    gias = write_gias(
+        tmp_path / "gias.csv",
+        [
+            GiasSchool("100001", "Home Primary", xy=("381000", "390000")).row(),
+            GiasSchool("200001", "Over The Border Primary", xy=("378000", "390000"),
+                       la=manchester).row(),
+            GiasSchool("200002", "Over The Border Special", group="Special schools",
+                       kind="Community special school", xy=("379000", "390000"), capacity="2",
+                       pupils="1", la=manchester).row(),
+        ],
+    )  # fmt: skip
+    (tmp_path / "areas.csv").write_text(
+        "area_code,area_name,easting,northing\nA,Town,377000,390000\n", encoding="utf-8"
+    )
+    (tmp_path / "demand.csv").write_text(
+        "area_code,phase,need_code,children\nA,primary,ASD,12\n", encoding="utf-8"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'authority = "Trafford"\nphases = ["primary"]\nbases = 1\nbase_size = 10\n'
+        f"[candidates]\ncross_border = {'true' if hosts_across else 'false'}\n"
+        "min_spare_places = 0\n"
+        f'[inputs.schools]\npath = "{gias.name}"\nformat = "gias"\n'
+        '[inputs]\nareas = "areas.csv"\ndemand = "demand.csv"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_school_across_the_border_hosts_only_when_allowed_and_is_flagged(tmp_path):
+    import json
+
+    from sitefinder import load_scenario, rank
+    from sitefinder.report import to_json
+    from sitefinder.supply import CROSS_BORDER_NOTE
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    allowed = rank(load_scenario(_pair(tmp_path / "a", hosts_across=True)))
+    home_only = rank(load_scenario(_pair(tmp_path / "b", hosts_across=False)))
+    # Without the key Manchester's primary is never a host; the special school across the
+    # border is a fallback place in both runs (children are Trafford's own either way)
+    assert set(home_only.ranking["urn"]) == {"100001"}
+    assert set(allowed.ranking["urn"]) == {"100001", "200001"}
+    first = allowed.ranking.iloc[0]
+    assert first["urn"] == "200001"  # 1 km against 4 km
+    assert CROSS_BORDER_NOTE in first["notes"]
+    plan = allowed.plan.chosen.set_index("urn")
+    assert "200001" in plan.index and CROSS_BORDER_NOTE in plan.loc["200001", "caveats"]
+    document = json.loads(to_json(allowed, top=3))
+    assert any(CROSS_BORDER_NOTE in str(row) for row in document["ranking"])
+    specials = allowed.special_schools.set_index("urn")
+    assert bool(specials.loc["200002", "cross_border"])
+    assert any("may host a new base (candidates.cross_border)" in n for n in allowed.data.notes)

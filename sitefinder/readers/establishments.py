@@ -325,6 +325,15 @@ def _looks_special(table: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _looks_mainstream(table: pd.DataFrame) -> pd.Series:
+    """Whether each row's type group names a mainstream school (read before mapping)."""
+    if "establishment_group" not in table.columns:
+        return pd.Series(False, index=table.index)
+    groups = table["establishment_group"].fillna("").str.strip().str.casefold()
+    mainstream = groups.map(lambda g: TYPE_GROUPS.get(g, g) == "mainstream")
+    return mainstream.astype(bool) & ~_looks_special(table)
+
+
 def _has_base(table: pd.DataFrame, spec: SchoolsInput) -> pd.Series:
     """Whether each row records a resourced provision or SEN unit (read before mapping)."""
     if "base_type" not in table.columns:
@@ -607,6 +616,7 @@ def read_establishments(
     *,
     postcodes: PostcodeLookup | None = None,
     authority: Authority | None = None,
+    hosts_across: bool = False,
 ) -> Establishments | None:
     """Read schools and existing bases from a GIAS extract or a mapped table.
 
@@ -620,6 +630,10 @@ def read_establishments(
         Lookup used to locate schools with blank coordinates (default: the packaged ONSPD).
     authority
         The scenario's authority: the rows kept when ``spec.authority`` is not set.
+    hosts_across
+        Keep other authorities' mainstream schools near the border too (flagged
+        ``cross_border``), as hosts (``candidates.cross_border``); their special schools and
+        bases are kept whatever this says.
 
     Returns
     -------
@@ -680,6 +694,8 @@ def read_establishments(
     # Special schools of other authorities in a wider file: places across the border.
     neighbours = table.loc[table.index.difference(selected.index)]
     wanted = _looks_special(neighbours) | _has_base(neighbours, spec)
+    if hosts_across:  # their mainstream schools may host too (candidates.cross_border)
+        wanted |= _looks_mainstream(neighbours)
     neighbours = neighbours[wanted] if spec.cross_border_km > 0 else table[:0]
     neighbours = _near(neighbours, selected, spec.cross_border_km * 1000.0 + BORDER_SLACK_METRES)
     selected = pd.concat(
@@ -764,6 +780,13 @@ def read_establishments(
         if across
         else ""
     )
+    if across and hosts_across:
+        beyond = (
+            f"; and {across:,} open school(s) of other authorities near the border, kept where"
+            f" within {spec.cross_border_km:g} km of the areas (inputs.schools.cross_border_km):"
+            " their special schools and bases as places across the border, their mainstream"
+            " schools as hosts (candidates.cross_border)"
+        )
     notes = [
         f"{path}: read {int(own.sum())} open establishment(s){of}"
         f" ({closed} closed skipped): {summary}{beyond}",
