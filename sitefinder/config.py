@@ -947,6 +947,11 @@ class Scenario(_Section):
                     " authority's new_la_code, old_la_code or la_name, or name the authority"
                     " once with the top-level authority key)"
                 )
+        if self.inputs.districts is not None and self.authority is None:
+            problems.append(
+                "inputs.districts: needs the top-level authority (the lookup gives that"
+                " authority's districts, which cut its small areas)"
+            )
         if self.national:
             problems += self._national_problems()
         elif self.authority is not None and find_authority(self.authority) is None:

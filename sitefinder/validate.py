@@ -371,7 +371,13 @@ def check_extent(
     rest = far & ~swapped
     if not rest.any():
         return []
-    if not (located & ~far).any():  # not one school among the areas: two different places
+    on_grid = (
+        (given[:, 0] >= _EASTING[0]) & (given[:, 0] <= _EASTING[1])
+        & (given[:, 1] >= _NORTHING[0]) & (given[:, 1] <= _NORTHING[1])
+    )  # fmt: skip
+    # Not one school among the areas: two different places (coordinates off the grid are
+    # reported by the readers already, as such).
+    if on_grid[located].all() and not (located & ~far).any():
         problems.add(
             schools_path,
             f"none of its {int(located.sum())} located school(s) lies within"

@@ -1,6 +1,6 @@
 """Any English authority from the shared folder's national files (issue 26's "Done when").
 
-A spread of authorities (every 13th by GSS code, and the awkward ones: a county council, the
+A spread of authorities (every 17th by GSS code, and the awkward ones: a county council, the
 Isles of Scilly, the City of London, Cumberland (Cumbria in the 2023 census), a unitary the
 DfE files under a county code) is written by ``init`` from the whole shared folder and
 validated; the folder is examined once for all of them. The full loop over all 153 is
@@ -27,7 +27,7 @@ from sitefinder.scaffold import Examined, examine_folder, init_scenario
 
 FOLDER = os.environ.get("SITEFINDER_REAL_DATA", "")
 AWKWARD = ["Kent", "Isles of Scilly", "City of London", "Cumberland", "Buckinghamshire"]
-SPREAD = [a.name for a in all_authorities()[::13]]
+SPREAD = [a.name for a in all_authorities()[::17]]
 IN_BASES = [f"mainstream_{kind}_{base}" for kind in ("la_maintained", "academy", "free_school")
             for base in ("resourced_provision", "senunit")]  # fmt: skip
 

@@ -20,6 +20,7 @@ not hold (opened, or given a new URN, since) in a warning.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -393,8 +394,6 @@ def _fill_sen(
 
 def read_csv_header(path: Path) -> list[str] | None:
     """The CSV's column names, or None when it cannot be read (read_csv says why)."""
-    import csv
-
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             with path.open(encoding=encoding, newline="") as handle:
