@@ -1920,7 +1920,10 @@ ENVIRONMENT_CASES = [
     Case(
         "rank --output with the wrong suffix",
         lambda b: None,
-        _line("error: {folder}/plan.shp: the output must be a GeoPackage ending in .gpkg"),
+        _line(
+            "error: {folder}/plan.shp: --output writes .gpkg, .geojson, .fgb, .parquet (the"
+            " extension chooses the format); give a name ending in one of them"
+        ),
         argv=_line("rank", "--config", "{config}", "--output", "{folder}/plan.shp"),
         layout="demo",
     ),
