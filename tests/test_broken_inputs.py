@@ -786,8 +786,10 @@ OTHER_FILE_CASES = [
         "boundaries not a vector file",
         content("boundaries", b"this is not GeoJSON"),
         lambda b: [
-            f"error: {b.boundaries}: cannot read as a vector file ('{b.boundaries}' not"
-            " recognized as being in a supported file format.)"
+            f"error: {b.boundaries}: cannot read as a vector file: not a format GDAL reads (the"
+            " file is damaged, cut short, or another kind of file with this extension); download"
+            " it again, or export it from your GIS as a GeoPackage (.gpkg), GeoJSON (.geojson),"
+            " FlatGeobuf (.fgb) or Shapefile (.shp)"
         ],
     ),
     Case(
