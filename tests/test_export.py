@@ -51,7 +51,7 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     assert len(gpd.read_file(path, layer="existing_bases")) == len(demo_result.data.bases)
     assert len(gpd.read_file(path, layer="planned_bases")) == demo_result.scenario.bases
     demand = gpd.read_file(path, layer="demand")
-    assert set(demand.geom_type) == {"Polygon"}
+    assert set(demand.geom_type) == {"MultiPolygon"}  # boundaries are read as MultiPolygons
     assert demand.crs.to_epsg() == 27700
     lines = gpd.read_file(path, layer="assignments")
     assert set(lines.geom_type) == {"LineString"}
