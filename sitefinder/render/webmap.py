@@ -112,6 +112,8 @@ def _text(value: object, column: Column | None = None) -> str:
         return text_value(value, column)
     if isinstance(value, Withheld):
         return str(value)
+    if isinstance(value, float | np.floating) and not is_missing(value):
+        return f"{float(value):g}" if float(value).is_integer() else f"{float(value):.1f}"
     return "" if is_missing(value) else str(value)
 
 
