@@ -454,12 +454,15 @@ def _negated(value: Any) -> Any:
 
 def _boundary_shapes(candidate: Candidate, keys: frozenset[str], authority: Authority) -> Any:
     """The authority's polygons in the boundaries file (EPSG:27700), or None."""
+    from sitefinder.readers.gdal import caught
+
     code = candidate.settings["code_column"]
     layer = candidate.settings.get("layer")
     cut = layer_cut(candidate.path, layer, authority)  # a national layer: its shapes, not all
-    frame = pyogrio.read_dataframe(
-        candidate.path, layer=layer, columns=[code], where=cut.where if cut else None
-    )
+    with caught(candidate.path):  # the reader reads the file again and says its warnings
+        frame = pyogrio.read_dataframe(
+            candidate.path, layer=layer, columns=[code], where=cut.where if cut else None
+        )
     mine = frame[frame[code].astype(str).str.strip().isin(keys)] if keys else frame
     if mine.empty or mine.crs is None:
         return None

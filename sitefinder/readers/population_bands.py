@@ -227,6 +227,8 @@ def read_population_fields(
     import pyogrio
     import pyogrio.errors
 
+    from sitefinder.readers.gdal import caught, gdal_problem
+
     try:
         layers = [str(name) for name, kind in pyogrio.list_layers(path)]
         layer = layers[0] if len(layers) == 1 else None
@@ -241,12 +243,14 @@ def read_population_fields(
             )
             return None
         cut = layer_cut(path, layer, authority)
-        frame = pyogrio.read_dataframe(
-            path, layer=layer, read_geometry=False, where=cut.where if cut else None
-        )
+        with caught(path) as said:  # GDAL's warnings, in words
+            frame = pyogrio.read_dataframe(
+                path, layer=layer, read_geometry=False, where=cut.where if cut else None
+            )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        problems.add(path, f"cannot read as a vector file ({str(exc).splitlines()[0]})")
+        problems.add(path, f"cannot read as a vector file: {gdal_problem(exc)}")
         return None
+    problems.warnings.extend(said)
     if frame.empty:
         problems.add(path, cut.none_kept if cut is not None else "has no features")
         return None
