@@ -49,7 +49,8 @@ def print_pdf(page: Path, pdf: Path) -> bytes:
     """Print ``page`` to ``pdf`` with ``chromium --print-to-pdf`` and return the PDF's bytes."""
     executable = chromium()
     assert executable is not None
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         subprocess.run(
             [executable, *FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
              f"--print-to-pdf={pdf}", page.as_uri()],
@@ -125,7 +126,8 @@ async def _session(
 
     executable = chromium()
     assert executable is not None
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         browser = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
              "about:blank"],
