@@ -1911,6 +1911,28 @@ ENVIRONMENT_CASES = [
         layout="demo",
     ),
     Case(
+        "rank --output a link to nothing",
+        lambda b: (b.folder / "plan.gpkg").symlink_to(b.folder / "gone" / "plan.gpkg"),
+        _line(
+            "error: {folder}/plan.gpkg: is a link to {folder}/gone/plan.gpkg, which does not"
+            " exist; sitefinder does not write through links: remove the link, choose another"
+            " name, or pass --overwrite to replace the link itself"
+        ),
+        argv=_line("rank", "--config", "{config}", "--output", "{folder}/plan.gpkg"),
+        layout="demo",
+    ),
+    Case(
+        "map --output a link to nothing",
+        lambda b: (b.folder / "m.png").symlink_to("m-gone.png"),
+        _line(
+            "error: {folder}/m.png: is a link to m-gone.png, which does not exist; sitefinder"
+            " does not write through links: remove the link, choose another name, or pass"
+            " --overwrite to replace the link itself"
+        ),
+        argv=_line("map", "--config", "{config}", "--output", "{folder}/m.png"),
+        layout="demo",
+    ),
+    Case(
         "rank --output is a folder",
         lambda b: (b.folder / "plan.gpkg").mkdir(),
         _line("error: {folder}/plan.gpkg: is a folder (give a file name ending in .gpkg)"),
@@ -2107,3 +2129,21 @@ def test_the_layer_read_is_the_one_named_or_the_only_one_with_shapes(base, layer
     result = invoke(["validate", "--config", str(base.scenario())])
     assert result.exit_code == 0, result.output
     assert f"note: 2 areas from {base.folder / 'boundaries.gpkg'}:" in result.stderr
+
+
+@POSIX
+@pytest.mark.parametrize("flag", ["--output", "--map", "--report"])
+def test_an_output_named_by_a_link_to_nothing_fails_before_any_work(demo, flag):
+    # The run would write nowhere: the one line comes before the inputs are read (no notes),
+    # and neither the link nor its missing target is touched.
+    suffix = {"--output": ".gpkg", "--map": ".png", "--report": ".html"}[flag]
+    link, target = demo.folder / f"out{suffix}", demo.folder / "gone" / f"out{suffix}"
+    link.symlink_to(target)
+    result = invoke(["rank", "--config", str(demo.scenario()), flag, str(link)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {link}: is a link to {target}, which does not exist; sitefinder does not write"
+        " through links: remove the link, choose another name, or pass --overwrite to replace"
+        " the link itself"
+    ]
+    assert link.is_symlink() and not target.parent.exists()
