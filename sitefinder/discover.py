@@ -38,6 +38,8 @@ from sitefinder.readers.establishments import (
     GIAS_REQUIRED,
     TYPE_GROUPS,
 )
+from sitefinder.readers.population import CODE_COLUMNS as POPULATION_CODES
+from sitefinder.readers.population import age_columns, is_population_header
 from sitefinder.readers.sen2 import BASE_PLACEMENTS, NEED_COLUMNS, census_year
 
 Role = Literal[
@@ -74,8 +76,6 @@ _UNKNOWN = frozenset({"", "na", "n/a", "null", "#n/a"})
 _LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 _AREA_NAME = re.compile(r"^.+\s\d{3}[A-Z]$")
 _AGE = re.compile(r"^(?:age[ _]?)?(\d{1,2})$", re.IGNORECASE)
-POPULATION_CODES = ("area_code", "lsoa21cd", "lsoa 2021 code", "lsoa_code", "lsoa11cd",
-                     "geography code")  # fmt: skip
 _POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "postcode")
 GRID_COLUMNS = (("oseast1m", "osnrth1m"), ("easting", "northing"))
 LONLAT_COLUMNS = (("lon", "lat"), ("long", "lat"), ("lng", "lat"), ("longitude", "latitude"))
@@ -625,10 +625,17 @@ def _ages(header: Iterable[str]) -> dict[int, str]:
 
 def _population(base: Candidate, lower: set[str]) -> Candidate | None:
     code = named_column(base.header, POPULATION_CODES)
-    ages = _ages(base.header)
-    if code is None or not all(age in ages for age in range(4, 16)):
+    if code is None or not is_population_header(list(base.header)):
         return None
-    facts = [f"single years of age {min(ages)}-{max(ages)}, areas in {code}"]
+    ages, sexes = age_columns(list(base.header))
+    if all(age in ages for age in range(4, 16)):
+        facts = [f"single years of age {min(ages)}-{max(ages)}, areas in {code}"]
+    else:
+        both = sorted(set(sexes["females"]) & set(sexes["males"]))
+        facts = [
+            f"single years of age {both[0]}-{both[-1]} by sex in columns (F0 ..., M0 ...),"
+            f" added together; areas in {code}"
+        ]
     sex = named_column(base.header, ("sex",))
     period = named_column(base.header, ("period", "mid_year", "year", "date"))
     date, date_from = base.date, base.date_from
