@@ -6,9 +6,10 @@ import codecs
 import csv
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -255,6 +256,7 @@ def read_csv(
     allow_empty: bool = False,
     hint: str = "inputs",
     titles: int = 0,
+    categories: bool = False,
 ) -> pd.DataFrame | None:
     """Read a CSV as text columns (blank cells are empty strings).
 
@@ -268,6 +270,10 @@ def read_csv(
     (a published table's download: a sheet of a workbook saved as CSV, a Nomis download);
     the caller tells them by what the header holds. The table's index still counts its rows
     from the header.
+
+    With ``categories``, the file is read a chunk of rows at a time and every column is a
+    categorical of its texts: a long table of few distinct values (a demand file of one row per
+    child) then takes a few bytes a cell, where text columns take the text.
     """
     if (problem := missing_or_irregular(path, hint)) is not None:
         problems.add(path, problem)
@@ -287,22 +293,56 @@ def read_csv(
             for item in shape.problems:
                 problems.add(path, item)
             return None
-        return _read_table(path, problems, allow_empty=allow_empty, titles=titles, rows=shape.rows)
+        return _read_table(
+            path,
+            problems,
+            allow_empty=allow_empty,
+            titles=titles,
+            rows=shape.rows,
+            categories=categories,
+        )
+
+
+CHUNK_ROWS = 250_000
+"""Rows read at a time when a table is read as categories."""
+
+
+def _as_categories(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks of one table joined, each column a categorical of its texts."""
+    from pandas.api.types import union_categoricals
+
+    parts: dict[str, list[pd.Categorical]] = {}
+    for chunk in chunks:
+        for column in chunk.columns:
+            parts.setdefault(column, []).append(pd.Categorical(chunk[column]))
+    return pd.DataFrame({c: union_categoricals(p) for c, p in parts.items()})
 
 
 def _read_table(
-    path: Path, problems: Problems, *, allow_empty: bool, titles: int = 0, rows: int | None = None
+    path: Path,
+    problems: Problems,
+    *,
+    allow_empty: bool,
+    titles: int = 0,
+    rows: int | None = None,
+    categories: bool = False,
 ) -> pd.DataFrame | None:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            table = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                encoding=encoding,
-                skiprows=titles or None,
-                nrows=rows,
-            )
+            options: dict[str, Any] = {
+                "dtype": str,
+                "keep_default_na": False,
+                "encoding": encoding,
+                "skiprows": titles or None,
+                "nrows": rows,
+            }
+            if categories:
+                with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as chunks:
+                    table = _as_categories(chunks)
+                if table.columns.empty:  # a header and no rows: no chunk came
+                    table = pd.read_csv(path, **options)
+            else:
+                table = pd.read_csv(path, **options)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
