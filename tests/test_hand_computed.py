@@ -17,6 +17,7 @@ base of 10 places is planned, at B or C (A already hosts one; a second there is 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from plan_checks import SmallAuthority
 
@@ -152,3 +153,51 @@ def test_each_area_by_hand(result):
     assert areas.loc["Y", "harm_before"] == pytest.approx(harm(35) + 5 * (harm(60) + 1), abs=1e-6)
     assert areas.loc["Y", "journey_harm_before"] == pytest.approx(harm(35) + 5 * harm(60))
     assert areas.loc["Y", "harm_averted"] == pytest.approx(TODAY - WITH_B, abs=1e-6)
+
+
+# --- robustness: the share of runs is the share of drawn mismatches past a hand threshold ---
+
+# Two need groups on one line (km): area Y's 2 ASD children have no ASD base (out of authority,
+# 60 minutes); area Z's 6 SEMH children ride 44 minutes to the SEMH base at E. One new base:
+# an ASD base at P, 44 km from Y, places Y's two; an SEMH base at Q, 5 km from Z, shortens
+# Z's six journeys. P averts 2 (harm(60) + m - harm(44)), growing with the mismatch m; Q
+# averts 6 (harm(44) - harm(5)) whatever m is. P is chosen when m passes the threshold below.
+P, Q, E = "990011", "990012", "990013"
+P_AVERTS_AT_0 = 2 * (harm(60) - harm(44))
+Q_AVERTS = 6 * (harm(44) - harm(5))
+THRESHOLD = (Q_AVERTS - P_AVERTS_AT_0) / 2  # 0.88: inside the drawn range [0.5, 2]
+RUNS, SEED = 12, 20261123
+
+
+def test_the_robustness_share_is_the_share_of_draws_past_the_threshold(tmp_path):
+    on_line = 300_000
+    authority = SmallAuthority(
+        schools=[
+            (P, "Pine Primary", "primary", 444 * KM, on_line),
+            (Q, "Quince Primary", "primary", 505 * KM, on_line),
+            (E, "Elm Primary", "primary", 544 * KM, on_line),
+        ],
+        bases=[(E, "primary", 6, "SEMH")],
+        areas=[("E90000001", "Y", 400 * KM, on_line), ("E90000002", "Z", 500 * KM, on_line)],
+        demand=[("E90000001", "primary", "ASD", 2), ("E90000002", "primary", "SEMH", 6)],
+    )
+    varied = (
+        f"\n[robustness]\nruns = {RUNS}\nseed = {SEED}\ndemand_noise = 0.0\n"
+        "mismatch = [0.5, 2.0]\nexponent = false\nout_of_authority_minutes = false\n"
+    )
+    result = rank(load_scenario(authority.write(tmp_path / "runs", extra=SCENARIO + varied)))
+    assert 0.5 < THRESHOLD < 2.0
+    # At the setting (m = 1) P averts more: the plan is P, by the hand sums.
+    chosen = result.plan.chosen.iloc[0]
+    assert chosen["urn"] == P
+    assert chosen["harm_averted"] == pytest.approx(P_AVERTS_AT_0 + 2 * 1.0, abs=1e-6)
+    # Each run draws the mismatch uniformly over [0.5, 2] (one draw a run: nothing else
+    # varies) and chooses P exactly when it passes the threshold.
+    rng = np.random.default_rng(SEED)
+    drawn = [0.5 + 1.5 * rng.uniform() for _ in range(RUNS)]
+    for_p = sum(m > THRESHOLD for m in drawn)
+    assert 0 < for_p < RUNS  # the seed draws both sides: a share of 0 or 1 would prove little
+    shares = result.plan.robustness
+    assert result.plan.runs == RUNS
+    assert shares.get(P, 0.0) == pytest.approx(for_p / RUNS)
+    assert shares.get(Q, 0.0) == pytest.approx(1 - for_p / RUNS)
