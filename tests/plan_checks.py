@@ -327,7 +327,7 @@ def check_explanations(result) -> list[str]:
                 false.append(f"{item.urn}: adds {gain}, chosen avert {min(averted)}: {reason!r}")
             if (match.re is _EXTRA) != (not swappable):
                 false.append(f"{item.urn}: a chosen base could give way: {reason!r}")
-            if said_swap is not None and match.group(said_swap) is not None:
+            if said_swap is not None and choice is not None and match.group(said_swap):
                 i = position_of[int(match.group(choice))]
                 best = min(swap(j) for j in swappable)
                 if abs(swap(i) - float(match.group(said_swap))) > 0.006 or swap(i) > best + 1e-7:

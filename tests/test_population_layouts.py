@@ -31,7 +31,7 @@ def _expected(areas: list[int]) -> dict[str, list[int]]:
 
 
 def _read(path: Path, *, authority: bool = True) -> tuple[dict[str, list[int]], list[str]]:
-    problems, notes = Problems(), []
+    problems, notes = Problems(), list[str]()
     table = read_population(path, problems, authority=TRAFFORD if authority else None, notes=notes)
     assert problems.items == [], problems.items
     assert table is not None
@@ -41,7 +41,7 @@ def _read(path: Path, *, authority: bool = True) -> tuple[dict[str, list[int]], 
     }, notes
 
 
-def _rows_by_sex(path: Path, sexes: tuple[str, str], *, persons: bool = False) -> Path:
+def _rows_by_sex(path: Path, sexes: tuple[str, ...], *, persons: bool = False) -> Path:
     """The tidy layout (one row per area and sex, ages 0 .. 90+) with the given sex labels."""
     header = "area_code,area_name,sex," + ",".join(str(a) for a in range(90)) + ",90+"
     lines = [header]
