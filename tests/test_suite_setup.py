@@ -83,3 +83,19 @@ def test_ci_runs_the_readmes_test_command():
     assert found.group(1) == ".venv/bin/python -m pytest"
     assert found.group(1) in ci
     assert "export SITEFINDER_REQUIRE_REAL_DATA=1" in ci
+
+
+def test_every_test_the_guarantees_name_exists():
+    readme = (CHECKOUT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Guarantees", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", section)
+    assert len(named) >= 20
+    missing = [
+        f"{path}::{test}"
+        for path, test in named
+        if not re.search(rf"^def {test}\(", (CHECKOUT / path).read_text(encoding="utf-8"), re.M)
+    ]
+    assert missing == []
+    # Every promise names at least one test.
+    promises = re.findall(r"^- \*\*(.+?)\*\*(.+?)(?=^- \*\*|\Z)", section, re.M | re.S)
+    assert promises and all("*Tests:*" in body for _, body in promises)
