@@ -415,10 +415,13 @@ def boundaries(
     code = candidate.settings["code_column"]
     wanted = [code, *(c for c in (find_column(header, LAD_COLUMN),
                                   find_column(header, AREA_NAME_COLUMN)) if c)]  # fmt: skip
-    table = pyogrio.read_dataframe(
-        candidate.path, layer=candidate.settings.get("layer"), read_geometry=False,
-        columns=list(dict.fromkeys(wanted)),
-    )  # fmt: skip
+    from sitefinder.readers.gdal import caught
+
+    with caught(candidate.path):  # the reader reads the file again and says its warnings
+        table = pyogrio.read_dataframe(
+            candidate.path, layer=candidate.settings.get("layer"), read_geometry=False,
+            columns=list(dict.fromkeys(wanted)),
+        )  # fmt: skip
     table = pd.DataFrame(table).astype("string").fillna("").astype(str)
     if postcode_areas or not population_areas:
         return small_areas(table, authority, code=code, known=postcode_areas, unit="polygons")

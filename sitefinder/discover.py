@@ -317,24 +317,38 @@ def _size(path: Path) -> int:
 
 
 def _vector(path: Path) -> Candidate | Unplaced:
+    from sitefinder.readers.gdal import caught, gdal_problem
+
     try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        with caught(path):  # a sample: the reader reads the file again and says its warnings
+            layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (pyogrio.errors.DataSourceError, OSError) as exc:
-        return Unplaced(path, f"not a readable vector file ({_first_line(exc)})")
+        return Unplaced(path, f"not a readable vector file: {gdal_problem(exc)}")
     for layer in layers:
         try:
-            info = pyogrio.read_info(path, layer=layer)
-            sample = pyogrio.read_dataframe(
-                path, layer=layer, read_geometry=False, max_features=200
-            )
+            with caught(path):
+                info = pyogrio.read_info(path, layer=layer)
+                sample = pyogrio.read_dataframe(path, layer=layer, max_features=200)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
             continue
-        geometry = str(info.get("geometry_type") or "")
-        if "Polygon" in geometry:
+        if _polygons(str(info.get("geometry_type") or ""), sample):
+            sample = pd.DataFrame(sample.drop(columns=["geometry"], errors="ignore"))
             found = _boundaries(path, layer if len(layers) > 1 else None, info, sample)
             if found is not None:
                 return found
     return Unplaced(path, "a vector file with no polygon layer holding LSOA codes (E01...)")
+
+
+def _polygons(declared: str, sample: pd.DataFrame) -> bool:
+    """Whether a layer holds polygons: by its declared type, or, where a file mixes Polygon
+    and MultiPolygon (GDAL then declares "Unknown", as for most GeoJSON downloads), by the
+    shapes of its first features."""
+    if "Polygon" in declared:
+        return True
+    if declared not in ("Unknown", "Geometry", "") or "geometry" not in sample.columns:
+        return False
+    kinds = set(sample["geometry"].dropna().geom_type)
+    return bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -425,10 +425,13 @@ def _negated(value: Any) -> Any:
 
 
 def _boundary_extent(candidate: Candidate, keys: frozenset[str]) -> Extent | None:
+    from sitefinder.readers.gdal import caught
+
     code = candidate.settings["code_column"]
-    frame = pyogrio.read_dataframe(
-        candidate.path, layer=candidate.settings.get("layer"), columns=[code]
-    )
+    with caught(candidate.path):  # the reader reads the file again and says its warnings
+        frame = pyogrio.read_dataframe(
+            candidate.path, layer=candidate.settings.get("layer"), columns=[code]
+        )
     mine = frame[frame[code].astype(str).str.strip().isin(keys)] if keys else frame
     if mine.empty or mine.crs is None:
         return None

@@ -861,8 +861,10 @@ OTHER_FILE_CASES = [
         "boundaries not a vector file",
         content("boundaries", b"this is not GeoJSON"),
         lambda b: [
-            f"error: {b.boundaries}: cannot read as a vector file ('{b.boundaries}' not"
-            " recognized as being in a supported file format.)"
+            f"error: {b.boundaries}: cannot read as a vector file: not a format GDAL reads (the"
+            " file is damaged, cut short, or another kind of file with this extension); download"
+            " it again, or export it from your GIS as a GeoPackage (.gpkg), GeoJSON (.geojson),"
+            " FlatGeobuf (.fgb) or Shapefile (.shp)"
         ],
     ),
     Case(
@@ -2018,7 +2020,10 @@ ENVIRONMENT_CASES = [
     Case(
         "rank --output with the wrong suffix",
         lambda b: None,
-        _line("error: {folder}/plan.shp: the output must be a GeoPackage ending in .gpkg"),
+        _line(
+            "error: {folder}/plan.shp: --output writes .gpkg, .geojson, .fgb, .parquet (the"
+            " extension chooses the format); give a name ending in one of them"
+        ),
         argv=_line("rank", "--config", "{config}", "--output", "{folder}/plan.shp"),
         layout="demo",
     ),

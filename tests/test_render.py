@@ -121,7 +121,7 @@ def test_report_holds_the_ranking_and_the_plan(report_text, demo_result):
 
 def test_report_is_self_contained(report_text):
     lowered = report_text.lower()
-    for banned in ('src="http', "src='http", 'href="http', "href='http", "<link", "<script"):
+    for banned in ('src="http', "src='http", 'href="http', "href='http", "<link", "<script src"):
         assert banned not in lowered
     for target in re.findall(r"url\(([^)]*)\)", lowered):
         assert target.strip("'\" ").startswith("data:")
@@ -166,8 +166,7 @@ def rows_from(text: str, key: str) -> str:
 def test_map_text_is_safe_to_draw():
     assert drawable("Shire\n<b>&\t☃ 漢") == "Shire <b>& ☃ ?"  # DejaVu Sans has ☃, not 漢
     assert short_name("St Mary's Church of England Primary School") == "St Mary's CE Primary"
-    assert short_name("A" * 40).endswith("…")
-    assert len(short_name("A" * 40)) == 24
+    assert short_name("A" * 40) == "A" * 40  # never cut: long labels wrap
 
 
 def sources_from(text: str) -> dict[str, tuple[str, str]]:

@@ -481,15 +481,20 @@ def read_vector(
         return None
     import pyogrio.errors
 
+    from sitefinder.readers.gdal import caught, gdal_problem
+
     with processing(path):
         try:
-            clear, layer = _which_layer(path, layer, problems, hint)
-            if not clear:
-                return None
-            frame, fixed = _read_layer(path, layer)
+            with caught(path) as said:  # GDAL's warnings as warnings of the file, in words
+                clear, layer = _which_layer(path, layer, problems, hint)
+                if clear:
+                    frame, fixed = _read_layer(path, layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-            detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
-            problems.add(path, f"cannot read as a vector file ({detail})")
+            problems.add(path, f"cannot read as a vector file: {gdal_problem(exc)}")
+            return None
+        for line in said:
+            problems.warnings.append(line)
+        if not clear:
             return None
         if frame.empty:
             problems.add(path, "has no features")
