@@ -58,7 +58,7 @@ def test_a_run_that_requires_the_real_data_fails_without_it(tmp_path):
         "SITEFINDER_REAL_DATA": str(tmp_path / "missing"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
          "tests/test_hand_computed.py::test_the_hand_sums_are_what_they_say"],
         capture_output=True, text=True, cwd=CHECKOUT, env=env, timeout=120,
     )  # fmt: skip
