@@ -29,7 +29,7 @@ from sitefinder.validate import Problems
 # Column names (lower case) that hold a local authority district code in ONS files.
 LAD_COLUMN = re.compile(
     r"^(?:lad\s?\d{0,4}\s?(?:code|cd)|lad\d{2}cd|la_?code|laua|oslaua|lad_code"
-    r"|local authority (?:district )?code)$"
+    r"|local authority (?:district )?code|la code \(\d{4} boundaries\))$"
 )
 # ... a county code (ONSPD ``cty``): counties' postcodes carry their districts' LAD codes.
 COUNTY_COLUMN = re.compile(r"^(?:cty|oscty|cty\d{2}cd|county_code)$")

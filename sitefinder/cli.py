@@ -38,6 +38,8 @@ from sitefinder.model.methods import SelectionMethod
 from sitefinder.resources import default_scenario_path
 
 if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext  # Typer's own copy of Click
+
     from sitefinder.config import Scenario
     from sitefinder.national import NationalResult, Task, Workers
     from sitefinder.published import PublishedRun
@@ -91,8 +93,27 @@ def _usage_error(exc: typer.TyperException) -> None:
     typer.echo(f"error: {message}{hint}", err=True)
 
 
+@contextmanager
+def _ctrl_c_outside_a_command() -> Iterator[None]:
+    # A command's own Ctrl-C is said by _user_errors; one while Click parses the command line
+    # would otherwise end silently (Typer turns it into exit 130 without a word).
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted (Ctrl-C); nothing was done", err=True)
+        raise typer.Exit(code=130) from None
+
+
 class _Command(TyperGroup):
     """The command group, with usage mistakes reported as ``error:`` lines (exit 2)."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        with _ctrl_c_outside_a_command():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        with _ctrl_c_outside_a_command():  # the command's own parsing
+            return super().invoke(ctx)
 
     def main(
         self,
@@ -117,8 +138,10 @@ class _Command(TyperGroup):
             except typer.TyperException as exc:  # Click's usage errors, vendored by Typer
                 _usage_error(exc)
                 code = exc.exit_code
-            except typer.Abort:
-                typer.echo("error: aborted", err=True)
+            except typer.Abort as exc:  # Click's: the input ended while it read it
+                ended = isinstance(exc.__cause__, EOFError)
+                why = ": the input ended" if ended else ""
+                typer.echo(f"error: aborted{why}; nothing was done", err=True)
                 code = 1
         if standalone_mode:
             sys.exit(code)

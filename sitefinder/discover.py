@@ -43,6 +43,8 @@ from sitefinder.readers.establishments import (
     GIAS_REQUIRED,
     TYPE_GROUPS,
 )
+from sitefinder.readers.population import CODE_COLUMNS as POPULATION_CODES
+from sitefinder.readers.population import age_columns, is_population_header
 from sitefinder.readers.population_bands import band_columns, covers, has_single_years
 from sitefinder.readers.sen2 import BASE_PLACEMENTS, NEED_COLUMNS, census_year
 
@@ -83,8 +85,6 @@ _UNKNOWN = frozenset({"", "na", "n/a", "null", "#n/a"})
 _LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 _AREA_NAME = re.compile(r"^.+\s\d{3}[A-Z]$")
 _AGE = re.compile(r"^(?:age[ _]?)?(\d{1,2})$", re.IGNORECASE)
-POPULATION_CODES = ("area_code", "lsoa21cd", "lsoa 2021 code", "lsoa_code", "lsoa11cd",
-                     "geography code")  # fmt: skip
 _POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "postcode")
 GRID_COLUMNS = (("oseast1m", "osnrth1m"), ("easting", "northing"))
 LONLAT_COLUMNS = (("lon", "lat"), ("long", "lat"), ("lng", "lat"), ("longitude", "latitude"))
@@ -700,10 +700,24 @@ def population_ages(header: Iterable[str]) -> str | None:
 
 def _population(base: Candidate, lower: set[str]) -> Candidate | None:
     code = named_column(base.header, POPULATION_CODES)
-    ages = population_ages(base.header)
-    if code is None or ages is None:
+    if code is None:
         return None
-    facts = [f"{ages}, areas in {code}"]
+    header = list(base.header)
+    single = is_population_header(header)
+    if single:
+        ages, sexes = age_columns(header)
+        if all(age in ages for age in range(4, 16)):
+            facts = [f"single years of age {min(ages)}-{max(ages)}, areas in {code}"]
+        else:
+            both = sorted(set(sexes["females"]) & set(sexes["males"]))
+            facts = [
+                f"single years of age {both[0]}-{both[-1]} by sex in columns (F0 ..., M0 ...),"
+                f" added together; areas in {code}"
+            ]
+    elif (bands := population_ages(header)) is not None:
+        facts = [f"{bands}, areas in {code}"]
+    else:
+        return None
     sex = named_column(base.header, ("sex",))
     period = named_column(base.header, ("period", "mid_year", "year", "date"))
     date, date_from = base.date, base.date_from
@@ -726,7 +740,7 @@ def _population(base: Candidate, lower: set[str]) -> Candidate | None:
     return Candidate(
         **{**_fields(base), "date": date, "date_from": date_from},
         role="population", layout="ONS population by small area and "
-        + ("single year of age" if ages.startswith("single") else "age band"),
+        + ("single year of age" if single else "age band"),
         facts=tuple(facts),
     )  # fmt: skip
 

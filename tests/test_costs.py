@@ -6,11 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import real_data_folder
 from typer.testing import CliRunner
 
 from sitefinder import rank
@@ -293,9 +293,7 @@ def test_compare_shows_capital_net_saving_and_payback(scenario_file, demo_config
 
 
 def _real(name: str):
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder:
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    real_data_folder()
     return rank(load_scenario(ROOT / "configs" / "examples" / f"{name}.toml"))
 
 

@@ -12,12 +12,12 @@ import csv
 import html
 import io
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import real_data_folder
 from layouts import GIAS_HEADER
 from test_broken_inputs import gias_baseline
 from typer.testing import CliRunner
@@ -210,9 +210,7 @@ def test_an_unexpected_failure_in_compare_names_the_files_given(three_children, 
 
 @pytest.fixture(scope="module")
 def rutland_scenario():
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder or not Path(folder).is_dir():
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    real_data_folder()
     return load_scenario(bundled_root() / "configs" / "examples" / "rutland.toml")
 
 

@@ -68,7 +68,7 @@ def test_a_geopackage_s_bands_are_read_cut_to_the_authority(tmp_path):
             _area("E01006000", "E08000010", "Wigan 001A"),
         ],
     )
-    problems, notes = Problems(), []
+    problems, notes = Problems(), list[str]()
     people = read_population(path, problems, authority=find_authority("Trafford"), notes=notes)
     assert not problems.items and people is not None
     assert list(people.index) == ["E01000001", "E01000002"]  # Wigan's area is not read
@@ -116,7 +116,7 @@ def test_a_county_s_areas_are_cut_by_its_districts(tmp_path):
     lookup.write_text(LOOKUP, encoding="utf-8")
     kent = find_authority("Kent")
     assert kent is not None and kent.is_county
-    problems, notes = Problems(), []
+    problems, notes = Problems(), list[str]()
     codes = read_districts(lookup, problems, authority=kent, notes=notes)
     assert codes == {"E07000105", "E07000106"} and not problems.items
     path = _layer(
