@@ -239,8 +239,15 @@ AREAS: tuple[Column, ...] = (
     _c("unplaced_non_maintained", "Without a place: non-maintained special school"),
     _c("unplaced_base_cross_border", "In a base across the border"),
     _c("unplaced_out_of_authority", "Without a place: out of authority"),
-)
-"""Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged."""
+    _m("mean_minutes_all_after", "Mean journey after, every child"),
+    Column("unplaced_share_after", "Share without a base place after", "share",
+           unit="share of children", digits=3),
+)  # fmt: skip
+"""Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged.
+``mean_minutes_all_after`` is the mean journey of every child after the plan, those without
+a base place on their fallback journey, and ``unplaced_share_after`` the share of children
+without a base place: the maps' measures, worked out from the published figures (withheld
+where any figure they come from is, :func:`sitefinder.published.every_child`)."""
 
 FALLBACK: tuple[Column, ...] = (
     Column("network", "Network", "text", people=False),

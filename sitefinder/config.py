@@ -140,7 +140,9 @@ class SchoolsInput(_Section):
     SEN2 places in mainstream bases (recorded capacities are kept). Where the file holds
     other authorities too, their special schools within ``cross_border_km`` of the
     authority's areas are kept as places children without a base place may take (flagged
-    cross-border); 0 keeps none.
+    cross-border); 0 keeps none. ``census`` and ``census_sen`` name the DfE school-level census
+    files (pupils by age, sex of school and admissions; pupils with EHC plans), read by URN to
+    fill what the schools file leaves blank (:mod:`sitefinder.readers.census`).
     """
 
     path: Path
@@ -154,6 +156,8 @@ class SchoolsInput(_Section):
     capacity_from: Literal["default", "sen2"] = "default"
     default_base_need_codes: list[str] = Field(default_factory=lambda: list(NEED_CODES))
     cross_border_km: Annotated[float, within(0, 200, "km")] = 30.0
+    census: Path | None = None
+    census_sen: Path | None = None
 
     @field_validator("special_urns", mode="before")
     @classmethod
@@ -297,7 +301,9 @@ class Inputs(_Section):
     """Input files; relative paths are resolved against the scenario file's folder.
 
     ``special_schools`` is an optional register of special schools (kind, places, need
-    designations, ages: :mod:`sitefinder.readers.special`).
+    designations, ages: :mod:`sitefinder.readers.special`). ``districts`` is a lookup of
+    local authority districts to education authorities, which cuts a county council's small
+    areas by its districts' codes (:mod:`sitefinder.readers.districts`).
 
     Each of ``schools``, ``boundaries`` and ``demand`` is a path (sitefinder's own layout) or
     a table saying how to read the file.
@@ -310,6 +316,7 @@ class Inputs(_Section):
     boundaries: BoundariesInput | None = None
     demand: DemandInput
     postcodes: Path | None = None
+    districts: Path | None = None
 
     @field_validator("schools", "bases", "boundaries", mode="before")
     @classmethod
@@ -369,6 +376,9 @@ class Inputs(_Section):
             "sen2_caseload": self.demand.sen2_caseload,
             "additional": self.demand.additional,
             "postcodes": self.postcodes,
+            "districts": self.districts,
+            "census": self.schools.census,
+            "census_sen": self.schools.census_sen,
         }
         return {key: path for key, path in found.items() if path is not None}
 
@@ -585,7 +595,10 @@ class Candidates(_Section):
 
     Each rule excludes a school that fails it (or only flags it, when its ``exclude_*`` key is
     false); a school whose data cannot tell is flagged, never excluded. See
-    :func:`sitefinder.supply.assess_schools` for the reasons given.
+    :func:`sitefinder.supply.assess_schools` for the reasons given. ``cross_border`` lets the
+    mainstream schools of other authorities within ``inputs.schools.cross_border_km`` of the
+    areas host a new base (the schools file must hold them: a national or regional extract);
+    they are flagged in every output, and the children are still the authority's own.
     """
 
     need_groups: list[str] | None = None
@@ -597,6 +610,7 @@ class Candidates(_Section):
     exclude_high_send: bool = False
     exclude_existing_hosts: bool = False
     exclude_urns: list[int] = Field(default_factory=list)
+    cross_border: bool = False
 
     @field_validator("min_spare_places", mode="before")
     @classmethod
@@ -954,6 +968,11 @@ class Scenario(_Section):
                     " authority's new_la_code, old_la_code or la_name, or name the authority"
                     " once with the top-level authority key)"
                 )
+        if self.inputs.districts is not None and self.authority is None:
+            problems.append(
+                "inputs.districts: needs the top-level authority (the lookup gives that"
+                " authority's districts, which cut its small areas)"
+            )
         if self.national:
             problems += self._national_problems()
         elif self.authority is not None and find_authority(self.authority) is None:
@@ -1267,7 +1286,17 @@ def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list
 # Keys that hold file paths: every string directly under [inputs], these keys inside its
 # tables, and these keys under [journey].
 _PATH_KEYS = frozenset(
-    {"path", "population", "sen2_needs", "sen2_caseload", "additional", "network", "matrix"}
+    {
+        "path",
+        "population",
+        "sen2_needs",
+        "sen2_caseload",
+        "additional",
+        "network",
+        "matrix",
+        "census",
+        "census_sen",
+    }
 )
 
 

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 8
+RUN_FORMAT = 9
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -451,9 +451,61 @@ def _existing(result: RankResult) -> pd.DataFrame:
     return existing.reset_index(names="site")
 
 
+def every_child(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """``table`` (published areas) with the maps' measures of every child added.
+
+    ``mean_minutes_all_after``: the mean journey after the plan of all the area's children,
+    those in a base on their journey there and the rest on their fallback journey (minutes;
+    NaN when children without a base place have no journey, under the flat fallback);
+    ``unplaced_share_after``: the share of its children without a base place. Both are worked
+    out from the area's published children, children without a place and mean journeys, so
+    either is withheld where one of those is (the mean and the share would give a withheld
+    count back).
+    """
+    rows: list[tuple[float | Withheld, float | Withheld]] = []
+    nothing = pd.Series(math.nan, index=table.index)  # the flat fallback: no journey
+    for children, unmet, placed, fallback in zip(
+        table["children"], table["unmet_after"], table["mean_minutes_after"],
+        table.get("fallback_minutes", nothing), strict=True,
+    ):  # fmt: skip
+        every_one_placed = not isinstance(unmet, Withheld) and _number(unmet) == 0
+        if isinstance(children, Withheld) and every_one_placed:
+            rows.append((_number(placed), 0.0))  # the mean and share tell no count
+            continue
+        if any(isinstance(v, Withheld) for v in (children, unmet, placed, fallback)):
+            rows.append((Withheld("minutes", threshold), Withheld("share", threshold)))
+            continue
+        total, left = _number(children), _number(unmet)
+        if not total > 1e-9:
+            rows.append((math.nan, math.nan))
+            continue
+        left = min(max(left if math.isfinite(left) else 0.0, 0.0), total)
+        share = left / total
+        placed_minutes, fallback_minutes = _number(placed), _number(fallback)
+        if left <= 1e-9:
+            mean = placed_minutes
+        elif total - left <= 1e-9:
+            mean = fallback_minutes
+        else:
+            mean = ((total - left) * placed_minutes + left * fallback_minutes) / total
+        rows.append((mean, share))
+    means, shares = zip(*rows, strict=True) if rows else ((), ())
+    return table.assign(
+        mean_minutes_all_after=pd.Series(list(means), index=table.index, dtype=object),
+        unplaced_share_after=pd.Series(list(shares), index=table.index, dtype=object),
+    )
+
+
+def _number(value: object) -> float:
+    if is_missing(value):
+        return math.nan
+    return float(value)  # type: ignore[arg-type]
+
+
 def _demand(result: RankResult) -> tuple[pd.DataFrame, list[BaseGeometry | None]]:
     # The areas add up to the network's totals, published in the report: margin rule 4.
     table = protected(result.areas, AREAS, result.disclosure_rule, margins=[None])
+    table = every_child(table, result.scenario.suppression_threshold)
     boundaries = result.data.boundaries
     if boundaries is None or boundaries.empty:
         return table, [None] * len(table)

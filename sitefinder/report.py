@@ -413,16 +413,20 @@ _KIND_WORDS = {
 
 
 def unplaced_sentences(result: RankResult) -> list[str]:
-    """Where children without a base place go, today and with the plan, in words (rounded:
-    the totals of modelled estimates; a count under the threshold is not given)."""
+    """Where children without a base place go, today and with the plan, in words: modelled
+    estimates rounded to one decimal, as every other output shows them; counts of identified
+    children rounded to whole children, and under the threshold not given."""
     from sitefinder.published import fallback_totals
 
     totals = fallback_totals(result.unplaced)
     if totals.empty:
         return []
     threshold = result.scenario.suppression_threshold
+    estimates = result.disclosure_rule.estimates
 
     def count(value: float) -> str:
+        if estimates:
+            return f"{value:,.1f}"
         return f"{value:,.0f}" if value >= threshold else f"fewer than {threshold}"
 
     out = []

@@ -339,8 +339,9 @@ def test_a_threshold_under_5_needs_allow_small_counts(scenario_file):
         scenario_file("suppression_threshold = 3\nallow_small_counts = true\n")
     )
     assert scenario.warnings and "suppression_threshold = 3" in scenario.warnings[0]
-    with pytest.raises(ScenarioError):
+    with pytest.raises(ScenarioError) as caught:
         with_settings(load_scenario(scenario_file()), {"suppression_threshold": 2})
+    assert "allow_small_counts = true" in caught.value.problems[0]
 
 
 def test_small_threshold_warns_on_every_run(scenario_file):

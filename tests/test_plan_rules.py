@@ -118,7 +118,7 @@ def test_every_base_of_the_demo_plan_passes_and_every_stopped_base_failed(scenar
     assert plan.notes[0].startswith(f"{len(plan.chosen)} of 5 requested new bases")
     assert "would place <5 children" in plan.notes[0]  # 3 children: suppressed
     built = rebuild(result)
-    sites = list(plan.sites)
+    sites = built.planned(result)  # from the published table
     full = built.harm(sites)
     for i, row in plan.chosen.iterrows():
         without = built.harm(sites[:i] + sites[i + 1 :])
@@ -300,7 +300,7 @@ def test_trafford_plan_passes_the_rule_and_explains_itself_truly(trafford_result
     assert plan.proven and plan.limit == ""
     assert len(plan.chosen) + len(plan.stopped) == plan.requested
     built = rebuild(result)
-    sites = list(plan.sites)
+    sites = built.planned(result)  # from the published table
     full = built.harm(sites)
     for i in range(len(sites)):
         without = built.harm(sites[:i] + sites[i + 1 :])

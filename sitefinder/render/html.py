@@ -43,7 +43,8 @@ from sitefinder.columns import (
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
 from sitefinder.render.charts import sufficiency_png
-from sitefinder.render.staticmap import map_png
+from sitefinder.render.staticmap import map_measure, map_png
+from sitefinder.render.webmap import webmap
 from sitefinder.report import (
     cost_years_people,
     costs_people,
@@ -314,6 +315,8 @@ def render_report(
         "summary": _summary(run),
         "disclosure": facts.disclosure_note,
         "image": base64.b64encode(png).decode("ascii"),
+        "webmap": webmap(run),
+        "map_measure": _measure_words(run),
         "method": _method_sentence(run),
         "plan": plan_view,
         "plan_notes": list(facts.plan_notes),
@@ -347,6 +350,12 @@ def render_report(
     except jinja2.TemplateError as exc:
         where = template_dir or "the packaged templates"
         raise OutputError(f"{where}: the report template failed ({exc})") from None
+
+
+def _measure_words(run: PublishedRun) -> str:
+    """The printable map's measure in words, for its caption."""
+    label = map_measure(run).label
+    return label[0].lower() + label[1:]
 
 
 def _png_text(png: bytes | None) -> str:
