@@ -377,7 +377,7 @@ COSTS: tuple[Column, ...] = (
     Column("need_group", "Need group key", "id", people=False),
     Column("places", "Places", "number", unit="places", digits=0),
     _money("capital", "Capital"),
-    _money("capital_to_date", "Capital to date", terminal=False),
+    _money("capital_to_date", "Capital to date", people=False),
     _money("revenue_per_year", "Revenue a year"),
     _money("transport_change_per_year", "Transport change a year"),
     _money("placement_change_per_year", "Placement change a year"),

@@ -312,7 +312,12 @@ def test_a_plan_base_under_the_threshold_is_not_given_back_by_the_network_change
     examples = Path(__file__).resolve().parent.parent / "configs" / "examples"
     scenario = with_settings(
         load_scenario(examples / "rutland.toml"),
-        {"fallback.independent.use": False, "disclosure.modelled": "protect"},
+        # the minimum occupancy would keep the base of under 5 children out
+        {
+            "fallback.independent.use": False,
+            "disclosure.modelled": "protect",
+            "selection.min_occupancy": 0,
+        },
     )
     data = json.loads(to_json(rank(scenario), top=3))
     placed = data["network"]["after"]["placed"] - data["network"]["before"]["placed"]
