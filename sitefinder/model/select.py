@@ -32,7 +32,7 @@ from scipy import sparse
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
-from sitefinder.model.benders import Rules, benders
+from sitefinder.model.benders import CutPool, Rules, benders
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
@@ -40,6 +40,7 @@ from sitefinder.model.warm import WarmTransport
 
 __all__ = [
     "AUTO_MAX_PAIRS",
+    "CutPool",
     "SelectionMethod",
     "SelectionResult",
     "SelectionRules",
@@ -670,6 +671,7 @@ def select_sites(
     settings: SolverSettings | None = None,
     start: Sequence[int] | None = None,
     scorer: SetScorer | None = None,
+    cuts: CutPool | None = None,
 ) -> SelectionResult:
     """Open candidate bases so that the network's total harm is least.
 
@@ -693,6 +695,10 @@ def select_sites(
     scorer
         A :class:`SetScorer` of the same demand, existing bases and candidates to share (its
         solved sets and warm LPs), e.g. across the searches of the stopping rule.
+    cuts
+        A :class:`CutPool` over the same scorer to share: the exact method's cuts hold for every
+        set of these candidates under any rules, so a selection with one base fewer starts from
+        every cut the last one found.
 
     Returns
     -------
@@ -707,7 +713,9 @@ def select_sites(
     """
     settings = settings or SolverSettings()
     started = time.perf_counter()
-    problem = _problem(demand, existing, candidates, rules, scorer)
+    if cuts is not None and scorer is not None and cuts.scorer is not scorer:
+        raise ValueError("the cut pool belongs to another scorer")
+    problem = _problem(demand, existing, candidates, rules, cuts.scorer if cuts else scorer)
     method = SelectionMethod(settings.method)
     if method is SelectionMethod.auto:
         n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
@@ -727,7 +735,8 @@ def select_sites(
     # Benders first: a few small masters prove most plans; the full MIP finishes the rest.
     deadline = started + settings.time_limit
     budget = min(BENDERS_NODES, settings.node_limit)  # its master nodes count to the limit
-    search = benders(problem.scorer, arrays, open_, limits, deadline=deadline, nodes=budget)
+    pool = cuts if cuts is not None else CutPool(problem.scorer)
+    search = benders(pool, arrays, open_, limits, deadline=deadline, nodes=budget)
     chosen, bound, limit = search.best, search.bound, ""
     if not search.proven:
         seed = open_ if upper <= problem.score(search.best) else search.best
