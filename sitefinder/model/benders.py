@@ -439,12 +439,15 @@ def benders(
         if left <= 0:
             break
         first = np.r_[best.astype(float), pool.lift(best)]
+        # Half the plan's gap: once the master's set is the best one solved, its bound then
+        # proves it; a master stopping at another set proposes that set.
+        gap = max(limits.abs_gap, limits.rel_gap * abs(best_harm))
         found = solve_highs(
             master.model(integer=True),
             start=first,
             limits=MipLimits(
                 rel_gap=0.0,
-                abs_gap=1e-7,
+                abs_gap=max(gap / 2, 1e-7),
                 node_limit=nodes - spent,
                 time_limit=left,
                 heuristics=False,
