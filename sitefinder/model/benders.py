@@ -38,7 +38,6 @@ from sitefinder.model._highs import (
     MipLimits,
     MipModel,
     add_pair_columns,
-    add_unit_columns,
     new_highs,
     pass_model,
     solve_highs,
@@ -57,6 +56,7 @@ _ROUND_OFF = 1e-9  # harm points per harm point of a cut's sums: room for floati
 _MOVED = 1e-9  # a fraction of a base moved by less than this is not re-solved
 _STALL = 3  # master LPs in a row whose bound rose by less than a quarter of the gap: converged
 _INF = highspy.kHighsInf
+_DUAL = 1  # HiGHS simplex_strategy: the dual simplex (the openings move bounds)
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
 
@@ -125,7 +125,12 @@ class _Gains:
         if not len(keep):
             return out
         site, e, d = self._site[keep], excess[keep], self._cap[keep]
-        order = np.lexsort((-e, site))
+        # By base, then by excess, largest first, in one sort: the pairs are stored by base,
+        # so each base's excesses, scaled into [0, 1), sort within its own unit interval.
+        # Excesses closer than the key's resolution may swap places: about 1e-13 of the
+        # largest, far inside the cut's room for round-off.
+        scaled = e / (float(e.max()) * (1.0 + 1e-6))
+        order = np.argsort(site + (1.0 - scaled), kind="stable")
         site, e, d = site[order], e[order], d[order]
         de = d * e
         starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
@@ -142,50 +147,48 @@ class _Gains:
 
 
 class _Relaxed:
-    """One class component's assignment LP with every candidate of it in, each opened by a
-    fraction ``y``: places ``C y`` and each row's children on it at most ``min(d, C) y`` (the
-    full MIP's LP relaxation with ``y`` fixed), re-solved warm as ``y`` moves."""
+    """One class component's assignment LP with its candidates opened by fractions ``y``:
+    places ``C y`` and each row's children on a base at most ``min(d, C) y`` (the full MIP's
+    LP relaxation with ``y`` fixed), re-solved warm as ``y`` moves.
+
+    It starts as a copy of today's network of the component at its optimal basis; a
+    candidate's capacity row and pairs join it the first time its ``y`` is above zero (a base
+    opened by nothing adds nothing), so the LP holds the few candidates the master has
+    weighed, not every pair of every candidate.
+    """
 
     def __init__(self, scorer: SetScorer, part: int, members: NDArray[np.intp]) -> None:
         demand = scorer.demand
         rows = scorer.rows(part)
         self.rows, self.members = rows, members
         self._unmet = demand.unmet_harm[rows]
+        self._children = demand.children
         self._n_demand = len(demand)
-        local = np.full(len(demand), -1, dtype=np.int64)
-        local[rows] = np.arange(len(rows))
-        self._highs = h = new_highs()
-        children = demand.children[rows].astype(np.float64)
-        h.addRows(len(rows), children, children, 0, _NO_INDEX, _NO_INDEX, _NO_VALUE)
-        add_unit_columns(h, self._unmet, np.arange(len(rows)))
-        for site in scorer.sites(part, ()):
-            self._add(site, local, float(site.capacity))
-        self._capacity_rows: list[int] = []
-        self._columns: list[NDArray[np.int32]] = []
-        self._caps: list[NDArray[np.float64]] = []
-        for j in members:
-            site = scorer.candidates[int(j)]
-            row, columns = self._add(site, local, 0.0)
-            self._capacity_rows.append(row)
-            self._columns.append(columns)
-            keep = local[site.rows] >= 0
-            self._caps.append(np.minimum(demand.children[site.rows[keep]], site.capacity))
-            h.changeColsBounds(
-                len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns))
-            )
-        self._capacity = np.array([scorer.candidates[int(j)].capacity for j in members])
+        self._local = np.full(len(demand), -1, dtype=np.int64)
+        self._local[rows] = np.arange(len(rows))
+        self._highs = scorer.today(part).solver_copy()
+        self._highs.setOptionValue("simplex_strategy", _DUAL)
+        self._sites = [scorer.candidates[int(j)] for j in members]
+        self._capacity_rows = np.full(len(members), -1, dtype=np.int64)  # -1: not in the LP
+        self._columns: list[NDArray[np.int32]] = [_NO_INDEX] * len(members)
+        self._caps: list[NDArray[np.float64]] = [_NO_VALUE] * len(members)
         self._y = np.zeros(len(members))
         self._prices: NDArray[np.float64] | None = None  # at ``_y``
 
-    def _add(self, site: Site, local: NDArray[np.int64], places: float) -> tuple[int, NDArray]:
-        h = self._highs
+    def _add(self, i: int) -> None:
+        """Candidate ``i`` (of the members) joins the LP, closed."""
+        h, site = self._highs, self._sites[i]
         row = h.getNumRow()
-        h.addRow(-_INF, places, 0, _NO_INDEX, _NO_VALUE)
-        at = local[site.rows]
+        h.addRow(-_INF, 0.0, 0, _NO_INDEX, _NO_VALUE)
+        at = self._local[site.rows]
         keep = at >= 0
         first = h.getNumCol()
         add_pair_columns(h, site.harm[keep], at[keep], np.full(int(keep.sum()), row))
-        return row, np.arange(first, h.getNumCol(), dtype=np.int32)
+        columns = np.arange(first, h.getNumCol(), dtype=np.int32)
+        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
+        self._capacity_rows[i] = row
+        self._columns[i] = columns
+        self._caps[i] = np.minimum(self._children[site.rows[keep]], site.capacity)
 
     def solve(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         """The rows' prices (harm points per child, at most the unmet harm; NaN outside the
@@ -195,10 +198,12 @@ class _Relaxed:
         moved = np.flatnonzero(np.abs(mine - self._y) > _MOVED)
         if self._prices is not None and not len(moved):
             return self._prices
+        for i in moved:
+            if self._capacity_rows[i] < 0:
+                self._add(int(i))
+            h.changeRowBounds(int(self._capacity_rows[i]), -_INF, self._sites[i].capacity * mine[i])
         if len(moved):
             self._y[moved] = mine[moved]
-            for i in moved:
-                h.changeRowBounds(self._capacity_rows[i], -_INF, self._capacity[i] * mine[i])
             columns = np.concatenate([self._columns[i] for i in moved])
             caps = np.concatenate([self._caps[i] * mine[i] for i in moved])
             h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), caps)

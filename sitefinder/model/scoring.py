@@ -116,11 +116,7 @@ class SetScorer:
         """Component ``comp`` with the candidates ``mine`` open, solved: a copy of the kept LP
         nearest to it (else today's network of it, solved once from scratch), with the bases
         it lacks opened and those it has beyond ``mine`` closed, re-solved warm once."""
-        if comp not in self._today:
-            rows = self._rows[comp]
-            copied = self._trials.copy_over(rows) if self._trials is not None else None
-            self._today[comp] = copied or WarmTransport(self.demand, self._existing[comp], rows)
-        start = self._today[comp]
+        start = self.today(comp)
         opened: tuple[int, ...] = ()
         wanted = set(mine)
         changes = len(wanted)
@@ -140,6 +136,15 @@ class SetScorer:
         if missing or closing:
             model.open_all(missing, closing=closing)  # one warm re-solve, not one per base
         return model
+
+    def today(self, comp: int) -> WarmTransport:
+        """Component ``comp`` with today's bases only, solved (copied from the warm LPs of
+        today's network when given, else solved once from scratch); not to be changed."""
+        if comp not in self._today:
+            rows = self._rows[comp]
+            copied = self._trials.copy_over(rows) if self._trials is not None else None
+            self._today[comp] = copied or WarmTransport(self.demand, self._existing[comp], rows)
+        return self._today[comp]
 
     def part(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
         """The optimum of component ``comp`` with the ``chosen`` candidates of it open."""

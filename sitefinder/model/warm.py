@@ -95,6 +95,18 @@ class WarmTransport:
         clone._pairs = list(self._pairs)
         return clone
 
+    def solver_copy(self) -> highspy.Highs:
+        """A new solver holding this LP at its last basis with the trial slot closed, for a
+        caller to extend and re-solve warm: the model's demand rows (in :attr:`rows` order)
+        come first, then each base's capacity row; the first columns are the rows' unmet
+        children, then each base's pairs."""
+        h = self.copy()._highs
+        if self._trial_columns is not None:
+            n = len(self._trial_columns)
+            h.changeRowBounds(self._trial_row, -_INF, 0.0)
+            h.changeColsBounds(n, self._trial_columns, np.zeros(n), np.zeros(n))
+        return h
+
     @property
     def sites(self) -> int:
         """Open bases in the model."""
