@@ -203,3 +203,29 @@ def test_when_the_budgets_run_out_the_full_mip_finishes(seed, monkeypatch):
     exact = brute_force(demand, existing, candidates, lambda s: len(s) == k)
     assert best.proven and best.objective == pytest.approx(exact, abs=1e-6)
     assert calls == [1]  # the full MIP took over, from the start set, and proved it
+
+
+def test_a_proposal_made_of_parts_already_solved_is_taken():
+    # Two classes apart, a base of each to open: sets {a1, b2} and {a2, b1} are solved, so
+    # the master knows both parts of {a1, b1} exactly and proposes it without anything new
+    # to learn: it is the best set, and the search must take it (not stop at its start).
+    demand = DemandRows(
+        np.array([4.0, 4.0]), np.array([0, 1], np.intp), np.full(2, 45.0), np.full(2, 20.0)
+    )
+
+    def base(klass: int, harm: float) -> Site:
+        return Site(4.0, frozenset({klass}), np.array([klass]), np.array([harm]), np.array([harm]))
+
+    candidates = [base(0, 1.0), base(0, 5.0), base(1, 1.0), base(1, 5.0)]  # a1 a2 b1 b2
+    scorer = SetScorer(demand, [], candidates)
+    pool = CutPool(scorer)
+    pool.solve(np.array([True, False, False, True]))
+    pool.solve(np.array([False, True, True, False]))
+    rules = Rules(
+        np.array([0, 0, 1, 1]), np.array([1, 1]), np.arange(4), np.zeros(4, bool),
+        np.zeros(4, bool),
+    )  # fmt: skip
+    start = np.array([True, False, False, True])
+    found = benders(pool, rules, start, PLAN, deadline=time.perf_counter() + 60, lp_rounds=0)
+    assert found.proven and found.best.tolist() == [True, False, True, False]
+    assert found.harm == pytest.approx(8.0)

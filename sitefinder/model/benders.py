@@ -465,9 +465,12 @@ def benders(
         if limits.proven(best_harm, bound) or found.x is None:
             break
         proposed = found.x[: pool.n] > 0.5
-        if pool.known(proposed):  # its cuts are in the master already: nothing more to learn
-            break
+        # Each component's part of it may have been solved in other sets: then its harm is
+        # known and its cuts are in the master already, and there is nothing more to learn.
+        known = pool.known(proposed)
         harm = pool.solve(proposed)
         if harm < best_harm:
             best, best_harm = proposed, harm
+        if known:
+            break
     return BendersResult(best, best_harm, bound, limits.proven(best_harm, bound), done, spent)
