@@ -53,6 +53,7 @@ NODES = 800
 LP_ROUNDS = 60
 """Master LPs solved (and relaxations separated) before the master MIP starts."""
 _ROUND_OFF = 1e-9  # harm points per harm point of a cut's sums: room for floating round-off
+_BUCKETS = 64  # excess buckets that find the rows filling a base's places
 _MOVED = 1e-9  # a fraction of a base moved by less than this is not re-solved
 _STALL = 3  # master LPs in a row whose bound rose by less than a quarter of the gap: converged
 _INF = highspy.kHighsInf
@@ -119,17 +120,31 @@ class _Gains:
 
     def __call__(self, prices: NDArray[np.float64]) -> NDArray[np.float64]:
         """Each base's gain bound (harm points) at ``prices`` (NaN rows are outside)."""
-        out = np.zeros(len(self._capacity))
+        n = len(self._capacity)
+        out = np.zeros(n)
         excess = prices[self._row] - self._harm
         keep = np.flatnonzero(excess > 0)  # NaN compares False
         if not len(keep):
             return out
         site, e, d = self._site[keep], excess[keep], self._cap[keep]
+        # Only the rows of the largest excesses that fill a base's places can decide its
+        # least: where the rows in the excess buckets from the top down hold its places, the
+        # slope C - sum_{e > w} d is not positive below them, so the least lies at one of
+        # theirs and the rows below add nothing there (nor does w = 0 go below it). Those
+        # rows alone are sorted.
+        top = float(e.max())
+        bucket = np.minimum((e * (_BUCKETS / top)).astype(np.int64), _BUCKETS - 1)
+        mass = np.bincount(site * _BUCKETS + bucket, weights=d, minlength=n * _BUCKETS)
+        above = np.cumsum(mass.reshape(n, _BUCKETS)[:, ::-1], axis=1)[:, ::-1]
+        filled = (above >= self._capacity[:, None]).sum(axis=1)  # buckets that hold them
+        lowest = np.maximum(filled - 1, 0)
+        kept = bucket >= lowest[site]
+        site, e, d = site[kept], e[kept], d[kept]
         # By base, then by excess, largest first, in one sort: the pairs are stored by base,
         # so each base's excesses, scaled into [0, 1), sort within its own unit interval.
         # Excesses closer than the key's resolution may swap places: about 1e-13 of the
         # largest, far inside the cut's room for round-off.
-        scaled = e / (float(e.max()) * (1.0 + 1e-6))
+        scaled = e / (top * (1.0 + 1e-6))
         order = np.argsort(site + (1.0 - scaled), kind="stable")
         site, e, d = site[order], e[order], d[order]
         de = d * e
