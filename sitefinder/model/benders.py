@@ -90,6 +90,9 @@ class BendersResult:
     rounds, nodes
         Master MIPs solved, and the master problems' branch-and-bound nodes in all (each
         master LP counting one).
+    limit
+        What stopped it unproven: ``"nodes"`` (its budgets) or ``"time"`` (the safety net);
+        ``""`` when proven.
     """
 
     best: NDArray[np.bool_]
@@ -98,6 +101,7 @@ class BendersResult:
     proven: bool
     rounds: int
     nodes: int
+    limit: str = ""
 
 
 class _Gains:
@@ -488,4 +492,6 @@ def benders(
             best, best_harm = proposed, harm
         if known:
             break
-    return BendersResult(best, best_harm, bound, limits.proven(best_harm, bound), done, spent)
+    proven = limits.proven(best_harm, bound)
+    limit = "" if proven else "time" if time.perf_counter() >= deadline else "nodes"
+    return BendersResult(best, best_harm, bound, proven, done, spent, limit)

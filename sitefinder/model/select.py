@@ -51,6 +51,9 @@ __all__ = [
 
 AUTO_MAX_PAIRS = 200_000
 """``method="auto"`` solves the MIP up to this many allowed (row, site) pairs."""
+FULL_MIP_MAX_PAIRS = 200_000
+"""The full MIP takes over from Benders up to this many pairs; beyond, its rows and columns
+would take gigabytes, and Benders searches alone to the node limit and reports its gap."""
 
 _TOL = 1e-9
 
@@ -717,8 +720,8 @@ def select_sites(
         raise ValueError("the cut pool belongs to another scorer")
     problem = _problem(demand, existing, candidates, rules, cuts.scorer if cuts else scorer)
     method = SelectionMethod(settings.method)
+    n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
     if method is SelectionMethod.auto:
-        n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
         method = SelectionMethod.optimal if n_pairs <= AUTO_MAX_PAIRS else SelectionMethod.greedy
     given = _valid_start(problem, start)
     if method is SelectionMethod.greedy:
@@ -732,13 +735,16 @@ def select_sites(
     arrays = Rules(
         problem.group, problem.count, problem.location, problem.required, problem.excluded
     )
-    # Benders first: a few small masters prove most plans; the full MIP finishes the rest.
+    # Benders first: a few small masters prove most plans; the full MIP finishes the rest
+    # where it is small enough to build (on a large authority Benders has the whole budget).
     deadline = started + settings.time_limit
-    budget = min(BENDERS_NODES, settings.node_limit)  # its master nodes count to the limit
+    full = n_pairs <= FULL_MIP_MAX_PAIRS
+    # The master's nodes count to the limit.
+    budget = min(BENDERS_NODES, settings.node_limit) if full else settings.node_limit
     pool = cuts if cuts is not None else CutPool(problem.scorer)
     search = benders(pool, arrays, open_, limits, deadline=deadline, nodes=budget)
-    chosen, bound, limit = search.best, search.bound, ""
-    if not search.proven:
+    chosen, bound, limit = search.best, search.bound, search.limit
+    if not search.proven and full:
         seed = open_ if upper <= problem.score(search.best) else search.best
         left = settings.time_limit - (time.perf_counter() - started)
         limits = replace(settings, node_limit=max(settings.node_limit - search.nodes, 0)).limits(
