@@ -195,7 +195,7 @@ def test_when_the_budgets_run_out_the_full_mip_finishes(seed, monkeypatch):
         return original(*args, **kwargs)
 
     def starved(*args, **kwargs):  # no master at all: no bound
-        return benders_module.benders(*args, **kwargs, rounds=0, lp_rounds=0)
+        return benders_module.benders(*args, **{**kwargs, "rounds": 0, "lp_rounds": 0})
 
     monkeypatch.setattr(select, "benders", starved)
     monkeypatch.setattr(select, "_mip", counted)

@@ -32,6 +32,7 @@ from scipy import sparse
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
+from sitefinder.model.benders import ROUNDS as BENDERS_ROUNDS
 from sitefinder.model.benders import CutPool, Rules, benders
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
@@ -739,10 +740,11 @@ def select_sites(
     # where it is small enough to build (on a large authority Benders has the whole budget).
     deadline = started + settings.time_limit
     full = n_pairs <= FULL_MIP_MAX_PAIRS
-    # The master's nodes count to the limit.
+    # The master's nodes count to the limit; alone, each set it proposes costs one at least.
     budget = min(BENDERS_NODES, settings.node_limit) if full else settings.node_limit
+    rounds = BENDERS_ROUNDS if full else budget
     pool = cuts if cuts is not None else CutPool(problem.scorer)
-    search = benders(pool, arrays, open_, limits, deadline=deadline, nodes=budget)
+    search = benders(pool, arrays, open_, limits, deadline=deadline, nodes=budget, rounds=rounds)
     chosen, bound, limit = search.best, search.bound, search.limit
     if not search.proven and full:
         seed = open_ if upper <= problem.score(search.best) else search.best
