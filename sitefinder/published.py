@@ -38,6 +38,7 @@ from sitefinder.columns import (
     PLAN,
     PLANNED_BASES,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
     SENSITIVITY,
     SPECIAL_SCHOOLS,
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 8
+RUN_FORMAT = 10
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -69,7 +70,7 @@ OS_DATA = "Contains OS data © Crown copyright and database right."
 OSM = "© OpenStreetMap contributors, ODbL."
 FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area or child)."
 _PLAN_ONLY = [
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "children_served", "fill", "mix", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives", "caveats",
 ]  # fmt: skip
@@ -78,7 +79,7 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
+    "programme_years", "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
     "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
@@ -140,6 +141,9 @@ class RunFacts:
         The business case worked through in words (:func:`sitefinder.costs.words.cost_notes`).
     cost_sources
         Each ``costs`` figure as ``[key, value, source]``.
+    programme_notes
+        How demand was projected, how the programme was chosen, and what each of its years
+        opens, keeps out and leaves (:attr:`sitefinder.programme.Sufficiency.notes`).
     """
 
     format: int
@@ -172,6 +176,7 @@ class RunFacts:
     cost_placements: list[dict[str, Any]] = field(default_factory=list)
     cost_notes: list[str] = field(default_factory=list)
     cost_sources: list[list[str]] = field(default_factory=list)
+    programme_notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str]]:
         """``(key, JSON value)`` rows for the ``run_facts`` table."""
@@ -245,6 +250,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
+        "programme_years": PROGRAMME_YEARS,
         "pathway": PATHWAY,
         "planned_bases": PLANNED_BASES,
         "costs": COSTS,
@@ -457,9 +463,61 @@ def _existing(result: RankResult) -> pd.DataFrame:
     return existing.reset_index(names="site")
 
 
+def every_child(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """``table`` (published areas) with the maps' measures of every child added.
+
+    ``mean_minutes_all_after``: the mean journey after the plan of all the area's children,
+    those in a base on their journey there and the rest on their fallback journey (minutes;
+    NaN when children without a base place have no journey, under the flat fallback);
+    ``unplaced_share_after``: the share of its children without a base place. Both are worked
+    out from the area's published children, children without a place and mean journeys, so
+    either is withheld where one of those is (the mean and the share would give a withheld
+    count back).
+    """
+    rows: list[tuple[float | Withheld, float | Withheld]] = []
+    nothing = pd.Series(math.nan, index=table.index)  # the flat fallback: no journey
+    for children, unmet, placed, fallback in zip(
+        table["children"], table["unmet_after"], table["mean_minutes_after"],
+        table.get("fallback_minutes", nothing), strict=True,
+    ):  # fmt: skip
+        every_one_placed = not isinstance(unmet, Withheld) and _number(unmet) == 0
+        if isinstance(children, Withheld) and every_one_placed:
+            rows.append((_number(placed), 0.0))  # the mean and share tell no count
+            continue
+        if any(isinstance(v, Withheld) for v in (children, unmet, placed, fallback)):
+            rows.append((Withheld("minutes", threshold), Withheld("share", threshold)))
+            continue
+        total, left = _number(children), _number(unmet)
+        if not total > 1e-9:
+            rows.append((math.nan, math.nan))
+            continue
+        left = min(max(left if math.isfinite(left) else 0.0, 0.0), total)
+        share = left / total
+        placed_minutes, fallback_minutes = _number(placed), _number(fallback)
+        if left <= 1e-9:
+            mean = placed_minutes
+        elif total - left <= 1e-9:
+            mean = fallback_minutes
+        else:
+            mean = ((total - left) * placed_minutes + left * fallback_minutes) / total
+        rows.append((mean, share))
+    means, shares = zip(*rows, strict=True) if rows else ((), ())
+    return table.assign(
+        mean_minutes_all_after=pd.Series(list(means), index=table.index, dtype=object),
+        unplaced_share_after=pd.Series(list(shares), index=table.index, dtype=object),
+    )
+
+
+def _number(value: object) -> float:
+    if is_missing(value):
+        return math.nan
+    return float(value)  # type: ignore[arg-type]
+
+
 def _demand(result: RankResult) -> tuple[pd.DataFrame, list[BaseGeometry | None]]:
     # The areas add up to the network's totals, published in the report: margin rule 4.
     table = protected(result.areas, AREAS, result.disclosure_rule, margins=[None])
+    table = every_child(table, result.scenario.suppression_threshold)
     boundaries = result.data.boundaries
     if boundaries is None or boundaries.empty:
         return table, [None] * len(table)
@@ -668,6 +726,11 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
                 PROGRAMME,
                 rule,
             ),
+            "programme_years": lambda: protected(
+                result.programme_years.reindex(columns=[c.key for c in PROGRAMME_YEARS]),
+                PROGRAMME_YEARS,
+                rule,
+            ),
             "special_schools": lambda: protected(
                 result.special_schools[[c.key for c in SPECIAL_SCHOOLS]].assign(
                     urn=result.special_schools["urn"].astype(str)
@@ -733,6 +796,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         cost_placements=placement_rows(case, rule),
         cost_notes=cost_notes(case, scenario, threshold=scenario.count_threshold),
         cost_sources=cost_sources(scenario),
+        programme_notes=list(result.projection.notes) if result.projection is not None else [],
     )
     return PublishedRun(facts, tables, _Shapes(demand))
 

@@ -162,13 +162,15 @@ def test_map_and_report_refuse_a_run_of_another_format(tmp_path, saved):
     message = _refused(old, tmp_path)[0]
     assert f"in run format 0; this sitefinder reads run format {RUN_FORMAT}" in message
     with closing(sqlite3.connect(old)) as connection, connection:
-        connection.execute(f"UPDATE run_info SET value = '{RUN_FORMAT}' WHERE key = 'run_format'")
+        connection.execute(
+            "UPDATE run_info SET value = ? WHERE key = 'run_format'", (str(RUN_FORMAT),)
+        )
         connection.execute("DROP TABLE plan_left_out")
     assert "has no plan_left_out table" in _refused(old, tmp_path)[0]
     with closing(sqlite3.connect(old)) as connection, connection:
         connection.execute("DELETE FROM run_info WHERE key = 'run_format'")  # before format 1
     with pytest.raises(
-        DataError, match=f"in run format none; this sitefinder reads run format {RUN_FORMAT}"
+        DataError, match=f"run format none; this sitefinder reads run format {RUN_FORMAT}"
     ):
         read_run(old)
 

@@ -34,6 +34,7 @@ from sitefinder.columns import (
     PATHWAY,
     PLAN,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
     SENSITIVITY,
     SPECIAL_SCHOOLS,
@@ -44,8 +45,15 @@ from sitefinder.columns import (
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
 from sitefinder.render.charts import sufficiency_png, tornado_png
-from sitefinder.render.staticmap import map_png
-from sitefinder.report import costs_people, people_table, placements_people, summary_rows
+from sitefinder.render.staticmap import map_measure, map_png
+from sitefinder.render.webmap import webmap
+from sitefinder.report import (
+    cost_years_people,
+    costs_people,
+    people_table,
+    placements_people,
+    summary_rows,
+)
 from sitefinder.stability.statement import strong_rows
 from sitefinder.targets import check_target, write_atomic
 
@@ -286,6 +294,8 @@ def render_report(
         "summary": _summary(run),
         "disclosure": facts.disclosure_note,
         "image": base64.b64encode(png).decode("ascii"),
+        "webmap": webmap(run),
+        "map_measure": _measure_words(run),
         "method": _method_sentence(run),
         "plan": plan_view,
         "plan_notes": list(facts.plan_notes),
@@ -296,10 +306,13 @@ def render_report(
         "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
         "programme": _view(run, run["programme"], PROGRAMME),
+        "programme_years": _view(run, run["programme_years"], PROGRAMME_YEARS),
+        "programme_notes": list(facts.programme_notes),
         "pathway": _view(run, run["pathway"], PATHWAY),
         "sufficiency_chart": _png_text(sufficiency_png(run)),
         "costs": _columns(*costs_people(run), total=True),
         "cost_placements": _columns(*placements_people(run)),
+        "cost_years": _columns(*cost_years_people(run)),
         "cost_notes": list(facts.cost_notes),
         "cost_sources": _plain(["Key", "Value", "Source"], facts.cost_sources, [1]),
         "robustness": _robustness(run),
@@ -316,6 +329,12 @@ def render_report(
     except jinja2.TemplateError as exc:
         where = template_dir or "the packaged templates"
         raise OutputError(f"{where}: the report template failed ({exc})") from None
+
+
+def _measure_words(run: PublishedRun) -> str:
+    """The printable map's measure in words, for its caption."""
+    label = map_measure(run).label
+    return label[0].lower() + label[1:]
 
 
 def _png_text(png: bytes | None) -> str:
