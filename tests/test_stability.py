@@ -3,6 +3,10 @@ the value flipping a base, and the stability statement."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -331,3 +335,43 @@ def test_every_output_carries_the_same_statement(two_schools_runs, tmp_path):
     published = publish(counted)["sensitivity"]
     assert any(isinstance(v, Withheld) for v in published["change"])
     assert tornado_png(counted) is None
+
+
+def _default_sigint() -> None:
+    # A suite started in the background by a shell inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_stops_the_workers_with_one_line(two_schools):
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sitefinder", "rank", "--config", str(two_schools), "--runs",
+         "1000", "--workers", "2", "--format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while len(workers := _children(child.pid)) < 2 and child.poll() is None:
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert out == "" and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "error: interrupted (Ctrl-C); unfinished outputs were removed"
+    )
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

@@ -10,8 +10,9 @@ number of workers.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
+import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -25,19 +26,24 @@ _shared: list[Any] = []
 
 
 def _adopt(context: Any) -> None:
+    # Ctrl-C is the parent's to handle, and it stops the workers with SIGTERM: quietly, not
+    # with the command's own handler a forked worker inherits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _shared[:] = [context]
 
 
-def _call(task: Task[Item, Result], item: Item) -> Result:
-    return task(_shared[0], item)
+def _call(job: tuple[Task[Item, Result], int, Item]) -> tuple[int, Result]:
+    task, index, item = job
+    return index, task(_shared[0], item)
 
 
 class Pool:
     """Tasks on one shared context, here or on worker processes (use :func:`pool`)."""
 
-    def __init__(self, context: Any, executor: ProcessPoolExecutor | None) -> None:
+    def __init__(self, context: Any, workers: multiprocessing.pool.Pool | None) -> None:
         self._context = context
-        self._executor = executor
+        self._workers = workers
 
     def map(
         self,
@@ -50,17 +56,17 @@ class Pool:
         """``task(context, item)`` for every item, in the items' order; ``progress(label,
         done, total)`` after each."""
         total = len(items)
-        if self._executor is None:
+        if self._workers is None:
             results = []
             for done, item in enumerate(items, start=1):
                 results.append(task(self._context, item))
                 if progress is not None:
                     progress(label, done, total)
             return results
-        futures = {self._executor.submit(_call, task, item): i for i, item in enumerate(items)}
         found: dict[int, Result] = {}
-        for done, future in enumerate(as_completed(futures), start=1):
-            found[futures[future]] = future.result()
+        jobs = [(task, i, item) for i, item in enumerate(items)]
+        for done, (index, result) in enumerate(self._workers.imap_unordered(_call, jobs), start=1):
+            found[index] = result
             if progress is not None:
                 progress(label, done, total)
         return [found[i] for i in range(total)]
@@ -75,14 +81,17 @@ def _context() -> multiprocessing.context.BaseContext:
 def pool(context: Any, *, workers: int) -> Iterator[Pool]:
     """A :class:`Pool` of ``workers`` processes sharing ``context`` (one: this process, as
     also inside a worker process of another pool, such as a national run's, which may not
-    start processes of its own)."""
+    start processes of its own). On an error or Ctrl-C the workers are stopped at once."""
     if workers <= 1 or multiprocessing.current_process().daemon:
         yield Pool(context, None)
         return
-    executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=_context(), initializer=_adopt, initargs=(context,)
-    )
+    processes = _context().Pool(processes=workers, initializer=_adopt, initargs=(context,))
     try:
-        yield Pool(context, executor)
+        yield Pool(context, processes)
+    except BaseException:
+        processes.terminate()
+        raise
+    else:
+        processes.close()
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        processes.join()
