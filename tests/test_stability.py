@@ -17,7 +17,7 @@ from plan_checks import SmallAuthority
 from sitefinder import load_scenario, rank, with_settings
 from sitefinder.errors import ScenarioError
 from sitefinder.stability.ranges import assumptions, settings_at
-from sitefinder.stability.runs import BISECTIONS
+from sitefinder.stability.search import BISECTIONS
 
 
 def _problems(path: Path) -> list[str]:

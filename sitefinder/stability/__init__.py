@@ -3,10 +3,11 @@
 :mod:`.ranges` resolves the ``[robustness]`` ranges into the assumptions a run varies and a
 run's settings; :mod:`.shifts` works out once what the inputs-bound ones change (the share of
 EHC plans needing a base place, today's unrecorded places, demand's growth); :mod:`.perturb`
-derives one run's network; :mod:`.runs` chooses the set again in every run and at each end of
-each range, and finds where each base flips, here or on worker processes (:mod:`.pool`);
-:mod:`.statement` turns what they found (:mod:`.outcome`) into the stability statement and the
-one-at-a-time sensitivity.
+derives one run's network; :mod:`.trial` chooses the set under it by the plan's own procedure;
+:mod:`.search` finds where one assumption, alone, flips a base; :mod:`.runs` makes every run,
+each end of each range and the searches, here or on worker processes (:mod:`.pool`); and
+:mod:`.statement` turns what they found (:mod:`.outcome`) into the stability statement and
+the one-at-a-time sensitivity.
 
 The plan (:func:`sitefinder.plan.choose_plan`) runs them; this package imports the plan's own
 procedure for choosing a set only when a run uses it.

@@ -4,300 +4,48 @@ Each run draws every assumption from its range (:mod:`sitefinder.stability.range
 curve, the fallback's mismatch penalty and out-of-authority journey, the journeys' speed,
 circuity and ride factor, today's unrecorded places, demand's growth and the share of EHC plans
 needing a base place) and a noise factor on the children of every area, phase and need group,
-and chooses the set again by the plan's own procedure
-(:func:`sitefinder.plan.stopping.choose_set`: the same rules, limits and stopping rule). The
+and chooses the set again by the plan's own procedure (:mod:`sitefinder.stability.trial`). The
 share of runs in which a base is chosen is its stability. Each assumption is also set alone at
 each end of its range (each other choice), the others at their settings (the one-at-a-time
 sensitivity), and where a base enters or leaves the plan there, the value at which it does is
-found by bisection (:mod:`sitefinder.stability.statement` words it).
+found (:mod:`sitefinder.stability.search`; :mod:`sitefinder.stability.statement` words it).
 
-The inputs are loaded once: every run is a task on one shared :class:`Trial` (the instance,
-today's bases, the candidates in contention), solved here or on local worker processes
-(``robustness.workers``, :mod:`sitefinder.stability.pool`), each starting from the plan's own
-set. The draws are made here, in order, so the runs give the same answer on any number of
-workers.
+The inputs are loaded once: every run is a task on one shared
+:class:`~sitefinder.stability.trial.Trial` (the instance, today's bases, the candidates in
+contention), solved here or on local worker processes (``robustness.workers``,
+:mod:`sitefinder.stability.pool`), each starting from the plan's own set. The draws are made
+here, in order, so the runs give the same answer on any number of workers.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from sitefinder.config import Scenario
-from sitefinder.instance import Instance
-from sitefinder.model.network import Site
-from sitefinder.model.select import SelectionRules, SolverSettings
-from sitefinder.model.standalone import StandaloneValues
+from sitefinder.model.select import SolverSettings
 from sitefinder.stability.outcome import Flip, Key, RobustnessRuns
-from sitefinder.stability.perturb import draw, perturb
+from sitefinder.stability.perturb import draw
 from sitefinder.stability.pool import pool
-from sitefinder.stability.ranges import Assumption, End, assumptions, between, settings_at
-from sitefinder.stability.shifts import Shifts, shifts_of
+from sitefinder.stability.ranges import assumptions, between
+from sitefinder.stability.search import Found, Search, bisect
 from sitefinder.stability.statement import STRONG
+from sitefinder.stability.trial import Job, Outcome, Trial, make_trial, solve
 
 if TYPE_CHECKING:
-    from sitefinder.plan.candidates import Candidates
     from sitefinder.plan.result import PlanInputs
-    from sitefinder.plan.stopping import SetProblem, StoppingRule
+    from sitefinder.plan.stopping import SetProblem
 
 Progress = Callable[[str, int, int], None]
-# Robustness runs stop within 0.5% of their optimum: far inside the noise they are testing.
-_ROBUST_GAP = 0.005
-_CONTENDERS = 30  # candidates per group kept in contention for robustness runs
-BISECTIONS = 4
-"""Halvings of the way from a setting to the end of its range where the plan changes: the
-value at which a base flips is found within 1/32 of that way."""
-
-
-def _contenders(
-    candidates: Candidates,
-    rules: SelectionRules,
-    standalone: StandaloneValues,
-    keep: Sequence[int],
-) -> tuple[Candidates, SelectionRules, list[int]]:
-    """The candidates in contention: the strongest alone in each group, plus ``keep``.
-
-    Robustness re-chooses the set many times; a base that averts little on its own will not
-    enter a set of K under moderate noise, and leaving it out keeps each MIP small.
-    """
-    grouped = rules.counts is not None
-    labels = np.asarray(candidates.labels if grouped else [""] * len(candidates.sites))
-    counts = rules.counts if rules.counts is not None else {"": rules.total()}
-    per_group = max(_CONTENDERS, 6 * max(counts.values(), default=0))
-    # Only the options that could be among each group's strongest are valued (NaN: not).
-    value = np.full(len(candidates.sites), -np.inf)
-    for label in np.unique(labels):
-        mine = np.flatnonzero(labels == label)
-        options, where = np.unique(candidates.option[mine], return_inverse=True)
-        value[mine] = standalone.strongest(options, per_group)[where]
-    value = np.nan_to_num(value, nan=-np.inf)
-    chosen = set(keep) | set(rules.required)
-    for label in np.unique(labels):
-        mine = np.flatnonzero(labels == label)
-        chosen |= set(mine[np.argsort(-value[mine], kind="stable")][:per_group].tolist())
-    subset = sorted(chosen)
-    position = {c: i for i, c in enumerate(subset)}
-    return candidates.subset(subset), rules.restricted(subset), [position[c] for c in keep]
-
-
-@dataclass(frozen=True)
-class Trial:
-    """What every run shares: the inputs, the candidates in contention and how to choose.
-
-    Attributes
-    ----------
-    instance, scenario
-        The authority's instance and its scenario.
-    bases
-        Today's bases (the special schools' places are derived again in each run).
-    candidates, rules
-        The candidates in contention and the selection rules over them.
-    start
-        The set every run starts from (the plan's first set).
-    keys
-        Each candidate's base, ``(urn, phase, need group)``.
-    shifts
-        The inputs' part of each run's settings.
-    stop
-        The stopping rule.
-    noisy, exact
-        Solver settings of the Monte Carlo runs (within :data:`_ROBUST_GAP`) and of the
-        sensitivity (the plan's own gap).
-    plan
-        The candidates chosen at the settings, without noise (the sensitivity's reference).
-    """
-
-    instance: Instance
-    scenario: Scenario
-    bases: list[Site]
-    candidates: Candidates
-    rules: SelectionRules
-    start: list[int]
-    keys: list[Key]
-    shifts: Shifts
-    stop: StoppingRule
-    noisy: SolverSettings
-    exact: SolverSettings
-    plan: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Job:
-    """One choice of the set: the assumptions' values (the others at their settings), the
-    demand noise, whether exactly and with the harm averted measured, and the set to start
-    from (None: the plan's first set)."""
-
-    values: Mapping[str, End]
-    factors: NDArray[np.float64] | float = 1.0
-    exact: bool = False
-    start: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A job's set: its bases and candidates, how the search ended, and (exact jobs) the harm
-    its bases avert and the harm the plan's would add in their place (harm points)."""
-
-    keys: frozenset[Key]
-    chosen: tuple[int, ...]
-    first: tuple[int, ...]
-    proven: bool
-    time_limited: bool
-    averted: float = float("nan")
-    regret: float = float("nan")
-
-
-def solve(trial: Trial, job: Job) -> Outcome:
-    """Choose the set of one job (a task: run here or on a worker)."""
-    # The plan package runs the stability runs, so its procedure is imported when used.
-    from sitefinder.plan.stopping import SetProblem, choose_set
-
-    candidates = trial.candidates
-    world = perturb(
-        trial.instance,
-        trial.scenario,
-        settings_at(trial.scenario, job.values),
-        bases=trial.bases,
-        candidates=candidates.sites,
-        factors=job.factors,
-        shifts=trial.shifts,
-    )
-    problem: SetProblem = SetProblem(
-        world.rows,
-        [*world.bases, *world.special],
-        dataclasses.replace(candidates, sites=world.candidates),
-        trial.rules,
-        # The plan itself: a good first incumbent under any settings.
-        trial.start if job.start is None else list(job.start),
-    )
-    chosen = choose_set(
-        problem, settings=trial.exact if job.exact else trial.noisy, stop=trial.stop
-    )
-    picked = tuple(int(c) for c in chosen.chosen)
-    outcome = Outcome(
-        frozenset(trial.keys[c] for c in picked),
-        picked,
-        tuple(int(c) for c in chosen.first),
-        chosen.selection.proven,
-        chosen.selection.limit == "time",
-    )
-    if not job.exact:
-        return outcome
-    scorer = chosen.scorer
-    harm = scorer.harm(list(picked))
-    return dataclasses.replace(
-        outcome,
-        averted=scorer.harm([]) - harm,
-        regret=scorer.harm(list(trial.plan)) - harm if trial.plan else 0.0,
-    )
-
-
-@dataclass(frozen=True)
-class Search:
-    """Where the bases ``keys`` flip as ``assumption`` goes from its setting (0) to ``end``
-    (1), where the plan is ``there``; ``solved`` holds the plans already found on the way, by
-    point."""
-
-    assumption: Assumption
-    name: str
-    end: End
-    keys: tuple[Key, ...]
-    plan: frozenset[Key]
-    there: frozenset[Key]
-    solved: Mapping[float, frozenset[Key]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Found:
-    """What a search found: the point at which each base flips, and the plans it solved."""
-
-    points: dict[Key, float]
-    solved: dict[float, frozenset[Key]]
-
-
-def bisect(trial: Trial, search: Search) -> Found:
-    """The point of the way from the setting (0) to the end (1) at which each base of
-    ``search`` first flips, and any other base that flips on the way (a task: run here or on a
-    worker).
-
-    The plan is a step function of the point: an interval whose two ends have the same plan is
-    taken to hold it throughout, and one whose ends differ is halved, nearer half first, until
-    it is ``1 / 2**BISECTIONS`` wide; a base flips in the middle of the first such interval
-    that moves it. The search stops once every base asked about has flipped, so bases flipping
-    together cost one search, and changes beyond them cost nothing.
-    """
-    assumption = search.assumption
-    found: dict[Key, float] = {}
-    solved = dict(search.solved)
-    starts: dict[float, tuple[int, ...]] = {}
-
-    def at(t: float) -> frozenset[Key]:
-        if t not in solved:
-            value = between(assumption.setting, search.end, t)
-            # From the nearest set found towards the setting: most intervals hold one plan.
-            nearer = [starts[s] for s in sorted(starts) if s < t]
-            job = Job({assumption.key: value}, exact=True, start=nearer[-1] if nearer else None)
-            outcome = solve(trial, job)
-            solved[t], starts[t] = outcome.keys, outcome.first
-        return solved[t]
-
-    def split(low: float, high: float, first: frozenset[Key], last: frozenset[Key]) -> None:
-        if first == last or all(key in found for key in search.keys):
-            return
-        if high - low <= 1.0 / 2**BISECTIONS:
-            for key in sorted(first ^ last):
-                if key not in found and (key in last) != (key in search.plan):
-                    found[key] = (low + high) / 2
-            return
-        middle = (low + high) / 2
-        inside = at(middle)
-        split(low, middle, first, inside)
-        split(middle, high, inside, last)
-
-    split(0.0, 1.0, search.plan, search.there)
-    return Found(found, solved)
 
 
 def _task(trial: Trial, item: Job | Search) -> Outcome | Found:
     """A job's set, or a search's flips (the pool's one task)."""
     return solve(trial, item) if isinstance(item, Job) else bisect(trial, item)
-
-
-def _trial(
-    inputs: PlanInputs, scenario: Scenario, problem: SetProblem, settings: SolverSettings
-) -> Trial:
-    from sitefinder.plan.stopping import StoppingRule
-
-    candidates, rules, start = _contenders(
-        problem.candidates, problem.rules, inputs.greedy.standalone, problem.start or []
-    )
-    places = inputs.instance.places
-    bases = list(inputs.existing[: len(inputs.existing) - len(places.sites)])
-    options = inputs.options.iloc[candidates.option]
-    keys = [
-        (str(u), str(p), str(g))
-        for u, p, g in zip(options["urn"], options["phase"], options["need_group"], strict=True)
-    ]
-    time_limit = scenario.robustness.time_limit_seconds
-    return Trial(
-        instance=inputs.instance,
-        scenario=scenario,
-        bases=bases,
-        candidates=candidates,
-        rules=rules,
-        start=start,
-        keys=keys,
-        shifts=shifts_of(inputs.instance, scenario, inputs.data, bases=len(bases)),
-        stop=StoppingRule.from_scenario(scenario),
-        noisy=dataclasses.replace(settings, rel_gap=_ROBUST_GAP, time_limit=time_limit),
-        exact=dataclasses.replace(settings, time_limit=time_limit),
-    )
 
 
 def _shares(outcomes: Sequence[Outcome]) -> tuple[pd.Series, dict[Key, int]]:
@@ -332,7 +80,7 @@ def robustness_runs(
     runs = scenario.robustness.runs
     if not runs:
         return RobustnessRuns(pd.Series(dtype=float), 0, 0, 0)
-    trial = _trial(inputs, scenario, problem, settings)
+    trial = make_trial(inputs, scenario, problem, settings)
     varied = assumptions(scenario, inputs.data)
     rng = np.random.default_rng(scenario.robustness.seed)
     draws = [draw(inputs.instance, scenario, varied, rng) for _ in range(runs)]
