@@ -822,19 +822,24 @@ class Robustness(_Section):
             raise ValueError("\n".join(problems))
         return tuple(found)
 
-    @model_validator(mode="after")
-    def _check_ranges(self) -> Robustness:
-        for key in RANGE_KEYS:
-            bounds = getattr(self, key)
-            if not bounds:
-                continue
-            low, high = bounds
-            for phase in ("primary", "secondary"):
-                lo = low[phase] if isinstance(low, dict) else low
-                hi = high[phase] if isinstance(high, dict) else high
-                if lo > hi:
-                    raise ValueError(f"robustness.{key}: must be [low, high] with low <= high")
-        return self
+    @field_validator(
+        "exponent", "free_minutes", "unmet", "mismatch", "out_of_authority_minutes",
+        "speed_kmh", "circuity", "ride_factor", "existing_places", "growth",
+    )  # fmt: skip
+    @classmethod
+    def _check_order(cls, bounds: Any, info: ValidationInfo) -> Any:
+        # A field check, so that a reversed range is said with the other keys' problems.
+        if not bounds:
+            return bounds
+        low, high = bounds
+        for phase in ("primary", "secondary"):
+            lo = low[phase] if isinstance(low, dict) else low
+            hi = high[phase] if isinstance(high, dict) else high
+            if lo > hi:
+                raise ValueError(
+                    f"robustness.{info.field_name}: must be [low, high] with low <= high"
+                )
+        return bounds
 
 
 RANGE_KEYS = (

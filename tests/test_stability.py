@@ -67,6 +67,16 @@ def test_bad_ranges_name_the_key(scenario_file, text, expected):
     assert len(found) == 1 and expected in found[0], found
 
 
+def test_every_bad_range_is_said_at_once(scenario_file):
+    path = scenario_file(
+        "[robustness]\ngrowth = [0.2, 0.1]\nshare = ['england', 2]\n"
+        "existing_places = [0.5, inf]\nmismatch = [2, 1]\n"
+    )
+    found = "\n".join(_problems(path))
+    for key in ("growth", "share.1", "existing_places.1", "mismatch"):
+        assert f"robustness.{key}: must be" in found, key
+
+
 def test_a_share_range_needs_modelled_demand(scenario_file):
     path = scenario_file("[robustness]\nshare = ['england', 'higher']\n")
     (problem,) = _problems(path)
