@@ -53,7 +53,7 @@ def asked_for(scenario: Scenario) -> bool:
     programme costs a search a year)."""
     return any(
         scenario.origin_of(f"programme.{key}") != "default"
-        for key in ("years", "bases", "damping", "growth", "children")
+        for key in ("years", "bases", "damping", "growth", "children", "capital_budget")
     )
 
 
