@@ -6,19 +6,23 @@ dependency (the ``bench`` extra).
 
 The instance is the one ``sitefinder rank --method optimal --bases K`` chooses from (demand
 rows, today's bases, every candidate option, the rules). sitefinder chooses the plan as
-``rank`` does (:func:`sitefinder.plan.stopping.choose_set`: Benders then the full MIP, and the
-stopping rule choosing again with one base fewer while a base fails). PuLP builds the same MIP
+``rank`` does (:func:`sitefinder.plan.stopping.choose_set`: Benders, its master's LP first,
+then the master MIP, the full MIP only if its budgets run out; the stopping rule choosing again
+with one base fewer while a base fails, every count from one pool of cuts). PuLP builds the same MIP
 (binary per candidate, flow per allowed pair, unmet slack per row, ``x <= min(demand,
 capacity) y``, the count and one base per school) and solves it with CBC or with HiGHS,
 one thread, the plan's gaps (0.01 harm points or a millionth of the harm), under the same
 rule: the weakest failing base (valued exactly by sitefinder's assignment LPs) out and the
-MIP solved again with one base fewer. Prints each one's seconds (model building included),
-bases kept and total harm, checks the harms agree within the plan's tolerance, and the ratio.
+MIP solved again with one base fewer. Prints each one's seconds (model building included) and
+CPU seconds (CBC's subprocess included), bases kept and total harm, checks the harms agree
+within the plan's tolerance, and the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 from dataclasses import replace
 
@@ -132,6 +136,12 @@ def pulp_plan(problem: SetProblem, stop: StoppingRule, solver: str) -> list[int]
         k -= 1
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (CBC runs as a subprocess)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/examples/trafford.toml")
@@ -141,24 +151,27 @@ def main() -> None:
     for bases in args.bases:
         problem, settings, stop = plan_problem(args.config, bases)
         problem = replace(problem, rules=replace(problem.rules, k=bases))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         ours = choose_set(problem, settings=settings, stop=stop)
-        seconds = time.perf_counter() - started
+        seconds, ours_cpu = time.perf_counter() - started, _cpu() - cpu
         harm = ours.scorer.harm(ours.chosen)
+        counts = ", ".join(str(b) for b, *_ in ours.searches)
         print(
-            f"{bases} bases asked: sitefinder {seconds:.2f} s, {len(ours.chosen)} kept,"
-            f" harm {harm:.4f}, proven {ours.selection.proven}",
+            f"{bases} bases asked: sitefinder {seconds:.2f} s ({ours_cpu:.2f} s CPU),"
+            f" {len(ours.chosen)} kept (searched {counts}), harm {harm:.4f},"
+            f" proven {ours.selection.proven}; load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
         for solver in args.solvers:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu()
             theirs = pulp_plan(problem, stop, solver)
-            other = time.perf_counter() - started
+            other, other_cpu = time.perf_counter() - started, _cpu() - cpu
             value = ours.scorer.harm(theirs)
             agree = abs(value - harm) <= max(ABS_GAP, REL_GAP * harm)
             print(
-                f"  PuLP+{solver}: {other:.2f} s, {len(theirs)} kept, harm {value:.4f},"
-                f" {'agree' if agree else 'DISAGREE'}; {other / seconds:.1f}x sitefinder's time",
+                f"  PuLP+{solver}: {other:.2f} s ({other_cpu:.2f} s CPU), {len(theirs)} kept,"
+                f" harm {value:.4f}, {'agree' if agree else 'DISAGREE'};"
+                f" {other / seconds:.1f}x sitefinder's time ({other_cpu / ours_cpu:.1f}x its CPU)",
                 flush=True,
             )
 

@@ -479,7 +479,8 @@ def rank_command(
             min=1,
             max=256,
             help='National scenario (authority = "England"): local dask workers ranking the'
-            " authorities (default: 2).",
+            " authorities (default: 2). One authority: local processes sharing the robustness"
+            " runs (default: robustness.workers, 1).",
             show_default=False,
         ),
     ] = None,
@@ -531,12 +532,17 @@ def rank_command(
             write_national_geopackage(national, gpkg, overwrite=overwrite)
             typer.echo(f"Wrote {gpkg}", err=True)
         return
-    if workers is not None or scheduler is not None:
+    if scheduler is not None:
         typer.echo(
-            "note: --workers and --scheduler rank a national scenario's authorities in"
-            " parallel; this scenario is one authority, ranked here",
+            "note: --scheduler ranks a national scenario's authorities in parallel; this"
+            " scenario is one authority, ranked here (--workers N shares its robustness runs"
+            " between N local processes)",
             err=True,
         )
+    if workers is not None:
+        from sitefinder.config import with_settings
+
+        scenario = with_settings(scenario, {"robustness.workers": workers})
     from sitefinder.pipeline import rank
     from sitefinder.published import publish
     from sitefinder.report import ranking_table, run_notes, to_csv, to_json

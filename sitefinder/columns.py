@@ -366,6 +366,34 @@ SPECIAL_SCHOOLS: tuple[Column, ...] = (
 )
 """Each special school and how the fallback used it (the ``special_schools`` table)."""
 
+STABILITY: tuple[Column, ...] = (
+    Column("urn", "URN", "id", people=False),
+    Column("name", "Base (URN)", "text", show="{name} ({urn})"),
+    Column("phase", "Phase", "text"),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("in_plan", "In the plan", "flag"),
+    Column("share_of_runs", "Share of runs", "share", unit="of runs"),
+    Column("flipped_by", "Flipped by (one assumption at a time)", "text"),
+)
+"""The stability statement (the ``stability`` table): each base in the plan or in contention,
+the share of the robustness runs that chose it, and what flips it."""
+
+SENSITIVITY: tuple[Column, ...] = (
+    Column("assumption", "Key", "id", people=False),
+    Column("label", "Assumption", "text"),
+    Column("end", "End", "text", people=False),
+    Column("value", "Set at", "text", show="{end}: {value}"),
+    Column("changed", "Plan changes", "flag"),
+    Column("enters", "Enters the plan", "text"),
+    Column("leaves", "Leaves it", "text"),
+    _h("harm_averted", "Harm the new bases avert"),
+    _h("change", "Change"),
+    _h("regret", "Cost of keeping the plan"),
+)
+"""The one-at-a-time sensitivity (the ``sensitivity`` table): each assumption alone at each end
+of its range (or other choice), the plan there, the harm its new bases avert, the change from
+the settings' plan, and the harm points the settings' plan would add there (its regret)."""
+
 COSTS: tuple[Column, ...] = (
     Column("row", "Row", "text", people=False),
     Column("label", "New base", "text"),

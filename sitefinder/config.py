@@ -708,6 +708,15 @@ DEFAULT_MISMATCH_RANGE = (0.5, 2.0)
 """``robustness.mismatch`` when unset (harm points): half to twice the default penalty of 1."""
 DEFAULT_OUT_OF_AUTHORITY_RANGE = (30.0, 90.0)
 """``robustness.out_of_authority_minutes`` when unset (minutes): the default 60 +-50%."""
+DEFAULT_EXISTING_PLACES_RANGE = (0.5, 1.5)
+"""``robustness.existing_places`` (a factor on places not recorded): half to one and a half
+times. Rutland's register states "10-15 places" for its one recorded base (the lower figure is
+planned on: up to x1.5), and Trafford's 110 assumed places hold 154 children in SEN2 (x1.4)."""
+DEFAULT_GROWTH_RANGE = (0.0, 0.10)
+"""``robustness.growth`` (a yearly rate): from none to England's growth of EHC plans, +9% to
++12% a year from 2019 to 2025 (DfE SEN2 caseload)."""
+_PlacesFactor = Annotated[float, within(0, 10, above=True)]
+_Growth = Annotated[float, within(-0.5, 1, "a year")]
 
 
 def _off(value: Any) -> Any:
@@ -716,7 +725,7 @@ def _off(value: Any) -> Any:
 
 
 class Robustness(_Section):
-    """Monte Carlo check of the chosen set: how often each site stays in it, and what flips it.
+    """How sure the plan is: the plan chosen again under the assumptions that decide it.
 
     Each of ``runs`` seeded runs scales every area's children by a lognormal factor with
     ``demand_noise`` as its standard deviation (on the log scale) and draws each assumption
@@ -727,14 +736,22 @@ class Robustness(_Section):
     ``out_of_authority_minutes`` vary ``fallback.*`` (each end one number or one per phase;
     unset: :data:`DEFAULT_MISMATCH_RANGE` and :data:`DEFAULT_OUT_OF_AUTHORITY_RANGE`, none with
     ``flat``); ``speed_kmh``, ``circuity`` (crow-fly journeys only) and ``ride_factor`` vary
-    ``journey.*``, every journey's minutes with them. ``false`` switches a range off (``[v, v]``
-    holds its setting at v). With runs, each assumption is also set at each end of its range,
-    the others at their settings (one-at-a-time sensitivity).
+    ``journey.*``, every journey's minutes with them; ``existing_places`` multiplies the places
+    of today's bases whose places were not recorded (assumed, or SEN2-calibrated);
+    ``growth`` grows every child's demand at a yearly rate over the programme's horizon.
+    ``share`` lists the shares of EHC plans needing a base place a run draws from (each
+    ``"authority"``, ``"england"``, ``"higher"`` or a fraction; unset: the three named ones,
+    where demand is modelled with a SEN2 caseload file). ``false`` switches a range off
+    (``[v, v]`` holds its setting at v). With runs, each assumption is also set at each end of
+    its range (each other share), the others at their settings (one-at-a-time sensitivity), and
+    the value at which a base enters or leaves the plan is found. ``workers`` local processes
+    share the runs (the answer does not depend on them).
     """
 
     runs: Annotated[int, within(0, 1000)] = 0
     seed: Annotated[int, within(0, 2**32 - 1)] = 20261123
     time_limit_seconds: Annotated[float, within(0, 3600, "seconds", above=True)] = 60.0
+    workers: Annotated[int, within(1, 256, "processes")] = 1
     demand_noise: Annotated[float, within(0, 2)] = 0.25
     exponent: Annotated[tuple[_Exponent, _Exponent] | None, BeforeValidator(_off)] = (1.0, 2.0)
     free_minutes: Annotated[tuple[_FreeMinutes, _FreeMinutes] | None, BeforeValidator(_off)] = None
@@ -757,6 +774,11 @@ class Robustness(_Section):
         tuple[Annotated[float, within(1, 5)], Annotated[float, within(1, 5)]] | None,
         BeforeValidator(_off),
     ] = None
+    existing_places: Annotated[
+        tuple[_PlacesFactor, _PlacesFactor] | None, BeforeValidator(_off)
+    ] = DEFAULT_EXISTING_PLACES_RANGE
+    growth: Annotated[tuple[_Growth, _Growth] | None, BeforeValidator(_off)] = DEFAULT_GROWTH_RANGE
+    share: tuple[ShareName | float, ...] | Literal[False] | None = None
 
     @field_validator("mismatch", "out_of_authority_minutes", mode="before")
     @classmethod
@@ -770,6 +792,35 @@ class Robustness(_Section):
             )
         key = str(info.field_name)
         return tuple(_per_phase(end, key, "robustness") for end in value)
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _check_share(cls, value: Any) -> Any:
+        if value is None or value is False:
+            return value
+        shown = '"authority", "england", "higher" or a fraction of EHC plans (e.g. 0.05)'
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError(f"robustness.share: must be a list of shares, each {shown}, or false")
+        problems: list[str] = []
+        found: list[str | float] = []
+        for i, item in enumerate(value):
+            named = item.strip().casefold() if isinstance(item, str) else None
+            if named in ("authority", "england", "higher"):
+                found.append(named)
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                if math.isfinite(item) and 0 < item <= 1:
+                    found.append(float(item))
+                else:
+                    problems.append(
+                        f"robustness.share.{i}: must be above 0 and at most 1 (got {item})"
+                    )
+            else:
+                problems.append(f"robustness.share.{i}: {item!r} is not a share: use {shown}")
+        if len(set(found)) < len(found):
+            problems.append("robustness.share: each share once")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return tuple(found)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Robustness:
@@ -788,7 +839,7 @@ class Robustness(_Section):
 
 RANGE_KEYS = (
     "exponent", "free_minutes", "unmet", "mismatch", "out_of_authority_minutes", "speed_kmh",
-    "circuity", "ride_factor",
+    "circuity", "ride_factor", "existing_places", "growth",
 )  # fmt: skip
 """The ``[robustness]`` keys that are ranges (``[low, high]``) of another setting."""
 
@@ -1048,6 +1099,18 @@ class Scenario(_Section):
                 problems.append(
                     f"robustness.{key}: fallback.method 'flat' has no {name}"
                     " (vary harm.unmet with robustness.unmet instead)"
+                )
+        shares = self.robustness.share
+        if shares:
+            if demand.method != "modelled":
+                problems.append(
+                    "robustness.share: varies inputs.demand.share, which only"
+                    " inputs.demand.method = 'modelled' uses (or set robustness.share = false)"
+                )
+            elif demand.sen2_caseload is None and any(isinstance(s, str) for s in shares):
+                problems.append(
+                    "robustness.share: the named shares need inputs.demand.sen2_caseload (the"
+                    " SEN2 caseload file gives each age's share), or list fractions only"
                 )
         for phase, groups in (self.selection.counts or {}).items():
             if phase not in self.phases:

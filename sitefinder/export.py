@@ -161,8 +161,6 @@ def _frames(run: PublishedRun) -> dict[str, pd.DataFrame]:
         elif name in (
             "run_info",
             "robustness",
-            "stability",
-            "sensitivity",
             "assumptions",
             "input_files",
         ):

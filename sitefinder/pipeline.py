@@ -146,8 +146,8 @@ class RankResult:
 
     @property
     def sensitivity(self) -> pd.DataFrame:
-        """The one-at-a-time sensitivity: ``assumption, label, end, value, changed, enters,
-        leaves`` (with robustness runs)."""
+        """The one-at-a-time sensitivity (with robustness runs): ``assumption, label, end,
+        value, changed, enters, leaves, harm_averted, change, regret`` (harm points)."""
         return self.plan.sensitivity
 
     @property
@@ -496,6 +496,7 @@ def rank(
         existing=existing,
         greedy=greedy,
         before=before_solution,
+        data=data,
     )
     plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
     timings["plan"] = time.perf_counter() - start

@@ -40,19 +40,19 @@ from sitefinder.columns import (
     PROGRAMME,
     PROGRAMME_YEARS,
     RANKING,
+    SENSITIVITY,
     SPECIAL_SCHOOLS,
+    STABILITY,
     STOPPED,
     SUFFICIENCY,
     Column,
     protected,
 )
-from sitefinder.disclosure import Kind, Withheld, disclosure_text
+from sitefinder.disclosure import Kind, Rule, Withheld, disclosure_text
 from sitefinder.fallback import per_phase_text
-from sitefinder.plan.ranges import assumptions as varied_assumptions
-from sitefinder.plan.ranges import ignored
-from sitefinder.plan.stability import COLUMNS as STABILITY_COLUMNS
-from sitefinder.plan.stability import SENSITIVITY_COLUMNS
 from sitefinder.resources import bundled_root
+from sitefinder.stability.ranges import assumptions as varied_assumptions
+from sitefinder.stability.ranges import ignored
 from sitefinder.version import __version__
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 9
+RUN_FORMAT = 10
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -254,6 +254,8 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "pathway": PATHWAY,
         "planned_bases": PLANNED_BASES,
         "costs": COSTS,
+        "stability": STABILITY,
+        "sensitivity": SENSITIVITY,
     }
     if name == "candidates":
         return school_columns(table)
@@ -339,24 +341,34 @@ def harm_scale(scenario: Scenario) -> str:
 
 def robustness_text(result: RankResult) -> str:
     """How the robustness runs were made, in words (``""`` without runs)."""
-    plan, settings = result.plan, result.scenario.robustness
+    from sitefinder.stability.shifts import growth_years
+
+    plan, scenario = result.plan, result.scenario
+    settings = scenario.robustness
     if not plan.runs:
         return ""
-    ranges = [
-        f"{a.section}.{a.key} drawn from [{a.text(a.low)}, {a.text(a.high)}]"
-        for a in varied_assumptions(result.scenario)
-    ]
+    ranges = []
+    for a in varied_assumptions(scenario, result.data):
+        where = f"{a.section}.{a.key}" if a.section != "robustness" else f"robustness.{a.key}"
+        if a.choices:
+            ranges.append(f"{where} drawn from {', '.join(a.text(c) for c in a.choices)}")
+        else:
+            ranges.append(f"{where} drawn from [{a.text(a.low)}, {a.text(a.high)}]")
+            if a.key == "growth":
+                ranges[-1] += f" over {growth_years(scenario, result.data)} years"
     text = (
         f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
         f" scaling every area's children by a random factor (standard deviation of its log"
-        f" {settings.demand_noise:g})" + (f" with {', '.join(ranges)}" if ranges else "") + "."
+        f" {settings.demand_noise:g})" + (f" with {'; '.join(ranges)}" if ranges else "") + "."
         " Robustness is the share of runs in which the school hosts a chosen base. Each varied"
-        " assumption was also set alone at each end of its range (the sensitivity)."
+        " assumption was also set alone at each end of its range (each other share), the others"
+        " at their settings (the sensitivity), and where a base enters or leaves the plan there,"
+        " the value at which it does was found."
     )
-    if ignored(result.scenario):
+    if ignored(scenario):
         text += (
-            f" Not varied: robustness.{', robustness.'.join(ignored(result.scenario))}"
-            f" (crow-fly journeys only; these are {result.scenario.journey.method} journeys)."
+            f" Not varied: robustness.{', robustness.'.join(ignored(scenario))}"
+            f" (crow-fly journeys only; these are {scenario.journey.method} journeys)."
         )
     if plan.unproven_runs:
         text += f" {plan.unproven_runs} run(s) stopped at their time limit with the best set found."
@@ -611,12 +623,14 @@ def _robustness_table(result: RankResult) -> pd.DataFrame:
     )
 
 
-def _stability_table(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The stability statement or the sensitivity as published (its columns, text URNs)."""
-    frame = table.reindex(columns=columns)
+def _stability_table(table: pd.DataFrame, columns: Sequence[Column], rule: Rule) -> pd.DataFrame:
+    """The stability statement or the sensitivity as published (its columns, text URNs, its
+    harm figures disclosure-controlled)."""
+    frame = table.reindex(columns=[c.key for c in columns])
     if "urn" in frame.columns:
         frame = frame.assign(urn=frame["urn"].astype(str))
-    return frame.astype({c: object for c in columns if c not in ("share_of_runs", "in_plan")})
+    text = [c.key for c in columns if c.kind in ("text", "id")]
+    return protected(frame.astype(dict.fromkeys(text, object)), columns, rule)
 
 
 class _Later(Mapping[str, pd.DataFrame]):
@@ -726,8 +740,8 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             ),
             "costs": lambda: cost_table(case),
             "robustness": lambda: _robustness_table(result),
-            "stability": lambda: _stability_table(plan.stability, STABILITY_COLUMNS),
-            "sensitivity": lambda: _stability_table(plan.sensitivity, SENSITIVITY_COLUMNS),
+            "stability": lambda: _stability_table(plan.stability, STABILITY, rule),
+            "sensitivity": lambda: _stability_table(plan.sensitivity, SENSITIVITY, rule),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object
             ),

@@ -41,6 +41,7 @@ from sitefinder.columns import (
     PROGRAMME_YEARS,
     RANKING,
     SPECIAL_SCHOOLS,
+    STABILITY,
     STOPPED,
     SUFFICIENCY,
     Column,
@@ -577,6 +578,15 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
         )
     )
     parts.append(Text("\n".join(facts.plan_notes)))
+    if facts.runs and not run["stability"].empty:
+        columns, rows = people_table(run, run["stability"], STABILITY)
+        parts.append(
+            _rich(
+                f"How sure: each base's share of {facts.runs} robustness runs, and what flips it",
+                columns,
+                rows,
+            )
+        )
     if not run["plan_left_out"].empty:
         columns, rows = people_table(run, run["plan_left_out"], LEFT_OUT)
         parts.append(_rich("Strongest candidates left out", columns, rows))

@@ -145,7 +145,8 @@ def test_robustness_runs_re_derive_each_rows_fallback_harm(demo_config):
     # perturbed curve at each row's fallback journey plus the perturbed mismatch.
     from sitefinder.instance import build_instance
     from sitefinder.load import load_inputs
-    from sitefinder.plan.robustness import _perturbed
+    from sitefinder.stability.perturb import draw, perturb
+    from sitefinder.stability.ranges import assumptions, settings_at
 
     scenario = with_settings(
         load_scenario(demo_config),
@@ -154,10 +155,13 @@ def test_robustness_runs_re_derive_each_rows_fallback_harm(demo_config):
             "robustness.exponent": (1.5, 1.5),
             "robustness.free_minutes": (10.0, 10.0),
             "robustness.mismatch": (2.0, 2.0),
+            "robustness.growth": False,
         },
     )
     instance = build_instance(scenario, load_inputs(scenario))
-    rows, _, special = _perturbed(instance, scenario, [], np.random.default_rng(1))
+    values, factors = draw(instance, scenario, assumptions(scenario), np.random.default_rng(1))
+    world = perturb(instance, scenario, settings_at(scenario, values), factors=factors)
+    rows, special = world.rows, world.special
     harm = scenario.harm.model_copy(update={"free_minutes": 10.0})
     phases = instance.demand["phase"].to_numpy()
     expected = np.array(

@@ -218,7 +218,8 @@ class MipResult:
     nodes: int = 0
 
 
-def _pass_model(h: highspy.Highs, model: MipModel) -> None:
+def pass_model(h: highspy.Highs, model: MipModel) -> None:
+    """Give ``model`` to the solver ``h`` (its columns, rows, bounds and integrality)."""
     n_cols = len(model.cost)
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
@@ -277,7 +278,7 @@ def solve_highs(
             h.setOptionValue(name, False)
     if not limits.restarts:
         h.setOptionValue("mip_allow_restart", False)
-    _pass_model(h, model)
+    pass_model(h, model)
     if start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=np.float64).tolist()

@@ -25,6 +25,7 @@ from sitefinder.model.warm import ComponentTrials, WarmTransport, network_soluti
 __all__ = ["Score", "SetScorer", "gain_bound"]
 
 _WARM_KEPT = 16  # warm LPs kept for trials against recently used sets
+_CLOSED_KEPT = 8  # bases a warm LP may have closed (kept in it at zero) and still be copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,23 +114,37 @@ class SetScorer:
 
     def _solved(self, comp: int, mine: tuple[int, ...]) -> WarmTransport:
         """Component ``comp`` with the candidates ``mine`` open, solved: a copy of the kept LP
-        with the most of them open (else today's network of it, solved once from scratch),
-        with the rest opened one by one, re-solved warm."""
+        nearest to it (else today's network of it, solved once from scratch), with the bases
+        it lacks opened and those it has beyond ``mine`` closed, re-solved warm once."""
+        start = self.today(comp)
+        opened: tuple[int, ...] = ()
+        wanted = set(mine)
+        changes = len(wanted)
+        for (part, kept), model in self._warm.items():  # the fewest bases to open or close
+            if part != comp:
+                continue
+            extra = [j for j in kept if j not in wanted]
+            # Closed bases stay in the LP: a copy that has closed many is not worth carrying.
+            if extra and model.closed + len(extra) > _CLOSED_KEPT:
+                continue
+            moved = len(wanted.difference(kept)) + len(extra)
+            if moved < changes:
+                start, opened, changes = model, kept, moved
+        model = start.copy()
+        missing = [self.candidates[j] for j in mine if j not in opened]
+        closing = [self.candidates[j] for j in opened if j not in wanted]
+        if missing or closing:
+            model.open_all(missing, closing=closing)  # one warm re-solve, not one per base
+        return model
+
+    def today(self, comp: int) -> WarmTransport:
+        """Component ``comp`` with today's bases only, solved (copied from the warm LPs of
+        today's network when given, else solved once from scratch); not to be changed."""
         if comp not in self._today:
             rows = self._rows[comp]
             copied = self._trials.copy_over(rows) if self._trials is not None else None
             self._today[comp] = copied or WarmTransport(self.demand, self._existing[comp], rows)
-        start = self._today[comp]
-        opened: tuple[int, ...] = ()
-        wanted = set(mine)
-        for (part, kept), model in self._warm.items():  # the largest solved subset of mine
-            if part == comp and len(kept) > len(opened) and wanted.issuperset(kept):
-                start, opened = model, kept
-        model = start.copy()
-        for j in mine:
-            if j not in opened:
-                model.open(self.candidates[j])
-        return model
+        return self._today[comp]
 
     def part(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> Score:
         """The optimum of component ``comp`` with the ``chosen`` candidates of it open."""

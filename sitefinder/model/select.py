@@ -33,7 +33,8 @@ from sitefinder.model import budget as budget_of
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
-from sitefinder.model.benders import Rules, benders
+from sitefinder.model.benders import ROUNDS as BENDERS_ROUNDS
+from sitefinder.model.benders import CutPool, Rules, benders
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
@@ -41,6 +42,7 @@ from sitefinder.model.warm import WarmTransport
 
 __all__ = [
     "AUTO_MAX_PAIRS",
+    "CutPool",
     "SelectionMethod",
     "SelectionResult",
     "SelectionRules",
@@ -51,6 +53,9 @@ __all__ = [
 
 AUTO_MAX_PAIRS = 200_000
 """``method="auto"`` solves the MIP up to this many allowed (row, site) pairs."""
+FULL_MIP_MAX_PAIRS = 200_000
+"""The full MIP takes over from Benders up to this many pairs; beyond, its rows and columns
+would take gigabytes, and Benders searches alone to the node limit and reports its gap."""
 
 _TOL = 1e-9
 
@@ -725,6 +730,7 @@ def select_sites(
     settings: SolverSettings | None = None,
     start: Sequence[int] | None = None,
     scorer: SetScorer | None = None,
+    cuts: CutPool | None = None,
 ) -> SelectionResult:
     """Open candidate bases so that the network's total harm is least.
 
@@ -748,6 +754,10 @@ def select_sites(
     scorer
         A :class:`SetScorer` of the same demand, existing bases and candidates to share (its
         solved sets and warm LPs), e.g. across the searches of the stopping rule.
+    cuts
+        A :class:`CutPool` over the same scorer to share: the exact method's cuts hold for every
+        set of these candidates under any rules, so a selection with one base fewer starts from
+        every cut the last one found.
 
     Returns
     -------
@@ -762,10 +772,12 @@ def select_sites(
     """
     settings = settings or SolverSettings()
     started = time.perf_counter()
-    problem = _problem(demand, existing, candidates, rules, scorer)
+    if cuts is not None and scorer is not None and cuts.scorer is not scorer:
+        raise ValueError("the cut pool belongs to another scorer")
+    problem = _problem(demand, existing, candidates, rules, cuts.scorer if cuts else scorer)
     method = SelectionMethod(settings.method)
+    n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
     if method is SelectionMethod.auto:
-        n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
         method = SelectionMethod.optimal if n_pairs <= AUTO_MAX_PAIRS else SelectionMethod.greedy
     given = _valid_start(problem, start)
     if method is SelectionMethod.greedy:
@@ -787,12 +799,17 @@ def select_sites(
         problem.cost,
         problem.budget,
     )
-    # Benders first: a few small masters prove most plans; the full MIP finishes the rest.
+    # Benders first: a few small masters prove most plans; the full MIP finishes the rest
+    # where it is small enough to build (on a large authority Benders has the whole budget).
     deadline = started + settings.time_limit
-    budget = min(BENDERS_NODES, settings.node_limit)  # its master nodes count to the limit
-    search = benders(problem.scorer, arrays, open_, limits, deadline=deadline, nodes=budget)
-    chosen, bound, limit = search.best, search.bound, ""
-    if not search.proven:
+    full = n_pairs <= FULL_MIP_MAX_PAIRS
+    # The master's nodes count to the limit; alone, each set it proposes costs one at least.
+    budget = min(BENDERS_NODES, settings.node_limit) if full else settings.node_limit
+    rounds = BENDERS_ROUNDS if full else budget
+    pool = cuts if cuts is not None else CutPool(problem.scorer)
+    search = benders(pool, arrays, open_, limits, deadline=deadline, nodes=budget, rounds=rounds)
+    chosen, bound, limit = search.best, search.bound, search.limit
+    if not search.proven and full:
         seed = open_ if upper <= problem.score(search.best) else search.best
         left = settings.time_limit - (time.perf_counter() - started)
         limits = replace(settings, node_limit=max(settings.node_limit - search.nodes, 0)).limits(

@@ -70,6 +70,7 @@ class WarmTransport:
             self._add_site(site)
         self._trial_columns: NDArray[np.int32] | None = None
         self._trial_row = -1
+        self.closed = 0  # bases closed since the LP was built (their columns held at zero)
         # From scratch, a large LP solves about twice as fast by interior point (its crossover
         # leaves an optimal basis for the warm re-solves, which use the simplex).
         if n >= _LARGE_ROWS:
@@ -93,6 +94,18 @@ class WarmTransport:
         clone._site_rows = list(self._site_rows)
         clone._pairs = list(self._pairs)
         return clone
+
+    def solver_copy(self) -> highspy.Highs:
+        """A new solver holding this LP at its last basis with the trial slot closed, for a
+        caller to extend and re-solve warm: the model's demand rows (in :attr:`rows` order)
+        come first, then each base's capacity row; the first columns are the rows' unmet
+        children, then each base's pairs."""
+        h = self.copy()._highs
+        if self._trial_columns is not None:
+            n = len(self._trial_columns)
+            h.changeRowBounds(self._trial_row, -_INF, 0.0)
+            h.changeColsBounds(n, self._trial_columns, np.zeros(n), np.zeros(n))
+        return h
 
     @property
     def sites(self) -> int:
@@ -163,14 +176,33 @@ class WarmTransport:
     def open(self, site: Site) -> None:
         """Open ``site`` for good (its rows lie in this model's) and re-solve from the last
         basis: a new optimum, prices and trial values as if the model were built with it."""
+        self.open_all([site])
+
+    def open_all(self, sites: Sequence[Site], *, closing: Sequence[Site] = ()) -> None:
+        """Open ``sites`` for good, in order, close the open bases ``closing`` (the same
+        objects) for good, and re-solve once from the last basis.
+
+        A closed base keeps its row and columns in the LP, at zero, so the basis stays valid;
+        :attr:`closed` counts them.
+        """
         h = self._highs
         if self._trial_columns is not None:  # close the trial slot
             n = len(self._trial_columns)
             h.changeRowBounds(self._trial_row, -_INF, 0.0)
             h.changeColsBounds(n, self._trial_columns, np.zeros(n), np.zeros(n))
-        self._site_rows.append(h.getNumRow())
-        self._add_site(site)
-        self._sites.append(site)
+        for site in closing:
+            at = next(i for i, open_ in enumerate(self._sites) if open_ is site)
+            first, keep = self._pairs.pop(at)
+            n = int(keep.sum())
+            h.changeRowBounds(self._site_rows.pop(at), -_INF, 0.0)
+            columns = np.arange(first, first + n, dtype=np.int32)
+            h.changeColsBounds(n, columns, np.zeros(n), np.zeros(n))
+            self._sites.pop(at)
+            self.closed += 1
+        for site in sites:
+            self._site_rows.append(h.getNumRow())
+            self._add_site(site)
+            self._sites.append(site)
         self._settle()
 
     def _add_site(self, site: Site) -> int:

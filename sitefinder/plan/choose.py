@@ -31,10 +31,10 @@ from sitefinder.plan.candidates import (
 )
 from sitefinder.plan.explain import PlanView, chosen_table, left_out
 from sitefinder.plan.result import ABS_GAP, REL_GAP, Plan, PlanInputs
-from sitefinder.plan.robustness import robustness_runs
-from sitefinder.plan.stability import sensitivity_table, stability_table
 from sitefinder.plan.stopping import SetProblem, Stopped, StoppingRule, choose_set
 from sitefinder.plan.ties import alternatives_table, alternatives_text, find_alternatives
+from sitefinder.stability.runs import robustness_runs
+from sitefinder.stability.statement import sensitivity_table, stability_table
 
 Progress = Callable[[str, int, int], None]
 

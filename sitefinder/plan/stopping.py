@@ -28,7 +28,13 @@ from sitefinder.disclosure import format_count
 from sitefinder.errors import ScenarioError
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
-from sitefinder.model.select import SelectionResult, SelectionRules, SolverSettings, select_sites
+from sitefinder.model.select import (
+    CutPool,
+    SelectionResult,
+    SelectionRules,
+    SolverSettings,
+    select_sites,
+)
 from sitefinder.model.warm import ComponentTrials
 from sitefinder.plan.candidates import Candidates
 
@@ -151,7 +157,7 @@ class ChosenSet:
     unfillable: int = 0
 
 
-def _select(problem: SetProblem, settings: SolverSettings, scorer: SetScorer) -> SelectionResult:
+def _select(problem: SetProblem, settings: SolverSettings, cuts: CutPool) -> SelectionResult:
     try:
         return select_sites(
             problem.demand,
@@ -160,7 +166,8 @@ def _select(problem: SetProblem, settings: SolverSettings, scorer: SetScorer) ->
             problem.rules,
             settings=settings,
             start=problem.start,
-            scorer=scorer,
+            scorer=cuts.scorer,
+            cuts=cuts,
         )
     except ValueError as exc:
         raise ScenarioError(f"selection: {exc}") from None
@@ -176,6 +183,7 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
     """
     candidates = problem.candidates
     scorer = SetScorer(problem.demand, problem.existing, candidates.sites, today=problem.today)
+    cuts = CutPool(scorer)  # every count's search starts from every cut the last one found
     required = set(problem.rules.required)
     stopped: list[Stopped] = []
     searches: list[tuple[int, str, str, float]] = []
@@ -187,7 +195,7 @@ def choose_set(problem: SetProblem, *, settings: SolverSettings, stop: StoppingR
         )
         problem = replace(problem, rules=_within_reach(rules, candidates))
     while True:
-        selection = _select(problem, settings, scorer)
+        selection = _select(problem, settings, cuts)
         chosen = [int(c) for c in selection.chosen]
         first = chosen if first is None else first
         searches.append((len(chosen), selection.method, selection.limit, selection.gap))

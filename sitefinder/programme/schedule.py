@@ -37,7 +37,7 @@ from sitefinder.config import Scenario
 from sitefinder.costs.budget import candidate_costs
 from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance
-from sitefinder.model.benders import Rules, benders
+from sitefinder.model.benders import CutPool, Rules, benders
 from sitefinder.model.greedy import greedy_order
 from sitefinder.model.network import DemandRows, Site, Solution, solve_network
 from sitefinder.model.scoring import SetScorer
@@ -230,7 +230,7 @@ def _bound(
     )
     settings = solver_settings(scenario, "optimal")
     found = benders(
-        SetScorer(demand, list(existing), everything.sites),
+        CutPool(SetScorer(demand, list(existing), everything.sites)),
         rules,
         start,
         settings.limits(settings.time_limit),

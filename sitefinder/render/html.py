@@ -36,13 +36,15 @@ from sitefinder.columns import (
     PROGRAMME,
     PROGRAMME_YEARS,
     RANKING,
+    SENSITIVITY,
     SPECIAL_SCHOOLS,
+    STABILITY,
     SUFFICIENCY,
     Column,
 )
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
-from sitefinder.render.charts import sufficiency_png
+from sitefinder.render.charts import sufficiency_png, tornado_png
 from sitefinder.render.staticmap import map_measure, map_png
 from sitefinder.render.webmap import webmap
 from sitefinder.report import (
@@ -205,36 +207,12 @@ def _robustness(run: PublishedRun) -> dict[str, Any] | None:
         for row in shares.head(15).itertuples()
         if float(row.share) > 0
     ]
-    stability = [
-        [
-            f"{row.name} ({row.urn})",
-            str(row.phase),
-            "yes" if row.in_plan else "",
-            f"{float(row.share_of_runs):.0%}",
-            str(row.flipped_by or "no single assumption within its range"),
-        ]
-        for row in run["stability"].head(15).itertuples()
-    ]
-    sensitivity = [
-        [
-            str(row.label),
-            f"{row.end}: {row.value}",
-            str(row.enters or ""),
-            str(row.leaves or ""),
-        ]
-        for row in run["sensitivity"].itertuples()
-    ]
     return {
         "text": run.facts.robustness_text,
         "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),
-        "stability": _plain(
-            ["Base (URN)", "Phase", "In the plan", "Share of runs", "Flipped by (one at a time)"],
-            stability,
-            [3],
-        ),
-        "sensitivity": _plain(
-            ["Assumption", "Set at", "Enters the plan", "Leaves it"], sensitivity, []
-        ),
+        "stability": _view(run, run["stability"].head(15), STABILITY, shade=True),
+        "sensitivity": _view(run, run["sensitivity"], SENSITIVITY),
+        "tornado": _png_text(tornado_png(run)),
     }
 
 
