@@ -232,25 +232,28 @@ def test_a_proposal_made_of_parts_already_solved_is_taken():
     assert found.harm == pytest.approx(8.0)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_beyond_the_full_mips_size_benders_searches_alone(seed, monkeypatch):
-    rng = np.random.default_rng(500 + seed)
-    demand, existing, candidates = random_case(rng, n_rows=7, n_cand=8)
+def test_beyond_the_full_mips_size_benders_searches_alone(monkeypatch):
     monkeypatch.setattr(select, "FULL_MIP_MAX_PAIRS", 0)
 
     def never(*args, **kwargs):
         raise AssertionError("the full MIP was built")
 
     monkeypatch.setattr(select, "_mip", never)
-    exact = brute_force(demand, existing, candidates, lambda s: len(s) == 3)
     settings = SolverSettings(method=SelectionMethod.optimal)
-    best = select_sites(demand, existing, candidates, SelectionRules(k=3), settings=settings)
-    assert best.proven and best.objective == pytest.approx(exact, abs=1e-2)
-    # Starved of nodes (one master LP) it stops there, says so, and its gap is a true bound
-    # (seed 2's LP bound alone proves its set).
-    starved = replace(settings, node_limit=1)
-    short = select_sites(demand, existing, candidates, SelectionRules(k=3), settings=starved)
-    assert short.proven == (seed == 2)
-    if not short.proven:
-        assert short.limit == "nodes" and 0 < short.gap <= 1
-        assert short.objective * (1 - short.gap) <= exact + 1e-6
+    unproven = 0
+    for seed in range(4):
+        rng = np.random.default_rng(500 + seed)
+        demand, existing, candidates = random_case(rng, n_rows=7, n_cand=8)
+        exact = brute_force(demand, existing, candidates, lambda s: len(s) == 3)
+        best = select_sites(demand, existing, candidates, SelectionRules(k=3), settings=settings)
+        assert best.proven and best.objective == pytest.approx(exact, abs=1e-2)
+        # Starved of nodes (one master LP) it stops there and says so, its gap a true bound.
+        starved = replace(settings, node_limit=1)
+        short = select_sites(demand, existing, candidates, SelectionRules(k=3), settings=starved)
+        if short.proven:
+            assert short.objective == pytest.approx(exact, abs=1e-2)
+        else:
+            unproven += 1
+            assert short.limit == "nodes" and 0 < short.gap <= 1
+            assert short.objective * (1 - short.gap) <= exact + 1e-6
+    assert unproven >= 2

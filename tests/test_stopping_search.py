@@ -25,11 +25,18 @@ _MARGIN = 1e-4  # harm points: closer calls than this are left out (either answe
 def authorities(draw):
     """Demand rows of one or two classes, one existing base, 3 to 6 candidates (each serving
     one class, some sharing a school), the count asked for, a required base or none, and a
-    stopping rule that bites."""
+    stopping rule that bites.
+
+    Every harm is nudged by its own irrational fraction of a thousandth, so that no journey
+    costs exactly what going without does: where one does, the children who move from no
+    place to that place (or back) change nothing, and "newly placed" has no one answer.
+    """
     n_rows = draw(st.integers(3, 7))
     klass = np.array(draw(st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows)))
     children = draw(st.lists(st.floats(0.2, 6), min_size=n_rows, max_size=n_rows))
-    unmet = draw(st.lists(st.floats(10, 30), min_size=n_rows, max_size=n_rows))
+    unmet = np.array(draw(st.lists(st.floats(10, 30), min_size=n_rows, max_size=n_rows)))
+    unmet += 1e-3 * (np.arange(1, n_rows + 1) * np.sqrt(2) % 1)
+    drawn = [0]
     demand = DemandRows(
         np.array(children), klass.astype(np.intp), np.full(n_rows, 45.0), np.array(unmet)
     )
@@ -40,6 +47,8 @@ def authorities(draw):
         reached = draw(st.lists(st.booleans(), min_size=len(mine), max_size=len(mine)))
         rows = mine[np.array(reached, dtype=bool)] if len(mine) else mine
         harm = np.array(draw(st.lists(st.floats(0, 25), min_size=len(rows), max_size=len(rows))))
+        drawn[0] += len(rows)
+        harm += 1e-3 * (np.arange(drawn[0] - len(rows), drawn[0]) * np.sqrt(3) % 1)
         capacity = float(draw(st.integers(1, capacity_most)))
         return Site(capacity, frozenset({served}), rows.astype(np.intp), harm * 3, harm)
 

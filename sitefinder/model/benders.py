@@ -196,6 +196,7 @@ class _Relaxed:
         self._caps: list[NDArray[np.float64]] = [_NO_VALUE] * len(members)
         self._y = np.zeros(len(members))
         self._prices: NDArray[np.float64] | None = None  # at ``_y``
+        self.objective = 0.0  # at ``_y``
 
     def _add(self, i: int) -> None:
         """Candidate ``i`` (of the members) joins the LP, closed."""
@@ -214,7 +215,9 @@ class _Relaxed:
 
     def solve(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         """The rows' prices (harm points per child, at most the unmet harm; NaN outside the
-        component) with the candidates opened by the fractions ``y`` (all candidates)."""
+        component) with the candidates opened by the fractions ``y`` (all candidates); the
+        LP's optimum (harm points) is then :attr:`objective`: with whole bases, the exact harm
+        of the component with those bases open."""
         h = self._highs
         mine = np.clip(y[self.members], 0.0, 1.0)
         moved = np.flatnonzero(np.abs(mine - self._y) > _MOVED)
@@ -232,12 +235,14 @@ class _Relaxed:
         h.run()
         status = h.getModelStatus()
         prices = np.full(self._n_demand, np.nan)
+        self.objective = 0.0
         if status == highspy.HighsModelStatus.kModelEmpty:
             return prices
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(
                 f"HiGHS could not solve a relaxation: {h.modelStatusToString(status)}"
             )
+        self.objective = float(h.getInfo().objective_function_value)
         duals = np.asarray(h.getSolution().row_dual)[: len(self.rows)]
         prices[self.rows] = np.minimum(duals, self._unmet)
         self._prices = prices
@@ -296,15 +301,29 @@ class CutPool:
     def _key(self, part: int, open_: NDArray[np.bool_]) -> tuple[int, tuple[int, ...]]:
         return part, tuple(int(j) for j in self.mine[part] if open_[j])
 
+    def _relaxation(self, part: int) -> _Relaxed:
+        if part not in self._relaxed:
+            self._relaxed[part] = _Relaxed(self.scorer, part, self.mine[part])
+        return self._relaxed[part]
+
     def solve(self, open_: NDArray[np.bool_]) -> float:
-        """Total harm of ``open_`` (harm points), adding a cut per component not seen."""
+        """Total harm of ``open_`` (harm points), adding a cut per component not seen.
+
+        Each component is solved on its relaxation with the set's bases whole (warm from the
+        last fraction or set weighed there: no LP is copied)."""
         total = 0.0
         for part in range(self.parts):
             key = self._key(part, open_)
             if key not in self.harm:
-                model = self.scorer.warm(part, key[1])
-                self.harm[key] = model.objective
-                self.cuts.append(self._cut(part, model.prices))
+                if len(self.mine[part]):
+                    relaxed = self._relaxation(part)
+                    prices = relaxed.solve(open_.astype(np.float64))
+                    self.harm[key] = relaxed.objective
+                else:  # no candidate: today's bases only
+                    today = self.scorer.today(part)
+                    prices = np.minimum(today.prices, self.scorer.demand.unmet_harm)
+                    self.harm[key] = today.objective
+                self.cuts.append(self._cut(part, prices))
             total += self.harm[key]
         return total
 
@@ -329,9 +348,7 @@ class CutPool:
         for part in range(self.parts):
             if not len(self.mine[part]):
                 continue
-            if part not in self._relaxed:
-                self._relaxed[part] = _Relaxed(self.scorer, part, self.mine[part])
-            cut = self._cut(part, self._relaxed[part].solve(point))
+            cut = self._cut(part, self._relaxation(part).solve(point))
             if cut.at(y) > theta[part] + _ROUND_OFF * (1.0 + abs(theta[part])):
                 self.cuts.append(cut)
                 added += 1

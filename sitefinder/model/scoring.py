@@ -150,7 +150,7 @@ class SetScorer:
         """The optimum of component ``comp`` with the ``chosen`` candidates of it open."""
         key = (comp, self._key(comp, chosen))
         if key not in self._memo:
-            model = self._warm.get(key) or self._solved(comp, key[1])
+            model = self.warm(comp, key[1])  # kept: sets near it start from it
             self._memo[key] = Score(
                 model.objective, float(model.unplaced.sum()), model.mismatch_harm
             )
