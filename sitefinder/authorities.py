@@ -29,7 +29,7 @@ from sitefinder.validate import Problems
 # Column names (lower case) that hold a local authority district code in ONS files.
 LAD_COLUMN = re.compile(
     r"^(?:lad\s?\d{0,4}\s?(?:code|cd)|lad\d{2}cd|la_?code|laua|oslaua|lad_code"
-    r"|local authority (?:district )?code)$"
+    r"|local authority (?:district )?code|la code \(\d{4} boundaries\))$"
 )
 # ... a county code (ONSPD ``cty``): counties' postcodes carry their districts' LAD codes.
 COUNTY_COLUMN = re.compile(r"^(?:cty|oscty|cty\d{2}cd|county_code)$")
@@ -166,6 +166,15 @@ def authority_rows(
         mask, how = authority.owns_area_names(table[names]), f"the area names in {names}"
     elif areas and area_codes is not None:
         mask, how = area_codes.isin(areas), "the areas of its postcodes"
+    elif (others := _others_named(table, authority, lad, names)) is not None:
+        problems.add(
+            path,
+            f"holds other authorities' rows ({others}) and cannot be cut to {authority.name}:"
+            " a county council's small areas carry its districts' codes, which are not known;"
+            " set inputs.districts to a lookup of districts to education authorities (or give"
+            " a postcode directory with a county column, cty; or a file of the authority alone)",
+        )
+        return None
     else:
         notes.append(
             f"{path}: not cut to {authority.name}: no local authority code or area name column"
@@ -184,3 +193,20 @@ def authority_rows(
             f"{path}: kept {int(mask.sum()):,} of {len(mask):,} rows, {authority.name}'s (by {how})"
         )
     return mask
+
+
+def _others_named(
+    table: pd.DataFrame, authority: Authority, lad: str | None, names: str | None
+) -> str | None:
+    """Other authorities a small-area table names by LAD code or area name ('Trafford and 3
+    more'), or None: for a county council whose districts are not known, such a table holds
+    others' rows and cannot be cut to it."""
+    if not authority.is_county or (lad is None and names is None):
+        return None
+    values = table[lad] if lad is not None else area_name_prefix(table[names]).fillna("")
+    own = {f: a.name for a in all_authorities() if not a.is_county and a != authority
+           for f in a.forms}  # fmt: skip
+    found = sorted({own[v] for v in values.astype(str).str.strip().str.casefold() if v in own})
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else f"{found[0]} and {len(found) - 1} more"

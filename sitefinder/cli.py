@@ -38,6 +38,8 @@ from sitefinder.model.methods import SelectionMethod
 from sitefinder.resources import default_scenario_path
 
 if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext  # Typer's own copy of Click
+
     from sitefinder.config import Scenario
     from sitefinder.national import NationalResult, Task, Workers
     from sitefinder.published import PublishedRun
@@ -91,8 +93,27 @@ def _usage_error(exc: typer.TyperException) -> None:
     typer.echo(f"error: {message}{hint}", err=True)
 
 
+@contextmanager
+def _ctrl_c_outside_a_command() -> Iterator[None]:
+    # A command's own Ctrl-C is said by _user_errors; one while Click parses the command line
+    # would otherwise end silently (Typer turns it into exit 130 without a word).
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted (Ctrl-C); nothing was done", err=True)
+        raise typer.Exit(code=130) from None
+
+
 class _Command(TyperGroup):
     """The command group, with usage mistakes reported as ``error:`` lines (exit 2)."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        with _ctrl_c_outside_a_command():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        with _ctrl_c_outside_a_command():  # the command's own parsing
+            return super().invoke(ctx)
 
     def main(
         self,
@@ -117,8 +138,10 @@ class _Command(TyperGroup):
             except typer.TyperException as exc:  # Click's usage errors, vendored by Typer
                 _usage_error(exc)
                 code = exc.exit_code
-            except typer.Abort:
-                typer.echo("error: aborted", err=True)
+            except typer.Abort as exc:  # Click's: the input ended while it read it
+                ended = isinstance(exc.__cause__, EOFError)
+                why = ": the input ended" if ended else ""
+                typer.echo(f"error: aborted{why}; nothing was done", err=True)
                 code = 1
         if standalone_mode:
             sys.exit(code)
@@ -359,8 +382,8 @@ FromOption = Annotated[
     Path | None,
     typer.Option(
         "--from",
-        help="Draw a saved run: the GeoPackage written by sitefinder rank --output (nothing is"
-        " recomputed).",
+        help="Draw a saved run: the GeoPackage written by sitefinder rank --output FILE.gpkg"
+        " (nothing is recomputed; GeoPackage only).",
         show_default=False,
     ),
 ]
@@ -416,7 +439,24 @@ def rank_command(
     ] = OutputFormat.table,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Also write everything to this GeoPackage (.gpkg)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write the layers to this file, in the format its extension names: .gpkg"
+            " (every layer and table, styled, with a QGIS project NAME.qgs beside it),"
+            " .geojson, .fgb or .parquet (one file per layer beside it: NAME.LAYER.EXT, e.g."
+            " plan.demand.geojson).",
+            show_default=False,
+        ),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs",
+            help="Reproject the --output layers to this EPSG code, e.g. 4326 for web maps"
+            " (default: 27700, British National Grid).",
+            show_default=False,
+        ),
     ] = None,
     map_file: Annotated[
         Path | None,
@@ -439,7 +479,8 @@ def rank_command(
             min=1,
             max=256,
             help='National scenario (authority = "England"): local dask workers ranking the'
-            " authorities (default: 2).",
+            " authorities (default: 2). One authority: local processes sharing the robustness"
+            " runs (default: robustness.workers, 1).",
             show_default=False,
         ),
     ] = None,
@@ -460,16 +501,15 @@ def rank_command(
     """
     if template_dir is not None and report_file is None:
         raise CommandLineError("--template-dir restyles the report: give --report FILE.html too")
+    if crs is not None and output is None:
+        raise CommandLineError("--crs reprojects the --output layers: give --output FILE too")
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
     # Every target is checked before the work, not after.
-    gpkg, png, html = _targets(
-        [
-            (output, ".gpkg", "GeoPackage"),
-            (map_file, ".png", "PNG image"),
-            (report_file, ".html", "HTML report"),
-        ],
+    png, html = _targets(
+        [(map_file, ".png", "PNG image"), (report_file, ".html", "HTML report")],
         overwrite=overwrite,
     )
+    gpkg = _layers_target(output, crs, overwrite=overwrite, national=scenario.national)
     if scenario.national:
         if png is not None or html is not None:
             raise CommandLineError(
@@ -492,12 +532,17 @@ def rank_command(
             write_national_geopackage(national, gpkg, overwrite=overwrite)
             typer.echo(f"Wrote {gpkg}", err=True)
         return
-    if workers is not None or scheduler is not None:
+    if scheduler is not None:
         typer.echo(
-            "note: --workers and --scheduler rank a national scenario's authorities in"
-            " parallel; this scenario is one authority, ranked here",
+            "note: --scheduler ranks a national scenario's authorities in parallel; this"
+            " scenario is one authority, ranked here (--workers N shares its robustness runs"
+            " between N local processes)",
             err=True,
         )
+    if workers is not None:
+        from sitefinder.config import with_settings
+
+        scenario = with_settings(scenario, {"robustness.workers": workers})
     from sitefinder.pipeline import rank
     from sitefinder.published import publish
     from sitefinder.report import ranking_table, run_notes, to_csv, to_json
@@ -516,7 +561,27 @@ def rank_command(
         typer.echo(to_csv(run, top=scenario.top), nl=False)
     else:
         typer.echo(to_json(run, top=scenario.top), nl=False)
-    _write_outputs(run, gpkg=gpkg, png=png, html=html, overwrite=overwrite, templates=template_dir)
+    _write_outputs(
+        run, gpkg=gpkg, png=png, html=html, overwrite=overwrite, templates=template_dir, crs=crs
+    )
+
+
+def _layers_target(
+    output: Path | None, crs: str | None, *, overwrite: bool, national: bool
+) -> Path | None:
+    """Check the ``--output`` name (and the files it writes) and ``--crs`` before any work."""
+    if output is None:
+        return None
+    if national:
+        if crs is not None:
+            raise CommandLineError("--crs: a national scenario writes its GeoPackage in EPSG:27700")
+        (gpkg,) = _targets([(output, ".gpkg", "GeoPackage")], overwrite=overwrite)
+        return gpkg
+    from sitefinder.outputs.formats import crs_of, output_files
+
+    crs_of(crs)
+    output_files(output, overwrite=overwrite)
+    return output
 
 
 def _rank_national(scenario: Scenario, *, task: Task, workers: Workers) -> NationalResult:
@@ -555,13 +620,14 @@ def _write_outputs(
     html: Path | None = None,
     overwrite: bool,
     templates: Path | None = None,
+    crs: str | None = None,
 ) -> None:
     """Write the files asked for, each from the one published run, each whole or not at all."""
     if gpkg is not None:
-        from sitefinder.export import write_geopackage
+        from sitefinder.outputs import write_run
 
-        write_geopackage(run, gpkg, overwrite=overwrite)
-        typer.echo(f"Wrote {gpkg}", err=True)
+        for written in write_run(run, gpkg, crs=crs, overwrite=overwrite):
+            typer.echo(f"Wrote {written}", err=True)
     if png is not None:
         from sitefinder.render import draw_map
 

@@ -126,6 +126,8 @@ PLAN: tuple[Column, ...] = (
     _h("harm_averted", "Harm averted", about="children_served"),
     *_TWO_PARTS,
     _c("children_served", "Children served"),
+    Column("fill", "Fill", "share", unit="share of its places", digits=3, about="children_served"),
+    Column("mix", "Children by need group", "text", terminal=False),
     _c("newly_placed", "Newly placed"),
     *_MINUTES,
     Column("areas_served", "Areas served (children)", "text"),
@@ -162,8 +164,11 @@ STOPPED: tuple[Column, ...] = (
     Column("places", "Places", "number", unit="places", digits=0),
     _c("newly_placed", "Newly placed"),
     _h("harm_averted", "Harm averted", about="newly_placed"),
+    _c("children_served", "Children it would serve"),
+    Column("reason", "Kept out by", "text"),
 )
-"""Bases the stopping rule kept out of the plan."""
+"""Bases the stopping rule kept out of the plan (``reason``: ``rule``, the stopping rule;
+``occupancy``, under ``selection.min_occupancy``; ``smaller``, cut to a smaller size)."""
 
 LEFT_OUT: tuple[Column, ...] = (
     *_SCHOOL,
@@ -234,8 +239,15 @@ AREAS: tuple[Column, ...] = (
     _c("unplaced_non_maintained", "Without a place: non-maintained special school"),
     _c("unplaced_base_cross_border", "In a base across the border"),
     _c("unplaced_out_of_authority", "Without a place: out of authority"),
-)
-"""Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged."""
+    _m("mean_minutes_all_after", "Mean journey after, every child"),
+    Column("unplaced_share_after", "Share without a base place after", "share",
+           unit="share of children", digits=3),
+)  # fmt: skip
+"""Figures of each area (the GeoPackage ``demand`` layer); its other columns pass unchanged.
+``mean_minutes_all_after`` is the mean journey of every child after the plan, those without
+a base place on their fallback journey, and ``unplaced_share_after`` the share of children
+without a base place: the maps' measures, worked out from the published figures (withheld
+where any figure they come from is, :func:`sitefinder.published.every_child`)."""
 
 FALLBACK: tuple[Column, ...] = (
     Column("network", "Network", "text", people=False),
@@ -279,13 +291,52 @@ PROGRAMME: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
     Column("name", "School", "text"),
     Column("phase", "Phase", "text"),
-    Column("need_groups", "Need group", "id"),
+    Column("need_groups", "Need group key", "id", people=False),
+    Column("need_group_label", "Need group", "text"),
     Column("places", "Places", "number", digits=0),
     _c("children_expected", "Children expected"),
+    Column("fill", "Fill", "share", unit="share of its places", digits=3,
+           about="children_expected"),
+    Column("mix", "Children by need group", "text", terminal=False),
     _c("newly_placed", "Newly placed"),
     _h("harm_averted", "Harm averted", about="children_expected"),
+    _money("capital", "Capital"),
+)  # fmt: skip
+"""The programme (the ``programme`` table): the new bases opened in each year, with the
+children expected in its first year, the share of its places they fill and (a base of
+several needs) their mix by need group, and its capital (£)."""
+
+PROGRAMME_YEARS: tuple[Column, ...] = (
+    Column("year", "Year", "number", digits=0),
+    Column("bases_opened", "Bases opening", "number", digits=0),
+    Column("places_opened", "Places opening", "number", digits=0),
+    _money("capital", "Capital that year"),
+    _c("children", "Children needing a place"),
+    _c("unplaced_without", "Without a place, today's bases only"),
+    _c("unplaced_with", "Without a place, with the programme"),
+    _h("harm_without", "Harm, today's bases only", about="children", terminal=False),
+    _h("harm_with", "Harm with the programme", about="children"),
+    _h("harm_bound", "Bound on the harm", about="children"),
+    Column("gap_to_bound", "Gap to the bound", "share", unit="share", digits=4),
 )
-"""The programme (the ``programme`` table): the new bases opened in each year."""
+"""The programme's years (the ``programme_years`` table): what opens, the children left
+without a base place without and with the programme, its harm, and a bound on the harm of any
+programme with as many bases open that year (see :mod:`sitefinder.programme.schedule`)."""
+
+COST_YEARS: tuple[Column, ...] = (
+    Column("label", "Programme year", "text"),
+    Column("places", "Places open", "number", unit="places", digits=0),
+    _money("capital", "Capital that year"),
+    _money("capital_to_date", "Capital to date"),
+    _money("revenue_per_year", "Revenue that year"),
+    _money("transport_change_per_year", "Transport change"),
+    _money("placement_change_per_year", "Placement change"),
+    _money("net_saving_per_year", "Net saving that year"),
+    Column("payback_years", "Payback of capital to date (years)", "number", unit="years",
+           digits=1),
+)  # fmt: skip
+"""The business case of each programme year, for people (the ``costs`` table's ``year``
+rows)."""
 
 PATHWAY: tuple[Column, ...] = (
     Column("urn", "URN", "id"),
@@ -315,9 +366,38 @@ SPECIAL_SCHOOLS: tuple[Column, ...] = (
 )
 """Each special school and how the fallback used it (the ``special_schools`` table)."""
 
+STABILITY: tuple[Column, ...] = (
+    Column("urn", "URN", "id", people=False),
+    Column("name", "Base (URN)", "text", show="{name} ({urn})"),
+    Column("phase", "Phase", "text"),
+    Column("need_group", "Need group key", "id", people=False),
+    Column("in_plan", "In the plan", "flag"),
+    Column("share_of_runs", "Share of runs", "share", unit="of runs"),
+    Column("flipped_by", "Flipped by (one assumption at a time)", "text"),
+)
+"""The stability statement (the ``stability`` table): each base in the plan or in contention,
+the share of the robustness runs that chose it, and what flips it."""
+
+SENSITIVITY: tuple[Column, ...] = (
+    Column("assumption", "Key", "id", people=False),
+    Column("label", "Assumption", "text"),
+    Column("end", "End", "text", people=False),
+    Column("value", "Set at", "text", show="{end}: {value}"),
+    Column("changed", "Plan changes", "flag"),
+    Column("enters", "Enters the plan", "text"),
+    Column("leaves", "Leaves it", "text"),
+    _h("harm_averted", "Harm the new bases avert"),
+    _h("change", "Change"),
+    _h("regret", "Cost of keeping the plan"),
+)
+"""The one-at-a-time sensitivity (the ``sensitivity`` table): each assumption alone at each end
+of its range (or other choice), the plan there, the harm its new bases avert, the change from
+the settings' plan, and the harm points the settings' plan would add there (its regret)."""
+
 COSTS: tuple[Column, ...] = (
     Column("row", "Row", "text", people=False),
     Column("label", "New base", "text"),
+    Column("year", "Year", "number", digits=0, people=False),
     Column("choice", "#", "number", digits=0, people=False),
     Column("urn", "URN", "id", people=False),
     Column("name", "School", "text", people=False),
@@ -325,6 +405,7 @@ COSTS: tuple[Column, ...] = (
     Column("need_group", "Need group key", "id", people=False),
     Column("places", "Places", "number", unit="places", digits=0),
     _money("capital", "Capital"),
+    _money("capital_to_date", "Capital to date", people=False),
     _money("revenue_per_year", "Revenue a year"),
     _money("transport_change_per_year", "Transport change a year"),
     _money("placement_change_per_year", "Placement change a year"),
@@ -341,7 +422,9 @@ COSTS: tuple[Column, ...] = (
            people=False),
 )  # fmt: skip
 """The business case (the ``costs`` table): one row per new base (``row = "base"``), then the
-plan's total (``row = "total"``). Money is never withheld: it is not a count of children."""
+plan's total (``row = "total"``), then with a programme one row per programme year
+(``row = "year"``, see :func:`sitefinder.costs.words.cost_table`). Money is never withheld: it
+is not a count of children."""
 
 COST_PLACEMENTS: tuple[Column, ...] = (
     Column("kind", "Place", "text"),
@@ -432,6 +515,7 @@ PLANNED_BASES: tuple[Column, ...] = tuple(
     if c.key
     in {
         "children_served",
+        "fill",
         "newly_placed",
         "harm_averted",
         "harm_averted_placing",
@@ -507,7 +591,7 @@ def text_value(value: object, column: Column, *, empty: str = "") -> str:
     if column.kind == "count":
         return f"{number:,.0f}" if abs(number - round(number)) < 0.05 else f"{number:,.1f}"
     if column.kind == "share":
-        return f"{number:.0%}" if column.key == "robustness" else f"{number:.2%}"
+        return f"{number:.0%}" if column.key in ("robustness", "fill") else f"{number:.2%}"
     if column.kind == "number":
         return f"{number:.0f}" if number.is_integer() else f"{number:g}"
     if column.kind in ("harm", "minutes"):

@@ -19,7 +19,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, cast
@@ -140,7 +140,9 @@ class SchoolsInput(_Section):
     SEN2 places in mainstream bases (recorded capacities are kept). Where the file holds
     other authorities too, their special schools within ``cross_border_km`` of the
     authority's areas are kept as places children without a base place may take (flagged
-    cross-border); 0 keeps none.
+    cross-border); 0 keeps none. ``census`` and ``census_sen`` name the DfE school-level census
+    files (pupils by age, sex of school and admissions; pupils with EHC plans), read by URN to
+    fill what the schools file leaves blank (:mod:`sitefinder.readers.census`).
     """
 
     path: Path
@@ -154,6 +156,8 @@ class SchoolsInput(_Section):
     capacity_from: Literal["default", "sen2"] = "default"
     default_base_need_codes: list[str] = Field(default_factory=lambda: list(NEED_CODES))
     cross_border_km: Annotated[float, within(0, 200, "km")] = 30.0
+    census: Path | None = None
+    census_sen: Path | None = None
 
     @field_validator("special_urns", mode="before")
     @classmethod
@@ -297,7 +301,9 @@ class Inputs(_Section):
     """Input files; relative paths are resolved against the scenario file's folder.
 
     ``special_schools`` is an optional register of special schools (kind, places, need
-    designations, ages: :mod:`sitefinder.readers.special`).
+    designations, ages: :mod:`sitefinder.readers.special`). ``districts`` is a lookup of
+    local authority districts to education authorities, which cuts a county council's small
+    areas by its districts' codes (:mod:`sitefinder.readers.districts`).
 
     Each of ``schools``, ``boundaries`` and ``demand`` is a path (sitefinder's own layout) or
     a table saying how to read the file.
@@ -310,6 +316,7 @@ class Inputs(_Section):
     boundaries: BoundariesInput | None = None
     demand: DemandInput
     postcodes: Path | None = None
+    districts: Path | None = None
 
     @field_validator("schools", "bases", "boundaries", mode="before")
     @classmethod
@@ -369,6 +376,9 @@ class Inputs(_Section):
             "sen2_caseload": self.demand.sen2_caseload,
             "additional": self.demand.additional,
             "postcodes": self.postcodes,
+            "districts": self.districts,
+            "census": self.schools.census,
+            "census_sen": self.schools.census_sen,
         }
         return {key: path for key, path in found.items() if path is not None}
 
@@ -585,7 +595,10 @@ class Candidates(_Section):
 
     Each rule excludes a school that fails it (or only flags it, when its ``exclude_*`` key is
     false); a school whose data cannot tell is flagged, never excluded. See
-    :func:`sitefinder.supply.assess_schools` for the reasons given.
+    :func:`sitefinder.supply.assess_schools` for the reasons given. ``cross_border`` lets the
+    mainstream schools of other authorities within ``inputs.schools.cross_border_km`` of the
+    areas host a new base (the schools file must hold them: a national or regional extract);
+    they are flagged in every output, and the children are still the authority's own.
     """
 
     need_groups: list[str] | None = None
@@ -597,6 +610,7 @@ class Candidates(_Section):
     exclude_high_send: bool = False
     exclude_existing_hosts: bool = False
     exclude_urns: list[int] = Field(default_factory=list)
+    cross_border: bool = False
 
     @field_validator("min_spare_places", mode="before")
     @classmethod
@@ -629,7 +643,11 @@ class Selection(_Section):
     only if it places at least ``min_children`` children who had no base place (default half
     its places) or averts at least ``min_harm_averted`` harm points. Options within
     ``tie_tolerance`` (a fraction of a chosen base's harm averted) are equivalent alternatives.
-    ``capital_budget`` (£) caps the plan's capital (see :mod:`sitefinder.costs.budget`).
+    ``capital_budget`` (£) caps the plan's capital, exactly: a knapsack row in the selection
+    (see :mod:`sitefinder.costs.budget`). ``min_occupancy``: a new base enters only if the
+    children it is expected to serve fill at least this share of its places. ``need_group_sets``
+    lists sets of need groups one new base may serve together (``[["communication_interaction",
+    "semh"]]``), offered beside the single groups.
     """
 
     method: SelectionMethod = SelectionMethod.auto
@@ -643,6 +661,7 @@ class Selection(_Section):
     tie_tolerance: Annotated[float, within(0, 1)] = 0.01
     min_occupancy: Annotated[float, within(0, 1)] = 0.8
     capital_budget: _Capital | None = None
+    need_group_sets: list[list[str]] | None = None
 
     @field_validator("required_urns", mode="before")
     @classmethod
@@ -689,6 +708,15 @@ DEFAULT_MISMATCH_RANGE = (0.5, 2.0)
 """``robustness.mismatch`` when unset (harm points): half to twice the default penalty of 1."""
 DEFAULT_OUT_OF_AUTHORITY_RANGE = (30.0, 90.0)
 """``robustness.out_of_authority_minutes`` when unset (minutes): the default 60 +-50%."""
+DEFAULT_EXISTING_PLACES_RANGE = (0.5, 1.5)
+"""``robustness.existing_places`` (a factor on places not recorded): half to one and a half
+times. Rutland's register states "10-15 places" for its one recorded base (the lower figure is
+planned on: up to x1.5), and Trafford's 110 assumed places hold 154 children in SEN2 (x1.4)."""
+DEFAULT_GROWTH_RANGE = (0.0, 0.10)
+"""``robustness.growth`` (a yearly rate): from none to England's growth of EHC plans, +9% to
++12% a year from 2019 to 2025 (DfE SEN2 caseload)."""
+_PlacesFactor = Annotated[float, within(0, 10, above=True)]
+_Growth = Annotated[float, within(-0.5, 1, "a year")]
 
 
 def _off(value: Any) -> Any:
@@ -697,7 +725,7 @@ def _off(value: Any) -> Any:
 
 
 class Robustness(_Section):
-    """Monte Carlo check of the chosen set: how often each site stays in it, and what flips it.
+    """How sure the plan is: the plan chosen again under the assumptions that decide it.
 
     Each of ``runs`` seeded runs scales every area's children by a lognormal factor with
     ``demand_noise`` as its standard deviation (on the log scale) and draws each assumption
@@ -708,14 +736,22 @@ class Robustness(_Section):
     ``out_of_authority_minutes`` vary ``fallback.*`` (each end one number or one per phase;
     unset: :data:`DEFAULT_MISMATCH_RANGE` and :data:`DEFAULT_OUT_OF_AUTHORITY_RANGE`, none with
     ``flat``); ``speed_kmh``, ``circuity`` (crow-fly journeys only) and ``ride_factor`` vary
-    ``journey.*``, every journey's minutes with them. ``false`` switches a range off (``[v, v]``
-    holds its setting at v). With runs, each assumption is also set at each end of its range,
-    the others at their settings (one-at-a-time sensitivity).
+    ``journey.*``, every journey's minutes with them; ``existing_places`` multiplies the places
+    of today's bases whose places were not recorded (assumed, or SEN2-calibrated);
+    ``growth`` grows every child's demand at a yearly rate over the programme's horizon.
+    ``share`` lists the shares of EHC plans needing a base place a run draws from (each
+    ``"authority"``, ``"england"``, ``"higher"`` or a fraction; unset: the three named ones,
+    where demand is modelled with a SEN2 caseload file). ``false`` switches a range off
+    (``[v, v]`` holds its setting at v). With runs, each assumption is also set at each end of
+    its range (each other share), the others at their settings (one-at-a-time sensitivity), and
+    the value at which a base enters or leaves the plan is found. ``workers`` local processes
+    share the runs (the answer does not depend on them).
     """
 
     runs: Annotated[int, within(0, 1000)] = 0
     seed: Annotated[int, within(0, 2**32 - 1)] = 20261123
     time_limit_seconds: Annotated[float, within(0, 3600, "seconds", above=True)] = 60.0
+    workers: Annotated[int, within(1, 256, "processes")] = 1
     demand_noise: Annotated[float, within(0, 2)] = 0.25
     exponent: Annotated[tuple[_Exponent, _Exponent] | None, BeforeValidator(_off)] = (1.0, 2.0)
     free_minutes: Annotated[tuple[_FreeMinutes, _FreeMinutes] | None, BeforeValidator(_off)] = None
@@ -738,6 +774,11 @@ class Robustness(_Section):
         tuple[Annotated[float, within(1, 5)], Annotated[float, within(1, 5)]] | None,
         BeforeValidator(_off),
     ] = None
+    existing_places: Annotated[
+        tuple[_PlacesFactor, _PlacesFactor] | None, BeforeValidator(_off)
+    ] = DEFAULT_EXISTING_PLACES_RANGE
+    growth: Annotated[tuple[_Growth, _Growth] | None, BeforeValidator(_off)] = DEFAULT_GROWTH_RANGE
+    share: tuple[ShareName | float, ...] | Literal[False] | None = None
 
     @field_validator("mismatch", "out_of_authority_minutes", mode="before")
     @classmethod
@@ -751,6 +792,35 @@ class Robustness(_Section):
             )
         key = str(info.field_name)
         return tuple(_per_phase(end, key, "robustness") for end in value)
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _check_share(cls, value: Any) -> Any:
+        if value is None or value is False:
+            return value
+        shown = '"authority", "england", "higher" or a fraction of EHC plans (e.g. 0.05)'
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError(f"robustness.share: must be a list of shares, each {shown}, or false")
+        problems: list[str] = []
+        found: list[str | float] = []
+        for i, item in enumerate(value):
+            named = item.strip().casefold() if isinstance(item, str) else None
+            if named in ("authority", "england", "higher"):
+                found.append(named)
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                if math.isfinite(item) and 0 < item <= 1:
+                    found.append(float(item))
+                else:
+                    problems.append(
+                        f"robustness.share.{i}: must be above 0 and at most 1 (got {item})"
+                    )
+            else:
+                problems.append(f"robustness.share.{i}: {item!r} is not a share: use {shown}")
+        if len(set(found)) < len(found):
+            problems.append("robustness.share: each share once")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return tuple(found)
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Robustness:
@@ -769,7 +839,7 @@ class Robustness(_Section):
 
 RANGE_KEYS = (
     "exponent", "free_minutes", "unmet", "mismatch", "out_of_authority_minutes", "speed_kmh",
-    "circuity", "ride_factor",
+    "circuity", "ride_factor", "existing_places", "growth",
 )  # fmt: skip
 """The ``[robustness]`` keys that are ranges (``[low, high]``) of another setting."""
 
@@ -800,7 +870,9 @@ class Programme(_Section):
     (England's where the authority's is short or erratic), its yearly growth damped by
     ``damping`` each year ahead, cohorts ageing a year each year; ``growth`` (one yearly rate,
     or one per year) replaces the fitted trend, and ``children`` (per year and phase) sets the
-    totals the projection is scaled to.
+    totals the projection is scaled to. ``capital_budget`` (£) caps the programme's capital:
+    one sum for the whole horizon, or a sum per year (``{ 2027 = 1_000_000, 2028 = 500_000 }``,
+    a year not listed adding nothing), what a year leaves unspent carrying to the next.
     """
 
     years: list[Annotated[int, within(2000, 2100)]] | None = None
@@ -810,6 +882,20 @@ class Programme(_Section):
     children: dict[int, dict[Phase, Annotated[float, within(0, 1_000_000, "children")]]] | None = (
         None
     )
+    capital_budget: _Capital | dict[int, _Capital] | None = None
+
+    def budget_by(self, year: int) -> float:
+        """The capital the programme may have spent by the end of ``year`` (£; inf: none).
+
+        One sum is the whole horizon's from the first year; sums per year add up, so what a
+        year leaves unspent carries to the next.
+        """
+        budget = self.capital_budget
+        if budget is None:
+            return math.inf
+        if isinstance(budget, dict):
+            return float(sum(v for y, v in budget.items() if y <= year))
+        return float(budget)
 
     @field_validator("growth", mode="before")
     @classmethod
@@ -933,6 +1019,11 @@ class Scenario(_Section):
                     " authority's new_la_code, old_la_code or la_name, or name the authority"
                     " once with the top-level authority key)"
                 )
+        if self.inputs.districts is not None and self.authority is None:
+            problems.append(
+                "inputs.districts: needs the top-level authority (the lookup gives that"
+                " authority's districts, which cut its small areas)"
+            )
         if self.national:
             problems += self._national_problems()
         elif self.authority is not None and find_authority(self.authority) is None:
@@ -974,6 +1065,7 @@ class Scenario(_Section):
                         f"candidates.need_groups: {key!r} is not a need group"
                         f" (use one of {', '.join(self.need_groups)})"
                     )
+        problems += self._set_problems()
         worst: tuple[float, str] | None = None
         for phase in self.phases:
             if phase not in self.harm.limit_minutes:
@@ -1008,14 +1100,26 @@ class Scenario(_Section):
                     f"robustness.{key}: fallback.method 'flat' has no {name}"
                     " (vary harm.unmet with robustness.unmet instead)"
                 )
+        shares = self.robustness.share
+        if shares:
+            if demand.method != "modelled":
+                problems.append(
+                    "robustness.share: varies inputs.demand.share, which only"
+                    " inputs.demand.method = 'modelled' uses (or set robustness.share = false)"
+                )
+            elif demand.sen2_caseload is None and any(isinstance(s, str) for s in shares):
+                problems.append(
+                    "robustness.share: the named shares need inputs.demand.sen2_caseload (the"
+                    " SEN2 caseload file gives each age's share), or list fractions only"
+                )
         for phase, groups in (self.selection.counts or {}).items():
             if phase not in self.phases:
                 problems.append(f"selection.counts.{phase}: {phase} is not a planned phase")
             for key in groups:
-                if key not in self.new_base_groups:
+                if key not in self.new_base_keys:
                     problems.append(
                         f"selection.counts.{phase}.{key}: not a need group a new base may serve"
-                        f" (use one of {', '.join(self.new_base_groups)})"
+                        f" (use one of {', '.join(self.new_base_keys)})"
                     )
         if len(set(self.phases)) != len(self.phases):
             problems.append("phases: each phase may appear only once")
@@ -1024,36 +1128,54 @@ class Scenario(_Section):
             raise ValueError("\n".join(problems))
         return self
 
+    def _set_problems(self) -> list[str]:
+        """What is wrong with ``selection.need_group_sets``: each set two or more need groups
+        a new base may serve, each once."""
+        sets = self.selection.need_group_sets or []
+        problems = []
+        allowed = self.new_base_groups
+        if sets:
+            problems += [
+                f"need_groups.{key}: a need group's key may not hold {SET_JOIN!r} with"
+                " selection.need_group_sets (it joins the groups of a set)"
+                for key in self.need_groups
+                if SET_JOIN in key
+            ]
+        for i, members in enumerate(sets):
+            key = f"selection.need_group_sets[{i}]"
+            for group in members:
+                if group not in allowed:
+                    problems.append(
+                        f"{key}: {group!r} is not a need group a new base may serve"
+                        f" (use one of {', '.join(allowed)})"
+                    )
+            if len(set(members)) != len(members):
+                problems.append(f"{key}: names a need group twice")
+            elif len(members) < 2:
+                problems.append(
+                    f"{key}: a set needs two or more need groups (a single group is offered anyway)"
+                )
+        keys = [set_key(self.group_order(m)) for m in sets]
+        if len(set(keys)) != len(keys):
+            problems.append("selection.need_group_sets: a set is listed twice")
+        return problems
+
     def _budget_problems(self) -> list[str]:
-        """What ``selection.capital_budget`` cannot do without a budget row in the MIP."""
-        from sitefinder.costs.budget import affordable, base_capital
+        """What ``selection.capital_budget`` cannot pay for: the bases it requires."""
+        from sitefinder.costs.budget import base_capital
 
         selection = self.selection
-        if selection.capital_budget is None:
+        if selection.capital_budget is None or not selection.required_urns:
             return []
-        problems = []
-        if len(set(selection.sizes or [])) > 1:
-            problems.append(
-                "selection.capital_budget: cannot be used with several selection.sizes yet"
-                " (bases of different sizes cost different sums, and the best set within a"
-                " budget then needs a budget constraint in the selection MIP); give one size"
-            )
-            return problems
-        afford = affordable(self)
-        if selection.counts and afford < self.new_bases:
-            problems.append(
-                f"selection.capital_budget: pays for {afford} new base(s) of"
-                f" £{base_capital(self):,.0f} but selection.counts asks for {self.new_bases};"
-                " which to leave out needs a budget constraint in the selection MIP: raise the"
-                " budget or lower the counts"
-            )
-        if len(selection.required_urns) > afford:
-            problems.append(
-                f"selection.capital_budget: pays for {afford} new base(s) of"
-                f" £{base_capital(self):,.0f} but selection.required_urns names"
-                f" {len(selection.required_urns)}: raise the budget or require fewer"
-            )
-        return problems
+        needed = len(selection.required_urns) * base_capital(self, self.base_size)
+        if needed > selection.capital_budget:
+            return [
+                f"selection.capital_budget: £{selection.capital_budget:,.0f} is below the"
+                f" £{needed:,.0f} of the {len(selection.required_urns)} base(s) of"
+                f" {self.base_size} places selection.required_urns names: raise the budget or"
+                " require fewer"
+            ]
+        return []
 
     def _national_problems(self) -> list[str]:
         """What a national scenario cannot have: each authority is ranked on its own rows."""
@@ -1110,6 +1232,24 @@ class Scenario(_Section):
         return list(self.candidates.need_groups or self.need_groups)
 
     @property
+    def new_base_keys(self) -> list[str]:
+        """What a new base may serve: each single need group, then each set of
+        ``selection.need_group_sets`` as its :func:`set_key` (``a+b``)."""
+        sets = [set_key(self.group_order(m)) for m in self.selection.need_group_sets or []]
+        return [*self.new_base_groups, *sets]
+
+    def group_order(self, members: Sequence[str]) -> list[str]:
+        """``members`` in the order the scenario lists its need groups."""
+        order = {key: i for i, key in enumerate(self.need_groups)}
+        return sorted(members, key=lambda g: order.get(g, len(order)))
+
+    def group_label(self, key: str) -> str:
+        """The label of a need group, or of a set of them (``A + B``), for people."""
+        return " + ".join(
+            self.need_groups[g].label if g in self.need_groups else g for g in groups_in(key)
+        )
+
+    @property
     def new_bases(self) -> int:
         """New bases the plan adds: the sum of ``selection.counts`` when given, else ``bases``."""
         counts = self.selection.counts
@@ -1118,6 +1258,20 @@ class Scenario(_Section):
     def group_of_code(self) -> dict[str, str]:
         """Map each SEN2 need code to its need group key."""
         return {code: key for key, group in self.need_groups.items() for code in group.codes}
+
+
+SET_JOIN = "+"
+"""What joins the need groups of a set in its key (``communication_interaction+semh``)."""
+
+
+def set_key(members: Sequence[str]) -> str:
+    """The key of a new base serving ``members`` (one need group: its own key)."""
+    return SET_JOIN.join(members)
+
+
+def groups_in(key: str) -> list[str]:
+    """The need groups a new base's key names (one, or the members of a set)."""
+    return key.split(SET_JOIN)
 
 
 _MESSAGES = {
@@ -1195,7 +1349,17 @@ def _resolve_path(raw: str, *, base: Path, key: str, origin: str, problems: list
 # Keys that hold file paths: every string directly under [inputs], these keys inside its
 # tables, and these keys under [journey].
 _PATH_KEYS = frozenset(
-    {"path", "population", "sen2_needs", "sen2_caseload", "additional", "network", "matrix"}
+    {
+        "path",
+        "population",
+        "sen2_needs",
+        "sen2_caseload",
+        "additional",
+        "network",
+        "matrix",
+        "census",
+        "census_sen",
+    }
 )
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyogrio
 from pyproj import Transformer
 
 from sitefinder.authorities import (
@@ -41,9 +41,11 @@ from sitefinder.discover import (
     LONLAT_COLUMNS,
     POPULATION_CODES,
     POSTCODE_AREAS,
+    VECTOR_SUFFIXES,
     Candidate,
     named_column,
     read_columns,
+    read_fields,
 )
 
 Extent = tuple[float, float, float, float]
@@ -256,8 +258,12 @@ def gias(candidate: Candidate, authority: Authority) -> Coverage:
     )  # fmt: skip
 
 
-def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -> Coverage:
-    """A school table: by its mapped LA columns, else by its points within the extent."""
+def schools(
+    candidate: Candidate, authority: Authority, extent: Extent | None, *, shapes: Any = None
+) -> Coverage:
+    """A school table: by its mapped LA columns, else by its points within the authority's
+    polygons (``shapes``, EPSG:27700; :data:`SHAPE_SLACK_METRES` outside still counts), or
+    else within its extent."""
     columns = dict(candidate.settings.get("columns", {}))
     if candidate.kind == "sitefinder":
         columns = {"urn": "urn", "easting": "easting", "northing": "northing"}
@@ -283,27 +289,42 @@ def schools(candidate: Candidate, authority: Authority, extent: Extent | None) -
             keys=frozenset(urns[live]),
         )  # fmt: skip
     x, y = _grid(table, columns)
-    inside = _within(x, y, extent)
-    verdict = (
-        f"none of its {len(table):,} schools lies within {MARGIN_METRES / 1000:g} km of"
-        f" {authority.name}'s extent"
-        if not inside.any()
-        else ""
-    )
+    if shapes is not None:
+        inside, near = _in_shapes(x, y, shapes), f"in {authority.name}'s areas"
+    else:
+        inside, near = _within(x, y, extent), f"within {MARGIN_METRES / 1000:g} km of"
+        near += f" {authority.name}'s extent"
+    verdict = f"none of its {len(table):,} schools lies {near}" if not inside.any() else ""
     # Without an authority column the schools reader takes every row as the authority's: a
     # table mostly of schools elsewhere (a neighbour's, with a few near the border) is refused.
     refused = (
-        f"only {int(inside.sum()):,} of its {len(table):,} schools lie within"
-        f" {MARGIN_METRES / 1000:g} km of {authority.name}'s extent, and it has no authority"
+        f"only {int(inside.sum()):,} of its {len(table):,} schools lie {near}, and it has no"
+        " authority"
         f" column, so every school would be read as {authority.name}'s (map an LA column onto"
         f" 'authority', or give a file of {authority.name}'s schools alone)"
         if inside.any() and 2 * int(inside.sum()) < len(table)
         else ""
     )
     return Coverage(
-        int(inside.sum()), len(table), f"its points within {authority.name}'s extent",
+        int(inside.sum()), len(table), f"its points {near}",
         keys=frozenset(urns[inside & live]), verdict=verdict, refused=refused,
     )  # fmt: skip
+
+
+SHAPE_SLACK_METRES = 500.0
+"""Points this close outside an authority's polygons still count as in them: generalised
+boundaries are drawn a few hundred metres off the true line."""
+
+
+def _in_shapes(x: np.ndarray, y: np.ndarray, shapes: Any) -> pd.Series:
+    import shapely
+
+    points = shapely.points(np.nan_to_num(x, nan=-1e9), np.nan_to_num(y, nan=-1e9))
+    tree = shapely.STRtree(np.asarray(shapes))
+    hit = tree.query(points, predicate="dwithin", distance=SHAPE_SLACK_METRES)[0]
+    inside = np.zeros(len(points), dtype=bool)
+    inside[np.unique(hit)] = True
+    return pd.Series(inside)
 
 
 def _grid(table: pd.DataFrame, columns: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -385,7 +406,10 @@ def small_areas(
 
 
 def population(candidate: Candidate, authority: Authority, known: frozenset[str]) -> Coverage:
-    """ONS population: by a LAD column or the area names (as the population reader cuts it)."""
+    """ONS population: by a LAD column or the area names (as the population reader cuts it);
+    a map layer's (England's LSOA GeoPackage) from its fields alone."""
+    if candidate.path.suffix.lower() in VECTOR_SUFFIXES:
+        return _layer_population(candidate, authority, known)
     table = read_columns(candidate)
     code = named_column(candidate.header, POPULATION_CODES)
     sex = named_column(candidate.header, ("sex",))
@@ -397,6 +421,46 @@ def population(candidate: Candidate, authority: Authority, known: frozenset[str]
     return small_areas(
         table.reset_index(drop=True), authority, code=code, known=known, cut_by_known=False
     )
+
+
+def _layer_population(
+    candidate: Candidate, authority: Authority, known: frozenset[str]
+) -> Coverage:
+    header = list(candidate.header)
+    code = named_column(header, POPULATION_CODES) or candidate.header[0]
+    wanted = [code, *(c for c in (find_column(header, LAD_COLUMN),
+                                  find_column(header, AREA_NAME_COLUMN)) if c)]  # fmt: skip
+    table = read_fields(candidate, wanted)
+    return small_areas(table, authority, code=code, known=known, cut_by_known=False)
+
+
+def census(candidate: Candidate, authority: Authority, urns: frozenset[str]) -> Coverage:
+    """A school census file: its URNs among the authority's schools (it is read by URN)."""
+    column = next(h for h in candidate.header if h.strip().lower() == "urn")
+    table = read_columns(candidate, [column])
+    if not urns:
+        return Coverage(None, len(table), "no schools of the authority to match its URNs")
+    found = table[column].str.strip()
+    matched = int(found.isin(urns).sum())
+    return Coverage(
+        matched, len(table), "URN",
+        verdict=f"{matched:,} of {authority.name}'s {len(urns):,} open establishments are in it"
+        " (by URN)",
+    )  # fmt: skip
+
+
+def districts(candidate: Candidate, authority: Authority) -> Coverage:
+    """A district lookup: the districts it gives the authority (by its authority columns)."""
+    lad = candidate.settings["lad_column"]
+    named = list(candidate.settings["authority_columns"])
+    table = read_columns(candidate, [lad, *named])
+    mask = _column_match(table, named, authority)
+    codes = frozenset(table.loc[mask, lad].str.strip().str.upper())
+    others = _names_of(table.loc[~mask, named[0]].unique())
+    return Coverage(
+        int(mask.sum()), len(table), ", ".join(named), others, keys=codes, districts=codes,
+        detail=f"districts {', '.join(sorted(codes))}" if codes else "",
+    )  # fmt: skip
 
 
 def boundaries(
@@ -415,11 +479,7 @@ def boundaries(
     code = candidate.settings["code_column"]
     wanted = [code, *(c for c in (find_column(header, LAD_COLUMN),
                                   find_column(header, AREA_NAME_COLUMN)) if c)]  # fmt: skip
-    table = pyogrio.read_dataframe(
-        candidate.path, layer=candidate.settings.get("layer"), read_geometry=False,
-        columns=list(dict.fromkeys(wanted)),
-    )  # fmt: skip
-    table = pd.DataFrame(table).astype("string").fillna("").astype(str)
+    table = read_fields(candidate, wanted)
     if postcode_areas or not population_areas:
         return small_areas(table, authority, code=code, known=postcode_areas, unit="polygons")
     return small_areas(

@@ -7,9 +7,12 @@ covers is a separate, costlier question, answered by :mod:`sitefinder.coverage`.
 
 Recognised layouts: the GIAS establishment extract (its real column names, Windows-1252),
 sitefinder's schools, bases, areas and demand CSVs, a reshaped school table (its columns mapped
-onto sitefinder's fields), a bases register, the DfE SEN2 caseload and primary-need files, ONS
-population by small area and single year of age, LSOA boundaries (GeoJSON, GeoPackage,
-Shapefile), an ONSPD-style postcode file and an OpenStreetMap extract.
+onto sitefinder's fields), a bases register, the DfE SEN2 caseload and primary-need files, the
+DfE school-level census files (pupils by age, sex of school and admissions; pupils with EHC
+plans and SEN support), ONS population by small area and single year of age or age band,
+LSOA boundaries (GeoJSON, GeoPackage, Shapefile; a layer that also holds population by age
+is a population file too, :func:`also_population`), a lookup of districts (LAD) to education
+authorities, an ONSPD-style postcode file and an OpenStreetMap extract.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import pyogrio
 import pyogrio.errors
 
 from sitefinder.readers.bases import BASE_PHASES
+from sitefinder.readers.census import census_layout, file_year, sen_layout
+from sitefinder.readers.districts import district_columns, lookup_header
 from sitefinder.readers.establishments import (
     ADMISSIONS,
     BASE_TYPES,
@@ -38,11 +43,14 @@ from sitefinder.readers.establishments import (
     GIAS_REQUIRED,
     TYPE_GROUPS,
 )
+from sitefinder.readers.population import CODE_COLUMNS as POPULATION_CODES
+from sitefinder.readers.population import age_columns, is_population_header
+from sitefinder.readers.population_bands import band_columns, covers, has_single_years
 from sitefinder.readers.sen2 import BASE_PLACEMENTS, NEED_COLUMNS, census_year
 
 Role = Literal[
     "schools", "bases", "areas", "boundaries", "population", "sen2_needs", "sen2_caseload",
-    "postcodes", "network", "demand",
+    "postcodes", "network", "demand", "census", "census_sen", "districts",
 ]  # fmt: skip
 
 ROLE_LABELS: dict[str, str] = {
@@ -56,6 +64,9 @@ ROLE_LABELS: dict[str, str] = {
     "postcodes": "postcodes",
     "network": "road network",
     "demand": "demand counts",
+    "census": "school census",
+    "census_sen": "school SEN census",
+    "districts": "district lookup",
 }
 """Short names of the roles, as the report and the scenario's comments print them."""
 
@@ -74,8 +85,6 @@ _UNKNOWN = frozenset({"", "na", "n/a", "null", "#n/a"})
 _LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 _AREA_NAME = re.compile(r"^.+\s\d{3}[A-Z]$")
 _AGE = re.compile(r"^(?:age[ _]?)?(\d{1,2})$", re.IGNORECASE)
-POPULATION_CODES = ("area_code", "lsoa21cd", "lsoa 2021 code", "lsoa_code", "lsoa11cd",
-                     "geography code")  # fmt: skip
 _POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "postcode")
 GRID_COLUMNS = (("oseast1m", "osnrth1m"), ("easting", "northing"))
 LONLAT_COLUMNS = (("lon", "lat"), ("long", "lat"), ("lng", "lat"), ("longitude", "latitude"))
@@ -172,6 +181,11 @@ class Candidate:
     header: tuple[str, ...] = ()
     encoding: str = "utf-8-sig"
     size: int = 0
+    tables: dict[tuple[str | None, ...], pd.DataFrame] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Columns already read (:func:`read_columns`, :func:`read_fields`), so that checking one
+    folder for many authorities reads each national file's columns once."""
 
 
 @dataclass(frozen=True)
@@ -317,24 +331,38 @@ def _size(path: Path) -> int:
 
 
 def _vector(path: Path) -> Candidate | Unplaced:
+    from sitefinder.readers.gdal import caught, gdal_problem
+
     try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        with caught(path):  # a sample: the reader reads the file again and says its warnings
+            layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (pyogrio.errors.DataSourceError, OSError) as exc:
-        return Unplaced(path, f"not a readable vector file ({_first_line(exc)})")
+        return Unplaced(path, f"not a readable vector file: {gdal_problem(exc)}")
     for layer in layers:
         try:
-            info = pyogrio.read_info(path, layer=layer)
-            sample = pyogrio.read_dataframe(
-                path, layer=layer, read_geometry=False, max_features=200
-            )
+            with caught(path):
+                info = pyogrio.read_info(path, layer=layer)
+                sample = pyogrio.read_dataframe(path, layer=layer, max_features=200)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
             continue
-        geometry = str(info.get("geometry_type") or "")
-        if "Polygon" in geometry:
+        if _polygons(str(info.get("geometry_type") or ""), sample):
+            sample = pd.DataFrame(sample.drop(columns=["geometry"], errors="ignore"))
             found = _boundaries(path, layer if len(layers) > 1 else None, info, sample)
             if found is not None:
                 return found
     return Unplaced(path, "a vector file with no polygon layer holding LSOA codes (E01...)")
+
+
+def _polygons(declared: str, sample: pd.DataFrame) -> bool:
+    """Whether a layer holds polygons: by its declared type, or, where a file mixes Polygon
+    and MultiPolygon (GDAL then declares "Unknown", as for most GeoJSON downloads), by the
+    shapes of its first features."""
+    if "Polygon" in declared:
+        return True
+    if declared not in ("Unknown", "Geometry", "") or "geometry" not in sample.columns:
+        return False
+    kinds = set(sample["geometry"].dropna().geom_type)
+    return bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -420,6 +448,13 @@ def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> 
         If the file cannot be read as a CSV.
     """
     wanted = list(dict.fromkeys(columns)) if columns is not None else None
+    key: tuple[str | None, ...] = ("csv", *wanted) if wanted is not None else ("csv", None)
+    if key not in candidate.tables:
+        candidate.tables[key] = _read_columns(candidate, wanted)
+    return candidate.tables[key].copy(deep=False)  # columns added by a caller stay its own
+
+
+def _read_columns(candidate: Candidate, wanted: list[str] | None) -> pd.DataFrame:
     encodings = list(dict.fromkeys([candidate.encoding, "cp1252"]))
     for encoding in encodings[:-1]:
         try:
@@ -432,6 +467,28 @@ def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> 
     return pd.read_csv(
         candidate.path, dtype=str, keep_default_na=False, encoding=encodings[-1], usecols=wanted
     )
+
+
+def read_fields(candidate: Candidate, columns: Iterable[str]) -> pd.DataFrame:
+    """Fields of a vector candidate's layer as text (blank cells empty), without its shapes.
+
+    Raises
+    ------
+    pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError
+        If the layer cannot be read.
+    """
+    wanted = list(dict.fromkeys(columns))
+    layer = candidate.settings.get("layer")
+    key = ("fields", layer, *wanted)
+    if key not in candidate.tables:
+        from sitefinder.readers.gdal import caught
+
+        with caught(candidate.path):  # the reader reads the file again and says its warnings
+            frame = pyogrio.read_dataframe(
+                candidate.path, layer=layer, read_geometry=False, columns=wanted
+            )
+        candidate.tables[key] = pd.DataFrame(frame).astype("string").fillna("").astype(str)
+    return candidate.tables[key].copy(deep=False)
 
 
 def named_column(header: Iterable[str], options: Iterable[str]) -> str | None:
@@ -451,8 +508,8 @@ def _table(path: Path) -> Candidate | Unplaced:
     )  # fmt: skip
     lower = {h.lower() for h in header}
     try:
-        for test in (_gias, _sen2, _sitefinder_layouts, _register, _population, _mapped_schools,
-                     _postcodes):  # fmt: skip
+        for test in (_gias, _sen2, _census, _districts, _sitefinder_layouts, _register,
+                     _population, _mapped_schools, _postcodes):  # fmt: skip
             found = test(base, lower)
             if found is not None:
                 return found
@@ -505,7 +562,7 @@ def _gias(base: Candidate, lower: set[str]) -> Candidate | None:
 def _fields(base: Candidate) -> dict[str, Any]:
     return {
         "path": base.path, "header": base.header, "encoding": base.encoding, "size": base.size,
-        "date": base.date, "date_from": base.date_from,
+        "date": base.date, "date_from": base.date_from, "tables": base.tables,
     }  # fmt: skip
 
 
@@ -623,12 +680,44 @@ def _ages(header: Iterable[str]) -> dict[int, str]:
     return {int(m.group(1)): h for h in header if (m := _AGE.match(h.strip()))}
 
 
+def population_ages(header: Iterable[str]) -> str | None:
+    """What a population table's age columns are, in words ('single years of age 0-90',
+    'age bands pop_0_4 .. pop_75_plus, spread evenly over single years'), or None when they
+    do not cover the school ages 4-15."""
+    header = list(header)
+    if has_single_years(header):
+        ages = _ages(header)
+        return f"single years of age {min(ages)}-{max(ages)}"
+    bands = band_columns(header)
+    if bands and covers(bands, 4, 15):
+        ordered = [bands[b] for b in sorted(bands)]
+        return (
+            f"age bands {ordered[0]} .. {ordered[-1]} ({len(ordered)}), spread evenly over single"
+            " years when read"
+        )
+    return None
+
+
 def _population(base: Candidate, lower: set[str]) -> Candidate | None:
     code = named_column(base.header, POPULATION_CODES)
-    ages = _ages(base.header)
-    if code is None or not all(age in ages for age in range(4, 16)):
+    if code is None:
         return None
-    facts = [f"single years of age {min(ages)}-{max(ages)}, areas in {code}"]
+    header = list(base.header)
+    single = is_population_header(header)
+    if single:
+        ages, sexes = age_columns(header)
+        if all(age in ages for age in range(4, 16)):
+            facts = [f"single years of age {min(ages)}-{max(ages)}, areas in {code}"]
+        else:
+            both = sorted(set(sexes["females"]) & set(sexes["males"]))
+            facts = [
+                f"single years of age {both[0]}-{both[-1]} by sex in columns (F0 ..., M0 ...),"
+                f" added together; areas in {code}"
+            ]
+    elif (bands := population_ages(header)) is not None:
+        facts = [f"{bands}, areas in {code}"]
+    else:
+        return None
     sex = named_column(base.header, ("sex",))
     period = named_column(base.header, ("period", "mid_year", "year", "date"))
     date, date_from = base.date, base.date_from
@@ -650,8 +739,73 @@ def _population(base: Candidate, lower: set[str]) -> Candidate | None:
                     date, date_from = found, "content"
     return Candidate(
         **{**_fields(base), "date": date, "date_from": date_from},
-        role="population", layout="ONS population by small area and single year of age",
+        role="population", layout="ONS population by small area and "
+        + ("single year of age" if single else "age band"),
         facts=tuple(facts),
+    )  # fmt: skip
+
+
+def also_population(candidate: Candidate) -> Candidate | None:
+    """A boundaries layer that holds population by age too (England's LSOA GeoPackage) as a
+    population candidate: its fields are read without the polygons."""
+    if candidate.role != "boundaries":
+        return None
+    ages = population_ages(candidate.header)
+    if ages is None:
+        return None
+    code = candidate.settings["code_column"]
+    return Candidate(
+        candidate.path, "population",
+        "population by small area and "
+        + ("single year of age" if ages.startswith("single") else "age band")
+        + f" in the fields of a map layer ({candidate.path.suffix.lstrip('.')})",
+        settings={"layer": candidate.settings["layer"]} if candidate.settings.get("layer") else {},
+        facts=(f"{ages}, areas in {code}",), date=candidate.date, date_from=candidate.date_from,
+        header=candidate.header, size=candidate.size,
+    )  # fmt: skip
+
+
+def _census(base: Candidate, lower: set[str]) -> Candidate | None:
+    census = census_layout(base.header)
+    sen = None if census is not None else sen_layout(base.header)
+    layout = census or sen
+    if layout is None:
+        return None
+    period = layout.get("period")
+    periods = read_columns(base, [period])[period] if period else None
+    year = file_year(base.path, periods)
+    facts = [f"January {year} census" if year else "census year not stated"]
+    if census is not None:
+        facts.append(
+            "read by URN for what the schools file lacks: sex of school, admissions policy, ages"
+            " on roll, pupils"
+        )
+    else:
+        facts.append("read by URN for what the schools file lacks: pupils with EHC plans")
+    return Candidate(
+        **{**_fields(base), "date": (year,) if year else base.date,
+           "date_from": "content" if year and periods is not None else base.date_from},
+        role="census" if census is not None else "census_sen",
+        layout="DfE school census, school level ("
+        + ("pupils by age, sex of school, admissions)" if census is not None
+           else "pupils with EHC plans and SEN support)"),
+        facts=tuple(facts),
+    )  # fmt: skip
+
+
+def _districts(base: Candidate, lower: set[str]) -> Candidate | None:
+    if not lookup_header(base.header) or base.size > 5_000_000:
+        return None
+    table = read_columns(base)
+    columns = district_columns(table)
+    if columns is None:
+        return None
+    lad, named = columns
+    return Candidate(
+        **_fields(base), role="districts",
+        layout="lookup of local authority districts to education authorities",
+        settings={"lad_column": lad, "authority_columns": tuple(named)},
+        facts=(f"{len(table)} districts in {lad}, their authority in {', '.join(named)}",),
     )  # fmt: skip
 
 

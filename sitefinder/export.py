@@ -161,8 +161,6 @@ def _frames(run: PublishedRun) -> dict[str, pd.DataFrame]:
         elif name in (
             "run_info",
             "robustness",
-            "stability",
-            "sensitivity",
             "assumptions",
             "input_files",
         ):
@@ -430,6 +428,8 @@ def read_run(path: str | Path) -> PublishedRun:
         for name in LAYERS:
             if name == "demand":
                 demand = pyogrio.read_dataframe(path, layer=name)
+                if demand.crs is not None and not demand.empty and demand.crs != CRS:
+                    demand = demand.to_crs(CRS)  # written with --crs: the maps draw in metres
                 shapes = [
                     None if g is None or g.geom_type == "Point" else g for g in demand.geometry
                 ]

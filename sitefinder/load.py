@@ -34,6 +34,8 @@ from sitefinder.files import file_sha256
 from sitefinder.readers.areas import area_points, read_boundaries
 from sitefinder.readers.bases import COLUMNS as BASE_COLUMNS
 from sitefinder.readers.bases import read_register
+from sitefinder.readers.census import apply_census
+from sitefinder.readers.districts import read_districts
 from sitefinder.readers.establishments import read_establishments
 from sitefinder.readers.own_layout import read_areas, read_demand_counts, read_schools
 from sitefinder.readers.population import read_population
@@ -500,10 +502,11 @@ def _within_border_reach(
     if len(points) and located.any():
         near[located] = nearest_metres(points, xy[located]) <= km * 1000.0
     kept = schools[~across | near].reset_index(drop=True)
-    shown = kept[kept["cross_border"]]
+    shown = kept[kept["cross_border"] & (kept["establishment_group"] != "mainstream")]
+    hosts = kept[kept["cross_border"] & (kept["establishment_group"] == "mainstream")]
     names = ", ".join(f"{r.name} ({r.urn})" for r in shown.head(10).itertuples())
     names += f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-    count = int(near.sum())
+    count = len(shown)
     note = (
         f"{count} special school(s) of other authorities lie within {km:g} km of the areas and"
         f" may take children without a base place (cross-border): {names}"
@@ -516,6 +519,13 @@ def _within_border_reach(
         if count
         else f"no special school of another authority lies within {km:g} km of the areas"
     )
+    if len(hosts):
+        listed = ", ".join(f"{r.name} ({r.urn})" for r in hosts.head(10).itertuples())
+        listed += f" and {len(hosts) - 10} more" if len(hosts) > 10 else ""
+        note += (
+            f"; {len(hosts)} mainstream school(s) of other authorities within {km:g} km may host"
+            f" a new base (candidates.cross_border), flagged in every output: {listed}"
+        )
     return kept, [note]
 
 
@@ -555,13 +565,18 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     )
     if authority is not None and postcodes is not None:
         authority = authority.with_districts(postcodes.districts)
+    if authority is not None and files.districts is not None:
+        authority = authority.with_districts(
+            read_districts(files.districts, problems, authority=authority, notes=notes)
+        )
     bases: pd.DataFrame | None = None
     if files.schools.format == "sitefinder":
         schools = read_schools(files.schools.path, problems)
     else:
         found = read_establishments(
-            files.schools, problems, postcodes=postcodes, authority=authority
-        )
+            files.schools, problems, postcodes=postcodes, authority=authority,
+            hosts_across=scenario.candidates.cross_border,
+        )  # fmt: skip
         schools = found.schools if found else None
         if found:
             bases = found.bases if not found.bases.empty else pd.DataFrame(columns=BASE_COLUMNS)
@@ -575,6 +590,14 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
         schools = listed.schools if listed else None
         if listed:
             notes.extend(listed.notes)
+    if schools is not None and (files.schools.census or files.schools.census_sen):
+        filled = apply_census(
+            schools, census=files.schools.census, sen=files.schools.census_sen, problems=problems
+        )
+        schools = filled.schools if filled else None
+        if filled:
+            notes.extend(filled.notes)
+            warnings.extend(filled.warnings)
     if schools is not None:
         schools = taught_ages(schools, ages=files.demand.ages)
     if files.bases is not None:

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.checks import InputSummary, check_inputs
-from sitefinder.config import Scenario
+from sitefinder.config import Scenario, groups_in
 from sitefinder.costs import BusinessCase, plan_case
-from sitefinder.costs.budget import within_budget
+from sitefinder.costs.programme import programme_case
 from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -131,6 +131,13 @@ class RankResult:
         return self.projection.programme if self.projection is not None else pd.DataFrame()
 
     @property
+    def programme_years(self) -> pd.DataFrame:
+        """The programme's years: ``year, bases_opened, places_opened, capital, children,
+        unplaced_without, unplaced_with, harm_without, harm_with, harm_bound, gap_to_bound``
+        (see :data:`sitefinder.programme.schedule.YEAR_COLUMNS`)."""
+        return self.projection.years if self.projection is not None else pd.DataFrame()
+
+    @property
     def stability(self) -> pd.DataFrame:
         """The stability statement (with robustness runs): one row per base in the plan or
         strongly in contention, ``urn, name, phase, need_group, in_plan, share_of_runs,
@@ -139,8 +146,8 @@ class RankResult:
 
     @property
     def sensitivity(self) -> pd.DataFrame:
-        """The one-at-a-time sensitivity: ``assumption, label, end, value, changed, enters,
-        leaves`` (with robustness runs)."""
+        """The one-at-a-time sensitivity (with robustness runs): ``assumption, label, end,
+        value, changed, enters, leaves, harm_averted, change, regret`` (harm points)."""
         return self.plan.sensitivity
 
     @property
@@ -349,7 +356,7 @@ def _ranking_table(
                 "name": school["name"],
                 "phase": option["phase"],
                 "need_group": option["need_group"],
-                "need_group_label": scenario.need_groups[option["need_group"]].label,
+                "need_group_label": scenario.group_label(option["need_group"]),
                 "ages": ages_text(*ages),
                 "harm_averted": pick.marginal,
                 "harm_averted_placing": pick.mismatch_averted,
@@ -452,7 +459,9 @@ def rank(
             model,
             scenario,
             school=int(o.school),
-            classes=frozenset({class_id[(o.phase, o.need_group)]}),
+            classes=frozenset(
+                class_id[(o.phase, g)] for g in groups_in(o.need_group) if (o.phase, g) in class_id
+            ),
             capacity=scenario.base_size,
         )
         for o in options.itertuples()
@@ -487,11 +496,9 @@ def rank(
         existing=existing,
         greedy=greedy,
         before=before_solution,
+        data=data,
     )
-    budgeted, budget_note = within_budget(scenario)
-    plan, after_solution = choose_plan(inputs, budgeted, method=method, progress=progress)
-    if budget_note is not None:
-        plan = dataclasses.replace(plan, notes=[budget_note, *plan.notes])
+    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
     timings["plan"] = time.perf_counter() - start
 
     ranking = _ranking_table(scenario, assessed, options, greedy, plan)
@@ -513,6 +520,23 @@ def rank(
         ignore_index=True,
     )
     before, after = metrics(model.rows, before_solution), metrics(model.rows, after_solution)
+    projection = sufficiency_of(
+        scenario,
+        data,
+        model,
+        existing=existing,
+        existing_table=existing_table,
+        before=before_solution,
+        chosen=plan.chosen,
+        options=options.assign(
+            name=assessed["name"].to_numpy()[options["school"].to_numpy(dtype=int)]
+        ),
+        option_sites=option_sites,
+    )
+    costs = plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced)
+    if projection.states:
+        years = programme_case(scenario, model, projection.states, first_site=first_site)
+        costs = dataclasses.replace(costs, years=years)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -532,22 +556,10 @@ def rank(
         demand_notes=model.notes,
         unplaced=unplaced,
         special_schools=special_school_table(model.special, unplaced),
-        projection=sufficiency_of(
-            scenario,
-            data,
-            model,
-            existing=existing,
-            existing_table=existing_table,
-            before=before_solution,
-            chosen=plan.chosen,
-            options=options.assign(
-                name=assessed["name"].to_numpy()[options["school"].to_numpy(dtype=int)]
-            ),
-            option_sites=option_sites,
-        ),
+        projection=projection,
         fallback_warnings=model.special.warnings,
         pathway=pathway,
-        costs=plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced),
+        costs=costs,
     )
 
 
@@ -619,7 +631,7 @@ def _sites_table(
 
 
 _EXPLANATION = [
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "children_served", "fill", "mix", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives", "caveats",
 ]  # fmt: skip

@@ -38,20 +38,21 @@ from sitefinder.columns import (
     PLAN,
     PLANNED_BASES,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
+    SENSITIVITY,
     SPECIAL_SCHOOLS,
+    STABILITY,
     STOPPED,
     SUFFICIENCY,
     Column,
     protected,
 )
-from sitefinder.disclosure import Kind, Withheld, disclosure_text
+from sitefinder.disclosure import Kind, Rule, Withheld, disclosure_text
 from sitefinder.fallback import per_phase_text
-from sitefinder.plan.ranges import assumptions as varied_assumptions
-from sitefinder.plan.ranges import ignored
-from sitefinder.plan.stability import COLUMNS as STABILITY_COLUMNS
-from sitefinder.plan.stability import SENSITIVITY_COLUMNS
 from sitefinder.resources import bundled_root
+from sitefinder.stability.ranges import assumptions as varied_assumptions
+from sitefinder.stability.ranges import ignored
 from sitefinder.version import __version__
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 7
+RUN_FORMAT = 10
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -69,7 +70,7 @@ OS_DATA = "Contains OS data © Crown copyright and database right."
 OSM = "© OpenStreetMap contributors, ODbL."
 FICTIONAL = "Demo data: the fictional Demoshire authority (no real school, area or child)."
 _PLAN_ONLY = [
-    "children_served", "newly_placed", "harm_averted", "harm_averted_placing",
+    "children_served", "fill", "mix", "newly_placed", "harm_averted", "harm_averted_placing",
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives", "caveats",
 ]  # fmt: skip
@@ -78,7 +79,7 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
-    "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
+    "programme_years", "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
     "input_files", "run_facts",
 )  # fmt: skip
 """The non-spatial tables, in the file's order (``run_info`` first, as before)."""
@@ -140,6 +141,9 @@ class RunFacts:
         The business case worked through in words (:func:`sitefinder.costs.words.cost_notes`).
     cost_sources
         Each ``costs`` figure as ``[key, value, source]``.
+    programme_notes
+        How demand was projected, how the programme was chosen, and what each of its years
+        opens, keeps out and leaves (:attr:`sitefinder.programme.Sufficiency.notes`).
     """
 
     format: int
@@ -172,6 +176,7 @@ class RunFacts:
     cost_placements: list[dict[str, Any]] = field(default_factory=list)
     cost_notes: list[str] = field(default_factory=list)
     cost_sources: list[list[str]] = field(default_factory=list)
+    programme_notes: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str]]:
         """``(key, JSON value)`` rows for the ``run_facts`` table."""
@@ -245,9 +250,12 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
+        "programme_years": PROGRAMME_YEARS,
         "pathway": PATHWAY,
         "planned_bases": PLANNED_BASES,
         "costs": COSTS,
+        "stability": STABILITY,
+        "sensitivity": SENSITIVITY,
     }
     if name == "candidates":
         return school_columns(table)
@@ -333,24 +341,34 @@ def harm_scale(scenario: Scenario) -> str:
 
 def robustness_text(result: RankResult) -> str:
     """How the robustness runs were made, in words (``""`` without runs)."""
-    plan, settings = result.plan, result.scenario.robustness
+    from sitefinder.stability.shifts import growth_years
+
+    plan, scenario = result.plan, result.scenario
+    settings = scenario.robustness
     if not plan.runs:
         return ""
-    ranges = [
-        f"{a.section}.{a.key} drawn from [{a.text(a.low)}, {a.text(a.high)}]"
-        for a in varied_assumptions(result.scenario)
-    ]
+    ranges = []
+    for a in varied_assumptions(scenario, result.data):
+        where = f"{a.section}.{a.key}" if a.section != "robustness" else f"robustness.{a.key}"
+        if a.choices:
+            ranges.append(f"{where} drawn from {', '.join(a.text(c) for c in a.choices)}")
+        else:
+            ranges.append(f"{where} drawn from [{a.text(a.low)}, {a.text(a.high)}]")
+            if a.key == "growth":
+                ranges[-1] += f" over {growth_years(scenario, result.data)} years"
     text = (
         f"The plan was chosen again in {plan.runs} seeded runs (seed {settings.seed}), each"
         f" scaling every area's children by a random factor (standard deviation of its log"
-        f" {settings.demand_noise:g})" + (f" with {', '.join(ranges)}" if ranges else "") + "."
+        f" {settings.demand_noise:g})" + (f" with {'; '.join(ranges)}" if ranges else "") + "."
         " Robustness is the share of runs in which the school hosts a chosen base. Each varied"
-        " assumption was also set alone at each end of its range (the sensitivity)."
+        " assumption was also set alone at each end of its range (each other share), the others"
+        " at their settings (the sensitivity), and where a base enters or leaves the plan there,"
+        " the value at which it does was found."
     )
-    if ignored(result.scenario):
+    if ignored(scenario):
         text += (
-            f" Not varied: robustness.{', robustness.'.join(ignored(result.scenario))}"
-            f" (crow-fly journeys only; these are {result.scenario.journey.method} journeys)."
+            f" Not varied: robustness.{', robustness.'.join(ignored(scenario))}"
+            f" (crow-fly journeys only; these are {scenario.journey.method} journeys)."
         )
     if plan.unproven_runs:
         text += f" {plan.unproven_runs} run(s) stopped at their time limit with the best set found."
@@ -445,9 +463,61 @@ def _existing(result: RankResult) -> pd.DataFrame:
     return existing.reset_index(names="site")
 
 
+def every_child(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """``table`` (published areas) with the maps' measures of every child added.
+
+    ``mean_minutes_all_after``: the mean journey after the plan of all the area's children,
+    those in a base on their journey there and the rest on their fallback journey (minutes;
+    NaN when children without a base place have no journey, under the flat fallback);
+    ``unplaced_share_after``: the share of its children without a base place. Both are worked
+    out from the area's published children, children without a place and mean journeys, so
+    either is withheld where one of those is (the mean and the share would give a withheld
+    count back).
+    """
+    rows: list[tuple[float | Withheld, float | Withheld]] = []
+    nothing = pd.Series(math.nan, index=table.index)  # the flat fallback: no journey
+    for children, unmet, placed, fallback in zip(
+        table["children"], table["unmet_after"], table["mean_minutes_after"],
+        table.get("fallback_minutes", nothing), strict=True,
+    ):  # fmt: skip
+        every_one_placed = not isinstance(unmet, Withheld) and _number(unmet) == 0
+        if isinstance(children, Withheld) and every_one_placed:
+            rows.append((_number(placed), 0.0))  # the mean and share tell no count
+            continue
+        if any(isinstance(v, Withheld) for v in (children, unmet, placed, fallback)):
+            rows.append((Withheld("minutes", threshold), Withheld("share", threshold)))
+            continue
+        total, left = _number(children), _number(unmet)
+        if not total > 1e-9:
+            rows.append((math.nan, math.nan))
+            continue
+        left = min(max(left if math.isfinite(left) else 0.0, 0.0), total)
+        share = left / total
+        placed_minutes, fallback_minutes = _number(placed), _number(fallback)
+        if left <= 1e-9:
+            mean = placed_minutes
+        elif total - left <= 1e-9:
+            mean = fallback_minutes
+        else:
+            mean = ((total - left) * placed_minutes + left * fallback_minutes) / total
+        rows.append((mean, share))
+    means, shares = zip(*rows, strict=True) if rows else ((), ())
+    return table.assign(
+        mean_minutes_all_after=pd.Series(list(means), index=table.index, dtype=object),
+        unplaced_share_after=pd.Series(list(shares), index=table.index, dtype=object),
+    )
+
+
+def _number(value: object) -> float:
+    if is_missing(value):
+        return math.nan
+    return float(value)  # type: ignore[arg-type]
+
+
 def _demand(result: RankResult) -> tuple[pd.DataFrame, list[BaseGeometry | None]]:
     # The areas add up to the network's totals, published in the report: margin rule 4.
     table = protected(result.areas, AREAS, result.disclosure_rule, margins=[None])
+    table = every_child(table, result.scenario.suppression_threshold)
     boundaries = result.data.boundaries
     if boundaries is None or boundaries.empty:
         return table, [None] * len(table)
@@ -553,12 +623,14 @@ def _robustness_table(result: RankResult) -> pd.DataFrame:
     )
 
 
-def _stability_table(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """The stability statement or the sensitivity as published (its columns, text URNs)."""
-    frame = table.reindex(columns=columns)
+def _stability_table(table: pd.DataFrame, columns: Sequence[Column], rule: Rule) -> pd.DataFrame:
+    """The stability statement or the sensitivity as published (its columns, text URNs, its
+    harm figures disclosure-controlled)."""
+    frame = table.reindex(columns=[c.key for c in columns])
     if "urn" in frame.columns:
         frame = frame.assign(urn=frame["urn"].astype(str))
-    return frame.astype({c: object for c in columns if c not in ("share_of_runs", "in_plan")})
+    text = [c.key for c in columns if c.kind in ("text", "id")]
+    return protected(frame.astype(dict.fromkeys(text, object)), columns, rule)
 
 
 class _Later(Mapping[str, pd.DataFrame]):
@@ -654,6 +726,11 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
                 PROGRAMME,
                 rule,
             ),
+            "programme_years": lambda: protected(
+                result.programme_years.reindex(columns=[c.key for c in PROGRAMME_YEARS]),
+                PROGRAMME_YEARS,
+                rule,
+            ),
             "special_schools": lambda: protected(
                 result.special_schools[[c.key for c in SPECIAL_SCHOOLS]].assign(
                     urn=result.special_schools["urn"].astype(str)
@@ -663,8 +740,8 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             ),
             "costs": lambda: cost_table(case),
             "robustness": lambda: _robustness_table(result),
-            "stability": lambda: _stability_table(plan.stability, STABILITY_COLUMNS),
-            "sensitivity": lambda: _stability_table(plan.sensitivity, SENSITIVITY_COLUMNS),
+            "stability": lambda: _stability_table(plan.stability, STABILITY, rule),
+            "sensitivity": lambda: _stability_table(plan.sensitivity, SENSITIVITY, rule),
             "assumptions": lambda: pd.DataFrame(
                 assumptions(scenario), columns=["key", "value", "source"], dtype=object
             ),
@@ -719,6 +796,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         cost_placements=placement_rows(case, rule),
         cost_notes=cost_notes(case, scenario, threshold=scenario.count_threshold),
         cost_sources=cost_sources(scenario),
+        programme_notes=list(result.projection.notes) if result.projection is not None else [],
     )
     return PublishedRun(facts, tables, _Shapes(demand))
 

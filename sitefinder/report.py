@@ -29,6 +29,7 @@ from sitefinder.columns import (
     ALTERNATIVES,
     COMPARE,
     COST_PLACEMENTS,
+    COST_YEARS,
     COSTS,
     FALLBACK,
     FALLBACK_TOTALS,
@@ -37,8 +38,10 @@ from sitefinder.columns import (
     PATHWAY,
     PLAN,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
     SPECIAL_SCHOOLS,
+    STABILITY,
     STOPPED,
     SUFFICIENCY,
     Column,
@@ -275,6 +278,8 @@ def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
         "special_schools": records(run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": records(run["sufficiency"], SUFFICIENCY),
         "programme": records(run["programme"], PROGRAMME),
+        "programme_years": records(run["programme_years"], PROGRAMME_YEARS),
+        "programme_notes": list(run.facts.programme_notes),
         "pathway": records(run["pathway"], PATHWAY),
         "costs": costs_document(run),
         "stability": _plain_records(run["stability"]),
@@ -301,21 +306,32 @@ def _plain_records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def costs_document(run: PublishedRun | RankResult) -> dict[str, Any]:
-    """The business case for programs: ``{"bases": [...], "total": {...}, "placements":
-    [...], "sources": {...}, "notes": [...]}``; money in whole pounds, payback in years (None:
-    never)."""
+    """The business case for programs: ``{"bases": [...], "total": {...}, "years": [...],
+    "placements": [...], "sources": {...}, "notes": [...]}`` (``years``: each programme year's
+    case, empty without a programme); money in whole pounds, payback in years (None: never)."""
     run = published(run)
     table = run["costs"]
-    bases = table[table["row"] == "base"].drop(columns=["row", "label"])
+    bases = table[table["row"] == "base"].drop(columns=["row", "label", "year"], errors="ignore")
     total = records(table[table["row"] == "total"], COSTS)
+    year_keys = [
+        "year", "places", "capital", "capital_to_date", "revenue_per_year",
+        "transport_change_per_year", "placement_change_per_year", "net_saving_per_year",
+        "payback_years",
+    ]  # fmt: skip
+    years = [
+        {k: v for k, v in row.items() if k in year_keys}
+        for row in records(table[table["row"] == "year"], COSTS)
+    ]
     totals = {
         k: v
         for k, v in (total[0] if total else {}).items()
-        if k not in ("row", "label", "choice", "urn", "name", "phase", "need_group", "share")
+        if k
+        not in ("row", "label", "year", "choice", "urn", "name", "phase", "need_group", "share")
     }
     return {
         "bases": records(bases, COSTS),
         "total": totals,
+        "years": years,
         "placements": list(run.facts.cost_placements),
         "sources": {key: {"value": value, "source": source}
                     for key, value, source in run.facts.cost_sources},
@@ -324,9 +340,19 @@ def costs_document(run: PublishedRun | RankResult) -> dict[str, Any]:
 
 
 def costs_people(run: PublishedRun) -> tuple[list[Column], list[list[str]]]:
-    """The ``costs`` table's people columns and text rows (payback ``never`` when none)."""
+    """The ``costs`` table's people columns and text rows for the plan's bases and total
+    (payback ``never`` when none)."""
     never = {"payback_years": "never", "discounted_payback_years": "never"}
-    return people_rows(run["costs"], COSTS, empty=never)
+    table = run["costs"]
+    return people_rows(table[table["row"] != "year"], COSTS, empty=never)
+
+
+def cost_years_people(run: PublishedRun) -> tuple[list[Column], list[list[str]]]:
+    """The business case of each programme year as people columns and text rows (none
+    without a programme)."""
+    table = run["costs"]
+    years = table[table["row"] == "year"]
+    return people_rows(years, COST_YEARS, empty={"payback_years": "never"})
 
 
 def placements_people(run: PublishedRun) -> tuple[list[Column], list[list[str]]]:
@@ -342,16 +368,29 @@ def costs_table(run: PublishedRun | RankResult) -> RenderableType:
     """The business case as rich renderables: per base and in total, and its working."""
     run = published(run)
     columns, rows = costs_people(run)
-    return Group(
+    parts: list[RenderableType] = [
         _rich(
             "The business case (£; a change below 0 is a saving)",
             columns,
             rows,
             caption="Capital once; revenue, transport and placements a year. Sources of the"
             " figures: the report's business case section, or --format json (costs.sources).",
-        ),
-        Text("\n".join(run.facts.cost_notes)),
-    )
+        )
+    ]
+    columns, rows = cost_years_people(run)
+    if rows:
+        parts.append(
+            _rich(
+                "The business case of each programme year (£)",
+                columns,
+                rows,
+                caption="Each year's network with the programme's bases open by then against"
+                " the same year's with today's bases only; payback = capital to date / that"
+                " year's net saving.",
+            )
+        )
+    parts.append(Text("\n".join(run.facts.cost_notes)))
+    return Group(*parts)
 
 
 # --- for people --------------------------------------------------------------------------------
@@ -375,16 +414,20 @@ _KIND_WORDS = {
 
 
 def unplaced_sentences(result: RankResult) -> list[str]:
-    """Where children without a base place go, today and with the plan, in words (rounded:
-    the totals of modelled estimates; a count under the threshold is not given)."""
+    """Where children without a base place go, today and with the plan, in words: modelled
+    estimates rounded to one decimal, as every other output shows them; counts of identified
+    children rounded to whole children, and under the threshold not given."""
     from sitefinder.published import fallback_totals
 
     totals = fallback_totals(result.unplaced)
     if totals.empty:
         return []
     threshold = result.scenario.suppression_threshold
+    estimates = result.disclosure_rule.estimates
 
     def count(value: float) -> str:
+        if estimates:
+            return f"{value:,.1f}"
         return f"{value:,.0f}" if value >= threshold else f"fewer than {threshold}"
 
     out = []
@@ -419,7 +462,14 @@ def plan_notes(result: RankResult) -> list[str]:
         notes.append(
             f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
             f" for the greedy order's first {len(plan.chosen)}:"
-            + (f" {difference:.2f} harm points less." if difference > 1e-6 else " the same.")
+            + (
+                f" {difference:.2f} harm points less."
+                if difference > 1e-6
+                else f" {-difference:.2f} harm points more (some of the greedy order's bases"
+                " would fail the minimum occupancy)."
+                if difference < -1e-6
+                else " the same."
+            )
         )
     tolerance = result.scenario.selection.tie_tolerance
     for row in plan_rows(result):
@@ -528,6 +578,15 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
         )
     )
     parts.append(Text("\n".join(facts.plan_notes)))
+    if facts.runs and not run["stability"].empty:
+        columns, rows = people_table(run, run["stability"], STABILITY)
+        parts.append(
+            _rich(
+                f"How sure: each base's share of {facts.runs} robustness runs, and what flips it",
+                columns,
+                rows,
+            )
+        )
     if not run["plan_left_out"].empty:
         columns, rows = people_table(run, run["plan_left_out"], LEFT_OUT)
         parts.append(_rich("Strongest candidates left out", columns, rows))
@@ -539,6 +598,21 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
     if not programme.empty:
         columns, rows = people_rows(programme, PROGRAMME)
         parts.append(_rich("The programme: new bases by the year they open", columns, rows))
+    years = published(run)["programme_years"]
+    if not years.empty:
+        columns, rows = people_rows(years, PROGRAMME_YEARS)
+        parts.append(
+            _rich(
+                "The programme year by year",
+                columns,
+                rows,
+                caption="Bound on the harm: no programme with as many bases open that year"
+                " can have less (each year's own optimum); gap to the bound: what the"
+                " year-by-year choice and the rules may give away at most.",
+            )
+        )
+    if facts.programme_notes:
+        parts.append(Text("\n".join(facts.programme_notes)))
     parts.append(costs_table(run))
     warnings = run.warnings
     if warnings:

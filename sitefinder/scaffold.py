@@ -61,11 +61,13 @@ from sitefinder.discover import (
     ROLE_LABELS,
     Candidate,
     Unplaced,
+    also_population,
     examine,
     find_files,
     show_date,
 )
 from sitefinder.errors import ScenarioError, SitefinderError
+from sitefinder.readers.population_bands import layer_cut
 from sitefinder.targets import check_target, write_text_atomic
 
 SOURCES: dict[str, tuple[str, str]] = {
@@ -104,6 +106,23 @@ SOURCES: dict[str, tuple[str, str]] = {
     "network": (
         "OpenStreetMap extract of the county (.osm.pbf)",
         "Geofabrik, https://download.geofabrik.de/europe/united-kingdom/england.html",
+    ),
+    "census": (
+        "DfE school census, school level (sex of school, admissions policy, pupils by age)",
+        "DfE Explore education statistics, 'Schools, pupils and their characteristics',"
+        " https://explore-education-statistics.service.gov.uk/find-statistics/"
+        "school-pupils-and-their-characteristics (school-level underlying data)",
+    ),
+    "census_sen": (
+        "DfE school-level SEN file (pupils with EHC plans and SEN support)",
+        "DfE Explore education statistics, 'Special educational needs in England',"
+        " https://explore-education-statistics.service.gov.uk/find-statistics/"
+        "special-educational-needs-in-england (school-level underlying data)",
+    ),
+    "districts": (
+        "lookup of local authority districts to upper-tier (education) authorities",
+        "the ONS Open Geography Portal, https://geoportal.statistics.gov.uk (search 'LAD to"
+        " UTLA lookup')",
     ),
     "bases": (
         "register of the authority's bases (resourced provisions and SEN units)",
@@ -281,7 +300,7 @@ def _why_rows(win: Choice, lose: Choice, authority: Authority) -> str:
 
 def _unit(role: str) -> str:
     return {"schools": "establishments", "boundaries": "polygons", "postcodes": "postcodes",
-            "population": "areas"}.get(role, "rows")  # fmt: skip
+            "population": "areas", "districts": "districts"}.get(role, "rows")  # fmt: skip
 
 
 def _reach(choice: Choice) -> int:
@@ -333,7 +352,16 @@ def _school_rules() -> list[Rule]:
     def why_fields(win: Choice, lose: Choice, authority: Authority) -> str:
         return f"fewer columns sitefinder can read ({fields(lose)}, against {fields(win)})"
 
-    return [(kind, why_kind), _OWN, _DATE, (fields, why_fields), _ROWS]
+    def named(c: Choice) -> bool:
+        return not c.coverage.how.startswith("its points")
+
+    def why_named(win: Choice, lose: Choice, authority: Authority) -> str:
+        return (
+            f"has no authority column, so {authority.name}'s schools are told only by where they"
+            f" lie; the chosen file names them (by {win.coverage.how})"
+        )
+
+    return [(kind, why_kind), (named, why_named), _OWN, _DATE, (fields, why_fields), _ROWS]
 
 
 def _postcode_rules() -> list[Rule]:
@@ -424,15 +452,25 @@ def _negated(value: Any) -> Any:
     raise TypeError(f"not a rule value: {value!r}")
 
 
-def _boundary_extent(candidate: Candidate, keys: frozenset[str]) -> Extent | None:
+def _boundary_shapes(candidate: Candidate, keys: frozenset[str], authority: Authority) -> Any:
+    """The authority's polygons in the boundaries file (EPSG:27700), or None."""
+    from sitefinder.readers.gdal import caught
+
     code = candidate.settings["code_column"]
-    frame = pyogrio.read_dataframe(
-        candidate.path, layer=candidate.settings.get("layer"), columns=[code]
-    )
+    layer = candidate.settings.get("layer")
+    cut = layer_cut(candidate.path, layer, authority)  # a national layer: its shapes, not all
+    with caught(candidate.path):  # the reader reads the file again and says its warnings
+        frame = pyogrio.read_dataframe(
+            candidate.path, layer=layer, columns=[code], where=cut.where if cut else None
+        )
     mine = frame[frame[code].astype(str).str.strip().isin(keys)] if keys else frame
     if mine.empty or mine.crs is None:
         return None
-    x0, y0, x1, y1 = (float(v) for v in mine.to_crs(27700).total_bounds)
+    return mine.geometry.to_crs(27700)
+
+
+def _shapes_extent(shapes: Any) -> Extent | None:
+    x0, y0, x1, y1 = (float(v) for v in shapes.total_bounds)
     return (x0, y0, x1, y1) if np.isfinite([x0, y0, x1, y1]).all() else None
 
 
@@ -477,6 +515,13 @@ def _choose_all(
         if choice is not None:
             chosen[role] = choice
 
+    pick("districts", lambda c: coverage.districts(c, authority), [_DATE, _ROWS])
+    if "districts" in chosen and authority.is_county:
+        authority = authority.with_districts(chosen["districts"].coverage.districts)
+    elif "districts" in chosen:  # its own code: the lookup adds nothing, so it is not written
+        lookup = chosen.pop("districts")
+        passed.append(Passed(lookup.candidate.path, "districts", "not needed: ONS files carry"
+                             f" {authority.name}'s own code ({authority.gss_code})"))  # fmt: skip
     pick("postcodes", lambda c: coverage.postcodes(c, authority), _postcode_rules())
     postcodes = chosen.get("postcodes")
     extent = postcodes.coverage.extent if postcodes else None
@@ -493,21 +538,35 @@ def _choose_all(
         lambda c: coverage.boundaries(c, authority, known, population),
         _boundary_rules(population),
     )
-    if extent is None and "boundaries" in chosen:
+    shapes = None
+    if "boundaries" in chosen:
         boundaries = chosen["boundaries"]
-        extent = _boundary_extent(boundaries.candidate, boundaries.coverage.keys)
+        shapes = _boundary_shapes(boundaries.candidate, boundaries.coverage.keys, authority)
+        if extent is None and shapes is not None:
+            extent = _shapes_extent(shapes)
     pick("areas", lambda c: coverage.areas_table(c, authority, extent), [_OWN, _DATE, _ROWS])
 
     def school_check(c: Candidate) -> Coverage:
         if c.kind == "gias":
             return coverage.gias(c, schools_authority)
-        return coverage.schools(c, schools_authority, extent)
+        return coverage.schools(c, schools_authority, extent, shapes=shapes)
 
     pick("schools", school_check, _school_rules())
     urns = chosen["schools"].coverage.keys if "schools" in chosen else frozenset()
     if extent is None and "schools" in chosen:  # no postcodes nor boundaries: its schools'
         extent = chosen["schools"].coverage.extent
     pick("bases", lambda c: coverage.bases(c, authority, urns), [_ROWS, _OWN, _DATE])
+    lacking = _school_gaps(chosen.get("schools"))
+    for role, fields in (("census", {"gender", "admissions_policy", "ages"}),
+                         ("census_sen", {"ehcp_pupils"})):  # fmt: skip
+        if lacking & fields:
+            pick(role, lambda c: coverage.census(c, authority, urns), [_DATE, _ROWS])
+        else:
+            passed.extend(
+                Passed(c.path, role, "not needed: the schools file has what it would fill"
+                       + ("" if "schools" in chosen else " (no schools file was chosen)"))
+                for c in by_role.get(role, [])
+            )  # fmt: skip
     pick("network", lambda c: coverage.network(c, authority, extent), _network_rules())
     for role in ("sen2_needs", "sen2_caseload"):
         pick(role, lambda c: coverage.sen2(c, authority), _sen2_rules())
@@ -518,6 +577,24 @@ def _choose_all(
     )
     pick("demand", lambda c: coverage.demand_table(c, frozenset(areas)), [_OWN, _DATE, _ROWS])
     return chosen, authority
+
+
+_GIAS_FIELDS = {"gender": "Gender (name)", "admissions_policy": "AdmissionsPolicy (name)",
+                "ages": "StatutoryLowAge", "ehcp_pupils": "SENStat"}  # fmt: skip
+
+
+def _school_gaps(schools: Choice | None) -> set[str]:
+    """What the chosen schools file lacks of what the census files fill: ``gender``,
+    ``admissions_policy``, ``ages``, ``ehcp_pupils`` (none for sitefinder's own layout, read
+    as it is)."""
+    if schools is None or schools.candidate.kind == "sitefinder":
+        return set()
+    if schools.candidate.kind == "gias":
+        header = set(schools.candidate.header)
+        return {key for key, column in _GIAS_FIELDS.items() if column not in header}
+    columns = set(schools.candidate.settings.get("columns", {}))
+    has = {"ages"} if columns & {"statutory_low_age", "low_age"} else set()
+    return {"gender", "admissions_policy", "ages", "ehcp_pupils"} - columns - has
 
 
 # -- what is missing ----------------------------------------------------------------------------
@@ -558,8 +635,10 @@ def _missing(chosen: dict[str, Choice]) -> list[Missing]:
                 "existing bases come from the schools file's resourced provision and SEN unit"
                 " flags, with places assumed where none are recorded"
                 if has_flags
-                else "no existing bases are known, so demand near today's bases looks unmet"
-                " (validate warns when SEN2 says children are in bases)",
+                else "no existing bases are known (the schools file records no resourced"
+                " provision or SEN unit flags or places: England's national GIAS subset has"
+                " none), so demand near today's bases looks unmet (validate warns when SEN2 says"
+                " children are in bases)",
             )
     if "postcodes" not in chosen and "areas" not in chosen:
         lacks(
@@ -724,7 +803,7 @@ def scenario_text(
     values = settings.pop("values", None)
     bases = chosen.get("bases")
     # Inputs given by their path alone sit in [inputs] itself, before its sub-tables.
-    flat: list[str] = [role for role in ("postcodes", "areas") if role in chosen]
+    flat: list[str] = [role for role in ("districts", "postcodes", "areas") if role in chosen]
     if schools.candidate.kind == "sitefinder":
         flat.append("schools")
     if bases is not None and not bases.candidate.settings:
@@ -743,6 +822,9 @@ def scenario_text(
                 '# capacity_from = "sen2"',
                 "or scale assumed places to SEN2's children in bases, by phase",
             )
+        for role in ("census", "census_sen"):
+            if role in chosen:
+                out += [*about(role), f"{role} = {path(role)}"]
         if columns:
             out += ["", *_table_lines("inputs.schools.columns", columns)]
         if values:
@@ -825,10 +907,44 @@ def scenario_text(
         *_keyed("exclude_existing_hosts = false", "true: no second base at a host"),
         *_keyed("exclude_urns = []", "schools never to consider"),
     ]
+    if schools.coverage.beyond:  # a wider extract: other authorities' schools near the border
+        out += _keyed(
+            "cross_border = false",
+            "true: other authorities' mainstream schools within inputs.schools.cross_border_km"
+            " may host too (flagged in every output)",
+        )
     return "\n".join(out) + "\n"
 
 
 # -- the command ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What a data folder holds: every file looked at, the inputs each can be, and the files
+    that are none. Examine a folder once to write scenarios for many authorities from it
+    (:func:`examine_folder`): the columns read while checking each authority are kept with
+    the candidates, so a national file's are read once."""
+
+    folder: Path
+    files: list[Path]
+    candidates: list[Candidate]
+    unplaced: list[Unplaced]
+
+
+def examine_folder(folder: Path) -> Examined:
+    """Recognise every file under ``folder`` (see :func:`sitefinder.discover.find_files`)."""
+    files, unplaced = find_files(folder)
+    candidates: list[Candidate] = []
+    for path in files:
+        found = examine(path)
+        if isinstance(found, Unplaced):
+            unplaced.append(found)
+        else:
+            candidates.append(found)
+            extra = also_population(found)  # a map layer holding population by age too
+            candidates += [extra] if extra is not None else []
+    return Examined(folder, files, candidates, unplaced)
 
 
 def init_scenario(
@@ -837,6 +953,7 @@ def init_scenario(
     data: str,
     output: str | Path,
     overwrite: bool = False,
+    examined: Examined | None = None,
 ) -> InitResult:
     """Write a commented scenario for ``authority`` from the files found in ``data``.
 
@@ -853,6 +970,10 @@ def init_scenario(
         The scenario file to write (``.toml``).
     overwrite
         Replace an existing ``output``.
+    examined
+        The folder examined already (:func:`examine_folder` on the folder ``data`` names), to
+        write scenarios for many authorities without examining it again; else it is
+        examined now.
 
     Returns
     -------
@@ -872,16 +993,11 @@ def init_scenario(
     target = check_target(output, overwrite=overwrite, suffix=".toml", kind="scenario file")
     place = resolve_authority(authority)
     folder = resolve_data_folder(data)
-    files, unplaced = find_files(folder)
-    candidates: list[Candidate] = []
-    for path in files:
-        if path.absolute() == target.absolute():
-            continue
-        found = examine(path)
-        if isinstance(found, Unplaced):
-            unplaced.append(found)
-        else:
-            candidates.append(found)
+    if examined is None or examined.folder != folder:
+        examined = examine_folder(folder)
+    files = examined.files
+    unplaced = [u for u in examined.unplaced if u.path.absolute() != target.absolute()]
+    candidates = [c for c in examined.candidates if c.path.absolute() != target.absolute()]
     passed: list[Passed] = []
     chosen, place = _choose_all(candidates, place, passed)
     missing = _missing(chosen)
@@ -898,8 +1014,9 @@ def init_scenario(
             )
         return InitResult(place, folder, len(files), chosen, passed, unplaced, missing, None,
                           errors=errors)  # fmt: skip
-    order = ["schools", "bases", "areas", "boundaries", "postcodes", "population", "sen2_needs",
-             "sen2_caseload", "demand", "network"]  # fmt: skip
+    order = ["schools", "census", "census_sen", "bases", "districts", "areas", "boundaries",
+             "postcodes", "population", "sen2_needs", "sen2_caseload", "demand",
+             "network"]  # fmt: skip
     chosen = {role: chosen[role] for role in order if role in chosen}
     text = scenario_text(
         authority=place, chosen=chosen, missing=missing,

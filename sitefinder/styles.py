@@ -4,15 +4,18 @@ QGIS keeps the styles of GeoPackage layers in a table named ``layer_styles`` and
 is added, applies the row with ``useAsDefault = 1`` for it. :func:`add_layer_styles` creates that
 table exactly as QGIS does (the schema GDAL gives it, registered in ``gpkg_contents`` as
 ``attributes`` with a ``gpkg_ogr_contents`` row kept up to date by the same triggers GDAL adds)
-and inserts one default style per spatial layer:
+and inserts one default style per spatial layer. Every colour, symbol and class comes from
+:mod:`sitefinder.render.cartography`, so the layers look as they do on the PNG map and the
+report's interactive map:
 
 - ``candidates``: points categorised as in the plan / eligible host / not eligible, the top
   ranked schools labelled ``#rank name``;
-- ``existing_bases``: purple square markers;
-- ``planned_bases``: large red star markers labelled with ``base_name``;
-- ``demand``: areas graduated by ``mean_minutes_after`` in five equal-interval classes (a
-  sequential yellow-to-red ramp) whose ranges are computed from the data and cover its minimum
-  and maximum; areas without a value are not drawn;
+- ``existing_bases``: blue squares;
+- ``planned_bases``: large purple stars labelled with ``base_name``;
+- ``demand``: areas shaded by the map's measure (the mean journey of every child, fallback
+  journeys included; the share without a base place under the flat fallback), in the map's
+  classes, with areas without children and areas without a figure (withheld) drawn grey as
+  on the map: a rule-based renderer, one rule per class;
 - ``assignments``: hairlines (0.1 mm), 75% transparent, coloured by ``kind`` (existing or new
   base), so that on a real authority (1,117 lines in Trafford) the areas and sites beneath
   stay readable.
@@ -25,25 +28,21 @@ its creation time anyway (``run_info.created_utc`` and ``gpkg_contents.last_chan
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
+
+from sitefinder.render import cartography as carto
+from sitefinder.render.cartography import Mark, Measure, Range
 
 TABLE = "layer_styles"
 QGIS_VERSION = "3.28"
 DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
-DEMAND_CLASSES = 5
-DEMAND_FIELD = "mean_minutes_after"
-# ColorBrewer YlOrRd, 5 classes (sequential): short journeys pale, long ones dark red.
-DEMAND_RAMP = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
 
 CREATE_TABLE = f"""
 CREATE TABLE "{TABLE}" (
@@ -71,16 +70,6 @@ _COUNT_TRIGGERS = [
     f"WHERE lower(table_name) = lower('{TABLE}'); END",
 ]
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """One class of a graduated style: ``lower <= value <= upper`` drawn in ``color``."""
-
-    lower: float
-    upper: float
-    color: str
-    label: str
 
 
 # --- QML building blocks ------------------------------------------------------------------------
@@ -241,44 +230,25 @@ def _categorized(
     return renderer
 
 
-def _graduated(attribute: str, ranges: Sequence[Range], *, kind: str) -> ET.Element:
-    """A graduated-colour renderer with explicit ``ranges`` for ``kind`` geometry."""
-    renderer = _renderer("graduatedSymbol", attr=attribute, graduatedMethod="GraduatedColor")
-    holder = ET.SubElement(renderer, "ranges")
+def _key(number: int) -> str:
+    """A rule's key: QGIS writes a UUID; any unique text will do, and a fixed one keeps the
+    same run's styles the same."""
+    return f"{{00000000-0000-4000-8000-{number:012d}}}"
+
+
+def _rule_based(rules: Sequence[tuple[str, str, ET.Element]]) -> ET.Element:
+    """A rule-based renderer; ``rules`` are ``(filter expression, label, symbol)``, each
+    feature drawn by every rule it matches (the filters here never overlap)."""
+    renderer = _renderer("RuleRenderer")
+    holder = ET.SubElement(renderer, "rules", key=_key(0))
     symbols = ET.SubElement(renderer, "symbols")
-    for index, item in enumerate(ranges):
+    for index, (expression, label, symbol) in enumerate(rules):
         ET.SubElement(
-            holder,
-            "range",
+            holder, "rule", key=_key(index + 1), filter=expression, label=label,
             symbol=str(index),
-            lower=f"{item.lower:.15g}",
-            upper=f"{item.upper:.15g}",
-            label=item.label,
-            render="true",
-        )
-        symbols.append(_shape(kind, str(index), item.color))
-    ET.SubElement(renderer, "source-symbol").append(_shape(kind, "0", ranges[0].color))
-    ramp = ET.SubElement(renderer, "colorramp", type="gradient", name="[source]")
-    stops = ":".join(
-        f"{i / (len(ranges) - 1):.4g};{_rgba(r.color)}" for i, r in enumerate(ranges[1:-1], 1)
-    )
-    _options(
-        ramp,
-        {
-            "color1": _rgba(ranges[0].color),
-            "color2": _rgba(ranges[-1].color),
-            "discrete": "0",
-            "rampType": "gradient",
-            "stops": stops,
-        },
-    )
-    method = ET.SubElement(renderer, "classificationMethod", id="EqualInterval")
-    ET.SubElement(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
-    ET.SubElement(
-        method, "labelFormat", format="%1 - %2", labelprecision="1", trimtrailingzeroes="1"
-    )
-    ET.SubElement(ET.SubElement(method, "parameters"), "Option")
-    ET.SubElement(method, "extraInformation")
+        )  # fmt: skip
+        symbol.set("name", str(index))
+        symbols.append(symbol)
     _finish_renderer(renderer)
     return renderer
 
@@ -286,10 +256,15 @@ def _graduated(attribute: str, ranges: Sequence[Range], *, kind: str) -> ET.Elem
 def _shape(kind: str, name: str, color: str) -> ET.Element:
     """A symbol of ``kind`` (``fill``, ``marker`` or ``line``) in ``color``."""
     if kind == "fill":
-        return _fill(name, color=color, alpha=230)
+        return _fill(name, color=color, outline=carto.AREA_EDGE)
     if kind == "line":
         return _line(name, color=color, width=0.4)
     return _marker(name, color=color, shape="circle", size=3.0)
+
+
+def _mark(name: str, mark: Mark) -> ET.Element:
+    """A marker symbol drawn as ``mark`` (the maps' symbol of that kind of school)."""
+    return _marker(name, color=mark.fill, shape=mark.shape, size=mark.size_mm, outline=mark.edge)
 
 
 def _labeling(expression: str, *, is_expression: bool, size: float = 9.0) -> ET.Element:
@@ -389,15 +364,11 @@ ELSE 'not_eligible' END"""
     renderer = _categorized(
         status,
         [
-            ("in_plan", "In the plan", _marker("", color="#d7191c", shape="circle", size=4.2)),
-            ("eligible", "Eligible host", _marker("", color="#2b83ba", shape="circle", size=2.8)),
-            (
-                "not_eligible",
-                "Not eligible",
-                _marker("", color="#bababa", shape="circle", size=2.0, outline="#7a7a7a"),
-            ),
+            ("in_plan", carto.IN_PLAN.label, _mark("", carto.IN_PLAN)),
+            ("eligible", "Eligible host", _mark("", carto.ELIGIBLE)),
+            ("not_eligible", carto.NOT_ELIGIBLE.label, _mark("", carto.NOT_ELIGIBLE)),
         ],
-        _marker("0", color="#2b83ba", shape="circle", size=2.8),
+        _mark("0", carto.ELIGIBLE),
     )
     label = (
         f"""CASE WHEN "rank" IS NOT NULL AND "rank" <= {int(label_top)} """
@@ -407,62 +378,72 @@ ELSE 'not_eligible' END"""
 
 
 def existing_bases_qml(frame: gpd.GeoDataFrame) -> str:
-    """Today's bases as purple squares."""
+    """Today's bases as the maps draw them (squares)."""
     del frame
-    return _with_type(
-        _document(_single(_marker("0", color="#7b3294", shape="square", size=3.6))), "marker"
-    )
+    return _with_type(_document(_single(_mark("0", carto.EXISTING))), "marker")
 
 
 def planned_bases_qml(frame: gpd.GeoDataFrame) -> str:
-    """The plan's new bases as large red stars labelled with their name."""
+    """The plan's new bases as the maps draw them (large stars), labelled with their name."""
     del frame
-    star = _marker("0", color="#e31a1c", shape="star", size=7.0, outline="#000000")
     labels = _labeling("base_name", is_expression=False, size=10.0)
-    return _with_type(_document(_single(star), labels), "marker")
+    return _with_type(_document(_single(_mark("0", carto.NEW)), labels), "marker")
 
 
-def demand_ranges(values: pd.Series, classes: int = DEMAND_CLASSES) -> list[Range]:
-    """Equal-interval classes of ``values`` (NaN ignored) covering their minimum and maximum.
+def _number(values: pd.Series) -> list[float]:
+    return [float(v) for v in pd.to_numeric(values, errors="coerce")]
 
-    The ends are rounded outwards and the class width up to whole tenths of a minute, so every
-    bound is a round figure; with no values at all the result is empty.
-    """
-    data = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    data = data[np.isfinite(data)]
-    if data.size == 0:
+
+def demand_measure(frame: pd.DataFrame) -> Measure:
+    """The measure the ``demand`` layer is shaded by: the maps' default
+    (:func:`sitefinder.render.cartography.default_measure`)."""
+    if not {"children", "unmet_after", "fallback_minutes"} <= set(frame.columns):
+        return carto.JOURNEY_PLACED
+    return carto.default_measure(
+        _number(frame["children"]), _number(frame["unmet_after"]),
+        _number(frame["fallback_minutes"]),
+    )  # fmt: skip
+
+
+def demand_ranges(frame: pd.DataFrame, measure: Measure | None = None) -> list[Range]:
+    """The classes of ``measure`` (default :func:`demand_measure`) for the layer's values,
+    as the maps draw them; empty when the layer has no such column."""
+    item = measure or demand_measure(frame)
+    if item.key not in frame.columns:
         return []
-    low = math.floor(float(data.min()) * 10.0) / 10.0
-    high = math.ceil(float(data.max()) * 10.0) / 10.0
-    step = max(math.ceil((high - low) / classes * 10.0) / 10.0, 0.1)  # whole tenths
-    edges = np.round(low + step * np.arange(classes + 1), 1)
-    colours = DEMAND_RAMP if classes == len(DEMAND_RAMP) else _resample(classes)
-    return [
-        Range(
-            float(edges[i]),
-            float(edges[i + 1]),
-            colours[i],
-            f"{edges[i]:.1f} - {edges[i + 1]:.1f} min",
-        )
-        for i in range(classes)
-    ]
+    return carto.classes(item, _number(frame[item.key]))
 
 
-def _resample(classes: int) -> list[str]:
-    """``classes`` colours picked evenly from :data:`DEMAND_RAMP`."""
-    picks = np.linspace(0, len(DEMAND_RAMP) - 1, classes).round().astype(int)
-    return [DEMAND_RAMP[i] for i in picks]
+def _quoted_field(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def demand_qml(frame: gpd.GeoDataFrame) -> str:
-    """Areas graduated by mean journey minutes after the plan (NULL areas not drawn)."""
+    """Areas shaded as on the maps: no children, each class of the measure, no figure."""
     kind = _kind(frame)
-    ranges = demand_ranges(frame[DEMAND_FIELD]) if DEMAND_FIELD in frame.columns else []
+    item = demand_measure(frame)
+    ranges = demand_ranges(frame, item)
     if not ranges:
-        renderer = _single(_shape(kind, "0", DEMAND_RAMP[0]))
-    else:
-        renderer = _graduated(DEMAND_FIELD, ranges, kind=kind)
-    return _with_type(_document(renderer), kind)
+        return _with_type(_document(_single(_shape(kind, "0", carto.NO_VALUE))), kind)
+    field = _quoted_field(item.key)
+    # A withheld count of children is NULL in the file, and above 0.
+    children = '("children" IS NULL OR "children" > 0)' if "children" in frame.columns else "TRUE"
+    rules = []
+    if "children" in frame.columns:
+        rules.append(('"children" IS NOT NULL AND "children" <= 0', "No children needing a place",
+                      _shape(kind, "", carto.NO_CHILDREN)))  # fmt: skip
+    for index, item_range in enumerate(ranges):
+        above = ">=" if index == 0 else ">"
+        expression = (
+            f"{children} AND {field} {above} {item_range.lower:.15g}"
+            f" AND {field} <= {item_range.upper:.15g}"
+        )
+        rules.append((expression, item_range.label, _shape(kind, "", item_range.color)))
+    rules.append((
+        f"{children} AND ({field} IS NULL OR {field} > {ranges[-1].upper:.15g})",
+        "No figure (withheld, or no child placed)", _shape(kind, "", carto.NO_VALUE),
+    ))  # fmt: skip
+    return _with_type(_document(_rule_based(rules)), kind)
 
 
 def assignments_qml(frame: gpd.GeoDataFrame) -> str:
@@ -474,11 +455,12 @@ def assignments_qml(frame: gpd.GeoDataFrame) -> str:
     renderer = _categorized(
         "kind",
         [
-            ("existing", "To an existing base", _line("", color="#2c7bb6", width=0.1, alpha=64)),
-            ("new", "To a new base", _line("", color="#d7191c", width=0.1, alpha=64)),
+            ("existing", "To an existing base",
+             _line("", color=carto.LINE_EXISTING, width=0.1, alpha=64)),
+            ("new", "To a new base", _line("", color=carto.LINE_NEW, width=0.1, alpha=64)),
         ],
         _line("0", color="#636363", width=0.1, alpha=64),
-    )
+    )  # fmt: skip
     return _with_type(_document(renderer), "line")
 
 

@@ -193,6 +193,9 @@ class RuleCheck:
     phase: str = ""
 
 
+CROSS_BORDER_NOTE = "across the border: another authority's school (candidates.cross_border)"
+"""The flag on a host of another authority, in its notes and caveats."""
+
 UNKNOWN_NOTES: dict[str, str] = {
     "single_sex": "gender not recorded (single-sex rule not checked)",
     "selective": "admissions policy not recorded (selective rule not checked)",
@@ -231,9 +234,10 @@ class _Known:
 def _pool(scenario: Scenario, table: pd.DataFrame) -> pd.Series:
     planned = set(scenario.phases)
     across = _column(table, "cross_border", False).fillna(False).astype(bool)
+    hosts_across = scenario.candidates.cross_border
     return (
         (table["establishment_group"] == "mainstream")
-        & ~across
+        & (~across | hosts_across)
         & table["phase"].map(lambda p: bool(set(HOSTABLE_PHASES.get(str(p), ())) & planned))
     )
 
@@ -461,7 +465,8 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
     for _, school in out.iterrows():
         urn = str(school["urn"])
         across = bool(school.get("cross_border", False))
-        if school["establishment_group"] != "mainstream" or across:
+        hosts_across = across and scenario.candidates.cross_border
+        if school["establishment_group"] != "mainstream" or (across and not hosts_across):
             note = (
                 "another authority's school (across the border): never a host here"
                 if across
@@ -479,7 +484,10 @@ def assess(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFrame) -> As
             listed = RuleCheck(
                 "exclude_urns", "candidates.exclude_urns", "fail", "excluded by the scenario", True
             )
-        mine = [RuleCheck("establishment", "", "pass"), listed, *mine]
+        home = RuleCheck("establishment", "", "pass")
+        if hosts_across:  # flagged wherever its notes and caveats are shown
+            home = RuleCheck("establishment", "candidates.cross_border", "flag", CROSS_BORDER_NOTE)
+        mine = [home, listed, *mine]
         excluded = [c.note for c in mine if c.excludes]
         planned = tuple(p for p in HOSTABLE_PHASES[str(school["phase"])] if p in scenario.phases)
         if urn in required and urn in excluded_urns:
@@ -593,7 +601,8 @@ def assess_schools(scenario: Scenario, schools: pd.DataFrame, bases: pd.DataFram
 
 
 def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFrame:
-    """List every possible new base: eligible school x phase it can host x need group.
+    """List every possible new base: eligible school x phase it can host x need group (each
+    single group, then each set of ``selection.need_group_sets`` by its key).
 
     Returns
     -------
@@ -614,6 +623,6 @@ def candidate_options(scenario: Scenario, assessed: pd.DataFrame) -> pd.DataFram
         if eligible
         for phase in hosted
         if phase in scenario.phases
-        for group in scenario.new_base_groups
+        for group in scenario.new_base_keys
     ]
     return pd.DataFrame(rows, columns=["school", "urn", "phase", "need_group"])

@@ -34,9 +34,9 @@ def check_target(path: str | Path, *, overwrite: bool, suffix: str, kind: str) -
     Raises
     ------
     OutputError
-        If the name does not end in ``suffix`` or is too long, the file exists and
-        ``overwrite`` is false, the path is a folder, or the folder does not exist or cannot
-        be written.
+        If the name does not end in ``suffix`` or is too long, the file (or a link, even to
+        nothing) exists and ``overwrite`` is false, the path is a folder, or the folder does
+        not exist or cannot be written.
     """
     path = Path(path)
     if path.suffix.lower() != suffix:
@@ -47,6 +47,14 @@ def check_target(path: str | Path, *, overwrite: bool, suffix: str, kind: str) -
         raise OutputError(f"{path}: is a folder (give a file name ending in {suffix})")
     if path.exists() and not overwrite:
         raise OutputError(f"{path}: already exists (pass --overwrite to replace it)")
+    if path.is_symlink() and not path.exists() and not overwrite:
+        # The name is taken by a link to nothing: writing would fail only after the work, and
+        # sitefinder never writes through a link (it could point anywhere).
+        raise OutputError(
+            f"{path}: is a link to {path.readlink()}, which does not exist; sitefinder does"
+            " not write through links: remove the link, choose another name, or pass"
+            " --overwrite to replace the link itself"
+        )
     if not path.parent.is_dir():
         raise OutputError(f"{path}: folder {path.parent} does not exist (create it first)")
     _probe_folder(path, kind)

@@ -84,6 +84,30 @@ def in_great_britain(bounds: NDArray[np.float64] | tuple[float, float, float, fl
     )
 
 
+class _Distinct:
+    """A column's cells as its distinct values and, for each cell, which one it holds.
+
+    Checks run once per distinct text (a demand table of millions of rows holds a few hundred)
+    and are spread back to the rows: of memory, a code per cell, never a string per cell.
+    """
+
+    def __init__(self, column: pd.Series) -> None:
+        codes, uniques = pd.factorize(column)  # missing cells: code -1
+        self._codes = codes
+        self._index = column.index
+        self.texts = pd.Series(np.asarray(uniques, dtype=object), dtype="string")
+
+    def rows(self, flags: pd.Series, *, missing: bool = False) -> pd.Series:
+        """Each cell's flag from its value's (``missing`` for cells without a value)."""
+        per_value = np.append(np.asarray(flags, dtype=bool), missing)  # code -1: the last
+        return pd.Series(per_value[self._codes], index=self._index)
+
+    def values(self, numbers: pd.Series) -> pd.Series:
+        """Each cell's number from its value's (NaN for cells without a value)."""
+        per_value = np.append(numbers.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+        return pd.Series(per_value[self._codes], index=self._index)
+
+
 class Problems:
     """Problems found in input files, reported together; and warnings that do not stop a run."""
 
@@ -135,7 +159,9 @@ class Problems:
         renamed one).
         """
         minimum, maximum = rule.minimum, rule.maximum
-        raw = table[column].astype("string").str.strip()
+        # Each distinct text is parsed once: a long table holds few (memory and time).
+        cells = _Distinct(table[column])
+        raw = cells.texts.str.strip()
         column = label or column
         blank = raw.isna() | (raw == "")
         values = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
@@ -148,26 +174,33 @@ class Problems:
             spelled[doubtful] = text.str.fullmatch(r"[+-]?(inf|infinity|nan)").astype(bool)
         infinite = (values.notna() & ~np.isfinite(values)) | spelled
         if rule.required:
-            self.bad_rows(path, column, blank, "blank value (fill it in)")
+            self.bad_rows(path, column, cells.rows(blank, missing=True), "blank value (fill it in)")
         self.bad_rows(
-            path, column, ~blank & values.isna() & ~infinite, "not a number (write digits only)"
+            path,
+            column,
+            cells.rows(~blank & values.isna() & ~infinite),
+            "not a number (write digits only)",
         )
-        self.bad_rows(path, column, infinite, "not a finite number (write digits only)")
+        self.bad_rows(path, column, cells.rows(infinite), "not a finite number (write digits only)")
         values = values.where(~infinite)
         if rule.integer:
             fractional = values.notna() & (values != values.round())
-            self.bad_rows(path, column, fractional, "must be a whole number")
+            self.bad_rows(path, column, cells.rows(fractional), "must be a whole number")
         high = SANE_MAXIMUM if maximum is None else maximum
         both = minimum is not None and maximum is not None
         span = f"must be from {_number(minimum or 0)} to {_number(high)}" if both else ""
         if minimum is not None:
-            self.bad_rows(path, column, values < minimum, span or f"must be >= {minimum:g}")
+            below = cells.rows(values < minimum)
+            self.bad_rows(path, column, below, span or f"must be >= {minimum:g}")
         above = values > high
         if maximum is None:
-            self.bad_rows(path, column, above, f"must be <= {_number(high)} (surely a mistake)")
+            self.bad_rows(
+                path, column, cells.rows(above), f"must be <= {_number(high)} (surely a mistake)"
+            )
         else:
-            self.bad_rows(path, column, above, span or f"must be <= {_number(high)}")
-        return values.where(~above & ~(values < (minimum if minimum is not None else -np.inf)))
+            self.bad_rows(path, column, cells.rows(above), span or f"must be <= {_number(high)}")
+        kept = values.where(~above & ~(values < (minimum if minimum is not None else -np.inf)))
+        return cells.values(kept)
 
     def bad_values(
         self, path: Path, table: pd.DataFrame, column: str, mask: pd.Series, what: str
@@ -186,11 +219,12 @@ class Problems:
     def choices(self, path: Path, table: pd.DataFrame, column: str, allowed: Iterable[str]) -> None:
         """Record values of ``column`` outside ``allowed``."""
         allowed = list(allowed)
-        values = table[column].astype("string").str.strip()
+        cells = _Distinct(table[column])
+        values = cells.texts.str.strip()
         self.bad_rows(
             path,
             column,
-            ~values.isin(allowed).fillna(False),
+            cells.rows(~values.isin(allowed).fillna(False), missing=True),
             f"must be one of {', '.join(allowed)}",
         )
 
@@ -323,8 +357,9 @@ def check_extent(
 
     Schools far from every area point whose easting and northing, exchanged, land among the
     areas are recorded as swapped (when the areas come from a file with a coordinate system,
-    the schools file is named; otherwise either file may be the swapped one). Other schools far
-    from every area are returned as one warning.
+    the schools file is named; otherwise either file may be the swapped one). When no school
+    lies near any area, the files are of different places: an error. Other schools far from
+    every area are returned as one warning.
 
     Parameters
     ----------
@@ -369,6 +404,21 @@ def check_extent(
         )
     rest = far & ~swapped
     if not rest.any():
+        return []
+    on_grid = (
+        (given[:, 0] >= _EASTING[0]) & (given[:, 0] <= _EASTING[1])
+        & (given[:, 1] >= _NORTHING[0]) & (given[:, 1] <= _NORTHING[1])
+    )  # fmt: skip
+    # Not one school among the areas: two different places (coordinates off the grid are
+    # reported by the readers already, as such).
+    if on_grid[located].all() and not (located & ~far).any():
+        problems.add(
+            schools_path,
+            f"none of its {int(located.sum())} located school(s) lies within"
+            f" {far_metres / 1000:.0f} km of any area of {areas_path or 'the areas'}: the schools"
+            " and the areas are of different places (check that both files cover the"
+            " authority, and the top-level authority or inputs.schools.authority)",
+        )
         return []
     return [
         f"{schools_path}: {int(rest.sum())} of {int(located.sum())} school(s) lie more than"

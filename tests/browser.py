@@ -3,12 +3,14 @@ DevTools protocol (a websocket, through tornado, which dask already installs).
 
 :func:`print_layout` lays a page out as it prints (print media, at the width of a page's
 printable area) and measures every table and its box in the page; :func:`print_pdf` prints it
-with chromium's own ``--print-to-pdf``. Tests skip when no chromium is installed.
+with chromium's own ``--print-to-pdf``; :func:`in_page` runs scripts in a page on screen (the
+report's interactive map). Tests skip when no chromium is installed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 import shutil
@@ -47,7 +49,8 @@ def print_pdf(page: Path, pdf: Path) -> bytes:
     """Print ``page`` to ``pdf`` with ``chromium --print-to-pdf`` and return the PDF's bytes."""
     executable = chromium()
     assert executable is not None
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         subprocess.run(
             [executable, *FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
              f"--print-to-pdf={pdf}", page.as_uri()],
@@ -93,20 +96,38 @@ MEASURE = """
 """
 
 
+def in_page(
+    page: Path,
+    scripts: list[str],
+    *,
+    width: int = 1400,
+    height: int = 1000,
+    screenshot: Path | None = None,
+) -> list[Any]:
+    """Open ``page`` on screen (``width`` x ``height`` CSS pixels), run each of ``scripts`` in
+    it in turn (awaiting promises) and return their values; with ``screenshot``, save a PNG
+    of the viewport after the last one."""
+    return asyncio.run(_session(page, width, height, "screen", scripts, screenshot))
+
+
 def print_layout(page: Path, *, paper: str = "A4", margin_mm: float = 12.0) -> dict[str, Any]:
     """``page`` laid out for print on ``paper`` (print media, as wide as the paper less its
     left and right margins), measured in the page: each table's box and what it hides."""
     width = round((PAPER_MM[paper][0] - 2 * margin_mm) * MM)
     height = round((PAPER_MM[paper][1] - 2 * margin_mm) * MM)
-    return asyncio.run(_measure(page, width, height))
+    (layout,) = asyncio.run(_session(page, width, height, "print", [MEASURE], None))
+    return layout
 
 
-async def _measure(page: Path, width: int, height: int) -> dict[str, Any]:
+async def _session(
+    page: Path, width: int, height: int, media: str, scripts: list[str], screenshot: Path | None
+) -> list[Any]:
     from tornado.websocket import websocket_connect
 
     executable = chromium()
     assert executable is not None
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium's helper processes may still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         browser = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
              "about:blank"],
@@ -132,18 +153,26 @@ async def _measure(page: Path, width: int, height: int) -> dict[str, Any]:
 
             await call("Emulation.setDeviceMetricsOverride", width=width, height=height,
                        deviceScaleFactor=1, mobile=False)  # fmt: skip
-            await call("Emulation.setEmulatedMedia", media="print")
+            await call("Emulation.setEmulatedMedia", media=media)
             await call("Page.navigate", url=page.as_uri())
             for _ in range(300):
                 state = await call("Runtime.evaluate", expression="document.readyState")
                 if state["result"]["value"] == "complete":
                     break
                 await asyncio.sleep(0.1)
-            result = await call("Runtime.evaluate", expression=MEASURE, returnByValue=True)
+            values = []
+            for script in scripts:
+                result = await call("Runtime.evaluate", expression=script, returnByValue=True,
+                                    awaitPromise=True)  # fmt: skip
+                assert "exceptionDetails" not in result, result["exceptionDetails"]
+                values.append(result["result"].get("value"))
+            if screenshot is not None:
+                shot = await call("Page.captureScreenshot", format="png")
+                screenshot.write_bytes(base64.b64decode(shot["data"]))
             socket.close()
             while await asyncio.wait_for(socket.read_message(), timeout=30) is not None:
                 pass  # until the connection is closed both ways
-            return result["result"]["value"]
+            return values
         finally:
             browser.terminate()
             browser.wait(timeout=30)

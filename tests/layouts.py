@@ -255,3 +255,84 @@ def write_sen2_caseload(
         )
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+# --- ONS's single-year workbooks, a sheet saved as CSV -------------------------------------------
+
+# Two LSOAs of Trafford and one of Wigan, with the LAD codes of two years (the older workbooks
+# give both; a code of the earlier year that differs tells which one is matched).
+ONS_AREAS = [
+    ("E01000001", "Trafford 001A", "E08000009", "E08000009"),
+    ("E01000002", "Trafford 001B", "E08000009", "E08000099"),  # 2018 code differs
+    ("E01000003", "Wigan 001A", "E08000010", "E08000009"),  # 2018 code says Trafford
+]
+
+
+def ons_count(area: int, sex: str, age: int) -> int:
+    """The invented estimate of ``ONS_AREAS[area]``'s ``sex`` ("F" or "M") at ``age``: the
+    sexes differ, so a reader taking one of them, or one twice, is caught."""
+    return (10 + 20 * area) + (age % 7) + (3 if sex == "M" else 0) * (1 + age % 2)
+
+
+def ons_persons(area: int, age: int) -> int:
+    return ons_count(area, "F", age) + ons_count(area, "M", age)
+
+
+def _sheet(path: Path, titles: list[str], header: list[str], rows: list[list[str]], *,
+           padded: bool) -> Path:  # fmt: skip
+    """A table as Excel saves one sheet as CSV: title lines (padded with empty cells to the
+    table's width when ``padded``, as Excel does), then the header and rows."""
+    width = len(header)
+    lines = [",".join([f'"{t}"' if "," in t else t] + [""] * (width - 1) if padded else [t])
+             for t in titles]  # fmt: skip
+    lines += [",".join(header)] + [",".join(row) for row in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return path
+
+
+def write_ons_sexes_in_columns(path: Path, *, titles: bool = True, padded: bool = True) -> Path:
+    """The LSOA 2021 single-year workbook (mid-2021 onwards: sapelsoasyoa20222024.xlsx), its
+    sheet "Mid-2024 LSOA 2021" saved as CSV: three title lines, then LAD 2023 Code, LAD 2023
+    Name, LSOA 2021 Code, LSOA 2021 Name, Total, F0 .. F90, M0 .. M90."""
+    header = ["LAD 2023 Code", "LAD 2023 Name", "LSOA 2021 Code", "LSOA 2021 Name", "Total"]
+    header += [f"F{a}" for a in range(91)] + [f"M{a}" for a in range(91)]
+    rows = []
+    for area, (code, name, lad, _) in enumerate(ONS_AREAS):
+        females = [ons_count(area, "F", a) for a in range(91)]
+        males = [ons_count(area, "M", a) for a in range(91)]
+        cells = [lad, name.split()[0], code, name, str(sum(females) + sum(males))]
+        rows.append(cells + [str(v) for v in females + males])
+    text = [
+        "Mid-2024 population estimates for Lower layer Super Output Areas (LSOAs) in England"
+        " and Wales by single year of age and sex",
+        "This worksheet contains one table. Some cells refer to notes, found on the Notes tab.",
+        "Source: Office for National Statistics",
+    ]
+    return _sheet(path, text if titles else [], header, rows, padded=padded)
+
+
+def write_ons_lsoa_code(path: Path, *, sheet: str = "Persons", titles: bool = True) -> Path:
+    """The older single-year workbook (to mid-2020: SAPE23DT2), one sheet per sex, its sheet
+    "Mid-2020 <sheet>" saved as CSV: four title lines, then LSOA Code, LSOA Name, LA Code (2018
+    boundaries), LA name (2018 boundaries), LA Code (2021 boundaries), LA name (2021
+    boundaries), All Ages, 0 .. 89, 90+."""
+    header = ["LSOA Code", "LSOA Name", "LA Code (2018 boundaries)", "LA name (2018 boundaries)",
+              "LA Code (2021 boundaries)", "LA name (2021 boundaries)", "All Ages",
+              *[str(a) for a in range(90)], "90+"]  # fmt: skip
+    rows = []
+    for area, (code, name, lad, lad_2018) in enumerate(ONS_AREAS):
+        if sheet == "Persons":
+            counts = [ons_persons(area, a) for a in range(91)]
+        else:
+            counts = [ons_count(area, sheet[0], a) for a in range(91)]
+        place = name.split()[0]
+        cells = [code, name, lad_2018, place, lad, place, str(sum(counts))]
+        rows.append(cells + [str(v) for v in counts])
+    text = [
+        "Mid-2020 Population Estimates for Lower Layer Super Output Areas in England and Wales"
+        " by Single Year of Age and Sex",
+        "National Statistics",
+        f"All {sheet}" if sheet == "Persons" else sheet,
+        "",
+    ]
+    return _sheet(path, text if titles else [], header, rows, padded=True)

@@ -1,14 +1,21 @@
 """Helpers for the plan tests: small authorities written as real input files, and a checker
-that recomputes every explanation of a plan from exact assignments."""
+that recomputes every explanation of a plan from exact assignments.
+
+The checker takes the plan as the run published it (``plan.chosen``: each base's school,
+phase, need group and places), never the run's own site objects, and solves every assignment
+with the independent linear programme of :mod:`oracle`, never sitefinder's solver. Only the
+model's inputs come from sitefinder (the demand rows and the pairs a base at a school may
+serve, :func:`rebuild`); tests/test_hand_computed.py checks those by hand."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from oracle import Assignment, assign
 
 from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
@@ -111,18 +118,52 @@ class Rebuilt:
             capacity=places,
         )
 
-    def harm(self, sites: list[Site]) -> Solution:
+    def harm(self, sites: list[Site]) -> Assignment:
+        """Today's bases and ``sites`` solved by the independent programme (:mod:`oracle`)."""
+        key = tuple(id(s) for s in sites)  # safe: the cache keeps the sites alive
+        if key not in self._solved:
+            self._solved[key] = (tuple(sites), assign(self.model.rows, [*self.existing, *sites]))
+        return self._solved[key][1]
+
+    def flows(self, sites: list[Site]) -> Solution:
+        """The flows sitefinder's own solver gives: which of several optimal assignments a
+        text describes (areas served, children shared) depends on the solution the run chose,
+        so those words are checked against that solver's; every value, against :meth:`harm`."""
         return solve_network(self.model.rows, [*self.existing, *sites])
+
+    def planned(self, result) -> list[Site]:
+        """The plan's new bases rebuilt from its published table, in its order."""
+        if not self._planned:
+            self._planned = [
+                self.site(result, str(row.urn), row.phase, row.need_group, float(row.places))
+                for row in result.plan.chosen.itertuples()
+            ]
+        return self._planned
+
+    _solved: dict[tuple[int, ...], tuple[tuple[Site, ...], Assignment]] = field(
+        default_factory=dict
+    )
+    _planned: list[Site] = field(default_factory=list)
+    extra: dict[str, float] = field(default_factory=dict)  # why_checks' extra-base gains
+
+
+_REBUILT: dict[int, tuple[object, Rebuilt]] = {}
 
 
 def rebuild(result) -> Rebuilt:
+    """The model's inputs read again from the scenario's files (once per result)."""
+    if id(result) in _REBUILT and _REBUILT[id(result)][0] is result:
+        return _REBUILT[id(result)][1]
     scenario = result.scenario
     data = load_inputs(scenario)
     model = build_instance(scenario, data)
     existing, _ = existing_sites(model, scenario, data)
     position = {str(u): i for i, u in enumerate(data.schools["urn"])}
     class_id = {c: i for i, c in enumerate(model.classes)}
-    return Rebuilt(model, existing, position, class_id, data.schools)
+    built = Rebuilt(model, existing, position, class_id, data.schools)
+    _REBUILT.clear()  # one result at a time: a module's shared run, or one test's
+    _REBUILT[id(result)] = (result, built)
+    return built
 
 
 _NUMBER = r"(-?\d+\.\d\d)"
@@ -154,26 +195,40 @@ def check_explanations(result) -> list[str]:
     tol = scenario.selection.tie_tolerance
     threshold = scenario.count_threshold  # 0 for modelled estimates: shown as they are
     built = rebuild(result)
-    rows = built.model.rows
     n_existing = len(built.existing)
-    sites = list(plan.sites)
+    sites = built.planned(result)
     after = built.harm(sites)
     current = after.objective
-    averted = [
-        built.harm(sites[:i] + sites[i + 1 :]).objective - current for i in range(len(sites))
-    ]
+    without = [built.harm(sites[:i] + sites[i + 1 :]) for i in range(len(sites))]
+    averted = [w.objective - current for w in without]
     false: list[str] = []
-    names = dict(zip(result.data.areas["area_code"], result.data.areas["area_name"], strict=True))
-    # Areas served: only areas with children from that base, with their counts, most first.
-    for i, row in plan.chosen.iterrows():
-        at = (after.pair_site == n_existing + i) & (after.flow > 1e-9)
-        served = (
-            pd.Series(
-                after.flow[at], index=built.model.demand["area_code"].to_numpy()[after.pair_row[at]]
+    # The published totals: today's harm, the plan's, and what each base averts and places.
+    for said, value, what in (
+        (result.before.total_harm, built.harm([]).objective, "harm today"),
+        (result.after.total_harm, current, "harm with the plan"),
+    ):
+        if abs(said - value) > 1e-6 * max(1.0, abs(value)):
+            false.append(f"{what}: published {said}, solved {value}")
+    for i, row in plan.chosen.reset_index(drop=True).iterrows():
+        placed = float(without[i].unmet.sum() - after.unmet.sum())
+        if abs(row["harm_averted"] - averted[i]) > 1e-6 or abs(row["newly_placed"] - placed) > 1e-6:
+            false.append(
+                f"choice {row['choice']}: averts {row['harm_averted']} placing"
+                f" {row['newly_placed']}, solved {averted[i]} placing {placed}"
             )
-            .groupby(level=0)
-            .sum()
-        )
+    names = dict(zip(result.data.areas["area_code"], result.data.areas["area_name"], strict=True))
+    # Areas served: only areas with children from that base (in the published assignment),
+    # with their counts, most first.
+    assigned = result.assignments[result.assignments["kind"] == "new"]
+    for _, row in plan.chosen.iterrows():
+        mine = assigned[
+            (assigned["urn"].astype(str) == str(row["urn"]))
+            & (assigned["phase"] == row["phase"])
+            & (assigned["need_group"] == row["need_group"])
+        ]
+        served = mine[mine["children"] > 1e-9].groupby("area_code")["children"].sum()
+        if abs(served.sum() - row["children_served"]) > 1e-6:
+            false.append(f"choice {row['choice']}: serves {served.sum()} in the assignment")
         text = str(row["areas_served"])
         more = re.search(r" and (\d+) more area\(s\)$", text)
         listed = re.findall(
@@ -194,6 +249,7 @@ def check_explanations(result) -> list[str]:
         ]:
             false.append(f"choice {row['choice']}: areas not listed most children first")
     # Left-out reasons.
+    flows = built.flows(sites)
     position_of = {int(c): i for i, c in enumerate(plan.chosen["choice"])}
     for item in plan.left_out.itertuples():
         reason = str(item.reason)
@@ -223,13 +279,13 @@ def check_explanations(result) -> list[str]:
             ):
                 false.append(f"{item.urn}: tie claim {reason!r}, swap adds {difference}")
             continue
-        trial = solve_network(rows, [*built.existing, site])
+        trial = built.flows([site])
         mine = (trial.pair_site == len(built.existing)) & (trial.flow > 1e-9)
         children = pd.Series(trial.flow[mine], index=trial.pair_row[mine]).groupby(level=0).sum()
 
         def shared(i: int, children: pd.Series = children) -> float:
-            at = (after.pair_site == n_existing + i) & (after.flow > 1e-9)
-            theirs = pd.Series(after.flow[at], index=after.pair_row[at]).groupby(level=0).sum()
+            at = (flows.pair_site == n_existing + i) & (flows.flow > 1e-9)
+            theirs = pd.Series(flows.flow[at], index=flows.pair_row[at]).groupby(level=0).sum()
             return float(np.minimum(children, theirs.reindex(children.index).fillna(0)).sum())
 
         swappable = [
@@ -271,7 +327,7 @@ def check_explanations(result) -> list[str]:
                 false.append(f"{item.urn}: adds {gain}, chosen avert {min(averted)}: {reason!r}")
             if (match.re is _EXTRA) != (not swappable):
                 false.append(f"{item.urn}: a chosen base could give way: {reason!r}")
-            if said_swap is not None and match.group(said_swap) is not None:
+            if said_swap is not None and choice is not None and match.group(said_swap):
                 i = position_of[int(match.group(choice))]
                 best = min(swap(j) for j in swappable)
                 if abs(swap(i) - float(match.group(said_swap))) > 0.006 or swap(i) > best + 1e-7:

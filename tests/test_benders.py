@@ -61,7 +61,7 @@ def test_the_gain_bounds_are_the_fractional_knapsack(seed, n_rows, most):
     sites = []
     for _ in range(5):
         rows = np.flatnonzero(rng.random(n_rows) < 0.6)
-        sites.append(Site(float(rng.integers(1, 9)), frozenset({0}), rows, rows * 0.0,
+        sites.append(Site(float(rng.integers(1, 9)), frozenset({0}), rows, np.zeros(len(rows)),
                           rng.uniform(0, 35, len(rows))))  # fmt: skip
     sites.append(Site(4.0, frozenset({0}), np.zeros(0, np.intp), np.zeros(0), np.zeros(0)))
     prices = rng.uniform(-5, 30, n_rows)

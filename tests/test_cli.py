@@ -207,7 +207,7 @@ def test_map_and_report_commands_write_their_files(tmp_path):
     assert result.exit_code == 0, result.output
     text = html.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html>")
-    assert "data:image/png;base64," in text and "<script" not in text
+    assert "data:image/png;base64," in text and "<script src" not in text
     wrong = invoke("report", "--output", str(tmp_path / "report.pdf"))
     assert wrong.exit_code == 1
     assert wrong.stderr == (

@@ -6,11 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import real_data_folder
 from typer.testing import CliRunner
 
 from sitefinder import rank
@@ -270,14 +270,23 @@ def test_a_budget_below_one_base_gives_no_new_base_and_says_why(demo_config):
     assert "below the capital of one new base, £195,590" in result.plan.notes[0]
 
 
-def test_a_budget_the_mip_would_be_needed_for_is_refused(demo_config):
-    with pytest.raises(
-        ScenarioError, match=r"selection\.capital_budget: cannot be used with several"
-    ):
-        with_settings(
-            load_scenario(demo_config),
-            {"selection.capital_budget": 1e6, "selection.sizes": [5, 10]},
-        )
+def test_a_budget_with_several_sizes_is_exact_and_says_what_it_left_out(demo_config):
+    ten, five = 19_559 * 10, 19_559 * 5
+    scenario = with_settings(
+        load_scenario(demo_config),
+        {"selection.capital_budget": ten + five, "selection.sizes": [5, 10], "bases": 3},
+    )
+    result = rank(scenario)
+    places = result.plan.chosen["places"].tolist()
+    assert result.costs is not None
+    capital = float(result.costs.total["capital"] or 0.0)
+    assert capital <= ten + five + 1e-6
+    assert capital == pytest.approx(19_559 * sum(places))
+    note = result.plan.notes[0]
+    assert note.startswith("Capital budget £293,385 (selection.capital_budget): the plan's")
+    assert "Without it the best plan would cost" in note and "within the budget the plan" in note
+    unlimited = rank(with_settings(scenario, {"selection.capital_budget": 10 * ten}))
+    assert unlimited.after.total_harm <= result.after.total_harm + 1e-9
 
 
 def test_compare_shows_capital_net_saving_and_payback(scenario_file, demo_config):
@@ -293,9 +302,7 @@ def test_compare_shows_capital_net_saving_and_payback(scenario_file, demo_config
 
 
 def _real(name: str):
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder:
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    real_data_folder()
     return rank(load_scenario(ROOT / "configs" / "examples" / f"{name}.toml"))
 
 

@@ -312,7 +312,12 @@ def test_a_plan_base_under_the_threshold_is_not_given_back_by_the_network_change
     examples = Path(__file__).resolve().parent.parent / "configs" / "examples"
     scenario = with_settings(
         load_scenario(examples / "rutland.toml"),
-        {"fallback.independent.use": False, "disclosure.modelled": "protect"},
+        # the minimum occupancy would keep the base of under 5 children out
+        {
+            "fallback.independent.use": False,
+            "disclosure.modelled": "protect",
+            "selection.min_occupancy": 0,
+        },
     )
     data = json.loads(to_json(rank(scenario), top=3))
     placed = data["network"]["after"]["placed"] - data["network"]["before"]["placed"]
@@ -339,8 +344,9 @@ def test_a_threshold_under_5_needs_allow_small_counts(scenario_file):
         scenario_file("suppression_threshold = 3\nallow_small_counts = true\n")
     )
     assert scenario.warnings and "suppression_threshold = 3" in scenario.warnings[0]
-    with pytest.raises(ScenarioError):
+    with pytest.raises(ScenarioError) as caught:
         with_settings(load_scenario(scenario_file()), {"suppression_threshold": 2})
+    assert "allow_small_counts = true" in caught.value.problems[0]
 
 
 def test_small_threshold_warns_on_every_run(scenario_file):

@@ -29,8 +29,8 @@ def test_geopackage_round_trip(tmp_path, demo_result):
         "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
         "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
         "network", "fallback", "fallback_totals", "special_schools", "sufficiency",
-        "programme", "pathway", "costs", "robustness", "stability", "sensitivity",
-        "assumptions", "input_files", "run_facts",
+        "programme", "programme_years", "pathway", "costs", "robustness", "stability",
+        "sensitivity", "assumptions", "input_files", "run_facts",
         "layer_styles",
     ]  # fmt: skip
     # where the unplaced go: the fallback table adds up to each area's children without a place
@@ -51,7 +51,7 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     assert len(gpd.read_file(path, layer="existing_bases")) == len(demo_result.data.bases)
     assert len(gpd.read_file(path, layer="planned_bases")) == demo_result.scenario.bases
     demand = gpd.read_file(path, layer="demand")
-    assert set(demand.geom_type) == {"Polygon"}
+    assert set(demand.geom_type) == {"MultiPolygon"}  # boundaries are read as MultiPolygons
     assert demand.crs.to_epsg() == 27700
     lines = gpd.read_file(path, layer="assignments")
     assert set(lines.geom_type) == {"LineString"}
@@ -89,7 +89,7 @@ def test_cli_second_export_without_overwrite_exits_1(tmp_path):
     path = tmp_path / "out.gpkg"
     first = runner.invoke(app, ["rank", "--top", "3", "--output", str(path)])
     assert first.exit_code == 0, first.output
-    assert first.stderr.endswith(f"Wrote {path}\n")
+    assert first.stderr.endswith(f"Wrote {path}\nWrote {path.with_suffix('.qgs')}\n")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     second = runner.invoke(app, ["rank", "--top", "3", "--output", str(path)])
     assert second.exit_code == 1
@@ -109,7 +109,10 @@ def test_cli_rejects_a_non_geopackage_name_before_ranking(tmp_path):
     path = tmp_path / "plan.shp"
     result = runner.invoke(app, ["rank", "--output", str(path)])
     assert result.exit_code == 1
-    assert result.stderr == f"error: {path}: the output must be a GeoPackage ending in .gpkg\n"
+    assert result.stderr == (
+        f"error: {path}: --output writes .gpkg, .geojson, .fgb, .parquet (the extension chooses"
+        " the format); give a name ending in one of them\n"
+    )
     assert result.stdout == ""
 
 

@@ -348,8 +348,11 @@ def _default_sigint() -> None:
         (signal.SIGTERM, 143, "error: stopped by a termination signal; unfinished outputs were"
                               " removed"),
         (signal.SIGINT, 130, "error: interrupted (Ctrl-C); unfinished outputs were removed"),
+        # The terminal closed (ssh dropped): the same clean unwind as SIGTERM.
+        (signal.SIGHUP, 143, "error: stopped by a termination signal; unfinished outputs were"
+                             " removed"),
     ],
-    ids=["SIGTERM", "SIGINT"],
+    ids=["SIGTERM", "SIGINT", "SIGHUP"],
 )  # fmt: skip
 def test_a_signal_in_the_write_window_removes_the_partial_file(tmp_path, sent, code, line):
     child, target = _paused_travel(tmp_path, "write")

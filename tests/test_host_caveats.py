@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import real_data_folder
 from rich.console import Console
 from test_broken_inputs import gias_baseline
 
@@ -98,9 +97,7 @@ def test_unknown_data_and_high_send_are_said_in_the_plan(gias_run, tmp_path):
 
 
 def test_rutland_s_hosts_say_what_their_data_cannot_tell():
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder or not Path(folder).is_dir():
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    real_data_folder()
     result = rank(load_scenario(bundled_root() / "configs" / "examples" / "rutland.toml"))
     chosen = json.loads(to_json(result, top=3))["plan"]["chosen"]
     assert chosen and all(

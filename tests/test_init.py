@@ -376,8 +376,8 @@ def test_rutland_from_the_shared_folder_ranks_on_its_roads(real_data, tmp_path):
     }
     # A Trafford table without an authority column is told apart by where its schools are.
     assert (
-        "  trafford/schools_pupils_2024.csv (schools): none of its 103 schools lies within 2 km"
-        " of Rutland's extent" in result.stdout
+        "  trafford/schools_pupils_2024.csv (schools): none of its 103 schools lies in"
+        " Rutland's areas" in result.stdout
     )
     _same_inputs(output, EXAMPLES / "rutland.toml")
     ranked = runner.invoke(
@@ -449,8 +449,7 @@ def test_a_reshaped_school_table_and_a_published_register_are_mapped(tmp_path):
     }
     assert inputs["boundaries"]["layer"] == "LSOA_2021"
     assert (
-        "4 of 4 establishments are Trafford's (by its points within Trafford's extent)"
-        in result.stdout
+        "4 of 4 establishments are Trafford's (by its points in Trafford's areas)" in result.stdout
     )
     assert "1 existing bases (8 places)" in result.stdout
 
@@ -607,8 +606,8 @@ def test_a_table_of_schools_mostly_elsewhere_without_an_authority_column_is_refu
     result = init("-a", "Trafford", "-d", str(data), "-o", str(tmp_path / "s.toml"))
     assert result.exit_code == 1
     assert (
-        "  gias/schools.csv (schools): only 1 of its 4 schools lie within 2 km of Trafford's"
-        " extent, and it has no authority column, so every school would be read as Trafford's"
+        "  gias/schools.csv (schools): only 1 of its 4 schools lie in Trafford's areas, and it"
+        " has no authority column, so every school would be read as Trafford's"
         " (map an LA column onto 'authority', or give a file of Trafford's schools alone)"
     ) in result.stdout
 

@@ -110,7 +110,7 @@ def test_demand_for_unknown_area(tmp_path, scenario_file):
 
 def test_windows_1252_text_is_read(tmp_path, scenario_file):
     schools = tmp_path / "schools.csv"
-    row = "1,St Mary\u2019s,primary,mainstream,210,200,450000,300000\n"
+    row = "1,St Mary\u2019s,primary,mainstream,210,200,450000,317000\n"
     schools.write_bytes((SCHOOLS_HEADER + row).encode("cp1252"))
     bases = write(tmp_path, "bases.csv", "urn,base_type,phase,capacity,need_codes\n")
     scenario = load_scenario(scenario_file(inputs={"schools": str(schools), "bases": str(bases)}))

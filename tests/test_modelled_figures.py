@@ -12,12 +12,12 @@ import csv
 import html
 import io
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import real_data_folder
 from layouts import GIAS_HEADER
 from test_broken_inputs import gias_baseline
 from typer.testing import CliRunner
@@ -210,9 +210,7 @@ def test_an_unexpected_failure_in_compare_names_the_files_given(three_children, 
 
 @pytest.fixture(scope="module")
 def rutland_scenario():
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder or not Path(folder).is_dir():
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
+    real_data_folder()
     return load_scenario(bundled_root() / "configs" / "examples" / "rutland.toml")
 
 
@@ -231,3 +229,22 @@ def test_rutland_s_plan_shows_its_figures(rutland_scenario):
     )
     withheld = [row["newly_placed"] for row in protected_["ranking"]]
     assert "<5" in withheld  # the same estimate, protected on request
+
+
+def test_where_the_unplaced_go_gives_modelled_figures_and_withholds_protected_ones(
+    shown, protected_run
+):
+    from sitefinder.published import fallback_totals
+    from sitefinder.report import unplaced_sentences
+
+    totals = fallback_totals(shown.unplaced)
+    today = totals[totals["today"] > 1e-9]
+    assert not today.empty
+    words = " ".join(unplaced_sentences(shown))
+    for value in today["today"]:
+        assert f"{float(value):,.1f} in " in words  # the estimate itself, one decimal
+    assert "fewer than" not in words
+    values = pd.concat([totals["today"], totals["plan"]])
+    small = values.between(1e-9, 5, inclusive="neither").sum()
+    protected = " ".join(unplaced_sentences(protected_run))
+    assert protected.count("fewer than 5") == small > 0

@@ -81,7 +81,9 @@ def test_the_geopackage_says_how_many_bases_were_worth_adding(tmp_path):
 
 
 def test_the_rule_thresholds_and_required_bases(tmp_path):
-    loose = rank(two_areas(tmp_path, "bases = 2\n[selection]\nmin_harm_averted = 0.05\n")).plan
+    loose = rank(
+        two_areas(tmp_path, "bases = 2\n[selection]\nmin_harm_averted = 0.05\nmin_occupancy = 0\n")
+    ).plan
     assert sorted(loose.chosen["urn"]) == ["990201", "990203"] and loose.stopped.empty
     strict = rank(
         two_areas(tmp_path, "bases = 2\n[selection]\nmin_children = 9\nmin_harm_averted = 500\n")
@@ -106,13 +108,17 @@ def test_stopping_rule_defaults():
 
 
 def test_every_base_of_the_demo_plan_passes_and_every_stopped_base_failed(scenario_file):
-    result = rank(load_scenario(scenario_file("bases = 5\n[selection]\nmin_harm_averted = 100\n")))
+    result = rank(
+        load_scenario(
+            scenario_file("bases = 5\n[selection]\nmin_harm_averted = 100\nmin_occupancy = 0\n")
+        )
+    )
     plan, rule = result.plan, StoppingRule(None, 100.0)
     assert 3 <= len(plan.chosen) < 5 and len(plan.stopped) == 5 - len(plan.chosen)
     assert plan.notes[0].startswith(f"{len(plan.chosen)} of 5 requested new bases")
     assert "would place <5 children" in plan.notes[0]  # 3 children: suppressed
     built = rebuild(result)
-    sites = list(plan.sites)
+    sites = built.planned(result)  # from the published table
     full = built.harm(sites)
     for i, row in plan.chosen.iterrows():
         without = built.harm(sites[:i] + sites[i + 1 :])
@@ -294,7 +300,7 @@ def test_trafford_plan_passes_the_rule_and_explains_itself_truly(trafford_result
     assert plan.proven and plan.limit == ""
     assert len(plan.chosen) + len(plan.stopped) == plan.requested
     built = rebuild(result)
-    sites = list(plan.sites)
+    sites = built.planned(result)  # from the published table
     full = built.harm(sites)
     for i in range(len(sites)):
         without = built.harm(sites[:i] + sites[i + 1 :])

@@ -139,19 +139,19 @@ def test_larger_instance_is_proven_and_beats_or_ties_heuristic():
 
 
 @pytest.mark.parametrize(
-    ("cost", "p", "weights"),
+    ("cost", "p", "weights", "message"),
     [
-        (np.ones(3), 1, None),
-        (np.ones((3, 2)), 0, None),
-        (np.ones((3, 2)), 3, None),
-        (np.ones((3, 2)), 1, [1.0, 2.0]),
-        (np.ones((3, 2)), 1, [1.0, -1.0, 1.0]),
-        (np.array([[1.0, np.nan]]), 1, None),
-        (np.array([[np.inf, np.inf]]), 1, None),
+        (np.ones(3), 1, None, r"2-D \(n_demand, n_sites\) array, got shape \(3,\)"),
+        (np.ones((3, 2)), 0, None, r"p must be between 1 and the number of sites \(2\), got 0"),
+        (np.ones((3, 2)), 3, None, r"p must be between 1 and the number of sites \(2\), got 3"),
+        (np.ones((3, 2)), 1, [1.0, 2.0], "weights must be finite, non-negative, one per"),
+        (np.ones((3, 2)), 1, [1.0, -1.0, 1.0], "weights must be finite, non-negative, one per"),
+        (np.array([[1.0, np.nan]]), 1, None, "must not contain NaN or -inf"),
+        (np.array([[np.inf, np.inf]]), 1, None, "a demand row with positive weight has no"),
     ],
 )
-def test_rejects_bad_input(cost, p, weights):
-    with pytest.raises(ValueError):
+def test_rejects_bad_input(cost, p, weights, message):
+    with pytest.raises(ValueError, match=message):
         p_median(cost, p, weights=weights)
 
 
@@ -178,11 +178,28 @@ def test_both_exact_paths_match_brute_force(seed, exact_path):
     if seed % 3 == 0:
         cost = cost + rng.random(cost.shape)  # fractional costs: no integrality shortcut
     exact = brute_force(cost, p, weights)
-    if not np.isfinite(exact):
+    if not np.isfinite(exact):  # no set of p sites serves every row: both paths say so
+        with pytest.raises(ValueError, match=f"no set of {p} sites can serve every"):
+            p_median(cost, p, weights=weights)
         return
     result = p_median(cost, p, weights=weights)
     assert result.proven
     assert result.objective == pytest.approx(exact)
+    assert len(result.sites) == p
+    row = cost[:, result.sites].min(axis=1)  # the sites given do cost what is said
+    assert float(weights @ row) == pytest.approx(result.objective)
+
+
+def test_some_seeds_of_the_exact_paths_are_feasible_and_some_not():
+    # The seeds above are not vacuous: most are solved, and the infeasible branch is taken.
+    feasible = []
+    for seed in range(12):
+        rng = np.random.default_rng(100 + seed)
+        n, m = int(rng.integers(4, 13)), int(rng.integers(3, 11))
+        p = int(rng.integers(1, m))
+        cost, weights = random_instance(rng, n, m, forbid=0.25 if seed % 2 else 0.0)
+        feasible.append(bool(np.isfinite(brute_force(cost, p, weights))))
+    assert 6 <= sum(feasible) < 12
 
 
 def test_lagrangian_tree_on_a_geometric_instance_matches_highs(monkeypatch):

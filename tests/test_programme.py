@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -164,7 +165,7 @@ def test_bad_programme_settings_are_named():
 def test_the_demo_statement_in_every_output(tmp_path):
     scenario = with_settings(
         load_scenario_default(),
-        {"programme.years": [2026, 2027, 2028], "programme.growth": 0.1},
+        {"programme.years": [2026, 2027, 2028], "programme.growth": 0.1, "programme.bases": 2},
     )
     result = rank(scenario)
     table = result.sufficiency
@@ -217,39 +218,87 @@ def test_trafford_demand_grows_along_its_sen2_series(trafford_result, tmp_path):
     assert report.count("data:image/png;base64,") == 2  # the map and the sufficiency chart
 
 
-def test_a_programme_of_one_year_on_today_s_children_follows_today_s_build_order():
-    from sitefinder.instance import build_instance, existing_sites, site_at
-    from sitefinder.load import load_inputs
-    from sitefinder.programme.schedule import schedule
-    from sitefinder.supply import assess, candidate_options
+@pytest.fixture(scope="module")
+def demo_plan():
+    """The demo ranked with 2 bases asked (its plan, and the arrays the programme reads)."""
+    scenario = with_settings(load_scenario_default(), {"bases": 2, "programme.bases": 2})
+    return rank(scenario)
 
-    scenario = with_settings(load_scenario_default(), {"selection.min_occupancy": 0.5})
-    data = load_inputs(scenario)
-    instance = build_instance(scenario, data)
-    existing, _ = existing_sites(instance, scenario, data)
-    assessed = assess(scenario, data.schools, data.bases).schools
-    options = candidate_options(scenario, assessed)
-    options = options.assign(name=assessed["name"].to_numpy()[options["school"].to_numpy()])
-    class_id = {c: i for i, c in enumerate(instance.classes)}
-    sites = [
-        site_at(
-            instance, scenario, school=int(o.school),
-            classes=frozenset({class_id[(o.phase, o.need_group)]}), capacity=scenario.base_size,
-        )
-        for o in options.itertuples()
-    ]  # fmt: skip
-    today = data.demand.assign(year=2026)
-    programme, _ = schedule(
-        instance, scenario, years=[2026], projected=today, existing=existing,
-        options=options, option_sites=sites,
+
+def _schedule(result, projected, years):
+    from sitefinder.programme.schedule import schedule
+
+    inputs = result.model
+    options = inputs.options.assign(
+        name=inputs.schools["name"].to_numpy()[inputs.options["school"].to_numpy()]
+    )
+    return schedule(
+        inputs.instance, result.scenario, years=years, projected=projected,
+        existing=inputs.existing, options=options, option_sites=inputs.option_sites,
     )  # fmt: skip
-    ranked = rank(scenario).ranking
-    passing = ranked[ranked["passes_rule"] & (ranked["children_served"] >= 5 - 1e-9)]
-    assert len(programme) >= 1
-    # the programme's bases are today's build order's, in order, those that pass the rules
-    assert programme["urn"].tolist() == passing["urn"].tolist()[: len(programme)]
-    assert (programme["children_expected"] >= 0.5 * programme["places"] - 1e-9).all()
-    assert np.allclose(programme["harm_averted"], passing["harm_averted"][: len(programme)])
+
+
+def test_a_programme_of_one_year_on_today_s_children_equals_today_s_single_plan(demo_plan):
+    from sitefinder.programme.schedule import rows_of_year
+
+    result = demo_plan
+    today = result.data.demand.assign(year=2026)
+    instance = result.model.instance
+    assert np.allclose(rows_of_year(instance, result.scenario, today), instance.rows.children)
+    planned = _schedule(result, today, [2026])
+    programme = planned.table
+    key = ["urn", "phase", "need_groups", "places"]
+    chosen = result.plan.chosen.rename(columns={"need_group": "need_groups"})
+    assert len(chosen) >= 1
+
+    def bases(table):
+        columns = [table[k].astype(str) for k in key[:3]]
+        return sorted(zip(*columns, table["places"].astype(int), strict=True))
+
+    assert bases(programme) == bases(chosen)
+    assert programme["harm_averted"].sum() == pytest.approx(chosen["harm_averted"].sum())
+    # the year's own search bounds it: the plan is that year's optimum
+    year = planned.years.iloc[0]
+    assert year["harm_with"] == pytest.approx(result.after.total_harm)
+    assert year["gap_to_bound"] <= 1e-3
+
+
+def test_adding_a_year_of_demand_never_shrinks_the_places_the_programme_adds(demo_plan):
+    result = demo_plan
+    trend = Trend(0.15, 1.0, "test", pd.Series(dtype=float))
+    demand = result.data.demand
+    projected = project_demand(
+        demand, years=[2026, 2027, 2028], base_year=2025, trend=trend, ages=AGES
+    )
+    two = _schedule(result, projected, [2026, 2027])
+    three = _schedule(result, projected, [2026, 2027, 2028])
+    # the years before are chosen as they were: a later year never moves an earlier base
+    assert three.table[three.table["year"] <= 2027].equals(two.table)
+    assert three.table["places"].sum() >= two.table["places"].sum()
+    for table in (two.table, three.table):
+        assert (table["children_expected"] >= 0.8 * table["places"] - 1e-6).all()
+    years = three.years
+    assert (years["harm_bound"] <= years["harm_with"] + 1e-9).all()
+    assert np.allclose(years["gap_to_bound"], 1 - years["harm_bound"] / years["harm_with"])
+
+
+def test_a_programme_budget_caps_the_capital_year_by_year(demo_plan):
+    result = demo_plan
+    one = 19_559 * 10
+    scenario = with_settings(
+        result.scenario, {"programme.capital_budget": {2026: one, 2027: 0, 2028: one}}
+    )
+    projected = project_demand(
+        result.data.demand, years=[2026, 2027, 2028], base_year=2025,
+        trend=Trend(0.15, 1.0, "test", pd.Series(dtype=float)), ages=AGES,
+    )  # fmt: skip
+    planned = _schedule(
+        dataclasses.replace(result, scenario=scenario), projected, [2026, 2027, 2028]
+    )
+    spent = planned.table.groupby("year")["capital"].sum()
+    assert spent.get(2026, 0) <= one and spent.get(2026, 0) + spent.get(2027, 0) <= one
+    assert spent.sum() <= 2 * one
+    assert any("capital budget" in note for note in planned.notes)
 
 
 def test_rutland_s_programme_opens_no_base_under_its_occupancy(real_data, monkeypatch):

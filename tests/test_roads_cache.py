@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_roads import NODES, WAYS, grid, write_osm
 
 from sitefinder.roads import cache
 from sitefinder.roads.cache import cached_drive_minutes, cached_road_network, default_cache_dir
 from sitefinder.roads.osm import RoadSpeeds
 from sitefinder.roads.paths import Routing
-from tests.test_roads import NODES, WAYS, grid, write_osm
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sitefinder.columns import records
 from sitefinder.disclosure import Withheld
 from sitefinder.errors import DataError
 from sitefinder.export import read_run, write_geopackage
-from sitefinder.published import LAYERS, TABLES, publish, spec
+from sitefinder.published import LAYERS, RUN_FORMAT, TABLES, publish, spec
 from sitefinder.report import to_json
 from sitefinder.resources import default_scenario_path
 
@@ -160,14 +160,18 @@ def test_map_and_report_refuse_a_run_of_another_format(tmp_path, saved):
     with closing(sqlite3.connect(old)) as connection, connection:
         connection.execute("UPDATE run_info SET value = '0' WHERE key = 'run_format'")
     message = _refused(old, tmp_path)[0]
-    assert "in run format 0; this sitefinder reads run format 7" in message
+    assert f"in run format 0; this sitefinder reads run format {RUN_FORMAT}" in message
     with closing(sqlite3.connect(old)) as connection, connection:
-        connection.execute("UPDATE run_info SET value = '7' WHERE key = 'run_format'")
+        connection.execute(
+            "UPDATE run_info SET value = ? WHERE key = 'run_format'", (str(RUN_FORMAT),)
+        )
         connection.execute("DROP TABLE plan_left_out")
     assert "has no plan_left_out table" in _refused(old, tmp_path)[0]
     with closing(sqlite3.connect(old)) as connection, connection:
         connection.execute("DELETE FROM run_info WHERE key = 'run_format'")  # before format 1
-    with pytest.raises(DataError, match="in run format none; this sitefinder reads run format 7"):
+    with pytest.raises(
+        DataError, match=f"run format none; this sitefinder reads run format {RUN_FORMAT}"
+    ):
         read_run(old)
 
 

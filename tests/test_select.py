@@ -181,20 +181,20 @@ def test_auto_switches_to_greedy_above_the_pair_threshold(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "options",
+    ("options", "message"),
     [
-        {},
-        {"k": 1, "counts": {"a": 1}, "groups": ["a", "a"]},
-        {"counts": {"a": 1}},
-        {"counts": {"a": 1}, "groups": ["a", "b"]},
-        {"k": 1, "required": [0], "excluded": [0]},
-        {"k": 1, "required": [0, 1]},
-        {"k": 3},
-        {"k": 2, "locations": ["x", "x"]},
+        ({}, "give exactly one of k and counts"),
+        ({"k": 1, "counts": {"a": 1}, "groups": ["a", "a"]}, "give exactly one of k and counts"),
+        ({"counts": {"a": 1}}, "counts needs one group label per candidate"),
+        ({"counts": {"a": 1}, "groups": ["a", "b"]}, r"groups without a count: \['b'\]"),
+        ({"k": 1, "required": [0], "excluded": [0]}, "both required and excluded"),
+        ({"k": 1, "required": [0, 1]}, "more required candidates than sites"),
+        ({"k": 3}, "only 2 openable candidates for a count of 3"),
+        ({"k": 2, "locations": ["x", "x"]}, "only 1 openable candidates for a count of 2"),
     ],
 )
-def test_rejects_contradictory_rules(options):
+def test_rejects_contradictory_rules(options, message):
     demand = DemandRows(np.array([5.0]), np.zeros(1, np.intp), np.full(1, 45.0), np.full(1, 10.0))
     candidates = [make_site([0], [2.0], 5), make_site([0], [4.0], 5)]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         select_sites(demand, [], candidates, SelectionRules(**options))

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from plan_checks import SmallAuthority
 
 from sitefinder import load_scenario, rank, with_settings
 from sitefinder.errors import ScenarioError
-from sitefinder.plan.ranges import assumptions, settings_at
+from sitefinder.stability.ranges import assumptions, settings_at
+from sitefinder.stability.runs import BISECTIONS
 
 
 def _problems(path: Path) -> list[str]:
@@ -42,11 +45,28 @@ def _problems(path: Path) -> list[str]:
             "robustness.out_of_authority_minutes: no value for secondary",
         ),
         ("peak_factor = [1, 2]", "robustness.peak_factor: unknown key"),
+        ("growth = [0.1, 0.0]", "robustness.growth: must be [low, high] with low <= high"),
+        ("growth = [-inf, 0.1]", "robustness.growth.0: must be from -0.5 to 1 a year"),
+        (
+            "existing_places = [0.5, nan]",
+            "robustness.existing_places.1: must be above 0 and at most 10",
+        ),
+        ("existing_places = [2, 1]", "robustness.existing_places: must be [low, high] with low"),
+        ("share = ['england', 'regional']", "robustness.share.1: 'regional' is not a share"),
+        ("share = ['england', 1.5]", "robustness.share.1: must be above 0 and at most 1"),
+        ("share = ['england', 'England']", "robustness.share: each share once"),
+        ("workers = 0", "robustness.workers: must be from 1 to 256 processes"),
     ],
 )
 def test_bad_ranges_name_the_key(scenario_file, text, expected):
     found = _problems(scenario_file(f"[robustness]\n{text}\n"))
     assert len(found) == 1 and expected in found[0], found
+
+
+def test_a_share_range_needs_modelled_demand(scenario_file):
+    path = scenario_file("[robustness]\nshare = ['england', 'higher']\n")
+    (problem,) = _problems(path)
+    assert "robustness.share: varies inputs.demand.share, which only" in problem
 
 
 def test_flat_fallback_has_no_fallback_ranges(scenario_file):
@@ -58,20 +78,25 @@ def test_flat_fallback_has_no_fallback_ranges(scenario_file):
         " journey (vary harm.unmet with robustness.unmet instead)"
     ]
     flat = load_scenario(scenario_file("[fallback]\nmethod = 'flat'\n"))
-    assert [a.key for a in assumptions(flat)] == ["exponent"]
+    assert [a.key for a in assumptions(flat)] == ["exponent", "existing_places", "growth"]
 
 
-def test_default_runs_vary_the_fallback_and_false_switches_a_range_off(scenario_file):
+def test_default_runs_vary_the_deciding_assumptions_and_false_switches_a_range_off(
+    scenario_file,
+):
     default = load_scenario(scenario_file(""))
     varied = {a.key: (a.low, a.high) for a in assumptions(default)}
     assert varied == {
         "exponent": (1.0, 2.0),
         "mismatch": (0.5, 2.0),
         "out_of_authority_minutes": (30.0, 90.0),
-    }
+        "existing_places": (0.5, 1.5),
+        "growth": (0.0, 0.1),
+    }  # the demo's demand is a counts file: no share to vary
     off = load_scenario(
         scenario_file(
             "[robustness]\ndemand_noise = 0\nexponent = false\nmismatch = false\n"
+            "existing_places = false\ngrowth = false\n"
             "out_of_authority_minutes = [{ primary = 40, secondary = 60 }, 90]\n"
         )
     )
@@ -96,13 +121,13 @@ def test_journey_ranges_scale_the_minutes_beyond_the_overhead(scenario_file):
 def test_drawn_out_of_authority_minutes_move_every_rows_fallback(demo_config):
     from sitefinder.instance import build_instance
     from sitefinder.load import load_inputs
-    from sitefinder.plan.robustness import perturb
+    from sitefinder.stability.perturb import perturb
 
     scenario = load_scenario(demo_config)
     instance = build_instance(scenario, load_inputs(scenario))
     far = {"primary": 30.0, "secondary": 100.0}
     run = settings_at(scenario, {"out_of_authority_minutes": far, "mismatch": 0.0})
-    rows, _, _ = perturb(instance, scenario, [], run)
+    rows = perturb(instance, scenario, run).rows
     phases = np.array([p for p, _ in instance.classes])[instance.rows.klass]
     harm = scenario.harm
     # No row is worse off than out of authority at its phase's drawn minutes, no mismatch.
@@ -112,49 +137,143 @@ def test_drawn_out_of_authority_minutes_move_every_rows_fallback(demo_config):
     assert not np.allclose(rows.unmet_harm, instance.rows.unmet_harm)
 
 
-def _set(result) -> frozenset[tuple[str, str, str]]:
-    chosen = result.plan.chosen
-    return frozenset(
-        zip(chosen["urn"].astype(str), chosen["phase"], chosen["need_group"], strict=True)
-    )
+def test_growth_and_unrecorded_places_move_demand_and_only_assumed_places(tmp_path):
+    from test_broken_inputs import gias_baseline
+
+    from sitefinder.instance import build_instance, existing_sites
+    from sitefinder.load import load_inputs
+    from sitefinder.stability.perturb import perturb
+    from sitefinder.stability.shifts import shifts_of
+
+    scenario = load_scenario(gias_baseline(tmp_path).scenario())
+    data = load_inputs(scenario)
+    instance = build_instance(scenario, data)
+    sites, table = existing_sites(instance, scenario, data)
+    bases = sites[: len(table)]
+    shifts = shifts_of(instance, scenario, data, bases=len(bases))
+    # GIAS records one base's places and not the other's, which were assumed
+    assert list(shifts.unrecorded) == list(data.bases["capacity_assumed"]) == [False, True]
+    assert shifts.years == 5  # the programme's default horizon
+    run = settings_at(scenario, {"growth": 0.1, "existing_places": 0.5})
+    world = perturb(instance, scenario, run, bases=bases, shifts=shifts)
+    assert np.allclose(world.rows.children, instance.rows.children * 1.1**5)
+    assert [s.capacity for s in world.bases] == [bases[0].capacity, bases[1].capacity * 0.5]
 
 
-def test_sensitivity_finds_the_value_that_flips_the_plan(demo_config):
-    # The demo's primary base leaves the plan as the harm curve's exponent falls from its
-    # setting (1.5) towards 1: a sweep of full plans finds where; the sensitivity must find
-    # the same value.
-    base = with_settings(
-        load_scenario(demo_config),
-        {"robustness.demand_noise": 0.0, "robustness.mismatch": (1.0, 1.0)},
+def test_another_share_is_the_demand_that_share_models(tmp_path):
+    # The share's factor on each demand row must give the children the demand model gives
+    # with that share (each age reweighted), row by row.
+    from test_broken_inputs import gias_baseline
+
+    from sitefinder.instance import build_instance
+    from sitefinder.load import load_inputs
+    from sitefinder.stability.shifts import share_factors
+
+    scenario = load_scenario(gias_baseline(tmp_path).scenario())
+    data = load_inputs(scenario)
+    instance = build_instance(scenario, data)
+    (share,) = [a for a in assumptions(scenario, data) if a.key == "share"]
+    assert share.setting == "higher" and share.choices == ("authority", "england", "higher")
+    factors = share_factors(instance, scenario, data, share.choices)
+    keys = ["area_code", "phase", "need_group", "first_age", "last_age"]
+    for choice in ("authority", "england"):
+        other = with_settings(scenario, {"inputs.demand.share": choice})
+        moved = build_instance(other, load_inputs(other)).demand
+        mine = instance.demand.assign(children=instance.demand["children"] * factors[choice])
+        both = mine.merge(moved, on=keys, suffixes=("", "_model"), how="outer").fillna(0.0)
+        assert np.allclose(both["children"], both["children_model"]), choice
+        assert not np.allclose(factors[choice], 1.0), choice
+    assert np.allclose(factors["higher"], 1.0)
+
+
+# A hand-made authority: one new base, at Ash (8 children a kilometre away) or at Birch (10
+# children 14.5 km away, a journey near the guidance limit), out-of-authority fallback only.
+# A child left without a base place scores the far journey's harm plus the mismatch penalty
+# m, so Birch averts 10 (h_far + m) - 10 h(Birch's journey) and Ash 8 (h_far + m) - 8 h(Ash's):
+# Ash wins at m = 1 and Birch from m* = 1 + (Ash's - Birch's harm averted at m = 1) / 2.
+_ASH, _BIRCH = "100001", "100002"
+_ONLY_MISMATCH = (
+    "bases = 1\nphases = ['primary']\n"
+    "suppression_threshold = 0\nallow_small_counts = true\n"  # invented children
+    "[fallback]\nmethod = 'out_of_authority'\n"
+    "[journey]\nmethod = 'crowfly'\n[robustness]\ndemand_noise = 0\nexponent = false\n"
+    "out_of_authority_minutes = false\ngrowth = false\nexisting_places = false\n"
+    "mismatch = [0.5, 2.0]\n"
+)
+
+
+@pytest.fixture(scope="module")
+def two_schools(tmp_path_factory) -> Path:
+    return SmallAuthority(
+        schools=[
+            (_ASH, "Ash Primary", "primary", 400000, 300000),
+            (_BIRCH, "Birch Primary", "primary", 500000, 300000),
+        ],
+        bases=[],
+        areas=[
+            ("E01000001", "Ash fields", 401000, 300000),
+            ("E01000002", "Birch end", 514500, 300000),
+        ],
+        demand=[("E01000001", "primary", "ASD", 8), ("E01000002", "primary", "ASD", 10)],
+    ).write(tmp_path_factory.mktemp("two_schools"), extra=_ONLY_MISMATCH)
+
+
+@pytest.fixture(scope="module")
+def flip_value(two_schools) -> float:
+    """m*, from each school's harm averted alone at the setting (the ranking's figures)."""
+    ranking = rank(load_scenario(two_schools)).ranking
+    alone = ranking.groupby("urn")["harm_averted_standalone"].max()
+    return 1.0 + (alone[_ASH] - alone[_BIRCH]) / (10 - 8)
+
+
+@pytest.fixture(scope="module")
+def two_schools_runs(two_schools):
+    return rank(with_settings(load_scenario(two_schools), {"robustness.runs": 12}))
+
+
+def test_the_flip_finder_finds_the_mismatch_at_which_the_plan_flips(two_schools_runs, flip_value):
+    assert 1.2 < flip_value < 1.8  # the case is built for it
+    result = two_schools_runs
+    assert list(result.plan.chosen["urn"]) == [_ASH]
+    table = result.stability.set_index("urn")
+    text = "enters the plan when the mismatch penalty is over "
+    assert table.loc[_BIRCH, "flipped_by"].startswith(text)
+    found = float(table.loc[_BIRCH, "flipped_by"].removeprefix(text).split(" harm points")[0])
+    # Bisection to 1/2**(BISECTIONS+1) of the way from the setting (1) to the end (2), the
+    # value printed to three figures.
+    assert abs(found - flip_value) <= 1.0 / 2 ** (BISECTIONS + 1) + 0.005, (found, flip_value)
+    assert table.loc[_ASH, "flipped_by"].startswith("leaves the plan when the mismatch penalty")
+    sensitivity = result.sensitivity.set_index("end")
+    assert not sensitivity.loc["low", "changed"] and sensitivity.loc["high", "changed"]
+    assert "Birch Primary" in sensitivity.loc["high", "enters"]
+    # At m = 2, keeping Ash costs what Birch averts more there: (2 - m*) x 2 harm points.
+    assert sensitivity.loc["high", "regret"] == pytest.approx(2 * (2.0 - flip_value), abs=1e-6)
+    assert sensitivity.loc["low", "regret"] == 0.0
+
+
+def test_the_statement_agrees_with_a_sweep_by_hand(two_schools, two_schools_runs, flip_value):
+    # The runs draw the mismatch uniformly from [0.5, 2] with the scenario's seed; by hand:
+    # the same draws, and the plan each gives (Birch above m*, else Ash), checked by ranking
+    # the first four again at the drawn value.
+    scenario = load_scenario(two_schools)
+    rng = np.random.default_rng(scenario.robustness.seed)
+    drawn = 0.5 + 1.5 * rng.uniform(size=12)
+    assert np.abs(drawn - flip_value).min() > 0.01  # no draw sits on the flip
+    for value in drawn[:4]:
+        again = rank(with_settings(scenario, {"fallback.mismatch": float(value)}))
+        assert list(again.plan.chosen["urn"]) == [_BIRCH if value > flip_value else _ASH]
+    table = two_schools_runs.stability.set_index("urn")
+    assert table.loc[_BIRCH, "share_of_runs"] == pytest.approx(np.mean(drawn > flip_value))
+    assert table.loc[_ASH, "share_of_runs"] == pytest.approx(np.mean(drawn < flip_value))
+
+
+def test_the_statement_is_the_same_on_any_number_of_workers(two_schools, two_schools_runs):
+    scenario = with_settings(
+        load_scenario(two_schools), {"robustness.runs": 12, "robustness.workers": 2}
     )
-    plan = _set(rank(base))
-    grid = np.round(np.arange(1.0, 1.11, 0.01), 2)
-    sets = [_set(rank(with_settings(base, {"harm.exponent": float(e)}))) for e in grid]
-    moving = [k for k in plan if k not in sets[0] and all(k in s for s in sets[-3:])]
-    assert moving, "the demo no longer flips a base on the exponent"
-    (urn, _, _) = key = moving[0]
-    flip = float(grid[max(i for i, s in enumerate(sets) if key not in s)]) + 0.005  # +- 0.005
-    result = rank(
-        with_settings(
-            base,
-            {
-                "robustness.runs": 2,
-                "robustness.exponent": (1.0, 2.0),
-                "robustness.out_of_authority_minutes": (60.0, 60.0),
-            },
-        )
-    )
-    sensitivity = result.sensitivity.set_index(["assumption", "end"])
-    assert set(sensitivity.index) == {("exponent", "low"), ("exponent", "high")}
-    assert sensitivity.loc[("exponent", "low"), "changed"]
-    assert urn in sensitivity.loc[("exponent", "low"), "leaves"]
-    row = result.stability.set_index("urn").loc[urn]
-    assert row["in_plan"] and row["share_of_runs"] == 1.0
-    text = "leaves the plan when the harm curve's exponent is under "
-    assert text in row["flipped_by"]
-    found = float(row["flipped_by"].split(text)[1].split(";")[0])
-    # bisection to 0.5 / 2**6 of the way from 1.5 to 1.0, reported to 3 figures
-    assert abs(found - flip) <= 0.005 + 0.5 / 64 + 0.005, (found, flip)
+    shared = rank(scenario)
+    pd.testing.assert_frame_equal(shared.stability, two_schools_runs.stability)
+    pd.testing.assert_frame_equal(shared.sensitivity, two_schools_runs.sensitivity)
 
 
 def test_stability_shares_are_runs_out_of_the_total_and_seeded(demo_config):
@@ -167,16 +286,21 @@ def test_stability_shares_are_runs_out_of_the_total_and_seeded(demo_config):
     assert rank(with_settings(scenario, {"robustness.runs": 0})).stability.empty
 
 
-def test_every_output_carries_the_same_statement(demo_config, tmp_path):
+def test_every_output_carries_the_same_statement(two_schools_runs, tmp_path):
     import json
     import sqlite3
     from contextlib import closing
 
-    from sitefinder import write_geopackage
-    from sitefinder.render.html import write_report
-    from sitefinder.report import to_json
+    from rich.console import Console
 
-    result = rank(with_settings(load_scenario(demo_config), {"robustness.runs": 3}))
+    from sitefinder import write_geopackage
+    from sitefinder.disclosure import Withheld
+    from sitefinder.published import publish
+    from sitefinder.render.charts import tornado_png
+    from sitefinder.render.html import write_report
+    from sitefinder.report import ranking_table, to_json
+
+    result = two_schools_runs
     document = json.loads(to_json(result, top=5))
     rows = document["stability"]
     assert rows and {"urn", "name", "phase", "need_group", "share_of_runs", "flipped_by"} <= set(
@@ -185,12 +309,25 @@ def test_every_output_carries_the_same_statement(demo_config, tmp_path):
     expected = result.stability
     assert [r["urn"] for r in rows] == list(expected["urn"].astype(str))
     assert [r["share_of_runs"] for r in rows] == list(expected["share_of_runs"])
+    assert [r["flipped_by"] for r in rows] == list(expected["flipped_by"])
     assert len(document["sensitivity"]) == len(result.sensitivity) > 0
     path = write_geopackage(result, tmp_path / "run.gpkg")
     with closing(sqlite3.connect(path)) as connection:
         stored = connection.execute(
             "SELECT urn, share_of_runs, flipped_by FROM stability"
         ).fetchall()
-    assert [(u, s) for u, s, _ in stored] == [(r["urn"], r["share_of_runs"]) for r in rows]
+    assert stored == [(r["urn"], r["share_of_runs"], r["flipped_by"]) for r in rows]
     text = write_report(result, tmp_path / "report.html").read_text()
     assert "Stability of each base" in text and "One assumption at a time" in text
+    assert "Tornado chart" in text and tornado_png(result) is not None
+    assert expected["flipped_by"].iloc[0] in text
+    console = Console(width=200, record=True)
+    console.print(ranking_table(result, top=5))
+    assert "How sure" in console.export_text()
+    # Counted children under the suppression threshold: a change of total harm with the
+    # mismatch penalty gives the count of children without a place back, so it is withheld,
+    # and no tornado is drawn from withheld figures.
+    counted = rank(with_settings(result.scenario, {"suppression_threshold": 10}))
+    published = publish(counted)["sensitivity"]
+    assert any(isinstance(v, Withheld) for v in published["change"])
+    assert tornado_png(counted) is None

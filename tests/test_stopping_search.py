@@ -74,7 +74,7 @@ def _per_count(demand, existing, sites, schools, k, required, rule):
     """Today's rule done the long way: the best set of each count by brute force, one base
     fewer while one fails. Returns the plan and the stopped (count, candidate) pairs, or None
     when a call is too close for the answer to be one (a tie, a threshold met to 1e-4)."""
-    stopped = []
+    stopped: list[tuple[int, int]] = []
     while True:
         feasible = [
             s

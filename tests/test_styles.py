@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import xml.etree.ElementTree as ET
 from contextlib import closing
@@ -100,16 +99,18 @@ def test_demand_classes_cover_the_data(gpkg):
     demand = gpd.read_file(gpkg, layer="demand")
     root = ET.fromstring(_rows(gpkg).set_index("f_table_name").loc["demand", "styleQML"])
     renderer = root.find("renderer-v2")
-    assert renderer.get("type") == "graduatedSymbol"
-    assert renderer.get("attr") == "mean_minutes_after"
-    ranges = [(float(r.get("lower")), float(r.get("upper"))) for r in renderer.iter("range")]
-    assert len(ranges) == 5
-    assert all(a[1] == pytest.approx(b[0]) for a, b in itertools.pairwise(ranges))
-    values = demand["mean_minutes_after"].dropna()
-    assert ranges[0][0] <= values.min() and values.max() <= ranges[-1][1]
+    assert renderer.get("type") == "RuleRenderer"
+    labels = [r.get("label") for r in renderer.iter("rule")]
+    assert labels[0] == "No children needing a place"
+    assert labels[-1].startswith("No figure")
+    measure = styles.demand_measure(demand)
+    ranges = styles.demand_ranges(demand)
+    assert labels[1:-1] == [r.label for r in ranges]
+    values = demand[measure.key].dropna()
+    assert ranges[0].lower <= values.min() and values.max() <= ranges[-1].upper
     assert {s.get("type") for s in renderer.find("symbols")} == {"fill"}
     colours = [s.find(".//Option[@name='color']").get("value") for s in renderer.find("symbols")]
-    assert len(set(colours)) == 5
+    assert len(set(colours)) == len(ranges) + 2
 
 
 def test_gdal_and_geopandas_still_read_every_layer(gpkg, demo_result):
@@ -144,7 +145,10 @@ def test_names_and_expressions_are_escaped():
 
 
 def test_demand_ranges_edge_cases():
-    assert styles.demand_ranges(pd.Series([np.nan, np.nan])) == []
-    flat = styles.demand_ranges(pd.Series([12.34, 12.34]))
+    frame = pd.DataFrame({"children": [1.0, 2.0], "unmet_after": [0.0, 0.0],
+                          "fallback_minutes": [np.nan, np.nan],
+                          "mean_minutes_all_after": [12.34, 12.34]})  # fmt: skip
+    flat = styles.demand_ranges(frame)
     assert flat[0].lower <= 12.34 <= flat[-1].upper
     assert all(r.upper > r.lower for r in flat)
+    assert styles.demand_ranges(frame.drop(columns="mean_minutes_all_after")) == []

@@ -1,5 +1,8 @@
 """Checks for ``sitefinder why``: recompute every figure and claim of an explanation from
-fresh arrays, and attack its published document for small counts."""
+fresh arrays, and attack its published document for small counts.
+
+As in tests/plan_checks.py, the plan is rebuilt from its published table (``plan.chosen``)
+and every assignment solved by the independent programme of tests/oracle.py."""
 
 from __future__ import annotations
 
@@ -8,10 +11,9 @@ import re
 
 import numpy as np
 import pandas as pd
+from oracle import assign
 from plan_checks import rebuild
 
-from sitefinder.model.network import solve_network
-from sitefinder.why import explain_school
 from sitefinder.why.school import OPTION_COLUMNS
 
 THRESHOLD = 5
@@ -32,7 +34,7 @@ def check_explanation(result, explanation) -> list[str]:
     built = rebuild(result)
     scenario, plan = result.scenario, result.plan
     rows = built.model.rows
-    planned = list(plan.sites)
+    planned = built.planned(result)
     chosen = plan.chosen.reset_index(drop=True)
     own = [i for i, u in enumerate(chosen["urn"]) if str(u) == explanation.urn]
     rest = [s for i, s in enumerate(planned) if i not in own]
@@ -50,14 +52,14 @@ def check_explanation(result, explanation) -> list[str]:
                           scenario.base_size)  # fmt: skip
         if option.in_plan:
             site = planned[own[0]]
-        alone = solve_network(rows, [*built.existing, site])
+        alone = built.harm([site])
         harm, placed, served = _figures(rows, today, alone, len(built.existing))
         close(option.alone_harm_averted, harm, f"{option.need_group} alone harm")
         close(option.alone_newly_placed, placed, f"{option.need_group} alone placed")
         close(option.alone_children_served, served, f"{option.need_group} alone served")
         mismatch = float((today.unmet - alone.unmet) @ rows.mismatch)
         close(option.alone_placing, mismatch, f"{option.need_group} alone placing")
-        trial = solve_network(rows, [*built.existing, *rest, site])
+        trial = built.harm([*rest, site])
         harm, placed, served = _figures(rows, with_rest, trial, len(built.existing) + len(rest))
         close(option.plan_harm_averted, harm, f"{option.need_group} plan harm")
         close(option.plan_newly_placed, placed, f"{option.need_group} plan placed")
@@ -92,7 +94,7 @@ def check_explanation(result, explanation) -> list[str]:
         close(swap.harm_difference, swapped.objective - after.objective, f"swap #{swap.choice}")
         close(swap.unmet_difference, swapped.unmet.sum() - after.unmet.sum(), "swap unmet")
     # The children it would serve alone, wherever the plan puts them, add up.
-    alone = solve_network(rows, [*built.existing, site])
+    alone = built.harm([site])
     _, _, served = _figures(rows, today, alone, len(built.existing))
     close(float(explanation.instead["children"].sum()), served, "children served instead")
     for row in explanation.instead.itertuples():
@@ -102,16 +104,7 @@ def check_explanation(result, explanation) -> list[str]:
             if row.children > after.flow[at].sum() + 1e-6:
                 false.append(f"{explanation.urn}: choice {row.choice} serves {row.children}")
     # As an extra base: every eligible option of every school without a planned base, solved.
-    planned_urns = {str(u) for u in chosen["urn"]}
-    best: dict[str, float] = {}
-    for school in result.schools.itertuples():
-        if not school.eligible or str(school.urn) in planned_urns | {explanation.urn}:
-            continue
-        for phase in str(school.host_phases).split(", "):
-            for group in scenario.new_base_groups:
-                other = built.site(result, school.urn, phase, group, scenario.base_size)
-                gain = after.objective - built.harm([*planned, other]).objective
-                best[str(school.urn)] = max(best.get(str(school.urn), -np.inf), gain)
+    best = {u: v for u, v in _extra_gains(result, built).items() if u != explanation.urn}
     extra = explanation.extra
     assert extra is not None
     mine = float(explanation.options["plan_harm_averted"].max())
@@ -125,11 +118,33 @@ def check_explanation(result, explanation) -> list[str]:
     return false
 
 
+def _extra_gains(result, built) -> dict[str, float]:
+    """Each eligible school without a planned base: the most harm its best option averts as
+    an extra base beside the plan (solved once per run: every explanation of it asks)."""
+    if built.extra:
+        return built.extra
+    scenario = result.scenario
+    planned = built.planned(result)
+    after = built.harm(planned).objective
+    planned_urns = {str(u) for u in result.plan.chosen["urn"]}
+    for school in result.schools.itertuples():
+        if not school.eligible or str(school.urn) in planned_urns:
+            continue
+        for phase in str(school.host_phases).split(", "):
+            for group in scenario.new_base_groups:
+                other = built.site(result, school.urn, phase, group, scenario.base_size)
+                gain = (
+                    after - assign(built.model.rows, [*built.existing, *planned, other]).objective
+                )
+                built.extra[str(school.urn)] = max(built.extra.get(str(school.urn), -np.inf), gain)
+    return built.extra
+
+
 def check_claims(result, document) -> list[str]:
     """Recompute the numbers in the sentences of ``document`` (what would have to change)."""
     false = []
     built = rebuild(result)
-    planned = list(result.plan.sites)
+    planned = built.planned(result)
     after = built.harm(planned).objective
     option = next(
         o
@@ -149,13 +164,14 @@ def check_claims(result, document) -> list[str]:
         if match is None:
             continue
         if match.group(4):
-            choice, said = int(match.group(4)), -float(match.group(5))
+            choice, figure, sign = int(match.group(4)), match.group(5), -1
         else:
-            choice, said = int(match.group(3)), float(match.group(2))
+            choice, figure, sign = int(match.group(3)), match.group(2), 1
+        said = sign * float(figure)
         i = choice - 1
         difference = built.harm([*planned[:i], *planned[i + 1 :], site]).objective - after
-        digits = len(str(said).split(".")[1])
-        if abs(round(difference, 3) - said) > 0.6 * 10 ** -max(digits, 2):
+        digits = len(figure.split(".")[1])  # as printed: "0.110" has three
+        if round(difference, digits) != round(said, digits):
             false.append(f"{document['urn']}: {sentence!r} but the swap adds {difference}")
     return false
 
@@ -245,12 +261,15 @@ HARMS = {"harm_averted", "harm_averted_placing", "harm_averted_journeys", "harm_
 
 
 def left_out_standalone_errors(result) -> list[str]:
-    """The plan's strongest left-out schools: each standalone figure equals ``why``'s exact
-    value of that option alone (a base serving several classes shares its places)."""
+    """The plan's strongest left-out schools: each standalone figure equals the exact value of
+    that option alone beside today's bases, solved by the independent programme (a base serving
+    several classes shares its places)."""
     false = []
+    built = rebuild(result)
+    today = built.harm([]).objective
     for row in result.plan.left_out.itertuples():
-        options = explain_school(result, row.urn).options.set_index(["phase", "need_group"])
-        value = float(options.loc[(row.phase, row.need_group), "alone_harm_averted"])
+        site = built.site(result, row.urn, row.phase, row.need_group, result.scenario.base_size)
+        value = today - built.harm([site]).objective
         if abs(value - row.harm_averted_standalone) > 1e-6:
             false.append(f"{row.urn}: left out at {row.harm_averted_standalone}, alone {value}")
     return false

@@ -1,82 +1,117 @@
-"""A capital budget for the plan (``selection.capital_budget``).
+"""A capital budget for the plan (``selection.capital_budget``): what each new base costs, and
+what the budget left out.
 
-Every new base of one size costs the same capital (``costs.capital_per_base`` + places x
-``costs.capital_per_place``), so the best plan within a budget is, exactly, the best plan of
-as many bases as the budget pays for (no more than asked for): adding a base never raises
-the plan's harm, so the budget's best plan spends on as many bases as it can, and the plan's
-exact search and stopping rule then choose them as for any number of bases. Bases of several
-sizes would cost different sums, and a budget among them needs a knapsack constraint inside
-the selection MIP: the scenario refuses that combination (see
-:meth:`sitefinder.config.Scenario`'s checks).
+The budget is exact: a knapsack row inside the selection (:mod:`sitefinder.model.budget`),
+the capital of the opened bases (``costs.capital_per_base`` + places x
+``costs.capital_per_place`` each, so bases of several sizes cost different sums) at most the
+budget, and the bases asked for the most to open. To say what the budget left out, the plan is
+chosen once more without it (the same rules and stopping rule), and the bases of that plan the
+budget's plan lacks are named with their capital and the harm they would avert.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from sitefinder.columns import money
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sitefinder.config import Scenario
+    from sitefinder.model.select import SolverSettings
+    from sitefinder.plan.stopping import ChosenSet, SetProblem, StoppingRule
 
 
-def base_capital(scenario: Scenario) -> float:
-    """The capital of one new base of the scenario's size (£)."""
-    sizes = scenario.selection.sizes or [scenario.base_size]
+def base_capital(scenario: Scenario, places: float) -> float:
+    """The capital of one new base of ``places`` places (£)."""
     costs = scenario.costs
-    return costs.capital_per_base + max(sizes) * costs.capital_per_place
+    return costs.capital_per_base + float(places) * costs.capital_per_place
 
 
-def affordable(scenario: Scenario) -> int:
-    """How many new bases ``selection.capital_budget`` pays for, at most those asked for."""
-    budget = scenario.selection.capital_budget
-    wanted = scenario.new_bases
-    if budget is None:
-        return wanted
-    one = base_capital(scenario)
-    if one <= 0:
-        return wanted
-    return min(wanted, math.floor(budget / one + 1e-9))
+def candidate_costs(scenario: Scenario, places: Sequence[float]) -> list[float]:
+    """The capital of each candidate base of ``places`` places (£)."""
+    return [base_capital(scenario, p) for p in places]
 
 
-def within_budget(scenario: Scenario) -> tuple[Scenario, str | None]:
-    """The scenario the plan is chosen with under ``selection.capital_budget``, and a
-    sentence saying what the budget allowed and what it left out (None without a budget).
+def budget_note(
+    scenario: Scenario,
+    *,
+    problem: SetProblem,
+    chosen: ChosenSet,
+    settings: SolverSettings,
+    stop: StoppingRule,
+    options: pd.DataFrame,
+    names: pd.Series,
+) -> str:
+    """What ``selection.capital_budget`` allowed and what it left out, in one sentence or two.
 
     Parameters
     ----------
     scenario
         The run's scenario.
-
-    Returns
-    -------
-    tuple
-        The scenario with ``bases`` cut to what the budget pays for (the same scenario when
-        it pays for every base asked for), and the sentence.
+    problem, chosen
+        The plan's set problem (with the budget in its rules) and the set chosen within it.
+    settings, stop
+        The solver settings and stopping rule the plan was chosen with.
+    options, names
+        The options table (``urn, phase``) and school names by URN, to name bases.
     """
-    budget = scenario.selection.capital_budget
-    if budget is None:
-        return scenario, None
-    one, wanted = base_capital(scenario), scenario.new_bases
-    afford = affordable(scenario)
+    from sitefinder.plan.stopping import choose_set
+
+    budget = float(scenario.selection.capital_budget or 0.0)
+    candidates = problem.candidates
+    cost = np.asarray(problem.rules.cost or [0.0] * len(candidates.sites), dtype=float)
+    spent = float(cost[chosen.chosen].sum()) if chosen.chosen else 0.0
     shown = money(budget)
-    if afford >= wanted:
-        return scenario, (
-            f"Capital budget {shown} (selection.capital_budget): the {wanted} new base(s)"
-            f" asked for cost at most {money(wanted * one)} ({money(one)} each), within it."
-        )
-    left = wanted - afford
-    note = (
-        f"Capital budget {shown} (selection.capital_budget): a new base costs {money(one)}"
-        f" (costs.capital_per_base + places x costs.capital_per_place), so the budget pays for"
-        f" {afford} of the {wanted} new base(s) asked for ({money(afford * one)});"
-        f" the budget left {left} out (the next would need {money((afford + 1) * one)} in all)."
-    )
-    if afford == 0:
-        note = (
+    cheapest = float(cost.min()) if len(cost) else 0.0
+    if not chosen.chosen and cheapest > budget:
+        return (
             f"Capital budget {shown} (selection.capital_budget) is below the capital of one new"
-            f" base, {money(one)} (costs.capital_per_base + places x costs.capital_per_place):"
-            f" the plan adds no new base (the budget left all {wanted} asked for out)."
+            f" base, {money(cheapest)} (the smallest, {int(candidates.places[int(cost.argmin())])}"
+            " places: costs.capital_per_base + places x costs.capital_per_place): the plan"
+            " adds no new base."
         )
-    return scenario.model_copy(update={"bases": afford}), note
+    free = choose_set(
+        replace(problem, rules=replace(problem.rules, budget=None)), settings=settings, stop=stop
+    )
+    more = chosen.scorer.harm(chosen.chosen) - free.scorer.harm(free.chosen)
+    head = (
+        f"Capital budget {shown} (selection.capital_budget): the plan's"
+        f" {len(chosen.chosen)} new base(s) cost {money(spent)} ({money(budget - spent)} left)."
+    )
+    mine = {int(candidates.option[c]): c for c in chosen.chosen}
+    best = {int(candidates.option[c]): c for c in free.chosen}
+    if mine == best:
+        return head + " It did not bind: the best plan without it is the same."
+
+    def name(c: int, places: str = "") -> str:
+        option = options.iloc[int(candidates.option[c])]
+        return (
+            f"{names.get(option['urn'], option['urn'])} ({option['phase']},"
+            f" {places or int(candidates.places[c])} places, {money(float(cost[c]))})"
+        )
+
+    parts = []
+    left = [best[o] for o in best if o not in mine]
+    if left:
+        parts.append("leaves out " + "; ".join(name(c) for c in left))
+    cut = [
+        name(mine[o], f"{int(candidates.places[best[o]])} -> {int(candidates.places[mine[o]])}")
+        for o in best
+        if o in mine and candidates.places[mine[o]] != candidates.places[best[o]]
+    ]
+    if cut:
+        parts.append("builds smaller " + "; ".join(cut))
+    instead = [mine[o] for o in mine if o not in best]
+    if instead:
+        parts.append("adds instead " + "; ".join(name(c) for c in instead))
+    free_cost = float(cost[free.chosen].sum()) if free.chosen else 0.0
+    return (
+        head + f" Without it the best plan would cost {money(free_cost)} and avert"
+        f" {more:.2f} harm points more: within the budget the plan " + "; it ".join(parts) + "."
+    )

@@ -159,12 +159,16 @@ class BusinessCase:
     transport
         One row per network (``today``, ``plan``): ``children`` with a journey, their
         ``child_minutes`` (one-way minutes added up) and ``cost_per_year`` (£ a year).
+    years
+        With a programme, the case of each of its years
+        (:data:`sitefinder.costs.programme.YEAR_COLUMNS`); empty without one.
     """
 
     bases: pd.DataFrame
     total: dict[str, float | None]
     placements: pd.DataFrame
     transport: pd.DataFrame = field(default_factory=pd.DataFrame)
+    years: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _placements(costs: Costs, unplaced: pd.DataFrame) -> pd.DataFrame:

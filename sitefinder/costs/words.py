@@ -51,7 +51,10 @@ def _label(row: pd.Series) -> str:
 
 def cost_table(case: BusinessCase) -> pd.DataFrame:
     """The ``costs`` table: one row per new base (``row = "base"``), then the plan's total
-    (``row = "total"``), with payback rounded to a tenth of a year."""
+    (``row = "total"``), then with a programme one row per year of it (``row = "year"``:
+    that year's capital, the capital to date, and that year's revenue, changes and saving
+    with the programme's bases open by then; payback = capital to date / that year's net
+    saving), with payback rounded to a tenth of a year."""
     bases = case.bases.copy()
     bases.insert(0, "row", "base")
     bases.insert(1, "label", [_label(row) for _, row in bases.iterrows()])
@@ -68,7 +71,37 @@ def cost_table(case: BusinessCase) -> pd.DataFrame:
         "share": 1.0 if len(bases) else math.nan,
         **{k: (math.nan if v is None else v) for k, v in total.items()},
     }
-    table = pd.concat([bases, pd.DataFrame([total_row])], ignore_index=True)
+    years = case.years
+    year_rows = pd.DataFrame(
+        {
+            "row": "year",
+            "label": [
+                f"{int(r.year)}: {int(r.bases_open)} programme base(s) open"
+                for r in years.itertuples()
+            ],
+            "year": years.get("year", pd.Series(dtype=float)).astype(float),
+            "urn": "",
+            "name": "",
+            "phase": "",
+            "need_group": "",
+            **{
+                key: years[source].astype(float)
+                for key, source in (
+                    ("places", "places_open"),
+                    ("capital", "capital"),
+                    ("capital_to_date", "capital_to_date"),
+                    ("revenue_per_year", "revenue_per_year"),
+                    ("transport_change_per_year", "transport_change_per_year"),
+                    ("placement_change_per_year", "placement_change_per_year"),
+                    ("net_saving_per_year", "net_saving_per_year"),
+                    ("payback_years", "payback_years"),
+                )
+                if source in years.columns
+            },
+        }
+    )
+    parts = [bases, pd.DataFrame([total_row]), *([year_rows] if len(year_rows) else [])]
+    table = pd.concat(parts, ignore_index=True)
     table = table.drop(columns=["children_served", "newly_placed", "harm_averted"])
     for key in ("payback_years", "discounted_payback_years"):
         table[key] = table[key].astype(float).round(1)
@@ -172,6 +205,16 @@ def cost_notes(case: BusinessCase, scenario: Scenario, *, threshold: int) -> lis
         + (f"; per harm point averted {money(per_point)}" if per_point is not None else "")
         + "."
     )
+    if len(case.years):
+        last = case.years.iloc[-1]
+        notes.append(
+            "The programme year by year (the rows after the total): each year's network with"
+            " the programme's bases open by then against the same year's with today's bases"
+            f" only; by {int(last['year'])} its {int(last['bases_open'])} base(s) have cost"
+            f" {money(float(last['capital_to_date']))} and save"
+            f" {money(float(last['net_saving_per_year']))} that year (payback of the capital to"
+            f" date {_years(float(last['payback_years']))})."
+        )
     if n > 1:
         notes.append(
             "Per base, capital and revenue are the base's own; the plan's transport and"

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from sitefinder.model import budget as budget_of
 from sitefinder.model._highs import (
     MipLimits,
     MipModel,
@@ -74,6 +75,8 @@ class Rules:
     location: NDArray[np.intp]
     required: NDArray[np.bool_]
     excluded: NDArray[np.bool_]
+    cost: NDArray[np.float64] | None = None  # capital per candidate (£)
+    budget: float = float("inf")  # the most the open candidates may cost (£)
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,9 +437,21 @@ class _Master:
         ri: list[NDArray[np.intp]] = [rules.group]
         ci: list[NDArray[np.intp]] = [np.arange(n)]
         va: list[NDArray[np.float64]] = [np.ones(n)]
-        lo: list[float] = list(rules.count.astype(float))
+        lo: list[float] = list(budget_of.count_lower(rules.count, rules.budget))
         hi: list[float] = list(rules.count.astype(float))
         row = len(rules.count)
+        knapsack = (
+            None
+            if rules.cost is None
+            else budget_of.budget_row(rules.cost, rules.budget, row=row, first=0)
+        )
+        if knapsack is not None:  # the capital of the open candidates within the budget
+            ri.append(knapsack[0])
+            ci.append(knapsack[1])
+            va.append(knapsack[2])
+            lo.append(knapsack[3])
+            hi.append(knapsack[4])
+            row += 1
         sizes = np.bincount(rules.location, minlength=int(rules.location.max(initial=-1)) + 1)
         for place in np.flatnonzero(sizes > 1):  # at most one base per location
             members = np.flatnonzero(rules.location == place)

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from sitefinder.model import budget as budget_of
 from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
@@ -76,6 +77,10 @@ class SelectionRules:
         A location id per candidate (e.g. the school); alternatives of one base (its sizes)
         share an id and at most one candidate per location opens. Default: every candidate is
         its own location.
+    cost, budget
+        The capital of each candidate (£) and the most the opened candidates may cost together
+        (:mod:`sitefinder.model.budget`); with a budget, ``k`` and ``counts`` are the most to
+        open (the best set within it may hold fewer). None: no budget.
     """
 
     k: int | None = None
@@ -84,6 +89,8 @@ class SelectionRules:
     required: Sequence[int] = ()
     excluded: Sequence[int] = ()
     locations: Sequence[Hashable] | None = None
+    cost: Sequence[float] | None = None
+    budget: float | None = None
 
     def restricted(self, keep: Sequence[int]) -> SelectionRules:
         """The same rules over the candidates ``keep`` only, renumbered 0..len(keep)-1."""
@@ -94,6 +101,7 @@ class SelectionRules:
             required=[position[c] for c in self.required if c in position],
             excluded=[position[c] for c in self.excluded if c in position],
             locations=None if self.locations is None else [self.locations[c] for c in keep],
+            cost=None if self.cost is None else [self.cost[c] for c in keep],
         )
 
     def one_fewer(self, candidate: int) -> SelectionRules:
@@ -238,6 +246,8 @@ class _Problem:
     required: NDArray[np.bool_]
     excluded: NDArray[np.bool_]
     scorer: SetScorer
+    cost: NDArray[np.float64]  # capital per candidate (£)
+    budget: float  # the most the open candidates may cost (£; inf: no budget)
 
     def score(self, open_: NDArray[np.bool_]) -> float:
         """Total harm of the network with ``open_`` candidates (components cached)."""
@@ -326,13 +336,17 @@ def _problem(
         raise ValueError("a candidate is both required and excluded")
     if len(np.unique(location[must])) < int(must.sum()):
         raise ValueError("two required candidates share a location")
+    cost, budget = budget_of.costs_of(rules.cost, n), budget_of.limit_of(rules.budget)
+    if not budget_of.within(cost, must, budget):
+        raise ValueError("the required candidates cost more than the budget")
+    never |= budget_of.too_dear(cost, budget) & ~must
     for g, wanted in enumerate(count):
         in_group = group == g
         if int((must & in_group).sum()) > wanted:
             raise ValueError("more required candidates than sites to open in their group")
         # At most one per location, so distinct usable locations bound what can open.
         usable = len(np.unique(location[in_group & ~never]))
-        if usable < wanted:
+        if usable < wanted and not np.isfinite(budget):  # a budget's counts are at most
             raise ValueError(f"only {usable} openable candidates for a count of {wanted}")
     return _Problem(
         demand,
@@ -344,6 +358,8 @@ def _problem(
         must,
         never,
         scorer or SetScorer(demand, existing, candidates),
+        cost,
+        budget,
     )
 
 
@@ -356,6 +372,7 @@ def _greedy_fill(problem: _Problem, open_: NDArray[np.bool_], deadline: float) -
         taken[problem.location[open_]] = True
         eligible = ~open_ & ~problem.excluded & ~taken[problem.location]
         eligible &= have[problem.group] < problem.count[problem.group]
+        eligible &= budget_of.fits(problem.cost, float(problem.cost[open_].sum()), problem.budget)
         if not eligible.any():
             return objective
         best, best_j = np.inf, -1
@@ -454,6 +471,8 @@ def _interchange(
             taken[problem.location[out]] = False
             trial = ~open_ & ~problem.excluded & ~taken[problem.location]
             trial &= problem.group == problem.group[out]
+            spent = float(problem.cost[open_].sum() - problem.cost[out])
+            trial &= budget_of.fits(problem.cost, spent, problem.budget)
             target = objective - _TOL * max(1.0, abs(objective))
             swaps.close(int(out))
             for j in np.flatnonzero(trial):
@@ -490,7 +509,7 @@ def _quick_start(problem: _Problem) -> NDArray[np.bool_]:
         have = int((open_ & (problem.group == g)).sum())
         if open_[j] or problem.excluded[j] or problem.location[j] in taken:
             continue
-        if have < problem.count[g]:
+        if have < problem.count[g] and budget_of.within(problem.cost, open_, problem.budget, j):
             open_[j] = True
             taken.add(int(problem.location[j]))
     return open_
@@ -504,10 +523,12 @@ def _valid_start(problem: _Problem, start: Sequence[int] | None) -> NDArray[np.b
     open_[list(start)] = True
     have = np.bincount(problem.group[open_], minlength=len(problem.count))
     locations = problem.location[open_]
+    budgeted = np.isfinite(problem.budget)
     if (
         (open_ & problem.excluded).any()
         or (problem.required & ~open_).any()
-        or not np.array_equal(have, problem.count)
+        or not ((have <= problem.count).all() if budgeted else np.array_equal(have, problem.count))
+        or not budget_of.within(problem.cost, open_, problem.budget)
         or len(np.unique(locations)) < len(locations)
     ):
         return None
@@ -621,9 +642,17 @@ def _mip_model(problem: _Problem) -> tuple[MipModel, NDArray[np.intp]]:
     ri.append(row + problem.group)
     ci.append(y0 + np.arange(n_cand))
     va.append(np.ones(n_cand))
-    lo.append(problem.count.astype(np.float64))
+    lo.append(budget_of.count_lower(problem.count, problem.budget))
     hi.append(problem.count.astype(np.float64))
     row += n_groups
+    knapsack = budget_of.budget_row(problem.cost, problem.budget, row=row, first=y0)
+    if knapsack is not None:  # the capital of the open candidates within the budget
+        ri.append(knapsack[0])
+        ci.append(knapsack[1])
+        va.append(knapsack[2])
+        lo.append(np.array([knapsack[3]]))
+        hi.append(np.array([knapsack[4]]))
+        row += 1
     # At most one alternative per location (only where a location has several).
     sizes = np.bincount(problem.location, minlength=int(problem.location.max(initial=-1)) + 1)
     shared = np.flatnonzero(sizes[problem.location] > 1)
@@ -664,6 +693,32 @@ def _mip(
     if not np.isfinite(bound):
         bound = result.objective if result.optimal else -np.inf
     return chosen, bound, result.limit
+
+
+def _best_one(problem: _Problem) -> NDArray[np.bool_]:
+    """The best single candidate, exactly: each allowed one tried on a warm LP of today's
+    network, best price bound first, until no bound can beat the best found (ties to the
+    lowest index); none when none is allowed (a budget below them all)."""
+    open_ = np.zeros(len(problem.candidates), dtype=bool)
+    scorer = problem.scorer
+    allowed = [int(j) for j in np.flatnonzero(~problem.excluded) if scorer.component[j] >= 0]
+    if not allowed:
+        return open_
+    none = np.zeros(0, dtype=np.intp)
+    bounds = np.array(
+        [scorer.warm(int(scorer.component[j]), none).bound(problem.candidates[j]) for j in allowed]
+    )
+    best, best_j = -np.inf, allowed[0]
+    for i in np.argsort(-bounds, kind="stable"):
+        if bounds[i] < best - _BOUND:
+            break
+        j = allowed[int(i)]
+        model = scorer.warm(int(scorer.component[j]), none)
+        gain = model.objective - model.trial(problem.candidates[j])
+        if gain > best + _TOL or (gain >= best - _TOL and j < best_j):
+            best, best_j = gain, j
+    open_[best_j] = True
+    return open_
 
 
 def select_sites(
@@ -729,12 +784,20 @@ def select_sites(
         open_, _, cut = _interchange(problem, started + settings.time_limit, given)
         outcome = _Outcome("greedy", float("nan"), False, "time" if cut else "", started)
         return _selection(problem, open_, outcome)
+    if len(problem.count) == 1 and int(problem.count[0]) == 1 and not problem.required.any():
+        return _selection(problem, _best_one(problem), _Outcome("optimal", 0.0, True, "", started))
     # The search improves any feasible start quickly; a costly heuristic start rarely pays.
     open_ = given if given is not None else _quick_start(problem)
     upper = problem.score(open_)
     limits = settings.limits(settings.time_limit - (time.perf_counter() - started))
     arrays = Rules(
-        problem.group, problem.count, problem.location, problem.required, problem.excluded
+        problem.group,
+        problem.count,
+        problem.location,
+        problem.required,
+        problem.excluded,
+        problem.cost,
+        problem.budget,
     )
     # Benders first: a few small masters prove most plans; the full MIP finishes the rest
     # where it is small enough to build (on a large authority Benders has the whole budget).

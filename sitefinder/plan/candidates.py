@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sitefinder.config import Scenario
+from sitefinder.costs.budget import candidate_costs
 from sitefinder.errors import ScenarioError
 from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site
@@ -89,7 +90,8 @@ def selection_rules(
     candidates: Candidates,
     standalone: StandaloneValues,
 ) -> SelectionRules:
-    """The scenario's ``bases`` or ``selection.counts`` and required URNs as rules.
+    """The scenario's ``bases`` or ``selection.counts``, required URNs and capital budget
+    (each candidate's capital against ``selection.capital_budget``) as rules.
 
     Raises
     ------
@@ -128,6 +130,8 @@ def selection_rules(
         groups=candidates.labels if per_group is not None else None,
         required=required,
         locations=candidates.locations,
+        cost=candidate_costs(scenario, candidates.places.tolist()),
+        budget=scenario.selection.capital_budget,
     )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sitefinder.config import Phase, Scenario
+from sitefinder.costs.budget import budget_note
 from sitefinder.disclosure import Rule, format_count
 from sitefinder.model.network import Solution, solve_network
 from sitefinder.model.select import SelectionMethod, SolverSettings
@@ -30,15 +31,16 @@ from sitefinder.plan.candidates import (
 )
 from sitefinder.plan.explain import PlanView, chosen_table, left_out
 from sitefinder.plan.result import ABS_GAP, REL_GAP, Plan, PlanInputs
-from sitefinder.plan.robustness import robustness_runs
-from sitefinder.plan.stability import sensitivity_table, stability_table
 from sitefinder.plan.stopping import SetProblem, Stopped, StoppingRule, choose_set
 from sitefinder.plan.ties import alternatives_table, alternatives_text, find_alternatives
+from sitefinder.stability.runs import robustness_runs
+from sitefinder.stability.statement import sensitivity_table, stability_table
 
 Progress = Callable[[str, int, int], None]
 
 STOPPED_COLUMNS = [
     "bases", "urn", "name", "phase", "need_group", "places", "newly_placed", "harm_averted",
+    "children_served", "reason",
 ]  # fmt: skip
 
 
@@ -76,6 +78,8 @@ def _stopped_table(
                 "places": int(candidates.places[item.candidate]),
                 "newly_placed": item.newly_placed,
                 "harm_averted": item.harm_averted,
+                "children_served": item.served,
+                "reason": item.reason,
             }
         )
     return pd.DataFrame.from_records(records, columns=STOPPED_COLUMNS)
@@ -127,15 +131,19 @@ def _notes(
     searches: list[tuple[int, str, str, float]],
     stopped: pd.DataFrame,
     counts: tuple[int, int],
+    unfillable: int = 0,
 ) -> list[str]:
-    """Sentences about the plan; ``counts`` is (bases chosen, bases requested)."""
+    """Sentences about the plan; ``counts`` is (bases chosen, bases requested);
+    ``unfillable`` the candidates the minimum occupancy left out from the start."""
     threshold = scenario.count_threshold
     stop = StoppingRule.from_scenario(scenario)
     notes = []
+    everything = stopped
+    stopped = stopped[stopped["reason"] == "rule"] if len(stopped) else stopped
     if len(stopped):
         parts = [
             f"the {_ordinal(int(row.bases))} ({row.name}, {row.phase}"
-            f" {scenario.need_groups[row.need_group].label}) would"
+            f" {scenario.group_label(str(row.need_group))}) would"
             f" place {format_count(float(row.newly_placed), threshold)} children who had no"
             " base place"
             # Its harm with a withheld count of children could give that count back.
@@ -151,6 +159,31 @@ def _notes(
             + "; ".join(parts)
             + f" (the stopping rule: a new base must place"
             f" {stop.describe(scenario.base_size, threshold)})."
+        )
+    occupancy = scenario.selection.min_occupancy
+    kept = everything[everything["reason"] != "rule"] if len(everything) else everything
+    if len(kept) or unfillable:
+        parts = [
+            f"{row.name} ({row.phase} {scenario.group_label(str(row.need_group))},"
+            f" {int(row.places)} places) would serve"
+            f" {format_count(float(row.children_served), threshold)} children"
+            + (
+                f" ({row.children_served / row.places:.0%} of its places)"
+                if not Rule(threshold, 0.0).hides(float(row.children_served), "count")
+                else ""
+            )
+            + (", so its smaller sizes were tried" if row.reason == "smaller" else "")
+            for row in kept.itertuples()
+        ]
+        if unfillable:
+            parts.append(
+                f"{unfillable} candidate base(s) have fewer children within reach than"
+                f" {occupancy:.0%} of their places, so never entered"
+            )
+        notes.append(
+            f"Minimum occupancy (selection.min_occupancy = {occupancy:g}): a new base enters"
+            f" only if the children it is expected to serve fill {occupancy:.0%} of its places;"
+            " it kept out: " + "; ".join(parts) + "."
         )
     for bases, method, limit, gap in searches:
         which = f"The search for the best set of {bases} new base(s)"
@@ -214,8 +247,25 @@ def choose_plan(
         today=inputs.greedy.standalone.today(),
     )
     started = time.perf_counter()
-    chosen_set = choose_set(problem, settings=settings, stop=StoppingRule.from_scenario(scenario))
+    stop = StoppingRule.from_scenario(scenario)
+    chosen_set = choose_set(problem, settings=settings, stop=stop)
     seconds = time.perf_counter() - started
+    names = inputs.schools.set_index("urn")["name"]
+    budget = (
+        budget_note(
+            scenario,
+            problem=problem,
+            chosen=chosen_set,
+            settings=settings,
+            stop=stop,
+            options=inputs.options,
+            names=names,
+        )
+        if rules.budget is not None
+        else None
+    )
+    if chosen_set.rules is not None:  # any size a base was cut from is excluded
+        rules = replace(rules, excluded=chosen_set.rules.excluded)
     selection, scorer = chosen_set.selection, chosen_set.scorer
     tolerance = scenario.selection.tie_tolerance
     # Choice 1 averts the most harm (ties keep the solver's order); the network is solved once,
@@ -246,7 +296,6 @@ def choose_plan(
         table["robustness"] = table["urn"].map(robust.shares).fillna(0.0) if robust.runs else np.nan
     slack, accuracy = journey_slack(scenario, table, chosen)
     found = find_alternatives(scorer, candidates, rules, chosen, tolerance=tolerance, slack=slack)
-    names = inputs.schools.set_index("urn")["name"]
     alternatives = alternatives_table(
         found, candidates, inputs.options, names, table,
         tie=[tolerance * averted[c] for c in chosen],
@@ -257,7 +306,15 @@ def choose_plan(
             alternatives_text(alternatives, row, labels=labels) for _, row in table.iterrows()
         ]
     stopped = _stopped_table(chosen_set.stopped, candidates, inputs)
-    notes = _notes(scenario, chosen_set.searches, stopped, (len(chosen), rules.total()))
+    notes = _notes(
+        scenario,
+        chosen_set.searches,
+        stopped,
+        (len(chosen), rules.total()),
+        chosen_set.unfillable,
+    )
+    if budget is not None:
+        notes.insert(0, budget)
     notes.extend(_accuracy_notes(alternatives, accuracy, scenario))
     if robust.time_limited:
         notes.append(

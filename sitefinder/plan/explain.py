@@ -49,6 +49,30 @@ def areas_text(
     return ", ".join(shown) + (f" and {more} more area(s)" if more > 0 else "")
 
 
+def mix_text(
+    instance: Instance,
+    rows: NDArray,
+    children: NDArray,
+    *,
+    scenario: Scenario,
+    classes: frozenset[int],
+) -> str:
+    """The children a base serving several need groups serves of each (``""`` for one group):
+    ``Communication and interaction 6.2; Social, emotional and mental health 3.8``, counts
+    withheld under the run's threshold."""
+    groups = sorted({instance.classes[c][1] for c in classes})
+    if len(groups) < 2:
+        return ""
+    klass = instance.rows.klass
+    by = dict.fromkeys(scenario.group_order(groups), 0.0)
+    for row, n in zip(rows, children, strict=True):
+        by[instance.classes[int(klass[row])][1]] += float(n)
+    threshold = scenario.count_threshold
+    return "; ".join(
+        f"{scenario.group_label(g)} {format_count(n, threshold)}" for g, n in by.items()
+    )
+
+
 @dataclass(frozen=True)
 class PlanView:
     """The plan as the explanations see it.
@@ -89,9 +113,17 @@ def chosen_table(inputs: PlanInputs, scenario: Scenario, plan: PlanView) -> pd.D
                 "name": school["name"],
                 "phase": option["phase"],
                 "need_group": option["need_group"],
-                "need_group_label": scenario.need_groups[option["need_group"]].label,
+                "need_group_label": scenario.group_label(option["need_group"]),
                 "places": int(candidates.places[candidate]),
                 "children_served": served,
+                "fill": served / float(candidates.places[candidate]),
+                "mix": mix_text(
+                    instance,
+                    served_rows,
+                    flow,
+                    scenario=scenario,
+                    classes=candidates.sites[candidate].classes,
+                ),
                 "newly_placed": newly,
                 "harm_averted": without.harm - full.harm,
                 "harm_averted_placing": without.mismatch - full.mismatch,

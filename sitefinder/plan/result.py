@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sitefinder.instance import Instance
 from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site, Solution
+
+if TYPE_CHECKING:
+    from sitefinder.load import AuthorityData
 
 ABS_GAP = 0.01
 """Harm points: a set proven within this of the best possible set is proven optimal (a
@@ -39,6 +43,9 @@ class PlanInputs:
         The greedy build order (its first bases are the MIP's starting point).
     before
         Today's network, solved.
+    data
+        The inputs read (the robustness runs vary the share of EHC plans needing a base place
+        and today's unrecorded places from them); None: those are not varied.
     """
 
     instance: Instance
@@ -49,6 +56,7 @@ class PlanInputs:
     existing: Sequence[Site]
     greedy: GreedyResult
     before: Solution
+    data: AuthorityData | None = None
 
 
 @dataclass(frozen=True)
@@ -112,10 +120,11 @@ class Plan:
     stability
         The stability statement (with runs): one row per base in the plan or strongly in
         contention, ``urn, name, phase, need_group, in_plan, share_of_runs, flipped_by``
-        (:func:`sitefinder.plan.stability.stability_table`).
+        (:func:`sitefinder.stability.statement.stability_table`).
     sensitivity
         The one-at-a-time sensitivity (with runs): ``assumption, label, end, value, changed,
-        enters, leaves`` (:func:`sitefinder.plan.stability.sensitivity_table`).
+        enters, leaves, harm_averted, change, regret``
+        (:func:`sitefinder.stability.statement.sensitivity_table`).
     """
 
     method: str

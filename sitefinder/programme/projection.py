@@ -200,7 +200,8 @@ def project_demand(
             moved = _cohorts_by_population(known, population, ahead)
         else:
             moved = _cohorts_shifted(known, ahead, youngest=youngest)
-        moved["phase"] = [phase_of_age(ages, int(a)) for a in moved["age"]]
+        whole = moved["age"].astype(int)
+        moved["phase"] = whole.map({a: phase_of_age(ages, a) for a in whole.unique()})
         moved = moved[moved["phase"].notna()]
         parts = [moved, unknown.assign(children=unknown["children"])]
         frame = pd.concat(parts, ignore_index=True)
@@ -232,13 +233,18 @@ def _cohorts_by_population(
     table = population.copy()
     table.index = table.index.astype(str)
     table.columns = [int(c) for c in table.columns]
+    values = table.to_numpy(dtype=float)
+    row = table.index.get_indexer(areas)
+    column = pd.Index(table.columns)
+    now_at, then_at = column.get_indexer(ages), column.get_indexer(ages - ahead)
+    known_cells = (row >= 0) & (now_at >= 0) & (then_at >= 0)
+    now = np.zeros(len(out))
+    then = np.zeros(len(out))
+    now[known_cells] = values[row[known_cells], now_at[known_cells]]
+    then[known_cells] = values[row[known_cells], then_at[known_cells]]
+    scaled = known_cells & (now > 0)
     ratio = np.ones(len(out))
-    for i, (area, age) in enumerate(zip(areas, ages, strict=True)):
-        if area not in table.index or age not in table.columns or age - ahead not in table.columns:
-            continue
-        now = float(table.at[area, age])
-        if now > 0:
-            ratio[i] = float(table.at[area, age - ahead]) / now
+    ratio[scaled] = then[scaled] / now[scaled]
     out["children"] = out["children"].to_numpy(dtype=float) * ratio
     return out
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sitefinder.config import groups_in
 from sitefinder.programme.projection import fit_trend, project_demand
 from sitefinder.programme.schedule import schedule
 from sitefinder.programme.sufficiency import COLUMNS, Sufficiency, base_places, statement
@@ -140,8 +141,9 @@ def sufficiency_of(
         for i, site in enumerate(existing[:n_bases])
     }
     today = base_places(table, served, classes=classes)
+    planned = None
     if asked_for(scenario):
-        programme, programme_notes = schedule(
+        planned = schedule(
             instance,
             scenario,
             years=years,
@@ -150,11 +152,10 @@ def sufficiency_of(
             options=options,
             option_sites=option_sites,
         )
-        notes.extend(programme_notes)
-        added = programme.rename(columns={"need_groups": "need_group"})
+        notes.extend(planned.notes)
+        added = planned.added
     else:  # the plan, open from the first year
-        programme = pd.DataFrame()
-        added = chosen.reindex(columns=["phase", "need_group", "places"]).dropna()
+        added = _plan_places(scenario, chosen)
         notes.append(
             f"programme: none asked for (a [programme] section runs one), so the plan's new"
             f" bases are counted from {years[0]}"
@@ -166,7 +167,24 @@ def sufficiency_of(
         " children it serves today) and the places the programme has opened by then; gap ="
         " children - places today - places added"
     )
-    return Sufficiency(rows, projected, trend.series, notes, programme)
+    if planned is None:
+        return Sufficiency(rows, projected, trend.series, notes)
+    return Sufficiency(
+        rows, projected, trend.series, notes, planned.table, planned.years, planned.states
+    )
+
+
+def _plan_places(scenario: Scenario, chosen: pd.DataFrame) -> pd.DataFrame:
+    """The plan's places by phase and need group (a base of several needs lends its places
+    to each evenly)."""
+    records = []
+    for row in chosen.reindex(columns=["phase", "need_group", "places"]).dropna().itertuples():
+        groups = groups_in(str(row.need_group))
+        records += [
+            {"phase": row.phase, "need_group": g, "places": float(row.places) / len(groups)}
+            for g in groups
+        ]
+    return pd.DataFrame.from_records(records, columns=["phase", "need_group", "places"])
 
 
 def _empty(note: str) -> Sufficiency:

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sitefinder.config import Scenario
+
+if TYPE_CHECKING:
+    from sitefinder.programme.schedule import Year
 
 COLUMNS = [
     "year", "phase", "need_group", "children", "places_today", "places_source",
@@ -41,6 +45,10 @@ class Sufficiency:
         How demand was projected and the places counted.
     programme
         The new bases opened in each year (:mod:`sitefinder.programme.schedule`).
+    years
+        The programme's years (:data:`sitefinder.programme.schedule.YEAR_COLUMNS`).
+    states
+        Each programme year's demand and networks, for its business case.
     """
 
     table: pd.DataFrame
@@ -48,6 +56,8 @@ class Sufficiency:
     series: pd.Series
     notes: list[str] = field(default_factory=list)
     programme: pd.DataFrame = field(default_factory=pd.DataFrame)
+    years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    states: list[Year] = field(default_factory=list, repr=False)
 
 
 def base_places(

@@ -1,5 +1,8 @@
 """Small areas (LSOAs) from boundary polygons, each represented by one point.
 
+Polygons are kept as MultiPolygons (:func:`multipolygons`): files that mix Polygon and
+MultiPolygon features, as most downloads do, are read like any other.
+
 Journeys start from one point per area. With a postcode lookup that names each postcode's area,
 the point is the mean of the area's postcode points, a good stand-in for where its people live
 (population-weighted); otherwise it is a point guaranteed inside the polygon.
@@ -13,6 +16,7 @@ import pandas as pd
 
 from sitefinder.authorities import Authority, authority_rows
 from sitefinder.config import BoundariesInput
+from sitefinder.readers.population_bands import layer_cut
 from sitefinder.readers.postcodes import PostcodeLookup
 from sitefinder.readers.tables import read_vector
 from sitefinder.validate import Problems
@@ -37,9 +41,15 @@ def read_boundaries(
     """
     import geopandas as gpd
 
-    frame = read_vector(spec.path, problems, layer=spec.layer, hint="inputs.boundaries")
+    cut = layer_cut(spec.path, spec.layer, authority)
+    frame = read_vector(
+        spec.path, problems, layer=spec.layer, hint="inputs.boundaries",
+        where=(cut.where, cut.none_kept) if cut else None,
+    )  # fmt: skip
     if frame is None:
         return None
+    if cut is not None and notes is not None:
+        notes.append(cut.note(spec.path, len(frame)))
     if authority is not None:
         known = (
             frozenset(postcodes.table["area_code"]) - {""} if postcodes is not None else frozenset()
@@ -66,10 +76,25 @@ def read_boundaries(
     codes = frame[spec.code_column].astype(str).str.strip()
     names = frame[spec.name_column].astype(str).str.strip() if spec.name_column else codes
     out = gpd.GeoDataFrame(
-        {"area_code": codes, "area_name": names}, geometry=frame.geometry, crs=frame.crs
-    ).to_crs(27700)
+        {"area_code": codes, "area_name": names}, geometry=multipolygons(frame.geometry),
+        crs=frame.crs,
+    ).to_crs(27700)  # fmt: skip
     problems.unique(spec.path, out, "area_code")
     return out
+
+
+def multipolygons(shapes: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Every Polygon as a one-part MultiPolygon: real downloads mix the two (an area split by
+    a river or an estuary is a MultiPolygon), and one geometry type serves every output."""
+    import geopandas as gpd
+    import shapely
+
+    values = shapes.to_numpy()
+    single = shapely.get_type_id(values) == 3  # Polygon
+    if single.any():
+        values = values.copy()
+        values[single] = [shapely.multipolygons([shape]) for shape in values[single]]
+    return gpd.GeoSeries(values, index=shapes.index, crs=shapes.crs)
 
 
 def area_points(

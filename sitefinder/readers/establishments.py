@@ -325,6 +325,15 @@ def _looks_special(table: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _looks_mainstream(table: pd.DataFrame) -> pd.Series:
+    """Whether each row's type group names a mainstream school (read before mapping)."""
+    if "establishment_group" not in table.columns:
+        return pd.Series(False, index=table.index)
+    groups = table["establishment_group"].fillna("").str.strip().str.casefold()
+    mainstream = groups.map(lambda g: TYPE_GROUPS.get(g, g) == "mainstream")
+    return mainstream.astype(bool) & ~_looks_special(table)
+
+
 def _has_base(table: pd.DataFrame, spec: SchoolsInput) -> pd.Series:
     """Whether each row records a resourced provision or SEN unit (read before mapping)."""
     if "base_type" not in table.columns:
@@ -572,12 +581,42 @@ def _base_capacity(school: pd.Series, kind: str) -> float:
     return float("nan")
 
 
+BORDER_SLACK_METRES = 10_000.0
+"""Beyond ``cross_border_km``, how far outside the box of the authority's own schools a
+neighbour's special school is still read: its areas' points may lie past its outermost school
+(the exact distance to the areas is measured once they are read)."""
+
+
+def _near(neighbours: pd.DataFrame, own: pd.DataFrame, metres: float) -> pd.DataFrame:
+    """The ``neighbours`` within ``metres`` of the box around ``own``'s grid references (all
+    of them when either has none: they are measured against the areas later). A national
+    extract holds some 2,000 special schools; a border keeps tens."""
+    if neighbours.empty or not {"easting", "northing"} <= set(own.columns):
+        return neighbours
+
+    def grid(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        x = pd.to_numeric(table["easting"], errors="coerce")
+        y = pd.to_numeric(table["northing"], errors="coerce")
+        placed = (x > 0) & (y > 0)  # GIAS writes 0 for no location
+        return x.where(placed), y.where(placed)
+
+    x, y = grid(own)
+    if x.isna().all():
+        return neighbours
+    nx, ny = grid(neighbours)
+    inside = nx.between(x.min() - metres, x.max() + metres) & ny.between(
+        y.min() - metres, y.max() + metres
+    )
+    return neighbours[inside | nx.isna() | ny.isna()]
+
+
 def read_establishments(
     spec: SchoolsInput,
     problems: Problems,
     *,
     postcodes: PostcodeLookup | None = None,
     authority: Authority | None = None,
+    hosts_across: bool = False,
 ) -> Establishments | None:
     """Read schools and existing bases from a GIAS extract or a mapped table.
 
@@ -591,6 +630,10 @@ def read_establishments(
         Lookup used to locate schools with blank coordinates (default: the packaged ONSPD).
     authority
         The scenario's authority: the rows kept when ``spec.authority`` is not set.
+    hosts_across
+        Keep other authorities' mainstream schools near the border too (flagged
+        ``cross_border``), as hosts (``candidates.cross_border``); their special schools and
+        bases are kept whatever this says.
 
     Returns
     -------
@@ -651,7 +694,10 @@ def read_establishments(
     # Special schools of other authorities in a wider file: places across the border.
     neighbours = table.loc[table.index.difference(selected.index)]
     wanted = _looks_special(neighbours) | _has_base(neighbours, spec)
+    if hosts_across:  # their mainstream schools may host too (candidates.cross_border)
+        wanted |= _looks_mainstream(neighbours)
     neighbours = neighbours[wanted] if spec.cross_border_km > 0 else table[:0]
+    neighbours = _near(neighbours, selected, spec.cross_border_km * 1000.0 + BORDER_SLACK_METRES)
     selected = pd.concat(
         [selected.assign(cross_border=False), neighbours.assign(cross_border=True)]
     )
@@ -734,6 +780,13 @@ def read_establishments(
         if across
         else ""
     )
+    if across and hosts_across:
+        beyond = (
+            f"; and {across:,} open school(s) of other authorities near the border, kept where"
+            f" within {spec.cross_border_km:g} km of the areas (inputs.schools.cross_border_km):"
+            " their special schools and bases as places across the border, their mainstream"
+            " schools as hosts (candidates.cross_border)"
+        )
     notes = [
         f"{path}: read {int(own.sum())} open establishment(s){of}"
         f" ({closed} closed skipped): {summary}{beyond}",

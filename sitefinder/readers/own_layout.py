@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sitefinder.authorities import LAD_COLUMN, Authority, find_column
@@ -193,13 +194,14 @@ def read_demand_counts(
     Returns
     -------
     pandas.DataFrame or None
-        ``area_code, phase, need_code, age, children`` (children, may be fractional).
+        ``area_code, phase, need_code, age, children`` (children, may be fractional), one row
+        per area, phase, need and age: rows of the file that repeat one are added together.
     """
-    table = read_csv(path, problems)
+    table = read_csv(path, problems, categories=True)  # few values in many rows
     required = ("area_code", "phase", "need_code", "children")
     if table is None or not problems.require_columns(path, table, required):
         return None
-    out = pd.DataFrame({c: table[c].str.strip() for c in ("area_code", "phase", "need_code")})
+    out = pd.DataFrame({c: _stripped(table[c]) for c in ("area_code", "phase", "need_code")})
     problems.choices(path, table, "phase", PLACE_PHASES)
     problems.choices(path, table, "need_code", NEED_CODES)
     out["age"] = (
@@ -229,4 +231,54 @@ def read_demand_counts(
             ~out["area_code"].isin(areas["area_code"]),
             "not an area_code in the areas file (add the area or fix the code)",
         )
-    return out[["area_code", "phase", "need_code", "age", "children"]]
+    return _added_up(out)
+
+
+def _added_up(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per area, phase, need and age, in the order they first appear, children added.
+
+    Grouped on one integer key made of the columns' codes (pandas' groupby on the four columns
+    needs several times the table's memory on a file of millions of rows).
+    """
+    keys = ["area_code", "phase", "need_code", "age"]
+    key = np.zeros(len(rows), dtype=np.int64)
+    span = 1
+    for column in keys:
+        values = rows[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # its codes, missing -1 -> 0
+            codes, size = values.cat.codes.to_numpy() + 1, len(values.cat.categories) + 1
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            size = max(len(uniques), 1)
+        key *= size  # mixed radix: one key for each combination
+        key += codes
+        span *= size
+    children = np.nan_to_num(rows["children"].to_numpy(dtype="float64", na_value=np.nan))
+    positions = np.arange(len(rows))
+    if span <= max(len(rows), 1):  # few combinations (the usual case): count them in place
+        first_at = np.full(span, len(rows))
+        np.minimum.at(first_at, key, positions)
+        present = np.flatnonzero(first_at < len(rows))
+        sums = np.bincount(key, weights=children, minlength=span)[present]
+        first = first_at[present]
+    else:
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        first = order[starts]  # stable: each key's first row
+        sums = np.add.reduceat(children[order], starts)
+    appear = np.argsort(first)
+    out = rows.iloc[first[appear]].reset_index(drop=True)
+    for column in ("area_code", "phase", "need_code"):
+        out[column] = out[column].astype(str)
+    out["children"] = sums[appear]
+    return out[[*keys, "children"]]
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """``column`` with its values stripped of spaces, as a categorical (missing cells NaN)."""
+    codes, uniques = pd.factorize(column)
+    stripped = pd.Series(uniques).astype(str).str.strip()
+    merged, categories = pd.factorize(stripped)  # " ASD" and "ASD" are one value
+    cells = np.append(merged, -1)[codes]  # code -1 (missing) stays missing
+    return pd.Series(pd.Categorical.from_codes(cells, categories=categories), index=column.index)

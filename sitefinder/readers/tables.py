@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -83,43 +86,82 @@ def _line_list(lines: list[int]) -> str:
     return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
 
 
-def _structure(path: Path) -> tuple[list[str], list[str]]:
+_CODE_CELL = re.compile(r"^[A-Z]\d{8}$")  # a GSS code (E01006074): data, never a note
+_NUMBER = re.compile(r"^[+-]?[\d,.]+$")
+
+
+def _note(row: list[str]) -> bool:
+    """Whether ``row`` is a note below a downloaded table ("Figures may not sum ...", a source
+    line, or blank cells as a spreadsheet pads them): at most one cell of text, not a code or a
+    number."""
+    cells = [cell.strip() for cell in row if cell.strip()]
+    if len(cells) > 1:
+        return False
+    return not cells or not (_CODE_CELL.match(cells[0]) or _NUMBER.match(cells[0]))
+
+
+@dataclass
+class _Shape:
+    """A CSV's header, the problems of its shape, and how many data rows precede the notes
+    below the table (None when none were looked for)."""
+
+    header: list[str]
+    problems: list[str]
+    rows: int | None = None
+
+
+def _structure(path: Path, *, titles: int = 0) -> _Shape:
     """The header and the problems of a CSV's shape: repeated column names, rows with more or
     fewer fields than the header, and a last row cut short.
 
     Read as Latin-1, which maps every byte to one character, so commas, quotes and line ends
-    are found exactly in UTF-8 and Windows-1252 files alike without decoding them.
+    are found exactly in UTF-8 and Windows-1252 files alike without decoding them. With
+    ``titles``, the header is the first row after that many lines, and rows of notes ending the
+    file (:func:`_note`) are not the table's: ``rows`` counts the data rows before them.
     """
     problems: list[str] = []
     header: list[str] = []
     ragged: list[tuple[int, int]] = []
     widths: dict[int, tuple[int, int]] = {}  # fields: (rows, first line)
     header_line = 0
+    rows = 0
+    notes: list[tuple[int, int]] = []  # the trailing run of note rows: (line, fields)
+    opening: list[str] = []  # the text of the first rows, to tell whose titles they are
     with path.open(encoding="latin-1", newline="") as handle:
         reader = csv.reader(handle)
         try:
             for row in reader:
-                if not row:
+                if not row or reader.line_num <= titles:
                     continue  # blank lines are skipped, as pandas does
+                if len(opening) < 10:
+                    opening.append(",".join(row))
                 count, first = widths.get(len(row), (0, reader.line_num))
                 widths[len(row)] = (count + 1, first)
                 if not header:
                     header = row
                     header_line = reader.line_num
                     continue
+                if titles and _note(row):
+                    notes.append((reader.line_num, len(row)))
+                    continue
+                rows += 1 + len(notes)  # notes within the table are its rows after all
+                for line, fields in notes:
+                    if fields != len(header):
+                        ragged.append((line, fields))
+                notes.clear()
                 if len(row) != len(header):
                     ragged.append((reader.line_num, len(row)))
         except csv.Error as exc:
             problems.append(f"cannot read as CSV at line {reader.line_num} ({exc})")
-            return header, problems
+            return _Shape(header, problems)
         handle.seek(0, 2)
         size = handle.tell()
         ends_in_newline = True
         if size:
             handle.seek(size - 1)
             ends_in_newline = handle.read(1) in "\r\n"
-    if (layout := _other_layout(header, header_line, ragged, widths)) is not None:
-        return header, [layout]
+    if (layout := _other_layout(header, header_line, ragged, widths, opening)) is not None:
+        return _Shape(header, [layout])
     names = [name.strip().removeprefix("\ufeff").removeprefix("ï»¿") for name in header]
     seen: dict[str, list[int]] = {}
     for position, name in enumerate(names, start=1):
@@ -158,15 +200,20 @@ def _structure(path: Path) -> tuple[list[str], list[str]]:
             f" the header's {width} (values with unquoted commas, or rows broken over lines?);"
             " fix those rows"
         )
-    return header, problems
+    return _Shape(header, problems, rows if titles else None)
 
 
 def _other_layout(
-    header: list[str], line: int, ragged: list[tuple[int, int]], widths: dict[int, tuple[int, int]]
+    header: list[str],
+    line: int,
+    ragged: list[tuple[int, int]],
+    widths: dict[int, tuple[int, int]],
+    opening: list[str],
 ) -> str | None:
     """Why the file is not a comma-separated table with its header first, told by what is in
     it, or None: separated by semicolons (Excel's CSV under European settings), or a table
-    with title lines above its header (as Nomis downloads come)."""
+    with title lines above its header (a Nomis download, when its titles say so, else a
+    workbook's sheet saved as CSV)."""
     text = ",".join(header)
     if len(header) <= 2 and text.count(";") >= 2:
         shown = ";".join(text.split(";")[:3])
@@ -180,10 +227,12 @@ def _other_layout(
     fields, (rows, first) = max(widths.items(), key=lambda item: item[1][0])
     if fields <= len(header) or rows < 2 * len(ragged) / 3:
         return None
+    nomis = any("nomis" in text.lower() for text in opening)
+    source = "as Nomis downloads come" if nomis else "as a workbook's sheet saved as CSV keeps them"
     return (
         f"starts with title lines above the table (its {fields} column names are at line"
-        f" {first}, as Nomis downloads come); delete the lines above them and any notes below"
-        " the table, or download the data as a plain CSV"
+        f" {first}, {source}); delete the lines above them and any notes below the table, or"
+        " download the data as a plain CSV"
     )
 
 
@@ -201,7 +250,13 @@ def _undecodable(path: Path) -> str:
 
 
 def read_csv(
-    path: Path, problems: Problems, *, allow_empty: bool = False, hint: str = "inputs"
+    path: Path,
+    problems: Problems,
+    *,
+    allow_empty: bool = False,
+    hint: str = "inputs",
+    titles: int = 0,
+    categories: bool = False,
 ) -> pd.DataFrame | None:
     """Read a CSV as text columns (blank cells are empty strings).
 
@@ -210,6 +265,15 @@ def read_csv(
     checked, so problems pandas would hide are reported once each: UTF-16 or binary content,
     a column name repeated in the header (pandas renames the copy), rows with more or fewer
     fields than the header (pandas pads or shifts them) and a last row cut short.
+
+    ``titles`` lines above the header are skipped, and with them the notes below the table
+    (a published table's download: a sheet of a workbook saved as CSV, a Nomis download);
+    the caller tells them by what the header holds. The table's index still counts its rows
+    from the header.
+
+    With ``categories``, the file is read a chunk of rows at a time and every column is a
+    categorical of its texts: a long table of few distinct values (a demand file of one row per
+    child) then takes a few bytes a cell, where text columns take the text.
     """
     if (problem := missing_or_irregular(path, hint)) is not None:
         problems.add(path, problem)
@@ -218,24 +282,67 @@ def read_csv(
         try:
             problem = not_text(path)
             if problem is None:
-                _, shape = _structure(path)
+                shape = _structure(path, titles=titles)
         except OSError as exc:
             problems.add(path, f"cannot read the file ({exc.strerror or exc})")
             return None
         if problem is not None:
             problems.add(path, problem)
             return None
-        if shape:
-            for item in shape:
+        if shape.problems:
+            for item in shape.problems:
                 problems.add(path, item)
             return None
-        return _read_table(path, problems, allow_empty=allow_empty)
+        return _read_table(
+            path,
+            problems,
+            allow_empty=allow_empty,
+            titles=titles,
+            rows=shape.rows,
+            categories=categories,
+        )
 
 
-def _read_table(path: Path, problems: Problems, *, allow_empty: bool) -> pd.DataFrame | None:
+CHUNK_ROWS = 250_000
+"""Rows read at a time when a table is read as categories."""
+
+
+def _as_categories(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks of one table joined, each column a categorical of its texts."""
+    from pandas.api.types import union_categoricals
+
+    parts: dict[str, list[pd.Categorical]] = {}
+    for chunk in chunks:
+        for column in chunk.columns:
+            parts.setdefault(column, []).append(pd.Categorical(chunk[column]))
+    return pd.DataFrame({c: union_categoricals(p) for c, p in parts.items()})
+
+
+def _read_table(
+    path: Path,
+    problems: Problems,
+    *,
+    allow_empty: bool,
+    titles: int = 0,
+    rows: int | None = None,
+    categories: bool = False,
+) -> pd.DataFrame | None:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+            options: dict[str, Any] = {
+                "dtype": str,
+                "keep_default_na": False,
+                "encoding": encoding,
+                "skiprows": titles or None,
+                "nrows": rows,
+            }
+            if categories:
+                with pd.read_csv(path, chunksize=CHUNK_ROWS, **options) as chunks:
+                    table = _as_categories(chunks)
+                if table.columns.empty:  # a header and no rows: no chunk came
+                    table = pd.read_csv(path, **options)
+            else:
+                table = pd.read_csv(path, **options)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
@@ -261,7 +368,9 @@ def _read_table(path: Path, problems: Problems, *, allow_empty: bool) -> pd.Data
     return None
 
 
-def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
+def _read_layer(
+    path: Path, layer: str | None, where: str | None = None
+) -> tuple[gpd.GeoDataFrame, int]:
     """A vector layer with shapes repaired, and how many needed repair.
 
     Shapes are parsed from GDAL's WKB with invalid ones fixed (GEOS ``make_valid``): rings
@@ -275,7 +384,7 @@ def _read_layer(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, int]:
     with warnings.catch_warnings():
         # GDAL accepts unclosed rings with a warning; they are counted and repaired below.
         warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
-        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer)
+        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, where=where)
     if wkb is None:
         wkb = np.full(len(fields[0]) if len(fields) else 0, None, dtype=object)
     strict = shapely.from_wkb(wkb, on_invalid="ignore")
@@ -360,9 +469,18 @@ def _which_layer(
 
 
 def read_vector(
-    path: Path, problems: Problems, *, layer: str | None = None, hint: str = "inputs"
+    path: Path,
+    problems: Problems,
+    *,
+    layer: str | None = None,
+    hint: str = "inputs",
+    where: tuple[str, str] | None = None,
 ) -> gpd.GeoDataFrame | None:
     """Read a GeoPackage, GeoJSON or Shapefile layer, insisting on a coordinate system.
+
+    ``where`` is an OGR SQL condition on the layer's fields and the problem to record when it
+    keeps no feature: only the features it keeps are read (a GeoPackage answers it from its
+    SQLite table, so the shapes of the rest are never decoded).
 
     Features without a shape are an error; shapes that are invalid (unclosed rings,
     self-intersections) are repaired with a warning; coordinates that disagree with the
@@ -374,18 +492,23 @@ def read_vector(
         return None
     import pyogrio.errors
 
+    from sitefinder.readers.gdal import caught, gdal_problem
+
     with processing(path):
         try:
-            clear, layer = _which_layer(path, layer, problems, hint)
-            if not clear:
-                return None
-            frame, fixed = _read_layer(path, layer)
+            with caught(path) as said:  # GDAL's warnings as warnings of the file, in words
+                clear, layer = _which_layer(path, layer, problems, hint)
+                if clear:
+                    frame, fixed = _read_layer(path, layer, where[0] if where else None)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-            detail = str(exc).split("; It might help", 1)[0]  # GDAL's hint about drivers
-            problems.add(path, f"cannot read as a vector file ({detail})")
+            problems.add(path, f"cannot read as a vector file: {gdal_problem(exc)}")
+            return None
+        for line in said:
+            problems.warnings.append(line)
+        if not clear:
             return None
         if frame.empty:
-            problems.add(path, "has no features")
+            problems.add(path, where[1] if where else "has no features")
             return None
         if frame.crs is None:
             problems.add(

@@ -1,4 +1,5 @@
-"""Charts of a run's published tables for the report: the sufficiency statement by year."""
+"""Charts of a run's published tables for the report: the sufficiency statement by year, and
+the one-at-a-time sensitivity as a tornado."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from sitefinder.published import PublishedRun, published
 from sitefinder.render.staticmap import FONT
@@ -60,6 +62,80 @@ def sufficiency_png(run: PublishedRun | RankResult, *, dpi: int = 110) -> bytes 
             ax.spines[["top", "right"]].set_visible(False)
             ax.set_ylabel("children / places")
         axes[0].legend(loc="lower left", frameon=False, fontsize=7)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+_LOW, _HIGH = "#3182bd", "#f16913"
+
+
+def tornado_png(run: PublishedRun | RankResult, *, dpi: int = 110) -> bytes | None:
+    """The one-at-a-time sensitivity as a tornado chart, as PNG: for each assumption, the
+    change in the harm the new bases avert with it alone at each end of its range (each other
+    share), the widest on top; hatched where the plan itself changes.
+
+    None without a sensitivity, or when its figures are withheld.
+    """
+    table = published(run)["sensitivity"]
+    if table.empty or "change" not in table.columns:
+        return None
+    change = pd.to_numeric(table["change"], errors="coerce")
+    if change.isna().any():
+        return None
+    table = table.assign(change=change)
+    order = (
+        table.assign(width=change.abs())
+        .groupby("label", sort=False)["width"]
+        .max()
+        .sort_values(kind="stable")
+    )
+    labels = list(order.index)  # narrowest first: drawn from the bottom up
+    with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": [FONT], "font.size": 8}):
+        fig = Figure(figsize=(7.0, 0.45 * len(labels) + 1.2), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        span = max(float(change.abs().max()), 1e-9)
+        for y, label in enumerate(labels):
+            rows = table[table["label"] == label]
+            # The wider bar first, so that a narrower one of the same sign stays visible on it.
+            for row in rows.iloc[rows["change"].abs().argsort()[::-1]].itertuples():
+                colour = _LOW if str(row.end) == "low" else _HIGH
+                ax.barh(
+                    y,
+                    row.change,
+                    height=0.6,
+                    color=colour,
+                    hatch="///" if bool(row.changed) else None,
+                    edgecolor="white" if bool(row.changed) else colour,
+                )
+                ax.text(
+                    row.change + (0.01 if row.change >= 0 else -0.01) * span,
+                    y,
+                    str(row.value),
+                    va="center",
+                    ha="left" if row.change >= 0 else "right",
+                    fontsize=7,
+                )
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_xlim(-1.35 * span, 1.35 * span)
+        ax.set_xlabel(
+            "change in harm points the new bases avert (0: every assumption at its setting)"
+        )
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(
+            handles=[
+                Patch(color=_LOW, label="low end"),
+                Patch(color=_HIGH, label="high end (or another share)"),
+                Patch(
+                    facecolor="#bdbdbd", hatch="///", edgecolor="white", label="the plan changes"
+                ),
+            ],
+            loc="lower right",
+            frameon=False,
+            fontsize=7,
+        )
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()

@@ -34,16 +34,26 @@ from sitefinder.columns import (
     PATHWAY,
     PLAN,
     PROGRAMME,
+    PROGRAMME_YEARS,
     RANKING,
+    SENSITIVITY,
     SPECIAL_SCHOOLS,
+    STABILITY,
     SUFFICIENCY,
     Column,
 )
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
-from sitefinder.render.charts import sufficiency_png
-from sitefinder.render.staticmap import map_png
-from sitefinder.report import costs_people, people_table, placements_people, summary_rows
+from sitefinder.render.charts import sufficiency_png, tornado_png
+from sitefinder.render.staticmap import map_measure, map_png
+from sitefinder.render.webmap import webmap
+from sitefinder.report import (
+    cost_years_people,
+    costs_people,
+    people_table,
+    placements_people,
+    summary_rows,
+)
 from sitefinder.targets import check_target, write_atomic
 
 if TYPE_CHECKING:
@@ -197,36 +207,12 @@ def _robustness(run: PublishedRun) -> dict[str, Any] | None:
         for row in shares.head(15).itertuples()
         if float(row.share) > 0
     ]
-    stability = [
-        [
-            f"{row.name} ({row.urn})",
-            str(row.phase),
-            "yes" if row.in_plan else "",
-            f"{float(row.share_of_runs):.0%}",
-            str(row.flipped_by or "no single assumption within its range"),
-        ]
-        for row in run["stability"].head(15).itertuples()
-    ]
-    sensitivity = [
-        [
-            str(row.label),
-            f"{row.end}: {row.value}",
-            str(row.enters or ""),
-            str(row.leaves or ""),
-        ]
-        for row in run["sensitivity"].itertuples()
-    ]
     return {
         "text": run.facts.robustness_text,
         "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),
-        "stability": _plain(
-            ["Base (URN)", "Phase", "In the plan", "Share of runs", "Flipped by (one at a time)"],
-            stability,
-            [3],
-        ),
-        "sensitivity": _plain(
-            ["Assumption", "Set at", "Enters the plan", "Leaves it"], sensitivity, []
-        ),
+        "stability": _view(run, run["stability"].head(15), STABILITY, shade=True),
+        "sensitivity": _view(run, run["sensitivity"], SENSITIVITY),
+        "tornado": _png_text(tornado_png(run)),
     }
 
 
@@ -307,6 +293,8 @@ def render_report(
         "summary": _summary(run),
         "disclosure": facts.disclosure_note,
         "image": base64.b64encode(png).decode("ascii"),
+        "webmap": webmap(run),
+        "map_measure": _measure_words(run),
         "method": _method_sentence(run),
         "plan": plan_view,
         "plan_notes": list(facts.plan_notes),
@@ -317,10 +305,13 @@ def render_report(
         "special_schools": _view(run, run["special_schools"], SPECIAL_SCHOOLS),
         "sufficiency": _view(run, run["sufficiency"], SUFFICIENCY),
         "programme": _view(run, run["programme"], PROGRAMME),
+        "programme_years": _view(run, run["programme_years"], PROGRAMME_YEARS),
+        "programme_notes": list(facts.programme_notes),
         "pathway": _view(run, run["pathway"], PATHWAY),
         "sufficiency_chart": _png_text(sufficiency_png(run)),
         "costs": _columns(*costs_people(run), total=True),
         "cost_placements": _columns(*placements_people(run)),
+        "cost_years": _columns(*cost_years_people(run)),
         "cost_notes": list(facts.cost_notes),
         "cost_sources": _plain(["Key", "Value", "Source"], facts.cost_sources, [1]),
         "robustness": _robustness(run),
@@ -337,6 +328,12 @@ def render_report(
     except jinja2.TemplateError as exc:
         where = template_dir or "the packaged templates"
         raise OutputError(f"{where}: the report template failed ({exc})") from None
+
+
+def _measure_words(run: PublishedRun) -> str:
+    """The printable map's measure in words, for its caption."""
+    label = map_measure(run).label
+    return label[0].lower() + label[1:]
 
 
 def _png_text(png: bytes | None) -> str:

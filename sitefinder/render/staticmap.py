@@ -1,9 +1,17 @@
 """Draw a ranking run as a static A4 landscape map (PNG), fully offline.
 
 The map is drawn with matplotlib's object API on the Agg canvas: no pyplot, no tiles, no
-network. Areas (polygons when the scenario has boundaries, else points) are shaded by the mean
-journey after the plan; existing bases, the plan's new bases and the top ranked candidates are
-marked; a legend, colour bar, scale bar (EPSG:27700 metres, so exact), north arrow, title and
+network. Areas (polygons when the scenario has boundaries, else points) are shaded by a measure
+that counts every child, those without a base place too: by default the mean journey after the
+plan with the fallback journeys of children without a base place
+(:data:`~sitefinder.render.cartography.JOURNEY_ALL`; the share without a base place under the
+flat fallback). Existing bases, the plan's new bases and the top ranked candidates are marked
+with the symbols, classes and colours of :mod:`sitefinder.render.cartography`, the same as the
+QGIS styles and the report's interactive map. Labels are placed so that none overlaps another
+label, a mark, the scale bar or the north arrow, or runs over the frame: a label that fits
+nowhere near its point is moved out along a leader line, and one that fits nowhere at all is
+reduced to its number (the side panel names it). Names are never cut short: long ones wrap.
+A legend, colour bar, scale bar (EPSG:27700 metres, so exact), north arrow, title and
 attribution make it readable on its own. The same inputs give the same bytes: the PNG carries
 no timestamp and no software version in its metadata.
 """
@@ -15,7 +23,7 @@ import io
 import math
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +33,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import font_manager, ft2font
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PathCollection
@@ -49,6 +59,8 @@ from sitefinder.published import (
     positive,
     published,
 )
+from sitefinder.render import cartography as carto
+from sitefinder.render.cartography import Mark, Measure, Range
 from sitefinder.targets import check_target, write_atomic
 
 if TYPE_CHECKING:
@@ -56,21 +68,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FICTIONAL", "FIGSIZE", "OGL", "OSM", "OS_DATA", "credits", "draw_map", "drawable",
-    "map_png", "short_name",
+    "map_measure", "map_png", "short_name",
 ]  # fmt: skip
 
 FIGSIZE: tuple[float, float] = (11.7, 8.3)
 """Figure size in inches: A4 landscape (the PNG is ``FIGSIZE x dpi`` pixels)."""
 
 FONT = "DejaVu Sans"
-
-_NO_CHILDREN = "#e4e4e4"
-_UNPLACED = "#8c8c8c"
-_HATCH_EDGE = "#3a3a3a"
-_EXISTING = "#1f4e9c"
-_NEW = "#6a1b9a"
-_CANDIDATE = "#111111"
-_AREA_EDGE = "#ffffff"
+_LABEL_POINTS = 7.5
+_LABEL_WRAP = 22  # characters a label line holds before it wraps (names are never cut)
 # Shorter school names for map labels; applied in order.
 _SHORTER = [
     (r"\bChurch of England\b", "CE"),
@@ -81,7 +87,6 @@ _SHORTER = [
     (r"\bInfant School\b", "Infant"),
     (r"\bSchool\b", ""),
 ]
-_LABEL_CHARS = 24
 _PANEL_CHARS = 50  # characters across the side panel at 8 points
 _PANEL_LINES = 28
 
@@ -103,15 +108,15 @@ def drawable(text: object) -> str:
     return "".join(c if ord(c) in glyphs else "?" for c in cleaned)
 
 
-def short_name(name: object, *, limit: int = _LABEL_CHARS) -> str:
+def short_name(name: object) -> str:
     """Shorten a school name for a map label (``Parkside Primary School`` -> ``Parkside Primary``).
+
+    Only common words are abbreviated; the name is never cut short (long labels wrap).
 
     Parameters
     ----------
     name
         The school's name.
-    limit
-        Longest label in characters; longer names end in an ellipsis.
 
     Returns
     -------
@@ -123,8 +128,18 @@ def short_name(name: object, *, limit: int = _LABEL_CHARS) -> str:
         shorter = re.sub(pattern, replacement, text).strip(" ,-")
         if shorter:
             text = re.sub(r"\s{2,}", " ", shorter)
-    text = drawable(text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return drawable(text)
+
+
+def _wrapped(text: str, width: int = _LABEL_WRAP) -> str:
+    """``text`` on at most two lines, broken between words, never cut."""
+    if len(text) <= width:
+        return text
+    for limit in range(width, len(text) + 1):
+        lines = textwrap.wrap(text, limit, break_long_words=False, break_on_hyphens=False)
+        if len(lines) <= 2:
+            return "\n".join(lines)
+    return text
 
 
 def _ring_path(geometry: BaseGeometry) -> MplPath | None:
@@ -146,49 +161,56 @@ def _ring_path(geometry: BaseGeometry) -> MplPath | None:
     return MplPath.make_compound_path(*parts) if parts else None
 
 
-def _minute_edges(values: Iterable[float]) -> list[float]:
-    """Class edges for the mean-journey shading: 5-minute steps to past the largest value."""
-    finite = [v for v in values if math.isfinite(v)]
-    largest = max(finite, default=0.0)
-    top = max(30.0, 5.0 * math.ceil(largest / 5.0 + 1e-9))
-    step = 5.0 if top <= 60 else 10.0 if top <= 120 else 20.0
-    top = step * math.ceil(top / step)
-    return [float(x) for x in np.arange(0.0, top + step / 2, step)]
+def map_measure(run: PublishedRun, key: str | None = None) -> Measure:
+    """The measure the areas of ``run`` are shaded by: ``key`` (a column of the ``demand``
+    layer, see :data:`sitefinder.render.cartography.MEASURES`), or by default the one that
+    counts every child (:func:`sitefinder.render.cartography.default_measure`).
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a measure.
+    """
+    if key is not None:
+        return carto.measure(key)
+    areas = run["demand"]
+    return carto.default_measure(
+        [_float(v) for v in areas["children"]],
+        [_float(v) for v in areas["unmet_after"]],
+        [_float(v) for v in areas.get("fallback_minutes", pd.Series(math.nan, areas.index))],
+    )
 
 
-def _palette(n: int) -> ListedColormap:
-    colours = mpl.colormaps["YlOrRd"](np.linspace(0.08, 0.95, n))
-    return ListedColormap(colours, name="journey_minutes")
+def _float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan  # withheld
 
 
 @dataclass(frozen=True, eq=False)
 class _Shading:
-    """The mean-journey shading: class edges (minutes), their colours and the mapping."""
+    """How areas are shaded: the measure, its classes, and each area's fill."""
 
-    edges: list[float]
-    cmap: ListedColormap
-    norm: BoundaryNorm
+    measure: Measure
+    ranges: list[Range]
+    colours: list[str]
 
     @classmethod
-    def for_minutes(cls, values: Iterable[float]) -> _Shading:
-        """Shading whose classes reach past the largest of ``values`` (minutes)."""
-        edges = _minute_edges(values)
-        cmap = _palette(len(edges) - 1)
-        return cls(edges, cmap, BoundaryNorm(edges, cmap.N))
+    def of(cls, run: PublishedRun, measure: Measure) -> _Shading:
+        areas = run["demand"]
+        values = [_float(v) for v in areas[measure.key]]
+        ranges = carto.classes(measure, values)
+        children = areas["children"].map(positive).astype(bool).tolist()
+        colours = [
+            carto.area_colour(ranges, value, children=kids)
+            for value, kids in zip(values, children, strict=True)
+        ]
+        return cls(measure, ranges, colours)
 
-
-def _area_classes(areas: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Split areas into: no children; children but none placed; some still without a place.
-
-    ``areas`` is the published demand table: a withheld count is above zero (zero is shown).
-    """
-    children = areas["children"].map(positive).astype(bool)
-    minutes = pd.to_numeric(areas["mean_minutes_after"], errors="coerce").astype(float)
-    unmet = areas["unmet_after"].map(positive).astype(bool)
-    empty = ~children
-    unplaced = ~empty & minutes.isna()
-    partial = ~empty & ~unplaced & unmet
-    return empty, unplaced, partial
+    @property
+    def edges(self) -> list[float]:
+        return [self.ranges[0].lower, *(r.upper for r in self.ranges)]
 
 
 def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
@@ -200,16 +222,8 @@ def _draw_areas(
     ax: Axes, run: PublishedRun, shading: _Shading
 ) -> list[tuple[float, float, float, float]]:
     """Shade every area; return the extents of what was drawn (for the map's limits)."""
-    cmap, norm = shading.cmap, shading.norm
     areas = run["demand"].reset_index(drop=True)
-    empty, unplaced, partial = _area_classes(areas)
-    minutes = pd.to_numeric(areas["mean_minutes_after"], errors="coerce").to_numpy(dtype=float)
-    colours = np.array(
-        [
-            _NO_CHILDREN if e else _UNPLACED if u else mpl.colors.to_hex(cmap(norm(m)))
-            for e, u, m in zip(empty, unplaced, minutes, strict=True)
-        ]
-    )
+    colours = np.array(shading.colours)
     shapes = _area_shapes(run)
     has_shape = np.array([s is not None for s in shapes], dtype=bool)
     extents = []
@@ -219,23 +233,11 @@ def _draw_areas(
             PathCollection(
                 paths,
                 facecolors=colours[has_shape],
-                edgecolors=_AREA_EDGE,
+                edgecolors=carto.AREA_EDGE,
                 linewidths=0.4,
                 zorder=1,
             )
         )
-        hatched = has_shape & (unplaced | partial).to_numpy()
-        if hatched.any():
-            ax.add_collection(
-                PathCollection(
-                    [s for s, h in zip(shapes, hatched, strict=True) if h and s is not None],
-                    facecolors="none",
-                    edgecolors=_HATCH_EDGE,
-                    linewidths=0.0,
-                    hatch="////",
-                    zorder=2,
-                )
-            )
         for path in paths:
             (x0, y0), (x1, y1) = path.get_extents().get_points()
             extents.append((x0, y0, x1, y1))
@@ -243,17 +245,10 @@ def _draw_areas(
     if points.any():
         x = areas["easting"].to_numpy(dtype=float)[points]
         y = areas["northing"].to_numpy(dtype=float)[points]
-        ring = (unplaced | partial).to_numpy()[points]
         ax.scatter(
-            x,
-            y,
-            s=46,
-            c=list(colours[points]),
-            marker="h",
-            edgecolors=[_HATCH_EDGE if r else "#ffffff" for r in ring],
-            linewidths=[1.4 if r else 0.5 for r in ring],
-            zorder=2,
-        )
+            x, y, s=46, c=list(colours[points]), marker="h", edgecolors="#ffffff",
+            linewidths=0.5, zorder=2,
+        )  # fmt: skip
         extents.extend(zip(x, y, x, y, strict=True))
     return extents
 
@@ -262,57 +257,143 @@ def _halo(width: float = 2.5) -> list[AbstractPathEffect]:
     return [withStroke(linewidth=width, foreground="white")]
 
 
+_MARKERS = {"circle": "o", "square": "s", "star": "*"}
+
+
+def _scatter(ax: Axes, x: Sequence[float], y: Sequence[float], mark: Mark, zorder: int) -> None:
+    """Points drawn with ``mark`` (its size in millimetres across)."""
+    across = mark.size_mm * carto.POINTS_PER_MM * (1.45 if mark.shape == "star" else 1.0)
+    ax.scatter(
+        x, y, s=across**2, marker=_MARKERS[mark.shape], c=mark.fill, edgecolors=mark.edge,
+        linewidths=0.9 if mark.fill != "#ffffff" else 1.2, zorder=zorder,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Label:
+    """A point to label: where (data units), its full text, the short text used when the full
+    one fits nowhere (its number), colour, weight and the radius of its mark (points)."""
+
+    x: float
+    y: float
+    text: str
+    short: str
+    colour: str
+    bold: bool
+    clear: float
+
+
+# Directions tried around a point, best first: right, left, above right, below right, ...
+_DIRECTIONS = [(1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1)]
+_RINGS = (0.0, 9.0, 20.0, 34.0, 50.0)  # extra distance from the mark (points)
+
+
+def _text_size(ax: Axes, renderer: RendererBase, text: str, bold: bool) -> tuple[float, float]:
+    """Width and height (pixels) of ``text`` as a label, halo included."""
+    probe = ax.text(0, 0, text, fontsize=_LABEL_POINTS, fontweight="bold" if bold else "normal",
+                    transform=None, parse_math=False, linespacing=1.1)  # fmt: skip
+    box = probe.get_window_extent(renderer)
+    probe.remove()
+    pad = 2.0 * ax.figure.dpi / 72.0  # the white halo
+    return box.width + 2 * pad, box.height + 2 * pad
+
+
+def _box_at(x: float, y: float, size: tuple[float, float], direction: tuple[int, int],
+            gap: float) -> Bbox:  # fmt: skip
+    """The box of a label of ``size`` put ``gap`` pixels from (x, y) in ``direction``."""
+    width, height = size
+    dx, dy = direction
+    if dx == 0 or dy == 0:
+        cx = x + dx * (gap + width / 2)
+        cy = y + dy * (gap + height / 2)
+    else:  # a corner: the box's near corner on the diagonal
+        cx = x + dx * (gap / math.sqrt(2) + width / 2)
+        cy = y + dy * (gap / math.sqrt(2) + height / 2)
+    return Bbox.from_extents(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def _free(box: Bbox, inside: Bbox, taken: Sequence[Bbox]) -> bool:
+    return (
+        box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
+        and box.y1 <= inside.y1 and not any(box.overlaps(other) for other in taken)
+    )  # fmt: skip
+
+
 def _place_labels(
-    ax: Axes,
-    canvas: FigureCanvasAgg,
-    labels: Sequence[tuple[float, float, str, str, bool]],
-    taken: list[Bbox],
-) -> None:
-    """Label points, trying eight offsets each and keeping the first that overlaps nothing."""
+    ax: Axes, canvas: FigureCanvasAgg, labels: Sequence[_Label], taken: list[Bbox]
+) -> list[tuple[str, Bbox] | None]:
+    """Label points so that no label overlaps another, a mark or furniture (``taken``, in
+    pixels) or leaves the frame; return each label's text and box as drawn (None: left out).
+
+    Each label tries eight directions at growing distances (a leader line joins it to its
+    point when it moved out); when its full text fits nowhere, its short text tries the same;
+    when neither fits, it is left out (the side panel names every labelled school).
+    """
     renderer = canvas.get_renderer()
-    offsets = [(6, 4), (6, -11), (-6, 4), (-6, -11), (0, 9), (0, -15), (10, -3), (-10, -3)]
-    for x, y, text, colour, bold in labels:
-        chosen = None
-        for dx, dy in offsets:
-            artist = ax.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                fontsize=7.5,
-                ha="left" if dx > 0 else "right" if dx < 0 else "center",
-                va="baseline",
-                color=colour,
-                fontweight="bold" if bold else "normal",
-                path_effects=_halo(),
-                zorder=8,
-                annotation_clip=False,
-                parse_math=False,
-            )
-            box = artist.get_window_extent(renderer).expanded(1.04, 1.1)
-            if not any(box.overlaps(other) for other in taken):
-                chosen = (artist, box)
+    frame = ax.get_window_extent(renderer)
+    inside = Bbox.from_extents(frame.x0 + 3, frame.y0 + 3, frame.x1 - 3, frame.y1 - 3)
+    pixels = ax.figure.dpi / 72.0
+    drawn: list[tuple[str, Bbox] | None] = []
+    for label in labels:
+        px, py = ax.transData.transform((label.x, label.y))
+        placed = None
+        for text in dict.fromkeys((label.text, label.short)):
+            size = _text_size(ax, renderer, text, label.bold)
+            for ring in _RINGS:
+                gap = (label.clear + 1.5 + ring) * pixels
+                for direction in _DIRECTIONS:
+                    box = _box_at(px, py, size, direction, gap)
+                    if _free(box, inside, taken):
+                        placed = (text, box, ring)
+                        break
+                if placed:
+                    break
+            if placed:
                 break
-            artist.remove()
-        if chosen is None:  # crowded: keep the first offset anyway
-            dx, dy = offsets[0]
-            artist = ax.annotate(
-                text,
-                (x, y),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                fontsize=7.5,
-                ha="left",
-                va="baseline",
-                color=colour,
-                fontweight="bold" if bold else "normal",
-                path_effects=_halo(),
-                zorder=8,
-                annotation_clip=False,
-                parse_math=False,
-            )
-            chosen = (artist, artist.get_window_extent(renderer))
-        taken.append(chosen[1])
+        if placed is None:
+            drawn.append(None)
+            continue
+        text, box, ring = placed
+        centre = ((box.x0 + box.x1) / 2 - px) / pixels, ((box.y0 + box.y1) / 2 - py) / pixels
+        ax.annotate(
+            text, (label.x, label.y), xytext=centre, textcoords="offset points",
+            fontsize=_LABEL_POINTS, ha="center", va="center", color=label.colour,
+            fontweight="bold" if label.bold else "normal", path_effects=_halo(),
+            zorder=8, annotation_clip=False, parse_math=False, linespacing=1.1,
+        )  # fmt: skip
+        if ring > 0:
+            _leader(ax, (px, py), box, label.clear * pixels)
+        taken.append(box)
+        drawn.append((text, box))
+    return drawn
+
+
+def _leader(ax: Axes, point: tuple[float, float], box: Bbox, clear: float) -> None:
+    """A thin line from the edge of a point's mark to the nearest side of its label's box."""
+    px, py = point
+    nx = min(max(px, box.x0), box.x1)
+    ny = min(max(py, box.y0), box.y1)
+    length = math.hypot(nx - px, ny - py)
+    if length <= clear:
+        return
+    sx = px + (nx - px) * clear / length
+    sy = py + (ny - py) * clear / length
+    inverse = ax.transData.inverted()
+    (x0, y0), (x1, y1) = inverse.transform([(sx, sy), (nx, ny)])
+    ax.add_line(Line2D([x0, x1], [y0, y1], color="#555555", linewidth=0.6, zorder=7))
+
+
+def _mark_boxes(ax: Axes, x: Sequence[float], y: Sequence[float], mark: Mark) -> list[Bbox]:
+    """The boxes (pixels) the marks of ``mark`` at these points take, a little padded."""
+    half = (mark.size_mm * carto.POINTS_PER_MM / 2 + 1.0) * ax.figure.dpi / 72.0
+    boxes = []
+    for px, py in ax.transData.transform(np.column_stack([x, y])) if len(x) else []:
+        boxes.append(Bbox.from_extents(px - half, py - half, px + half, py + half))
+    return boxes
+
+
+def _extents(artists: Sequence[Artist], renderer: RendererBase) -> list[Bbox]:
+    return [artist.get_window_extent(renderer) for artist in artists]
 
 
 def _nice_length(span_metres: float) -> float:
@@ -323,13 +404,14 @@ def _nice_length(span_metres: float) -> float:
     return float(max(fitting) if fitting else candidates[0])
 
 
-def _scale_bar(ax: Axes) -> None:
-    """Draw a two-segment scale bar in the lower left, in km (EPSG:27700 metres: exact)."""
+def _scale_bar(ax: Axes) -> list[Artist]:
+    """Draw a two-segment scale bar in the lower left, in km (EPSG:27700 metres: exact);
+    return its backing box (labels keep off it)."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     width, height = x1 - x0, y1 - y0
     length = _nice_length(width)
     left, bottom, bar = x0 + 0.035 * width, y0 + 0.045 * height, 0.009 * height
-    ax.add_patch(
+    backing = ax.add_patch(
         Rectangle(
             (left - 0.015 * width, bottom - 0.03 * height),
             length + 0.05 * width,
@@ -372,7 +454,7 @@ def _scale_bar(ax: Axes) -> None:
         fontsize=7.5,
         zorder=10,
     )
-    ax.text(
+    grid = ax.text(
         left,
         bottom - 0.008 * height,
         "British National Grid (EPSG:27700)",
@@ -382,11 +464,12 @@ def _scale_bar(ax: Axes) -> None:
         color="#444444",
         zorder=10,
     )
+    return [backing, grid]
 
 
-def _north_arrow(ax: Axes) -> None:
-    """A north arrow in the upper right (grid north of EPSG:27700)."""
-    ax.annotate(
+def _north_arrow(ax: Axes) -> list[Artist]:
+    """A north arrow in the upper right (grid north of EPSG:27700); return its parts."""
+    arrow = ax.annotate(
         "",
         xy=(0.955, 0.955),
         xytext=(0.955, 0.875),
@@ -398,7 +481,7 @@ def _north_arrow(ax: Axes) -> None:
         },
         zorder=10,
     )
-    ax.text(
+    letter = ax.text(
         0.955,
         0.86,
         "N",
@@ -410,6 +493,7 @@ def _north_arrow(ax: Axes) -> None:
         zorder=10,
         path_effects=_halo(3.0),
     )
+    return [arrow, letter]
 
 
 def _limits(ax: Axes, extents: list[tuple[float, float, float, float]]) -> None:
@@ -445,14 +529,11 @@ def _plan_phrase(run: PublishedRun) -> str:
     )
 
 
-def _side_panel(
-    fig: Figure,
-    run: PublishedRun,
-    ranking: pd.DataFrame,
-    shading: _Shading,
-) -> None:
-    """Colour bar, legend and the lists of new bases and top candidates, right of the map."""
-    edges, cmap, norm = shading.edges, shading.cmap, shading.norm
+def _colour_bar(fig: Figure, run: PublishedRun, shading: _Shading) -> None:
+    """The classes of the measure as a colour bar, with each phase's guidance limit."""
+    edges, item = shading.edges, shading.measure
+    cmap = ListedColormap([r.color for r in shading.ranges], name=item.key)
+    norm = BoundaryNorm(edges, cmap.N)
     cax = fig.add_axes((0.725, 0.835, 0.25, 0.022))
     bar = fig.colorbar(
         ScalarMappable(norm=norm, cmap=cmap),
@@ -461,8 +542,13 @@ def _side_panel(
         ticks=edges[:: max(1, len(edges) // 8)],
     )
     bar.ax.tick_params(labelsize=7.5)
-    bar.set_label("Mean journey after the plan (minutes, one way)", fontsize=8.5)
+    if item.kind == "share":
+        bar.ax.set_xticklabels([f"{e:.0%}" for e in edges[:: max(1, len(edges) // 8)]])
+    title = "\n".join(textwrap.wrap(item.label, 58))
+    bar.set_label(title, fontsize=8, linespacing=1.1)
     bar.ax.xaxis.set_label_position("top")
+    if item.kind != "minutes":
+        return
     for phase, limit in run.facts.limits.items():
         if edges[0] <= limit <= edges[-1]:
             bar.ax.axvline(limit, color="black", linewidth=1.2)
@@ -476,62 +562,23 @@ def _side_panel(
                 fontsize=6.5,
             )
 
-    handles = [
-        Patch(facecolor=_NO_CHILDREN, edgecolor="#bbbbbb", label="No children needing a place"),
-        Patch(
-            facecolor=_UNPLACED,
-            edgecolor=_HATCH_EDGE,
-            hatch="////",
-            label="Children, none of them placed",
-        ),
-        Patch(
-            facecolor=mpl.colors.to_hex(cmap(0.5)),
-            edgecolor=_HATCH_EDGE,
-            hatch="////",
-            label="Some children still without a place",
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="s",
-            markersize=8,
-            markerfacecolor=_EXISTING,
-            markeredgecolor="white",
-            label="Existing base",
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="*",
-            markersize=15,
-            markerfacecolor=_NEW,
-            markeredgecolor="white",
-            label="New base in the plan (N1 = choice 1)",
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=6,
-            markerfacecolor="white",
-            markeredgecolor=_CANDIDATE,
-            markeredgewidth=1.2,
-            label="Top ranked candidate (greedy order)",
-        ),
-    ]
-    fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.715, 0.775),
-        frameon=False,
-        fontsize=8,
-        handlelength=1.8,
-        handleheight=1.2,
-        borderaxespad=0.0,
-    )
+
+def _legend_mark(mark: Mark, label: str | None = None) -> Line2D:
+    across = min(mark.size_mm * carto.POINTS_PER_MM, 13.0)  # a star's legend fits its line
+    return Line2D(
+        [], [], linestyle="none", marker=_MARKERS[mark.shape], markersize=across,
+        markerfacecolor=mark.fill, markeredgecolor=mark.edge,
+        markeredgewidth=1.2 if mark.fill == "#ffffff" else 0.9,
+        label=label or mark.label,
+    )  # fmt: skip
+
+
+def _panel_lines(run: PublishedRun, ranking: pd.DataFrame) -> list[tuple[str, bool]]:
+    """The plan and the top candidates, in full, wrapped to the panel's width."""
+
+    def wrapped(first: str, rest: str, text: str) -> list[tuple[str, bool]]:
+        parts = textwrap.wrap(text, _PANEL_CHARS - len(first), break_long_words=False)
+        return [(first + parts[0], False), *((rest + p, False) for p in parts[1:])]
 
     lines: list[tuple[str, bool]] = [("The plan", True)]
     chosen = run["plan_chosen"]
@@ -539,22 +586,60 @@ def _side_panel(
         lines.append(("No new base would avert any harm.", False))
     for row in chosen.itertuples():
         label = drawable(row.need_group_label)
-        name = short_name(row.name, limit=_PANEL_CHARS - 20)
-        lines.append((f"N{row.choice}  {name} ({row.places} places)", False))
-        detail = f"{row.phase}: {label}"
-        lines.extend((f"      {part}", False) for part in textwrap.wrap(detail, _PANEL_CHARS - 6))
+        lines += wrapped(
+            f"N{row.choice}  ", "      ", f"{short_name(row.name)} ({row.places} places)"
+        )
+        lines += wrapped("      ", "      ", f"{row.phase}: {label}")
     lines.append(("", False))
     lines.append((f"Top {len(ranking)} candidates (greedy build order)", True))
     hosts = {str(urn) for urn in chosen.get("urn", [])}
     for row in ranking.itertuples():
         mark = " *" if str(row.urn) in hosts else ""
-        name = short_name(row.name, limit=_PANEL_CHARS - 18)
-        lines.append((f"{row.rank:>2}  {name} ({row.phase}){mark}", False))
+        lines += wrapped(
+            f"{row.rank:>2}  ", "      ", f"{short_name(row.name)} ({row.phase}){mark}"
+        )
     if ranking["urn"].astype(str).isin(hosts).any():
         lines.append(("* hosts a new base in the plan", False))
+    if len(lines) > _PANEL_LINES:
+        more = len(lines) - _PANEL_LINES + 1
+        lines = [*lines[: _PANEL_LINES - 1], (f"({more} more lines: see the report)", False)]
+    return lines
+
+
+def _side_panel(
+    fig: Figure,
+    run: PublishedRun,
+    ranking: pd.DataFrame,
+    shading: _Shading,
+) -> None:
+    """Colour bar, legend and the lists of new bases and top candidates, right of the map."""
+    _colour_bar(fig, run, shading)
+    handles: list[Artist] = [
+        Patch(facecolor=carto.NO_CHILDREN, edgecolor="#bbbbbb", label="No children needing a place")
+    ]
+    if carto.NO_VALUE in shading.colours:
+        handles.append(
+            Patch(facecolor=carto.NO_VALUE, edgecolor="#bbbbbb",
+                  label="No figure (withheld, or no child placed)")
+        )  # fmt: skip
+    handles += [
+        _legend_mark(carto.EXISTING),
+        _legend_mark(carto.NEW, "New base in the plan (N1 = choice 1)"),
+        _legend_mark(carto.ELIGIBLE, "Top ranked candidate (greedy order)"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.715, 0.765),
+        frameon=False,
+        fontsize=8,
+        handlelength=1.8,
+        handleheight=1.2,
+        borderaxespad=0.0,
+    )
     y = 0.60
     step = 0.0205
-    for text, bold in lines[:_PANEL_LINES]:
+    for text, bold in _panel_lines(run, ranking):
         fig.text(
             0.725,
             y,
@@ -567,7 +652,7 @@ def _side_panel(
         y -= step
 
 
-def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
+def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figure:
     fig = Figure(figsize=FIGSIZE, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.075, 0.68, 0.83))
@@ -575,9 +660,7 @@ def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
     ax.set_yticks([])
     ax.set_facecolor("#f4f7fa")
 
-    shading = _Shading.for_minutes(
-        pd.to_numeric(run["demand"]["mean_minutes_after"], errors="coerce").astype(float)
-    )
+    shading = _Shading.of(run, measure)
     extents = _draw_areas(ax, run, shading)
 
     existing, new = run["existing_bases"], run["planned_bases"]
@@ -595,53 +678,27 @@ def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
         extents = [(0.0, 0.0, 1000.0, 1000.0)]
     _limits(ax, extents)
 
-    ax.scatter(
-        ranking["easting"],
-        ranking["northing"],
-        s=34,
-        marker="o",
-        facecolors="white",
-        edgecolors=_CANDIDATE,
-        linewidths=1.2,
-        zorder=5,
-    )
-    ax.scatter(
-        existing["easting"],
-        existing["northing"],
-        s=62,
-        marker="s",
-        c=_EXISTING,
-        edgecolors="white",
-        linewidths=0.8,
-        zorder=6,
-    )
-    ax.scatter(
-        new["easting"],
-        new["northing"],
-        s=260,
-        marker="*",
-        c=_NEW,
-        edgecolors="white",
-        linewidths=0.8,
-        zorder=7,
-    )
+    _scatter(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE, 5)
+    _scatter(ax, existing["easting"], existing["northing"], carto.EXISTING, 6)
+    _scatter(ax, new["easting"], new["northing"], carto.NEW, 7)
 
+    renderer = canvas.get_renderer()
+    # Labels keep off every mark and the map's furniture.
     taken = [
-        ax.transData.transform_bbox(Bbox.from_extents(x - 1, y - 1, x + 1, y + 1)).expanded(1, 1)
-        for x, y in zip(new["easting"], new["northing"], strict=True)
+        *_mark_boxes(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE),
+        *_mark_boxes(ax, existing["easting"], existing["northing"], carto.EXISTING),
+        *_mark_boxes(ax, new["easting"], new["northing"], carto.NEW),
+        *_extents(_scale_bar(ax), renderer),
+        *_extents(_north_arrow(ax), renderer),
     ]
-    # Marks stay readable: labels avoid the points of new bases (padded in display units).
-    taken = [Bbox.from_extents(b.x0 - 7, b.y0 - 7, b.x1 + 7, b.y1 + 7) for b in taken]
-    plan_labels = [
-        (
-            float(row.easting),
-            float(row.northing),
-            f"N{row.choice} {short_name(row.school_name)}",
-            _NEW,
-            True,
-        )
+    star = carto.NEW.size_mm * carto.POINTS_PER_MM / 2
+    circle = carto.ELIGIBLE.size_mm * carto.POINTS_PER_MM / 2
+    labels = [
+        _Label(float(row.easting), float(row.northing),
+               _wrapped(f"N{row.choice} {short_name(row.school_name)}"), f"N{row.choice}",
+               carto.NEW.fill, True, star)
         for row in new.reset_index(drop=True).assign(choice=_choices(run, new)).itertuples()
-    ]
+    ]  # fmt: skip
     planned = {str(urn) for urn in new["urn"]}
     candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
     for row in ranking.itertuples():
@@ -657,13 +714,10 @@ def _figure(run: PublishedRun, *, top: int, dpi: int) -> Figure:
                 [int(row.rank)],
                 short_name(row.name),
             )
-    labels = plan_labels + [
-        (x, y, f"{','.join(map(str, ranks))} {name}", _CANDIDATE, False)
-        for x, y, ranks, name in candidate_labels.values()
-    ]
+    for x, y, ranks, name in candidate_labels.values():
+        number = ",".join(map(str, ranks))
+        labels.append(_Label(x, y, _wrapped(f"{number} {name}"), number, "#111111", False, circle))
     _place_labels(ax, canvas, labels, taken)
-    _scale_bar(ax)
-    _north_arrow(ax)
     _side_panel(fig, run, ranking, shading)
 
     fig.text(
@@ -710,7 +764,13 @@ def _choices(run: PublishedRun, new: pd.DataFrame) -> list[int]:
     return list(range(1, len(new) + 1))
 
 
-def map_png(run: PublishedRun | RankResult, *, dpi: int = 150, top: int | None = None) -> bytes:
+def map_png(
+    run: PublishedRun | RankResult,
+    *,
+    dpi: int = 150,
+    top: int | None = None,
+    measure: str | None = None,
+) -> bytes:
     """Render the map of ``run`` as PNG bytes (see :func:`draw_map`).
 
     Parameters
@@ -721,6 +781,8 @@ def map_png(run: PublishedRun | RankResult, *, dpi: int = 150, top: int | None =
         Resolution; the image is ``FIGSIZE x dpi`` pixels.
     top
         How many of the ranked candidates to mark and label (default: the run's ``top``).
+    measure
+        The ``demand`` column the areas are shaded by (see :func:`map_measure`).
 
     Returns
     -------
@@ -741,7 +803,7 @@ def map_png(run: PublishedRun | RankResult, *, dpi: int = 150, top: int | None =
             "text.usetex": False,
         }
     ):
-        fig = _figure(run, top=top, dpi=dpi)
+        fig = _figure(run, top=top, dpi=dpi, measure=map_measure(run, measure))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
@@ -754,11 +816,12 @@ def draw_map(
     overwrite: bool = False,
     dpi: int = 150,
     top: int | None = None,
+    measure: str | None = None,
 ) -> Path:
     """Draw the areas, bases and top candidates of a ranking run as an A4 landscape PNG.
 
-    Areas are shaded by the mean journey after the plan (areas without children, and areas
-    whose children are all or partly without a place, are shown distinctly); existing bases,
+    Areas are shaded by ``measure``, by default one that counts every child, those without a
+    base place on their fallback journey (:func:`map_measure`); existing bases,
     the plan's new bases (numbered by choice) and the ``top`` ranked candidates (labelled
     with short names) are marked. A colour bar, legend, scale bar, north arrow, title and
     attribution complete the sheet. Drawn offline with matplotlib's Agg canvas.
@@ -776,6 +839,9 @@ def draw_map(
         Resolution; the image is ``FIGSIZE x dpi`` pixels (11.7 x 8.3 inches).
     top
         How many ranked candidates to mark and label (default: the run's ``top``).
+    measure
+        The ``demand`` column the areas are shaded by: one of
+        :data:`sitefinder.render.cartography.MEASURES` (default: :func:`map_measure`'s).
 
     Returns
     -------
@@ -789,4 +855,5 @@ def draw_map(
         folder does not exist, or the file cannot be written.
     """
     path = check_target(path, overwrite=overwrite, suffix=".png", kind="PNG image")
-    return write_atomic(path, map_png(run, dpi=dpi, top=top), overwrite=overwrite, kind="PNG image")
+    png = map_png(run, dpi=dpi, top=top, measure=measure)
+    return write_atomic(path, png, overwrite=overwrite, kind="PNG image")

@@ -138,7 +138,7 @@ def network_sha256(network: RoadNetwork) -> str:
     )
 
 
-_KINDS = ("network", "matrix", "sen2")
+_KINDS = ("network", "matrix", "sen2", "table")
 
 
 def _entries(folder: Path) -> list[Path]:
@@ -234,7 +234,7 @@ class CacheEntry:
 def cache_entry(
     kind: str, parts: dict[str, Any], *, cache_dir: Path | str | None = None
 ) -> CacheEntry:
-    """The cache entry of ``kind`` (one of ``network``, ``matrix``, ``sen2``) keyed by
+    """The cache entry of ``kind`` (one of ``network``, ``matrix``, ``sen2``, ``table``) keyed by
     ``parts``: everything that shapes its content, as JSON-able values.
 
     Raises

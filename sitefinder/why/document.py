@@ -124,8 +124,7 @@ def _extra(explanation: SchoolExplanation, rule: Rule) -> dict[str, Any] | None:
 
 
 def option_label(scenario: Scenario, phase: str, group: str) -> str:
-    need = scenario.need_groups.get(group)
-    return f"{phase} {need.label if need is not None else group}"
+    return f"{phase} {scenario.group_label(group)}"
 
 
 def _in_plan(
@@ -226,7 +225,9 @@ def _swap_sentence(
     there = f"{row['name']} (choice #{row['choice']})"
     failed = failed_names(explanation)
     prefix = "Its" if candidate else f"Were the {failed} relaxed, its"
-    difference = number_of(row["harm_difference"])
+    difference = number_of(row["harm_difference"])  # None when withheld
+    if difference is not None:  # the published cell has two decimals; the words may need three
+        difference = float(raw.loc[position, "harm_difference"])
     if difference is None:
         return [
             f"{prefix} {label} base comes closest to entering the plan in the place of {there};"

@@ -289,7 +289,7 @@ def _option_sites(
     for phase in HOSTABLE_PHASES.get(str(school["phase"]), ()):
         if phase not in scenario.phases:
             continue
-        for group in scenario.new_base_groups:
+        for group in scenario.new_base_keys:
             if (phase, group) in offered:
                 option = offered[(phase, group)]
                 out.append((phase, group, model.option_sites[option], option))
@@ -546,7 +546,7 @@ def explain_school(result: RankResult, urn: str | int) -> SchoolExplanation:
             {
                 "phase": phase,
                 "need_group": group,
-                "need_group_label": scenario.need_groups[group].label,
+                "need_group_label": scenario.group_label(group),
                 "candidate": option is not None,
                 "in_plan": planned,
                 "choice": int(chosen.at[own, "choice"]) if planned and own is not None else None,

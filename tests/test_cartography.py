@@ -1,0 +1,202 @@
+"""One cartography: the PNG map, the QGIS styles and the report's map share measures, classes,
+colours and symbols; the default measure counts children without a base place; the PNG's
+labels never collide nor leave the frame, and names are never cut."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import sqlite3
+import xml.etree.ElementTree as ET
+from contextlib import closing
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from sitefinder import load_scenario, rank, with_settings, write_geopackage
+from sitefinder.disclosure import Withheld
+from sitefinder.published import every_child, publish
+from sitefinder.render import cartography as carto
+from sitefinder.render import staticmap
+from sitefinder.resources import default_scenario_path
+
+
+@pytest.fixture(scope="module")
+def run():
+    scenario = with_settings(load_scenario(default_scenario_path()), {"top": 8})
+    return publish(rank(scenario))
+
+
+def test_the_mean_of_every_child_counts_the_fallback_journeys():
+    # Hand-checked: 4 children, 3 without a base place on 40-minute fallback journeys, the
+    # one placed on a 20-minute journey: (1 x 20 + 3 x 40) / 4 = 35 minutes, 75% unplaced.
+    areas = pd.DataFrame(
+        {
+            "children": [4.0, 2.0, 0.0, 3.0, 6.0, Withheld("count", 5), Withheld("count", 5)],
+            "unmet_after": [3.0, 2.0, 0.0, Withheld("count", 5), 0.0, 0.0, 6.0],
+            "mean_minutes_after": [20.0, math.nan, math.nan, 12.0, 15.0, 11.0, 11.0],
+            "fallback_minutes": [40.0, 50.0, math.nan, 30.0, math.nan, math.nan, 30.0],
+        }
+    )
+    out = every_child(areas, 5)
+    assert out["mean_minutes_all_after"][0] == pytest.approx(35.0)
+    assert out["unplaced_share_after"][0] == pytest.approx(0.75)
+    assert out["mean_minutes_all_after"][1] == pytest.approx(50.0)  # none placed: not blank
+    assert math.isnan(out["mean_minutes_all_after"][2])  # no children
+    # A withheld count withholds both: they would give it back.
+    assert isinstance(out["mean_minutes_all_after"][3], Withheld)
+    assert isinstance(out["unplaced_share_after"][3], Withheld)
+    assert out["mean_minutes_all_after"][4] == pytest.approx(15.0)  # all placed
+    assert out["unplaced_share_after"][4] == 0.0
+    # A withheld count with every child placed: the placed children's mean, share 0.
+    assert (out["mean_minutes_all_after"][5], out["unplaced_share_after"][5]) == (11.0, 0.0)
+    assert isinstance(out["unplaced_share_after"][6], Withheld)  # 6 / a withheld count
+
+
+def test_the_default_measure_counts_the_unplaced():
+    assert carto.default_measure([4.0], [3.0], [40.0]) is carto.JOURNEY_ALL
+    # the flat fallback gives the unplaced no journey: the share without a place is shown
+    assert carto.default_measure([4.0], [3.0], [math.nan]) is carto.UNPLACED_SHARE
+    assert carto.default_measure([4.0], [0.0], [math.nan]) is carto.JOURNEY_ALL
+
+
+@given(st.lists(st.floats(0, 300), min_size=1, max_size=30),
+       st.sampled_from(carto.MEASURES))  # fmt: skip
+def test_classes_hold_every_value_and_touch(values, measure):
+    if measure.kind == "share":
+        values = [v / 300 for v in values]
+    ranges = carto.classes(measure, values)
+    assert all(a.upper == pytest.approx(b.lower) for a, b in itertools.pairwise(ranges))
+    assert all(carto.class_of(ranges, v) is not None for v in values)
+    assert len({r.color for r in ranges}) == len(ranges)
+    assert ranges[0].lower == 0.0
+
+
+def test_a_value_on_a_bound_is_in_the_lower_class_as_in_qgis():
+    ranges = carto.classes(carto.JOURNEY_ALL, [12.0])
+    assert [r.lower for r in ranges[:3]] == [0.0, 5.0, 10.0]
+    assert carto.class_of(ranges, 10.0) == 1
+    assert carto.class_of(ranges, 10.01) == 2
+    share = carto.classes(carto.UNPLACED_SHARE, [])
+    assert [r.label for r in share] == ["0% - 10%", "10% - 25%", "25% - 50%", "50% - 75%",
+                                        "75% - 100%"]  # fmt: skip
+
+
+def _rules(path) -> list[tuple[str, str, str]]:
+    with closing(sqlite3.connect(path)) as connection:
+        (qml,) = connection.execute(
+            "SELECT styleQML FROM layer_styles WHERE f_table_name = 'demand'"
+        ).fetchone()
+    root = ET.fromstring(qml)
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "RuleRenderer"
+    colours = {
+        s.get("name"): s.find(".//Option[@name='color']").get("value")
+        for s in renderer.find("symbols")
+    }
+    return [
+        (r.get("filter"), r.get("label"), colours[r.get("symbol")]) for r in renderer.iter("rule")
+    ]
+
+
+def _rgba(colour: str) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"{r},{g},{b},255"
+
+
+def test_qgis_shades_the_areas_in_the_maps_classes_and_colours(run, tmp_path):
+    path = write_geopackage(run, tmp_path / "run.gpkg")
+    measure = staticmap.map_measure(run)
+    assert measure is carto.JOURNEY_ALL  # the demo's fallback is special schools
+    values = pd.to_numeric(run["demand"][measure.key], errors="coerce")
+    ranges = carto.classes(measure, values)
+    rules = _rules(path)
+    assert rules[0][1:] == ("No children needing a place", _rgba(carto.NO_CHILDREN))
+    assert rules[-1][2] == _rgba(carto.NO_VALUE)
+    assert [(label, colour) for _, label, colour in rules[1:-1]] == [
+        (r.label, _rgba(r.color)) for r in ranges
+    ]
+    assert all(measure.key in expression for expression, _, _ in rules[1:])
+    # The points' symbols: the maps' shapes and colours.
+    with closing(sqlite3.connect(path)) as connection:
+        qml = dict(connection.execute("SELECT f_table_name, styleQML FROM layer_styles"))
+    for layer, mark in (("existing_bases", carto.EXISTING), ("planned_bases", carto.NEW)):
+        layer_options = ET.fromstring(qml[layer]).find(".//layer/Option")
+        options = {o.get("name"): o.get("value") for o in layer_options}
+        assert (options["name"], options["color"], options["size"]) == (
+            mark.shape,
+            _rgba(mark.fill),
+            f"{mark.size_mm:g}",
+        )
+
+
+def test_the_png_fills_each_area_with_its_qgis_colour(run):
+    # Draw the map and read back the pixel at each area's point: the colour of its class.
+    measure = staticmap.map_measure(run)
+    shading = staticmap._Shading.of(run, measure)
+    figure = staticmap._figure(run, top=0, dpi=60, measure=measure)
+    canvas = figure.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=60)
+    image = matplotlib.image.imread(io.BytesIO(buffer.getvalue()))
+    ax = figure.axes[0]
+    areas = run["demand"]
+    checked = 0
+    for (x, y), colour in zip(areas[["easting", "northing"]].to_numpy(), shading.colours,
+                              strict=True):  # fmt: skip
+        px, py = ax.transData.transform((x, y))
+        row, column = round(image.shape[0] - py), round(px)
+        pixel = image[row - 1 : row + 2, column - 1 : column + 2, :3].reshape(-1, 3)
+        want = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        if np.abs(pixel - want).max(axis=1).min() < 0.03:
+            checked += 1
+    assert checked >= 0.8 * len(areas)  # a few points sit under a school's mark
+    values = pd.to_numeric(areas[measure.key], errors="coerce")
+    ranges = carto.classes(measure, values)
+    for value, colour in zip(values, shading.colours, strict=True):
+        index = carto.class_of(ranges, value)
+        assert colour == (carto.NO_VALUE if index is None else ranges[index].color) or (
+            colour == carto.NO_CHILDREN
+        )
+
+
+def test_labels_never_overlap_nor_leave_the_frame_and_names_are_whole():
+    # Twelve schools in a tight cluster in a corner: the hardest place to label.
+    figure = Figure(figsize=(4, 3), dpi=100)
+    canvas = FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.05, 0.05, 0.9, 0.9))
+    ax.set_xlim(0, 1000)
+    ax.set_ylim(0, 750)
+    rng = np.random.default_rng(7)
+    points = rng.uniform([930, 10], [995, 70], size=(12, 2))
+    names = [f"{i + 1} Saint Bartholomew's Church of England Primary {i}" for i in range(12)]
+    labels = [
+        staticmap._Label(x, y, staticmap._wrapped(staticmap.short_name(n)), str(i + 1), "#111",
+                         False, 3.0)
+        for i, ((x, y), n) in enumerate(zip(points, names, strict=True))
+    ]  # fmt: skip
+    marks = [b for x, y in points for b in staticmap._mark_boxes(ax, [x], [y], carto.ELIGIBLE)]
+    drawn = staticmap._place_labels(ax, canvas, labels, list(marks))
+    boxes = [box for item in drawn if item is not None for _, box in [item]]
+    assert len(boxes) >= 6  # the rest fit nowhere: left out (the side panel lists them)
+    frame = ax.get_window_extent(canvas.get_renderer())
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+    for box in boxes:
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+        assert box.y1 <= frame.y1
+        assert not any(box.overlaps(mark) for mark in marks)
+    texts = [text for item in drawn if item is not None for text, _ in [item]]
+    assert not any("…" in t or "..." in t for t in texts)
+    # Full names where they fit (they are wrapped, never cut), numbers where they do not.
+    assert any("Bartholomew's" in t for t in texts)
+    assert all(t.replace("\n", " ") in {n.replace("Church of England", "CE") for n in names}
+               or t.isdigit() for t in texts)  # fmt: skip
