@@ -372,7 +372,7 @@ STABILITY: tuple[Column, ...] = (
     Column("phase", "Phase", "text"),
     Column("need_group", "Need group key", "id", people=False),
     Column("in_plan", "In the plan", "flag"),
-    Column("share_of_runs", "Share of runs", "share", unit="of runs"),
+    Column("share_of_runs", "Share of runs", "share", unit="of runs", digits=3),
     Column("flipped_by", "Flipped by (one assumption at a time)", "text"),
 )
 """The stability statement (the ``stability`` table): each base in the plan or in contention,
@@ -591,7 +591,8 @@ def text_value(value: object, column: Column, *, empty: str = "") -> str:
     if column.kind == "count":
         return f"{number:,.0f}" if abs(number - round(number)) < 0.05 else f"{number:,.1f}"
     if column.kind == "share":
-        return f"{number:.0%}" if column.key in ("robustness", "fill") else f"{number:.2%}"
+        whole = column.key in ("robustness", "share_of_runs", "fill")  # whole percentages
+        return f"{number:.0%}" if whole else f"{number:.2%}"
     if column.kind == "number":
         return f"{number:.0f}" if number.is_integer() else f"{number:g}"
     if column.kind in ("harm", "minutes"):

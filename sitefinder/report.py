@@ -53,6 +53,7 @@ from sitefinder.columns import (
 )
 from sitefinder.disclosure import Rule, Withheld, disclosure_text
 from sitefinder.published import PublishedRun, published
+from sitefinder.stability.statement import strong_rows
 from sitefinder.supply import ages_text, phase_ages
 
 if TYPE_CHECKING:
@@ -579,7 +580,7 @@ def ranking_table(run: PublishedRun | RankResult, *, top: int) -> RenderableType
     )
     parts.append(Text("\n".join(facts.plan_notes)))
     if facts.runs and not run["stability"].empty:
-        columns, rows = people_table(run, run["stability"], STABILITY)
+        columns, rows = people_table(run, strong_rows(run["stability"]), STABILITY)
         parts.append(
             _rich(
                 f"How sure: each base's share of {facts.runs} robustness runs, and what flips it",

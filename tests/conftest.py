@@ -119,3 +119,20 @@ def trafford_result():
     from sitefinder.pipeline import rank
 
     return rank(load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"))
+
+
+@pytest.fixture(scope="session")
+def trafford_assumed():
+    """Trafford on the places GIAS implies (10 assumed at each of its 11 bases, not scaled to
+    SEN2 as the example does) with 4 bases asked and no programme, ranked once per session:
+    45 children without a place, so a plan of several bases whose set differs from the greedy
+    order's. Skips without SITEFINDER_REAL_DATA."""
+    real_data_folder()
+    from sitefinder.config import load_scenario, with_settings
+    from sitefinder.pipeline import rank
+
+    scenario = with_settings(
+        load_scenario(bundled_root() / "configs" / "examples" / "trafford.toml"),
+        {"inputs.schools.capacity_from": "default", "bases": 4, "programme.bases": 0},
+    )
+    return rank(scenario)

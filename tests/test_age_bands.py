@@ -104,7 +104,8 @@ def _authority(
     path.write_text(
         'phases = ["primary"]\nsuppression_threshold = 5\n' + extra + "\n[inputs]\n"
         'schools = "schools.csv"\nbases = "bases.csv"\nareas = "areas.csv"\n'
-        'demand = "demand.csv"\n[fallback]\nmethod = "out_of_authority"\n',
+        'demand = "demand.csv"\n[fallback]\nmethod = "out_of_authority"\n'
+        "[selection]\nmin_occupancy = 0\n",  # a handful of children: about ages, not fill
         encoding="utf-8",
     )
     return path

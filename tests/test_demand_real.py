@@ -154,7 +154,8 @@ def test_trafford_projection_to_a_planning_year(trafford_env):
 
 
 def test_trafford_assumed_places_against_sen2(trafford_env):
-    data = _trafford(trafford_env)
+    # The example scales its assumed places to SEN2; left at the default they are 10 each.
+    data = _trafford(trafford_env, "schools", capacity_from="default")
     assert data.bases["capacity"].sum() == 110 and data.bases["capacity_assumed"].all()
     assert (
         "existing bases: 110 places assumed (11 bases x 10 places, no capacity recorded)"

@@ -15,7 +15,7 @@ from conftest import real_data_folder
 from rich.console import Console
 from test_broken_inputs import gias_baseline
 
-from sitefinder import load_scenario, rank, write_geopackage
+from sitefinder import load_scenario, rank, with_settings, write_geopackage
 from sitefinder.render import write_report
 from sitefinder.report import ranking_table, to_json
 from sitefinder.resources import bundled_root, default_scenario_path
@@ -40,7 +40,7 @@ def gias_run(tmp_path_factory):
     gias.loc[gias["URN"] == "100005", ["NumberOfPupils", "SENStat"]] = ["40", "3"]
     gias.to_csv(base.gias, index=False, encoding="cp1252", lineterminator="\r\n")
     base.sections["inputs.demand"]["share"] = 0.01
-    return rank(load_scenario(base.scenario()))
+    return rank(with_settings(load_scenario(base.scenario()), {"selection.min_occupancy": 0}))
 
 
 def test_caveats_in_words():

@@ -52,12 +52,13 @@ def modelled(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def shown(modelled):
-    return rank(load_scenario(modelled))
+    return rank(with_settings(load_scenario(modelled), {"selection.min_occupancy": 0}))
 
 
 @pytest.fixture(scope="module")
 def protected_run(modelled):
-    return rank(with_settings(load_scenario(modelled), {"disclosure.modelled": "protect"}))
+    settings = {"disclosure.modelled": "protect", "selection.min_occupancy": 0}
+    return rank(with_settings(load_scenario(modelled), settings))
 
 
 def test_modelled_figures_are_shown_rounded_with_a_note(shown):

@@ -175,26 +175,6 @@ def test_trafford_example_uses_one_authority(real_data, monkeypatch):
     assert scenario.sen2_authority == "Trafford"
 
 
-@pytest.fixture(scope="module")
-def trafford_assumed():
-    """Trafford on the places GIAS implies (10 assumed at each of its 11 bases, not scaled to
-    SEN2) with 4 bases asked and no programme: 45 children without a place, so a plan of
-    several bases whose set differs from the greedy order's."""
-    import os
-    from pathlib import Path
-
-    from sitefinder import rank, with_settings
-
-    folder = os.environ.get("SITEFINDER_REAL_DATA")
-    if not folder or not Path(folder).is_dir():
-        pytest.skip("SITEFINDER_REAL_DATA is not set")
-    scenario = with_settings(
-        load_scenario(EXAMPLES / "trafford.toml"),
-        {"inputs.schools.capacity_from": "default", "bases": 4, "programme.bases": 0},
-    )
-    return rank(scenario)
-
-
 def test_trafford_plan_sends_no_child_to_a_base_outside_its_schools_ages(
     real_data, monkeypatch, trafford_assumed
 ):

@@ -50,10 +50,10 @@ def _sources(scenario: Scenario, bases: pd.DataFrame, table: pd.DataFrame) -> li
 
 def asked_for(scenario: Scenario) -> bool:
     """Whether the scenario asks for a programme: any ``[programme]`` key it sets (the
-    programme's year-by-year search costs a greedy build order a year)."""
+    programme costs a search a year)."""
     return any(
         scenario.origin_of(f"programme.{key}") != "default"
-        for key in ("years", "bases", "damping", "growth", "children")
+        for key in ("years", "bases", "damping", "growth", "children", "capital_budget")
     )
 
 

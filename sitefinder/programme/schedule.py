@@ -276,7 +276,6 @@ def schedule(
     """
     stop = StoppingRule.from_scenario(scenario)
     settings = solver_settings(scenario, None)
-    threshold = scenario.count_threshold
     options = options.reset_index(drop=True)
     everything = build_candidates(scenario, options, option_sites)
     capital = np.asarray(candidate_costs(scenario, everything.places.tolist()))
@@ -332,13 +331,12 @@ def schedule(
             plain = found.rules is None or not found.rules.excluded  # no size cut away
             if index == 0 and not opened and plain and math.isfinite(found.selection.gap):
                 own_bound = float(found.selection.objective) * (1.0 - found.selection.gap)
-            stopped_words = list(
-                dict.fromkeys(
-                    _stopped_words(options, subset, item, threshold)
-                    for item in found.stopped
-                    if item.reason != "smaller"
-                )
-            )
+            named: dict[int, str] = {}  # each option once, as the largest set saw it
+            for item in found.stopped:
+                if item.reason != "smaller":
+                    option = int(subset.option[item.candidate])
+                    named.setdefault(option, _stopped_words(scenario, options, subset, item))
+            stopped_words = list(named.values())
             full = found.scorer.score(chosen)
             solution = found.scorer.solution(chosen) if chosen else None
             first = len(open_sites)
@@ -465,19 +463,24 @@ def _money(value: float) -> str:
     return money(value)
 
 
-def _stopped_words(options: pd.DataFrame, subset: Candidates, item: Stopped, threshold: int) -> str:
+def _stopped_words(
+    scenario: Scenario, options: pd.DataFrame, subset: Candidates, item: Stopped
+) -> str:
+    threshold = scenario.count_threshold
     c = int(item.candidate)
     option = options.iloc[int(subset.option[c])]
-    places = int(subset.places[c])
+    base = (
+        f"{option['name']} ({option['phase']}"
+        f" {scenario.group_label(str(option['need_group']))}, {int(subset.places[c])} places)"
+    )
     if item.reason == "occupancy":
-        served = float(item.served)
         return (
-            f"{option['name']} ({option['phase']}, {places} places) would serve"
-            f" {format_count(served, threshold)} children, under the minimum occupancy"
+            f"{base} would serve {format_count(float(item.served), threshold)} children, under"
+            " the minimum occupancy"
         )
     return (
-        f"{option['name']} ({option['phase']}, {places} places) would fail the stopping rule"
-        f" (placing {format_count(float(item.newly_placed), threshold)} children who had none)"
+        f"{base} would fail the stopping rule (placing"
+        f" {format_count(float(item.newly_placed), threshold)} children who had none)"
     )
 
 

@@ -73,7 +73,8 @@ _LOW, _HIGH = "#3182bd", "#f16913"
 def tornado_png(run: PublishedRun | RankResult, *, dpi: int = 110) -> bytes | None:
     """The one-at-a-time sensitivity as a tornado chart, as PNG: for each assumption, the
     change in the harm the new bases avert with it alone at each end of its range (each other
-    share), the widest on top; hatched where the plan itself changes.
+    share), one bar an end, the widest assumption on top; hatched where the plan itself
+    changes.
 
     None without a sensitivity, or when its figures are withheld.
     """
@@ -84,47 +85,47 @@ def tornado_png(run: PublishedRun | RankResult, *, dpi: int = 110) -> bytes | No
     if change.isna().any():
         return None
     table = table.assign(change=change)
-    order = (
-        table.assign(width=change.abs())
-        .groupby("label", sort=False)["width"]
-        .max()
-        .sort_values(kind="stable")
-    )
-    labels = list(order.index)  # narrowest first: drawn from the bottom up
+    widths = table.assign(width=change.abs()).groupby("label", sort=False)["width"].max()
+    labels = list(widths.sort_values(kind="stable").index)  # narrowest first: from the bottom
+    span = max(float(change.abs().max()), 1e-9)
     with mpl.rc_context({"font.family": "sans-serif", "font.sans-serif": [FONT], "font.size": 8}):
-        fig = Figure(figsize=(7.0, 0.45 * len(labels) + 1.2), layout="constrained")
+        fig = Figure(figsize=(7.5, 0.6 * len(labels) + 1.2), layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.subplots()
-        span = max(float(change.abs().max()), 1e-9)
         for y, label in enumerate(labels):
             rows = table[table["label"] == label]
-            # The wider bar first, so that a narrower one of the same sign stays visible on it.
-            for row in rows.iloc[rows["change"].abs().argsort()[::-1]].itertuples():
+            height = 0.8 / len(rows)
+            for i, row in enumerate(rows.itertuples()):
+                # The row's ends one under another, low on top.
+                centre = y + 0.4 - height * (i + 0.5)
                 colour = _LOW if str(row.end) == "low" else _HIGH
+                changed = bool(row.changed)
                 ax.barh(
-                    y,
+                    centre,
                     row.change,
-                    height=0.6,
+                    height=height * 0.9,
                     color=colour,
-                    hatch="///" if bool(row.changed) else None,
-                    edgecolor="white" if bool(row.changed) else colour,
+                    hatch="///" if changed else None,
+                    edgecolor="white" if changed else colour,
                 )
+                right = row.change >= 0
                 ax.text(
-                    row.change + (0.01 if row.change >= 0 else -0.01) * span,
-                    y,
+                    row.change + (0.015 if right else -0.015) * span,
+                    centre,
                     str(row.value),
                     va="center",
-                    ha="left" if row.change >= 0 else "right",
-                    fontsize=7,
+                    ha="left" if right else "right",
+                    fontsize=6.5,
                 )
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_yticks(range(len(labels)), labels)
-        ax.set_xlim(-1.35 * span, 1.35 * span)
+        ax.set_ylim(-0.5, len(labels) - 0.5)
+        ax.set_xlim(-2.0 * span, 2.0 * span)  # room for the values beside the bars
         ax.set_xlabel(
-            "change in harm points the new bases avert (0: every assumption at its setting)"
+            "change in the harm points the new bases avert (0: every assumption at its setting)"
         )
         ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(
+        fig.legend(
             handles=[
                 Patch(color=_LOW, label="low end"),
                 Patch(color=_HIGH, label="high end (or another share)"),
@@ -132,7 +133,8 @@ def tornado_png(run: PublishedRun | RankResult, *, dpi: int = 110) -> bytes | No
                     facecolor="#bdbdbd", hatch="///", edgecolor="white", label="the plan changes"
                 ),
             ],
-            loc="lower right",
+            loc="outside lower center",
+            ncols=3,
             frameon=False,
             fontsize=7,
         )

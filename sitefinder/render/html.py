@@ -54,6 +54,7 @@ from sitefinder.report import (
     placements_people,
     summary_rows,
 )
+from sitefinder.stability.statement import strong_rows
 from sitefinder.targets import check_target, write_atomic
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def _robustness(run: PublishedRun) -> dict[str, Any] | None:
     return {
         "text": run.facts.robustness_text,
         "table": _plain(["School (URN)", "Share of runs chosen", "In the plan"], rows, [1]),
-        "stability": _view(run, run["stability"].head(15), STABILITY, shade=True),
+        "stability": _view(run, strong_rows(run["stability"]), STABILITY, shade=True),
         "sensitivity": _view(run, run["sensitivity"], SENSITIVITY),
         "tornado": _png_text(tornado_png(run)),
     }

@@ -38,7 +38,7 @@ class _About:
     label: str  # words for it, read after "when"
     unit: str = ""
     plural: bool = False  # "journeys are", not "is"
-    percent: bool = False  # shown as a percentage
+    percent: int | None = None  # shown as a percentage with these decimals
 
 
 _ABOUT: dict[str, _About] = {
@@ -53,9 +53,9 @@ _ABOUT: dict[str, _About] = {
     "circuity": _About("journey", "the crow-fly circuity"),
     "ride_factor": _About("journey", "the ride factor"),
     "existing_places": _About(
-        "robustness", "today's unrecorded base places", "of those assumed", True, True
+        "robustness", "today's unrecorded base places", "of those assumed", True, 0
     ),
-    "growth": _About("robustness", "demand's yearly growth", "a year", percent=True),
+    "growth": _About("robustness", "demand's yearly growth", "a year", percent=1),
     "share": _About("inputs.demand", "the share of EHC plans needing a base place"),
 }
 _SHARE_WORDS = {
@@ -137,7 +137,8 @@ class Assumption:
         def one(number: float) -> str:
             if self.key == "share":
                 return f"{number:.1%} at every age"
-            return (f"{number:.3g}" if not about.percent else f"{number:.1%}") + unit
+            shown = f"{number:.3g}" if about.percent is None else f"{number:.{about.percent}%}"
+            return shown + unit
 
         if isinstance(value, dict):
             if len(set(value.values())) == 1:

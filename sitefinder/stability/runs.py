@@ -39,6 +39,7 @@ from sitefinder.stability.perturb import draw, perturb
 from sitefinder.stability.pool import pool
 from sitefinder.stability.ranges import Assumption, End, assumptions, between, settings_at
 from sitefinder.stability.shifts import Shifts, shifts_of
+from sitefinder.stability.statement import STRONG
 
 if TYPE_CHECKING:
     from sitefinder.plan.candidates import Candidates
@@ -49,9 +50,6 @@ Progress = Callable[[str, int, int], None]
 # Robustness runs stop within 0.5% of their optimum: far inside the noise they are testing.
 _ROBUST_GAP = 0.005
 _CONTENDERS = 30  # candidates per group kept in contention for robustness runs
-STRONG = 0.1
-"""A base chosen in at least this share of the runs is a strong alternative: where it enters
-the plan is searched for, not only said to be by the end of a range."""
 BISECTIONS = 4
 """Halvings of the way from a setting to the end of its range where the plan changes: the
 value at which a base flips is found within 1/32 of that way."""
@@ -132,11 +130,13 @@ class Trial:
 @dataclass(frozen=True)
 class Job:
     """One choice of the set: the assumptions' values (the others at their settings), the
-    demand noise, and whether exactly and with the harm averted measured."""
+    demand noise, whether exactly and with the harm averted measured, and the set to start
+    from (None: the plan's first set)."""
 
     values: Mapping[str, End]
     factors: NDArray[np.float64] | float = 1.0
     exact: bool = False
+    start: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,7 @@ class Outcome:
 
     keys: frozenset[Key]
     chosen: tuple[int, ...]
+    first: tuple[int, ...]
     proven: bool
     time_limited: bool
     averted: float = float("nan")
@@ -172,7 +173,8 @@ def solve(trial: Trial, job: Job) -> Outcome:
         [*world.bases, *world.special],
         dataclasses.replace(candidates, sites=world.candidates),
         trial.rules,
-        trial.start,  # the plan itself: a good first incumbent under any settings
+        # The plan itself: a good first incumbent under any settings.
+        trial.start if job.start is None else list(job.start),
     )
     chosen = choose_set(
         problem, settings=trial.exact if job.exact else trial.noisy, stop=trial.stop
@@ -181,6 +183,7 @@ def solve(trial: Trial, job: Job) -> Outcome:
     outcome = Outcome(
         frozenset(trial.keys[c] for c in picked),
         picked,
+        tuple(int(c) for c in chosen.first),
         chosen.selection.proven,
         chosen.selection.limit == "time",
     )
@@ -232,11 +235,16 @@ def bisect(trial: Trial, search: Search) -> Found:
     assumption = search.assumption
     found: dict[Key, float] = {}
     solved = dict(search.solved)
+    starts: dict[float, tuple[int, ...]] = {}
 
     def at(t: float) -> frozenset[Key]:
         if t not in solved:
             value = between(assumption.setting, search.end, t)
-            solved[t] = solve(trial, Job({assumption.key: value}, exact=True)).keys
+            # From the nearest set found towards the setting: most intervals hold one plan.
+            nearer = [starts[s] for s in sorted(starts) if s < t]
+            job = Job({assumption.key: value}, exact=True, start=nearer[-1] if nearer else None)
+            outcome = solve(trial, job)
+            solved[t], starts[t] = outcome.keys, outcome.first
         return solved[t]
 
     def split(low: float, high: float, first: frozenset[Key], last: frozenset[Key]) -> None:

@@ -17,6 +17,10 @@ import pandas as pd
 from sitefinder.columns import SENSITIVITY, STABILITY
 from sitefinder.stability.outcome import Flip, Key, RobustnessRuns
 
+STRONG = 0.1
+"""A base chosen in at least this share of the runs is a strong alternative: where it enters
+the plan is searched for, and people's tables list it."""
+
 COLUMNS = [c.key for c in STABILITY]
 SENSITIVITY_COLUMNS = [c.key for c in SENSITIVITY]
 
@@ -67,6 +71,16 @@ def stability_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.Data
         kind="stable",
     )
     return frame.reset_index(drop=True)
+
+
+def strong_rows(stability: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the statement people read: the plan's bases, and the alternatives chosen
+    in a tenth of the runs or flipped in by one assumption."""
+    if stability.empty:
+        return stability
+    shares = pd.to_numeric(stability["share_of_runs"], errors="coerce").fillna(0.0)
+    keep = stability["in_plan"].astype(bool) | (shares >= STRONG) | (stability["flipped_by"] != "")
+    return stability[keep.to_numpy()]
 
 
 def sensitivity_table(robust: RobustnessRuns, names: Mapping[str, str]) -> pd.DataFrame:
