@@ -27,7 +27,7 @@ grows hard it stops on its deterministic budgets and the full MIP takes over fro
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -56,9 +56,12 @@ LP_ROUNDS = 60
 _ROUND_OFF = 1e-9  # harm points per harm point of a cut's sums: room for floating round-off
 _BUCKETS = 64  # excess buckets that find the rows filling a base's places
 _MOVED = 1e-9  # a fraction of a base moved by less than this is not re-solved
+_AIM = 0.1  # of the plan's tolerance: how close the search tries to come, within its budgets
 _STALL = 3  # master LPs in a row whose bound rose by less than a quarter of the gap: converged
 _INF = highspy.kHighsInf
 _DUAL = 1  # HiGHS simplex_strategy: the dual simplex (the openings move bounds)
+_KEEP = 0.05  # harm points: today's pairs this close to worth taking stay in a relaxation
+_ENTER = 1e-7  # harm points: a pair outside a relaxation this far below cost comes in
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
 
@@ -173,10 +176,12 @@ class _Relaxed:
     places ``C y`` and each row's children on a base at most ``min(d, C) y`` (the full MIP's
     LP relaxation with ``y`` fixed), re-solved warm as ``y`` moves.
 
-    It starts as a copy of today's network of the component at its optimal basis; a
-    candidate's capacity row and pairs join it the first time its ``y`` is above zero (a base
-    opened by nothing adds nothing), so the LP holds the few candidates the master has
-    weighed, not every pair of every candidate.
+    It starts as a copy of today's network of the component at its optimal basis, keeping only
+    the pairs that carry children there or nearly could (reduced cost under :data:`_KEEP`
+    harm points); a candidate's capacity row joins the first time its ``y`` is above zero.
+    Every other pair waits outside: after each solve, those the prices make worth taking (a
+    negative reduced cost) come in and the LP is solved again, so each optimum is the full
+    LP's, on a fraction of its columns (a large authority's LP holds millions of pairs).
     """
 
     def __init__(self, scorer: SetScorer, part: int, members: NDArray[np.intp]) -> None:
@@ -188,30 +193,86 @@ class _Relaxed:
         self._n_demand = len(demand)
         self._local = np.full(len(demand), -1, dtype=np.int64)
         self._local[rows] = np.arange(len(rows))
-        self._highs = scorer.today(part).solver_copy()
-        self._highs.setOptionValue("simplex_strategy", _DUAL)
+        today = scorer.today(part)
+        self._highs = h = today.solver_copy()
+        h.setOptionValue("simplex_strategy", _DUAL)
+        # Today's pairs that carry no children and are dearer than their row's price by
+        # _KEEP or more leave the LP (all nonbasic: the basis stays valid).
+        basic = np.asarray(h.getBasis().col_status) == highspy.HighsBasisStatus.kBasic
+        prices = today.prices[rows] if len(rows) else np.zeros(0)
+        out_columns, out_rows, out_capacity, out_harm = [], [], [], []
+        cost = np.asarray(h.getLp().col_cost_)
+        for (row, columns, at), price in zip(today.pair_layout(), today.site_prices, strict=True):
+            reduced = cost[columns] - prices[at] + price
+            away = ~basic[columns] & (reduced >= _KEEP)
+            out_columns.append(columns[away])
+            out_rows.append(at[away])
+            out_capacity.append(np.full(int(away.sum()), row, dtype=np.int64))
+            out_harm.append(cost[columns][away])
+        gone = np.concatenate([*out_columns, _NO_INDEX]).astype(np.int32)
+        if len(gone):
+            h.deleteCols(len(gone), np.sort(gone))
+        # Pairs outside the LP: demand row, capacity row, harm, candidate (-1: today's base).
+        self._out_row = np.concatenate([*out_rows, np.zeros(0, np.int64)])
+        self._out_capacity = np.concatenate([*out_capacity, np.zeros(0, np.int64)])
+        self._out_harm = np.concatenate([*out_harm, np.zeros(0)])
+        self._out_member = np.full(len(self._out_row), -1, dtype=np.int64)
         self._sites = [scorer.candidates[int(j)] for j in members]
         self._capacity_rows = np.full(len(members), -1, dtype=np.int64)  # -1: not in the LP
-        self._columns: list[NDArray[np.int32]] = [_NO_INDEX] * len(members)
-        self._caps: list[NDArray[np.float64]] = [_NO_VALUE] * len(members)
+        self._columns: list[list[NDArray[np.int32]]] = [[] for _ in members]
+        self._caps: list[list[NDArray[np.float64]]] = [[] for _ in members]
         self._y = np.zeros(len(members))
         self._prices: NDArray[np.float64] | None = None  # at ``_y``
         self.objective = 0.0  # at ``_y``
 
     def _add(self, i: int) -> None:
-        """Candidate ``i`` (of the members) joins the LP, closed."""
+        """Candidate ``i`` (of the members) joins the LP, closed, its pairs waiting outside."""
         h, site = self._highs, self._sites[i]
         row = h.getNumRow()
         h.addRow(-_INF, 0.0, 0, _NO_INDEX, _NO_VALUE)
+        self._capacity_rows[i] = row
         at = self._local[site.rows]
         keep = at >= 0
+        self._out_row = np.r_[self._out_row, at[keep]]
+        self._out_capacity = np.r_[self._out_capacity, np.full(int(keep.sum()), row)]
+        self._out_harm = np.r_[self._out_harm, site.harm[keep]]
+        self._out_member = np.r_[self._out_member, np.full(int(keep.sum()), i)]
+
+    def _cap(self, member: NDArray[np.int64], row: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Each pair's most children ``min(d, C)`` (today's bases: no cap but the row's)."""
+        if not len(member):
+            return np.zeros(0)
+        capacity = np.array([self._sites[m].capacity if m >= 0 else np.inf for m in member])
+        return np.minimum(self._children[self.rows[row]], capacity)
+
+    def _price_in(self) -> bool:
+        """Bring in the pairs outside the LP with a negative reduced cost at its optimum;
+        whether any came."""
+        h = self._highs
+        duals = np.asarray(h.getSolution().row_dual)
+        n = len(self.rows)
+        reduced = self._out_harm - duals[:n][self._out_row] - duals[self._out_capacity]
+        member = self._out_member
+        open_ = np.where(member >= 0, self._y[np.maximum(member, 0)] > 0, True)
+        enter = np.flatnonzero((reduced < -_ENTER) & open_)
+        if not len(enter):
+            return False
+        rows, capacity = self._out_row[enter], self._out_capacity[enter]
+        who, caps = member[enter], self._cap(member[enter], self._out_row[enter])
         first = h.getNumCol()
-        add_pair_columns(h, site.harm[keep], at[keep], np.full(int(keep.sum()), row))
+        add_pair_columns(h, self._out_harm[enter], rows, capacity)
         columns = np.arange(first, h.getNumCol(), dtype=np.int32)
-        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
-        self._capacity_rows[i] = row
-        self._columns[i] = columns
-        self._caps[i] = np.minimum(self._children[site.rows[keep]], site.capacity)
+        upper = np.where(who >= 0, caps * self._y[np.maximum(who, 0)], _INF)
+        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), upper)
+        for m in np.unique(who[who >= 0]):
+            mine = who == m
+            self._columns[int(m)].append(columns[mine])
+            self._caps[int(m)].append(caps[mine])
+        keep = np.ones(len(member), dtype=bool)
+        keep[enter] = False
+        self._out_row, self._out_capacity = self._out_row[keep], self._out_capacity[keep]
+        self._out_harm, self._out_member = self._out_harm[keep], self._out_member[keep]
+        return True
 
     def solve(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         """The rows' prices (harm points per child, at most the unmet harm; NaN outside the
@@ -227,21 +288,24 @@ class _Relaxed:
             if self._capacity_rows[i] < 0:
                 self._add(int(i))
             h.changeRowBounds(int(self._capacity_rows[i]), -_INF, self._sites[i].capacity * mine[i])
-        if len(moved):
-            self._y[moved] = mine[moved]
-            columns = np.concatenate([self._columns[i] for i in moved])
-            caps = np.concatenate([self._caps[i] * mine[i] for i in moved])
-            h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), caps)
-        h.run()
-        status = h.getModelStatus()
+            self._y[i] = mine[i]
+            if self._columns[i]:
+                columns = np.concatenate(self._columns[i])
+                caps = np.concatenate(self._caps[i]) * mine[i]
+                h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), caps)
         prices = np.full(self._n_demand, np.nan)
-        self.objective = 0.0
-        if status == highspy.HighsModelStatus.kModelEmpty:
-            return prices
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(
-                f"HiGHS could not solve a relaxation: {h.modelStatusToString(status)}"
-            )
+        while True:
+            h.run()
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kModelEmpty:
+                self.objective = 0.0
+                return prices
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise SolverError(
+                    f"HiGHS could not solve a relaxation: {h.modelStatusToString(status)}"
+                )
+            if not self._price_in():
+                break
         self.objective = float(h.getInfo().objective_function_value)
         duals = np.asarray(h.getSolution().row_dual)[: len(self.rows)]
         prices[self.rows] = np.minimum(duals, self._unmet)
@@ -466,6 +530,9 @@ def benders(
         The best set solved, its harm, the master's lower bound and whether they met.
     """
     master = _Master(pool, rules)
+    # The search aims closer than the proof needs, so that of two sets within the tolerance
+    # of each other it keeps the better one where it can.
+    aim = replace(limits, abs_gap=limits.abs_gap * _AIM, rel_gap=limits.rel_gap * _AIM)
     best = start.copy()
     best_harm = pool.solve(best)
     bound, spent, done = -np.inf, 0, 0
@@ -478,7 +545,7 @@ def benders(
         value, y, theta = master.relax()
         spent += 1
         bound = max(bound, value)
-        if limits.proven(best_harm, bound):
+        if aim.proven(best_harm, bound):
             break
         gap = max(limits.abs_gap, limits.rel_gap * abs(best_harm))
         stalled = stalled + 1 if value - last < gap / 4 else 0
@@ -490,20 +557,17 @@ def benders(
             break  # the master LP is the relaxation's optimum
         centre = point
     # Then the master MIP: each set it proposes is solved exactly and cut where it is.
-    while done < rounds and spent < nodes and not limits.proven(best_harm, bound):
+    while done < rounds and spent < nodes and not aim.proven(best_harm, bound):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
         first = np.r_[best.astype(float), pool.lift(best)]
-        # Half the plan's gap: once the master's set is the best one solved, its bound then
-        # proves it; a master stopping at another set proposes that set.
-        gap = max(limits.abs_gap, limits.rel_gap * abs(best_harm))
         found = solve_highs(
             master.model(integer=True),
             start=first,
             limits=MipLimits(
                 rel_gap=0.0,
-                abs_gap=max(gap / 2, 1e-7),
+                abs_gap=1e-7,
                 node_limit=nodes - spent,
                 time_limit=left,
                 heuristics=False,
@@ -513,8 +577,10 @@ def benders(
         done, spent = done + 1, spent + max(found.nodes, 1)
         if np.isfinite(found.bound):
             bound = max(bound, found.bound)
-        if limits.proven(best_harm, bound) or found.x is None:
+        if found.x is None:
             break
+        # The master's best set is solved even when its bound already proves the best so far:
+        # it may be better still, within the tolerance.
         proposed = found.x[: pool.n] > 0.5
         # Each component's part of it may have been solved in other sets: then its harm is
         # known and its cuts are in the master already, and there is nothing more to learn.

@@ -107,6 +107,20 @@ class WarmTransport:
             h.changeColsBounds(n, self._trial_columns, np.zeros(n), np.zeros(n))
         return h
 
+    def pair_layout(self) -> list[tuple[int, NDArray[np.int32], NDArray[np.int64]]]:
+        """Each open base, in order: its capacity row, its pair columns, and the positions of
+        their demand rows among the model's (:meth:`solver_copy` keeps this layout)."""
+        layout = []
+        for site, row, (first, keep) in zip(self._sites, self._site_rows, self._pairs, strict=True):
+            columns = np.arange(first, first + int(keep.sum()), dtype=np.int32)
+            layout.append((row, columns, self._local[site.rows[keep]]))
+        return layout
+
+    @property
+    def site_prices(self) -> NDArray[np.float64]:
+        """The open bases' prices of one more place at the optimum (harm points, >= 0)."""
+        return self._site_prices
+
     @property
     def sites(self) -> int:
         """Open bases in the model."""
