@@ -8,7 +8,7 @@ set ``S`` of new bases, LP duality bounds the harm of one class component from b
 
 where ``g(p)`` is what a base could gain at those prices: the most its places can earn at
 ``p_r - harm`` per child, each row's children on it capped at ``min(d_r, places)`` (the
-``x <= min(d, C) y`` strengthening of the full MIP; :func:`gain_bounds`). The bound holds for
+``x <= min(d, C) y`` strengthening of the full MIP; :class:`_Gains`). The bound holds for
 any such prices, however they were found, so every cut is valid for every set of these
 candidates under any counts or rules: one :class:`CutPool` serves every selection of an
 instance (the stopping rule's counts, one after another).
@@ -19,9 +19,11 @@ components' LP relaxations (:class:`_Relaxed`: each candidate's places and caps 
 ``y``), whose prices cut it off; separated at a point between ``y`` and the incumbent
 (in-out stabilisation), this reaches the full MIP's LP bound in a few dozen small LPs, without
 building the full MIP's tens of thousands of rows. The master MIP then proposes sets; each is
-solved exactly (a warm assignment LP per component, whose prices give cuts tight at that set),
-until the best set solved is within the plan's tolerance of the master's bound. When a master
-grows hard it stops on its deterministic budgets and the full MIP takes over from its best set.
+solved exactly (the same relaxations with its bases whole, warm from the last point, whose
+prices give cuts tight at that set), until the best set solved is within a tenth of the plan's
+tolerance of the master's bound (proven within the tolerance itself; the tenth keeps the better
+of two sets closer than that where the budgets allow). When a master grows hard it stops on its
+deterministic budgets and the full MIP takes over from its best set.
 """
 
 from __future__ import annotations
