@@ -590,5 +590,5 @@ def test_an_entry_larger_than_the_limit_is_not_stored(tmp_path, network, monkeyp
 
 def test_the_default_limit_is_documented():
     assert cache.DEFAULT_MAX_MB == 2048
-    readme = (bundled_root() / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "SITEFINDER_CACHE_MAX_MB" in readme and "2048" in readme
