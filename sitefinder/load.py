@@ -683,7 +683,9 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
                 problems,
                 schools=schools[own],
                 areas=areas,
-                inputs=files,
+                schools_path=files.schools.path,
+                areas_path=files.areas or (files.boundaries.path if files.boundaries else ""),
+                areas_trusted=files.areas is None,
             )
         )
     warnings.extend(problems.warnings)

@@ -47,12 +47,14 @@ from sitefinder.columns import (
     SUFFICIENCY,
     Column,
     protected,
+    records,
 )
 from sitefinder.disclosure import Kind, Rule, Withheld, disclosure_text
 from sitefinder.fallback import per_phase_text
 from sitefinder.resources import bundled_root
 from sitefinder.stability.ranges import assumptions as varied_assumptions
 from sitefinder.stability.ranges import ignored
+from sitefinder.supply import ages_text, phase_ages
 from sitefinder.version import __version__
 
 if TYPE_CHECKING:
@@ -633,6 +635,215 @@ def _stability_table(table: pd.DataFrame, columns: Sequence[Column], rule: Rule)
     return protected(frame.astype(dict.fromkeys(text, object)), columns, rule)
 
 
+# --- the run's tables, built once from a RankResult ------------------------------------------
+
+
+OUTPUT_COLUMNS = [c.key for c in RANKING]
+"""The CSV columns of ``rank --format csv`` (and the keys of each JSON ranking row)."""
+
+PLAN_COLUMNS = [c.key for c in PLAN]
+
+
+def _with_ages(result: RankResult, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``ages`` (the ages each row's base serves, ``4-6``) and, for people,
+    ``ages_note`` (", ages 4-6" where that is only part of the phase, else empty)."""
+    from sitefinder.pipeline import base_ages
+
+    out = table.copy()
+    if "ages" not in out.columns or out["ages"].isna().all():
+        out["ages"] = base_ages(
+            result.scenario, result.data.schools, out.get("urn", []), out.get("phase", [])
+        )
+    spans = phase_ages(result.scenario.inputs.demand.ages)
+    whole = {phase: ages_text(*span) for phase, span in spans.items()}
+    out["ages_note"] = [
+        "" if not ages or ages == whole.get(str(phase)) else f", ages {ages}"
+        for ages, phase in zip(out["ages"].fillna(""), out.get("phase", []), strict=True)
+    ]
+    return out
+
+
+def _group_label(result: RankResult, key: object) -> str:
+    group = result.scenario.need_groups.get(str(key))
+    return group.label if group is not None else str(key)
+
+
+def planned_urns(result: RankResult) -> set[str]:
+    """URNs of the schools that host a new base in the plan (whatever the base's option)."""
+    chosen = result.plan.chosen
+    return set() if chosen.empty else {str(u) for u in chosen["urn"]}
+
+
+def ranking_frame(result: RankResult, *, top: int) -> pd.DataFrame:
+    """The first ``top`` ranked candidates, disclosure-controlled (:data:`RANKING` columns).
+
+    ``in_plan`` is true for every school hosting a new base in the plan, whatever the option
+    the ranking row is about.
+    """
+    table = _with_ages(result, result.ranking.head(top).reindex(columns=OUTPUT_COLUMNS))
+    table["in_plan"] = table["urn"].astype(str).isin(planned_urns(result))
+    if not result.plan.runs:
+        table["robustness"] = float("nan")
+    # The first k picks (k new bases) add up to the network's published change whenever the
+    # plan is the greedy order's first k: a margin. Later rows each stand alone.
+    planned = len(result.plan.chosen)
+    table["_prefix"] = [0 if r <= planned else int(r) for r in table["rank"]]
+    protected_table = protected(table, RANKING, result.disclosure_rule, margins=["_prefix"])
+    return protected_table.drop(columns="_prefix")
+
+
+def plan_frame(result: RankResult) -> pd.DataFrame:
+    """The plan's new bases, disclosure-controlled (:data:`PLAN` columns)."""
+    table = _with_ages(result, result.plan.chosen.reindex(columns=PLAN_COLUMNS))
+    if not result.plan.runs:
+        table["robustness"] = float("nan")
+    # The new bases' newly placed add up to the published change in unmet need (a margin).
+    return protected(table, PLAN, result.disclosure_rule, margins=[None])
+
+
+def left_out_frame(result: RankResult) -> pd.DataFrame:
+    """The strongest candidates left out and why, disclosure-controlled (:data:`LEFT_OUT`)."""
+    table = result.plan.left_out.copy()
+    table["need_group_label"] = [_group_label(result, g) for g in table.get("need_group", [])]
+    table = _with_ages(result, table.reindex(columns=[c.key for c in LEFT_OUT]))
+    return protected(table, LEFT_OUT, result.disclosure_rule)
+
+
+def metrics_frame(result: RankResult) -> pd.DataFrame:
+    """The network before and after the plan (rows ``before``, ``after``), disclosure-controlled.
+
+    Each row is one group of children, so a withheld count withholds its row's total harm.
+    """
+    table = pd.DataFrame(
+        [
+            {c.key: float(getattr(metrics, c.key)) for c in METRICS}
+            for metrics in (result.before, result.after)
+        ],
+        index=["before", "after"],
+    )
+    return protected(table, METRICS, result.disclosure_rule)
+
+
+def plan_rows(result: RankResult) -> list[dict[str, Any]]:
+    """The plan's chosen bases as plain rows, disclosure-controlled."""
+    return records(plan_frame(result), PLAN)
+
+
+def plan_summary(result: RankResult) -> dict[str, Any]:
+    """How the plan was chosen: method, gap, total harm against the greedy order's.
+
+    Total harm is withheld (``c``) when the network's figures after the plan are.
+    """
+    plan = result.plan
+    after = metrics_frame(result).at["after", "total_harm"]
+    hidden = isinstance(after, Withheld)
+    return {
+        "method": plan.method,
+        "proven_optimal": plan.proven,
+        "proof": plan.proof(),
+        "gap": None if math.isnan(plan.gap) else round(plan.gap, 6),
+        "total_harm": str(after) if hidden else round(plan.objective, 2),
+        "greedy_total_harm": None
+        if math.isnan(plan.greedy_objective)
+        else str(after)
+        if hidden
+        else round(plan.greedy_objective, 2),
+        "robustness_runs": plan.runs,
+        "stopped_by_limit": plan.limit or None,
+        "requested_bases": plan.requested,
+        "notes": list(plan.notes),
+    }
+
+
+def published_warnings(result: RankResult) -> list[str]:
+    """Warnings every output carries: the scenario's own, then the run's."""
+    return [*result.scenario.warnings, *result.warnings]
+
+
+def published_notes(result: RankResult) -> list[str]:
+    """What the readers found (files read, estimates): the same on every run, unlike timings."""
+    return [*result.data.notes, *result.demand_notes]
+
+
+_KIND_WORDS = {
+    "special": "in maintained or academy special schools' places",
+    "independent": "in independent special schools' places",
+    "non_maintained": "in non-maintained special schools' places",
+    "base_cross_border": "in bases across the border",
+    "out_of_authority": "out of authority",
+    "flat": "without a base place (flat harm)",
+}
+
+
+def unplaced_sentences(result: RankResult) -> list[str]:
+    """Where children without a base place go, today and with the plan, in words: modelled
+    estimates rounded to one decimal, as every other output shows them; counts of identified
+    children rounded to whole children, and under the threshold not given."""
+    from sitefinder.published import fallback_totals
+
+    totals = fallback_totals(result.unplaced)
+    if totals.empty:
+        return []
+    threshold = result.scenario.suppression_threshold
+    estimates = result.disclosure_rule.estimates
+
+    def count(value: float) -> str:
+        if estimates:
+            return f"{value:,.1f}"
+        return f"{value:,.0f}" if value >= threshold else f"fewer than {threshold}"
+
+    out = []
+    for network, label in (("today", "Today"), ("plan", "With the plan")):
+        parts = [
+            f"{count(float(row[network]))} {_KIND_WORDS[str(row['kind'])]}"
+            for _, row in totals.iterrows()
+            if float(row[network]) > 1e-9
+        ]
+        if parts:
+            out.append(f"{label}, children without a base place go: {'; '.join(parts)}.")
+    return out
+
+
+def plan_notes(result: RankResult) -> list[str]:
+    """Sentences under the plan table (published with the run: :attr:`RunFacts.plan_notes`)."""
+    plan = result.plan
+    notes = [
+        "Harm averted: what the plan would lose without that base (harm points), in two"
+        " parts: placing children who had no base place (their mismatch penalty) + journeys"
+        " (the change in journey harm, fallback journeys included)."
+        + (f" Robust: share of {plan.runs} runs with noisy demand and harm settings that"
+           " keep the school in the chosen set." if plan.runs else "")
+        + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
+           " found." if plan.unproven_runs else "")
+    ]  # fmt: skip
+    notes.extend(plan.notes)
+    notes.extend(unplaced_sentences(result))
+    summary = plan_summary(result)
+    if summary["greedy_total_harm"] is not None and not isinstance(summary["total_harm"], str):
+        difference = plan.greedy_objective - plan.objective
+        notes.append(
+            f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
+            f" for the greedy order's first {len(plan.chosen)}:"
+            + (
+                f" {difference:.2f} harm points less."
+                if difference > 1e-6
+                else f" {-difference:.2f} harm points more (some of the greedy order's bases"
+                " would fail the minimum occupancy)."
+                if difference < -1e-6
+                else " the same."
+            )
+        )
+    tolerance = result.scenario.selection.tie_tolerance
+    for row in plan_rows(result):
+        if row.get("alternatives"):
+            notes.append(
+                f"#{row['choice']} {row['name']}: equivalent alternatives within the"
+                f" {tolerance:.0%} tie tolerance (harm points the plan would add):"
+                f" {row['alternatives']}."
+            )
+    return notes
+
+
 class _Later(Mapping[str, pd.DataFrame]):
     """Published tables made when first asked for, once each: the table, CSV and JSON on
     stdout need only the ranking, the plan and the network, the GeoPackage and report all."""
@@ -681,7 +892,6 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
     PublishedRun
         Its tables and facts.
     """
-    from sitefinder import report
     from sitefinder.costs.words import cost_notes, cost_sources, cost_table, placement_rows
     from sitefinder.plan import StoppingRule
 
@@ -692,21 +902,21 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
     rule = result.disclosure_rule
     tables = _Later(
         {
-            "candidates": lambda: _candidates(result, report.planned_urns(result)),
+            "candidates": lambda: _candidates(result, planned_urns(result)),
             "existing_bases": lambda: _existing(result),
             "planned_bases": lambda: _planned(result),
             "demand": lambda: demand()[0],
             "assignments": lambda: _assignments(result),
             "run_info": lambda: _run_info(result),
-            "ranking": lambda: report.ranking_frame(result, top=top).assign(
+            "ranking": lambda: ranking_frame(result, top=top).assign(
                 easting=result.ranking["easting"].head(top).to_numpy(),
                 northing=result.ranking["northing"].head(top).to_numpy(),
             ),
-            "plan_chosen": lambda: report.plan_frame(result),
-            "plan_left_out": lambda: report.left_out_frame(result),
+            "plan_chosen": lambda: plan_frame(result),
+            "plan_left_out": lambda: left_out_frame(result),
             "plan_alternatives": lambda: protected(plan.alternatives, ALTERNATIVES, rule),
             "plan_stopped": lambda: protected(plan.stopped, STOPPED, rule),
-            "network": lambda: report.metrics_frame(result).rename_axis("state").reset_index(),
+            "network": lambda: metrics_frame(result).rename_axis("state").reset_index(),
             "fallback": lambda: _fallback(result),
             "fallback_totals": lambda: protected(
                 fallback_totals(result.unplaced), FALLBACK_TOTALS, rule
@@ -755,7 +965,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             ),
         }
     )
-    summary = report.plan_summary(result)
+    summary = plan_summary(result)
     case = result.costs if result.costs is not None else _no_case(result)
     facts = RunFacts(
         format=RUN_FORMAT,
@@ -779,7 +989,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
         proof=plan.proof(),
         proof_brief=plan.proof(brief=True),
         plan_summary=summary,
-        plan_notes=report.plan_notes(result),
+        plan_notes=plan_notes(result),
         plan_sentences=list(plan.notes),
         runs=plan.runs,
         unproven_runs=plan.unproven_runs,
@@ -791,8 +1001,8 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             for phase, limit in sorted(scenario.harm.limit_minutes.items())
             if phase in scenario.phases
         },
-        warnings=report.published_warnings(result),
-        notes=report.published_notes(result),
+        warnings=published_warnings(result),
+        notes=published_notes(result),
         cost_placements=placement_rows(case, rule),
         cost_notes=cost_notes(case, scenario, threshold=scenario.count_threshold),
         cost_sources=cost_sources(scenario),

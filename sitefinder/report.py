@@ -46,107 +46,41 @@ from sitefinder.columns import (
     SUFFICIENCY,
     Column,
     people_rows,
-    protected,
     records,
     signed,
     text_value,
 )
 from sitefinder.disclosure import Rule, Withheld, disclosure_text
-from sitefinder.published import PublishedRun, published
+
+# The tables built once from a run are published's (report draws on them, never the other
+# way); their names stay importable from here, where callers have long found them.
+from sitefinder.published import (
+    OUTPUT_COLUMNS,
+    PLAN_COLUMNS,
+    PublishedRun,
+    left_out_frame,  # noqa: F401
+    metrics_frame,  # noqa: F401
+    plan_frame,  # noqa: F401
+    plan_notes,  # noqa: F401
+    plan_rows,  # noqa: F401
+    plan_summary,  # noqa: F401
+    planned_urns,  # noqa: F401
+    published,
+    published_notes,  # noqa: F401
+    published_warnings,  # noqa: F401
+    ranking_frame,  # noqa: F401
+    unplaced_sentences,  # noqa: F401
+)
 from sitefinder.stability.statement import strong_rows
-from sitefinder.supply import ages_text, phase_ages
 
 if TYPE_CHECKING:
     from sitefinder.pipeline import RankResult
     from sitefinder.scenarios import Comparison
 
-OUTPUT_COLUMNS = [c.key for c in RANKING]
-"""The CSV columns of ``rank --format csv`` (and the keys of each JSON ranking row)."""
-PLAN_COLUMNS = [c.key for c in PLAN]
 _EMPTY = {"minutes_before": "none", "greedy_rank": "-"}  # no place before; not ranked
 
 
-def _with_ages(result: RankResult, table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with ``ages`` (the ages each row's base serves, ``4-6``) and, for people,
-    ``ages_note`` (", ages 4-6" where that is only part of the phase, else empty)."""
-    from sitefinder.pipeline import base_ages
-
-    out = table.copy()
-    if "ages" not in out.columns or out["ages"].isna().all():
-        out["ages"] = base_ages(
-            result.scenario, result.data.schools, out.get("urn", []), out.get("phase", [])
-        )
-    spans = phase_ages(result.scenario.inputs.demand.ages)
-    whole = {phase: ages_text(*span) for phase, span in spans.items()}
-    out["ages_note"] = [
-        "" if not ages or ages == whole.get(str(phase)) else f", ages {ages}"
-        for ages, phase in zip(out["ages"].fillna(""), out.get("phase", []), strict=True)
-    ]
-    return out
-
-
-def _group_label(result: RankResult, key: object) -> str:
-    group = result.scenario.need_groups.get(str(key))
-    return group.label if group is not None else str(key)
-
-
-def planned_urns(result: RankResult) -> set[str]:
-    """URNs of the schools that host a new base in the plan (whatever the base's option)."""
-    chosen = result.plan.chosen
-    return set() if chosen.empty else {str(u) for u in chosen["urn"]}
-
-
 # --- tables ------------------------------------------------------------------------------------
-
-
-def ranking_frame(result: RankResult, *, top: int) -> pd.DataFrame:
-    """The first ``top`` ranked candidates, disclosure-controlled (:data:`RANKING` columns).
-
-    ``in_plan`` is true for every school hosting a new base in the plan, whatever the option
-    the ranking row is about.
-    """
-    table = _with_ages(result, result.ranking.head(top).reindex(columns=OUTPUT_COLUMNS))
-    table["in_plan"] = table["urn"].astype(str).isin(planned_urns(result))
-    if not result.plan.runs:
-        table["robustness"] = float("nan")
-    # The first k picks (k new bases) add up to the network's published change whenever the
-    # plan is the greedy order's first k: a margin. Later rows each stand alone.
-    planned = len(result.plan.chosen)
-    table["_prefix"] = [0 if r <= planned else int(r) for r in table["rank"]]
-    protected_table = protected(table, RANKING, result.disclosure_rule, margins=["_prefix"])
-    return protected_table.drop(columns="_prefix")
-
-
-def plan_frame(result: RankResult) -> pd.DataFrame:
-    """The plan's new bases, disclosure-controlled (:data:`PLAN` columns)."""
-    table = _with_ages(result, result.plan.chosen.reindex(columns=PLAN_COLUMNS))
-    if not result.plan.runs:
-        table["robustness"] = float("nan")
-    # The new bases' newly placed add up to the published change in unmet need (a margin).
-    return protected(table, PLAN, result.disclosure_rule, margins=[None])
-
-
-def left_out_frame(result: RankResult) -> pd.DataFrame:
-    """The strongest candidates left out and why, disclosure-controlled (:data:`LEFT_OUT`)."""
-    table = result.plan.left_out.copy()
-    table["need_group_label"] = [_group_label(result, g) for g in table.get("need_group", [])]
-    table = _with_ages(result, table.reindex(columns=[c.key for c in LEFT_OUT]))
-    return protected(table, LEFT_OUT, result.disclosure_rule)
-
-
-def metrics_frame(result: RankResult) -> pd.DataFrame:
-    """The network before and after the plan (rows ``before``, ``after``), disclosure-controlled.
-
-    Each row is one group of children, so a withheld count withholds its row's total harm.
-    """
-    table = pd.DataFrame(
-        [
-            {c.key: float(getattr(metrics, c.key)) for c in METRICS}
-            for metrics in (result.before, result.after)
-        ],
-        index=["before", "after"],
-    )
-    return protected(table, METRICS, result.disclosure_rule)
 
 
 def summary_rows(run: PublishedRun | RankResult) -> list[tuple[str, str, str, str]]:
@@ -189,47 +123,6 @@ def ranking_rows(run: PublishedRun | RankResult, *, top: int) -> list[dict[str, 
     Withheld counts read ``<N`` and other withheld figures ``c``.
     """
     return records(published(run, top=top)["ranking"].head(top), RANKING)
-
-
-def plan_rows(result: RankResult) -> list[dict[str, Any]]:
-    """The plan's chosen bases as plain rows, disclosure-controlled."""
-    return records(plan_frame(result), PLAN)
-
-
-def plan_summary(result: RankResult) -> dict[str, Any]:
-    """How the plan was chosen: method, gap, total harm against the greedy order's.
-
-    Total harm is withheld (``c``) when the network's figures after the plan are.
-    """
-    plan = result.plan
-    after = metrics_frame(result).at["after", "total_harm"]
-    hidden = isinstance(after, Withheld)
-    return {
-        "method": plan.method,
-        "proven_optimal": plan.proven,
-        "proof": plan.proof(),
-        "gap": None if math.isnan(plan.gap) else round(plan.gap, 6),
-        "total_harm": str(after) if hidden else round(plan.objective, 2),
-        "greedy_total_harm": None
-        if math.isnan(plan.greedy_objective)
-        else str(after)
-        if hidden
-        else round(plan.greedy_objective, 2),
-        "robustness_runs": plan.runs,
-        "stopped_by_limit": plan.limit or None,
-        "requested_bases": plan.requested,
-        "notes": list(plan.notes),
-    }
-
-
-def published_warnings(result: RankResult) -> list[str]:
-    """Warnings every output carries: the scenario's own, then the run's."""
-    return [*result.scenario.warnings, *result.warnings]
-
-
-def published_notes(result: RankResult) -> list[str]:
-    """What the readers found (files read, estimates): the same on every run, unlike timings."""
-    return [*result.data.notes, *result.demand_notes]
 
 
 def run_notes(result: RankResult) -> list[str]:
@@ -402,85 +295,6 @@ def method_text(run: PublishedRun | RankResult) -> tuple[str, str]:
     facts = published(run).facts
     method = "exact MIP" if facts.method == "optimal" else "greedy + interchange"
     return method, facts.proof
-
-
-_KIND_WORDS = {
-    "special": "in maintained or academy special schools' places",
-    "independent": "in independent special schools' places",
-    "non_maintained": "in non-maintained special schools' places",
-    "base_cross_border": "in bases across the border",
-    "out_of_authority": "out of authority",
-    "flat": "without a base place (flat harm)",
-}
-
-
-def unplaced_sentences(result: RankResult) -> list[str]:
-    """Where children without a base place go, today and with the plan, in words: modelled
-    estimates rounded to one decimal, as every other output shows them; counts of identified
-    children rounded to whole children, and under the threshold not given."""
-    from sitefinder.published import fallback_totals
-
-    totals = fallback_totals(result.unplaced)
-    if totals.empty:
-        return []
-    threshold = result.scenario.suppression_threshold
-    estimates = result.disclosure_rule.estimates
-
-    def count(value: float) -> str:
-        if estimates:
-            return f"{value:,.1f}"
-        return f"{value:,.0f}" if value >= threshold else f"fewer than {threshold}"
-
-    out = []
-    for network, label in (("today", "Today"), ("plan", "With the plan")):
-        parts = [
-            f"{count(float(row[network]))} {_KIND_WORDS[str(row['kind'])]}"
-            for _, row in totals.iterrows()
-            if float(row[network]) > 1e-9
-        ]
-        if parts:
-            out.append(f"{label}, children without a base place go: {'; '.join(parts)}.")
-    return out
-
-
-def plan_notes(result: RankResult) -> list[str]:
-    """Sentences under the plan table (published with the run: :attr:`RunFacts.plan_notes`)."""
-    plan = result.plan
-    notes = [
-        "Harm averted: what the plan would lose without that base (harm points), in two"
-        " parts: placing children who had no base place (their mismatch penalty) + journeys"
-        " (the change in journey harm, fallback journeys included)."
-        + (f" Robust: share of {plan.runs} runs with noisy demand and harm settings that"
-           " keep the school in the chosen set." if plan.runs else "")
-        + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
-           " found." if plan.unproven_runs else "")
-    ]  # fmt: skip
-    notes.extend(plan.notes)
-    notes.extend(unplaced_sentences(result))
-    summary = plan_summary(result)
-    if summary["greedy_total_harm"] is not None and not isinstance(summary["total_harm"], str):
-        difference = plan.greedy_objective - plan.objective
-        notes.append(
-            f"Total harm with the plan {plan.objective:.2f} against {plan.greedy_objective:.2f}"
-            f" for the greedy order's first {len(plan.chosen)}:"
-            + (
-                f" {difference:.2f} harm points less."
-                if difference > 1e-6
-                else f" {-difference:.2f} harm points more (some of the greedy order's bases"
-                " would fail the minimum occupancy)."
-                if difference < -1e-6
-                else " the same."
-            )
-        )
-    tolerance = result.scenario.selection.tie_tolerance
-    for row in plan_rows(result):
-        if row.get("alternatives"):
-            notes.append(
-                f"#{row['choice']} {row['name']}: equivalent alternatives within the"
-                f" {tolerance:.0%} tie tolerance (harm points the plan would add):"
-                f" {row['alternatives']}."
-            )
-    return notes
 
 
 def disclosure_note(run: PublishedRun | RankResult) -> str:

@@ -21,8 +21,6 @@ from sitefinder.errors import DataError
 if TYPE_CHECKING:  # pyproj is imported where it is used
     from pyproj import Transformer
 
-    from sitefinder.config import Inputs
-
 # British National Grid (EPSG:27700) covers roughly these metres; longitude/latitude do not.
 _EASTING = (0.0, 700_000.0)
 _NORTHING = (0.0, 1_300_000.0)
@@ -351,7 +349,9 @@ def check_extent(
     *,
     schools: pd.DataFrame,
     areas: pd.DataFrame,
-    inputs: Inputs,
+    schools_path: str | Path,
+    areas_path: str | Path,
+    areas_trusted: bool,
 ) -> list[str]:
     """Check schools against the authority's extent: the area points of its children.
 
@@ -365,18 +365,17 @@ def check_extent(
     ----------
     schools, areas
         Tables with ``easting``/``northing`` (EPSG:27700 metres); schools also ``urn, name``.
-    inputs
-        The scenario's ``[inputs]``: the files named in messages, and whether the area points
-        come from boundary polygons with a coordinate system (trusted) or a typed table.
+    schools_path, areas_path
+        The files named in messages (``areas_path`` may be empty: "the areas").
+    areas_trusted
+        Whether the area points come from boundary polygons with a coordinate system (so a
+        swap is the schools file's) rather than a typed table.
 
     Returns
     -------
     list of str
         Warnings (at most one).
     """
-    schools_path = inputs.schools.path
-    areas_path = inputs.areas or (inputs.boundaries.path if inputs.boundaries else "")
-    areas_trusted = inputs.areas is None
     points = areas[["easting", "northing"]].to_numpy(dtype=float)
     points = points[np.isfinite(points).all(axis=1)]
     given = schools[["easting", "northing"]].to_numpy(dtype=float)
