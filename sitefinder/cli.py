@@ -363,7 +363,8 @@ RunsOption = Annotated[
         "--runs",
         min=0,
         max=1000,
-        help="Robustness runs with noisy demand and harm settings (default: scenario).",
+        help="Robustness runs: the plan chosen again N times, each run drawing the assumptions"
+        " that decide it from the scenario's robustness ranges (default: scenario).",
         show_default=False,
     ),
 ]
@@ -412,7 +413,24 @@ def _saved_run(path: Path, **given: object) -> PublishedRun:
     return read_run(path)
 
 
-@app.command("rank")
+# The ranges --runs draws from, named in `rank --help` (tests/test_stability.py checks every
+# robustness key is here and in docs/scenario.md). Rich markup: a bracket is written \\[.
+RANGES_EPILOG = (
+    "How sure the plan is (--runs N): each run draws every assumption that decides the plan"
+    " from its range in the scenario's \\[robustness] section, low to high:"
+    " robustness.exponent, robustness.free_minutes, robustness.unmet (harm.*);"
+    " robustness.mismatch, robustness.out_of_authority_minutes (fallback.*, each end a number or"
+    " one per phase); robustness.speed_kmh, robustness.circuity (crow-fly journeys),"
+    " robustness.ride_factor (journey.*); robustness.existing_places (today's unrecorded base"
+    " places); robustness.growth (demand's yearly growth); robustness.share (the shares of EHC"
+    " plans needing a base place, a list); and robustness.demand_noise on every area's demand."
+    " Set a range to false to switch it off (demand_noise = 0 for the noise), or \\[v, v] to hold"
+    " it at v. Also robustness.runs, robustness.seed, robustness.workers (--workers) and"
+    " robustness.time_limit_seconds. Every key with its unit and default: docs/scenario.md."
+)
+
+
+@app.command("rank", epilog=RANGES_EPILOG)
 @_user_errors
 def rank_command(
     config: ConfigOption = None,

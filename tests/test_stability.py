@@ -385,3 +385,48 @@ def test_ctrl_c_stops_the_workers_with_one_line(two_schools):
     )
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_every_range_is_named_in_help_and_the_reference_and_switches_off(scenario_file, tmp_path):
+    from test_broken_inputs import gias_baseline
+    from typer.testing import CliRunner
+
+    from sitefinder.cli import app
+    from sitefinder.config import RANGE_KEYS, Robustness
+
+    shown = CliRunner().invoke(app, ["rank", "--help"], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0, shown.output
+    words = " ".join(shown.output.split())
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    reference = (docs / "scenario.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("`")[1]: line for line in reference.splitlines() if line.startswith("| `robust")
+    }
+    ranges = {*RANGE_KEYS, "share"}
+    for key in Robustness.model_fields:
+        assert f"robustness.{key}" in words, f"rank --help does not name robustness.{key}"
+        assert f"robustness.{key}" in rows, f"docs/scenario.md has no row for robustness.{key}"
+        off = "`false` switches" if key in ranges else "0 switches" if key == "demand_noise" else ""
+        assert off in rows[f"robustness.{key}"], f"robustness.{key}: not how to switch it off"
+    assert "[robustness]" in words and "to switch it off" in words
+
+    # Every range on, then each one false: that one alone is no longer varied.
+    every = (
+        "[journey]\nmethod = 'crowfly'\n[robustness]\nexponent = [1, 2]\nfree_minutes = [0, 10]\n"
+        "mismatch = [0.5, 2]\nout_of_authority_minutes = [30, 90]\nspeed_kmh = [32, 48]\n"
+        "circuity = [1.2, 1.5]\nride_factor = [1.1, 1.6]\nexisting_places = [0.5, 1.5]\n"
+        "growth = [0, 0.1]\n"
+    )
+    crowfly = load_scenario(scenario_file(every))
+    flat = load_scenario(
+        scenario_file("[fallback]\nmethod = 'flat'\n[robustness]\nunmet = [20, 30]\n")
+    )
+    modelled = load_scenario(gias_baseline(tmp_path).scenario())
+    checked = set()
+    for base in (crowfly, flat, modelled):
+        keys = [a.key for a in assumptions(base)]
+        for key in keys:
+            left = [a.key for a in assumptions(with_settings(base, {f"robustness.{key}": False}))]
+            assert left == [k for k in keys if k != key], key
+        checked |= set(keys)
+    assert checked == ranges
