@@ -290,7 +290,7 @@ def _scenario(config: Path | None, **settings: int | None) -> Scenario:
 
 @contextmanager
 def _progress(
-    console: Console, label: str = "Evaluating candidates, "
+    console: Console, label: str = ""
 ) -> Iterator[Callable[[str, int, int], None] | None]:
     if not console.is_terminal:
         yield None

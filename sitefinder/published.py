@@ -811,8 +811,9 @@ def plan_notes(result: RankResult) -> list[str]:
         "Harm averted: what the plan would lose without that base (harm points), in two"
         " parts: placing children who had no base place (their mismatch penalty) + journeys"
         " (the change in journey harm, fallback journeys included)."
-        + (f" Robust: share of {plan.runs} runs with noisy demand and harm settings that"
-           " keep the school in the chosen set." if plan.runs else "")
+        + (f" Robust: share of {plan.runs} runs that keep the school in the chosen set,"
+           " each run drawing the assumptions that decide the plan from their robustness"
+           " ranges, with noisy demand." if plan.runs else "")
         + (f" {plan.unproven_runs} run(s) stopped at their time limit with the best set"
            " found." if plan.unproven_runs else "")
     ]  # fmt: skip

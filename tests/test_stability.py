@@ -430,3 +430,56 @@ def test_every_range_is_named_in_help_and_the_reference_and_switches_off(scenari
             assert left == [k for k in keys if k != key], key
         checked |= set(keys)
     assert checked == ranges
+
+
+def _through_a_terminal(command: list[str]) -> tuple[int, str, str]:
+    """Run ``command`` with its stderr on a pseudo-terminal (as a user at a terminal sees it)
+    and its stdout on a pipe (as a pipe into a file): exit code, stdout, stderr's text."""
+    import os
+    import pty
+    import re
+    import select
+
+    master, slave = pty.openpty()
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL
+    )
+    os.close(slave)
+    seen, deadline = b"", time.monotonic() + 180
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        try:
+            chunk = os.read(master, 1 << 16) if ready else b""
+        except OSError:  # the terminal closed: the command ended
+            break
+        seen += chunk
+        if not ready and child.poll() is not None:
+            break
+    os.close(master)
+    out, _ = child.communicate(timeout=60)  # closes the pipe
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode(errors="replace"))
+    return child.returncode, out.decode(), text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
+def test_the_runs_show_a_progress_bar_on_a_terminal_and_never_in_the_output(two_schools):
+    import json
+    import re
+
+    runs = 40
+    command = [sys.executable, "-m", "sitefinder", "rank", "--config", str(two_schools)]
+    code, out, err = _through_a_terminal([*command, "--runs", str(runs), "--format", "json"])
+    assert code == 0, err
+    # The bar counts the runs (and the searches for where a base flips) up to their total.
+    counts = [(int(d), int(t)) for d, t in re.findall(r"Robustness runs\D*?(\d+)/(\d+)", err)]
+    assert counts and all(t >= runs for _, t in counts), err
+    assert max(counts) == (counts[0][1], counts[0][1])  # drawn at the end too
+    assert "One assumption at a time" in err
+    # stdout stays the JSON document, with nothing of the bar in it.
+    assert "\x1b" not in out and "Robustness runs" not in out
+    assert json.loads(out)["plan"]["robustness_runs"] == runs
+    # Piped, stderr has no bar.
+    piped = subprocess.run(
+        [*command, "--runs", "2", "--format", "csv"], capture_output=True, text=True, check=True
+    )
+    assert "Robustness runs" not in piped.stderr and "\x1b" not in piped.stderr

@@ -284,7 +284,7 @@ def greedy_order(
                 leader = max(leader, gain)
                 done += 1
                 if progress is not None:
-                    progress(f"step {step + 1}/{steps}", done, len(stale))
+                    progress(f"Evaluating candidates, step {step + 1}/{steps}", done, len(stale))
             evaluations += len(batch)
         if step == 0:
             # Today's network, kept for the standalone values the first step left unknown.

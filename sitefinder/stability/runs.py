@@ -92,7 +92,7 @@ def robustness_runs(
     at_end = [reference] * len(ends)  # an end at the setting is the reference itself
     with pool(trial, workers=scenario.robustness.workers) as workers:
         jobs = [Job({ends[i][0].key: ends[i][2]}, exact=True) for i in moved]
-        measured = workers.map(solve, jobs, label="one assumption at a time", progress=progress)
+        measured = workers.map(solve, jobs, label="One assumption at a time", progress=progress)
         for i, outcome in zip(moved, measured, strict=True):
             at_end[i] = outcome
         ranged = [
@@ -107,7 +107,7 @@ def robustness_runs(
             for a, name, value, keys in ranged
         ]
         items: list[Job | Search] = [*leaving, *(Job(v, f) for v, f in draws)]
-        done = workers.map(_task, items, label="robustness runs", progress=progress)
+        done = workers.map(_task, items, label="Robustness runs", progress=progress)
         flipped = cast(list[Found], done[: len(leaving)])
         outcomes = cast(list[Outcome], done[len(leaving) :])
         shares, hits = _shares(outcomes)
@@ -122,7 +122,7 @@ def robustness_runs(
             ]
             if strong:
                 entering.append(Search(a, name, value, tuple(strong), plan, keys, known.solved))
-        flipped += workers.map(bisect, entering, label="where each base flips", progress=progress)
+        flipped += workers.map(bisect, entering, label="Where each base flips", progress=progress)
     points: dict[tuple[str, str], dict[Key, float]] = {}
     for search, known in zip([*leaving, *entering], flipped, strict=True):
         points.setdefault((search.assumption.key, search.name), {}).update(known.points)
