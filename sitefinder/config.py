@@ -785,13 +785,28 @@ class Robustness(_Section):
     def _check_ends(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or value is False:
             return value
+        key = str(info.field_name)
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise ValueError(
-                "must be [low, high] (each a number or { primary = ..., secondary = ... }),"
-                " or false"
+                f"robustness.{key}: must be [low, high] (each a number or"
+                " { primary = ..., secondary = ... }), or false to switch it off"
             )
-        key = str(info.field_name)
         return tuple(_per_phase(end, key, "robustness") for end in value)
+
+    @field_validator(
+        "exponent", "free_minutes", "unmet", "speed_kmh", "circuity", "ride_factor",
+        "existing_places", "growth", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _check_pair(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or value is False:
+            return None
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ValueError(
+                f"robustness.{info.field_name}: must be [low, high] (two numbers), or false to"
+                " switch it off"
+            )
+        return value
 
     @field_validator("share", mode="before")
     @classmethod

@@ -49,6 +49,11 @@ def _problems(path: Path) -> list[str]:
             "robustness.out_of_authority_minutes: no value for secondary",
         ),
         ("peak_factor = [1, 2]", "robustness.peak_factor: unknown key"),
+        ("mismatch = [0.5]", "robustness.mismatch: must be [low, high] (each a number or"),
+        ("out_of_authority_minutes = 60", "robustness.out_of_authority_minutes: must be [low,"),
+        ("exponent = 3", "robustness.exponent: must be [low, high] (two numbers), or false"),
+        ("growth = [0, 0.05, 0.1]", "robustness.growth: must be [low, high] (two numbers)"),
+        ("speed_kmh = true", "robustness.speed_kmh: must be [low, high] (two numbers)"),
         ("growth = [0.1, 0.0]", "robustness.growth: must be [low, high] with low <= high"),
         ("growth = [-inf, 0.1]", "robustness.growth.0: must be from -0.5 to 1 a year"),
         (
