@@ -206,3 +206,63 @@ def test_the_robustness_share_is_the_share_of_draws_past_the_threshold(tmp_path)
     assert result.plan.runs == RUNS
     assert shares.get(P, 0.0) == pytest.approx(for_p / RUNS)
     assert shares.get(Q, 0.0) == pytest.approx(1 - for_p / RUNS)
+
+
+# --- a near tie: within the accuracy of the journeys, beyond the tie tolerance ---------------
+
+# Area W's 6 ASD children have no base (out of authority: harm(60) + 1 each). One new base at
+# F (20 km), G (21.5 km) or H (25 km). F is best; G is worse by 6 (harm(21.5) - harm(20)) =
+# 0.39 harm points: more than the 1% tie tolerance of F's 31.4 averted (0.31), less than what
+# 2 minutes on each child's 20-minute journey could change, 6 (harm(22) - harm(20)) = 0.52.
+# H is worse by 1.3: beyond both. With journeys good to 1 minute (0.26) G is no tie either.
+# Area V, by the schools, has no children.
+F, G, H = "990021", "990022", "990023"
+F_AVERTS = 6 * (harm(60) + 1.0 - harm(20))
+G_MORE = 6 * (harm(21.5) - harm(20))
+SLACK = {2.0: 6 * (harm(22) - harm(20)), 1.0: 6 * (harm(21) - harm(20))}
+
+
+@pytest.fixture(scope="module")
+def near_tie(tmp_path_factory):
+    on_line = 300_000
+    authority = SmallAuthority(
+        schools=[
+            (F, "Fir Primary", "primary", 420 * KM, on_line),
+            (G, "Gorse Primary", "primary", 421.5 * KM, on_line),
+            (H, "Hazel Primary", "primary", 425 * KM, on_line),
+        ],
+        bases=[],
+        areas=[("E90000003", "W", 400 * KM, on_line), ("E90000004", "V", 422 * KM, on_line)],
+        demand=[("E90000003", "primary", "ASD", 6)],
+    )
+    return load_scenario(authority.write(tmp_path_factory.mktemp("tie"), extra=SCENARIO))
+
+
+def test_the_near_tie_is_built_as_it_says():
+    assert 0.01 * F_AVERTS < G_MORE < SLACK[2.0]
+    assert SLACK[1.0] < G_MORE
+    assert 6 * (harm(25) - harm(20)) > SLACK[2.0]
+
+
+@pytest.mark.parametrize("accuracy", [2.0, 1.0])
+def test_a_near_tie_is_equivalent_only_within_the_accuracy_of_the_journeys(near_tie, accuracy):
+    from sitefinder import with_settings
+
+    plan = rank(with_settings(near_tie, {"journey.accuracy_minutes": accuracy})).plan
+    assert list(plan.chosen["urn"]) == [F] and plan.proven
+    assert plan.chosen["harm_averted"].iloc[0] == pytest.approx(F_AVERTS, abs=1e-6)
+    alternatives = plan.alternatives.set_index("alternative_urn")
+    assert H not in alternatives.index  # beyond the tolerance and the journeys' accuracy
+    if accuracy == 2.0:
+        assert alternatives.loc[G, "equivalent_by"] == "journey accuracy"
+        assert alternatives.loc[G, "harm_difference"] == pytest.approx(G_MORE, abs=1e-6)
+        assert plan.tied_within_journeys
+        assert plan.proof().startswith("proven optimal for the model")
+        assert "within the accuracy of the journeys other sets are as good" in plan.proof()
+        (note,) = [n for n in plan.notes if n.startswith("Within the accuracy of the journeys")]
+        assert "within 2 minutes of the real one, crow-fly estimates" in note
+        assert "#1 Fir Primary: 1 (Gorse Primary +0.39 harm points)" in note
+    else:
+        assert G not in alternatives.index and not plan.tied_within_journeys
+        assert "accuracy of the journeys" not in plan.proof()
+        assert plan.proof().startswith("proven optimal")
