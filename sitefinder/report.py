@@ -1,11 +1,12 @@
 """The presentation layer: a run as tables for people and for programs.
 
-Each published table is built here once from a :class:`RankResult`, from the column lists of
+Each published table is built once from a :class:`RankResult`, from the column lists of
 :mod:`sitefinder.columns`, with disclosure control applied once
 (:func:`sitefinder.columns.protected`), and gathered in a
-:class:`~sitefinder.published.PublishedRun` (:func:`sitefinder.published.publish`). The terminal
-table (rich), CSV and JSON here, the HTML report (:mod:`sitefinder.render.html`), the map and the
-GeoPackage all write from that one object; the compare table from its own. Nothing here
+:class:`~sitefinder.published.PublishedRun` by :func:`sitefinder.published.publish` (which
+builds them: this module imports it, never the other way). The terminal table (rich), CSV and
+JSON here, the HTML report (:mod:`sitefinder.render.html`), the map and the GeoPackage all write
+from that one object; the compare table from its own. Nothing here
 measures time: timings go to :func:`run_notes` (stderr) and the GeoPackage's ``run_info``, so
 the same run gives the same table, JSON and report.
 """
