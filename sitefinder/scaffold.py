@@ -69,6 +69,7 @@ from sitefinder.discover import (
 from sitefinder.errors import ScenarioError, SitefinderError
 from sitefinder.readers.population_bands import layer_cut
 from sitefinder.targets import check_target, write_text_atomic
+from sitefinder.version import __version__
 
 SOURCES: dict[str, tuple[str, str]] = {
     "schools": (
@@ -753,9 +754,6 @@ def scenario_text(
 
     def path(role: str) -> str:
         return _q(paths(chosen[role].candidate.path))
-
-    # Imported here, not at the top: the package imports this module while it initialises.
-    from sitefinder import __version__
 
     out = _comment(
         f"{authority.label}: a scenario written by `sitefinder init` (sitefinder"
