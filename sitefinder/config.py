@@ -731,8 +731,8 @@ class Robustness(_Section):
     ``demand_noise`` as its standard deviation (on the log scale) and draws each assumption
     uniformly from its range (``[low, high]``), then chooses the set again under the same rules
     (node limit, stopping rule); ``time_limit_seconds`` per run is a safety net whose use is
-    reported. The ranges: ``exponent`` and ``free_minutes`` vary ``harm.*``; ``unmet`` varies
-    ``harm.unmet`` (``fallback.method = "flat"`` only); ``mismatch`` and
+    reported. The ranges: ``exponent`` and ``free_minutes`` vary ``harm.*`` (unset: not
+    varied); ``unmet`` varies ``harm.unmet`` (``fallback.method = "flat"`` only); ``mismatch`` and
     ``out_of_authority_minutes`` vary ``fallback.*`` (each end one number or one per phase;
     unset: :data:`DEFAULT_MISMATCH_RANGE` and :data:`DEFAULT_OUT_OF_AUTHORITY_RANGE`, none with
     ``flat``); ``speed_kmh``, ``circuity`` (crow-fly journeys only) and ``ride_factor`` vary
@@ -753,7 +753,7 @@ class Robustness(_Section):
     time_limit_seconds: Annotated[float, within(0, 3600, "seconds", above=True)] = 60.0
     workers: Annotated[int, within(1, 256, "processes")] = 1
     demand_noise: Annotated[float, within(0, 2)] = 0.25
-    exponent: Annotated[tuple[_Exponent, _Exponent] | None, BeforeValidator(_off)] = (1.0, 2.0)
+    exponent: Annotated[tuple[_Exponent, _Exponent] | None, BeforeValidator(_off)] = None
     free_minutes: Annotated[tuple[_FreeMinutes, _FreeMinutes] | None, BeforeValidator(_off)] = None
     unmet: Annotated[tuple[_Unmet, _Unmet] | None, BeforeValidator(_off)] = None
     mismatch: tuple[_RangeEnd, _RangeEnd] | Literal[False] | None = None
