@@ -25,6 +25,7 @@ from sitefinder.disclosure import Withheld
 from sitefinder.published import every_child, publish
 from sitefinder.render import cartography as carto
 from sitefinder.render import staticmap
+from sitefinder.render.labels import Label, place_labels
 from sitefinder.resources import default_scenario_path
 
 
@@ -168,35 +169,58 @@ def test_the_png_fills_each_area_with_its_qgis_colour(run):
         )
 
 
-def test_labels_never_overlap_nor_leave_the_frame_and_names_are_whole():
-    # Twelve schools in a tight cluster in a corner: the hardest place to label.
+def _cluster(seed: int, n: int):
+    """A figure with ``n`` schools in a tight cluster in a corner (an Isle of Wight town at
+    county scale): the hardest place to label."""
     figure = Figure(figsize=(4, 3), dpi=100)
     canvas = FigureCanvasAgg(figure)
     ax = figure.add_axes((0.05, 0.05, 0.9, 0.9))
     ax.set_xlim(0, 1000)
     ax.set_ylim(0, 750)
-    rng = np.random.default_rng(7)
-    points = rng.uniform([930, 10], [995, 70], size=(12, 2))
-    names = [f"{i + 1} Saint Bartholomew's Church of England Primary {i}" for i in range(12)]
+    rng = np.random.default_rng(seed)
+    points = rng.uniform([930, 10], [995, 70], size=(n, 2))
+    names = [f"{i + 1} Saint Bartholomew's Church of England Primary {i}" for i in range(n)]
     labels = [
-        staticmap._Label(x, y, staticmap._wrapped(staticmap.short_name(n)), str(i + 1), "#111",
-                         False, 3.0)
+        Label(x, y, staticmap._wrapped(staticmap.short_name(n)), str(i + 1), "#111", False, 3.0)
         for i, ((x, y), n) in enumerate(zip(points, names, strict=True))
-    ]  # fmt: skip
+    ]
     marks = [b for x, y in points for b in staticmap._mark_boxes(ax, [x], [y], carto.ELIGIBLE)]
-    drawn = staticmap._place_labels(ax, canvas, labels, list(marks))
-    boxes = [box for item in drawn if item is not None for _, box in [item]]
-    assert len(boxes) >= 6  # the rest fit nowhere: left out (the side panel lists them)
-    frame = ax.get_window_extent(canvas.get_renderer())
+    return figure, canvas, ax, labels, marks, names
+
+
+def test_labels_never_overlap_nor_leave_the_frame_and_names_are_whole():
+    _, canvas, ax, labels, marks, names = _cluster(7, 12)
+    renderer = canvas.get_renderer()
+    drawn = place_labels(ax, renderer, labels, list(marks))
+    placed = [item for item in drawn if item is not None]
+    assert len(placed) >= 8  # the rest fit nowhere: left out (the side panel lists them)
+    canvas.draw()
+    # Measured on the rendered figure: each text's own extent, as matplotlib drew it.
+    boxes = [item.artist.get_window_extent(renderer) for item in placed]
+    frame = ax.get_window_extent(renderer)
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
     for box in boxes:
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
         assert box.y1 <= frame.y1
         assert not any(box.overlaps(mark) for mark in marks)
-    texts = [text for item in drawn if item is not None for text, _ in [item]]
+    # The halo too: the boxes the placement kept apart hold the drawn texts.
+    for item, box in zip(placed, boxes, strict=True):
+        assert item.box.x0 <= box.x0 and box.x1 <= item.box.x1
+        assert item.box.y0 <= box.y0 and box.y1 <= item.box.y1
+    texts = [item.text for item in placed]
     assert not any("…" in t or "..." in t for t in texts)
     # Full names where they fit (they are wrapped, never cut), numbers where they do not.
     assert any("Bartholomew's" in t for t in texts)
+    assert any(t.isdigit() for t in texts)
     assert all(t.replace("\n", " ") in {n.replace("Church of England", "CE") for n in names}
                or t.isdigit() for t in texts)  # fmt: skip
+
+
+def test_labels_are_placed_the_same_way_every_time():
+    def placement():
+        _, canvas, ax, labels, marks, _ = _cluster(11, 9)
+        drawn = place_labels(ax, canvas.get_renderer(), labels, marks)
+        return [None if d is None else (d.text, tuple(np.round(d.box.extents, 6))) for d in drawn]
+
+    assert placement() == placement()

@@ -93,8 +93,58 @@ def test_map_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
     assert target.read_bytes() == b"keep"
     draw_map(demo_result, target, overwrite=True, dpi=DPI)
     assert target.read_bytes()[:8] == PNG_SIGNATURE
-    with pytest.raises(OutputError, match=r"\.png"):
+    with pytest.raises(OutputError, match=r"\.png, \.svg or \.pdf"):
         draw_map(demo_result, tmp_path / "map.jpg", dpi=DPI)
+
+
+def _fit_one_scale(points: np.ndarray, where: np.ndarray) -> float:
+    """Largest miss (in ``points``' units) of ``points`` (x right, y down) from the bases at
+    ``where`` (easting, northing) under one scale on both axes, north up."""
+    order, by_east = np.argsort(points[:, 0]), np.argsort(where[:, 0])
+    east, north = where[by_east, 0], where[by_east, 1]
+    n = len(where)
+    design = np.column_stack(
+        [np.r_[east, -north], np.r_[np.ones(n), np.zeros(n)], np.r_[np.zeros(n), np.ones(n)]]
+    )
+    target = np.r_[points[order, 0], points[order, 1]]
+    fit, *_ = np.linalg.lstsq(design, target, rcond=None)
+    assert fit[0] > 0
+    return float(np.abs(design @ fit - target).max())
+
+
+def test_map_is_also_an_svg_and_a_pdf_of_the_same_figure(tmp_path, demo_result):
+    import xml.etree.ElementTree as ET
+
+    svg = draw_map(demo_result, tmp_path / "plan.svg", dpi=DPI)
+    assert svg.read_bytes() == draw_map(demo_result, tmp_path / "again.SVG", dpi=DPI).read_bytes()
+    root = ET.fromstring(svg.read_bytes())
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert (width, height) == pytest.approx((FIGSIZE[0] * 72, FIGSIZE[1] * 72))  # A4, points
+    # The plan's stars, as vector marks: one per new base, where the bases are (one scale on
+    # both axes, north up), left of the side panel (whose legend has one star more).
+    link = "{http://www.w3.org/1999/xlink}href"
+    stars = np.array([
+        (float(use.get("x")), float(use.get("y")))
+        for use in root.iter("{http://www.w3.org/2000/svg}use")
+        if "fill: #6a1b9a" in (use.get("style") or "") and use.get(link, "").startswith("#m")
+    ])  # fmt: skip
+    legend = stars[:, 0] > 0.70 * width
+    assert legend.sum() == 1
+    schools = demo_result.data.schools.set_index("urn")
+    where = schools.loc[demo_result.plan.chosen["urn"], ["easting", "northing"]].to_numpy(float)
+    assert len(stars[~legend]) == len(where) == 3
+    assert _fit_one_scale(stars[~legend], where) < 0.5  # points
+    pdf = draw_map(demo_result, tmp_path / "plan.pdf", dpi=DPI).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert re.search(rb"/MediaBox \[ *0 0 842\.4 597\.6 *\]", pdf)
+    assert b"/FontFile2" in pdf  # TrueType text, not outlines: it can be searched and copied
+    assert b"/CreationDate" not in pdf
+    assert pdf == draw_map(demo_result, tmp_path / "again.pdf", dpi=DPI).read_bytes()
+    with pytest.raises(OutputError, match=r"must be a file ending in \.png, \.svg or \.pdf"):
+        draw_map(demo_result, tmp_path / "plan.eps", dpi=DPI)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "again.SVG", "again.pdf", "plan.pdf", "plan.svg"
+    ]  # fmt: skip
 
 
 def test_report_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
