@@ -18,11 +18,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from sitefinder import load_scenario, rank, with_settings, write_geopackage
 from sitefinder.disclosure import Withheld
-from sitefinder.published import every_child, publish
+from sitefinder.published import demand_by_phase, every_child, positive, publish
 from sitefinder.render import cartography as carto
 from sitefinder.render import staticmap
 from sitefinder.render.labels import Label, place_labels
@@ -116,8 +117,8 @@ def test_qgis_shades_the_areas_in_the_maps_classes_and_colours(run, tmp_path):
     path = write_geopackage(run, tmp_path / "run.gpkg")
     measure = staticmap.map_measure(run)
     assert measure is carto.JOURNEY_ALL  # the demo's fallback is special schools
-    values = pd.to_numeric(run["demand"][measure.key], errors="coerce")
-    ranges = carto.classes(measure, values)
+    # The classes of every map: the areas' values and each phase's (the map's panels).
+    ranges = carto.classes(measure, staticmap.class_values(run, measure))
     rules = _rules(path)
     assert rules[0][1:] == ("No children needing a place", _rgba(carto.NO_CHILDREN))
     assert rules[-1][2] == _rgba(carto.NO_VALUE)
@@ -139,9 +140,11 @@ def test_qgis_shades_the_areas_in_the_maps_classes_and_colours(run, tmp_path):
 
 
 def test_the_png_fills_each_area_with_its_qgis_colour(run):
-    # Draw the map and read back the pixel at each area's point: the colour of its class.
+    # Draw the map and read back the pixel at each area's point on the primary panel: the
+    # colour of its class, in the classes QGIS draws (every map's classes).
     measure = staticmap.map_measure(run)
-    shading = staticmap._Shading.of(run, measure)
+    shading = staticmap._Shading.of(run, measure, staticmap.panel_phases(run))
+    colours = shading.colours["primary"]
     figure = staticmap._figure(run, top=0, dpi=60, measure=measure)
     canvas = figure.canvas
     assert isinstance(canvas, FigureCanvasAgg)
@@ -149,10 +152,10 @@ def test_the_png_fills_each_area_with_its_qgis_colour(run):
     figure.savefig(buffer, format="png", dpi=60)
     image = matplotlib.image.imread(io.BytesIO(buffer.getvalue()))
     ax = figure.axes[0]
+    assert ax.get_title(loc="left").startswith("Primary")
     areas = run["demand"]
     checked = 0
-    for (x, y), colour in zip(areas[["easting", "northing"]].to_numpy(), shading.colours,
-                              strict=True):  # fmt: skip
+    for (x, y), colour in zip(areas[["easting", "northing"]].to_numpy(), colours, strict=True):
         px, py = ax.transData.transform((x, y))
         row, column = round(image.shape[0] - py), round(px)
         pixel = image[row - 1 : row + 2, column - 1 : column + 2, :3].reshape(-1, 3)
@@ -160,11 +163,12 @@ def test_the_png_fills_each_area_with_its_qgis_colour(run):
         if np.abs(pixel - want).max(axis=1).min() < 0.03:
             checked += 1
     assert checked >= 0.8 * len(areas)  # a few points sit under a school's mark
-    values = pd.to_numeric(areas[measure.key], errors="coerce")
-    ranges = carto.classes(measure, values)
-    for value, colour in zip(values, shading.colours, strict=True):
-        index = carto.class_of(ranges, value)
-        assert colour == (carto.NO_VALUE if index is None else ranges[index].color) or (
+    assert shading.ranges == carto.classes(measure, staticmap.class_values(run, measure))
+    primary = run["demand_by_phase"].query("phase == 'primary'").set_index("area_code")
+    values = pd.to_numeric(primary.loc[areas["area_code"], measure.key], errors="coerce")
+    for value, colour in zip(values, colours, strict=True):
+        index = carto.class_of(shading.ranges, value)
+        assert colour == (carto.NO_VALUE if index is None else shading.ranges[index].color) or (
             colour == carto.NO_CHILDREN
         )
 
@@ -224,3 +228,113 @@ def test_labels_are_placed_the_same_way_every_time():
         return [None if d is None else (d.text, tuple(np.round(d.box.extents, 6))) for d in drawn]
 
     assert placement() == placement()
+
+
+def test_demand_by_phase_counts_each_phases_children_and_journeys():
+    # Hand-checked: area A has 3 primary children placed (2 on 10-minute journeys, 1 on a
+    # 20-minute one) and 1 without a place on a 40-minute fallback journey, and 3 secondary
+    # children placed on 30-minute journeys; B has 2 primary children without a place (50
+    # minutes) and 1 secondary child placed (5 minutes); C has none.
+    assignments = pd.DataFrame(
+        {
+            "area_code": ["A", "A", "A", "B"],
+            "phase": ["primary", "primary", "secondary", "secondary"],
+            "children": [2.0, 1.0, 3.0, 1.0],
+            "minutes": [10.0, 20.0, 30.0, 5.0],
+        }
+    )
+    unplaced = pd.DataFrame(
+        {
+            "network": ["plan", "plan", "today"],
+            "area_code": ["A", "B", "B"],
+            "phase": ["primary", "primary", "secondary"],
+            "kind": ["special", "special", "special"],
+            "children": [1.0, 2.0, 9.0],  # "today" is before the plan: not counted
+            "minutes": [40.0, 50.0, 99.0],
+        }
+    )
+    table = demand_by_phase(
+        assignments, unplaced, areas=["A", "B", "C"], phases=["primary", "secondary"], timed=True
+    )
+    assert list(zip(table["phase"], table["area_code"], strict=True)) == [
+        ("primary", "A"), ("primary", "B"), ("primary", "C"),
+        ("secondary", "A"), ("secondary", "B"), ("secondary", "C"),
+    ]  # fmt: skip
+    assert table["children"].tolist() == [4.0, 2.0, 0.0, 3.0, 1.0, 0.0]
+    assert table["unmet_after"].tolist() == [1.0, 2.0, 0.0, 0.0, 0.0, 0.0]
+    means = table["mean_minutes_after"].tolist()
+    assert means[0] == pytest.approx(40 / 3) and means[3:5] == [30.0, 5.0]
+    assert math.isnan(means[1]) and math.isnan(means[2])  # none placed
+    assert table["fallback_minutes"].tolist()[:2] == [40.0, 50.0]
+    every = every_child(table, 5)
+    # A, primary: (3 x 13.33 + 1 x 40) / 4 = 20 minutes, a quarter without a base place.
+    assert every["mean_minutes_all_after"][0] == pytest.approx(20.0)
+    assert every["unplaced_share_after"][0] == pytest.approx(0.25)
+    assert (every["mean_minutes_all_after"][1], every["unplaced_share_after"][1]) == (50.0, 1.0)
+    flat = demand_by_phase(assignments, unplaced, areas=["A"], phases=["primary"], timed=False)
+    assert "fallback_minutes" not in flat.columns
+
+
+def _points(ax, colour: str) -> list[tuple[float, float]]:
+    """Where the marks filled ``colour`` are on ``ax`` (the areas, drawn first, left out)."""
+    return sorted(
+        (round(float(x), 3), round(float(y), 3))
+        for c in ax.collections[1:] if to_hex(c.get_facecolor()[0]) == colour
+        for x, y in c.get_offsets()
+    )  # fmt: skip
+
+
+def _places(frame: pd.DataFrame) -> list[tuple[float, float]]:
+    return sorted(
+        (round(float(x), 3), round(float(y), 3))
+        for x, y in zip(frame["easting"], frame["northing"], strict=True)
+    )
+
+
+def test_each_phases_panel_shows_its_children_bases_and_candidates(run):
+    # The demo plans both phases: two panels, each shading the areas by its own phase's
+    # figures (in the classes of every map) and marking only its phase's bases and candidates.
+    measure = staticmap.map_measure(run)
+    figure = staticmap._figure(run, top=8, dpi=40, measure=measure)
+    panels = [ax for ax in figure.axes if ax.get_title(loc="left")]
+    assert [ax.get_title(loc="left").split(":")[0] for ax in panels] == ["Primary", "Secondary"]
+    ranges = carto.classes(measure, staticmap.class_values(run, measure))
+    by_phase = run["demand_by_phase"]
+    order = run["demand"]["area_code"].astype(str).tolist()
+    fills = {}
+    for ax, phase in zip(panels, ("primary", "secondary"), strict=True):
+        mine = by_phase[by_phase["phase"] == phase].set_index("area_code").loc[order]
+        want = [
+            carto.area_colour(ranges, staticmap._float(v), children=positive(kids))
+            for v, kids in zip(mine[measure.key], mine["children"], strict=True)
+        ]
+        areas = ax.collections[0]  # drawn first; the demo's areas all have polygons
+        assert [to_hex(c) for c in areas.get_facecolor()] == want
+        fills[phase] = want
+
+        # Marks: only this phase's new bases (stars) and top candidates (white circles).
+        def at(colour, ax=ax):
+            return _points(ax, colour)
+
+        def where(frame, phase=phase):
+            return _places(frame[frame["phase"] == phase])
+
+        assert at(carto.NEW.fill) == where(run["planned_bases"])
+        assert at(carto.EXISTING.fill) == where(run["existing_bases"])
+        assert at(carto.ELIGIBLE.fill) == where(run["ranking"].head(8))
+        assert at(carto.NEW.fill)  # the demo plans a base in each phase
+    # An area with children in one phase only is "no children" on the other's panel.
+    assert any(
+        (a == carto.NO_CHILDREN) != (b == carto.NO_CHILDREN)
+        for a, b in zip(fills["primary"], fills["secondary"], strict=True)
+    )
+
+
+def test_a_one_phase_plan_is_one_map():
+    scenario = load_scenario(default_scenario_path())
+    result = rank(with_settings(scenario, {"phases": ["secondary"], "bases": 1, "top": 3}))
+    run = publish(result)
+    assert staticmap.panel_phases(run) == []
+    figure = staticmap._figure(run, top=3, dpi=40, measure=staticmap.map_measure(run))
+    assert not any(ax.get_title(loc="left") for ax in figure.axes)
+    assert figure.axes[0].get_position().width == pytest.approx(0.68)  # the whole map area

@@ -54,10 +54,19 @@ def _colour(image: np.ndarray, colour: str, *, within: float = 0.08) -> np.ndarr
     return np.abs(image[:, :, :3] - rgb).max(axis=2) < within
 
 
-def test_map_draws_each_new_base_where_it_is(tmp_path, demo_result):
-    # The plan's stars, found in the pixels of the map panel (the left 70%) by their colour
-    # (thin purple label text eroded away), are one per new base, and sit where the bases are:
-    # one scale for every pair on both axes (the map is at one metre = one metre), north up.
+def _bases(result) -> tuple[np.ndarray, np.ndarray]:
+    """Each new base's (easting, northing) and panel (0 primary, 1 secondary)."""
+    chosen = result.plan.chosen
+    schools = result.data.schools.set_index("urn")
+    where = schools.loc[chosen["urn"], ["easting", "northing"]].to_numpy(float)
+    return where, (chosen["phase"] == "secondary").to_numpy(int)
+
+
+def test_map_draws_each_new_base_where_it_is_on_its_phases_panel(tmp_path, demo_result):
+    # The plan's stars, found in the pixels of the map panels (the left 70%) by their colour
+    # (thin purple label text eroded away), are one per new base, each on its phase's panel
+    # (primary left, secondary right), and sit where the bases are: one scale for every pair on
+    # both axes (the map is at one metre = one metre), north up, the panels side by side.
     from matplotlib.image import imread
     from scipy import ndimage
 
@@ -68,21 +77,12 @@ def test_map_draws_each_new_base_where_it_is(tmp_path, demo_result):
     sizes = ndimage.sum_labels(np.ones_like(cores), cores, range(1, found + 1))
     big = [i + 1 for i, size in enumerate(sizes) if size >= 20]  # a label's leader line may
     found = len(big)  # cut a sliver off a star; slivers are a few pixels, a star's core ~100
-    stars = np.array(ndimage.center_of_mass(cores, cores, big))  # (row, col)
-    schools = demo_result.data.schools.set_index("urn")
-    where = schools.loc[demo_result.plan.chosen["urn"], ["easting", "northing"]].to_numpy(float)
+    stars = np.array(ndimage.center_of_mass(cores, cores, big))[:, ::-1]  # (column, row)
+    where, panel = _bases(demo_result)
     assert found == len(where) == 3
-    # Each star to its base: the nearest after fitting x = a + s e, row = b - s n.
-    order = np.argsort(stars[:, 1])
-    by_east = np.argsort(where[:, 0])
-    columns, rows = stars[order, 1], stars[order, 0]
-    east, north = where[by_east, 0], where[by_east, 1]
-    design = np.column_stack(
-        [np.r_[east, -north], np.r_[np.ones(3), np.zeros(3)], np.r_[np.zeros(3), np.ones(3)]]
-    )
-    fit, *_ = np.linalg.lstsq(design, np.r_[columns, rows], rcond=None)
-    assert fit[0] > 0  # pixels per metre
-    assert np.abs(design @ fit - np.r_[columns, rows]).max() < 3  # pixels: about 150 metres
+    assert sorted(panel) == [0, 0, 1]  # two primary bases and a secondary one
+    on = (stars[:, 0] > 0.36 * image.shape[1]).astype(int)
+    assert _fit_one_scale(stars, on, where, panel) < 3  # pixels: about 150 metres
 
 
 def test_map_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
@@ -97,16 +97,22 @@ def test_map_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
         draw_map(demo_result, tmp_path / "map.jpg", dpi=DPI)
 
 
-def _fit_one_scale(points: np.ndarray, where: np.ndarray) -> float:
-    """Largest miss (in ``points``' units) of ``points`` (x right, y down) from the bases at
-    ``where`` (easting, northing) under one scale on both axes, north up."""
-    order, by_east = np.argsort(points[:, 0]), np.argsort(where[:, 0])
-    east, north = where[by_east, 0], where[by_east, 1]
+def _fit_one_scale(
+    points: np.ndarray, on: np.ndarray, where: np.ndarray, panel: np.ndarray
+) -> float:
+    """Largest miss (in ``points``' units) of ``points`` (x right, y down) on panels ``on``
+    from the bases at ``where`` (easting, northing) on panels ``panel``, under one scale on
+    both axes, north up, each panel shifted along x. Matched in order of x within a panel."""
+    assert sorted(on) == sorted(panel)  # as many on each panel as there are bases
+    points = points[np.lexsort((points[:, 0], on))]
+    order = np.lexsort((where[:, 0], panel))
+    where, panel = where[order], panel[order]
     n = len(where)
+    shifts = np.vstack([np.r_[panel == p, np.zeros(n)] for p in np.unique(panel)]).T
     design = np.column_stack(
-        [np.r_[east, -north], np.r_[np.ones(n), np.zeros(n)], np.r_[np.zeros(n), np.ones(n)]]
+        [np.r_[where[:, 0], -where[:, 1]], shifts, np.r_[np.zeros(n), np.ones(n)]]
     )
-    target = np.r_[points[order, 0], points[order, 1]]
+    target = np.r_[points[:, 0], points[:, 1]]
     fit, *_ = np.linalg.lstsq(design, target, rcond=None)
     assert fit[0] > 0
     return float(np.abs(design @ fit - target).max())
@@ -130,10 +136,11 @@ def test_map_is_also_an_svg_and_a_pdf_of_the_same_figure(tmp_path, demo_result):
     ])  # fmt: skip
     legend = stars[:, 0] > 0.70 * width
     assert legend.sum() == 1
-    schools = demo_result.data.schools.set_index("urn")
-    where = schools.loc[demo_result.plan.chosen["urn"], ["easting", "northing"]].to_numpy(float)
-    assert len(stars[~legend]) == len(where) == 3
-    assert _fit_one_scale(stars[~legend], where) < 0.5  # points
+    where, panel = _bases(demo_result)
+    stars = stars[~legend]
+    assert len(stars) == len(where) == 3
+    on = (stars[:, 0] > 0.36 * width).astype(int)
+    assert _fit_one_scale(stars, on, where, panel) < 0.5  # points
     pdf = draw_map(demo_result, tmp_path / "plan.pdf", dpi=DPI).read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert re.search(rb"/MediaBox \[ *0 0 842\.4 597\.6 *\]", pdf)

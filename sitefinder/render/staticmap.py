@@ -192,27 +192,73 @@ def _float(value: object) -> float:
 
 @dataclass(frozen=True, eq=False)
 class _Shading:
-    """How areas are shaded: the measure, its classes, and each area's fill."""
+    """How areas are shaded: the measure, its classes, and each area's fill on each panel
+    (in the ``demand`` table's order; the panel ``None`` is the one map of every phase)."""
 
     measure: Measure
     ranges: list[Range]
-    colours: list[str]
+    colours: dict[str | None, list[str]]
 
     @classmethod
-    def of(cls, run: PublishedRun, measure: Measure) -> _Shading:
-        areas = run["demand"]
-        values = [_float(v) for v in areas[measure.key]]
-        ranges = carto.classes(measure, values)
-        children = areas["children"].map(positive).astype(bool).tolist()
-        colours = [
-            carto.area_colour(ranges, value, children=kids)
-            for value, kids in zip(values, children, strict=True)
-        ]
+    def of(cls, run: PublishedRun, measure: Measure, phases: Sequence[str] = ()) -> _Shading:
+        """The shading of the one map (no ``phases``) or of a panel per phase, in classes that
+        hold every panel's values (one colour bar for all)."""
+        tables = {None: run["demand"]} if not phases else _phase_tables(run, phases)
+        values = {p: [_float(v) for v in t[measure.key]] for p, t in tables.items()}
+        ranges = carto.classes(measure, class_values(run, measure))
+        colours = {
+            panel: [
+                carto.area_colour(ranges, value, children=kids)
+                for value, kids in zip(
+                    values[panel], table["children"].map(positive).astype(bool), strict=True
+                )
+            ]
+            for panel, table in tables.items()
+        }
         return cls(measure, ranges, colours)
 
     @property
     def edges(self) -> list[float]:
         return [self.ranges[0].lower, *(r.upper for r in self.ranges)]
+
+    @property
+    def withheld(self) -> bool:
+        """Whether an area of any panel has no figure."""
+        return any(carto.NO_VALUE in part for part in self.colours.values())
+
+
+def _phase_tables(run: PublishedRun, phases: Sequence[str]) -> dict[str | None, pd.DataFrame]:
+    """Each phase's rows of ``demand_by_phase`` in the ``demand`` table's order of areas."""
+    table = run["demand_by_phase"]
+    order = run["demand"]["area_code"].astype(str)
+    tables: dict[str | None, pd.DataFrame] = {}
+    for phase in phases:
+        mine = table[table["phase"] == phase]
+        mine = mine.set_index(mine["area_code"].astype(str))
+        tables[phase] = mine.reindex(order).assign(
+            children=lambda t: t["children"].where(t["children"].notna(), 0.0)
+        )
+    return tables
+
+
+def class_values(run: PublishedRun, measure: Measure) -> list[float]:
+    """The values the classes of ``measure`` are drawn from on every map of ``run`` (the
+    PNG, SVG and PDF, the report's interactive map and, from the same tables, the QGIS style):
+    each area's and each area's by phase (NaN where withheld or missing)."""
+    values = []
+    for name in ("demand", "demand_by_phase"):
+        table = run[name]
+        if measure.key in table.columns:
+            values += [_float(v) for v in table[measure.key]]
+    return values
+
+
+def panel_phases(run: PublishedRun) -> list[str]:
+    """The phases the map draws a panel for: every phase planned when there are two or more
+    (each phase's children, bases and candidates on its own panel), else none (one map)."""
+    table = run["demand_by_phase"]
+    phases = [p for p in run.facts.limits if (table["phase"] == p).any()]
+    return phases if len(phases) > 1 else []
 
 
 def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
@@ -221,11 +267,12 @@ def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
 
 
 def _draw_areas(
-    ax: Axes, run: PublishedRun, shading: _Shading
+    ax: Axes, run: PublishedRun, fills: Sequence[str]
 ) -> list[tuple[float, float, float, float]]:
-    """Shade every area; return the extents of what was drawn (for the map's limits)."""
+    """Shade every area in ``fills`` (its colours in the ``demand`` table's order); return the
+    extents of what was drawn (for the map's limits)."""
     areas = run["demand"].reset_index(drop=True)
-    colours = np.array(shading.colours)
+    colours = np.array(fills)
     shapes = _area_shapes(run)
     has_shape = np.array([s is not None for s in shapes], dtype=bool)
     extents = []
@@ -505,7 +552,7 @@ def _side_panel(
     handles: list[Artist] = [
         Patch(facecolor=carto.NO_CHILDREN, edgecolor="#bbbbbb", label="No children needing a place")
     ]
-    if carto.NO_VALUE in shading.colours:
+    if shading.withheld:
         handles.append(
             Patch(facecolor=carto.NO_VALUE, edgecolor="#bbbbbb",
                   label="No figure (withheld, or no child placed)")
@@ -540,22 +587,40 @@ def _side_panel(
         y -= step
 
 
+_SINGLE = (0.02, 0.075, 0.68, 0.83)  # the map's axes (figure fractions)
+_PANELS = ((0.02, 0.075, 0.335, 0.79), (0.365, 0.075, 0.335, 0.79))  # a panel per phase
+
+
 def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figure:
     fig = Figure(figsize=FIGSIZE, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.075, 0.68, 0.83))
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_facecolor("#f4f7fa")
-
-    shading = _Shading.of(run, measure)
-    extents = _draw_areas(ax, run, shading)
-
-    existing, new = run["existing_bases"], run["planned_bases"]
+    phases = panel_phases(run)
+    shading = _Shading.of(run, measure, phases)
+    ranking = run["ranking"].head(max(top, 0))
+    existing = run["existing_bases"]
+    new = run["planned_bases"].reset_index(drop=True)
+    new = new.assign(choice=_choices(run, new))
+    panels: list[str | None] = list(phases) or [None]
+    places = _PANELS if phases else (_SINGLE,)
+    axes = []
+    for panel, position in zip(panels, places, strict=False):
+        ax = fig.add_axes(position)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_facecolor("#f4f7fa")
+        if panel is not None:
+            ax.set_title(
+                f"{panel.capitalize()}: its children, bases and candidates",
+                loc="left", fontsize=10.5, fontweight="bold", pad=4,
+            )  # fmt: skip
+        axes.append(ax)
+    # Every panel shows the whole authority at one scale: the extents of all of it.
+    extents: list[tuple[float, float, float, float]] = []
+    for ax, panel in zip(axes, panels, strict=True):
+        extents += _draw_areas(ax, run, shading.colours[panel])
     sites = pd.concat(
         [existing[["easting", "northing"]], new[["easting", "northing"]]], ignore_index=True
     )
-    ranking = run["ranking"].head(max(top, 0))
     extents.extend(
         (float(x), float(y), float(x), float(y))
         for frame in (sites, ranking)
@@ -564,48 +629,14 @@ def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figur
     )
     if not extents:
         extents = [(0.0, 0.0, 1000.0, 1000.0)]
-    _limits(ax, extents)
-
-    _scatter(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE, 5)
-    _scatter(ax, existing["easting"], existing["northing"], carto.EXISTING, 6)
-    _scatter(ax, new["easting"], new["northing"], carto.NEW, 7)
-
     renderer = canvas.get_renderer()
-    # Labels keep off every mark and the map's furniture.
-    taken = [
-        *_mark_boxes(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE),
-        *_mark_boxes(ax, existing["easting"], existing["northing"], carto.EXISTING),
-        *_mark_boxes(ax, new["easting"], new["northing"], carto.NEW),
-        *_extents(_scale_bar(ax), renderer),
-        *_extents(_north_arrow(ax), renderer),
-    ]
-    star = carto.NEW.size_mm * carto.POINTS_PER_MM / 2
-    circle = carto.ELIGIBLE.size_mm * carto.POINTS_PER_MM / 2
-    labels = [
-        Label(float(row.easting), float(row.northing),
-               _wrapped(f"N{row.choice} {short_name(row.school_name)}"), f"N{row.choice}",
-               carto.NEW.fill, True, star)
-        for row in new.reset_index(drop=True).assign(choice=_choices(run, new)).itertuples()
-    ]  # fmt: skip
-    planned = {str(urn) for urn in new["urn"]}
-    candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
-    for row in ranking.itertuples():
-        key = str(row.urn)
-        if key in planned:  # labelled as a new base; its ranks are in the side panel
-            continue
-        if key in candidate_labels:
-            candidate_labels[key][2].append(int(row.rank))
-        else:
-            candidate_labels[key] = (
-                float(row.easting),
-                float(row.northing),
-                [int(row.rank)],
-                short_name(row.name),
-            )
-    for x, y, ranks, name in candidate_labels.values():
-        number = ",".join(map(str, ranks))
-        labels.append(Label(x, y, _wrapped(f"{number} {name}"), number, "#111111", False, circle))
-    place_labels(ax, renderer, labels, taken)
+    for ax, panel in zip(axes, panels, strict=True):
+        _limits(ax, extents)
+
+        def mine(frame: pd.DataFrame, phase: str | None = panel) -> pd.DataFrame:
+            return frame if phase is None else frame[frame["phase"].astype(str) == phase]
+
+        _draw_schools(ax, renderer, mine(ranking), mine(existing), mine(new))
     _side_panel(fig, run, ranking, shading)
 
     fig.text(
@@ -642,6 +673,56 @@ def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figur
         parse_math=False,
     )
     return fig
+
+
+def _draw_schools(
+    ax: Axes,
+    renderer: RendererBase,
+    ranking: pd.DataFrame,
+    existing: pd.DataFrame,
+    new: pd.DataFrame,
+) -> None:
+    """Mark and label the top candidates, existing bases and new bases (numbered by their
+    ``choice``) on ``ax``, whose limits are final; with the scale bar and north arrow."""
+    _scatter(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE, 5)
+    _scatter(ax, existing["easting"], existing["northing"], carto.EXISTING, 6)
+    _scatter(ax, new["easting"], new["northing"], carto.NEW, 7)
+
+    # Labels keep off every mark and the map's furniture.
+    taken = [
+        *_mark_boxes(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE),
+        *_mark_boxes(ax, existing["easting"], existing["northing"], carto.EXISTING),
+        *_mark_boxes(ax, new["easting"], new["northing"], carto.NEW),
+        *_extents(_scale_bar(ax), renderer),
+        *_extents(_north_arrow(ax), renderer),
+    ]
+    star = carto.NEW.size_mm * carto.POINTS_PER_MM / 2
+    circle = carto.ELIGIBLE.size_mm * carto.POINTS_PER_MM / 2
+    labels = [
+        Label(float(row.easting), float(row.northing),
+               _wrapped(f"N{row.choice} {short_name(row.school_name)}"), f"N{row.choice}",
+               carto.NEW.fill, True, star)
+        for row in new.itertuples()
+    ]  # fmt: skip
+    planned = {str(urn) for urn in new["urn"]}
+    candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
+    for row in ranking.itertuples():
+        key = str(row.urn)
+        if key in planned:  # labelled as a new base; its ranks are in the side panel
+            continue
+        if key in candidate_labels:
+            candidate_labels[key][2].append(int(row.rank))
+        else:
+            candidate_labels[key] = (
+                float(row.easting),
+                float(row.northing),
+                [int(row.rank)],
+                short_name(row.name),
+            )
+    for x, y, ranks, name in candidate_labels.values():
+        number = ",".join(map(str, ranks))
+        labels.append(Label(x, y, _wrapped(f"{number} {name}"), number, "#111111", False, circle))
+    place_labels(ax, renderer, labels, taken)
 
 
 def _choices(run: PublishedRun, new: pd.DataFrame) -> list[int]:
