@@ -4,6 +4,7 @@ labels never collide nor leave the frame, and names are never cut."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import math
@@ -328,6 +329,16 @@ def test_each_phases_panel_shows_its_children_bases_and_candidates(run):
         (a == carto.NO_CHILDREN) != (b == carto.NO_CHILDREN)
         for a, b in zip(fills["primary"], fills["secondary"], strict=True)
     )
+
+
+def test_a_run_without_the_table_by_phase_is_one_map(run):
+    # e.g. a run published by another program: drawn as before, one map of every phase.
+    tables = {name: run[name] for name in run.tables if name != "demand_by_phase"}
+    older = dataclasses.replace(run, tables=tables)
+    assert staticmap.panel_phases(run) == ["primary", "secondary"]
+    assert staticmap.panel_phases(older) == []
+    figure = staticmap._figure(older, top=3, dpi=40, measure=staticmap.map_measure(older))
+    assert not any(ax.get_title(loc="left") for ax in figure.axes)
 
 
 def test_a_one_phase_plan_is_one_map():

@@ -247,16 +247,19 @@ def class_values(run: PublishedRun, measure: Measure) -> list[float]:
     each area's and each area's by phase (NaN where withheld or missing)."""
     values = []
     for name in ("demand", "demand_by_phase"):
-        table = run[name]
-        if measure.key in table.columns:
+        table = run.tables.get(name)
+        if table is not None and measure.key in table.columns:
             values += [_float(v) for v in table[measure.key]]
     return values
 
 
 def panel_phases(run: PublishedRun) -> list[str]:
     """The phases the map draws a panel for: every phase planned when there are two or more
-    (each phase's children, bases and candidates on its own panel), else none (one map)."""
-    table = run["demand_by_phase"]
+    (each phase's children, bases and candidates on its own panel), else none (one map, as
+    for a run published without a ``demand_by_phase`` table)."""
+    table = run.tables.get("demand_by_phase")
+    if table is None:
+        return []
     phases = [p for p in run.facts.limits if (table["phase"] == p).any()]
     return phases if len(phases) > 1 else []
 
