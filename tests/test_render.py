@@ -179,6 +179,13 @@ def test_report_holds_the_ranking_and_the_plan(report_text, demo_result):
     assert "OpenStreetMap" not in report_text  # the demo's road network is fictional too
 
 
+def test_report_s_map_caption_names_its_panels(report_text):
+    # The demo plans both phases: the printed map has a panel for each, and says so.
+    caption = re.search(r"<figcaption>The printable map:(.*?)</figcaption>", report_text, re.S)
+    assert caption is not None
+    assert "One panel per phase (Primary, Secondary)" in caption.group(1)
+
+
 def test_report_is_self_contained(report_text):
     lowered = report_text.lower()
     for banned in ('src="http', "src='http", 'href="http', "href='http", "<link", "<script src"):
