@@ -349,3 +349,15 @@ def test_a_one_phase_plan_is_one_map():
     figure = staticmap._figure(run, top=3, dpi=40, measure=staticmap.map_measure(run))
     assert not any(ax.get_title(loc="left") for ax in figure.axes)
     assert figure.axes[0].get_position().width == pytest.approx(0.68)  # the whole map area
+
+
+def test_a_wide_authority_s_panels_stack_one_above_the_other():
+    # Isle of Wight-like: 38 km across, 22 km high. Side by side each panel would be 3.9 in
+    # wide (0.10 in a km); one above the other, 8.0 x 3.1 in (0.14 in a km): larger.
+    assert staticmap._panel_places([(0, 0, 38_000, 22_000)]) == staticmap._STACKED
+    # Trafford-like, about as wide as high: side by side (0.23 in a km against 0.21).
+    assert staticmap._panel_places([(0, 0, 17_000, 15_000)]) == staticmap._SIDE_BY_SIDE
+    for places in (staticmap._STACKED, staticmap._SIDE_BY_SIDE):  # the panels do not overlap
+        (x0, y0, w0, _), (x1, y1, w1, h1) = places
+        assert x0 + w0 <= x1 or y1 + h1 <= y0
+        assert max(x0 + w0, x1 + w1) <= 0.70 + 1e-9  # left of the side panel

@@ -269,30 +269,22 @@ def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
     return [None if s is None else _ring_path(s) for s in run.area_shapes]
 
 
-def _draw_areas(
-    ax: Axes, run: PublishedRun, fills: Sequence[str]
-) -> list[tuple[float, float, float, float]]:
-    """Shade every area in ``fills`` (its colours in the ``demand`` table's order); return the
-    extents of what was drawn (for the map's limits)."""
+def _draw_areas(ax: Axes, run: PublishedRun, fills: Sequence[str]) -> None:
+    """Shade every area in ``fills`` (its colours in the ``demand`` table's order)."""
     areas = run["demand"].reset_index(drop=True)
     colours = np.array(fills)
     shapes = _area_shapes(run)
     has_shape = np.array([s is not None for s in shapes], dtype=bool)
-    extents = []
     if has_shape.any():
-        paths = [s for s in shapes if s is not None]
         ax.add_collection(
             PathCollection(
-                paths,
+                [s for s in shapes if s is not None],
                 facecolors=colours[has_shape],
                 edgecolors=carto.AREA_EDGE,
                 linewidths=0.4,
                 zorder=1,
             )
         )
-        for path in paths:
-            (x0, y0), (x1, y1) = path.get_extents().get_points()
-            extents.append((x0, y0, x1, y1))
     points = ~has_shape
     if points.any():
         x = areas["easting"].to_numpy(dtype=float)[points]
@@ -301,8 +293,27 @@ def _draw_areas(
             x, y, s=46, c=list(colours[points]), marker="h", edgecolors="#ffffff",
             linewidths=0.5, zorder=2,
         )  # fmt: skip
-        extents.extend(zip(x, y, x, y, strict=True))
-    return extents
+
+
+Extent = tuple[float, float, float, float]
+
+
+def _reach(run: PublishedRun, points: Sequence[pd.DataFrame]) -> list[Extent]:
+    """The extents (metres) of every area, drawn as a polygon or a point, and of ``points``
+    (tables with ``easting`` and ``northing``): what the map must hold."""
+    extents: list[Extent] = []
+    shapes = _area_shapes(run)
+    for path in shapes:
+        if path is not None:
+            (x0, y0), (x1, y1) = path.get_extents().get_points()
+            extents.append((float(x0), float(y0), float(x1), float(y1)))
+    areas = run["demand"].reset_index(drop=True)
+    dots = areas[[s is None for s in shapes]]  # areas drawn at their point
+    for frame in (dots, *points):
+        for x, y in zip(frame["easting"], frame["northing"], strict=True):
+            if math.isfinite(float(x)) and math.isfinite(float(y)):
+                extents.append((float(x), float(y), float(x), float(y)))
+    return extents or [(0.0, 0.0, 1000.0, 1000.0)]
 
 
 def _halo(width: float = 2.5) -> list[AbstractPathEffect]:
@@ -591,7 +602,22 @@ def _side_panel(
 
 
 _SINGLE = (0.02, 0.075, 0.68, 0.83)  # the map's axes (figure fractions)
-_PANELS = ((0.02, 0.075, 0.335, 0.79), (0.365, 0.075, 0.335, 0.79))  # a panel per phase
+_SIDE_BY_SIDE = ((0.02, 0.075, 0.335, 0.79), (0.365, 0.075, 0.335, 0.79))  # a panel per phase
+_STACKED = ((0.02, 0.49, 0.68, 0.375), (0.02, 0.075, 0.68, 0.375))  # for a wide authority
+
+
+def _panel_places(extents: Sequence[Extent]) -> tuple[Extent, ...]:
+    """Where the two panels go: side by side, or one above the other, whichever draws the
+    authority (its ``extents``, metres) at the larger scale."""
+    box = np.asarray(extents, dtype=float)
+    width = max(float(np.nanmax(box[:, 2]) - np.nanmin(box[:, 0])), 1.0)
+    height = max(float(np.nanmax(box[:, 3]) - np.nanmin(box[:, 1])), 1.0)
+
+    def scale(place: Extent) -> float:
+        _, _, across, up = place
+        return min(across * FIGSIZE[0] / width, up * FIGSIZE[1] / height)
+
+    return _STACKED if scale(_STACKED[0]) > scale(_SIDE_BY_SIDE[0]) else _SIDE_BY_SIDE
 
 
 def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figure:
@@ -603,8 +629,10 @@ def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figur
     existing = run["existing_bases"]
     new = run["planned_bases"].reset_index(drop=True)
     new = new.assign(choice=_choices(run, new))
+    # Every panel shows the whole authority at one scale: the extents of all of it.
+    extents = _reach(run, [existing, new, ranking])
     panels: list[str | None] = list(phases) or [None]
-    places = _PANELS if phases else (_SINGLE,)
+    places = _panel_places(extents) if phases else (_SINGLE,)
     axes = []
     for panel, position in zip(panels, places, strict=False):
         ax = fig.add_axes(position)
@@ -616,22 +644,8 @@ def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figur
                 f"{panel.capitalize()}: its children, bases and candidates",
                 loc="left", fontsize=10.5, fontweight="bold", pad=4,
             )  # fmt: skip
+        _draw_areas(ax, run, shading.colours[panel])
         axes.append(ax)
-    # Every panel shows the whole authority at one scale: the extents of all of it.
-    extents: list[tuple[float, float, float, float]] = []
-    for ax, panel in zip(axes, panels, strict=True):
-        extents += _draw_areas(ax, run, shading.colours[panel])
-    sites = pd.concat(
-        [existing[["easting", "northing"]], new[["easting", "northing"]]], ignore_index=True
-    )
-    extents.extend(
-        (float(x), float(y), float(x), float(y))
-        for frame in (sites, ranking)
-        for x, y in zip(frame["easting"], frame["northing"], strict=True)
-        if math.isfinite(float(x)) and math.isfinite(float(y))
-    )
-    if not extents:
-        extents = [(0.0, 0.0, 1000.0, 1000.0)]
     renderer = canvas.get_renderer()
     for ax, panel in zip(axes, panels, strict=True):
         _limits(ax, extents)
