@@ -400,6 +400,15 @@ def _targets(outputs: list[tuple[Path | None, str, str]], *, overwrite: bool) ->
     ]
 
 
+def _map_target(path: Path | None, *, overwrite: bool) -> Path | None:
+    """Check the map's file before any work: its extension chooses PNG, SVG or PDF."""
+    if path is None:
+        return None
+    from sitefinder.render.staticmap import check_map_target
+
+    return check_map_target(path, overwrite=overwrite)
+
+
 def _saved_run(path: Path, **given: object) -> PublishedRun:
     """The run saved in ``path``, refusing the options it fixed when it was made."""
     from sitefinder.export import read_run
@@ -478,7 +487,11 @@ def rank_command(
     ] = None,
     map_file: Annotated[
         Path | None,
-        typer.Option("--map", help="Also draw the A4 map to this PNG file.", show_default=False),
+        typer.Option(
+            "--map",
+            help="Also draw the A4 map to this file: .png, .svg or .pdf (by extension).",
+            show_default=False,
+        ),
     ] = None,
     report_file: Annotated[
         Path | None,
@@ -523,10 +536,8 @@ def rank_command(
         raise CommandLineError("--crs reprojects the --output layers: give --output FILE too")
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
     # Every target is checked before the work, not after.
-    png, html = _targets(
-        [(map_file, ".png", "PNG image"), (report_file, ".html", "HTML report")],
-        overwrite=overwrite,
-    )
+    png = _map_target(map_file, overwrite=overwrite)
+    (html,) = _targets([(report_file, ".html", "HTML report")], overwrite=overwrite)
     gpkg = _layers_target(output, crs, overwrite=overwrite, national=scenario.national)
     if scenario.national:
         if png is not None or html is not None:
@@ -701,14 +712,20 @@ def _published(config: Path | None, bases: int | None, runs: int | None, saved: 
 @app.command("map")
 @_user_errors
 def map_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Map file to write: .png, .svg or .pdf (by extension)."
+        ),
+    ],
     config: ConfigOption = None,
     bases: BasesOption = None,
     saved: FromOption = None,
     overwrite: OverwriteOption = False,
 ) -> None:
-    """Draw an A4 map: journey minutes after the plan, existing and proposed bases."""
-    (png,) = _targets([(output, ".png", "PNG image")], overwrite=overwrite)
+    """Draw an A4 map (PNG, SVG or PDF): children without a base place or journeys after the
+    plan, existing and proposed bases; one panel per phase when both are planned."""
+    png = _map_target(output, overwrite=overwrite)
     _write_outputs(_published(config, bases, None, saved), png=png, overwrite=overwrite)
 
 

@@ -249,6 +249,22 @@ a base place on their fallback journey, and ``unplaced_share_after`` the share o
 without a base place: the maps' measures, worked out from the published figures (withheld
 where any figure they come from is, :func:`sitefinder.published.every_child`)."""
 
+DEMAND_BY_PHASE: tuple[Column, ...] = (
+    Column("area_code", "Area", "id", people=False),
+    Column("phase", "Phase", "text", people=False),
+    _c("children", "Children needing a place"),
+    _c("unmet_after", "Without a place after"),
+    _m("mean_minutes_after", "Mean journey after"),
+    _m("fallback_minutes", "Mean fallback journey"),
+    _m("mean_minutes_all_after", "Mean journey after, every child"),
+    Column("unplaced_share_after", "Share without a base place after", "share",
+           unit="share of children", digits=3),
+)  # fmt: skip
+"""Each area's figures for each phase planned (the ``demand_by_phase`` table), after the plan:
+the map's panel for each phase. Rows by phase, then in the ``demand`` layer's order; the phases
+of an area add up to its ``demand`` row (disclosure control treats that total as published).
+``fallback_minutes`` is left out under the flat fallback."""
+
 FALLBACK: tuple[Column, ...] = (
     Column("network", "Network", "text", people=False),
     Column("area_code", "Area", "id", people=False),

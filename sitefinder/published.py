@@ -30,6 +30,7 @@ from sitefinder.columns import (
     AREAS,
     ASSIGNMENTS,
     COSTS,
+    DEMAND_BY_PHASE,
     FALLBACK,
     FALLBACK_TOTALS,
     LEFT_OUT,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
     from sitefinder.costs import BusinessCase
     from sitefinder.pipeline import RankResult
 
-RUN_FORMAT = 10
+RUN_FORMAT = 11
 """The layout of a published run in a GeoPackage; a reader refuses any other (``run_facts``)."""
 CRS = "EPSG:27700"
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -80,7 +81,8 @@ LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignment
 """The spatial layers, in the file's order."""
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-    "network", "fallback", "fallback_totals", "special_schools", "sufficiency", "programme",
+    "network", "fallback", "fallback_totals", "demand_by_phase", "special_schools", "sufficiency",
+    "programme",
     "programme_years", "pathway", "costs", "robustness", "stability", "sensitivity", "assumptions",
     "input_files", "run_facts",
 )  # fmt: skip
@@ -249,6 +251,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "assignments": ASSIGNMENTS,
         "fallback": FALLBACK,
         "fallback_totals": FALLBACK_TOTALS,
+        "demand_by_phase": DEMAND_BY_PHASE,
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
@@ -526,6 +529,71 @@ def _demand(result: RankResult) -> tuple[pd.DataFrame, list[BaseGeometry | None]
     polygons = boundaries.drop_duplicates("area_code").set_index("area_code").geometry
     shapes = polygons.reindex(table["area_code"]).to_numpy()
     return table, [None if s is None or s.is_empty else s for s in shapes]
+
+
+def demand_by_phase(
+    assignments: pd.DataFrame,
+    unplaced: pd.DataFrame,
+    *,
+    areas: Sequence[str],
+    phases: Sequence[str],
+    timed: bool,
+) -> pd.DataFrame:
+    """Each area's children, children without a base place, mean journey of those placed and
+    mean fallback journey after the plan, for each phase (children and minutes, unprotected).
+
+    Parameters
+    ----------
+    assignments
+        Children from each area to each base after the plan (``area_code``, ``phase``,
+        ``children``, ``minutes``).
+    unplaced
+        Where children without a base place go (``network``, ``area_code``, ``phase``, ``kind``,
+        ``children``, ``minutes``); the ``plan`` rows are read.
+    areas, phases
+        The rows: every phase, then every area in this order.
+    timed
+        Whether the unplaced have fallback journeys (False under the flat fallback: no
+        ``fallback_minutes`` column).
+    """
+    keys = ["phase", "area_code"]
+    rows = pd.MultiIndex.from_product([list(phases), list(areas)], names=keys)
+    after = unplaced[unplaced["network"] == "plan"]
+
+    def summed(frame: pd.DataFrame, values: pd.Series) -> pd.Series:
+        total = values.groupby([frame["phase"], frame["area_code"]]).sum()
+        return total.reindex(rows, fill_value=0.0).astype(float)
+
+    placed = summed(assignments, assignments["children"])
+    minutes = summed(assignments, assignments["children"] * assignments["minutes"])
+    left = summed(after, after["children"])
+    table = pd.DataFrame(
+        {
+            "children": placed + left,
+            "unmet_after": left,
+            "mean_minutes_after": minutes / placed.where(placed > 1e-9),
+        },
+        index=rows,
+    )
+    if timed:
+        journeys = after[after["kind"] != "flat"]
+        counted = summed(journeys, journeys["children"])
+        spent = summed(journeys, journeys["children"] * journeys["minutes"])
+        table["fallback_minutes"] = spent / counted.where(counted > 1e-9)
+    return table.reset_index()[["area_code", "phase", *table.columns]]
+
+
+def _demand_by_phase(result: RankResult) -> pd.DataFrame:
+    table = demand_by_phase(
+        result.assignments,
+        result.unplaced,
+        areas=result.areas["area_code"].astype(str).tolist(),
+        phases=list(result.scenario.phases),
+        timed="fallback_minutes" in result.areas.columns,
+    )
+    # Each area's phases add up to its published demand row, and all to the network's totals.
+    table = protected(table, DEMAND_BY_PHASE, result.disclosure_rule, margins=[None, "area_code"])
+    return every_child(table, result.scenario.suppression_threshold)
 
 
 def _assignments(result: RankResult) -> pd.DataFrame:
@@ -919,6 +987,7 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             "plan_stopped": lambda: protected(plan.stopped, STOPPED, rule),
             "network": lambda: metrics_frame(result).rename_axis("state").reset_index(),
             "fallback": lambda: _fallback(result),
+            "demand_by_phase": lambda: _demand_by_phase(result),
             "fallback_totals": lambda: protected(
                 fallback_totals(result.unplaced), FALLBACK_TOTALS, rule
             ),

@@ -405,24 +405,32 @@ def demand_measure(frame: pd.DataFrame) -> Measure:
     )  # fmt: skip
 
 
-def demand_ranges(frame: pd.DataFrame, measure: Measure | None = None) -> list[Range]:
-    """The classes of ``measure`` (default :func:`demand_measure`) for the layer's values,
-    as the maps draw them; empty when the layer has no such column."""
+def demand_ranges(
+    frame: pd.DataFrame, measure: Measure | None = None, *, by_phase: pd.DataFrame | None = None
+) -> list[Range]:
+    """The classes of ``measure`` (default :func:`demand_measure`) for the layer's values and
+    those of the ``demand_by_phase`` table (``by_phase``), as the maps draw them
+    (:func:`sitefinder.render.staticmap.class_values`); empty when the layer has no such
+    column."""
     item = measure or demand_measure(frame)
     if item.key not in frame.columns:
         return []
-    return carto.classes(item, _number(frame[item.key]))
+    values = _number(frame[item.key])
+    if by_phase is not None and item.key in by_phase.columns:
+        values += _number(by_phase[item.key])
+    return carto.classes(item, values)
 
 
 def _quoted_field(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def demand_qml(frame: gpd.GeoDataFrame) -> str:
-    """Areas shaded as on the maps: no children, each class of the measure, no figure."""
+def demand_qml(frame: gpd.GeoDataFrame, *, by_phase: pd.DataFrame | None = None) -> str:
+    """Areas shaded as on the maps: no children, each class of the measure, no figure (the
+    classes drawn from the layer's values and ``by_phase``'s, the ``demand_by_phase`` table)."""
     kind = _kind(frame)
     item = demand_measure(frame)
-    ranges = demand_ranges(frame, item)
+    ranges = demand_ranges(frame, item, by_phase=by_phase)
     if not ranges:
         return _with_type(_document(_single(_shape(kind, "0", carto.NO_VALUE))), kind)
     field = _quoted_field(item.key)
@@ -478,10 +486,19 @@ _BUILDERS = {
 }
 
 
-def layer_qml(name: str, frame: gpd.GeoDataFrame, *, label_top: int = 10) -> str:
-    """The default QML of layer ``name``; a plain single-symbol style for other layers."""
+def layer_qml(
+    name: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    label_top: int = 10,
+    by_phase: pd.DataFrame | None = None,
+) -> str:
+    """The default QML of layer ``name``; a plain single-symbol style for other layers
+    (``by_phase``: the ``demand_by_phase`` table, whose values the areas' classes hold too)."""
     if name == "candidates":
         return candidates_qml(frame, label_top=label_top)
+    if name == "demand":
+        return demand_qml(frame, by_phase=by_phase)
     if name in _BUILDERS:
         return _BUILDERS[name](frame)
     kind = _kind(frame)
@@ -547,7 +564,7 @@ def add_layer_styles(
                 name,
                 geometry_column.get(name, "geom"),
                 name,
-                layer_qml(name, frame, label_top=label_top),
+                layer_qml(name, frame, label_top=label_top, by_phase=layers.get("demand_by_phase")),
                 "",
                 1,
                 "sitefinder default style",

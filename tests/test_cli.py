@@ -208,6 +208,15 @@ def test_map_and_report_commands_write_their_files(tmp_path):
     text = html.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html>")
     assert "data:image/png;base64," in text and "<script src" not in text
+    vector = invoke("map", "--output", str(tmp_path / "map.svg"))
+    assert vector.exit_code == 0, vector.output
+    assert b"<svg" in (tmp_path / "map.svg").read_bytes()[:400]
+    jpeg = invoke("map", "--output", str(tmp_path / "map.jpg"))
+    assert jpeg.exit_code == 1
+    assert jpeg.stderr == (
+        f"error: {tmp_path / 'map.jpg'}: the map must be a file ending in .png, .svg or .pdf"
+        " (the extension chooses the format)\n"
+    )
     wrong = invoke("report", "--output", str(tmp_path / "report.pdf"))
     assert wrong.exit_code == 1
     assert wrong.stderr == (

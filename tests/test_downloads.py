@@ -1,6 +1,7 @@
 """Boundary files as they come from real downloads: Polygon and MultiPolygon mixed in one
 file, GDAL's errors said as what to do (never "prefixing the file path with '<DRIVER>:'"), and
-GDAL's warnings caught, never printed as raw Python warnings."""
+GDAL's warnings caught, never printed as raw Python warnings; population by age band beside
+them."""
 
 from __future__ import annotations
 
@@ -100,3 +101,33 @@ def test_gdal_warnings_are_caught_not_printed(tmp_path, recwarn):
     assert result.exit_code == 0, result.output
     assert "RuntimeWarning" not in result.stderr and "id = 1" not in result.stderr
     shutil.rmtree(tmp_path / "ons")
+
+
+def test_init_on_mixed_polygons_and_population_by_age_band_writes_a_valid_scenario(tmp_path):
+    # A real download's pair: LSOA boundaries mixing Polygon and MultiPolygon, and population
+    # by age band (Census-style bands, not single years) in place of the single-year file.
+    folder = tmp_path / "data"
+    _mixed(folder)
+    single = folder / "ons" / "trafford_sapelsoasyoa2024.csv"
+    single.unlink()
+    bands = ["0-4", "5-9", "10-14", "15-19", "20-64", "65+"]
+    widths = [5, 5, 5, 5, 45, 26]  # 65+ spreads to 90: 26 years
+    rows = ["area_code,area_name," + ",".join(bands)]
+    for i, s in enumerate("AB"):  # 40 people a year, as the single-year file had
+        rows.append(f"E0100{1 + i:04d},Trafford 001{s}," + ",".join(str(40 * w) for w in widths))
+    (folder / "ons" / "trafford_population_bands_2024.csv").write_text(
+        "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    scenario = tmp_path / "trafford.toml"
+    result = runner.invoke(app, ["init", "-a", "Trafford", "-d", str(folder), "-o", str(scenario)])
+    assert result.exit_code == 0, result.output
+    assert "LSOA boundaries: ons/lsoa2021.geojson" in result.stdout
+    assert "population: ons/trafford_population_bands_2024.csv" in result.stdout
+    assert "ONS population by small area and age band" in result.stdout
+    assert f"{scenario}: valid." in result.stdout
+    assert "Warning" not in result.stderr
+    checked = runner.invoke(app, ["validate", "-c", str(scenario)])
+    assert checked.exit_code == 0, checked.output
+    # the spreading over single years is said, with its method
+    assert "population by age band, not single year: each band is spread evenly" in (checked.output)
+    assert "78 children needing a base place" in checked.output  # as from single years

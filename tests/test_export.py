@@ -28,7 +28,8 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     assert names == [
         "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
         "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
-        "network", "fallback", "fallback_totals", "special_schools", "sufficiency",
+        "network", "fallback", "fallback_totals", "demand_by_phase", "special_schools",
+        "sufficiency",
         "programme", "programme_years", "pathway", "costs", "robustness", "stability",
         "sensitivity", "assumptions", "input_files", "run_facts",
         "layer_styles",

@@ -249,3 +249,42 @@ def test_where_the_unplaced_go_gives_modelled_figures_and_withholds_protected_on
     small = values.between(1e-9, 5, inclusive="neither").sum()
     protected = " ".join(unplaced_sentences(protected_run))
     assert protected.count("fewer than 5") == small > 0
+
+
+def test_compare_and_sweep_of_trafford_with_sen2_places_and_the_default(tmp_path):
+    # Trafford's example scales its bases' places to SEN2's children in bases; the default
+    # assumes 10 at each. Both show their modelled figures (not "c") in compare and sweep, and
+    # the assumed places leave more children without one (25.1 against 0.6 on 2026's data).
+    real_data_folder()
+    example = bundled_root() / "configs" / "examples" / "trafford.toml"
+    sen2 = tmp_path / "sen2.toml"
+    sen2.write_text(f'extends = "{example}"\n[programme]\nbases = 0\n', encoding="utf-8")
+    default = tmp_path / "default.toml"
+    default.write_text(
+        f'extends = "{sen2}"\nname = "Trafford: places GIAS implies"\n'
+        '[inputs.schools]\ncapacity_from = "default"\n',
+        encoding="utf-8",
+    )
+    output = tmp_path / "compare.csv"
+    result = runner.invoke(
+        app, ["compare", str(sen2), str(default), "--workers", "1", "-o", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    compared = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))
+    swept = tmp_path / "sweep.csv"
+    result = runner.invoke(
+        app,
+        ["sweep", "--config", str(sen2), "--set", "inputs.schools.capacity_from=sen2,default",
+         "--workers", "1", "-o", str(swept)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(swept.read_text(encoding="utf-8"))))
+    assert [r["inputs.schools.capacity_from"] for r in rows] == ["sen2", "default"]
+    for table in (compared, rows):
+        unmet = [float(r["unmet_after"]) for r in table]  # numbers: modelled, not withheld
+        assert unmet[0] < 1 < 20 < unmet[1]
+        assert all(float(r["harm_before"]) > float(r["harm_after"]) > 0 for r in table)
+        assert table[1]["sites"].count(";") >= table[0]["sites"].count(";")
+    assert [float(r["harm_after"]) for r in compared] == pytest.approx(
+        [float(r["harm_after"]) for r in rows], abs=0.005
+    )  # compare rounds to 2 decimals

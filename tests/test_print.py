@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from browser import chromium, pdf_pages, print_layout, print_pdf
+from conftest import real_data_folder
 
 from sitefinder import load_scenario, rank
 from sitefinder.render import write_report
-from sitefinder.resources import default_scenario_path
+from sitefinder.resources import bundled_root, default_scenario_path
 
 pytestmark = pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
 
@@ -82,3 +83,9 @@ def test_the_measure_sees_a_table_wider_than_the_page(tmp_path):
     )
     problems = _problems(print_layout(page))
     assert any("runs from" in p for p in problems) and any("scrolling box" in p for p in problems)
+
+
+def test_the_rutland_report_prints_on_a4(tmp_path):
+    real_data_folder()
+    result = rank(load_scenario(bundled_root() / "configs" / "examples" / "rutland.toml"))
+    _check(write_report(result, tmp_path / "rutland.html"), tmp_path, sufficiency=True)

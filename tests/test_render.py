@@ -54,10 +54,19 @@ def _colour(image: np.ndarray, colour: str, *, within: float = 0.08) -> np.ndarr
     return np.abs(image[:, :, :3] - rgb).max(axis=2) < within
 
 
-def test_map_draws_each_new_base_where_it_is(tmp_path, demo_result):
-    # The plan's stars, found in the pixels of the map panel (the left 70%) by their colour
-    # (thin purple label text eroded away), are one per new base, and sit where the bases are:
-    # one scale for every pair on both axes (the map is at one metre = one metre), north up.
+def _bases(result) -> tuple[np.ndarray, np.ndarray]:
+    """Each new base's (easting, northing) and panel (0 primary, 1 secondary)."""
+    chosen = result.plan.chosen
+    schools = result.data.schools.set_index("urn")
+    where = schools.loc[chosen["urn"], ["easting", "northing"]].to_numpy(float)
+    return where, (chosen["phase"] == "secondary").to_numpy(int)
+
+
+def test_map_draws_each_new_base_where_it_is_on_its_phases_panel(tmp_path, demo_result):
+    # The plan's stars, found in the pixels of the map panels (the left 70%) by their colour
+    # (thin purple label text eroded away), are one per new base, each on its phase's panel
+    # (primary left, secondary right), and sit where the bases are: one scale for every pair on
+    # both axes (the map is at one metre = one metre), north up, the panels side by side.
     from matplotlib.image import imread
     from scipy import ndimage
 
@@ -68,21 +77,12 @@ def test_map_draws_each_new_base_where_it_is(tmp_path, demo_result):
     sizes = ndimage.sum_labels(np.ones_like(cores), cores, range(1, found + 1))
     big = [i + 1 for i, size in enumerate(sizes) if size >= 20]  # a label's leader line may
     found = len(big)  # cut a sliver off a star; slivers are a few pixels, a star's core ~100
-    stars = np.array(ndimage.center_of_mass(cores, cores, big))  # (row, col)
-    schools = demo_result.data.schools.set_index("urn")
-    where = schools.loc[demo_result.plan.chosen["urn"], ["easting", "northing"]].to_numpy(float)
+    stars = np.array(ndimage.center_of_mass(cores, cores, big))[:, ::-1]  # (column, row)
+    where, panel = _bases(demo_result)
     assert found == len(where) == 3
-    # Each star to its base: the nearest after fitting x = a + s e, row = b - s n.
-    order = np.argsort(stars[:, 1])
-    by_east = np.argsort(where[:, 0])
-    columns, rows = stars[order, 1], stars[order, 0]
-    east, north = where[by_east, 0], where[by_east, 1]
-    design = np.column_stack(
-        [np.r_[east, -north], np.r_[np.ones(3), np.zeros(3)], np.r_[np.zeros(3), np.ones(3)]]
-    )
-    fit, *_ = np.linalg.lstsq(design, np.r_[columns, rows], rcond=None)
-    assert fit[0] > 0  # pixels per metre
-    assert np.abs(design @ fit - np.r_[columns, rows]).max() < 3  # pixels: about 150 metres
+    assert sorted(panel) == [0, 0, 1]  # two primary bases and a secondary one
+    on = (stars[:, 0] > 0.36 * image.shape[1]).astype(int)
+    assert _fit_one_scale(stars, on, where, panel) < 3  # pixels: about 150 metres
 
 
 def test_map_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
@@ -93,8 +93,65 @@ def test_map_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
     assert target.read_bytes() == b"keep"
     draw_map(demo_result, target, overwrite=True, dpi=DPI)
     assert target.read_bytes()[:8] == PNG_SIGNATURE
-    with pytest.raises(OutputError, match=r"\.png"):
+    with pytest.raises(OutputError, match=r"\.png, \.svg or \.pdf"):
         draw_map(demo_result, tmp_path / "map.jpg", dpi=DPI)
+
+
+def _fit_one_scale(
+    points: np.ndarray, on: np.ndarray, where: np.ndarray, panel: np.ndarray
+) -> float:
+    """Largest miss (in ``points``' units) of ``points`` (x right, y down) on panels ``on``
+    from the bases at ``where`` (easting, northing) on panels ``panel``, under one scale on
+    both axes, north up, each panel shifted along x. Matched in order of x within a panel."""
+    assert sorted(on) == sorted(panel)  # as many on each panel as there are bases
+    points = points[np.lexsort((points[:, 0], on))]
+    order = np.lexsort((where[:, 0], panel))
+    where, panel = where[order], panel[order]
+    n = len(where)
+    shifts = np.vstack([np.r_[panel == p, np.zeros(n)] for p in np.unique(panel)]).T
+    design = np.column_stack(
+        [np.r_[where[:, 0], -where[:, 1]], shifts, np.r_[np.zeros(n), np.ones(n)]]
+    )
+    target = np.r_[points[:, 0], points[:, 1]]
+    fit, *_ = np.linalg.lstsq(design, target, rcond=None)
+    assert fit[0] > 0
+    return float(np.abs(design @ fit - target).max())
+
+
+def test_map_is_also_an_svg_and_a_pdf_of_the_same_figure(tmp_path, demo_result):
+    import xml.etree.ElementTree as ET
+
+    svg = draw_map(demo_result, tmp_path / "plan.svg", dpi=DPI)
+    assert svg.read_bytes() == draw_map(demo_result, tmp_path / "again.SVG", dpi=DPI).read_bytes()
+    root = ET.fromstring(svg.read_bytes())
+    width, height = (float(root.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert (width, height) == pytest.approx((FIGSIZE[0] * 72, FIGSIZE[1] * 72))  # A4, points
+    # The plan's stars, as vector marks: one per new base, where the bases are (one scale on
+    # both axes, north up), left of the side panel (whose legend has one star more).
+    link = "{http://www.w3.org/1999/xlink}href"
+    stars = np.array([
+        (float(use.get("x")), float(use.get("y")))
+        for use in root.iter("{http://www.w3.org/2000/svg}use")
+        if "fill: #6a1b9a" in (use.get("style") or "") and use.get(link, "").startswith("#m")
+    ])  # fmt: skip
+    legend = stars[:, 0] > 0.70 * width
+    assert legend.sum() == 1
+    where, panel = _bases(demo_result)
+    stars = stars[~legend]
+    assert len(stars) == len(where) == 3
+    on = (stars[:, 0] > 0.36 * width).astype(int)
+    assert _fit_one_scale(stars, on, where, panel) < 0.5  # points
+    pdf = draw_map(demo_result, tmp_path / "plan.pdf", dpi=DPI).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert re.search(rb"/MediaBox \[ *0 0 842\.4 597\.6 *\]", pdf)
+    assert b"/FontFile2" in pdf  # TrueType text, not outlines: it can be searched and copied
+    assert b"/CreationDate" not in pdf
+    assert pdf == draw_map(demo_result, tmp_path / "again.pdf", dpi=DPI).read_bytes()
+    with pytest.raises(OutputError, match=r"must be a file ending in \.png, \.svg or \.pdf"):
+        draw_map(demo_result, tmp_path / "plan.eps", dpi=DPI)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "again.SVG", "again.pdf", "plan.pdf", "plan.svg"
+    ]  # fmt: skip
 
 
 def test_report_refuses_to_overwrite_unless_asked(tmp_path, demo_result):
@@ -120,6 +177,13 @@ def test_report_holds_the_ranking_and_the_plan(report_text, demo_result):
         assert digest in report_text
     assert "fictional Demoshire" in report_text  # the credits name only the data used
     assert "OpenStreetMap" not in report_text  # the demo's road network is fictional too
+
+
+def test_report_s_map_caption_names_its_panels(report_text):
+    # The demo plans both phases: the printed map has a panel for each, and says so.
+    caption = re.search(r"<figcaption>The printable map:(.*?)</figcaption>", report_text, re.S)
+    assert caption is not None
+    assert "One panel per phase (Primary, Secondary)" in caption.group(1)
 
 
 def test_report_is_self_contained(report_text):

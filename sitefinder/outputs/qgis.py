@@ -130,7 +130,9 @@ def project_text(
     for group, members in GROUPS:
         del group
         for name, title, _ in members:
-            qml = layer_qml(name, frames[name], label_top=run.facts.top)
+            qml = layer_qml(
+                name, frames[name], label_top=run.facts.top, by_phase=frames.get("demand_by_phase")
+            )
             _maplayer(layers, name, title, source, crs, qml)
     properties = ET.SubElement(root, "properties")
     paths = ET.SubElement(properties, "Paths")

@@ -45,7 +45,7 @@ from sitefinder.columns import (
 from sitefinder.errors import OutputError
 from sitefinder.published import PublishedRun, assumptions, published
 from sitefinder.render.charts import sufficiency_png, tornado_png
-from sitefinder.render.staticmap import map_measure, map_png
+from sitefinder.render.staticmap import map_measure, map_png, panel_phases
 from sitefinder.render.webmap import webmap
 from sitefinder.report import (
     cost_years_people,
@@ -296,6 +296,7 @@ def render_report(
         "image": base64.b64encode(png).decode("ascii"),
         "webmap": webmap(run),
         "map_measure": _measure_words(run),
+        "map_panels": [p.capitalize() for p in panel_phases(run)],
         "method": _method_sentence(run),
         "plan": plan_view,
         "plan_notes": list(facts.plan_notes),

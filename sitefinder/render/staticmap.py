@@ -1,16 +1,17 @@
-"""Draw a ranking run as a static A4 landscape map (PNG), fully offline.
+"""Draw a ranking run as a static A4 landscape map (PNG, SVG or PDF), fully offline.
 
-The map is drawn with matplotlib's object API on the Agg canvas: no pyplot, no tiles, no
-network. Areas (polygons when the scenario has boundaries, else points) are shaded by a measure
-that counts every child, those without a base place too: by default the mean journey after the
-plan with the fallback journeys of children without a base place
-(:data:`~sitefinder.render.cartography.JOURNEY_ALL`; the share without a base place under the
-flat fallback). Existing bases, the plan's new bases and the top ranked candidates are marked
-with the symbols, classes and colours of :mod:`sitefinder.render.cartography`, the same as the
-QGIS styles and the report's interactive map. Labels are placed so that none overlaps another
-label, a mark, the scale bar or the north arrow, or runs over the frame: a label that fits
-nowhere near its point is moved out along a leader line, and one that fits nowhere at all is
-reduced to its number (the side panel names it). Names are never cut short: long ones wrap.
+The map is drawn with matplotlib's object API (the Agg canvas for the PNG, matplotlib's SVG and
+PDF writers for vector files): no pyplot, no tiles, no network. Areas (polygons when the
+scenario has boundaries, else points) are shaded by a measure that counts every child, those
+without a base place too: by default the mean journey after the plan with the fallback journeys
+of children without a base place (:data:`~sitefinder.render.cartography.JOURNEY_ALL`; the share
+without a base place under the flat fallback). Existing bases, the plan's new bases and the top
+ranked candidates are marked with the symbols, classes and colours of
+:mod:`sitefinder.render.cartography`, the same as the QGIS styles and the report's interactive
+map. Labels are placed by textalloc (:mod:`sitefinder.render.labels`) so that none overlaps
+another label, a mark, the scale bar or the north arrow, or runs over the frame: a label that
+fits nowhere near its point is reduced to its number, and one that fits nowhere at all is left
+out (the side panel names it). Names are never cut short: long ones wrap.
 A legend, colour bar, scale bar (EPSG:27700 metres, so exact), north arrow, title and
 attribution make it readable on its own. The same inputs give the same bytes: the PNG carries
 no timestamp and no software version in its metadata.
@@ -49,6 +50,7 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
+from sitefinder.errors import OutputError
 from sitefinder.published import (
     FICTIONAL,
     OGL,
@@ -61,21 +63,21 @@ from sitefinder.published import (
 )
 from sitefinder.render import cartography as carto
 from sitefinder.render.cartography import Mark, Measure, Range
+from sitefinder.render.labels import Label, place_labels
 from sitefinder.targets import check_target, write_atomic
 
 if TYPE_CHECKING:
     from sitefinder.pipeline import RankResult
 
 __all__ = [
-    "FICTIONAL", "FIGSIZE", "OGL", "OSM", "OS_DATA", "credits", "draw_map", "drawable",
-    "map_measure", "map_png", "short_name",
+    "FICTIONAL", "FIGSIZE", "MAP_FORMATS", "OGL", "OSM", "OS_DATA", "check_map_target",
+    "credits", "draw_map", "drawable", "map_image", "map_measure", "map_png", "short_name",
 ]  # fmt: skip
 
 FIGSIZE: tuple[float, float] = (11.7, 8.3)
 """Figure size in inches: A4 landscape (the PNG is ``FIGSIZE x dpi`` pixels)."""
 
 FONT = "DejaVu Sans"
-_LABEL_POINTS = 7.5
 _LABEL_WRAP = 22  # characters a label line holds before it wraps (names are never cut)
 # Shorter school names for map labels; applied in order.
 _SHORTER = [
@@ -190,27 +192,76 @@ def _float(value: object) -> float:
 
 @dataclass(frozen=True, eq=False)
 class _Shading:
-    """How areas are shaded: the measure, its classes, and each area's fill."""
+    """How areas are shaded: the measure, its classes, and each area's fill on each panel
+    (in the ``demand`` table's order; the panel ``None`` is the one map of every phase)."""
 
     measure: Measure
     ranges: list[Range]
-    colours: list[str]
+    colours: dict[str | None, list[str]]
 
     @classmethod
-    def of(cls, run: PublishedRun, measure: Measure) -> _Shading:
-        areas = run["demand"]
-        values = [_float(v) for v in areas[measure.key]]
-        ranges = carto.classes(measure, values)
-        children = areas["children"].map(positive).astype(bool).tolist()
-        colours = [
-            carto.area_colour(ranges, value, children=kids)
-            for value, kids in zip(values, children, strict=True)
-        ]
+    def of(cls, run: PublishedRun, measure: Measure, phases: Sequence[str] = ()) -> _Shading:
+        """The shading of the one map (no ``phases``) or of a panel per phase, in classes that
+        hold every panel's values (one colour bar for all)."""
+        tables = {None: run["demand"]} if not phases else _phase_tables(run, phases)
+        values = {p: [_float(v) for v in t[measure.key]] for p, t in tables.items()}
+        ranges = carto.classes(measure, class_values(run, measure))
+        colours = {
+            panel: [
+                carto.area_colour(ranges, value, children=kids)
+                for value, kids in zip(
+                    values[panel], table["children"].map(positive).astype(bool), strict=True
+                )
+            ]
+            for panel, table in tables.items()
+        }
         return cls(measure, ranges, colours)
 
     @property
     def edges(self) -> list[float]:
         return [self.ranges[0].lower, *(r.upper for r in self.ranges)]
+
+    @property
+    def withheld(self) -> bool:
+        """Whether an area of any panel has no figure."""
+        return any(carto.NO_VALUE in part for part in self.colours.values())
+
+
+def _phase_tables(run: PublishedRun, phases: Sequence[str]) -> dict[str | None, pd.DataFrame]:
+    """Each phase's rows of ``demand_by_phase`` in the ``demand`` table's order of areas."""
+    table = run["demand_by_phase"]
+    order = run["demand"]["area_code"].astype(str)
+    tables: dict[str | None, pd.DataFrame] = {}
+    for phase in phases:
+        mine = table[table["phase"] == phase]
+        mine = mine.set_index(mine["area_code"].astype(str))
+        tables[phase] = mine.reindex(order).assign(
+            children=lambda t: t["children"].where(t["children"].notna(), 0.0)
+        )
+    return tables
+
+
+def class_values(run: PublishedRun, measure: Measure) -> list[float]:
+    """The values the classes of ``measure`` are drawn from on every map of ``run`` (the
+    PNG, SVG and PDF, the report's interactive map and, from the same tables, the QGIS style):
+    each area's and each area's by phase (NaN where withheld or missing)."""
+    values = []
+    for name in ("demand", "demand_by_phase"):
+        table = run.tables.get(name)
+        if table is not None and measure.key in table.columns:
+            values += [_float(v) for v in table[measure.key]]
+    return values
+
+
+def panel_phases(run: PublishedRun) -> list[str]:
+    """The phases the map draws a panel for: every phase planned when there are two or more
+    (each phase's children, bases and candidates on its own panel), else none (one map, as
+    for a run published without a ``demand_by_phase`` table)."""
+    table = run.tables.get("demand_by_phase")
+    if table is None:
+        return []
+    phases = [p for p in run.facts.limits if (table["phase"] == p).any()]
+    return phases if len(phases) > 1 else []
 
 
 def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
@@ -218,29 +269,22 @@ def _area_shapes(run: PublishedRun) -> list[MplPath | None]:
     return [None if s is None else _ring_path(s) for s in run.area_shapes]
 
 
-def _draw_areas(
-    ax: Axes, run: PublishedRun, shading: _Shading
-) -> list[tuple[float, float, float, float]]:
-    """Shade every area; return the extents of what was drawn (for the map's limits)."""
+def _draw_areas(ax: Axes, run: PublishedRun, fills: Sequence[str]) -> None:
+    """Shade every area in ``fills`` (its colours in the ``demand`` table's order)."""
     areas = run["demand"].reset_index(drop=True)
-    colours = np.array(shading.colours)
+    colours = np.array(fills)
     shapes = _area_shapes(run)
     has_shape = np.array([s is not None for s in shapes], dtype=bool)
-    extents = []
     if has_shape.any():
-        paths = [s for s in shapes if s is not None]
         ax.add_collection(
             PathCollection(
-                paths,
+                [s for s in shapes if s is not None],
                 facecolors=colours[has_shape],
                 edgecolors=carto.AREA_EDGE,
                 linewidths=0.4,
                 zorder=1,
             )
         )
-        for path in paths:
-            (x0, y0), (x1, y1) = path.get_extents().get_points()
-            extents.append((x0, y0, x1, y1))
     points = ~has_shape
     if points.any():
         x = areas["easting"].to_numpy(dtype=float)[points]
@@ -249,8 +293,27 @@ def _draw_areas(
             x, y, s=46, c=list(colours[points]), marker="h", edgecolors="#ffffff",
             linewidths=0.5, zorder=2,
         )  # fmt: skip
-        extents.extend(zip(x, y, x, y, strict=True))
-    return extents
+
+
+Extent = tuple[float, float, float, float]
+
+
+def _reach(run: PublishedRun, points: Sequence[pd.DataFrame]) -> list[Extent]:
+    """The extents (metres) of every area, drawn as a polygon or a point, and of ``points``
+    (tables with ``easting`` and ``northing``): what the map must hold."""
+    extents: list[Extent] = []
+    shapes = _area_shapes(run)
+    for path in shapes:
+        if path is not None:
+            (x0, y0), (x1, y1) = path.get_extents().get_points()
+            extents.append((float(x0), float(y0), float(x1), float(y1)))
+    areas = run["demand"].reset_index(drop=True)
+    dots = areas[[s is None for s in shapes]]  # areas drawn at their point
+    for frame in (dots, *points):
+        for x, y in zip(frame["easting"], frame["northing"], strict=True):
+            if math.isfinite(float(x)) and math.isfinite(float(y)):
+                extents.append((float(x), float(y), float(x), float(y)))
+    return extents or [(0.0, 0.0, 1000.0, 1000.0)]
 
 
 def _halo(width: float = 2.5) -> list[AbstractPathEffect]:
@@ -267,120 +330,6 @@ def _scatter(ax: Axes, x: Sequence[float], y: Sequence[float], mark: Mark, zorde
         x, y, s=across**2, marker=_MARKERS[mark.shape], c=mark.fill, edgecolors=mark.edge,
         linewidths=0.9 if mark.fill != "#ffffff" else 1.2, zorder=zorder,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Label:
-    """A point to label: where (data units), its full text, the short text used when the full
-    one fits nowhere (its number), colour, weight and the radius of its mark (points)."""
-
-    x: float
-    y: float
-    text: str
-    short: str
-    colour: str
-    bold: bool
-    clear: float
-
-
-# Directions tried around a point, best first: right, left, above right, below right, ...
-_DIRECTIONS = [(1, 0), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1)]
-_RINGS = (0.0, 9.0, 20.0, 34.0, 50.0)  # extra distance from the mark (points)
-
-
-def _text_size(ax: Axes, renderer: RendererBase, text: str, bold: bool) -> tuple[float, float]:
-    """Width and height (pixels) of ``text`` as a label, halo included."""
-    probe = ax.text(0, 0, text, fontsize=_LABEL_POINTS, fontweight="bold" if bold else "normal",
-                    transform=None, parse_math=False, linespacing=1.1)  # fmt: skip
-    box = probe.get_window_extent(renderer)
-    probe.remove()
-    pad = 2.0 * ax.figure.dpi / 72.0  # the white halo
-    return box.width + 2 * pad, box.height + 2 * pad
-
-
-def _box_at(x: float, y: float, size: tuple[float, float], direction: tuple[int, int],
-            gap: float) -> Bbox:  # fmt: skip
-    """The box of a label of ``size`` put ``gap`` pixels from (x, y) in ``direction``."""
-    width, height = size
-    dx, dy = direction
-    if dx == 0 or dy == 0:
-        cx = x + dx * (gap + width / 2)
-        cy = y + dy * (gap + height / 2)
-    else:  # a corner: the box's near corner on the diagonal
-        cx = x + dx * (gap / math.sqrt(2) + width / 2)
-        cy = y + dy * (gap / math.sqrt(2) + height / 2)
-    return Bbox.from_extents(cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
-
-
-def _free(box: Bbox, inside: Bbox, taken: Sequence[Bbox]) -> bool:
-    return (
-        box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0
-        and box.y1 <= inside.y1 and not any(box.overlaps(other) for other in taken)
-    )  # fmt: skip
-
-
-def _place_labels(
-    ax: Axes, canvas: FigureCanvasAgg, labels: Sequence[_Label], taken: list[Bbox]
-) -> list[tuple[str, Bbox] | None]:
-    """Label points so that no label overlaps another, a mark or furniture (``taken``, in
-    pixels) or leaves the frame; return each label's text and box as drawn (None: left out).
-
-    Each label tries eight directions at growing distances (a leader line joins it to its
-    point when it moved out); when its full text fits nowhere, its short text tries the same;
-    when neither fits, it is left out (the side panel names every labelled school).
-    """
-    renderer = canvas.get_renderer()
-    frame = ax.get_window_extent(renderer)
-    inside = Bbox.from_extents(frame.x0 + 3, frame.y0 + 3, frame.x1 - 3, frame.y1 - 3)
-    pixels = ax.figure.dpi / 72.0
-    drawn: list[tuple[str, Bbox] | None] = []
-    for label in labels:
-        px, py = ax.transData.transform((label.x, label.y))
-        placed = None
-        for text in dict.fromkeys((label.text, label.short)):
-            size = _text_size(ax, renderer, text, label.bold)
-            for ring in _RINGS:
-                gap = (label.clear + 1.5 + ring) * pixels
-                for direction in _DIRECTIONS:
-                    box = _box_at(px, py, size, direction, gap)
-                    if _free(box, inside, taken):
-                        placed = (text, box, ring)
-                        break
-                if placed:
-                    break
-            if placed:
-                break
-        if placed is None:
-            drawn.append(None)
-            continue
-        text, box, ring = placed
-        centre = ((box.x0 + box.x1) / 2 - px) / pixels, ((box.y0 + box.y1) / 2 - py) / pixels
-        ax.annotate(
-            text, (label.x, label.y), xytext=centre, textcoords="offset points",
-            fontsize=_LABEL_POINTS, ha="center", va="center", color=label.colour,
-            fontweight="bold" if label.bold else "normal", path_effects=_halo(),
-            zorder=8, annotation_clip=False, parse_math=False, linespacing=1.1,
-        )  # fmt: skip
-        if ring > 0:
-            _leader(ax, (px, py), box, label.clear * pixels)
-        taken.append(box)
-        drawn.append((text, box))
-    return drawn
-
-
-def _leader(ax: Axes, point: tuple[float, float], box: Bbox, clear: float) -> None:
-    """A thin line from the edge of a point's mark to the nearest side of its label's box."""
-    px, py = point
-    nx = min(max(px, box.x0), box.x1)
-    ny = min(max(py, box.y0), box.y1)
-    length = math.hypot(nx - px, ny - py)
-    if length <= clear:
-        return
-    sx = px + (nx - px) * clear / length
-    sy = py + (ny - py) * clear / length
-    inverse = ax.transData.inverted()
-    (x0, y0), (x1, y1) = inverse.transform([(sx, sy), (nx, ny)])
-    ax.add_line(Line2D([x0, x1], [y0, y1], color="#555555", linewidth=0.6, zorder=7))
 
 
 def _mark_boxes(ax: Axes, x: Sequence[float], y: Sequence[float], mark: Mark) -> list[Bbox]:
@@ -617,7 +566,7 @@ def _side_panel(
     handles: list[Artist] = [
         Patch(facecolor=carto.NO_CHILDREN, edgecolor="#bbbbbb", label="No children needing a place")
     ]
-    if carto.NO_VALUE in shading.colours:
+    if shading.withheld:
         handles.append(
             Patch(facecolor=carto.NO_VALUE, edgecolor="#bbbbbb",
                   label="No figure (withheld, or no child placed)")
@@ -652,72 +601,59 @@ def _side_panel(
         y -= step
 
 
+_SINGLE = (0.02, 0.075, 0.68, 0.83)  # the map's axes (figure fractions)
+_SIDE_BY_SIDE = ((0.02, 0.075, 0.335, 0.79), (0.365, 0.075, 0.335, 0.79))  # a panel per phase
+_STACKED = ((0.02, 0.49, 0.68, 0.375), (0.02, 0.075, 0.68, 0.375))  # for a wide authority
+
+
+def _panel_places(extents: Sequence[Extent]) -> tuple[Extent, ...]:
+    """Where the two panels go: side by side, or one above the other, whichever draws the
+    authority (its ``extents``, metres) at the larger scale."""
+    box = np.asarray(extents, dtype=float)
+    width = max(float(np.nanmax(box[:, 2]) - np.nanmin(box[:, 0])), 1.0)
+    height = max(float(np.nanmax(box[:, 3]) - np.nanmin(box[:, 1])), 1.0)
+
+    def scale(place: Extent) -> float:
+        _, _, across, up = place
+        return min(across * FIGSIZE[0] / width, up * FIGSIZE[1] / height)
+
+    return _STACKED if scale(_STACKED[0]) > scale(_SIDE_BY_SIDE[0]) else _SIDE_BY_SIDE
+
+
 def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figure:
     fig = Figure(figsize=FIGSIZE, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.075, 0.68, 0.83))
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_facecolor("#f4f7fa")
-
-    shading = _Shading.of(run, measure)
-    extents = _draw_areas(ax, run, shading)
-
-    existing, new = run["existing_bases"], run["planned_bases"]
-    sites = pd.concat(
-        [existing[["easting", "northing"]], new[["easting", "northing"]]], ignore_index=True
-    )
+    phases = panel_phases(run)
+    shading = _Shading.of(run, measure, phases)
     ranking = run["ranking"].head(max(top, 0))
-    extents.extend(
-        (float(x), float(y), float(x), float(y))
-        for frame in (sites, ranking)
-        for x, y in zip(frame["easting"], frame["northing"], strict=True)
-        if math.isfinite(float(x)) and math.isfinite(float(y))
-    )
-    if not extents:
-        extents = [(0.0, 0.0, 1000.0, 1000.0)]
-    _limits(ax, extents)
-
-    _scatter(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE, 5)
-    _scatter(ax, existing["easting"], existing["northing"], carto.EXISTING, 6)
-    _scatter(ax, new["easting"], new["northing"], carto.NEW, 7)
-
+    existing = run["existing_bases"]
+    new = run["planned_bases"].reset_index(drop=True)
+    new = new.assign(choice=_choices(run, new))
+    # Every panel shows the whole authority at one scale: the extents of all of it.
+    extents = _reach(run, [existing, new, ranking])
+    panels: list[str | None] = list(phases) or [None]
+    places = _panel_places(extents) if phases else (_SINGLE,)
+    axes = []
+    for panel, position in zip(panels, places, strict=False):
+        ax = fig.add_axes(position)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_facecolor("#f4f7fa")
+        if panel is not None:
+            ax.set_title(
+                f"{panel.capitalize()}: its children, bases and candidates",
+                loc="left", fontsize=10.5, fontweight="bold", pad=4,
+            )  # fmt: skip
+        _draw_areas(ax, run, shading.colours[panel])
+        axes.append(ax)
     renderer = canvas.get_renderer()
-    # Labels keep off every mark and the map's furniture.
-    taken = [
-        *_mark_boxes(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE),
-        *_mark_boxes(ax, existing["easting"], existing["northing"], carto.EXISTING),
-        *_mark_boxes(ax, new["easting"], new["northing"], carto.NEW),
-        *_extents(_scale_bar(ax), renderer),
-        *_extents(_north_arrow(ax), renderer),
-    ]
-    star = carto.NEW.size_mm * carto.POINTS_PER_MM / 2
-    circle = carto.ELIGIBLE.size_mm * carto.POINTS_PER_MM / 2
-    labels = [
-        _Label(float(row.easting), float(row.northing),
-               _wrapped(f"N{row.choice} {short_name(row.school_name)}"), f"N{row.choice}",
-               carto.NEW.fill, True, star)
-        for row in new.reset_index(drop=True).assign(choice=_choices(run, new)).itertuples()
-    ]  # fmt: skip
-    planned = {str(urn) for urn in new["urn"]}
-    candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
-    for row in ranking.itertuples():
-        key = str(row.urn)
-        if key in planned:  # labelled as a new base; its ranks are in the side panel
-            continue
-        if key in candidate_labels:
-            candidate_labels[key][2].append(int(row.rank))
-        else:
-            candidate_labels[key] = (
-                float(row.easting),
-                float(row.northing),
-                [int(row.rank)],
-                short_name(row.name),
-            )
-    for x, y, ranks, name in candidate_labels.values():
-        number = ",".join(map(str, ranks))
-        labels.append(_Label(x, y, _wrapped(f"{number} {name}"), number, "#111111", False, circle))
-    _place_labels(ax, canvas, labels, taken)
+    for ax, panel in zip(axes, panels, strict=True):
+        _limits(ax, extents)
+
+        def mine(frame: pd.DataFrame, phase: str | None = panel) -> pd.DataFrame:
+            return frame if phase is None else frame[frame["phase"].astype(str) == phase]
+
+        _draw_schools(ax, renderer, mine(ranking), mine(existing), mine(new))
     _side_panel(fig, run, ranking, shading)
 
     fig.text(
@@ -756,12 +692,153 @@ def _figure(run: PublishedRun, *, top: int, dpi: int, measure: Measure) -> Figur
     return fig
 
 
+def _draw_schools(
+    ax: Axes,
+    renderer: RendererBase,
+    ranking: pd.DataFrame,
+    existing: pd.DataFrame,
+    new: pd.DataFrame,
+) -> None:
+    """Mark and label the top candidates, existing bases and new bases (numbered by their
+    ``choice``) on ``ax``, whose limits are final; with the scale bar and north arrow."""
+    _scatter(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE, 5)
+    _scatter(ax, existing["easting"], existing["northing"], carto.EXISTING, 6)
+    _scatter(ax, new["easting"], new["northing"], carto.NEW, 7)
+
+    # Labels keep off every mark and the map's furniture.
+    taken = [
+        *_mark_boxes(ax, ranking["easting"], ranking["northing"], carto.ELIGIBLE),
+        *_mark_boxes(ax, existing["easting"], existing["northing"], carto.EXISTING),
+        *_mark_boxes(ax, new["easting"], new["northing"], carto.NEW),
+        *_extents(_scale_bar(ax), renderer),
+        *_extents(_north_arrow(ax), renderer),
+    ]
+    star = carto.NEW.size_mm * carto.POINTS_PER_MM / 2
+    circle = carto.ELIGIBLE.size_mm * carto.POINTS_PER_MM / 2
+    labels = [
+        Label(float(row.easting), float(row.northing),
+               _wrapped(f"N{row.choice} {short_name(row.school_name)}"), f"N{row.choice}",
+               carto.NEW.fill, True, star)
+        for row in new.itertuples()
+    ]  # fmt: skip
+    planned = {str(urn) for urn in new["urn"]}
+    candidate_labels: dict[str, tuple[float, float, list[int], str]] = {}
+    for row in ranking.itertuples():
+        key = str(row.urn)
+        if key in planned:  # labelled as a new base; its ranks are in the side panel
+            continue
+        if key in candidate_labels:
+            candidate_labels[key][2].append(int(row.rank))
+        else:
+            candidate_labels[key] = (
+                float(row.easting),
+                float(row.northing),
+                [int(row.rank)],
+                short_name(row.name),
+            )
+    for x, y, ranks, name in candidate_labels.values():
+        number = ",".join(map(str, ranks))
+        labels.append(Label(x, y, _wrapped(f"{number} {name}"), number, "#111111", False, circle))
+    place_labels(ax, renderer, labels, taken)
+
+
 def _choices(run: PublishedRun, new: pd.DataFrame) -> list[int]:
     """The plan's choice number of each new base (in ``sites`` order, as built by the pipeline)."""
     chosen = run["plan_chosen"]
     if "choice" in chosen.columns and len(chosen) == len(new):
         return [int(c) for c in chosen["choice"]]
     return list(range(1, len(new) + 1))
+
+
+MAP_FORMATS: dict[str, str] = {".png": "PNG image", ".svg": "SVG image", ".pdf": "PDF document"}
+"""The map's file formats, by file name extension (and what each is called in messages)."""
+
+# Fixed metadata: no timestamp, no software version, so the same inputs give the same bytes.
+_METADATA: dict[str, dict[str, str | None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def check_map_target(path: str | Path, *, overwrite: bool) -> Path:
+    """Check that the map may be written at ``path`` (its extension chooses the format).
+
+    Raises
+    ------
+    OutputError
+        If the name does not end in ``.png``, ``.svg`` or ``.pdf``, or as
+        :func:`sitefinder.targets.check_target`.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in MAP_FORMATS:
+        raise OutputError(
+            f"{path}: the map must be a file ending in .png, .svg or .pdf (the extension"
+            " chooses the format)"
+        )
+    return check_target(path, overwrite=overwrite, suffix=suffix, kind=MAP_FORMATS[suffix])
+
+
+def map_image(
+    run: PublishedRun | RankResult,
+    *,
+    image_format: str = "png",
+    dpi: int = 150,
+    top: int | None = None,
+    measure: str | None = None,
+) -> bytes:
+    """Render the map of ``run`` as ``png``, ``svg`` or ``pdf`` bytes (see :func:`draw_map`).
+
+    The SVG and PDF are vector drawings of the same figure as the PNG (text as outlines in the
+    SVG, embedded TrueType text in the PDF), so they print sharp at any size.
+
+    Parameters
+    ----------
+    run
+        A ranking run, or what it published (:class:`~sitefinder.published.PublishedRun`).
+    image_format
+        ``png``, ``svg`` or ``pdf``.
+    dpi
+        Resolution (dots per inch); the PNG is ``FIGSIZE x dpi`` pixels. Labels are placed at
+        this resolution in every format.
+    top
+        How many of the ranked candidates to mark and label (default: the run's ``top``).
+    measure
+        The ``demand`` column the areas are shaded by (see :func:`map_measure`).
+
+    Returns
+    -------
+    bytes
+        The image, byte-for-byte the same for the same inputs.
+
+    Raises
+    ------
+    ValueError
+        If ``dpi`` is not positive, the format unknown or the measure not a measure.
+    """
+    if dpi <= 0:
+        raise ValueError("dpi must be positive")
+    if image_format not in _METADATA:
+        raise ValueError(f"no map format {image_format!r} (choose png, svg or pdf)")
+    run = published(run, top=top)
+    top = run.facts.top if top is None else top
+    with mpl.rc_context(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [FONT],
+            "font.size": 9.0,
+            "hatch.linewidth": 0.6,
+            "axes.linewidth": 0.8,
+            "text.usetex": False,
+            "svg.hashsalt": "sitefinder",  # fixed ids in the SVG
+            "pdf.fonttype": 42,  # TrueType: text stays text in the PDF
+        }
+    ):
+        fig = _figure(run, top=top, dpi=dpi, measure=map_measure(run, measure))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=image_format, dpi=dpi, metadata=_METADATA[image_format])
+    return buffer.getvalue()
 
 
 def map_png(
@@ -771,7 +848,7 @@ def map_png(
     top: int | None = None,
     measure: str | None = None,
 ) -> bytes:
-    """Render the map of ``run`` as PNG bytes (see :func:`draw_map`).
+    """Render the map of ``run`` as PNG bytes (:func:`map_image` with ``image_format="png"``).
 
     Parameters
     ----------
@@ -789,24 +866,7 @@ def map_png(
     bytes
         The PNG image, byte-for-byte the same for the same inputs.
     """
-    if dpi <= 0:
-        raise ValueError("dpi must be positive")
-    run = published(run, top=top)
-    top = run.facts.top if top is None else top
-    with mpl.rc_context(
-        {
-            "font.family": "sans-serif",
-            "font.sans-serif": [FONT],
-            "font.size": 9.0,
-            "hatch.linewidth": 0.6,
-            "axes.linewidth": 0.8,
-            "text.usetex": False,
-        }
-    ):
-        fig = _figure(run, top=top, dpi=dpi, measure=map_measure(run, measure))
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+    return map_image(run, image_format="png", dpi=dpi, top=top, measure=measure)
 
 
 def draw_map(
@@ -818,13 +878,14 @@ def draw_map(
     top: int | None = None,
     measure: str | None = None,
 ) -> Path:
-    """Draw the areas, bases and top candidates of a ranking run as an A4 landscape PNG.
+    """Draw the areas, bases and top candidates of a ranking run as an A4 landscape map: a PNG,
+    SVG or PDF file, by the extension of ``path``.
 
     Areas are shaded by ``measure``, by default one that counts every child, those without a
     base place on their fallback journey (:func:`map_measure`); existing bases,
     the plan's new bases (numbered by choice) and the ``top`` ranked candidates (labelled
     with short names) are marked. A colour bar, legend, scale bar, north arrow, title and
-    attribution complete the sheet. Drawn offline with matplotlib's Agg canvas.
+    attribution complete the sheet. Drawn offline with matplotlib.
 
     Parameters
     ----------
@@ -832,11 +893,11 @@ def draw_map(
         A ranking run (:func:`sitefinder.rank`), or what it published (read back from its
         GeoPackage by :func:`sitefinder.export.read_run`).
     path
-        Where to write the PNG (must end in ``.png``; the folder must exist).
+        Where to write the map: ``.png``, ``.svg`` or ``.pdf`` (the folder must exist).
     overwrite
         Replace an existing file.
     dpi
-        Resolution; the image is ``FIGSIZE x dpi`` pixels (11.7 x 8.3 inches).
+        Resolution of the PNG; the image is ``FIGSIZE x dpi`` pixels (11.7 x 8.3 inches).
     top
         How many ranked candidates to mark and label (default: the run's ``top``).
     measure
@@ -851,9 +912,10 @@ def draw_map(
     Raises
     ------
     OutputError
-        If the name does not end in ``.png``, the file exists and ``overwrite`` is false, the
-        folder does not exist, or the file cannot be written.
+        If the name does not end in ``.png``, ``.svg`` or ``.pdf``, the file exists and
+        ``overwrite`` is false, the folder does not exist, or the file cannot be written.
     """
-    path = check_target(path, overwrite=overwrite, suffix=".png", kind="PNG image")
-    png = map_png(run, dpi=dpi, top=top, measure=measure)
-    return write_atomic(path, png, overwrite=overwrite, kind="PNG image")
+    path = check_map_target(path, overwrite=overwrite)
+    suffix = path.suffix.lower()
+    image = map_image(run, image_format=suffix[1:], dpi=dpi, top=top, measure=measure)
+    return write_atomic(path, image, overwrite=overwrite, kind=MAP_FORMATS[suffix])

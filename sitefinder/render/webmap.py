@@ -366,7 +366,7 @@ def webmap(run: PublishedRun) -> WebMap:
     WebMap
         The SVG, the script's data, the measures and the first legend.
     """
-    from sitefinder.render.staticmap import map_measure
+    from sitefinder.render.staticmap import class_values, map_measure
 
     areas = run["demand"].reset_index(drop=True)
     shapes = list(run.area_shapes) if len(run.area_shapes) else [None] * len(areas)
@@ -388,14 +388,14 @@ def webmap(run: PublishedRun) -> WebMap:
     shade: list[float | None] = []
     for item in measures:
         values = [_number(v) for v in areas[item.key]] if item.key in areas else []
-        ranges = carto.classes(item, [v for v in values if v is not None])
+        ranges = carto.classes(item, class_values(run, item))
         scales.append({
             "key": item.key, "name": item.short, "title": item.label, "kind": item.kind,
             "ranges": [[r.lower, r.upper, r.color, r.label] for r in ranges],
             "values": values or [None] * len(areas),
         })  # fmt: skip
         shade = shade if scales[1:] else scales[0]["values"]
-    first = carto.classes(default, [v for v in shade if v is not None])
+    first = carto.classes(default, class_values(run, default))
 
     area_svg = []
     for index, (shape, kids) in enumerate(zip(shapes, children, strict=True)):
