@@ -157,6 +157,17 @@ def test_bad_programme_settings_are_named():
         ({"programme.growth": float("inf")}, "programme.growth: must be from -0.5 to 1"),
         ({"programme.growth": "fast"}, "programme.growth: must be a yearly rate"),
         ({"programme.damping": 1.5}, "programme.damping: must be from 0 to 1"),
+        ({"programme.years": [1990, 2027]}, "programme.years.0: must be from 2,000 to 2,100"),
+        ({"programme.years": [2027, 2027]}, "programme.years: must be in order"),
+        ({"programme.growth": float("nan")}, "programme.growth: must be from -0.5 to 1"),
+        ({"programme.growth": {2027: float("inf")}}, "programme.growth: must be from -0.5"),
+        ({"selection.min_occupancy": 1.5}, "selection.min_occupancy: must be from 0 to 1"),
+        ({"selection.min_occupancy": -0.1}, "selection.min_occupancy: must be from 0 to 1"),
+        ({"programme.capital_budget": "lots"}, "programme.capital_budget: must be a sum in £"),
+        (
+            {"programme.capital_budget": {2027: -5}},
+            r"programme.capital_budget: must be a sum from £0 for 2027 \(got -5\)",
+        ),
     ):
         with pytest.raises(CommandLineError, match=message):
             with_settings(scenario, update)
@@ -418,3 +429,29 @@ def test_trafford_s_infant_base_sends_no_one_to_secondary(trafford_result):
     assert (infant["leaving_each_year"] == 0).all()  # it teaches 4-6: its children go on at 7
     junior = pathway.xs("Wellfield Junior School SEN unit", level="name")
     assert (junior["leaving_each_year"] > 0).all()
+
+
+def test_the_programme_is_a_point_layer_and_a_table_of_the_geopackage(trafford_result, tmp_path):
+    import pyogrio
+
+    from sitefinder.export import read_run, write_geopackage
+
+    result = trafford_result
+    path = write_geopackage(result, tmp_path / "t.gpkg")
+    layers = dict(pyogrio.list_layers(path))
+    assert layers["programme_bases"] == "Point" and layers["programme"] is None
+    points = pyogrio.read_dataframe(path, layer="programme_bases")
+    programme = result.programme
+    assert len(points) >= 1 and len(points) == len(programme)
+    assert points["urn"].tolist() == programme["urn"].astype(str).tolist()
+    assert points["year"].tolist() == programme["year"].tolist()
+    assert points["places"].tolist() == programme["places"].tolist()
+    assert np.allclose(points["children_expected"], programme["children_expected"], atol=0.05)
+    assert set(points["need_groups"]) <= set(result.scenario.need_groups)
+    # each point is its school, where the candidates layer draws it
+    schools = result.schools.assign(urn=result.schools["urn"].astype(str)).set_index("urn")
+    xy = schools.loc[points["urn"], ["easting", "northing"]].to_numpy(dtype=float)
+    assert np.allclose(np.c_[points.geometry.x, points.geometry.y], xy)
+    assert pyogrio.read_info(path, layer="programme_bases")["crs"] == "EPSG:27700"
+    back = read_run(path)
+    assert back["programme_bases"]["urn"].tolist() == points["urn"].tolist()
