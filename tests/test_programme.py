@@ -455,3 +455,30 @@ def test_the_programme_is_a_point_layer_and_a_table_of_the_geopackage(trafford_r
     assert pyogrio.read_info(path, layer="programme_bases")["crs"] == "EPSG:27700"
     back = read_run(path)
     assert back["programme_bases"]["urn"].tolist() == points["urn"].tolist()
+
+
+def test_every_primary_base_today_in_the_plan_and_in_the_programme_has_its_pathway(
+    trafford_result,
+):
+    result = trafford_result
+    pathway = result.pathway
+    programme = result.programme
+    primary = programme[programme["phase"] == "primary"]
+    assert len(primary) >= 1
+    for row in primary.itertuples():
+        mine = pathway[
+            (pathway["urn"] == str(row.urn)) & (pathway["need_group"] == row.need_groups)
+        ]
+        assert len(mine) == 1, row.name  # once: the plan's own row, or the programme's
+    later = pathway[pathway["kind"] == "programme"]
+    assert set(later["urn"]) <= set(primary["urn"].astype(str))
+    assert (later["shortfall"] >= 0).all()
+    assert np.allclose(
+        later["shortfall"],
+        np.maximum(later["leaving_each_year"] - later["secondary_spare"], 0.0),
+    )
+    # the programme's secondary bases open by its last year are on its pathway
+    secondary = set(programme.loc[programme["phase"] == "secondary", "name"])
+    assert any(name in text for text in later["secondary_bases"] for name in secondary)
+    today = {str(u) for u in result.data.bases.loc[result.data.bases["phase"] == "primary", "urn"]}
+    assert today <= set(pathway.loc[pathway["kind"] == "existing", "urn"])

@@ -81,6 +81,8 @@ class Year:
         then (sites numbered today's first, then the programme's in the order they opened).
     opened
         The programme's new bases open by then (rows of the programme table).
+    sites
+        The same bases as model sites, in the order ``with_`` numbers them after today's.
     """
 
     year: int
@@ -88,6 +90,7 @@ class Year:
     without: Solution
     with_: Solution
     opened: pd.DataFrame
+    sites: tuple[Site, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,7 @@ def schedule(
             }
         )
         table_now = pd.DataFrame.from_records(records, columns=COLUMNS)
-        states.append(Year(int(year), demand, without_, with_, table_now))
+        states.append(Year(int(year), demand, without_, with_, table_now, tuple(opened)))
         notes.append(
             _year_note(scenario, int(year), now, float(with_.unmet.sum()), why, stopped_words)
         )
