@@ -482,3 +482,14 @@ def test_every_primary_base_today_in_the_plan_and_in_the_programme_has_its_pathw
     assert any(name in text for text in later["secondary_bases"] for name in secondary)
     today = {str(u) for u in result.data.bases.loc[result.data.bases["phase"] == "primary", "urn"]}
     assert today <= set(pathway.loc[pathway["kind"] == "existing", "urn"])
+
+
+def test_the_pathway_s_spare_places_are_shown_to_a_tenth():
+    from sitefinder.columns import PATHWAY, text_value
+
+    spare = next(c for c in PATHWAY if c.key == "secondary_spare")
+    # a sum of places that came to zero, and a share of one, as the report shows them
+    assert text_value(1.7763568394002505e-15, spare) == "0"
+    assert text_value(-1e-15, spare) == "0"
+    assert text_value(1.02847, spare) == "1"
+    assert text_value(3.46, spare) == "3.5"
