@@ -89,7 +89,8 @@ def test_the_hand_sums_disagree_for_a_stated_reason():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def folder(tmp_path_factory):
+    """The authority written with a scenario for each objective (``harm/``, ``cost/``)."""
     on_line = 300_000
     authority = SmallAuthority(
         schools=[
@@ -101,13 +102,16 @@ def runs(tmp_path_factory):
         areas=[("E90000001", "Y", 400 * KM, on_line), ("E90000002", "Z", 500 * KM, on_line)],
         demand=[("E90000001", "primary", "ASD", 2), ("E90000002", "primary", "SEMH", 8)],
     )
-    folder = tmp_path_factory.mktemp("cost")
+    where = tmp_path_factory.mktemp("cost")
+    for objective in ("harm", "cost"):
+        authority.write(where / objective, extra=SCENARIO.format(objective=objective))
+    return where
+
+
+@pytest.fixture(scope="module")
+def runs(folder):
     return {
-        objective: rank(
-            load_scenario(
-                authority.write(folder / objective, extra=SCENARIO.format(objective=objective))
-            )
-        )
+        objective: rank(load_scenario(folder / objective / "scenario.toml"))
         for objective in ("harm", "cost")
     }
 
@@ -139,13 +143,13 @@ def test_the_notes_set_the_two_plans_side_by_side(runs):
     assert not any("selection.objective" in n for n in runs["harm"].plan.notes)
 
 
-def test_a_base_that_does_not_pay_its_way_stays_out(tmp_path, runs):
+def test_a_base_that_does_not_pay_its_way_stays_out(tmp_path, folder):
     # Dearer places: P's saving (2 x (64,000 + 16 minutes x 135) = £132,320) is now under the
     # base's yearly cost, so the cost objective opens nothing and says why.
-    authority_file = next((tmp_path.parent).glob("cost*/cost/scenario.toml"), None)
-    assert authority_file is not None
-    text = authority_file.read_text(encoding="utf-8").replace(
-        "revenue_per_place = 6000", "revenue_per_place = 12000"
+    text = (
+        (folder / "cost" / "scenario.toml")
+        .read_text(encoding="utf-8")
+        .replace("revenue_per_place = 6000", "revenue_per_place = 12000")
     )
     path = tmp_path / "dear.toml"
     path.write_text(text, encoding="utf-8")
@@ -168,3 +172,22 @@ def test_a_bad_objective_is_named_by_key(demo_config, settings, message):
     with pytest.raises(ScenarioError) as caught:
         with_settings(load_scenario(demo_config), settings)
     assert any(message in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_a_capital_budget_on_the_cost_objective_says_what_it_left_out_in_pounds(tmp_path, folder):
+    # Cheaper places (£2,000 a year): Q now pays its way too (8 x 45 minutes x £135 = £48,600
+    # a year against 10 x 19,559 / annuity + £20,000 = £43,518), so two bases are worth
+    # opening; a budget of one base's capital keeps P (it saves more) and leaves Q out.
+    text = (folder / "cost" / "scenario.toml").read_text(encoding="utf-8")
+    text = text.replace("revenue_per_place = 6000", "revenue_per_place = 2000")
+    text = text.replace("bases = 1", "bases = 2").replace(
+        "[selection]", "[selection]\ncapital_budget = 195590"
+    )
+    path = tmp_path / "budget.toml"
+    path.write_text(text, encoding="utf-8")
+    result = rank(load_scenario(path))
+    assert list(result.plan.chosen["urn"]) == [P]
+    note = next(n for n in result.plan.notes if n.startswith("Capital budget"))
+    q_saves = 8 * 135 * 45 - (10 * 19_559 / ANNUITY + 10 * 2000)
+    assert f"cost £{q_saves:,.0f} a year less to run" in note
+    assert "leaves out Quince Primary" in note

@@ -84,6 +84,13 @@ def budget_note(
         replace(problem, rules=replace(problem.rules, budget=None)), settings=settings, stop=stop
     )
     more = chosen.scorer.harm(chosen.chosen) - free.scorer.harm(free.chosen)
+    if by_cost:  # £ thousands a year of placements and transport; the bases' own cost too
+        from sitefinder.costs.objective import THOUSAND, base_cost
+
+        def yearly(picked: Sequence[int]) -> float:
+            return sum(base_cost(scenario.costs, candidates.places[c]) for c in picked)
+
+        more += (yearly(chosen.chosen) - yearly(free.chosen)) / THOUSAND
     head = (
         f"Capital budget {shown} (selection.capital_budget): the plan's"
         f" {len(chosen.chosen)} new base(s) cost {money(spent)} ({money(budget - spent)} left)."
