@@ -139,7 +139,7 @@ def test_the_notes_set_the_two_plans_side_by_side(runs):
     other = "The harm objective would choose Quince Primary (primary, 10 places): harm"
     other += f" {HARM_Q:.2f}"
     assert other in note
-    assert f"at £{WITH_Q:,.0f} a year" in note
+    assert f"at £{WITH_Q:,.0f} a year (-£{WITH_Q - WITH_P:,.0f} a year with this plan)" in note
     assert not any("selection.objective" in n for n in runs["harm"].plan.notes)
 
 

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sitefinder.columns import money
 from sitefinder.costs.case import annuity_factor
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.plan.stopping import ChosenSet, SetProblem, StoppingRule
@@ -210,5 +211,5 @@ def objective_note(
     return head + (
         f" The harm objective would choose {named(theirs)}: harm {harm_theirs:.2f} harm points"
         f" ({harm_mine - harm_theirs:+.2f} with this plan) at £{cost_theirs:,.0f} a year"
-        f" ({cost_mine - cost_theirs:+,.0f} £ a year with this plan)."
+        f" ({money(cost_mine - cost_theirs, sign=True)} a year with this plan)."
     )
