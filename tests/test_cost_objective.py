@@ -191,3 +191,24 @@ def test_a_capital_budget_on_the_cost_objective_says_what_it_left_out_in_pounds(
     q_saves = 8 * 135 * 45 - (10 * 19_559 / ANNUITY + 10 * 2000)
     assert f"cost £{q_saves:,.0f} a year less to run" in note
     assert "leaves out Quince Primary" in note
+
+
+def test_the_programme_on_the_cost_objective_says_so_and_keeps_its_rules(demo_config):
+    scenario = with_settings(
+        load_scenario(demo_config),
+        {
+            "selection.objective": "cost",
+            "programme.years": [2026, 2027],
+            "programme.growth": 0.1,
+            "programme.bases": 2,
+        },
+    )
+    result = rank(scenario)
+    notes = result.projection.notes
+    assert any('On selection.objective = "cost"' in n for n in notes)
+    programme = result.programme
+    assert (programme["children_expected"] >= 0.8 * programme["places"] - 1e-6).all()
+    years = result.programme_years
+    # harm is still what the years report and bound (the bound never above the harm)
+    assert (years["harm_bound"] <= years["harm_with"] + 1e-9).all()
+    assert (years["harm_with"] <= years["harm_without"] + 1e-9).all()
