@@ -204,6 +204,7 @@ def test_the_programme_on_the_cost_objective_says_so_and_keeps_its_rules(demo_co
         },
     )
     result = rank(scenario)
+    assert result.projection is not None
     notes = result.projection.notes
     assert any('On selection.objective = "cost"' in n for n in notes)
     programme = result.programme
