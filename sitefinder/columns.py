@@ -609,7 +609,8 @@ def text_value(value: object, column: Column, *, empty: str = "") -> str:
     if column.kind == "share":
         whole = column.key in ("robustness", "share_of_runs", "fill")  # whole percentages
         return f"{number:.0%}" if whole else f"{number:.2%}"
-    if column.kind == "number":
+    if column.kind == "number":  # to its digits at most (no 1.77636e-15 for a sum of 0)
+        number = round(number, column.digits) + 0.0
         return f"{number:.0f}" if number.is_integer() else f"{number:g}"
     if column.kind in ("harm", "minutes"):
         return f"{number:.{column.digits}f}"

@@ -647,7 +647,10 @@ class Selection(_Section):
     (see :mod:`sitefinder.costs.budget`). ``min_occupancy``: a new base enters only if the
     children it is expected to serve fill at least this share of its places. ``need_group_sets``
     lists sets of need groups one new base may serve together (``[["communication_interaction",
-    "semh"]]``), offered beside the single groups.
+    "semh"]]``), offered beside the single groups. ``objective``: ``harm`` (the default) chooses
+    the set that averts the most harm; ``cost`` the set with the least net annual cost to the
+    authority (:mod:`sitefinder.costs.objective`; one base size only), its harm reported beside
+    the harm objective's plan.
     """
 
     method: SelectionMethod = SelectionMethod.auto
@@ -662,11 +665,24 @@ class Selection(_Section):
     min_occupancy: Annotated[float, within(0, 1)] = 0.8
     capital_budget: _Capital | None = None
     need_group_sets: list[list[str]] | None = None
+    objective: Literal["harm", "cost"] = "harm"
 
     @field_validator("required_urns", mode="before")
     @classmethod
     def _urns_as_text(cls, value: Any) -> Any:
         return [str(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _one_size_for_cost(self) -> Selection:
+        # A base's yearly cost grows with its places, a cost the selection's matrix cannot
+        # hold; with one size it is the same for every set of as many bases, so exact.
+        if self.objective == "cost" and self.sizes is not None and len(set(self.sizes)) > 1:
+            raise ValueError(
+                f'selection.objective: "cost" takes one base size, selection.sizes has'
+                f" {len(set(self.sizes))} ({', '.join(str(s) for s in sorted(set(self.sizes)))});"
+                ' give one size, or objective = "harm"'
+            )
+        return self
 
 
 class Costs(_Section):
@@ -916,6 +932,28 @@ class Programme(_Section):
         if isinstance(budget, dict):
             return float(sum(v for y, v in budget.items() if y <= year))
         return float(budget)
+
+    @field_validator("capital_budget", mode="before")
+    @classmethod
+    def _check_budget(cls, value: Any) -> Any:
+        # One line naming the key, not one per branch of the number-or-table union.
+        def number(item: Any) -> bool:
+            return not isinstance(item, bool) and isinstance(item, int | float)
+
+        form = (
+            "programme.capital_budget: must be a sum in £ (e.g. 2000000) or one per year"
+            " ({ 2027 = 1000000, 2028 = 500000 })"
+        )
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        if value is not None and not all(number(v) for _, v in items):
+            raise ValueError(form + f" (got {value!r})")
+        for year, amount in items:
+            if amount is not None and not (math.isfinite(amount) and amount >= 0):
+                where = f" for {year}" if year is not None else ""
+                raise ValueError(
+                    f"programme.capital_budget: must be a sum from £0{where} (got {amount})"
+                )
+        return value
 
     @field_validator("growth", mode="before")
     @classmethod

@@ -1,8 +1,10 @@
 """Write a ranking run to a GeoPackage (EPSG:27700) for QGIS and other GIS, and read it back.
 
 Layers: ``candidates`` (every school with its scores and rank), ``existing_bases``,
-``planned_bases``, ``demand`` (areas with minutes and harm before and after), ``assignments``
-(lines from each area to the base its children are assigned). Beside them, as non-spatial
+``planned_bases``, ``programme_bases`` (the programme's new bases at their schools, with the
+year each opens, its places, need groups and children expected), ``demand`` (areas with
+minutes and harm before and after), ``assignments`` (lines from each area to the base its
+children are assigned). Beside them, as non-spatial
 tables: ``run_info`` (provenance and timings) and everything the map and the HTML report show
 (:class:`~sitefinder.published.PublishedRun`): ``ranking``, ``plan_chosen``, ``plan_left_out``,
 ``plan_alternatives``, ``plan_stopped``, ``network``, ``robustness``, ``stability``,
@@ -152,6 +154,7 @@ def _frames(run: PublishedRun) -> dict[str, pd.DataFrame]:
         "candidates": _points(_nulls(tables["candidates"])),
         "existing_bases": _points(tables["existing_bases"]),
         "planned_bases": _points(_nulls(tables["planned_bases"])),
+        "programme_bases": _points(_nulls(tables["programme_bases"])),
         "demand": gpd.GeoDataFrame(demand, geometry=shapes, crs=CRS),
         "assignments": gpd.GeoDataFrame(assignments, geometry=lines, crs=CRS),
     }
@@ -217,6 +220,7 @@ GEOMETRY_TYPES = {
     "candidates": "Point",
     "existing_bases": "Point",
     "planned_bases": "Point",
+    "programme_bases": "Point",
     "assignments": "LineString",
 }
 """Each spatial layer's geometry type, written even when the layer is empty (an authority

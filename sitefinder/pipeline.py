@@ -29,7 +29,7 @@ from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, sol
 from sitefinder.model.warm import read_warm
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.programme import Sufficiency, sufficiency_of
-from sitefinder.programme.pathway import pathways
+from sitefinder.programme.pathway import pathways, programme_pathways
 from sitefinder.supply import (
     HOSTABLE_PHASES,
     ages_text,
@@ -533,6 +533,18 @@ def rank(
         ),
         option_sites=option_sites,
     )
+    if projection.states:  # the programme's primary bases, on its last year's network
+        later = programme_pathways(
+            scenario,
+            data,
+            model,
+            existing=existing,
+            names=_site_names(data, existing_table, len(model.fallback_sites), plan.chosen[:0]),
+            last=projection.states[-1],
+        )
+        seen = set(zip(pathway["urn"], pathway["need_group"], strict=True))
+        later = later[[k not in seen for k in zip(later["urn"], later["need_group"], strict=True)]]
+        pathway = pd.concat([pathway, later], ignore_index=True) if len(later) else pathway
     costs = plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced)
     if projection.states:
         years = programme_case(scenario, model, projection.states, first_site=first_site)

@@ -77,8 +77,11 @@ _PLAN_ONLY = [
     "harm_averted_journeys", "minutes_before", "minutes_after", "areas_served", "greedy_rank",
     "robustness", "alternatives", "caveats",
 ]  # fmt: skip
-LAYERS = ("candidates", "existing_bases", "planned_bases", "demand", "assignments")
-"""The spatial layers, in the file's order."""
+LAYERS = (
+    "candidates", "existing_bases", "planned_bases", "programme_bases", "demand", "assignments",
+)  # fmt: skip
+"""The spatial layers, in the file's order (``programme_bases``: the ``programme`` table's
+bases at their schools, one point a base with the year it opens)."""
 TABLES = (
     "run_info", "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
     "network", "fallback", "fallback_totals", "demand_by_phase", "special_schools", "sufficiency",
@@ -255,6 +258,7 @@ def spec(name: str, table: pd.DataFrame) -> tuple[Column, ...]:
         "special_schools": SPECIAL_SCHOOLS,
         "sufficiency": SUFFICIENCY,
         "programme": PROGRAMME,
+        "programme_bases": PROGRAMME,
         "programme_years": PROGRAMME_YEARS,
         "pathway": PATHWAY,
         "planned_bases": PLANNED_BASES,
@@ -460,6 +464,17 @@ def _planned(result: RankResult) -> pd.DataFrame:
     if "greedy_rank" in planned.columns:
         planned["greedy_rank"] = planned["greedy_rank"].astype("float64")
     return protected(planned, PLANNED_BASES, result.disclosure_rule, margins=[None])  # as the plan
+
+
+def _programme_bases(result: RankResult, programme: pd.DataFrame) -> pd.DataFrame:
+    """The published ``programme`` table with each base's school's grid reference (metres):
+    the ``programme_bases`` point layer."""
+    at = result.schools.assign(urn=result.schools["urn"].astype(str)).drop_duplicates("urn")
+    at = at.set_index("urn")
+    return programme.assign(
+        easting=at["easting"].reindex(programme["urn"]).to_numpy(dtype=float),
+        northing=at["northing"].reindex(programme["urn"]).to_numpy(dtype=float),
+    )
 
 
 def _existing(result: RankResult) -> pd.DataFrame:
@@ -969,6 +984,15 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
     files = scenario.inputs.files()
     demand = functools.cache(lambda: _demand(result))
     rule = result.disclosure_rule
+    programme = functools.cache(
+        lambda: protected(
+            result.programme.reindex(columns=[c.key for c in PROGRAMME]).assign(
+                urn=lambda t: t["urn"].astype(str)
+            ),
+            PROGRAMME,
+            rule,
+        )
+    )
     tables = _Later(
         {
             "candidates": lambda: _candidates(result, planned_urns(result)),
@@ -999,13 +1023,8 @@ def publish(result: RankResult, *, top: int | None = None) -> PublishedRun:
             "pathway": lambda: protected(
                 result.pathway.reindex(columns=[c.key for c in PATHWAY]), PATHWAY, rule
             ),
-            "programme": lambda: protected(
-                result.programme.reindex(columns=[c.key for c in PROGRAMME]).assign(
-                    urn=lambda t: t["urn"].astype(str)
-                ),
-                PROGRAMME,
-                rule,
-            ),
+            "programme": programme,
+            "programme_bases": lambda: _programme_bases(result, programme()),
             "programme_years": lambda: protected(
                 result.programme_years.reindex(columns=[c.key for c in PROGRAMME_YEARS]),
                 PROGRAMME_YEARS,

@@ -12,6 +12,8 @@ report's interactive map:
   ranked schools labelled ``#rank name``;
 - ``existing_bases``: blue squares;
 - ``planned_bases``: large purple stars labelled with ``base_name``;
+- ``programme_bases``: the same stars, labelled with the school's name and the year its base
+  opens;
 - ``demand``: areas shaded by the map's measure (the mean journey of every child, fallback
   journeys included; the share without a base place under the flat fallback), in the map's
   classes, with areas without children and areas without a figure (withheld) drawn grey as
@@ -390,6 +392,15 @@ def planned_bases_qml(frame: gpd.GeoDataFrame) -> str:
     return _with_type(_document(_single(_mark("0", carto.NEW)), labels), "marker")
 
 
+def programme_bases_qml(frame: gpd.GeoDataFrame) -> str:
+    """The programme's new bases as stars, labelled ``name (opens YEAR)``."""
+    del frame
+    labels = _labeling(
+        "\"name\" || ' (opens ' || to_string(to_int(\"year\")) || ')'", is_expression=True
+    )
+    return _with_type(_document(_single(_mark("0", carto.NEW)), labels), "marker")
+
+
 def _number(values: pd.Series) -> list[float]:
     return [float(v) for v in pd.to_numeric(values, errors="coerce")]
 
@@ -481,6 +492,7 @@ def _with_type(qml: str, kind: str) -> str:
 _BUILDERS = {
     "existing_bases": existing_bases_qml,
     "planned_bases": planned_bases_qml,
+    "programme_bases": programme_bases_qml,
     "demand": demand_qml,
     "assignments": assignments_qml,
 }

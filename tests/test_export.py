@@ -26,7 +26,8 @@ def test_geopackage_round_trip(tmp_path, demo_result):
     path = write_geopackage(demo_result, tmp_path / "plan.gpkg")
     names = [name for name, _ in pyogrio.list_layers(path)]
     assert names == [
-        "candidates", "existing_bases", "planned_bases", "demand", "assignments", "run_info",
+        "candidates", "existing_bases", "planned_bases", "programme_bases", "demand",
+        "assignments", "run_info",
         "ranking", "plan_chosen", "plan_left_out", "plan_alternatives", "plan_stopped",
         "network", "fallback", "fallback_totals", "demand_by_phase", "special_schools",
         "sufficiency",

@@ -157,6 +157,17 @@ def test_bad_programme_settings_are_named():
         ({"programme.growth": float("inf")}, "programme.growth: must be from -0.5 to 1"),
         ({"programme.growth": "fast"}, "programme.growth: must be a yearly rate"),
         ({"programme.damping": 1.5}, "programme.damping: must be from 0 to 1"),
+        ({"programme.years": [1990, 2027]}, "programme.years.0: must be from 2,000 to 2,100"),
+        ({"programme.years": [2027, 2027]}, "programme.years: must be in order"),
+        ({"programme.growth": float("nan")}, "programme.growth: must be from -0.5 to 1"),
+        ({"programme.growth": {2027: float("inf")}}, "programme.growth: must be from -0.5"),
+        ({"selection.min_occupancy": 1.5}, "selection.min_occupancy: must be from 0 to 1"),
+        ({"selection.min_occupancy": -0.1}, "selection.min_occupancy: must be from 0 to 1"),
+        ({"programme.capital_budget": "lots"}, "programme.capital_budget: must be a sum in £"),
+        (
+            {"programme.capital_budget": {2027: -5}},
+            r"programme.capital_budget: must be a sum from £0 for 2027 \(got -5\)",
+        ),
     ):
         with pytest.raises(CommandLineError, match=message):
             with_settings(scenario, update)
@@ -418,3 +429,67 @@ def test_trafford_s_infant_base_sends_no_one_to_secondary(trafford_result):
     assert (infant["leaving_each_year"] == 0).all()  # it teaches 4-6: its children go on at 7
     junior = pathway.xs("Wellfield Junior School SEN unit", level="name")
     assert (junior["leaving_each_year"] > 0).all()
+
+
+def test_the_programme_is_a_point_layer_and_a_table_of_the_geopackage(trafford_result, tmp_path):
+    import pyogrio
+
+    from sitefinder.export import read_run, write_geopackage
+
+    result = trafford_result
+    path = write_geopackage(result, tmp_path / "t.gpkg")
+    layers = dict(pyogrio.list_layers(path))
+    assert layers["programme_bases"] == "Point" and layers["programme"] is None
+    points = pyogrio.read_dataframe(path, layer="programme_bases")
+    programme = result.programme
+    assert len(points) >= 1 and len(points) == len(programme)
+    assert points["urn"].tolist() == programme["urn"].astype(str).tolist()
+    assert points["year"].tolist() == programme["year"].tolist()
+    assert points["places"].tolist() == programme["places"].tolist()
+    assert np.allclose(points["children_expected"], programme["children_expected"], atol=0.05)
+    assert set(points["need_groups"]) <= set(result.scenario.need_groups)
+    # each point is its school, where the candidates layer draws it
+    schools = result.schools.assign(urn=result.schools["urn"].astype(str)).set_index("urn")
+    xy = schools.loc[points["urn"], ["easting", "northing"]].to_numpy(dtype=float)
+    assert np.allclose(np.c_[points.geometry.x, points.geometry.y], xy)
+    assert pyogrio.read_info(path, layer="programme_bases")["crs"] == "EPSG:27700"
+    back = read_run(path)
+    assert back["programme_bases"]["urn"].tolist() == points["urn"].tolist()
+
+
+def test_every_primary_base_today_in_the_plan_and_in_the_programme_has_its_pathway(
+    trafford_result,
+):
+    result = trafford_result
+    pathway = result.pathway
+    programme = result.programme
+    primary = programme[programme["phase"] == "primary"]
+    assert len(primary) >= 1
+    for row in primary.itertuples():
+        mine = pathway[
+            (pathway["urn"] == str(row.urn)) & (pathway["need_group"] == row.need_groups)
+        ]
+        assert len(mine) == 1, row.name  # once: the plan's own row, or the programme's
+    later = pathway[pathway["kind"] == "programme"]
+    assert set(later["urn"]) <= set(primary["urn"].astype(str))
+    assert (later["shortfall"] >= 0).all()
+    assert np.allclose(
+        later["shortfall"],
+        np.maximum(later["leaving_each_year"] - later["secondary_spare"], 0.0),
+    )
+    # the programme's secondary bases open by its last year are on its pathway
+    secondary = set(programme.loc[programme["phase"] == "secondary", "name"])
+    assert any(name in text for text in later["secondary_bases"] for name in secondary)
+    today = {str(u) for u in result.data.bases.loc[result.data.bases["phase"] == "primary", "urn"]}
+    assert today <= set(pathway.loc[pathway["kind"] == "existing", "urn"])
+
+
+def test_the_pathway_s_spare_places_are_shown_to_a_tenth():
+    from sitefinder.columns import PATHWAY, text_value
+
+    spare = next(c for c in PATHWAY if c.key == "secondary_spare")
+    # a sum of places that came to zero, and a share of one, as the report shows them
+    assert text_value(1.7763568394002505e-15, spare) == "0"
+    assert text_value(-1e-15, spare) == "0"
+    assert text_value(1.02847, spare) == "1"
+    assert text_value(3.46, spare) == "3.5"

@@ -17,7 +17,9 @@ import sitefinder.resources
 from sitefinder import styles
 from sitefinder.published import TABLES
 
-SPATIAL = ["candidates", "existing_bases", "planned_bases", "demand", "assignments"]
+SPATIAL = [
+    "candidates", "existing_bases", "planned_bases", "programme_bases", "demand", "assignments",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

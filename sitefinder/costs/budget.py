@@ -47,6 +47,7 @@ def budget_note(
     stop: StoppingRule,
     options: pd.DataFrame,
     names: pd.Series,
+    by_cost: bool = False,
 ) -> str:
     """What ``selection.capital_budget`` allowed and what it left out, in one sentence or two.
 
@@ -60,6 +61,9 @@ def budget_note(
         The solver settings and stopping rule the plan was chosen with.
     options, names
         The options table (``urn, phase``) and school names by URN, to name bases.
+    by_cost
+        The set was chosen on the cost matrix (``selection.objective = "cost"``: its scorer's
+        figures are £ thousands a year, not harm points).
     """
     from sitefinder.plan.stopping import choose_set
 
@@ -80,6 +84,13 @@ def budget_note(
         replace(problem, rules=replace(problem.rules, budget=None)), settings=settings, stop=stop
     )
     more = chosen.scorer.harm(chosen.chosen) - free.scorer.harm(free.chosen)
+    if by_cost:  # £ thousands a year of placements and transport; the bases' own cost too
+        from sitefinder.costs.objective import THOUSAND, base_cost
+
+        def yearly(picked: Sequence[int]) -> float:
+            return sum(base_cost(scenario.costs, candidates.places[c]) for c in picked)
+
+        more += (yearly(chosen.chosen) - yearly(free.chosen)) / THOUSAND
     head = (
         f"Capital budget {shown} (selection.capital_budget): the plan's"
         f" {len(chosen.chosen)} new base(s) cost {money(spent)} ({money(budget - spent)} left)."
@@ -111,7 +122,12 @@ def budget_note(
     if instead:
         parts.append("adds instead " + "; ".join(name(c) for c in instead))
     free_cost = float(cost[free.chosen].sum()) if free.chosen else 0.0
+    better = (
+        f"cost {money(more * 1000.0)} a year less to run"
+        if by_cost
+        else f"avert {more:.2f} harm points more"
+    )
     return (
-        head + f" Without it the best plan would cost {money(free_cost)} and avert"
-        f" {more:.2f} harm points more: within the budget the plan " + "; it ".join(parts) + "."
+        head + f" Without it the best plan would cost {money(free_cost)} and {better}:"
+        " within the budget the plan " + "; it ".join(parts) + "."
     )

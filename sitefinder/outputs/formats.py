@@ -8,9 +8,10 @@ The name's extension chooses the format (:data:`FORMATS`):
 - ``.geojson``, ``.fgb`` (FlatGeobuf) and ``.parquet`` (GeoParquet 1.0, written with pyarrow):
   a format holds one layer, so each spatial layer is a file beside the name given, named
   ``NAME.LAYER.EXT``: ``plan.geojson`` gives ``plan.candidates.geojson``,
-  ``plan.existing_bases.geojson``, ``plan.planned_bases.geojson``, ``plan.demand.geojson`` and
-  ``plan.assignments.geojson``. The published tables without geometry (ranking, plan, ...)
-  are in the GeoPackage, and in CSV or JSON on stdout.
+  ``plan.existing_bases.geojson``, ``plan.planned_bases.geojson``,
+  ``plan.programme_bases.geojson``, ``plan.demand.geojson`` and ``plan.assignments.geojson``.
+  The published tables without geometry (ranking, plan, ...) are in the GeoPackage, and in
+  CSV or JSON on stdout.
 
 Every layer is written in EPSG:27700 (British National Grid), or reprojected to the EPSG code
 given (``--crs 4326`` for web maps). Empty layers keep their geometry type and coordinate
@@ -67,6 +68,7 @@ GEOMETRY_TYPES = {
     "candidates": "Point",
     "existing_bases": "Point",
     "planned_bases": "Point",
+    "programme_bases": "Point",
     "assignments": "LineString",
 }
 """Each point and line layer's geometry type, written even when it is empty."""

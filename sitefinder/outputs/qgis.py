@@ -27,6 +27,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = (
         "The plan",
         (
             ("planned_bases", "New bases in the plan", True),
+            ("programme_bases", "The programme's new bases, by year", True),
             ("existing_bases", "Existing bases", True),
             ("candidates", "Candidate schools", True),
         ),
@@ -43,7 +44,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str, bool], ...]], ...] = (
 the GeoPackage, its name in QGIS and whether it is switched on."""
 
 _GEOMETRY = {"candidates": "Point", "existing_bases": "Point", "planned_bases": "Point",
-             "assignments": "Line", "demand": "Polygon"}  # fmt: skip
+             "programme_bases": "Point", "assignments": "Line", "demand": "Polygon"}  # fmt: skip
 _WKB_TYPE = {"Point": "Point", "Line": "LineString", "Polygon": "MultiPolygon"}
 
 

@@ -21,6 +21,7 @@ from sitefinder.config import Phase, Scenario
 from sitefinder.costs.budget import budget_note
 from sitefinder.disclosure import Rule, format_count
 from sitefinder.model.network import Solution, solve_network
+from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionMethod, SolverSettings
 from sitefinder.model.warm import read_warm
 from sitefinder.plan.candidates import (
@@ -132,15 +133,32 @@ def _notes(
     stopped: pd.DataFrame,
     counts: tuple[int, int],
     unfillable: int = 0,
+    stop: StoppingRule | None = None,
 ) -> list[str]:
     """Sentences about the plan; ``counts`` is (bases chosen, bases requested);
-    ``unfillable`` the candidates the minimum occupancy left out from the start."""
+    ``unfillable`` the candidates the minimum occupancy left out from the start; ``stop`` the
+    rule the set was chosen under (default the scenario's; with the cost objective's rule the
+    ``harm_averted`` of ``stopped`` is what the base saves, £ thousands a year)."""
     threshold = scenario.count_threshold
-    stop = StoppingRule.from_scenario(scenario)
+    stop = stop or StoppingRule.from_scenario(scenario)
+    by_cost = scenario.selection.objective == "cost"
     notes = []
     everything = stopped
     stopped = stopped[stopped["reason"] == "rule"] if len(stopped) else stopped
-    if len(stopped):
+    if len(stopped) and by_cost:
+        parts = [
+            f"the {_ordinal(int(row.bases))} ({row.name}, {row.phase}"
+            f" {scenario.group_label(str(row.need_group))}) would save"
+            f" £{float(row.harm_averted) * 1000:,.0f} a year"
+            for row in stopped.itertuples()
+        ]
+        notes.append(
+            f"{counts[0]} of {counts[1]} requested new bases are worth adding: "
+            + "; ".join(parts)
+            + f' (the stopping rule of selection.objective = "cost": a new base must'
+            f" {stop.describe(scenario.base_size, threshold)})."
+        )
+    elif len(stopped):
         parts = [
             f"the {_ordinal(int(row.bases))} ({row.name}, {row.phase}"
             f" {scenario.group_label(str(row.need_group))}) would"
@@ -248,22 +266,44 @@ def choose_plan(
     )
     started = time.perf_counter()
     stop = StoppingRule.from_scenario(scenario)
-    chosen_set = choose_set(problem, settings=settings, stop=stop)
+    by_cost = scenario.selection.objective == "cost"
+    set_problem = problem
+    if by_cost:  # the same model on the cost matrix; the plan is then explained on harm
+        from sitefinder.costs.objective import cost_problem, objective_note
+
+        set_problem, stop = cost_problem(problem, scenario, inputs.instance)
+    chosen_set = choose_set(set_problem, settings=settings, stop=stop)
     seconds = time.perf_counter() - started
     names = inputs.schools.set_index("urn")["name"]
     budget = (
         budget_note(
             scenario,
-            problem=problem,
+            problem=set_problem,
             chosen=chosen_set,
             settings=settings,
             stop=stop,
             options=inputs.options,
             names=names,
+            by_cost=by_cost,
         )
         if rules.budget is not None
         else None
     )
+    trade_off = None
+    if by_cost:  # the plan is explained on harm, beside what the harm objective would choose
+        harm_scorer = SetScorer(rows, existing, candidates.sites, today=problem.today)
+        trade_off = objective_note(
+            scenario,
+            harm_set=choose_set(
+                problem, settings=settings, stop=StoppingRule.from_scenario(scenario)
+            ),
+            cost_set=chosen_set,
+            harm_scorer=harm_scorer,
+            candidates=candidates,
+            options=inputs.options,
+            names=names,
+        )
+        chosen_set = replace(chosen_set, scorer=harm_scorer)
     if chosen_set.rules is not None:  # any size a base was cut from is excluded
         rules = replace(rules, excluded=chosen_set.rules.excluded)
     selection, scorer = chosen_set.selection, chosen_set.scorer
@@ -312,7 +352,17 @@ def choose_plan(
         stopped,
         (len(chosen), rules.total()),
         chosen_set.unfillable,
+        stop,
     )
+    if by_cost:  # what the rule saw was money; the table's harm column says harm only
+        stopped["harm_averted"] = np.nan
+        if trade_off:
+            notes.insert(0, trade_off)
+        if robust.runs:
+            notes.append(
+                "The robustness runs (--runs) choose each run's set on harm, not on cost:"
+                " their shares are of the harm objective's plans."
+            )
     if budget is not None:
         notes.insert(0, budget)
     notes.extend(_accuracy_notes(alternatives, accuracy, scenario))

@@ -8,7 +8,10 @@ shares them out), which secondary bases of the same need group lie within the se
 guidance limit of their homes (the journey from their areas, weighted by the children), the
 places there and those spare with the plan, and the *shortfall*: leavers beyond the spare
 places. The projection already carries each cohort into secondary at 11, so the shortfall
-shows in the secondary gap of the sufficiency statement; the pathway says where.
+shows in the secondary gap of the sufficiency statement; the pathway says where. The
+programme's primary bases get theirs on the network of its last year
+(:func:`programme_pathways`, ``kind = "programme"``): their children then, and the secondary
+bases open by then, the programme's included.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from sitefinder.instance import Instance
     from sitefinder.load import AuthorityData
     from sitefinder.model.network import Site, Solution
+    from sitefinder.programme.schedule import Year
 
 COLUMNS = [
     "urn", "name", "kind", "need_group", "children", "leaving_each_year", "secondary_bases",
@@ -136,6 +140,53 @@ def pathways(
                 }
             )
     return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def programme_pathways(
+    scenario: Scenario,
+    data: AuthorityData,
+    instance: Instance,
+    *,
+    existing: Sequence[Site],
+    names: pd.DataFrame,
+    last: Year,
+) -> pd.DataFrame:
+    """The pathway of each of the programme's primary bases (``kind = "programme"``), on the
+    network of its last year: its children then, and the secondary bases (today's and the
+    programme's) open by then.
+
+    Parameters
+    ----------
+    scenario, data, instance
+        The run's scenario, inputs and model instance.
+    existing, names
+        Today's sites (bases, then the special schools' places) and their ``urn, name, kind``.
+    last
+        The programme's last year (:class:`sitefinder.programme.schedule.Year`).
+    """
+    opened = last.opened
+    table = pd.concat(
+        [
+            names[["urn", "name", "kind"]],
+            pd.DataFrame(
+                {
+                    "urn": opened["urn"].astype(str).to_numpy(),
+                    "name": opened["name"].astype(str).to_numpy(),
+                    "kind": "programme",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    found = pathways(
+        scenario,
+        data,
+        instance,
+        sites=[*existing, *last.sites],
+        table=table,
+        after=last.with_,
+    )
+    return found[found["kind"] == "programme"].reset_index(drop=True)
 
 
 def classes_of(site: Site, classes: Sequence[tuple[str, str]], phase: str) -> set[str]:

@@ -81,6 +81,8 @@ class Year:
         then (sites numbered today's first, then the programme's in the order they opened).
     opened
         The programme's new bases open by then (rows of the programme table).
+    sites
+        The same bases as model sites, in the order ``with_`` numbers them after today's.
     """
 
     year: int
@@ -88,6 +90,7 @@ class Year:
     without: Solution
     with_: Solution
     opened: pd.DataFrame
+    sites: tuple[Site, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -326,10 +329,26 @@ def schedule(
                 budget=None if math.isinf(budget) else max(budget, 0.0),
             )
             problem = SetProblem(demand, open_sites, subset, rules, start, today)
-            found = choose_set(problem, settings=settings, stop=stop)
+            if scenario.selection.objective == "cost":  # chosen on cost, reported on harm
+                from sitefinder.costs.objective import cost_problem
+
+                priced, rule = cost_problem(problem, scenario, instance)
+                found = choose_set(priced, settings=settings, stop=rule)
+                found = replace(
+                    found, scorer=SetScorer(demand, open_sites, subset.sites, today=today)
+                )
+            else:
+                found = choose_set(problem, settings=settings, stop=stop)
             chosen = found.chosen
             plain = found.rules is None or not found.rules.excluded  # no size cut away
-            if index == 0 and not opened and plain and math.isfinite(found.selection.gap):
+            on_harm = scenario.selection.objective == "harm"  # else the search's figures are £
+            if (
+                index == 0
+                and not opened
+                and plain
+                and on_harm
+                and math.isfinite(found.selection.gap)
+            ):
                 own_bound = float(found.selection.objective) * (1.0 - found.selection.gap)
             named: dict[int, str] = {}  # each option once, as the largest set saw it
             for item in found.stopped:
@@ -414,7 +433,7 @@ def schedule(
             }
         )
         table_now = pd.DataFrame.from_records(records, columns=COLUMNS)
-        states.append(Year(int(year), demand, without_, with_, table_now))
+        states.append(Year(int(year), demand, without_, with_, table_now, tuple(opened)))
         notes.append(
             _year_note(scenario, int(year), now, float(with_.unmet.sum()), why, stopped_words)
         )
@@ -478,6 +497,11 @@ def _stopped_words(
             f"{base} would serve {format_count(float(item.served), threshold)} children, under"
             " the minimum occupancy"
         )
+    if scenario.selection.objective == "cost":
+        return (
+            f"{base} would save £{float(item.harm_averted) * 1000:,.0f} a year, under what it"
+            " costs a year"
+        )
     return (
         f"{base} would fail the stopping rule (placing"
         f" {format_count(float(item.newly_placed), threshold)} children who had none)"
@@ -537,6 +561,14 @@ def _method_note(scenario: Scenario, stop: StoppingRule, years: pd.DataFrame) ->
     harm = float(years["harm_with"].sum()) if len(years) else 0.0
     bound = float(years["harm_bound"].sum()) if len(years) else 0.0
     gap = (harm - bound) / harm if harm > 1e-9 else 0.0
+    objective = (
+        '. On selection.objective = "cost", each year\'s set is the one with the least net'
+        " annual cost to the authority (each base saving at least what it costs a year); its"
+        " harm is reported and bounded as above, so the gap also holds the harm the cost"
+        " objective gives up"
+        if scenario.selection.objective == "cost"
+        else ""
+    )
     return (
         "programme: year by year, the best set of new bases for that year's children given the"
         " bases opened before (exact selection, then the stopping rule and the minimum"
@@ -546,5 +578,5 @@ def _method_note(scenario: Scenario, stop: StoppingRule, years: pd.DataFrame) ->
         f" {gap:.2%} of a bound no programme with as many bases open each year could beat"
         f" ({bound:.2f}: each year's own optimum, bases free to move between years and free"
         " of the stopping rule and the minimum occupancy, so the gap holds what those rules"
-        " give up as well as what the year-by-year choice may)"
+        " give up as well as what the year-by-year choice may)" + objective
     )
