@@ -717,6 +717,10 @@ class Costs(_Section):
         """What a child in a place of ``kind`` costs a year (£; 0 for ``flat``, no place)."""
         return 0.0 if kind == "flat" else float(getattr(self, f"{kind}_place"))
 
+    def base_capital(self, places: float) -> float:
+        """The capital of one new base of ``places`` places (£)."""
+        return self.capital_per_base + float(places) * self.capital_per_place
+
 
 # What each end of a fallback range may be: one number, or one per phase.
 _RangeEnd = float | dict[Phase, float]
@@ -895,6 +899,10 @@ class Disclosure(_Section):
 
 NATIONAL = frozenset({"england"})
 """Top-level ``authority`` values that make a scenario national (case-folded)."""
+
+
+PROGRAMME_HORIZON = 5
+"""Years after the data's year a programme looks ahead when ``programme.years`` is unset."""
 
 
 class Programme(_Section):
@@ -1220,12 +1228,10 @@ class Scenario(_Section):
 
     def _budget_problems(self) -> list[str]:
         """What ``selection.capital_budget`` cannot pay for: the bases it requires."""
-        from sitefinder.costs.budget import base_capital
-
         selection = self.selection
         if selection.capital_budget is None or not selection.required_urns:
             return []
-        needed = len(selection.required_urns) * base_capital(self, self.base_size)
+        needed = len(selection.required_urns) * self.costs.base_capital(self.base_size)
         if needed > selection.capital_budget:
             return [
                 f"selection.capital_budget: £{selection.capital_budget:,.0f} is below the"

@@ -131,25 +131,12 @@ def said(graph: Graph, component: list[str]) -> str:
     return f"{', '.join(component)}: " + "; ".join(steps)
 
 
-# Circles left as they are for now, each a set of modules (a circle found must lie within one
-# of these): most run through parts of the package others are changing (costs, programme).
+# Circles left as they are, each a set of modules (a circle found must lie within one of these).
 KNOWN = [
-    # fallback builds on the instance's rows; instance derives each row's fallback.
+    # for a type only: fallback's where_unplaced reads an Instance, which instance builds from
+    # fallback's rows
     {"sitefinder.fallback", "sitefinder.instance"},
-    # config validates selection.capital_budget with costs.budget, which reads the config
-    {
-        "sitefinder.columns", "sitefinder.config", "sitefinder.costs.budget",
-        "sitefinder.disclosure", "sitefinder.plan.candidates", "sitefinder.plan.stopping",
-    },
-    # the plan runs the stability runs and the programme's schedule runs the plan; the runs
-    # read the programme's horizon
-    {
-        "sitefinder.plan.choose", "sitefinder.programme.run", "sitefinder.programme.schedule",
-        "sitefinder.programme.sufficiency", "sitefinder.stability.perturb",
-        "sitefinder.stability.runs", "sitefinder.stability.search", "sitefinder.stability.shifts",
-        "sitefinder.stability.trial",
-    },
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")

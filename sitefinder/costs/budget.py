@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 
 def base_capital(scenario: Scenario, places: float) -> float:
     """The capital of one new base of ``places`` places (£)."""
-    costs = scenario.costs
-    return costs.capital_per_base + float(places) * costs.capital_per_place
+    return scenario.costs.base_capital(places)
 
 
 def candidate_costs(scenario: Scenario, places: Sequence[float]) -> list[float]:

@@ -11,7 +11,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sitefinder.config import Scenario
-from sitefinder.costs.budget import candidate_costs
 from sitefinder.errors import ScenarioError
 from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site
@@ -130,7 +129,7 @@ def selection_rules(
         groups=candidates.labels if per_group is not None else None,
         required=required,
         locations=candidates.locations,
-        cost=candidate_costs(scenario, candidates.places.tolist()),
+        cost=[scenario.costs.base_capital(p) for p in candidates.places.tolist()],
         budget=scenario.selection.capital_budget,
     )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sitefinder.config import groups_in
+from sitefinder.config import PROGRAMME_HORIZON, groups_in
 from sitefinder.programme.projection import fit_trend, project_demand
 from sitefinder.programme.schedule import schedule
 from sitefinder.programme.sufficiency import COLUMNS, Sufficiency, base_places, statement
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sitefinder.load import AuthorityData
     from sitefinder.model.network import Site, Solution
 
-HORIZON = 5
+HORIZON = PROGRAMME_HORIZON
 """Years after the data's year a programme looks ahead by default."""
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sitefinder.config import Scenario
+from sitefinder.config import PROGRAMME_HORIZON, Scenario
 from sitefinder.stability.ranges import End, share_choices, share_name
 from sitefinder.supply import HOSTABLE_PHASES
 
@@ -58,12 +58,10 @@ class Shifts:
 def growth_years(scenario: Scenario, data: AuthorityData | None) -> int:
     """The programme's horizon: years from the data's SEN2 year to the last of
     ``programme.years`` (their count without a SEN2 year), else
-    :data:`sitefinder.programme.run.HORIZON`."""
-    from sitefinder.programme.run import HORIZON  # the programme's own default
-
+    :data:`sitefinder.config.PROGRAMME_HORIZON`."""
     years = scenario.programme.years
     if not years:
-        return HORIZON
+        return PROGRAMME_HORIZON
     basis = data.basis if data is not None else None
     latest = (
         [c.latest_year for c in (basis.authority, basis.england) if c is not None] if basis else []
