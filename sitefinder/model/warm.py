@@ -546,14 +546,16 @@ class ComponentTrials:
         """Open ``site``; return the components it merged. A site within one component opens
         in that component's LP (re-solved warm); other LPs it touches are dropped."""
         touched = self._components.roots(site)
-        self._components.open(site)
-        # The component keeps its root, so its LP keeps its key.
-        kept = self._warm.get(touched) if len(touched) == 1 else None
+        merged = self._components.open(site)
+        # An LP over every component the site merges keeps its rows: the merged component
+        # takes the smallest root, so the LP opens the site (warm) under its new key. Rebuilding
+        # them instead solved each from scratch every step (most of a large county's time).
+        # LPs holding only some of the merged components lack rows now: they go.
         for key in [key for key in self._warm if key & touched]:
-            del self._warm[key]
-        if kept is not None:
-            kept.open(site)
-            self._warm[touched] = kept
+            model = self._warm.pop(key)
+            if touched <= key:
+                model.open(site)
+                self._warm[(key - touched) | {merged}] = model
         return touched
 
     def stale(self, site: Site, touched: frozenset[int]) -> bool:
