@@ -460,7 +460,12 @@ def rank_command(
     ] = None,
     map_file: Annotated[
         Path | None,
-        typer.Option("--map", help="Also draw the A4 map to this PNG file.", show_default=False),
+        typer.Option(
+            "--map",
+            help="Also draw the A4 map to this PNG file (a national scenario: each"
+            " authority's gap and the national allocation).",
+            show_default=False,
+        ),
     ] = None,
     report_file: Annotated[
         Path | None,
@@ -509,12 +514,13 @@ def rank_command(
         [(map_file, ".png", "PNG image"), (report_file, ".html", "HTML report")],
         overwrite=overwrite,
     )
-    gpkg = _layers_target(output, crs, overwrite=overwrite, national=scenario.national)
-    if scenario.national:
-        if png is not None or html is not None:
+    gpkg = _layers_target(output, crs, overwrite=overwrite, national=scenario.is_national)
+    if scenario.is_national:
+        if html is not None:
             raise CommandLineError(
-                "--map and --report draw one authority: a national scenario writes --output"
-                " (one GeoPackage for every authority) and the table, CSV or JSON"
+                "--report draws one authority: a national scenario writes --output (one"
+                " GeoPackage for every authority), --map (England's gap and allocation) and the"
+                " table, CSV or JSON"
             )
         from sitefinder.national import Task, Workers
         from sitefinder.national.outputs import write_national_geopackage
@@ -531,6 +537,18 @@ def rank_command(
         if gpkg is not None:
             write_national_geopackage(national, gpkg, overwrite=overwrite)
             typer.echo(f"Wrote {gpkg}", err=True)
+        if png is not None:
+            from sitefinder.national.outputs import allocation_frame, gap_by_authority
+            from sitefinder.render.national import draw_national_map
+
+            draw_national_map(
+                gap_by_authority(national),
+                allocation_frame(national),
+                png,
+                title=scenario.name,
+                overwrite=overwrite,
+            )
+            typer.echo(f"Wrote {png}", err=True)
         return
     if scheduler is not None:
         typer.echo(
@@ -648,7 +666,7 @@ def validate_command(config: ConfigOption = None) -> None:
     from sitefinder.disclosure import format_count
 
     scenario = _scenario(config)
-    if scenario.national:
+    if scenario.is_national:
         from sitefinder.national.run import check_national
 
         summary = check_national(scenario)
