@@ -540,6 +540,18 @@ class ComponentTrials:
         key = self._components.roots(site)
         if not key:
             return 0.0
+        if len(key) > 1 and key not in self._warm:
+            # Components are separate LPs, so their optimal prices together are the merged
+            # LP's: the plain bound needs no merged LP solved from scratch (most of a large
+            # county's time went there). A row no open base reaches is alone: its price is
+            # its unmet harm.
+            prices = self._demand.unmet_harm.copy()
+            for root in key & self._components.sites.keys():
+                model = self._model(frozenset({root}))
+                prices[model.rows] = model.prices[model.rows]
+            plain = gain_bound(prices, self._demand, site)
+            if plain <= enough:
+                return plain
         return self._model(key).bound(site, enough=enough)
 
     def open(self, site: Site) -> frozenset[int]:
