@@ -248,3 +248,33 @@ def test_england_outputs_carry_the_gap_and_the_allocation(england, tmp_path):
         title="England",
     )  # fmt: skip
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_command_line_allocates_and_draws_england(tmp_path):
+    from typer.testing import CliRunner
+
+    from sitefinder.cli import app
+    from sitefinder.national.synthetic import Synthetic, write_synthetic_england
+
+    spec = Synthetic(schools=30, areas=30, authorities=("Gateshead", "Ealing"), seed=5,
+                     bases=1, top=2)  # fmt: skip
+    england = write_synthetic_england(tmp_path, spec)
+    path = england.scenario
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n[national]\nbases = 3\nmax_bases = 3\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        ["rank", "--config", str(path), "--workers", "1", "--format", "json",
+         "--map", str(tmp_path / "england.png")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert sum(row["bases"] for row in document["allocation"]) == 3
+    assert {row["authority"] for row in document["allocation"]} == {"Gateshead", "Ealing"}
+    assert (tmp_path / "england.png").read_bytes()[:4] == b"\x89PNG"
+    report = CliRunner().invoke(
+        app, ["rank", "--config", str(path), "--report", str(tmp_path / "r.html")]
+    )
+    assert report.exit_code == 2 and "--report draws one authority" in report.output
