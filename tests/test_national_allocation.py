@@ -278,3 +278,40 @@ def test_the_command_line_allocates_and_draws_england(tmp_path):
         app, ["rank", "--config", str(path), "--report", str(tmp_path / "r.html")]
     )
     assert report.exit_code == 2 and "--report draws one authority" in report.output
+
+
+def _run(name: str, curve: list[float], children: float):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sitefinder.authorities import find_authority
+
+    gap = pd.DataFrame(
+        {"phase": ["primary"], "need_group": ["semh"], "children": [children], "places": [0.0]}
+    )
+    return SimpleNamespace(
+        authority=find_authority(name), curve=np.array(curve), gap=gap,
+        after=SimpleNamespace(mean_minutes=12.0), point=(400_000.0, 300_000.0),
+    )  # fmt: skip
+
+
+def test_the_allocation_table_of_three_made_up_authorities(tmp_path):
+    from sitefinder.national.allocate import allocation_table
+
+    runs = [_run("Rutland", A, 30.0), _run("Trafford", B, 25.0), _run("Kent", C, 40.0)]
+    # 45 places: 4 bases of 10 (5 places left over), as in the hand-checked case above.
+    scenario = load_scenario(_write(tmp_path, "England", "places = 45"))
+    table, notes = allocation_table(runs, scenario)  # type: ignore[arg-type]
+    assert table["bases"].tolist() == [1, 1, 2]
+    assert table["places"].tolist() == [10, 10, 20]
+    assert table["last_marginal"].tolist() == [10.0, 8.0, 20.0]
+    assert table["convex"].tolist() == [True, True, False]
+    assert table["curve_exhausted"].tolist() == [False, False, True]
+    assert "2 of 3 curves have diminishing returns" in notes[0]
+    assert any("the last 5 places are not allocated" in n for n in notes)
+    assert any("every base on the curve of 1 authorities is funded (Kent)" in n for n in notes)
+    # A budget of 3 bases at the default £19,559 a place (£195,590 a base of 10) binds first.
+    scenario = load_scenario(_write(tmp_path, "England", "places = 45\ncapital_budget = 600_000"))
+    table, _ = allocation_table(runs, scenario)  # type: ignore[arg-type]
+    assert table["bases"].tolist() == [1, 0, 2]  # A1 + C2 = 33

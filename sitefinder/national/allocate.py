@@ -221,6 +221,12 @@ def allocation_table(
         f" national.max_bases = {national.max_bases}), allocated exactly (a dynamic programme"
         f" over authorities); {sum(convex)} of {len(curves)} curves have diminishing returns"
     ]
+    if national.places is not None and national.places % scenario.base_size:
+        notes.append(
+            f"national allocation: national.places = {national.places:,} is not a whole number"
+            f" of bases of {scenario.base_size} places; the last"
+            f" {national.places % scenario.base_size} places are not allocated"
+        )
     if funded < limit:
         notes.append(
             f"national allocation: {limit - funded:,} bases left unfunded: no authority's curve"
