@@ -302,7 +302,7 @@ def test_the_allocation_table_of_three_made_up_authorities(tmp_path):
     runs = [_run("Rutland", A, 30.0), _run("Trafford", B, 25.0), _run("Kent", C, 40.0)]
     # 45 places: 4 bases of 10 (5 places left over), as in the hand-checked case above.
     scenario = load_scenario(_write(tmp_path, "England", "places = 45"))
-    table, notes = allocation_table(runs, scenario)  # type: ignore[arg-type]
+    table, notes = allocation_table(runs, scenario)
     assert table["bases"].tolist() == [1, 1, 2]
     assert table["places"].tolist() == [10, 10, 20]
     assert table["last_marginal"].tolist() == [10.0, 8.0, 20.0]
@@ -313,5 +313,5 @@ def test_the_allocation_table_of_three_made_up_authorities(tmp_path):
     assert any("every base on the curve of 1 authorities is funded (Kent)" in n for n in notes)
     # A budget of 3 bases at the default £19,559 a place (£195,590 a base of 10) binds first.
     scenario = load_scenario(_write(tmp_path, "England", "places = 45\ncapital_budget = 600_000"))
-    table, _ = allocation_table(runs, scenario)  # type: ignore[arg-type]
+    table, _ = allocation_table(runs, scenario)
     assert table["bases"].tolist() == [1, 0, 2]  # A1 + C2 = 33
