@@ -4,7 +4,8 @@ Two panels of England on the British National Grid, each authority a circle at t
 areas' points: on the left its gap today (children needing a base place less places in bases,
 from the published ``national_gap`` table, shaded in classes along the map ramp of
 :mod:`sitefinder.render.cartography`); on the right the bases the national allocation funds
-there (circle area by bases, shade by the marginal harm averted by its last base). Drawn
+there (circle area by bases, shade by the marginal harm averted by its last base); the eight
+largest circles of each panel are named. Drawn
 offline with matplotlib's Agg canvas, scale bar and north arrow as the authority map's; the
 same inputs give the same bytes.
 """
@@ -29,6 +30,7 @@ from sitefinder.targets import check_target, write_atomic
 
 FIGSIZE = (11.69, 8.27)  # A4 landscape (inches)
 _CLASSES = 5
+_LABELS = 8  # authorities named on each panel
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -63,6 +65,12 @@ def _panel(
         frame["easting"][shown], frame["northing"][shown], c=values[shown], s=sizes[shown],
         cmap=colours, norm=norm, edgecolors="#333333", linewidths=0.4, zorder=3,
     )  # fmt: skip
+    # The largest circles named (a label for every authority would hide the map).
+    for i in np.argsort(-sizes, kind="stable")[:_LABELS]:
+        ax.annotate(
+            str(frame["authority"].iloc[i]), (frame["easting"].iloc[i], frame["northing"].iloc[i]),
+            xytext=(5, 3), textcoords="offset points", fontsize=6.5, zorder=4,
+        )  # fmt: skip
     ax.set_aspect("equal")
     ax.set_xlim(80_000, 670_000)
     ax.set_ylim(0, 680_000)
@@ -84,11 +92,12 @@ def national_map_png(
     Parameters
     ----------
     gap
-        One row per authority: ``easting``, ``northing`` (metres, EPSG:27700), ``children``
-        and ``gap`` (children; a withheld figure is drawn as an open circle).
+        One row per authority: ``authority``, ``easting``, ``northing`` (metres, EPSG:27700),
+        ``children`` and ``gap`` (children; a withheld figure is drawn as an open circle).
     allocation
-        The published ``national_allocation`` table (``bases``, ``last_marginal``, ``easting``,
-        ``northing``), or None for a run without one (the right panel then says so).
+        The published ``national_allocation`` table (``authority``, ``bases``,
+        ``last_marginal``, ``easting``, ``northing``), or None for a run without one (the
+        right panel then says so).
     title
         The sheet's title.
     """
