@@ -961,8 +961,11 @@ def travel_command(
 
 
 def _authority_of(value: str) -> object:
+    from sitefinder.config import NATIONAL
     from sitefinder.scaffold import resolve_authority
 
+    if value.strip().casefold() in NATIONAL:
+        return value
     return resolve_authority(value)
 
 
@@ -1042,7 +1045,7 @@ def init_command(
             "--authority",
             "-a",
             help="The local authority: its name, GSS code or DfE LA code (Trafford, E08000009,"
-            " 358).",
+            " 358); England writes a national scenario from the folder's national files.",
             callback=_parsed(_authority_of),
             show_default=False,
         ),
@@ -1064,8 +1067,21 @@ def init_command(
     ] = False,
 ) -> None:
     """Write a commented scenario for an authority from the public files found in a folder."""
+    from sitefinder.config import NATIONAL
     from sitefinder.scaffold import init_scenario
 
+    if authority.strip().casefold() in NATIONAL:
+        from sitefinder.national.scaffold import england_scenario
+
+        written = england_scenario(data=data, output=output, overwrite=overwrite)
+        for role, path in written.chosen.items():
+            typer.echo(f"  {role}: {path}")
+        typer.echo(
+            f"Wrote {written.path}: England, {written.authorities} authorities in its schools"
+            " file, each ranked on the national files cut to it (sitefinder rank --config"
+            f" {written.path.name} --workers 2)."
+        )
+        return
     result = init_scenario(authority=authority, data=data, output=output, overwrite=overwrite)
     _render_init(result)
     if result.errors:

@@ -315,3 +315,38 @@ def test_the_allocation_table_of_three_made_up_authorities(tmp_path):
     scenario = load_scenario(_write(tmp_path, "England", "places = 45\ncapital_budget = 600_000"))
     table, _ = allocation_table(runs, scenario)
     assert table["bases"].tolist() == [1, 0, 2]  # A1 + C2 = 33
+
+
+def test_init_writes_england_from_the_national_files(tmp_path):
+    from sitefinder.national.scaffold import england_scenario
+
+    folder = real_data_folder()
+    written = england_scenario(data=str(folder), output=tmp_path / "england.toml")
+    assert written.authorities == 153
+    scenario = load_scenario(written.path)
+    assert scenario.is_national and scenario.national.places == 10_000
+    inputs = scenario.inputs
+    # The national files, never one authority's (Trafford's GIAS, Rutland's polygons).
+    assert inputs.schools.path.name == "gias_open_establishments_england_2025-05-24.csv"
+    assert inputs.demand.population is not None
+    assert inputs.demand.population.name == "lsoa2021_england.gpkg"
+    assert inputs.boundaries is not None and inputs.boundaries.path.name == "lsoa2021_england.gpkg"
+    assert inputs.districts is not None and inputs.schools.census is not None
+    assert inputs.postcodes is None and inputs.bases is None
+
+
+def test_init_england_without_national_files_is_a_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from sitefinder.cli import app
+
+    (tmp_path / "data").mkdir()
+    out = CliRunner().invoke(
+        app,
+        ["init", "--authority", "England", "--data", str(tmp_path / "data"),
+         "--output", str(tmp_path / "england.toml")],
+    )  # fmt: skip
+    assert out.exit_code == 1, out.output
+    assert "no national scenario can be written" in out.output
+    assert "Traceback" not in out.output
+    assert not (tmp_path / "england.toml").exists()
