@@ -190,7 +190,7 @@ def allocation_table(
                 "harm_averted": float(found.averted[i]),
                 "last_marginal": float(found.last_marginal[i]),
                 "children": children,
-                "gap": children - places,
+                "gap": round(children - places, 1),
                 "mean_minutes": float(run.after.mean_minutes),
                 "convex": convex[i],
                 "curve_bases": len(curves[i]),

@@ -84,7 +84,8 @@ def gap_frame(result: NationalResult) -> pd.DataFrame:
         run.gap.assign(
             authority=run.authority.name,
             authority_code=run.authority.gss_code,
-            gap=run.gap["children"] - run.gap["places"],
+            places=run.gap["places"].round(1),
+            gap=(run.gap["children"] - run.gap["places"]).round(1),
         )
         for run in result.runs
         if len(run.gap)
@@ -106,7 +107,7 @@ def gap_by_authority(result: NationalResult) -> pd.DataFrame:
                 "authority": run.authority.name,
                 "authority_code": run.authority.gss_code,
                 "children": children,
-                "gap": children - places,
+                "gap": round(children - places, 1),
                 "easting": run.point[0],
                 "northing": run.point[1],
             }
