@@ -392,9 +392,10 @@ class _Components:
         self.root = np.arange(n_rows, dtype=np.intp)  # component id of each row
         self.rows: dict[int, NDArray[np.intp]] = {r: np.array([r]) for r in range(n_rows)}
         self.sites: dict[int, list[Site]] = {}
-        # Each site's components, until the next opening merges any (the site is kept so that
-        # its id cannot be reused by another).
-        self._roots: dict[int, tuple[Site, frozenset[int]]] = {}
+        self.size = np.ones(n_rows, dtype=np.int64)  # rows of the component at each root
+        # Each site's components and the rows in them, until the next opening merges any (the
+        # site is kept so that its id cannot be reused by another).
+        self._roots: dict[int, tuple[Site, frozenset[int], int]] = {}
         for site in sites:
             self.open(site)
 
@@ -404,17 +405,27 @@ class _Components:
         clone.root = self.root.copy()
         clone.rows = dict(self.rows)
         clone.sites = {root: list(sites) for root, sites in self.sites.items()}
+        clone.size = self.size.copy()
         clone._roots = dict(self._roots)
         return clone
 
-    def roots(self, site: Site) -> frozenset[int]:
-        """Components the site's rows lie in."""
+    def _known(self, site: Site) -> tuple[Site, frozenset[int], int]:
         known = self._roots.get(id(site))
         if known is not None and known[0] is site:
-            return known[1]
-        roots = frozenset(np.unique(self.root[site.rows]).tolist())
-        self._roots[id(site)] = (site, roots)
-        return roots
+            return known
+        found = np.unique(self.root[site.rows])
+        entry = (site, frozenset(found.tolist()), int(self.size[found].sum()))
+        self._roots[id(site)] = entry
+        return entry
+
+    def roots(self, site: Site) -> frozenset[int]:
+        """Components the site's rows lie in."""
+        return self._known(site)[1]
+
+    def reached(self, site: Site) -> int:
+        """Rows in the components the site's rows lie in (summed once per opening: a site
+        spanning a thousand lone rows was summed row by row, option by option, every step)."""
+        return self._known(site)[2]
 
     def open(self, site: Site) -> int:
         """Add ``site``, merging the components it reaches; return the merged component."""
@@ -432,6 +443,7 @@ class _Components:
         merged = np.sort(np.concatenate(rows))
         self.root[merged] = keep
         self.rows[keep] = merged
+        self.size[keep] = len(merged)
         self.sites[keep] = [*sites, site]
         return keep
 
@@ -476,8 +488,7 @@ class ComponentTrials:
 
     def rows_reached(self, site: Site) -> int:
         """Demand rows in the components ``site`` would join (0 when it reaches no child)."""
-        components = self._components
-        return sum(len(components.rows[r]) for r in components.roots(site))
+        return self._components.reached(site)
 
     def _model(self, key: frozenset[int]) -> WarmTransport:
         if key in self._warm:
