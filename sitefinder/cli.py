@@ -489,7 +489,8 @@ def rank_command(
         Path | None,
         typer.Option(
             "--map",
-            help="Also draw the A4 map to this file: .png, .svg or .pdf (by extension).",
+            help="Also draw the A4 map to this file: .png, .svg or .pdf (by extension); a"
+            " national scenario: each authority's gap and the national allocation.",
             show_default=False,
         ),
     ] = None,
@@ -538,12 +539,13 @@ def rank_command(
     # Every target is checked before the work, not after.
     png = _map_target(map_file, overwrite=overwrite)
     (html,) = _targets([(report_file, ".html", "HTML report")], overwrite=overwrite)
-    gpkg = _layers_target(output, crs, overwrite=overwrite, national=scenario.national)
-    if scenario.national:
-        if png is not None or html is not None:
+    gpkg = _layers_target(output, crs, overwrite=overwrite, national=scenario.is_national)
+    if scenario.is_national:
+        if html is not None:
             raise CommandLineError(
-                "--map and --report draw one authority: a national scenario writes --output"
-                " (one GeoPackage for every authority) and the table, CSV or JSON"
+                "--report draws one authority: a national scenario writes --output (one"
+                " GeoPackage for every authority), --map (England's gap and allocation) and the"
+                " table, CSV or JSON"
             )
         from sitefinder.national import Task, Workers
         from sitefinder.national.outputs import write_national_geopackage
@@ -560,6 +562,18 @@ def rank_command(
         if gpkg is not None:
             write_national_geopackage(national, gpkg, overwrite=overwrite)
             typer.echo(f"Wrote {gpkg}", err=True)
+        if png is not None:
+            from sitefinder.national.outputs import allocation_frame, gap_by_authority
+            from sitefinder.render.national import draw_national_map
+
+            draw_national_map(
+                gap_by_authority(national),
+                allocation_frame(national),
+                png,
+                title=scenario.name,
+                overwrite=overwrite,
+            )
+            typer.echo(f"Wrote {png}", err=True)
         return
     if scheduler is not None:
         typer.echo(
@@ -677,7 +691,7 @@ def validate_command(config: ConfigOption = None) -> None:
     from sitefinder.disclosure import format_count
 
     scenario = _scenario(config)
-    if scenario.national:
+    if scenario.is_national:
         from sitefinder.national.run import check_national
 
         summary = check_national(scenario)
@@ -978,8 +992,11 @@ def travel_command(
 
 
 def _authority_of(value: str) -> object:
+    from sitefinder.config import NATIONAL
     from sitefinder.scaffold import resolve_authority
 
+    if value.strip().casefold() in NATIONAL:
+        return value
     return resolve_authority(value)
 
 
@@ -1059,7 +1076,7 @@ def init_command(
             "--authority",
             "-a",
             help="The local authority: its name, GSS code or DfE LA code (Trafford, E08000009,"
-            " 358).",
+            " 358); England writes a national scenario from the folder's national files.",
             callback=_parsed(_authority_of),
             show_default=False,
         ),
@@ -1081,8 +1098,21 @@ def init_command(
     ] = False,
 ) -> None:
     """Write a commented scenario for an authority from the public files found in a folder."""
+    from sitefinder.config import NATIONAL
     from sitefinder.scaffold import init_scenario
 
+    if authority.strip().casefold() in NATIONAL:
+        from sitefinder.national.scaffold import england_scenario
+
+        written = england_scenario(data=data, output=output, overwrite=overwrite)
+        for role, path in written.chosen.items():
+            typer.echo(f"  {role}: {path}")
+        typer.echo(
+            f"Wrote {written.path}: England, {written.authorities} authorities in its schools"
+            " file, each ranked on the national files cut to it (sitefinder rank --config"
+            f" {written.path.name} --workers 2)."
+        )
+        return
     result = init_scenario(authority=authority, data=data, output=output, overwrite=overwrite)
     _render_init(result)
     if result.errors:

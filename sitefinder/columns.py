@@ -302,6 +302,41 @@ SUFFICIENCY: tuple[Column, ...] = (
 )
 """The sufficiency statement (the ``sufficiency`` table): a negative gap is a surplus."""
 
+NATIONAL_GAP: tuple[Column, ...] = (
+    Column("authority", "Authority", "text"),
+    Column("authority_code", "GSS code", "id", people=False),
+    Column("phase", "Phase", "text"),
+    Column("need_group", "Need group", "id"),
+    _c("children", "Children needing a base place"),
+    Column("places", "Places today", "number", digits=1),
+    Column("gap", "Gap", "number", digits=1),
+)
+"""A national run's gap (the ``national_gap`` table): each authority's children needing a base
+place against its places in bases today, by phase and need group, in the data's year; a
+negative gap is a surplus."""
+
+NATIONAL_ALLOCATION: tuple[Column, ...] = (
+    Column("authority", "Authority", "text"),
+    Column("authority_code", "GSS code", "id", people=False),
+    Column("bases", "New bases", "number", digits=0),
+    Column("places", "New places", "number", digits=0),
+    _h("harm_averted", "Harm averted"),
+    _h("last_marginal", "Harm averted by the last base"),
+    _c("children", "Children needing a base place"),
+    Column("gap", "Gap today", "number", digits=1),
+    _m("mean_minutes", "Mean journey to a base, its own plan"),
+    Column("convex", "Diminishing returns", "flag", people=False),
+    Column("curve_bases", "Bases on its curve", "number", digits=0, people=False),
+    Column("curve_exhausted", "Curve exhausted", "flag", people=False),
+    Column("easting", "Easting", "number", digits=0, people=False),
+    Column("northing", "Northing", "number", digits=0, people=False),
+)
+"""A national allocation (the ``national_allocation`` table): new bases and places funded in
+each authority, the harm they avert and the marginal harm averted by the last base funded
+(harm points), beside the authority's gap today and the mean journey to a base with its own
+plan (its greedy plan of ``bases``); whether its curve has diminishing returns, its length,
+and whether every base on it was funded; the mean of its areas' points (EPSG:27700)."""
+
 PROGRAMME: tuple[Column, ...] = (
     Column("year", "Opens", "number", digits=0),
     Column("urn", "URN", "id"),

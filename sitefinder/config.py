@@ -897,6 +897,52 @@ class Disclosure(_Section):
     modelled: Literal["show", "protect"] = "show"
 
 
+class National(_Section):
+    """England's new places allocated across authorities (``authority = "England"`` only;
+    :mod:`sitefinder.national.allocate`).
+
+    ``places`` (children) buys ``places // base_size`` new bases, ``bases`` that many, and
+    ``capital_budget`` (£) as many as it pays for at ``costs.capital_per_base`` +
+    ``base_size`` x ``costs.capital_per_place`` each; with a budget and a count, both limits
+    hold. ``places`` and ``bases`` are two ways of saying the same count: give one.
+    ``max_bases`` is the length of each authority's harm-by-number-of-bases curve (the greedy
+    steps each authority runs): no authority is given more.
+    """
+
+    places: Annotated[int, within(0, 10_000_000, "places")] | None = None
+    bases: Annotated[int, within(0, 1_000_000, "bases")] | None = None
+    capital_budget: _Capital | None = None
+    max_bases: Annotated[int, within(1, 200, "bases")] = 20
+
+    @field_validator("places", "bases", mode="before")
+    @classmethod
+    def _whole(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, bool) or (
+            value is not None
+            and not isinstance(value, int)
+            and not (isinstance(value, float) and value.is_integer())
+        ):
+            raise ValueError(
+                f"national.{info.field_name}: must be a whole number, 0 or more (got"
+                f" {value!r}), e.g. {10_000 if info.field_name == 'places' else 1_000}"
+            )
+        return int(value) if isinstance(value, float) else value
+
+    @model_validator(mode="after")
+    def _one_count(self) -> National:
+        if self.places is not None and self.bases is not None:
+            raise ValueError(
+                "national.places and national.bases: give one (places buys places // base_size"
+                " bases); add national.capital_budget to cap either by cost"
+            )
+        return self
+
+    @property
+    def asked(self) -> bool:
+        """Whether an allocation is asked for."""
+        return any(v is not None for v in (self.places, self.bases, self.capital_budget))
+
+
 NATIONAL = frozenset({"england"})
 """Top-level ``authority`` values that make a scenario national (case-folded)."""
 
@@ -1013,6 +1059,7 @@ class Scenario(_Section):
     programme: Programme = Field(default_factory=Programme)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     costs: Costs = Field(default_factory=Costs)
+    national: National = Field(default_factory=National)
     source: Path | None = None
     source_sha256: str | None = None
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -1090,8 +1137,16 @@ class Scenario(_Section):
                 "inputs.districts: needs the top-level authority (the lookup gives that"
                 " authority's districts, which cut its small areas)"
             )
-        if self.national:
+        if self.is_national:
             problems += self._national_problems()
+        elif self.national != National():
+            default = National()
+            problems += [
+                f"national.{key}: allocates places across England's authorities, so it needs"
+                ' authority = "England" (leave [national] out of one authority\'s scenario)'
+                for key in National.model_fields
+                if getattr(self.national, key) != getattr(default, key)
+            ]
         elif self.authority is not None and find_authority(self.authority) is None:
             problems.append(
                 f"authority: {self.authority!r} is not a local authority in England"
@@ -1267,7 +1322,7 @@ class Scenario(_Section):
         return problems
 
     @property
-    def national(self) -> bool:
+    def is_national(self) -> bool:
         """Whether this is a national scenario (``authority = "England"``): every authority of
         the national files is ranked on its own rows, one by one or on dask workers."""
         return self.authority is not None and self.authority.strip().casefold() in NATIONAL

@@ -546,7 +546,7 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
     DataError
         Listing every problem found in every file.
     """
-    if scenario.national:
+    if scenario.is_national:
         raise ScenarioError(
             f"authority = {scenario.authority!r}: a national scenario is ranked authority by"
             " authority by sitefinder rank (and checked by sitefinder validate); this command"

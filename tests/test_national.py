@@ -301,7 +301,7 @@ def test_a_bad_cell_is_named_by_authority_national_file_and_line(england, tmp_pa
 
 def test_national_scenarios_refuse_what_they_cannot_do(england):
     scenario = load_scenario(england.scenario)
-    assert scenario.national and with_settings(scenario, {"authority": "england"}).national
+    assert scenario.is_national and with_settings(scenario, {"authority": "england"}).is_national
     with pytest.raises(ScenarioError, match=r"inputs\.demand\.authority: leave it out"):
         with_settings(scenario, {"inputs.demand.authority": "Ealing"})
     with pytest.raises(ScenarioError, match='"network" cannot be used in a national'):

@@ -392,9 +392,10 @@ class _Components:
         self.root = np.arange(n_rows, dtype=np.intp)  # component id of each row
         self.rows: dict[int, NDArray[np.intp]] = {r: np.array([r]) for r in range(n_rows)}
         self.sites: dict[int, list[Site]] = {}
-        # Each site's components, until the next opening merges any (the site is kept so that
-        # its id cannot be reused by another).
-        self._roots: dict[int, tuple[Site, frozenset[int]]] = {}
+        self.size = np.ones(n_rows, dtype=np.int64)  # rows of the component at each root
+        # Each site's components and the rows in them, until the next opening merges any (the
+        # site is kept so that its id cannot be reused by another).
+        self._roots: dict[int, tuple[Site, frozenset[int], int]] = {}
         for site in sites:
             self.open(site)
 
@@ -404,17 +405,27 @@ class _Components:
         clone.root = self.root.copy()
         clone.rows = dict(self.rows)
         clone.sites = {root: list(sites) for root, sites in self.sites.items()}
+        clone.size = self.size.copy()
         clone._roots = dict(self._roots)
         return clone
 
-    def roots(self, site: Site) -> frozenset[int]:
-        """Components the site's rows lie in."""
+    def _known(self, site: Site) -> tuple[Site, frozenset[int], int]:
         known = self._roots.get(id(site))
         if known is not None and known[0] is site:
-            return known[1]
-        roots = frozenset(np.unique(self.root[site.rows]).tolist())
-        self._roots[id(site)] = (site, roots)
-        return roots
+            return known
+        found = np.unique(self.root[site.rows])
+        entry = (site, frozenset(found.tolist()), int(self.size[found].sum()))
+        self._roots[id(site)] = entry
+        return entry
+
+    def roots(self, site: Site) -> frozenset[int]:
+        """Components the site's rows lie in."""
+        return self._known(site)[1]
+
+    def reached(self, site: Site) -> int:
+        """Rows in the components the site's rows lie in (summed once per opening: a site
+        spanning a thousand lone rows was summed row by row, option by option, every step)."""
+        return self._known(site)[2]
 
     def open(self, site: Site) -> int:
         """Add ``site``, merging the components it reaches; return the merged component."""
@@ -432,6 +443,7 @@ class _Components:
         merged = np.sort(np.concatenate(rows))
         self.root[merged] = keep
         self.rows[keep] = merged
+        self.size[keep] = len(merged)
         self.sites[keep] = [*sites, site]
         return keep
 
@@ -476,8 +488,7 @@ class ComponentTrials:
 
     def rows_reached(self, site: Site) -> int:
         """Demand rows in the components ``site`` would join (0 when it reaches no child)."""
-        components = self._components
-        return sum(len(components.rows[r]) for r in components.roots(site))
+        return self._components.reached(site)
 
     def _model(self, key: frozenset[int]) -> WarmTransport:
         if key in self._warm:
@@ -540,20 +551,34 @@ class ComponentTrials:
         key = self._components.roots(site)
         if not key:
             return 0.0
+        if len(key) > 1 and key not in self._warm:
+            # Components are separate LPs, so their optimal prices together are the merged
+            # LP's: the plain bound needs no merged LP solved from scratch (most of a large
+            # county's time went there). A row no open base reaches is alone: its price is
+            # its unmet harm.
+            prices = self._demand.unmet_harm.copy()
+            for root in key & self._components.sites.keys():
+                model = self._model(frozenset({root}))
+                prices[model.rows] = model.prices[model.rows]
+            plain = gain_bound(prices, self._demand, site)
+            if plain <= enough:
+                return plain
         return self._model(key).bound(site, enough=enough)
 
     def open(self, site: Site) -> frozenset[int]:
         """Open ``site``; return the components it merged. A site within one component opens
         in that component's LP (re-solved warm); other LPs it touches are dropped."""
         touched = self._components.roots(site)
-        self._components.open(site)
-        # The component keeps its root, so its LP keeps its key.
-        kept = self._warm.get(touched) if len(touched) == 1 else None
+        merged = self._components.open(site)
+        # An LP over every component the site merges keeps its rows: the merged component
+        # takes the smallest root, so the LP opens the site (warm) under its new key. Rebuilding
+        # them instead solved each from scratch every step (most of a large county's time).
+        # LPs holding only some of the merged components lack rows now: they go.
         for key in [key for key in self._warm if key & touched]:
-            del self._warm[key]
-        if kept is not None:
-            kept.open(site)
-            self._warm[touched] = kept
+            model = self._warm.pop(key)
+            if touched <= key:
+                model.open(site)
+                self._warm[(key - touched) | {merged}] = model
         return touched
 
     def stale(self, site: Site, touched: frozenset[int]) -> bool:

@@ -24,7 +24,17 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from sitefinder.columns import METRICS, PLAN, machine_value, protected, records, text_value
+from sitefinder.columns import (
+    METRICS,
+    NATIONAL_ALLOCATION,
+    NATIONAL_GAP,
+    PLAN,
+    machine_value,
+    people_rows,
+    protected,
+    records,
+    text_value,
+)
 from sitefinder.disclosure import Rule, Withheld, rule_for
 from sitefinder.national.run import CROSS_BORDER, NationalResult
 from sitefinder.report import OUTPUT_COLUMNS, before_after_rows, before_after_table
@@ -65,6 +75,54 @@ def network_frames(result: NationalResult) -> dict[str, pd.DataFrame]:
         )
         frames[when] = pd.concat([rows, total])
     return frames
+
+
+def gap_frame(result: NationalResult) -> pd.DataFrame:
+    """Each authority's gap today by phase and need group (:data:`NATIONAL_GAP`),
+    disclosure-controlled."""
+    parts = [
+        run.gap.assign(
+            authority=run.authority.name,
+            authority_code=run.authority.gss_code,
+            places=run.gap["places"].round(1),
+            gap=(run.gap["children"] - run.gap["places"]).round(1),
+        )
+        for run in result.runs
+        if len(run.gap)
+    ]
+    keys = [c.key for c in NATIONAL_GAP]
+    frame = pd.concat(parts, ignore_index=True)[keys] if parts else pd.DataFrame(columns=keys)
+    return protected(frame, NATIONAL_GAP, national_rule(result))
+
+
+def gap_by_authority(result: NationalResult) -> pd.DataFrame:
+    """Each authority's children needing a base place and gap today, with the mean of its
+    areas' points (for the national map)."""
+    rows = []
+    for run in result.runs:
+        children = float(run.gap["children"].sum()) if len(run.gap) else 0.0
+        places = float(run.gap["places"].sum()) if len(run.gap) else 0.0
+        rows.append(
+            {
+                "authority": run.authority.name,
+                "authority_code": run.authority.gss_code,
+                "children": children,
+                "gap": round(children - places, 1),
+                "easting": run.point[0],
+                "northing": run.point[1],
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["authority", "authority_code", "children", "gap",
+                                        "easting", "northing"])  # fmt: skip
+    return protected(frame, NATIONAL_GAP, national_rule(result))
+
+
+def allocation_frame(result: NationalResult) -> pd.DataFrame | None:
+    """The national allocation (:data:`NATIONAL_ALLOCATION`), disclosure-controlled; None
+    when the run asked for none."""
+    if result.allocation is None:
+        return None
+    return protected(result.allocation, NATIONAL_ALLOCATION, national_rule(result))
 
 
 def authority_documents(result: NationalResult) -> list[dict[str, Any]]:
@@ -171,6 +229,12 @@ def to_national_json(result: NationalResult) -> str:
         "network": {
             when: records(frames[when].loc[["England"]], METRICS)[0] for when in ("before", "after")
         },
+        "gap": records(gap_frame(result), NATIONAL_GAP),
+        "allocation": (
+            None
+            if (allocation := allocation_frame(result)) is None
+            else records(allocation, NATIONAL_ALLOCATION)
+        ),
         "suppression_threshold": result.scenario.suppression_threshold,
         "warnings": national_warnings(result),
         "notes": national_notes(result),
@@ -217,11 +281,35 @@ def england_table(result: NationalResult) -> Table:
     )
 
 
+def allocation_table(result: NationalResult) -> Table | None:
+    """The national allocation's authorities with new bases, most bases first."""
+    frame = allocation_frame(result)
+    if frame is None:
+        return None
+    funded = frame[pd.to_numeric(frame["bases"], errors="coerce") > 0]
+    funded = funded.sort_values(["bases", "authority"], ascending=[False, True], kind="stable")
+    columns, rows = people_rows(funded, NATIONAL_ALLOCATION)
+    total = int(pd.to_numeric(frame["bases"], errors="coerce").sum())
+    table = Table(
+        title=f"National allocation: {total:,} new bases in {len(funded)} authorities",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    for column in columns:
+        table.add_column(column.label, justify="left" if column.kind == "text" else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def national_table(result: NationalResult) -> RenderableType:
-    """The terminal output of a national run: the plans, England's network, the caveat."""
+    """The terminal output of a national run: the plans, England's network, the allocation,
+    the caveat."""
+    allocation = allocation_table(result)
     return Group(
         plans_table(result),
         england_table(result),
+        *([allocation] if allocation is not None else []),
         Text(f"Not modelled: {CROSS_BORDER}."),
         Text(
             "Each authority's ranking, plan, network, warnings and notes: --format json"
@@ -273,8 +361,27 @@ def national_layers(result: NationalResult) -> dict[str, pd.DataFrame]:
                 row[f"{key}_{when}"] = None if isinstance(value, str) else value
         summary.append(row)
     frames["authorities"] = pd.DataFrame(summary)
+    frames["national_gap"] = _plain(gap_frame(result), NATIONAL_GAP)
+    allocation = allocation_frame(result)
+    if allocation is not None:
+        table = _plain(allocation, NATIONAL_ALLOCATION)
+        frames["national_allocation"] = gpd.GeoDataFrame(
+            table,
+            geometry=gpd.points_from_xy(table["easting"], table["northing"]),
+            crs=CRS,
+        )
     frames["run_info"] = _run_info(result)
     return frames
+
+
+def _plain(frame: pd.DataFrame, columns: Any) -> pd.DataFrame:
+    """A protected table with its cells as the JSON writes them (a withheld one as NULL)."""
+    present = [c for c in columns if c.key in frame.columns]
+    out = pd.DataFrame(records(frame, present), columns=[c.key for c in present])
+    for column in present:
+        if column.kind not in ("text", "id"):
+            out[column.key] = [None if isinstance(v, str) else v for v in out[column.key]]
+    return out
 
 
 def _run_info(result: NationalResult) -> pd.DataFrame:

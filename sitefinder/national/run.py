@@ -29,7 +29,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sitefinder.authorities import Authority
-from sitefinder.config import Scenario, with_settings
+from sitefinder.config import National, Scenario, with_settings
 from sitefinder.errors import DataError, ScenarioError, SitefinderError
 from sitefinder.model.network import Metrics, weighted_quantile
 from sitefinder.model.select import SelectionMethod
@@ -96,6 +96,16 @@ class AuthorityRun:
         Seconds per stage of its run (``load, prepare, travel, evaluate, plan``) and the task.
     peak_mib
         Peak resident memory of the process that ran it, at its end (MiB).
+    curve
+        Marginal harm averted by each base of its greedy build order (harm points): its
+        harm-by-number-of-bases curve, for the national allocation.
+    gap
+        Its children needing a base place and places in bases today, by ``phase`` and
+        ``need_group`` in the data's year (raw: national outputs publish it
+        disclosure-controlled).
+    point
+        Easting and northing of the mean of its areas' points (metres, EPSG:27700), where the
+        national map draws it.
     """
 
     authority: Authority
@@ -107,6 +117,9 @@ class AuthorityRun:
     layers: dict[str, pd.DataFrame] | None
     timings: dict[str, float]
     peak_mib: float
+    curve: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    gap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    point: tuple[float, float] = (float("nan"), float("nan"))
 
 
 @dataclass(frozen=True)
@@ -130,9 +143,38 @@ def _relabel(value: Any, inputs: AuthorityInputs, folder: Path) -> Any:
 
 def authority_scenario(scenario: Scenario, inputs: AuthorityInputs, folder: Path) -> Scenario:
     """The one-authority scenario of ``inputs``: the national scenario with the authority
-    named and its inputs pointed at its slices in ``folder``."""
-    settings = {**inputs.settings(folder), "name": f"{scenario.name}: {inputs.authority.name}"}
-    return with_settings(scenario, settings, origin="national run")
+    named and its inputs pointed at its slices in ``folder`` (none where the national files
+    are read cut to it), its greedy order run ``national.max_bases`` steps when an allocation
+    is asked for (the authority's harm-by-number-of-bases curve)."""
+    settings: dict[str, object] = {
+        **inputs.settings(folder),
+        "name": f"{scenario.name}: {inputs.authority.name}",
+    }
+    if scenario.national.asked:
+        settings["top"] = max(scenario.top, scenario.national.max_bases)
+    alone = scenario.model_copy(update={"national": National()})
+    return with_settings(alone, settings, origin="national run")
+
+
+def _gap(result: Any) -> pd.DataFrame:
+    """Children needing a base place and places today by phase and need group, in the data's
+    year (the first of the sufficiency statement's)."""
+    table = result.sufficiency
+    if table is None or not len(table):
+        return pd.DataFrame(columns=["phase", "need_group", "children", "places"])
+    first = table[table["year"] == table["year"].min()]
+    return (
+        first[["phase", "need_group", "children", "places_today"]]
+        .rename(columns={"places_today": "places"})
+        .reset_index(drop=True)
+    )
+
+
+def _point(result: Any) -> tuple[float, float]:
+    areas = result.data.areas
+    if not len(areas):
+        return (float("nan"), float("nan"))
+    return (float(areas["easting"].mean()), float(areas["northing"].mean()))
 
 
 @dataclass(frozen=True)
@@ -228,6 +270,9 @@ def rank_authority(
         frames,
         timings,
         peak_memory_mib(),
+        curve=np.array([pick.marginal for pick in result.model.greedy.picks], dtype=float),
+        gap=_gap(result),
+        point=_point(result),
     )
 
 
@@ -285,6 +330,9 @@ class NationalResult:
         Peak resident memory (MiB): ``client`` (this process) and one entry per worker.
     workers
         Where the tasks ran: ``"this process"``, ``"local cluster of N"`` or the scheduler.
+    allocation
+        The national allocation (``[national]``; :func:`sitefinder.national.allocate.
+        allocation_table`, raw), None when none was asked for.
     """
 
     scenario: Scenario
@@ -296,6 +344,7 @@ class NationalResult:
     timings: dict[str, float] = field(default_factory=dict)
     peak_mib: dict[str, float] = field(default_factory=dict)
     workers: str = ""
+    allocation: pd.DataFrame | None = None
 
 
 def _serial(
@@ -341,7 +390,7 @@ def rank_national(
     DataError
         Listing every problem of every authority (named), before anything is returned.
     """
-    if not scenario.national:
+    if not scenario.is_national:
         raise ScenarioError(
             f"authority = {scenario.authority!r}: not a national scenario (use rank, or"
             ' authority = "England")'
@@ -389,6 +438,12 @@ def rank_national(
             [f"{f.authority.name}: {problem}" for f in failures for problem in f.problems]
         )
     runs = [o for o in outcomes if isinstance(o, AuthorityRun)]
+    allocation: pd.DataFrame | None = None
+    allocated: list[str] = []
+    if scenario.national.asked:
+        from sitefinder.national.allocate import allocation_table
+
+        allocation, allocated = allocation_table(runs, scenario)
     timings["total"] = time.perf_counter() - started
     peaks = {"client": peak_memory_mib(), **peaks}
     return NationalResult(
@@ -397,10 +452,11 @@ def rank_national(
         before=combined_metrics(runs, "before"),
         after=combined_metrics(runs, "after"),
         checksums=inputs.checksums,
-        notes=[*inputs.notes, CROSS_BORDER],
+        notes=[*inputs.notes, CROSS_BORDER, *allocated],
         timings=timings,
         peak_mib=peaks,
         workers=str(workers),
+        allocation=allocation,
     )
 
 

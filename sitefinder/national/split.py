@@ -343,6 +343,97 @@ def _check_scenario(scenario: Scenario, problems: Problems) -> None:
         )
 
 
+def cuts_itself(scenario: Scenario) -> bool:
+    """Whether a national scenario's files are the national public files a one-authority run
+    cuts itself (the England folder's: population by age band in a GeoPackage, the DfE
+    school-level census files, a district lookup), so each authority's task reads them cut to
+    it, with its neighbours' special schools, instead of slices written here."""
+    files = scenario.inputs
+    population = files.demand.population
+    return (
+        files.districts is not None
+        or files.schools.census is not None
+        or files.schools.census_sen is not None
+        or (population is not None and population.suffix.lower() not in (".csv", ".txt"))
+    )
+
+
+def _authorities_only(scenario: Scenario, problems: Problems) -> NationalInputs:
+    """One :class:`AuthorityInputs` per authority with establishments in the schools file,
+    without slices: each task names its authority and reads the national files cut to it."""
+    spec = scenario.inputs.schools
+    with processing(spec.path):
+        schools = read_any(spec.path, problems, layer=spec.layer, hint="inputs.schools")
+    problems.raise_if_any()
+    assert schools is not None
+    columns = (
+        [GIAS_COLUMNS[k] for k in ("la_code", "la_name", "la_gss")]
+        if spec.format == "gias"
+        else [spec.columns[k] for k in ("authority", "la_code", "la_name", "la_gss")
+              if k in spec.columns]
+    )  # fmt: skip
+    columns = [c for c in columns if c in schools.columns]
+    if not columns:
+        raise DataError(f"{spec.path}: no column says which authority each school is in")
+    known = list(all_authorities())
+    label = _first_match(*(_Labeller(known).codes(schools[c]) for c in columns))
+    counts = np.bincount(label[label >= 0], minlength=len(known))
+    present = np.flatnonzero(counts)
+    if not len(present):
+        raise DataError(f"{spec.path}: no establishment names an authority in England")
+    urn_column = GIAS_COLUMNS["urn"] if spec.format == "gias" else spec.columns["urn"]
+    owner = pd.Series(label, index=schools[urn_column].astype(str).str.strip())
+    owner = owner[~owner.index.duplicated()]
+    required = _owned(scenario.selection.required_urns, owner, len(known))
+    for urn in required.get(-1, []):
+        problems.add(
+            "selection.required_urns", f"{urn} is not a school of any authority in {spec.path}"
+        )
+    excluded = _owned(scenario.candidates.exclude_urns, owner, len(known))
+    problems.raise_if_any()
+    files = _named_files(scenario)
+    notes = [
+        f"national scenario: {len(present)} authorities with establishments in {spec.path},"
+        " each ranked on the national files cut to it (its own schools and areas; other"
+        " authorities' special schools within inputs.schools.cross_border_km of its areas are"
+        " places its children without a base place may take)"
+    ]
+    if (label < 0).any():
+        notes.append(_unassigned(spec.path, "establishments", int((label < 0).sum()), len(schools)))
+    result = [
+        AuthorityInputs(
+            authority=known[i],
+            slices={},
+            national=files,
+            required_urns=tuple(required.get(int(i), [])),
+            exclude_urns=tuple(excluded.get(int(i), [])),
+            schools=int(counts[i]),
+            areas=int(counts[i]),  # for ordering the tasks only: areas are read by each task
+        )
+        for i in present
+    ]
+    result.sort(key=lambda one: one.authority.gss_code)
+    return NationalInputs(result, {k: file_sha256(p) for k, p in files.items()}, notes)
+
+
+def _named_files(scenario: Scenario) -> dict[str, Path]:
+    """The national files a scenario names, by input name."""
+    files = scenario.inputs
+    named: dict[str, Path | None] = {
+        "schools": files.schools.path,
+        "census": files.schools.census,
+        "census_sen": files.schools.census_sen,
+        "districts": files.districts,
+        "boundaries": files.boundaries.path if files.boundaries is not None else None,
+        "population": files.demand.population,
+        "sen2_needs": files.demand.sen2_needs,
+        "sen2_caseload": files.demand.sen2_caseload,
+        "postcodes": files.postcodes,
+        "bases": files.bases.path if files.bases is not None else None,
+    }
+    return {key: path for key, path in named.items() if path is not None}
+
+
 def split_national(scenario: Scenario) -> NationalInputs:
     """Cut every input file of a national scenario into one slice per authority.
 
@@ -367,6 +458,8 @@ def split_national(scenario: Scenario) -> NationalInputs:
     notes: list[str] = []
     _check_scenario(scenario, problems)
     problems.raise_if_any()
+    if cuts_itself(scenario):
+        return _authorities_only(scenario, problems)
     files = scenario.inputs
     known = list(all_authorities())
     spec = files.schools
