@@ -248,6 +248,12 @@ def test_england_outputs_carry_the_gap_and_the_allocation(england, tmp_path):
         title="England",
     )  # fmt: skip
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for suffix, magic in ((".svg", b"<?xml"), (".pdf", b"%PDF")):
+        drawn = draw_national_map(
+            gap_by_authority(result), allocation_frame(result), tmp_path / f"england{suffix}",
+            title="England",
+        )  # fmt: skip
+        assert drawn.read_bytes().startswith(magic)
 
 
 def test_the_command_line_allocates_and_draws_england(tmp_path):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,26 @@ from numpy.typing import NDArray
 from sitefinder.columns import NATIONAL_ALLOCATION
 
 if TYPE_CHECKING:
+    from sitefinder.authorities import Authority
     from sitefinder.config import Scenario
-    from sitefinder.national.run import AuthorityRun
+    from sitefinder.model.network import Metrics
+
+
+class CurveRun(Protocol):
+    """What the allocation reads of an authority's run
+    (:class:`sitefinder.national.run.AuthorityRun`)."""
+
+    @property
+    def authority(self) -> Authority: ...
+    @property
+    def after(self) -> Metrics: ...
+    @property
+    def curve(self) -> NDArray[np.float64]: ...
+    @property
+    def gap(self) -> pd.DataFrame: ...
+    @property
+    def point(self) -> tuple[float, float]: ...
+
 
 _TOLERANCE = 1e-9
 
@@ -152,7 +170,7 @@ def bases_allowed(
 
 
 def allocation_table(
-    runs: Sequence[AuthorityRun], scenario: Scenario
+    runs: Sequence[CurveRun], scenario: Scenario
 ) -> tuple[pd.DataFrame, list[str]]:
     """The national allocation of ``scenario.national`` over the authorities' runs.
 
@@ -163,10 +181,8 @@ def allocation_table(
         sentences that say how it was made: the limit, how many curves had diminishing
         returns, the authorities whose curves were used up.
     """
-    from sitefinder.costs.budget import base_capital
-
     national = scenario.national
-    per_base = base_capital(scenario, scenario.base_size)
+    per_base = scenario.costs.base_capital(scenario.base_size)
     limit = bases_allowed(
         places=national.places,
         bases=national.bases,
