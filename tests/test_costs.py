@@ -327,3 +327,23 @@ def test_the_examples_show_a_case_a_planner_can_check(name, request):
     document = json.loads(to_json(result, top=3))
     notes = " ".join(document["costs"]["notes"])
     assert f"£{total['capital']:,.0f}" in notes
+
+
+def test_a_case_resting_on_placements_says_what_it_is_without_them():
+    from sitefinder.costs.words import cost_notes
+    from sitefinder.resources import default_scenario_path
+
+    scenario = load_scenario(default_scenario_path()).model_copy(update={"costs": TINY})
+    notes = cost_notes(_tiny(), scenario, threshold=0)
+    # the £202,000 saving counts £340,000 of placements left: without them -£138,000 a year
+    (rests,) = [n for n in notes if n.startswith("What the saving rests on")]
+    assert "net saving of £202,000 a year counts £340,000 a year of children leaving" in rests
+    assert "special school (£100,000 a year at £25,000 a child, costs.special_place)" in rests
+    assert "(£240,000 a year at £60,000 a child, costs.independent_place)" in rests
+    assert rests.endswith(
+        "the plan would cost £138,000 a year net and never pay back. Check them against your"
+        " authority's placements before relying on the payback."
+    )
+    # a case that stands on its own is not qualified
+    cheap = Costs(**{**TINY.model_dump(), "special_place": 0.0, "independent_place": 1_000.0})
+    assert not [n for n in cost_notes(_tiny(cheap), scenario, threshold=0) if "rests on" in n]

@@ -129,6 +129,42 @@ def _years(value: float | None) -> str:
     return "never" if value is None or math.isnan(value) else f"{value:.1f} years"
 
 
+def _what_the_saving_rests_on(case: BusinessCase, saving: float, capital: float) -> list[str]:
+    """A sentence where placements moved decide the case: the saving without them.
+
+    The placements a plan moves children out of are the fallback's modelled destinations
+    priced by ``[costs]``; a planner must see how much of the case is that assumption.
+    """
+    placed = case.placements
+    if not len(placed):
+        return []
+    change = placed["change_per_year"].astype(float)
+    moved = float(change.sum())
+    if moved > -0.5 or saving <= 0 or -moved < saving / 2:
+        return []
+    kinds = [
+        f"{PLACE_WORDS[str(row.kind)]} ({money(-float(row.change_per_year))} a year at"
+        f" {money(float(row.cost_per_child))} a child, costs.{row.kind}_place)"
+        for row in placed[change < -0.5].itertuples()
+    ]
+    without = saving + moved
+    outcome = (
+        f"the plan would still save {money(without)} a year (payback"
+        f" {_years(capital / without if without > 0 else None)})"
+        if without > 0
+        else f"the plan would cost {money(-without)} a year net and never pay back"
+    )
+    return [
+        f"What the saving rests on: the net saving of {money(saving)} a year counts"
+        f" {money(-moved)} a year of children leaving placements: {'; '.join(kinds)}. These"
+        " are where the model sends children without a base place (the [fallback] section),"
+        " priced at the [costs] figures; if those children are in fact in mainstream classes"
+        " at no extra cost, "
+        + outcome
+        + ". Check them against your authority's placements before relying on the payback."
+    ]
+
+
 def cost_notes(case: BusinessCase, scenario: Scenario, *, threshold: int) -> list[str]:
     """The plan's business case worked through in words, for a planner to check by hand.
 
@@ -190,6 +226,7 @@ def cost_notes(case: BusinessCase, scenario: Scenario, *, threshold: int) -> lis
         f" {_years(total['discounted_payback_years'])}; net present value over"
         f" {costs.appraisal_years} years {money(total['net_present_value'] or 0.0)}."
     )
+    notes.extend(_what_the_saving_rests_on(case, saving, total["capital"] or 0.0))
     per_child, per_point = total["cost_per_child_placed"], total["cost_per_harm_point"]
     net_cost = total["net_cost_per_year"] or 0.0
     notes.append(
