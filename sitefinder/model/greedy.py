@@ -201,7 +201,9 @@ def greedy_order(
     # None when it was valued on its whole component.
     footprint: list[tuple[NDArray[np.intp], NDArray[np.intp]] | None] = [None] * len(options)
 
-    first_reach: dict[int, int] = {}  # rows of each option's first reach, until the next pick
+    # Rows of each option's first reach, until a pick reaches one of its rows (only then does
+    # the pick join its reach; recounting every option every step cost a county seconds).
+    first_reach: dict[int, int] = {}
 
     def on_component(index: int) -> bool:
         option = options[index]
@@ -326,7 +328,10 @@ def greedy_order(
                 marginal=float(gains[best]),
             )
         )
-        first_reach.clear()
+        picked_rows = np.zeros(len(demand), dtype=bool)
+        picked_rows[options[best].rows] = True
+        for index in [i for i in first_reach if picked_rows[options[i].rows].any()]:
+            del first_reach[index]
         picked_per_owner[owner[best]] = picked_per_owner.get(owner[best], 0) + 1
         available[best] = False
         if picked_per_owner[owner[best]] >= max_per_owner:

@@ -37,6 +37,9 @@ _CHAIN_CELLS = 2_000_000  # sites x rows ordered into a chain of similar sites; 
 _LARGE_ROWS = 2_000
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
+_STATUS = [highspy.HighsBasisStatus(code) for code in range(5)]  # by HiGHS's own codes
+_BASIC = int(highspy.HighsBasisStatus.kBasic)
+_LOWER = int(highspy.HighsBasisStatus.kLower)
 
 
 class WarmTransport:
@@ -50,9 +53,20 @@ class WarmTransport:
         The open bases of the component (pairs with other rows are ignored).
     rows
         Indices of the component's demand rows.
+    parts
+        Solved models of separate components that together hold ``rows`` and ``sites``
+        (every other row reached by no open base): their optimal bases, side by side, are
+        this LP's, so it starts at its optimum instead of being solved from scratch.
     """
 
-    def __init__(self, demand: DemandRows, sites: Sequence[Site], rows: NDArray[np.intp]) -> None:
+    def __init__(
+        self,
+        demand: DemandRows,
+        sites: Sequence[Site],
+        rows: NDArray[np.intp],
+        *,
+        parts: Sequence[WarmTransport] = (),
+    ) -> None:
         self._local = np.full(len(demand), -1, dtype=np.int64)
         self._local[rows] = np.arange(len(rows))
         self._highs = new_highs()
@@ -71,12 +85,68 @@ class WarmTransport:
         self._trial_columns: NDArray[np.int32] | None = None
         self._trial_row = -1
         self.closed = 0  # bases closed since the LP was built (their columns held at zero)
+        self._codes: tuple[NDArray[np.int8], NDArray[np.int8]] | None = None
+        if parts and self._start_from(parts):
+            self._settle()
+            return
         # From scratch, a large LP solves about twice as fast by interior point (its crossover
         # leaves an optimal basis for the warm re-solves, which use the simplex).
         if n >= _LARGE_ROWS:
             h.setOptionValue("solver", "ipm")
         self._settle()
         h.setOptionValue("solver", "choose")
+
+    def _basis_codes(self) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
+        """The optimal basis of the last :meth:`_settle` as HiGHS status codes: rows, columns."""
+        if self._codes is None:
+            basis = self._optimal_basis
+            assert basis is not None  # only LPs with rows are parts
+            self._codes = (
+                np.array([s.value for s in basis.row_status], dtype=np.int8),
+                np.array([s.value for s in basis.col_status], dtype=np.int8),
+            )
+        return self._codes
+
+    def _start_from(self, parts: Sequence[WarmTransport]) -> bool:
+        """Give the LP the optimal bases of ``parts`` side by side (a row no part holds: its
+        unmet column basic); return whether HiGHS took it as a basis.
+
+        The parts share no row or open base, so their optima together are this LP's optimum
+        (the merged LP is their blocks side by side). Their trial slots and closed bases, at
+        zero, are left out; where that leaves the count of basic variables wrong (a
+        degenerate closed column was basic) the LP is solved from scratch instead.
+        """
+        h = self._highs
+        n = len(self._rows)
+        row_code = np.full(h.getNumRow(), _LOWER, dtype=np.int8)
+        col_code = np.full(h.getNumCol(), _LOWER, dtype=np.int8)
+        col_code[:n] = _BASIC  # rows no part holds: all their children unmet
+        where = {id(site): at for at, site in enumerate(self._sites)}
+        for part in parts:
+            if not len(part._rows) or not part._basis_ok:
+                return False
+            rows, cols = part._basis_codes()
+            local = self._local[part._rows]
+            m = len(part._rows)
+            row_code[local] = rows[:m]
+            col_code[local] = cols[:m]
+            for site, row, (first, keep) in zip(
+                part._sites, part._site_rows, part._pairs, strict=True
+            ):
+                at = where.get(id(site))
+                if at is None or not keep.all():
+                    return False
+                row_code[self._site_rows[at]] = rows[row]
+                mine = self._pairs[at][0]
+                k = int(keep.sum())
+                col_code[mine : mine + k] = cols[first : first + k]
+        if int((row_code == _BASIC).sum() + (col_code == _BASIC).sum()) != len(row_code):
+            return False
+        basis = highspy.HighsBasis()
+        basis.row_status = [_STATUS[code] for code in row_code.tolist()]
+        basis.col_status = [_STATUS[code] for code in col_code.tolist()]
+        basis.valid = True
+        return bool(h.setBasis(basis) == highspy.HighsStatus.kOk)
 
     def copy(self) -> WarmTransport:
         """An independent copy at the same optimum: its LP and basis passed to a new solver
@@ -186,6 +256,10 @@ class WarmTransport:
         # The open bases' prices of one more place (harm points; a row dual of a <= row is <= 0).
         self._site_prices = -duals[self._site_rows] if n else np.zeros(len(self._sites))
         self._eased: EasedPrices | None = None
+        # The optimal basis (trials move the solver's own), for LPs that join this one's.
+        self._basis_ok = bool(n)
+        self._optimal_basis = self._highs.getBasis() if n else None
+        self._codes = None
 
     def open(self, site: Site) -> None:
         """Open ``site`` for good (its rows lie in this model's) and re-solve from the last
@@ -431,7 +505,11 @@ class _Components:
         """Add ``site``, merging the components it reaches; return the merged component."""
         roots = sorted(self.roots(site))
         if len(roots) > 1:
-            self._roots.clear()  # merged: other sites' components may have changed
+            # Merged: the sites reaching any of these components now reach the merged one
+            # (the others' are as they were; recounting them all cost a county seconds).
+            joined = frozenset(roots)
+            for key in [k for k, entry in self._roots.items() if entry[1] & joined]:
+                del self._roots[key]
         if not roots:
             return -1
         keep = roots[0]
@@ -493,12 +571,23 @@ class ComponentTrials:
     def _model(self, key: frozenset[int]) -> WarmTransport:
         if key in self._warm:
             self._warm.move_to_end(key)
-        else:
-            rows, sites = self._components.members(key)
-            self._warm[key] = WarmTransport(self._demand, sites, rows)
-            if len(self._warm) > self._keep:
-                self._warm.popitem(last=False)
-        return self._warm[key]
+            return self._warm[key]
+        model = self._build(key)
+        self._warm[key] = model
+        if len(self._warm) > self._keep:
+            self._warm.popitem(last=False)
+        return model
+
+    def _build(self, key: frozenset[int]) -> WarmTransport:
+        """A new LP of the components ``key`` at its optimum: several components start from
+        their own LPs' optimal bases side by side (most of a county's time went on solving
+        such joins from scratch)."""
+        rows, sites = self._components.members(key)
+        parts: list[WarmTransport] = []
+        if len(key) > 1:
+            served = sorted(key & self._components.sites.keys())
+            parts = [self._model(frozenset({root})) for root in served]
+        return WarmTransport(self._demand, sites, rows, parts=parts)
 
     def model_of(self, site: Site) -> WarmTransport | None:
         """The warm LP of the one component ``site`` would join (None: it reaches several
@@ -526,13 +615,9 @@ class ComponentTrials:
 
     def with_site(self, site: Site) -> WarmTransport:
         """The LP of the components ``site`` joins, solved with it open as its last base: a
-        warm copy of that component's LP (several components: solved from scratch)."""
+        warm copy of that component's LP (several components: joined at their optima)."""
         key = self._components.roots(site)
-        if len(key) == 1:
-            model = self._model(key).copy()
-        else:
-            rows, sites = self._components.members(key)
-            model = WarmTransport(self._demand, sites, rows)
+        model = self._model(key).copy() if len(key) == 1 else self._build(key)
         model.open(site)
         return model
 
