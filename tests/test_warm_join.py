@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from networks import demand_rows, site
 
 from sitefinder.model.network import Site
-from sitefinder.model.warm import WarmTransport, _Components
+from sitefinder.model.warm import ComponentTrials, WarmTransport, _Components
 
 
 def _iterations(model: WarmTransport) -> int:
@@ -102,3 +102,19 @@ def test_components_kept_across_merges_match_counting_afresh(data):
             assert components.reached(probe) == fresh.reached(probe)
         if opened < len(sites):
             components.open(sites[opened])
+
+
+def test_bound_across_components_reads_the_prices_after_an_opening():
+    # Row 0: 3 children, base A of 2 places (harm 1 a child); row 1: 2 children, no base.
+    demand = demand_rows([3, 2], [0, 0])
+    trials = ComponentTrials(demand, [site(2, {0}, [0], [10])])
+    spanning = site(3, {0}, [0, 1], [5, 5])  # 0.5 a child; rows of two components
+    # Row 0 short of places: both rows priced at 25, 24.5 over the new base's harm. At a
+    # place price of 24.5: 3 x 24.5 = 73.5.
+    assert trials.bound(spanning, enough=np.inf) == pytest.approx(73.5)
+    # Base B, 5 places at harm 2, fills row 0: its price falls to 2 (excess 1.5). At a place
+    # price of 1.5: 3 x 1.5 + 2 x 23 = 50.5, the gain itself (row 1's 2 children placed, one
+    # of row 0's moved from B: 49 + 1.5).
+    trials.open(site(5, {0}, [0], [20]))
+    assert trials.bound(spanning, enough=np.inf) == pytest.approx(50.5)
+    assert trials.gain(spanning) == pytest.approx(50.5)

@@ -504,15 +504,21 @@ class _Components:
     def open(self, site: Site) -> int:
         """Add ``site``, merging the components it reaches; return the merged component."""
         roots = sorted(self.roots(site))
-        if len(roots) > 1:
-            # Merged: the sites reaching any of these components now reach the merged one
-            # (the others' are as they were; recounting them all cost a county seconds).
-            joined = frozenset(roots)
-            for key in [k for k, entry in self._roots.items() if entry[1] & joined]:
-                del self._roots[key]
         if not roots:
             return -1
         keep = roots[0]
+        if len(roots) > 1:
+            # Merged: a site reaching any of these components now reaches the merged one in
+            # their place, with the same rows (the others' are as they were); recounting them
+            # all cost a county seconds.
+            joined = frozenset(roots)
+            into = frozenset({keep})
+            size = {root: int(self.size[root]) for root in roots}
+            total = sum(size.values())
+            for key, (known, found, count) in list(self._roots.items()):
+                if found & joined:
+                    count += total - sum(size[root] for root in found & joined)
+                    self._roots[key] = (known, (found - joined) | into, count)
         rows = [self.rows[keep]]
         sites = self.sites.get(keep, [])
         for other in roots[1:]:
@@ -553,6 +559,13 @@ class ComponentTrials:
         self._components = _Components(len(demand), sites)
         self._warm: OrderedDict[frozenset[int], WarmTransport] = OrderedDict()
         self._keep = keep
+        self._forget_prices()
+
+    def _forget_prices(self) -> None:
+        # Every row's LP price, read from its component's LP when first asked (a row no
+        # open base reaches: its unmet harm), until the next opening changes them.
+        self._prices = self._demand.unmet_harm.copy()
+        self._priced: set[int] = set()
 
     def copy(self) -> ComponentTrials:
         """An independent copy of the open network and its warm LPs (each passed to a new
@@ -562,6 +575,7 @@ class ComponentTrials:
         clone._components = self._components.copy()
         clone._warm = OrderedDict((key, model.copy()) for key, model in self._warm.items())
         clone._keep = self._keep
+        clone._forget_prices()
         return clone
 
     def rows_reached(self, site: Site) -> int:
@@ -641,11 +655,11 @@ class ComponentTrials:
             # LP's: the plain bound needs no merged LP solved from scratch (most of a large
             # county's time went there). A row no open base reaches is alone: its price is
             # its unmet harm.
-            prices = self._demand.unmet_harm.copy()
-            for root in key & self._components.sites.keys():
+            for root in (key & self._components.sites.keys()) - self._priced:
                 model = self._model(frozenset({root}))
-                prices[model.rows] = model.prices[model.rows]
-            plain = gain_bound(prices, self._demand, site)
+                self._prices[model.rows] = model.prices[model.rows]
+                self._priced.add(root)
+            plain = gain_bound(self._prices, self._demand, site)
             if plain <= enough:
                 return plain
         return self._model(key).bound(site, enough=enough)
@@ -655,6 +669,7 @@ class ComponentTrials:
         in that component's LP (re-solved warm); other LPs it touches are dropped."""
         touched = self._components.roots(site)
         merged = self._components.open(site)
+        self._forget_prices()
         # An LP over every component the site merges keeps its rows: the merged component
         # takes the smallest root, so the LP opens the site (warm) under its new key. Rebuilding
         # them instead solved each from scratch every step (most of a large county's time).
