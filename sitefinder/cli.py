@@ -321,9 +321,9 @@ def _progress(
 
 def _stdout() -> Console:
     """The console tables are printed to: text is never read as rich markup (a name like
-    "Trafford [draft]" stays whole), and a pipe gets 140 columns, not a table squeezed to 80."""
+    "Trafford [draft]" stays whole), and a pipe gets 160 columns, not a table squeezed to 80."""
     out = Console(markup=False)
-    return out if out.is_terminal else Console(markup=False, width=140)
+    return out if out.is_terminal else Console(markup=False, width=160)
 
 
 def _report(notes: list[str], warnings: list[str]) -> None:
