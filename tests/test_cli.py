@@ -174,6 +174,9 @@ def test_rank_methods_show_the_plan_greedy_order_and_difference():
         " set is better by more than 0.01 harm points); within" in flat
     )
     assert "candidate host schools for new inclusion bases" in out  # the greedy order
+    # piped, the plan table is wide enough that no heading is folded (at 140 columns its
+    # caveats column was four letters wide)
+    assert "Caveats" in out and "Areas served" in out
     assert "Total harm with the plan 37.27 against 37.38 for the greedy order's first 3:" in out
     assert "Strongest candidates left out" in out
     greedy = invoke("rank", "--method", "greedy", "--format", "json")
