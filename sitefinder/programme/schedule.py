@@ -306,6 +306,7 @@ def schedule(
         demand = replace(instance.rows, children=children)
         assert isinstance(demand, DemandRows)
         open_sites = [*existing, *opened]
+        opened_before = len(opened)  # the programme's bases open at the year's start
         budget = scenario.programme.budget_by(int(year)) - spent
         free = [i for i, school in enumerate(options["school"]) if int(school) not in taken]
         keep = [c for c in range(len(everything.sites)) if int(everything.option[c]) in set(free)]
@@ -396,7 +397,9 @@ def schedule(
         # The year's networks, each solved once: with the programme's bases, the year's set
         # as its search left it; without, as warm LPs the bound starts from.
         with_ = solution if solution is not None else solve_network(demand, [*existing, *opened])
-        alone = ComponentTrials(demand, existing)
+        # Before the programme opens anything the year's greedy order solved that network.
+        reuse = today is not None and opened_before == 0
+        alone = today if reuse and today is not None else ComponentTrials(demand, existing)
         without_ = alone.solution(existing)
         now = [r for r in records if r["year"] == int(year)]
         bound = (
