@@ -138,7 +138,12 @@ def run_notes(result: RankResult) -> list[str]:
         if name in timings
     ]
     chosen = f"plan chosen in {result.plan.seconds:.2f} s"
-    return [*result.travel.notes, f"{chosen}; timings: {', '.join(parts)}"]
+    # How close to optimal the plan is, on stderr too: a CSV on stdout has no room for it.
+    return [
+        *result.travel.notes,
+        f"{chosen}; timings: {', '.join(parts)}",
+        f"plan: {result.plan.proof()}",
+    ]
 
 
 CSV_TABLES = ("ranking", *(n for n in (*LAYERS, *TABLES) if n not in ("ranking", "run_facts")))
