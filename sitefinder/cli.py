@@ -321,9 +321,9 @@ def _progress(
 
 def _stdout() -> Console:
     """The console tables are printed to: text is never read as rich markup (a name like
-    "Trafford [draft]" stays whole), and a pipe gets 140 columns, not a table squeezed to 80."""
+    "Trafford [draft]" stays whole), and a pipe gets 160 columns, not a table squeezed to 80."""
     out = Console(markup=False)
-    return out if out.is_terminal else Console(markup=False, width=140)
+    return out if out.is_terminal else Console(markup=False, width=160)
 
 
 def _report(notes: list[str], warnings: list[str]) -> None:
@@ -464,6 +464,18 @@ def rank_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How to write the ranking to stdout.")
     ] = OutputFormat.table,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            "-t",
+            help="With --format csv: the published table to write instead of the ranking, e.g."
+            " sufficiency, programme, programme_years, costs, stability, sensitivity, pathway,"
+            " plan_chosen, fallback (any table or layer of the --output GeoPackage; a layer's"
+            " rows without their geometry).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -535,6 +547,12 @@ def rank_command(
         raise CommandLineError("--template-dir restyles the report: give --report FILE.html too")
     if crs is not None and output is None:
         raise CommandLineError("--crs reprojects the --output layers: give --output FILE too")
+    if table is not None:
+        from sitefinder.report import check_csv_table
+
+        if output_format is not OutputFormat.csv:
+            raise CommandLineError("--table chooses the CSV's table: give --format csv too")
+        check_csv_table(table)
     scenario = _scenario(config, bases=bases, top=top, robustness__runs=runs)
     # Every target is checked before the work, not after.
     png = _map_target(map_file, overwrite=overwrite)
@@ -601,7 +619,7 @@ def rank_command(
         out = _stdout()
         out.print(ranking_table(run, top=scenario.top))
     elif output_format is OutputFormat.csv:
-        typer.echo(to_csv(run, top=scenario.top), nl=False)
+        typer.echo(to_csv(run, top=scenario.top, table=table), nl=False)
     else:
         typer.echo(to_json(run, top=scenario.top), nl=False)
     _write_outputs(

@@ -52,12 +52,15 @@ from sitefinder.columns import (
     text_value,
 )
 from sitefinder.disclosure import Rule, Withheld, disclosure_text
+from sitefinder.errors import CommandLineError
 
 # The tables built once from a run are published's (report draws on them, never the other
 # way); their names stay importable from here, where callers have long found them.
 from sitefinder.published import (
+    LAYERS,
     OUTPUT_COLUMNS,
     PLAN_COLUMNS,
+    TABLES,
     PublishedRun,
     left_out_frame,  # noqa: F401
     metrics_frame,  # noqa: F401
@@ -135,15 +138,44 @@ def run_notes(result: RankResult) -> list[str]:
         if name in timings
     ]
     chosen = f"plan chosen in {result.plan.seconds:.2f} s"
-    return [*result.travel.notes, f"{chosen}; timings: {', '.join(parts)}"]
+    # How close to optimal the plan is, on stderr too: a CSV on stdout has no room for it.
+    return [
+        *result.travel.notes,
+        f"{chosen}; timings: {', '.join(parts)}",
+        f"plan: {result.plan.proof()}",
+    ]
 
 
-def to_csv(run: PublishedRun | RankResult, *, top: int) -> str:
-    """Ranked candidates as CSV text (header + one row per candidate)."""
+CSV_TABLES = ("ranking", *(n for n in (*LAYERS, *TABLES) if n not in ("ranking", "run_facts")))
+"""What ``rank --format csv --table NAME`` may write: the ranking (the default), then every
+layer and table of a published run."""
+
+
+def check_csv_table(name: str) -> None:
+    """Check that ``name`` is a table :func:`to_csv` can write.
+
+    Raises
+    ------
+    CommandLineError
+        If it is not one of :data:`CSV_TABLES`.
+    """
+    if name not in CSV_TABLES:
+        raise CommandLineError(
+            f"--table {name}: no such table; choose one of {', '.join(CSV_TABLES)}"
+        )
+
+
+def to_csv(run: PublishedRun | RankResult, *, top: int, table: str | None = None) -> str:
+    """Ranked candidates as CSV text (header + one row per candidate), or another published
+    table (``table``: one of :data:`CSV_TABLES`; a layer without its geometry), as every other
+    output publishes it (withheld cells as ``c``)."""
     buffer = io.StringIO()
-    pd.DataFrame(ranking_rows(run, top=top), columns=OUTPUT_COLUMNS).to_csv(
-        buffer, index=False, lineterminator="\n"
-    )
+    if table is None or table == "ranking":
+        frame = pd.DataFrame(ranking_rows(run, top=top), columns=OUTPUT_COLUMNS)
+    else:
+        check_csv_table(table)
+        frame = published(run, top=top)[table]
+    frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 

@@ -174,6 +174,9 @@ def test_rank_methods_show_the_plan_greedy_order_and_difference():
         " set is better by more than 0.01 harm points); within" in flat
     )
     assert "candidate host schools for new inclusion bases" in out  # the greedy order
+    # piped, the plan table is wide enough that no heading is folded (at 140 columns its
+    # caveats column was four letters wide)
+    assert "Caveats" in out and "Areas served" in out
     assert "Total harm with the plan 37.27 against 37.38 for the greedy order's first 3:" in out
     assert "Strongest candidates left out" in out
     greedy = invoke("rank", "--method", "greedy", "--format", "json")
@@ -277,3 +280,29 @@ def test_bare_sitefinder_prints_its_help_once():
     assert " rank " in done.stdout and done.stderr == ""
     in_process = CliRunner().invoke(app, [])
     assert in_process.stdout.count("Usage: sitefinder") == 1
+
+
+def test_rank_writes_any_published_table_as_csv():
+    import io
+
+    import pandas as pd
+
+    document = json.loads(invoke("rank", "--format", "json").stdout)
+    costs = invoke("rank", "--format", "csv", "--table", "costs")
+    assert costs.exit_code == 0, costs.output
+    table = pd.read_csv(io.StringIO(costs.stdout), dtype={"urn": str})
+    bases = table[table["row"] == "base"]
+    assert bases["urn"].tolist() == [b["urn"] for b in document["costs"]["bases"]]
+    assert bases["capital"].tolist() == [b["capital"] for b in document["costs"]["bases"]]
+    chosen = invoke("rank", "--format", "csv", "--table", "plan_chosen", "--bases", "2")
+    planned = pd.read_csv(io.StringIO(chosen.stdout), dtype={"urn": str})
+    assert len(planned) == 2 and "geometry" not in planned.columns
+    wrong = invoke("rank", "--format", "csv", "--table", "plans")
+    assert wrong.exit_code == 2
+    assert wrong.stderr.startswith(
+        "error: --table plans: no such table; choose one of ranking, candidates,"
+    )
+    assert "sufficiency, programme" in wrong.stderr and "run_facts" not in wrong.stderr
+    alone = invoke("rank", "--table", "costs")
+    assert alone.exit_code == 2
+    assert alone.stderr == "error: --table chooses the CSV's table: give --format csv too\n"

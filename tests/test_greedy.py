@@ -193,3 +193,44 @@ def test_options_whose_neighbourhood_covers_the_component_are_valued_warm():
     existing = [site(1, {0}, [2 * k, 2 * k + 1, 2 * k + 2], [30] * 3) for k in range(19)]
     options = [site(2, {0}, [2 * k, 2 * k + 1], [10, 20]) for k in range(0, 19, 6)]
     assert _warm_valuations(demand, existing, options) == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(instance=instances())
+def test_picks_read_from_warm_lps_are_the_same_picks(instance):
+    """``warm_picks`` describes each pick by its component's LP instead of solving the
+    neighbourhood again: the same picks and values, and what each pick serves and newly places
+    is that of an optimal assignment with it open; without ``standalone_of_picks`` no pick is
+    valued alone."""
+    demand, existing, options = instance
+    plain = greedy_order(demand, existing, options, steps=len(options))
+    warm = greedy_order(
+        demand, existing, options, steps=len(options), warm_picks=True, standalone_of_picks=False
+    )
+    assert [p.option for p in warm.picks] == [p.option for p in plain.picks]
+    assert [p.marginal for p in warm.picks] == [p.marginal for p in plain.picks]
+    assert all(np.isnan(p.standalone) for p in warm.picks)
+    assert warm.standalone.trials == 0  # nothing valued alone after the first step
+    open_sites = list(existing)
+    for pick in warm.picks:
+        before = solve_network(demand, open_sites)
+        open_sites.append(options[pick.option])
+        after = solve_network(demand, open_sites)
+        assert pick.mismatch_averted + pick.journey_averted == pytest.approx(pick.marginal)
+        assert 0 <= pick.served <= options[pick.option].capacity + 1e-9
+        # Unplaced children are those of an optimal assignment: the harm fixes them unless a
+        # journey costs exactly the unmet harm, which these journeys (at most 10 points) never do.
+        assert pick.newly_placed == pytest.approx(before.unmet.sum() - after.unmet.sum(), abs=1e-6)
+
+
+def test_warm_picks_on_the_hand_checked_order():
+    demand = demand_rows([6, 6], [0, 0])
+    existing = [site(6, {0}, [0], [20])]
+    options = [site(10, {0}, [0, 1], [40, 40]), site(10, {0}, [1], [10]), site(10, {0}, [0], [5])]
+    result = greedy_order(demand, existing, options, steps=3, warm_picks=True)
+    first, second = result.picks
+    assert (first.option, second.option) == (1, 2)
+    assert (first.served, first.newly_placed, first.minutes_after) == pytest.approx((6, 6, 10))
+    assert (second.served, second.newly_placed) == pytest.approx((6, 0))
+    assert (second.minutes_before, second.minutes_after) == pytest.approx((20, 5))
+    assert [p.standalone for p in result.picks] == pytest.approx([144, 9])

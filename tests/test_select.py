@@ -156,6 +156,35 @@ def test_hand_solved_capacity_beats_nearest():
     assert both.objective == pytest.approx(10.0)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_best_single_base_is_the_lowest_of_tied_copies(seed):
+    # One base asked for: every candidate tried best bound first (the eased bound only for
+    # those about to be tried), the best by brute force, ties to the lowest index.
+    rng = np.random.default_rng(700 + seed)
+    demand, existing, candidates = random_case(rng, n_rows=8, n_cand=6)
+    scores = [
+        solve_transport(
+            demand.children, np.array([s.capacity for s in [*existing, c]]),
+            Pairs(
+                np.concatenate([s.rows for s in [*existing, c]]),
+                np.repeat([0, 1], [len(existing[0].rows), len(c.rows)]),
+                np.concatenate([s.harm for s in [*existing, c]]),
+            ),
+            demand.unmet_harm,
+        ).objective
+        for c in candidates
+    ]  # fmt: skip
+    best = int(np.argmin(scores))
+    order = [j for j in range(len(candidates)) if j != best]
+    shuffled = [*order[:2], best, *order[2:], best]  # the best twice: at 2 and at the end
+    result = select_sites(
+        demand, existing, [candidates[j] for j in shuffled], SelectionRules(k=1),
+        settings=OPTIMAL,
+    )  # fmt: skip
+    assert result.chosen.tolist() == [2]
+    assert result.objective == pytest.approx(min(scores), abs=1e-7)
+
+
 def test_existing_sites_stay_open_and_count_nothing():
     demand = DemandRows(np.array([5.0]), np.zeros(1, np.intp), np.full(1, 45.0), np.full(1, 10.0))
     existing = [make_site([0], [1.0], 3)]

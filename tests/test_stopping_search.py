@@ -173,3 +173,49 @@ def test_every_count_searches_with_the_same_pool_of_cuts(monkeypatch):
     assert (chosen.stopped[0].harm_averted, chosen.stopped[0].newly_placed) == pytest.approx((8, 2))
     # ... and the search with two bases started from the cuts the search with three found.
     assert len(pools) == 2 and pools[0] is pools[1] and len(pools[1].cuts) >= 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(instance=authorities(), occupancy=st.floats(0.3, 1.0), least=st.floats(0.5, 5))
+def test_no_base_of_the_plan_fails_the_rule_or_its_occupancy(instance, occupancy, least):
+    """With a minimum occupancy too, every base the plan keeps passes the rule (valued afresh)
+    and is filled to the occupancy by the set's own optimum; every base the rule kept out on
+    occupancy is out of the plan."""
+    demand, existing, sites, schools, k, required, rule = instance
+    rule = StoppingRule(rule.min_children, least, occupancy)  # passing more: occupancy bites
+    chosen = choose_set(
+        _problem(demand, existing, sites, schools, k, required), settings=EXACT, stop=rule
+    )
+    harm, unmet = _harm(demand, existing, sites, chosen.chosen)
+    assert harm == pytest.approx(chosen.selection.objective, abs=1e-6)
+    served = stopping._served(chosen.scorer, chosen.chosen)
+    for c in chosen.chosen:
+        if c in required:
+            continue
+        without = _harm(demand, existing, sites, [o for o in chosen.chosen if o != c])
+        averted, placed = without[0] - harm, without[1] - unmet
+        assume(abs(averted - rule.min_harm_averted) > _MARGIN and averted > _MARGIN)
+        assume(abs(placed - rule.children_needed(sites[c].capacity)) > _MARGIN)
+        assert rule.passes(newly_placed=placed, harm_averted=averted, places=sites[c].capacity)
+        assert rule.fills(served=served[c], places=sites[c].capacity)
+    emptier = {s.candidate for s in chosen.stopped if s.reason == "occupancy"}
+    event(f"{len(emptier)} kept out on occupancy, {chosen.unfillable} from the start")
+    assert not emptier & set(chosen.chosen)
+
+
+def test_a_base_its_children_would_leave_empty_is_kept_out_whatever_harm_it_averts():
+    # 12 children, no place today (25 harm points each). A (10 places, 1 point a journey) and
+    # B (10 places, 2 points) both reach them: together A takes 10 and B 2, averting 46 harm
+    # points, far above the rule's 1, but filling 20% of its places, under 80%: out, and the
+    # plan is A alone (no other school left to host a second base).
+    demand = DemandRows(np.array([12.0]), np.zeros(1, np.intp), np.full(1, 45.0), np.full(1, 25.0))
+    row = np.zeros(1, np.intp)
+    a = Site(10.0, frozenset({0}), row, np.array([3.0]), np.array([1.0]))
+    b = Site(10.0, frozenset({0}), row, np.array([6.0]), np.array([2.0]))
+    rule = StoppingRule(min_harm_averted=1.0, min_occupancy=0.8)
+    chosen = choose_set(_problem(demand, [], [a, b], [0, 1], 2, []), settings=EXACT, stop=rule)
+    assert chosen.chosen == [0]
+    (out,) = chosen.stopped
+    assert (out.bases, out.candidate, out.reason) == (2, 1, "occupancy")
+    assert (out.served, out.harm_averted) == pytest.approx((2.0, 46.0))
+    assert chosen.selection.objective == pytest.approx(10 * 1.0 + 2 * 25.0)

@@ -50,7 +50,7 @@ def demo():
 
 def _rendered(document: dict) -> str:
     """The text ``sitefinder why`` prints, rendered as the command does when piped."""
-    console = Console(width=140, record=True, file=io.StringIO())
+    console = Console(width=160, record=True, file=io.StringIO())
     console.print(why_text(document))
     return console.export_text()
 

@@ -160,8 +160,8 @@ class _Gains:
         order = np.argsort(site + (1.0 - scaled), kind="stable")
         site, e, d = site[order], e[order], d[order]
         de = d * e
-        starts = np.flatnonzero(np.r_[True, site[1:] != site[:-1]])
-        lengths = np.diff(np.r_[starts, len(site)])
+        starts = np.flatnonzero(np.concatenate(([True], site[1:] != site[:-1])))
+        lengths = np.diff(np.append(starts, len(site)))
         # Within each base, the children and earnings of the rows with a larger excess.
         before_de = np.cumsum(de) - de
         before_d = np.cumsum(d) - d
@@ -465,8 +465,8 @@ class _Master:
             row += 1
         for cut in pool.cuts:  # theta_part + coef y >= constant
             ri.append(np.full(len(cut.index) + 1, row))
-            ci.append(np.r_[cut.index, n + cut.part])
-            va.append(np.r_[cut.coef, 1.0])
+            ci.append(np.append(cut.index, n + cut.part))
+            va.append(np.append(cut.coef, 1.0))
             lo.append(cut.constant)
             hi.append(np.inf)
             row += 1
@@ -484,8 +484,8 @@ class _Master:
             self._seen = len(self.pool.cuts)
         h = self._highs
         for cut in self.pool.cuts[self._seen :]:
-            index = np.r_[cut.index, n + cut.part].astype(np.int32)
-            h.addRow(cut.constant, _INF, len(index), index, np.r_[cut.coef, 1.0])
+            index = np.append(cut.index, n + cut.part).astype(np.int32)
+            h.addRow(cut.constant, _INF, len(index), index, np.append(cut.coef, 1.0))
         self._seen = len(self.pool.cuts)
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -167,6 +167,8 @@ def greedy_order(
     max_per_owner: int = 1,
     progress: Progress | None = None,
     threads: int = 1,
+    warm_picks: bool = False,
+    standalone_of_picks: bool = True,
 ) -> GreedyResult:
     """Pick up to ``steps`` options one at a time, each averting the most harm given the last.
 
@@ -187,6 +189,15 @@ def greedy_order(
     threads
         Threads valuing neighbourhood trials at once (HiGHS solves without the GIL); the
         result is the same for any number.
+    warm_picks
+        Describe each pick valued on its component's warm LP by that LP re-solved with it
+        open, on a network of any size (as a large one always is), rather than by the
+        neighbourhood network solved from scratch: the same picks and values, without the
+        solves from scratch (where several assignments tie at the optimum, a pick's children
+        served may be those of another optimal assignment).
+    standalone_of_picks
+        Value each pick's standalone harm averted (``Pick.standalone``; NaN when False, for a
+        caller that reads only the order).
 
     Returns
     -------
@@ -298,7 +309,7 @@ def greedy_order(
         best = int(np.flatnonzero(live >= live.max() - _TIE)[0])
         # Only a large network valued on component LPs alone reads the pick from its LP (not
         # built here for a pick valued on a neighbourhood: it may span a region).
-        on_lp = footprint[best] is None and not network.solved and read_warm(demand)
+        on_lp = footprint[best] is None and not network.solved and (warm_picks or read_warm(demand))
         model = components.model_of(options[best]) if on_lp else None
         if model is None:
             trial = network.trial(options[best])
@@ -354,6 +365,7 @@ def greedy_order(
     if standalone is None:  # no step taken: nothing valued, nothing opened
         unknown = np.full(len(options), np.nan)
         standalone = StandaloneValues(options, unknown, np.full(len(options), np.inf), components)
-    alone = standalone.of([pick.option for pick in picks])
-    picks = [replace(pick, standalone=float(v)) for pick, v in zip(picks, alone, strict=True)]
+    if standalone_of_picks:
+        alone = standalone.of([pick.option for pick in picks])
+        picks = [replace(pick, standalone=float(v)) for pick, v in zip(picks, alone, strict=True)]
     return GreedyResult(picks, standalone, evaluations)

@@ -705,8 +705,12 @@ def _best_one(problem: _Problem) -> NDArray[np.bool_]:
     if not allowed:
         return open_
     none = np.zeros(0, dtype=np.intp)
+    # The cheap price bound orders them; the dearer eased one only for those about to be tried.
     bounds = np.array(
-        [scorer.warm(int(scorer.component[j]), none).bound(problem.candidates[j]) for j in allowed]
+        [
+            scorer.warm(int(scorer.component[j]), none).bound(problem.candidates[j], enough=np.inf)
+            for j in allowed
+        ]
     )
     best, best_j = -np.inf, allowed[0]
     for i in np.argsort(-bounds, kind="stable"):
@@ -714,6 +718,8 @@ def _best_one(problem: _Problem) -> NDArray[np.bool_]:
             break
         j = allowed[int(i)]
         model = scorer.warm(int(scorer.component[j]), none)
+        if model.bound(problem.candidates[j], enough=best - _BOUND) < best - _BOUND:
+            continue  # the eased bound rules it out
         gain = model.objective - model.trial(problem.candidates[j])
         if gain > best + _TOL or (gain >= best - _TOL and j < best_j):
             best, best_j = gain, j

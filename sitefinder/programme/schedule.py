@@ -169,7 +169,17 @@ def _wanted(
     steps = min(cap + _SKIPS, math.ceil(unplaced / places) + _SKIPS)
     if cap == 0 or not sites:
         return 0, [], "", None
-    greedy = greedy_order(demand, list(open_sites), list(sites), steps=max(steps, 1), owner=owner)
+    # Only the picks' order, values and children served are read: each is described by its
+    # warm component LP, and no pick's standalone value is needed.
+    greedy = greedy_order(
+        demand,
+        list(open_sites),
+        list(sites),
+        steps=max(steps, 1),
+        owner=owner,
+        warm_picks=True,
+        standalone_of_picks=False,
+    )
     passing: list[int] = []
     why, skipped = "", 0
     for pick in greedy.picks:
@@ -208,6 +218,7 @@ def _bound(
     *,
     opened: Sequence[int],
     budget: float,
+    today: ComponentTrials | None = None,
 ) -> float:
     """A lower bound on the harm of as many new bases as ``opened`` chosen for this year
     alone, from every candidate, within ``budget`` (harm points).
@@ -215,7 +226,8 @@ def _bound(
     Benders decomposition (:func:`sitefinder.model.benders.benders`) from the programme's own
     set, on a fixed budget of rounds and nodes: its master's bound holds for every such set,
     whether or not it meets the programme's harm (it does when the programme's set is that
-    year's optimum and the search proves it).
+    year's optimum and the search proves it). ``today`` is the year's network with
+    ``existing`` open as warm LPs, when solved already (its LPs are copied, not solved again).
     """
     n = len(everything.sites)
     cost = np.asarray(candidate_costs(scenario, everything.places.tolist()))
@@ -233,7 +245,7 @@ def _bound(
     )
     settings = solver_settings(scenario, "optimal")
     found = benders(
-        CutPool(SetScorer(demand, list(existing), everything.sites)),
+        CutPool(SetScorer(demand, list(existing), everything.sites, today=today)),
         rules,
         start,
         settings.limits(settings.time_limit),
@@ -297,6 +309,7 @@ def schedule(
         demand = replace(instance.rows, children=children)
         assert isinstance(demand, DemandRows)
         open_sites = [*existing, *opened]
+        opened_before = len(opened)  # the programme's bases open at the year's start
         budget = scenario.programme.budget_by(int(year)) - spent
         free = [i for i, school in enumerate(options["school"]) if int(school) not in taken]
         keep = [c for c in range(len(everything.sites)) if int(everything.option[c]) in set(free)]
@@ -318,6 +331,7 @@ def schedule(
                 )
             count = 0
         chosen: list[int] = []
+        solution: Solution | None = None
         stopped_words: list[str] = []
         own_bound = math.nan  # the first year's search bounds that year itself
         if count and len(subset.sites):
@@ -399,8 +413,13 @@ def schedule(
                 f"the capital budget (programme.capital_budget) left {_money(left)} this year:"
                 f" it left out {short} more base(s) the year's rules would open"
             )
-        with_ = solve_network(demand, [*existing, *opened])
-        without_ = solve_network(demand, list(existing))
+        # The year's networks, each solved once: with the programme's bases, the year's set
+        # as its search left it; without, as warm LPs the bound starts from.
+        with_ = solution if solution is not None else solve_network(demand, [*existing, *opened])
+        # Before the programme opens anything the year's greedy order solved that network.
+        reuse = today is not None and opened_before == 0
+        alone = today if reuse and today is not None else ComponentTrials(demand, existing)
+        without_ = alone.solution(existing)
         now = [r for r in records if r["year"] == int(year)]
         bound = (
             float(with_.objective)
@@ -414,6 +433,7 @@ def schedule(
                 everything,
                 opened=opened_idx,
                 budget=scenario.programme.budget_by(int(year)),
+                today=alone,
             )
         )
         harm = float(with_.objective)
