@@ -312,9 +312,13 @@ def _progress(
         transient=True,
     ) as bar:
         task = bar.add_task("", total=None)
+        shown = [""]
 
         def update(message: str, done: int, total: int) -> None:
             bar.update(task, description=message, completed=done, total=total)
+            if message != shown[0]:  # a new stage is drawn at once, however quickly it ends
+                shown[0] = message
+                bar.refresh()
 
         yield update
 
