@@ -493,3 +493,19 @@ def test_the_pathway_s_spare_places_are_shown_to_a_tenth():
     assert text_value(-1e-15, spare) == "0"
     assert text_value(1.02847, spare) == "1"
     assert text_value(3.46, spare) == "3.5"
+
+
+def test_a_base_that_places_few_new_children_is_said_to_open_for_journeys(trafford_result):
+    result = trafford_result
+    said = "it opens to shorten journeys, not to add needed places"
+    notes = {int(n.split(":")[0].split()[1]): n for n in result.notes
+             if n.startswith("programme 20")}  # fmt: skip
+    programme = result.programme
+    assert len(programme)
+    for base in programme.itertuples():
+        note = notes[int(base.year)]
+        own = note.split(f"{base.name} (", 1)[1].split(";", 1)[0]  # this base's words
+        few = float(base.newly_placed) < float(base.places) / 4
+        assert (said in own) == few, note
+    # Trafford's 2028 primary base places almost no one who had no place (as shipped)
+    assert said in notes[2028] and said not in notes[2026]

@@ -543,6 +543,7 @@ def _year_note(
             f"{r['name']} ({r['phase']} {scenario.group_label(str(r['need_groups']))},"
             f" {int(float(r['places']))} places,"
             f" {_fill(float(r['children_expected']), float(r['places']), threshold)})"
+            + _journeys_only(r, threshold)
             for r in now
         )
         if now
@@ -561,6 +562,18 @@ def _year_note(
         else "; every child has a base place"
     )
     return f"programme {year}: " + opened + left
+
+
+def _journeys_only(row: dict[str, Any], threshold: int) -> str:
+    """Said of a base that places few children who had none: it fills with children who had
+    a place further away, so it opens for shorter journeys, not for places."""
+    places, newly = float(row["places"]), float(row["newly_placed"])
+    if places <= 0 or newly >= places / 4:
+        return ""
+    return (
+        f", placing {format_count(newly, threshold)} children who had no base place: it"
+        " opens to shorten journeys, not to add needed places"
+    )
 
 
 def _fill(children: float, places: float, threshold: int) -> str:
