@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/bench_england_real.py DATA [--places 10000] [--workers 2]
 [--only NAME ...] [--sample N]``, DATA being the shared data folder (``england/`` and ``dfe/``).
-It writes the England scenario (tests/test_national_allocation.py's layout: GIAS's open
+It writes the England scenario as ``sitefinder init --authority England`` does (GIAS's open
 establishments with the DfE census files, the LSOA GeoPackage's population, SEN2, crow-fly
 journeys, greedy plans, ``[national] places``) to a temporary folder and ranks it through
 :func:`sitefinder.national.rank_national` on a local dask cluster of ``--workers`` processes,
@@ -24,51 +24,9 @@ import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from sitefinder.config import load_scenario
+from sitefinder.config import load_scenario, with_settings
 from sitefinder.national import Task, Workers, rank_national, split_national
-
-SCENARIO = """name = "England"
-authority = "England"
-bases = 2
-top = 3
-[selection]
-method = "greedy"
-[inputs]
-districts = "{d}/england/lad2024_to_education_authority.csv"
-[inputs.schools]
-path = "{d}/england/gias_open_establishments_england_2025-05-24.csv"
-format = "mapped"
-census = "{d}/england/spc_school_level_2022-23.csv"
-census_sen = "{d}/england/sen_school_level_2022-23.csv"
-[inputs.schools.columns]
-urn = "URN"
-name = "EstablishmentName"
-status = "EstablishmentStatus (name)"
-la_code = "LA (code)"
-la_name = "LA (name)"
-establishment_group = "EstablishmentTypeGroup (name)"
-establishment_type = "TypeOfEstablishment (name)"
-establishment_number = "EstablishmentNumber"
-phase = "PhaseOfEducation (name)"
-pupils = "NumberOfPupils"
-easting = "Easting"
-northing = "Northing"
-[inputs.boundaries]
-path = "{d}/england/lsoa2021_england.gpkg"
-code_column = "LSOA21CD"
-name_column = "LSOA21NM"
-[inputs.demand]
-method = "modelled"
-population = "{d}/england/lsoa2021_england.gpkg"
-sen2_needs = "{d}/dfe/ehcp2025_sen_needs_all_plans_all_LAs.csv"
-sen2_caseload = "{d}/dfe/ehcp2025_caseload_all_LAs.csv"
-share = "england"
-[journey]
-method = "crowfly"
-[national]
-places = {places}
-max_bases = {max_bases}
-"""
+from sitefinder.national.scaffold import england_scenario
 
 
 def main() -> None:
@@ -81,10 +39,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, help="every 153/N-th authority only")
     args = parser.parse_args()
     with TemporaryDirectory() as folder:
-        path = Path(folder) / "england.toml"
-        text = SCENARIO.format(d=args.data.resolve(), places=args.places, max_bases=args.max_bases)
-        path.write_text(text, encoding="utf-8")
-        scenario = load_scenario(path)
+        # The scenario `sitefinder init --authority England` writes; 3 ranked rows shown each.
+        written = england_scenario(data=str(args.data), output=Path(folder) / "england.toml")
+        scenario = with_settings(
+            load_scenario(written.path),
+            {"national.places": args.places, "national.max_bases": args.max_bases, "top": 3},
+        )
         wall, start = time.perf_counter(), os.times()
         split = split_national(scenario)
         chosen = split.authorities

@@ -16,7 +16,7 @@ from conftest import real_data_folder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitefinder.config import load_scenario
+from sitefinder.config import load_scenario, with_settings
 from sitefinder.errors import ScenarioError
 from sitefinder.national import Task, rank_national, split_national
 from sitefinder.national.allocate import allocate, bases_allowed, is_convex
@@ -143,58 +143,27 @@ def test_national_keys_need_a_national_scenario(tmp_path):
     assert any(expected in p for p in raised.value.problems), raised.value.problems
 
 
-# England on the real national files: a handful of authorities through the same code path.
-ENGLAND = """name = "England"
-authority = "England"
-bases = 2
-top = 3
-[selection]
-method = "greedy"
-[inputs]
-districts = "{d}/england/lad2024_to_education_authority.csv"
-[inputs.schools]
-path = "{d}/england/gias_open_establishments_england_2025-05-24.csv"
-format = "mapped"
-census = "{d}/england/spc_school_level_2022-23.csv"
-census_sen = "{d}/england/sen_school_level_2022-23.csv"
-[inputs.schools.columns]
-urn = "URN"
-name = "EstablishmentName"
-status = "EstablishmentStatus (name)"
-la_code = "LA (code)"
-la_name = "LA (name)"
-establishment_group = "EstablishmentTypeGroup (name)"
-establishment_type = "TypeOfEstablishment (name)"
-establishment_number = "EstablishmentNumber"
-phase = "PhaseOfEducation (name)"
-pupils = "NumberOfPupils"
-easting = "Easting"
-northing = "Northing"
-[inputs.boundaries]
-path = "{d}/england/lsoa2021_england.gpkg"
-code_column = "LSOA21CD"
-name_column = "LSOA21NM"
-[inputs.demand]
-method = "modelled"
-population = "{d}/england/lsoa2021_england.gpkg"
-sen2_needs = "{d}/dfe/ehcp2025_sen_needs_all_plans_all_LAs.csv"
-sen2_caseload = "{d}/dfe/ehcp2025_caseload_all_LAs.csv"
-share = "england"
-[journey]
-method = "crowfly"
-[national]
-places = {places}
-max_bases = 6
-"""
+# England on the real national files, as `init --authority England` writes it: a handful of
+# authorities through the same code path.
 FEW = ("Rutland", "Hartlepool")
 
 
 @pytest.fixture(scope="module")
-def england(tmp_path_factory):
+def england_written(tmp_path_factory):
+    from sitefinder.national.scaffold import england_scenario
+
     folder = real_data_folder()
-    path = tmp_path_factory.mktemp("england") / "england.toml"
-    path.write_text(ENGLAND.format(d=folder, places=50), encoding="utf-8")
-    scenario = load_scenario(path)
+    return england_scenario(
+        data=str(folder), output=tmp_path_factory.mktemp("england") / "england.toml"
+    )
+
+
+@pytest.fixture(scope="module")
+def england(england_written):
+    scenario = with_settings(
+        load_scenario(england_written.path),
+        {"national.places": 50, "national.max_bases": 6, "top": 3},
+    )
     split = split_national(scenario)
     few = dataclasses.replace(
         split, authorities=[a for a in split.authorities if a.authority.name in FEW]
@@ -323,11 +292,8 @@ def test_the_allocation_table_of_three_made_up_authorities(tmp_path):
     assert table["bases"].tolist() == [1, 0, 2]  # A1 + C2 = 33
 
 
-def test_init_writes_england_from_the_national_files(tmp_path):
-    from sitefinder.national.scaffold import england_scenario
-
-    folder = real_data_folder()
-    written = england_scenario(data=str(folder), output=tmp_path / "england.toml")
+def test_init_writes_england_from_the_national_files(england_written):
+    written = england_written
     assert written.authorities == 153
     scenario = load_scenario(written.path)
     assert scenario.is_national and scenario.national.places == 10_000
