@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,15 +148,26 @@ class CensusFill:
 
 
 def _cut(
-    path: Path, problems: Problems, urns: set[str], layout: dict[str, str] | None, what: str
-) -> tuple[pd.DataFrame, FileLines, int | None] | None:
-    """The file's rows of ``urns`` (by URN, through the indexed copy: the file is parsed once
-    for every authority), the problems at their lines, and the census year."""
+    path: Path,
+    problems: Problems,
+    urns: set[str],
+    *,
+    find: Callable[[Iterable[str]], dict[str, str] | None],
+    refusal: str,
+    what: str,
+) -> tuple[dict[str, str], pd.DataFrame, FileLines, int | None] | None:
+    """The file's layout (``find`` on its header; ``refusal`` said when it has none), its rows
+    of ``urns`` (by URN, through the indexed copy: the file is parsed once for every
+    authority), the problems at their lines, and the census year."""
+    header = read_csv_header(path)
+    layout = find(header) if header is not None else None
+    if header is not None and layout is None:
+        problems.add(path, refusal)
+        return None
     if layout is None:
         read_csv(path, problems, hint="inputs.schools")  # says why it cannot be read
         return None
-    columns = [*layout.values(), *(c for cs in age_columns(read_csv_header(path) or []).values()
-                                   for c in cs)]  # fmt: skip
+    columns = [*layout.values(), *(c for cs in age_columns(header or []).values() for c in cs)]
     found = read_by_key(
         path, problems, key=layout["urn"], values=urns, columns=columns, hint="inputs.schools"
     )
@@ -170,7 +181,7 @@ def _cut(
         shown = ", ".join(sorted(set(urn[doubled]))[:5])
         problems.add(path, f"URN {shown} appears more than once ({what}: one row per school)")
         return None
-    return rows, FileLines(problems, found.positions, found.total), year
+    return layout, rows, FileLines(problems, found.positions, found.total), year
 
 
 def _missing(
@@ -241,21 +252,15 @@ def apply_census(
 def _fill_census(
     schools: pd.DataFrame, path: Path, problems: Problems, urns: set[str]
 ) -> tuple[pd.DataFrame, str, str] | None:
-    header = read_csv_header(path)
-    layout = census_layout(header) if header is not None else None
-    if header is not None and layout is None:
-        problems.add(
-            path,
-            "not a school census file: needs urn, sex_of_school_description or"
-            " admissions_policy, and pupils by age (age_4 .. age_15, or the published"
-            " full-time/part-time boys/girls aged N columns)",
-        )
-        return None
-    cut = _cut(path, problems, urns, layout, "the school census")
+    cut = _cut(
+        path, problems, urns, find=census_layout, what="the school census",
+        refusal="not a school census file: needs urn, sex_of_school_description or"
+        " admissions_policy, and pupils by age (age_4 .. age_15, or the published"
+        " full-time/part-time boys/girls aged N columns)",
+    )  # fmt: skip
     if cut is None:
         return None
-    assert layout is not None
-    rows, lines, year = cut
+    layout, rows, lines, year = cut
     ages = age_columns(rows.columns)
     before = len(problems.items)
     by_age = _pupils_by_age(path, rows, ages, lines)
@@ -345,20 +350,14 @@ def _pupils_by_age(
 def _fill_sen(
     schools: pd.DataFrame, path: Path, problems: Problems, urns: set[str]
 ) -> tuple[pd.DataFrame, str, str] | None:
-    header = read_csv_header(path)
-    layout = sen_layout(header) if header is not None else None
-    if header is not None and layout is None:
-        problems.add(
-            path,
-            "not a school-level SEN file: needs urn, EHC plan and Total pupils (the 'Special"
-            " educational needs in England' school-level data)",
-        )
-        return None
-    cut = _cut(path, problems, urns, layout, "the SEN census")
+    cut = _cut(
+        path, problems, urns, find=sen_layout, what="the SEN census",
+        refusal="not a school-level SEN file: needs urn, EHC plan and Total pupils (the"
+        " 'Special educational needs in England' school-level data)",
+    )  # fmt: skip
     if cut is None:
         return None
-    assert layout is not None
-    rows, lines, year = cut
+    layout, rows, lines, year = cut
     before = len(problems.items)
     ehc = lines.numbers(path, rows, layout["ehc"], rule=NumberRule(minimum=0, required=False))
     total = lines.numbers(path, rows, layout["pupils"], rule=NumberRule(minimum=0, required=False))
