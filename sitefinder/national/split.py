@@ -358,14 +358,8 @@ def cuts_itself(scenario: Scenario) -> bool:
     )
 
 
-def _authorities_only(scenario: Scenario, problems: Problems) -> NationalInputs:
-    """One :class:`AuthorityInputs` per authority with establishments in the schools file,
-    without slices: each task names its authority and reads the national files cut to it."""
-    spec = scenario.inputs.schools
-    with processing(spec.path):
-        schools = read_any(spec.path, problems, layer=spec.layer, hint="inputs.schools")
-    problems.raise_if_any()
-    assert schools is not None
+def _authority_columns(spec: SchoolsInput, schools: pd.DataFrame) -> list[str]:
+    """The schools file's columns that say which authority each school is in."""
     columns = (
         [GIAS_COLUMNS[k] for k in ("la_code", "la_name", "la_gss")]
         if spec.format == "gias"
@@ -375,6 +369,18 @@ def _authorities_only(scenario: Scenario, problems: Problems) -> NationalInputs:
     columns = [c for c in columns if c in schools.columns]
     if not columns:
         raise DataError(f"{spec.path}: no column says which authority each school is in")
+    return columns
+
+
+def _authorities_only(scenario: Scenario, problems: Problems) -> NationalInputs:
+    """One :class:`AuthorityInputs` per authority with establishments in the schools file,
+    without slices: each task names its authority and reads the national files cut to it."""
+    spec = scenario.inputs.schools
+    with processing(spec.path):
+        schools = read_any(spec.path, problems, layer=spec.layer, hint="inputs.schools")
+    problems.raise_if_any()
+    assert schools is not None
+    columns = _authority_columns(spec, schools)
     known = list(all_authorities())
     label = _first_match(*(_Labeller(known).codes(schools[c]) for c in columns))
     counts = np.bincount(label[label >= 0], minlength=len(known))
@@ -472,15 +478,7 @@ def split_national(scenario: Scenario) -> NationalInputs:
             f"{spec.path}: a national scenario reads the schools from a CSV file (a GIAS"
             " extract, or a mapped CSV with an authority column)"
         )
-    columns = (
-        [GIAS_COLUMNS[k] for k in ("la_code", "la_name", "la_gss")]
-        if spec.format == "gias"
-        else [spec.columns[k] for k in ("authority", "la_code", "la_name", "la_gss")
-              if k in spec.columns]
-    )  # fmt: skip
-    columns = [c for c in columns if c in schools.columns]
-    if not columns:
-        raise DataError(f"{spec.path}: no column says which authority each school is in")
+    columns = _authority_columns(spec, schools)
     labeller = _Labeller(known)
     school_label = _first_match(*(labeller.codes(schools[c]) for c in columns))
     present = sorted(set(school_label.tolist()) - {-1})
