@@ -27,14 +27,9 @@ if TYPE_CHECKING:
     from sitefinder.plan.stopping import ChosenSet, SetProblem, StoppingRule
 
 
-def base_capital(scenario: Scenario, places: float) -> float:
-    """The capital of one new base of ``places`` places (£)."""
-    return scenario.costs.base_capital(places)
-
-
 def candidate_costs(scenario: Scenario, places: Sequence[float]) -> list[float]:
     """The capital of each candidate base of ``places`` places (£)."""
-    return [base_capital(scenario, p) for p in places]
+    return [scenario.costs.base_capital(p) for p in places]
 
 
 def budget_note(
