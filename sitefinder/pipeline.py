@@ -23,7 +23,7 @@ from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
-from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
+from sitefinder.model.greedy import GreedyResult, Pick, Progress, greedy_order
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
 from sitefinder.model.warm import read_warm
@@ -415,6 +415,8 @@ def rank(
     method: SelectionMethod | str | None = None,
     progress: Progress | None = None,
     boundaries: bool = False,
+    greedy_steps: int = 0,
+    greedy_until: Callable[[Sequence[Pick]], bool] | None = None,
 ) -> RankResult:
     """Rank candidate host schools for new inclusion bases.
 
@@ -430,6 +432,13 @@ def rank(
         Read and check the areas' boundaries file with the other inputs (for the outputs that
         draw them: the GeoPackage, the map and the report); otherwise, when the areas come
         from their own table, it is read when first asked for.
+    greedy_steps
+        Make the greedy build order this many picks long when more than ``max(bases, top)``
+        (a national authority's harm-by-number-of-bases curve).
+    greedy_until
+        Optional ``greedy_until(picks)``, called with the picks made after each once
+        ``max(bases, top)`` are made: true ends the order there (the picks are those of the
+        longer order's first steps).
 
     Returns
     -------
@@ -470,13 +479,15 @@ def rank(
     timings["travel"] = model.travel.seconds
 
     start = time.perf_counter()
+    least = max(scenario.bases, scenario.top)
     greedy = greedy_order(
         model.rows,
         existing,
         option_sites,
-        steps=max(scenario.bases, scenario.top),
+        steps=max(least, greedy_steps),
         owner=options["school"].tolist(),
         progress=progress,
+        until=None if greedy_until is None else lambda p: len(p) >= least and greedy_until(p),
     )
     before_solution = (
         greedy.standalone.today().solution(existing)

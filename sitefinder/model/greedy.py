@@ -169,6 +169,7 @@ def greedy_order(
     threads: int = 1,
     warm_picks: bool = False,
     standalone_of_picks: bool = True,
+    until: Callable[[Sequence[Pick]], bool] | None = None,
 ) -> GreedyResult:
     """Pick up to ``steps`` options one at a time, each averting the most harm given the last.
 
@@ -198,6 +199,9 @@ def greedy_order(
     standalone_of_picks
         Value each pick's standalone harm averted (``Pick.standalone``; NaN when False, for a
         caller that reads only the order).
+    until
+        Optional ``until(picks)``, called with the picks made after each: true ends the order
+        there. The picks made are those of a longer order's first steps.
 
     Returns
     -------
@@ -339,6 +343,8 @@ def greedy_order(
                 marginal=float(gains[best]),
             )
         )
+        if until is not None and until(picks):
+            break
         picked_rows = np.zeros(len(demand), dtype=bool)
         picked_rows[options[best].rows] = True
         for index in [i for i in first_reach if picked_rows[options[i].rows].any()]:
