@@ -15,6 +15,8 @@ offered its own schools as hosts; special schools over the border within
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import resource
 import tempfile
@@ -287,7 +289,7 @@ def rank_authority(
     }
     curve = curve_of(result.model.greedy.picks)
     timings = {**result.timings, "task": time.perf_counter() - start}
-    return AuthorityRun(
+    run = AuthorityRun(
         inputs.authority,
         document,
         result.before,
@@ -302,6 +304,21 @@ def rank_authority(
         gap=_gap(result),
         point=_point(result),
     )
+    del result  # its LPs: a worker's next authority starts from the memory they held
+    _give_back_memory()
+    return run
+
+
+def _give_back_memory() -> None:
+    """Collect freed objects and return the C heap's free pages to the system (glibc's
+    ``malloc_trim``; elsewhere nothing more): a worker ranks one authority after another,
+    and the solver's freed memory would otherwise stay with it."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)
 
 
 def combined_metrics(runs: list[AuthorityRun], when: str) -> Metrics:
