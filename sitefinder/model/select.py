@@ -35,6 +35,7 @@ from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
 from sitefinder.model.benders import ROUNDS as BENDERS_ROUNDS
 from sitefinder.model.benders import CutPool, Rules, benders
+from sitefinder.model.fill import best_addition
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
@@ -375,15 +376,15 @@ def _greedy_fill(problem: _Problem, open_: NDArray[np.bool_], deadline: float) -
         eligible &= budget_of.fits(problem.cost, float(problem.cost[open_].sum()), problem.budget)
         if not eligible.any():
             return objective
-        best, best_j = np.inf, -1
-        for j in np.flatnonzero(eligible):
-            open_[j] = True
-            value = problem.score(open_)
-            open_[j] = False
-            if value < best - _TOL:
-                best, best_j = value, int(j)
-            if time.perf_counter() > deadline and best_j >= 0:
-                break
+        best_j, best = best_addition(
+            problem.scorer,
+            open_,
+            objective,
+            np.flatnonzero(eligible),
+            score=problem.score,
+            tolerance=_TOL,
+            deadline=deadline,
+        )
         open_[best_j] = True
         objective = best
 
