@@ -1,7 +1,8 @@
 """England on the real national files: the national run and its allocation, timed.
 
 Run ``python benchmarks/bench_england_real.py DATA [--places 10000] [--workers 2]
-[--only NAME ...] [--sample N]``, DATA being the shared data folder (``england/`` and ``dfe/``).
+[--only NAME ...] [--sample N] [--dump FOLDER]``, DATA being the shared data folder
+(``england/`` and ``dfe/``).
 It writes the England scenario as ``sitefinder init --authority England`` does (GIAS's open
 establishments with the DfE census files, the LSOA GeoPackage's population, SEN2, crow-fly
 journeys, greedy plans, ``[national] places``) to a temporary folder and ranks it through
@@ -12,7 +13,10 @@ path. It prints wall seconds, CPU seconds (this process and, once the cluster ha
 worker processes: ``os.times``' children), the peak memory of the client and each worker,
 each stage's time, the slowest authorities' task times, the allocation's figures, how many
 curves had diminishing returns and how many the stopping rule ended. The target (issue 26):
-the whole of England under 10 minutes and 4 GB on this 2-core machine. Figures: docs/benchmarks.md.
+the whole of England under 10 minutes and 4 GB on this 2-core machine. ``--dump FOLDER`` also
+writes the national JSON and CSV there (``national.json``, ``national.csv``: every authority's
+plan and ranking, England's network, gap and allocation), e.g. to compare two versions' results.
+Figures: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from tempfile import TemporaryDirectory
 
 from sitefinder.config import load_scenario, with_settings
 from sitefinder.national import Task, Workers, rank_national, split_national
+from sitefinder.national.outputs import to_national_csv, to_national_json
 from sitefinder.national.scaffold import england_scenario
 
 
@@ -37,6 +42,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="these authorities only")
     parser.add_argument("--sample", type=int, help="every 153/N-th authority only")
+    parser.add_argument("--dump", type=Path, help="write national.json and national.csv here")
     args = parser.parse_args()
     with TemporaryDirectory() as folder:
         # The scenario `sitefinder init --authority England` writes; 3 ranked rows shown each.
@@ -86,6 +92,10 @@ def main() -> None:
         shown = ["authority", "bases", "children", "gap", "harm_averted", "last_marginal",
                  "mean_minutes"]  # fmt: skip
         print(funded.head(15)[shown].to_string(index=False))
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        (args.dump / "national.json").write_text(to_national_json(result), encoding="utf-8")
+        (args.dump / "national.csv").write_text(to_national_csv(result), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@ picks (ties included: the first of tied copies)."""
 
 import numpy as np
 import pytest
-from test_select import random_case
+from test_select import make_site, random_case
 
 from sitefinder.model.fill import best_addition
+from sitefinder.model.network import DemandRows
 from sitefinder.model.scoring import SetScorer
 
 _TOL = 1e-9
@@ -57,10 +58,6 @@ def test_each_step_picks_what_solving_every_candidate_picks(seed):
 def test_a_candidate_its_bound_rules_out_is_not_solved():
     # Two rows of 5 children; candidate 0 serves both at no harm, the rest reach one row only
     # at a harm near the unmet harm: their bound is below what candidate 0 already averts.
-    from test_select import make_site
-
-    from sitefinder.model.network import DemandRows
-
     demand = DemandRows(
         np.array([5.0, 5.0]), np.zeros(2, dtype=np.intp), np.full(2, 45.0), np.full(2, 30.0)
     )
