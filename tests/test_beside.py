@@ -11,6 +11,7 @@ import signal
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from sitefinder.resources import bundled_root, default_scenario_path
 forking = pytest.mark.skipif(not can_fork(), reason="no second process here (fork, 2 CPUs)")
 
 
-def _work(seed: int) -> dict[str, object]:
+def _work(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     values = rng.normal(size=1000)
     return {"pid": os.getpid(), "sum": float(values.sum()), "sorted": np.sort(values)}
