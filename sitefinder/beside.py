@@ -109,7 +109,9 @@ def _child(task: Callable[[], object], fd: int) -> None:
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for name in ("SIGTERM", "SIGHUP"):  # not the command's unwinding: the parent's
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
         with warnings.catch_warnings(record=True) as seen:
             try:
                 answer: tuple[bool, object, list[warnings.WarningMessage]] = (True, task(), [])
