@@ -107,6 +107,16 @@ def test_a_child_whose_answer_is_not_read_is_stopped_on_leaving():
         os.waitpid(pid, os.WNOHANG)
 
 
+@forking
+def test_ctrl_c_in_the_run_stops_the_child():
+    with pytest.raises(KeyboardInterrupt), beside(lambda: __import__("time").sleep(60)) as pending:
+        pid = pending._pid
+        assert pid is not None
+        raise KeyboardInterrupt
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
 @contextmanager
 def _spy(monkeypatch: pytest.MonkeyPatch, forked: list[bool]):
     real = pipeline.beside
