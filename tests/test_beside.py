@@ -109,12 +109,13 @@ def test_a_child_whose_answer_is_not_read_is_stopped_on_leaving():
 
 @forking
 def test_ctrl_c_in_the_run_stops_the_child():
+    pids: list[int] = []
     with pytest.raises(KeyboardInterrupt), beside(lambda: __import__("time").sleep(60)) as pending:
-        pid = pending._pid
-        assert pid is not None
+        assert pending._pid is not None
+        pids.append(pending._pid)
         raise KeyboardInterrupt
     with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+        os.waitpid(pids[0], os.WNOHANG)
 
 
 @contextmanager
