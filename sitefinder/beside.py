@@ -5,7 +5,7 @@ input already in memory (nothing is sent to it), and its answer comes back pickl
 pipe when :meth:`Pending.result` asks for it. The task must be a pure function of what the
 process holds when it starts (no state is shared back but its answer), so its answer is the one
 this process would have computed. Where a second process cannot help or is not safe (one CPU,
-no ``fork``, a thread other than the main one, a worker process), or was not asked for, the
+not Linux, a thread other than the main one, a worker process), or was not asked for, the
 task runs here instead, when its result is first asked for; so does a task whose child failed
 (an error, a signal, out of memory), so that any error is raised here, as a serial run raises
 it. Warnings the child raised are raised again here.
@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import struct
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -38,10 +39,12 @@ def _cpus() -> int:
 
 
 def can_fork() -> bool:
-    """Whether a task can run on a second process here: ``fork`` exists, this is the main
-    thread of a process that is not itself a worker (``daemon``), and there are two CPUs."""
+    """Whether a task can run on a second process here: on Linux (where ``fork`` is safe with
+    the scientific libraries loaded; macOS's system libraries are not), from the main thread of
+    a process that is not itself a worker (``daemon``), with two CPUs."""
     return (
-        hasattr(os, "fork")
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
         and threading.current_thread() is threading.main_thread()
         and not multiprocessing.current_process().daemon
         and _cpus() >= 2
@@ -134,24 +137,34 @@ def _plain(item: warnings.WarningMessage) -> warnings.WarningMessage:
     )
 
 
+def _started(task: Callable[[], T]) -> Pending[T]:
+    """``task`` started on a forked child; here instead when the system refuses a process
+    (out of memory, or of processes)."""
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return Pending(task, None, None)
+    try:
+        with warnings.catch_warnings():  # Python 3.12 warns of fork with threads running
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return Pending(task, None, None)
+    if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+        os.close(read)
+        _child(task, write)
+    os.close(write)
+    return Pending(task, pid, read)
+
+
 @contextmanager
 def beside(task: Callable[[], T], *, fork: bool = True) -> Iterator[Pending[T]]:
     """Start ``task`` on a second process (where :func:`can_fork` and ``fork``), for
     :meth:`Pending.result` to read later; on leaving the block, a child whose answer was not
     read is stopped."""
-    pending: Pending[T]
-    if not (fork and can_fork()):
-        pending = Pending(task, None, None)
-    else:
-        read, write = os.pipe()
-        with warnings.catch_warnings():  # Python 3.12 warns of fork with threads running
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            os.close(read)
-            _child(task, write)
-        os.close(write)
-        pending = Pending(task, pid, read)
+    pending = _started(task) if fork and can_fork() else Pending(task, None, None)
     try:
         yield pending
     finally:

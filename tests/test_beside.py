@@ -6,6 +6,7 @@ are chosen; every published byte must be the same as a run that works it out her
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import warnings
@@ -82,6 +83,17 @@ def test_a_child_killed_before_it_answers_leaves_the_task_to_run_here():
     with beside(task) as pending:
         assert pending.forked
         assert pending.result() == 11
+
+
+@forking
+def test_a_fork_the_system_refuses_leaves_the_task_to_run_here(monkeypatch):
+    def refused() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    with beside(lambda: os.getpid()) as pending:
+        assert not pending.forked
+        assert pending.result() == os.getpid()
 
 
 @forking
