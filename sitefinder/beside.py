@@ -13,6 +13,7 @@ it. Warnings the child raised are raised again here.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -144,17 +145,26 @@ def _started(task: Callable[[], T]) -> Pending[T]:
         read, write = os.pipe()
     except OSError:
         return Pending(task, None, None)
+    # The child's collector leaves alone what it inherits (tracing it would copy every page
+    # of it from the parent); this process's goes on as before (unless its caller froze some).
+    thaw = gc.get_freeze_count() == 0
+    if thaw:
+        gc.freeze()
     try:
         with warnings.catch_warnings():  # Python 3.12 warns of fork with threads running
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
     except OSError:
+        if thaw:
+            gc.unfreeze()
         os.close(read)
         os.close(write)
         return Pending(task, None, None)
     if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
         os.close(read)
         _child(task, write)
+    if thaw:
+        gc.unfreeze()
     os.close(write)
     return Pending(task, pid, read)
 
