@@ -10,9 +10,9 @@ the code path of ``sitefinder rank --config england.toml --workers 2``. ``--only
 ``--sample N`` (every 153/N-th authority by GSS code) ranks part of England through the same
 path. It prints wall seconds, CPU seconds (this process and, once the cluster has stopped, its
 worker processes: ``os.times``' children), the peak memory of the client and each worker,
-each stage's time, the slowest authorities' task times, the allocation's figures and how many
-curves had diminishing returns. The target (issue 26): the whole of England under 10 minutes
-and 4 GB on this 2-core machine. Figures: docs/benchmarks.md.
+each stage's time, the slowest authorities' task times, the allocation's figures, how many
+curves had diminishing returns and how many the stopping rule ended. The target (issue 26):
+the whole of England under 10 minutes and 4 GB on this 2-core machine. Figures: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def main() -> None:
         print(f"allocation: {int(table['bases'].sum()):,} bases in {len(funded)} authorities,"
               f" {table['harm_averted'].sum():,.1f} harm points averted;"
               f" {int(table['convex'].sum())} of {len(table)} curves convex;"
-              f" {int(table['curve_exhausted'].sum())} curves used up")  # fmt: skip
+              f" {int(table['curve_exhausted'].sum())} curves used up,"
+              f" {int(table['curve_stopped'].sum())} ended by the stopping rule")  # fmt: skip
         shown = ["authority", "bases", "children", "gap", "harm_averted", "last_marginal",
                  "mean_minutes"]  # fmt: skip
         print(funded.head(15)[shown].to_string(index=False))

@@ -328,6 +328,7 @@ NATIONAL_ALLOCATION: tuple[Column, ...] = (
     Column("convex", "Diminishing returns", "flag", people=False),
     Column("curve_bases", "Bases on its curve", "number", digits=0, people=False),
     Column("curve_exhausted", "Curve exhausted", "flag", people=False),
+    Column("curve_stopped", "Curve stopped by the rule", "flag", people=False),
     Column("easting", "Easting", "number", digits=0, people=False),
     Column("northing", "Northing", "number", digits=0, people=False),
 )
@@ -335,7 +336,8 @@ NATIONAL_ALLOCATION: tuple[Column, ...] = (
 each authority, the harm they avert and the marginal harm averted by the last base funded
 (harm points), beside the authority's gap today and the mean journey to a base with its own
 plan (its greedy plan of ``bases``); whether its curve has diminishing returns, its length,
-and whether every base on it was funded; the mean of its areas' points (EPSG:27700)."""
+whether every base on it was funded, and whether its stopping rule ended it before
+``national.max_bases`` bases; the mean of its areas' points (EPSG:27700)."""
 
 PROGRAMME: tuple[Column, ...] = (
     Column("year", "Opens", "number", digits=0),

@@ -24,7 +24,7 @@ from sitefinder.disclosure import Rule, rule_for
 from sitefinder.fallback import FallbackRows, special_school_table, where_unplaced
 from sitefinder.instance import Instance, build_instance, existing_sites, site_at
 from sitefinder.load import AuthorityData, load_inputs
-from sitefinder.model.greedy import GreedyResult, Progress, greedy_order
+from sitefinder.model.greedy import GreedyResult, Pick, Progress, greedy_order
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import (
     DemandRows,
@@ -426,6 +426,8 @@ def rank(
     progress: Progress | None = None,
     boundaries: bool = False,
     overlap: bool = True,
+    greedy_steps: int = 0,
+    greedy_until: Callable[[Sequence[Pick]], bool] | None = None,
 ) -> RankResult:
     """Rank candidate host schools for new inclusion bases.
 
@@ -445,6 +447,13 @@ def rank(
         Work the programme out on a second process while the ranking and the plan are
         chosen, where one can run (:func:`sitefinder.beside.beside`); the same result either
         way.
+    greedy_steps
+        Make the greedy build order this many picks long when more than ``max(bases, top)``
+        (a national authority's harm-by-number-of-bases curve).
+    greedy_until
+        Optional ``greedy_until(picks)``, called with the picks made after each once
+        ``max(bases, top)`` are made: true ends the order there (the picks are those of the
+        longer order's first steps).
 
     Returns
     -------
@@ -500,13 +509,15 @@ def rank(
     )
     with beside(programme, fork=overlap and asked_for(scenario)) as pending:
         start = time.perf_counter()
+        least = max(scenario.bases, scenario.top)
         greedy = greedy_order(
             model.rows,
             existing,
             option_sites,
-            steps=max(scenario.bases, scenario.top),
+            steps=max(least, greedy_steps),
             owner=options["school"].tolist(),
             progress=progress,
+            until=None if greedy_until is None else lambda p: len(p) >= least and greedy_until(p),
         )
         before_solution = (
             greedy.standalone.today().solution(existing)

@@ -183,17 +183,30 @@ def test_england_allocates_five_bases_from_each_authority_s_curve(england):
     table = result.allocation
     assert table is not None
     assert table["authority"].tolist() == ["Hartlepool", "Rutland"]  # GSS code order
-    assert int(table["bases"].sum()) == 5  # 50 places / 10
+    # 50 places = 5 bases of 10, but only bases each authority's own stopping rule admits:
+    # Rutland's 15 children needing a place spread over phases and need groups, so no base
+    # would be 80% full (selection.min_occupancy), and its own plan adds none either.
+    assert int(table["bases"].sum()) <= 5
     assert (table["places"] == table["bases"] * 10).all()
+    assert (table["bases"] <= table["curve_bases"]).all()
+    rutland = next(run for run in result.runs if run.authority.name == "Rutland")
+    assert rutland.curve_stopped.endswith("would be filled under selection.min_occupancy")
+    assert len(rutland.curve) == 0 and rutland.document["plan"]["chosen"] == []
+    assert table.set_index("authority").at["Rutland", "bases"] == 0
+    for run in result.runs:  # never more than the rule admits: as many as its own plan at most
+        funded = table.set_index("authority").at[run.authority.name, "bases"]
+        assert funded <= max(len(run.document["plan"]["chosen"]), len(run.curve))
     curves = [run.curve for run in result.runs]
-    assert all(len(c) == 6 for c in curves)  # national.max_bases greedy steps
+    # national.max_bases greedy steps, or fewer where the stopping rule refuses the next base
+    assert all(len(c) == 6 or run.curve_stopped for c, run in zip(curves, result.runs, strict=True))
+    assert table["curve_stopped"].tolist() == [bool(run.curve_stopped) for run in result.runs]
     assert table["harm_averted"].sum() == pytest.approx(allocate(curves, bases=5).total)
     # The last base funded in each averts no less than any base left unfunded elsewhere
     # where the curves have diminishing returns.
     if table["convex"].all():
         funded = table["last_marginal"].dropna().min()
-        unfunded = max(c[k] for c, k in zip(curves, table["bases"], strict=True) if k < len(c))
-        assert funded >= unfunded - 1e-9
+        left = [c[k] for c, k in zip(curves, table["bases"], strict=True) if k < len(c)]
+        assert funded >= max(left, default=-np.inf) - 1e-9
     # Gaps are the children needing a base place (the national files record no bases).
     for run in result.runs:
         assert set(run.gap["phase"]) == {"primary", "secondary"}
@@ -205,13 +218,19 @@ def test_england_outputs_carry_the_gap_and_the_allocation(england, tmp_path):
     _, result = england
     document = json.loads(to_national_json(result))
     assert {row["authority"] for row in document["gap"]} == set(FEW)
-    assert sum(row["bases"] for row in document["allocation"]) == 5
-    assert any("national allocation: 5 new bases (50 places)" in n for n in document["notes"])
+    funded = sum(row["bases"] for row in document["allocation"])
+    assert funded == int(result.allocation["bases"].sum())
+    assert any(
+        f"national allocation: {funded} new bases ({funded * 10} places)" in n
+        for n in document["notes"]
+    )
+    assert any("the stopping rule ended the curve of" in n for n in document["notes"])
     gpkg = write_national_geopackage(result, tmp_path / "england.gpkg")
     layers = {name for name, _ in pyogrio.list_layers(gpkg)}
     assert {"national_gap", "national_allocation", "authorities"} <= layers
     written = pyogrio.read_dataframe(gpkg, layer="national_allocation")
-    assert int(written["bases"].sum()) == 5
+    assert int(written["bases"].sum()) == funded
+    assert "curve_stopped" in written.columns
     png = draw_national_map(
         gap_by_authority(result), allocation_frame(result), tmp_path / "england.png",
         title="England",
@@ -235,10 +254,10 @@ def test_the_command_line_allocates_and_draws_england(tmp_path):
                      bases=1, top=2)  # fmt: skip
     england = write_synthetic_england(tmp_path, spec)
     path = england.scenario
-    path.write_text(
-        path.read_text(encoding="utf-8") + "\n[national]\nbases = 3\nmax_bases = 3\n",
-        encoding="utf-8",
-    )
+    # Small made-up authorities: no base of theirs is 80% full, so the rule's occupancy is off.
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("[selection]\n", "[selection]\nmin_occupancy = 0\n")
+    path.write_text(text + "\n[national]\nbases = 3\nmax_bases = 3\n", encoding="utf-8")
     result = CliRunner().invoke(
         app,
         ["rank", "--config", str(path), "--workers", "1", "--format", "json",
@@ -266,7 +285,7 @@ def _run(name: str, curve: list[float], children: float):
         {"phase": ["primary"], "need_group": ["semh"], "children": [children], "places": [0.0]}
     )
     return SimpleNamespace(
-        authority=find_authority(name), curve=np.array(curve), gap=gap,
+        authority=find_authority(name), curve=np.array(curve), curve_stopped="", gap=gap,
         after=SimpleNamespace(mean_minutes=12.0), point=(400_000.0, 300_000.0),
     )  # fmt: skip
 

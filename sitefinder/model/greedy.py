@@ -28,6 +28,7 @@ is valued on a neighbourhood.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -157,6 +158,35 @@ def _describe(
     )
 
 
+class _BestFirst:
+    """Options in order of their bound, highest first (ties by index), each bound tightened
+    (``tighten(index)`` lowers ``gains[index]``) only when it reaches the front: the order of
+    the tightened bounds, without tightening those behind the last one read."""
+
+    def __init__(
+        self, indices: NDArray[np.intp], gains: NDArray[np.float64], tighten: Callable[[int], None]
+    ) -> None:
+        self._heap = [(-float(gains[i]), int(i)) for i in indices]
+        heapq.heapify(self._heap)
+        self._gains, self._tighten = gains, tighten
+        self._tight: set[int] = set()
+
+    def peek(self) -> int | None:
+        """The option with the highest tightened bound, or None when none is left."""
+        while self._heap:
+            _, index = self._heap[0]
+            if index in self._tight:
+                return index
+            self._tight.add(index)
+            self._tighten(index)
+            heapq.heapreplace(self._heap, (-float(self._gains[index]), index))
+        return None
+
+    def pop(self) -> None:
+        """Drop the front option (read by :meth:`peek`)."""
+        heapq.heappop(self._heap)
+
+
 def greedy_order(
     demand: DemandRows,
     existing: Sequence[Site],
@@ -169,6 +199,7 @@ def greedy_order(
     threads: int = 1,
     warm_picks: bool = False,
     standalone_of_picks: bool = True,
+    until: Callable[[Sequence[Pick]], bool] | None = None,
 ) -> GreedyResult:
     """Pick up to ``steps`` options one at a time, each averting the most harm given the last.
 
@@ -198,6 +229,9 @@ def greedy_order(
     standalone_of_picks
         Value each pick's standalone harm averted (``Pick.standalone``; NaN when False, for a
         caller that reads only the order).
+    until
+        Optional ``until(picks)``, called with the picks made after each: true ends the order
+        there. The picks made are those of a longer order's first steps.
 
     Returns
     -------
@@ -267,22 +301,24 @@ def greedy_order(
     evaluations = 0
     for step in range(steps):
         stale = np.flatnonzero(dirty & available)
-        # Best bound first; a stale gain and the LP prices bound the fresh one.
-        for index in stale.tolist():
+
+        def priced(index: int) -> None:
             if on_component(index):
-                priced = components.bound(options[index], enough=np.inf) + slack(index)
-                gains[index] = min(gains[index], priced)
-        stale = stale[np.argsort(-gains[stale], kind="stable")]
+                bound = components.bound(options[index], enough=np.inf) + slack(index)
+                gains[index] = min(gains[index], bound)
+
+        # Best bound first; a stale gain and the LP prices bound the fresh one. The prices'
+        # bound is taken only of options whose stale gain could still lead (most never can).
+        queue = _BestFirst(stale, gains, priced)
         fresh = available & ~dirty
         leader = float(gains[fresh].max()) if fresh.any() else -np.inf
-        position = done = 0
-        while position < len(stale):
-            if gains[stale[position]] < leader - _TIE - _SLACK:
+        done = 0
+        while (top := queue.peek()) is not None:
+            if gains[top] < leader - _TIE - _SLACK:
                 break  # no stale option left can reach the best: they stay stale
             batch: list[int] = []
-            while position < len(stale) and len(batch) < _BATCH:
-                index = int(stale[position])
-                position += 1
+            while (index := queue.peek()) is not None and len(batch) < _BATCH:
+                queue.pop()
                 if on_component(index):
                     # The dearer eased-price bound, only for options about to be valued.
                     enough = leader - _TIE - _SLACK - slack(index)
@@ -339,6 +375,8 @@ def greedy_order(
                 marginal=float(gains[best]),
             )
         )
+        if until is not None and until(picks):
+            break
         picked_rows = np.zeros(len(demand), dtype=bool)
         picked_rows[options[best].rows] = True
         for index in [i for i in first_reach if picked_rows[options[i].rows].any()]:

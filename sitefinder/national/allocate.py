@@ -1,7 +1,8 @@
 """England's new bases allocated across authorities where each averts the most harm.
 
 Each authority's curve is the harm its greedy build order averts with 1, 2, ... new bases
-(harm points; the order's marginal harm averted per added base). Where every curve has
+(harm points; the order's marginal harm averted per added base), ending before the first base
+its stopping rule refuses (:mod:`sitefinder.national.curve`). Where every curve has
 diminishing returns (its marginals never rise), funding the largest marginals first is exact;
 where one does not (a second base that completes a pair of phases may avert more than the
 first), it is not. :func:`allocate` is exact either way: a dynamic programme over authorities
@@ -38,6 +39,8 @@ class CurveRun(Protocol):
     def after(self) -> Metrics: ...
     @property
     def curve(self) -> NDArray[np.float64]: ...
+    @property
+    def curve_stopped(self) -> str: ...
     @property
     def gap(self) -> pd.DataFrame: ...
     @property
@@ -211,6 +214,7 @@ def allocation_table(
                 "convex": convex[i],
                 "curve_bases": len(curves[i]),
                 "curve_exhausted": bool(found.exhausted[i]),
+                "curve_stopped": bool(run.curve_stopped),
                 "easting": run.point[0],
                 "northing": run.point[1],
             }
@@ -248,7 +252,20 @@ def allocation_table(
             f"national allocation: {limit - funded:,} bases left unfunded: no authority's curve"
             " has a further base averting harm"
         )
-    used_up = [run.authority.name for run, e in zip(runs, found.exhausted, strict=True) if e]
+    stopped = [run for run in runs if run.curve_stopped]
+    if stopped:
+        notes.append(
+            f"national allocation: the stopping rule ended the curve of {len(stopped)}"
+            f" authorities before national.max_bases = {national.max_bases} bases (no base"
+            " their own plans would refuse is funded): "
+            + "; ".join(f"{run.authority.name}, {run.curve_stopped}" for run in stopped[:10])
+            + ("; and more (the allocation table's curve_stopped)" if len(stopped) > 10 else "")
+        )
+    used_up = [  # a curve the rule ended would not be longer with a larger max_bases
+        run.authority.name
+        for run, e in zip(runs, found.exhausted, strict=True)
+        if e and not run.curve_stopped
+    ]
     if used_up:
         notes.append(
             f"national allocation: every base on the curve of {len(used_up)} authorities is"

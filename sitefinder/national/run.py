@@ -15,6 +15,8 @@ offered its own schools as hosts; special schools over the border within
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import resource
 import tempfile
@@ -31,9 +33,12 @@ from numpy.typing import NDArray
 from sitefinder.authorities import Authority
 from sitefinder.config import National, Scenario, with_settings
 from sitefinder.errors import DataError, ScenarioError, SitefinderError
+from sitefinder.model.greedy import Pick
 from sitefinder.model.network import Metrics, weighted_quantile
 from sitefinder.model.select import SelectionMethod
+from sitefinder.national.curve import PASSES, Curve, rule_curve
 from sitefinder.national.split import AuthorityInputs, NationalInputs, split_national
+from sitefinder.plan.stopping import StoppingRule
 
 NationalProgress = Callable[[str, int, int], None]
 """``progress(authority, done, total)``: called as each authority finishes."""
@@ -97,8 +102,12 @@ class AuthorityRun:
     peak_mib
         Peak resident memory of the process that ran it, at its end (MiB).
     curve
-        Marginal harm averted by each base of its greedy build order (harm points): its
+        Marginal harm averted by each base of its greedy build order that its stopping rule
+        admits, refused bases passed over (harm points; :mod:`sitefinder.national.curve`): its
         harm-by-number-of-bases curve, for the national allocation.
+    curve_stopped
+        Why the rule ended its curve before ``national.max_bases`` bases: the first base it
+        refused, in words (``""`` when it did not).
     gap
         Its children needing a base place and places in bases today, by ``phase`` and
         ``need_group`` in the data's year (raw: national outputs publish it
@@ -118,6 +127,7 @@ class AuthorityRun:
     timings: dict[str, float]
     peak_mib: float
     curve: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    curve_stopped: str = ""
     gap: pd.DataFrame = field(default_factory=pd.DataFrame)
     point: tuple[float, float] = (float("nan"), float("nan"))
 
@@ -128,6 +138,10 @@ class AuthorityFailure:
 
     authority: Authority
     problems: list[str]
+
+
+_PUBLISHED = ("ranking", "plan", "network", "warnings", "notes")
+"""The keys of an authority's ranking document the national outputs read."""
 
 
 def _relabel(value: Any, inputs: AuthorityInputs, folder: Path) -> Any:
@@ -144,14 +158,11 @@ def _relabel(value: Any, inputs: AuthorityInputs, folder: Path) -> Any:
 def authority_scenario(scenario: Scenario, inputs: AuthorityInputs, folder: Path) -> Scenario:
     """The one-authority scenario of ``inputs``: the national scenario with the authority
     named and its inputs pointed at its slices in ``folder`` (none where the national files
-    are read cut to it), its greedy order run ``national.max_bases`` steps when an allocation
-    is asked for (the authority's harm-by-number-of-bases curve)."""
+    are read cut to it)."""
     settings: dict[str, object] = {
         **inputs.settings(folder),
         "name": f"{scenario.name}: {inputs.authority.name}",
     }
-    if scenario.national.asked:
-        settings["top"] = max(scenario.top, scenario.national.max_bases)
     alone = scenario.model_copy(update={"national": National()})
     return with_settings(alone, settings, origin="national run")
 
@@ -238,14 +249,31 @@ def rank_authority(
         folder = Path(name)
         inputs.write(folder)
         try:
-            result = rank(authority_scenario(scenario, inputs, folder), method=task.method)
+            alone = authority_scenario(scenario, inputs, folder)
+            stop = StoppingRule.from_scenario(alone)
+            places = float(alone.base_size)
+            limit = scenario.national.max_bases if scenario.national.asked else 0
+
+            def curve_of(picks: Sequence[Pick]) -> Curve:
+                return rule_curve(picks, stop=stop, places=places, limit=limit)
+
+            # The order runs until the curve is complete: no later step is read.
+            result = rank(
+                alone,
+                method=task.method,
+                greedy_steps=limit + PASSES,
+                greedy_until=lambda picks: curve_of(picks).complete(limit=limit),
+            )
             if task.layers:  # drawn in the layers: read from the folder before it goes
                 result.data.read_boundaries()
         except SitefinderError as exc:
             return AuthorityFailure(
                 inputs.authority, [inputs.relabel(p, folder) for p in exc.problems]
             )
-        document = _relabel(json.loads(to_json(result, top=scenario.top)), inputs, folder)
+        whole = json.loads(to_json(result, top=scenario.top))
+        # Only what the national outputs publish travels back (an authority's pathway,
+        # sufficiency and costs tables would only fill the client's memory).
+        document = _relabel({key: whole.get(key) for key in _PUBLISHED}, inputs, folder)
         frames = None
         if task.layers:
             frames = {k: v for k, v in geopackage_layers(result).items() if k != "run_info"}
@@ -259,8 +287,9 @@ def rank_authority(
             result.assignments["children"].to_numpy(dtype=float),
         ),
     }
+    curve = curve_of(result.model.greedy.picks)
     timings = {**result.timings, "task": time.perf_counter() - start}
-    return AuthorityRun(
+    run = AuthorityRun(
         inputs.authority,
         document,
         result.before,
@@ -270,10 +299,26 @@ def rank_authority(
         frames,
         timings,
         peak_memory_mib(),
-        curve=np.array([pick.marginal for pick in result.model.greedy.picks], dtype=float),
+        curve=curve.marginals,
+        curve_stopped=curve.stopped,
         gap=_gap(result),
         point=_point(result),
     )
+    del result  # its LPs: a worker's next authority starts from the memory they held
+    _give_back_memory()
+    return run
+
+
+def _give_back_memory() -> None:
+    """Collect freed objects and return the C heap's free pages to the system (glibc's
+    ``malloc_trim``; elsewhere nothing more): a worker ranks one authority after another,
+    and the solver's freed memory would otherwise stay with it."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)
 
 
 def combined_metrics(runs: list[AuthorityRun], when: str) -> Metrics:
@@ -418,16 +463,17 @@ def rank_national(
             scattered = client.scatter(scenario, broadcast=True)
             # The largest authorities first, so that none is left running alone at the end.
             largest = sorted(authorities, key=lambda one: -one.schools * one.areas)
-            futures = [
-                client.submit(rank_authority, scattered, one, task, pure=False) for one in largest
-            ]
-            found: list[AuthorityRun | AuthorityFailure | None] = [None] * len(futures)
+            pending = as_completed(
+                [client.submit(rank_authority, scattered, one, task, pure=False) for one in largest]
+            )
+            found: list[AuthorityRun | AuthorityFailure | None] = [None] * len(largest)
             position = {one.authority.gss_code: i for i, one in enumerate(authorities)}
-            for done, future in enumerate(as_completed(futures), start=1):
+            for done, future in enumerate(pending, start=1):
                 outcome = future.result()
+                future.release()  # the worker drops its copy of the result once it is here
                 found[position[outcome.authority.gss_code]] = outcome
                 if progress is not None:
-                    progress(outcome.authority.name, done, len(futures))
+                    progress(outcome.authority.name, done, len(largest))
             timings["authorities"] = time.perf_counter() - begun
             worker_peaks = client.run(peak_memory_mib)
             peaks.update({f"worker {i + 1}": float(v) for i, v in enumerate(worker_peaks.values())})
