@@ -15,7 +15,6 @@ from functools import cached_property, partial
 import numpy as np
 import pandas as pd
 
-from sitefinder.beside import beside
 from sitefinder.checks import InputSummary, check_inputs
 from sitefinder.config import Scenario, groups_in
 from sitefinder.costs import BusinessCase, plan_case
@@ -37,6 +36,7 @@ from sitefinder.model.network import (
 from sitefinder.model.warm import read_warm
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.programme import Sufficiency, sufficiency_of
+from sitefinder.programme.beside import beside
 from sitefinder.programme.pathway import pathways, programme_pathways
 from sitefinder.programme.run import Forecast, asked_for, forecast, programme_of
 from sitefinder.programme.schedule import Schedule
@@ -445,8 +445,8 @@ def rank(
         from their own table, it is read when first asked for.
     overlap
         Work the programme out on a second process while the ranking and the plan are
-        chosen, where one can run (:func:`sitefinder.beside.beside`); the same result either
-        way.
+        chosen, where one can run (:func:`sitefinder.programme.beside.beside`); the same
+        result either way.
     greedy_steps
         Make the greedy build order this many picks long when more than ``max(bases, top)``
         (a national authority's harm-by-number-of-bases curve).

@@ -1,4 +1,4 @@
-"""Work beside the run on a second process (sitefinder/beside.py): the same answer as here.
+"""Work beside the run on a second process (sitefinder/programme/beside.py): the same answer.
 
 The programme of a ranking run is worked out on a forked child while the ranking and the plan
 are chosen; every published byte must be the same as a run that works it out here.
@@ -19,8 +19,8 @@ import pytest
 from conftest import real_data_folder
 
 import sitefinder.pipeline as pipeline
-from sitefinder.beside import beside, can_fork
 from sitefinder.config import load_scenario, with_settings
+from sitefinder.programme.beside import beside, can_fork
 from sitefinder.report import to_json
 from sitefinder.resources import bundled_root, default_scenario_path
 

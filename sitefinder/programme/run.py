@@ -136,7 +136,7 @@ def programme_of(
     on the demand ``ahead``; None when it asks for none or demand cannot be projected.
 
     It reads nothing of the plan, so a run may work it out beside the plan
-    (:func:`sitefinder.beside.beside`).
+    (:func:`sitefinder.programme.beside.beside`).
 
     Parameters
     ----------
