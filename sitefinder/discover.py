@@ -44,7 +44,7 @@ from sitefinder.readers.establishments import (
     TYPE_GROUPS,
 )
 from sitefinder.readers.population import CODE_COLUMNS as POPULATION_CODES
-from sitefinder.readers.population import age_columns, is_population_header
+from sitefinder.readers.population import HEADER_WITHIN, age_columns, is_population_header
 from sitefinder.readers.population_bands import band_columns, covers, has_single_years
 from sitefinder.readers.sen2 import BASE_PLACEMENTS, NEED_COLUMNS, census_year
 
@@ -168,6 +168,9 @@ class Candidate:
         The text encoding of a CSV (``utf-8-sig`` or ``cp1252``).
     size
         Bytes.
+    titles
+        Lines above a CSV's header (the titles of a workbook's sheet saved as CSV, or of a
+        Nomis download), skipped when its columns are read.
     """
 
     path: Path
@@ -181,6 +184,7 @@ class Candidate:
     header: tuple[str, ...] = ()
     encoding: str = "utf-8-sig"
     size: int = 0
+    titles: int = 0
     tables: dict[tuple[str | None, ...], pd.DataFrame] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -405,8 +409,9 @@ def _preferred(options: list[str], order: Iterable[str]) -> str:
     return next((lower[o] for o in order if o in lower), options[0])
 
 
-def _sniff(path: Path) -> tuple[list[str], str] | str:
-    """The header of a CSV and its encoding, or why it cannot be one."""
+def _sniff(path: Path) -> tuple[list[str], str, int] | str:
+    """The header of a CSV, its encoding and the title lines above the header, or why it
+    cannot be one."""
     try:
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -424,16 +429,36 @@ def _sniff(path: Path) -> tuple[list[str], str] | str:
                 text = head[: exc.start].decode(encoding)
             else:
                 continue
-        first = text.splitlines()[0] if text.splitlines() else ""
+        lines = text.splitlines()
         try:
-            header = next(csv.reader(io.StringIO(first)))
+            header = next(csv.reader(io.StringIO(lines[0] if lines else "")))
         except (csv.Error, StopIteration):
             return "not a comma-separated table"
         header = [h.strip() for h in header]
+        titles = 0
+        if sum(1 for h in header if h) < 2:
+            # One title cell: a population sheet saved as CSV or a Nomis download keeps its
+            # titles above the table; the population reader skips them the same way.
+            titles, header = _below_titles(lines, header)
         if len(header) < 2:
             return "not a comma-separated table (one column)"
-        return header, encoding
+        return header, encoding, titles
     return "cannot decode the text (neither UTF-8 nor Windows-1252)"
+
+
+def _below_titles(lines: list[str], first: list[str]) -> tuple[int, list[str]]:
+    """The number of title lines and the population header below them, or (0, ``first``)."""
+    with_ends = io.StringIO("\n".join(lines[: HEADER_WITHIN + 1]), newline="")
+    reader = csv.reader(with_ends)
+    try:
+        for row in reader:
+            if reader.line_num > HEADER_WITHIN:
+                break
+            if is_population_header(row):
+                return reader.line_num - 1, [h.strip() for h in row]
+    except csv.Error:
+        pass
+    return 0, first
 
 
 def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> pd.DataFrame:
@@ -455,6 +480,8 @@ def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> 
 
 
 def _read_columns(candidate: Candidate, wanted: list[str] | None) -> pd.DataFrame:
+    if candidate.titles:
+        return _read_below_titles(candidate, wanted)
     encodings = list(dict.fromkeys([candidate.encoding, "cp1252"]))
     for encoding in encodings[:-1]:
         try:
@@ -467,6 +494,17 @@ def _read_columns(candidate: Candidate, wanted: list[str] | None) -> pd.DataFram
     return pd.read_csv(
         candidate.path, dtype=str, keep_default_na=False, encoding=encodings[-1], usecols=wanted
     )
+
+
+def _read_below_titles(candidate: Candidate, wanted: list[str] | None) -> pd.DataFrame:
+    # Rows of one cell below the table are a download's notes ("Figures may not sum ..."),
+    # and blank lines are skipped: neither is an area.
+    table = pd.read_csv(
+        candidate.path, dtype=str, keep_default_na=False, encoding=candidate.encoding,
+        skiprows=candidate.titles, skip_blank_lines=True,
+    )  # fmt: skip
+    table = table[(table != "").sum(axis=1) > 1].reset_index(drop=True)
+    return table if wanted is None else table[wanted]
 
 
 def read_fields(candidate: Candidate, columns: Iterable[str]) -> pd.DataFrame:
@@ -501,9 +539,10 @@ def _table(path: Path) -> Candidate | Unplaced:
     sniffed = _sniff(path)
     if isinstance(sniffed, str):
         return Unplaced(path, sniffed)
-    header, encoding = sniffed
+    header, encoding, titles = sniffed
     base = Candidate(
         path, "schools", "", header=tuple(header), encoding=encoding, size=_size(path),
+        titles=titles,
         date=date_in_name(path.name), date_from="name" if date_in_name(path.name) else "",
     )  # fmt: skip
     lower = {h.lower() for h in header}
@@ -562,6 +601,7 @@ def _gias(base: Candidate, lower: set[str]) -> Candidate | None:
 def _fields(base: Candidate) -> dict[str, Any]:
     return {
         "path": base.path, "header": base.header, "encoding": base.encoding, "size": base.size,
+        "titles": base.titles,
         "date": base.date, "date_from": base.date_from, "tables": base.tables,
     }  # fmt: skip
 
@@ -718,6 +758,8 @@ def _population(base: Candidate, lower: set[str]) -> Candidate | None:
         facts = [f"{bands}, areas in {code}"]
     else:
         return None
+    if base.titles:
+        facts.append(f"its header at line {base.titles + 1}, below the title lines")
     sex = named_column(base.header, ("sex",))
     period = named_column(base.header, ("period", "mid_year", "year", "date"))
     date, date_from = base.date, base.date_from

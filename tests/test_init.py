@@ -11,7 +11,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from layouts import GiasSchool, standard_gias, write_gias, write_sen2_caseload, write_sen2_needs
+from layouts import (
+    GiasSchool,
+    standard_gias,
+    write_gias,
+    write_ons_sexes_in_columns,
+    write_sen2_caseload,
+    write_sen2_needs,
+)
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
@@ -406,6 +413,45 @@ def test_a_windows_1252_character_far_down_a_gias_extract(tmp_path):
     assert result.exit_code == 0, result.output
     assert "601 of 601 establishments are Trafford's" in result.stdout
     assert tomllib.loads(output.read_text())["inputs"]["schools"]["path"] == str(extract)
+
+
+def _nomis(path: Path) -> Path:
+    """A Nomis download: title lines, a blank line, the table, a blank line and a note."""
+    table = write_population(path.with_suffix(".table"), first=1).read_text(encoding="utf-8")
+    path.write_text(
+        '"Population estimates - small area based by single year of age"\n'
+        '"ONS Crown Copyright Reserved [from Nomis on 7 December 2025]"\n\n'
+        + table
+        + '\n"Figures may not sum because of rounding"\n',
+        encoding="utf-8",
+    )
+    path.with_suffix(".table").unlink()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("write", "found"),
+    [
+        # ONS's workbook sheet saved as CSV: three title lines, padded with commas.
+        (write_ons_sexes_in_columns, "2 of 3 areas are Trafford's (by LAD 2023 Code)"),
+        (_nomis, "2 of 2 areas are Trafford's (by the area names in area_name)"),
+    ],
+    ids=["ons-sheet", "nomis"],
+)
+def test_population_below_title_lines_is_found(tmp_path, write, found):
+    # The reader skips a download's title lines; init's discovery must find the file too,
+    # not call it "columns not recognised" and then say no population was found.
+    data = made_up_folder(tmp_path / "data")
+    (data / "ons" / "trafford_sapelsoasyoa2024.csv").unlink()
+    population = write(data / "ons" / "sapelsoasyoa20222024.csv")
+    output = tmp_path / "s.toml"
+    result = init("-a", "Trafford", "-d", str(data), "-o", str(output))
+    assert result.exit_code == 0, result.output
+    assert "population: ons/sapelsoasyoa20222024.csv" in result.stdout
+    assert found in result.stdout
+    comments = " ".join(output.read_text(encoding="utf-8").replace("\n# ", " ").split())
+    assert "below the title lines" in comments
+    assert tomllib.loads(output.read_text())["inputs"]["demand"]["population"] == str(population)
 
 
 def test_a_reshaped_school_table_and_a_published_register_are_mapped(tmp_path):

@@ -45,7 +45,7 @@ _AGE = re.compile(r"^(?:age[ _]?)?(\d{1,2})\+?$", re.IGNORECASE)
 _SEX_AGE = re.compile(r"^([FM])(\d{1,2})\+?$", re.IGNORECASE)
 _SCHOOL_AGES = range(4, 16)
 _OLDEST = 25  # single years read: 0-25
-_HEADER_WITHIN = 30  # lines of titles a published table may have above its header
+HEADER_WITHIN = 30  # lines of titles a published table may have above its header
 _SEXES = {
     "persons": ("persons", "all persons", "all", "people", "total", "p", "t"),
     "females": ("females", "female", "f"),
@@ -108,7 +108,7 @@ def _title_lines(path: Path) -> tuple[int, str]:
     reader = csv.reader(io.StringIO(head, newline=""))
     titles: list[str] = []
     try:
-        for row in itertools.islice(reader, _HEADER_WITHIN):
+        for row in itertools.islice(reader, HEADER_WITHIN):
             if is_population_header(row):
                 return reader.line_num - 1, " / ".join(titles)
             titles.extend(cell.strip() for cell in row if cell.strip())
