@@ -11,7 +11,8 @@ million (row, base) pairs), and runs, as a user would::
 then prints the command's wall and CPU seconds, its peak memory, the plan's own time ("plan
 chosen in"), and the JSON's ``plan.proven_optimal`` and ``plan.gap``. Issue 28's stretch
 target: the plan proven to a gap under 0.01% in under 60 s and 2 GB. The command also builds
-the ranking's greedy order first (minutes on this authority), which the target leaves out.
+the ranking's greedy order first and lists the plan's equivalent alternatives (minutes on this
+authority), which the target leaves out.
 """
 
 from __future__ import annotations
