@@ -13,6 +13,12 @@ Then ``sitefinder why`` is timed the same way for the plan's first new base (the
 the scenario again and explains that school). The load average is printed before and after (the
 machine is shared: compare CPU times when it is high), and ``--json FILE`` writes every figure.
 
+``--bases 8 12`` times issue 28's whole command instead: ``sitefinder rank --config
+configs/examples/trafford.toml --method optimal --bases N --format json`` for each N, wall and
+CPU (the CPU time counts the process that works the programme out beside the plan), with a
+hash of the JSON so that two versions can be checked to publish the same bytes (target: under
+5 s wall at 8 and at 12 bases on the idle machine).
+
 To compare with another version, run the same script with ``PYTHONPATH`` pointing at that
 version's source tree: the command is started as ``python -m sitefinder`` and imports whichever
 ``sitefinder`` comes first.
@@ -35,6 +41,7 @@ every target met, the same plans and the same bytes of JSON and CSV.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -67,6 +74,7 @@ class Run:
     stages: str
     harm: object
     first: str
+    digest: str = ""
 
 
 def _children_cpu() -> float:
@@ -74,9 +82,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _rank(config: Path, method: str, env: dict[str, str], folder: str) -> Run:
+def _rank(
+    config: Path, method: str, env: dict[str, str], folder: str, *, bases: int | None = None
+) -> Run:
     command = [sys.executable, "-m", "sitefinder", "rank", "--config", str(config)]
     command += ["--format", "json", "--method", method]
+    command += [] if bases is None else ["--bases", str(bases)]
     cpu, start = _children_cpu(), time.perf_counter()
     # Started outside the source tree, so PYTHONPATH decides which sitefinder runs.
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=folder)
@@ -84,6 +95,8 @@ def _rank(config: Path, method: str, env: dict[str, str], folder: str) -> Run:
     if done.returncode != 0:
         raise SystemExit(f"{config}: sitefinder rank failed:\n{done.stderr}")
     plan = json.loads(done.stdout)["plan"]
+    # Paths in the notes name the checkout: the hash reads the JSON without them.
+    digest = hashlib.sha256(done.stdout.replace(str(ROOT), "ROOT").encode()).hexdigest()[:12]
     first = str(plan["chosen"][0]["urn"]) if plan["chosen"] else ""
     note = _NOTE.search(done.stderr)
     chosen, stages = (float(note.group(1)), note.group(2)) if note else (float("nan"), "")
@@ -97,6 +110,7 @@ def _rank(config: Path, method: str, env: dict[str, str], folder: str) -> Run:
         stages,
         plan["total_harm"],
         first,
+        digest,
     )
 
 
@@ -115,8 +129,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument(
+        "--bases",
+        type=int,
+        nargs="+",
+        help="time Trafford with --method optimal --bases N for each N instead (issue 28)",
+    )
     args = parser.parse_args()
     real = os.environ.get("SITEFINDER_REAL_DATA", "")
+    if args.bases:
+        if not (real and Path(real).is_dir()):
+            raise SystemExit("--bases ranks Trafford: set SITEFINDER_REAL_DATA")
+        _by_count(args.bases, args.repeat)
+        return
     figures: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "SITEFINDER_CACHE_DIR": cache}
@@ -177,6 +202,25 @@ def main() -> None:
         args.json.write_text(
             json.dumps({"repeat": args.repeat, "load": _load(), "runs": figures}, indent=2) + "\n"
         )
+
+
+def _by_count(counts: list[int], repeat: int) -> None:
+    """Trafford's whole command with ``--method optimal --bases N`` for each N (issue 28)."""
+    config = SCENARIOS["Trafford"]
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "SITEFINDER_CACHE_DIR": cache}
+        print(f"{repeat} run(s) each, medians; {os.cpu_count()} cores; load average {_load()}")
+        _rank(config, "greedy", env, cache)  # fills the cache: SEN2 rows
+        for bases in counts:
+            runs = [_rank(config, "optimal", env, cache, bases=bases) for _ in range(repeat)]
+            walls = ", ".join(f"{r.wall:.2f}" for r in runs)
+            cpus = ", ".join(f"{r.cpu:.2f}" for r in runs)
+            print(
+                f"Trafford --bases {bases:>2}: wall {statistics.median(r.wall for r in runs):5.2f}"
+                f" s ({walls}), cpu {statistics.median(r.cpu for r in runs):5.2f} s ({cpus});"
+                f" plan {runs[-1].proof}, total harm {runs[-1].harm}; JSON"
+                f" {' '.join(sorted({r.digest for r in runs}))}; load average {_load()}"
+            )
 
 
 def _load() -> str:

@@ -570,6 +570,7 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
             read_districts(files.districts, problems, authority=authority, notes=notes)
         )
     bases: pd.DataFrame | None = None
+    authority_of: dict[str, str] = {}
     if files.schools.format == "sitefinder":
         schools = read_schools(files.schools.path, problems)
     else:
@@ -585,15 +586,20 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
             warnings.extend(w for w in found.warnings if w not in moot)
             if authority is not None and authority.is_county:
                 authority = authority.with_districts(found.districts)
+            authority_of = found.authority_of
     if schools is not None and files.special_schools is not None:
         listed = apply_special_register(files.special_schools, problems, schools=schools)
         schools = listed.schools if listed else None
         if listed:
             notes.extend(listed.notes)
     if schools is not None and (files.schools.census or files.schools.census_sen):
+        if not authority_of and authority is not None:  # the file does not say: the planned one
+            own = ~schools["cross_border"] if "cross_border" in schools else True
+            authority_of = dict.fromkeys(schools.loc[own, "urn"].astype(str), authority.name)
         filled = apply_census(
-            schools, census=files.schools.census, sen=files.schools.census_sen, problems=problems
-        )
+            schools, census=files.schools.census, sen=files.schools.census_sen, problems=problems,
+            authority_of=authority_of,
+        )  # fmt: skip
         schools = filled.schools if filled else None
         if filled:
             notes.extend(filled.notes)

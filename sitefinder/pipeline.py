@@ -25,11 +25,21 @@ from sitefinder.instance import Instance, build_instance, existing_sites, site_a
 from sitefinder.load import AuthorityData, load_inputs
 from sitefinder.model.greedy import GreedyResult, Pick, Progress, greedy_order
 from sitefinder.model.methods import SelectionMethod
-from sitefinder.model.network import DemandRows, Metrics, Solution, metrics, solve_network
+from sitefinder.model.network import (
+    DemandRows,
+    Metrics,
+    Site,
+    Solution,
+    metrics,
+    solve_network,
+)
 from sitefinder.model.warm import read_warm
 from sitefinder.plan import Plan, PlanInputs, StoppingRule, choose_plan
 from sitefinder.programme import Sufficiency, sufficiency_of
+from sitefinder.programme.beside import beside
 from sitefinder.programme.pathway import pathways, programme_pathways
+from sitefinder.programme.run import Forecast, asked_for, forecast, programme_of
+from sitefinder.programme.schedule import Schedule
 from sitefinder.supply import (
     HOSTABLE_PHASES,
     ages_text,
@@ -415,6 +425,7 @@ def rank(
     method: SelectionMethod | str | None = None,
     progress: Progress | None = None,
     boundaries: bool = False,
+    overlap: bool = True,
     greedy_steps: int = 0,
     greedy_until: Callable[[Sequence[Pick]], bool] | None = None,
 ) -> RankResult:
@@ -432,6 +443,10 @@ def rank(
         Read and check the areas' boundaries file with the other inputs (for the outputs that
         draw them: the GeoPackage, the map and the report); otherwise, when the areas come
         from their own table, it is read when first asked for.
+    overlap
+        Work the programme out on a second process while the ranking and the plan are
+        chosen, where one can run (:func:`sitefinder.programme.beside.beside`); the same
+        result either way.
     greedy_steps
         Make the greedy build order this many picks long when more than ``max(bases, top)``
         (a national authority's harm-by-number-of-bases curve).
@@ -478,88 +493,96 @@ def rank(
     timings["prepare"] = time.perf_counter() - start
     timings["travel"] = model.travel.seconds
 
-    start = time.perf_counter()
-    least = max(scenario.bases, scenario.top)
-    greedy = greedy_order(
-        model.rows,
-        existing,
-        option_sites,
-        steps=max(least, greedy_steps),
-        owner=options["school"].tolist(),
-        progress=progress,
-        until=None if greedy_until is None else lambda p: len(p) >= least and greedy_until(p),
-    )
-    before_solution = (
-        greedy.standalone.today().solution(existing)
-        if read_warm(model.rows)
-        else solve_network(model.rows, existing)
-    )
-    timings["evaluate"] = time.perf_counter() - start
-    timings["evaluations"] = float(greedy.evaluations)
-
-    start = time.perf_counter()
-    inputs = PlanInputs(
-        instance=model,
-        schools=assessed,
-        area_names=data.areas.set_index("area_code")["area_name"],
-        options=options,
-        option_sites=option_sites,
-        existing=existing,
-        greedy=greedy,
-        before=before_solution,
-        data=data,
-    )
-    plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
-    timings["plan"] = time.perf_counter() - start
-
-    ranking = _ranking_table(scenario, assessed, options, greedy, plan)
-    sites = _sites_table(scenario, data, existing_table, plan)
-    pathway = pathways(
-        scenario,
-        data,
-        model,
-        sites=[*existing, *plan.sites],
-        table=_site_names(data, existing_table, len(model.fallback_sites), plan.chosen),
-        after=after_solution,
-    )
-    first_site = len(existing) - len(model.fallback_sites)
-    unplaced = pd.concat(
-        [
-            where_unplaced(model, before_solution, first_site=first_site, network="today"),
-            where_unplaced(model, after_solution, first_site=first_site, network="plan"),
-        ],
-        ignore_index=True,
-    )
-    before, after = metrics(model.rows, before_solution), metrics(model.rows, after_solution)
-    projection = sufficiency_of(
+    # The programme reads nothing of the ranking or the plan: it is worked out beside them,
+    # on a second process where one can run (the same answer either way).
+    programme = partial(
+        _programme,
         scenario,
         data,
         model,
         existing=existing,
         existing_table=existing_table,
-        before=before_solution,
-        chosen=plan.chosen,
         options=options.assign(
             name=assessed["name"].to_numpy()[options["school"].to_numpy(dtype=int)]
         ),
         option_sites=option_sites,
     )
-    if projection.states:  # the programme's primary bases, on its last year's network
-        later = programme_pathways(
+    with beside(programme, fork=overlap and asked_for(scenario)) as pending:
+        start = time.perf_counter()
+        least = max(scenario.bases, scenario.top)
+        greedy = greedy_order(
+            model.rows,
+            existing,
+            option_sites,
+            steps=max(least, greedy_steps),
+            owner=options["school"].tolist(),
+            progress=progress,
+            until=None if greedy_until is None else lambda p: len(p) >= least and greedy_until(p),
+        )
+        before_solution = (
+            greedy.standalone.today().solution(existing)
+            if read_warm(model.rows)
+            else solve_network(model.rows, existing)
+        )
+        timings["evaluate"] = time.perf_counter() - start
+        timings["evaluations"] = float(greedy.evaluations)
+
+        start = time.perf_counter()
+        inputs = PlanInputs(
+            instance=model,
+            schools=assessed,
+            area_names=data.areas.set_index("area_code")["area_name"],
+            options=options,
+            option_sites=option_sites,
+            existing=existing,
+            greedy=greedy,
+            before=before_solution,
+            data=data,
+        )
+        plan, after_solution = choose_plan(inputs, scenario, method=method, progress=progress)
+        timings["plan"] = time.perf_counter() - start
+
+        ranking = _ranking_table(scenario, assessed, options, greedy, plan)
+        sites = _sites_table(scenario, data, existing_table, plan)
+        pathway = pathways(
             scenario,
             data,
             model,
-            existing=existing,
-            names=_site_names(data, existing_table, len(model.fallback_sites), plan.chosen[:0]),
-            last=projection.states[-1],
+            sites=[*existing, *plan.sites],
+            table=_site_names(data, existing_table, len(model.fallback_sites), plan.chosen),
+            after=after_solution,
         )
+        first_site = len(existing) - len(model.fallback_sites)
+        unplaced = pd.concat(
+            [
+                where_unplaced(model, before_solution, first_site=first_site, network="today"),
+                where_unplaced(model, after_solution, first_site=first_site, network="plan"),
+            ],
+            ignore_index=True,
+        )
+        before, after = metrics(model.rows, before_solution), metrics(model.rows, after_solution)
+        start = time.perf_counter()
+        worked = pending.result()
+        timings["programme_wait"] = time.perf_counter() - start
+    projection = sufficiency_of(
+        scenario,
+        data,
+        model,
+        ahead=worked.ahead,
+        planned=worked.planned,
+        existing=existing,
+        existing_table=existing_table,
+        before=before_solution,
+        chosen=plan.chosen,
+    )
+    if worked.pathway is not None:  # the programme's primary bases, on its last year's network
         seen = set(zip(pathway["urn"], pathway["need_group"], strict=True))
+        later = worked.pathway
         later = later[[k not in seen for k in zip(later["urn"], later["need_group"], strict=True)]]
         pathway = pd.concat([pathway, later], ignore_index=True) if len(later) else pathway
     costs = plan_case(scenario, plan=plan, before=before, after=after, unplaced=unplaced)
-    if projection.states:
-        years = programme_case(scenario, model, projection.states, first_site=first_site)
-        costs = dataclasses.replace(costs, years=years)
+    if worked.years is not None:
+        costs = dataclasses.replace(costs, years=worked.years)
     return RankResult(
         scenario=scenario,
         data=data,
@@ -584,6 +607,47 @@ def rank(
         pathway=pathway,
         costs=costs,
     )
+
+
+@dataclass(frozen=True)
+class _Worked:
+    """The programme's part of a run: the forecast, the programme (None: none asked for),
+    its primary bases' pathways and each of its years' business case (None: no year)."""
+
+    ahead: Forecast | str
+    planned: Schedule | None
+    pathway: pd.DataFrame | None = None
+    years: pd.DataFrame | None = None
+
+
+def _programme(
+    scenario: Scenario,
+    data: AuthorityData,
+    model: Instance,
+    *,
+    existing: Sequence[Site],
+    existing_table: pd.DataFrame,
+    options: pd.DataFrame,
+    option_sites: Sequence[Site],
+) -> _Worked:
+    """The programme's part of a run, from what the run knows before its ranking and plan."""
+    ahead = forecast(scenario, data)
+    planned = programme_of(
+        scenario, model, ahead, existing=existing, options=options, option_sites=option_sites
+    )
+    if planned is None or not planned.states:
+        return _Worked(ahead, planned)
+    later = programme_pathways(
+        scenario,
+        data,
+        model,
+        existing=existing,
+        names=_site_names(data, existing_table, len(model.fallback_sites), pd.DataFrame()),
+        last=planned.states[-1],
+    )
+    first_site = len(existing) - len(model.fallback_sites)
+    years = programme_case(scenario, model, planned.states, first_site=first_site)
+    return _Worked(ahead, planned, later, years)
 
 
 def _site_names(

@@ -197,18 +197,6 @@ def test_existing_sites_stay_open_and_count_nothing():
     assert 0 in result.pair_site.tolist()
 
 
-def test_auto_switches_to_greedy_above_the_pair_threshold(monkeypatch):
-    import sitefinder.model.select as select
-
-    rng = np.random.default_rng(5)
-    demand, existing, candidates = random_case(rng)
-    monkeypatch.setattr(select, "AUTO_MAX_PAIRS", 0)
-    result = select_sites(demand, existing, candidates, SelectionRules(k=2))
-    assert result.method == "greedy"
-    assert np.isnan(result.gap)
-    assert not result.proven
-
-
 @pytest.mark.parametrize(
     ("options", "message"),
     [

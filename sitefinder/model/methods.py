@@ -13,7 +13,9 @@ class SelectionMethod(StrEnum):
     """How a set of new bases is chosen (the scenario's ``selection.method``, ``--method``)."""
 
     auto = "auto"
-    """The MIP up to :data:`sitefinder.model.select.AUTO_MAX_PAIRS` allowed pairs, else greedy."""
+    """The exact method; beyond :data:`sitefinder.model.select.AUTO_MAX_PAIRS` allowed pairs
+    within a fixed budget (:data:`sitefinder.model.select.AUTO_NODES`), else the greedy set
+    with the exact search's bound."""
     optimal = "optimal"
     """An exact mixed-integer programme (HiGHS), with its optimality gap."""
     greedy = "greedy"

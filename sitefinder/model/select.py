@@ -14,9 +14,11 @@ the LP prices' bound). The exact method first runs Benders decomposition
 (:mod:`sitefinder.model.benders`: a small master over the sets, cut by the assignment LP of
 each set it proposes), which proves most plans in a handful of rounds; within its fixed
 budgets it either proves the set or hands its best set to the full MIP, which finishes.
-``auto`` picks the exact method when the pair count is small enough. Every stop is on a
-deterministic limit (Benders' budgets, a node limit, or no improving swap left) so one
-instance always gets one answer; the wall-clock limit is a safety net whose use is reported.
+``auto`` runs the exact method, and beyond the full MIP's size gives Benders a fixed budget:
+where that does not prove the set, it keeps the greedy set with Benders' lower bound (its gap
+stated). Every stop is on a deterministic limit (Benders' budgets, a node limit, or no
+improving swap left) so one instance always gets one answer; the wall-clock limit is a
+safety net whose use is reported.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sitefinder.model._highs import MipLimits, MipModel, solve_highs
 from sitefinder.model.assign import Pairs, solve_transport
 from sitefinder.model.benders import NODES as BENDERS_NODES
 from sitefinder.model.benders import ROUNDS as BENDERS_ROUNDS
-from sitefinder.model.benders import CutPool, Rules, benders
+from sitefinder.model.benders import BendersResult, CutPool, Rules, benders
 from sitefinder.model.fill import best_addition
 from sitefinder.model.methods import SelectionMethod
 from sitefinder.model.network import DemandRows, Site
@@ -53,7 +55,14 @@ __all__ = [
 ]
 
 AUTO_MAX_PAIRS = 200_000
-"""``method="auto"`` solves the MIP up to this many allowed (row, site) pairs."""
+"""``method="auto"`` solves the MIP up to this many allowed (row, site) pairs (Benders, then
+the full MIP with what is left of the node limit: it always finishes); beyond, Benders alone
+within :data:`AUTO_NODES`, and where that does not prove the set, the greedy set with the
+search's bound."""
+AUTO_NODES = BENDERS_NODES
+"""Beyond :data:`AUTO_MAX_PAIRS`, the master problems' nodes ``auto`` gives Benders (each
+master LP counting one, each proposed set at least one; at most ``BENDERS_ROUNDS`` master
+MIPs): a deterministic budget, so the same instance always gets the same method and set."""
 FULL_MIP_MAX_PAIRS = 200_000
 """The full MIP takes over from Benders up to this many pairs; beyond, its rows and columns
 would take gigabytes, and Benders searches alone to the node limit and reports its gap."""
@@ -181,7 +190,7 @@ class SelectionResult:
         Total harm points (pair harm times flow plus unmet-need harm).
     gap
         Relative optimality gap (at most 1: harm is never negative); 0.0 when proven optimal,
-        NaN for the heuristic alone.
+        NaN for the heuristic alone (``auto``'s greedy fallback has Benders' bound: finite).
     proven
         True when the selection is proven optimal (within the settings' gaps).
     seconds
@@ -190,7 +199,9 @@ class SelectionResult:
         ``"optimal"`` or ``"greedy"``: the method that was run.
     limit
         ``""`` when the method finished (proven, or no improving swap left); ``"nodes"``
-        when the MIP's node limit stopped it (deterministic); ``"time"`` when the wall-clock
+        when the MIP's node limit stopped it (deterministic); ``"budget"`` when ``auto``'s
+        budget for Benders (:data:`AUTO_NODES`) ran out unproven and it fell back (also
+        deterministic); ``"time"`` when the wall-clock
         safety net did (the set may then differ between runs).
     """
 
@@ -728,6 +739,27 @@ def _best_one(problem: _Problem) -> NDArray[np.bool_]:
     return open_
 
 
+def _fallback(
+    problem: _Problem,
+    search: BendersResult,
+    given: NDArray[np.bool_] | None,
+    limits: MipLimits,
+    started: float,
+    deadline: float,
+) -> SelectionResult:
+    """``auto`` where Benders did not prove a set within its budget: the greedy method's set
+    (the better of it and Benders' best, ties to the greedy), with the gap to Benders' lower
+    bound, which holds for every set under the rules; ``limit`` is ``"budget"``."""
+    open_, harm, cut = _interchange(problem, deadline, given)
+    method = "greedy"
+    if problem.score(search.best) < harm - max(limits.abs_gap, limits.rel_gap * abs(harm)):
+        open_, harm, method = search.best, problem.score(search.best), "optimal"
+    proven = limits.proven(harm, search.bound)
+    gap = 0.0 if proven or abs(harm) <= _TOL else min(1.0, (harm - search.bound) / abs(harm))
+    limit = "" if proven else "time" if cut or search.limit == "time" else "budget"
+    return _selection(problem, open_, _Outcome(method, gap, proven, limit, started))
+
+
 def select_sites(
     demand: DemandRows,
     existing: Sequence[Site],
@@ -784,8 +816,10 @@ def select_sites(
     problem = _problem(demand, existing, candidates, rules, cuts.scorer if cuts else scorer)
     method = SelectionMethod(settings.method)
     n_pairs = sum(len(s.rows) for s in [*existing, *candidates])
+    # auto beyond the MIP's size: exact where Benders proves it within its budget, else greedy.
+    budgeted = method is SelectionMethod.auto and n_pairs > AUTO_MAX_PAIRS
     if method is SelectionMethod.auto:
-        method = SelectionMethod.optimal if n_pairs <= AUTO_MAX_PAIRS else SelectionMethod.greedy
+        method = SelectionMethod.optimal
     given = _valid_start(problem, start)
     if method is SelectionMethod.greedy:
         open_, _, cut = _interchange(problem, started + settings.time_limit, given)
@@ -813,9 +847,13 @@ def select_sites(
     # The master's nodes count to the limit; alone, each set it proposes costs one at least.
     budget = min(BENDERS_NODES, settings.node_limit) if full else settings.node_limit
     rounds = BENDERS_ROUNDS if full else budget
+    if budgeted:
+        budget, rounds = min(AUTO_NODES, settings.node_limit), BENDERS_ROUNDS
     pool = cuts if cuts is not None else CutPool(problem.scorer)
     search = benders(pool, arrays, open_, limits, deadline=deadline, nodes=budget, rounds=rounds)
     chosen, bound, limit = search.best, search.bound, search.limit
+    if budgeted and not search.proven:
+        return _fallback(problem, search, given, limits, started, deadline)
     if not search.proven and full:
         seed = open_ if upper <= problem.score(search.best) else search.best
         left = settings.time_limit - (time.perf_counter() - started)

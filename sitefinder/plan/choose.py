@@ -212,6 +212,14 @@ def _notes(
                 f" (selection.time_limit_seconds = {scenario.selection.time_limit_seconds:g})"
                 f" before {before}: another run may choose differently. Raise the limit."
             )
+        elif limit == "budget":
+            kept = "the greedy method's set" if method == "greedy" else "the exact search's best"
+            notes.append(
+                f"{which} was not proven optimal within the exact search's budget of method"
+                f' "auto" on an instance this large, so {kept} is kept: its optimality gap is'
+                f" {gap:.2%} (against the search's lower bound); every run stops at the same"
+                " place. Use --method optimal to search on to the node limit."
+            )
         elif limit == "nodes":
             notes.append(
                 f"{which} stopped at its node limit (selection.node_limit ="

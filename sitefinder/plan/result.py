@@ -73,7 +73,8 @@ class Plan:
         Total harm points with as many of the greedy build order's first bases instead (NaN
         when ``selection.counts`` fixes the mix, which the build order does not follow).
     gap
-        Relative optimality gap of the MIP (0 when proven optimal; NaN for the heuristic).
+        Relative optimality gap of the MIP (0 when proven optimal; NaN for the heuristic,
+        but for ``auto``'s greedy fallback: the gap to the exact search's lower bound).
     proven
         Whether the set is proven optimal: its total harm is within ``max(ABS_GAP, REL_GAP
         x harm)`` harm points of the MIP's lower bound (:meth:`proof` says so in words, for
@@ -98,7 +99,9 @@ class Plan:
         The chosen bases as model sites (for the network after the plan).
     limit
         What stopped the search for the plan's set early: ``""`` (nothing: proven, or no
-        improving swap left), ``"nodes"`` (the node limit: deterministic) or ``"time"`` (the
+        improving swap left), ``"nodes"`` (the node limit: deterministic), ``"budget"``
+        (``auto``'s budget for the exact search on a large instance: deterministic; the set
+        is the greedy method's, or the exact search's where better) or ``"time"`` (the
         wall-clock safety net: the set may differ between runs). ``notes`` also name any
         limit that stopped a search for a larger set the stopping rule then cut.
     requested
@@ -173,8 +176,14 @@ class Plan:
                     " good (the equivalent alternatives)"
                 )
             return "proven optimal" + ("" if brief else tolerance)
-        if self.method != "optimal":
+        if self.method != "optimal" and self.limit == "budget":  # auto's fallback, bounded
+            how = f"heuristic, optimality gap {self.gap:.2%}" + (
+                "" if brief else " (the exact search's bound at auto's budget)"
+            )
+        elif self.method != "optimal":
             how = "heuristic" if brief else "heuristic, no optimality bound"
+        elif self.limit == "budget":
+            how = f"optimality gap {self.gap:.2%} at auto's budget"
         elif self.limit == "nodes":
             how = f"optimality gap {self.gap:.2%} at the node limit"
         else:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import SelectionRules
+from sitefinder.model.warm import similar_order
 from sitefinder.plan.candidates import Candidates
 
 _EPS = 1e-9
@@ -68,6 +69,7 @@ def find_alternatives(
         without = scorer.harm(others)
         margin = max(tolerance * (without - current), (slack or {}).get(c, 0.0))
         allowed = current + margin + _EPS * max(1.0, abs(current))
+        trials = []
         for o in swap_candidates(candidates, rules, chosen, c):
             comp = int(scorer.component[o])
             if comp < 0:
@@ -75,11 +77,17 @@ def find_alternatives(
             # The network without c; the explanations' swaps trial the same LPs.
             model, site = scorer.warm(comp, others), candidates.sites[o]
             # Safe: with c closed, o can avert at most this much.
-            if without - model.bound(site, enough=without - allowed) > allowed:
-                continue
-            value = without - (model.objective - model.trial(site))
+            if without - model.bound(site, enough=without - allowed) <= allowed:
+                trials.append(o)
+        mine = []
+        # Like sites in a row: each trial starts near the last one's optimum (within the
+        # journeys' accuracy a large authority has hundreds to trial; a third of the time).
+        for o in similar_order(candidates.sites, trials):
+            model = scorer.warm(int(scorer.component[o]), others)
+            value = without - (model.objective - model.trial(candidates.sites[o]))
             if value <= allowed:
-                found.append((position, o, value - current))
+                mine.append((position, o, value - current))
+        found.extend(sorted(mine))
     return found
 
 

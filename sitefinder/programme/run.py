@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sitefinder.config import PROGRAMME_HORIZON, groups_in
-from sitefinder.programme.projection import fit_trend, project_demand
-from sitefinder.programme.schedule import schedule
+from sitefinder.programme.projection import Trend, fit_trend, project_demand
+from sitefinder.programme.schedule import Schedule, schedule
 from sitefinder.programme.sufficiency import COLUMNS, Sufficiency, base_places, statement
 
 if TYPE_CHECKING:
@@ -57,53 +58,46 @@ def asked_for(scenario: Scenario) -> bool:
     )
 
 
-def sufficiency_of(
-    scenario: Scenario,
-    data: AuthorityData,
-    instance: Instance,
-    *,
-    existing: Sequence[Site],
-    existing_table: pd.DataFrame,
-    before: Solution,
-    chosen: pd.DataFrame,
-    options: pd.DataFrame,
-    option_sites: Sequence[Site],
-) -> Sufficiency:
-    """The sufficiency statement of a run: projected demand against places, by year.
+@dataclass(frozen=True)
+class Forecast:
+    """Demand projected over the programme's horizon.
 
-    Parameters
+    Attributes
     ----------
-    scenario, data, instance
-        The run's scenario, inputs and model instance.
-    existing, existing_table
-        Today's sites (bases first, one per row of ``existing_table``) and their table.
-    before
-        Today's network's optimum (who each base serves).
-    chosen
-        The plan's new bases (``phase, need_group, places``): the places added from the first
-        year when no programme is asked for.
-    options, option_sites
-        The candidate new bases (``urn, name, phase, need_group, school``) and their sites,
-        for the programme (:func:`sitefinder.programme.schedule.schedule`).
-
-    Returns
-    -------
-    Sufficiency
-        The statement; empty with a note saying what it needs where demand cannot be
-        projected (no SEN2 series and no ``programme.growth``, or no year to start from).
+    years
+        The horizon (January census years).
+    start
+        The year the projection starts from (the data's year).
+    trend
+        The trend followed.
+    notes
+        How demand was projected.
+    projected
+        Projected demand (``year, area_code, phase, need_code, age, children``).
     """
+
+    years: list[int]
+    start: int
+    trend: Trend
+    notes: list[str]
+    projected: pd.DataFrame
+
+
+def forecast(scenario: Scenario, data: AuthorityData) -> Forecast | str:
+    """Demand projected over the horizon, or why it cannot be (a note, in words): no SEN2
+    series and no ``programme.growth``, or no year to start from."""
     settings = scenario.programme
     basis = data.basis
     base_year = _base_year(data)
     if settings.years is None and base_year is None:
-        return _empty(
+        return (
             "programme: no sufficiency statement: the data's year is not known (give"
             " inputs.demand.sen2_caseload, or programme.years)"
         )
     years = settings.years or [int(base_year) + k for k in range(1, HORIZON + 1)]  # type: ignore[arg-type]
     start = base_year if base_year is not None else years[0] - 1
     if years[0] <= start:
-        return _empty(
+        return (
             f"programme: no sufficiency statement: programme.years must come after the data's"
             f" year ({start}); got {years[0]}"
         )
@@ -114,7 +108,7 @@ def sufficiency_of(
             england=basis.england if basis is not None else None,
         )
     except ValueError as exc:
-        return _empty(f"{exc}; no sufficiency statement")
+        return f"{exc}; no sufficiency statement"
     ages = scenario.inputs.demand.ages
     projected = project_demand(
         data.demand,
@@ -126,6 +120,87 @@ def sufficiency_of(
         children=settings.children,
         additional=data.additional,
     )
+    return Forecast(list(years), int(start), trend, notes, projected)
+
+
+def programme_of(
+    scenario: Scenario,
+    instance: Instance,
+    ahead: Forecast | str,
+    *,
+    existing: Sequence[Site],
+    options: pd.DataFrame,
+    option_sites: Sequence[Site],
+) -> Schedule | None:
+    """The programme the scenario asks for (:func:`sitefinder.programme.schedule.schedule`),
+    on the demand ``ahead``; None when it asks for none or demand cannot be projected.
+
+    It reads nothing of the plan, so a run may work it out beside the plan
+    (:func:`sitefinder.programme.beside.beside`).
+
+    Parameters
+    ----------
+    scenario, instance
+        The run's scenario and model instance.
+    ahead
+        The run's :func:`forecast`.
+    existing
+        Today's sites (bases and special schools' places).
+    options, option_sites
+        The candidate new bases (``urn, name, phase, need_group, school``) and their sites.
+    """
+    if isinstance(ahead, str) or not asked_for(scenario):
+        return None
+    return schedule(
+        instance,
+        scenario,
+        years=ahead.years,
+        projected=ahead.projected,
+        existing=existing,
+        options=options,
+        option_sites=option_sites,
+    )
+
+
+def sufficiency_of(
+    scenario: Scenario,
+    data: AuthorityData,
+    instance: Instance,
+    *,
+    ahead: Forecast | str,
+    planned: Schedule | None,
+    existing: Sequence[Site],
+    existing_table: pd.DataFrame,
+    before: Solution,
+    chosen: pd.DataFrame,
+) -> Sufficiency:
+    """The sufficiency statement of a run: projected demand against places, by year.
+
+    Parameters
+    ----------
+    scenario, data, instance
+        The run's scenario, inputs and model instance.
+    ahead
+        The run's :func:`forecast`.
+    planned
+        The run's :func:`programme_of`: None when the scenario asks for no programme.
+    existing, existing_table
+        Today's sites (bases first, one per row of ``existing_table``) and their table.
+    before
+        Today's network's optimum (who each base serves).
+    chosen
+        The plan's new bases (``phase, need_group, places``): the places added from the first
+        year when no programme is asked for.
+
+    Returns
+    -------
+    Sufficiency
+        The statement; empty with a note saying what it needs where demand cannot be
+        projected (no SEN2 series and no ``programme.growth``, or no year to start from).
+    """
+    if isinstance(ahead, str):
+        return _empty(ahead)
+    years, projected, notes = ahead.years, ahead.projected, list(ahead.notes)
     n_bases = len(existing_table)
     table = existing_table.assign(places_source=_sources(scenario, data.bases, existing_table))
     served: dict[int, dict[tuple[str, str], float]] = {}
@@ -141,17 +216,7 @@ def sufficiency_of(
         for i, site in enumerate(existing[:n_bases])
     }
     today = base_places(table, served, classes=classes)
-    planned = None
-    if asked_for(scenario):
-        planned = schedule(
-            instance,
-            scenario,
-            years=years,
-            projected=projected,
-            existing=existing,
-            options=options,
-            option_sites=option_sites,
-        )
+    if planned is not None:
         notes.extend(planned.notes)
         added = planned.added
     else:  # the plan, open from the first year
@@ -168,9 +233,9 @@ def sufficiency_of(
         " children - places today - places added"
     )
     if planned is None:
-        return Sufficiency(rows, projected, trend.series, notes)
+        return Sufficiency(rows, projected, ahead.trend.series, notes)
     return Sufficiency(
-        rows, projected, trend.series, notes, planned.table, planned.years, planned.states
+        rows, projected, ahead.trend.series, notes, planned.table, planned.years, planned.states
     )
 
 

@@ -43,6 +43,8 @@ _CENSUS_FIELDS: dict[str, tuple[str, ...]] = {
     "admissions": ("admissions_policy",),
     "pupils": ("headcount_of_pupils", "headcount", "total_pupils", "number_of_pupils"),
     "period": ("time_period",),
+    "name": ("school_name",),
+    "la": ("la_name",),
 }
 _SEN_FIELDS: dict[str, tuple[str, ...]] = {
     "urn": ("urn",),
@@ -50,6 +52,8 @@ _SEN_FIELDS: dict[str, tuple[str, ...]] = {
     "support": ("sen_support",),
     "pupils": ("total_pupils", "headcount_of_pupils", "headcount"),
     "period": ("time_period",),
+    "name": ("school_name",),
+    "la": ("la_name",),
 }
 _AGE = re.compile(r"^age_(\d{1,2})$")
 _PUBLISHED_AGE = re.compile(r"^(?:full|part)[-_]time_(?:boys|girls)_aged?_(\d{1,2})$")
@@ -64,10 +68,17 @@ _ADMISSIONS = {
     "": "",
 }
 _HOSTING = ("primary", "secondary", "all-through")
+_PUNCTUATION = re.compile(r"[^\w]+")
 
 
 def _norm(column: str) -> str:
     return re.sub(r"[\s_]+", "_", str(column).strip().lower())
+
+
+def school_name_key(name: str) -> str:
+    """A school's name compared across files: lower case, punctuation and runs of spaces to
+    one space (``"St. Mary's C of E"`` -> ``"st mary s c of e"``)."""
+    return " ".join(_PUNCTUATION.sub(" ", str(name).casefold()).replace("_", " ").split())
 
 
 def _fields(header: Iterable[str], wanted: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
@@ -147,18 +158,49 @@ class CensusFill:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A census file's rows for the schools: ``keys`` is the schools' URN each row stands for
+    (its own, or the school's new URN when found by name); ``by_name`` rows were found so."""
+
+    layout: dict[str, str]
+    rows: pd.DataFrame
+    lines: FileLines
+    year: int | None
+    keys: np.ndarray
+    by_name: int
+
+    def found_note(self, schools: int) -> str:
+        by_urn = len(self.keys) - self.by_name
+        more = (
+            f", {self.by_name} more by name within the authority (a new URN since the census:"
+            " an academy conversion)"
+            if self.by_name
+            else ""
+        )
+        return f"{by_urn} of {schools} schools found by URN{more}"
+
+
+def _name_keys(la: pd.Series, name: pd.Series) -> pd.Series:
+    """``authority<TAB>name`` (see :func:`school_name_key`), to match rows within an authority."""
+    keys = [f"{a.strip().casefold()}\t{school_name_key(n)}" for a, n in zip(la, name, strict=True)]
+    return pd.Series(keys, index=la.index, dtype=object)
+
+
 def _cut(
     path: Path,
     problems: Problems,
-    urns: set[str],
+    schools: pd.DataFrame,
     *,
+    authority_of: Mapping[str, str],
     find: Callable[[Iterable[str]], dict[str, str] | None],
     refusal: str,
     what: str,
-) -> tuple[dict[str, str], pd.DataFrame, FileLines, int | None] | None:
+) -> _Rows | None:
     """The file's layout (``find`` on its header; ``refusal`` said when it has none), its rows
-    of ``urns`` (by URN, through the indexed copy: the file is parsed once for every
-    authority), the problems at their lines, and the census year."""
+    of the schools (by URN, through the indexed copy: the file is parsed once for every
+    authority; else by name, see :func:`_taken_by_name`), the problems at their lines, and the
+    census year."""
     header = read_csv_header(path)
     layout = find(header) if header is not None else None
     if header is not None and layout is None:
@@ -167,21 +209,72 @@ def _cut(
     if layout is None:
         read_csv(path, problems, hint="inputs.schools")  # says why it cannot be read
         return None
+    urns = schools["urn"].astype(str).str.strip()
+    named = urns.map(lambda u: authority_of.get(u, "")).str.strip() != ""
+    school_keys = pd.Series(
+        _name_keys(urns[named].map(authority_of), schools["name"][named].astype(str)).to_numpy(),
+        index=urns[named].to_numpy(),
+    )
+    pick = None
+    if "name" in layout and "la" in layout and len(school_keys):
+        las = {k.split("\t")[0] for k in school_keys}
+        wanted = set(school_keys)
+
+        def pick(copy: Mapping[str, np.ndarray]) -> np.ndarray:
+            # the authority first (an exact match on a few thousand rows), then the names
+            la = pd.Series(copy[layout["la"]])
+            near = np.flatnonzero(la.str.strip().str.casefold().isin(las).to_numpy())
+            keys = _name_keys(la.iloc[near], pd.Series(copy[layout["name"]][near], index=near))
+            mask = np.zeros(len(la), dtype=bool)
+            mask[near[keys.isin(wanted).to_numpy()]] = True
+            return mask
+
     columns = [*layout.values(), *(c for cs in age_columns(header or []).values() for c in cs)]
     found = read_by_key(
-        path, problems, key=layout["urn"], values=urns, columns=columns, hint="inputs.schools"
-    )
+        path, problems, key=layout["urn"], values=set(urns), columns=columns,
+        hint="inputs.schools", also=pick,
+    )  # fmt: skip
     if found is None:
         return None
     rows = found.rows
-    year = file_year(path, rows[layout["period"]] if "period" in layout and len(rows) else None)
     urn = rows[layout["urn"]].str.strip()
-    doubled = urn.duplicated(keep=False)
+    urn_set = set(urns)
+    doubled = urn.duplicated(keep=False) & urn.isin(urn_set)
     if doubled.any():
         shown = ", ".join(sorted(set(urn[doubled]))[:5])
         problems.add(path, f"URN {shown} appears more than once ({what}: one row per school)")
         return None
-    return layout, rows, FileLines(problems, found.positions, found.total), year
+    keys = urn.astype(object).where(urn.isin(urn_set))
+    if pick is not None:
+        row_keys = _name_keys(rows[layout["la"]], rows[layout["name"]])
+        keys = keys.where(keys.notna(), _taken_by_name(row_keys, keys, school_keys))
+    kept = keys.notna().to_numpy()
+    rows = rows[kept]
+    year = file_year(path, rows[layout["period"]] if "period" in layout and len(rows) else None)
+    return _Rows(
+        layout,
+        rows,
+        FileLines(problems, found.positions[kept], found.total),
+        year,
+        keys[kept].to_numpy(dtype=str),
+        int((keys[kept] != urn[kept]).sum()),
+    )
+
+
+def _taken_by_name(row_keys: pd.Series, by_urn: pd.Series, school_keys: pd.Series) -> pd.Series:
+    """The schools' URN a census row stands for when found by name within the authority.
+
+    A school not found by URN (a new URN since the census: an academy conversion) takes the
+    census row of its name in its authority only when that name is certain: one census row has
+    it (rows of any URN counted), that row's URN is no school of the table (a predecessor, not
+    another open school: it was not found by URN), and one school missing by URN has it.
+    """
+    missing = school_keys[~school_keys.index.isin(by_urn.dropna().to_numpy())]
+    once = missing[~missing.duplicated(keep=False)]
+    alone = ~row_keys.duplicated(keep=False)
+    take = alone & by_urn.isna() & row_keys.isin(once.to_numpy())
+    school_of = pd.Series(once.index, index=once.to_numpy())
+    return row_keys[take].map(school_of).reindex(row_keys.index)
 
 
 def _missing(
@@ -208,6 +301,7 @@ def apply_census(
     census: Path | None,
     sen: Path | None,
     problems: Problems,
+    authority_of: Mapping[str, str] | None = None,
 ) -> CensusFill | None:
     """Fill the schools' blanks from the school census (``census``) and SEN (``sen``) files.
 
@@ -221,6 +315,10 @@ def apply_census(
         The files, or None.
     problems
         Collector; None is returned when a file cannot be used.
+    authority_of
+        Each school's authority by URN (the DfE's ``la_name``, GIAS ``LA (name)``): a school
+        the census does not hold by URN is found by its name within it, when certain (see
+        :func:`_taken_by_name`). None: by URN only.
 
     Returns
     -------
@@ -231,16 +329,16 @@ def apply_census(
     out = schools.copy()
     notes: list[str] = []
     warnings: list[str] = []
-    urns = set(out["urn"].astype(str))
+    known = dict(authority_of or {})
     if census is not None:
-        filled = _fill_census(out, census, problems, urns)
+        filled = _fill_census(out, census, problems, known)
         if filled is None:
             return None
         out, note, warning = filled
         notes.append(note)
         warnings += [warning] if warning else []
     if sen is not None:
-        filled = _fill_sen(out, sen, problems, urns)
+        filled = _fill_sen(out, sen, problems, known)
         if filled is None:
             return None
         out, note, warning = filled
@@ -250,17 +348,18 @@ def apply_census(
 
 
 def _fill_census(
-    schools: pd.DataFrame, path: Path, problems: Problems, urns: set[str]
+    schools: pd.DataFrame, path: Path, problems: Problems, authority_of: Mapping[str, str]
 ) -> tuple[pd.DataFrame, str, str] | None:
     cut = _cut(
-        path, problems, urns, find=census_layout, what="the school census",
+        path, problems, schools, authority_of=authority_of, find=census_layout,
+        what="the school census",
         refusal="not a school census file: needs urn, sex_of_school_description or"
         " admissions_policy, and pupils by age (age_4 .. age_15, or the published"
         " full-time/part-time boys/girls aged N columns)",
     )  # fmt: skip
     if cut is None:
         return None
-    layout, rows, lines, year = cut
+    layout, rows, lines, year = cut.layout, cut.rows, cut.lines, cut.year
     ages = age_columns(rows.columns)
     before = len(problems.items)
     by_age = _pupils_by_age(path, rows, ages, lines)
@@ -295,7 +394,7 @@ def _fill_census(
             "pupils": pupils.to_numpy(dtype=float),
             **{k: v.to_numpy() for k, v in labels.items()},
         },
-        index=rows[layout["urn"]].str.strip().to_numpy(),
+        index=cut.keys,
     )
     out = schools.copy()
     key = out["urn"].astype(str)
@@ -320,8 +419,8 @@ def _fill_census(
         if counted.get(k)
     )  # fmt: skip
     note = (
-        f"{path}: school census, {_year_text(year)}: {int(held.sum())} of {len(out)} schools found"
-        f" by URN; filled where the schools file is blank: {shown or 'nothing'} (ages taught are"
+        f"{path}: school census, {_year_text(year)}: {cut.found_note(len(out))};"
+        f" filled where the schools file is blank: {shown or 'nothing'} (ages taught are"
         f" the ages on roll holding at least {AGE_SHARE:.0%} of the school's largest year)"
     )
     warning = _missing(
@@ -348,16 +447,16 @@ def _pupils_by_age(
 
 
 def _fill_sen(
-    schools: pd.DataFrame, path: Path, problems: Problems, urns: set[str]
+    schools: pd.DataFrame, path: Path, problems: Problems, authority_of: Mapping[str, str]
 ) -> tuple[pd.DataFrame, str, str] | None:
     cut = _cut(
-        path, problems, urns, find=sen_layout, what="the SEN census",
+        path, problems, schools, authority_of=authority_of, find=sen_layout, what="the SEN census",
         refusal="not a school-level SEN file: needs urn, EHC plan and Total pupils (the"
         " 'Special educational needs in England' school-level data)",
     )  # fmt: skip
     if cut is None:
         return None
-    layout, rows, lines, year = cut
+    layout, rows, lines, year = cut.layout, cut.rows, cut.lines, cut.year
     before = len(problems.items)
     ehc = lines.numbers(path, rows, layout["ehc"], rule=NumberRule(minimum=0, required=False))
     total = lines.numbers(path, rows, layout["pupils"], rule=NumberRule(minimum=0, required=False))
@@ -369,7 +468,7 @@ def _fill_sen(
         return None
     found = pd.DataFrame(
         {"ehc": ehc.to_numpy(dtype=float), "total": total.to_numpy(dtype=float)},
-        index=rows[layout["urn"]].str.strip().to_numpy(),
+        index=cut.keys,
     )
     out = schools.copy()
     key = out["urn"].astype(str)
@@ -383,9 +482,9 @@ def _fill_sen(
     out.loc[blank, "ehcp_pupils"] = filled
     count = int((blank & out["ehcp_pupils"].notna()).sum())
     note = (
-        f"{path}: SEN census, {_year_text(year)}: {int(held.sum())} of {len(out)} schools found by"
-        f" URN; pupils with EHC plans filled for {count} (the census's share of pupils with EHC"
-        " plans x pupils on roll)"
+        f"{path}: SEN census, {_year_text(year)}: {cut.found_note(len(out))};"
+        f" pupils with EHC plans filled for {count} (the census's share of pupils with EHC plans x"
+        " pupils on roll)"
     )
     warning = _missing(path, out, held, "their share of pupils with EHC plans stays unknown", year)
     return out, note, warning

@@ -135,6 +135,8 @@ class Establishments:
     districts: frozenset[str] = frozenset()
     base_warnings: list[str] = field(default_factory=list)
     """The warnings about the bases found (moot when a bases register replaces them)."""
+    authority_of: dict[str, str] = field(default_factory=dict)
+    """Each school's authority by URN (GIAS ``LA (name)``), where the file says it."""
 
 
 def need_code(label: str) -> str | None:
@@ -799,6 +801,12 @@ def read_establishments(
         if "district" in table.columns
         else frozenset()
     )
-    return Establishments(
-        schools, bases, inferred_warnings + warnings, notes, districts, base_warnings=warnings
+    authority_of = (
+        dict(zip(table["urn"].str.strip(), table["la_name"].str.strip(), strict=True))
+        if "la_name" in table.columns
+        else {}
     )
+    return Establishments(
+        schools, bases, inferred_warnings + warnings, notes, districts, base_warnings=warnings,
+        authority_of=authority_of,
+    )  # fmt: skip

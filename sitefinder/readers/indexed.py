@@ -11,7 +11,7 @@ problems is never stored, and a cache that cannot be written is a warning.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +45,10 @@ def read_by_key(
     values: Collection[str],
     columns: Sequence[str],
     hint: str = "inputs",
+    also: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None,
 ) -> KeyedRows | None:
-    """The rows of ``path`` whose ``key`` column (stripped) is one of ``values``.
+    """The rows of ``path`` whose ``key`` column (stripped) is one of ``values``, and those
+    ``also`` picks.
 
     Parameters
     ----------
@@ -58,6 +60,9 @@ def read_by_key(
         The keys wanted.
     columns
         The columns to return (and to store in the copy).
+    also
+        Given the whole copy's columns (text arrays, all in one order), a boolean mask of more
+        rows to take (e.g. by name): the copy is searched without parsing the file again.
 
     Returns
     -------
@@ -77,7 +82,7 @@ def read_by_key(
         parts = {"file": sha, "key": key, "columns": wanted, "reader": VERSION}
         entry = cache_entry("table", {**parts, "sitefinder": __version__})
         stored = entry.read()
-        found = _from_copy(stored, wanted, key, values) if stored is not None else None
+        found = _from_copy(stored, wanted, key, values, also) if stored is not None else None
         if found is not None:
             return found
     table = read_csv(path, problems, hint=hint)
@@ -91,7 +96,7 @@ def read_by_key(
     arrays = _copy(table, wanted, key)
     if entry is not None and len(problems.items) == before:
         problems.warnings.extend(entry.write(arrays))
-    found = _from_copy(arrays, wanted, key, values)
+    found = _from_copy(arrays, wanted, key, values, also)
     assert found is not None
     return KeyedRows(found.rows, found.positions, found.total, cached=False)
 
@@ -112,24 +117,33 @@ def _copy(table: pd.DataFrame, columns: list[str], key: str) -> dict[str, np.nda
 
 
 def _from_copy(
-    stored: dict[str, np.ndarray], columns: list[str], key: str, values: Collection[str]
+    stored: dict[str, np.ndarray],
+    columns: list[str],
+    key: str,
+    values: Collection[str],
+    also: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None,
 ) -> KeyedRows | None:
-    """The rows of ``values`` from an indexed copy, or None when it is not one (a miss)."""
+    """The rows of ``values`` (and ``also``'s) from an indexed copy, or None when it is not
+    one (a miss)."""
     names, keys, positions = stored.get("columns"), stored.get("keys"), stored.get("positions")
     total = stored.get("total")
     if names is None or keys is None or positions is None or total is None:
         return None
     if names.tolist() != columns or keys.dtype.kind != "U" or positions.shape != keys.shape:
         return None
-    wanted = np.array(sorted({str(v).strip() for v in values}), dtype=str)
-    hit = np.isin(keys, wanted) & (keys != "")
-    at = np.flatnonzero(hit)
-    at = at[np.argsort(positions[at], kind="stable")]  # file order
-    data = {}
+    copy: dict[str, np.ndarray] = {}
     for number, column in enumerate(columns):
         values_ = stored.get(f"c{number}")
         if values_ is None or values_.shape != keys.shape or values_.dtype.kind != "U":
             return None
-        data[column] = values_[at].tolist()
-    rows = pd.DataFrame(data, index=pd.Index(positions[at]), columns=columns)
+        copy[column] = values_
+    wanted = np.array(sorted({str(v).strip() for v in values}), dtype=str)
+    hit = np.isin(keys, wanted) & (keys != "")
+    if also is not None:
+        hit |= also(copy)
+    at = np.flatnonzero(hit)
+    at = at[np.argsort(positions[at], kind="stable")]  # file order
+    data = {column: copy[column][at].tolist() for column in columns}
+    # str even when no row is taken (an empty list would be read as float)
+    rows = pd.DataFrame(data, index=pd.Index(positions[at]), columns=columns, dtype=str)
     return KeyedRows(rows, positions[at], int(total[0]), cached=True)
