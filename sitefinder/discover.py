@@ -44,7 +44,11 @@ from sitefinder.readers.establishments import (
     TYPE_GROUPS,
 )
 from sitefinder.readers.population import CODE_COLUMNS as POPULATION_CODES
-from sitefinder.readers.population import HEADER_WITHIN, age_columns, is_population_header
+from sitefinder.readers.population import (
+    age_columns,
+    header_below_titles,
+    is_population_header,
+)
 from sitefinder.readers.population_bands import band_columns, covers, has_single_years
 from sitefinder.readers.sen2 import BASE_PLACEMENTS, NEED_COLUMNS, census_year
 
@@ -439,26 +443,12 @@ def _sniff(path: Path) -> tuple[list[str], str, int] | str:
         if sum(1 for h in header if h) < 2:
             # One title cell: a population sheet saved as CSV or a Nomis download keeps its
             # titles above the table; the population reader skips them the same way.
-            titles, header = _below_titles(lines, header)
+            found = header_below_titles("\n".join(lines))
+            titles, header = (found[0], found[1]) if found else (0, header)
         if len(header) < 2:
             return "not a comma-separated table (one column)"
         return header, encoding, titles
     return "cannot decode the text (neither UTF-8 nor Windows-1252)"
-
-
-def _below_titles(lines: list[str], first: list[str]) -> tuple[int, list[str]]:
-    """The number of title lines and the population header below them, or (0, ``first``)."""
-    with_ends = io.StringIO("\n".join(lines[: HEADER_WITHIN + 1]), newline="")
-    reader = csv.reader(with_ends)
-    try:
-        for row in reader:
-            if reader.line_num > HEADER_WITHIN:
-                break
-            if is_population_header(row):
-                return reader.line_num - 1, [h.strip() for h in row]
-    except csv.Error:
-        pass
-    return 0, first
 
 
 def read_columns(candidate: Candidate, columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -105,16 +105,24 @@ def _title_lines(path: Path) -> tuple[int, str]:
         return 0, ""  # reading it says why
     if len(head) == SNIFF_BYTES:
         head = head[: head.rfind("\n") + 1]  # whole lines only
-    reader = csv.reader(io.StringIO(head, newline=""))
+    found = header_below_titles(head)
+    return (found[0], found[2]) if found else (0, "")
+
+
+def header_below_titles(text: str) -> tuple[int, list[str], str] | None:
+    """Where the population header stands among the first lines of ``text``: the number of
+    lines above it, the header, and the titles' text (" / " between cells); None when none of
+    the first ``HEADER_WITHIN`` lines is one (or the text is not CSV there)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     titles: list[str] = []
     try:
         for row in itertools.islice(reader, HEADER_WITHIN):
             if is_population_header(row):
-                return reader.line_num - 1, " / ".join(titles)
+                return reader.line_num - 1, [cell.strip() for cell in row], " / ".join(titles)
             titles.extend(cell.strip() for cell in row if cell.strip())
     except csv.Error:
         pass  # the shape check says where
-    return 0, ""
+    return None
 
 
 def _shortened(text: str, limit: int = 80) -> str:
