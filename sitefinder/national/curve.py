@@ -23,18 +23,19 @@ from numpy.typing import NDArray
 from sitefinder.model.greedy import Pick
 from sitefinder.plan.stopping import StoppingRule
 
+_WHY = {
+    "rule": "would place too few children who had no base place and avert too little harm"
+    " (selection.min_children, selection.min_harm_averted)",
+    "occupancy": "would be filled under selection.min_occupancy",
+}
+"""Why the rule refuses a base, in words without counts of children."""
+
 
 def refusal(pick: Pick, *, stop: StoppingRule, places: float) -> str:
     """Why the rule refuses ``pick`` as the next base of ``places`` places, in words without
     counts of children (``""`` when it passes)."""
-    if not stop.passes(newly_placed=pick.newly_placed, harm_averted=pick.marginal, places=places):
-        return (
-            "would place too few children who had no base place and avert too little harm"
-            " (selection.min_children, selection.min_harm_averted)"
-        )
-    if not stop.fills(served=pick.served, places=places):
-        return "would be filled under selection.min_occupancy"
-    return ""
+    reason = stop.judge(pick, places=places)
+    return _WHY[reason] if reason else ""
 
 
 PASSES = 3
@@ -72,20 +73,11 @@ def rule_curve(picks: Sequence[Pick], *, stop: StoppingRule, places: float, limi
     """The curve of a greedy build order's ``picks`` (bases of ``places`` places): the
     marginals of the first ``limit`` picks the rule admits, passing over the picks it refuses
     until it has refused :data:`PASSES` (then the curve ends there)."""
-    marginals: list[float] = []
-    first = ""
-    refused = 0
-    for number, pick in enumerate(picks, start=1):
-        if len(marginals) >= limit:
-            break
-        why = refusal(pick, stop=stop, places=places)
-        if not why:
-            marginals.append(pick.marginal)
-            continue
-        refused += 1
-        first = first or f"base {number} of its greedy order {why}"
-        if refused >= PASSES:
-            break
-    curve = Curve(np.array(marginals, dtype=float), refused)
-    ended = len(marginals) < limit and refused >= PASSES
-    return Curve(curve.marginals, refused, first if ended else "")
+    admitted = stop.admit(picks, places=places, refusals=PASSES, limit=limit)
+    marginals = np.array([pick.marginal for pick in admitted.picks], dtype=float)
+    refused = len(admitted.refused)
+    stopped = ""
+    if len(marginals) < limit and refused >= PASSES:
+        number, _, reason = admitted.refused[0]
+        stopped = f"base {number} of its greedy order {_WHY[reason]}"
+    return Curve(marginals, refused, stopped)

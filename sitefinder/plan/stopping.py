@@ -26,6 +26,7 @@ import numpy as np
 from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.errors import ScenarioError
+from sitefinder.model.greedy import Pick
 from sitefinder.model.network import DemandRows, Site
 from sitefinder.model.scoring import SetScorer
 from sitefinder.model.select import (
@@ -82,12 +83,51 @@ class StoppingRule:
             or harm_averted >= self.min_harm_averted - _EPS
         )
 
+    def judge(self, pick: Pick, *, places: float) -> str:
+        """Why a greedy order's ``pick``, a base of ``places`` places judged by what it adds
+        to the picks before it, is refused: ``"rule"``, ``"occupancy"``, or ``""`` (it
+        passes)."""
+        if not self.passes(
+            newly_placed=pick.newly_placed, harm_averted=pick.marginal, places=places
+        ):
+            return "rule"
+        return "" if self.fills(served=pick.served, places=places) else "occupancy"
+
+    def admit(
+        self, picks: Sequence[Pick], *, places: float, refusals: int, limit: int | None = None
+    ) -> Admitted:
+        """The picks of a greedy order the rule admits, in order, passing over those it
+        refuses until it has refused ``refusals`` (the order ends there) or admitted ``limit``.
+        """
+        admitted: list[Pick] = []
+        refused: list[tuple[int, Pick, str]] = []
+        for number, pick in enumerate(picks, start=1):
+            if limit is not None and len(admitted) >= limit:
+                break
+            reason = self.judge(pick, places=places)
+            if not reason:
+                admitted.append(pick)
+                continue
+            refused.append((number, pick, reason))
+            if len(refused) >= refusals:
+                break
+        return Admitted(admitted, refused)
+
     def describe(self, places: float, threshold: int) -> str:
         """The rule in words for a base of ``places`` places, after "a base must place"."""
         return (
             f"at least {format_count(self.children_needed(places), threshold)} children who had"
             f" no base place or avert {self.min_harm_averted:.2f} harm points"
         )
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A greedy order's picks the rule admits (:meth:`StoppingRule.admit`), and those it
+    refused: (their place in the order from 1, the pick, ``"rule"`` or ``"occupancy"``)."""
+
+    picks: list[Pick]
+    refused: list[tuple[int, Pick, str]]
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,8 @@ without the programme (today's bases only) and with it, and the bound on that ye
 AUTO_CAP = 10
 """New bases a year at most with ``programme.bases = "auto"`` (a bound on the search)."""
 _SKIPS = 3
-_NAMED = 4  # bases a year's note names as kept out (the rest are counted)
 """Picks of a year's greedy order passed over (failing the rules) before its count stops."""
+_NAMED = 4  # bases a year's note names as kept out (the rest are counted)
 
 
 @dataclass(frozen=True)
@@ -180,26 +180,17 @@ def _wanted(
         warm_picks=True,
         standalone_of_picks=False,
     )
-    passing: list[int] = []
-    why, skipped = "", 0
-    for pick in greedy.picks:
-        passes = stop.passes(
-            newly_placed=pick.newly_placed, harm_averted=pick.marginal, places=places
+    admitted = stop.admit(greedy.picks, places=places, refusals=_SKIPS)
+    passing = [pick.option for pick in admitted.picks]
+    why = ""
+    if admitted.refused:
+        _, pick, reason = admitted.refused[0]
+        why = "the next base of the year's greedy order " + (
+            f"would fill {pick.served / places:.0%} of its places"
+            if reason == "occupancy"
+            else f"would place {pick.newly_placed:.1f} children who had none and avert"
+            f" {pick.marginal:.2f} harm points"
         )
-        fills = stop.fills(served=pick.served, places=places)
-        if passes and fills:
-            passing.append(pick.option)
-            continue
-        if not why:
-            why = "the next base of the year's greedy order " + (
-                f"would fill {pick.served / places:.0%} of its places"
-                if passes
-                else f"would place {pick.newly_placed:.1f} children who had none and avert"
-                f" {pick.marginal:.2f} harm points"
-            )
-        skipped += 1
-        if skipped >= _SKIPS:
-            break
     count = min(len(passing), cap) if bases == "auto" else cap
     return count, passing[:count], why, greedy.standalone.today()
 
