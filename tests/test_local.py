@@ -72,3 +72,25 @@ def test_trials_equal_full_resolves_as_bases_open(seed):
         assert before.objective - after.objective == pytest.approx(max(gains), abs=1e-6)
         network.open(best, network.trial(best))
         opened.append(best)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reach_and_rows_of_are_the_distinct_indices_whether_few_or_many(seed):
+    # A special school reaches a whole authority: its pairs are counted by a mask, a base's
+    # few by hashing; either way the sorted distinct indices, as np.unique gives them.
+    rng = np.random.default_rng(seed)
+    demand, existing, _ = _random_network(rng, n_rows=60, n_sites=8)
+    everywhere = np.arange(60)
+    minutes = everywhere.astype(np.float64)
+    existing.append(Site(40.0, frozenset({0, 1, 2}), everywhere, minutes, minutes / 60))
+    existing.append(Site(1.0, frozenset({0}), np.array([7, 5]), np.ones(2), np.ones(2)))
+    network = LocalNetwork(demand, existing)
+    pair_row = np.concatenate([s.rows for s in existing])
+    pair_site = np.repeat(np.arange(len(existing)), [len(s.rows) for s in existing])
+    for rows in (np.array([3]), rng.choice(60, 5, replace=False), everywhere):
+        sites = network.reach(rows)
+        assert sites.tolist() == np.unique(pair_site[np.isin(pair_row, rows)]).tolist()
+        served = network.rows_of(sites)
+        assert served.tolist() == np.unique(pair_row[np.isin(pair_site, sites)]).tolist()
+        assert network.around(rows) == len(np.union1d(rows, served))
+    assert network.rows_of(np.array([len(existing) - 1])).tolist() == [5, 7]  # by hashing

@@ -256,8 +256,7 @@ def greedy_order(
         if reached <= _WARM_ROWS or reached <= _WARM_RATIO * len(option.rows):
             return True
         if index not in first_reach:
-            rows = np.unique(option.rows)
-            first_reach[index] = len(np.union1d(rows, network.rows_of(network.reach(rows))))
+            first_reach[index] = network.around(option.rows)
         return reached <= _WARM_RATIO * first_reach[index]
 
     def slack(index: int) -> float:
