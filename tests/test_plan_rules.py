@@ -352,3 +352,35 @@ def test_selection_keys_are_validated(scenario_file):
     ]
     scenario = load_scenario(scenario_file('[selection]\nmethod = "greedy"\n', name="g.toml"))
     assert scenario.selection.method == "greedy" and scenario.selection.min_harm_averted == 1.0
+
+
+def test_a_swap_is_trialled_once_for_the_alternatives_and_the_explanations(monkeypatch):
+    # find_alternatives and why_not value the same swaps (chosen base out, option in): each
+    # is an LP trial the first time and read back after, with the same harm.
+    from sitefinder.model import warm
+
+    demand, existing, sites = _random_network(3)
+    scorer = SetScorer(demand, existing, sites)
+    trials: list[int] = []
+    original = warm.WarmTransport.trial
+
+    def counted(self, site):
+        trials.append(id(site))
+        return original(self, site)
+
+    monkeypatch.setattr(warm.WarmTransport, "trial", counted)
+    others = [0, 3]
+    first = [scorer.plus(others, o) for o in (1, 2, 4)]
+    assert len(trials) == 3
+    assert [scorer.plus([3, 0], o) for o in (1, 2, 4)] == first  # any order of the set
+    assert len(trials) == 3
+    fresh = SetScorer(demand, existing, sites)
+    assert first == pytest.approx([fresh.harm([*others, o]) for o in (1, 2, 4)], abs=1e-7)
+    # Another set of 1's component: a new trial; a change elsewhere changes nothing of it.
+    mine = scorer.component == scorer.component[1]
+    near = next(j for j in range(len(sites)) if mine[j] and j not in (0, 1, 2, 3, 4))
+    far = [j for j in range(len(sites)) if not mine[j] and j not in (0, 3)]
+    scorer.plus([*others, *far], 1)
+    assert len(trials) == 3
+    scorer.plus([*others, near], 1)
+    assert len(trials) == 4

@@ -99,6 +99,8 @@ class SetScorer:
             dtype=np.intp,
         )
         self._memo: dict[tuple[int, tuple[int, ...]], Score] = {}
+        # Each trial's harm averted by its component: (component, its open set, extra).
+        self._gains: dict[tuple[int, tuple[int, ...], int], float] = {}
         self._warm: OrderedDict[tuple[int, tuple[int, ...]], WarmTransport] = OrderedDict()
         self._today: dict[int, WarmTransport] = {}  # each component with today's bases only
 
@@ -161,15 +163,19 @@ class SetScorer:
 
         The ``chosen`` set is scored exactly (cached); ``extra`` is a trial on a warm LP of its
         component with the chosen open (kept for the next trial against the same set), so
-        valuing many one-base changes of one set costs a dual simplex restart each.
+        valuing many one-base changes of one set costs a dual simplex restart each. Each
+        trial is kept: the alternatives and the explanations ask for many of the same swaps.
         """
         open_ = self._open(chosen)
         base = self.harm(open_)
         comp = int(self.component[extra])
         if comp < 0 or extra in set(open_.tolist()):
             return base
-        model = self.warm(comp, open_)
-        return base - (model.objective - model.trial(self.candidates[extra]))
+        key = (comp, self._key(comp, open_), int(extra))
+        if key not in self._gains:
+            model = self.warm(comp, open_)
+            self._gains[key] = model.objective - model.trial(self.candidates[extra])
+        return base - self._gains[key]
 
     def warm(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> WarmTransport:
         """The warm assignment LP of component ``comp`` with the ``chosen`` candidates of it
