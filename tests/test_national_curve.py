@@ -15,7 +15,7 @@ from sitefinder.authorities import find_authority
 from sitefinder.config import load_scenario
 from sitefinder.model.greedy import Pick
 from sitefinder.national.allocate import allocation_table
-from sitefinder.national.curve import refusal, rule_curve
+from sitefinder.national.curve import rule_curve
 from sitefinder.plan.stopping import StoppingRule
 
 PLACES = 10.0  # a base of 10 places
@@ -43,15 +43,16 @@ IDLE = _pick(marginal=0.5, served=9.0, newly_placed=0.0)  # refused: places none
 
 
 def test_the_rule_judges_each_base_by_what_it_adds():
-    assert refusal(ORDER[0], stop=RULE, places=PLACES) == ""
-    assert (
-        refusal(HALF, stop=RULE, places=PLACES) == "would be filled under selection.min_occupancy"
-    )
+    assert RULE.judge(ORDER[0], places=PLACES) == ""
+    assert RULE.judge(HALF, places=PLACES) == "occupancy"
     # Without a minimum occupancy, 5 children newly placed is half the places: it passes.
     loose = StoppingRule(min_children=None, min_harm_averted=1.0, min_occupancy=0.0)
-    assert refusal(HALF, stop=loose, places=PLACES) == ""
-    assert refusal(ORDER[2], stop=loose, places=PLACES) == ""  # averts 3 >= 1 harm point
-    assert "would place too few children" in refusal(IDLE, stop=loose, places=PLACES)
+    assert loose.judge(HALF, places=PLACES) == ""
+    assert loose.judge(ORDER[2], places=PLACES) == ""  # averts 3 >= 1 harm point
+    assert loose.judge(IDLE, places=PLACES) == "rule"
+    # The curve says why in words, without counts of children.
+    curve = rule_curve([IDLE, IDLE, IDLE], stop=loose, places=PLACES, limit=20)
+    assert curve.stopped.startswith("base 1 of its greedy order would place too few children")
 
 
 def test_a_refused_base_is_passed_over_and_the_third_ends_the_curve():

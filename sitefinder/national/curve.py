@@ -31,13 +31,6 @@ _WHY = {
 """Why the rule refuses a base, in words without counts of children."""
 
 
-def refusal(pick: Pick, *, stop: StoppingRule, places: float) -> str:
-    """Why the rule refuses ``pick`` as the next base of ``places`` places, in words without
-    counts of children (``""`` when it passes)."""
-    reason = stop.judge(pick, places=places)
-    return _WHY[reason] if reason else ""
-
-
 PASSES = 3
 """Bases of an order the rule may refuse before the curve ends (as a programme year's count:
 :data:`sitefinder.programme.schedule._SKIPS`)."""
