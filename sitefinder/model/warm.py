@@ -24,9 +24,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
-from sitefinder.model.assign import SolverError
 from sitefinder.model.bounds import EasedPrices, gain_bound
 from sitefinder.model.network import DemandRows, Site, Solution, folded
+from sitefinder.model.reduced import PARK, Pairs, ReducedTrials, copy_at_basis, install_slot, solve
 
 _INF = highspy.kHighsInf
 _PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex
@@ -151,13 +151,11 @@ class WarmTransport:
         (milliseconds, where building the LP again solves it from scratch)."""
         clone = object.__new__(WarmTransport)
         clone.__dict__.update(self.__dict__)
-        h = new_highs()
-        h.passModel(self._highs.getLp())
+        h = copy_at_basis(self._highs) if len(self._rows) else new_highs()
         if self._trial_columns is not None:
             h.setOptionValue("simplex_strategy", self._strategy())
-        if len(self._rows):
-            h.setBasis(self._highs.getBasis())
         clone._highs = h
+        clone._reduced = None  # the clone's trials get their own solver
         clone._sites = list(self._sites)
         clone._site_rows = list(self._site_rows)
         clone._pairs = list(self._pairs)
@@ -258,6 +256,7 @@ class WarmTransport:
         self._basis_ok = bool(n)
         self._optimal_basis = self._highs.getBasis() if n else None
         self._codes = None
+        self._reduced: ReducedTrials | None = None  # built with these prices at the first trial
 
     def open(self, site: Site) -> None:
         """Open ``site`` for good (its rows lie in this model's) and re-solve from the last
@@ -306,16 +305,7 @@ class WarmTransport:
         return n
 
     def _solve(self) -> float:
-        h = self._highs
-        h.run()
-        status = h.getModelStatus()
-        if status == highspy.HighsModelStatus.kModelEmpty:  # no children in these classes
-            return 0.0
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(
-                f"HiGHS could not solve the assignment: {h.modelStatusToString(status)}"
-            )
-        return float(h.getInfo().objective_function_value)
+        return solve(self._highs)
 
     def bound(self, site: Site, *, enough: float = -np.inf) -> float:
         """An upper bound on the harm points ``site`` would avert added to this network, from
@@ -339,13 +329,7 @@ class WarmTransport:
         """Add, once, a trial base: a capacity row and a column from every row to it, all
         closed (capacity 0, columns fixed at 0); return the columns."""
         h = self._highs
-        n = len(self._rows)
-        self._trial_row = h.getNumRow()
-        h.addRow(-_INF, 0.0, 0, _NO_INDEX, _NO_VALUE)
-        first = h.getNumCol()
-        add_pair_columns(h, np.zeros(n), np.arange(n), np.full(n, self._trial_row))
-        columns = np.arange(first, first + n, dtype=np.int32)
-        h.changeColsBounds(n, columns, np.zeros(n), np.zeros(n))
+        self._trial_row, columns = install_slot(h, len(self._rows))
         # Each trial starts from the last one's optimal basis, still feasible for the next
         # trial's base wherever it reaches the same rows: the primal simplex restarts there
         # (on a large LP the dual simplex gets there sooner, in more but cheaper iterations).
@@ -365,18 +349,39 @@ class WarmTransport:
         n = len(self._rows)
         if not n:
             return self.objective
+        local = self._local[site.rows]
+        keep = local >= 0
+        if n >= _LARGE_ROWS:  # on the LP's promising columns, the others priced after
+            return self._reduced_trials().trial(local[keep], site.harm[keep], site.capacity)
         if self._trial_columns is None:
             self._trial_columns = self._install_trial_site()
         h = self._highs
         cost, upper = np.zeros(n), np.zeros(n)
-        local = self._local[site.rows]
-        keep = local >= 0
         cost[local[keep]] = site.harm[keep]
         upper[local[keep]] = _INF
         h.changeColsCost(n, self._trial_columns, cost)
         h.changeColsBounds(n, self._trial_columns, np.zeros(n), upper)
         h.changeRowBounds(self._trial_row, -_INF, float(site.capacity))
         return self._solve()
+
+    def _reduced_trials(self) -> ReducedTrials:
+        if self._reduced is None:
+            pairs = [
+                Pairs(row, columns, rows, site.harm[keep])
+                for (row, columns, rows), site, (_, keep) in zip(
+                    self.pair_layout(), self._sites, self._pairs, strict=True
+                )
+            ]
+            least = float(self._demand.unmet_harm[self._rows].min())
+            self._reduced = ReducedTrials(
+                copy_at_basis(self._highs),
+                rows=len(self._rows),
+                pairs=pairs,
+                prices=self.prices[self._rows],
+                site_prices=self._site_prices,
+                park=PARK * least,
+            )
+        return self._reduced
 
 
 def read_warm(demand: DemandRows) -> bool:
