@@ -667,7 +667,10 @@ def load_inputs(scenario: Scenario, *, defer_boundaries: bool = True) -> Authori
         lived = (
             areas
             if demand is None
-            else areas[areas["area_code"].isin(demand.loc[demand["children"] > 0, "area_code"])]
+            # Each area once: a national slice has tens of thousands of demand rows.
+            else areas[
+                areas["area_code"].isin(demand.loc[demand["children"] > 0, "area_code"].unique())
+            ]
         )
         schools, kept = _within_border_reach(
             schools,
