@@ -11,6 +11,11 @@ from sitefinder.model.network import solve_network
 from sitefinder.model.warm import WarmTransport
 
 
+def _every_lp_reduced(patch):
+    patch.setattr(warm_module, "_LARGE_ROWS", 0)
+    patch.setattr(warm_module, "_PAIRS_PER_ROW", 0)
+
+
 def _instance(rng):
     """Rows of 1-6 children, three bases of 1-6 places each reaching most rows, and six trial
     bases of 1-8 places (journeys 5-120 minutes: harm a tenth of the minutes)."""
@@ -29,7 +34,7 @@ def _instance(rng):
 def test_parked_pairs_come_back_whenever_they_would_lower_the_harm(monkeypatch):
     # Everything not on the optimum's own pairs parked: many trials need pairs back, and each
     # value must still be the whole network's optimum, as a fresh solve finds it.
-    monkeypatch.setattr(warm_module, "_LARGE_ROWS", 0)
+    _every_lp_reduced(monkeypatch)
     monkeypatch.setattr(warm_module, "PARK", 0.0)
     rng = np.random.default_rng(7)
     joined = 0
@@ -57,7 +62,7 @@ def test_reduced_trials_equal_the_whole_lp(instance, park):
     demand, existing, trials = instance
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(warm_module, "PARK", park)
-        patch.setattr(warm_module, "_LARGE_ROWS", 0)
+        _every_lp_reduced(patch)
         reduced_model = WarmTransport(demand, existing, np.arange(len(demand)))
         values = [reduced_model.trial(t) for t in trials]
     whole = WarmTransport(demand, existing, np.arange(len(demand)))
@@ -65,7 +70,7 @@ def test_reduced_trials_equal_the_whole_lp(instance, park):
 
 
 def test_a_copy_and_a_re_solved_model_trial_on_their_own_reduced_lps(monkeypatch):
-    monkeypatch.setattr(warm_module, "_LARGE_ROWS", 0)
+    _every_lp_reduced(monkeypatch)
     demand = demand_rows([3, 2, 4], [0, 0, 0])
     a = site(2, {0}, [0, 1], [10, 40])
     model = WarmTransport(demand, [a], np.arange(3))
@@ -80,3 +85,12 @@ def test_a_copy_and_a_re_solved_model_trial_on_their_own_reduced_lps(monkeypatch
     assert model._reduced is None  # new prices: the next trial builds a new reduced LP
     assert model.trial(probe) == pytest.approx(2 + 4 + 4 + 25)  # row 0's third child unplaced
     assert clone.trial(probe) == pytest.approx(before)
+
+
+def test_few_pairs_a_row_keep_their_trials_on_the_whole_lp(monkeypatch):
+    # Two bases over three rows: under four pairs a row, nothing worth a second solver.
+    monkeypatch.setattr(warm_module, "_LARGE_ROWS", 0)
+    demand = demand_rows([3, 2, 4], [0, 0, 0])
+    model = WarmTransport(demand, [site(2, {0}, [0, 1], [10, 40])], np.arange(3))
+    assert model.trial(site(3, {0}, [1, 2], [20, 30])) == pytest.approx(109.0)
+    assert model._reduced is None

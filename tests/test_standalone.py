@@ -181,7 +181,7 @@ def test_whole_networks_read_from_warm_lps_are_optima_laid_out_as_solved(instanc
 
 
 def test_the_large_network_path_ranks_and_plans_as_the_small_one(monkeypatch):
-    """With every network counted large (dual simplex trials, picks
+    """With every network counted large (trials by the dual simplex on reduced LPs, picks
     described and whole networks read from warm LPs) the demo's ranking, plan and network
     figures are those of the usual path; only the choice among equally optimal assignments
     may differ."""
@@ -191,6 +191,7 @@ def test_the_large_network_path_ranks_and_plans_as_the_small_one(monkeypatch):
     scenario = load_scenario(default_scenario_path())
     small = rank(scenario)
     monkeypatch.setattr(warm_module, "_LARGE_ROWS", 0)
+    monkeypatch.setattr(warm_module, "_PAIRS_PER_ROW", 0)
     large = rank(scenario)
     columns = ["urn", "phase", "need_group", "in_plan"]
     assert large.ranking[columns].equals(small.ranking[columns])

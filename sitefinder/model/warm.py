@@ -35,6 +35,11 @@ _CHAIN_CELLS = 2_000_000  # sites x rows ordered into a chain of similar sites; 
 # From this many demand rows a model's trials are by the dual simplex (about one and a half
 # times faster there, measured) and a whole network is read from its solved components.
 _LARGE_ROWS = 2_000
+# A large LP with this many open-base pairs per demand row has its trials on a reduced copy
+# (:mod:`sitefinder.model.reduced`): synthetic Lambeth has 21, Bromley 9. With few bases
+# (real Birmingham: 3,180 pairs over 24,512 rows) there is little to park and the copy would
+# only double the memory (364 MiB more in one worker for Birmingham, Norfolk and Hertfordshire).
+_PAIRS_PER_ROW = 4
 _NO_INDEX = np.zeros(0, dtype=np.int32)
 _NO_VALUE = np.zeros(0)
 _STATUS = [highspy.HighsBasisStatus(code) for code in range(5)]  # by HiGHS's own codes
@@ -257,6 +262,8 @@ class WarmTransport:
         self._optimal_basis = self._highs.getBasis() if n else None
         self._codes = None
         self._reduced: ReducedTrials | None = None  # built with these prices at the first trial
+        pairs = sum(int(keep.sum()) for _, keep in self._pairs)
+        self._reduce = n >= _LARGE_ROWS and pairs >= _PAIRS_PER_ROW * n
 
     def open(self, site: Site) -> None:
         """Open ``site`` for good (its rows lie in this model's) and re-solve from the last
@@ -351,7 +358,7 @@ class WarmTransport:
             return self.objective
         local = self._local[site.rows]
         keep = local >= 0
-        if n >= _LARGE_ROWS:  # on the LP's promising columns, the others priced after
+        if self._reduce:  # on the LP's promising columns, the others priced after
             return self._reduced_trials().trial(local[keep], site.harm[keep], site.capacity)
         if self._trial_columns is None:
             self._trial_columns = self._install_trial_site()
