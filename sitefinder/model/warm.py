@@ -9,9 +9,10 @@ trial's optimum; trials of similar sites in a row (:func:`similar_order`) take a
 the iterations, with the same optimum. A model is copied, at its optimum, by passing its LP and
 basis to a new solver (milliseconds, where solving it again from scratch takes seconds on a
 large authority), so today's network is solved from scratch once and every set of bases the
-plan weighs starts from it. On large LPs trials are by the dual simplex, faster there; and a
-whole network's optimum can be read from the solved LPs of its components
-(:func:`network_solution`).
+plan weighs starts from it. On large LPs trials are by the dual simplex, faster there, and
+where they have many pairs a row, on a copy holding only their promising columns
+(:mod:`sitefinder.model.reduced`); and a whole network's optimum can be read from the solved
+LPs of its components (:func:`network_solution`).
 """
 
 from __future__ import annotations
