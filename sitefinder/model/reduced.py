@@ -10,8 +10,8 @@ again from where it stopped, until none would. That is the simplex method's own 
 test over every column, so each trial's value is the whole LP's optimum.
 
 Lambeth (synthetic England, 12,552 demand rows, 78 open bases, 276,037 columns) keeps about
-67,000 columns: 31 trials took 11.8 s against 46.3 s on the whole LP, with the same values
-(measured 7 December 2026); Bromley (7,224 rows), 1.8 s against 3.1 s.
+67,000 columns at a tenth (:data:`PARK`): 31 trials took 11.8 s against 46.3 s on the whole LP,
+with the same values (measured 7 December 2026); Bromley (7,224 rows), 1.8 s against 3.1 s.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from sitefinder.model.assign import SolverError
 
 DUAL_TOL = 1e-7
 """Harm points per child: HiGHS's dual feasibility tolerance, the simplex method's own test."""
-PARK = 0.1
+PARK = 0.05
 """Reduced cost, as a share of the least harm of leaving one of the LP's children without a
-place (about 1.05 harm points), above which a pair waits outside the trial LP."""
+place (about 1.05 harm points), above which a pair waits outside the trial LP. A twentieth was
+the quickest measured (Bromley's 63 trials 2.0 s, against 2.5 s at a tenth and 2.2 s at a
+fiftieth, where ever more pairs come back; Lambeth's 41, 10.3 s against 11.7 s and 10.1 s)."""
 
 _INF = highspy.kHighsInf
 _DUAL = 1  # HiGHS simplex_strategy: the dual simplex
