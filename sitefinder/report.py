@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -186,37 +186,46 @@ def network_summary(run: PublishedRun | RankResult) -> dict[str, dict[str, Any]]
     return dict(zip(table.index, rows, strict=True))
 
 
-def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
-    """The ranking, the plan, the network and the run's warnings, as one JSON object."""
+def json_document(
+    run: PublishedRun | RankResult, *, top: int, keys: Collection[str] | None = None
+) -> dict[str, Any]:
+    """:func:`to_json`'s object before it is written, with only ``keys`` made (default all):
+    a national run reads five of its keys from each authority, and the others' tables (the
+    fallback's, the programme's, the costs) would be made, protected and dropped."""
     run = published(run, top=top)
-    document = {
-        "scenario": run.facts.scenario_name,
-        "ranking": ranking_rows(run, top=top),
-        "plan": {
+    makers: dict[str, Callable[[], Any]] = {
+        "scenario": lambda: run.facts.scenario_name,
+        "ranking": lambda: ranking_rows(run, top=top),
+        "plan": lambda: {
             **run.facts.plan_summary,
             "chosen": records(run["plan_chosen"], PLAN),
             "left_out": records(run["plan_left_out"], LEFT_OUT),
             "alternatives": records(run["plan_alternatives"], ALTERNATIVES),
             "stopped": records(run["plan_stopped"], STOPPED),
         },
-        "network": network_summary(run),
-        "fallback": records(run["fallback"], FALLBACK),
-        "fallback_totals": records(run["fallback_totals"], FALLBACK_TOTALS),
-        "special_schools": records(run["special_schools"], SPECIAL_SCHOOLS),
-        "sufficiency": records(run["sufficiency"], SUFFICIENCY),
-        "programme": records(run["programme"], PROGRAMME),
-        "programme_years": records(run["programme_years"], PROGRAMME_YEARS),
-        "programme_notes": list(run.facts.programme_notes),
-        "pathway": records(run["pathway"], PATHWAY),
-        "costs": costs_document(run),
-        "stability": _plain_records(run["stability"]),
-        "sensitivity": _plain_records(run["sensitivity"]),
-        "suppression_threshold": run.threshold,
-        "disclosure": run.facts.disclosure_note,
-        "warnings": run.warnings,
-        "notes": run.notes,
+        "network": lambda: network_summary(run),
+        "fallback": lambda: records(run["fallback"], FALLBACK),
+        "fallback_totals": lambda: records(run["fallback_totals"], FALLBACK_TOTALS),
+        "special_schools": lambda: records(run["special_schools"], SPECIAL_SCHOOLS),
+        "sufficiency": lambda: records(run["sufficiency"], SUFFICIENCY),
+        "programme": lambda: records(run["programme"], PROGRAMME),
+        "programme_years": lambda: records(run["programme_years"], PROGRAMME_YEARS),
+        "programme_notes": lambda: list(run.facts.programme_notes),
+        "pathway": lambda: records(run["pathway"], PATHWAY),
+        "costs": lambda: costs_document(run),
+        "stability": lambda: _plain_records(run["stability"]),
+        "sensitivity": lambda: _plain_records(run["sensitivity"]),
+        "suppression_threshold": lambda: run.threshold,
+        "disclosure": lambda: run.facts.disclosure_note,
+        "warnings": lambda: run.warnings,
+        "notes": lambda: run.notes,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return {key: make() for key, make in makers.items() if keys is None or key in keys}
+
+
+def to_json(run: PublishedRun | RankResult, *, top: int) -> str:
+    """The ranking, the plan, the network and the run's warnings, as one JSON object."""
+    return json.dumps(json_document(run, top=top), indent=2, ensure_ascii=False) + "\n"
 
 
 def _plain_records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -580,6 +589,7 @@ __all__ = [
     "Rule",
     "compare_csv",
     "compare_table",
+    "json_document",
     "ranking_rows",
     "ranking_table",
     "to_csv",

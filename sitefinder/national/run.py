@@ -242,7 +242,7 @@ def rank_authority(
     """
     from sitefinder.export import layers as geopackage_layers
     from sitefinder.pipeline import rank
-    from sitefinder.report import to_json
+    from sitefinder.report import json_document
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sitefinder-national-") as name:
@@ -270,7 +270,8 @@ def rank_authority(
             return AuthorityFailure(
                 inputs.authority, [inputs.relabel(p, folder) for p in exc.problems]
             )
-        whole = json.loads(to_json(result, top=scenario.top))
+        # Through JSON and back: the values travel as the authority's own JSON holds them.
+        whole = json.loads(json.dumps(json_document(result, top=scenario.top, keys=_PUBLISHED)))
         # Only what the national outputs publish travels back (an authority's pathway,
         # sufficiency and costs tables would only fill the client's memory).
         document = _relabel({key: whole.get(key) for key in _PUBLISHED}, inputs, folder)
