@@ -18,7 +18,7 @@ minutes and 4 GB on 2 cores. Smoke run::
 Measured (30 Nov 2026, this 2-core machine idle but for the run; crow-fly journeys up to the
 default 120 minutes, greedy plans, 2 bases and 5 ranked candidates per authority). The target
 was met then; it is not now (7 Dec 2026, ``--method auto``, idle: 602 s wall, 2,041 MiB, and
-419.5 s, 1,987 MiB, once large LPs' trials ran on their promising columns): since that run
+371.5 s, 1,964 MiB, once large LPs' trials ran on their promising columns): since that run
 each network holds its special schools (the truthful fallback), plans are exact, and each plan
 lists its alternatives within the journeys' accuracy (docs/benchmarks.md).
 
