@@ -23,6 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+DUAL_TOL = 1e-7
+"""HiGHS's dual feasibility tolerance (harm points per child in the assignment LPs): LP prices
+and reduced costs are exact to about this much."""
 THREADS = 1
 """HiGHS threads per process: MIP search paths depend on it, so it is fixed, not automatic."""
 SEED = 0
@@ -60,6 +63,15 @@ def new_highs() -> highspy.Highs:
     highs.setOptionValue("random_seed", SEED)
     highs.setOptionValue("threads", THREADS)
     return highs
+
+
+def copy_at_basis(highs: highspy.Highs) -> highspy.Highs:
+    """A new solver holding ``highs``'s LP at its current basis (milliseconds, where solving
+    the LP again from scratch takes seconds on a large authority)."""
+    h = new_highs()
+    h.passModel(highs.getLp())
+    h.setBasis(highs.getBasis())
+    return h
 
 
 def _run(highs: highspy.Highs) -> None:

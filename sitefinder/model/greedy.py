@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from sitefinder.model._highs import DUAL_TOL
 from sitefinder.model.local import LocalNetwork, Workspace
 from sitefinder.model.network import (
     DemandRows,
@@ -53,7 +54,6 @@ Progress = Callable[[str, int, int], None]
 
 _TIE = 1e-9
 _SLACK = 1e-6  # harm points: a stale value bounds the fresh one up to the LP's round-off
-_DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
 _BATCH = 4  # stale options re-valued at a time (threads share one); fixed, so the work is too
 # A warm component LP is fastest when an option's neighbourhood would cover much of its
 # component anyway (one authority); when the component has more than this many rows per row
@@ -262,7 +262,7 @@ def greedy_order(
     def slack(index: int) -> float:
         """Harm points a bound from LP prices may fall short by (the dual tolerance)."""
         site = options[index]
-        return _DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
+        return DUAL_TOL * (float(demand.children[site.rows].sum()) + site.capacity)
 
     def in_neighbourhood(index: int, work: Workspace | None = None) -> float:
         trial = network.trial(options[index], work=work)

@@ -5,9 +5,10 @@ at the network's optimum was well above zero still carries no child, yet each su
 costs the dual simplex time in every iteration. So a large LP's trials run on a copy of it
 holding only its pairs (and the trial base's) within :data:`PARK` of zero reduced cost; the
 rest are *parked*. After every solve the parked pairs are priced with the new duals: any that
-would lower the harm (reduced cost below -:data:`DUAL_TOL`) joins the LP, which is solved
-again from where it stopped, until none would. That is the simplex method's own optimality
-test over every column, so each trial's value is the whole LP's optimum.
+would lower the harm (reduced cost below -``DUAL_TOL``, HiGHS's own dual tolerance) joins the
+LP, which is solved again from where it stopped, until none would. That is the simplex
+method's own optimality test over every column, so each trial's value is the whole LP's
+optimum.
 
 Lambeth (synthetic England, 12,552 demand rows, 78 open bases, 276,037 columns) keeps about
 67,000 columns at a tenth (:data:`PARK`): 31 trials took 11.8 s against 46.3 s on the whole LP,
@@ -23,11 +24,9 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model._highs import add_pair_columns, new_highs
+from sitefinder.model._highs import DUAL_TOL, add_pair_columns
 from sitefinder.model.assign import SolverError
 
-DUAL_TOL = 1e-7
-"""Harm points per child: HiGHS's dual feasibility tolerance, the simplex method's own test."""
 PARK = 0.05
 """Reduced cost, as a share of the least harm of leaving one of the LP's children without a
 place (about 1.05 harm points), above which a pair waits outside the trial LP. A twentieth was
@@ -159,12 +158,3 @@ class ReducedTrials:
                 )
                 waiting_rows, waiting_cost = waiting_rows[~slot_back], waiting_cost[~slot_back]
             self.joined += int(back.sum() + slot_back.sum())
-
-
-def copy_at_basis(highs: highspy.Highs) -> highspy.Highs:
-    """A new solver holding ``highs``'s LP at its current basis (milliseconds, where solving
-    the LP again from scratch takes seconds on a large authority)."""
-    h = new_highs()
-    h.passModel(highs.getLp())
-    h.setBasis(highs.getBasis())
-    return h

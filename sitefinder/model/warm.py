@@ -24,10 +24,10 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model._highs import add_pair_columns, add_unit_columns, new_highs
+from sitefinder.model._highs import add_pair_columns, add_unit_columns, copy_at_basis, new_highs
 from sitefinder.model.bounds import EasedPrices, gain_bound
 from sitefinder.model.network import DemandRows, Site, Solution, folded
-from sitefinder.model.reduced import PARK, Pairs, ReducedTrials, copy_at_basis, install_slot, solve
+from sitefinder.model.reduced import PARK, Pairs, ReducedTrials, install_slot, solve
 
 _INF = highspy.kHighsInf
 _PRIMAL = 4  # HiGHS simplex_strategy: the primal simplex

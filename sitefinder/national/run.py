@@ -270,11 +270,11 @@ def rank_authority(
             return AuthorityFailure(
                 inputs.authority, [inputs.relabel(p, folder) for p in exc.problems]
             )
-        # Through JSON and back: the values travel as the authority's own JSON holds them.
-        whole = json.loads(json.dumps(json_document(result, top=scenario.top, keys=_PUBLISHED)))
-        # Only what the national outputs publish travels back (an authority's pathway,
-        # sufficiency and costs tables would only fill the client's memory).
-        document = _relabel({key: whole.get(key) for key in _PUBLISHED}, inputs, folder)
+        # Only what the national outputs publish is made and travels back (an authority's
+        # pathway, sufficiency and costs tables would only fill the client's memory), through
+        # JSON and back: the values travel as the authority's own JSON holds them.
+        made = json_document(result, top=scenario.top, keys=_PUBLISHED)
+        document = _relabel(json.loads(json.dumps(made)), inputs, folder)
         frames = None
         if task.layers:
             frames = {k: v for k, v in geopackage_layers(result).items() if k != "run_info"}

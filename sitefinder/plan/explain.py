@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from sitefinder.config import Scenario
 from sitefinder.disclosure import format_count
 from sitefinder.instance import Instance, site_at
+from sitefinder.model._highs import DUAL_TOL
 from sitefinder.model.greedy import GreedyResult
 from sitefinder.model.network import Site, Solution, minutes_before_of_moved, solve_network
 from sitefinder.model.scoring import SetScorer
@@ -31,7 +32,6 @@ _LEFT_OUT = 5
 _OVERLAP = 0.5  # share of a left-out site's children that a chosen base serves in the plan
 _SERVED = 1e-9  # children: less than this on a pair is no flow
 _NO_HARM = 1e-9  # harm points: a site averting no more than this is not listed as left out
-_DUAL_TOL = 1e-7  # harm points per child: HiGHS's dual feasibility tolerance
 
 
 def areas_text(
@@ -209,8 +209,7 @@ def _ineligible_options(
     trials = inputs.greedy.standalone.today()
     children = inputs.instance.rows.children
     slack = [
-        _DUAL_TOL * (float(children[item.site.rows].sum()) + item.site.capacity)
-        for item in excluded
+        DUAL_TOL * (float(children[item.site.rows].sum()) + item.site.capacity) for item in excluded
     ]
     cheap = [trials.bound(item.site, enough=np.inf) for item in excluded]
     bounds = np.array(cheap) + np.array(slack)
