@@ -54,7 +54,7 @@ Progress = Callable[[str, int, int], None]
 
 _TIE = 1e-9
 _SLACK = 1e-6  # harm points: a stale value bounds the fresh one up to the LP's round-off
-_BATCH = 4  # stale options re-valued at a time (threads share one); fixed, so the work is too
+_BATCH = 2  # stale options re-valued at a time per thread, on several threads
 # A warm component LP is fastest when an option's neighbourhood would cover much of its
 # component anyway (one authority); when the component has more than this many rows per row
 # of that neighbourhood's first reach (the option's rows and every row the open bases serving
@@ -239,6 +239,9 @@ def greedy_order(
         Picks in order and the standalone harm averted by each option (harm points).
     """
     owner = list(range(len(options))) if owner is None else list(owner)
+    # One option valued at a time lets each value raise the bar for the next; threads share
+    # a batch (the same picks and values for any number of them: each value is exact).
+    batch_size = 1 if threads <= 1 else _BATCH * threads
     picked_per_owner: dict[int, int] = {}
     network = LocalNetwork(demand, existing)
     components = ComponentTrials(demand, existing, keep=_WARM_MODELS)
@@ -269,17 +272,19 @@ def greedy_order(
         footprint[index] = (trial.rows, trial.sites)
         return trial.gain
 
-    def values(todo: list[int]) -> Iterator[tuple[int, float]]:
-        """Each option's value, those on a warm component LP first (they share the LPs)."""
+    def values(todo: list[int], floor: float) -> Iterator[tuple[int, float, bool]]:
+        """Each option's ``(index, value, exact)``, those on a warm component LP first (they
+        share the LPs); a component trial proving the option cannot avert ``floor`` stops
+        there, with an upper bound below it (``exact`` False)."""
         warm = similar_order(options, [index for index in todo if on_component(index)])
         local = sorted(set(todo) - set(warm))
         for index in warm:
             footprint[index] = None
-            yield index, components.gain(options[index])
+            yield index, *components.gain_or_bound(options[index], floor=floor)
         if local:
             network.solve()  # once, before any thread's trial
         if threads <= 1 or len(local) < 2 * threads:
-            yield from ((index, in_neighbourhood(index)) for index in local)
+            yield from ((index, in_neighbourhood(index), True) for index in local)
             return
         spaces = threading.local()
 
@@ -289,7 +294,7 @@ def greedy_order(
             return in_neighbourhood(index, spaces.work)
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            yield from zip(local, pool.map(run, local), strict=True)
+            yield from ((i, v, True) for i, v in zip(local, pool.map(run, local), strict=True))
 
     # Before an option is valued its gain is a bound: +inf, or from the LP prices.
     gains = np.full(len(options), np.inf)
@@ -316,7 +321,7 @@ def greedy_order(
             if gains[top] < leader - _TIE - _SLACK:
                 break  # no stale option left can reach the best: they stay stale
             batch: list[int] = []
-            while (index := queue.peek()) is not None and len(batch) < _BATCH:
+            while (index := queue.peek()) is not None and len(batch) < batch_size:
                 queue.pop()
                 if on_component(index):
                     # The dearer eased-price bound, only for options about to be valued.
@@ -326,10 +331,14 @@ def greedy_order(
                     if gains[index] < leader - _TIE - _SLACK:
                         continue  # it cannot reach the best: it stays stale
                 batch.append(index)
-            for index, gain in values(batch):
-                gains[index] = gain
-                dirty[index] = False
-                leader = max(leader, gain)
+            # Below the floor an option cannot be the pick: its trial may stop at a bound.
+            for index, gain, exact in values(batch, leader - _TIE - _SLACK):
+                if exact:
+                    gains[index] = gain
+                    dirty[index] = False
+                    leader = max(leader, gain)
+                else:  # it stays stale, under a tighter bound
+                    gains[index] = min(gains[index], gain)
                 done += 1
                 if progress is not None:
                     progress(f"Evaluating candidates, step {step + 1}/{steps}", done, len(stale))

@@ -62,13 +62,28 @@ def install_slot(highs: highspy.Highs, rows: int) -> tuple[int, NDArray[np.int32
     return row, columns
 
 
-def solve(highs: highspy.Highs) -> float:
+def solve(highs: highspy.Highs, *, stop_at: float = np.inf) -> float:
     """Run ``highs`` and return its optimal objective (harm points); :class:`SolverError`
-    when it found none (0 for a model with no children)."""
-    highs.run()
+    when it found none (0 for a model with no children).
+
+    With a finite ``stop_at`` (harm points) the dual simplex may stop as soon as it proves the
+    optimum is at least that (HiGHS's ``objective_bound``): the value returned is then a lower
+    bound on the optimum, at least ``stop_at``, up to the dual tolerance (``DUAL_TOL`` per child
+    or place in the LP). Any value below ``stop_at`` is the optimum.
+    """
+    bounded = bool(np.isfinite(stop_at))
+    if bounded:
+        highs.setOptionValue("objective_bound", float(stop_at))
+    try:
+        highs.run()
+    finally:
+        if bounded:  # later solves of this LP run to the optimum
+            highs.setOptionValue("objective_bound", _INF)
     status = highs.getModelStatus()
     if status == highspy.HighsModelStatus.kModelEmpty:
         return 0.0
+    if bounded and status == highspy.HighsModelStatus.kObjectiveBound:
+        return max(float(highs.getInfo().objective_function_value), float(stop_at))
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(
             f"HiGHS could not solve the assignment: {highs.modelStatusToString(status)}"
@@ -127,9 +142,20 @@ class ReducedTrials:
         highs.setOptionValue("simplex_strategy", _DUAL)
         self.joined = 0  # parked pairs that came back into the LP
 
-    def trial(self, rows: NDArray[np.int64], cost: NDArray[np.float64], capacity: float) -> float:
+    def trial(
+        self,
+        rows: NDArray[np.int64],
+        cost: NDArray[np.float64],
+        capacity: float,
+        *,
+        stop_at: float = np.inf,
+    ) -> float:
         """Total harm of the LP with a base of ``capacity`` places reaching ``rows`` (their
-        positions in the LP) at ``cost`` harm points per child (harm points)."""
+        positions in the LP) at ``cost`` harm points per child (harm points); once it is
+        proven at least ``stop_at``, a lower bound on it instead (:func:`solve`).
+
+        A solve stopped at ``stop_at`` proves it for the whole LP only if no parked pair
+        would lower the harm at its duals: those that would join, as after an optimum."""
         h, n = self._highs, self._rows
         full_cost, upper = np.zeros(n), np.zeros(n)
         full_cost[rows] = cost
@@ -140,7 +166,7 @@ class ReducedTrials:
         h.changeRowBounds(self._slot_row, -_INF, float(capacity))
         waiting_rows, waiting_cost = rows[~near], cost[~near]
         while True:
-            objective = solve(h)
+            objective = solve(h, stop_at=stop_at)
             duals = np.asarray(h.getSolution().row_dual)
             back = self._cost - duals[self._demand] - duals[self._capacity] < -DUAL_TOL
             slot_back = waiting_cost - duals[waiting_rows] - duals[self._slot_row] < -DUAL_TOL

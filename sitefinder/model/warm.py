@@ -24,7 +24,13 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
-from sitefinder.model._highs import add_pair_columns, add_unit_columns, copy_at_basis, new_highs
+from sitefinder.model._highs import (
+    DUAL_TOL,
+    add_pair_columns,
+    add_unit_columns,
+    copy_at_basis,
+    new_highs,
+)
 from sitefinder.model.bounds import EasedPrices, gain_bound
 from sitefinder.model.network import DemandRows, Site, Solution, folded
 from sitefinder.model.reduced import PARK, Pairs, ReducedTrials, install_slot, solve
@@ -347,20 +353,28 @@ class WarmTransport:
     def _strategy(self) -> int:
         return _DUAL if len(self._rows) >= _LARGE_ROWS else _PRIMAL
 
-    def trial(self, site: Site) -> float:
+    def trial(self, site: Site, *, stop_at: float = np.inf) -> float:
         """Total harm of the component with ``site`` added (harm points).
 
         The trial base is the model's one trial slot, given ``site``'s journeys and places;
         the next trial starts from this one's optimum, so trials of similar bases in a row
         (:func:`similar_order`) take few simplex iterations.
+
+        A large LP's trial (dual simplex) may stop once the harm is proven at least
+        ``stop_at`` (harm points), returning a lower bound on it, at least ``stop_at``, up to
+        :meth:`round_off`; a value below ``stop_at`` is the optimum.
         """
         n = len(self._rows)
         if not n:
             return self.objective
+        if not self.stops_early:
+            stop_at = np.inf
         local = self._local[site.rows]
         keep = local >= 0
         if self._reduce:  # on the LP's promising columns, the others priced after
-            return self._reduced_trials().trial(local[keep], site.harm[keep], site.capacity)
+            return self._reduced_trials().trial(
+                local[keep], site.harm[keep], site.capacity, stop_at=stop_at
+            )
         if self._trial_columns is None:
             self._trial_columns = self._install_trial_site()
         h = self._highs
@@ -370,7 +384,21 @@ class WarmTransport:
         h.changeColsCost(n, self._trial_columns, cost)
         h.changeColsBounds(n, self._trial_columns, np.zeros(n), upper)
         h.changeRowBounds(self._trial_row, -_INF, float(site.capacity))
-        return self._solve()
+        return solve(h, stop_at=stop_at)
+
+    @property
+    def stops_early(self) -> bool:
+        """Whether a trial may stop at a proven lower bound (:meth:`trial`'s ``stop_at``):
+        large LPs' trials run the dual simplex, whose objective rises to the optimum; the
+        primal simplex's falls to it, proving no lower bound on the way."""
+        return self._strategy() == _DUAL
+
+    def round_off(self, site: Site) -> float:
+        """Harm points by which a lower bound a trial of ``site`` stopped at may exceed the
+        trial's optimum: HiGHS's dual tolerance for every child and place in the LP."""
+        children = float(self._demand.children[self._rows].sum())
+        places = sum(float(open_.capacity) for open_ in self._sites) + float(site.capacity)
+        return DUAL_TOL * (children + places)
 
     def _reduced_trials(self) -> ReducedTrials:
         if self._reduced is None:
@@ -653,6 +681,24 @@ class ComponentTrials:
             return 0.0
         model = self._model(key)
         return model.objective - model.trial(site)
+
+    def gain_or_bound(self, site: Site, *, floor: float) -> tuple[float, bool]:
+        """``(gain, True)``: the harm points ``site`` would avert added to the open network;
+        or ``(bound, False)``: an upper bound on them below ``floor`` (harm points), when its
+        trial proved it cannot avert ``floor`` before reaching the optimum."""
+        key = self._components.roots(site)
+        if not key:
+            return 0.0, True
+        model = self._model(key)
+        if not np.isfinite(floor) or not model.stops_early:
+            return model.objective - model.trial(site), True
+        # Stopping past the floor by twice the round-off keeps the bound below the floor.
+        room = model.round_off(site)
+        stop_at = model.objective - floor + 2 * room
+        harm = model.trial(site, stop_at=stop_at)
+        if harm < stop_at:
+            return model.objective - harm, True
+        return model.objective - harm + room, False
 
     def bound(self, site: Site, *, enough: float = -np.inf) -> float:
         """An upper bound on :meth:`gain` from the open network's LP prices, without a trial
