@@ -121,7 +121,7 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     class_id = {c: i for i, c in enumerate(classes)}
 
     def class_of(table: pd.DataFrame) -> NDArray[np.intp]:
-        pairs = zip(table["phase"], table["need_group"], strict=True)
+        pairs = zip(table["phase"].tolist(), table["need_group"].tolist(), strict=True)
         return np.array([class_id[pair] for pair in pairs], dtype=np.intp)
 
     # Route each area once; every demand row shares its area's journeys.
@@ -150,7 +150,7 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
             ages=table[["first_age", "last_age"]].to_numpy(dtype=np.int64),
             journeys=journeys,
             pair_harm=pair_harm,
-            row_phase=np.array([phase_index[p] for p in table["phase"]], dtype=np.intp),
+            row_phase=np.array([phase_index[p] for p in table["phase"].tolist()], dtype=np.intp),
             mismatch=far.mismatch_harm,
         )
         return fold(table["children"].to_numpy(dtype=float), klass, sites, school, far)
@@ -162,8 +162,9 @@ def build_instance(scenario: Scenario, data: AuthorityData) -> Instance:
     journeys = fine_journeys.subset(keep)
     fallback, places = fallback_of(demand, journeys)
     klass = class_of(demand)
-    limits = np.array([scenario.harm.limit_minutes[p] for p in demand["phase"]], dtype=float)
-    row_phase = np.array([phase_index[p] for p in demand["phase"]], dtype=np.intp)
+    phases = demand["phase"].tolist()  # plain strings: an Arrow column yields them slowly
+    limits = np.array([scenario.harm.limit_minutes[p] for p in phases], dtype=float)
+    row_phase = np.array([phase_index[p] for p in phases], dtype=np.intp)
     rows = DemandRows(
         children=demand["children"].to_numpy(dtype=float),
         klass=klass,

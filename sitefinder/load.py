@@ -379,7 +379,8 @@ def _areas_and_demand(
             spec, problems, notes, authority=authority, digests=digests
         )
         if demand is not None and areas is not None:
-            uncounted = sorted(set(areas["area_code"]) - set(demand["area_code"]))
+            counted = set(demand["area_code"].unique())  # one per area, not per row
+            uncounted = sorted(set(areas["area_code"]) - counted)
             if uncounted:
                 warnings.append(
                     f"{spec.population}: no population for {len(uncounted)} of the"
@@ -387,7 +388,7 @@ def _areas_and_demand(
                     " modelled there and the authority's EHC plans are spread over the other"
                     " areas (check that the population file covers every area)"
                 )
-            unknown = sorted(set(demand["area_code"]) - set(areas["area_code"]))
+            unknown = sorted(counted - set(areas["area_code"]))
             if unknown:
                 warnings.append(
                     f"{spec.population}: {len(unknown)} area(s) have population but no point,"
