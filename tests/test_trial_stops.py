@@ -7,6 +7,7 @@ from networks import demand_rows, site
 from sitefinder.model import greedy
 from sitefinder.model import warm as warm_module
 from sitefinder.model.greedy import greedy_order
+from sitefinder.model.scoring import SetScorer
 from sitefinder.model.warm import ComponentTrials, WarmTransport
 
 
@@ -143,3 +144,28 @@ def test_a_bound_under_the_floor_is_never_taken_for_a_value(seed):
 
     _same_orders(*_orders(demand, existing, trials, loosest))
     assert stopped >= 2
+
+
+@pytest.mark.parametrize("reduced", [False, True])
+def test_a_swap_beyond_the_allowance_may_stop_above_it(monkeypatch, reduced):
+    # The alternatives' swaps: the total harm with one chosen base and one more, exact when
+    # within the allowance (and kept for the explanations), else above the allowance.
+    _large(monkeypatch, reduced=reduced)
+    demand, existing, trials = _town(2)
+    exact = SetScorer(demand, existing, trials)
+    scorer = SetScorer(demand, existing, trials)
+    chosen = [0]
+    above = 0
+    for extra in range(1, len(trials)):
+        total = exact.plus(chosen, extra)
+        for most in (total - 1.0, total + 1.0):
+            value = scorer.plus_within(chosen, extra, most=most)
+            if total <= most:
+                assert value == pytest.approx(total, abs=1e-7)
+            else:
+                assert most < value <= total + 1e-7
+                above += value < total - 1e-6
+    assert above >= 5  # of 29 swaps asked to stay a harm point under their total
+    # Only exact totals are kept: asked again without a bar, every swap is its optimum.
+    for extra in range(1, len(trials)):
+        assert scorer.plus(chosen, extra) == pytest.approx(exact.plus(chosen, extra), abs=1e-7)

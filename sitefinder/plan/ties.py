@@ -83,7 +83,9 @@ def find_alternatives(
         # Like sites in a row: each trial starts near the last one's optimum (within the
         # journeys' accuracy a large authority has hundreds to trial; a third of the time).
         for o in similar_order(candidates.sites, trials):
-            value = scorer.plus(others, o)  # kept: the explanations read the same swaps
+            # Kept when within: the explanations read the same swaps. A large LP's trial
+            # may stop once it proves the swap beyond the allowance.
+            value = scorer.plus_within(others, o, most=allowed)
             if value <= allowed:
                 mine.append((position, o, value - current))
         found.extend(sorted(mine))
