@@ -17,10 +17,12 @@ minutes and 4 GB on 2 cores. Smoke run::
 
 Measured (30 Nov 2026, this 2-core machine idle but for the run; crow-fly journeys up to the
 default 120 minutes, greedy plans, 2 bases and 5 ranked candidates per authority). The target
-was met then; it is not now (7 Dec 2026, ``--method auto``, idle: 602 s wall, 2,041 MiB, and
-371.5 s, 1,964 MiB, once large LPs' trials ran on their promising columns): since that run
-each network holds its special schools (the truthful fallback), plans are exact, and each plan
-lists its alternatives within the journeys' accuracy (docs/benchmarks.md).
+was met then, lost, and met again with little room: since that run each network holds its
+special schools (the truthful fallback), plans are exact, and each plan lists its alternatives
+within the journeys' accuracy. With ``--method auto``: 602 s wall, 2,041 MiB (7 Dec 2026);
+371.5 s once large LPs' trials ran on their promising columns; 298.0 s, 1,954 MiB (8 Dec 2026)
+once a large LP's first solve started from the greedy assignment and losing trials stopped
+early. This machine's speed varies by a fifth over an hour (docs/benchmarks.md).
 
 Full size (20,000 schools, 34,000 areas, 150 authorities; the largest authorities 590 x 1,046,
 506 x 871 and 430 x 758 schools x areas, the median 111 x 174): 244 s wall, load average 0.4
