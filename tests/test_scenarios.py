@@ -298,3 +298,15 @@ def test_sweep_on_an_existing_scheduler_matches_serial(scenario_file):
     ) as cluster:  # fmt: skip
         remote = sweep(base, settings, cluster=Cluster(scheduler=cluster.scheduler_address))
     pd.testing.assert_frame_equal(serial, remote, check_exact=True)
+
+
+def test_a_local_cluster_s_workers_do_not_profile_themselves():
+    # No dashboard shows it: the sampling thread would only take the GIL from the tasks.
+    import dask
+
+    from sitefinder.scenarios import dask_client
+
+    with dask_client(workers=1, scheduler=None) as client:
+        seen = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(seen.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # here, as before
