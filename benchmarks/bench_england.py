@@ -20,9 +20,10 @@ default 120 minutes, greedy plans, 2 bases and 5 ranked candidates per authority
 was met then, lost, and met again with little room: since that run each network holds its
 special schools (the truthful fallback), plans are exact, and each plan lists its alternatives
 within the journeys' accuracy. With ``--method auto``: 602 s wall, 2,041 MiB (7 Dec 2026);
-371.5 s once large LPs' trials ran on their promising columns; 298.0 s, 1,954 MiB (8 Dec 2026)
-once a large LP's first solve started from the greedy assignment and losing trials stopped
-early. This machine's speed varies by a fifth over an hour (docs/benchmarks.md).
+371.5 s once large LPs' trials ran on their promising columns; 298.0-335.3 s over three runs,
+about 1,950 MiB (8 Dec 2026), once a large LP's first solve started from the greedy assignment
+and losing trials stopped early: under 5 minutes only while this machine runs at its faster
+speed, which varies by a fifth over an hour (docs/benchmarks.md).
 
 Full size (20,000 schools, 34,000 areas, 150 authorities; the largest authorities 590 x 1,046,
 506 x 871 and 430 x 758 schools x areas, the median 111 x 174): 244 s wall, load average 0.4
