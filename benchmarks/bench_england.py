@@ -20,7 +20,7 @@ default 120 minutes, greedy plans, 2 bases and 5 ranked candidates per authority
 was met then, lost, and met again with little room: since that run each network holds its
 special schools (the truthful fallback), plans are exact, and each plan lists its alternatives
 within the journeys' accuracy. With ``--method auto``: 602 s wall, 2,041 MiB (7 Dec 2026);
-371.5 s once large LPs' trials ran on their promising columns; 298.0-335.3 s over three runs,
+371.5 s once large LPs' trials ran on their promising columns; 294.2-335.3 s over four runs,
 about 1,950 MiB (8 Dec 2026), once a large LP's first solve started from the greedy assignment
 and losing trials stopped early: under 5 minutes only while this machine runs at its faster
 speed, which varies by a fifth over an hour (docs/benchmarks.md).
