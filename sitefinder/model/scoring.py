@@ -166,6 +166,15 @@ class SetScorer:
         valuing many one-base changes of one set costs a dual simplex restart each. Each
         trial is kept: the alternatives and the explanations ask for many of the same swaps.
         """
+        return self.plus_within(chosen, extra, most=np.inf)
+
+    def plus_within(
+        self, chosen: Iterable[int] | NDArray[np.bool_], extra: int, *, most: float
+    ) -> float:
+        """:meth:`plus` where it is at most ``most`` harm points; above, it or a lower bound
+        on it above ``most`` (a large LP's trial stops once it proves the total above:
+        :meth:`sitefinder.model.warm.WarmTransport.harm_or_bound`). Only exact totals are
+        kept."""
         open_ = self._open(chosen)
         base = self.harm(open_)
         comp = int(self.component[extra])
@@ -174,35 +183,14 @@ class SetScorer:
         key = (comp, self._key(comp, open_), int(extra))
         if key not in self._gains:
             model = self.warm(comp, open_)
-            self._gains[key] = model.objective - model.trial(self.candidates[extra])
-        return base - self._gains[key]
-
-    def plus_within(
-        self, chosen: Iterable[int] | NDArray[np.bool_], extra: int, *, most: float
-    ) -> float:
-        """:meth:`plus` where it is at most ``most`` harm points; above, it or a lower bound
-        on it above ``most`` (a large LP's trial stops once it proves the total above: see
-        :meth:`sitefinder.model.warm.WarmTransport.trial`)."""
-        open_ = self._open(chosen)
-        comp = int(self.component[extra])
-        if comp < 0 or extra in set(open_.tolist()):
-            return self.plus(open_, extra)
-        key = (comp, self._key(comp, open_), int(extra))
-        if key in self._gains:
-            return self.harm(open_) - self._gains[key]
-        model, site = self.warm(comp, open_), self.candidates[extra]
-        if not model.stops_early:
-            return self.plus(open_, extra)
-        base = self.harm(open_)
-        # The component's harm is the total less the rest; past the bar by twice the
-        # round-off, a bound stays above ``most``.
-        room = model.round_off(site)
-        stop_at = most - base + model.objective + 2 * room
-        harm = model.trial(site, stop_at=stop_at)
-        if harm < stop_at:  # the optimum: kept for the explanations, as plus keeps it
+            # The component's harm is the total less the rest's.
+            harm, exact = model.harm_or_bound(
+                self.candidates[extra], above=most - base + model.objective
+            )
+            if not exact:
+                return base - model.objective + harm
             self._gains[key] = model.objective - harm
-            return base - self._gains[key]
-        return base - model.objective + harm - room
+        return base - self._gains[key]
 
     def warm(self, comp: int, chosen: Iterable[int] | NDArray[np.bool_]) -> WarmTransport:
         """The warm assignment LP of component ``comp`` with the ``chosen`` candidates of it

@@ -420,6 +420,21 @@ class WarmTransport:
         primal simplex's falls to it, proving no lower bound on the way."""
         return self._strategy() == _DUAL
 
+    def harm_or_bound(self, site: Site, *, above: float) -> tuple[float, bool]:
+        """``(harm, True)``: :meth:`trial`'s optimum; or ``(bound, False)``: a lower bound on it
+        above ``above`` (harm points), when a large LP's trial proved the harm that high before
+        reaching the optimum. The trial stops twice :meth:`round_off` past ``above``, so the
+        bound, less the round-off, still lies above it. Small LPs' trials (primal simplex)
+        always reach the optimum."""
+        if not np.isfinite(above) or not self.stops_early:
+            return self.trial(site), True
+        room = self.round_off(site)
+        stop_at = above + 2 * room
+        harm = self.trial(site, stop_at=stop_at)
+        if harm < stop_at:
+            return harm, True
+        return harm - room, False
+
     def round_off(self, site: Site) -> float:
         """Harm points by which a lower bound a trial of ``site`` stopped at may exceed the
         trial's optimum: HiGHS's dual tolerance for every child and place in the LP."""
@@ -717,15 +732,8 @@ class ComponentTrials:
         if not key:
             return 0.0, True
         model = self._model(key)
-        if not np.isfinite(floor) or not model.stops_early:
-            return model.objective - model.trial(site), True
-        # Stopping past the floor by twice the round-off keeps the bound below the floor.
-        room = model.round_off(site)
-        stop_at = model.objective - floor + 2 * room
-        harm = model.trial(site, stop_at=stop_at)
-        if harm < stop_at:
-            return model.objective - harm, True
-        return model.objective - harm + room, False
+        harm, exact = model.harm_or_bound(site, above=model.objective - floor)
+        return model.objective - harm, exact
 
     def bound(self, site: Site, *, enough: float = -np.inf) -> float:
         """An upper bound on :meth:`gain` from the open network's LP prices, without a trial
